@@ -1,0 +1,3 @@
+// Page glue loaded on every page. The UI foundation extends it (theme, toggles, Alpine components).
+document.documentElement.dataset.js = "on";
+export {};

@@ -1,0 +1,309 @@
+/**
+ * The only reader of the environment. Every variable of seeds/001 (plus Hearth's own) is declared
+ * here once with a TypeBox schema, a default and a one-line meaning; `loadConfig` validates all of
+ * them, collects every problem into one error, and returns a deep-frozen Config.
+ *
+ * Secrets (JWT key files, TOTP key) are resolved separately by `src/secrets.ts` because resolving
+ * them touches the file system; this module stays pure so tests can build configs from plain objects.
+ */
+import { t, type TSchema, type Static } from "elysia";
+import { Value } from "@sinclair/typebox/value";
+import { isIP } from "node:net";
+import { join, resolve } from "node:path";
+import pkg from "../package.json" with { type: "json" };
+
+type Spec<S extends TSchema> = { schema: S; default?: Static<S>; doc: string; allowed?: string };
+const v = <S extends TSchema>(schema: S, doc: string, extra: Omit<Spec<S>, "schema" | "doc"> = {}): Spec<S> => ({
+  schema,
+  doc,
+  ...extra,
+});
+
+const Str = t.String({ minLength: 1 });
+const Bool = t.Boolean();
+const oneOf = <const L extends readonly string[]>(...values: L) => t.Union(values.map((x) => t.Literal(x)));
+const Int = (minimum: number, maximum: number) => t.Integer({ minimum, maximum });
+const HostPort = t.String({ pattern: "^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$" });
+const Hex64 = t.String({ pattern: "^[0-9a-fA-F]{64}$" });
+const HttpUrl = t.String({ pattern: "^https?://[^\\s]+$" });
+const PgUrl = t.String({ pattern: "^postgres(ql)?://[^\\s]+$" });
+const RedisUrl = t.String({ pattern: "^rediss?://[^\\s]+$" });
+
+/** Every variable, in the order of seeds/001. `allowed` overrides the text derived from the schema. */
+export const ENV_SPEC = {
+  // Server
+  DATABASE_URL: v(PgUrl, "PostgreSQL connection URL; unset = embedded PGlite in DATA_DIR/db", { allowed: "a postgres:// or postgresql:// URL" }),
+  LISTEN_ADDR: v(HostPort, "Address and port the server binds to", { default: "0.0.0.0:8080", allowed: "host:port, e.g. 0.0.0.0:8080 or [::]:8080" }),
+  STATIC_FILES_PATH: v(Str, "Directory of static assets (vendored htmx/Alpine, built bundle)", { default: "./public" }),
+  PUBLIC_URL: v(HttpUrl, "Public-facing URL of the instance (links, invites, cookie Secure flag)", { allowed: "an http:// or https:// URL" }),
+  LOG_LEVEL: v(oneOf("debug", "info", "warn", "error"), "Minimum level of the JSON-lines log", { default: "info" }),
+  RUST_LOG: v(Str, "Legacy alias from the reference product; its level word is used when LOG_LEVEL is unset"),
+  NODE_ENV: v(oneOf("production", "development", "test"), "production = never generate secrets, refuse to start without them", { default: "development" }),
+  DATA_DIR: v(Str, "Directory for the embedded database, generated secrets and files", { default: "./data" }),
+  TRUSTED_PROXIES: v(Str, "Comma-separated IPs/CIDRs whose X-Forwarded-For / CF-Connecting-IP are believed", { default: "127.0.0.0/8,::1", allowed: "comma-separated IP addresses or CIDR ranges" }),
+  REDIS_URL: v(RedisUrl, "Redis for multi-instance fan-out, shared rate limits and presence", { allowed: "a redis:// or rediss:// URL" }),
+  // Authentication
+  JWT_PRIVATE_KEY_PATH: v(Str, "Ed25519 private key PEM for signing access tokens"),
+  JWT_PUBLIC_KEY_PATH: v(Str, "Ed25519 public key PEM for verifying access tokens"),
+  TOTP_ENCRYPTION_KEY: v(Hex64, "32-byte hex key encrypting TOTP secrets at rest (openssl rand -hex 32)", { allowed: "64 hexadecimal characters (openssl rand -hex 32)" }),
+  // Registration
+  REGISTRATION_MODE: v(oneOf("open", "invite_only", "closed"), "Who may register", { default: "invite_only" }),
+  ADMIN_USERNAME: v(Str, "Username granted instance admin at startup and on registration"),
+  SETUP_TOKEN: v(t.String({ minLength: 16, maxLength: 128 }), "Presets the one-time first-account setup token (automated installs)", { allowed: "16 to 128 characters" }),
+  COMMUNITY_CREATION_MODE: v(oneOf("anyone", "admin_only", "open"), "Who may create communities (open = anyone)", { default: "admin_only" }),
+  // File uploads
+  FILE_STORAGE_PATH: v(Str, "Directory where uploaded (encrypted) files are stored; default DATA_DIR/files"),
+  MAX_FILE_SIZE_MB: v(Int(1, 10_000), "Maximum single file upload size in MB", { default: 100 }),
+  UPLOAD_QUOTA_MB: v(Int(0, 100_000), "Per-user upload quota in MB (0 = unlimited)", { default: 500 }),
+  // OIDC / SSO
+  OIDC_ISSUER_URL: v(HttpUrl, "OIDC issuer (must serve /.well-known/openid-configuration)", { allowed: "an http:// or https:// URL" }),
+  OIDC_CLIENT_ID: v(Str, "OIDC client id"),
+  OIDC_CLIENT_SECRET: v(Str, "OIDC client secret"),
+  OIDC_REDIRECT_URI: v(HttpUrl, "OIDC callback URL; default PUBLIC_URL + /auth/oidc/callback", { allowed: "an http:// or https:// URL" }),
+  OIDC_DISABLE_PASSWORD_LOGIN: v(Bool, "Hide the password form and refuse password login", { default: false }),
+  // Integrations
+  GIPHY_API_KEY: v(Str, "Giphy API key for GIF search"),
+  GITHUB_API_TOKEN: v(Str, "GitHub token for feedback issues"),
+  GITHUB_REPO_OWNER: v(Str, "GitHub owner for feedback issues"),
+  GITHUB_REPO_NAME: v(Str, "GitHub repository for feedback issues"),
+  // Web push
+  VAPID_PRIVATE_KEY: v(Str, "Base64url ECDSA P-256 private key for web push"),
+  VAPID_PUBLIC_KEY: v(Str, "Base64url ECDSA P-256 public key for web push"),
+  // Email
+  SMTP_HOST: v(Str, "SMTP relay host (email disabled unless SMTP_HOST and EMAIL_FROM are set)"),
+  SMTP_PORT: v(Int(1, 65_535), "SMTP port", { default: 587 }),
+  SMTP_USERNAME: v(Str, "SMTP username"),
+  SMTP_PASSWORD: v(Str, "SMTP password (also read from /run/secrets/smtp_password)"),
+  SMTP_TLS: v(Bool, "true = STARTTLS + auth; false = plaintext (local catchers only)", { default: true }),
+  EMAIL_FROM: v(Str, "Envelope and From: address"),
+  EMAIL_FROM_NAME: v(Str, "Display name in the From: header", { default: "Hearth" }),
+  // Voice & video
+  TURN_AUTH_SECRET: v(Str, "Shared HMAC secret with coturn (use-auth-secret)"),
+  TURN_URLS: v(Str, "Comma-separated turn:/turns: URLs returned to clients"),
+  TURN_CREDENTIAL_TTL_SECS: v(t.Integer(), "Lifetime of minted TURN credentials, clamped to 60-86400", { default: 3600, allowed: "an integer (clamped to 60-86400)" }),
+  TURN_EXTERNAL_IP: v(Str, "Public IP coturn advertises"),
+  TURN_LISTENING_PORT: v(Int(1, 65_535), "Plaintext STUN/TURN port", { default: 3478 }),
+  TURN_TLS_PORT: v(Int(1, 65_535), "TLS/DTLS STUN/TURN port", { default: 5349 }),
+  ICE_SERVERS: v(Str, "Deprecated: JSON array of RTCIceServer objects", { allowed: "a JSON array of {urls, username?, credential?}" }),
+  // Compose-only (declared so the names never drift; the server does not use them)
+  CLOUDFLARE_TUNNEL_TOKEN: v(Str, "Cloudflare Tunnel token (compose only)"),
+  DB_PASSWORD: v(Str, "PostgreSQL password used by compose to build DATABASE_URL (compose only)"),
+} as const;
+
+export type EnvName = keyof typeof ENV_SPEC;
+type EnvValues = { [K in EnvName]: Static<(typeof ENV_SPEC)[K]["schema"]> | undefined };
+
+export type IceServer = { urls: string | string[]; username?: string; credential?: string };
+
+export type Config = Readonly<{
+  version: string;
+  production: boolean;
+  listen: Readonly<{ hostname: string; port: number }>;
+  publicUrl: string | undefined;
+  /** Origin browsers send for same-site requests; derived from PUBLIC_URL when set. */
+  publicOrigin: string | undefined;
+  secureCookies: boolean;
+  staticDir: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  trustedProxies: readonly string[];
+  jwt: Readonly<{ privateKeyPath: string | undefined; publicKeyPath: string | undefined }>;
+  totpEncryptionKey: string | undefined;
+  registrationMode: "open" | "invite_only" | "closed";
+  adminUsername: string | undefined;
+  setupToken: string | undefined;
+  communityCreationMode: "anyone" | "admin_only";
+  files: Readonly<{ storagePath: string; maxFileSizeBytes: number; uploadQuotaBytes: number }>;
+  oidc: Readonly<{ issuerUrl: string; clientId: string; clientSecret: string; redirectUri: string | undefined; disablePasswordLogin: boolean }> | undefined;
+  giphyApiKey: string | undefined;
+  github: Readonly<{ token: string; owner: string; repo: string }> | undefined;
+  vapid: Readonly<{ privateKey: string; publicKey: string }> | undefined;
+  smtp: Readonly<{ host: string; port: number; username: string | undefined; password: string | undefined; tls: boolean; from: string; fromName: string }> | undefined;
+  turn: Readonly<{ authSecret: string | undefined; urls: readonly string[]; credentialTtlSecs: number; externalIp: string | undefined; listeningPort: number; tlsPort: number }>;
+  iceServers: readonly IceServer[] | undefined;
+}>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Human text for what a variable accepts, derived from its schema unless given. */
+function describeAllowed(spec: Spec<TSchema>): string {
+  if (spec.allowed) return spec.allowed;
+  const s = spec.schema as TSchema & { anyOf?: { const: string }[]; minimum?: number; maximum?: number; type?: string; minLength?: number };
+  if (s.anyOf) return `one of: ${s.anyOf.map((x) => x.const).join(", ")}`;
+  if (s.type === "integer") return s.minimum !== undefined ? `an integer from ${s.minimum} to ${s.maximum}` : "an integer";
+  if (s.type === "boolean") return "true or false";
+  return "a non-empty string";
+}
+
+/** Parses one variable; returns its value or a problem line. Empty strings count as unset. */
+function parseVar(name: EnvName, raw: string | undefined): { value?: unknown; problem?: string } {
+  const spec = ENV_SPEC[name] as Spec<TSchema>;
+  if (raw === undefined || raw.trim() === "") return { value: spec.default };
+  const trimmed = raw.trim();
+  const converted = Value.Convert(spec.schema, trimmed);
+  if (Value.Check(spec.schema, converted)) return { value: converted };
+  const shown = name === "TOTP_ENCRYPTION_KEY" || name.includes("SECRET") || name.includes("PASSWORD") || name.includes("TOKEN") ? "(hidden)" : JSON.stringify(trimmed);
+  return { problem: `${name}=${shown} is invalid: expected ${describeAllowed(spec)}` };
+}
+
+const LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/** RUST_LOG uses tracing syntax (`crate=info,tower=debug`): take the most verbose level word present. */
+function levelFromRustLog(rustLog: string | undefined): Config["logLevel"] | undefined {
+  if (!rustLog) return undefined;
+  const words = rustLog.toLowerCase().match(/trace|debug|info|warn|error/g) ?? [];
+  const mapped = words.map((w) => (w === "trace" ? "debug" : w) as Config["logLevel"]);
+  return LEVELS.find((l) => mapped.includes(l));
+}
+
+/** Validates an IP or CIDR (IPv4 or IPv6). */
+export function isIpOrCidr(entry: string): boolean {
+  const [ip, bits, ...rest] = entry.split("/");
+  if (rest.length > 0 || !ip) return false;
+  const family = isIP(ip);
+  if (family === 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function parseListenAddr(addr: string): { hostname: string; port: number } | undefined {
+  const idx = addr.lastIndexOf(":");
+  let hostname = addr.slice(0, idx);
+  const port = Number(addr.slice(idx + 1));
+  if (hostname.startsWith("[") && hostname.endsWith("]")) hostname = hostname.slice(1, -1);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) return undefined;
+  if (isIP(hostname) === 0 && !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*$/.test(hostname)) return undefined;
+  return { hostname, port };
+}
+
+function parseIceServers(raw: string | undefined): { value?: IceServer[]; problem?: string } {
+  if (raw === undefined) return {};
+  const problem = "ICE_SERVERS is invalid: expected a JSON array of {urls, username?, credential?}";
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    const ok =
+      Array.isArray(parsed) &&
+      parsed.every(
+        (s) =>
+          typeof s === "object" && s !== null &&
+          (typeof s.urls === "string" || (Array.isArray(s.urls) && s.urls.every((u: unknown) => typeof u === "string"))) &&
+          (s.username === undefined || typeof s.username === "string") &&
+          (s.credential === undefined || typeof s.credential === "string"),
+      );
+    return ok ? { value: parsed as IceServer[] } : { problem };
+  } catch {
+    return { problem };
+  }
+}
+
+export type ConfigWarnings = string[];
+
+/**
+ * Validates the whole environment at once. Throws ConfigError listing every bad variable.
+ * `warnings` receives non-fatal notes (e.g. a clamped TURN TTL, OIDC partially configured).
+ */
+export function loadConfig(env: Record<string, string | undefined>, warnings: ConfigWarnings = []): Config {
+  const problems: string[] = [];
+  const values = {} as Record<EnvName, unknown>;
+  for (const name of Object.keys(ENV_SPEC) as EnvName[]) {
+    const { value, problem } = parseVar(name, env[name]);
+    if (problem) problems.push(problem);
+    values[name] = value;
+  }
+  const e = values as EnvValues;
+
+  const listen = e.LISTEN_ADDR ? parseListenAddr(e.LISTEN_ADDR) : undefined;
+  if (e.LISTEN_ADDR && !listen && !problems.some((p) => p.startsWith("LISTEN_ADDR="))) {
+    problems.push(`LISTEN_ADDR=${JSON.stringify(e.LISTEN_ADDR)} is invalid: expected host:port, e.g. 0.0.0.0:8080 or [::]:8080`);
+  }
+  const trustedProxies = (e.TRUSTED_PROXIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const badProxies = trustedProxies.filter((p) => !isIpOrCidr(p));
+  if (badProxies.length > 0) problems.push(`TRUSTED_PROXIES has invalid entries ${JSON.stringify(badProxies)}: expected comma-separated IP addresses or CIDR ranges`);
+  const ice = parseIceServers(env.ICE_SERVERS?.trim() || undefined);
+  if (ice.problem) problems.push(ice.problem);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  let ttl = e.TURN_CREDENTIAL_TTL_SECS ?? 3600;
+  if (ttl < 60 || ttl > 86_400) {
+    const clamped = Math.min(86_400, Math.max(60, ttl));
+    warnings.push(`TURN_CREDENTIAL_TTL_SECS=${ttl} is outside 60-86400; using ${clamped}`);
+    ttl = clamped;
+  }
+  const oidcParts = [e.OIDC_ISSUER_URL, e.OIDC_CLIENT_ID, e.OIDC_CLIENT_SECRET];
+  const oidcEnabled = oidcParts.every(Boolean);
+  if (!oidcEnabled && oidcParts.some(Boolean)) {
+    warnings.push("OIDC is disabled: OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must all be set");
+  }
+  if (e.ICE_SERVERS) warnings.push("ICE_SERVERS is deprecated; prefer TURN_AUTH_SECRET + TURN_URLS");
+
+  const dataDir = resolve(e.DATA_DIR ?? "./data");
+  const publicUrl = e.PUBLIC_URL?.replace(/\/+$/, "");
+  const smtpEnabled = Boolean(e.SMTP_HOST && e.EMAIL_FROM);
+  const config: Config = {
+    version: pkg.version,
+    production: e.NODE_ENV === "production",
+    listen: listen ?? { hostname: "0.0.0.0", port: 8080 },
+    publicUrl,
+    publicOrigin: publicUrl ? new URL(publicUrl).origin : undefined,
+    secureCookies: publicUrl?.startsWith("https://") ?? false,
+    staticDir: resolve(e.STATIC_FILES_PATH ?? "./public"),
+    logLevel: env.LOG_LEVEL?.trim() ? (e.LOG_LEVEL ?? "info") : (levelFromRustLog(e.RUST_LOG) ?? "info"),
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    trustedProxies,
+    jwt: { privateKeyPath: e.JWT_PRIVATE_KEY_PATH, publicKeyPath: e.JWT_PUBLIC_KEY_PATH },
+    totpEncryptionKey: e.TOTP_ENCRYPTION_KEY?.toLowerCase(),
+    registrationMode: e.REGISTRATION_MODE ?? "invite_only",
+    adminUsername: e.ADMIN_USERNAME,
+    setupToken: e.SETUP_TOKEN,
+    communityCreationMode: e.COMMUNITY_CREATION_MODE === "admin_only" || e.COMMUNITY_CREATION_MODE === undefined ? "admin_only" : "anyone",
+    files: {
+      storagePath: resolve(e.FILE_STORAGE_PATH ?? join(dataDir, "files")),
+      maxFileSizeBytes: (e.MAX_FILE_SIZE_MB ?? 100) * 1024 * 1024,
+      uploadQuotaBytes: (e.UPLOAD_QUOTA_MB ?? 500) * 1024 * 1024,
+    },
+    oidc: oidcEnabled
+      ? {
+          issuerUrl: e.OIDC_ISSUER_URL!,
+          clientId: e.OIDC_CLIENT_ID!,
+          clientSecret: e.OIDC_CLIENT_SECRET!,
+          redirectUri: e.OIDC_REDIRECT_URI ?? (publicUrl ? `${publicUrl}/auth/oidc/callback` : undefined),
+          disablePasswordLogin: e.OIDC_DISABLE_PASSWORD_LOGIN ?? false,
+        }
+      : undefined,
+    giphyApiKey: e.GIPHY_API_KEY,
+    github: e.GITHUB_API_TOKEN && e.GITHUB_REPO_OWNER && e.GITHUB_REPO_NAME ? { token: e.GITHUB_API_TOKEN, owner: e.GITHUB_REPO_OWNER, repo: e.GITHUB_REPO_NAME } : undefined,
+    vapid: e.VAPID_PRIVATE_KEY && e.VAPID_PUBLIC_KEY ? { privateKey: e.VAPID_PRIVATE_KEY, publicKey: e.VAPID_PUBLIC_KEY } : undefined,
+    smtp: smtpEnabled
+      ? { host: e.SMTP_HOST!, port: e.SMTP_PORT ?? 587, username: e.SMTP_USERNAME, password: e.SMTP_PASSWORD, tls: e.SMTP_TLS ?? true, from: e.EMAIL_FROM!, fromName: e.EMAIL_FROM_NAME ?? "Hearth" }
+      : undefined,
+    turn: {
+      authSecret: e.TURN_AUTH_SECRET,
+      urls: (e.TURN_URLS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+      credentialTtlSecs: ttl,
+      externalIp: e.TURN_EXTERNAL_IP,
+      listeningPort: e.TURN_LISTENING_PORT ?? 3478,
+      tlsPort: e.TURN_TLS_PORT ?? 5349,
+    },
+    iceServers: ice.value,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,102 @@
+/**
+ * Opens the database: PostgreSQL through postgres.js when DATABASE_URL is set, otherwise embedded
+ * PGlite in DATA_DIR/db behind an exclusive directory lock. Both go through Kysely with one SQL
+ * dialect (PGlite is PostgreSQL 18, production is 15+: keep SQL to what both share).
+ */
+import { Kysely, PGliteDialect, sql } from "kysely";
+import { PostgresJSDialect } from "kysely-postgres-js";
+import postgres from "postgres";
+import { PGlite } from "@electric-sql/pglite";
+import { join } from "node:path";
+import { lockDataDir, type DirLock } from "./dir-lock.ts";
+import type { DB } from "./schema.ts";
+import type { Logger } from "../log.ts";
+
+export type Db = Kysely<DB>;
+
+export type Database = {
+  db: Db;
+  kind: "postgres" | "pglite";
+  /** True when a trivial query answers within `timeoutMs`. Never throws. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+};
+
+/** Embedded PGlite under Bun keeps garbage that is not collected promptly (RSS grows to GBs over
+ * 20k inserts; stack-spike §4). An async GC every few seconds holds it at a few hundred MB. */
+const PGLITE_GC_INTERVAL_MS = 5_000;
+
+export async function openPostgres(url: string, log?: Logger, max = 16): Promise<Database> {
+  const client = postgres(url, {
+    max,
+    connect_timeout: 5,
+    idle_timeout: 60,
+    onnotice: () => {},
+    // int8 arrives as a string by default; our int8 values (sequences, counts) fit in a double.
+    types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
+    connection: { application_name: "hearth" },
+  });
+  const db = new Kysely<DB>({ dialect: new PostgresJSDialect({ postgres: client }) });
+  log?.info("database.opened", { kind: "postgres" });
+  return {
+    db,
+    kind: "postgres",
+    ping: (timeoutMs = 2_000) => pingDb(db, timeoutMs),
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export async function openPglite(dataDir: string, log?: Logger): Promise<Database> {
+  const lock: DirLock = lockDataDir(dataDir);
+  try {
+    const started = performance.now();
+    const pglite = await PGlite.create(join(dataDir, "db"));
+    log?.info("database.opened", { kind: "pglite", dir: join(dataDir, "db"), ms: Math.round(performance.now() - started) });
+    return wrapPglite(pglite, () => lock.release());
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** Wraps an already-created PGlite (tests clone one from a migrated template). */
+export function wrapPglite(pglite: PGlite, onClose: () => void = () => {}): Database {
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  const gcTimer = setInterval(() => Bun.gc(false), PGLITE_GC_INTERVAL_MS);
+  gcTimer.unref();
+  let closed = false;
+  return {
+    db,
+    kind: "pglite",
+    ping: (timeoutMs = 2_000) => pingDb(db, timeoutMs),
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(gcTimer);
+      await db.destroy(); // PGliteDialect closes the PGlite instance
+      onClose();
+    },
+  };
+}
+
+export async function openDatabase(opts: { databaseUrl: string | undefined; dataDir: string }, log?: Logger): Promise<Database> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, log) : openPglite(opts.dataDir, log);
+}
+
+async function pingDb(db: Db, timeoutMs: number): Promise<boolean> {
+  let timer: Timer | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const query = sql`select 1`.execute(db).then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([query, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

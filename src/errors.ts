@@ -1,0 +1,62 @@
+/**
+ * One error tree with stable codes. Services throw these for expected outcomes; the single
+ * renderer in src/http/errors.ts turns them into JSON, an htmx fragment, an error page or a WS
+ * error frame. Anything that is not an AppError is a bug: logged with the request id, shown as 500.
+ */
+export type FieldErrors = Record<string, string>;
+
+export class AppError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    /** Safe to show to the user. */
+    readonly publicMessage: string,
+    readonly details?: { fields?: FieldErrors; retryAfterSecs?: number } & Record<string, unknown>,
+  ) {
+    super(publicMessage);
+    this.name = "AppError";
+  }
+}
+
+/** 400: the input is wrong; `fields` maps form field names to messages shown next to them. */
+export class InvalidInputError extends AppError {
+  constructor(message: string, fields?: FieldErrors, code = "VALIDATION_ERROR") {
+    super(code, 400, message, fields ? { fields } : undefined);
+  }
+}
+export class UnauthenticatedError extends AppError {
+  constructor(message = "Please sign in.", code = "UNAUTHENTICATED") {
+    super(code, 401, message);
+  }
+}
+/** 403: rare on purpose; hide existence with NotFoundError instead where the actor may not see the thing. */
+export class ForbiddenError extends AppError {
+  constructor(message = "You are not allowed to do that.", code = "FORBIDDEN") {
+    super(code, 403, message);
+  }
+}
+export class NotFoundError extends AppError {
+  constructor(message = "Not found.", code = "NOT_FOUND") {
+    super(code, 404, message);
+  }
+}
+export class ConflictError extends AppError {
+  constructor(message: string, code = "CONFLICT", fields?: FieldErrors) {
+    super(code, 409, message, fields ? { fields } : undefined);
+  }
+}
+export class PayloadTooLargeError extends AppError {
+  constructor(message = "The request body is too large.") {
+    super("PAYLOAD_TOO_LARGE", 413, message);
+  }
+}
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSecs: number, message = "Too many requests. Please slow down and try again shortly.", code = "RATE_LIMITED") {
+    super(code, 429, message, { retryAfterSecs: Math.max(1, Math.ceil(retryAfterSecs)) });
+  }
+}
+export class ServiceUnavailableError extends AppError {
+  constructor(message = "The service is temporarily unavailable.") {
+    super("SERVICE_UNAVAILABLE", 503, message);
+  }
+}

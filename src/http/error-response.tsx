@@ -1,0 +1,66 @@
+/**
+ * The one error renderer. /api and JSON clients get {"error":{"code","message"}}; htmx requests
+ * get a fragment retargeted at the page's flash region (forms render their own field errors);
+ * page navigations get an error page. Unknown errors become a 500 with the request id, logged
+ * with details that are never sent to the client.
+ */
+import { AppError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { Layout } from "../../views/layout.tsx";
+import { ErrorPage } from "../../views/error-page.tsx";
+import type { AssetResolver } from "./assets.ts";
+import { fragment, isHtmx, json, page } from "./render.ts";
+
+const TITLES: Record<number, string> = {
+  400: "That did not work",
+  401: "Please sign in",
+  403: "Not allowed",
+  404: "Page not found",
+  409: "Conflict",
+  413: "Too large",
+  423: "Locked",
+  429: "Slow down",
+  500: "Something went wrong",
+  503: "Temporarily unavailable",
+};
+
+export function wantsJson(request: Request, path: string): boolean {
+  if (path.startsWith("/api/") || path === "/api" || path === "/health") return true;
+  const accept = request.headers.get("accept") ?? "";
+  return accept.includes("application/json") && !accept.includes("text/html");
+}
+
+export function toAppError(error: unknown, requestId: string, log: Logger): AppError {
+  if (error instanceof AppError) return error;
+  log.error("http.unhandled_error", { requestId, error: error instanceof Error ? error : String(error) });
+  return new AppError("INTERNAL_ERROR", 500, `An unexpected error occurred. If it keeps happening, tell your administrator the request id ${requestId}.`);
+}
+
+export function renderError(args: { error: AppError; request: Request; path: string; requestId: string; assets?: AssetResolver }): Response {
+  const { error, request, path, requestId } = args;
+  const headers: Record<string, string> = { "x-request-id": requestId };
+  if (error.details?.retryAfterSecs !== undefined) headers["retry-after"] = String(error.details.retryAfterSecs);
+  if (wantsJson(request, path) || !args.assets) {
+    const body: { error: { code: string; message: string; fields?: Record<string, string>; request_id?: string } } = {
+      error: { code: error.code, message: error.publicMessage },
+    };
+    if (error.details?.fields) body.error.fields = error.details.fields;
+    if (error.status >= 500) body.error.request_id = requestId;
+    return json(body, { status: error.status, headers });
+  }
+  if (isHtmx(request)) {
+    return fragment(
+      <div class="error-banner" role="alert">
+        {error.publicMessage}
+      </div>,
+      { status: error.status, headers: { ...headers, "hx-retarget": "#flash", "hx-reswap": "innerHTML" } },
+    );
+  }
+  const title = TITLES[error.status] ?? "Error";
+  return page(
+    <Layout title={title} assets={args.assets.page()}>
+      <ErrorPage status={error.status} title={title} message={error.publicMessage} requestId={error.status >= 500 ? requestId : undefined} />
+    </Layout>,
+    { status: error.status, headers },
+  );
+}

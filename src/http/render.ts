@@ -1,0 +1,40 @@
+/**
+ * Response helpers for pages and fragments. Views are hono/jsx components, which escape every
+ * child and attribute; these helpers only stringify them and set headers.
+ */
+export type Markup = string | { toString(): string };
+
+export function isHtmx(request: Request): boolean {
+  return request.headers.get("hx-request") === "true";
+}
+
+/** A full page. `Vary: HX-Request` keeps caches from mixing pages and fragments of one URL. */
+export function page(markup: Markup, init: ResponseInit = {}): Response {
+  const headers = new Headers(init.headers);
+  headers.set("content-type", "text/html; charset=utf-8");
+  headers.set("vary", "HX-Request");
+  headers.set("cache-control", "no-store");
+  return new Response("<!doctype html>" + String(markup), { ...init, headers });
+}
+
+/** An htmx fragment. */
+export function fragment(markup: Markup, init: ResponseInit = {}): Response {
+  const headers = new Headers(init.headers);
+  headers.set("content-type", "text/html; charset=utf-8");
+  headers.set("vary", "HX-Request");
+  headers.set("cache-control", "no-store");
+  return new Response(String(markup), { ...init, headers });
+}
+
+export function json(body: unknown, init: ResponseInit = {}): Response {
+  const headers = new Headers(init.headers);
+  headers.set("content-type", "application/json; charset=utf-8");
+  headers.set("cache-control", "no-store");
+  return new Response(JSON.stringify(body), { ...init, headers });
+}
+
+/** Redirect that works for both plain navigation (303) and htmx (HX-Location keeps it a client-side swap). */
+export function redirect(request: Request, location: string): Response {
+  if (isHtmx(request)) return new Response(null, { status: 204, headers: { "hx-redirect": location } });
+  return new Response(null, { status: 303, headers: { location } });
+}

@@ -1,0 +1,84 @@
+/**
+ * Process concerns only: load config -> secrets -> open database -> migrate -> create app ->
+ * listen; signals for a clean shutdown. Anything that fails here exits with code 1 and a message
+ * an operator can act on.
+ */
+import { ConfigError, loadConfig, type ConfigWarnings } from "./config.ts";
+import { createLogger } from "./log.ts";
+import { loadSecrets, MissingSecretsError } from "./secrets.ts";
+import { openDatabase, type Database } from "./db/open.ts";
+import { DataDirLockedError } from "./db/dir-lock.ts";
+import { migrate, MigrationError } from "./db/migrate.ts";
+import { loadAssets, MissingBuildError } from "./http/assets.ts";
+import { createApp, MAX_BODY_BYTES } from "./app.ts";
+import { noEvents } from "./db/tx.ts";
+
+function fail(message: string): never {
+  process.stderr.write(`hearth: ${message}\n`);
+  process.exit(1);
+}
+
+const bootStarted = performance.now();
+const warnings: ConfigWarnings = [];
+let config;
+try {
+  config = loadConfig(process.env, warnings);
+} catch (error) {
+  if (error instanceof ConfigError) fail(`${error.message}\nSee .env.example for every variable and its allowed values.`);
+  throw error;
+}
+const log = createLogger(config.logLevel, { service: "hearth" });
+for (const warning of warnings) log.warn("config.warning", { warning });
+
+let secrets;
+try {
+  secrets = loadSecrets(config, log);
+} catch (error) {
+  if (error instanceof MissingSecretsError) fail(error.message);
+  throw error;
+}
+
+let assets;
+try {
+  assets = loadAssets(config.staticDir);
+} catch (error) {
+  if (error instanceof MissingBuildError) fail(error.message);
+  throw error;
+}
+
+let database: Database;
+try {
+  database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, log);
+} catch (error) {
+  if (error instanceof DataDirLockedError) fail(error.message);
+  fail(`Could not open the database: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+try {
+  await migrate(database.db, log);
+} catch (error) {
+  await database.close().catch(() => {});
+  if (error instanceof MigrationError) fail(error.message);
+  fail(`Database migration failed: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+const app = createApp({ config, database, log, secrets, events: noEvents, assets });
+app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES + 1024 * 1024 });
+log.info("server.listening", {
+  address: `${config.listen.hostname}:${app.server?.port ?? config.listen.port}`,
+  version: config.version,
+  database: database.kind,
+  boot_ms: Math.round(performance.now() - bootStarted),
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info("server.stopping", { signal });
+  await app.stop().catch(() => {});
+  await database.close().catch(() => {});
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

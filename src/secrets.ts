@@ -1,0 +1,102 @@
+/**
+ * Resolves the secrets the server cannot run without: the Ed25519 JWT key pair and the TOTP
+ * encryption key. Outside production, missing ones are generated once into DATA_DIR/secrets
+ * (mode 0600) with a loud warning to back them up. In production nothing is generated: a missing
+ * secret is a fatal, named error (seeds/000: the server refuses to start without it).
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { generateKeyPairSync, randomBytes, createPrivateKey, createPublicKey } from "node:crypto";
+import { join, resolve } from "node:path";
+import type { Config } from "./config.ts";
+import type { Logger } from "./log.ts";
+
+export type Secrets = Readonly<{ jwtPrivatePem: string; jwtPublicPem: string; totpKey: Uint8Array }>;
+
+export class MissingSecretsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Missing secrets (NODE_ENV=production never generates them):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "MissingSecretsError";
+  }
+}
+
+const LEGACY_DIR = resolve("./secrets");
+
+/** Key paths: explicit env wins; else ./secrets/*.pem if an operator generated them there (seeds/003); else DATA_DIR/secrets. */
+export function resolveJwtPaths(config: Config): { privatePath: string; publicPath: string; explicit: boolean } {
+  if (config.jwt.privateKeyPath || config.jwt.publicKeyPath) {
+    return {
+      privatePath: resolve(config.jwt.privateKeyPath ?? join(LEGACY_DIR, "jwt_private.pem")),
+      publicPath: resolve(config.jwt.publicKeyPath ?? join(LEGACY_DIR, "jwt_public.pem")),
+      explicit: true,
+    };
+  }
+  const legacyPrivate = join(LEGACY_DIR, "jwt_private.pem");
+  if (existsSync(legacyPrivate)) return { privatePath: legacyPrivate, publicPath: join(LEGACY_DIR, "jwt_public.pem"), explicit: false };
+  const dir = join(config.dataDir, "secrets");
+  return { privatePath: join(dir, "jwt_private.pem"), publicPath: join(dir, "jwt_public.pem"), explicit: false };
+}
+
+function writeSecret(path: string, content: string, mode: number): void {
+  mkdirSync(resolve(path, ".."), { recursive: true, mode: 0o700 });
+  writeFileSync(path, content, { mode, flag: "wx" }); // wx: never overwrite an existing secret
+  chmodSync(path, mode);
+}
+
+export function loadSecrets(config: Config, log: Logger): Secrets {
+  const { privatePath, publicPath, explicit } = resolveJwtPaths(config);
+  const totpPath = join(config.dataDir, "secrets", "totp_encryption_key");
+  const problems: string[] = [];
+  const generated: string[] = [];
+
+  let totpHex = config.totpEncryptionKey;
+  if (!totpHex && !config.production && existsSync(totpPath)) totpHex = readFileSync(totpPath, "utf8").trim();
+  if (!totpHex) {
+    if (config.production) problems.push("TOTP_ENCRYPTION_KEY is not set. Generate one with: openssl rand -hex 32 (or scripts/generate-secrets.sh)");
+    else {
+      totpHex = randomBytes(32).toString("hex");
+      writeSecret(totpPath, totpHex + "\n", 0o600);
+      generated.push(totpPath);
+    }
+  }
+
+  const havePrivate = existsSync(privatePath);
+  const havePublic = existsSync(publicPath);
+  if (!havePrivate || !havePublic) {
+    if (config.production || explicit) {
+      if (!havePrivate) problems.push(`JWT private key file not found at ${privatePath} (JWT_PRIVATE_KEY_PATH). Generate the pair with scripts/generate-keys.sh or: openssl genpkey -algorithm Ed25519 -out jwt_private.pem`);
+      if (!havePublic) problems.push(`JWT public key file not found at ${publicPath} (JWT_PUBLIC_KEY_PATH). Derive it with: openssl pkey -in jwt_private.pem -pubout -out jwt_public.pem`);
+    } else if (havePrivate !== havePublic) {
+      problems.push(`Only one half of the JWT key pair exists (${havePrivate ? privatePath : publicPath}); restore the other half or remove both to regenerate`);
+    } else {
+      const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+      writeSecret(privatePath, privateKey.export({ type: "pkcs8", format: "pem" }).toString(), 0o600);
+      writeSecret(publicPath, publicKey.export({ type: "spki", format: "pem" }).toString(), 0o600);
+      generated.push(privatePath, publicPath);
+    }
+  }
+  if (problems.length > 0) throw new MissingSecretsError(problems);
+
+  const jwtPrivatePem = readFileSync(privatePath, "utf8");
+  const jwtPublicPem = readFileSync(publicPath, "utf8");
+  checkKeyPair(jwtPrivatePem, jwtPublicPem, privatePath);
+  if (generated.length > 0) {
+    log.warn("secrets.generated", {
+      files: generated,
+      note: "Generated new secrets. Back them up with your data: losing the TOTP key locks 2FA users out; losing the JWT keys signs everyone out.",
+    });
+  }
+  return Object.freeze({ jwtPrivatePem, jwtPublicPem, totpKey: Uint8Array.from(Buffer.from(totpHex!, "hex")) });
+}
+
+function checkKeyPair(privatePem: string, publicPem: string, privatePath: string): void {
+  let ok = false;
+  try {
+    const priv = createPrivateKey(privatePem);
+    const derived = createPublicKey(priv).export({ type: "spki", format: "der" });
+    const given = createPublicKey(publicPem).export({ type: "spki", format: "der" });
+    ok = priv.asymmetricKeyType === "ed25519" && Buffer.compare(derived, given) === 0;
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new MissingSecretsError([`The JWT key pair at ${privatePath} is not a matching Ed25519 key pair`]);
+}
