@@ -6,7 +6,7 @@
  * Secrets (JWT key files, TOTP key) are resolved separately by `src/secrets.ts` because resolving
  * them touches the file system; this module stays pure so tests can build configs from plain objects.
  */
-import { t, type TSchema, type Static } from "elysia";
+import { Type as t, type TSchema, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";

@@ -1,3 +1,7 @@
-// Test preload (bunfig.toml). The foundation fills this in: it builds the client bundle and
-// prepares the migrated template database once per run. Pure unit tests need nothing from it.
-export {};
+/**
+ * Test preload (bunfig.toml): builds the client bundle once per run so pages can reference it.
+ * Databases are prepared lazily by test/helpers/db.ts, so pure unit tests pay nothing for them.
+ */
+import { buildClient } from "../scripts/build.ts";
+
+await buildClient();

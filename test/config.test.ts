@@ -1,0 +1,115 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { ConfigError, ENV_SPEC, loadConfig } from "../src/config.ts";
+
+const problemsOf = (env: Record<string, string>): string[] => {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+};
+
+describe("loadConfig", () => {
+  test("defaults match the seeds", () => {
+    const c = loadConfig({});
+    expect(c.listen).toEqual({ hostname: "0.0.0.0", port: 8080 });
+    expect(c.registrationMode).toBe("invite_only");
+    expect(c.communityCreationMode).toBe("admin_only");
+    expect(c.files.maxFileSizeBytes).toBe(100 * 1024 * 1024);
+    expect(c.files.uploadQuotaBytes).toBe(500 * 1024 * 1024);
+    expect(c.turn.credentialTtlSecs).toBe(3600);
+    expect(c.turn.listeningPort).toBe(3478);
+    expect(c.turn.tlsPort).toBe(5349);
+    expect(c.smtp).toBeUndefined();
+    expect(c.oidc).toBeUndefined();
+    expect(c.logLevel).toBe("info");
+    expect(c.trustedProxies).toEqual(["127.0.0.0/8", "::1"]);
+    expect(c.production).toBe(false);
+    expect(Object.isFrozen(c) && Object.isFrozen(c.listen)).toBe(true);
+  });
+
+  test("every bad variable is listed at once with its allowed values", () => {
+    const problems = problemsOf({
+      REGISTRATION_MODE: "maybe",
+      MAX_FILE_SIZE_MB: "-3",
+      LISTEN_ADDR: "nonsense",
+      TOTP_ENCRYPTION_KEY: "abc123",
+      TRUSTED_PROXIES: "10.0.0.0/8,not-an-ip",
+      ICE_SERVERS: "{oops",
+    });
+    expect(problems).toHaveLength(6);
+    expect(problems.find((p) => p.startsWith("REGISTRATION_MODE"))).toContain("one of: open, invite_only, closed");
+    expect(problems.find((p) => p.startsWith("MAX_FILE_SIZE_MB"))).toContain("an integer from 1 to 10000");
+    expect(problems.find((p) => p.startsWith("LISTEN_ADDR"))).toContain("host:port");
+    const totp = problems.find((p) => p.startsWith("TOTP_ENCRYPTION_KEY"))!;
+    expect(totp).toContain("64 hexadecimal characters");
+    expect(totp).not.toContain("abc123"); // secrets are never echoed
+    expect(problems.find((p) => p.startsWith("TRUSTED_PROXIES"))).toContain("not-an-ip");
+  });
+
+  test("the error message names every variable", () => {
+    expect(() => loadConfig({ LOG_LEVEL: "loud", SMTP_PORT: "70000" })).toThrow(/LOG_LEVEL[\s\S]*SMTP_PORT/);
+  });
+
+  test("TURN_CREDENTIAL_TTL_SECS is clamped to 60-86400 with a warning", () => {
+    const warnings: string[] = [];
+    expect(loadConfig({ TURN_CREDENTIAL_TTL_SECS: "5" }, warnings).turn.credentialTtlSecs).toBe(60);
+    expect(loadConfig({ TURN_CREDENTIAL_TTL_SECS: "999999" }, warnings).turn.credentialTtlSecs).toBe(86_400);
+    expect(warnings).toHaveLength(2);
+    expect(problemsOf({ TURN_CREDENTIAL_TTL_SECS: "soon" })).toHaveLength(1);
+  });
+
+  test("values are parsed and typed", () => {
+    const c = loadConfig({
+      LISTEN_ADDR: "[::1]:9000",
+      PUBLIC_URL: "https://chat.example.com/",
+      OIDC_ISSUER_URL: "https://id.example.com",
+      OIDC_CLIENT_ID: "hearth",
+      OIDC_CLIENT_SECRET: "s",
+      OIDC_DISABLE_PASSWORD_LOGIN: "true",
+      SMTP_HOST: "smtp.example.com",
+      EMAIL_FROM: "noreply@example.com",
+      SMTP_TLS: "false",
+      TURN_URLS: "turns:t.example.com:5349, turn:t.example.com:3478",
+      ICE_SERVERS: '[{"urls":"stun:stun.example.com:3478"}]',
+      COMMUNITY_CREATION_MODE: "open",
+    });
+    expect(c.listen).toEqual({ hostname: "::1", port: 9000 });
+    expect(c.publicUrl).toBe("https://chat.example.com");
+    expect(c.publicOrigin).toBe("https://chat.example.com");
+    expect(c.secureCookies).toBe(true);
+    expect(c.oidc?.redirectUri).toBe("https://chat.example.com/auth/oidc/callback");
+    expect(c.oidc?.disablePasswordLogin).toBe(true);
+    expect(c.smtp?.tls).toBe(false);
+    expect(c.turn.urls).toEqual(["turns:t.example.com:5349", "turn:t.example.com:3478"]);
+    expect(c.iceServers).toEqual([{ urls: "stun:stun.example.com:3478" }]);
+    expect(c.communityCreationMode).toBe("anyone");
+  });
+
+  test("OIDC stays off unless all three of issuer, id and secret are set", () => {
+    const warnings: string[] = [];
+    expect(loadConfig({ OIDC_ISSUER_URL: "https://id.example.com" }, warnings).oidc).toBeUndefined();
+    expect(warnings.join()).toContain("OIDC is disabled");
+  });
+
+  test("RUST_LOG is a legacy alias only when LOG_LEVEL is unset", () => {
+    expect(loadConfig({ RUST_LOG: "chatalot_server=debug,tower_http=info" }).logLevel).toBe("debug");
+    expect(loadConfig({ RUST_LOG: "debug", LOG_LEVEL: "warn" }).logLevel).toBe("warn");
+  });
+
+  test(".env.example documents exactly the variables config.ts declares", () => {
+    let text: string;
+    try {
+      text = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
+    } catch {
+      throw new Error(".env.example is missing");
+    }
+    const documented = new Set([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    const declared = Object.keys(ENV_SPEC);
+    expect(declared.filter((name) => !documented.has(name))).toEqual([]);
+    expect([...documented].filter((name) => !declared.includes(name!))).toEqual([]);
+  });
+});

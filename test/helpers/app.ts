@@ -1,0 +1,56 @@
+/**
+ * Builds the real application for a test file: its own database, a config from plain env values,
+ * real secrets generated into a temp DATA_DIR, and rate limits high enough not to interfere
+ * (rate-limit tests pass the seeds' numbers explicitly).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createApp, type App, type AppDeps } from "../../src/app.ts";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { createLogger, silentLogger, type Logger } from "../../src/log.ts";
+import { loadSecrets } from "../../src/secrets.ts";
+import { loadAssets } from "../../src/http/assets.ts";
+import { noEvents } from "../../src/db/tx.ts";
+import type { RateLimits } from "../../src/http/rate-limit.ts";
+import { createTestDatabase, type TestDatabase } from "./db.ts";
+
+export const UNLIMITED: RateLimits = { general: { ratePerSec: 1e9, burst: 1e9 }, auth: { ratePerSec: 1e9, burst: 1e9 } };
+export const STATIC_DIR = resolve(import.meta.dir, "../../public");
+
+export type TestContext = {
+  app: App;
+  config: Config;
+  database: TestDatabase;
+  deps: AppDeps;
+  dataDir: string;
+  logs: string[];
+  /** app.handle with a path; http://localhost is required by Elysia's router. */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+};
+
+export async function createTestContext(opts: { env?: Record<string, string>; rateLimits?: RateLimits; database?: TestDatabase; captureLogs?: boolean } = {}): Promise<TestContext> {
+  const dataDir = mkdtempSync(join(tmpdir(), "hearth-test-"));
+  const config = loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir, STATIC_FILES_PATH: STATIC_DIR, ...opts.env });
+  const logs: string[] = [];
+  const log: Logger = opts.captureLogs ? createLogger("debug", {}, (line) => logs.push(line)) : silentLogger;
+  const secrets = loadSecrets(config, log);
+  const database = opts.database ?? (await createTestDatabase());
+  const deps: AppDeps = { config, database, log, secrets, events: noEvents, assets: loadAssets(STATIC_DIR), rateLimits: opts.rateLimits ?? UNLIMITED };
+  const app = createApp(deps);
+  return {
+    app,
+    config,
+    database,
+    deps,
+    dataDir,
+    logs,
+    request: (path, init) => app.handle(new Request(`http://localhost${path}`, init)),
+    async close() {
+      await Promise.resolve().then(() => app.stop()).catch(() => {}); // throws when never listened
+      await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
