@@ -1,8 +1,8 @@
 // compose.yml, parsed with Bun.YAML and checked for the promises docs/operations.md makes.
 import { describe, expect, test } from "bun:test";
 import {
-  allStrings, cidrToRange, coturnRangeToRange, envExampleNames, interpolate, readRepoFile, rangesCover,
-  referencedNames,
+  REQUIRED_DENIED, allStrings, cidrToRange, coturnRangeToRange, envExampleNames, interpolate, readRepoFile,
+  rangesCover, referencedNames,
 } from "./helpers.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -23,14 +23,6 @@ const environmentOf = (service: Any): Record<string, string> =>
     ? Object.fromEntries(service.environment.map((e: string) => [e.split("=")[0], e.slice(e.indexOf("=") + 1)]))
     : (service.environment ?? {});
 
-/** Every address range the relay must refuse (seeds/000: no SSRF into private networks). */
-export const REQUIRED_DENIED = [
-  "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-  "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-  "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
-  "::/128", "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10",
-  "ff00::/8",
-];
 
 describe("compose.yml", () => {
   test("uses the compose spec (no version key)", () => {

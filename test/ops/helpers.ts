@@ -163,6 +163,19 @@ export function envExampleNames(text: string): string[] {
 
 // --- IP ranges (coturn --denied-peer-ip) -----------------------------------------------------
 
+/**
+ * Every address range the relay must refuse (seeds/000: no SSRF into private networks).
+ * Not "::" nor "::/96": coturn 4.6 matches those against every IPv4 peer (test/ops/turn.test.ts
+ * showed it), which would disable relaying altogether; the unspecified address is not routable.
+ */
+export const REQUIRED_DENIED = [
+  "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+  "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+  "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
+  "::1/128", "::ffff:0:0/96", "64:ff9b::/96", "100::/64", "2001:db8::/32", "fc00::/7", "fe80::/10",
+  "ff00::/8",
+];
+
 export function ipToBigInt(ip: string): { family: 4 | 6; value: bigint } {
   if (!ip.includes(":")) {
     const parts = ip.split(".").map(Number);
