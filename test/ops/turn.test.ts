@@ -20,7 +20,7 @@ const certs = join(work, "certs");
 const secret = randomBytes(32).toString("hex");
 const realm = "hearth";
 let port = 0;
-let server: ReturnType<typeof Bun.spawn> | undefined;
+let server: Bun.Subprocess<"ignore", "pipe", "pipe"> | undefined;
 let serverOutput = "";
 
 /** The turn-init script with the volume path mapped to a temp dir and apk (Alpine) left out. */
@@ -91,7 +91,7 @@ const xorPeer = (ip: string, peerPort: number, txid: Buffer) => {
 
 type Reply = ReturnType<typeof parse>;
 const pending = new Map<string, (r: Reply) => void>();
-let udp: Awaited<ReturnType<typeof Bun.udpSocket>> | undefined;
+let udp: import("bun").udp.Socket<"buffer"> | undefined;
 async function request(msg: { txid: Buffer; bytes: Buffer }): Promise<Reply> {
   for (let attempt = 0; attempt < 10; attempt++) {
     const reply = new Promise<Reply | null>((resolve) => {
@@ -159,7 +159,7 @@ describe.skipIf(!haveCoturn)("coturn as configured in compose.yml", () => {
     expect(existsSync(join(certs, "turn_cert.pem"))).toBe(true);
     port = freePort();
     const args = coturnArgs(port, freePort());
-    server = Bun.spawn(["turnserver", ...args, `--pidfile=${join(work, "turnserver.pid")}`], { stdout: "pipe", stderr: "pipe" });
+    server = Bun.spawn(["turnserver", ...args, `--pidfile=${join(work, "turnserver.pid")}`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     void new Response(server.stdout).text().then((t) => (serverOutput += t));
     void new Response(server.stderr).text().then((t) => (serverOutput += t));
     const binding = await request(message(0x0001, []));
