@@ -5,7 +5,7 @@
 //
 // Usage: bun scripts/healthcheck.ts [URL]   (default: http://<LISTEN_ADDR host>:<port>/health)
 
-const TIMEOUT_MS = 5_000;
+export const TIMEOUT_MS = 5_000;
 
 /** Where to reach a server bound to LISTEN_ADDR from the same machine. */
 export function healthUrl(listenAddr: string | undefined): string {
@@ -21,16 +21,12 @@ export function healthUrl(listenAddr: string | undefined): string {
   return `http://${target}:${port}/health`;
 }
 
-async function main(): Promise<number> {
-  let url: string;
+/** 0 when `url` answers 200 within `timeoutMs`, else 1 (with the reason on stderr). */
+export async function probe(url: string, timeoutMs = TIMEOUT_MS): Promise<0 | 1> {
   try {
-    url = process.argv[2] ?? healthUrl(process.env.LISTEN_ADDR);
-  } catch (error) {
-    console.error(`unhealthy: ${(error as Error).message}`);
-    return 1;
-  }
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    // The timeout covers the body too: a server that sends headers and then stalls is unhealthy.
+    const signal = AbortSignal.timeout(timeoutMs);
+    const response = await fetch(url, { signal });
     const body = await response.text();
     if (response.status === 200) return 0;
     console.error(`unhealthy: ${url} answered ${response.status} ${body.slice(0, 200)}`);
@@ -38,6 +34,15 @@ async function main(): Promise<number> {
     console.error(`unhealthy: ${url}: ${(error as Error).message}`);
   }
   return 1;
+}
+
+async function main(): Promise<number> {
+  try {
+    return await probe(process.argv[2] ?? healthUrl(process.env.LISTEN_ADDR));
+  } catch (error) {
+    console.error(`unhealthy: ${(error as Error).message}`);
+    return 1;
+  }
 }
 
 if (import.meta.main) process.exit(await main());
