@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT, importPKCS8, importSPKI, jwtVerify } from "jose";
-import { hasCommand, repoRoot } from "./helpers.ts";
+import { allStrings, hasCommand, interpolate, readRepoFile, repoRoot } from "./helpers.ts";
 
 const SCRIPTS = ["generate-keys.sh", "generate-secrets.sh", "backup.sh", "restore.sh"].map((s) => join(repoRoot, "scripts", s));
 const work = mkdtempSync(join(tmpdir(), "hearth-ops-"));
@@ -108,6 +108,20 @@ describe("generate-secrets.sh", () => {
     const again = run([script, "--env-file", join(dir, ".env"), "--secrets-dir", join(dir, "secrets")]);
     expect(again.code).toBe(0);
     expect(readFileSync(join(dir, ".env"), "utf8")).toBe(env);
+  });
+
+  test("a fresh .env satisfies compose.yml; the bare template fails closed on DB_PASSWORD", () => {
+    // KEY=VALUE lines as Compose reads .env (no quotes or inline comments in our template).
+    const parseEnv = (text: string) =>
+      Object.fromEntries(text.split("\n").filter((l) => /^[A-Z][A-Z0-9_]*=/.test(l)).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const compose = Bun.YAML.parse(readRepoFile("compose.yml"));
+    const interpolateAll = (env: Record<string, string>) => allStrings(compose).map((v) => interpolate(v, env));
+
+    const generated = parseEnv(readFileSync(join(work, "secrets-fresh/.env"), "utf8"));
+    const values = interpolateAll(generated);
+    expect(values).toContain(`postgres://hearth:${generated.DB_PASSWORD}@postgres:5432/hearth`);
+
+    expect(() => interpolateAll(parseEnv(readRepoFile(".env.example")))).toThrow("DB_PASSWORD");
   });
 
   test("never overwrites values already set, fills commented-out ones in place", () => {
