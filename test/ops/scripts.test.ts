@@ -190,6 +190,31 @@ describe("backup.sh / restore.sh", () => {
     expect(existsSync(join(out, "x"))).toBe(true);
   });
 
+  // compose mode without Docker: a stand-in `docker` on PATH runs what the script asks of each
+  // container on this machine (pg_dump/pg_restore against a scratch database, the files
+  // snippet under sh), so the script's commands, pipes and ordering are exercised for real.
+  const dockerShim = `#!/usr/bin/env bash
+set -euo pipefail
+echo "$*" >>"$SHIM_LOG"
+[[ "$1" == compose ]] || exit 64; shift
+[[ "$1" == --project-directory ]] && shift 2
+sub="$1"; shift
+case "$sub" in
+  version|stop|start|up) exit 0 ;;
+  exec)
+    [[ "$1" == -T ]] && shift
+    [[ "$1" == postgres ]] || exit 65; shift
+    cmd="$1"; shift; args=()
+    while [[ $# -gt 0 ]]; do case "$1" in -U|-d) shift 2 ;; *) args+=("$1"); shift ;; esac; done
+    exec "$cmd" "\${args[@]}" -d "$SHIM_DB_URL" ;;
+  run)
+    while [[ "$1" == -* ]]; do [[ "$1" == --entrypoint ]] && shift; shift; done
+    [[ "$1" == hearth ]] || exit 66; shift
+    exec env DATA_DIR="$SHIM_DATA_DIR" sh "$@" ;;
+esac
+exit 67
+`;
+
   // url mode against a real PostgreSQL: CI's TEST_DATABASE_URL, or the machine's local server.
   const baseUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
   const psqlReady =
@@ -223,6 +248,42 @@ describe("backup.sh / restore.sh", () => {
       expect(run(["psql", dbUrl, "-Atc", "select string_agg(id::text, ',' order by id) from messages"]).stdout.trim()).toBe("1,2");
       expect(readFileSync(join(files, "ab/blob"), "utf8")).toBe("ciphertext");
       expect(existsSync(join(files, "stray"))).toBe(false);
+    } finally {
+      run(["psql", baseUrl, "-c", `drop database if exists ${db} with (force)`]);
+    }
+  });
+
+  test.skipIf(!psqlReady)("compose mode: pg_dump/pg_restore in the postgres service, files via the hearth image", () => {
+    const db = `hearth_ops_compose_${process.pid}_${Date.now()}`;
+    const url = new URL(baseUrl);
+    url.pathname = `/${db}`;
+    const shimDir = join(work, "compose/bin");
+    mkdirSync(shimDir, { recursive: true });
+    writeFileSync(join(shimDir, "docker"), dockerShim, { mode: 0o755 });
+    const data = join(work, "compose/data");
+    mkdirSync(join(data, "files/ab"), { recursive: true });
+    writeFileSync(join(data, "files/ab/blob"), "ciphertext");
+    const log = join(work, "compose/docker.log");
+    const env = { PATH: `${shimDir}:${process.env.PATH}`, SHIM_LOG: log, SHIM_DB_URL: url.toString(), SHIM_DATA_DIR: data, DATABASE_URL: "" };
+    expect(run(["psql", baseUrl, "-c", `create database ${db}`]).code).toBe(0);
+    try {
+      run(["psql", url.toString(), "-c", "create table rooms (id int primary key); insert into rooms values (1);"]);
+      const out = join(work, "compose/backup");
+      const b = run([backup, "--out", out], { env }); // mode chosen automatically: docker compose is there
+      expect(b.stderr).toBe("");
+      expect(b.code).toBe(0);
+      expect(readFileSync(join(out, "MANIFEST"), "utf8")).toContain("mode=compose");
+
+      run(["psql", url.toString(), "-c", "insert into rooms values (2);"]);
+      writeFileSync(join(data, "files/ab/blob"), "changed");
+      writeFileSync(join(log), "");
+      const r = run([restore, out, "--yes"], { env });
+      expect(r.code).toBe(0);
+      expect(run(["psql", url.toString(), "-Atc", "select count(*) from rooms"]).stdout.trim()).toBe("1");
+      expect(readFileSync(join(data, "files/ab/blob"), "utf8")).toBe("ciphertext");
+      // hearth is stopped before the database is replaced and started after the files are back.
+      const steps = readFileSync(log, "utf8").trim().split("\n").map((l) => l.split(" ").slice(3, 5).join(" "));
+      expect(steps).toEqual(["stop hearth", "up -d", "exec -T", "run --rm", "up -d"]);
     } finally {
       run(["psql", baseUrl, "-c", `drop database if exists ${db} with (force)`]);
     }
