@@ -12,6 +12,7 @@ import { migrate, MigrationError } from "./db/migrate.ts";
 import { loadAssets, MissingBuildError } from "./http/assets.ts";
 import { createApp, MAX_BODY_BYTES } from "./app.ts";
 import { noEvents } from "./db/tx.ts";
+import { ensureInstanceId } from "./db/instance.ts";
 
 function fail(message: string): never {
   process.stderr.write(`hearth: ${message}\n`);
@@ -62,12 +63,14 @@ try {
   fail(`Database migration failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 
+const instanceId = await ensureInstanceId(database.db);
 const app = createApp({ config, database, log, secrets, events: noEvents, assets });
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES + 1024 * 1024 });
 log.info("server.listening", {
   address: `${config.listen.hostname}:${app.server?.port ?? config.listen.port}`,
   version: config.version,
   database: database.kind,
+  instance_id: instanceId,
   boot_ms: Math.round(performance.now() - bootStarted),
 });
 
