@@ -6,7 +6,7 @@
  * Secrets (JWT key files, TOTP key) are resolved separately by `src/secrets.ts` because resolving
  * them touches the file system; this module stays pure so tests can build configs from plain objects.
  */
-import { Type as t, type TSchema, type Static } from "@sinclair/typebox";
+import { Type as t, type TSchema, type Static, type TLiteral, type TUnion } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
@@ -21,7 +21,8 @@ const v = <S extends TSchema>(schema: S, doc: string, extra: Omit<Spec<S>, "sche
 
 const Str = t.String({ minLength: 1 });
 const Bool = t.Boolean();
-const oneOf = <const L extends readonly string[]>(...values: L) => t.Union(values.map((x) => t.Literal(x)));
+const oneOf = <const L extends string[]>(...values: L) =>
+  t.Union(values.map((x) => t.Literal(x))) as unknown as TUnion<{ [K in keyof L]: TLiteral<L[K]> }>;
 const Int = (minimum: number, maximum: number) => t.Integer({ minimum, maximum });
 const HostPort = t.String({ pattern: "^(\\[[0-9a-fA-F:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$" });
 const Hex64 = t.String({ pattern: "^[0-9a-fA-F]{64}$" });

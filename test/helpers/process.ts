@@ -24,8 +24,11 @@ export function spawnHearth(opts: { cwd?: string; env: Record<string, string | u
   const listeners: (() => void)[] = [];
   const pump = async (stream: ReadableStream<Uint8Array>) => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      out += decoder.decode(chunk, { stream: true });
+    const reader = stream.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out += decoder.decode(value, { stream: true });
       for (const l of listeners) l();
     }
   };

@@ -38,18 +38,19 @@ afterAll(() => {
 
 describe.skipIf(Boolean(skipReason))("database outage", () => {
   test("health goes 503 degraded when PostgreSQL stops and recovers when it returns", async () => {
-    clusterDir = mkdtempSync(join(tmpdir(), "hearth-pgcluster-"));
-    if (pgUid) chownSync(clusterDir, pgUid, pgUid);
-    const pgdata = join(clusterDir, "data");
+    const dir = mkdtempSync(join(tmpdir(), "hearth-pgcluster-"));
+    clusterDir = dir;
+    if (pgUid) chownSync(dir, pgUid, pgUid);
+    const pgdata = join(dir, "data");
     const init = runAsPg([join(PG_BIN!, "initdb"), "-D", pgdata, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
     expect(init.code).toBe(0);
     const port = freePort();
-    const start = () => runAsPg([join(PG_BIN!, "pg_ctl"), "-D", pgdata, "-o", `-p ${port} -k ${clusterDir} -c listen_addresses=127.0.0.1 -c fsync=off`, "-l", join(clusterDir, "log.txt"), "-w", "start"]);
+    const start = () => runAsPg([join(PG_BIN!, "pg_ctl"), "-D", pgdata, "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "-l", join(dir, "log.txt"), "-w", "start"]);
     const stop = () => runAsPg([join(PG_BIN!, "pg_ctl"), "-D", pgdata, "-m", "fast", "-w", "stop"]);
     expect(start().code).toBe(0);
 
     const dataDir = mkdtempSync(join(tmpdir(), "hearth-outage-"));
-    const hearth = spawnHearth({ env: { LISTEN_ADDR: "127.0.0.1:0", DATA_DIR: dataDir, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres` } });
+    const hearth = spawnHearth({ env: { NODE_ENV: "test", LISTEN_ADDR: "127.0.0.1:0", DATA_DIR: dataDir, DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/postgres` } });
     try {
       const url = await hearth.ready();
       expect((await getJson(`${url}/health`)).body).toMatchObject({ status: "ok", db_healthy: true });
