@@ -1,6 +1,7 @@
 // Shared UI primitives. Feature views import from "views" (this file) only.
 export { Layout, ThemeToggle, BrandMark, orderScripts, htmxConfig, parseTheme, THEME_COOKIE, THEME_STORAGE_KEY, HEARTH_HTMX_EXTENSION } from "./layout.tsx";
 export type { LayoutProps, LayoutUser, PageAssets, ScriptAsset, Theme } from "./layout.tsx";
+export { xOn } from "./alpine.ts";
 export { Field } from "./field.tsx";
 export type { FieldProps, FieldType } from "./field.tsx";
 export { ErrorBanner, ErrorSlot } from "./error-banner.tsx";
