@@ -87,6 +87,8 @@ export type LayoutProps = PropsWithChildren<{
   /** Extra whitelisted htmx extensions (e.g. "ws") on top of ours. */
   htmxExtensions?: string[];
   siteName?: string;
+  /** Toasts present at load (a flash message after a redirect); later ones arrive via htmx OOB. */
+  toasts?: Child;
 }>;
 
 export const ThemeToggle: FC = () => (
@@ -95,7 +97,7 @@ export const ThemeToggle: FC = () => (
       <path d="M10 14a4 4 0 1 0 0-8 4 4 0 0 0 0 8Zm0-12a1 1 0 0 1 1 1v1a1 1 0 1 1-2 0V3a1 1 0 0 1 1-1Zm0 14a1 1 0 0 1 1 1v0a1 1 0 1 1-2 0v0a1 1 0 0 1 1-1ZM2 10a1 1 0 0 1 1-1h1a1 1 0 1 1 0 2H3a1 1 0 0 1-1-1Zm14 0a1 1 0 0 1 1-1h0a1 1 0 1 1 0 2h0a1 1 0 0 1-1-1ZM4.3 4.3a1 1 0 0 1 1.4 0l.7.7A1 1 0 0 1 5 6.4l-.7-.7a1 1 0 0 1 0-1.4Zm9.3 9.3a1 1 0 0 1 1.4 0l.7.7a1 1 0 0 1-1.4 1.4l-.7-.7a1 1 0 0 1 0-1.4Zm1.4-9.3a1 1 0 0 1 0 1.4l-.7.7A1 1 0 0 1 13 5l.7-.7a1 1 0 0 1 1.4 0ZM6.4 13.6a1 1 0 0 1 0 1.4l-.7.7a1 1 0 0 1-1.4-1.4l.7-.7a1 1 0 0 1 1.4 0Z" />
     </svg>
     <svg class="theme-toggle__moon" viewBox="0 0 20 20" aria-hidden="true" focusable="false">
-      <path d="M17.3 13.4A7.5 7.5 0 0 1 6.6 2.7a.6.6 0 0 0-.8-.7 8.5 8.5 0 1 0 12.2 12.2.6.6 0 0 0-.7-.8Z" />
+      <path d="M17.5 12.6A7 7 0 0 1 7.4 2.5a8 8 0 1 0 10.1 10.1Z" />
     </svg>
   </button>
 );
@@ -152,7 +154,9 @@ export const Layout: FC<LayoutProps> = (p) => {
         <main id="main" class={`main main--${variant}`} tabindex={-1}>
           {p.children}
         </main>
-        <div id={TOAST_REGION_ID} class="toast-region" aria-live="polite" aria-relevant="additions" />
+        <div id={TOAST_REGION_ID} class="toast-region" aria-live="polite" aria-relevant="additions">
+          {p.toasts}
+        </div>
       </body>
     </html>
   );

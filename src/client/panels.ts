@@ -32,13 +32,27 @@ function sync(f: HTMLElement): void {
   if (pane) pane.inert = Boolean(open);
 }
 
+/**
+ * Chromium sometimes refuses focus() for a few frames after a panel leaves visibility:hidden
+ * (seen with prefers-reduced-motion), so retry each frame for up to half a second.
+ */
+function focusWhenPossible(el: HTMLElement, deadline = performance.now() + 500): void {
+  el.focus();
+  if (document.activeElement !== el && performance.now() < deadline) {
+    requestAnimationFrame(() => focusWhenPossible(el, deadline));
+  }
+}
+
 function setOpen(f: HTMLElement, name: PanelName | null, returnFocusTo?: HTMLElement | null): void {
   if (name) {
     f.dataset.open = name;
     sync(f);
-    const first = panelElement(f, name)?.querySelector<HTMLElement>('[aria-current="page"], a[href], button:not([disabled]), summary, input, [tabindex]:not([tabindex="-1"])');
-    // Wait a frame: the panel is visibility:hidden until the attribute applies.
-    requestAnimationFrame(() => first?.focus());
+    // Prefer the current channel, else the first focusable thing.
+    const panel = panelElement(f, name);
+    const first =
+      panel?.querySelector<HTMLElement>('.channel[aria-current="page"]') ??
+      panel?.querySelector<HTMLElement>('a[href], button:not([disabled]), summary, input, [tabindex]:not([tabindex="-1"])');
+    if (first) focusWhenPossible(first);
   } else {
     const was = f.dataset.open as PanelName | undefined;
     delete f.dataset.open;

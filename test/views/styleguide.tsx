@@ -29,6 +29,7 @@ import {
   SidebarHeader,
   Toast,
   UnreadDivider,
+  ThemeToggle,
   xOn,
   type PageAssets,
 } from "../../views/index.ts";
@@ -97,10 +98,7 @@ export function chatPage(assets: PageAssets): string {
           <p class="sidebar__me-name">{people.ada.name}</p>
           <p class="sidebar__me-status">Online</p>
         </div>
-        <button type="button" class="icon-btn theme-toggle" data-theme-toggle aria-label="Toggle dark theme" aria-pressed="false">
-          <Icon name="smile" class="theme-toggle__moon" />
-          <Icon name="smile" class="theme-toggle__sun" />
-        </button>
+        <ThemeToggle />
         <a class="icon-btn" href="#" aria-label="Settings">
           <Icon name="settings" />
         </a>
@@ -121,7 +119,7 @@ export function chatPage(assets: PageAssets): string {
       </MessageGroup>
       <DaySeparator label="Today" date="2026-11-24" />
       <MessageGroup author={people.mara} time="2026-11-24T09:12:00Z" timeLabel="09:12">
-        <Message id="4">Deploy bot says staging is green ✅</Message>
+        <Message id="4">Deploy bot says staging is green.</Message>
         <Message id="5" webhook>
           Build #1842 passed in 3m12s
         </Message>
@@ -149,7 +147,7 @@ export function chatPage(assets: PageAssets): string {
     </>
   );
   return page(
-    <Layout title="#general" assets={assets} variant="app">
+    <Layout title="#general" assets={assets} variant="app" toasts={<Toast tone="success" title="Invite sent" message="Mara will get an email with a link." sticky />}>
       <AppFrame
         rail={rail}
         sidebar={sidebar}
@@ -162,15 +160,13 @@ export function chatPage(assets: PageAssets): string {
         }
         members={members}
       />
-      <div class="toast-region toast-region--static" />
-      <Toast oob tone="success" title="Invite sent" message="Mara will get an email with a link." sticky />
     </Layout>,
   );
 }
 
 export function authPage(assets: PageAssets, opts: { error?: boolean } = {}): string {
   return page(
-    <Layout title="Sign in" assets={assets}>
+    <Layout title="Sign in" assets={assets} toasts={opts.error ? <Toast tone="warning" title="Session expired" message="Please sign in again to continue." /> : undefined}>
       <AuthCard
         title="Welcome back"
         subtitle="Sign in to continue to Hearth."
