@@ -141,8 +141,7 @@ describe.skipIf(!browser)("styleguide in Chromium", () => {
     await page.reload({ waitUntil: "load" });
     await page.waitForFunction(() => document.documentElement.dataset.theme === "dark");
     expect(await theme()).toBe("dark");
-    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-    expect(bg).toBe("rgb(27, 28, 32)");
+    await page.waitForFunction(() => getComputedStyle(document.body).backgroundColor === "rgb(27, 28, 32)");
     await toggle.click();
     expect(await theme()).toBe("light");
     expect(problems.all()).toEqual([]);
@@ -174,6 +173,31 @@ describe.skipIf(!browser)("styleguide in Chromium", () => {
     expect(await page.locator("#login-form").count()).toBe(1);
     // Chromium reports the 422/500 fetches as console errors; nothing else is allowed.
     expect(problems.all().filter((p) => !/status of (422|500)/.test(p))).toEqual([]);
+    await context.close();
+  });
+
+  test("htmx hardening: hx-on never evaluates, scripts in fragments never run", async () => {
+    const { context, page, problems } = await open("/auth", DESKTOP);
+    const title = await page.title();
+    await page.evaluate(() => {
+      const h = (window as unknown as { htmx: { process(el: Element): void } }).htmx;
+      const box = document.createElement("div");
+      box.innerHTML =
+        '<button id="evil-on" hx-on:click="document.title = \'pwned\'">on</button>' +
+        '<button id="evil-frag" hx-post="/fragment-with-script" hx-target="#frag-out">frag</button><div id="frag-out"></div>';
+      document.body.append(box);
+      h.process(box);
+    });
+    await page.locator("#evil-on").click();
+    await page.locator("#evil-frag").click();
+    await page.waitForSelector("#frag");
+    await page.waitForTimeout(200);
+    expect(await page.title()).toBe(title);
+    expect(await page.locator("#frag-out script").count()).toBe(0);
+    expect(sg.evilRequests()).toBe(0);
+    // Eval is refused by our extension before the browser's CSP ever sees it.
+    expect(problems.cspViolations).toEqual([]);
+    expect(problems.consoleErrors.some((e) => e.includes("evaluation is disabled"))).toBe(true);
     await context.close();
   });
 

@@ -26,6 +26,8 @@ export const CSP = [
 export type Styleguide = {
   url: string;
   bundleBytes: { minified: number; gzip: number };
+  /** How often /evil.js was fetched (must stay 0). */
+  evilRequests(): number;
   stop(): Promise<void>;
 };
 
@@ -62,6 +64,7 @@ export async function startStyleguide(): Promise<Styleguide> {
   const htmlHeaders = { "content-type": "text/html; charset=utf-8", "content-security-policy": CSP, "cache-control": "no-store" };
   const html = (body: string, status = 200) => new Response(body, { status, headers: htmlHeaders });
 
+  let evilRequests = 0;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -89,6 +92,14 @@ export async function startStyleguide(): Promise<Styleguide> {
       if (p === "/boom" && req.method === "POST") {
         return html(String(ErrorBanner({ title: "Something went wrong", message: "The server hit an unexpected error.", requestId: "req_test123" })), 500);
       }
+      if (p === "/fragment-with-script" && req.method === "POST") {
+        // Hardening check: htmx must not run scripts that arrive inside a fragment.
+        return html('<p id="frag">fragment arrived</p><script src="/evil.js"></script><script>document.title = "pwned"</script>');
+      }
+      if (p === "/evil.js") {
+        evilRequests++;
+        return new Response('document.title = "pwned";', { headers: { "content-type": "text/javascript", "content-security-policy": CSP } });
+      }
       return html("<p>Not found</p>", 404);
     },
   });
@@ -96,6 +107,7 @@ export async function startStyleguide(): Promise<Styleguide> {
   return {
     url: `http://127.0.0.1:${server.port}`,
     bundleBytes: { minified: appBytes.byteLength, gzip: gzipSync(appBytes, { level: 9 }).byteLength },
+    evilRequests: () => evilRequests,
     async stop() {
       await server.stop(true);
       await rm(dir, { recursive: true, force: true });
