@@ -54,7 +54,11 @@ export const AppFrame: FC<AppFrameProps> = (p) => (
           </button>
         ) : null}
       </header>
-      <div class="pane-body">{p.main}</div>
+      {/* column-reverse on .pane-body starts the scroll at the bottom (newest messages) and
+          keeps it pinned there as content arrives, without any JS. */}
+      <div class="pane-body" id="pane-body">
+        <div class="pane-body__inner">{p.main}</div>
+      </div>
       {p.composer ? <div class="pane-composer">{p.composer}</div> : null}
     </section>
     {p.members ? (

@@ -69,6 +69,14 @@ describe.skipIf(!browser)("styleguide in Chromium", () => {
       test(`${name} phone ${scheme}: fits 360 px`, async () => {
         const { context, page, problems } = await open(path, PHONE, scheme);
         await noOverflow(page, PHONE.width);
+        if (name === "chat") {
+          // The frame fits the viewport: composer visible, newest message scrolled into view.
+          const composer = await page.locator(".composer").boundingBox();
+          expect(composer!.y + composer!.height).toBeLessThanOrEqual(PHONE.height);
+          const last = await page.locator(".msg").last().boundingBox();
+          expect(last!.y + last!.height).toBeLessThanOrEqual(composer!.y);
+          expect(last!.y).toBeGreaterThan(0);
+        }
         await screenshot(page, `${name}-phone-${scheme}`);
         const expected = path === "/error" ? problems.all().filter((p) => !/status of 500/.test(p)) : problems.all();
         expect(expected).toEqual([]);
