@@ -213,3 +213,16 @@ export const EmptyState: FC<PropsWithChildren<{ title: string; message?: string;
     {p.children ? <div class="empty-state__actions">{p.children}</div> : null}
   </div>
 );
+
+/** First item of a channel's history ("This is the start of #general"). */
+export const ChannelIntro: FC<{ name: string; topic?: string; kind?: ChannelKind }> = (p) => (
+  <li class="channel-intro">
+    <span class="channel-intro__icon">
+      <Icon name={p.kind === "private" ? "lock" : "hash"} />
+    </span>
+    <h2 class="channel-intro__title">Welcome to #{p.name}</h2>
+    <p class="channel-intro__text">
+      This is the start of the #{p.name} channel.{p.topic ? ` ${p.topic}` : ""}
+    </p>
+  </li>
+);

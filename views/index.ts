@@ -37,5 +37,6 @@ export {
   MemberGroup,
   MemberRow,
   EmptyState,
+  ChannelIntro,
 } from "./chat-parts.tsx";
 export type { RailItemProps, ChannelLinkProps, ChannelKind, MessageAuthor, MessageProps } from "./chat-parts.tsx";

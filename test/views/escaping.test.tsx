@@ -7,6 +7,7 @@ import {
   AuthCard,
   Avatar,
   ChannelGroup,
+  ChannelIntro,
   ChannelHeader,
   ChannelLink,
   Composer,
@@ -81,6 +82,7 @@ const cases: Record<string, () => Child> = {
       <ChannelHeader name={BOTH} topic={BOTH} encrypted />
       <DaySeparator label={BOTH} date={BREAKOUT} />
       <UnreadDivider label={BOTH} />
+      <ChannelIntro name={BOTH} topic={BOTH} />
       <MessageGroup author={{ id: BOTH, name: BOTH, badge: BOTH }} time={BREAKOUT} timeLabel={BOTH}>
         <Message id={BREAKOUT} ciphertext={BOTH}>
           {BOTH}

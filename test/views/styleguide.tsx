@@ -30,6 +30,7 @@ import {
   Toast,
   UnreadDivider,
   ThemeToggle,
+  ChannelIntro,
   xOn,
   type PageAssets,
 } from "../../views/index.ts";
@@ -107,6 +108,7 @@ export function chatPage(assets: PageAssets): string {
   );
   const main = (
     <MessageList>
+      <ChannelIntro name="general" topic="Company-wide chat. Be kind, stay curious." />
       <DaySeparator label="Yesterday" date="2026-11-23" />
       <MessageGroup author={people.grace} time="2026-11-23T16:02:00Z" timeLabel="Yesterday at 16:02">
         <Message id="1">Morning all! The new key-backup flow is on staging. Please try a recovery on a fresh browser profile.</Message>
