@@ -1,5 +1,5 @@
 // x-data="menu": a button that opens a list of actions.
-//   <div class="menu" x-data="menu" x-on:keydown.escape="close" x-on:click.outside="close">
+//   <div class="menu" x-data="menu" {...xOn("keydown.escape", "close")} {...xOn("click.outside", "close")}>
 //     <button type="button" x-ref="button" x-on:click="toggle" x-bind:aria-expanded="open" aria-haspopup="menu">…</button>
 //     <ul class="menu__list" role="menu" x-show="open" x-cloak> <li><button class="menu__item" role="menuitem">…</li></ul>
 //   </div>
