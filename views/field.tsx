@@ -99,3 +99,100 @@ export const Field: FC<FieldProps> = (p) => {
     </div>
   );
 };
+
+export type CheckboxFieldProps = {
+  name: string;
+  label: string;
+  id?: string;
+  value?: string;
+  checked?: boolean;
+  disabled?: boolean;
+  hint?: string;
+  error?: string | null;
+};
+
+/** A checkbox with its label to the right; hint and error wired like Field. */
+export const CheckboxField: FC<CheckboxFieldProps> = (p) => {
+  const id = p.id ?? `f-${p.name}`;
+  const hintId = p.hint ? `${id}-hint` : undefined;
+  const errorId = p.error ? `${id}-error` : undefined;
+  return (
+    <div class={p.error ? "field field--invalid" : "field"}>
+      <label class="checkbox" for={id}>
+        <input
+          type="checkbox"
+          id={id}
+          name={p.name}
+          value={p.value ?? "on"}
+          checked={p.checked}
+          disabled={p.disabled}
+          aria-invalid={p.error ? "true" : undefined}
+          aria-describedby={[errorId, hintId].filter(Boolean).join(" ") || undefined}
+        />
+        <span>
+          {p.label}
+          {p.hint ? (
+            <span class="checkbox__hint" id={hintId}>
+              {p.hint}
+            </span>
+          ) : null}
+        </span>
+      </label>
+      {p.error ? (
+        <p class="field__error" id={errorId}>
+          <span>{p.error}</span>
+        </p>
+      ) : null}
+    </div>
+  );
+};
+
+export type SelectFieldProps = {
+  name: string;
+  label: string;
+  options: { value: string; label: string }[];
+  id?: string;
+  value?: string;
+  required?: boolean;
+  disabled?: boolean;
+  hint?: string;
+  error?: string | null;
+};
+
+export const SelectField: FC<SelectFieldProps> = (p) => {
+  const id = p.id ?? `f-${p.name}`;
+  const hintId = p.hint ? `${id}-hint` : undefined;
+  const errorId = p.error ? `${id}-error` : undefined;
+  return (
+    <div class={p.error ? "field field--invalid" : "field"}>
+      <label class="field__label" for={id}>
+        {p.label}
+      </label>
+      <select
+        id={id}
+        name={p.name}
+        class="select"
+        required={p.required}
+        disabled={p.disabled}
+        aria-invalid={p.error ? "true" : undefined}
+        aria-describedby={[errorId, hintId].filter(Boolean).join(" ") || undefined}
+      >
+        {p.options.map((o) => (
+          <option value={o.value} selected={o.value === p.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {p.error ? (
+        <p class="field__error" id={errorId}>
+          <span>{p.error}</span>
+        </p>
+      ) : null}
+      {p.hint ? (
+        <p class="field__hint" id={hintId}>
+          {p.hint}
+        </p>
+      ) : null}
+    </div>
+  );
+};

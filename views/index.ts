@@ -2,8 +2,8 @@
 export { Layout, ThemeToggle, BrandMark, orderScripts, htmxConfig, parseTheme, THEME_COOKIE, THEME_STORAGE_KEY, HEARTH_HTMX_EXTENSION } from "./layout.tsx";
 export type { LayoutProps, LayoutUser, PageAssets, ScriptAsset, Theme } from "./layout.tsx";
 export { xOn } from "./alpine.ts";
-export { Field } from "./field.tsx";
-export type { FieldProps, FieldType } from "./field.tsx";
+export { Field, CheckboxField, SelectField } from "./field.tsx";
+export type { FieldProps, FieldType, CheckboxFieldProps, SelectFieldProps } from "./field.tsx";
 export { ErrorBanner, ErrorSlot } from "./error-banner.tsx";
 export type { ErrorBannerProps } from "./error-banner.tsx";
 export { Toast, TOAST_REGION_ID } from "./toast.tsx";

@@ -6,6 +6,18 @@ const LIFETIME_MS = 6000;
 
 export type ToastTone = "info" | "success" | "warning" | "error";
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+function closeIcon(): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 20 20");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG_NS, "path");
+  path.setAttribute("d", "M5.3 5.3a1 1 0 0 1 1.4 0L10 8.6l3.3-3.3a1 1 0 1 1 1.4 1.4L11.4 10l3.3 3.3a1 1 0 0 1-1.4 1.4L10 11.4l-3.3 3.3a1 1 0 0 1-1.4-1.4L8.6 10 5.3 6.7a1 1 0 0 1 0-1.4Z");
+  svg.append(path);
+  return svg;
+}
+
 /** Builds the same markup as views/toast.tsx. Text goes in via textContent, never HTML. */
 export function showToast(message: string, tone: ToastTone = "info", title?: string): HTMLElement | null {
   const region = document.getElementById(REGION_ID);
@@ -35,7 +47,7 @@ export function showToast(message: string, tone: ToastTone = "info", title?: str
   close.className = "icon-btn icon-btn--sm toast__close";
   close.dataset.dismiss = "true";
   close.setAttribute("aria-label", "Dismiss notification");
-  close.textContent = "×";
+  close.append(closeIcon());
   toast.append(mark, body, close);
   region.append(toast);
   return toast;

@@ -30,6 +30,8 @@ import {
   Toast,
   UnreadDivider,
   ThemeToggle,
+  CheckboxField,
+  SelectField,
   ChannelIntro,
   xOn,
   type PageAssets,
@@ -199,10 +201,7 @@ export function LoginForm(p: { error?: boolean; email?: string }) {
         hint="At least 12 characters."
         error={p.error ? "Password is too short." : undefined}
       />
-      <label class="checkbox">
-        <input type="checkbox" name="remember" checked />
-        <span>Keep me signed in on this device</span>
-      </label>
+      <CheckboxField name="remember" label="Keep me signed in on this device" checked />
       <div class="form__actions">
         <button type="submit" class="btn btn--primary btn--block" data-testid="login-submit">
           Sign in
@@ -259,15 +258,16 @@ export function settingsPage(assets: PageAssets): string {
           <form class="form">
             <Field name="display_name" label="Display name" required value={people.ada.name} maxLength={64} hint="Shown next to your messages." />
             <Field name="bio" label="About me" type="textarea" rows={3} maxLength={300} />
-            <div class="field">
-              <label class="field__label" for="f-lang">
-                Language
-              </label>
-              <select id="f-lang" class="select" name="lang">
-                <option>English</option>
-                <option>Deutsch</option>
-              </select>
-            </div>
+            <SelectField
+              name="lang"
+              label="Language"
+              value="en"
+              options={[
+                { value: "en", label: "English" },
+                { value: "de", label: "Deutsch" },
+              ]}
+            />
+            <CheckboxField name="show_presence" label="Show when I'm online" hint="Others see a green dot next to your name." checked />
             <div class="form__actions">
               <button type="submit" class="btn btn--primary">
                 Save changes
