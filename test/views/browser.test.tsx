@@ -209,6 +209,28 @@ describe.skipIf(!browser)("styleguide in Chromium", () => {
     await context.close();
   });
 
+  test("htmx: an error with no error slot becomes a toast and leaves the page alone", async () => {
+    const { context, page, problems } = await open("/settings", DESKTOP);
+    await page.evaluate(() => {
+      const h = (window as unknown as { htmx: { process(el: Element): void } }).htmx;
+      const box = document.createElement("div");
+      box.id = "slotless";
+      box.innerHTML = '<button id="slotless-btn" hx-post="/boom">go</button>';
+      document.body.append(box);
+      h.process(box);
+    });
+    await page.locator("#slotless-btn").click();
+    const toast = page.locator("#toasts .toast--error");
+    await toast.waitFor({ state: "visible" });
+    expect(await toast.textContent()).toContain("The server hit an unexpected error.");
+    expect(await page.locator("#slotless-btn").count()).toBe(1);
+    await screenshot(page, "settings-error-toast-desktop-light");
+    await toast.locator("[data-dismiss]").click();
+    await toast.waitFor({ state: "detached" });
+    expect(problems.all().filter((p) => !/status of 500/.test(p))).toEqual([]);
+    await context.close();
+  });
+
   test("Alpine CSP build: menu and dialog components work", async () => {
     const { context, page, problems } = await open("/", DESKTOP);
     const list = page.locator(".menu__list");
