@@ -1,3 +1,28 @@
-// Page glue loaded on every page. The UI foundation extends it (theme, toggles, Alpine components).
-document.documentElement.dataset.js = "on";
-export {};
+// The page glue bundle, loaded on every page as <script type="module"> (after htmx, before
+// Alpine; see views/layout.tsx orderScripts). Small on purpose: E2EE, WebSocket and WebRTC
+// code live in their own modules and load only where needed. The imported modules have no
+// top-level side effects, so the theme below is the first thing that touches the page.
+import { installHtmxErrorHandling } from "./htmx-errors.ts";
+import { registerHtmxHardening } from "./htmx-hardening.ts";
+import { htmxOnPage } from "./htmx-types.ts";
+import { installPanels } from "./panels.ts";
+import { applyTheme, installThemeToggle, readStoredTheme } from "./theme.ts";
+import { installToasts } from "./toasts.ts";
+import { registerAlpineComponents } from "./ui/register.ts";
+
+// 1. Stored theme first (a server-rendered data-theme from the cookie stays if storage is empty).
+const stored = readStoredTheme();
+if (stored) applyTheme(stored);
+
+// 2. htmx: hardening extension before htmx processes the page on DOMContentLoaded.
+const htmx = htmxOnPage();
+if (htmx) registerHtmxHardening(htmx);
+installHtmxErrorHandling();
+
+// 3. Alpine components: registered on alpine:init, which fires after this module ran.
+registerAlpineComponents();
+
+// 4. Plain delegated listeners.
+installThemeToggle();
+installPanels();
+installToasts();

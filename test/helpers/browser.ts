@@ -1,0 +1,84 @@
+// Headless Chromium for browser tests (playwright-core + the system /usr/bin/chromium; we
+// never download a browser). launchBrowser() returns null with a printed reason when the
+// binary is missing, so a test file can `test.skipIf(!browser)` instead of passing silently.
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export const SCREENSHOT_DIR = join(import.meta.dir, "..", "..", "test-artifacts", "screenshots");
+
+export async function launchBrowser(): Promise<Browser | null> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    console.warn(`[skip] browser tests: no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH or apt-get install chromium)`);
+    return null;
+  }
+  try {
+    return await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  } catch (error) {
+    console.warn(`[skip] browser tests: Chromium at ${CHROMIUM_PATH} failed to start: ${String(error)}`);
+    return null;
+  }
+}
+
+/** Full-page PNG into test-artifacts/screenshots/<name>.png for reviewers; returns the path. */
+export async function screenshot(page: Page, name: string, fullPage = false): Promise<string> {
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const path = join(SCREENSHOT_DIR, `${name.replace(/[^a-z0-9._-]+/gi, "-")}.png`);
+  await page.screenshot({ path, fullPage });
+  return path;
+}
+
+export type PageProblems = {
+  consoleErrors: string[];
+  cspViolations: string[];
+  pageErrors: string[];
+  /** Everything above, for a single `expect(problems.all()).toEqual([])`. */
+  all(): string[];
+};
+
+/**
+ * Collects console errors, uncaught page errors and CSP violations. Call BEFORE page.goto:
+ * the securitypolicyviolation listener is installed by an init script (which runs in the
+ * page's isolated bootstrap, not as inline page script, so CSP does not block it) and
+ * reports through an exposed binding.
+ */
+export async function collectProblems(page: Page): Promise<PageProblems> {
+  const consoleErrors: string[] = [];
+  const cspViolations: string[] = [];
+  const pageErrors: string[] = [];
+  await page.exposeBinding("__reportCspViolation", (_source, report: string) => {
+    cspViolations.push(report);
+  });
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      const report = (window as unknown as { __reportCspViolation?: (r: string) => void }).__reportCspViolation;
+      report?.(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber} ${e.sample}`);
+    });
+  });
+  page.on("console", (msg) => {
+    if (msg.type() === "error") consoleErrors.push(msg.text());
+    // Chromium also logs CSP refusals to the console; count them even if the event was missed.
+    if (/Content Security Policy/i.test(msg.text()) && msg.type() !== "error") cspViolations.push(msg.text());
+  });
+  page.on("pageerror", (err) => pageErrors.push(String(err)));
+  return {
+    consoleErrors,
+    cspViolations,
+    pageErrors,
+    all: () => [...consoleErrors, ...cspViolations, ...pageErrors],
+  };
+}

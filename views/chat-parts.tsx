@@ -1,0 +1,228 @@
+// Building blocks for the AppFrame slots. Feature views compose these; they only carry
+// structure. Message text is never rendered here for E2EE messages: the server renders the
+// ciphertext into a data attribute and the client decrypts into .msg__text with textContent.
+import type { Child, FC, PropsWithChildren } from "hono/jsx";
+import { Avatar } from "./avatar.tsx";
+import { Icon } from "./icons.tsx";
+
+export type RailItemProps = {
+  href: string;
+  name: string;
+  /** Community id; drives the fallback colour. */
+  id: string;
+  iconUrl?: string | null;
+  current?: boolean;
+  unread?: boolean;
+  mentions?: number;
+};
+
+export const RailItem: FC<RailItemProps> = (p) => (
+  <a class="rail-item" href={p.href} aria-current={p.current ? "page" : undefined} title={p.name} data-unread={p.unread ? "true" : undefined}>
+    <span class="rail-item__pill" aria-hidden="true" />
+    <Avatar userId={p.id} name={p.name} imageUrl={p.iconUrl} size="lg" decorative />
+    <span class="visually-hidden">
+      {p.name}
+      {p.mentions ? `, ${p.mentions} mentions` : p.unread ? ", unread" : ""}
+    </span>
+    {p.mentions ? (
+      <span class="badge badge--count rail-item__badge" aria-hidden="true">
+        {p.mentions > 99 ? "99+" : p.mentions}
+      </span>
+    ) : null}
+  </a>
+);
+
+export const RailSeparator: FC = () => <hr class="rail-sep" />;
+
+export const RailButton: FC<{ label: string; href: string; icon: "plus" | "search" | "settings" }> = (p) => (
+  <a class="rail-item rail-item--action" href={p.href} title={p.label}>
+    <span class="rail-item__pill" aria-hidden="true" />
+    <span class="rail-item__action">
+      <Icon name={p.icon} />
+    </span>
+    <span class="visually-hidden">{p.label}</span>
+  </a>
+);
+
+export const SidebarHeader: FC<PropsWithChildren<{ title: string; subtitle?: string }>> = (p) => (
+  <div class="sidebar-header">
+    <div class="sidebar-header__text">
+      <h2 class="sidebar-header__title">{p.title}</h2>
+      {p.subtitle ? <p class="sidebar-header__subtitle">{p.subtitle}</p> : null}
+    </div>
+    {p.children}
+  </div>
+);
+
+/** A channel group as a folder: <details> collapses without JS and is keyboard-accessible. */
+export const ChannelGroup: FC<PropsWithChildren<{ name: string; open?: boolean }>> = (p) => (
+  <details class="channel-group" open={p.open ?? true}>
+    <summary class="channel-group__summary">
+      <Icon name="chevron" class="channel-group__chevron" />
+      <span>{p.name}</span>
+    </summary>
+    <ul class="channel-list">{p.children}</ul>
+  </details>
+);
+
+export type ChannelKind = "text" | "voice" | "private";
+
+export type ChannelLinkProps = {
+  href: string;
+  name: string;
+  kind?: ChannelKind;
+  current?: boolean;
+  unread?: number;
+  mentions?: number;
+  muted?: boolean;
+};
+
+export const ChannelLink: FC<ChannelLinkProps> = (p) => {
+  const icon = p.kind === "voice" ? "speaker" : p.kind === "private" ? "lock" : "hash";
+  const cls = ["channel", p.unread ? "channel--unread" : "", p.muted ? "channel--muted" : ""].filter(Boolean).join(" ");
+  return (
+    <li>
+      <a class={cls} href={p.href} aria-current={p.current ? "page" : undefined}>
+        <Icon name={icon} class="channel__icon" />
+        <span class="channel__name">{p.name}</span>
+        {p.mentions ? (
+          <span class="badge badge--count" aria-label={`${p.mentions} mentions`}>
+            {p.mentions > 99 ? "99+" : p.mentions}
+          </span>
+        ) : p.unread ? (
+          <span class="channel__dot" aria-label="unread" />
+        ) : null}
+      </a>
+    </li>
+  );
+};
+
+export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKind; encrypted?: boolean }> = (p) => (
+  <div class="channel-header">
+    <Icon name={p.kind === "private" ? "lock" : p.kind === "voice" ? "speaker" : "hash"} class="channel-header__icon" />
+    <h1 class="channel-header__name">{p.name}</h1>
+    {p.encrypted ? (
+      <span class="badge badge--success channel-header__e2ee" title="Messages are end-to-end encrypted">
+        <Icon name="shield" /> E2EE
+      </span>
+    ) : null}
+    {p.topic ? <p class="channel-header__topic">{p.topic}</p> : null}
+  </div>
+);
+
+/** The scrolling message log. role=log + aria-live announces new messages politely. */
+export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string }>> = (p) => (
+  <ol class="messages" id={p.id ?? "messages"} role="log" aria-live="polite" aria-label={p.label ?? "Messages"}>
+    {p.children}
+  </ol>
+);
+
+export const DaySeparator: FC<{ label: string; date?: string }> = (p) => (
+  <li class="day-sep" role="separator" aria-label={p.label}>
+    <time datetime={p.date}>{p.label}</time>
+  </li>
+);
+
+export const UnreadDivider: FC<{ label?: string }> = (p) => (
+  <li class="unread-sep" role="separator" aria-label={p.label ?? "New messages"}>
+    <span>{p.label ?? "New"}</span>
+  </li>
+);
+
+export type MessageAuthor = { id: string; name: string; avatarUrl?: string | null; badge?: string };
+
+/** Consecutive messages by one author within a few minutes: one avatar, one name. */
+export const MessageGroup: FC<PropsWithChildren<{ author: MessageAuthor; time: string; timeLabel: string }>> = (p) => (
+  <li class="msg-group">
+    <Avatar userId={p.author.id} name={p.author.name} imageUrl={p.author.avatarUrl} size="md" />
+    <div class="msg-group__content">
+      <p class="msg-group__meta">
+        <span class="msg-group__author">{p.author.name}</span>
+        {p.author.badge ? <span class="badge badge--neutral">{p.author.badge}</span> : null}
+        <time class="msg-group__time" datetime={p.time}>
+          {p.timeLabel}
+        </time>
+      </p>
+      {p.children}
+    </div>
+  </li>
+);
+
+export type MessageProps = PropsWithChildren<{
+  id: string;
+  /** Ciphertext envelope for the client to decrypt; when set, children are the placeholder. */
+  ciphertext?: string;
+  edited?: boolean;
+  /** Webhook posts are the one plaintext path (DESIGN rule 7). */
+  webhook?: boolean;
+  pending?: boolean;
+}>;
+
+export const Message: FC<MessageProps> = (p) => (
+  <div class={p.pending ? "msg msg--pending" : "msg"} id={`m-${p.id}`} data-message-id={p.id} data-ciphertext={p.ciphertext}>
+    <div class="msg__text">{p.children}</div>
+    {p.edited ? <span class="msg__edited">(edited)</span> : null}
+    {p.webhook ? <span class="badge badge--warning">Webhook · not E2EE</span> : null}
+  </div>
+);
+
+export const Composer: FC<{ action: string; channelName: string; disabled?: boolean; extra?: Child }> = (p) => (
+  <form class="composer" method="post" action={p.action} data-composer>
+    <button type="button" class="icon-btn composer__attach" aria-label="Attach a file" disabled={p.disabled}>
+      <Icon name="paperclip" />
+    </button>
+    <label class="visually-hidden" for="composer-input">
+      Message #{p.channelName}
+    </label>
+    <textarea id="composer-input" class="composer__input" name="text" rows={1} placeholder={`Message #${p.channelName}`} maxlength={4000} disabled={p.disabled} />
+    {p.extra}
+    <button type="button" class="icon-btn composer__emoji" aria-label="Insert emoji" disabled={p.disabled}>
+      <Icon name="smile" />
+    </button>
+    <button type="submit" class="btn btn--primary btn--icon composer__send" aria-label="Send" disabled={p.disabled}>
+      <Icon name="send" />
+    </button>
+  </form>
+);
+
+export const MemberGroup: FC<PropsWithChildren<{ label: string; count: number }>> = (p) => (
+  <section class="member-group">
+    <h3 class="member-group__title">
+      {p.label} — {p.count}
+    </h3>
+    <ul class="member-list">{p.children}</ul>
+  </section>
+);
+
+export const MemberRow: FC<{ id: string; name: string; avatarUrl?: string | null; status?: "online" | "idle" | "dnd" | "offline"; role?: string }> = (p) => (
+  <li class={p.status === "offline" ? "member member--offline" : "member"}>
+    <Avatar userId={p.id} name={p.name} imageUrl={p.avatarUrl} size="sm" status={p.status} />
+    <span class="member__name">{p.name}</span>
+    {p.role ? <span class="badge badge--neutral member__role">{p.role}</span> : null}
+  </li>
+);
+
+/** Empty state: for an empty channel, no search results, no communities yet. */
+export const EmptyState: FC<PropsWithChildren<{ title: string; message?: string; icon?: "inbox" | "search" | "hash" }>> = (p) => (
+  <div class="empty-state">
+    <span class="empty-state__icon">
+      <Icon name={p.icon ?? "inbox"} />
+    </span>
+    <p class="empty-state__title">{p.title}</p>
+    {p.message ? <p class="empty-state__message">{p.message}</p> : null}
+    {p.children ? <div class="empty-state__actions">{p.children}</div> : null}
+  </div>
+);
+
+/** First item of a channel's history ("This is the start of #general"). */
+export const ChannelIntro: FC<{ name: string; topic?: string; kind?: ChannelKind }> = (p) => (
+  <li class="channel-intro">
+    <span class="channel-intro__icon">
+      <Icon name={p.kind === "private" ? "lock" : "hash"} />
+    </span>
+    <h2 class="channel-intro__title">Welcome to #{p.name}</h2>
+    <p class="channel-intro__text">
+      This is the start of the #{p.name} channel.{p.topic ? ` ${p.topic}` : ""}
+    </p>
+  </li>
+);
