@@ -1,6 +1,6 @@
 /**
  * The one error renderer. /api and JSON clients get {"error":{"code","message"}}; htmx requests
- * get a fragment retargeted at the page's flash region (forms render their own field errors);
+ * get an error banner fragment that the client places in the form's error slot (or a toast);
  * page navigations get an error page. Unknown errors become a 500 with the request id, logged
  * with details that are never sent to the client.
  */
@@ -8,6 +8,7 @@ import { AppError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { Layout } from "../../views/layout.tsx";
 import { ErrorPage } from "../../views/error-page.tsx";
+import { ErrorBanner } from "../../views/error-banner.tsx";
 import type { AssetResolver } from "./assets.ts";
 import { fragment, isHtmx, json, page } from "./render.ts";
 
@@ -49,12 +50,8 @@ export function renderError(args: { error: AppError; request: Request; path: str
     return json(body, { status: error.status, headers });
   }
   if (isHtmx(request)) {
-    return fragment(
-      <div class="error-banner" role="alert">
-        {error.publicMessage}
-      </div>,
-      { status: error.status, headers: { ...headers, "hx-retarget": "#flash", "hx-reswap": "innerHTML" } },
-    );
+    // The client glue moves the banner into the submitting form's error slot, or shows a toast.
+    return fragment(<ErrorBanner message={error.publicMessage} requestId={error.status >= 500 ? requestId : undefined} />, { status: error.status, headers });
   }
   const title = TITLES[error.status] ?? "Error";
   return page(
