@@ -33,16 +33,27 @@ export type AppDeps = {
   rateLimits?: RateLimits;
   rateLimitStore?: RateLimitStore;
   now?: () => number;
+  /** The progressive login delay waits through this; tests pass a recorder instead of sleeping. */
+  sleep?: (ms: number) => Promise<void>;
 };
 
 type RequestState = { requestId: string; clientIp: string; startedMs: number; path: string };
+
+// Per-request state, keyed by the Request object (module-level so features can read the client
+// IP the pipeline resolved, through clientIpOf, without re-deriving it from proxy headers).
+const requestStates = new WeakMap<Request, RequestState>();
+
+/** The client IP as resolved by the pipeline (trusted proxies honoured); "unknown" before it ran. */
+export function clientIpOf(request: Request): string {
+  return requestStates.get(request)?.clientIp ?? "unknown";
+}
 
 export function createApp(deps: AppDeps) {
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const store = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const now = deps.now ?? Date.now;
   const resolveClientIp = createClientIpResolver(deps.config.trustedProxies);
-  const states = new WeakMap<Request, RequestState>();
+  const states = requestStates;
   const stateOf = (request: Request): RequestState => {
     let state = states.get(request);
     if (!state) {

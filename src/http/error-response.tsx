@@ -49,6 +49,14 @@ export function renderError(args: { error: AppError; request: Request; path: str
     if (error.status >= 500) body.error.request_id = requestId;
     return json(body, { status: error.status, headers });
   }
+  if (error.status === 401 && request.method === "GET") {
+    // A signed-out visit to a page is not an error to show: send the browser to the sign-in page.
+    const url = new URL(request.url);
+    const next = url.pathname + url.search;
+    const location = next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`;
+    if (isHtmx(request)) return new Response(null, { status: 204, headers: { ...headers, "hx-redirect": location } });
+    return new Response(null, { status: 303, headers: { ...headers, location } });
+  }
   if (isHtmx(request)) {
     // The client glue moves the banner into the submitting form's error slot, or shows a toast.
     return fragment(<ErrorBanner message={error.publicMessage} requestId={error.status >= 500 ? requestId : undefined} />, { status: error.status, headers });

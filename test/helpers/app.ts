@@ -30,14 +30,24 @@ export type TestContext = {
   close(): Promise<void>;
 };
 
-export async function createTestContext(opts: { env?: Record<string, string>; rateLimits?: RateLimits; database?: TestDatabase; captureLogs?: boolean } = {}): Promise<TestContext> {
+export async function createTestContext(
+  opts: {
+    env?: Record<string, string>;
+    rateLimits?: RateLimits;
+    database?: TestDatabase;
+    captureLogs?: boolean;
+    /** Injected clock (lockout windows, token expiry) and sleep (progressive login delay). */
+    now?: () => number;
+    sleep?: (ms: number) => Promise<void>;
+  } = {},
+): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-test-"));
   const config = loadConfig({ NODE_ENV: "test", DATA_DIR: dataDir, STATIC_FILES_PATH: STATIC_DIR, ...opts.env });
   const logs: string[] = [];
   const log: Logger = opts.captureLogs ? createLogger("debug", {}, (line) => logs.push(line)) : silentLogger;
   const secrets = loadSecrets(config, log);
   const database = opts.database ?? (await createTestDatabase());
-  const deps: AppDeps = { config, database, log, secrets, events: noEvents, assets: loadAssets(STATIC_DIR), rateLimits: opts.rateLimits ?? UNLIMITED };
+  const deps: AppDeps = { config, database, log, secrets, events: noEvents, assets: loadAssets(STATIC_DIR), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep };
   const app = createApp(deps);
   return {
     app,

@@ -1,0 +1,100 @@
+/**
+ * The audit log: security and administrative actions with actor, target, IP, user agent and
+ * time (seeds/004). Written inside the transaction of the action it records, so a rolled-back
+ * action leaves no entry and a committed one always has one.
+ */
+import type { Executor } from "../../db/tx.ts";
+
+export type AuditAction =
+  | "register"
+  | "login"
+  | "login_failed"
+  | "lockout"
+  | "2fa_enabled"
+  | "2fa_disabled"
+  | "backup_code_used"
+  | "backup_codes_regenerated"
+  | "password_changed"
+  | "account_recovered"
+  | "recovery_code_regenerated"
+  | "session_revoked"
+  | "logout"
+  | "logout_all"
+  | "admin_granted"
+  | "invite_created"
+  | "invite_deleted"
+  | "account_deleted"
+  | "profile_updated";
+
+export type RequestMeta = { ip: string; userAgent: string | null };
+
+export type AuditEntry = {
+  actorId: string | null;
+  action: AuditAction;
+  targetType?: string;
+  targetId?: string;
+  metadata?: Record<string, unknown>;
+  at: Date;
+  meta?: RequestMeta;
+};
+
+export async function insertAuditEntry(db: Executor, entry: AuditEntry): Promise<void> {
+  await db
+    .insertInto("audit_log")
+    .values({
+      id: Bun.randomUUIDv7(),
+      actor_id: entry.actorId,
+      action: entry.action,
+      target_type: entry.targetType ?? null,
+      target_id: entry.targetId ?? null,
+      ip: entry.meta?.ip ?? null,
+      user_agent: entry.meta?.userAgent?.slice(0, 512) ?? null,
+      metadata: JSON.stringify(entry.metadata ?? {}),
+      created_at: entry.at,
+    })
+    .execute();
+}
+
+export type AuditRow = {
+  id: string;
+  actorId: string | null;
+  actorUsername: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+};
+
+/** Newest first; keyset pagination on (created_at, id) via the `before` id. */
+export async function listAuditEntries(db: Executor, opts: { limit: number; before?: string; action?: string }): Promise<AuditRow[]> {
+  let query = db
+    .selectFrom("audit_log as a")
+    .leftJoin("users as u", "u.id", "a.actor_id")
+    .select(["a.id", "a.actor_id", "u.username", "a.action", "a.target_type", "a.target_id", "a.ip", "a.user_agent", "a.metadata", "a.created_at"])
+    .orderBy("a.created_at", "desc")
+    .orderBy("a.id", "desc")
+    .limit(opts.limit);
+  if (opts.action) query = query.where("a.action", "=", opts.action);
+  if (opts.before) {
+    const cursor = await db.selectFrom("audit_log").select(["created_at", "id"]).where("id", "=", opts.before).executeTakeFirst();
+    if (cursor) {
+      query = query.where((eb) => eb.or([eb("a.created_at", "<", cursor.created_at), eb.and([eb("a.created_at", "=", cursor.created_at), eb("a.id", "<", cursor.id)])]));
+    }
+  }
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    id: r.id,
+    actorId: r.actor_id,
+    actorUsername: r.username,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    metadata: r.metadata,
+    createdAt: r.created_at,
+  }));
+}

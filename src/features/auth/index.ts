@@ -1,0 +1,14 @@
+/**
+ * The auth feature's public face. Other features import only from here:
+ *   authGuard(deps)            Elysia plugin: `{ auth: true }`, `{ optionalAuth: true }`, `{ admin: "invites" }`
+ *   Actor                      what a guarded handler receives as `actor`
+ *   onSessionsRevoked(deps, f) f(userId, sessionIds | "all") after COMMIT of a revoke, logout-all,
+ *                              suspension, password change or recovery (the WS hub closes sockets)
+ *   hasAdminPower, ADMIN_POWERS
+ */
+export { authGuard, resolveActor, requireActor, requireAdminPower, type Actor } from "./guard.ts";
+export { authKernelOf, onSessionsRevoked, type SessionsRevokedListener } from "./kernel.ts";
+export { ADMIN_POWERS, hasAdminPower, isAdminPower, type AdminPower } from "./admin-powers.ts";
+export { revokeAllSessions, revokeSession, createSession } from "./sessions.ts";
+export { hashPassword, verifyPassword } from "./passwords.ts";
+export { ACCESS_COOKIE, REFRESH_COOKIE } from "./cookies.ts";
