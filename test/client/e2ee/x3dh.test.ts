@@ -1,0 +1,154 @@
+import { describe, expect, test } from "bun:test";
+import {
+  acceptSessionAsResponder,
+  decryptRatchetMessage,
+  E2eeError,
+  encryptRatchetMessage,
+  encodeUtf8,
+  decodeUtf8,
+  getDeviceIdentityKeyBytes,
+  startSessionAsInitiator,
+  rotateSignedPrekey,
+  shouldRotateSignedPrekey,
+  countOneTimePrekeysToGenerate,
+  generateOneTimePrekeys,
+  exportDevicePublicBundle,
+  serialiseDeviceIdentity,
+  restoreDeviceIdentity,
+  SIGNED_PREKEY_ROTATION_MS,
+  verifySignedPrekeySignature,
+  concatBytes,
+} from "../../../src/client/e2ee/index.ts";
+import { buildPrekeyBundle, createDevice, NOW } from "./test-helpers.ts";
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return error instanceof E2eeError ? error.code : String(error);
+  }
+  return undefined;
+}
+
+describe("X3DH", () => {
+  for (const withOneTimePrekey of [true, false]) {
+    test(`session start ${withOneTimePrekey ? "with" : "without"} a one-time prekey; both sides talk`, () => {
+      const alice = createDevice("alice", "alice-phone");
+      const bob = createDevice("bob", "bob-laptop");
+      const bundle = buildPrekeyBundle(bob, withOneTimePrekey);
+      const aliceSession = startSessionAsInitiator(alice, bundle);
+      const first = encryptRatchetMessage(aliceSession.ratchet, encodeUtf8("hi bob"));
+      expect(first.message.x3dh?.oneTimePrekeyId).toBe(withOneTimePrekey ? bundle.oneTimePrekey!.id : undefined);
+      const prekeysBefore = bob.oneTimePrekeys.size;
+      const accepted = acceptSessionAsResponder(bob, { userId: "alice", deviceId: "alice-phone" }, first.message);
+      expect(decodeUtf8(accepted.plaintext)).toBe("hi bob");
+      expect(bob.oneTimePrekeys.size).toBe(withOneTimePrekey ? prekeysBefore - 1 : prekeysBefore);
+      // AD = initiator identity ‖ responder identity, identical on both sides.
+      const ad = concatBytes(getDeviceIdentityKeyBytes(alice), getDeviceIdentityKeyBytes(bob));
+      expect(aliceSession.ratchet.associatedData).toEqual(ad);
+      expect(accepted.session.ratchet.associatedData).toEqual(ad);
+      expect(accepted.session.remote.identityKey).toEqual(alice.identity.publicKey);
+
+      const reply = encryptRatchetMessage(accepted.session.ratchet, encodeUtf8("hi alice"));
+      expect(reply.message.x3dh).toBeUndefined();
+      expect(decodeUtf8(decryptRatchetMessage(aliceSession.ratchet, reply.message).plaintext)).toBe("hi alice");
+      // After the reply the initiator stops attaching the X3DH header.
+      expect(encryptRatchetMessage(aliceSession.ratchet, encodeUtf8("x")).message.x3dh).toBeUndefined();
+    });
+  }
+
+  test("a forged signed-prekey signature is refused before any DH", () => {
+    const alice = createDevice("alice", "a1");
+    const bob = createDevice("bob", "b1");
+    const bundle = buildPrekeyBundle(bob, true);
+    const forged = { ...bundle, signedPrekey: { ...bundle.signedPrekey, signature: bundle.signedPrekey.signature.slice() } };
+    forged.signedPrekey.signature[10]! ^= 0x40;
+    expect(codeOf(() => startSessionAsInitiator(alice, forged))).toBe("INVALID_SIGNATURE");
+    // A prekey signed by someone else's key (attacker substitutes the signed prekey) also fails.
+    const mallory = createDevice("mallory", "m1");
+    const swapped = { ...bundle, signedPrekey: buildPrekeyBundle(mallory, false).signedPrekey };
+    expect(codeOf(() => startSessionAsInitiator(alice, swapped))).toBe("INVALID_SIGNATURE");
+    // The signature binds the identity DH key: swapping it breaks verification too.
+    expect(verifySignedPrekeySignature({ ...bundle, identityKey: mallory.identity.publicKey })).toBe(false);
+    expect(verifySignedPrekeySignature(bundle)).toBe(true);
+  });
+
+  test("a replayed initial message cannot reuse the consumed one-time prekey", () => {
+    const alice = createDevice("alice", "a1");
+    const bob = createDevice("bob", "b1");
+    const session = startSessionAsInitiator(alice, buildPrekeyBundle(bob, true));
+    const first = encryptRatchetMessage(session.ratchet, encodeUtf8("once"));
+    acceptSessionAsResponder(bob, { userId: "alice", deviceId: "a1" }, first.message);
+    expect(codeOf(() => acceptSessionAsResponder(bob, { userId: "alice", deviceId: "a1" }, first.message))).toBe("UNKNOWN_PREKEY");
+  });
+
+  test("a tampered initial message fails and does not burn the one-time prekey", () => {
+    const alice = createDevice("alice", "a1");
+    const bob = createDevice("bob", "b1");
+    const session = startSessionAsInitiator(alice, buildPrekeyBundle(bob, true));
+    const first = encryptRatchetMessage(session.ratchet, encodeUtf8("once"));
+    const tampered = { ...first.message, ciphertext: first.message.ciphertext.slice() };
+    tampered.ciphertext[0]! ^= 1;
+    const before = bob.oneTimePrekeys.size;
+    expect(codeOf(() => acceptSessionAsResponder(bob, { userId: "alice", deviceId: "a1" }, tampered))).toBe("DECRYPT_FAILED");
+    expect(bob.oneTimePrekeys.size).toBe(before);
+    expect(decodeUtf8(acceptSessionAsResponder(bob, { userId: "alice", deviceId: "a1" }, first.message).plaintext)).toBe("once");
+  });
+
+  test("an attacker's identity key in the X3DH header yields a different secret (decrypt fails)", () => {
+    const alice = createDevice("alice", "a1");
+    const bob = createDevice("bob", "b1");
+    const mallory = createDevice("mallory", "m1");
+    const session = startSessionAsInitiator(alice, buildPrekeyBundle(bob, false));
+    const first = encryptRatchetMessage(session.ratchet, encodeUtf8("secret"));
+    const spoofed = { ...first.message, x3dh: { ...first.message.x3dh!, identityKey: mallory.identity.publicKey } };
+    expect(codeOf(() => acceptSessionAsResponder(bob, { userId: "alice", deviceId: "a1" }, spoofed))).toBe("DECRYPT_FAILED");
+  });
+});
+
+describe("device identity", () => {
+  test("signed prekey rotates weekly; the previous one still accepts in-flight sessions", () => {
+    const alice = createDevice("alice", "a1");
+    const bob = createDevice("bob", "b1");
+    expect(shouldRotateSignedPrekey(bob, NOW + SIGNED_PREKEY_ROTATION_MS - 1)).toBe(false);
+    expect(shouldRotateSignedPrekey(bob, NOW + SIGNED_PREKEY_ROTATION_MS)).toBe(true);
+    const oldBundle = buildPrekeyBundle(bob, false);
+    const session = startSessionAsInitiator(alice, oldBundle);
+    const first = encryptRatchetMessage(session.ratchet, encodeUtf8("sent before rotation"));
+    const rotated = rotateSignedPrekey(bob, NOW + SIGNED_PREKEY_ROTATION_MS);
+    expect(rotated.id).toBe(oldBundle.signedPrekey.id + 1);
+    expect(shouldRotateSignedPrekey(bob, NOW + SIGNED_PREKEY_ROTATION_MS + 1)).toBe(false);
+    expect(verifySignedPrekeySignature(buildPrekeyBundle(bob, false))).toBe(true);
+    const accepted = acceptSessionAsResponder(bob, { userId: "alice", deviceId: "a1" }, first.message);
+    expect(decodeUtf8(accepted.plaintext)).toBe("sent before rotation");
+    // Two rotations later the original prekey is gone.
+    rotateSignedPrekey(bob, NOW + 2 * SIGNED_PREKEY_ROTATION_MS);
+    const late = startSessionAsInitiator(alice, oldBundle);
+    const lateMessage = encryptRatchetMessage(late.ratchet, encodeUtf8("too late"));
+    expect(codeOf(() => acceptSessionAsResponder(bob, { userId: "alice", deviceId: "a1" }, lateMessage.message))).toBe("UNKNOWN_PREKEY");
+  });
+
+  test("one-time prekeys: batch of 100, replenish below 20", () => {
+    const bob = createDevice("bob", "b1");
+    expect(bob.oneTimePrekeys.size).toBe(100);
+    expect(exportDevicePublicBundle(bob).oneTimePrekeys.length).toBe(100);
+    expect(countOneTimePrekeysToGenerate(20)).toBe(0);
+    expect(countOneTimePrekeysToGenerate(19)).toBe(100);
+    expect(countOneTimePrekeysToGenerate(0)).toBe(100);
+    const more = generateOneTimePrekeys(bob, countOneTimePrekeysToGenerate(5));
+    expect(more.length).toBe(100);
+    expect(more[0]!.id).toBe(101); // ids continue, never reused
+    expect(bob.oneTimePrekeys.size).toBe(200);
+  });
+
+  test("serialise/restore keeps every key", () => {
+    const bob = createDevice("bob", "b1");
+    rotateSignedPrekey(bob, NOW + SIGNED_PREKEY_ROTATION_MS);
+    const restored = restoreDeviceIdentity(JSON.parse(JSON.stringify(serialiseDeviceIdentity(bob))));
+    expect(restored).toEqual(bob);
+    const alice = createDevice("alice", "a1");
+    const session = startSessionAsInitiator(alice, buildPrekeyBundle(restored, true));
+    const first = encryptRatchetMessage(session.ratchet, encodeUtf8("to restored"));
+    expect(decodeUtf8(acceptSessionAsResponder(restored, { userId: "alice", deviceId: "a1" }, first.message).plaintext)).toBe("to restored");
+  });
+});
