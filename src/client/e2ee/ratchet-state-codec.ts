@@ -1,7 +1,7 @@
 // Versioned JSON-safe serialisation of a Double Ratchet state. Round-trips at any point, including
 // with skipped keys and a pending X3DH header, so a session can be persisted after every message.
 
-import { encodeRatchetMessage, readRatchetMessageObject, type X3dhHeader } from "../../shared/e2ee/ratchet-message.ts";
+import { encodeX3dhHeader, readX3dhHeader, type X3dhHeader } from "../../shared/e2ee/ratchet-message.ts";
 import {
   checkStateVersion,
   fromB64,
@@ -45,14 +45,9 @@ export function serialiseRatchetState(state: RatchetState): SerialisedRatchetSta
     previousSendCount: state.previousSendCount,
     skipped: [...state.skipped].map(([name, key]) => [name, toB64(key)]),
     associatedData: toB64(state.associatedData),
-    // Reuse the wire encoder for the X3DH header rather than inventing a second format.
-    pendingX3dh: state.pendingX3dh ? (encodeX3dhOnly(state.pendingX3dh) as Record<string, unknown>) : null,
+    // Same encoding as on the wire rather than a second format.
+    pendingX3dh: state.pendingX3dh ? encodeX3dhHeader(state.pendingX3dh) : null,
   };
-}
-
-function encodeX3dhOnly(x3dh: X3dhHeader): unknown {
-  const wire = encodeRatchetMessage({ x3dh, header: { dh: new Uint8Array(32), pn: 0, n: 0 }, ciphertext: new Uint8Array(16) });
-  return wire["x3dh"];
 }
 
 export function restoreRatchetState(value: unknown): RatchetState {
@@ -67,11 +62,7 @@ export function restoreRatchetState(value: unknown): RatchetState {
   let pendingX3dh: X3dhHeader | null = null;
   if (o["pendingX3dh"] !== null) {
     try {
-      pendingX3dh =
-        readRatchetMessageObject(
-          { v: 1, x3dh: o["pendingX3dh"], header: { dh: toB64(new Uint8Array(32)), pn: 0, n: 0 }, ciphertext: toB64(new Uint8Array(16)) },
-          "",
-        ).x3dh ?? null;
+      pendingX3dh = readX3dhHeader(readStateObject(o["pendingX3dh"], "ratchet.pendingX3dh"), "pendingX3dh");
     } catch {
       throw new E2eeError("INVALID_STATE", "ratchet.pendingX3dh");
     }

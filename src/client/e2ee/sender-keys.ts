@@ -131,13 +131,21 @@ export function decryptGroupMessage(state: ReceivedSenderKey, message: SenderKey
   return { plaintext, messageKey };
 }
 
-/** Reads an old group message from history with an archived message key. */
+/**
+ * Reads an old group message from history with an archived message key. Pass the sender key's
+ * signing public key when it is still known (a SenderKeyStore keeps the last few per sender) so
+ * the signature is checked too; without it only the AEAD authenticates the message.
+ */
 export function decryptGroupMessageWithKey(
   messageKey: Uint8Array,
   channelId: string,
   senderDeviceId: string,
   message: SenderKeyMessage,
+  signingKey?: Uint8Array,
 ): Uint8Array {
   const context = encodeGroupMessageContext(channelId, senderDeviceId, message.keyId, message.iteration);
+  if (signingKey && !verifySignature(signingKey, concatBytes(context, message.ciphertext), message.signature)) {
+    throw new E2eeError("INVALID_SIGNATURE", "group message signature does not verify");
+  }
   return openWithMessageKey(messageKey, message.ciphertext, context);
 }

@@ -30,6 +30,8 @@ export const MAX_MESSAGE_CIPHERTEXT_BYTES = MAX_MESSAGE_PLAINTEXT_BYTES + AEAD_T
 export const MAX_MESSAGE_JSON_BYTES = 96 * 1024;
 
 export const MAX_ENVELOPE_RECIPIENTS = 1024;
+/** Prekey bundles handed out in one response: one per device of the target user. */
+export const MAX_DEVICES_PER_USER = 32;
 export const MAX_ENVELOPE_JSON_BYTES = 8 * 1024 * 1024;
 export const MAX_BUNDLE_JSON_BYTES = 64 * 1024;
 

@@ -6,6 +6,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 import { encodeBase64url as b64 } from "./base64url.ts";
 import {
   MAX_BUNDLE_JSON_BYTES,
+  MAX_DEVICES_PER_USER,
   MAX_ONE_TIME_PREKEYS_PER_UPLOAD,
   PUBLIC_KEY_LENGTH,
   SIGNATURE_LENGTH,
@@ -171,4 +172,30 @@ export function encodePrekeyBundle(bundle: PrekeyBundle): WireObject {
   };
   if (bundle.oneTimePrekey) out["oneTimePrekey"] = { id: bundle.oneTimePrekey.id, publicKey: b64(bundle.oneTimePrekey.publicKey) };
   return out;
+}
+
+/** The server's answer to "bundles for user X": one bundle per device, device ids unique. */
+export function parsePrekeyBundleList(input: unknown): PrekeyBundle[] {
+  const obj = readRoot(input, MAX_BUNDLE_JSON_BYTES * 4);
+  checkVersion(obj);
+  checkKnownFields(obj, ["v", "bundles"], "");
+  const seen = new Set<string>();
+  return readArray(obj, "bundles", "", MAX_DEVICES_PER_USER).map((item, i) => {
+    const path = `bundles.${i}`;
+    let bundle: PrekeyBundle;
+    try {
+      bundle = parsePrekeyBundle(readObjectValue(item, path));
+    } catch (error) {
+      // Re-anchor the field path under `bundles.i` so the error says which device was bad.
+      if (error instanceof WireFormatError) throw new WireFormatError(error.code, error.message, path);
+      throw error;
+    }
+    if (seen.has(bundle.deviceId)) throw new WireFormatError("DUPLICATE_ID", "device listed twice", `${path}.deviceId`);
+    seen.add(bundle.deviceId);
+    return bundle;
+  });
+}
+
+export function encodePrekeyBundleList(bundles: PrekeyBundle[]): WireObject {
+  return { v: WIRE_VERSION, bundles: bundles.map(encodePrekeyBundle) };
 }

@@ -67,7 +67,7 @@ export function readRatchetHeader(obj: WireObject, path: string): RatchetHeader 
   };
 }
 
-function readX3dhHeader(obj: WireObject, path: string): X3dhHeader {
+export function readX3dhHeader(obj: WireObject, path: string): X3dhHeader {
   checkKnownFields(obj, ["signingKey", "identityKey", "ephemeralKey", "signedPrekeyId", "oneTimePrekeyId"], path);
   const header: X3dhHeader = {
     signingKey: readBytes(obj, "signingKey", path, { exact: PUBLIC_KEY_LENGTH }),
@@ -102,15 +102,17 @@ export function encodeRatchetMessage(message: RatchetMessage): WireObject {
     header: { dh: b64(message.header.dh), pn: message.header.pn, n: message.header.n },
     ciphertext: b64(message.ciphertext),
   };
-  if (message.x3dh) {
-    const x: WireObject = {
-      signingKey: b64(message.x3dh.signingKey),
-      identityKey: b64(message.x3dh.identityKey),
-      ephemeralKey: b64(message.x3dh.ephemeralKey),
-      signedPrekeyId: message.x3dh.signedPrekeyId,
-    };
-    if (message.x3dh.oneTimePrekeyId !== undefined) x["oneTimePrekeyId"] = message.x3dh.oneTimePrekeyId;
-    out["x3dh"] = x;
-  }
+  if (message.x3dh) out["x3dh"] = encodeX3dhHeader(message.x3dh);
+  return out;
+}
+
+export function encodeX3dhHeader(x3dh: X3dhHeader): WireObject {
+  const out: WireObject = {
+    signingKey: b64(x3dh.signingKey),
+    identityKey: b64(x3dh.identityKey),
+    ephemeralKey: b64(x3dh.ephemeralKey),
+    signedPrekeyId: x3dh.signedPrekeyId,
+  };
+  if (x3dh.oneTimePrekeyId !== undefined) out["oneTimePrekeyId"] = x3dh.oneTimePrekeyId;
   return out;
 }

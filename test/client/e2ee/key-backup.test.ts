@@ -100,6 +100,14 @@ describe("key backup", () => {
           : decodeUtf8(decryptGroupMessageWithKey(key, "channel-1", alice.deviceId, item.wire as typeof groupMessage.message));
       expect(text).toBe(item.text);
     }
+    // With the sender key's signing key (kept in the restored store) the signature is checked too.
+    const signingKey = snapshot.senderKeys.own.get("channel-1")!.signing.publicKey;
+    const channelItem = stored.find((item) => item.kind === "channel")!;
+    const channelWire = channelItem.wire as typeof groupMessage.message;
+    expect(decodeUtf8(decryptGroupMessageWithKey(snapshot.archive.findMessageKey("msg-3")!, "channel-1", alice.deviceId, channelWire, signingKey))).toBe("channel history");
+    const badSignature = { ...channelWire, signature: channelWire.signature.slice() };
+    badSignature.signature[0]! ^= 1;
+    expect(codeOf(() => decryptGroupMessageWithKey(snapshot.archive.findMessageKey("msg-3")!, "channel-1", alice.deviceId, badSignature, signingKey))).toBe("INVALID_SIGNATURE");
     // The restored sessions and sender keys are live state too.
     expect(snapshot.senderKeys.own.get("channel-1")!.iteration).toBe(1);
   });

@@ -19,6 +19,8 @@ import {
   parseKeyBackupBlob,
   parsePairwiseEnvelope,
   parsePrekeyBundle,
+  parsePrekeyBundleList,
+  encodePrekeyBundleList,
   parseRatchetMessage,
   parseSenderKeyDistribution,
   parseSenderKeyMessage,
@@ -225,6 +227,21 @@ describe("wire formats", () => {
     expect(() => validateSignedPrekeySignature(parsed)).not.toThrow();
     parsed.signedPrekey.signature[0]! ^= 1;
     expect(codeOf(() => validateSignedPrekeySignature(parsed))).toBe("INVALID_SIGNATURE");
+  });
+
+  test("prekey bundle list: one bundle per device, unique devices, bounded", () => {
+    const one = formats[1]!.valid;
+    const bundle = parsePrekeyBundle(one);
+    const list = encodePrekeyBundleList([bundle, { ...bundle, deviceId: "alice-laptop" }]);
+    expect(parsePrekeyBundleList(JSON.stringify(list)).map((b) => b.deviceId)).toEqual(["alice-phone", "alice-laptop"]);
+    expect(codeOf(() => parsePrekeyBundleList(encodePrekeyBundleList([bundle, bundle])))).toBe("DUPLICATE_ID");
+    const many = Array.from({ length: 33 }, (_, i) => ({ ...bundle, deviceId: `d${i}` }));
+    expect(codeOf(() => parsePrekeyBundleList(encodePrekeyBundleList(many)))).toBe("INVALID_LENGTH");
+    expect(codeOf(() => parsePrekeyBundleList(withField(list, "bundles.1.signingKey", b64(31))))).toBe("INVALID_LENGTH");
+    expect(codeOf(() => parsePrekeyBundleList(withField(list, "v", 0)))).toBe("UNSUPPORTED_VERSION");
+    expect(codeOf(() => parsePrekeyBundleList(withField(list, "bundles", undefined)))).toBe("MISSING_FIELD");
+    // Bundles without a one-time prekey (pool exhausted) are valid.
+    expect(parsePrekeyBundleList(encodePrekeyBundleList([{ ...bundle, oneTimePrekey: undefined }]))[0]!.oneTimePrekey).toBeUndefined();
   });
 
   test("error carries the field path", () => {

@@ -18,6 +18,13 @@ import {
   SIGNED_PREKEY_ROTATION_MS,
   verifySignedPrekeySignature,
   concatBytes,
+  decryptEnvelopeForDevice,
+  encodePairwiseEnvelope,
+  encodePrekeyBundleList,
+  encryptForDevices,
+  parsePairwiseEnvelope,
+  parsePrekeyBundleList,
+  type PairwiseSession,
 } from "../../../src/client/e2ee/index.ts";
 import { buildPrekeyBundle, createDevice, NOW } from "./test-helpers.ts";
 
@@ -103,6 +110,45 @@ describe("X3DH", () => {
     const first = encryptRatchetMessage(session.ratchet, encodeUtf8("secret"));
     const spoofed = { ...first.message, x3dh: { ...first.message.x3dh!, identityKey: mallory.identity.publicKey } };
     expect(codeOf(() => acceptSessionAsResponder(bob, { userId: "alice", deviceId: "a1" }, spoofed))).toBe("DECRYPT_FAILED");
+  });
+});
+
+describe("multi-device DM through a pairwise envelope", () => {
+  test("one message reaches both of Bob's devices and Alice's other device; each reads only its entry", () => {
+    const alicePhone = createDevice("alice", "alice-phone");
+    const aliceLaptop = createDevice("alice", "alice-laptop");
+    const bobPhone = createDevice("bob", "bob-phone");
+    const bobLaptop = createDevice("bob", "bob-laptop");
+    const targets = [bobPhone, bobLaptop, aliceLaptop];
+    const bundles = parsePrekeyBundleList(JSON.stringify(encodePrekeyBundleList(targets.map((d) => buildPrekeyBundle(d, true)))));
+    const sessions = bundles.map((bundle) => ({ deviceId: bundle.deviceId, session: startSessionAsInitiator(alicePhone, bundle) }));
+
+    const sendAndRead = (text: string, receivers: Map<string, PairwiseSession>) => {
+      const { envelope, messageKeys } = encryptForDevices("alice-phone", sessions, encodeUtf8(text));
+      expect(messageKeys.size).toBe(3);
+      const relayed = parsePairwiseEnvelope(JSON.stringify(encodePairwiseEnvelope(envelope)));
+      for (const device of targets) {
+        const existing = receivers.get(device.deviceId);
+        if (existing) {
+          expect(decodeUtf8(decryptEnvelopeForDevice(relayed, device.deviceId, existing).plaintext)).toBe(text);
+        } else {
+          const entry = relayed.recipients.find((r) => r.deviceId === device.deviceId)!;
+          const accepted = acceptSessionAsResponder(device, { userId: "alice", deviceId: "alice-phone" }, entry.message);
+          expect(decodeUtf8(accepted.plaintext)).toBe(text);
+          receivers.set(device.deviceId, accepted.session);
+        }
+      }
+      return relayed;
+    };
+    const receivers = new Map<string, PairwiseSession>();
+    sendAndRead("first, with X3DH headers", receivers);
+    const second = sendAndRead("second", receivers);
+    // An entry is only readable by its own device's session.
+    const bobPhoneSession = receivers.get("bob-phone")!;
+    const wrongEntry = { ...second, recipients: [{ ...second.recipients.find((r) => r.deviceId === "bob-laptop")!, deviceId: "bob-phone" }] };
+    expect(codeOf(() => decryptEnvelopeForDevice(wrongEntry, "bob-phone", bobPhoneSession))).toBe("DECRYPT_FAILED");
+    expect(codeOf(() => decryptEnvelopeForDevice(second, "carol-phone", bobPhoneSession))).toBe("NO_SESSION");
+    expect(codeOf(() => encryptForDevices("alice-phone", [], encodeUtf8("x")))).toBe("NO_SESSION");
   });
 });
 
