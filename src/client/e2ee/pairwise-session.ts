@@ -6,7 +6,10 @@ import { checkStateVersion, fromB64, readStateObject, readStateString, toB64 } f
 import { decryptRatchetMessage, encryptRatchetMessage, type DecryptResult } from "./double-ratchet.ts";
 import { E2eeError } from "./errors.ts";
 import { restoreRatchetState, serialiseRatchetState } from "./ratchet-state-codec.ts";
-import type { PairwiseSession } from "./x3dh.ts";
+import { equalBytes } from "./bytes.ts";
+import type { DeviceIdentity } from "./device-identity.ts";
+import type { RatchetMessage } from "../../shared/e2ee/ratchet-message.ts";
+import { acceptSessionAsResponder, type PairwiseSession } from "./x3dh.ts";
 
 const STATE_VERSION = 1;
 
@@ -20,6 +23,7 @@ export function serialisePairwiseSession(session: PairwiseSession): Record<strin
       identityKey: toB64(session.remote.identityKey),
     },
     ratchet: serialiseRatchetState(session.ratchet),
+    initialEphemeralKey: toB64(session.initialEphemeralKey),
   };
 }
 
@@ -35,6 +39,7 @@ export function restorePairwiseSession(value: unknown): PairwiseSession {
       identityKey: fromB64(r["identityKey"], 32, "session.remote.identityKey"),
     },
     ratchet: restoreRatchetState(o["ratchet"]),
+    initialEphemeralKey: fromB64(o["initialEphemeralKey"], 32, "session.initialEphemeralKey"),
   };
 }
 
@@ -71,4 +76,24 @@ export function decryptEnvelopeForDevice(envelope: PairwiseEnvelope, ownDeviceId
   if (!entry) throw new E2eeError("NO_SESSION", "envelope has no entry for this device");
   if (session.remote.deviceId !== envelope.senderDeviceId) throw new E2eeError("INVALID_STATE", "session is not for the sender device");
   return decryptRatchetMessage(session.ratchet, entry.message);
+}
+
+/**
+ * Decrypts a pairwise message from `sender`, choosing between the existing session and a new one:
+ * the initiator repeats its X3DH header until it hears back, so a header whose ephemeral key is the
+ * one that created `existing` belongs to that session (e.g. the second message arrived first);
+ * a header with a different ephemeral key means the peer started a new session (reinstall, lost
+ * state), which replaces the old one once its first message authenticates.
+ */
+export function receivePairwiseMessage(
+  self: DeviceIdentity,
+  existing: PairwiseSession | undefined,
+  sender: { userId: string; deviceId: string },
+  message: RatchetMessage,
+): { session: PairwiseSession; plaintext: Uint8Array; messageKey: Uint8Array; isNewSession: boolean } {
+  if (existing && (!message.x3dh || equalBytes(message.x3dh.ephemeralKey, existing.initialEphemeralKey))) {
+    return { session: existing, ...decryptRatchetMessage(existing.ratchet, message), isNewSession: false };
+  }
+  if (!message.x3dh) throw new E2eeError("NO_SESSION", "no session with this device");
+  return { ...acceptSessionAsResponder(self, sender, message), isNewSession: true };
 }

@@ -31,6 +31,8 @@ export interface RemoteDevice {
 export interface PairwiseSession {
   remote: RemoteDevice;
   ratchet: RatchetState;
+  /** X3DH ephemeral public key that created this session: tells a repeated initial message apart from a new session. */
+  initialEphemeralKey: Uint8Array;
 }
 
 function deriveSharedSecret(dhOutputs: Uint8Array[]): Uint8Array {
@@ -68,6 +70,7 @@ export function startSessionAsInitiator(self: DeviceIdentity, bundle: PrekeyBund
   return {
     remote: { userId: bundle.userId, deviceId: bundle.deviceId, signingKey: bundle.signingKey, identityKey: bundle.identityKey },
     ratchet,
+    initialEphemeralKey: ephemeral.publicKey,
   };
 }
 
@@ -103,6 +106,7 @@ export function acceptSessionAsResponder(
     session: {
       remote: { userId: sender.userId, deviceId: sender.deviceId, signingKey: x3dh.signingKey, identityKey: x3dh.identityKey },
       ratchet,
+      initialEphemeralKey: x3dh.ephemeralKey,
     },
     plaintext,
     messageKey,

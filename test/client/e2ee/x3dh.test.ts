@@ -24,6 +24,9 @@ import {
   encryptForDevices,
   parsePairwiseEnvelope,
   parsePrekeyBundleList,
+  receivePairwiseMessage,
+  restorePairwiseSession,
+  serialisePairwiseSession,
   type PairwiseSession,
 } from "../../../src/client/e2ee/index.ts";
 import { buildPrekeyBundle, createDevice, NOW } from "./test-helpers.ts";
@@ -110,6 +113,35 @@ describe("X3DH", () => {
     const first = encryptRatchetMessage(session.ratchet, encodeUtf8("secret"));
     const spoofed = { ...first.message, x3dh: { ...first.message.x3dh!, identityKey: mallory.identity.publicKey } };
     expect(codeOf(() => acceptSessionAsResponder(bob, { userId: "alice", deviceId: "a1" }, spoofed))).toBe("DECRYPT_FAILED");
+  });
+});
+
+describe("receivePairwiseMessage", () => {
+  test("initial messages out of order join one session; a re-initiated session replaces the old one", () => {
+    const alice = createDevice("alice", "a1");
+    const bob = createDevice("bob", "b1");
+    const sender = { userId: "alice", deviceId: "a1" };
+    const session = startSessionAsInitiator(alice, buildPrekeyBundle(bob, true));
+    const m0 = encryptRatchetMessage(session.ratchet, encodeUtf8("zero")).message;
+    const m1 = encryptRatchetMessage(session.ratchet, encodeUtf8("one")).message;
+    const first = receivePairwiseMessage(bob, undefined, sender, m1); // the second message arrives first
+    expect(first.isNewSession).toBe(true);
+    expect(decodeUtf8(first.plaintext)).toBe("one");
+    const second = receivePairwiseMessage(bob, first.session, sender, m0); // same X3DH header: same session
+    expect(second.isNewSession).toBe(false);
+    expect(decodeUtf8(second.plaintext)).toBe("zero");
+    expect(codeOf(() => receivePairwiseMessage(bob, first.session, sender, m0))).toBe("REPLAYED_MESSAGE");
+
+    // Alice lost her state and starts over: a new ephemeral key means a new session.
+    const restart = startSessionAsInitiator(alice, buildPrekeyBundle(bob, false));
+    const fresh = receivePairwiseMessage(bob, first.session, sender, encryptRatchetMessage(restart.ratchet, encodeUtf8("again")).message);
+    expect(fresh.isNewSession).toBe(true);
+    expect(decodeUtf8(fresh.plaintext)).toBe("again");
+    // Without a session and without an X3DH header there is nothing to decrypt with.
+    const reply = encryptRatchetMessage(fresh.session.ratchet, encodeUtf8("reply")).message;
+    expect(codeOf(() => receivePairwiseMessage(alice, undefined, { userId: "bob", deviceId: "b1" }, reply))).toBe("NO_SESSION");
+    const restored = restorePairwiseSession(JSON.parse(JSON.stringify(serialisePairwiseSession(restart))));
+    expect(decodeUtf8(receivePairwiseMessage(alice, restored, { userId: "bob", deviceId: "b1" }, reply).plaintext)).toBe("reply");
   });
 });
 
