@@ -178,8 +178,11 @@ export function decryptRatchetMessage(state: RatchetState, message: RatchetMessa
     // Same chain, earlier number, and not in the skipped store: its key was used (or evicted).
     throw new E2eeError("REPLAYED_MESSAGE", "message key already used");
   }
+  // Only reachable without a chain when a header names the responder's signed prekey as its
+  // ratchet key before any reply: nothing legitimate was encrypted that way.
+  if (work.receiveChainKey === null) throw new E2eeError("DECRYPT_FAILED", "no receiving chain for this ratchet key");
   skipMessageKeys(work, header.n, pending);
-  const [nextChainKey, messageKey] = deriveChainKeys(work.receiveChainKey!);
+  const [nextChainKey, messageKey] = deriveChainKeys(work.receiveChainKey);
   work.receiveChainKey = nextChainKey;
   work.receiveCount += 1;
   const plaintext = openWithMessageKey(messageKey, message.ciphertext, buildAssociatedData(state, header));

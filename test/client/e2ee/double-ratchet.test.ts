@@ -196,6 +196,15 @@ describe("Double Ratchet properties", () => {
     expect(decodeUtf8(decryptRatchetMessage(bobSession.ratchet, firstOfEachChain[2]!).plaintext)).toBe("c2m0");
   });
 
+  test("a header reusing the responder's signed prekey as ratchet key is refused, not a crash", () => {
+    const { aliceSession, bobSession } = establishSessions(createDevice("alice", "a1"), createDevice("bob", "b1"));
+    // Before any reply, Alice's remote ratchet key is Bob's signed prekey and she has no receiving chain.
+    const reply = encryptRatchetMessage(bobSession.ratchet, encodeUtf8("reply"));
+    const forged = { ...reply.message, header: { ...reply.message.header, dh: aliceSession.ratchet.dhRemote! } };
+    expect(expectRefusedWithoutStateChange(aliceSession.ratchet, forged)).toBe("DECRYPT_FAILED");
+    expect(decodeUtf8(decryptRatchetMessage(aliceSession.ratchet, reply.message).plaintext)).toBe("reply");
+  });
+
   test("associated data binds both identities: a session with a different AD cannot read", () => {
     const { aliceSession, bobSession } = establishSessions(createDevice("alice", "a1"), createDevice("bob", "b1"));
     const m = encryptRatchetMessage(aliceSession.ratchet, encodeUtf8("bound"));
