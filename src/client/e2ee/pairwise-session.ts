@@ -78,22 +78,43 @@ export function decryptEnvelopeForDevice(envelope: PairwiseEnvelope, ownDeviceId
   return decryptRatchetMessage(session.ratchet, entry.message);
 }
 
+/** Sessions kept per peer device (newest first): enough to survive simultaneous initiation. */
+export const MAX_SESSIONS_PER_DEVICE = 3;
+
+/** Moves `session` to the front (it is the one to send with from now on) and trims the list. */
+export function promoteSession(sessions: readonly PairwiseSession[], session: PairwiseSession): PairwiseSession[] {
+  return [session, ...sessions.filter((s) => s !== session)].slice(0, MAX_SESSIONS_PER_DEVICE);
+}
+
 /**
- * Decrypts a pairwise message from `sender`, choosing between the existing session and a new one:
- * the initiator repeats its X3DH header until it hears back, so a header whose ephemeral key is the
- * one that created `existing` belongs to that session (e.g. the second message arrived first);
- * a header with a different ephemeral key means the peer started a new session (reinstall, lost
- * state), which replaces the old one once its first message authenticates.
+ * Decrypts a pairwise message from `sender` given the sessions kept for that device, newest first.
+ * The initiator repeats its X3DH header until it hears back, so a header whose ephemeral key
+ * created one of `sessions` belongs to that session (e.g. the second message arrived first); a
+ * header with an unknown ephemeral key starts a new session (peer reinstalled, or both sides
+ * initiated at once). A message without a header is tried on each session in turn (decryption is
+ * transactional, so failed attempts change nothing). The app then calls `promoteSession` with the
+ * returned session and sends with the list's first session.
  */
 export function receivePairwiseMessage(
   self: DeviceIdentity,
-  existing: PairwiseSession | undefined,
+  sessions: readonly PairwiseSession[],
   sender: { userId: string; deviceId: string },
   message: RatchetMessage,
 ): { session: PairwiseSession; plaintext: Uint8Array; messageKey: Uint8Array; isNewSession: boolean } {
-  if (existing && (!message.x3dh || equalBytes(message.x3dh.ephemeralKey, existing.initialEphemeralKey))) {
-    return { session: existing, ...decryptRatchetMessage(existing.ratchet, message), isNewSession: false };
+  if (message.x3dh) {
+    const ephemeralKey = message.x3dh.ephemeralKey;
+    const existing = sessions.find((s) => equalBytes(s.initialEphemeralKey, ephemeralKey));
+    if (existing) return { session: existing, ...decryptRatchetMessage(existing.ratchet, message), isNewSession: false };
+    return { ...acceptSessionAsResponder(self, sender, message), isNewSession: true };
   }
-  if (!message.x3dh) throw new E2eeError("NO_SESSION", "no session with this device");
-  return { ...acceptSessionAsResponder(self, sender, message), isNewSession: true };
+  if (sessions.length === 0) throw new E2eeError("NO_SESSION", "no session with this device");
+  let firstError: unknown;
+  for (const session of sessions) {
+    try {
+      return { session, ...decryptRatchetMessage(session.ratchet, message), isNewSession: false };
+    } catch (error) {
+      firstError ??= error;
+    }
+  }
+  throw firstError;
 }

@@ -24,6 +24,7 @@ import {
   encryptForDevices,
   parsePairwiseEnvelope,
   parsePrekeyBundleList,
+  promoteSession,
   receivePairwiseMessage,
   restorePairwiseSession,
   serialisePairwiseSession,
@@ -117,31 +118,62 @@ describe("X3DH", () => {
 });
 
 describe("receivePairwiseMessage", () => {
-  test("initial messages out of order join one session; a re-initiated session replaces the old one", () => {
+  test("initial messages out of order join one session; a re-initiated session is added", () => {
     const alice = createDevice("alice", "a1");
     const bob = createDevice("bob", "b1");
     const sender = { userId: "alice", deviceId: "a1" };
     const session = startSessionAsInitiator(alice, buildPrekeyBundle(bob, true));
     const m0 = encryptRatchetMessage(session.ratchet, encodeUtf8("zero")).message;
     const m1 = encryptRatchetMessage(session.ratchet, encodeUtf8("one")).message;
-    const first = receivePairwiseMessage(bob, undefined, sender, m1); // the second message arrives first
+    const first = receivePairwiseMessage(bob, [], sender, m1); // the second message arrives first
     expect(first.isNewSession).toBe(true);
     expect(decodeUtf8(first.plaintext)).toBe("one");
-    const second = receivePairwiseMessage(bob, first.session, sender, m0); // same X3DH header: same session
+    let bobSessions = promoteSession([], first.session);
+    const second = receivePairwiseMessage(bob, bobSessions, sender, m0); // same X3DH header: same session
     expect(second.isNewSession).toBe(false);
     expect(decodeUtf8(second.plaintext)).toBe("zero");
-    expect(codeOf(() => receivePairwiseMessage(bob, first.session, sender, m0))).toBe("REPLAYED_MESSAGE");
+    expect(codeOf(() => receivePairwiseMessage(bob, bobSessions, sender, m0))).toBe("REPLAYED_MESSAGE");
 
     // Alice lost her state and starts over: a new ephemeral key means a new session.
     const restart = startSessionAsInitiator(alice, buildPrekeyBundle(bob, false));
-    const fresh = receivePairwiseMessage(bob, first.session, sender, encryptRatchetMessage(restart.ratchet, encodeUtf8("again")).message);
+    const fresh = receivePairwiseMessage(bob, bobSessions, sender, encryptRatchetMessage(restart.ratchet, encodeUtf8("again")).message);
     expect(fresh.isNewSession).toBe(true);
     expect(decodeUtf8(fresh.plaintext)).toBe("again");
+    bobSessions = promoteSession(bobSessions, fresh.session);
+    expect(bobSessions.length).toBe(2);
     // Without a session and without an X3DH header there is nothing to decrypt with.
-    const reply = encryptRatchetMessage(fresh.session.ratchet, encodeUtf8("reply")).message;
-    expect(codeOf(() => receivePairwiseMessage(alice, undefined, { userId: "bob", deviceId: "b1" }, reply))).toBe("NO_SESSION");
+    const reply = encryptRatchetMessage(bobSessions[0]!.ratchet, encodeUtf8("reply")).message;
+    expect(codeOf(() => receivePairwiseMessage(alice, [], { userId: "bob", deviceId: "b1" }, reply))).toBe("NO_SESSION");
     const restored = restorePairwiseSession(JSON.parse(JSON.stringify(serialisePairwiseSession(restart))));
-    expect(decodeUtf8(receivePairwiseMessage(alice, restored, { userId: "bob", deviceId: "b1" }, reply).plaintext)).toBe("reply");
+    expect(decodeUtf8(receivePairwiseMessage(alice, [session, restored], { userId: "bob", deviceId: "b1" }, reply).plaintext)).toBe("reply");
+  });
+
+  test("simultaneous initiation converges: each side finds the session a message belongs to", () => {
+    const alice = createDevice("alice", "a1");
+    const bob = createDevice("bob", "b1");
+    const fromAlice = { userId: "alice", deviceId: "a1" };
+    const fromBob = { userId: "bob", deviceId: "b1" };
+    // Both start a session at the same time and send before hearing from the other.
+    let aliceSessions = [startSessionAsInitiator(alice, buildPrekeyBundle(bob, true))];
+    let bobSessions = [startSessionAsInitiator(bob, buildPrekeyBundle(alice, true))];
+    const a1 = encryptRatchetMessage(aliceSessions[0]!.ratchet, encodeUtf8("alice first")).message;
+    const b1 = encryptRatchetMessage(bobSessions[0]!.ratchet, encodeUtf8("bob first")).message;
+    const atBob = receivePairwiseMessage(bob, bobSessions, fromAlice, a1);
+    bobSessions = promoteSession(bobSessions, atBob.session);
+    const atAlice = receivePairwiseMessage(alice, aliceSessions, fromBob, b1);
+    aliceSessions = promoteSession(aliceSessions, atAlice.session);
+    expect([decodeUtf8(atBob.plaintext), decodeUtf8(atAlice.plaintext)]).toEqual(["alice first", "bob first"]);
+    // Each now sends on its newest session; the other side finds the matching one.
+    for (let round = 0; round < 3; round++) {
+      const fromA = encryptRatchetMessage(aliceSessions[0]!.ratchet, encodeUtf8(`a${round}`)).message;
+      const gotB = receivePairwiseMessage(bob, bobSessions, fromAlice, fromA);
+      expect(decodeUtf8(gotB.plaintext)).toBe(`a${round}`);
+      bobSessions = promoteSession(bobSessions, gotB.session);
+      const fromB = encryptRatchetMessage(bobSessions[0]!.ratchet, encodeUtf8(`b${round}`)).message;
+      const gotA = receivePairwiseMessage(alice, aliceSessions, fromBob, fromB);
+      expect(decodeUtf8(gotA.plaintext)).toBe(`b${round}`);
+      aliceSessions = promoteSession(aliceSessions, gotA.session);
+    }
   });
 });
 
