@@ -4,7 +4,7 @@
 
 import { validateSignedPrekeySignature, type PrekeyBundle } from "../../shared/e2ee/device-bundle.ts";
 import type { RatchetMessage, X3dhHeader } from "../../shared/e2ee/ratchet-message.ts";
-import { concatBytes, encodeUtf8 } from "./bytes.ts";
+import { concatBytes, encodeUtf8, wipeBytes } from "./bytes.ts";
 import {
   decryptRatchetMessage,
   initialiseRatchetAsInitiator,
@@ -56,7 +56,8 @@ export function startSessionAsInitiator(self: DeviceIdentity, bundle: PrekeyBund
   const outputs = [dh1, dh2, dh3];
   if (bundle.oneTimePrekey) outputs.push(computeDh(ephemeral.privateKey, bundle.oneTimePrekey.publicKey));
   const sharedSecret = deriveSharedSecret(outputs);
-  // The ephemeral private key and DH outputs are not kept anywhere (§3.3: delete them).
+  // §3.3: delete the ephemeral private key and the DH outputs once SK is derived.
+  wipeBytes(ephemeral.privateKey, ...outputs);
   const associatedData = concatBytes(getDeviceIdentityKeyBytes(self), encodeIdentityKeyBytes(bundle));
   const ratchet = initialiseRatchetAsInitiator(sharedSecret, bundle.signedPrekey.publicKey, associatedData);
   const x3dh: X3dhHeader = {
@@ -98,6 +99,7 @@ export function acceptSessionAsResponder(
     outputs.push(computeDh(oneTime.privateKey, x3dh.ephemeralKey));
   }
   const sharedSecret = deriveSharedSecret(outputs);
+  wipeBytes(...outputs);
   const associatedData = concatBytes(encodeIdentityKeyBytes(x3dh), getDeviceIdentityKeyBytes(self));
   const ratchet = initialiseRatchetAsResponder(sharedSecret, signedPrekey.keyPair, associatedData);
   const { plaintext, messageKey } = decryptRatchetMessage(ratchet, message);

@@ -2,7 +2,7 @@
 // exact or bounded length, and no fields we do not know (a strict parser cannot be smuggled
 // extra data that a later version would interpret differently).
 
-import { decodeBase64url, encodeBase64url } from "./base64url.ts";
+import { decodeBase64url } from "./base64url.ts";
 import { ID_PATTERN, MAX_KEY_ID, WIRE_VERSION } from "./constants.ts";
 import { WireFormatError } from "./errors.ts";
 
@@ -122,5 +122,3 @@ export function validateId(id: string, field: string): string {
   return id;
 }
 
-export const b64 = encodeBase64url;
-export { join as joinFieldPath };
