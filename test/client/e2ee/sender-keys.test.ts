@@ -23,7 +23,7 @@ import { computeHmacSha256, signBytes } from "../../../src/client/e2ee/primitive
 import { sealWithMessageKey } from "../../../src/client/e2ee/message-crypto.ts";
 import { encodeGroupMessageContext } from "../../../src/client/e2ee/sender-keys.ts";
 import { concatBytes } from "../../../src/client/e2ee/bytes.ts";
-import { createDevice, establishSessions, NOW } from "./test-helpers.ts";
+import { createDevice, createSeededRandom, establishSessions, NOW } from "./test-helpers.ts";
 
 const CHANNEL = "channel-general";
 const DAY = 24 * 60 * 60 * 1000;
@@ -196,6 +196,49 @@ describe("Sender Keys: 5 members × 2 devices", () => {
     const m = send(sender, "persisted");
     const restored = restoreSenderKeyStore(JSON.parse(JSON.stringify(serialiseSenderKeyStore(stores.get(reader.deviceId)!))));
     expect(decodeUtf8(decryptGroupMessage(restored.findReceivedKey(CHANNEL, sender.deviceId, m.keyId), m).plaintext)).toBe("persisted");
+  });
+});
+
+describe("Sender Keys property", () => {
+  test("300 group messages in random order with drops, replays and bit flips", () => {
+    const random = createSeededRandom(0xc0ffee);
+    const own = new SenderKeyStore().getOrCreateOwnKey(CHANNEL, NOW).key;
+    const [a, b] = [createDevice("ana", "a1"), createDevice("ben", "b1")];
+    const { aliceSession, bobSession } = establishSessions(a, b);
+    const receiver = new SenderKeyStore();
+    const envelope = distributeSenderKey(own, "a1", [{ deviceId: "b1", session: aliceSession }]);
+    const state = receiver.acceptDistribution(bobSession, decryptEnvelopeForDevice(envelope, "b1", bobSession).plaintext);
+    const inFlight: Array<{ message: SenderKeyMessage; text: string }> = [];
+    const delivered: SenderKeyMessage[] = [];
+    let sent = 0;
+    let refused = 0;
+    for (let step = 0; step < 5000 && (sent < 300 || inFlight.length > 0); step++) {
+      const action = random();
+      if (action < 0.4 && sent < 300) {
+        const text = `group ${sent++}`;
+        inFlight.push({ message: encryptGroupMessage(own, "a1", encodeUtf8(text)).message, text });
+      } else if (action < 0.8 && inFlight.length > 0) {
+        const [item] = inFlight.splice(Math.floor(random() * inFlight.length), 1);
+        expect(decodeUtf8(decryptGroupMessage(state, item!.message).plaintext)).toBe(item!.text);
+        delivered.push(item!.message);
+      } else if (action < 0.85 && inFlight.length > 0) {
+        inFlight.splice(Math.floor(random() * inFlight.length), 1); // dropped
+      } else if (action < 0.93 && inFlight.length > 0) {
+        const target = inFlight[Math.floor(random() * inFlight.length)]!.message;
+        const field = random() < 0.5 ? "ciphertext" : "signature";
+        const flipped = { ...target, [field]: target[field].slice() };
+        flipped[field][Math.floor(random() * flipped[field].length)]! ^= 1 << Math.floor(random() * 8);
+        expect(codeOf(() => decryptGroupMessage(state, flipped))).toBe("INVALID_SIGNATURE");
+        refused++;
+      } else if (delivered.length > 0) {
+        expect(codeOf(() => decryptGroupMessage(state, delivered[Math.floor(random() * delivered.length)]!))).toBe("REPLAYED_MESSAGE");
+        refused++;
+      }
+    }
+    expect(sent).toBe(300);
+    expect(inFlight.length).toBe(0);
+    expect(delivered.length).toBeGreaterThan(200);
+    expect(refused).toBeGreaterThan(50);
   });
 });
 
