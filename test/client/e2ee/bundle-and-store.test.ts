@@ -14,6 +14,20 @@ describe("browser bundle", () => {
   });
 });
 
+describe("shared wire formats stay browser-safe", () => {
+  test("src/shared/e2ee imports only its own files and @noble", async () => {
+    const dir = `${import.meta.dir}/../../../src/shared/e2ee`;
+    const files = [...new Bun.Glob("*.ts").scanSync(dir)];
+    expect(files.length).toBeGreaterThan(5);
+    for (const file of files) {
+      const source = await Bun.file(`${dir}/${file}`).text();
+      for (const match of source.matchAll(/from\s+"([^"]+)"/g)) {
+        expect(match[1]!.startsWith("./") || match[1]!.startsWith("@noble/")).toBe(true);
+      }
+    }
+  });
+});
+
 describe("MemoryKeyStore", () => {
   test("stores, lists by prefix, deletes; a session persisted through it keeps working", async () => {
     const store = new MemoryKeyStore();
