@@ -1,5 +1,5 @@
-// Safety numbers in the style of Signal's NumericFingerprintGenerator: for each side,
-// SHA-512 iterated 5200 times over (version ‖ identity key ‖ stable user id), then (hash ‖ key);
+// Safety numbers in the style of Signal's NumericFingerprintGenerator: for each side, starting
+// from (version ‖ identity key ‖ stable user id), hash = SHA-512(hash ‖ identity key) 5200 times;
 // the first 30 bytes become six 5-digit groups (30 digits). Both halves are concatenated in a
 // canonical (sorted) order, so both devices display the same 60 digits. Our "identity key" is the
 // device's Ed25519 key ‖ X25519 key, so a change of either key changes the number.
@@ -20,8 +20,9 @@ export interface FingerprintParty {
 }
 
 function computeFingerprintHash(party: FingerprintParty): Uint8Array {
-  let hash = computeSha512(concatBytes(FINGERPRINT_VERSION, party.identityKey, encodeUtf8(party.userId)));
-  for (let i = 1; i < SAFETY_NUMBER_ITERATIONS; i++) hash = computeSha512(concatBytes(hash, party.identityKey));
+  // As Signal's getFingerprint: start from version ‖ key ‖ id, then hash = SHA-512(hash ‖ key), 5200 times.
+  let hash = concatBytes(FINGERPRINT_VERSION, party.identityKey, encodeUtf8(party.userId));
+  for (let i = 0; i < SAFETY_NUMBER_ITERATIONS; i++) hash = computeSha512(concatBytes(hash, party.identityKey));
   return hash;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import {
   acceptServerIdentity,
   checkContactIdentity,
@@ -29,6 +30,20 @@ describe("safety numbers", () => {
     expect(fromAlice).toMatch(/^\d{60}$/);
     expect(fromBob).toBe(fromAlice);
     expect(formatSafetyNumber(fromAlice)).toMatch(/^(\d{5} ){11}\d{5}$/);
+  });
+
+  test("matches an independent computation with node:crypto (Signal's layout)", () => {
+    const independentHalf = (party: FingerprintParty): string => {
+      let hash = Buffer.concat([Buffer.from([0, 0]), party.identityKey, Buffer.from(party.userId)]);
+      for (let i = 0; i < 5200; i++) hash = createHash("sha512").update(hash).update(party.identityKey).digest();
+      let digits = "";
+      for (let i = 0; i < 30; i += 5) digits += String(Number(hash.readBigUInt64BE(i) >> 24n) % 100000).padStart(5, "0");
+      return digits;
+    };
+    const fixedAlice = { userId: "alice", identityKey: Uint8Array.from({ length: 64 }, (_, i) => i) };
+    const fixedBob = { userId: "bob", identityKey: Uint8Array.from({ length: 64 }, (_, i) => 255 - i) };
+    const halves = [independentHalf(fixedAlice), independentHalf(fixedBob)].sort();
+    expect(computeSafetyNumber(fixedAlice, fixedBob)).toBe(halves.join(""));
   });
 
   test("changes when either identity key changes (and when a user id changes)", () => {
