@@ -19,6 +19,7 @@ import { serveStatic } from "./http/static-files.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
+import { oidcRoutes } from "./features/oidc/index.ts";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps) {
       deps.log.debug("http.request", { requestId: state.requestId, method: request.method, path: state.path, status: set.status, ms: Math.round(performance.now() - state.startedMs) });
     })
     .use(healthRoutes(deps))
+    .use(oidcRoutes(deps))
     .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
     .use(homeRoutes(deps));
 }
