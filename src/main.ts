@@ -65,7 +65,7 @@ try {
 
 const instanceId = await ensureInstanceId(database.db);
 const app = createApp({ config, database, log, secrets, events: noEvents, assets });
-app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES + 1024 * 1024 });
+app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES });
 log.info("server.listening", {
   address: `${config.listen.hostname}:${app.server?.port ?? config.listen.port}`,
   version: config.version,
