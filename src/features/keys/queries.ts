@@ -219,7 +219,9 @@ export type StoredServerIdentity = { publicKey: string; privateKey: string; crea
 export async function findOrCreateServerIdentity(ex: Executor, candidate: StoredServerIdentity): Promise<StoredServerIdentity> {
   await ex
     .insertInto("instance_settings")
-    .values({ key: SERVER_IDENTITY_SETTING, value: JSON.stringify(candidate) })
+    // Sent as text and cast by the server: postgres.js would JSON-encode a string bound to a
+    // jsonb parameter a second time (a JSON *string* in the column).
+    .values({ key: SERVER_IDENTITY_SETTING, value: sql<string>`cast(cast(${JSON.stringify(candidate)} as text) as jsonb)` })
     .onConflict((oc) => oc.column("key").doNothing())
     .execute();
   const row = await ex.selectFrom("instance_settings").select("value").where("key", "=", SERVER_IDENTITY_SETTING).executeTakeFirstOrThrow();
