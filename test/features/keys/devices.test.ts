@@ -83,6 +83,15 @@ describe("device registration", () => {
     expect((await registerDevice(ctx, other.headers, newDevice(other.user.id, "laptop"))).status).toBe(201);
   });
 
+  test("concurrent registrations cannot exceed the device limit (the user row is locked)", async () => {
+    const { user, headers } = await signedInUser();
+    const statuses = (await Promise.all(Array.from({ length: MAX_DEVICES + 4 }, () => registerDevice(ctx, headers, newDevice(user.id))))).map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(MAX_DEVICES);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(4);
+    const stored = await ctx.database.db.selectFrom("key_devices").select("device_id").where("user_id", "=", user.id).execute();
+    expect(stored).toHaveLength(MAX_DEVICES);
+  });
+
   test("hostile and oversized input is refused with 400/413 and stable codes", async () => {
     const { user, headers } = await signedInUser();
     const good = registrationBody(newDevice(user.id)) as Record<string, unknown> & { signedPrekey: Record<string, unknown>; oneTimePrekeys: Record<string, unknown>[] };
@@ -162,6 +171,27 @@ describe("replenishing and rotation", () => {
     expect(bundles.bundles[0]!.signedPrekey).toMatchObject({ id: 2, publicKey: encodeBase64url(rotated.keyPair.publicKey) });
   });
 
+  test("hostile prekey uploads: too many, bad keys, oversized, not signed in", async () => {
+    const { user, headers } = await signedInUser();
+    const device = newDevice(user.id);
+    await registerDevice(ctx, headers, device);
+    const body = (n: number) => encodePrekeyUpload({ deviceId: device.deviceId, oneTimePrekeys: generateOneTimePrekeys(device, n) }) as { oneTimePrekeys: { id: number; publicKey: string }[] };
+    const post = (b: unknown, extra: Record<string, string> = {}) => ctx.request("/api/keys/prekeys", { method: "POST", headers: { ...headers, ...extra }, body: typeof b === "string" ? b : JSON.stringify(b) });
+    expect((await post(body(101))).status).toBe(400);
+    const short = body(1);
+    short.oneTimePrekeys[0]!.publicKey = short.oneTimePrekeys[0]!.publicKey.slice(1);
+    expect((await post(short)).status).toBe(400);
+    const dup = body(1);
+    dup.oneTimePrekeys.push(dup.oneTimePrekeys[0]!);
+    const dupRes = await post(dup);
+    expect(dupRes.status).toBe(400);
+    expect(await errorCode(dupRes)).toBe("DUPLICATE_ID");
+    const huge = JSON.stringify({ ...body(1), pad: "x".repeat(70 * 1024) });
+    expect((await post(huge, { "content-length": String(huge.length) })).status).toBe(413);
+    expect((await ctx.request("/api/keys/prekeys", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body(1)) })).status).toBe(401);
+    expect(await countPrekeys(user.id)).toBe(100);
+  });
+
   test("another user's device id is 404 for uploads", async () => {
     const a = await signedInUser();
     const b = await signedInUser();
@@ -238,6 +268,10 @@ describe("outsiders get 404 on every id route", () => {
       }
       const del = await ctx.request(`/api/keys/devices/${device.deviceId}`, { method: "DELETE", headers: outsider.headers });
       expect(del.status).toBe(404);
+      expect(await errorCode(del)).toBe("DEVICE_NOT_FOUND");
+      for (const id of ["nope", "a".repeat(65), "..%2F..%2Fetc"]) {
+        expect((await ctx.request(`/api/keys/devices/${id}`, { method: "DELETE", headers: outsider.headers })).status).toBe(404);
+      }
       expect(await countPrekeys(owner.user.id)).toBe(100); // the outsider consumed nothing
       const seen = (await (await ctx.request(`/api/keys/users/${owner.user.id}/devices`, { headers: contact.headers })).json()) as { devices: Record<string, unknown>[] };
       expect(seen.devices).toHaveLength(1);
