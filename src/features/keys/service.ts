@@ -10,7 +10,6 @@ import { AppError, ConflictError, InvalidInputError, NotFoundError, RateLimitedE
 import {
   encodeKeyBackupBlob,
   encodePrekeyBundleList,
-  MAX_DEVICES_PER_USER,
   ONE_TIME_PREKEY_BATCH_SIZE,
   ONE_TIME_PREKEY_LOW_WATERMARK,
   parseDevicePublicBundle,
@@ -157,11 +156,12 @@ export async function fetchBundles(deps: AppDeps, actor: Actor, ownerParam: stri
   await take(kernel, `keys:viewer:${actor.userId}`, limits.perViewer, "Too many key requests. Try again shortly.");
   const ownerId = await accessKeyOwner(deps.database.db, actor.userId, ownerParam);
   await take(kernel, `keys:pair:${actor.userId}:${ownerId}`, limits.perPair, "Too many key requests for this user. Try again shortly.");
-  const devices = await q.listDevices(deps.database.db, ownerId);
-  const budgets = await Promise.all(devices.map((d) => kernel.store.take(`keys:otp:${ownerId}:${d.deviceId}`, limits.oneTimePrekeysPerDevice, kernel.now())));
   const bundles = await runInTransaction(ctx(deps), async (tx, outbox) => {
+    // Listed in the transaction that takes the prekeys: a device revoked before this point is
+    // not handed out (one revoked just after costs a peer one useless encryption, nothing more).
+    const devices = await q.listDevices(tx, ownerId);
     const out: PrekeyBundle[] = [];
-    for (const [i, device] of devices.entries()) {
+    for (const device of devices) {
       const bundle: PrekeyBundle = {
         userId: ownerId,
         deviceId: device.deviceId,
@@ -169,7 +169,8 @@ export async function fetchBundles(deps: AppDeps, actor: Actor, ownerParam: stri
         identityKey: device.identityKey,
         signedPrekey: device.signedPrekey,
       };
-      if (budgets[i]!.allowed) {
+      const budget = await kernel.store.take(`keys:otp:${ownerId}:${device.deviceId}`, limits.oneTimePrekeysPerDevice, kernel.now());
+      if (budget.allowed) {
         const prekey = await q.takeOneTimePrekey(tx, ownerId, device.deviceId);
         if (prekey) bundle.oneTimePrekey = prekey;
         const remaining = await q.countOneTimePrekeys(tx, ownerId, device.deviceId);
@@ -179,7 +180,6 @@ export async function fetchBundles(deps: AppDeps, actor: Actor, ownerParam: stri
     }
     return out;
   });
-  if (bundles.length > MAX_DEVICES_PER_USER) throw new AppError("INTERNAL", 500, "Too many devices.");
   return encodePrekeyBundleList(bundles);
 }
 
