@@ -119,7 +119,7 @@ export async function deleteDevice(tx: Tx, userId: string, deviceId: string): Pr
   return rows.length > 0;
 }
 
-/** Inserts new prekeys, skipping none: returns the ids that already existed (the caller refuses those). */
+/** Which of `ids` this device already stores (the caller refuses the upload if any). */
 export async function findExistingPrekeyIds(ex: Executor, userId: string, deviceId: string, ids: number[]): Promise<number[]> {
   if (ids.length === 0) return [];
   const rows = await ex
