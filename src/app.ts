@@ -20,6 +20,7 @@ import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
 import { oidcRoutes } from "./features/oidc/index.ts";
+import { keysRoutes } from "./features/keys/index.ts";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -115,7 +116,8 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(deps))
     .use(oidcRoutes(deps))
     .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
-    .use(homeRoutes(deps));
+    .use(homeRoutes(deps))
+    .use(keysRoutes(deps));
 }
 
 function pathOf(url: string): string {

@@ -96,6 +96,36 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
+/** Public keys of one device (features/keys). Byte columns are raw bytes, never base64. */
+export interface KeyDevicesTable {
+  user_id: string;
+  device_id: string;
+  signing_key: Uint8Array;
+  identity_key: Uint8Array;
+  signed_prekey_id: number;
+  signed_prekey: Uint8Array;
+  signed_prekey_signature: Uint8Array;
+  signed_prekey_updated_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface KeyOneTimePrekeysTable {
+  user_id: string;
+  device_id: string;
+  prekey_id: number;
+  public_key: Uint8Array;
+  created_at: Timestamp;
+}
+
+export interface KeyBackupsTable {
+  user_id: string;
+  version: number;
+  salt: Uint8Array;
+  nonce: Uint8Array;
+  ciphertext: Uint8Array;
+  updated_at: Timestamp;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
@@ -105,4 +135,7 @@ export interface DB {
   login_attempts: LoginAttemptsTable;
   registration_invites: RegistrationInvitesTable;
   audit_log: AuditLogTable;
+  key_devices: KeyDevicesTable;
+  key_one_time_prekeys: KeyOneTimePrekeysTable;
+  key_backups: KeyBackupsTable;
 }
