@@ -19,6 +19,7 @@ import { serveStatic } from "./http/static-files.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
+import { authApiRoutes } from "./features/auth/routes-api.ts";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -113,6 +114,7 @@ export function createApp(deps: AppDeps) {
     })
     .use(healthRoutes(deps))
     .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
+    .use(authApiRoutes(deps))
     .use(homeRoutes(deps));
 }
 

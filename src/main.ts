@@ -13,6 +13,7 @@ import { loadAssets, MissingBuildError } from "./http/assets.ts";
 import { createApp, MAX_BODY_BYTES } from "./app.ts";
 import { noEvents } from "./db/tx.ts";
 import { ensureInstanceId } from "./db/instance.ts";
+import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
 
 function fail(message: string): never {
   process.stderr.write(`hearth: ${message}\n`);
@@ -64,6 +65,9 @@ try {
 }
 
 const instanceId = await ensureInstanceId(database.db);
+// First run: the owner account needs a one-time setup token (printed below once listening).
+const setupToken = await ensureSetupToken({ database, config, log });
+await grantConfiguredAdmin({ database, config, log });
 const app = createApp({ config, database, log, secrets, events: noEvents, assets });
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES + 1024 * 1024 });
 log.info("server.listening", {
@@ -73,6 +77,7 @@ log.info("server.listening", {
   instance_id: instanceId,
   boot_ms: Math.round(performance.now() - bootStarted),
 });
+if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
 
 let stopping = false;
 async function shutdown(signal: string) {

@@ -78,7 +78,7 @@ export async function listAuditEntries(db: Executor, opts: { limit: number; befo
     .orderBy("a.id", "desc")
     .limit(opts.limit);
   if (opts.action) query = query.where("a.action", "=", opts.action);
-  if (opts.before) {
+  if (opts.before && /^[0-9a-f-]{36}$/i.test(opts.before)) {
     const cursor = await db.selectFrom("audit_log").select(["created_at", "id"]).where("id", "=", opts.before).executeTakeFirst();
     if (cursor) {
       query = query.where((eb) => eb.or([eb("a.created_at", "<", cursor.created_at), eb.and([eb("a.created_at", "=", cursor.created_at), eb("a.id", "<", cursor.id)])]));
