@@ -12,3 +12,5 @@ export { ADMIN_POWERS, hasAdminPower, isAdminPower, type AdminPower } from "./ad
 export { revokeAllSessions, revokeSession, createSession } from "./sessions.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export { ACCESS_COOKIE, REFRESH_COOKIE } from "./cookies.ts";
+export { registerAccountDeletionBlocker, type AccountDeletionBlocker } from "./account.ts";
+export { openSessionForVerifiedIdentity } from "./login.ts";
