@@ -20,6 +20,8 @@ import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
 import { authApiRoutes } from "./features/auth/routes-api.ts";
+import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
+import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -115,6 +117,8 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(deps))
     .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
     .use(authApiRoutes(deps))
+    .use(authPageRoutes(deps))
+    .use(settingsPageRoutes(deps))
     .use(homeRoutes(deps));
 }
 
