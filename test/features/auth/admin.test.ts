@@ -6,7 +6,7 @@ import { getJson, postJson, sendJson } from "./helpers.ts";
 let ctx: TestContext;
 beforeAll(async () => {
   ctx = await createTestContext();
-});
+}, 60_000);
 afterAll(() => ctx.close());
 
 describe("admin invites", () => {

@@ -17,7 +17,7 @@ beforeAll(async () => {
       .get("/api/test/invites-admin", ({ actor }) => ({ ok: actor.userId }), { admin: "invites" })
       .get("/test/page", ({ actor }) => new Response(`hello ${actor.username}`), { auth: true }),
   );
-});
+}, 60_000);
 afterAll(() => ctx.close());
 
 describe("auth guard", () => {

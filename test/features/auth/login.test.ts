@@ -8,7 +8,7 @@ const clock = { now: Date.now() };
 const sleeps: number[] = [];
 beforeAll(async () => {
   ctx = await createTestContext({ now: () => clock.now, sleep: async (ms) => void sleeps.push(ms) });
-});
+}, 60_000);
 afterAll(() => ctx.close());
 
 const login = (username: string, password: string, extra: Record<string, string> = {}) => postJson(ctx, "/api/auth/login", { username, password, ...extra });

@@ -16,7 +16,7 @@ beforeAll(async () => {
     const owner = await signIn(ctx, await createUser(ctx, { isOwner: true }));
     contexts[mode] = { ctx, clock, owner };
   }
-});
+}, 60_000);
 afterAll(async () => {
   for (const c of Object.values(contexts)) await c!.ctx.close();
 });

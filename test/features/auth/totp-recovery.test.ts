@@ -9,7 +9,7 @@ let ctx: TestContext;
 const clock = { now: Date.now() };
 beforeAll(async () => {
   ctx = await createTestContext({ now: () => clock.now, sleep: async () => {} });
-});
+}, 60_000);
 afterAll(() => ctx.close());
 
 const codeAt = (secret: string, ms: number) => new TOTP({ algorithm: "SHA1", digits: 6, period: 30, secret: Secret.fromBase32(secret) }).generate({ timestamp: ms });
