@@ -123,44 +123,31 @@ const SessionsTable: FC<{ sessions: SessionView[] }> = ({ sessions }) => (
         </button>
       </form>
     </div>
-    <div class="table-wrap">
-      <table class="table" data-testid="sessions-table">
-        <thead>
-          <tr>
-            <th scope="col">Device</th>
-            <th scope="col">IP address</th>
-            <th scope="col">Signed in</th>
-            <th scope="col">Last used</th>
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {sessions.map((s) => (
-            <tr data-session-id={s.id}>
-              <td>
-                {s.deviceName} {s.current ? <span class="badge badge--success">This device</span> : null}
-              </td>
-              <td>{s.ip}</td>
-              <td>
-                <time datetime={s.createdAt.toISOString()}>{formatTime(s.createdAt)}</time>
-              </td>
-              <td>
-                <time datetime={s.lastUsedAt.toISOString()}>{formatTime(s.lastUsedAt)}</time>
-              </td>
-              <td>
-                <form method="post" action={`/settings/security/sessions/${s.id}/revoke`} class="inline-form">
-                  <button type="submit" class="btn btn--ghost btn--sm" aria-label={`Sign out ${s.deviceName}${s.current ? " (this device)" : ""}`}>
-                    Sign out
-                  </button>
-                </form>
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    {/* A list, not a table: it stays readable at 360 px. */}
+    <ul class="session-list" data-testid="sessions-list">
+      {sessions.map((s) => (
+        <li class="session" data-session-id={s.id}>
+          <div class="session__main">
+            <p class="session__device">
+              {s.deviceName} {s.current ? <span class="badge badge--success">This device</span> : null}
+            </p>
+            <p class="session__meta muted">
+              <span>IP {s.ip}</span> · <span>
+                signed in <time datetime={s.createdAt.toISOString()}>{formatTime(s.createdAt)}</time>
+              </span>{" "}
+              · <span>
+                last used <time datetime={s.lastUsedAt.toISOString()}>{formatTime(s.lastUsedAt)}</time>
+              </span>
+            </p>
+          </div>
+          <form method="post" action={`/settings/security/sessions/${s.id}/revoke`} class="inline-form">
+            <button type="submit" class="btn btn--secondary btn--sm" aria-label={`Sign out ${s.deviceName}${s.current ? " (this device)" : ""}`}>
+              Sign out
+            </button>
+          </form>
+        </li>
+      ))}
+    </ul>
   </section>
 );
 
