@@ -70,6 +70,8 @@ const setupToken = await ensureSetupToken({ database, config, log });
 await grantConfiguredAdmin({ database, config, log });
 const app = createApp({ config, database, log, secrets, events: noEvents, assets });
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES + 1024 * 1024 });
+// Before "server.listening": whoever waits for that line finds the setup link already logged.
+if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
 log.info("server.listening", {
   address: `${config.listen.hostname}:${app.server?.port ?? config.listen.port}`,
   version: config.version,
@@ -77,7 +79,6 @@ log.info("server.listening", {
   instance_id: instanceId,
   boot_ms: Math.round(performance.now() - bootStarted),
 });
-if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
 
 let stopping = false;
 async function shutdown(signal: string) {

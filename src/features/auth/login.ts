@@ -43,6 +43,9 @@ async function countFailure(kernel: AuthKernel, key: string, user: UserRow | und
 }
 
 export async function loginWithPassword(kernel: AuthKernel, input: { username: string; password: string; totpCode?: string }, meta: RequestMeta): Promise<LoggedIn> {
+  if (kernel.deps.config.oidc?.disablePasswordLogin) {
+    throw new ForbiddenError("Password sign-in is turned off on this server; use single sign-on.", "PASSWORD_LOGIN_DISABLED");
+  }
   const username = input.username.trim();
   const key = loginKey(username);
   await guardAttempt(kernel, key);
@@ -52,9 +55,6 @@ export async function loginWithPassword(kernel: AuthKernel, input: { username: s
     await burnPasswordVerification(input.password);
     await countFailure(kernel, key, undefined, "unknown_user", meta);
     throw invalidCredentials();
-  }
-  if (kernel.deps.config.oidc?.disablePasswordLogin) {
-    throw new ForbiddenError("Password sign-in is turned off on this server; use single sign-on.", "PASSWORD_LOGIN_DISABLED");
   }
   if (!(await verifyPassword(user.password_hash, input.password))) {
     await countFailure(kernel, key, user, "wrong_password", meta);

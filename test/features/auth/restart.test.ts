@@ -42,7 +42,9 @@ test("10 failures lock the account, and the lock is still there after a restart"
     for (let i = 0; i < 9; i++) expect((await post(`${url}/api/auth/login`, { username: "restarter", password: `wrong ${i} password` })).status).toBe(401);
     expect((await post(`${url}/api/auth/login`, { username: "restarter", password: "wrong 10 password" })).status).toBe(423);
   } finally {
-    expect(await first.stop()).toBe(0);
+    const code = await first.stop();
+    if (code !== 0) console.log(first.output());
+    expect(code).toBe(0);
   }
   const second = spawnHearth({ env: ENV });
   try {
