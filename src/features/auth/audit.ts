@@ -24,7 +24,9 @@ export type AuditAction =
   | "invite_created"
   | "invite_deleted"
   | "account_deleted"
-  | "profile_updated";
+  | "profile_updated"
+  | "user_suspended"
+  | "user_unsuspended";
 
 export type RequestMeta = { ip: string; userAgent: string | null };
 

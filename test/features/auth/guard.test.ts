@@ -71,6 +71,37 @@ describe("auth guard", () => {
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("SESSION_REVOKED");
   });
 
+  test("suspendUser ends every session after COMMIT and tells the hub; unsuspend lets the user sign in again", async () => {
+    const { suspendUser, unsuspendUser } = await import("../../../src/features/auth/index.ts");
+    const user = await createUser(ctx);
+    const a = await signIn(ctx, user);
+    const heard: unknown[] = [];
+    const stop = onSessionsRevoked(ctx.deps, (userId, ids) => heard.push([userId, ids]));
+    await suspendUser(authKernelOf(ctx.deps), null, user.id, "spam");
+    stop();
+    expect(heard).toEqual([[user.id, "all"]]);
+    expect((await ctx.request("/api/test/me", { headers: a.headers })).status).toBe(401);
+    expect((await ctx.request("/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: user.username, password: user.password }) })).status).toBe(403);
+    await unsuspendUser(authKernelOf(ctx.deps), null, user.id);
+    expect((await ctx.request("/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: user.username, password: user.password }) })).status).toBe(200);
+  });
+
+  test("with an https PUBLIC_URL cookies are Secure and that origin passes the CSRF check", async () => {
+    const secure = await createTestContext({ env: { PUBLIC_URL: "https://chat.example.org" } });
+    try {
+      const user = await createUser(secure);
+      const res = await secure.request("/login", {
+        method: "POST",
+        headers: { origin: "https://chat.example.org", "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ username: user.username, password: user.password }).toString(),
+      });
+      expect(res.status).toBe(303);
+      for (const c of res.headers.getSetCookie()) expect(c).toContain("; Secure");
+    } finally {
+      await secure.close();
+    }
+  });
+
   test("a suspended user fails at once", async () => {
     const user = await createUser(ctx);
     const { headers } = await signIn(ctx, user);
