@@ -14,6 +14,7 @@ import { createApp, MAX_BODY_BYTES } from "./app.ts";
 import { noEvents } from "./db/tx.ts";
 import { ensureInstanceId } from "./db/instance.ts";
 import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
+import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
 
 function fail(message: string): never {
   process.stderr.write(`hearth: ${message}\n`);
@@ -68,7 +69,9 @@ const instanceId = await ensureInstanceId(database.db);
 // First run: the owner account needs a one-time setup token (printed below once listening).
 const setupToken = await ensureSetupToken({ database, config, log });
 await grantConfiguredAdmin({ database, config, log });
-const app = createApp({ config, database, log, secrets, events: noEvents, assets });
+const deps = { config, database, log, secrets, events: noEvents, assets };
+const app = createApp(deps);
+const stopHousekeeping = startAuthHousekeeping(deps);
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES + 1024 * 1024 });
 // Before "server.listening": whoever waits for that line finds the setup link already logged.
 if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
@@ -85,6 +88,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info("server.stopping", { signal });
+  stopHousekeeping();
   await app.stop().catch(() => {});
   await database.close().catch(() => {});
   process.exit(0);

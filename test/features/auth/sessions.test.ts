@@ -44,6 +44,26 @@ describe("refresh tokens", () => {
   });
 });
 
+describe("housekeeping", () => {
+  test("drops sessions ended over 7 days ago and stale login attempts; keeps live ones", async () => {
+    const { runAuthHousekeeping } = await import("../../../src/features/auth/housekeeping.ts");
+    const { authKernelOf } = await import("../../../src/features/auth/index.ts");
+    const user = await createUser(ctx);
+    const live = await signIn(ctx, user);
+    const old = await signIn(ctx, user);
+    const longAgo = new Date(Date.now() - 8 * 24 * 3600 * 1000);
+    await ctx.database.db.updateTable("sessions").set({ revoked_at: longAgo }).where("id", "=", old.sessionId).execute();
+    await ctx.database.db.insertInto("login_attempts").values({ key: "login:stale_one", failures: 3, last_failure_at: longAgo }).execute();
+    await ctx.database.db.insertInto("login_attempts").values({ key: "login:locked_one", failures: 0, last_failure_at: new Date(), locked_until: new Date(Date.now() + 60_000) }).execute();
+    await runAuthHousekeeping(authKernelOf(ctx.deps));
+    const sessions = await ctx.database.db.selectFrom("sessions").select("id").where("user_id", "=", user.id).execute();
+    expect(sessions.map((s) => s.id)).toEqual([live.sessionId]);
+    const keys = (await ctx.database.db.selectFrom("login_attempts").select("key").execute()).map((r) => r.key);
+    expect(keys).not.toContain("login:stale_one");
+    expect(keys).toContain("login:locked_one");
+  });
+});
+
 describe("sessions", () => {
   test("list shows device, IP, times and the current one", async () => {
     const user = await createUser(ctx);
