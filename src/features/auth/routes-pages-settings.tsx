@@ -19,7 +19,8 @@ import { regenerateRecoveryCode } from "./recovery.ts";
 import { requestMeta } from "./request-meta.ts";
 import { listActiveSessions } from "./sessions.ts";
 import { confirmTotpSetup, disableTotp, pendingTotpSetup, regenerateBackupCodes, startTotpSetup } from "./totp.ts";
-import { InvitesAdmin } from "./views-admin.tsx";
+import { AuditLogAdmin, InvitesAdmin } from "./views-admin.tsx";
+import { listAuditEntries } from "./audit.ts";
 import { AccountSettings, AccountShell, SecuritySettings, type AccountPageProps, type SecurityPageProps } from "./views-settings.tsx";
 
 /** Flash messages by key: the query string selects one, its text is never echoed. */
@@ -40,7 +41,7 @@ export function settingsPageRoutes(deps: AppDeps) {
   const shell = async (actor: Actor, current: string, title: string, body: Child, flashKey?: string, description?: string) => {
     const user = await requireOwnUser(kernel, actor);
     return (
-      <AccountShell assets={deps.assets.page()} user={{ id: user.id, displayName: user.display_name, canManageInvites: hasAdminPower(actor, "invites") }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description}>
+      <AccountShell assets={deps.assets.page()} user={{ id: user.id, displayName: user.display_name, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: hasAdminPower(actor, "audit") }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description}>
         {body}
       </AccountShell>
     );
@@ -200,6 +201,16 @@ export function settingsPageRoutes(deps: AppDeps) {
       { auth: true },
     )
     .get("/admin/invites", ({ actor, query }) => invitesPage(actor, {}, query.saved), { admin: "invites" })
+    .get(
+      "/admin/audit-log",
+      async ({ actor, query }) => {
+        const limit = 50;
+        const entries = await listAuditEntries(db, { limit, before: query.before });
+        const nextBefore = entries.length === limit ? entries[entries.length - 1]!.id : null;
+        return page(await shell(actor, "audit", "Audit log", <AuditLogAdmin entries={entries} nextBefore={nextBefore} />, undefined, "Security and administrative actions, newest first."));
+      },
+      { admin: "audit" },
+    )
     .post(
       "/admin/invites",
       async ({ actor, body, request }) => {

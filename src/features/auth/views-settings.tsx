@@ -10,7 +10,7 @@ import type { SessionView } from "./sessions.ts";
 import type { TotpSetup } from "./totp.ts";
 import type { FormState } from "./views-auth.tsx";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean };
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean };
 
 export const SignOutButton: FC = () => (
   <form method="post" action="/logout" class="inline-form">
@@ -40,7 +40,17 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/security", label: "Security", current: p.current === "security" },
           ],
         },
-        ...(p.user.canManageInvites ? [{ title: "Administration", items: [{ href: "/admin/invites", label: "Invites", current: p.current === "invites" }] }] : []),
+        ...(p.user.canManageInvites || p.user.canReadAudit
+          ? [
+              {
+                title: "Administration",
+                items: [
+                  ...(p.user.canManageInvites ? [{ href: "/admin/invites", label: "Invites", current: p.current === "invites" }] : []),
+                  ...(p.user.canReadAudit ? [{ href: "/admin/audit-log", label: "Audit log", current: p.current === "audit" }] : []),
+                ],
+              },
+            ]
+          : []),
       ]}
     >
       {p.children}

@@ -168,6 +168,21 @@ describe("settings pages", () => {
   });
 });
 
+describe("audit log page", () => {
+  test("auditors see entries (escaped); others are refused", async () => {
+    const auditor = await cookieSignIn(ctx, await createUser(ctx, { isAdmin: true, adminPowers: ["audit"] }));
+    const plain = await cookieSignIn(ctx, await createUser(ctx));
+    await ctx.request("/login", form({ username: '"><img src=x onerror=alert(1)>', password: "whatever at all" }));
+    expect((await ctx.request("/admin/audit-log", { headers: plain.headers })).status).toBe(403);
+    const res = await ctx.request("/admin/audit-log", { headers: auditor.headers });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("login_failed");
+    expect(html).toContain('href="/admin/audit-log"');
+    expectNoRawPayload(html);
+  });
+});
+
 describe("hostile input", () => {
   test("every text field is stored as given and rendered escaped", async () => {
     for (const payload of PAYLOADS) {
