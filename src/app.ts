@@ -21,6 +21,9 @@ import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
 import { oidcRoutes } from "./features/oidc/index.ts";
 import { keysRoutes } from "./features/keys/index.ts";
+import { authApiRoutes } from "./features/auth/routes-api.ts";
+import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
+import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -116,6 +119,9 @@ export function createApp(deps: AppDeps) {
     .use(healthRoutes(deps))
     .use(oidcRoutes(deps))
     .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
+    .use(authApiRoutes(deps))
+    .use(authPageRoutes(deps))
+    .use(settingsPageRoutes(deps))
     .use(homeRoutes(deps))
     .use(keysRoutes(deps));
 }

@@ -13,6 +13,8 @@ import { loadAssets, MissingBuildError } from "./http/assets.ts";
 import { createApp, MAX_BODY_BYTES } from "./app.ts";
 import { noEvents } from "./db/tx.ts";
 import { ensureInstanceId } from "./db/instance.ts";
+import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
+import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
 
 function fail(message: string): never {
   process.stderr.write(`hearth: ${message}\n`);
@@ -64,8 +66,15 @@ try {
 }
 
 const instanceId = await ensureInstanceId(database.db);
-const app = createApp({ config, database, log, secrets, events: noEvents, assets });
+// First run: the owner account needs a one-time setup token (printed below once listening).
+const setupToken = await ensureSetupToken({ database, config, log });
+await grantConfiguredAdmin({ database, config, log });
+const deps = { config, database, log, secrets, events: noEvents, assets };
+const app = createApp(deps);
+const stopHousekeeping = startAuthHousekeeping(deps);
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES });
+// Before "server.listening": whoever waits for that line finds the setup link already logged.
+if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
 log.info("server.listening", {
   address: `${config.listen.hostname}:${app.server?.port ?? config.listen.port}`,
   version: config.version,
@@ -79,6 +88,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info("server.stopping", { signal });
+  stopHousekeeping();
   await app.stop().catch(() => {});
   await database.close().catch(() => {});
   process.exit(0);

@@ -56,6 +56,30 @@ describe("SSO routes", () => {
     expect(cookie).toContain("HttpOnly");
   });
 
+  test("the login page offers SSO next to the password form; the register page offers SSO sign-up with the invite", async () => {
+    const login = await (await fetch(`${base}/login`)).text();
+    expect(login).toContain('data-testid="sso-start"');
+    expect(login).toContain('href="/auth/oidc/start?next=%2F"');
+    expect(login).toContain('name="password"');
+    const register = await (await fetch(`${base}/register`)).text();
+    expect(register).toContain('action="/auth/oidc/start"');
+    expect(register).toContain('name="invite"');
+  });
+
+  test("OIDC_DISABLE_PASSWORD_LOGIN hides the password form and refuses password login", async () => {
+    const ssoOnly = await createTestContext({
+      database: ctx.database,
+      env: { PUBLIC_URL: base, OIDC_ISSUER_URL: idp.issuer, OIDC_CLIENT_ID: idp.clientId, OIDC_CLIENT_SECRET: idp.clientSecret, OIDC_DISABLE_PASSWORD_LOGIN: "true" },
+    });
+    const login = await (await ssoOnly.request("/login")).text();
+    expect(login).toContain('data-testid="sso-start"');
+    expect(login).not.toContain('name="password"');
+    const user = await createUser(ctx);
+    const res = await ssoOnly.request("/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: user.username, password: user.password }) });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe("PASSWORD_LOGIN_DISABLED");
+  });
+
   test("SSO is a 404 when not configured", async () => {
     const plain = await createTestContext({ database: ctx.database });
     expect((await plain.request("/auth/oidc/start")).status).toBe(404);
