@@ -19,6 +19,10 @@ import { serveStatic } from "./http/static-files.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
+import { communityApiRoutes } from "./features/communities/routes.ts";
+import { channelApiRoutes } from "./features/channels/index.ts";
+import { dmApiRoutes } from "./features/dms/index.ts";
+import { moderationApiRoutes } from "./features/moderation/index.ts";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -113,7 +117,11 @@ export function createApp(deps: AppDeps) {
     })
     .use(healthRoutes(deps))
     .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
-    .use(homeRoutes(deps));
+    .use(homeRoutes(deps))
+    .use(communityApiRoutes(deps))
+    .use(channelApiRoutes(deps))
+    .use(dmApiRoutes(deps))
+    .use(moderationApiRoutes(deps));
 }
 
 function pathOf(url: string): string {

@@ -1,0 +1,22 @@
+/**
+ * The communities feature's public face. Other features import only from here:
+ *   onMembershipChanged(deps, f)      f({userId, communityId, kind, channelIds?}) after COMMIT, before
+ *                                     the topic events (the WS hub unsubscribes sockets at once)
+ *   userOwnsCommunity(db, userId)     account deletion refuses while true
+ * Siblings of this slice (kept apart to avoid import cycles):
+ *   dms/index.ts         shareCommunityOrDm(db, a, b), isBlockedEitherWay(db, a, b)
+ *   moderation/index.ts  isTimedOut(db, userId, communityId, now?), pendingMessagePurges(db)
+ *   permissions/index.ts can(subject, action, ctx), accessCommunity/accessChannel/accessGroup
+ *   insertCommunityAudit, queueMembershipChange, loadTarget, removeMembershipRows (slice-internal helpers)
+ */
+import type { Executor } from "../../db/tx.ts";
+
+export { onMembershipChanged, queueMembershipChange, type MembershipChange, type MembershipChangeKind, type MembershipListener } from "./events.ts";
+export { insertCommunityAudit, listCommunityAudit, type CommunityAuditAction } from "./audit.ts";
+export { loadTarget, removeMembershipRows } from "./service.ts";
+
+
+export async function userOwnsCommunity(db: Executor, userId: string): Promise<boolean> {
+  const row = await db.selectFrom("communities").select("id").where("owner_id", "=", userId).limit(1).executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,7 @@
+/**
+ * Moderation's public face:
+ *   isTimedOut(db, userId, communityId, now?)   messaging/voice refuse send, react, join while true
+ *   pendingMessagePurges(db), markMessagePurgeDone(db, id)   the ban "delete last N days" hook
+ */
+export { isTimedOut, pendingMessagePurges, markMessagePurgeDone, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from "./service.ts";
+export { moderationApiRoutes } from "./routes.ts";
