@@ -147,11 +147,10 @@ function meetsPolicy(role: BaseRole, policy: CommunityPolicy): boolean {
 export function can(subject: Subject, action: Action, ctx: PermissionContext): boolean {
   const member = subject.member;
   if (subject.isInstanceOwner) {
-    // Recovery power: the instance owner passes every check (even without membership), except
-    // sending into an archived channel, which nobody may do.
-    if (ctx.channel?.archived && (action === "send_message" || action === "react")) return false;
-    if (action === "join_voice") return ctx.channel?.kind === "voice";
-    if ((MEMBER_ACTIONS as readonly string[]).includes(action)) return ctx.target?.userId !== subject.userId;
+    // Recovery power: the instance owner passes every community check, even without membership,
+    // and inside channels behaves like the community owner (nobody posts to an archived channel).
+    if ((CHANNEL_ACTIONS as readonly string[]).includes(action)) return canInChannel({ role: "owner", customRoles: [], timedOutUntil: null }, action, ctx);
+    if ((MEMBER_ACTIONS as readonly string[]).includes(action)) return ctx.target !== undefined && ctx.target.userId !== subject.userId;
     return true;
   }
   if (!member) return false;
