@@ -23,6 +23,9 @@ import { communityApiRoutes } from "./features/communities/routes.ts";
 import { channelApiRoutes } from "./features/channels/index.ts";
 import { dmApiRoutes } from "./features/dms/index.ts";
 import { moderationApiRoutes } from "./features/moderation/index.ts";
+import { communityPages } from "./features/communities/pages.tsx";
+import { communitySettingsPages } from "./features/communities/settings-pages.tsx";
+import { dmPages } from "./features/dms/pages.tsx";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -121,7 +124,10 @@ export function createApp(deps: AppDeps) {
     .use(communityApiRoutes(deps))
     .use(channelApiRoutes(deps))
     .use(dmApiRoutes(deps))
-    .use(moderationApiRoutes(deps));
+    .use(moderationApiRoutes(deps))
+    .use(communityPages(deps))
+    .use(communitySettingsPages(deps))
+    .use(dmPages(deps));
 }
 
 function pathOf(url: string): string {
