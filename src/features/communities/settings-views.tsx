@@ -237,7 +237,8 @@ export const MembersSection: FC<{ base: string; rows: MemberRowActions[] }> = (p
                 m.role
               )}
             </td>
-            <td class="stack">
+            <td>
+              <div class="btn-row">
               {can.canTimeout ? (
                 <Form action={`${p.base}/members/${m.userId}/timeout`} inline>
                   <select class="select" name="duration_seconds" aria-label={`Timeout length for ${m.displayName}`}>
@@ -265,6 +266,7 @@ export const MembersSection: FC<{ base: string; rows: MemberRowActions[] }> = (p
                   </button>
                 </Form>
               ) : null}
+              </div>
             </td>
           </tr>
         ))}
