@@ -4,7 +4,7 @@ import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
 import type { ChannelRecord } from "../permissions/load.ts";
-import { addChannelMember, createChannel, createGroup, deleteChannel, deleteGroup, getChannel, getGroup, listVisibleGroups, renameGroup, setChannelOverride, updateChannel, type ChannelInput } from "./service.ts";
+import { addChannelMember, createChannel, createGroup, deleteChannel, deleteGroup, getChannel, getGroup, listCommunityOverrides, listVisibleGroups, removeChannelOverride, renameGroup, setChannelOverride, updateChannel, type ChannelInput } from "./service.ts";
 
 const ChannelBody = t.Object({
   name: t.Optional(t.String({ maxLength: 200 })),
@@ -86,6 +86,15 @@ export function channelApiRoutes(deps: AppDeps) {
       auth: true,
       body: t.Object({ base_role: t.Optional(t.Nullable(t.String({ maxLength: 32 }))), role_id: t.Optional(t.Nullable(t.String({ maxLength: 64 }))), allow: t.Array(t.String({ maxLength: 64 }), { maxItems: 20 }), deny: t.Array(t.String({ maxLength: 64 }), { maxItems: 20 }) }),
     })
+    .get("/api/channels/:id/overrides", async ({ actor, params }) => {
+      const { channel } = await getChannel(deps, actor, params.id);
+      const all = await listCommunityOverrides(deps, actor, channel.communityId ?? "");
+      return { overrides: all.filter((o) => o.channelId === channel.id).map((o) => ({ id: o.id, base_role: o.baseRole, role_id: o.roleId, allow: o.allow, deny: o.deny })) };
+    }, { auth: true })
+    .delete("/api/channels/:id/overrides/:overrideId", async ({ actor, params }) => {
+      await removeChannelOverride(deps, actor, params.id, params.overrideId);
+      return new Response(null, { status: 204 });
+    }, { auth: true })
     .post("/api/channels/:id/members", async ({ actor, params, body }) => {
       await addChannelMember(deps, actor, params.id, body.user_id);
       return new Response(null, { status: 204 });

@@ -206,3 +206,34 @@ export async function listVisibleGroups(deps: AppDeps, actor: ActorLike, communi
   }));
 }
 
+
+export async function removeChannelOverride(deps: AppDeps, actor: ActorLike, channelId: string, overrideId: string) {
+  const now = nowOf(deps);
+  await mutate(deps, async (tx, outbox) => {
+    const access = await accessChannel(tx, actor, channelId, now);
+    if (!access.community) throw new NotFoundError("No such channel.");
+    requireCan(access.community, "manage_roles");
+    const removed = isUuid(overrideId) ? await tx.deleteFrom("channel_role_overrides").where("id", "=", overrideId).where("channel_id", "=", channelId).returning("id").executeTakeFirst() : undefined;
+    if (!removed) throw new NotFoundError("No such override.");
+    await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_override_removed", targetType: "channel", targetId: channelId, at: now });
+    outbox.push(`community:${access.channel.communityId}`, { type: "channel:updated", channel_id: channelId });
+  });
+}
+
+export type OverrideView = { id: string; channelId: string; channelName: string | null; baseRole: string | null; roleId: string | null; roleName: string | null; allow: string[]; deny: string[] };
+
+/** Every override in a community (for the roles & permissions editor). */
+export async function listCommunityOverrides(deps: AppDeps, actor: ActorLike, communityId: string): Promise<OverrideView[]> {
+  const db = dbOf(deps);
+  const access = await accessCommunity(db, actor, communityId, nowOf(deps));
+  requireCan(access, "manage_roles");
+  const rows = await db
+    .selectFrom("channel_role_overrides as o")
+    .innerJoin("channels as c", "c.id", "o.channel_id")
+    .leftJoin("community_roles as r", "r.id", "o.role_id")
+    .select(["o.id", "o.channel_id", "c.name as channel_name", "o.base_role", "o.role_id", "r.name as role_name", "o.allow", "o.deny"])
+    .where("c.community_id", "=", communityId)
+    .orderBy("c.name")
+    .execute();
+  return rows.map((r) => ({ id: r.id, channelId: r.channel_id, channelName: r.channel_name, baseRole: r.base_role, roleId: r.role_id, roleName: r.role_name, allow: r.allow, deny: r.deny }));
+}

@@ -6,8 +6,8 @@ import { redirect } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
 import { allows, type CommunityAccess } from "../permissions/access.ts";
 import type { Membership } from "../permissions/model.ts";
-import { createChannel, createGroup, listVisibleGroups } from "../channels/service.ts";
-import { banUser, kickMember, listBans, timeoutMember, unbanUser } from "../moderation/service.ts";
+import { createChannel, createGroup, deleteChannel, deleteGroup, listCommunityOverrides, listVisibleGroups, removeChannelOverride, renameGroup, setChannelOverride, updateChannel } from "../channels/service.ts";
+import { banUser, kickMember, listBans, listWarnings, timeoutMember, unbanUser, warnMember } from "../moderation/service.ts";
 import { closeReport, listReports } from "../moderation/reports.ts";
 import { listCommunityAudit } from "./audit.ts";
 import { dbOf, nowOf } from "./context.ts";
@@ -15,9 +15,10 @@ import { createInvite, listInvites, revokeInvite } from "./invites.ts";
 import { formOf, optionalInt, renderPage } from "./page-helpers.tsx";
 import { listMembers } from "./queries.ts";
 import { createRole, deleteRole, listRoles } from "./roles.ts";
-import { deleteCommunity, getCommunity, setMemberRole, transferOwnership, updateCommunity } from "./service.ts";
+import { deleteCommunity, getCommunity, setMemberCustomRoles, setMemberRole, transferOwnership, updateCommunity } from "./service.ts";
 import { baseUrlOf } from "./routes.ts";
-import { AuditSection, BansSection, ChannelsSection, InvitesSection, MembersSection, OverviewSection, ReportsSection, RolesSection, SECTIONS, SettingsFrame, type Section } from "./settings-views.tsx";
+import { ChannelsSection, OverviewSection, RolesSection, SECTIONS, SettingsFrame, type Section } from "./settings-views.tsx";
+import { AuditSection, BansSection, InvitesSection, MembersSection, ReportsSection } from "./settings-moderation-views.tsx";
 import { ROLE_PERMISSIONS } from "../permissions/model.ts";
 
 const ANYONE = { target: { userId: "", member: null } };
@@ -57,16 +58,32 @@ export function communitySettingsPages(deps: AppDeps) {
           body = <ChannelsSection base={base} groups={await listVisibleGroups(deps, actor, c.id)} />;
           break;
         case "roles":
-          body = <RolesSection base={base} roles={await listRoles(deps, actor, c.id)} />;
+          body = (
+            <RolesSection
+              base={base}
+              roles={await listRoles(deps, actor, c.id)}
+              overrides={await listCommunityOverrides(deps, actor, c.id)}
+              channels={(await listVisibleGroups(deps, actor, c.id)).flatMap((g) => g.channels)}
+            />
+          );
           break;
         case "members": {
           const [members, roles] = await Promise.all([listMembers(db, c.id, { limit: 500, offset: 0, now }), listRoles(deps, actor, c.id)]);
           const rows = members.map((m) => {
             const member: Membership = { role: m.role as Membership["role"], customRoles: roles.filter((r) => m.customRoles.some((x) => x.id === r.id)), timedOutUntil: m.timedOutUntil };
             const target = { target: { userId: m.userId, member } };
-            return { member: m, canRole: allows(access, "change_member_role", target), canKick: allows(access, "kick_member", target), canBan: allows(access, "ban_member", target), canTimeout: allows(access, "timeout_member", target) };
+            return {
+              member: m,
+              canRole: allows(access, "change_member_role", target),
+              canKick: allows(access, "kick_member", target),
+              canBan: allows(access, "ban_member", target),
+              canTimeout: allows(access, "timeout_member", target),
+              canWarn: allows(access, "warn_member", target),
+              canAssignRoles: allows(access, "manage_roles") && allows(access, "change_member_role", target),
+            };
           });
-          body = <MembersSection base={base} rows={rows} />;
+          const warnings = allows(access, "view_audit_log") ? await listWarnings(deps, actor, c.id, undefined) : null;
+          body = <MembersSection base={base} rows={rows} roles={roles} warnings={warnings} />;
           break;
         }
         case "invites":
@@ -106,6 +123,39 @@ export function communitySettingsPages(deps: AppDeps) {
         await createGroup(deps, actor, id, { name: f.name ?? "" });
         return back("channels");
       }
+      if ((m = /^groups\/([^/]+)\/(rename|delete)$/.exec(path))) {
+        if (m[2] === "rename") await renameGroup(deps, actor, m[1]!, { name: f.name ?? "" });
+        else await deleteGroup(deps, actor, m[1]!);
+        return back("channels");
+      }
+      if ((m = /^channels\/([^/]+)(\/delete)?$/.exec(path))) {
+        if (m[2]) await deleteChannel(deps, actor, m[1]!);
+        else
+          await updateChannel(deps, actor, m[1]!, {
+            name: f.name,
+            topic: f.topic ?? null,
+            readOnly: f.read_only === "on",
+            archived: f.archived === "on",
+            slowModeSeconds: optionalInt(f.slow_mode_seconds) ?? 0,
+            messageTtlSeconds: optionalInt(f.message_ttl_seconds) ?? 0,
+          });
+        return back("channels");
+      }
+      if (path === "overrides") {
+        const [kind, ref] = (f.target ?? "").split(":");
+        const perms = ["view_channel", "send_messages", "manage_messages", "pin", "mention_everyone"];
+        await setChannelOverride(deps, actor, f.channel_id ?? "", {
+          baseRole: kind === "base" ? (ref ?? null) : null,
+          roleId: kind === "role" ? (ref ?? null) : null,
+          allow: perms.filter((x) => f[`ov_${x}`] === "allow"),
+          deny: perms.filter((x) => f[`ov_${x}`] === "deny"),
+        });
+        return back("roles");
+      }
+      if ((m = /^overrides\/([^/]+)\/([^/]+)\/delete$/.exec(path))) {
+        await removeChannelOverride(deps, actor, m[1]!, m[2]!);
+        return back("roles");
+      }
       if ((m = /^groups\/([^/]+)\/channels$/.exec(path))) {
         await createChannel(deps, actor, m[1]!, { name: f.name ?? "", kind: f.kind ?? "text", isPrivate: f.is_private === "on" });
         return back("channels");
@@ -119,8 +169,10 @@ export function communitySettingsPages(deps: AppDeps) {
         await deleteRole(deps, actor, id, m[1]!);
         return back("roles");
       }
-      if ((m = /^members\/([^/]+)\/(role|kick|ban|timeout)$/.exec(path))) {
+      if ((m = /^members\/([^/]+)\/(role|roles|warn|kick|ban|timeout)$/.exec(path))) {
         const [, userId, action] = m;
+        if (action === "roles") await setMemberCustomRoles(deps, actor, id, userId!, Object.keys(f).filter((k) => k.startsWith("role_") && f[k] === "on").map((k) => k.slice(5)));
+        if (action === "warn") await warnMember(deps, actor, id, userId!, { reason: f.reason ?? "" });
         if (action === "role") await setMemberRole(deps, actor, id, userId!, f.role ?? "");
         if (action === "kick") await kickMember(deps, actor, id, userId!, { reason: f.reason });
         if (action === "ban") await banUser(deps, actor, id, userId!, { reason: f.reason, deleteMessageDays: optionalInt(f.delete_message_days) ?? 0 });

@@ -2,8 +2,6 @@
 import type { Child, FC } from "hono/jsx";
 import { CheckboxField, ErrorSlot, Field, SelectField, SettingsShell } from "../../../views/index.ts";
 import { ROLE_PERMISSIONS } from "../permissions/model.ts";
-import type { CommunityAuditView } from "./audit.ts";
-import type { InviteView } from "./invites.ts";
 import type { MemberView } from "./queries.ts";
 import type { RoleView } from "./roles.ts";
 
@@ -33,7 +31,7 @@ export const SettingsFrame: FC<{ communityId: string; name: string; section: Sec
   </SettingsShell>
 );
 
-const Form: FC<{ action: string; children?: Child; inline?: boolean; id?: string }> = (p) => (
+export const Form: FC<{ action: string; children?: Child; inline?: boolean; id?: string }> = (p) => (
   <form method="post" action={p.action} hx-post={p.action} hx-target="this" hx-swap="outerHTML" class={p.inline ? "btn-row" : "form"} id={p.id}>
     <ErrorSlot />
     {p.children}
@@ -106,7 +104,36 @@ export const OverviewSection: FC<{ base: string; c: { name: string; description:
   </div>
 );
 
-export const ChannelsSection: FC<{ base: string; groups: { id: string; name: string; channels: { id: string; name: string | null; kind: string; isPrivate: boolean; readOnly: boolean; archived: boolean; slowModeSeconds: number }[] }[] }> = (p) => (
+type ChannelRow = { id: string; name: string | null; kind: string; topic: string | null; isPrivate: boolean; readOnly: boolean; archived: boolean; slowModeSeconds: number; messageTtlSeconds: number };
+
+const ChannelEditor: FC<{ base: string; c: ChannelRow }> = ({ base, c }) => (
+  <details class="channel-editor">
+    <summary>
+      #{c.name} <span class="badge badge--neutral">{c.kind}</span> {c.isPrivate ? <span class="badge">private</span> : null} {c.readOnly ? <span class="badge">read-only</span> : null}{" "}
+      {c.archived ? <span class="badge">archived</span> : null} {c.slowModeSeconds ? <span class="badge">slow {c.slowModeSeconds}s</span> : null}
+    </summary>
+    <Form action={`${base}/channels/${c.id}`}>
+      <Field name="name" id={`ce-name-${c.id}`} label="Name" required maxLength={64} value={c.name ?? ""} />
+      <Field name="topic" id={`ce-topic-${c.id}`} label="Topic" maxLength={512} value={c.topic ?? ""} />
+      <CheckboxField name="read_only" id={`ce-ro-${c.id}`} label="Read-only (only moderators post)" checked={c.readOnly} />
+      <CheckboxField name="archived" id={`ce-ar-${c.id}`} label="Archived (nobody posts)" checked={c.archived} />
+      <Field name="slow_mode_seconds" id={`ce-slow-${c.id}`} label="Slow mode (seconds, 0–86400)" type="number" min={0} max={86400} value={String(c.slowModeSeconds)} required />
+      <Field name="message_ttl_seconds" id={`ce-ttl-${c.id}`} label="Disappearing messages after (seconds, 0 = off, up to 30 days)" type="number" min={0} max={2592000} value={String(c.messageTtlSeconds)} required />
+      <div class="form__actions">
+        <button class="btn btn--primary btn--sm" type="submit">
+          Save channel
+        </button>
+      </div>
+    </Form>
+    <Form action={`${base}/channels/${c.id}/delete`} inline>
+      <button class="btn btn--danger btn--sm" type="submit">
+        Delete channel
+      </button>
+    </Form>
+  </details>
+);
+
+export const ChannelsSection: FC<{ base: string; groups: { id: string; name: string; channels: ChannelRow[] }[] }> = (p) => (
   <div class="stack">
     <Form action={`${p.base}/groups`} inline>
       <Field name="name" id="new-group-name" label="New group" required maxLength={64} />
@@ -118,16 +145,22 @@ export const ChannelsSection: FC<{ base: string; groups: { id: string; name: str
       <section class="panel">
         <header class="panel__header">
           <h2 class="panel__title">{g.name}</h2>
+          <Form action={`${p.base}/groups/${g.id}/delete`} inline>
+            <button class="btn btn--ghost btn--sm" type="submit">
+              Delete group
+            </button>
+          </Form>
         </header>
         <div class="panel__body stack">
-          <ul>
-            {g.channels.map((c) => (
-              <li>
-                #{c.name} <span class="badge badge--neutral">{c.kind}</span> {c.isPrivate ? <span class="badge">private</span> : null} {c.readOnly ? <span class="badge">read-only</span> : null}{" "}
-                {c.archived ? <span class="badge">archived</span> : null} {c.slowModeSeconds ? <span class="badge">slow {c.slowModeSeconds}s</span> : null}
-              </li>
-            ))}
-          </ul>
+          <Form action={`${p.base}/groups/${g.id}/rename`} inline>
+            <Field name="name" id={`g-name-${g.id}`} label="Group name" required maxLength={64} value={g.name} />
+            <button class="btn btn--ghost btn--sm" type="submit">
+              Rename
+            </button>
+          </Form>
+          {g.channels.map((c) => (
+            <ChannelEditor base={p.base} c={c} />
+          ))}
           <Form action={`${p.base}/groups/${g.id}/channels`} inline>
             <Field name="name" id={`ch-name-${g.id}`} label="Channel name" required maxLength={64} />
             <SelectField name="kind" id={`ch-kind-${g.id}`} label="Kind" options={[{ value: "text", label: "Text" }, { value: "voice", label: "Voice" }, { value: "announcement", label: "Announcement" }]} />
@@ -142,7 +175,11 @@ export const ChannelsSection: FC<{ base: string; groups: { id: string; name: str
   </div>
 );
 
-export const RolesSection: FC<{ base: string; roles: RoleView[] }> = (p) => (
+const OVERRIDE_PERMISSIONS = ["view_channel", "send_messages", "manage_messages", "pin", "mention_everyone"] as const;
+
+export type OverrideRow = { id: string; channelId: string; channelName: string | null; baseRole: string | null; roleName: string | null; allow: string[]; deny: string[] };
+
+export const RolesSection: FC<{ base: string; roles: RoleView[]; overrides: OverrideRow[]; channels: { id: string; name: string | null }[] }> = (p) => (
   <div class="stack">
     <p class="muted">Rank: owner › admin › moderator › member. Custom roles add permissions and order members within one rank (higher position first). Nobody acts on someone of equal or higher rank.</p>
     <div class="table-wrap">
@@ -173,6 +210,52 @@ export const RolesSection: FC<{ base: string; roles: RoleView[] }> = (p) => (
         </tbody>
       </table>
     </div>
+    <h2>Channel overrides</h2>
+    <ul class="stack" id="overrides">
+      {p.overrides.map((o) => (
+        <li class="btn-row">
+          <span>
+            #{o.channelName} · {o.roleName ?? `all ${o.baseRole}s`}: {o.allow.length ? `allow ${o.allow.join(", ")}` : ""} {o.deny.length ? `deny ${o.deny.join(", ")}` : ""}
+          </span>
+          <Form action={`${p.base}/overrides/${o.channelId}/${o.id}/delete`} inline>
+            <button class="btn btn--ghost btn--sm" type="submit">
+              Remove
+            </button>
+          </Form>
+        </li>
+      ))}
+    </ul>
+    <Form action={`${p.base}/overrides`} id="override-form">
+      <SelectField name="channel_id" id="ov-channel" label="Channel" options={p.channels.map((c) => ({ value: c.id, label: `#${c.name}` }))} />
+      <SelectField
+        name="target"
+        id="ov-target"
+        label="Applies to"
+        options={[
+          { value: "base:member", label: "All members" },
+          { value: "base:moderator", label: "All moderators" },
+          ...p.roles.map((r) => ({ value: `role:${r.id}`, label: `Role: ${r.name}` })),
+        ]}
+      />
+      {OVERRIDE_PERMISSIONS.map((perm) => (
+        <SelectField
+          name={`ov_${perm}`}
+          id={`ov-${perm}`}
+          label={perm.replace(/_/g, " ")}
+          options={[
+            { value: "inherit", label: "Inherit" },
+            { value: "allow", label: "Allow" },
+            { value: "deny", label: "Deny" },
+          ]}
+          value="inherit"
+        />
+      ))}
+      <div class="form__actions">
+        <button class="btn btn--secondary" type="submit">
+          Save override
+        </button>
+      </div>
+    </Form>
     <Form action={`${p.base}/roles`}>
       <h2>New role</h2>
       <Field name="name" id="role-name" label="Name" required maxLength={64} />
@@ -192,224 +275,3 @@ export const RolesSection: FC<{ base: string; roles: RoleView[] }> = (p) => (
   </div>
 );
 
-const TIMEOUTS = [
-  { value: "60", label: "1 minute" },
-  { value: "300", label: "5 minutes" },
-  { value: "3600", label: "1 hour" },
-  { value: "86400", label: "1 day" },
-  { value: "604800", label: "1 week" },
-  { value: "2419200", label: "28 days" },
-];
-
-export type MemberRowActions = { member: MemberView; canRole: boolean; canKick: boolean; canBan: boolean; canTimeout: boolean };
-
-export const MembersSection: FC<{ base: string; rows: MemberRowActions[] }> = (p) => (
-  <div class="table-wrap">
-    <table class="table" id="members-table">
-      <thead>
-        <tr>
-          <th>Member</th>
-          <th>Role</th>
-          <th>Actions</th>
-        </tr>
-      </thead>
-      <tbody>
-        {p.rows.map(({ member: m, ...can }) => (
-          <tr data-user-id={m.userId}>
-            <td>
-              {m.displayName} <span class="muted">@{m.username}</span> {m.timedOutUntil ? <span class="badge badge--warning">timed out</span> : null}
-            </td>
-            <td>
-              {can.canRole ? (
-                <Form action={`${p.base}/members/${m.userId}/role`} inline>
-                  <select class="select" name="role" aria-label={`Role of ${m.displayName}`}>
-                    {["admin", "moderator", "member"].map((r) => (
-                      <option value={r} selected={r === m.role}>
-                        {r}
-                      </option>
-                    ))}
-                  </select>
-                  <button class="btn btn--ghost btn--sm" type="submit">
-                    Set
-                  </button>
-                </Form>
-              ) : (
-                m.role
-              )}
-            </td>
-            <td>
-              <div class="btn-row">
-              {can.canTimeout ? (
-                <Form action={`${p.base}/members/${m.userId}/timeout`} inline>
-                  <select class="select" name="duration_seconds" aria-label={`Timeout length for ${m.displayName}`}>
-                    {TIMEOUTS.map((o) => (
-                      <option value={o.value}>{o.label}</option>
-                    ))}
-                  </select>
-                  <button class="btn btn--secondary btn--sm" type="submit">
-                    Time out
-                  </button>
-                </Form>
-              ) : null}
-              {can.canKick ? (
-                <Form action={`${p.base}/members/${m.userId}/kick`} inline>
-                  <button class="btn btn--ghost btn--sm" type="submit">
-                    Kick
-                  </button>
-                </Form>
-              ) : null}
-              {can.canBan ? (
-                <Form action={`${p.base}/members/${m.userId}/ban`} inline>
-                  <input class="input" name="reason" maxlength={500} placeholder="Reason" aria-label={`Ban reason for ${m.displayName}`} />
-                  <button class="btn btn--danger btn--sm" type="submit">
-                    Ban
-                  </button>
-                </Form>
-              ) : null}
-              </div>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </div>
-);
-
-export const InvitesSection: FC<{ base: string; invites: InviteView[]; baseUrl: string; canCreate: boolean }> = (p) => (
-  <div class="stack">
-    {p.canCreate ? (
-      <Form action={`${p.base}/invites`} id="create-invite">
-        <Field name="max_uses" label="Max uses" type="number" min={1} hint="Empty = unlimited" />
-        <Field name="expires_in_hours" label="Expires after (hours, 1–8760)" type="number" min={1} max={8760} hint="Empty = never" />
-        <div class="form__actions">
-          <button class="btn btn--primary" type="submit">
-            Create invite link
-          </button>
-        </div>
-      </Form>
-    ) : null}
-    <div class="table-wrap">
-      <table class="table" id="invites-table">
-        <thead>
-          <tr>
-            <th>Link</th>
-            <th>Uses</th>
-            <th>Expires</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {p.invites.map((i) => (
-            <tr>
-              <td>
-                <code class="invite-link">{`${p.baseUrl}/invite/${i.code}`}</code>
-              </td>
-              <td>
-                {i.uses}
-                {i.maxUses ? ` / ${i.maxUses}` : ""}
-              </td>
-              <td>{i.revokedAt ? "revoked" : i.expiresAt ? i.expiresAt.toISOString().slice(0, 16).replace("T", " ") : "never"}</td>
-              <td>
-                {i.revokedAt ? null : (
-                  <Form action={`${p.base}/invites/${i.id}/revoke`} inline>
-                    <button class="btn btn--ghost btn--sm" type="submit">
-                      Revoke
-                    </button>
-                  </Form>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
-  </div>
-);
-
-export const BansSection: FC<{ base: string; bans: { userId: string; displayName: string; reason: string | null; createdAt: Date }[] }> = (p) => (
-  <div class="table-wrap">
-    <table class="table">
-      <thead>
-        <tr>
-          <th>User</th>
-          <th>Reason</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {p.bans.map((b) => (
-          <tr>
-            <td>{b.displayName}</td>
-            <td>{b.reason ?? "—"}</td>
-            <td>
-              <Form action={`${p.base}/bans/${b.userId}/unban`} inline>
-                <button class="btn btn--ghost btn--sm" type="submit">
-                  Unban
-                </button>
-              </Form>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </div>
-);
-
-export const ReportsSection: FC<{ base: string; reports: { id: string; targetType: string; targetName: string | null; targetId: string; reason: string; attachedText: string | null; reporterName: string | null }[] }> = (p) => (
-  <ul class="stack">
-    {p.reports.length === 0 ? <p class="muted">No open reports.</p> : null}
-    {p.reports.map((r) => (
-      <li class="card stack">
-        <p>
-          <strong>{r.targetType === "user" ? (r.targetName ?? r.targetId) : `Message ${r.targetId}`}</strong> reported by {r.reporterName ?? "a deleted user"}
-        </p>
-        <p>{r.reason}</p>
-        {r.attachedText ? (
-          <blockquote>
-            <p class="muted">Text the reporter says they saw (not verifiable by the server):</p>
-            {r.attachedText}
-          </blockquote>
-        ) : null}
-        <div class="btn-row">
-          <Form action={`${p.base}/reports/${r.id}/resolve`} inline>
-            <button class="btn btn--primary btn--sm" type="submit">
-              Resolve
-            </button>
-          </Form>
-          <Form action={`${p.base}/reports/${r.id}/dismiss`} inline>
-            <button class="btn btn--ghost btn--sm" type="submit">
-              Dismiss
-            </button>
-          </Form>
-        </div>
-      </li>
-    ))}
-  </ul>
-);
-
-export const AuditSection: FC<{ entries: CommunityAuditView[] }> = (p) => (
-  <div class="table-wrap">
-    <table class="table" id="audit-table">
-      <thead>
-        <tr>
-          <th>When (UTC)</th>
-          <th>Who</th>
-          <th>Action</th>
-          <th>Target</th>
-          <th>Reason</th>
-        </tr>
-      </thead>
-      <tbody>
-        {p.entries.map((e) => (
-          <tr>
-            <td>{e.createdAt.toISOString().slice(0, 19).replace("T", " ")}</td>
-            <td>{e.actorName ?? "—"}</td>
-            <td>{e.action.replace(/_/g, " ")}</td>
-            <td>{e.targetName ?? e.targetType ?? "—"}</td>
-            <td>{e.reason ?? ""}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </div>
-);

@@ -105,4 +105,30 @@ describe("pages", () => {
     expect(started.headers.get("hx-redirect")).toMatch(/^\/dms\//);
     expect((await get(c.member, started.headers.get("hx-redirect")!)).status).toBe(200);
   });
+
+  test("settings forms: channel edit, override, custom roles, warnings", async () => {
+    const base = `/c/${c.communityId}/settings`;
+    const edit = await post(c.owner, `${base}/channels/${c.generalChannelId}`, { name: "general", topic: "Be kind", read_only: "on", slow_mode_seconds: "30", message_ttl_seconds: "0" });
+    expect(edit.status).toBe(204);
+    const channel = await expectOk(c.owner.call("GET", `/api/channels/${c.generalChannelId}`));
+    expect([channel.topic, channel.read_only, channel.slow_mode_seconds]).toEqual(["Be kind", true, 30]);
+    const tooSlow = await post(c.owner, `${base}/channels/${c.generalChannelId}`, { name: "general", slow_mode_seconds: "86401", message_ttl_seconds: "0" });
+    expect(tooSlow.status).toBe(400);
+    expect(tooSlow.html).toContain("Slow mode must be a whole number from 0 to 86400");
+    const role = await expectOk(c.owner.call("POST", `/api/communities/${c.communityId}/roles`, { name: "Announcer", permissions: ["pin"] }), 201);
+    expect((await post(c.owner, `${base}/overrides`, { channel_id: c.generalChannelId, target: `role:${role.id}`, ov_send_messages: "allow", ov_view_channel: "inherit" })).status).toBe(204);
+    const overrides = await expectOk(c.owner.call("GET", `/api/channels/${c.generalChannelId}/overrides`));
+    expect(overrides.overrides).toEqual([{ id: expect.any(String), base_role: null, role_id: role.id, allow: ["send_messages"], deny: [] }]);
+    expect((await post(c.owner, `${base}/members/${c.member.user.id}/roles`, { [`role_${role.id}`]: "on" })).status).toBe(204);
+    // The read-only channel now accepts the member's messages through the override (once the
+    // timeout from the test above is lifted).
+    await expectOk(c.moderator.call("DELETE", `/api/communities/${c.communityId}/timeouts/${c.member.user.id}`), 204);
+    const groups = await expectOk(c.member.call("GET", `/api/communities/${c.communityId}/groups`));
+    expect(groups.groups[0].channels.find((x: any) => x.id === c.generalChannelId).can_send).toBe(true);
+    expect((await post(c.moderator, `${base}/members/${c.member.user.id}/warn`, { reason: "Mind the topic" })).status).toBe(204);
+    const page = await get(c.moderator, `${base}/members`);
+    expect(page.html).toContain("Mind the topic");
+    const roles = await get(c.owner, `${base}/roles`);
+    expect(roles.html).toContain("allow send_messages");
+  });
 });
