@@ -1,7 +1,7 @@
 /** Group and channel rows. */
 import { sql } from "kysely";
 import type { Executor } from "../../db/tx.ts";
-import { toChannelRecord, type ChannelRecord } from "../permissions/load.ts";
+import { toChannelRecord, type ChannelRecord } from "../permissions/index.ts";
 
 /** Creating a group always makes its `general` text channel (issue 5 §2). */
 export async function insertGroupWithGeneralChannel(tx: Executor, g: { communityId: string; name: string; createdBy: string; now: Date; position?: number }): Promise<{ groupId: string; channelId: string }> {

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
-import type { ChannelRecord } from "../permissions/load.ts";
+import type { ChannelRecord } from "../permissions/index.ts";
 import { addChannelMember, createChannel, createGroup, deleteChannel, deleteGroup, getChannel, getGroup, listCommunityOverrides, listVisibleGroups, removeChannelOverride, renameGroup, setChannelOverride, updateChannel, type ChannelInput } from "./service.ts";
 
 const ChannelBody = t.Object({

@@ -4,11 +4,11 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessChannel, accessCommunity, accessGroup, isUuid, requireCan } from "../permissions/access.ts";
-import { can, isPermission, type ChannelFacts } from "../permissions/model.ts";
-import type { ChannelRecord } from "../permissions/load.ts";
-import { insertCommunityAudit } from "../communities/audit.ts";
-import { dbOf, mutate, nowOf, optionalText, requireIntRange, requireText, type ActorLike } from "../communities/context.ts";
+import { accessChannel, accessCommunity, accessGroup, isUuid, requireCan } from "../permissions/index.ts";
+import { can, isPermission, type ChannelFacts } from "../permissions/index.ts";
+import type { ChannelRecord } from "../permissions/index.ts";
+import { insertCommunityAudit } from "../communities/index.ts";
+import { dbOf, mutate, nowOf, optionalText, requireIntRange, requireText, type ActorLike } from "../communities/index.ts";
 import { countChannels, countGroups, insertGroupWithGeneralChannel, listChannelMemberships, listGroupsWithChannels, listOverrides } from "./queries.ts";
 
 export const MAX_GROUPS_PER_COMMUNITY = 200;

@@ -13,7 +13,11 @@ import type { Executor } from "../../db/tx.ts";
 
 export { onMembershipChanged, queueMembershipChange, type MembershipChange, type MembershipChangeKind, type MembershipListener } from "./events.ts";
 export { insertCommunityAudit, listCommunityAudit, type CommunityAuditAction } from "./audit.ts";
-export { loadTarget, removeMembershipRows } from "./service.ts";
+export { loadTarget, removeMembershipRows, getCommunity } from "./service.ts";
+export { dbOf, nowOf, mutate, requireText, optionalText, requireIntRange, type ActorLike } from "./context.ts";
+export { listCommunitiesOf, listCommunityChannelIds, listMembers, countMembers, type CommunitySummary, type MemberView } from "./queries.ts";
+export { renderPage, formOf, optionalInt } from "./page-helpers.tsx";
+export { Rail } from "./views.tsx";
 
 
 export async function userOwnsCommunity(db: Executor, userId: string): Promise<boolean> {

@@ -6,7 +6,7 @@
 import { sql } from "kysely";
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessCommunity, allows, isUuid, requireCan } from "../permissions/access.ts";
+import { accessCommunity, allows, isUuid, requireCan } from "../permissions/index.ts";
 import { insertCommunityAudit } from "./audit.ts";
 import { dbOf, mutate, nowOf, requireIntRange, type ActorLike } from "./context.ts";
 import { queueMembershipChange } from "./events.ts";

@@ -4,8 +4,8 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessCommunity, isUuid, requireCan, type CommunityAccess } from "../permissions/access.ts";
-import { communityPermissions, ROLE_PERMISSIONS, type Permission } from "../permissions/model.ts";
+import { accessCommunity, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
+import { communityPermissions, ROLE_PERMISSIONS, type Permission } from "../permissions/index.ts";
 import { insertCommunityAudit } from "./audit.ts";
 import { dbOf, mutate, nowOf, requireIntRange, requireText, type ActorLike } from "./context.ts";
 

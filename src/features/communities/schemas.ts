@@ -1,7 +1,7 @@
 /** Request schemas and snake_case serializers of the communities API. */
 import { t } from "elysia";
-import type { CommunityAccess } from "../permissions/access.ts";
-import { allows } from "../permissions/access.ts";
+import type { CommunityAccess } from "../permissions/index.ts";
+import { allows } from "../permissions/index.ts";
 import type { InviteView } from "./invites.ts";
 import type { MemberView } from "./queries.ts";
 

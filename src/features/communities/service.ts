@@ -4,10 +4,10 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessCommunity, isUuid, requireCan, type CommunityAccess } from "../permissions/access.ts";
-import { findMembership } from "../permissions/load.ts";
-import { ASSIGNABLE_ROLES, rankOf, subjectRank, type AssignableRole, type BaseRole, type CommunityPolicy } from "../permissions/model.ts";
-import { insertGroupWithGeneralChannel } from "../channels/queries.ts";
+import { accessCommunity, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
+import { findMembership } from "../permissions/index.ts";
+import { ASSIGNABLE_ROLES, rankOf, subjectRank, type AssignableRole, type BaseRole, type CommunityPolicy } from "../permissions/index.ts";
+import { insertGroupWithGeneralChannel } from "../channels/index.ts";
 import { insertCommunityAudit } from "./audit.ts";
 import { dbOf, mutate, nowOf, optionalText, requireText, type ActorLike } from "./context.ts";
 import { queueMembershipChange } from "./events.ts";

@@ -4,11 +4,11 @@ import type { AppDeps } from "../../app.ts";
 import { ForbiddenError, NotFoundError } from "../../errors.ts";
 import { redirect } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
-import { allows, type CommunityAccess } from "../permissions/access.ts";
-import type { Membership } from "../permissions/model.ts";
-import { createChannel, createGroup, deleteChannel, deleteGroup, listCommunityOverrides, listVisibleGroups, removeChannelOverride, renameGroup, setChannelOverride, updateChannel } from "../channels/service.ts";
-import { banUser, kickMember, listBans, listWarnings, timeoutMember, unbanUser, warnMember } from "../moderation/service.ts";
-import { closeReport, listReports } from "../moderation/reports.ts";
+import { allows, type CommunityAccess } from "../permissions/index.ts";
+import type { Membership } from "../permissions/index.ts";
+import { createChannel, createGroup, deleteChannel, deleteGroup, listCommunityOverrides, listVisibleGroups, removeChannelOverride, renameGroup, setChannelOverride, updateChannel } from "../channels/index.ts";
+import { banUser, kickMember, listBans, listWarnings, timeoutMember, unbanUser, warnMember } from "../moderation/index.ts";
+import { closeReport, listReports } from "../moderation/index.ts";
 import { listCommunityAudit } from "./audit.ts";
 import { dbOf, nowOf } from "./context.ts";
 import { createInvite, listInvites, revokeInvite } from "./invites.ts";
@@ -19,7 +19,7 @@ import { deleteCommunity, getCommunity, setMemberCustomRoles, setMemberRole, tra
 import { baseUrlOf } from "./routes.ts";
 import { ChannelsSection, OverviewSection, RolesSection, SECTIONS, SettingsFrame, type Section } from "./settings-views.tsx";
 import { AuditSection, BansSection, InvitesSection, MembersSection, ReportsSection } from "./settings-moderation-views.tsx";
-import { ROLE_PERMISSIONS } from "../permissions/model.ts";
+import { ROLE_PERMISSIONS } from "../permissions/index.ts";
 
 const ANYONE = { target: { userId: "", member: null } };
 

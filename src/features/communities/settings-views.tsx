@@ -1,7 +1,7 @@
 /** Community settings sections inside SettingsShell. Each form posts to /c/:id/settings/… */
 import type { Child, FC } from "hono/jsx";
 import { CheckboxField, ErrorSlot, Field, SelectField, SettingsShell } from "../../../views/index.ts";
-import { ROLE_PERMISSIONS } from "../permissions/model.ts";
+import { ROLE_PERMISSIONS } from "../permissions/index.ts";
 import type { MemberView } from "./queries.ts";
 import type { RoleView } from "./roles.ts";
 

@@ -24,8 +24,8 @@ import {
   SidebarHeader,
 } from "../../../views/index.ts";
 import type { CommunitySummary, MemberView } from "./queries.ts";
-import type { SidebarGroup } from "../channels/service.ts";
-import type { ChannelRecord } from "../permissions/load.ts";
+import type { SidebarGroup } from "../channels/index.ts";
+import type { ChannelRecord } from "../permissions/index.ts";
 
 export const Rail: FC<{ communities: CommunitySummary[]; currentId?: string; dmsCurrent?: boolean }> = (p) => (
   <>

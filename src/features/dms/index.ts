@@ -5,4 +5,3 @@
  */
 export { shareCommunityOrDm, MAX_GROUP_DM_PEOPLE } from "./service.ts";
 export { isBlockedEitherWay } from "./queries.ts";
-export { dmApiRoutes } from "./routes.ts";

@@ -6,9 +6,9 @@ import { NotFoundError } from "../../errors.ts";
 import { redirect } from "../../http/render.ts";
 import { AppFrame, Avatar, ChannelIntro, Composer, EmptyState, ErrorSlot, Field, MessageList, SidebarHeader } from "../../../views/index.ts";
 import { authGuard } from "../auth/index.ts";
-import { formOf, renderPage } from "../communities/page-helpers.tsx";
-import { listCommunitiesOf } from "../communities/queries.ts";
-import { Rail } from "../communities/views.tsx";
+import { formOf, renderPage } from "../communities/index.ts";
+import { listCommunitiesOf } from "../communities/index.ts";
+import { Rail } from "../communities/index.ts";
 import { getDm, listDmCandidates, listDms, openDm, openGroupDm, type DmView } from "./service.ts";
 
 function titleOf(dm: DmView, selfId: string): string {

@@ -6,8 +6,8 @@
 import { sql } from "kysely";
 import type { AppDeps } from "../../app.ts";
 import { ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { isUuid } from "../permissions/access.ts";
-import { dbOf, mutate, nowOf, type ActorLike } from "../communities/context.ts";
+import { isUuid } from "../permissions/index.ts";
+import { dbOf, mutate, nowOf, type ActorLike } from "../communities/index.ts";
 import type { Executor } from "../../db/tx.ts";
 import { isBlockedEitherWay, shareCommunity, shareDm } from "./queries.ts";
 

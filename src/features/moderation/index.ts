@@ -4,4 +4,5 @@
  *   pendingMessagePurges(db), markMessagePurgeDone(db, id)   the ban "delete last N days" hook
  */
 export { isTimedOut, pendingMessagePurges, markMessagePurgeDone, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from "./service.ts";
-export { moderationApiRoutes } from "./routes.ts";
+export { kickMember, banUser, unbanUser, listBans, timeoutMember, removeTimeout, listTimeouts, warnMember, listWarnings } from "./service.ts";
+export { createReport, listReports, closeReport } from "./reports.ts";

@@ -5,9 +5,9 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessCommunity, isUuid, requireCan } from "../permissions/access.ts";
+import { accessCommunity, isUuid, requireCan } from "../permissions/index.ts";
 import { insertCommunityAudit } from "../communities/index.ts";
-import { dbOf, mutate, nowOf, optionalText, requireText, type ActorLike } from "../communities/context.ts";
+import { dbOf, mutate, nowOf, optionalText, requireText, type ActorLike } from "../communities/index.ts";
 
 export type ReportInput = { communityId: string; targetType: string; targetId: string; reason: string; attachedText?: string | null };
 

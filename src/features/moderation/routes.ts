@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
-import { accessCommunity, requireCan } from "../permissions/access.ts";
+import { accessCommunity, requireCan } from "../permissions/index.ts";
 import { listCommunityAudit } from "../communities/index.ts";
 import { banUser, kickMember, listBans, listTimeouts, listWarnings, removeTimeout, timeoutMember, unbanUser, warnMember } from "./service.ts";
 import { closeReport, createReport, listReports } from "./reports.ts";

@@ -5,11 +5,11 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessCommunity, isUuid, requireCan } from "../permissions/access.ts";
-import { findMembership } from "../permissions/load.ts";
+import { accessCommunity, isUuid, requireCan } from "../permissions/index.ts";
+import { findMembership } from "../permissions/index.ts";
 import { insertCommunityAudit, loadTarget, queueMembershipChange, removeMembershipRows } from "../communities/index.ts";
-import { dbOf, mutate, nowOf, optionalText, requireIntRange, requireText, type ActorLike } from "../communities/context.ts";
-import { listCommunityChannelIds } from "../communities/queries.ts";
+import { dbOf, mutate, nowOf, optionalText, requireIntRange, requireText, type ActorLike } from "../communities/index.ts";
+import { listCommunityChannelIds } from "../communities/index.ts";
 import type { Executor } from "../../db/tx.ts";
 
 export const MIN_TIMEOUT_SECONDS = 60;
