@@ -22,7 +22,10 @@ export async function createGroup(deps: AppDeps, actor: ActorLike, communityId: 
   return mutate(deps, async (tx, outbox) => {
     const access = await accessCommunity(tx, actor, communityId, now);
     requireCan(access, "create_group", {}, "Your role cannot create groups in this community.");
-    await tx.selectFrom("communities").select("id").where("id", "=", communityId).forUpdate().execute();
+    // Lock the community: concurrent creations count one after the other, and a concurrent
+    // deletion leaves nothing to insert into (404, not a foreign-key error).
+    const locked = await tx.selectFrom("communities").select("id").where("id", "=", communityId).forUpdate().executeTakeFirst();
+    if (!locked) throw new NotFoundError("No such community.");
     const count = await countGroups(tx, communityId);
     if (count >= MAX_GROUPS_PER_COMMUNITY) throw new ConflictError(`A community can have at most ${MAX_GROUPS_PER_COMMUNITY} groups.`, "GROUP_LIMIT_REACHED");
     const ids = await insertGroupWithGeneralChannel(tx, { communityId, name, createdBy: actor.userId, now, position: count });
@@ -96,7 +99,8 @@ export async function createChannel(deps: AppDeps, actor: ActorLike, groupId: st
   return mutate(deps, async (tx, outbox) => {
     const access = await accessGroup(tx, actor, groupId, now);
     requireCan(access, "manage_channels", {}, "Your role cannot create channels here.");
-    await tx.selectFrom("groups").select("id").where("id", "=", groupId).forUpdate().execute();
+    const locked = await tx.selectFrom("groups").select("id").where("id", "=", groupId).forUpdate().executeTakeFirst();
+    if (!locked) throw new NotFoundError("No such group.");
     const count = await countChannels(tx, groupId);
     if (count >= MAX_CHANNELS_PER_GROUP) throw new ConflictError(`A group can have at most ${MAX_CHANNELS_PER_GROUP} channels.`, "CHANNEL_LIMIT_REACHED");
     const id = Bun.randomUUIDv7();

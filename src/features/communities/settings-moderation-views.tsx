@@ -241,7 +241,8 @@ export const ReportsSection: FC<{ base: string; reports: { id: string; targetTyp
   </ul>
 );
 
-export const AuditSection: FC<{ entries: CommunityAuditView[] }> = (p) => (
+export const AuditSection: FC<{ entries: CommunityAuditView[]; olderHref?: string }> = (p) => (
+  <div class="stack">
   <div class="table-wrap">
     <table class="table" id="audit-table">
       <thead>
@@ -265,5 +266,11 @@ export const AuditSection: FC<{ entries: CommunityAuditView[] }> = (p) => (
         ))}
       </tbody>
     </table>
+  </div>
+  {p.olderHref ? (
+    <a class="btn btn--secondary" href={p.olderHref} id="audit-older">
+      Older entries
+    </a>
+  ) : null}
   </div>
 );

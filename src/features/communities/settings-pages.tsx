@@ -15,13 +15,14 @@ import { createInvite, listInvites, revokeInvite } from "./invites.ts";
 import { formOf, optionalInt, renderPage } from "./page-helpers.tsx";
 import { listMembers } from "./queries.ts";
 import { createRole, deleteRole, listRoles } from "./roles.ts";
-import { deleteCommunity, getCommunity, setMemberCustomRoles, setMemberRole, transferOwnership, updateCommunity } from "./service.ts";
+import { deleteCommunity, getCommunity, leaveCommunity, setMemberCustomRoles, setMemberRole, transferOwnership, updateCommunity } from "./service.ts";
 import { baseUrlOf } from "./routes.ts";
 import { ChannelsSection, OverviewSection, RolesSection, SECTIONS, SettingsFrame, type Section } from "./settings-views.tsx";
 import { AuditSection, BansSection, InvitesSection, MembersSection, ReportsSection } from "./settings-moderation-views.tsx";
 import { ROLE_PERMISSIONS } from "../permissions/index.ts";
 
 const ANYONE = { target: { userId: "", member: null } };
+const AUDIT_PAGE = 100;
 
 export function visibleSections(a: CommunityAccess): Section[] {
   const out: Section[] = ["overview"];
@@ -40,7 +41,7 @@ export function communitySettingsPages(deps: AppDeps) {
   return new Elysia({ name: "community-settings-pages" })
     .use(authGuard(deps))
     .get("/c/:id/settings", ({ params }) => new Response(null, { status: 303, headers: { location: `/c/${params.id}/settings/overview` } }), { auth: true })
-    .get("/c/:id/settings/:section", async ({ actor, params, request }) => {
+    .get("/c/:id/settings/:section", async ({ actor, params, request, query }) => {
       const access = await getCommunity(deps, actor, params.id);
       const visible = visibleSections(access);
       const section = params.section as Section;
@@ -52,7 +53,7 @@ export function communitySettingsPages(deps: AppDeps) {
       let body;
       switch (section) {
         case "overview":
-          body = <OverviewSection base={base} c={c} canEdit={allows(access, "edit_community")} isOwner={allows(access, "delete_community")} members={await listMembers(db, c.id, { limit: 500, offset: 0, now })} />;
+          body = <OverviewSection base={base} c={c} canEdit={allows(access, "edit_community")} isOwner={allows(access, "delete_community")} isMember={access.subject.member !== null && access.subject.member.role !== "owner"} members={await listMembers(db, c.id, { limit: 500, offset: 0, now })} />;
           break;
         case "channels":
           body = <ChannelsSection base={base} groups={await listVisibleGroups(deps, actor, c.id)} />;
@@ -96,7 +97,11 @@ export function communitySettingsPages(deps: AppDeps) {
           body = <ReportsSection base={base} reports={await listReports(deps, actor, c.id)} />;
           break;
         case "audit":
-          body = <AuditSection entries={await listCommunityAudit(db, c.id, { limit: 200 })} />;
+          {
+            const before = typeof query.before === "string" && query.before.length <= 64 ? query.before : undefined;
+            const entries = await listCommunityAudit(db, c.id, { limit: AUDIT_PAGE + 1, before });
+            body = <AuditSection entries={entries.slice(0, AUDIT_PAGE)} olderHref={entries.length > AUDIT_PAGE ? `${base}/audit?before=${entries[AUDIT_PAGE - 1]!.id}` : undefined} />;
+          }
           break;
       }
       return renderPage(deps, request, actor, `Settings · ${c.name}`, <SettingsFrame communityId={c.id} name={c.name} section={section} visible={visible}>{body}</SettingsFrame>);
@@ -113,6 +118,10 @@ export function communitySettingsPages(deps: AppDeps) {
       }
       if (path === "delete") {
         await deleteCommunity(deps, actor, id, f.confirm_name ?? "");
+        return redirect(request, "/communities");
+      }
+      if (path === "leave") {
+        await leaveCommunity(deps, actor, id);
         return redirect(request, "/communities");
       }
       if (path === "transfer") {

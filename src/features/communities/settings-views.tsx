@@ -44,7 +44,7 @@ const POLICY_OPTIONS = [
   { value: "admin", label: "Admins and owner" },
 ];
 
-export const OverviewSection: FC<{ base: string; c: { name: string; description: string | null; whoCanCreateGroups: string; whoCanInvite: string; discoverable: boolean }; canEdit: boolean; isOwner: boolean; members: MemberView[] }> = (p) => (
+export const OverviewSection: FC<{ base: string; c: { name: string; description: string | null; whoCanCreateGroups: string; whoCanInvite: string; discoverable: boolean }; canEdit: boolean; isOwner: boolean; isMember: boolean; members: MemberView[] }> = (p) => (
   <div class="stack">
     {p.canEdit ? (
       <Form action={`${p.base}/overview`}>
@@ -62,6 +62,13 @@ export const OverviewSection: FC<{ base: string; c: { name: string; description:
     ) : (
       <p>{p.c.description}</p>
     )}
+    {p.isMember ? (
+      <Form action={`${p.base}/leave`} inline id="leave-community">
+        <button class="btn btn--danger" type="submit">
+          Leave community
+        </button>
+      </Form>
+    ) : null}
     {p.isOwner ? (
       <>
         <Form action={`${p.base}/transfer`}>

@@ -9,7 +9,7 @@ import { authGuard } from "../auth/index.ts";
 import { formOf, renderPage } from "../communities/index.ts";
 import { listCommunitiesOf } from "../communities/index.ts";
 import { Rail } from "../communities/index.ts";
-import { getDm, listDmCandidates, listDms, openDm, openGroupDm, type DmView } from "./service.ts";
+import { blockUser, getDm, listBlocks, listDmCandidates, listDms, openDm, openGroupDm, unblockUser, type DmView } from "./service.ts";
 
 function titleOf(dm: DmView, selfId: string): string {
   const others = dm.participants.filter((p) => p.id !== selfId);
@@ -21,6 +21,9 @@ const DmList: FC<{ dms: DmView[]; selfId: string; currentId?: string }> = (p) =>
     <SidebarHeader title="Direct messages">
       <a class="btn btn--sm btn--secondary" href="/dms/new">
         New
+      </a>
+      <a class="btn btn--sm btn--ghost" href="/dms/blocked">
+        Blocked
       </a>
     </SidebarHeader>
     <ul class="channel-list" id="dm-list">
@@ -98,16 +101,58 @@ export function dmPages(deps: AppDeps) {
       const dm = ids.length === 1 ? await openDm(deps, actor, ids[0]!) : await openGroupDm(deps, actor, ids);
       return redirect(request, `/dms/${dm.channelId}`);
     }, { auth: true })
+    .get("/dms/blocked", async ({ actor, request }) => {
+      const blocks = await listBlocks(deps, actor);
+      const main = (
+        <ul class="stack" id="blocked-list">
+          {blocks.length === 0 ? <p class="muted">You have not blocked anyone.</p> : null}
+          {blocks.map((b) => (
+            <li class="btn-row">
+              <span>{b.displayName}</span> <span class="muted">@{b.username}</span>
+              <form method="post" action={`/dms/blocked/${b.userId}/unblock`} hx-post={`/dms/blocked/${b.userId}/unblock`} hx-target="this" hx-swap="outerHTML">
+                <ErrorSlot />
+                <button class="btn btn--ghost btn--sm" type="submit">
+                  Unblock
+                </button>
+              </form>
+            </li>
+          ))}
+        </ul>
+      );
+      return renderPage(deps, request, actor, "Blocked people", await frame(actor, undefined, <h1 class="channel-header__name">Blocked people</h1>, main), { variant: "app" });
+    }, { auth: true })
+    .post("/dms/blocked/:userId/unblock", async ({ actor, params, request }) => {
+      await unblockUser(deps, actor, params.userId);
+      return redirect(request, "/dms/blocked");
+    }, { auth: true })
+    .post("/dms/block/:userId", async ({ actor, params, request }) => {
+      await blockUser(deps, actor, params.userId);
+      return redirect(request, "/dms/blocked");
+    }, { auth: true })
     .get("/dms/:id", async ({ actor, params, request }) => {
       const dm = await getDm(deps, actor, params.id);
       if (!dm) throw new NotFoundError("No such conversation.");
       const title = titleOf(dm, actor.userId);
+      const other = dm.kind === "dm" ? dm.participants.find((x) => x.id !== actor.userId) : undefined;
+      const header = (
+        <div class="btn-row">
+          <h1 class="channel-header__name">{title}</h1>
+          {other ? (
+            <form method="post" action={`/dms/block/${other.id}`} hx-post={`/dms/block/${other.id}`} hx-target="this" hx-swap="outerHTML">
+              <ErrorSlot />
+              <button class="btn btn--ghost btn--sm" type="submit">
+                Block {other.displayName}
+              </button>
+            </form>
+          ) : null}
+        </div>
+      );
       return renderPage(
         deps,
         request,
         actor,
         title,
-        await frame(actor, dm.channelId, <h1 class="channel-header__name">{title}</h1>, <MessageList label={`Conversation with ${title}`}><ChannelIntro name={title} /></MessageList>, <Composer action={`/dms/${dm.channelId}/messages`} channelName={title} />),
+        await frame(actor, dm.channelId, header, <MessageList label={`Conversation with ${title}`}><ChannelIntro name={title} /></MessageList>, <Composer action={`/dms/${dm.channelId}/messages`} channelName={title} />),
         { variant: "app" },
       );
     }, { auth: true });

@@ -103,7 +103,12 @@ describe("pages", () => {
     expect(picker.html).toContain(c.admin.user.displayName);
     const started = await post(c.member, "/dms/new", { [`u_${c.moderator.user.id}`]: "on" });
     expect(started.headers.get("hx-redirect")).toMatch(/^\/dms\//);
-    expect((await get(c.member, started.headers.get("hx-redirect")!)).status).toBe(200);
+    const conversation = await get(c.member, started.headers.get("hx-redirect")!);
+    expect(conversation.html).toContain(`Block ${c.moderator.user.displayName}`);
+    expect((await post(c.member, `/dms/block/${c.moderator.user.id}`, {})).headers.get("hx-redirect")).toBe("/dms/blocked");
+    expect((await get(c.member, "/dms/blocked")).html).toContain(c.moderator.user.displayName);
+    expect((await c.moderator.call("POST", "/api/dms", { user_id: c.member.user.id })).body.error.code).toBe("BLOCKED");
+    expect((await post(c.member, `/dms/blocked/${c.moderator.user.id}/unblock`, {})).status).toBe(204);
   });
 
   test("settings forms: channel edit, override, custom roles, warnings", async () => {
