@@ -123,7 +123,21 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     await expect(member.page.locator("#member-panel").textContent()).resolves.toContain("timed out");
     await screenshot(member.page, "communities-timed-out-desktop");
 
-    // 7. 360 px: the same screens fit; the channel drawer opens.
+    // 7. The member reports someone through the report dialog; the moderator's queue shows it.
+    await member.page.getByRole("button", { name: "Report…" }).click();
+    await member.page.waitForSelector("dialog[open]");
+    await member.page.selectOption("#report-target", moderatorUser.id);
+    await member.page.fill("#report-reason", "Timed me out <b>unfairly</b>");
+    await member.page.fill("#report-text", "what I saw");
+    await screenshot(member.page, "communities-report-dialog-desktop");
+    await member.page.getByRole("button", { name: "Send report" }).click();
+    await member.page.waitForSelector(".toast--success");
+    await modApi.page.goto(`${base}/c/${communityId}/settings/reports`);
+    await ready(modApi.page);
+    await expect(modApi.page.locator(".settings__content").textContent()).resolves.toContain("Timed me out <b>unfairly</b>");
+    await screenshot(modApi.page, "communities-settings-reports-desktop");
+
+    // 8. 360 px: the same screens fit; the channel drawer opens.
     const phone = await openAs(memberUser, PHONE);
     await phone.page.goto(member.page.url());
     await ready(phone.page);
