@@ -4,7 +4,7 @@ import type { FC } from "hono/jsx";
 import type { AppDeps } from "../../app.ts";
 import { NotFoundError } from "../../errors.ts";
 import { redirect } from "../../http/render.ts";
-import { AppFrame, Avatar, ChannelIntro, Composer, EmptyState, ErrorSlot, Field, MessageList, SidebarHeader } from "../../../views/index.ts";
+import { AppFrame, Avatar, Composer, EmptyState, ErrorSlot, Field, MessageList, SidebarHeader } from "../../../views/index.ts";
 import { authGuard } from "../auth/index.ts";
 import { formOf, renderPage } from "../communities/index.ts";
 import { listCommunitiesOf } from "../communities/index.ts";
@@ -18,7 +18,7 @@ function titleOf(dm: DmView, selfId: string): string {
 
 const DmList: FC<{ dms: DmView[]; selfId: string; currentId?: string }> = (p) => (
   <div class="sidebar__scroll" hx-boost:inherited="true">
-    <SidebarHeader title="Direct messages">
+    <SidebarHeader title="Messages">
       <a class="btn btn--sm btn--secondary" href="/dms/new">
         New
       </a>
@@ -39,7 +39,7 @@ const DmList: FC<{ dms: DmView[]; selfId: string; currentId?: string }> = (p) =>
 );
 
 const Picker: FC<{ query: string; candidates: { id: string; username: string; displayName: string }[] }> = (p) => (
-  <div class="stack dm-picker">
+  <div class="stack dm-picker panel__body">
     <form method="get" action="/dms/new" class="btn-row" hx-boost="true">
       <Field name="q" label="Find people in your communities" type="search" value={p.query} maxLength={64} />
       <button class="btn btn--secondary" type="submit">
@@ -104,7 +104,7 @@ export function dmPages(deps: AppDeps) {
     .get("/dms/blocked", async ({ actor, request }) => {
       const blocks = await listBlocks(deps, actor);
       const main = (
-        <ul class="stack" id="blocked-list">
+        <ul class="stack panel__body" id="blocked-list">
           {blocks.length === 0 ? <p class="muted">You have not blocked anyone.</p> : null}
           {blocks.map((b) => (
             <li class="btn-row">
@@ -152,7 +152,12 @@ export function dmPages(deps: AppDeps) {
         request,
         actor,
         title,
-        await frame(actor, dm.channelId, header, <MessageList label={`Conversation with ${title}`}><ChannelIntro name={title} /></MessageList>, <Composer action={`/dms/${dm.channelId}/messages`} channelName={title} />),
+        await frame(actor, dm.channelId, header, <MessageList label={`Conversation with ${title}`}>
+          <li class="channel-intro">
+            <h2 class="channel-intro__title">{title}</h2>
+            <p class="channel-intro__text">This is the start of your conversation. Messages are end-to-end encrypted.</p>
+          </li>
+        </MessageList>, <Composer action={`/dms/${dm.channelId}/messages`} channelName={title} />),
         { variant: "app" },
       );
     }, { auth: true });

@@ -150,6 +150,17 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     await ready(phone.page);
     expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await screenshot(phone.page, "communities-picker-phone");
+    await phone.page.goto(`${base}/dms/new`);
+    await ready(phone.page);
+    expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(phone.page, "communities-dm-picker-phone");
+    await member.page.goto(`${base}/dms/new`);
+    await ready(member.page);
+    await member.page.locator(`input[name="u_${moderatorUser.id}"]`).check();
+    await member.page.getByRole("button", { name: "Start conversation" }).click();
+    await member.page.waitForURL(/\/dms\/[0-9a-f-]+$/);
+    await expect(member.page.locator("#dm-list").textContent()).resolves.toContain("Mona Moderator");
+    await screenshot(member.page, "communities-dm-desktop");
     const ownerPhone = await openAs(ownerUser, PHONE);
     await ownerPhone.page.goto(`${base}/c/${communityId}/settings/members`);
     await ready(ownerPhone.page);

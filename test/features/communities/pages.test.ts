@@ -135,5 +135,9 @@ describe("pages", () => {
     expect(page.html).toContain("Mind the topic");
     const roles = await get(c.owner, `${base}/roles`);
     expect(roles.html).toContain("allow send_messages");
+    const overrideId = overrides.overrides[0].id;
+    expect((await post(c.member, `${base}/overrides/${c.generalChannelId}/${overrideId}/delete`, {})).status).toBe(403);
+    expect((await post(c.owner, `${base}/overrides/${c.generalChannelId}/${overrideId}/delete`, {})).status).toBe(204);
+    expect((await expectOk(c.owner.call("GET", `/api/channels/${c.generalChannelId}/overrides`))).overrides).toEqual([]);
   });
 });
