@@ -59,7 +59,7 @@ export const CreateCommunityForm: FC<{ name?: string; description?: string; erro
 );
 
 export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: boolean }> = (p) => (
-  <div class="stack community-picker">
+  <div class="stack community-picker page-narrow">
     <h1>Your communities</h1>
     {p.communities.length === 0 ? (
       <EmptyState title="You are not in any community yet" message="Create one, or paste an invite link below." />
@@ -92,11 +92,14 @@ export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: b
 );
 
 export const InviteCard: FC<{ code: string; name: string; description: string | null; memberCount: number; alreadyMember: boolean; banned: boolean; communityId: string }> = (p) => (
+  <div class="page-narrow">
   <section class="card stack invite-card">
     <p class="muted">You have been invited to join</p>
     <h1 id="invite-community-name">{p.name}</h1>
     {p.description ? <p>{p.description}</p> : null}
-    <p class="muted">{p.memberCount} members</p>
+    <p class="muted">
+      {p.memberCount} {p.memberCount === 1 ? "member" : "members"}
+    </p>
     {p.banned ? (
       <p class="error-banner">You are banned from this community.</p>
     ) : p.alreadyMember ? (
@@ -112,6 +115,7 @@ export const InviteCard: FC<{ code: string; name: string; description: string | 
       </form>
     )}
   </section>
+  </div>
 );
 
 const ROLE_LABELS: Record<string, string> = { owner: "Owner", admin: "Admins", moderator: "Moderators", member: "Members" };
