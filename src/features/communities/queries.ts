@@ -38,8 +38,8 @@ const RANK_SQL = sql<number>`(case m.role when 'owner' then 3000 when 'admin' th
               where mr.community_id = m.community_id and mr.user_id = m.user_id), 0))`;
 
 /** Sorted by rank (base role, then highest custom role), then by name; paginated. */
-export async function listMembers(db: Executor, communityId: string, opts: { limit: number; offset: number; now: Date; userIds?: string[] }): Promise<MemberView[]> {
-  let q = db
+export async function listMembers(db: Executor, communityId: string, opts: { limit: number; offset: number; now: Date }): Promise<MemberView[]> {
+  const q = db
     .selectFrom("community_members as m")
     .innerJoin("users as u", "u.id", "m.user_id")
     .leftJoin("community_timeouts as t", (j) => j.onRef("t.community_id", "=", "m.community_id").onRef("t.user_id", "=", "m.user_id"))
@@ -50,7 +50,6 @@ export async function listMembers(db: Executor, communityId: string, opts: { lim
     .orderBy("m.user_id")
     .limit(opts.limit)
     .offset(opts.offset);
-  if (opts.userIds) q = q.where("m.user_id", "in", opts.userIds.length ? opts.userIds : ["00000000-0000-0000-0000-000000000000"]);
   const rows = await q.execute();
   const ids = rows.map((r) => r.user_id);
   const roles = ids.length
