@@ -11,8 +11,8 @@ import { createReport } from "../moderation/index.ts";
 import { dbOf, nowOf } from "./context.ts";
 import { acceptInvite, previewInvite } from "./invites.ts";
 import { listCommunitiesOf, listMembers } from "./queries.ts";
-import { createCommunity, getCommunity } from "./service.ts";
-import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, ReportDialog } from "./views.tsx";
+import { createCommunity, getCommunity, listCommunityMembers } from "./service.ts";
+import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, MEMBER_PAGE, MemberPage, ReportDialog } from "./views.tsx";
 import { formOf, renderPage } from "./page-helpers.tsx";
 
 export function canCreateCommunities(deps: AppDeps, actor: { isOwner: boolean; isAdmin: boolean }): boolean {
@@ -67,6 +67,11 @@ export function communityPages(deps: AppDeps) {
       return renderChat(deps, request, actor, params.id, null);
     }, { auth: true })
     .get("/c/:id/ch/:channelId", async ({ actor, params, request }) => renderChat(deps, request, actor, params.id, params.channelId), { auth: true })
+    .get("/c/:id/members", async ({ actor, params, query }) => {
+      const offset = Math.max(0, Math.min(1_000_000, Number(query.offset) || 0));
+      const members = await listCommunityMembers(deps, actor, params.id, { limit: MEMBER_PAGE, offset });
+      return fragment(<MemberPage members={members} communityId={params.id} offset={offset} />);
+    }, { auth: true })
     .post("/reports", async ({ actor, body, request }) => {
       const form = formOf(body);
       await createReport(deps, actor, { communityId: form.community_id ?? "", targetType: form.target_type ?? "", targetId: form.target_id ?? "", reason: form.reason ?? "", attachedText: form.attached_text });
@@ -80,7 +85,7 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
   const db = dbOf(deps);
   const now = nowOf(deps);
   const access = await getCommunity(deps, actor, communityId);
-  const [communities, groups, members] = await Promise.all([listCommunitiesOf(db, actor.userId), listVisibleGroups(deps, actor, communityId), listMembers(db, communityId, { limit: 200, offset: 0, now })]);
+  const [communities, groups, members] = await Promise.all([listCommunitiesOf(db, actor.userId), listVisibleGroups(deps, actor, communityId), listMembers(db, communityId, { limit: MEMBER_PAGE, offset: 0, now })]);
   const channel = channelId ? groups.flatMap((g) => g.channels).find((c) => c.id === channelId) : null;
   if (channelId && !channel) throw new NotFoundError("No such channel.");
   const timedOutUntil = access.subject.member?.timedOutUntil ?? null;

@@ -120,10 +120,13 @@ export const InviteCard: FC<{ code: string; name: string; description: string | 
 
 const ROLE_LABELS: Record<string, string> = { owner: "Owner", admin: "Admins", moderator: "Moderators", member: "Members" };
 
-export const MemberPanel: FC<{ members: MemberView[]; now: Date }> = (p) => {
+export const MEMBER_PAGE = 100;
+
+/** One page of the member list; a "show more" button fetches the next page in place. */
+export const MemberPage: FC<{ members: MemberView[]; communityId: string; offset: number }> = (p) => {
   const byRole = ["owner", "admin", "moderator", "member"].map((role) => ({ role, list: p.members.filter((m) => m.role === role) })).filter((g) => g.list.length);
   return (
-    <div class="member-panel" id="member-panel">
+    <>
       {byRole.map((g) => (
         <MemberGroup label={ROLE_LABELS[g.role]!} count={g.list.length}>
           {g.list.map((m) => (
@@ -131,9 +134,26 @@ export const MemberPanel: FC<{ members: MemberView[]; now: Date }> = (p) => {
           ))}
         </MemberGroup>
       ))}
-    </div>
+      {p.members.length === MEMBER_PAGE ? (
+        <button
+          type="button"
+          class="btn btn--ghost btn--sm"
+          hx-get={`/c/${p.communityId}/members?offset=${p.offset + MEMBER_PAGE}`}
+          hx-target="this"
+          hx-swap="outerHTML"
+        >
+          Show more members
+        </button>
+      ) : null}
+    </>
   );
 };
+
+export const MemberPanel: FC<{ members: MemberView[]; communityId: string }> = (p) => (
+  <div class="member-panel" id="member-panel">
+    <MemberPage members={p.members} communityId={p.communityId} offset={0} />
+  </div>
+);
 
 export type ChatFrameProps = {
   communities: CommunitySummary[];
@@ -220,7 +240,7 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
           </div>
         ) : undefined
       }
-      members={<MemberPanel members={p.members} now={p.now} />}
+      members={<MemberPanel members={p.members} communityId={p.community.id} />}
     />
   );
 };

@@ -140,4 +140,19 @@ describe("pages", () => {
     expect((await post(c.owner, `${base}/overrides/${c.generalChannelId}/${overrideId}/delete`, {})).status).toBe(204);
     expect((await expectOk(c.owner.call("GET", `/api/channels/${c.generalChannelId}/overrides`))).overrides).toEqual([]);
   });
+
+  test("the member panel pages through big communities; outsiders get 404", async () => {
+    const p = await populatedCommunity(ctx, "Crowd");
+    const hash = (await ctx.database.db.selectFrom("users").select("password_hash").where("id", "=", p.owner.user.id).executeTakeFirstOrThrow()).password_hash;
+    const ids = Array.from({ length: 146 }, () => Bun.randomUUIDv7());
+    await ctx.database.db.insertInto("users").values(ids.map((id, i) => ({ id, username: `crowd${i}_${id.slice(-5)}`, email: `${id}@crowd.test`, password_hash: hash, display_name: `Crowd ${String(i).padStart(3, "0")}` }))).execute();
+    await ctx.database.db.insertInto("community_members").values(ids.map((user_id) => ({ community_id: p.communityId, user_id, role: "member", nickname: null }))).execute();
+    const chat = await get(p.member, `/c/${p.communityId}/ch/${p.generalChannelId}`);
+    expect(chat.html).toContain(`hx-get="/c/${p.communityId}/members?offset=100"`);
+    const more = await get(p.member, `/c/${p.communityId}/members?offset=100`, true);
+    expect(more.status).toBe(200);
+    expect(more.html.match(/class="member"/g)?.length).toBe(50);
+    expect(more.html).not.toContain("Show more members");
+    expect((await get(p.outsider, `/c/${p.communityId}/members?offset=0`, true)).status).toBe(404);
+  });
 });
