@@ -53,7 +53,7 @@ export function communitySettingsPages(deps: AppDeps) {
       let body;
       switch (section) {
         case "overview":
-          body = <OverviewSection base={base} c={c} canEdit={allows(access, "edit_community")} isOwner={allows(access, "delete_community")} isMember={access.subject.member !== null && access.subject.member.role !== "owner"} members={await listMembers(db, c.id, { limit: 500, offset: 0, now })} />;
+          body = <OverviewSection base={base} c={c} canEdit={allows(access, "edit_community")} isOwner={allows(access, "delete_community")} isMember={access.subject.member !== null && access.subject.member.role !== "owner"} canRecover={actor.isOwner && c.ownerId !== actor.userId} selfId={actor.userId} members={await listMembers(db, c.id, { limit: 500, offset: 0, now })} />;
           break;
         case "channels":
           body = <ChannelsSection base={base} groups={await listVisibleGroups(deps, actor, c.id)} />;

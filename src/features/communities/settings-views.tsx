@@ -44,7 +44,7 @@ const POLICY_OPTIONS = [
   { value: "admin", label: "Admins and owner" },
 ];
 
-export const OverviewSection: FC<{ base: string; c: { name: string; description: string | null; whoCanCreateGroups: string; whoCanInvite: string; discoverable: boolean }; canEdit: boolean; isOwner: boolean; isMember: boolean; members: MemberView[] }> = (p) => (
+export const OverviewSection: FC<{ base: string; c: { name: string; description: string | null; whoCanCreateGroups: string; whoCanInvite: string; discoverable: boolean }; canEdit: boolean; isOwner: boolean; isMember: boolean; canRecover: boolean; selfId: string; members: MemberView[] }> = (p) => (
   <div class="stack">
     {p.canEdit ? (
       <Form action={`${p.base}/overview`}>
@@ -62,6 +62,17 @@ export const OverviewSection: FC<{ base: string; c: { name: string; description:
     ) : (
       <p>{p.c.description}</p>
     )}
+    {p.canRecover ? (
+      <Form action={`${p.base}/transfer`} id="recover-community">
+        <p class="muted">As the instance owner you can take over this community (for example when its owner is gone).</p>
+        <input type="hidden" name="new_owner_id" value={p.selfId} />
+        <div class="form__actions">
+          <button class="btn btn--secondary" type="submit">
+            Take ownership
+          </button>
+        </div>
+      </Form>
+    ) : null}
     {p.isMember ? (
       <Form action={`${p.base}/leave`} inline id="leave-community">
         <button class="btn btn--danger" type="submit">

@@ -57,6 +57,11 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     const owner = await openAs(ownerUser);
     await owner.page.goto(`${base}/communities`);
     await ready(owner.page);
+    // A blank name comes back inline (422 re-rendered form), then a good one goes through.
+    await owner.page.fill("#create-community input[name=name]", "   ");
+    await owner.page.click("#create-community button[type=submit]");
+    await owner.page.waitForSelector('#create-community input[name=name][aria-invalid="true"]');
+    await expect(owner.page.locator("#create-community .field__error").textContent()).resolves.toContain("1–64 characters");
     await owner.page.fill("#create-community input[name=name]", "Browser Guild");
     await owner.page.click("#create-community button[type=submit]");
     await owner.page.waitForURL(/\/c\/[0-9a-f-]+\/ch\/[0-9a-f-]+$/);
@@ -168,7 +173,8 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     await screenshot(ownerPhone.page, "communities-settings-members-phone");
 
     for (const s of [owner, member, modApi, phone, ownerPhone]) {
-      expect(s.problems.all()).toEqual([]);
+      // The deliberate 422 above is logged by Chromium as a failed resource load; nothing else may be.
+      expect(s.problems.all().filter((p) => !/status of 422/.test(p))).toEqual([]);
       await s.context.close();
     }
   }, 60_000);

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import { cookieSignIn } from "../../helpers/users.ts";
-import { communityTestContext, expectOk, populatedCommunity, type Client, type Populated } from "./helpers.ts";
+import { client, communityTestContext, expectOk, populatedCommunity, type Client, type Populated } from "./helpers.ts";
 
 const HOSTILE = `<script>alert(1)</script><img src=x onerror=alert(2)>`;
 let ctx: TestContext;
@@ -154,5 +154,15 @@ describe("pages", () => {
     expect(more.html.match(/class="member"/g)?.length).toBe(50);
     expect(more.html).not.toContain("Show more members");
     expect((await get(p.outsider, `/c/${p.communityId}/members?offset=0`, true)).status).toBe(404);
+  });
+
+  test("the instance owner recovers a community from its settings page", async () => {
+    const p = await populatedCommunity(ctx, "Orphaned");
+    const root = await client(ctx, { isOwner: true });
+    const overview = await get(root, `/c/${p.communityId}/settings/overview`);
+    expect(overview.html).toContain("Take ownership");
+    expect((await post(root, `/c/${p.communityId}/settings/transfer`, { new_owner_id: root.user.id })).status).toBe(204);
+    expect((await expectOk(root.call("GET", `/api/communities/${p.communityId}`))).owner_id).toBe(root.user.id);
+    expect((await get(p.owner, `/c/${p.communityId}/settings/overview`)).html).not.toContain("Take ownership");
   });
 });
