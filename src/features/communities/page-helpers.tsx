@@ -24,7 +24,7 @@ export function renderPage(deps: AppDeps, request: Request, actor: PageActor, ti
       theme={themeOf(request)}
       toasts={opts.toast ? <Toast message={opts.toast} tone="success" /> : undefined}
     >
-      {variant === "page" ? <div class="page-content" hx-boost:inherited="true">{body}</div> : body}
+      {variant === "page" ? <div class="page-content" hx-boost:inherited="true" hx-swap:inherited="outerHTML">{body}</div> : body}
     </Layout>,
     { status: opts.status ?? 200 },
   );

@@ -172,7 +172,7 @@ function channelKind(c: ChannelRecord): "text" | "voice" | "private" {
 
 export const ChatFrame: FC<ChatFrameProps> = (p) => {
   const sidebar = (
-    <div class="sidebar__scroll" hx-boost:inherited="true">
+    <div class="sidebar__scroll" hx-boost:inherited="true" hx-swap:inherited="outerHTML">
       <SidebarHeader title={p.community.name}>
         {p.community.canManage ? (
           <a class="icon-btn" href={`/c/${p.community.id}/settings`} aria-label="Community settings" title="Community settings">
@@ -207,7 +207,7 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
         : "Only moderators can post here.";
   return (
     <AppFrame
-      rail={<div hx-boost:inherited="true">{<Rail communities={p.communities} currentId={p.community.id} />}</div>}
+      rail={<div hx-boost:inherited="true" hx-swap:inherited="outerHTML">{<Rail communities={p.communities} currentId={p.community.id} />}</div>}
       sidebar={sidebar}
       header={
         ch ? (

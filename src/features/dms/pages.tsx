@@ -17,7 +17,7 @@ function titleOf(dm: DmView, selfId: string): string {
 }
 
 const DmList: FC<{ dms: DmView[]; selfId: string; currentId?: string }> = (p) => (
-  <div class="sidebar__scroll" hx-boost:inherited="true">
+  <div class="sidebar__scroll" hx-boost:inherited="true" hx-swap:inherited="outerHTML">
     <SidebarHeader title="Messages">
       <a class="btn btn--sm btn--secondary" href="/dms/new">
         New
@@ -77,7 +77,7 @@ export function dmPages(deps: AppDeps) {
     const [communities, dms] = await Promise.all([listCommunitiesOf(db, actor.userId), listDms(deps, actor as never)]);
     return (
       <AppFrame
-        rail={<div hx-boost:inherited="true"><Rail communities={communities} dmsCurrent /></div>}
+        rail={<div hx-boost:inherited="true" hx-swap:inherited="outerHTML"><Rail communities={communities} dmsCurrent /></div>}
         sidebar={<DmList dms={dms} selfId={actor.userId} currentId={currentId} />}
         header={header as never}
         main={main as never}

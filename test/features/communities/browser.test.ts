@@ -103,6 +103,16 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     expect(await member.page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
     await member.page.goBack();
     await member.page.waitForURL(firstUrl);
+    await ready(member.page);
+    // Boosted navigation between a document page and the chat frame swaps the whole body, class
+    // included (the frame needs body--app), still without a full reload.
+    await member.page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 7));
+    await member.page.click('a.rail-item[href="/communities"]');
+    await member.page.waitForURL(/\/communities$/);
+    expect(await member.page.evaluate(() => document.body.className)).toBe("body--page");
+    await member.page.click(`a[href="/c/${communityId}"]`);
+    await member.page.waitForURL(/\/ch\//);
+    expect(await member.page.evaluate(() => [document.body.className, (window as unknown as { __marker?: number }).__marker])).toEqual(["body--app", 7]);
 
     // 5. A moderator times the member out from the settings page.
     const inviteCode = inviteUrl.split("/").pop()!;
