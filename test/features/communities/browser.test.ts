@@ -113,6 +113,11 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     await member.page.click(`a[href="/c/${communityId}"]`);
     await member.page.waitForURL(/\/ch\//);
     expect(await member.page.evaluate(() => [document.body.className, (window as unknown as { __marker?: number }).__marker])).toEqual(["body--app", 7]);
+    // Alpine components in swapped-in markup work (the report dialog opens and closes).
+    await member.page.getByRole("button", { name: "Report…" }).click();
+    await member.page.waitForSelector("dialog[open]");
+    await member.page.keyboard.press("Escape");
+    await member.page.waitForSelector("dialog[open]", { state: "detached" });
 
     // 5. A moderator times the member out from the settings page.
     const inviteCode = inviteUrl.split("/").pop()!;
