@@ -8,6 +8,8 @@
  * rank than the target's. Custom roles add permissions; channel overrides allow/deny per role.
  */
 
+import { ADMIN_POWERS, type AdminPower } from "../auth/index.ts";
+
 export const BASE_ROLES = ["owner", "admin", "moderator", "member"] as const;
 export type BaseRole = (typeof BASE_ROLES)[number];
 /** Roles a member can be given through the API (ownership moves only by transfer). */
@@ -55,8 +57,11 @@ export type CustomRole = { id: string; permissions: readonly string[]; position:
 
 export type Membership = { role: BaseRole; customRoles: readonly CustomRole[]; timedOutUntil: Date | null };
 
-/** Who is acting. `member` is null for a non-member (then only the instance owner gets anything). */
-export type Subject = { userId: string; isInstanceOwner: boolean; member: Membership | null };
+/**
+ * Who is acting. `member` is null for a non-member (then only the instance owner gets anything in
+ * the community). `instance` carries the instance-admin flags for the `instance:<power>` actions.
+ */
+export type Subject = { userId: string; isInstanceOwner: boolean; member: Membership | null; instance?: { isAdmin: boolean; adminPowers: readonly string[] } };
 
 export type ChannelFacts = {
   kind: "text" | "voice" | "announcement";
@@ -92,8 +97,11 @@ export const COMMUNITY_ACTIONS = [
 ] as const;
 export const MEMBER_ACTIONS = ["change_member_role", "kick_member", "ban_member", "timeout_member", "warn_member"] as const;
 export const CHANNEL_ACTIONS = ["view_channel", "send_message", "react", "join_voice", "manage_messages", "pin_message", "mention_everyone"] as const;
-export const ACTIONS = [...COMMUNITY_ACTIONS, ...MEMBER_ACTIONS, ...CHANNEL_ACTIONS] as const;
-export type Action = (typeof ACTIONS)[number];
+/** Instance-level powers (seeds/004): separate flags, the owner holds all of them. */
+export const INSTANCE_ACTIONS = ADMIN_POWERS.map((p) => `instance:${p}` as const);
+export type InstanceAction = `instance:${AdminPower}`;
+export const ACTIONS = [...COMMUNITY_ACTIONS, ...MEMBER_ACTIONS, ...CHANNEL_ACTIONS, ...INSTANCE_ACTIONS] as const;
+export type Action = (typeof COMMUNITY_ACTIONS)[number] | (typeof MEMBER_ACTIONS)[number] | (typeof CHANNEL_ACTIONS)[number] | InstanceAction;
 
 const MEMBER_ACTION_PERMISSION: Record<(typeof MEMBER_ACTIONS)[number], Permission> = {
   change_member_role: "manage_roles",
@@ -145,6 +153,11 @@ function meetsPolicy(role: BaseRole, policy: CommunityPolicy): boolean {
 
 /** The decision. Pure: same facts, same answer. */
 export function can(subject: Subject, action: Action, ctx: PermissionContext): boolean {
+  if (action.startsWith("instance:")) {
+    // Instance powers never come from community roles, and community roles never from them.
+    const power = action.slice("instance:".length);
+    return subject.isInstanceOwner || (!!subject.instance?.isAdmin && subject.instance.adminPowers.includes(power));
+  }
   const member = subject.member;
   if (subject.isInstanceOwner) {
     // Recovery power: the instance owner passes every community check, even without membership,
@@ -221,4 +234,11 @@ function canInChannel(member: Membership, action: Action, ctx: PermissionContext
 /** Members sort by this (descending) in member lists. */
 export function compareRank(a: Pick<Membership, "role" | "customRoles">, b: Pick<Membership, "role" | "customRoles">): number {
   return rankOf(b) - rankOf(a);
+}
+
+const NO_COMMUNITY: PermissionContext = { community: { ownerId: "", whoCanCreateGroups: "admin", whoCanInvite: "admin" }, now: new Date(0) };
+
+/** `can` for an instance power, from the auth kernel's Actor (the guard's `{ admin: power }` agrees). */
+export function canOnInstance(actor: { userId: string; isOwner: boolean; isAdmin: boolean; adminPowers: readonly string[] }, power: AdminPower): boolean {
+  return can({ userId: actor.userId, isInstanceOwner: actor.isOwner, member: null, instance: { isAdmin: actor.isAdmin, adminPowers: actor.adminPowers } }, `instance:${power}`, NO_COMMUNITY);
 }

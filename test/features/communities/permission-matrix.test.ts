@@ -6,7 +6,8 @@
  * independently of src/features/permissions/model.ts; the test fails on any cell that differs.
  */
 import { describe, expect, test } from "bun:test";
-import { ACTIONS, CHANNEL_ACTIONS, COMMUNITY_ACTIONS, MEMBER_ACTIONS, can, type Action, type ChannelFacts, type CommunityPolicy, type Membership, type PermissionContext, type Subject } from "../../../src/features/permissions/index.ts";
+import { ADMIN_POWERS, hasAdminPower } from "../../../src/features/auth/index.ts";
+import { ACTIONS, CHANNEL_ACTIONS, COMMUNITY_ACTIONS, INSTANCE_ACTIONS, MEMBER_ACTIONS, can, canOnInstance, type Action, type ChannelFacts, type CommunityPolicy, type Membership, type PermissionContext, type Subject } from "../../../src/features/permissions/index.ts";
 
 const NOW = new Date("2026-01-01T00:00:00Z");
 const HELPER_ROLE = { id: "role-helper", permissions: ["kick", "timeout", "manage_channels", "pin"], position: 10 };
@@ -124,7 +125,7 @@ function ctxOf(invitePolicy: CommunityPolicy, groupPolicy: CommunityPolicy, extr
 
 describe("permission matrix (generated)", () => {
   test("covers every action", () => {
-    expect(new Set<Action>([...COMMUNITY_ACTIONS, ...MEMBER_ACTIONS, ...CHANNEL_ACTIONS]).size).toBe(ACTIONS.length);
+    expect(new Set<Action>([...COMMUNITY_ACTIONS, ...MEMBER_ACTIONS, ...CHANNEL_ACTIONS, ...INSTANCE_ACTIONS]).size).toBe(ACTIONS.length);
   });
 
   test("community actions × subjects × invite/group policies", () => {
@@ -157,6 +158,26 @@ describe("permission matrix (generated)", () => {
       const got = can(subjectOf(s), a, ctxOf("everyone", "admin", { channel: c.facts }));
       const want = expectedChannel(s, a, c);
       if (got !== want) mismatches.push(`${s.name} ${a} in ${c.name}: got ${got}, want ${want}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  test("instance powers × instance roles, independent of community roles", () => {
+    const mismatches: string[] = [];
+    const actors = [
+      { name: "instance owner", isOwner: true, isAdmin: false, adminPowers: [] as string[] },
+      { name: "admin with every power", isOwner: false, isAdmin: true, adminPowers: [...ADMIN_POWERS] as string[] },
+      ...ADMIN_POWERS.map((p) => ({ name: `admin with only ${p}`, isOwner: false, isAdmin: true, adminPowers: [p] as string[] })),
+      { name: "powers listed but not admin", isOwner: false, isAdmin: false, adminPowers: [...ADMIN_POWERS] as string[] },
+      { name: "plain user", isOwner: false, isAdmin: false, adminPowers: [] as string[] },
+    ];
+    for (const a of actors) for (const power of ADMIN_POWERS) {
+      const want = a.isOwner || (a.isAdmin && a.adminPowers.includes(power));
+      const got = canOnInstance({ userId: "x", ...a }, power);
+      if (got !== want || got !== hasAdminPower(a, power)) mismatches.push(`${a.name} ${power}: got ${got}, want ${want}`);
+      // A community owner role grants no instance power.
+      const communityOwner = { userId: "x", isInstanceOwner: false, member: { role: "owner" as const, customRoles: [], timedOutUntil: null }, instance: { isAdmin: a.isAdmin, adminPowers: a.adminPowers } };
+      if (!a.isOwner && can(communityOwner, `instance:${power}`, ctxOf("everyone", "admin")) !== want) mismatches.push(`community owner + ${a.name} ${power}`);
     }
     expect(mismatches).toEqual([]);
   });
