@@ -24,6 +24,13 @@ import { keysRoutes } from "./features/keys/index.ts";
 import { authApiRoutes } from "./features/auth/routes-api.ts";
 import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
+import { communityApiRoutes } from "./features/communities/routes.ts";
+import { channelApiRoutes } from "./features/channels/routes.ts";
+import { dmApiRoutes } from "./features/dms/routes.ts";
+import { moderationApiRoutes } from "./features/moderation/routes.ts";
+import { communityPages } from "./features/communities/pages.tsx";
+import { communitySettingsPages } from "./features/communities/settings-pages.tsx";
+import { dmPages } from "./features/dms/pages.tsx";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -123,7 +130,14 @@ export function createApp(deps: AppDeps) {
     .use(authPageRoutes(deps))
     .use(settingsPageRoutes(deps))
     .use(homeRoutes(deps))
-    .use(keysRoutes(deps));
+    .use(keysRoutes(deps))
+    .use(communityApiRoutes(deps))
+    .use(channelApiRoutes(deps))
+    .use(dmApiRoutes(deps))
+    .use(moderationApiRoutes(deps))
+    .use(communityPages(deps))
+    .use(communitySettingsPages(deps))
+    .use(dmPages(deps));
 }
 
 function pathOf(url: string): string {

@@ -16,7 +16,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { migrate } from "../../src/db/migrate.ts";
 import { wrapPglite } from "../../src/db/open.ts";
 import { page as htmlPage } from "../../src/http/render.ts";
-import { setContactCheck } from "../../src/features/keys/index.ts";
+import { makeContacts } from "../helpers/contacts.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
@@ -37,7 +37,6 @@ let baseUrl = "";
 let bundleUrl = "";
 let pglite: PGlite | undefined;
 let pgliteDir: string | undefined;
-let restoreContacts: () => void = () => {};
 const opened: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -65,7 +64,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  restoreContacts();
   for (const c of opened) await c.close().catch(() => {});
   await browser?.close();
   await ctx?.close();
@@ -189,9 +187,8 @@ describe.skipIf(!browser)("E2EE through the real key service in Chromium", () =>
   test("two users register devices, exchange a DM and a channel message, and decrypt", async () => {
     alice = await createUser(ctx, { displayName: "Alice" });
     bob = await createUser(ctx, { displayName: "Bob" });
-    // Stand-in for the communities feature's shareCommunityOrDm (wired by the lead at merge):
-    // Alice and Bob share a community.
-    restoreContacts = setContactCheck(async (_db, a, b) => [a, b].includes(alice.id) && [a, b].includes(bob.id));
+    // Alice and Bob have a DM, so each may fetch the other's keys (shareCommunityOrDm).
+    await makeContacts(ctx, alice.id, bob.id);
     alicePhone = await openDevice(alice, "Alice (phone)", "alice-phone");
     bobLaptop = await openDevice(bob, "Bob (laptop)", "bob-laptop");
 

@@ -3,38 +3,21 @@
  * message the owner (share a community or an existing DM). Everyone else gets 404, exactly as if
  * the user did not exist, and consumes nothing.
  *
- * The contact relation belongs to the communities feature (built in parallel; it will export
- * `shareCommunityOrDm(db, a, b)`). Until it is wired, the check sits behind ONE replaceable
- * function whose default answers "nobody else": the safe failure is "cannot fetch keys", never
- * "anyone can" (the reference handed prekeys to any signed-in caller: chatalot-inventory §9).
+ * The contact relation is the communities feature's `shareCommunityOrDm`: the same rule that
+ * decides who may start a DM decides who may start an encrypted session. (The reference handed
+ * prekeys to any signed-in caller: chatalot-inventory §9.)
  */
 import type { Db } from "../../db/open.ts";
 import type { Executor } from "../../db/tx.ts";
 import { NotFoundError } from "../../errors.ts";
 import { ID_PATTERN } from "../../shared/e2ee/index.ts";
+import { shareCommunityOrDm } from "../dms/index.ts";
 import { findDevice, type DeviceRow } from "./queries.ts";
-
-export type ContactCheck = (db: Db, viewerId: string, ownerId: string) => Promise<boolean>;
-
-const nobodyElse: ContactCheck = async () => false;
-let contactCheck: ContactCheck = nobodyElse;
-
-/**
- * Installs the contact relation (the lead wires `shareCommunityOrDm` here at merge; tests install
- * a stand-in). Returns a function that restores the previous check.
- */
-export function setContactCheck(fn: ContactCheck): () => void {
-  const previous = contactCheck;
-  contactCheck = fn;
-  return () => {
-    contactCheck = previous;
-  };
-}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function mayFetchKeysOf(db: Db, viewerId: string, ownerId: string): Promise<boolean> {
-  return viewerId === ownerId || (await contactCheck(db, viewerId, ownerId));
+  return viewerId === ownerId || (await shareCommunityOrDm(db, viewerId, ownerId));
 }
 
 /** The owner id if the viewer may see that user's keys; otherwise 404 (also for malformed ids). */

@@ -3,7 +3,6 @@
  *   keysRoutes(deps)                 the /api/keys router (mounted in src/app.ts)
  *   onKeysChanged(deps, f)           f(event) after COMMIT whenever a user's device list changes
  *                                    (the WS hub fans it out to the owner's contacts)
- *   setContactCheck(fn)              installs "may viewer message owner?" (communities feature)
  *   mayFetchKeysOf(db, viewer, owner)
  *   setKeyFetchLimits(deps, limits)  drain-guard budgets (tests, operators)
  */
@@ -12,7 +11,7 @@ import type { KeysChangedEvent } from "./events.ts";
 import { keysKernelOf } from "./kernel.ts";
 
 export { keysRoutes } from "./routes.ts";
-export { mayFetchKeysOf, setContactCheck, type ContactCheck } from "./access.ts";
+export { mayFetchKeysOf } from "./access.ts";
 export { DEFAULT_KEY_FETCH_LIMITS, setKeyFetchLimits, type KeyFetchLimits } from "./kernel.ts";
 export { MAX_DEVICES, MAX_STORED_ONE_TIME_PREKEYS } from "./service.ts";
 export { fingerprintOf, serverIdentitySignedBytes, SERVER_IDENTITY_CHALLENGE_LENGTH } from "./server-identity.ts";

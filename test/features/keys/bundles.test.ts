@@ -4,27 +4,21 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { parsePrekeyBundleList, validateSignedPrekeySignature } from "../../../src/shared/e2ee/index.ts";
 import { acceptSessionAsResponder, decodeUtf8, encodeUtf8, encryptRatchetMessage, startSessionAsInitiator } from "../../../src/client/e2ee/index.ts";
-import { DEFAULT_KEY_FETCH_LIMITS, setContactCheck, setKeyFetchLimits } from "../../../src/features/keys/index.ts";
+import { DEFAULT_KEY_FETCH_LIMITS, setKeyFetchLimits } from "../../../src/features/keys/index.ts";
+import { makeContacts } from "../../helpers/contacts.ts";
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { createUser, signIn } from "../../helpers/users.ts";
 import { errorCode, newDevice, registerDevice } from "./helpers.ts";
 
 let ctx: TestContext;
 const published: { topic: string; event: unknown }[] = [];
-let restoreContacts: () => void = () => {};
-const contactPairs: [string, string][] = [];
 const UNLIMITED = { ratePerSec: 1e9, burst: 1e9 };
 
 beforeAll(async () => {
   ctx = await createTestContext();
   ctx.deps.events = { publish: (topic, event) => published.push({ topic, event }) };
-  // Stand-in for the communities check (replaced by shareCommunityOrDm at merge): the pairs in
-  // contactPairs are contacts. Tests push pairs as they create users.
-  const key = (a: string, b: string) => [a, b].sort().join("|");
-  restoreContacts = setContactCheck(async (_db, a, b) => contactPairs.some(([x, y]) => key(x, y) === key(a, b)));
 });
 afterAll(async () => {
-  restoreContacts();
   await ctx.close();
 });
 
@@ -48,7 +42,7 @@ describe("bundles", () => {
     await registerDevice(ctx, owner.headers, phone);
     await registerDevice(ctx, owner.headers, laptop);
     const viewers = await Promise.all(Array.from({ length: 5 }, () => signedInUser()));
-    for (const v of viewers) contactPairs.push([owner.user.id, v.user.id]);
+    for (const v of viewers) await makeContacts(ctx, owner.user.id, v.user.id);
     const responses = await Promise.all(
       Array.from({ length: 50 }, (_, i) => ctx.request(`/api/keys/users/${owner.user.id}/bundles`, { headers: viewers[i % 5]!.headers })),
     );
@@ -74,7 +68,7 @@ describe("bundles", () => {
     setKeyFetchLimits(ctx.deps, DEFAULT_KEY_FETCH_LIMITS);
     const bob = await signedInUser();
     const alice = await signedInUser();
-    contactPairs.push([bob.user.id, alice.user.id]);
+    await makeContacts(ctx, bob.user.id, alice.user.id);
     const bobDevice = newDevice(bob.user.id);
     await registerDevice(ctx, bob.headers, bobDevice);
     const aliceDevice = newDevice(alice.user.id);
@@ -94,7 +88,7 @@ describe("drain protection", () => {
     await registerDevice(ctx, owner.headers, device);
     const greedy = await signedInUser();
     const stranger = await signedInUser();
-    contactPairs.push([owner.user.id, greedy.user.id]);
+    await makeContacts(ctx, owner.user.id, greedy.user.id);
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await ctx.request(`/api/keys/users/${owner.user.id}/bundles`, { headers: greedy.headers })).status);
     expect(statuses).toEqual([...Array(10).fill(200), 429, 429]);
@@ -110,7 +104,7 @@ describe("drain protection", () => {
     setKeyFetchLimits(ctx.deps, { perPair: UNLIMITED, perViewer: { ratePerSec: 1 / 60, burst: 3 }, oneTimePrekeysPerDevice: UNLIMITED });
     const sweeper = await signedInUser();
     const owners = await Promise.all(Array.from({ length: 4 }, () => signedInUser()));
-    for (const o of owners) contactPairs.push([o.user.id, sweeper.user.id]);
+    for (const o of owners) await makeContacts(ctx, o.user.id, sweeper.user.id);
     const statuses = [];
     for (const o of owners) statuses.push((await ctx.request(`/api/keys/users/${o.user.id}/bundles`, { headers: sweeper.headers })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
@@ -122,7 +116,7 @@ describe("drain protection", () => {
     const device = newDevice(owner.user.id);
     await registerDevice(ctx, owner.headers, device);
     const crowd = await Promise.all(Array.from({ length: 8 }, () => signedInUser()));
-    for (const c of crowd) contactPairs.push([owner.user.id, c.user.id]);
+    for (const c of crowd) await makeContacts(ctx, owner.user.id, c.user.id);
     const withPrekey: boolean[] = [];
     for (const c of crowd) {
       const [bundle] = parsePrekeyBundleList(await (await ctx.request(`/api/keys/users/${owner.user.id}/bundles`, { headers: c.headers })).text());
@@ -140,7 +134,7 @@ describe("keys:low", () => {
     const device = newDevice(owner.user.id);
     await registerDevice(ctx, owner.headers, device);
     const viewer = await signedInUser();
-    contactPairs.push([owner.user.id, viewer.user.id]);
+    await makeContacts(ctx, owner.user.id, viewer.user.id);
     published.length = 0;
     for (let i = 0; i < 81; i++) await ctx.request(`/api/keys/users/${owner.user.id}/bundles`, { headers: viewer.headers });
     const low = published.filter((p) => (p.event as { type: string }).type === "keys:low");

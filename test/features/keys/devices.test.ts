@@ -6,7 +6,8 @@ import { generateOneTimePrekeys, rotateSignedPrekey } from "../../../src/client/
 import { MAX_DEVICES, onKeysChanged, type KeysChangedEvent } from "../../../src/features/keys/index.ts";
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { createUser, signIn } from "../../helpers/users.ts";
-import { errorCode, installContacts, newDevice, registerDevice, registrationBody } from "./helpers.ts";
+import { errorCode, newDevice, registerDevice, registrationBody } from "./helpers.ts";
+import { makeContacts } from "../../helpers/contacts.ts";
 
 let ctx: TestContext;
 const published: { topic: string; event: unknown }[] = [];
@@ -253,8 +254,8 @@ describe("outsiders get 404 on every id route", () => {
     const contact = await signedInUser();
     const device = newDevice(owner.user.id);
     await registerDevice(ctx, owner.headers, device);
-    const restore = installContacts([[owner.user.id, contact.user.id]]);
-    try {
+    const dm = await makeContacts(ctx, owner.user.id, contact.user.id);
+    {
       for (const path of [`/api/keys/users/${owner.user.id}/devices`, `/api/keys/users/${owner.user.id}/bundles`]) {
         const res = await ctx.request(path, { headers: outsider.headers });
         expect({ path, status: res.status }).toEqual({ path, status: 404 });
@@ -277,10 +278,9 @@ describe("outsiders get 404 on every id route", () => {
       expect(seen.devices).toHaveLength(1);
       expect(seen.devices[0]!["oneTimePrekeysRemaining"]).toBeUndefined();
       expect(seen.devices[0]!["identityKey"]).toBe(encodeBase64url(device.identity.publicKey));
-    } finally {
-      restore();
     }
-    // Without the stand-in, the default contact check says "nobody else".
+    // Once they no longer share a DM or a community, the contact sees nothing either.
+    await ctx.database.db.deleteFrom("channels").where("id", "=", dm).execute();
     expect((await ctx.request(`/api/keys/users/${owner.user.id}/devices`, { headers: contact.headers })).status).toBe(404);
   });
 });

@@ -4,7 +4,6 @@
  */
 import { createDeviceIdentity, exportDevicePublicBundle, type DeviceIdentity } from "../../../src/client/e2ee/index.ts";
 import { encodeDevicePublicBundle } from "../../../src/shared/e2ee/index.ts";
-import { setContactCheck } from "../../../src/features/keys/index.ts";
 import type { TestContext } from "../../helpers/app.ts";
 
 export function newDevice(userId: string, deviceId = `dev-${crypto.randomUUID()}`): DeviceIdentity {
@@ -25,12 +24,6 @@ export function registerDevice(ctx: TestContext, headers: Record<string, string>
  * Stand-in for the communities feature's `shareCommunityOrDm`: these pairs are contacts. At merge
  * the lead installs the real check as the default; these tests keep installing their own.
  */
-export function installContacts(pairs: [string, string][]): () => void {
-  const key = (a: string, b: string) => [a, b].sort().join("|");
-  const set = new Set(pairs.map(([a, b]) => key(a, b)));
-  return setContactCheck(async (_db, a, b) => set.has(key(a, b)));
-}
-
 export async function errorCode(res: Response): Promise<string> {
   const body = (await res.json()) as { error?: { code: string } };
   return body.error?.code ?? `no error (status ${res.status})`;
