@@ -23,7 +23,8 @@ async function copyHashed(specifier: string, stem: string, ext: string, outDir: 
   await Bun.write(join(outDir, name), bytes);
   // Drop older hashed copies of the same library so the folder doesn't grow forever.
   for (const existing of await readdir(outDir)) {
-    if (existing !== name && existing.startsWith(`${stem}-`) && existing.endsWith(ext)) {
+    // Exactly "<stem>-<8 hex><ext>": never touch other files that merely share the prefix.
+    if (existing !== name && new RegExp(`^${stem}-[0-9a-f]{8}${ext.replaceAll(".", "\\.")}$`).test(existing)) {
       await unlink(join(outDir, existing)).catch(() => {});
     }
   }

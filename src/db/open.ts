@@ -3,7 +3,7 @@
  * PGlite in DATA_DIR/db behind an exclusive directory lock. Both go through Kysely with one SQL
  * dialect (PGlite is PostgreSQL 18, production is 15+: keep SQL to what both share).
  */
-import { Kysely, PGliteDialect, sql } from "kysely";
+import { Kysely, PGliteDialect, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from "kysely";
 import { PostgresJSDialect } from "kysely-postgres-js";
 import postgres from "postgres";
 import { PGlite } from "@electric-sql/pglite";
@@ -23,8 +23,22 @@ export type Database = {
 };
 
 /** Embedded PGlite under Bun keeps garbage that is not collected promptly (RSS grows to GBs over
- * 20k inserts; stack-spike §4). An async GC every few seconds holds it at a few hundred MB. */
-const PGLITE_GC_INTERVAL_MS = 5_000;
+ * 20k inserts; stack-spike §4, measured again in scripts/bench/pglite-memory.ts). An asynchronous
+ * collection every N queries, plus a slow timer for idle periods, keeps it bounded. */
+const PGLITE_GC_EVERY_QUERIES = 500;
+const PGLITE_GC_INTERVAL_MS = 10_000;
+
+/** Counts queries and asks Bun for an asynchronous GC every PGLITE_GC_EVERY_QUERIES of them. */
+class PgliteGcPlugin implements KyselyPlugin {
+  private queries = 0;
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (++this.queries % PGLITE_GC_EVERY_QUERIES === 0) Bun.gc(false);
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
 
 export async function openPostgres(url: string, log?: Logger, max = 16): Promise<Database> {
   const client = postgres(url, {
@@ -63,7 +77,7 @@ export async function openPglite(dataDir: string, log?: Logger): Promise<Databas
 
 /** Wraps an already-created PGlite (tests clone one from a migrated template). */
 export function wrapPglite(pglite: PGlite, onClose: () => void = () => {}): Database {
-  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }), plugins: [new PgliteGcPlugin()] });
   const gcTimer = setInterval(() => Bun.gc(false), PGLITE_GC_INTERVAL_MS);
   gcTimer.unref();
   let closed = false;
