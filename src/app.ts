@@ -19,6 +19,9 @@ import { serveStatic } from "./http/static-files.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
+import { Hub } from "./ws/hub.ts";
+import { hubRoutes } from "./ws/routes.ts";
+import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -29,6 +32,8 @@ export type AppDeps = {
   log: Logger;
   secrets: Secrets;
   events: EventPublisher;
+  /** The WebSocket hub (/ws). main.ts and tests pass the same object as `events`. */
+  hub?: Hub;
   assets: AssetResolver;
   rateLimits?: RateLimits;
   rateLimitStore?: RateLimitStore;
@@ -69,7 +74,23 @@ export function createApp(deps: AppDeps) {
     return applySecurityHeaders(renderError({ error: appError, request, path: state.path, requestId: state.requestId, assets: deps.assets }));
   };
 
-  return new Elysia({ name: "hearth" })
+  const app = new Elysia({
+    name: "hearth",
+    // Bun-level WebSocket settings (they apply to the whole server, hence here, not in the hub):
+    // - frames above the hard limit are closed with 1009; below it the hub answers oversized
+    //   frames (> MAX_FRAME_BYTES) with an error frame and keeps the socket;
+    // - Bun pings idle sockets and closes those that stay silent for idleTimeout seconds;
+    // - a client that cannot keep up is closed at the backpressure limit rather than buffered
+    //   without bound; it reconnects and catches up over HTTP.
+    websocket: {
+      maxPayloadLength: MAX_TRANSPORT_FRAME_BYTES,
+      idleTimeout: 60,
+      sendPings: true,
+      backpressureLimit: 4 * 1024 * 1024,
+      closeOnBackpressureLimit: true,
+      perMessageDeflate: false,
+    },
+  })
     .onRequest(async ({ request, server }) => {
       const state = stateOf(request);
       const length = Number(request.headers.get("content-length") ?? 0);
@@ -113,7 +134,10 @@ export function createApp(deps: AppDeps) {
     })
     .use(healthRoutes(deps))
     .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
-    .use(homeRoutes(deps));
+    .use(homeRoutes(deps))
+    // Without an injected hub /ws still works (a private hub that no service publishes to).
+    .use(hubRoutes(deps.hub ?? new Hub({ log: deps.log, version: deps.config.version, now: deps.now }), deps));
+  return app;
 }
 
 function pathOf(url: string): string {

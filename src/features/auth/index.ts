@@ -5,6 +5,7 @@
  *   onSessionsRevoked(deps, f) f(userId, sessionIds | "all") after COMMIT of a revoke, logout-all,
  *                              suspension, password change or recovery (the WS hub closes sockets)
  *   hasAdminPower, ADMIN_POWERS
+ *   findLiveSessionIds(db, ids, now)  the WS hub re-checks open sockets with it
  */
 export { authGuard, resolveActor, requireActor, requireAdminPower, type Actor } from "./guard.ts";
 export { authKernelOf, onSessionsRevoked, type SessionsRevokedListener } from "./kernel.ts";
@@ -12,3 +13,4 @@ export { ADMIN_POWERS, hasAdminPower, isAdminPower, type AdminPower } from "./ad
 export { revokeAllSessions, revokeSession, createSession } from "./sessions.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export { ACCESS_COOKIE, REFRESH_COOKIE } from "./cookies.ts";
+export { findLiveSessionIds } from "./session-liveness.ts";
