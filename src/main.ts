@@ -11,8 +11,11 @@ import { DataDirLockedError } from "./db/dir-lock.ts";
 import { migrate, MigrationError } from "./db/migrate.ts";
 import { loadAssets, MissingBuildError } from "./http/assets.ts";
 import { createApp, MAX_BODY_BYTES } from "./app.ts";
-import { noEvents } from "./db/tx.ts";
 import { ensureInstanceId } from "./db/instance.ts";
+import { Hub } from "./ws/hub.ts";
+import { LocalFanout } from "./ws/fanout-local.ts";
+import { RedisFanout } from "./ws/fanout-redis.ts";
+import { RedisRateLimitStore } from "./http/rate-limit-redis.ts";
 
 function fail(message: string): never {
   process.stderr.write(`hearth: ${message}\n`);
@@ -64,13 +67,26 @@ try {
 }
 
 const instanceId = await ensureInstanceId(database.db);
-const app = createApp({ config, database, log, secrets, events: noEvents, assets });
+// Each process gets its own id for the fan-out (the database's instance id is shared by all).
+const processId = crypto.randomUUID();
+const fanout = config.redisUrl ? new RedisFanout(config.redisUrl, processId, log) : new LocalFanout();
+const hub = new Hub({ log, fanout, version: config.version });
+try {
+  await hub.start();
+} catch (error) {
+  await database.close().catch(() => {});
+  fail(`Could not connect to Redis at REDIS_URL: ${error instanceof Error ? error.message : String(error)}`);
+}
+const rateLimitStore = config.redisUrl ? RedisRateLimitStore.connect(config.redisUrl, log) : undefined;
+const app = createApp({ config, database, log, secrets, events: hub, hub, assets, rateLimitStore });
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES + 1024 * 1024 });
 log.info("server.listening", {
   address: `${config.listen.hostname}:${app.server?.port ?? config.listen.port}`,
   version: config.version,
   database: database.kind,
   instance_id: instanceId,
+  process_id: processId,
+  fanout: fanout.kind,
   boot_ms: Math.round(performance.now() - bootStarted),
 });
 
@@ -79,7 +95,9 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info("server.stopping", { signal });
+  await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
+  rateLimitStore?.close();
   await database.close().catch(() => {});
   process.exit(0);
 }
