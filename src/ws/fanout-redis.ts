@@ -20,6 +20,8 @@ export class RedisFanout implements Fanout {
   private readonly publisher: RedisClient;
   private subscriber: RedisClient | undefined;
   private closed = false;
+  /** Set once the first subscribe succeeded: only then is a lost connection re-established. */
+  private listening = false;
   private reconnectTimer: Timer | undefined;
 
   constructor(
@@ -33,8 +35,11 @@ export class RedisFanout implements Fanout {
 
   async start(deliver: Deliver): Promise<void> {
     this.deliver = deliver;
-    await this.publisher.connect();
+    // The subscriber first: it does not retry, so a wrong REDIS_URL fails startup at once instead
+    // of after the publisher's ~30 s of reconnect attempts.
     await this.subscribe();
+    this.listening = true;
+    await this.publisher.connect();
   }
 
   private async subscribe(): Promise<void> {
@@ -42,7 +47,7 @@ export class RedisFanout implements Fanout {
     const subscriber = new RedisClient(this.url, { connectionTimeout: 5_000, autoReconnect: false });
     this.subscriber = subscriber;
     subscriber.onclose = () => {
-      if (this.closed || this.subscriber !== subscriber) return;
+      if (this.closed || !this.listening || this.subscriber !== subscriber) return;
       this.log.warn("ws.fanout.redis_disconnected", { instance: this.instanceId });
       this.scheduleResubscribe(1_000);
     };
