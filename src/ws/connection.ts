@@ -26,7 +26,7 @@ import { channelTopic } from "./topics.ts";
 /** Checks a Bearer token from an `auth` frame; null when invalid or the session has ended. */
 export type TokenAuthenticator = (token: string) => Promise<HubActor | null>;
 
-/** Typing relays are throttled per socket: at most one `typing:start` per channel every 3 s. */
+/** Typing relays are throttled per socket: at most one `typing:start` every 3 s. */
 const TYPING_INTERVAL_MS = 3_000;
 
 export class Connection implements HubSocket {

@@ -114,7 +114,15 @@ export class Hub implements EventPublisher {
       this.log.error("ws.publish_invalid_event", { topic, type: typeof type === "string" ? type : typeof type });
       return;
     }
-    this.fanout.publish({ kind: "event", topic, data: JSON.stringify(event) });
+    let data: string;
+    try {
+      data = JSON.stringify(event);
+    } catch (error) {
+      // Called after COMMIT: a bug in one event must not fail the request that committed.
+      this.log.error("ws.publish_unserialisable_event", { topic, type, error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    this.fanout.publish({ kind: "event", topic, data });
   }
 
   /** Closes the sockets of these sessions (or all of the user's) on every instance. */
