@@ -16,7 +16,13 @@
  * saturation (window of 25 messages in flight) and the server's CPU per delivery. The server runs
  * in a child process so the client's work does not count against it.
  *
- *   bun scripts/bench/fanout.ts [--receivers 200] [--idle 2000] [--rate 1000] [--seconds 4] [--payload 1024]
+ * Memory is the marginal cost: RSS after the second half of the sockets connected minus RSS after
+ * the first half, per socket, so one-time allocations (JIT, buffers, the embedded database's
+ * arena growing on the first auth queries) do not count. The runs alternate raw/hub and the
+ * medians are reported: this box is shared and single runs are noisy.
+ *
+ *   bun scripts/bench/fanout.ts [--runs 3] [--receivers 200] [--idle 2000] [--rate 1000] [--seconds 4] [--payload 1024]
+ *   (DATABASE_URL=postgres://… runs the hub on PostgreSQL instead of in-memory PGlite)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -31,9 +37,13 @@ const IDLE = Math.max(arg("idle", 2000), RECEIVERS);
 const RATE = arg("rate", 1000);
 const SECONDS = arg("seconds", 4);
 const PAYLOAD = arg("payload", 1024);
+const RUNS = arg("runs", 3);
 const WINDOW = 25;
 const CHANNEL_ID = "0195f0a0-0000-7000-8000-000000000001";
 const IDLE_CHANNEL_ID = "0195f0a0-0000-7000-8000-000000000002";
+
+/** Run by the bench server when the parent stops it (SIGTERM). */
+const cleanups: (() => Promise<void>)[] = [];
 
 type Ready = { port: number; tokens?: string[] };
 type Stats = { rss: number; heap: number; cpuUserUs: number; cpuSystemUs: number; sockets: number };
@@ -86,9 +96,12 @@ async function serveHub(): Promise<void> {
   const { Hub } = await import("../../src/ws/hub.ts");
   const { channelTopic } = await import("../../src/ws/topics.ts");
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-fanout-"));
-  process.on("exit", () => rmSync(dataDir, { recursive: true, force: true }));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  process.on("SIGTERM", () => void Promise.all(cleanups.map((c) => c().catch(() => {}))).then(() => process.exit(0)));
   const config = loadConfig({ DATA_DIR: dataDir, NODE_ENV: "test", LOG_LEVEL: "error", STATIC_FILES_PATH: join(import.meta.dir, "../../public") });
-  const database = wrapPglite(await PGlite.create());
+  const { openPostgres } = await import("../../src/db/open.ts");
+  const pgUrl = process.env.DATABASE_URL?.trim();
+  const database = pgUrl ? await freshPostgres(pgUrl, openPostgres) : wrapPglite(await PGlite.create());
   await migrate(database.db);
   const secrets = loadSecrets(config, silentLogger);
   const hub = new Hub({ log: silentLogger, version: config.version, frameRate: { burst: 1e9, perSec: 1e9 } });
@@ -124,6 +137,26 @@ async function serveHub(): Promise<void> {
   process.stdout.write(`READY ${JSON.stringify({ port: app.server!.port, tokens: [file] })}\n`);
 }
 
+/** A throwaway database on the server at `url`, dropped when the bench server exits. */
+async function freshPostgres(url: string, openPostgres: (url: string) => Promise<import("../../src/db/open.ts").Database>) {
+  const { default: postgres } = await import("postgres");
+  const name = `hearth_bench_${process.pid}`;
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const database = await openPostgres(target.toString());
+  const drop = async () => {
+    await database.close().catch(() => {});
+    const again = postgres(url, { max: 1, onnotice: () => {} });
+    await again.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+    await again.end();
+  };
+  cleanups.push(drop);
+  return database;
+}
+
 // ====================================================================== client side (parent)
 
 type Server = { mode: "raw" | "hub"; port: number; tokens: string[]; stop(): void };
@@ -146,16 +179,16 @@ async function startServer(mode: "raw" | "hub"): Promise<Server> {
 const getStats = async (s: Server) => (await (await fetch(`http://127.0.0.1:${s.port}/stats`)).json()) as Stats;
 
 /** Connects N sockets; hub sockets authenticate and subscribe (receivers to the bench channel). */
-async function connectAll(s: Server, n: number, onMessage: (index: number, data: string) => void): Promise<WebSocket[]> {
+async function connectAll(s: Server, n: number, offset: number, onMessage: (index: number, data: string) => void): Promise<WebSocket[]> {
   const sockets: WebSocket[] = new Array(n);
   const BATCH = 100;
   for (let start = 0; start < n; start += BATCH) {
     await Promise.all(
       Array.from({ length: Math.min(BATCH, n - start) }, (_, k) => {
-        const i = start + k;
+        const i = offset + start + k;
         return new Promise<void>((resolve, reject) => {
           const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws`);
-          sockets[i] = ws;
+          sockets[i - offset] = ws;
           const timer = setTimeout(() => reject(new Error(`socket ${i} not ready`)), 30_000);
           let ready = s.mode === "raw";
           ws.onopen = () => {
@@ -186,9 +219,9 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
-type RunResult = { perSocketKiB: number; rssBaseMB: number; rssMB: number; p50: number; p99: number; fixedDeliveries: number; satDeliveries: number; satP50: number; serverCpuUsPerDelivery: number };
+type RunResult = { perSocketKiB: number; rssBaseMB: number; rssHalfMB: number; rssMB: number; p50: number; p99: number; fixedDeliveries: number; satDeliveries: number; satP50: number; serverCpuUsPerDelivery: number };
 
-async function run(mode: "raw" | "hub"): Promise<RunResult> {
+async function run_(mode: "raw" | "hub"): Promise<RunResult> {
   const server = await startServer(mode);
   try {
     const base = await getStats(server);
@@ -204,7 +237,7 @@ async function run(mode: "raw" | "hub"): Promise<RunResult> {
       const at = data.indexOf('"id":') + 5;
       return Number.parseInt(data.slice(at, at + 12), 10);
     };
-    const sockets = await connectAll(server, IDLE, (index, data) => {
+    const onMessage = (index: number, data: string) => {
       if (index >= RECEIVERS) return;
       const id = idOf(data);
       latencies[deliveries++] = performance.now() - sentAt[id]!;
@@ -212,9 +245,13 @@ async function run(mode: "raw" | "hub"): Promise<RunResult> {
         completed++;
         onComplete();
       }
-    });
+    };
+    const half = Math.floor(IDLE / 2);
+    const sockets = await connectAll(server, half, 0, onMessage);
+    const afterHalf = await getStats(server);
+    sockets.push(...(await connectAll(server, IDLE - half, half, onMessage)));
     const afterIdle = await getStats(server);
-    const perSocketKiB = (afterIdle.rss - base.rss) / IDLE / 1024;
+    const perSocketKiB = (afterIdle.rss - afterHalf.rss) / (IDLE - half) / 1024;
 
     const sender = new WebSocket(`ws://127.0.0.1:${server.port}/${mode === "raw" ? "send" : "bench-send"}`);
     await new Promise((resolve) => (sender.onopen = resolve));
@@ -274,6 +311,7 @@ async function run(mode: "raw" | "hub"): Promise<RunResult> {
     return {
       perSocketKiB,
       rssBaseMB: base.rss / 1e6,
+      rssHalfMB: afterHalf.rss / 1e6,
       rssMB: afterIdle.rss / 1e6,
       p50: percentile(fixedLat, 0.5),
       p99: percentile(fixedLat, 0.99),
@@ -301,21 +339,32 @@ const serveIndex = process.argv.indexOf("--serve");
 if (serveIndex > 0) {
   await (process.argv[serveIndex + 1] === "hub" ? serveHub() : serveRaw());
 } else {
-  console.log(`fan-out: ${RECEIVERS} receivers in one topic, ${PAYLOAD} B payload, ${IDLE} sockets connected; fixed rate ${RATE} msg/s and saturation (window ${WINDOW}), ${SECONDS} s each`);
-  const results: Record<string, RunResult> = {};
-  for (const mode of ["raw", "hub"] as const) {
-    results[mode] = await run(mode);
-    const r = results[mode]!;
-    console.log(
-      `${mode.padEnd(4)} idle ${r.perSocketKiB.toFixed(1)} KiB/socket (RSS ${r.rssBaseMB.toFixed(0)} -> ${r.rssMB.toFixed(0)} MB) | ` +
-        `@${RATE}/s: ${Math.round(r.fixedDeliveries)} deliveries/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms | ` +
-        `saturation: ${Math.round(r.satDeliveries)} deliveries/s (p50 ${r.satP50.toFixed(1)} ms), server ${(1e6 / r.serverCpuUsPerDelivery / 1e6).toFixed(2)} M deliveries/CPU-s`,
-    );
+  console.log(`fan-out: ${RECEIVERS} receivers in one topic, ${PAYLOAD} B payload, ${IDLE} sockets connected; fixed rate ${RATE} msg/s and saturation (window ${WINDOW}), ${SECONDS} s each; ${RUNS} runs; hub on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`);
+  const all: Record<"raw" | "hub", RunResult[]> = { raw: [], hub: [] };
+  const line = (mode: string, r: RunResult) =>
+    `${mode.padEnd(10)} idle ${r.perSocketKiB.toFixed(1)} KiB/socket (RSS ${r.rssBaseMB.toFixed(0)} -> ${r.rssHalfMB.toFixed(0)} -> ${r.rssMB.toFixed(0)} MB) | ` +
+    `@${RATE}/s: ${Math.round(r.fixedDeliveries)} deliveries/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms | ` +
+    `saturation: ${Math.round(r.satDeliveries)} deliveries/s (p50 ${r.satP50.toFixed(1)} ms), server ${(1 / r.serverCpuUsPerDelivery).toFixed(2)} M deliveries/CPU-s`;
+  for (let run = 1; run <= RUNS; run++) {
+    for (const mode of ["raw", "hub"] as const) {
+      const r = await run_(mode);
+      all[mode].push(r);
+      console.log(line(`${mode} #${run}`, r));
+    }
   }
-  const raw = results.raw!;
-  const hub = results.hub!;
+  const median = (rs: RunResult[]): RunResult => {
+    const pick = (key: keyof RunResult) => {
+      const v = rs.map((r) => r[key]).sort((a, b) => a - b);
+      return v[Math.floor(v.length / 2)]!;
+    };
+    return Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, pick(k as keyof RunResult)])) as RunResult;
+  };
+  const raw = median(all.raw);
+  const hub = median(all.hub);
+  console.log(line("raw median", raw));
+  console.log(line("hub median", hub));
   console.log(
-    `ratios hub/raw: saturation throughput ${(hub.satDeliveries / raw.satDeliveries).toFixed(2)}, server CPU per delivery ${(hub.serverCpuUsPerDelivery / raw.serverCpuUsPerDelivery).toFixed(2)}, ` +
+    `ratios hub/raw (medians): saturation throughput ${(hub.satDeliveries / raw.satDeliveries).toFixed(2)}, server CPU per delivery ${(hub.serverCpuUsPerDelivery / raw.serverCpuUsPerDelivery).toFixed(2)}, ` +
       `p50 @${RATE}/s ${(hub.p50 / raw.p50).toFixed(2)}, p99 ${(hub.p99 / raw.p99).toFixed(2)}, memory per idle socket ${(hub.perSocketKiB / raw.perSocketKiB).toFixed(2)}`,
   );
   process.exit(0);
