@@ -16,9 +16,10 @@
  * saturation (window of 25 messages in flight) and the server's CPU per delivery. The server runs
  * in a child process so the client's work does not count against it.
  *
- * Memory is the marginal cost: RSS after the second half of the sockets connected minus RSS after
- * the first half, per socket, so one-time allocations (JIT, buffers, the embedded database's
- * arena growing on the first auth queries) do not count. The runs alternate raw/hub and the
+ * Memory per idle socket is printed three ways: RSS delta / N from before the first socket (the
+ * issue's definition), the marginal RSS of the second half of the sockets (excludes one-time
+ * growth: JIT, allocator pools, the embedded database's arena on the first auth queries), and
+ * the JS heap delta / N. The runs alternate raw/hub and the
  * medians are reported: this box is shared and single runs are noisy.
  *
  *   bun scripts/bench/fanout.ts [--runs 3] [--receivers 200] [--idle 2000] [--rate 1000] [--seconds 4] [--payload 1024]
@@ -219,7 +220,7 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
-type RunResult = { perSocketKiB: number; rssBaseMB: number; rssHalfMB: number; rssMB: number; p50: number; p99: number; fixedDeliveries: number; satDeliveries: number; satP50: number; serverCpuUsPerDelivery: number };
+type RunResult = { perSocketKiB: number; perSocketAllKiB: number; heapPerSocketKiB: number; rssBaseMB: number; rssHalfMB: number; rssMB: number; p50: number; p99: number; fixedDeliveries: number; satDeliveries: number; satP50: number; serverCpuUsPerDelivery: number };
 
 async function run_(mode: "raw" | "hub"): Promise<RunResult> {
   const server = await startServer(mode);
@@ -252,6 +253,8 @@ async function run_(mode: "raw" | "hub"): Promise<RunResult> {
     sockets.push(...(await connectAll(server, IDLE - half, half, onMessage)));
     const afterIdle = await getStats(server);
     const perSocketKiB = (afterIdle.rss - afterHalf.rss) / (IDLE - half) / 1024;
+    const perSocketAllKiB = (afterIdle.rss - base.rss) / IDLE / 1024;
+    const heapPerSocketKiB = (afterIdle.heap - base.heap) / IDLE / 1024;
 
     const sender = new WebSocket(`ws://127.0.0.1:${server.port}/${mode === "raw" ? "send" : "bench-send"}`);
     await new Promise((resolve) => (sender.onopen = resolve));
@@ -310,6 +313,8 @@ async function run_(mode: "raw" | "hub"): Promise<RunResult> {
     for (const ws of sockets) ws.close();
     return {
       perSocketKiB,
+      perSocketAllKiB,
+      heapPerSocketKiB,
       rssBaseMB: base.rss / 1e6,
       rssHalfMB: afterHalf.rss / 1e6,
       rssMB: afterIdle.rss / 1e6,
@@ -342,7 +347,7 @@ if (serveIndex > 0) {
   console.log(`fan-out: ${RECEIVERS} receivers in one topic, ${PAYLOAD} B payload, ${IDLE} sockets connected; fixed rate ${RATE} msg/s and saturation (window ${WINDOW}), ${SECONDS} s each; ${RUNS} runs; hub on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`);
   const all: Record<"raw" | "hub", RunResult[]> = { raw: [], hub: [] };
   const line = (mode: string, r: RunResult) =>
-    `${mode.padEnd(10)} idle ${r.perSocketKiB.toFixed(1)} KiB/socket (RSS ${r.rssBaseMB.toFixed(0)} -> ${r.rssHalfMB.toFixed(0)} -> ${r.rssMB.toFixed(0)} MB) | ` +
+    `${mode.padEnd(10)} idle RSS/socket ${r.perSocketAllKiB.toFixed(1)} KiB (0->N), ${r.perSocketKiB.toFixed(1)} KiB (N/2->N), JS heap ${r.heapPerSocketKiB.toFixed(1)} KiB (RSS ${r.rssBaseMB.toFixed(0)} -> ${r.rssHalfMB.toFixed(0)} -> ${r.rssMB.toFixed(0)} MB) | ` +
     `@${RATE}/s: ${Math.round(r.fixedDeliveries)} deliveries/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms | ` +
     `saturation: ${Math.round(r.satDeliveries)} deliveries/s (p50 ${r.satP50.toFixed(1)} ms), server ${(1 / r.serverCpuUsPerDelivery).toFixed(2)} M deliveries/CPU-s`;
   for (let run = 1; run <= RUNS; run++) {
@@ -365,7 +370,7 @@ if (serveIndex > 0) {
   console.log(line("hub median", hub));
   console.log(
     `ratios hub/raw (medians): saturation throughput ${(hub.satDeliveries / raw.satDeliveries).toFixed(2)}, server CPU per delivery ${(hub.serverCpuUsPerDelivery / raw.serverCpuUsPerDelivery).toFixed(2)}, ` +
-      `p50 @${RATE}/s ${(hub.p50 / raw.p50).toFixed(2)}, p99 ${(hub.p99 / raw.p99).toFixed(2)}, memory per idle socket ${(hub.perSocketKiB / raw.perSocketKiB).toFixed(2)}`,
+      `p50 @${RATE}/s ${(hub.p50 / raw.p50).toFixed(2)}, p99 ${(hub.p99 / raw.p99).toFixed(2)}, RSS per idle socket ${(hub.perSocketAllKiB / raw.perSocketAllKiB).toFixed(2)}`,
   );
   process.exit(0);
 }

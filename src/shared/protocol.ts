@@ -75,7 +75,8 @@ export type ClientFrameType = ClientFrame["type"];
 
 export type HelloFrame = { type: "hello"; userId: string; sessionId: string; serverVersion: string; heartbeatIntervalMs: number };
 export type PongFrame = { type: "pong"; ref?: string; ts?: number; serverTime: number };
-export type ErrorFrame = { type: "error"; code: ErrorCode; message: string; ref?: string; field?: string; retryAfterMs?: number; channelIds?: string[] };
+/** `code` is one of ERROR_CODES, or the AppError code of a feature's frame handler (e.g. FORBIDDEN). */
+export type ErrorFrame = { type: "error"; code: ErrorCode | (string & Record<never, never>); message: string; ref?: string; field?: string; retryAfterMs?: number; channelIds?: string[] };
 export type SubscribedFrame = { type: "subscribed" | "unsubscribed"; channelIds: string[]; ref?: string };
 /**
  * Every published event: `type` is a `domain:verb` (message:new, member:kicked …) and the rest is
@@ -108,7 +109,11 @@ const only =
     return null;
   };
 
-/** Per type: the checks, run in order; unknown keys are refused so typos surface early. */
+/**
+ * Per type: the checks, run in order; unknown keys are refused so typos surface early. Features
+ * add their client frames here (this file is the one catalogue) and their handler with
+ * hub.handleFrame(type, handler) on the server.
+ */
 const CLIENT_FRAMES: Record<ClientFrameType, Check[]> = {
   ping: [only("ref", "ts"), optionalRef, (f) => (f.ts === undefined || (typeof f.ts === "number" && Number.isFinite(f.ts)) ? null : "ts")],
   auth: [only("ref", "token"), optionalRef, (f) => (typeof f.token === "string" && f.token.length > 0 && f.token.length <= MAX_TOKEN_LENGTH ? null : "token")],

@@ -19,6 +19,7 @@ import {
   type SubscribeFrame,
   type TypingFrame,
 } from "../shared/protocol.ts";
+import { AppError } from "../errors.ts";
 import type { Hub, HubActor, HubSocket } from "./hub.ts";
 import { newBucket, takeToken, type Bucket } from "./rate-limit.ts";
 import { channelTopic } from "./topics.ts";
@@ -134,6 +135,11 @@ export class Connection implements HubSocket {
     try {
       await this.dispatch(parsed.frame);
     } catch (error) {
+      if (error instanceof AppError) {
+        // Expected outcomes of a feature's handler: the same code and message as over HTTP.
+        const field = error.details?.fields ? Object.keys(error.details.fields)[0] : undefined;
+        return this.error(error.code as ErrorCode, error.publicMessage, { ref: parsed.frame.ref, field });
+      }
       this.hub.log.error("ws.frame_failed", { type: parsed.frame.type, error: error instanceof Error ? error : String(error) });
       this.error("INTERNAL_ERROR", "Something went wrong handling that frame.", { ref: parsed.frame.ref });
     }
@@ -147,6 +153,12 @@ export class Connection implements HubSocket {
     if (!this.actorValue) {
       if (frame.type !== "auth") return this.failAuthRequired();
       return this.authenticateWith(frame.token);
+    }
+    const handler = this.hub.frameHandler(frame.type);
+    if (handler) {
+      const answer = await handler({ actor: this.actorValue, frame });
+      if (answer && !this.closed) this.send(answer);
+      return;
     }
     switch (frame.type) {
       case "ping":

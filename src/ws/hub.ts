@@ -13,7 +13,7 @@
 import type { Server } from "bun";
 import type { EventPublisher } from "../db/tx.ts";
 import type { Logger } from "../log.ts";
-import { CLOSE, EVENT_TYPE, FRAME_RATE, MAX_SOCKETS_PER_USER, type ErrorCode, type ServerFrame } from "../shared/protocol.ts";
+import { CLIENT_FRAME_TYPES, CLOSE, EVENT_TYPE, FRAME_RATE, MAX_SOCKETS_PER_USER, type ClientFrame, type ErrorCode, type ServerFrame } from "../shared/protocol.ts";
 import type { Fanout, FanoutMessage } from "./fanout.ts";
 import { LocalFanout } from "./fanout-local.ts";
 import { SocketRegistry, type RegisteredSocket } from "./registry.ts";
@@ -24,6 +24,16 @@ export type HubActor = Readonly<{ userId: string; sessionId: string; isAdmin: bo
 
 /** Decides whether `actor` may receive `topic` (`channel:<id>`); features install the real one. */
 export type AuthorizeSubscribe = (actor: HubActor, topic: string) => boolean | Promise<boolean>;
+
+/**
+ * A feature's handler for a client frame type (validated against the catalogue in protocol.ts
+ * before it is called). Return a frame to answer this socket (e.g. `message:sent`); throw an
+ * AppError to answer `error {code, message, ref}`; anything else thrown becomes INTERNAL_ERROR.
+ */
+export type FrameHandler = (context: { actor: HubActor; frame: ClientFrame }) => ServerFrame | void | Promise<ServerFrame | void>;
+
+/** Frames the hub itself must answer: a feature cannot take them over. */
+const RESERVED_FRAMES = new Set(["ping", "auth", "subscribe", "unsubscribe"]);
 
 /** One authenticated socket as the hub sees it; the connection layer implements it. */
 export interface HubSocket extends RegisteredSocket {
@@ -63,6 +73,7 @@ export class Hub implements EventPublisher {
   private checkSessions: ((ids: string[]) => Promise<Set<string>>) | undefined;
   /** `s:<sessionId>` or `u:<userId>` (all sessions) -> when it was revoked. */
   private readonly revoked = new Map<string, number>();
+  private readonly frameHandlers = new Map<string, FrameHandler>();
   /** Bumped by unsubscribeUser: an authorisation that straddles a kick is re-run. */
   private readonly membershipGenerations = new Map<string, number>();
 
@@ -92,6 +103,21 @@ export class Hub implements EventPublisher {
 
   setAuthorizeSubscribe(fn: AuthorizeSubscribe): void {
     this.authorizeSubscribe = fn;
+  }
+
+  /**
+   * Installs a feature's handler for a client frame type from the catalogue (message:send …).
+   * typing:start/stop may be taken over (the hub's relay is a placeholder); ping, auth and
+   * (un)subscribe may not.
+   */
+  handleFrame(type: string, handler: FrameHandler): void {
+    if (RESERVED_FRAMES.has(type)) throw new Error(`the hub handles "${type}" frames itself`);
+    if (!(CLIENT_FRAME_TYPES as string[]).includes(type)) throw new Error(`"${type}" is not in the frame catalogue (src/shared/protocol.ts)`);
+    this.frameHandlers.set(type, handler);
+  }
+
+  frameHandler(type: string): FrameHandler | undefined {
+    return this.frameHandlers.get(type);
   }
 
   /** The liveness sweep asks this (auth feature) which sessions are still live. */

@@ -11,13 +11,27 @@
 import { Elysia } from "elysia";
 import type { ServerWebSocket } from "bun";
 import type { AppDeps } from "../app.ts";
-import { ForbiddenError, UnauthenticatedError } from "../errors.ts";
+import { ForbiddenError, InvalidInputError, UnauthenticatedError } from "../errors.ts";
 import { authKernelOf, findLiveSessionIds, onSessionsRevoked, resolveActor, type Actor } from "../features/auth/index.ts";
 import { ACCESS_COOKIE, parseCookies, REFRESH_COOKIE } from "../features/auth/cookies.ts";
 import { Connection, type TokenAuthenticator } from "./connection.ts";
 import type { Hub, HubActor } from "./hub.ts";
 
-type UpgradeData = { hearthActor?: HubActor | null; hearthAuthStartedMs?: number; hearthConnection?: Connection; message?: unknown };
+/**
+ * What a socket carries. Elysia's server-wide websocket handler calls data.open/message/close;
+ * they are shared per hub (not closures per socket), so an idle socket costs its Connection and
+ * this small object. Upgrading from a plain GET route instead of `.ws()` avoids Elysia keeping the
+ * whole request context (and a set of closures) alive per socket, and hands us raw frames: `.ws()`
+ * JSON-parses and coerces ("1" -> 1) before anything can measure or validate them.
+ */
+type SocketData = {
+  actor: HubActor | null;
+  authStartedMs: number;
+  connection?: Connection;
+  open(ws: ServerWebSocket<SocketData>): void;
+  message(ws: ServerWebSocket<SocketData>, message: string | Buffer): void;
+  close(ws: ServerWebSocket<SocketData>): void;
+};
 
 const toHubActor = (actor: Actor): HubActor => ({ userId: actor.userId, sessionId: actor.sessionId, isAdmin: actor.isAdmin, isOwner: actor.isOwner });
 
@@ -48,44 +62,37 @@ export function hubRoutes(hub: Hub, deps: AppDeps) {
   };
   const authenticateToken: TokenAuthenticator = (token) => actorFrom({ authorization: `Bearer ${token}` });
 
-  return new Elysia({ name: "ws-hub" }).ws("/ws", {
-    async beforeHandle(context) {
-      const { request, server } = context;
-      hub.attachServer(server);
-      const data = context as unknown as UpgradeData;
-      data.hearthAuthStartedMs = hub.now();
-      const origin = request.headers.get("origin");
-      const cookies = parseCookies(request.headers.get("cookie"));
-      const hasSessionCookie = ACCESS_COOKIE in cookies || REFRESH_COOKIE in cookies;
-      if ((origin !== null || hasSessionCookie) && !isAllowedOrigin(request, deps.config.publicOrigin)) {
-        throw new ForbiddenError("WebSocket connections are only accepted from this site.", "ORIGIN_REJECTED");
-      }
-      if (!hasSessionCookie) {
-        data.hearthActor = null; // API client: first-frame auth
-        return;
-      }
-      const access = cookies[ACCESS_COOKIE];
-      const actor = access ? await actorFrom({ cookie: `${ACCESS_COOKIE}=${encodeURIComponent(access)}` }) : null;
-      if (!actor) throw new UnauthenticatedError("The session cookie is missing, expired or ended. Refresh the page to sign in again.", "SESSION_EXPIRED");
-      data.hearthActor = actor;
-    },
+  const handlers: Pick<SocketData, "open" | "message" | "close"> = {
     open(ws) {
-      const raw = ws.raw as ServerWebSocket<UpgradeData>;
-      const connection = new Connection(hub, raw as ServerWebSocket<unknown>, authenticateToken);
-      raw.data.hearthConnection = connection;
-      // Take raw frames from Bun directly instead of Elysia's message hook: Elysia JSON-parses
-      // (and coerces "1" to 1) before we could measure or validate, and allocates a wrapper per
-      // frame. Elysia's global websocket handler calls data.message(ws, message).
-      raw.data.message = (_ws: unknown, message: string | Buffer) => void connection.onMessage(message);
-      connection.open(raw.data.hearthActor ?? null, raw.data.hearthAuthStartedMs ?? hub.now());
+      const connection = new Connection(hub, ws as ServerWebSocket<unknown>, authenticateToken);
+      ws.data.connection = connection;
+      connection.open(ws.data.actor, ws.data.authStartedMs);
     },
     message(ws, message) {
-      // Only reached if the override above stops working (an Elysia change): still validated.
-      const connection = (ws.raw.data as UpgradeData).hearthConnection;
-      void connection?.onMessage(typeof message === "string" ? message : JSON.stringify(message));
+      void ws.data.connection?.onMessage(message);
     },
     close(ws) {
-      (ws.raw.data as UpgradeData).hearthConnection?.onClose();
+      ws.data.connection?.onClose();
     },
+  };
+
+  return new Elysia({ name: "ws-hub" }).get("/ws", async ({ request, server }) => {
+    hub.attachServer(server);
+    const authStartedMs = hub.now();
+    const origin = request.headers.get("origin");
+    const cookies = parseCookies(request.headers.get("cookie"));
+    const hasSessionCookie = ACCESS_COOKIE in cookies || REFRESH_COOKIE in cookies;
+    if ((origin !== null || hasSessionCookie) && !isAllowedOrigin(request, deps.config.publicOrigin)) {
+      throw new ForbiddenError("WebSocket connections are only accepted from this site.", "ORIGIN_REJECTED");
+    }
+    let actor: HubActor | null = null; // API client: first-frame auth
+    if (hasSessionCookie) {
+      const access = cookies[ACCESS_COOKIE];
+      actor = access ? await actorFrom({ cookie: `${ACCESS_COOKIE}=${encodeURIComponent(access)}` }) : null;
+      if (!actor) throw new UnauthenticatedError("The session cookie is missing, expired or ended. Refresh the page to sign in again.", "SESSION_EXPIRED");
+    }
+    const data: SocketData = { actor, authStartedMs, ...handlers };
+    if (server?.upgrade(request, { data })) return;
+    throw new InvalidInputError("This address only accepts WebSocket connections.", undefined, "WEBSOCKET_EXPECTED");
   });
 }

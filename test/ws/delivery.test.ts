@@ -198,3 +198,38 @@ describe("sessions ending while connected", () => {
     ctx.hub.release(c.socket);
   });
 });
+
+describe("feature frame handlers (hub.handleFrame)", () => {
+  test("a feature's handler answers, its AppError becomes an error frame with the same code, a crash INTERNAL_ERROR", async () => {
+    const { NotFoundError } = await import("../../src/errors.ts");
+    const own = await createTestContext({ database: ctx.database });
+    try {
+      const { ws } = await listen(own);
+      const channel = crypto.randomUUID();
+      own.hub.handleFrame("typing:start", ({ actor, frame }) => {
+        if (frame.type !== "typing:start") return;
+        if (frame.ref === "missing") throw new NotFoundError("No such channel.", "CHANNEL_NOT_FOUND");
+        if (frame.ref === "crash") throw new Error("secret internals");
+        return { type: "typing:accepted", channelId: frame.channelId, by: actor.userId };
+      });
+      const user = await createUser(own);
+      const socket = await connectWithToken(ws, (await signIn(own, user)).accessToken);
+      sockets.push(socket);
+      socket.send({ type: "typing:start", channelId: channel, ref: "ok" });
+      expect(await socket.nextFrame()).toEqual({ type: "typing:accepted", channelId: channel, by: user.id });
+      socket.send({ type: "typing:start", channelId: channel, ref: "missing" });
+      expect(await socket.nextFrame()).toEqual({ type: "error", code: "CHANNEL_NOT_FOUND", message: "No such channel.", ref: "missing" });
+      socket.send({ type: "typing:start", channelId: channel, ref: "crash" });
+      const crash = await socket.nextFrame();
+      expect(crash).toMatchObject({ type: "error", code: "INTERNAL_ERROR", ref: "crash" });
+      expect(JSON.stringify(crash)).not.toContain("secret internals");
+      socket.send({ type: "ping" });
+      expect((await socket.nextFrame()).type).toBe("pong");
+      expect(() => own.hub.handleFrame("ping", () => {})).toThrow();
+      expect(() => own.hub.handleFrame("message:send", () => {})).toThrow(/catalogue/);
+    } finally {
+      await own.hub.stop();
+      own.app.stop(true);
+    }
+  });
+});
