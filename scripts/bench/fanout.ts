@@ -16,10 +16,11 @@
  * saturation (window of 25 messages in flight) and the server's CPU per delivery. The server runs
  * in a child process so the client's work does not count against it.
  *
- * Memory per idle socket is printed three ways: RSS delta / N from before the first socket (the
- * issue's definition), the marginal RSS of the second half of the sockets (excludes one-time
- * growth: JIT, allocator pools, the embedded database's arena on the first auth queries), and
- * the JS heap delta / N. The runs alternate raw/hub and the
+ * Memory per idle socket is printed three ways: RSS delta / N from the baseline (the issue's
+ * definition), the marginal RSS of the second half of the sockets, and the JS heap delta / N. The
+ * baseline is taken after a warm-up round (every socket connected and closed once), so one-time
+ * growth (JIT, allocator and connection pools, the embedded database's arena on the first auth
+ * queries) is not counted per socket. The runs alternate raw/hub and the
  * medians are reported: this box is shared and single runs are noisy.
  *
  *   bun scripts/bench/fanout.ts [--runs 3] [--receivers 200] [--idle 2000] [--rate 1000] [--seconds 4] [--payload 1024]
@@ -52,21 +53,26 @@ type Stats = { rss: number; heap: number; cpuUserUs: number; cpuSystemUs: number
 // ====================================================================== server side (child)
 
 async function serveRaw(): Promise<void> {
-  let idleCount = 0;
-  const server: Bun.Server<{ sender: boolean }> = Bun.serve<{ sender: boolean }>({
+  let open = 0;
+  type Data = { sender: boolean; receiver: boolean };
+  const server: Bun.Server<Data> = Bun.serve<Data>({
     hostname: "127.0.0.1",
     port: 0,
     fetch(req, srv): Response | undefined {
       const url = new URL(req.url);
-      if (url.pathname === "/stats") return Response.json(stats(server.pendingWebSockets));
-      if (srv.upgrade(req, { data: { sender: url.pathname === "/send" } })) return undefined;
+      if (url.pathname === "/stats") return Response.json(stats(open));
+      if (srv.upgrade(req, { data: { sender: url.pathname === "/send", receiver: url.searchParams.get("r") === "1" } })) return undefined;
       return new Response("no", { status: 400 });
     },
     websocket: {
       open(ws) {
         if (ws.data.sender) return;
+        open++;
         // Receivers follow the bench topic, the rest an idle one (as in the hub run).
-        ws.subscribe(idleCount++ < RECEIVERS ? "room" : "idle");
+        ws.subscribe(ws.data.receiver ? "room" : "idle");
+      },
+      close(ws) {
+        if (!ws.data.sender) open--;
       },
       message(ws, message) {
         if (ws.data.sender) server.publish("room", message);
@@ -188,7 +194,7 @@ async function connectAll(s: Server, n: number, offset: number, onMessage: (inde
       Array.from({ length: Math.min(BATCH, n - start) }, (_, k) => {
         const i = offset + start + k;
         return new Promise<void>((resolve, reject) => {
-          const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws`);
+          const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?r=${i < RECEIVERS ? 1 : 0}`);
           sockets[i - offset] = ws;
           const timer = setTimeout(() => reject(new Error(`socket ${i} not ready`)), 30_000);
           let ready = s.mode === "raw";
@@ -225,6 +231,10 @@ type RunResult = { perSocketKiB: number; perSocketAllKiB: number; heapPerSocketK
 async function run_(mode: "raw" | "hub"): Promise<RunResult> {
   const server = await startServer(mode);
   try {
+    // Warm-up round: connect and close every socket once, so one-time growth (JIT, allocator and
+    // connection pools, the first authentications) is already in the baseline.
+    for (const ws of await connectAll(server, IDLE, 0, () => {})) ws.close();
+    await waitForAsync(async () => (await getStats(server)).sockets === 0, 30_000);
     const base = await getStats(server);
     const MAX = 2_000_000;
     const sentAt = new Float64Array(MAX);
@@ -327,6 +337,14 @@ async function run_(mode: "raw" | "hub"): Promise<RunResult> {
     };
   } finally {
     server.stop();
+  }
+}
+
+async function waitForAsync(predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error("benchmark stalled");
+    await Bun.sleep(50);
   }
 }
 
