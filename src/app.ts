@@ -31,6 +31,9 @@ import { moderationApiRoutes } from "./features/moderation/routes.ts";
 import { communityPages } from "./features/communities/pages.tsx";
 import { communitySettingsPages } from "./features/communities/settings-pages.tsx";
 import { dmPages } from "./features/dms/pages.tsx";
+import { Hub } from "./ws/hub.ts";
+import { hubRoutes } from "./ws/routes.ts";
+import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
 export const MAX_BODY_BYTES = 110 * 1024 * 1024;
@@ -41,6 +44,8 @@ export type AppDeps = {
   log: Logger;
   secrets: Secrets;
   events: EventPublisher;
+  /** The WebSocket hub (/ws). main.ts and tests pass the same object as `events`. */
+  hub?: Hub;
   assets: AssetResolver;
   rateLimits?: RateLimits;
   rateLimitStore?: RateLimitStore;
@@ -81,7 +86,23 @@ export function createApp(deps: AppDeps) {
     return applySecurityHeaders(renderError({ error: appError, request, path: state.path, requestId: state.requestId, assets: deps.assets }));
   };
 
-  return new Elysia({ name: "hearth" })
+  const app = new Elysia({
+    name: "hearth",
+    // Bun-level WebSocket settings (they apply to the whole server, hence here, not in the hub):
+    // - frames above the hard limit are closed with 1009; below it the hub answers oversized
+    //   frames (> MAX_FRAME_BYTES) with an error frame and keeps the socket;
+    // - Bun pings idle sockets and closes those that stay silent for idleTimeout seconds;
+    // - a client that cannot keep up is closed at the backpressure limit rather than buffered
+    //   without bound; it reconnects and catches up over HTTP.
+    websocket: {
+      maxPayloadLength: MAX_TRANSPORT_FRAME_BYTES,
+      idleTimeout: 60,
+      sendPings: true,
+      backpressureLimit: 4 * 1024 * 1024,
+      closeOnBackpressureLimit: true,
+      perMessageDeflate: false,
+    },
+  })
     .onRequest(async ({ request, server }) => {
       const state = stateOf(request);
       const length = Number(request.headers.get("content-length") ?? 0);
@@ -137,7 +158,10 @@ export function createApp(deps: AppDeps) {
     .use(moderationApiRoutes(deps))
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
-    .use(dmPages(deps));
+    .use(dmPages(deps))
+    // Without an injected hub /ws still works (a private hub that no service publishes to).
+    .use(hubRoutes(deps.hub ?? new Hub({ log: deps.log, version: deps.config.version, now: deps.now }), deps));
+  return app;
 }
 
 function pathOf(url: string): string {

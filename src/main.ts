@@ -11,10 +11,13 @@ import { DataDirLockedError } from "./db/dir-lock.ts";
 import { migrate, MigrationError } from "./db/migrate.ts";
 import { loadAssets, MissingBuildError } from "./http/assets.ts";
 import { createApp, MAX_BODY_BYTES } from "./app.ts";
-import { noEvents } from "./db/tx.ts";
 import { ensureInstanceId } from "./db/instance.ts";
 import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
 import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
+import { Hub } from "./ws/hub.ts";
+import { LocalFanout } from "./ws/fanout-local.ts";
+import { RedisFanout } from "./ws/fanout-redis.ts";
+import { RedisRateLimitStore } from "./http/rate-limit-redis.ts";
 
 function fail(message: string): never {
   process.stderr.write(`hearth: ${message}\n`);
@@ -69,7 +72,18 @@ const instanceId = await ensureInstanceId(database.db);
 // First run: the owner account needs a one-time setup token (printed below once listening).
 const setupToken = await ensureSetupToken({ database, config, log });
 await grantConfiguredAdmin({ database, config, log });
-const deps = { config, database, log, secrets, events: noEvents, assets };
+// Each process gets its own id for the fan-out (the database's instance id is shared by all).
+const processId = crypto.randomUUID();
+const fanout = config.redisUrl ? new RedisFanout(config.redisUrl, processId, log) : new LocalFanout();
+const hub = new Hub({ log, fanout, version: config.version });
+try {
+  await hub.start();
+} catch (error) {
+  await database.close().catch(() => {});
+  fail(`Could not connect to Redis at REDIS_URL: ${error instanceof Error ? error.message : String(error)}`);
+}
+const rateLimitStore = config.redisUrl ? RedisRateLimitStore.connect(config.redisUrl, log) : undefined;
+const deps = { config, database, log, secrets, events: hub, hub, assets, rateLimitStore };
 const app = createApp(deps);
 const stopHousekeeping = startAuthHousekeeping(deps);
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES });
@@ -80,6 +94,8 @@ log.info("server.listening", {
   version: config.version,
   database: database.kind,
   instance_id: instanceId,
+  process_id: processId,
+  fanout: fanout.kind,
   boot_ms: Math.round(performance.now() - bootStarted),
 });
 
@@ -89,7 +105,9 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info("server.stopping", { signal });
   stopHousekeeping();
+  await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
+  rateLimitStore?.close();
   await database.close().catch(() => {});
   process.exit(0);
 }

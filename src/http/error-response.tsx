@@ -26,7 +26,8 @@ const TITLES: Record<number, string> = {
 };
 
 export function wantsJson(request: Request, path: string): boolean {
-  if (path.startsWith("/api/") || path === "/api" || path === "/health") return true;
+  // A refused WebSocket upgrade is never a page (nor a redirect to /login): JSON with the code.
+  if (path.startsWith("/api/") || path === "/api" || path === "/health" || path === "/ws") return true;
   const accept = request.headers.get("accept") ?? "";
   return accept.includes("application/json") && !accept.includes("text/html");
 }

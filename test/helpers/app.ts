@@ -11,7 +11,7 @@ import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger, silentLogger, type Logger } from "../../src/log.ts";
 import { loadSecrets } from "../../src/secrets.ts";
 import { loadAssets } from "../../src/http/assets.ts";
-import { noEvents } from "../../src/db/tx.ts";
+import { Hub, type HubOptions } from "../../src/ws/hub.ts";
 import type { RateLimits } from "../../src/http/rate-limit.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
@@ -23,6 +23,8 @@ export type TestContext = {
   config: Config;
   database: TestDatabase;
   deps: AppDeps;
+  /** The WebSocket hub, also deps.events: what services publish to after COMMIT. */
+  hub: Hub;
   dataDir: string;
   logs: string[];
   /** app.handle with a path; http://localhost is required by Elysia's router. */
@@ -39,6 +41,8 @@ export async function createTestContext(
     /** Injected clock (lockout windows, token expiry) and sleep (progressive login delay). */
     now?: () => number;
     sleep?: (ms: number) => Promise<void>;
+    /** Hub settings (fan-out, short deadlines for tests). */
+    hub?: Partial<Omit<HubOptions, "log" | "version">>;
   } = {},
 ): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-test-"));
@@ -47,18 +51,22 @@ export async function createTestContext(
   const log: Logger = opts.captureLogs ? createLogger("debug", {}, (line) => logs.push(line)) : silentLogger;
   const secrets = loadSecrets(config, log);
   const database = opts.database ?? (await createTestDatabase());
-  const deps: AppDeps = { config, database, log, secrets, events: noEvents, assets: loadAssets(STATIC_DIR), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep };
+  const hub = new Hub({ log, version: config.version, now: opts.now, ...opts.hub });
+  await hub.start();
+  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep };
   const app = createApp(deps);
   return {
     app,
     config,
     database,
     deps,
+    hub,
     dataDir,
     logs,
     request: (path, init) => app.handle(new Request(`http://localhost${path}`, init)),
     async close() {
-      await Promise.resolve().then(() => app.stop()).catch(() => {}); // throws when never listened
+      await hub.stop();
+      if (app.server) await app.stop(true).catch(() => {});
       await database.close();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -5,6 +5,7 @@
  *   onSessionsRevoked(deps, f) f(userId, sessionIds | "all") after COMMIT of a revoke, logout-all,
  *                              suspension, password change or recovery (the WS hub closes sockets)
  *   hasAdminPower, ADMIN_POWERS
+ *   findLiveSessionIds(db, ids, now)  the WS hub re-checks open sockets with it
  */
 export { authGuard, resolveActor, requireActor, requireAdminPower, requireAdminPower as requireInstanceAdmin, type Actor } from "./guard.ts";
 export { authKernelOf, onSessionsRevoked, type SessionsRevokedListener } from "./kernel.ts";
@@ -16,3 +17,4 @@ export { registerAccountDeletionBlocker, type AccountDeletionBlocker } from "./a
 export { openSessionForVerifiedIdentity } from "./login.ts";
 export { suspendUser, unsuspendUser } from "./suspension.ts";
 export { insertAuditEntry, type AuditAction, type RequestMeta } from "./audit.ts";
+export { findLiveSessionIds } from "./session-liveness.ts";

@@ -1,0 +1,394 @@
+/**
+ * WebSocket fan-out (issue 6 "Measure"): raw Bun pub/sub vs the hub's publish path, same run,
+ * same client process, same machine.
+ *
+ *   raw  Bun.serve; a sender's frame is server.publish()ed verbatim to a topic.
+ *   hub  the real app (createApp + Hub, PGlite): receivers authenticate with first-frame tokens
+ *        and follow a channel through the real `subscribe` frame and permission hook; the sender's
+ *        frame is JSON-parsed and handed to hub.publish(channel:<id>, event) — the call a service
+ *        makes after COMMIT (event validation, one serialisation, fan-out, Bun topic publish).
+ *
+ * NOT measured yet: auth/permission check and the PostgreSQL insert of a real `message:send`
+ * (the messaging issue adds them and extends this script).
+ *
+ * For each: idle memory per socket (RSS delta / N after a forced GC, N sockets authenticated and
+ * subscribed), p50/p99 send-to-receive latency at a fixed publish rate, deliveries/s at
+ * saturation (window of 25 messages in flight) and the server's CPU per delivery. The server runs
+ * in a child process so the client's work does not count against it.
+ *
+ * Memory per idle socket is printed three ways: RSS delta / N from the baseline (the issue's
+ * definition), the marginal RSS of the second half of the sockets, and the JS heap delta / N. The
+ * baseline is taken after a warm-up round (every socket connected and closed once), so one-time
+ * growth (JIT, allocator and connection pools, the embedded database's arena on the first auth
+ * queries) is not counted per socket. The runs alternate raw/hub and the
+ * medians are reported: this box is shared and single runs are noisy.
+ *
+ *   bun scripts/bench/fanout.ts [--runs 3] [--receivers 200] [--idle 2000] [--rate 1000] [--seconds 4] [--payload 1024]
+ *   (DATABASE_URL=postgres://… runs the hub on PostgreSQL instead of in-memory PGlite)
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const RECEIVERS = arg("receivers", 200);
+const IDLE = Math.max(arg("idle", 2000), RECEIVERS);
+const RATE = arg("rate", 1000);
+const SECONDS = arg("seconds", 4);
+const PAYLOAD = arg("payload", 1024);
+const RUNS = arg("runs", 3);
+const WINDOW = 25;
+const CHANNEL_ID = "0195f0a0-0000-7000-8000-000000000001";
+const IDLE_CHANNEL_ID = "0195f0a0-0000-7000-8000-000000000002";
+
+/** Run by the bench server when the parent stops it (SIGTERM). */
+const cleanups: (() => Promise<void>)[] = [];
+
+type Ready = { port: number; tokens?: string[] };
+type Stats = { rss: number; heap: number; cpuUserUs: number; cpuSystemUs: number; sockets: number };
+
+// ====================================================================== server side (child)
+
+async function serveRaw(): Promise<void> {
+  let open = 0;
+  type Data = { sender: boolean; receiver: boolean };
+  const server: Bun.Server<Data> = Bun.serve<Data>({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req, srv): Response | undefined {
+      const url = new URL(req.url);
+      if (url.pathname === "/stats") return Response.json(stats(open));
+      if (srv.upgrade(req, { data: { sender: url.pathname === "/send", receiver: url.searchParams.get("r") === "1" } })) return undefined;
+      return new Response("no", { status: 400 });
+    },
+    websocket: {
+      open(ws) {
+        if (ws.data.sender) return;
+        open++;
+        // Receivers follow the bench topic, the rest an idle one (as in the hub run).
+        ws.subscribe(ws.data.receiver ? "room" : "idle");
+      },
+      close(ws) {
+        if (!ws.data.sender) open--;
+      },
+      message(ws, message) {
+        if (ws.data.sender) server.publish("room", message);
+      },
+    },
+  });
+  process.stdout.write(`READY ${JSON.stringify({ port: server.port! } satisfies Ready)}\n`);
+}
+
+function stats(sockets: number): Stats {
+  Bun.gc(true);
+  const cpu = process.cpuUsage();
+  return { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, sockets };
+}
+
+async function serveHub(): Promise<void> {
+  const { Elysia } = await import("elysia");
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { createApp } = await import("../../src/app.ts");
+  const { loadConfig } = await import("../../src/config.ts");
+  const { wrapPglite } = await import("../../src/db/open.ts");
+  const { migrate } = await import("../../src/db/migrate.ts");
+  const { loadSecrets } = await import("../../src/secrets.ts");
+  const { loadAssets } = await import("../../src/http/assets.ts");
+  const { silentLogger } = await import("../../src/log.ts");
+  const { runInTransaction } = await import("../../src/db/tx.ts");
+  const { authKernelOf, createSession } = await import("../../src/features/auth/index.ts");
+  const { Hub } = await import("../../src/ws/hub.ts");
+  const { channelTopic } = await import("../../src/ws/topics.ts");
+  const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-fanout-"));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  process.on("SIGTERM", () => void Promise.all(cleanups.map((c) => c().catch(() => {}))).then(() => process.exit(0)));
+  const config = loadConfig({ DATA_DIR: dataDir, NODE_ENV: "test", LOG_LEVEL: "error", STATIC_FILES_PATH: join(import.meta.dir, "../../public") });
+  const { openPostgres } = await import("../../src/db/open.ts");
+  const pgUrl = process.env.DATABASE_URL?.trim();
+  const database = pgUrl ? await freshPostgres(pgUrl, openPostgres) : wrapPglite(await PGlite.create());
+  await migrate(database.db);
+  const secrets = loadSecrets(config, silentLogger);
+  const hub = new Hub({ log: silentLogger, version: config.version, frameRate: { burst: 1e9, perSec: 1e9 } });
+  await hub.start();
+  hub.setAuthorizeSubscribe(() => true); // the permission hook's own cost belongs to the channels feature
+  const unlimited = { general: { ratePerSec: 1e9, burst: 1e9 }, auth: { ratePerSec: 1e9, burst: 1e9 } };
+  const deps = { config, database, log: silentLogger, secrets, events: hub, hub, assets: loadAssets(config.staticDir), rateLimits: unlimited };
+  const topic = channelTopic(CHANNEL_ID);
+  const app = createApp(deps)
+    .get("/stats", () => stats(hub.localSocketCount))
+    .use(
+      new Elysia().ws("/bench-send", {
+        // Stands in for message:send until it exists: parse the client's frame, publish the event.
+        message(_ws, message) {
+          const frame = message as { id: number; pad: string };
+          hub.publish(topic, { type: "bench:message", id: frame.id, pad: frame.pad });
+        },
+      }),
+    );
+  // One user per socket (the cap is 8 per user), real sessions and access tokens.
+  const kernel = authKernelOf(deps);
+  const tokens: string[] = [];
+  await runInTransaction({ db: database.db, events: hub }, async (tx) => {
+    for (let i = 0; i < IDLE; i++) {
+      const id = Bun.randomUUIDv7();
+      await tx.insertInto("users").values({ id, username: `bench${i}`, email: `bench${i}@example.test`, password_hash: null, display_name: `Bench ${i}`, is_owner: false, is_admin: false, admin_powers: [] }).execute();
+      tokens.push((await createSession(tx, kernel, id, { ip: "127.0.0.1", userAgent: "bench" })).accessToken);
+    }
+  });
+  app.listen({ hostname: "127.0.0.1", port: 0 });
+  const file = join(dataDir, "tokens.json");
+  await Bun.write(file, JSON.stringify(tokens));
+  process.stdout.write(`READY ${JSON.stringify({ port: app.server!.port, tokens: [file] })}\n`);
+}
+
+/** A throwaway database on the server at `url`, dropped when the bench server exits. */
+async function freshPostgres(url: string, openPostgres: (url: string) => Promise<import("../../src/db/open.ts").Database>) {
+  const { default: postgres } = await import("postgres");
+  const name = `hearth_bench_${process.pid}`;
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const target = new URL(url);
+  target.pathname = `/${name}`;
+  const database = await openPostgres(target.toString());
+  const drop = async () => {
+    await database.close().catch(() => {});
+    const again = postgres(url, { max: 1, onnotice: () => {} });
+    await again.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});
+    await again.end();
+  };
+  cleanups.push(drop);
+  return database;
+}
+
+// ====================================================================== client side (parent)
+
+type Server = { mode: "raw" | "hub"; port: number; tokens: string[]; stop(): void };
+
+async function startServer(mode: "raw" | "hub"): Promise<Server> {
+  const proc = Bun.spawn(["bun", import.meta.path, "--serve", mode, "--receivers", String(RECEIVERS), "--idle", String(IDLE)], { stdout: "pipe", stderr: "inherit" });
+  const reader = proc.stdout.getReader();
+  let out = "";
+  const deadline = Date.now() + 120_000;
+  while (!out.includes("\n") && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`${mode} server exited: ${out}`);
+    out += new TextDecoder().decode(value);
+  }
+  const ready = JSON.parse(out.slice(out.indexOf("READY ") + 6, out.indexOf("\n"))) as Ready;
+  const tokens = ready.tokens ? ((await Bun.file(ready.tokens[0]!).json()) as string[]) : [];
+  return { mode, port: ready.port, tokens, stop: () => proc.kill() };
+}
+
+const getStats = async (s: Server) => (await (await fetch(`http://127.0.0.1:${s.port}/stats`)).json()) as Stats;
+
+/** Connects N sockets; hub sockets authenticate and subscribe (receivers to the bench channel). */
+async function connectAll(s: Server, n: number, offset: number, onMessage: (index: number, data: string) => void): Promise<WebSocket[]> {
+  const sockets: WebSocket[] = new Array(n);
+  const BATCH = 100;
+  for (let start = 0; start < n; start += BATCH) {
+    await Promise.all(
+      Array.from({ length: Math.min(BATCH, n - start) }, (_, k) => {
+        const i = offset + start + k;
+        return new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws?r=${i < RECEIVERS ? 1 : 0}`);
+          sockets[i - offset] = ws;
+          const timer = setTimeout(() => reject(new Error(`socket ${i} not ready`)), 30_000);
+          let ready = s.mode === "raw";
+          ws.onopen = () => {
+            if (s.mode === "raw") {
+              clearTimeout(timer);
+              resolve();
+            } else ws.send(JSON.stringify({ type: "auth", token: s.tokens[i] }));
+          };
+          ws.onmessage = (event) => {
+            const data = String(event.data);
+            if (ready) return onMessage(i, data);
+            if (data.startsWith('{"type":"hello"')) ws.send(JSON.stringify({ type: "subscribe", channelIds: [i < RECEIVERS ? CHANNEL_ID : IDLE_CHANNEL_ID] }));
+            else if (data.startsWith('{"type":"subscribed"')) {
+              ready = true;
+              clearTimeout(timer);
+              resolve();
+            } else reject(new Error(`socket ${i}: ${data}`));
+          };
+          ws.onerror = () => reject(new Error(`socket ${i} error`));
+        });
+      }),
+    );
+  }
+  return sockets;
+}
+
+function percentile(sorted: Float64Array, q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+type RunResult = { perSocketKiB: number; perSocketAllKiB: number; heapPerSocketKiB: number; rssBaseMB: number; rssHalfMB: number; rssMB: number; p50: number; p99: number; fixedDeliveries: number; satDeliveries: number; satP50: number; serverCpuUsPerDelivery: number };
+
+async function run_(mode: "raw" | "hub"): Promise<RunResult> {
+  const server = await startServer(mode);
+  try {
+    // Warm-up round: connect and close every socket once, so one-time growth (JIT, allocator and
+    // connection pools, the first authentications) is already in the baseline.
+    for (const ws of await connectAll(server, IDLE, 0, () => {})) ws.close();
+    await waitForAsync(async () => (await getStats(server)).sockets === 0, 30_000);
+    const base = await getStats(server);
+    const MAX = 2_000_000;
+    const sentAt = new Float64Array(MAX);
+    const receivedCount = new Uint16Array(MAX);
+    // Preallocated: pushing millions of numbers into a JS array makes the client GC mid-run.
+    const latencies = new Float64Array(8_000_000);
+    let deliveries = 0;
+    let completed = 0;
+    let onComplete: () => void = () => {};
+    const idOf = (data: string) => {
+      const at = data.indexOf('"id":') + 5;
+      return Number.parseInt(data.slice(at, at + 12), 10);
+    };
+    const onMessage = (index: number, data: string) => {
+      if (index >= RECEIVERS) return;
+      const id = idOf(data);
+      latencies[deliveries++] = performance.now() - sentAt[id]!;
+      if (++receivedCount[id]! === RECEIVERS) {
+        completed++;
+        onComplete();
+      }
+    };
+    const half = Math.floor(IDLE / 2);
+    const sockets = await connectAll(server, half, 0, onMessage);
+    const afterHalf = await getStats(server);
+    sockets.push(...(await connectAll(server, IDLE - half, half, onMessage)));
+    const afterIdle = await getStats(server);
+    const perSocketKiB = (afterIdle.rss - afterHalf.rss) / (IDLE - half) / 1024;
+    const perSocketAllKiB = (afterIdle.rss - base.rss) / IDLE / 1024;
+    const heapPerSocketKiB = (afterIdle.heap - base.heap) / IDLE / 1024;
+
+    const sender = new WebSocket(`ws://127.0.0.1:${server.port}/${mode === "raw" ? "send" : "bench-send"}`);
+    await new Promise((resolve) => (sender.onopen = resolve));
+    const pad = "x".repeat(PAYLOAD);
+    let nextId = 0;
+    const send = () => {
+      const id = nextId++;
+      sentAt[id] = performance.now();
+      sender.send(`{"id":${id},"pad":"${pad}"}`);
+    };
+
+    // Warm-up (JIT, buffers): a burst, then the fixed rate proper.
+    for (let i = 0; i < 500; i++) send();
+    await waitFor(() => completed >= 500, 10_000);
+    deliveries = 0;
+    const fixedStart = performance.now();
+    const fixedTotal = RATE * SECONDS;
+    const fixedFirst = nextId;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const due = Math.min(fixedTotal, Math.floor(((performance.now() - fixedStart) * RATE) / 1000));
+        while (nextId - fixedFirst < due) send();
+        if (nextId - fixedFirst >= fixedTotal) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 1);
+    });
+    await waitFor(() => completed >= nextId, 20_000);
+    const fixedElapsed = (performance.now() - fixedStart) / 1000;
+    const fixedLat = latencies.slice(0, deliveries).sort();
+    const fixedDeliveries = deliveries / fixedElapsed;
+
+    // Saturation: keep WINDOW messages in flight (a message completes when all receivers have it).
+    deliveries = 0;
+    const cpu0 = await getStats(server);
+    const satStart = performance.now();
+    const satEnd = satStart + SECONDS * 1000;
+    await new Promise<void>((resolve) => {
+      onComplete = () => {
+        if (performance.now() >= satEnd) {
+          if (completed >= nextId) resolve();
+          return;
+        }
+        while (nextId - completed < WINDOW) send();
+      };
+      while (nextId - completed < WINDOW) send();
+    });
+    const satElapsed = (performance.now() - satStart) / 1000;
+    const satDeliveries = deliveries / satElapsed;
+    const cpu1 = await getStats(server);
+    const satLat = latencies.slice(0, deliveries).sort();
+    const serverCpuUs = cpu1.cpuUserUs + cpu1.cpuSystemUs - cpu0.cpuUserUs - cpu0.cpuSystemUs;
+    for (let id = 0; id < nextId; id++) if (receivedCount[id] !== RECEIVERS) throw new Error(`${mode}: message ${id} reached ${receivedCount[id]} receivers, expected ${RECEIVERS}`);
+    sender.close();
+    for (const ws of sockets) ws.close();
+    return {
+      perSocketKiB,
+      perSocketAllKiB,
+      heapPerSocketKiB,
+      rssBaseMB: base.rss / 1e6,
+      rssHalfMB: afterHalf.rss / 1e6,
+      rssMB: afterIdle.rss / 1e6,
+      p50: percentile(fixedLat, 0.5),
+      p99: percentile(fixedLat, 0.99),
+      fixedDeliveries,
+      satDeliveries,
+      satP50: percentile(satLat, 0.5),
+      serverCpuUsPerDelivery: serverCpuUs / deliveries,
+    };
+  } finally {
+    server.stop();
+  }
+}
+
+async function waitForAsync(predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error("benchmark stalled");
+    await Bun.sleep(50);
+  }
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error("benchmark stalled");
+    await Bun.sleep(5);
+  }
+}
+
+// ====================================================================== main
+
+const serveIndex = process.argv.indexOf("--serve");
+if (serveIndex > 0) {
+  await (process.argv[serveIndex + 1] === "hub" ? serveHub() : serveRaw());
+} else {
+  console.log(`fan-out: ${RECEIVERS} receivers in one topic, ${PAYLOAD} B payload, ${IDLE} sockets connected; fixed rate ${RATE} msg/s and saturation (window ${WINDOW}), ${SECONDS} s each; ${RUNS} runs; hub on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`);
+  const all: Record<"raw" | "hub", RunResult[]> = { raw: [], hub: [] };
+  const line = (mode: string, r: RunResult) =>
+    `${mode.padEnd(10)} idle RSS/socket ${r.perSocketAllKiB.toFixed(1)} KiB (0->N), ${r.perSocketKiB.toFixed(1)} KiB (N/2->N), JS heap ${r.heapPerSocketKiB.toFixed(1)} KiB (RSS ${r.rssBaseMB.toFixed(0)} -> ${r.rssHalfMB.toFixed(0)} -> ${r.rssMB.toFixed(0)} MB) | ` +
+    `@${RATE}/s: ${Math.round(r.fixedDeliveries)} deliveries/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms | ` +
+    `saturation: ${Math.round(r.satDeliveries)} deliveries/s (p50 ${r.satP50.toFixed(1)} ms), server ${(1 / r.serverCpuUsPerDelivery).toFixed(2)} M deliveries/CPU-s`;
+  for (let run = 1; run <= RUNS; run++) {
+    for (const mode of ["raw", "hub"] as const) {
+      const r = await run_(mode);
+      all[mode].push(r);
+      console.log(line(`${mode} #${run}`, r));
+    }
+  }
+  const median = (rs: RunResult[]): RunResult => {
+    const pick = (key: keyof RunResult) => {
+      const v = rs.map((r) => r[key]).sort((a, b) => a - b);
+      return v[Math.floor(v.length / 2)]!;
+    };
+    return Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, pick(k as keyof RunResult)])) as RunResult;
+  };
+  const raw = median(all.raw);
+  const hub = median(all.hub);
+  console.log(line("raw median", raw));
+  console.log(line("hub median", hub));
+  console.log(
+    `ratios hub/raw (medians): saturation throughput ${(hub.satDeliveries / raw.satDeliveries).toFixed(2)}, server CPU per delivery ${(hub.serverCpuUsPerDelivery / raw.serverCpuUsPerDelivery).toFixed(2)}, ` +
+      `p50 @${RATE}/s ${(hub.p50 / raw.p50).toFixed(2)}, p99 ${(hub.p99 / raw.p99).toFixed(2)}, RSS per idle socket ${(hub.perSocketAllKiB / raw.perSocketAllKiB).toFixed(2)}`,
+  );
+  process.exit(0);
+}

@@ -1,0 +1,271 @@
+/**
+ * The hub: the realtime backbone features publish to after COMMIT. It owns the authenticated
+ * sockets of this process (registry), delivers events through Bun topics, and applies control
+ * operations (close a session's sockets, subscribe/unsubscribe a user) on every instance through
+ * the fan-out. It never queries business tables: authorisation of channel subscriptions is an
+ * injected hook, and session liveness is asked of the auth feature.
+ *
+ *   hub.publish(topic, event)                       EventPublisher: deps.events
+ *   hub.closeUserSockets(userId, sessionIds|"all", reason)
+ *   hub.subscribeUser(userId, topics) / hub.unsubscribeUser(userId, topics)
+ *   hub.setAuthorizeSubscribe((actor, topic) => boolean | Promise<boolean>)
+ */
+import type { Server } from "bun";
+import type { EventPublisher } from "../db/tx.ts";
+import type { Logger } from "../log.ts";
+import { CLIENT_FRAME_TYPES, CLOSE, EVENT_TYPE, FRAME_RATE, MAX_SOCKETS_PER_USER, type ClientFrame, type ErrorCode, type ServerFrame } from "../shared/protocol.ts";
+import type { Fanout, FanoutMessage } from "./fanout.ts";
+import { LocalFanout } from "./fanout-local.ts";
+import { SocketRegistry, type RegisteredSocket } from "./registry.ts";
+import { sessionTopic, userTopic } from "./topics.ts";
+
+/** What the hub knows about an authenticated socket's user (a subset of the auth Actor). */
+export type HubActor = Readonly<{ userId: string; sessionId: string; isAdmin: boolean; isOwner: boolean }>;
+
+/** Decides whether `actor` may receive `topic` (`channel:<id>`); features install the real one. */
+export type AuthorizeSubscribe = (actor: HubActor, topic: string) => boolean | Promise<boolean>;
+
+/**
+ * A feature's handler for a client frame type (validated against the catalogue in protocol.ts
+ * before it is called). Return a frame to answer this socket (e.g. `message:sent`); throw an
+ * AppError to answer `error {code, message, ref}`; anything else thrown becomes INTERNAL_ERROR.
+ */
+export type FrameHandler = (context: { actor: HubActor; frame: ClientFrame }) => ServerFrame | void | Promise<ServerFrame | void>;
+
+/** Frames the hub itself must answer: a feature cannot take them over. */
+const RESERVED_FRAMES = new Set(["ping", "auth", "subscribe", "unsubscribe"]);
+
+/** One authenticated socket as the hub sees it; the connection layer implements it. */
+export interface HubSocket extends RegisteredSocket {
+  readonly actor: HubActor;
+  send(frame: ServerFrame): void;
+  /** Sends an error frame, then closes: the client learns why before the close event. */
+  fail(code: ErrorCode, message: string, closeCode: number): void;
+}
+
+export type HubOptions = {
+  log: Logger;
+  fanout?: Fanout;
+  version: string;
+  now?: () => number;
+  /** How often every open socket's session is re-checked against the database. */
+  livenessIntervalMs?: number;
+  authDeadlineMs?: number;
+  frameRate?: { burst: number; perSec: number };
+  maxSocketsPerUser?: number;
+  maxFrameBytes?: number;
+};
+
+/** Revocations remembered this long, to refuse a socket whose auth check raced the revocation. */
+const REVOCATION_MEMORY_MS = 120_000;
+
+export class Hub implements EventPublisher {
+  readonly log: Logger;
+  readonly fanout: Fanout;
+  readonly version: string;
+  readonly now: () => number;
+  readonly options: Required<Pick<HubOptions, "livenessIntervalMs" | "frameRate" | "maxSocketsPerUser">> & Pick<HubOptions, "authDeadlineMs" | "maxFrameBytes">;
+  readonly registry = new SocketRegistry<HubSocket>();
+  authorizeSubscribe: AuthorizeSubscribe = () => false; // no channels exist until a feature says so
+  private server: Server<unknown> | undefined;
+  private started: Promise<void> | undefined;
+  private livenessTimer: Timer | undefined;
+  private checkSessions: ((ids: string[]) => Promise<Set<string>>) | undefined;
+  /** `s:<sessionId>` or `u:<userId>` (all sessions) -> when it was revoked. */
+  private readonly revoked = new Map<string, number>();
+  private readonly frameHandlers = new Map<string, FrameHandler>();
+  /** Bumped by unsubscribeUser: an authorisation that straddles a kick is re-run. */
+  private readonly membershipGenerations = new Map<string, number>();
+
+  constructor(opts: HubOptions) {
+    this.log = opts.log;
+    this.fanout = opts.fanout ?? new LocalFanout();
+    this.version = opts.version;
+    this.now = opts.now ?? Date.now;
+    this.options = {
+      livenessIntervalMs: opts.livenessIntervalMs ?? 30_000,
+      frameRate: opts.frameRate ?? FRAME_RATE,
+      maxSocketsPerUser: opts.maxSocketsPerUser ?? MAX_SOCKETS_PER_USER,
+      authDeadlineMs: opts.authDeadlineMs,
+      maxFrameBytes: opts.maxFrameBytes,
+    };
+  }
+
+  /** Starts the fan-out listener (Redis subscribe); idempotent. main.ts awaits it before listen. */
+  start(): Promise<void> {
+    return (this.started ??= this.fanout.start((message) => this.deliver(message)));
+  }
+
+  /** The server to publish on: learned from the first upgrade (before it, no socket exists here). */
+  attachServer(server: Server<unknown> | null | undefined): void {
+    if (server && !this.server) this.server = server;
+  }
+
+  setAuthorizeSubscribe(fn: AuthorizeSubscribe): void {
+    this.authorizeSubscribe = fn;
+  }
+
+  /**
+   * Installs a feature's handler for a client frame type from the catalogue (message:send …).
+   * typing:start/stop may be taken over (the hub's relay is a placeholder); ping, auth and
+   * (un)subscribe may not.
+   */
+  handleFrame(type: string, handler: FrameHandler): void {
+    if (RESERVED_FRAMES.has(type)) throw new Error(`the hub handles "${type}" frames itself`);
+    if (!(CLIENT_FRAME_TYPES as string[]).includes(type)) throw new Error(`"${type}" is not in the frame catalogue (src/shared/protocol.ts)`);
+    this.frameHandlers.set(type, handler);
+  }
+
+  frameHandler(type: string): FrameHandler | undefined {
+    return this.frameHandlers.get(type);
+  }
+
+  /** The liveness sweep asks this (auth feature) which sessions are still live. */
+  setSessionChecker(check: (ids: string[]) => Promise<Set<string>>): void {
+    this.checkSessions = check;
+    clearInterval(this.livenessTimer);
+    this.livenessTimer = setInterval(() => void this.sweepSessions(), this.options.livenessIntervalMs);
+    this.livenessTimer.unref();
+  }
+
+  // ------------------------------------------------------------ API for features
+
+  /**
+   * EventPublisher: called after COMMIT (runInTransaction's outbox). `event.type` must be a
+   * `domain:verb`; the frame is serialised once here and sent verbatim to every subscriber.
+   */
+  publish(topic: string, event: unknown): void {
+    const type = (event as { type?: unknown } | null)?.type;
+    if (typeof event !== "object" || event === null || typeof type !== "string" || !EVENT_TYPE.test(type) || topic.includes("\n")) {
+      this.log.error("ws.publish_invalid_event", { topic, type: typeof type === "string" ? type : typeof type });
+      return;
+    }
+    let data: string;
+    try {
+      data = JSON.stringify(event);
+    } catch (error) {
+      // Called after COMMIT: a bug in one event must not fail the request that committed.
+      this.log.error("ws.publish_unserialisable_event", { topic, type, error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    this.fanout.publish({ kind: "event", topic, data });
+  }
+
+  /** Closes the sockets of these sessions (or all of the user's) on every instance. */
+  closeUserSockets(userId: string, sessionIds: readonly string[] | "all", reason = "session_ended"): void {
+    if (sessionIds !== "all" && sessionIds.length === 0) return;
+    this.fanout.publish({ kind: "close", userId, sessionIds: sessionIds === "all" ? "all" : [...sessionIds], code: CLOSE.SESSION_ENDED, reason });
+  }
+
+  /** Joins every open socket of the user (all instances) to these topics: a new membership. */
+  subscribeUser(userId: string, topics: readonly string[]): void {
+    if (topics.length > 0) this.fanout.publish({ kind: "subscribe", userId, topics: [...topics] });
+  }
+
+  /** Removes every open socket of the user from these topics at once: kick, ban, leave, timeout. */
+  unsubscribeUser(userId: string, topics: readonly string[]): void {
+    if (topics.length > 0) this.fanout.publish({ kind: "unsubscribe", userId, topics: [...topics] });
+  }
+
+  /** Sockets held by this instance (all users), for health and benchmarks. */
+  get localSocketCount(): number {
+    return this.registry.size;
+  }
+
+  // ------------------------------------------------------------ connection lifecycle
+
+  /** Registers an authenticated socket, or refuses it (cap, or a revocation it raced). */
+  admit(socket: HubSocket, authStartedMs: number): boolean {
+    const { userId, sessionId } = socket.actor;
+    const revokedAll = this.revoked.get(`u:${userId}`);
+    if (this.revoked.has(`s:${sessionId}`) || (revokedAll !== undefined && revokedAll >= authStartedMs)) {
+      socket.fail("SESSION_ENDED", "This session has ended. Please sign in again.", CLOSE.SESSION_ENDED);
+      return false;
+    }
+    if (this.registry.countFor(userId) >= this.options.maxSocketsPerUser) {
+      socket.fail("TOO_MANY_SESSIONS", `At most ${this.options.maxSocketsPerUser} connections per user are allowed. Close another tab or device.`, CLOSE.TOO_MANY_SESSIONS);
+      return false;
+    }
+    this.registry.add(socket);
+    socket.subscribe(userTopic(userId));
+    socket.subscribe(sessionTopic(sessionId));
+    return true;
+  }
+
+  release(socket: HubSocket): void {
+    this.registry.remove(socket);
+    if (this.registry.countFor(socket.userId) === 0) this.membershipGenerations.delete(socket.userId);
+  }
+
+  membershipGeneration(userId: string): number {
+    return this.membershipGenerations.get(userId) ?? 0;
+  }
+
+  // ------------------------------------------------------------ delivery (local half of fan-out)
+
+  private deliver(message: FanoutMessage): void {
+    switch (message.kind) {
+      case "event":
+        this.server?.publish(message.topic, message.data);
+        return;
+      case "close": {
+        this.rememberRevocation(message.userId, message.sessionIds);
+        for (const socket of this.registry.socketsOf(message.userId, message.sessionIds)) {
+          socket.fail("SESSION_ENDED", "This session has ended. Please sign in again.", message.code);
+          this.release(socket); // at once: nothing published after this may reach it
+        }
+        return;
+      }
+      case "subscribe":
+        for (const socket of this.registry.socketsOf(message.userId)) for (const topic of message.topics) socket.subscribe(topic);
+        return;
+      case "unsubscribe":
+        this.membershipGenerations.set(message.userId, this.membershipGeneration(message.userId) + 1);
+        for (const socket of this.registry.socketsOf(message.userId)) for (const topic of message.topics) socket.unsubscribe(topic);
+        return;
+    }
+  }
+
+  private rememberRevocation(userId: string, sessionIds: readonly string[] | "all"): void {
+    const now = this.now();
+    for (const [key, at] of this.revoked) if (now - at > REVOCATION_MEMORY_MS) this.revoked.delete(key);
+    if (sessionIds === "all") this.revoked.set(`u:${userId}`, now);
+    else for (const id of sessionIds) this.revoked.set(`s:${id}`, now);
+  }
+
+  /** Closes sockets whose session is no longer live (expired, revoked, user suspended). */
+  async sweepSessions(): Promise<number> {
+    if (!this.checkSessions) return 0;
+    const ids = this.registry.sessionIds();
+    if (ids.length === 0) return 0;
+    let live: Set<string>;
+    try {
+      live = await this.checkSessions(ids);
+    } catch (error) {
+      // Database briefly unavailable: keep the sockets; the next sweep decides.
+      this.log.warn("ws.liveness_check_failed", { error: error instanceof Error ? error.message : String(error) });
+      return 0;
+    }
+    let closed = 0;
+    for (const id of ids) {
+      if (live.has(id)) continue;
+      for (const socket of this.registry.socketsOfSession(id)) {
+        socket.fail("SESSION_ENDED", "This session has ended. Please sign in again.", CLOSE.SESSION_ENDED);
+        this.release(socket);
+        closed++;
+      }
+    }
+    if (closed > 0) this.log.info("ws.sessions_swept", { closed });
+    return closed;
+  }
+
+  /** Closes every socket (server shutdown) and the fan-out connections. */
+  async stop(): Promise<void> {
+    clearInterval(this.livenessTimer);
+    for (const socket of this.registry.all()) {
+      socket.close(CLOSE.GOING_AWAY, "server_shutdown");
+      this.release(socket);
+    }
+    await this.fanout.close();
+  }
+}

@@ -1,0 +1,97 @@
+// The WS client against the real hub: first connect, events, re-subscription after a dropped
+// connection, no reconnect loop after the session ended.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HubClient, type HubClientState } from "../../src/client/ws.ts";
+import type { EventFrame } from "../../src/shared/protocol.ts";
+import { createTestContext, type TestContext } from "../helpers/app.ts";
+import { createUser, signIn } from "../helpers/users.ts";
+import { listen } from "../helpers/ws.ts";
+import { channelTopic, userTopic } from "../../src/ws/topics.ts";
+
+let ctx: TestContext;
+let url: string;
+const clients: HubClient[] = [];
+beforeAll(async () => {
+  ctx = await createTestContext();
+  url = (await listen(ctx)).ws;
+  ctx.hub.setAuthorizeSubscribe(() => true);
+});
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await ctx.close();
+});
+
+function recorder() {
+  const events: EventFrame[] = [];
+  const states: HubClientState[] = [];
+  let reconnects = 0;
+  const waiters: (() => void)[] = [];
+  const notify = () => waiters.splice(0).forEach((w) => w());
+  const until = async (predicate: () => boolean, timeoutMs = 5_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out; states ${states.join(",")}, events ${JSON.stringify(events)}`);
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  };
+  return {
+    events,
+    states,
+    reconnects: () => reconnects,
+    until,
+    hooks: {
+      onEvent: (f: EventFrame) => (events.push(f), notify()),
+      onState: (s: HubClientState) => (states.push(s), notify()),
+      onReconnected: () => (reconnects++, notify()),
+    },
+  };
+}
+
+describe("HubClient", () => {
+  test("connects with a token, receives events, re-subscribes after a drop and reports the reconnect", async () => {
+    const user = await createUser(ctx);
+    const { accessToken } = await signIn(ctx, user);
+    const rec = recorder();
+    const channel = crypto.randomUUID();
+    const client = new HubClient({ url, token: async () => accessToken, backoffBaseMs: 10, ...rec.hooks });
+    clients.push(client);
+    client.subscribe([channel]);
+    client.connect();
+    await rec.until(() => client.isOpen);
+    await rec.until(() => ctx.hub.registry.socketsOf(user.id).length === 1);
+    // The first subscribe is answered asynchronously: publish until the channel event arrives.
+    await rec.until(() => {
+      ctx.hub.publish(channelTopic(channel), { type: "test:channel" });
+      return rec.events.some((e) => e.type === "test:channel");
+    });
+    // Drop the connection from the server side (e.g. an instance restart).
+    for (const s of ctx.hub.registry.socketsOf(user.id)) {
+      s.close(1001, "restart");
+      ctx.hub.release(s);
+    }
+    // onReconnected fires only once the channel is followed again, so nothing published after it is missed.
+    await rec.until(() => rec.reconnects() === 1);
+    rec.events.length = 0;
+    ctx.hub.publish(channelTopic(channel), { type: "test:after_reconnect" });
+    ctx.hub.publish(userTopic(user.id), { type: "test:sentinel" });
+    await rec.until(() => rec.events.some((e) => e.type === "test:sentinel"));
+    expect(rec.events.map((e) => e.type)).toEqual(["test:after_reconnect", "test:sentinel"]);
+    expect(rec.states).toContain("reconnecting");
+  });
+
+  test("a session that ended is not retried", async () => {
+    const user = await createUser(ctx);
+    const { accessToken, sessionId } = await signIn(ctx, user);
+    const rec = recorder();
+    const client = new HubClient({ url, token: async () => accessToken, backoffBaseMs: 10, ...rec.hooks });
+    clients.push(client);
+    client.connect();
+    await rec.until(() => client.isOpen);
+    ctx.hub.closeUserSockets(user.id, [sessionId]);
+    await rec.until(() => rec.states.at(-1) === "ended");
+    expect(rec.states.filter((s) => s === "reconnecting")).toEqual([]);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * Two real Hearth processes (main.ts wiring: REDIS_URL selects the Redis fan-out and the Redis
+ * rate-limit store) on one PostgreSQL database and one Redis. The test process joins as a third
+ * instance of the same deployment and publishes; sockets on both processes receive exactly once.
+ * Needs TEST_DATABASE_URL (processes cannot share an embedded database) and REDIS_URL.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { silentLogger } from "../../src/log.ts";
+import { RedisFanout } from "../../src/ws/fanout-redis.ts";
+import { userTopic } from "../../src/ws/topics.ts";
+import { createTestContext, type TestContext } from "../helpers/app.ts";
+import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
+import { spawnHearth, type HearthProcess } from "../helpers/process.ts";
+import { createUser, signIn } from "../helpers/users.ts";
+import { connectWithToken, type TestSocket } from "../helpers/ws.ts";
+
+const REDIS_URL = process.env.REDIS_URL?.trim() || undefined;
+const ready = Boolean(REDIS_URL && TEST_DATABASE_URL);
+if (!ready) console.log("test/ws/processes.test.ts: skipped: needs both TEST_DATABASE_URL and REDIS_URL (two real processes share PostgreSQL and Redis)");
+
+describe.skipIf(!ready)("two Hearth processes with REDIS_URL", () => {
+  let database: TestDatabase;
+  let dataDir: string;
+  let ctx: TestContext;
+  const processes: HearthProcess[] = [];
+  const urls: string[] = [];
+  const sockets: TestSocket[] = [];
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    dataDir = mkdtempSync(join(tmpdir(), "hearth-scale-"));
+    const env = { LISTEN_ADDR: "127.0.0.1:0", LOG_LEVEL: "info", DATABASE_URL: database.url, DATA_DIR: dataDir, REDIS_URL };
+    // One after the other: the first generates the shared secrets into DATA_DIR.
+    for (let i = 0; i < 2; i++) {
+      const proc = spawnHearth({ env });
+      processes.push(proc);
+      urls.push(await proc.ready());
+    }
+    // This test process: a third instance (same secrets, same database, same Redis channel).
+    ctx = await createTestContext({ database, env: { DATA_DIR: dataDir }, hub: { fanout: new RedisFanout(REDIS_URL!, "test-process", silentLogger) } });
+  }, 120_000);
+  afterAll(async () => {
+    for (const s of sockets) s.close();
+    await ctx?.hub.stop();
+    for (const p of processes) await p.stop();
+    await ctx?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("both processes use the Redis fan-out", () => {
+    for (const p of processes) expect(p.output()).toMatch(/"msg":"server\.listening".*"fanout":"redis"/);
+  });
+
+  test("an event reaches the user's sockets on both processes exactly once", async () => {
+    const user = await createUser(ctx);
+    const { accessToken } = await signIn(ctx, user);
+    for (const url of urls) sockets.push(await connectWithToken(`${url.replace("http", "ws")}/ws`, accessToken));
+    const [onA, onB] = sockets.slice(-2) as [TestSocket, TestSocket];
+    ctx.hub.publish(userTopic(user.id), { type: "test:cross_process", n: 1 });
+    ctx.hub.publish(userTopic(user.id), { type: "test:sentinel" });
+    for (const socket of [onA, onB]) {
+      expect(await socket.nextFrame(5_000)).toEqual({ type: "test:cross_process", n: 1 });
+      expect(await socket.nextFrame(5_000)).toEqual({ type: "test:sentinel" });
+    }
+  });
+
+  test("a revocation published by one instance closes the socket on the others", async () => {
+    const user = await createUser(ctx);
+    const { accessToken, sessionId } = await signIn(ctx, user);
+    const socket = await connectWithToken(`${urls[1]!.replace("http", "ws")}/ws`, accessToken);
+    sockets.push(socket);
+    ctx.hub.closeUserSockets(user.id, [sessionId], "test");
+    expect((await socket.closed).code).toBe(4409);
+  });
+
+  test("HTTP rate-limit buckets are shared: 90 requests split over both exceed one 50-request burst", async () => {
+    // Per process, 45 requests would stay within the burst of 50 and never see a 429.
+    const statuses: number[] = [];
+    for (let i = 0; i < 90; i++) statuses.push((await fetch(`${urls[i % 2]}/health`)).status);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(statuses.slice(0, 40).every((s) => s === 200)).toBe(true);
+  });
+});

@@ -1,0 +1,33 @@
+// src/shared/protocol.ts is imported by the browser bundle: it must stay dependency-free and small
+// (docs/decisions/0001-ws-frame-validation.md).
+import { describe, expect, test } from "bun:test";
+import { gzipSync } from "node:zlib";
+import { resolve } from "node:path";
+import { CLIENT_FRAME_TYPES, ERROR_CODES, parseServerFrame, validateClientFrame } from "../../src/shared/protocol.ts";
+
+describe("shared protocol module", () => {
+  test("bundles for the browser without dependencies, under 3 KiB gzip", async () => {
+    const entry = resolve(import.meta.dir, "../../src/shared/protocol.ts");
+    const source = await Bun.file(entry).text();
+    expect(source).not.toMatch(/^import\s/m);
+    const build = await Bun.build({ entrypoints: [entry], target: "browser", minify: true });
+    expect(build.success).toBe(true);
+    const code = await build.outputs[0]!.text();
+    expect(gzipSync(code).byteLength).toBeLessThan(3 * 1024);
+  });
+
+  test("client frame types are domain:verb or single words; error codes are SCREAMING_SNAKE", () => {
+    for (const type of CLIENT_FRAME_TYPES) expect(type).toMatch(/^[a-z]+(:[a-z]+)?$/);
+    for (const code of ERROR_CODES) expect(code).toMatch(/^[A-Z]+(_[A-Z]+)*$/);
+  });
+
+  test("validation never throws, whatever arrives", () => {
+    const hostile: unknown[] = [undefined, null, 0, "", [], {}, { type: null }, { type: "ping", ref: {} }, { type: "subscribe", channelIds: [null] }, { type: "auth", token: "x".repeat(5000) }, Object.create(null)];
+    for (const value of hostile) expect(validateClientFrame(value).ok).toBe(false);
+  });
+
+  test("parseServerFrame accepts objects with a type and nothing else", () => {
+    expect(parseServerFrame('{"type":"pong","serverTime":1}')).toEqual({ type: "pong", serverTime: 1 });
+    for (const text of ["", "x", "[]", "{}", '{"type":""}', "null"]) expect(parseServerFrame(text)).toBeNull();
+  });
+});
