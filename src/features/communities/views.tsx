@@ -58,7 +58,7 @@ export const CreateCommunityForm: FC<{ name?: string; description?: string; erro
   </form>
 );
 
-export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: boolean }> = (p) => (
+export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: boolean; discoverable: { id: string; name: string; description: string | null; memberCount: number }[] }> = (p) => (
   <div class="stack community-picker page-narrow">
     <h1>Your communities</h1>
     {p.communities.length === 0 ? (
@@ -77,6 +77,27 @@ export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: b
         ))}
       </ul>
     )}
+    {p.discoverable.length ? (
+      <section class="stack" id="discover">
+        <h2>Discover</h2>
+        <ul class="stack">
+          {p.discoverable.map((c) => (
+            <li class="card btn-row">
+              <span>
+                <strong>{c.name}</strong> <span class="muted">· {c.memberCount} {c.memberCount === 1 ? "member" : "members"}</span>
+                {c.description ? <p class="muted">{c.description}</p> : null}
+              </span>
+              <form method="post" action={`/communities/${c.id}/join`} hx-post={`/communities/${c.id}/join`} hx-target="this" hx-swap="outerHTML">
+                <ErrorSlot />
+                <button class="btn btn--secondary btn--sm" type="submit">
+                  Join
+                </button>
+              </form>
+            </li>
+          ))}
+        </ul>
+      </section>
+    ) : null}
     {p.canCreate ? <CreateCommunityForm /> : <p class="muted">On this server only administrators create communities.</p>}
     <form class="form card" method="post" action="/communities/join" hx-post="/communities/join" hx-target="this" hx-swap="outerHTML">
       <h2>Join with an invite</h2>
