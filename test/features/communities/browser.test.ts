@@ -187,6 +187,17 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     expect(await ownerPhone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await screenshot(ownerPhone.page, "communities-settings-members-phone");
 
+    for (const section of ["overview", "channels", "roles", "audit"]) {
+      await owner.page.goto(`${base}/c/${communityId}/settings/${section}`);
+      await ready(owner.page);
+      expect(await owner.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(DESKTOP.width);
+      await screenshot(owner.page, `communities-settings-${section}-desktop`);
+    }
+    await ownerPhone.page.goto(`${base}/c/${communityId}/settings/roles`);
+    await ready(ownerPhone.page);
+    expect(await ownerPhone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(ownerPhone.page, "communities-settings-roles-phone");
+
     for (const s of [owner, member, modApi, phone, ownerPhone]) {
       // The deliberate 422 above is logged by Chromium as a failed resource load; nothing else may be.
       expect(s.problems.all().filter((p) => !/status of 422/.test(p))).toEqual([]);
