@@ -12,7 +12,8 @@ import { dbOf, nowOf } from "./context.ts";
 import { acceptInvite, joinDiscoverable, listDiscoverable, previewInvite } from "./invites.ts";
 import { listCommunitiesOf, listMembers } from "./queries.ts";
 import { createCommunity, getCommunity, listCommunityMembers } from "./service.ts";
-import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, MEMBER_PAGE, MemberPage, ReportDialog } from "./views.tsx";
+import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, MEMBER_PAGE, MemberPage } from "./views.tsx";
+import { ReportDialog } from "./report-dialog.tsx";
 import { formOf, renderPage } from "./page-helpers.tsx";
 
 export function canCreateCommunities(deps: AppDeps, actor: { isOwner: boolean; isAdmin: boolean }): boolean {
