@@ -3,7 +3,6 @@ export {
   MAX_CHANNELS_PER_GROUP,
   MAX_GROUPS_PER_COMMUNITY,
   MAX_TTL_SECONDS,
-  listVisibleGroups,
   createGroup,
   renameGroup,
   deleteGroup,
@@ -13,7 +12,8 @@ export {
   setChannelOverride,
   removeChannelOverride,
   listCommunityOverrides,
-  type SidebarGroup,
 } from "./service.ts";
 export { insertGroupWithGeneralChannel } from "./queries.ts";
+export { listVisibleGroups, visibleGroupsFor, listSubscriptionTopics, type SidebarGroup } from "./visibility.ts";
+export { authorizeChannelAction, type ChannelAction, type ChannelDecision } from "./authorize.ts";
 export { accessChannel } from "../permissions/index.ts";

@@ -4,7 +4,8 @@ import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
 import type { ChannelRecord } from "../permissions/index.ts";
-import { addChannelMember, createChannel, createGroup, deleteChannel, deleteGroup, getChannel, getGroup, listCommunityOverrides, listVisibleGroups, removeChannelOverride, renameGroup, setChannelOverride, updateChannel, type ChannelInput } from "./service.ts";
+import { addChannelMember, createChannel, createGroup, deleteChannel, deleteGroup, getChannel, getGroup, listCommunityOverrides, removeChannelOverride, renameGroup, setChannelOverride, updateChannel, type ChannelInput } from "./service.ts";
+import { listVisibleGroups } from "./visibility.ts";
 
 const ChannelBody = t.Object({
   name: t.Optional(t.String({ maxLength: 200 })),

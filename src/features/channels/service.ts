@@ -5,11 +5,10 @@
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessChannel, accessCommunity, accessGroup, isUuid, requireCan } from "../permissions/index.ts";
-import { can, isPermission, type ChannelFacts } from "../permissions/index.ts";
-import type { ChannelRecord } from "../permissions/index.ts";
+import { isPermission } from "../permissions/index.ts";
 import { insertCommunityAudit } from "../communities/index.ts";
 import { dbOf, mutate, nowOf, optionalText, requireIntRange, requireText, type ActorLike } from "../communities/index.ts";
-import { countChannels, countGroups, insertGroupWithGeneralChannel, listChannelMemberships, listGroupsWithChannels, listOverrides } from "./queries.ts";
+import { countChannels, countGroups, insertGroupWithGeneralChannel } from "./queries.ts";
 
 export const MAX_GROUPS_PER_COMMUNITY = 200;
 export const MAX_CHANNELS_PER_GROUP = 100;
@@ -185,31 +184,6 @@ export async function addChannelMember(deps: AppDeps, actor: ActorLike, channelI
     outbox.push(`user:${userId}`, { type: "channel:added", channel_id: channelId, community_id: access.channel.communityId });
   });
 }
-
-export type SidebarGroup = { id: string; name: string; channels: (ChannelRecord & { canSend: boolean })[] };
-
-/** The groups and the channels this actor may see, for the sidebar and GET /groups. */
-export async function listVisibleGroups(deps: AppDeps, actor: ActorLike, communityId: string): Promise<SidebarGroup[]> {
-  const db = dbOf(deps);
-  const now = nowOf(deps);
-  const access = await accessCommunity(db, actor, communityId, now);
-  const groups = await listGroupsWithChannels(db, communityId);
-  const ids = groups.flatMap((g) => g.channels.map((c) => c.id));
-  const [overrides, memberships] = await Promise.all([listOverrides(db, ids), listChannelMemberships(db, actor.userId, ids)]);
-  return groups.map((g) => ({
-    id: g.id,
-    name: g.name,
-    channels: g.channels
-      .map((c) => {
-        const facts: ChannelFacts = { kind: c.kind as ChannelFacts["kind"], isPrivate: c.isPrivate, readOnly: c.readOnly, archived: c.archived, isChannelMember: memberships.has(c.id), overrides: overrides.get(c.id) ?? [] };
-        const ctx = { ...access.ctx, channel: facts };
-        return { ...c, visible: can(access.subject, "view_channel", ctx), canSend: can(access.subject, "send_message", ctx) };
-      })
-      .filter((c) => c.visible)
-      .map(({ visible: _v, ...c }) => c),
-  }));
-}
-
 
 export async function removeChannelOverride(deps: AppDeps, actor: ActorLike, channelId: string, overrideId: string) {
   const now = nowOf(deps);

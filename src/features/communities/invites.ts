@@ -129,3 +129,38 @@ export async function acceptInvite(deps: AppDeps, actor: ActorLike, code: string
     return { communityId: community.id, name: community.name };
   });
 }
+
+/** Communities that chose to be listed (settings: discoverable), for the picker's "Discover". */
+export async function listDiscoverable(deps: AppDeps, actor: ActorLike, limit = 100) {
+  const rows = await dbOf(deps)
+    .selectFrom("communities as c")
+    .select(["c.id", "c.name", "c.description"])
+    .select(sql<number>`(select count(*)::int from community_members x where x.community_id = c.id)`.as("member_count"))
+    .where("c.discoverable", "=", true)
+    .where(sql<boolean>`not exists (select 1 from community_members m where m.community_id = c.id and m.user_id = ${actor.userId})`)
+    .where(sql<boolean>`not exists (select 1 from community_bans b where b.community_id = c.id and b.user_id = ${actor.userId})`)
+    .orderBy(sql`lower(c.name)`)
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ id: r.id, name: r.name, description: r.description, memberCount: Number(r.member_count) }));
+}
+
+/** Joining without an invite: only discoverable communities; others look like they do not exist. */
+export async function joinDiscoverable(deps: AppDeps, actor: ActorLike, communityId: string): Promise<{ communityId: string; name: string }> {
+  const now = nowOf(deps);
+  return mutate(deps, async (tx, outbox) => {
+    const community = isUuid(communityId) ? await tx.selectFrom("communities").select(["id", "name", "discoverable"]).where("id", "=", communityId).executeTakeFirst() : undefined;
+    if (!community || !community.discoverable) throw new NotFoundError("No such community.");
+    const banned = await tx.selectFrom("community_bans").select("user_id").where("community_id", "=", community.id).where("user_id", "=", actor.userId).executeTakeFirst();
+    if (banned) throw new ForbiddenError("You are banned from this community.", "BANNED");
+    const inserted = await tx
+      .insertInto("community_members")
+      .values({ community_id: community.id, user_id: actor.userId, role: "member", nickname: null, joined_at: now })
+      .onConflict((oc) => oc.doNothing())
+      .returning("user_id")
+      .executeTakeFirst();
+    if (!inserted) throw new ConflictError("You are already a member of this community.", "ALREADY_MEMBER");
+    queueMembershipChange(deps, outbox, { userId: actor.userId, communityId: community.id, kind: "joined", channelIds: await listCommunityChannelIds(tx, community.id), role: "member" });
+    return { communityId: community.id, name: community.name };
+  });
+}

@@ -9,10 +9,11 @@ import { allows } from "../permissions/index.ts";
 import { listVisibleGroups } from "../channels/index.ts";
 import { createReport } from "../moderation/index.ts";
 import { dbOf, nowOf } from "./context.ts";
-import { acceptInvite, previewInvite } from "./invites.ts";
+import { acceptInvite, joinDiscoverable, listDiscoverable, previewInvite } from "./invites.ts";
 import { listCommunitiesOf, listMembers } from "./queries.ts";
 import { createCommunity, getCommunity, listCommunityMembers } from "./service.ts";
-import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, MEMBER_PAGE, MemberPage, ReportDialog } from "./views.tsx";
+import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, MEMBER_PAGE, MemberPage } from "./views.tsx";
+import { ReportDialog } from "./report-dialog.tsx";
 import { formOf, renderPage } from "./page-helpers.tsx";
 
 export function canCreateCommunities(deps: AppDeps, actor: { isOwner: boolean; isAdmin: boolean }): boolean {
@@ -31,8 +32,8 @@ export function communityPages(deps: AppDeps) {
   return new Elysia({ name: "community-pages" })
     .use(authGuard(deps))
     .get("/communities", async ({ actor, request }) => {
-      const communities = await listCommunitiesOf(db, actor.userId);
-      return renderPage(deps, request, actor, "Communities", <CommunityPicker communities={communities} canCreate={canCreateCommunities(deps, actor)} />);
+      const [communities, discoverable] = await Promise.all([listCommunitiesOf(db, actor.userId), listDiscoverable(deps, actor)]);
+      return renderPage(deps, request, actor, "Communities", <CommunityPicker communities={communities} canCreate={canCreateCommunities(deps, actor)} discoverable={discoverable} />);
     }, { auth: true })
     .post("/communities", async ({ actor, body, request }) => {
       const form = formOf(body);
@@ -46,6 +47,10 @@ export function communityPages(deps: AppDeps) {
         }
         throw error;
       }
+    }, { auth: true })
+    .post("/communities/:id/join", async ({ actor, params, request }) => {
+      const joined = await joinDiscoverable(deps, actor, params.id);
+      return redirect(request, `/c/${joined.communityId}`);
     }, { auth: true })
     .post("/communities/join", async ({ body, request }) => {
       const code = inviteCodeOf(formOf(body).code ?? "");

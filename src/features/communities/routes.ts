@@ -4,7 +4,7 @@ import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
 import { createCommunity, deleteCommunity, getCommunity, leaveCommunity, listCommunityMembers, setMemberCustomRoles, setMemberRole, transferOwnership, updateCommunity } from "./service.ts";
-import { acceptInvite, createInvite, listInvites, previewInvite, revokeInvite } from "./invites.ts";
+import { acceptInvite, createInvite, joinDiscoverable, listDiscoverable, listInvites, previewInvite, revokeInvite } from "./invites.ts";
 import { createRole, deleteRole, listRoles, updateRole } from "./roles.ts";
 import { listCommunitiesOf } from "./queries.ts";
 import { communityJson, CreateCommunityBody, CreateRoleBody, CustomRolesBody, DeleteCommunityBody, InviteBody, inviteJson, memberJson, PageQuery, RoleBody, TransferBody, UpdateCommunityBody, UpdateRoleBody } from "./schemas.ts";
@@ -20,6 +20,13 @@ export function communityApiRoutes(deps: AppDeps) {
     .get("/api/communities", async ({ actor }) => {
       const list = await listCommunitiesOf(db, actor.userId);
       return { communities: list.map((c) => ({ id: c.id, name: c.name, description: c.description, my_role: c.role, member_count: c.memberCount })) };
+    }, { auth: true })
+    .get("/api/communities/discover", async ({ actor }) => ({
+      communities: (await listDiscoverable(deps, actor)).map((c) => ({ id: c.id, name: c.name, description: c.description, member_count: c.memberCount })),
+    }), { auth: true })
+    .post("/api/communities/:id/join", async ({ actor, params }) => {
+      const joined = await joinDiscoverable(deps, actor, params.id);
+      return { community_id: joined.communityId, community_name: joined.name };
     }, { auth: true })
     .post("/api/communities", async ({ actor, body }) => {
       const created = await createCommunity(deps, actor, body);

@@ -200,7 +200,8 @@ export type OverrideRow = { id: string; channelId: string; channelName: string |
 export const RolesSection: FC<{ base: string; roles: RoleView[]; overrides: OverrideRow[]; channels: { id: string; name: string | null }[] }> = (p) => (
   <div class="stack">
     <p class="muted">Rank: owner › admin › moderator › member. Custom roles add permissions and order members within one rank (higher position first). Nobody acts on someone of equal or higher rank.</p>
-    <div class="table-wrap">
+    {p.roles.length === 0 ? <p class="muted">No custom roles yet.</p> : null}
+    <div class="table-wrap" hidden={p.roles.length === 0}>
       <table class="table">
         <thead>
           <tr>

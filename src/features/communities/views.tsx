@@ -58,7 +58,7 @@ export const CreateCommunityForm: FC<{ name?: string; description?: string; erro
   </form>
 );
 
-export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: boolean }> = (p) => (
+export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: boolean; discoverable: { id: string; name: string; description: string | null; memberCount: number }[] }> = (p) => (
   <div class="stack community-picker page-narrow">
     <h1>Your communities</h1>
     {p.communities.length === 0 ? (
@@ -77,6 +77,27 @@ export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: b
         ))}
       </ul>
     )}
+    {p.discoverable.length ? (
+      <section class="stack" id="discover">
+        <h2>Discover</h2>
+        <ul class="stack">
+          {p.discoverable.map((c) => (
+            <li class="card btn-row">
+              <span>
+                <strong>{c.name}</strong> <span class="muted">· {c.memberCount} {c.memberCount === 1 ? "member" : "members"}</span>
+                {c.description ? <p class="muted">{c.description}</p> : null}
+              </span>
+              <form method="post" action={`/communities/${c.id}/join`} hx-post={`/communities/${c.id}/join`} hx-target="this" hx-swap="outerHTML">
+                <ErrorSlot />
+                <button class="btn btn--secondary btn--sm" type="submit">
+                  Join
+                </button>
+              </form>
+            </li>
+          ))}
+        </ul>
+      </section>
+    ) : null}
     {p.canCreate ? <CreateCommunityForm /> : <p class="muted">On this server only administrators create communities.</p>}
     <form class="form card" method="post" action="/communities/join" hx-post="/communities/join" hx-target="this" hx-swap="outerHTML">
       <h2>Join with an invite</h2>
@@ -244,45 +265,3 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
     />
   );
 };
-
-export const ReportDialog: FC<{ communityId: string; members: MemberView[]; selfId: string }> = (p) => (
-  <div x-data="dialog">
-    <button type="button" class="btn btn--ghost btn--sm" x-on:click="show">
-      Report…
-    </button>
-    <dialog class="dialog" x-ref="dialog" aria-labelledby="report-title">
-      <form method="post" action="/reports" hx-post="/reports" hx-target="this" hx-swap="outerHTML" class="form">
-        <div class="dialog__header">
-          <h2 class="dialog__title" id="report-title">
-            Report a member
-          </h2>
-        </div>
-        <div class="dialog__body stack">
-          <ErrorSlot />
-          <input type="hidden" name="community_id" value={p.communityId} />
-          <input type="hidden" name="target_type" value="user" />
-          <label class="field__label" for="report-target">
-            Member
-          </label>
-          <select class="select" id="report-target" name="target_id">
-            {p.members
-              .filter((m) => m.userId !== p.selfId)
-              .map((m) => (
-                <option value={m.userId}>{m.nickname ?? m.displayName}</option>
-              ))}
-          </select>
-          <Field name="reason" id="report-reason" label="Reason" type="textarea" rows={3} required maxLength={2000} />
-          <Field name="attached_text" id="report-text" label="What you saw (shared with moderators)" type="textarea" rows={3} maxLength={4000} hint="The server cannot read messages; paste the text you want moderators to see." />
-        </div>
-        <div class="dialog__footer">
-          <button type="button" class="btn btn--ghost" x-on:click="close">
-            Cancel
-          </button>
-          <button type="submit" class="btn btn--danger">
-            Send report
-          </button>
-        </div>
-      </form>
-    </dialog>
-  </div>
-);

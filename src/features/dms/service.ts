@@ -40,9 +40,10 @@ export type DmView = { channelId: string; kind: "dm" | "group_dm"; participants:
 /** Get-or-create the one DM between the actor and `targetId`. */
 export async function openDm(deps: AppDeps, actor: ActorLike, targetId: string): Promise<DmView> {
   const now = nowOf(deps);
-  const target = await requireDmAllowed(dbOf(deps), actor, targetId);
-  const [a, b] = actor.userId < target.id ? [actor.userId, target.id] : [target.id, actor.userId];
   const channelId = await mutate(deps, async (tx) => {
+    // Checked inside the transaction: a block made a moment ago is seen.
+    const target = await requireDmAllowed(tx, actor, targetId);
+    const [a, b] = actor.userId < target.id ? [actor.userId, target.id] : [target.id, actor.userId];
     const existing = await tx.selectFrom("dm_pairs").select("channel_id").where("user_a", "=", a).where("user_b", "=", b).executeTakeFirst();
     if (existing) return existing.channel_id;
     const id = Bun.randomUUIDv7();
@@ -63,11 +64,10 @@ export async function openGroupDm(deps: AppDeps, actor: ActorLike, userIds: stri
   const others = [...new Set(userIds)].filter((id) => id !== actor.userId);
   if (others.length < 2) throw new InvalidInputError("A group conversation needs at least two other people.", { user_ids: "Pick at least two people." });
   if (others.length + 1 > MAX_GROUP_DM_PEOPLE) throw new InvalidInputError(`A group conversation has at most ${MAX_GROUP_DM_PEOPLE} people, you included.`, { user_ids: `At most ${MAX_GROUP_DM_PEOPLE - 1} others.` }, "GROUP_DM_LIMIT");
-  const db = dbOf(deps);
-  for (const id of others) await requireDmAllowed(db, actor, id);
   const now = nowOf(deps);
   const id = Bun.randomUUIDv7();
   await mutate(deps, async (tx, outbox) => {
+    for (const other of others) await requireDmAllowed(tx, actor, other);
     await tx.insertInto("channels").values({ id, kind: "group_dm", community_id: null, group_id: null, name: null, topic: null, created_by: actor.userId, created_at: now }).execute();
     await tx.insertInto("channel_members").values([actor.userId, ...others].map((user_id) => ({ channel_id: id, user_id, added_at: now }))).execute();
     for (const u of others) outbox.push(`user:${u}`, { type: "dm:created", channel_id: id });

@@ -163,7 +163,9 @@ export function can(subject: Subject, action: Action, ctx: PermissionContext): b
     // Recovery power: the instance owner passes every community check, even without membership,
     // and inside channels behaves like the community owner (nobody posts to an archived channel).
     if ((CHANNEL_ACTIONS as readonly string[]).includes(action)) return canInChannel({ role: "owner", customRoles: [], timedOutUntil: null }, action, ctx);
-    if ((MEMBER_ACTIONS as readonly string[]).includes(action)) return ctx.target !== undefined && ctx.target.userId !== subject.userId;
+    // The community owner is never kicked, banned or demoted: ownership moves only by transfer
+    // (which the instance owner may do), so a community always has an owner who is a member.
+    if ((MEMBER_ACTIONS as readonly string[]).includes(action)) return ctx.target !== undefined && ctx.target.userId !== subject.userId && ctx.target.member?.role !== "owner";
     return true;
   }
   if (!member) return false;
@@ -188,7 +190,7 @@ export function can(subject: Subject, action: Action, ctx: PermissionContext): b
     case "manage_roles":
     case "view_audit_log":
     case "manage_emoji":
-      return perms.has(action === "view_audit_log" ? "view_audit_log" : action);
+      return perms.has(action);
     case "review_reports":
       return perms.has("kick") || perms.has("ban") || perms.has("timeout") || perms.has("manage_messages");
     case "change_member_role":

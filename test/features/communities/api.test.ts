@@ -76,6 +76,21 @@ describe("communities", () => {
     expect((await joiner.call("POST", `/api/community-invites/${inv.code}/accept`)).status).toBe(409);
   });
 
+  test("discoverable communities are listed and joinable without an invite; others stay hidden", async () => {
+    const p = await populatedCommunity(ctx, "Open house");
+    const visitor = await client(ctx);
+    expect((await expectOk(visitor.call("GET", "/api/communities/discover"))).communities.map((x: any) => x.id)).not.toContain(p.communityId);
+    expect((await visitor.call("POST", `/api/communities/${p.communityId}/join`)).status).toBe(404);
+    await expectOk(p.admin.call("PATCH", `/api/communities/${p.communityId}`, { discoverable: true }));
+    const listed = await expectOk(visitor.call("GET", "/api/communities/discover"));
+    expect(listed.communities.find((x: any) => x.id === p.communityId).member_count).toBe(4);
+    await expectOk(visitor.call("POST", `/api/communities/${p.communityId}/join`));
+    expect((await visitor.call("POST", `/api/communities/${p.communityId}/join`)).status).toBe(409);
+    await expectOk(p.moderator.call("PUT", `/api/communities/${p.communityId}/bans/${visitor.user.id}`, {}), 204);
+    expect((await expectOk(visitor.call("GET", "/api/communities/discover"))).communities.map((x: any) => x.id)).not.toContain(p.communityId);
+    expect((await visitor.call("POST", `/api/communities/${p.communityId}/join`)).body.error.code).toBe("BANNED");
+  });
+
   test("owner cannot leave; transfer then leave works; shareCommunityOrDm follows membership", async () => {
     const p = await populatedCommunity(ctx, "Transfer me");
     const r = await p.owner.call("POST", `/api/communities/${p.communityId}/leave`);

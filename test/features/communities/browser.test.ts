@@ -109,10 +109,12 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     await member.page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 7));
     await member.page.click('a.rail-item[href="/communities"]');
     await member.page.waitForURL(/\/communities$/);
-    expect(await member.page.evaluate(() => document.body.className)).toBe("body--page");
+    // The URL may be pushed a moment before the swap lands: wait for the new body, not the URL.
+    await member.page.waitForFunction(() => document.body.className === "body--page" && !!document.querySelector("#community-list"));
     await member.page.click(`a[href="/c/${communityId}"]`);
     await member.page.waitForURL(/\/ch\//);
-    expect(await member.page.evaluate(() => [document.body.className, (window as unknown as { __marker?: number }).__marker])).toEqual(["body--app", 7]);
+    await member.page.waitForFunction(() => document.body.className === "body--app" && !!document.querySelector("#channel-nav"));
+    expect(await member.page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(7);
     // Alpine components in swapped-in markup work (the report dialog opens and closes).
     await member.page.getByRole("button", { name: "Report…" }).click();
     await member.page.waitForSelector("dialog[open]");
@@ -186,6 +188,17 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     await ready(ownerPhone.page);
     expect(await ownerPhone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await screenshot(ownerPhone.page, "communities-settings-members-phone");
+
+    for (const section of ["overview", "channels", "roles", "audit"]) {
+      await owner.page.goto(`${base}/c/${communityId}/settings/${section}`);
+      await ready(owner.page);
+      expect(await owner.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(DESKTOP.width);
+      await screenshot(owner.page, `communities-settings-${section}-desktop`);
+    }
+    await ownerPhone.page.goto(`${base}/c/${communityId}/settings/roles`);
+    await ready(ownerPhone.page);
+    expect(await ownerPhone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(ownerPhone.page, "communities-settings-roles-phone");
 
     for (const s of [owner, member, modApi, phone, ownerPhone]) {
       // The deliberate 422 above is logged by Chromium as a failed resource load; nothing else may be.

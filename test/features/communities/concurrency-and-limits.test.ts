@@ -37,6 +37,15 @@ describe("concurrency", () => {
     expect(used.uses).toBe(1);
   });
 
+  test("two simultaneous group creations at 199 groups: one fits, one is refused", async () => {
+    const p = await populatedCommunity(ctx, "Group race");
+    await ctx.database.db.insertInto("groups").values(Array.from({ length: MAX_GROUPS_PER_COMMUNITY - 2 }, (_, i) => ({ id: Bun.randomUUIDv7(), community_id: p.communityId, name: `g${i}`, created_by: null }))).execute();
+    const both = await Promise.all([p.owner.call("POST", "/api/groups", { community_id: p.communityId, name: "a" }), p.admin.call("POST", "/api/groups", { community_id: p.communityId, name: "b" })]);
+    expect(both.map((r) => r.status).sort()).toEqual([201, 409]);
+    const n = await ctx.database.db.selectFrom("groups").select(sql<number>`count(*)::int`.as("n")).where("community_id", "=", p.communityId).executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(MAX_GROUPS_PER_COMMUNITY);
+  });
+
   test("simultaneous get-or-create of one DM converges on one channel", async () => {
     const p = await populatedCommunity(ctx, "DM race");
     const [x, y] = await Promise.all([p.member.call("POST", "/api/dms", { user_id: p.admin.user.id }), p.admin.call("POST", "/api/dms", { user_id: p.member.user.id })]);

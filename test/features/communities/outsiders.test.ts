@@ -29,6 +29,7 @@ beforeAll(async () => {
     ["DELETE", `/api/communities/${cid}`, { confirm_name: "Test community" }],
     ["POST", `/api/communities/${cid}/transfer-ownership`, { new_owner_id: uid }],
     ["POST", `/api/communities/${cid}/leave`],
+    ["POST", `/api/communities/${cid}/join`],
     ["GET", `/api/communities/${cid}/members`],
     ["PUT", `/api/communities/${cid}/members/${uid}/role`, { role: "member" }],
     ["PUT", `/api/communities/${cid}/members/${uid}/roles`, { role_ids: [] }],

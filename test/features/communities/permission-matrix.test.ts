@@ -84,7 +84,7 @@ function expectedCommunity(s: SubjectCase, a: (typeof COMMUNITY_ACTIONS)[number]
 
 function expectedMember(s: SubjectCase, a: (typeof MEMBER_ACTIONS)[number], t: TargetCase): boolean {
   if (t.self) return false;
-  if (s.instanceOwner) return true;
+  if (s.instanceOwner) return t.base !== "owner"; // ownership moves only by transfer
   if (s.base === null) return false;
   const holds = { change_member_role: isAdminish(s), kick_member: isModish(s) || !!s.helper, ban_member: isModish(s), timeout_member: isModish(s) || !!s.helper, warn_member: isModish(s) || !!s.helper }[a];
   return holds && rank(s) > rank(t);

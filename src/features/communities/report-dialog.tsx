@@ -1,0 +1,46 @@
+/** The report dialog (Alpine `dialog`): a member reports another, optionally pasting what they saw. */
+import type { FC } from "hono/jsx";
+import { ErrorSlot, Field } from "../../../views/index.ts";
+import type { MemberView } from "./queries.ts";
+
+export const ReportDialog: FC<{ communityId: string; members: MemberView[]; selfId: string }> = (p) => (
+  <div x-data="dialog">
+    <button type="button" class="btn btn--ghost btn--sm" x-on:click="show">
+      Report…
+    </button>
+    <dialog class="dialog" x-ref="dialog" aria-labelledby="report-title">
+      <form method="post" action="/reports" hx-post="/reports" hx-target="this" hx-swap="outerHTML" class="form">
+        <div class="dialog__header">
+          <h2 class="dialog__title" id="report-title">
+            Report a member
+          </h2>
+        </div>
+        <div class="dialog__body stack">
+          <ErrorSlot />
+          <input type="hidden" name="community_id" value={p.communityId} />
+          <input type="hidden" name="target_type" value="user" />
+          <label class="field__label" for="report-target">
+            Member
+          </label>
+          <select class="select" id="report-target" name="target_id">
+            {p.members
+              .filter((m) => m.userId !== p.selfId)
+              .map((m) => (
+                <option value={m.userId}>{m.nickname ?? m.displayName}</option>
+              ))}
+          </select>
+          <Field name="reason" id="report-reason" label="Reason" type="textarea" rows={3} required maxLength={2000} />
+          <Field name="attached_text" id="report-text" label="What you saw (shared with moderators)" type="textarea" rows={3} maxLength={4000} hint="The server cannot read messages; paste the text you want moderators to see." />
+        </div>
+        <div class="dialog__footer">
+          <button type="button" class="btn btn--ghost" x-on:click="close">
+            Cancel
+          </button>
+          <button type="submit" class="btn btn--danger">
+            Send report
+          </button>
+        </div>
+      </form>
+    </dialog>
+  </div>
+);
