@@ -19,6 +19,18 @@ import { serveStatic } from "./http/static-files.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
+import { oidcRoutes } from "./features/oidc/index.ts";
+import { keysRoutes } from "./features/keys/index.ts";
+import { authApiRoutes } from "./features/auth/routes-api.ts";
+import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
+import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
+import { communityApiRoutes } from "./features/communities/routes.ts";
+import { channelApiRoutes } from "./features/channels/routes.ts";
+import { dmApiRoutes } from "./features/dms/routes.ts";
+import { moderationApiRoutes } from "./features/moderation/routes.ts";
+import { communityPages } from "./features/communities/pages.tsx";
+import { communitySettingsPages } from "./features/communities/settings-pages.tsx";
+import { dmPages } from "./features/dms/pages.tsx";
 import { Hub } from "./ws/hub.ts";
 import { hubRoutes } from "./ws/routes.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
@@ -133,8 +145,20 @@ export function createApp(deps: AppDeps) {
       deps.log.debug("http.request", { requestId: state.requestId, method: request.method, path: state.path, status: set.status, ms: Math.round(performance.now() - state.startedMs) });
     })
     .use(healthRoutes(deps))
+    .use(oidcRoutes(deps))
     .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
+    .use(authApiRoutes(deps))
+    .use(authPageRoutes(deps))
+    .use(settingsPageRoutes(deps))
     .use(homeRoutes(deps))
+    .use(keysRoutes(deps))
+    .use(communityApiRoutes(deps))
+    .use(channelApiRoutes(deps))
+    .use(dmApiRoutes(deps))
+    .use(moderationApiRoutes(deps))
+    .use(communityPages(deps))
+    .use(communitySettingsPages(deps))
+    .use(dmPages(deps))
     // Without an injected hub /ws still works (a private hub that no service publishes to).
     .use(hubRoutes(deps.hub ?? new Hub({ log: deps.log, version: deps.config.version, now: deps.now }), deps));
   return app;

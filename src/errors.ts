@@ -60,3 +60,9 @@ export class ServiceUnavailableError extends AppError {
     super("SERVICE_UNAVAILABLE", 503, message);
   }
 }
+/** 423: the target (an account under brute-force lockout) is locked for a while; Retry-After says how long. */
+export class LockedError extends AppError {
+  constructor(retryAfterSecs: number, message: string, code = "ACCOUNT_LOCKED") {
+    super(code, 423, message, { retryAfterSecs: Math.max(1, Math.ceil(retryAfterSecs)) });
+  }
+}

@@ -12,6 +12,8 @@ import { migrate, MigrationError } from "./db/migrate.ts";
 import { loadAssets, MissingBuildError } from "./http/assets.ts";
 import { createApp, MAX_BODY_BYTES } from "./app.ts";
 import { ensureInstanceId } from "./db/instance.ts";
+import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
+import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
 import { Hub } from "./ws/hub.ts";
 import { LocalFanout } from "./ws/fanout-local.ts";
 import { RedisFanout } from "./ws/fanout-redis.ts";
@@ -67,6 +69,9 @@ try {
 }
 
 const instanceId = await ensureInstanceId(database.db);
+// First run: the owner account needs a one-time setup token (printed below once listening).
+const setupToken = await ensureSetupToken({ database, config, log });
+await grantConfiguredAdmin({ database, config, log });
 // Each process gets its own id for the fan-out (the database's instance id is shared by all).
 const processId = crypto.randomUUID();
 const fanout = config.redisUrl ? new RedisFanout(config.redisUrl, processId, log) : new LocalFanout();
@@ -78,8 +83,12 @@ try {
   fail(`Could not connect to Redis at REDIS_URL: ${error instanceof Error ? error.message : String(error)}`);
 }
 const rateLimitStore = config.redisUrl ? RedisRateLimitStore.connect(config.redisUrl, log) : undefined;
-const app = createApp({ config, database, log, secrets, events: hub, hub, assets, rateLimitStore });
-app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES + 1024 * 1024 });
+const deps = { config, database, log, secrets, events: hub, hub, assets, rateLimitStore };
+const app = createApp(deps);
+const stopHousekeeping = startAuthHousekeeping(deps);
+app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES });
+// Before "server.listening": whoever waits for that line finds the setup link already logged.
+if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
 log.info("server.listening", {
   address: `${config.listen.hostname}:${app.server?.port ?? config.listen.port}`,
   version: config.version,
@@ -95,6 +104,7 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info("server.stopping", { signal });
+  stopHousekeeping();
   await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
   rateLimitStore?.close();

@@ -40,6 +40,10 @@ class PgliteGcPlugin implements KyselyPlugin {
   }
 }
 
+function serializeJson(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
 export async function openPostgres(url: string, log?: Logger, max = 16): Promise<Database> {
   const client = postgres(url, {
     max,
@@ -47,7 +51,13 @@ export async function openPostgres(url: string, log?: Logger, max = 16): Promise
     idle_timeout: 60,
     onnotice: () => {},
     // int8 arrives as a string by default; our int8 values (sequences, counts) fit in a double.
-    types: { bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
+    types: {
+      bigint: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+      // Our Kysely schema inserts json/jsonb as JSON *text* (what PGlite expects too); postgres.js
+      // would JSON.stringify that text again and store a JSON string. Pass text through as is.
+      json: { to: 114, from: [114], serialize: serializeJson, parse: (x: string) => JSON.parse(x) },
+      jsonb: { to: 3802, from: [3802], serialize: serializeJson, parse: (x: string) => JSON.parse(x) },
+    },
     connection: { application_name: "hearth" },
   });
   const db = new Kysely<DB>({ dialect: new PostgresJSDialect({ postgres: client }) });

@@ -96,6 +96,201 @@ export interface AuditLogTable {
   created_at: Timestamp;
 }
 
+/** Public keys of one device (features/keys). Byte columns are raw bytes, never base64. */
+export interface KeyDevicesTable {
+  user_id: string;
+  device_id: string;
+  signing_key: Uint8Array;
+  identity_key: Uint8Array;
+  signed_prekey_id: number;
+  signed_prekey: Uint8Array;
+  signed_prekey_signature: Uint8Array;
+  signed_prekey_updated_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface KeyOneTimePrekeysTable {
+  user_id: string;
+  device_id: string;
+  prekey_id: number;
+  public_key: Uint8Array;
+  created_at: Timestamp;
+}
+
+export interface KeyBackupsTable {
+  user_id: string;
+  version: number;
+  salt: Uint8Array;
+  nonce: Uint8Array;
+  ciphertext: Uint8Array;
+  updated_at: Timestamp;
+}
+
+type Created = Generated<Date>;
+
+export interface CommunitiesTable {
+  id: string;
+  name: string;
+  description: string | null;
+  owner_id: string;
+  who_can_create_groups: Generated<string>;
+  who_can_invite: Generated<string>;
+  discoverable: Generated<boolean>;
+  created_at: Created;
+}
+
+export interface CommunityMembersTable {
+  community_id: string;
+  user_id: string;
+  role: Generated<string>;
+  nickname: string | null;
+  joined_at: Created;
+}
+
+export interface CommunityRolesTable {
+  id: string;
+  community_id: string;
+  name: string;
+  permissions: Generated<string[]>;
+  position: Generated<number>;
+  created_at: Created;
+}
+
+export interface CommunityMemberRolesTable {
+  community_id: string;
+  user_id: string;
+  role_id: string;
+}
+
+export interface GroupsTable {
+  id: string;
+  community_id: string;
+  name: string;
+  position: Generated<number>;
+  created_by: string | null;
+  created_at: Created;
+}
+
+export interface ChannelsTable {
+  id: string;
+  kind: string;
+  community_id: string | null;
+  group_id: string | null;
+  name: string | null;
+  topic: string | null;
+  is_private: Generated<boolean>;
+  read_only: Generated<boolean>;
+  archived: Generated<boolean>;
+  slow_mode_seconds: Generated<number>;
+  message_ttl_seconds: Generated<number>;
+  position: Generated<number>;
+  created_by: string | null;
+  created_at: Created;
+}
+
+export interface ChannelMembersTable {
+  channel_id: string;
+  user_id: string;
+  added_at: Created;
+}
+
+export interface DmPairsTable {
+  user_a: string;
+  user_b: string;
+  channel_id: string;
+}
+
+export interface ChannelRoleOverridesTable {
+  id: string;
+  channel_id: string;
+  base_role: string | null;
+  role_id: string | null;
+  allow: Generated<string[]>;
+  deny: Generated<string[]>;
+}
+
+export interface CommunityInvitesTable {
+  id: string;
+  community_id: string;
+  code: string;
+  created_by: string | null;
+  max_uses: number | null;
+  uses: Generated<number>;
+  expires_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_at: Created;
+}
+
+export interface CommunityBansTable {
+  community_id: string;
+  user_id: string;
+  reason: string | null;
+  banned_by: string | null;
+  created_at: Created;
+}
+
+export interface CommunityTimeoutsTable {
+  community_id: string;
+  user_id: string;
+  expires_at: Timestamp;
+  reason: string | null;
+  created_by: string | null;
+  created_at: Created;
+}
+
+export interface CommunityWarningsTable {
+  id: string;
+  community_id: string;
+  user_id: string;
+  reason: string;
+  created_by: string | null;
+  created_at: Created;
+}
+
+export interface MessagePurgeRequestsTable {
+  id: string;
+  community_id: string;
+  user_id: string;
+  days: number;
+  requested_by: string | null;
+  created_at: Created;
+  processed_at: Timestamp | null;
+}
+
+export interface ReportsTable {
+  id: string;
+  community_id: string | null;
+  reporter_id: string | null;
+  target_type: string;
+  target_id: string;
+  reason: string;
+  attached_text: string | null;
+  status: Generated<string>;
+  resolved_by: string | null;
+  resolved_at: Timestamp | null;
+  resolution_note: string | null;
+  created_at: Created;
+}
+
+export interface CommunityAuditLogTable {
+  id: string;
+  community_id: string;
+  actor_id: string | null;
+  action: string;
+  target_user_id: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  reason: string | null;
+  metadata: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: Created;
+}
+
+export interface UserBlocksTable {
+  blocker_id: string;
+  blocked_id: string;
+  created_at: Created;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
@@ -105,4 +300,24 @@ export interface DB {
   login_attempts: LoginAttemptsTable;
   registration_invites: RegistrationInvitesTable;
   audit_log: AuditLogTable;
+  key_devices: KeyDevicesTable;
+  key_one_time_prekeys: KeyOneTimePrekeysTable;
+  key_backups: KeyBackupsTable;
+  communities: CommunitiesTable;
+  community_members: CommunityMembersTable;
+  community_roles: CommunityRolesTable;
+  community_member_roles: CommunityMemberRolesTable;
+  groups: GroupsTable;
+  channels: ChannelsTable;
+  channel_members: ChannelMembersTable;
+  dm_pairs: DmPairsTable;
+  channel_role_overrides: ChannelRoleOverridesTable;
+  community_invites: CommunityInvitesTable;
+  community_bans: CommunityBansTable;
+  community_timeouts: CommunityTimeoutsTable;
+  community_warnings: CommunityWarningsTable;
+  message_purge_requests: MessagePurgeRequestsTable;
+  reports: ReportsTable;
+  community_audit_log: CommunityAuditLogTable;
+  user_blocks: UserBlocksTable;
 }

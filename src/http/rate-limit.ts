@@ -45,9 +45,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 }
 
-/** Auth endpoints: the JSON API under /api/auth and the POSTs of the login/register/recover pages. */
+/** Auth endpoints: the JSON API under /api/auth, SSO, and the POSTs of the login/register/recover pages. */
 export function isAuthEndpoint(method: string, path: string): boolean {
   if (path.startsWith("/api/auth/") || path === "/api/auth") return true;
+  // SSO start and callback are sign-in attempts too, whatever the method (seeds/001).
+  if (path.startsWith("/auth/oidc/")) return true;
   if (method !== "POST") return false;
   return path === "/login" || path === "/register" || path === "/recover" || path.startsWith("/login/") || path.startsWith("/auth/");
 }

@@ -30,7 +30,7 @@ function expectSecurityHeaders(res: Response) {
 
 describe("security headers", () => {
   test("on a page", async () => {
-    const res = await ctx.request("/");
+    const res = await ctx.request("/login");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
     expectSecurityHeaders(res);

@@ -24,7 +24,9 @@ export type AuditAction =
   | "invite_created"
   | "invite_deleted"
   | "account_deleted"
-  | "profile_updated";
+  | "profile_updated"
+  | "user_suspended"
+  | "user_unsuspended";
 
 export type RequestMeta = { ip: string; userAgent: string | null };
 
@@ -78,7 +80,7 @@ export async function listAuditEntries(db: Executor, opts: { limit: number; befo
     .orderBy("a.id", "desc")
     .limit(opts.limit);
   if (opts.action) query = query.where("a.action", "=", opts.action);
-  if (opts.before) {
+  if (opts.before && /^[0-9a-f-]{36}$/i.test(opts.before)) {
     const cursor = await db.selectFrom("audit_log").select(["created_at", "id"]).where("id", "=", opts.before).executeTakeFirst();
     if (cursor) {
       query = query.where((eb) => eb.or([eb("a.created_at", "<", cursor.created_at), eb.and([eb("a.created_at", "=", cursor.created_at), eb("a.id", "<", cursor.id)])]));

@@ -82,7 +82,8 @@ export async function rotateRefreshToken(kernel: AuthKernel, token: string, opts
     }
     if (!alive || row.expires_at <= now) return { kind: "invalid" } as const;
     await tx.updateTable("refresh_tokens").set({ rotated_at: now }).where("token_hash", "=", hashToken(token)).execute();
-    await tx.updateTable("sessions").set({ last_used_at: now }).where("id", "=", row.session_id).execute();
+    // Sliding lifetime: a session in use keeps going; one unused for 30 days ends.
+    await tx.updateTable("sessions").set({ last_used_at: now, expires_at: new Date(nowMs + REFRESH_TOKEN_TTL_SECS * 1000) }).where("id", "=", row.session_id).execute();
     const refreshToken = await insertRefreshToken(tx, row.session_id, now);
     const accessToken = await kernel.signer.signAccessToken({ userId: row.user_id, sessionId: row.session_id }, nowMs);
     return { kind: "rotated", userId: row.user_id, sessionId: row.session_id, accessToken, refreshToken } as const;
@@ -138,8 +139,3 @@ export async function listActiveSessions(db: Executor, userId: string, currentSe
   return rows.map((r) => ({ id: r.id, deviceName: r.device_name, ip: r.ip, createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at, current: r.id === currentSessionId }));
 }
 
-/** Housekeeping: drop refresh-token rows of ended sessions and long-expired sessions. */
-export async function deleteStaleSessions(db: Executor, now: Date): Promise<void> {
-  const cutoff = new Date(now.getTime() - 7 * 24 * 3600 * 1000);
-  await db.deleteFrom("sessions").where((eb) => eb.or([eb("expires_at", "<", cutoff), eb("revoked_at", "<", cutoff)])).execute();
-}

@@ -19,6 +19,12 @@ export type TokenSigner = {
   signAccessToken(claims: AccessClaims, nowMs: number): Promise<string>;
   /** Null for anything invalid or expired; callers never need to know why. */
   verifyAccessToken(token: string, nowMs: number): Promise<AccessClaims | null>;
+  /**
+   * Short-lived single-purpose tokens (the pending second step of a 2FA login). Their audience
+   * is "hearth:<purpose>", so they never pass as access tokens and vice versa.
+   */
+  signPurposeToken(subject: string, purpose: string, ttlSecs: number, nowMs: number, extra?: Record<string, string>): Promise<string>;
+  verifyPurposeToken(token: string, purpose: string, nowMs: number): Promise<{ subject: string; claims: Record<string, unknown> } | null>;
 };
 
 export function createTokenSigner(secrets: Secrets): TokenSigner {
@@ -52,6 +58,29 @@ export function createTokenSigner(secrets: Secrets): TokenSigner {
         if (typeof payload.sub !== "string" || typeof payload.sid !== "string") return null;
         if (!isUuid(payload.sub) || !isUuid(payload.sid)) return null;
         return { userId: payload.sub, sessionId: payload.sid };
+      } catch {
+        return null;
+      }
+    },
+    async signPurposeToken(subject, purpose, ttlSecs, nowMs, extra = {}) {
+      const { privateKey } = await loadKeys();
+      const iat = Math.floor(nowMs / 1000);
+      return new SignJWT(extra)
+        .setProtectedHeader({ alg: "EdDSA", typ: "JWT" })
+        .setSubject(subject)
+        .setAudience(`${JWT_AUDIENCE}:${purpose}`)
+        .setIssuer(JWT_ISSUER)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ttlSecs)
+        .sign(privateKey);
+    },
+    async verifyPurposeToken(token, purpose, nowMs) {
+      if (token.length > 4096) return null;
+      const { publicKey } = await loadKeys();
+      try {
+        const { payload } = await jwtVerify(token, publicKey, { algorithms: ["EdDSA"], audience: `${JWT_AUDIENCE}:${purpose}`, issuer: JWT_ISSUER, currentDate: new Date(nowMs) });
+        if (typeof payload.sub !== "string" || !isUuid(payload.sub)) return null;
+        return { subject: payload.sub, claims: payload as Record<string, unknown> };
       } catch {
         return null;
       }

@@ -89,7 +89,7 @@ export function validateSignedPrekeySignature(bundle: Parameters<typeof verifySi
   }
 }
 
-function readSignedPrekey(obj: WireObject, path: string): SignedPrekeyPublic {
+export function readSignedPrekey(obj: WireObject, path: string): SignedPrekeyPublic {
   checkKnownFields(obj, ["id", "publicKey", "signature"], path);
   return {
     id: readKeyId(obj, "id", path),
@@ -98,7 +98,7 @@ function readSignedPrekey(obj: WireObject, path: string): SignedPrekeyPublic {
   };
 }
 
-function readOneTimePrekey(obj: WireObject, path: string): OneTimePrekeyPublic {
+export function readOneTimePrekey(obj: WireObject, path: string): OneTimePrekeyPublic {
   checkKnownFields(obj, ["id", "publicKey"], path);
   return { id: readKeyId(obj, "id", path), publicKey: readBytes(obj, "publicKey", path, { exact: PUBLIC_KEY_LENGTH }) };
 }
@@ -198,4 +198,42 @@ export function parsePrekeyBundleList(input: unknown): PrekeyBundle[] {
 
 export function encodePrekeyBundleList(bundles: PrekeyBundle[]): WireObject {
   return { v: WIRE_VERSION, bundles: bundles.map(encodePrekeyBundle) };
+}
+
+/**
+ * Replenishing a registered device: more one-time prekeys and/or a rotated signed prekey. The
+ * server verifies a new signed prekey against the device's stored keys (the upload does not
+ * carry them, so it cannot swap them).
+ */
+export interface PrekeyUpload {
+  deviceId: string;
+  signedPrekey?: SignedPrekeyPublic;
+  oneTimePrekeys: OneTimePrekeyPublic[];
+}
+
+export function parsePrekeyUpload(input: unknown): PrekeyUpload {
+  const obj = readRoot(input, MAX_BUNDLE_JSON_BYTES);
+  checkVersion(obj);
+  checkKnownFields(obj, ["v", "deviceId", "signedPrekey", "oneTimePrekeys"], "");
+  const seen = new Set<number>();
+  const oneTimePrekeys = readArray(obj, "oneTimePrekeys", "", MAX_ONE_TIME_PREKEYS_PER_UPLOAD).map((item, i) => {
+    const path = `oneTimePrekeys.${i}`;
+    const prekey = readOneTimePrekey(readObjectValue(item, path), path);
+    if (seen.has(prekey.id)) throw new WireFormatError("DUPLICATE_ID", "duplicate one-time prekey id", `${path}.id`);
+    seen.add(prekey.id);
+    return prekey;
+  });
+  const upload: PrekeyUpload = { deviceId: readId(obj, "deviceId", ""), oneTimePrekeys };
+  if (isPresent(obj, "signedPrekey")) upload.signedPrekey = readSignedPrekey(readNestedObject(obj, "signedPrekey", ""), "signedPrekey");
+  return upload;
+}
+
+export function encodePrekeyUpload(upload: PrekeyUpload): WireObject {
+  const out: WireObject = {
+    v: WIRE_VERSION,
+    deviceId: upload.deviceId,
+    oneTimePrekeys: upload.oneTimePrekeys.map((p) => ({ id: p.id, publicKey: b64(p.publicKey) })),
+  };
+  if (upload.signedPrekey) out["signedPrekey"] = encodeSignedPrekey(upload.signedPrekey);
+  return out;
 }

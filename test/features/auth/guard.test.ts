@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+
+// Argon2id with the real parameters (~165 ms per hash) adds up under load.
+setDefaultTimeout(30_000);
 import { Elysia } from "elysia";
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { cookieSignIn, createUser, signIn } from "../../helpers/users.ts";
@@ -17,7 +20,7 @@ beforeAll(async () => {
       .get("/api/test/invites-admin", ({ actor }) => ({ ok: actor.userId }), { admin: "invites" })
       .get("/test/page", ({ actor }) => new Response(`hello ${actor.username}`), { auth: true }),
   );
-});
+}, 60_000);
 afterAll(() => ctx.close());
 
 describe("auth guard", () => {
@@ -43,7 +46,9 @@ describe("auth guard", () => {
     const { accessToken } = await signIn(ctx, user);
     const [h, p, s] = accessToken.split(".");
     const forged = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url") + "." + p + ".";
-    for (const token of ["x", forged, `${h}.${p}.${s!.slice(0, -2)}AA`]) {
+    // Flip one character in the middle of the signature (the last ones may carry padding bits only).
+    const flipped = s!.slice(0, 20) + (s![20] === "A" ? "B" : "A") + s!.slice(21);
+    for (const token of ["x", forged, `${h}.${p}.${flipped}`]) {
       const res = await ctx.request("/api/test/me", { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(401);
     }
@@ -64,6 +69,37 @@ describe("auth guard", () => {
     const res = await ctx.request("/api/test/me", { headers });
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe("SESSION_REVOKED");
+  });
+
+  test("suspendUser ends every session after COMMIT and tells the hub; unsuspend lets the user sign in again", async () => {
+    const { suspendUser, unsuspendUser } = await import("../../../src/features/auth/index.ts");
+    const user = await createUser(ctx);
+    const a = await signIn(ctx, user);
+    const heard: unknown[] = [];
+    const stop = onSessionsRevoked(ctx.deps, (userId, ids) => heard.push([userId, ids]));
+    await suspendUser(authKernelOf(ctx.deps), null, user.id, "spam");
+    stop();
+    expect(heard).toEqual([[user.id, "all"]]);
+    expect((await ctx.request("/api/test/me", { headers: a.headers })).status).toBe(401);
+    expect((await ctx.request("/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: user.username, password: user.password }) })).status).toBe(403);
+    await unsuspendUser(authKernelOf(ctx.deps), null, user.id);
+    expect((await ctx.request("/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: user.username, password: user.password }) })).status).toBe(200);
+  });
+
+  test("with an https PUBLIC_URL cookies are Secure and that origin passes the CSRF check", async () => {
+    const secure = await createTestContext({ env: { PUBLIC_URL: "https://chat.example.org" } });
+    try {
+      const user = await createUser(secure);
+      const res = await secure.request("/login", {
+        method: "POST",
+        headers: { origin: "https://chat.example.org", "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ username: user.username, password: user.password }).toString(),
+      });
+      expect(res.status).toBe(303);
+      for (const c of res.headers.getSetCookie()) expect(c).toContain("; Secure");
+    } finally {
+      await secure.close();
+    }
   });
 
   test("a suspended user fails at once", async () => {

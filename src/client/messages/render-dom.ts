@@ -1,0 +1,95 @@
+/**
+ * Renders a markdown tree (markdown.ts) into DOM nodes. The only way text reaches the page is
+ * `document.createTextNode` / `textContent`, and the only elements created are a fixed list; no
+ * attribute takes user text except a link's href, which markdown.ts has already restricted to
+ * http(s)/mailto. This is the sanitiser: there is no HTML string anywhere.
+ */
+import type { Block, Inline } from "./markdown.ts";
+
+export type RenderOptions = {
+  /** Usernames that exist in the conversation: only those render as mention chips. */
+  isKnownUser?: (name: string) => boolean;
+  /** The reader's own username: mentions of them are highlighted. */
+  selfUsername?: string;
+};
+
+export function renderBlocks(doc: Document, blocks: Block[], opts: RenderOptions = {}): DocumentFragment {
+  const fragment = doc.createDocumentFragment();
+  for (const block of blocks) fragment.append(renderBlock(doc, block, opts));
+  return fragment;
+}
+
+function renderBlock(doc: Document, block: Block, opts: RenderOptions): Node {
+  switch (block.type) {
+    case "paragraph": {
+      const p = doc.createElement("p");
+      p.append(...block.children.map((n) => renderInline(doc, n, opts)));
+      return p;
+    }
+    case "code_block": {
+      const pre = doc.createElement("pre");
+      const code = doc.createElement("code");
+      if (block.language) code.dataset.language = block.language;
+      code.textContent = block.text;
+      pre.append(code);
+      return pre;
+    }
+    case "quote": {
+      const q = doc.createElement("blockquote");
+      q.append(renderBlocks(doc, block.children, opts));
+      return q;
+    }
+    case "list": {
+      const list = doc.createElement(block.ordered ? "ol" : "ul");
+      for (const item of block.items) {
+        const li = doc.createElement("li");
+        li.append(...item.map((n) => renderInline(doc, n, opts)));
+        list.append(li);
+      }
+      return list;
+    }
+  }
+}
+
+function renderInline(doc: Document, node: Inline, opts: RenderOptions): Node {
+  switch (node.type) {
+    case "text":
+      return doc.createTextNode(node.text);
+    case "break":
+      return doc.createElement("br");
+    case "code": {
+      const code = doc.createElement("code");
+      code.textContent = node.text;
+      return code;
+    }
+    case "bold":
+    case "italic":
+    case "strike": {
+      const el = doc.createElement(node.type === "bold" ? "strong" : node.type === "italic" ? "em" : "s");
+      el.append(...node.children.map((n) => renderInline(doc, n, opts)));
+      return el;
+    }
+    case "link": {
+      const a = doc.createElement("a");
+      a.href = node.href;
+      a.rel = "noopener noreferrer nofollow ugc";
+      a.target = "_blank";
+      a.append(...node.children.map((n) => renderInline(doc, n, opts)));
+      return a;
+    }
+    case "mention": {
+      if (opts.isKnownUser && !opts.isKnownUser(node.name)) return doc.createTextNode(`@${node.name}`);
+      const span = doc.createElement("span");
+      span.className = node.name.toLowerCase() === opts.selfUsername?.toLowerCase() ? "mention mention--self" : "mention";
+      span.textContent = `@${node.name}`;
+      return span;
+    }
+    case "emoji": {
+      const span = doc.createElement("span");
+      span.className = "emoji";
+      span.title = `:${node.name}:`;
+      span.textContent = node.char;
+      return span;
+    }
+  }
+}

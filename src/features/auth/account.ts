@@ -1,0 +1,125 @@
+/**
+ * The signed-in user's own account: profile, password change (other sessions end), session
+ * management, logout, and deletion (refused while another feature reports a blocker, such as
+ * owning a community; everything else goes in one transaction, so nothing is half-deleted).
+ */
+import { ConflictError, InvalidInputError, NotFoundError, type FieldErrors } from "../../errors.ts";
+import { runInTransaction, type Executor } from "../../db/tx.ts";
+import { insertAuditEntry, type RequestMeta } from "./audit.ts";
+import type { Actor } from "./guard.ts";
+import type { AuthKernel } from "./kernel.ts";
+import { checkPasswordRules, hashPassword, verifyPassword } from "./passwords.ts";
+import { revokeAllSessions, revokeSession } from "./sessions.ts";
+import { isUuid } from "./tokens.ts";
+import { findUserById, type UserRow } from "./users.ts";
+import { checkLength, cleanText } from "./validation.ts";
+
+/**
+ * Deletion blockers: other features register a check that returns a user-facing reason why the
+ * account cannot be deleted yet, or null. The communities feature registers "owns a community"
+ * (there is no communities table yet). Checks run inside the deletion transaction.
+ */
+export type AccountDeletionBlocker = (db: Executor, userId: string) => Promise<string | null>;
+const deletionBlockers: AccountDeletionBlocker[] = [];
+export function registerAccountDeletionBlocker(check: AccountDeletionBlocker): () => void {
+  deletionBlockers.push(check);
+  return () => {
+    const i = deletionBlockers.indexOf(check);
+    if (i !== -1) deletionBlockers.splice(i, 1);
+  };
+}
+
+const tx = (kernel: AuthKernel) => ({ db: kernel.deps.database.db, events: kernel.deps.events });
+
+export async function requireOwnUser(kernel: AuthKernel, actor: Actor): Promise<UserRow> {
+  const user = await findUserById(kernel.deps.database.db, actor.userId);
+  if (!user) throw new NotFoundError("Your account no longer exists.");
+  return user;
+}
+
+export type ProfileInput = { displayName?: string; customStatus?: string | null; bio?: string | null; pronouns?: string | null; allowDmsFromAnyone?: boolean };
+
+export async function updateProfile(kernel: AuthKernel, actor: Actor, input: ProfileInput, meta: RequestMeta): Promise<UserRow> {
+  const fields: FieldErrors = {};
+  const changes: { display_name?: string; custom_status?: string | null; bio?: string | null; pronouns?: string | null; allow_dms_from_anyone?: boolean } = {};
+  if (input.displayName !== undefined) {
+    const v = cleanText(input.displayName);
+    const e = checkLength(v, 1, 64);
+    if (e) fields.display_name = e;
+    changes.display_name = v;
+  }
+  const optional = (name: "custom_status" | "bio" | "pronouns", value: string | null | undefined, max: number, keepNewlines = false) => {
+    if (value === undefined) return;
+    const v = value === null ? "" : keepNewlines ? value.replace(/\r\n/g, "\n").trim() : cleanText(value);
+    const e = checkLength(v, 0, max);
+    if (e) fields[name] = e;
+    changes[name] = v === "" ? null : v;
+  };
+  optional("custom_status", input.customStatus, 128);
+  optional("bio", input.bio, 500, true);
+  optional("pronouns", input.pronouns, 50);
+  if (input.allowDmsFromAnyone !== undefined) changes.allow_dms_from_anyone = input.allowDmsFromAnyone;
+  if (Object.keys(fields).length > 0) throw new InvalidInputError("Some fields need attention.", fields);
+  return runInTransaction(tx(kernel), async (t) => {
+    const at = new Date(kernel.now());
+    const row = await t.updateTable("users").set({ ...changes, updated_at: at }).where("id", "=", actor.userId).returningAll().executeTakeFirstOrThrow();
+    await insertAuditEntry(t, { actorId: actor.userId, action: "profile_updated", targetType: "user", targetId: actor.userId, metadata: { fields: Object.keys(changes) }, at, meta });
+    return row;
+  });
+}
+
+const wrongPassword = (field: string) => new InvalidInputError("The current password is wrong.", { [field]: "The password is wrong." }, "INVALID_PASSWORD");
+
+export async function changePassword(kernel: AuthKernel, actor: Actor, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<number> {
+  const user = await requireOwnUser(kernel, actor);
+  if (user.password_hash && !(await verifyPassword(user.password_hash, input.currentPassword))) throw wrongPassword("current_password");
+  const problem = checkPasswordRules(input.newPassword, user.username);
+  if (problem) throw new InvalidInputError(problem, { new_password: problem });
+  const passwordHash = await hashPassword(input.newPassword);
+  return runInTransaction(tx(kernel), async (t, outbox) => {
+    const at = new Date(kernel.now());
+    await t.updateTable("users").set({ password_hash: passwordHash, updated_at: at }).where("id", "=", user.id).execute();
+    const revoked = await revokeAllSessions(t, kernel, outbox, user.id, "password_changed", actor.sessionId);
+    await insertAuditEntry(t, { actorId: user.id, action: "password_changed", targetType: "user", targetId: user.id, metadata: { other_sessions_revoked: revoked }, at, meta });
+    return revoked;
+  });
+}
+
+/** Revokes one of the actor's sessions; someone else's id (or nonsense) is a 404. */
+export async function revokeOwnSession(kernel: AuthKernel, actor: Actor, sessionId: string, meta: RequestMeta): Promise<void> {
+  if (!isUuid(sessionId)) throw new NotFoundError("No such session.");
+  await runInTransaction(tx(kernel), async (t, outbox) => {
+    if (!(await revokeSession(t, kernel, outbox, actor.userId, sessionId, "revoked_by_user"))) throw new NotFoundError("No such session.");
+    await insertAuditEntry(t, { actorId: actor.userId, action: "session_revoked", targetType: "session", targetId: sessionId, at: new Date(kernel.now()), meta });
+  });
+}
+
+export async function logout(kernel: AuthKernel, actor: Actor, meta: RequestMeta): Promise<void> {
+  await runInTransaction(tx(kernel), async (t, outbox) => {
+    await revokeSession(t, kernel, outbox, actor.userId, actor.sessionId, "logout");
+    await insertAuditEntry(t, { actorId: actor.userId, action: "logout", targetType: "session", targetId: actor.sessionId, at: new Date(kernel.now()), meta });
+  });
+}
+
+export async function logoutAll(kernel: AuthKernel, actor: Actor, meta: RequestMeta): Promise<number> {
+  return runInTransaction(tx(kernel), async (t, outbox) => {
+    const count = await revokeAllSessions(t, kernel, outbox, actor.userId, "logout_all");
+    await insertAuditEntry(t, { actorId: actor.userId, action: "logout_all", targetType: "user", targetId: actor.userId, metadata: { revoked_count: count }, at: new Date(kernel.now()), meta });
+    return count;
+  });
+}
+
+export async function deleteAccount(kernel: AuthKernel, actor: Actor, password: string, meta: RequestMeta): Promise<void> {
+  const user = await requireOwnUser(kernel, actor);
+  if (user.password_hash && !(await verifyPassword(user.password_hash, password))) throw wrongPassword("password");
+  await runInTransaction(tx(kernel), async (t, outbox) => {
+    for (const check of deletionBlockers) {
+      const reason = await check(t, user.id);
+      if (reason) throw new ConflictError(reason, "ACCOUNT_DELETION_BLOCKED");
+    }
+    if (user.is_owner) throw new ConflictError("The instance owner cannot delete their account.", "ACCOUNT_DELETION_BLOCKED");
+    await revokeAllSessions(t, kernel, outbox, user.id, "account_deleted");
+    await insertAuditEntry(t, { actorId: null, action: "account_deleted", targetType: "user", targetId: user.id, metadata: { username: user.username }, at: new Date(kernel.now()), meta });
+    await t.deleteFrom("users").where("id", "=", user.id).execute();
+  });
+}

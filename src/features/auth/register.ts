@@ -1,0 +1,120 @@
+/**
+ * Registration: mode (open / invite_only / closed), the first-run setup token, field rules,
+ * invite consumption, the recovery code (shown once), and the first session — one transaction.
+ */
+import { sql } from "kysely";
+import { ConflictError, ForbiddenError, InvalidInputError, type FieldErrors } from "../../errors.ts";
+import { runInTransaction } from "../../db/tx.ts";
+import { ADMIN_POWERS } from "./admin-powers.ts";
+import { insertAuditEntry, type RequestMeta } from "./audit.ts";
+import { consumeInvite } from "./invites.ts";
+import type { AuthKernel } from "./kernel.ts";
+import { checkPasswordRules, hashPassword } from "./passwords.ts";
+import { createSession, type IssuedTokens } from "./sessions.ts";
+import { consumeSetupToken } from "./setup.ts";
+import { generateCode, hashToken } from "./tokens.ts";
+import { findUserById, hasAnyUser, isEmailTaken, isUsernameTaken, type UserRow } from "./users.ts";
+import { checkEmail, checkLength, checkUsername, cleanText } from "./validation.ts";
+
+export type RegisterInput = { username: string; email: string; password: string; displayName?: string; inviteCode?: string; setupToken?: string };
+export type Registered = { tokens: IssuedTokens; user: UserRow; recoveryCode: string };
+
+export function newRecoveryCode(): { code: string; hash: string } {
+  const code = generateCode(4);
+  return { code, hash: hashToken(code) };
+}
+
+function checkFields(input: RegisterInput): { username: string; email: string; displayName: string } {
+  const username = input.username.trim();
+  const email = input.email.trim();
+  const displayName = cleanText(input.displayName ?? "") || username;
+  const fields: FieldErrors = {};
+  const u = checkUsername(username);
+  if (u) fields.username = u;
+  const e = checkEmail(email);
+  if (e) fields.email = e;
+  const p = checkPasswordRules(input.password, username);
+  if (p) fields.password = p;
+  const d = checkLength(displayName, 1, 64);
+  if (d) fields.display_name = d;
+  if (Object.keys(fields).length > 0) throw new InvalidInputError("Some fields need attention.", fields);
+  return { username, email, displayName };
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const e = error as { code?: string; cause?: { code?: string } };
+  return e?.code === "23505" || e?.cause?.code === "23505";
+}
+
+export async function registerUser(kernel: AuthKernel, input: RegisterInput, meta: RequestMeta, opts: { passwordHash?: string } = {}): Promise<Registered> {
+  const { config } = kernel.deps;
+  const fields = checkFields(input);
+  // Hash outside the transaction: ~165 ms of Argon2 must not hold row locks.
+  const passwordHash = opts.passwordHash ?? (await hashPassword(input.password));
+  const recovery = newRecoveryCode();
+  const nowMs = kernel.now();
+  try {
+    return await runInTransaction({ db: kernel.deps.database.db, events: kernel.deps.events }, async (tx) => {
+      let isFirst = false;
+      if (input.setupToken) {
+        isFirst = await consumeSetupToken(tx, input.setupToken.trim());
+        if (!isFirst) throw new ForbiddenError("The setup token is not valid (it may have been used already).", "SETUP_TOKEN_INVALID");
+      } else if (!(await hasAnyUser(tx))) {
+        throw new ForbiddenError("This new instance is waiting for its owner. Use the one-time setup link printed in the server log.", "SETUP_TOKEN_REQUIRED");
+      }
+      if (!isFirst) {
+        if (config.registrationMode === "closed") throw new ForbiddenError("Registration is closed on this server.", "REGISTRATION_CLOSED");
+        const code = input.inviteCode?.trim();
+        if (config.registrationMode === "invite_only" && !code) {
+          throw new ForbiddenError("Registration on this server needs an invite code.", "INVITE_REQUIRED");
+        }
+        // In open mode invites are not needed and not consumed.
+        if (config.registrationMode === "invite_only" && code && !(await consumeInvite(tx, code!, nowMs))) {
+          throw new ForbiddenError("This invite code is not valid: it may be mistyped, expired or used up.", "INVITE_INVALID");
+        }
+      }
+      const taken: FieldErrors = {};
+      if (await isUsernameTaken(tx, fields.username)) taken.username = "This username is taken.";
+      if (await isEmailTaken(tx, fields.email)) taken.email = "An account with this email exists.";
+      if (taken.username) throw new ConflictError("This username is taken.", "USERNAME_TAKEN", taken);
+      if (taken.email) throw new ConflictError("An account with this email address already exists.", "EMAIL_TAKEN", taken);
+
+      const configuredAdmin = config.adminUsername !== undefined && config.adminUsername.toLowerCase() === fields.username.toLowerCase();
+      const isAdmin = isFirst || configuredAdmin;
+      const id = Bun.randomUUIDv7();
+      const now = new Date(nowMs);
+      await tx
+        .insertInto("users")
+        .values({
+          id,
+          username: fields.username,
+          email: fields.email,
+          password_hash: passwordHash,
+          display_name: fields.displayName,
+          is_owner: isFirst,
+          is_admin: isAdmin,
+          admin_powers: isAdmin ? [...ADMIN_POWERS] : [],
+          recovery_code_hash: recovery.hash,
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await insertAuditEntry(tx, { actorId: id, action: "register", targetType: "user", targetId: id, metadata: { owner: isFirst, invite: Boolean(input.inviteCode) }, at: now, meta });
+      if (isAdmin) {
+        await insertAuditEntry(tx, { actorId: null, action: "admin_granted", targetType: "user", targetId: id, metadata: { source: isFirst ? "setup_token" : "ADMIN_USERNAME" }, at: now, meta });
+      }
+      const tokens = await createSession(tx, kernel, id, meta);
+      const user = (await findUserById(tx, id))!;
+      return { tokens, user, recoveryCode: recovery.code };
+    });
+  } catch (error) {
+    // Two registrations raced past the checks: the unique index decides, reported as 409 (not 500).
+    if (isUniqueViolation(error)) throw new ConflictError("This username or email is already taken.", "USERNAME_TAKEN", { username: "This username or email is already taken." });
+    throw error;
+  }
+}
+
+export async function countUsers(kernel: AuthKernel): Promise<number> {
+  const row = await kernel.deps.database.db.selectFrom("users").select(sql<number>`count(*)::int`.as("n")).executeTakeFirstOrThrow();
+  return row.n;
+}

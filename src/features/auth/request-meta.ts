@@ -1,0 +1,6 @@
+import { clientIpOf } from "../../app.ts";
+import type { RequestMeta } from "./audit.ts";
+
+export function requestMeta(request: Request): RequestMeta {
+  return { ip: clientIpOf(request), userAgent: request.headers.get("user-agent") };
+}

@@ -1,0 +1,240 @@
+/**
+ * Pages for signed-in users: /settings/account, /settings/security, /admin/invites.
+ * Successful plain actions answer 303 (post/redirect/get, with a flash key); failures re-render
+ * the page with inline errors (422); actions that reveal a one-time secret answer 200 with it.
+ */
+import { Elysia } from "elysia";
+import type { Child } from "hono/jsx";
+import type { AppDeps } from "../../app.ts";
+import { InvalidInputError, NotFoundError } from "../../errors.ts";
+import { page, redirect } from "../../http/render.ts";
+import { changePassword, deleteAccount, logoutAll, requireOwnUser, revokeOwnSession, updateProfile } from "./account.ts";
+import { hasAdminPower } from "./admin-powers.ts";
+import { clearedSessionCookies, withCookies } from "./cookies.ts";
+import { authGuard, type Actor } from "./guard.ts";
+import { createInvite, deleteInvite, listInvites } from "./invites.ts";
+import { authKernelOf } from "./kernel.ts";
+import { formField, toFormState } from "./page-helpers.tsx";
+import { regenerateRecoveryCode } from "./recovery.ts";
+import { requestMeta } from "./request-meta.ts";
+import { listActiveSessions } from "./sessions.ts";
+import { confirmTotpSetup, disableTotp, pendingTotpSetup, regenerateBackupCodes, startTotpSetup } from "./totp.ts";
+import { AuditLogAdmin, InvitesAdmin } from "./views-admin.tsx";
+import { listAuditEntries } from "./audit.ts";
+import { AccountSettings, AccountShell, SecuritySettings, type AccountPageProps, type SecurityPageProps } from "./views-settings.tsx";
+
+/** Flash messages by key: the query string selects one, its text is never echoed. */
+const FLASH: Record<string, string> = {
+  profile: "Profile saved.",
+  password: "Password changed. Your other devices were signed out.",
+  session: "That device was signed out.",
+  totp_off: "Two-factor authentication is off.",
+  totp_setup: "Scan the QR code to finish setting up two-factor authentication.",
+  invite: "Invite created.",
+  invite_revoked: "Invite revoked.",
+};
+
+export function settingsPageRoutes(deps: AppDeps) {
+  const kernel = authKernelOf(deps);
+  const db = deps.database.db;
+
+  const shell = async (actor: Actor, current: string, title: string, body: Child, flashKey?: string, description?: string) => {
+    const user = await requireOwnUser(kernel, actor);
+    return (
+      <AccountShell assets={deps.assets.page()} user={{ id: user.id, displayName: user.display_name, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: hasAdminPower(actor, "audit") }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description}>
+        {body}
+      </AccountShell>
+    );
+  };
+
+  const accountPage = async (actor: Actor, extra: Partial<AccountPageProps>, flash?: string, status = 200) => {
+    const u = await requireOwnUser(kernel, actor);
+    const props: AccountPageProps = {
+      profile: { displayName: u.display_name, customStatus: u.custom_status, bio: u.bio, pronouns: u.pronouns, allowDmsFromAnyone: u.allow_dms_from_anyone, username: u.username, email: u.email },
+      hasPassword: u.password_hash !== null,
+      ...extra,
+    };
+    return page(await shell(actor, "account", "Profile", <AccountSettings {...props} />, flash, "How other people see you."), { status });
+  };
+
+  const securityPage = async (actor: Actor, extra: Partial<SecurityPageProps>, flash?: string, status = 200) => {
+    const u = await requireOwnUser(kernel, actor);
+    const props: SecurityPageProps = {
+      sessions: await listActiveSessions(db, actor.userId, actor.sessionId, new Date(kernel.now())),
+      totpEnabled: u.totp_enabled,
+      backupCodesLeft: u.totp_backup_code_hashes.length,
+      pendingSetup: await pendingTotpSetup(kernel, u),
+      hasPassword: u.password_hash !== null,
+      ...extra,
+    };
+    return page(await shell(actor, "security", "Security", <SecuritySettings {...props} />, flash, "Devices, two-factor authentication, password and recovery."), { status });
+  };
+
+  const invitesPage = async (actor: Actor, extra: { state?: ReturnType<typeof toFormState>; created?: string }, flash?: string, status = 200) => {
+    const invites = await listInvites(db, kernel.now());
+    return page(await shell(actor, "invites", "Invites", <InvitesAdmin invites={invites} registrationMode={deps.config.registrationMode} {...extra} />, flash, "Invite codes let people register while registration is invite-only."), { status });
+  };
+
+  const optionalInt = (raw: string, field: string): number | undefined => {
+    if (raw.trim() === "") return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n)) throw new InvalidInputError("Enter a whole number.", { [field]: "Enter a whole number." });
+    return n;
+  };
+
+  return new Elysia({ name: "settings-pages" })
+    .use(authGuard(deps))
+    .get("/settings", ({ request }) => redirect(request, "/settings/account"))
+    .get("/settings/account", ({ actor, query }) => accountPage(actor, {}, query.saved), { auth: true })
+    .post(
+      "/settings/account/profile",
+      async ({ actor, body, request }) => {
+        const values = { display_name: formField(body, "display_name"), custom_status: formField(body, "custom_status"), pronouns: formField(body, "pronouns"), bio: formField(body, "bio") };
+        try {
+          await updateProfile(
+            kernel,
+            actor,
+            { displayName: values.display_name, customStatus: values.custom_status, pronouns: values.pronouns, bio: values.bio, allowDmsFromAnyone: formField(body, "allow_dms_from_anyone") !== "" },
+            requestMeta(request),
+          );
+          return redirect(request, "/settings/account?saved=profile");
+        } catch (error) {
+          return accountPage(actor, { profileState: toFormState(error, values) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/account/delete",
+      async ({ actor, body, request }) => {
+        try {
+          await deleteAccount(kernel, actor, formField(body, "password"), requestMeta(request));
+          return withCookies(redirect(request, "/login"), clearedSessionCookies(deps.config));
+        } catch (error) {
+          return accountPage(actor, { deleteState: toFormState(error, {}) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
+    .get("/settings/security", ({ actor, query }) => securityPage(actor, {}, query.saved), { auth: true })
+    .post(
+      "/settings/security/sessions/:id/revoke",
+      async ({ actor, params, request }) => {
+        await revokeOwnSession(kernel, actor, params.id, requestMeta(request));
+        if (params.id === actor.sessionId) return withCookies(redirect(request, "/login"), clearedSessionCookies(deps.config));
+        return redirect(request, "/settings/security?saved=session");
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/security/logout-all",
+      async ({ actor, request }) => {
+        await logoutAll(kernel, actor, requestMeta(request));
+        return withCookies(redirect(request, "/login"), clearedSessionCookies(deps.config));
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/security/password",
+      async ({ actor, body, request }) => {
+        try {
+          await changePassword(kernel, actor, { currentPassword: formField(body, "current_password"), newPassword: formField(body, "new_password") }, requestMeta(request));
+          return redirect(request, "/settings/security?saved=password");
+        } catch (error) {
+          return securityPage(actor, { passwordState: toFormState(error, {}) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/security/totp/setup",
+      async ({ actor, request }) => {
+        await startTotpSetup(kernel, actor);
+        return redirect(request, "/settings/security?saved=totp_setup#two-factor");
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/security/totp/verify",
+      async ({ actor, body, request }) => {
+        try {
+          const codes = await confirmTotpSetup(kernel, actor, formField(body, "code"), requestMeta(request));
+          return securityPage(actor, { shownBackupCodes: codes });
+        } catch (error) {
+          return securityPage(actor, { totpState: toFormState(error, {}) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/security/totp/disable",
+      async ({ actor, body, request }) => {
+        try {
+          await disableTotp(kernel, actor, formField(body, "code"), requestMeta(request));
+          return redirect(request, "/settings/security?saved=totp_off");
+        } catch (error) {
+          return securityPage(actor, { totpState: toFormState(error, {}) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/security/totp/backup-codes",
+      async ({ actor, body, request }) => {
+        try {
+          return securityPage(actor, { shownBackupCodes: await regenerateBackupCodes(kernel, actor, formField(body, "code"), requestMeta(request)) });
+        } catch (error) {
+          return securityPage(actor, { totpState: toFormState(error, {}) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/security/recovery-code",
+      async ({ actor, body, request }) => {
+        try {
+          return securityPage(actor, { shownRecoveryCode: await regenerateRecoveryCode(kernel, actor, formField(body, "password"), requestMeta(request)) });
+        } catch (error) {
+          return securityPage(actor, { recoveryState: toFormState(error, {}) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
+    .get("/admin/invites", ({ actor, query }) => invitesPage(actor, {}, query.saved), { admin: "invites" })
+    .get(
+      "/admin/audit-log",
+      async ({ actor, query }) => {
+        const limit = 50;
+        const entries = await listAuditEntries(db, { limit, before: query.before });
+        const nextBefore = entries.length === limit ? entries[entries.length - 1]!.id : null;
+        return page(await shell(actor, "audit", "Audit log", <AuditLogAdmin entries={entries} nextBefore={nextBefore} />, undefined, "Security and administrative actions, newest first."));
+      },
+      { admin: "audit" },
+    )
+    .post(
+      "/admin/invites",
+      async ({ actor, body, request }) => {
+        const values = { max_uses: formField(body, "max_uses"), expires_in_hours: formField(body, "expires_in_hours") };
+        try {
+          const maxUses = optionalInt(values.max_uses, "max_uses");
+          const hours = optionalInt(values.expires_in_hours, "expires_in_hours");
+          if (maxUses !== undefined && (maxUses < 1 || maxUses > 100000)) throw new InvalidInputError("Between 1 and 100000.", { max_uses: "Between 1 and 100000." });
+          if (hours !== undefined && (hours < 1 || hours > 8760)) throw new InvalidInputError("Between 1 and 8760 hours.", { expires_in_hours: "Between 1 and 8760 hours." });
+          const invite = await createInvite(kernel, actor, { maxUses, expiresInHours: hours }, requestMeta(request));
+          return invitesPage(actor, { created: invite.code }, "invite");
+        } catch (error) {
+          return invitesPage(actor, { state: toFormState(error, values) }, undefined, 422);
+        }
+      },
+      { admin: "invites" },
+    )
+    .post(
+      "/admin/invites/:id/delete",
+      async ({ actor, params, request }) => {
+        if (!hasAdminPower(actor, "invites")) throw new NotFoundError("No such invite.");
+        await deleteInvite(kernel, actor, params.id, requestMeta(request));
+        return redirect(request, "/admin/invites?saved=invite_revoked");
+      },
+      { auth: true },
+    );
+}

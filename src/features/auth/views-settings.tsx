@@ -1,0 +1,276 @@
+/**
+ * /settings/account and /settings/security. Plain POST forms (they work without JavaScript);
+ * a failed form re-renders the page with the errors next to the fields (422). One-time secrets
+ * (backup codes, a new recovery code) are rendered in the response that created them, never stored.
+ */
+import type { Child, FC } from "hono/jsx";
+import { CheckboxField, ErrorBanner, ErrorSlot, Field, Layout, SettingsShell, Toast, type PageAssets } from "../../../views/index.ts";
+import { formatTime } from "./page-helpers.tsx";
+import type { SessionView } from "./sessions.ts";
+import type { TotpSetup } from "./totp.ts";
+import type { FormState } from "./views-auth.tsx";
+
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean };
+
+export const SignOutButton: FC = () => (
+  <form method="post" action="/logout" class="inline-form">
+    <button type="submit" class="btn btn--ghost btn--sm" data-testid="sign-out">
+      Sign out
+    </button>
+  </form>
+);
+
+export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: string; description?: string; current: string; flash?: string; children: Child }> = (p) => (
+  <Layout
+    title={p.title}
+    assets={p.assets}
+    topBar
+    user={{ id: p.user.id, displayName: p.user.displayName }}
+    topBarActions={<SignOutButton />}
+    toasts={p.flash ? <Toast message={p.flash} tone="success" /> : undefined}
+  >
+    <SettingsShell
+      title={p.title}
+      description={p.description}
+      nav={[
+        {
+          title: "Account",
+          items: [
+            { href: "/settings/account", label: "Profile", current: p.current === "account" },
+            { href: "/settings/security", label: "Security", current: p.current === "security" },
+          ],
+        },
+        ...(p.user.canManageInvites || p.user.canReadAudit
+          ? [
+              {
+                title: "Administration",
+                items: [
+                  ...(p.user.canManageInvites ? [{ href: "/admin/invites", label: "Invites", current: p.current === "invites" }] : []),
+                  ...(p.user.canReadAudit ? [{ href: "/admin/audit-log", label: "Audit log", current: p.current === "audit" }] : []),
+                ],
+              },
+            ]
+          : []),
+      ]}
+    >
+      {p.children}
+    </SettingsShell>
+  </Layout>
+);
+
+const Slot: FC<{ state?: FormState; title: string }> = ({ state, title }) => <ErrorSlot>{state?.message ? <ErrorBanner title={title} message={state.message} /> : null}</ErrorSlot>;
+
+export type AccountPageProps = {
+  profile: { displayName: string; customStatus: string | null; bio: string | null; pronouns: string | null; allowDmsFromAnyone: boolean; username: string; email: string };
+  profileState?: FormState;
+  deleteState?: FormState;
+  hasPassword: boolean;
+};
+
+export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, deleteState, hasPassword }) => {
+  const v = profileState?.values;
+  const f = profileState?.fields ?? {};
+  return (
+    <div class="stack">
+      <section class="card stack" aria-labelledby="profile-h">
+        <h2 id="profile-h">Profile</h2>
+        <p class="muted">
+          Signed in as <strong>{profile.username}</strong> ({profile.email})
+        </p>
+        <form class="form" method="post" action="/settings/account/profile" id="profile-form">
+          <Slot state={profileState} title="Could not save" />
+          <Field name="display_name" label="Display name" required maxLength={64} value={v?.display_name ?? profile.displayName} error={f.display_name} />
+          <Field name="custom_status" label="Status" maxLength={128} value={v?.custom_status ?? profile.customStatus ?? ""} error={f.custom_status} />
+          <Field name="pronouns" label="Pronouns" maxLength={50} value={v?.pronouns ?? profile.pronouns ?? ""} error={f.pronouns} />
+          <Field name="bio" label="About me" type="textarea" rows={4} maxLength={500} value={v?.bio ?? profile.bio ?? ""} error={f.bio} />
+          <CheckboxField name="allow_dms_from_anyone" label="Allow direct messages from anyone" hint="Otherwise only people who share a community with you." checked={profile.allowDmsFromAnyone} />
+          <div class="form__actions">
+            <button type="submit" class="btn btn--primary">
+              Save profile
+            </button>
+          </div>
+        </form>
+      </section>
+      <section class="card stack" aria-labelledby="delete-h">
+        <h2 id="delete-h">Delete account</h2>
+        <p class="muted">This removes your account and signs out every device. It cannot be undone.</p>
+        <form class="form" method="post" action="/settings/account/delete" id="delete-form">
+          <Slot state={deleteState} title="Could not delete the account" />
+          {hasPassword ? <Field name="password" label="Your password" type="password" autocomplete="current-password" required error={deleteState?.fields?.password} /> : null}
+          <div class="form__actions">
+            <button type="submit" class="btn btn--danger">
+              Delete my account
+            </button>
+          </div>
+        </form>
+      </section>
+    </div>
+  );
+};
+
+export type SecurityPageProps = {
+  sessions: SessionView[];
+  totpEnabled: boolean;
+  backupCodesLeft: number;
+  pendingSetup: TotpSetup | null;
+  hasPassword: boolean;
+  shownBackupCodes?: string[];
+  shownRecoveryCode?: string;
+  passwordState?: FormState;
+  totpState?: FormState;
+  recoveryState?: FormState;
+};
+
+const SessionsTable: FC<{ sessions: SessionView[] }> = ({ sessions }) => (
+  <section class="panel" aria-labelledby="sessions-h" id="sessions">
+    <div class="panel__header">
+      <h2 class="panel__title" id="sessions-h">
+        Signed-in devices
+      </h2>
+      <form method="post" action="/settings/security/logout-all" class="inline-form">
+        <button type="submit" class="btn btn--secondary btn--sm">
+          Sign out everywhere
+        </button>
+      </form>
+    </div>
+    {/* A list, not a table: it stays readable at 360 px. */}
+    <ul class="session-list" data-testid="sessions-list">
+      {sessions.map((s) => (
+        <li class="session" data-session-id={s.id}>
+          <div class="session__main">
+            <p class="session__device">
+              {s.deviceName} {s.current ? <span class="badge badge--success">This device</span> : null}
+            </p>
+            <p class="session__meta muted">
+              <span>IP {s.ip}</span> · <span>
+                signed in <time datetime={s.createdAt.toISOString()}>{formatTime(s.createdAt)}</time>
+              </span>{" "}
+              · <span>
+                last used <time datetime={s.lastUsedAt.toISOString()}>{formatTime(s.lastUsedAt)}</time>
+              </span>
+            </p>
+          </div>
+          <form method="post" action={`/settings/security/sessions/${s.id}/revoke`} class="inline-form">
+            <button type="submit" class="btn btn--secondary btn--sm" aria-label={`Sign out ${s.deviceName}${s.current ? " (this device)" : ""}`}>
+              Sign out
+            </button>
+          </form>
+        </li>
+      ))}
+    </ul>
+  </section>
+);
+
+const CodeField: FC<{ state?: FormState; id: string }> = ({ state, id }) => (
+  <Field name="code" id={id} label="Code from your authenticator app" autocomplete="one-time-code" inputmode="numeric" required maxLength={6} pattern="[0-9]{6}" error={state?.fields?.code} />
+);
+
+const TwoFactor: FC<SecurityPageProps> = (p) => (
+  <section class="card stack" aria-labelledby="totp-h" id="two-factor">
+    <h2 id="totp-h">Two-factor authentication</h2>
+    {p.shownBackupCodes ? (
+      <div class="stack">
+        <p>
+          <strong>Your backup codes.</strong> Each works once when you cannot use your app. Save them now: they are not shown again.
+        </p>
+        <ul class="code-list" data-testid="backup-codes">
+          {p.shownBackupCodes.map((c) => (
+            <li>{c}</li>
+          ))}
+        </ul>
+      </div>
+    ) : null}
+    {p.totpEnabled ? (
+      <>
+        <p>
+          <span class="badge badge--success">On</span> Signing in asks for a code from your app. {p.backupCodesLeft} backup code{p.backupCodesLeft === 1 ? "" : "s"} left.
+        </p>
+        <form class="form" method="post" action="/settings/security/totp/backup-codes" id="backup-codes-form">
+          <Slot state={p.totpState} title="That did not work" />
+          <CodeField state={p.totpState} id="f-code-backup" />
+          <div class="btn-row">
+            <button type="submit" class="btn btn--secondary">
+              New backup codes
+            </button>
+            <button type="submit" class="btn btn--danger" formaction="/settings/security/totp/disable">
+              Turn off two-factor
+            </button>
+          </div>
+        </form>
+      </>
+    ) : p.pendingSetup ? (
+      <div class="stack">
+        <p>Scan this code with your authenticator app (or type the key), then enter the 6-digit code it shows.</p>
+        <img class="qr" src={p.pendingSetup.qrDataUrl} alt="QR code for your authenticator app" width="200" height="200" />
+        <p>
+          Key: <code class="secret-code" data-testid="totp-secret">{p.pendingSetup.secret}</code>
+        </p>
+        <form class="form" method="post" action="/settings/security/totp/verify" id="totp-verify-form">
+          <Slot state={p.totpState} title="That did not work" />
+          <CodeField state={p.totpState} id="f-code-verify" />
+          <div class="form__actions">
+            <button type="submit" class="btn btn--primary" data-testid="totp-verify">
+              Turn on two-factor
+            </button>
+          </div>
+        </form>
+      </div>
+    ) : (
+      <form method="post" action="/settings/security/totp/setup" class="stack">
+        <p>
+          <span class="badge badge--neutral">Off</span> Add a second step to signing in with an authenticator app.
+        </p>
+        <div>
+          <button type="submit" class="btn btn--primary" data-testid="totp-setup">
+            Set up two-factor
+          </button>
+        </div>
+      </form>
+    )}
+  </section>
+);
+
+export const SecuritySettings: FC<SecurityPageProps> = (p) => (
+  <div class="stack">
+    <SessionsTable sessions={p.sessions} />
+    <TwoFactor {...p} />
+    {p.hasPassword ? (
+      <section class="card stack" aria-labelledby="password-h">
+        <h2 id="password-h">Password</h2>
+        <p class="muted">Changing it signs out your other devices.</p>
+        <form class="form" method="post" action="/settings/security/password" id="password-form">
+          <Slot state={p.passwordState} title="Could not change the password" />
+          <Field name="current_password" label="Current password" type="password" autocomplete="current-password" required error={p.passwordState?.fields?.current_password} />
+          <Field name="new_password" label="New password" type="password" autocomplete="new-password" required minLength={8} maxLength={128} error={p.passwordState?.fields?.new_password} />
+          <div class="form__actions">
+            <button type="submit" class="btn btn--primary">
+              Change password
+            </button>
+          </div>
+        </form>
+      </section>
+    ) : null}
+    <section class="card stack" aria-labelledby="recovery-h">
+      <h2 id="recovery-h">Recovery code</h2>
+      {p.shownRecoveryCode ? (
+        <div class="stack">
+          <p>Your new recovery code (the old one no longer works). Save it now: it is not shown again.</p>
+          <p class="secret-code" data-testid="recovery-code">
+            {p.shownRecoveryCode}
+          </p>
+        </div>
+      ) : (
+        <p class="muted">It resets your password if you forget it. Make a new one if the old one is lost or seen by someone else.</p>
+      )}
+      <form class="form" method="post" action="/settings/security/recovery-code" id="recovery-form">
+        <Slot state={p.recoveryState} title="Could not make a new code" />
+        {p.hasPassword ? <Field name="password" id="f-recovery-password" label="Your password" type="password" autocomplete="current-password" required error={p.recoveryState?.fields?.password} /> : null}
+        <div class="form__actions">
+          <button type="submit" class="btn btn--secondary">
+            New recovery code
+          </button>
+        </div>
+      </form>
+    </section>
+  </div>
+);

@@ -1,0 +1,33 @@
+/**
+ * The communities feature's public face. Other features import only from here:
+ *   onMembershipChanged(deps, f)      f({userId, communityId, kind, channelIds?}) after COMMIT, before
+ *                                     the topic events (the WS hub unsubscribes sockets at once)
+ *   userOwnsCommunity(db, userId)     account deletion refuses while true
+ * Siblings of this slice (kept apart to avoid import cycles):
+ *   dms/index.ts         shareCommunityOrDm(db, a, b), isBlockedEitherWay(db, a, b)
+ *   moderation/index.ts  isTimedOut(db, userId, communityId, now?), pendingMessagePurges(db)
+ *   permissions/index.ts can(subject, action, ctx), accessCommunity/accessChannel/accessGroup
+ *   insertCommunityAudit, queueMembershipChange, loadTarget, removeMembershipRows (slice-internal helpers)
+ */
+import type { Executor } from "../../db/tx.ts";
+import { registerAccountDeletionBlocker } from "../auth/index.ts";
+
+export { onMembershipChanged, queueMembershipChange, type MembershipChange, type MembershipChangeKind, type MembershipListener } from "./events.ts";
+export { insertCommunityAudit, listCommunityAudit, type CommunityAuditAction } from "./audit.ts";
+export { loadTarget, removeMembershipRows, getCommunity } from "./service.ts";
+export { dbOf, nowOf, mutate, requireText, optionalText, requireIntRange, type ActorLike } from "./context.ts";
+export { listCommunitiesOf, listCommunityChannelIds, listMembers, countMembers, type CommunitySummary, type MemberView } from "./queries.ts";
+export { renderPage, formOf, optionalInt } from "./page-helpers.tsx";
+export { Rail } from "./views.tsx";
+
+
+export async function userOwnsCommunity(db: Executor, userId: string): Promise<boolean> {
+  const row = await db.selectFrom("communities").select("id").where("owner_id", "=", userId).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+// Account deletion refuses, with this message, while the user owns a community (the FK on
+// communities.owner_id is RESTRICT as a second line of defence). Registered once, on import.
+registerAccountDeletionBlocker(async (db, userId) =>
+  (await userOwnsCommunity(db, userId)) ? "You own a community. Transfer its ownership or delete it before deleting your account." : null,
+);

@@ -1,0 +1,111 @@
+/** htmx pages of communities: picker, create, join, invite page, the chat frame, reports. */
+import { Elysia } from "elysia";
+import type { AppDeps } from "../../app.ts";
+import { InvalidInputError, NotFoundError } from "../../errors.ts";
+import { fragment, isHtmx, redirect } from "../../http/render.ts";
+import { Toast } from "../../../views/index.ts";
+import { authGuard } from "../auth/index.ts";
+import { allows } from "../permissions/index.ts";
+import { listVisibleGroups } from "../channels/index.ts";
+import { createReport } from "../moderation/index.ts";
+import { dbOf, nowOf } from "./context.ts";
+import { acceptInvite, previewInvite } from "./invites.ts";
+import { listCommunitiesOf, listMembers } from "./queries.ts";
+import { createCommunity, getCommunity, listCommunityMembers } from "./service.ts";
+import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, MEMBER_PAGE, MemberPage, ReportDialog } from "./views.tsx";
+import { formOf, renderPage } from "./page-helpers.tsx";
+
+export function canCreateCommunities(deps: AppDeps, actor: { isOwner: boolean; isAdmin: boolean }): boolean {
+  return deps.config.communityCreationMode === "anyone" || actor.isOwner || actor.isAdmin;
+}
+
+/** Accepts a bare code or a pasted link ending in /invite/<code>. */
+function inviteCodeOf(input: string): string {
+  const trimmed = input.trim();
+  const m = /\/invite\/([A-Za-z0-9]{1,64})\/?$/.exec(trimmed);
+  return m ? m[1]! : trimmed;
+}
+
+export function communityPages(deps: AppDeps) {
+  const db = dbOf(deps);
+  return new Elysia({ name: "community-pages" })
+    .use(authGuard(deps))
+    .get("/communities", async ({ actor, request }) => {
+      const communities = await listCommunitiesOf(db, actor.userId);
+      return renderPage(deps, request, actor, "Communities", <CommunityPicker communities={communities} canCreate={canCreateCommunities(deps, actor)} />);
+    }, { auth: true })
+    .post("/communities", async ({ actor, body, request }) => {
+      const form = formOf(body);
+      try {
+        const created = await createCommunity(deps, actor, { name: form.name ?? "", description: form.description });
+        return redirect(request, `/c/${created.id}`);
+      } catch (error) {
+        if (error instanceof InvalidInputError && isHtmx(request)) {
+          // 422: the form comes back with the message next to the field (views/README.md).
+          return fragment(<CreateCommunityForm name={form.name} description={form.description} fieldErrors={error.details?.fields} />, { status: 422 });
+        }
+        throw error;
+      }
+    }, { auth: true })
+    .post("/communities/join", async ({ body, request }) => {
+      const code = inviteCodeOf(formOf(body).code ?? "");
+      if (!/^[A-Za-z0-9]{1,64}$/.test(code)) throw new InvalidInputError("That does not look like an invite link or code.", { code: "Paste the invite link or its code." });
+      return redirect(request, `/invite/${code}`);
+    }, { auth: true })
+    .get("/invite/:code", async ({ actor, params, request }) => {
+      const p = await previewInvite(deps, actor, params.code);
+      return renderPage(deps, request, actor, `Join ${p.name}`, <InviteCard {...p} />);
+    }, { auth: true })
+    .post("/invite/:code/accept", async ({ actor, params, request }) => {
+      const joined = await acceptInvite(deps, actor, params.code);
+      return redirect(request, `/c/${joined.communityId}`);
+    }, { auth: true })
+    .get("/c/:id", async ({ actor, params, request }) => {
+      const groups = await listVisibleGroups(deps, actor, params.id);
+      const first = groups.flatMap((g) => g.channels)[0];
+      if (first) return new Response(null, { status: 303, headers: { location: `/c/${params.id}/ch/${first.id}` } });
+      return renderChat(deps, request, actor, params.id, null);
+    }, { auth: true })
+    .get("/c/:id/ch/:channelId", async ({ actor, params, request }) => renderChat(deps, request, actor, params.id, params.channelId), { auth: true })
+    .get("/c/:id/members", async ({ actor, params, query }) => {
+      const offset = Math.max(0, Math.min(1_000_000, Number(query.offset) || 0));
+      const members = await listCommunityMembers(deps, actor, params.id, { limit: MEMBER_PAGE, offset });
+      return fragment(<MemberPage members={members} communityId={params.id} offset={offset} />);
+    }, { auth: true })
+    .post("/reports", async ({ actor, body, request }) => {
+      const form = formOf(body);
+      await createReport(deps, actor, { communityId: form.community_id ?? "", targetType: form.target_type ?? "", targetId: form.target_id ?? "", reason: form.reason ?? "", attachedText: form.attached_text });
+      const toast = <Toast oob message="Thanks: the moderators will look at your report." tone="success" />;
+      if (isHtmx(request)) return fragment(<><p class="muted">Report sent.</p>{toast}</>);
+      return redirect(request, `/c/${form.community_id}`);
+    }, { auth: true });
+}
+
+async function renderChat(deps: AppDeps, request: Request, actor: { userId: string; displayName: string; isOwner: boolean; isAdmin: boolean }, communityId: string, channelId: string | null): Promise<Response> {
+  const db = dbOf(deps);
+  const now = nowOf(deps);
+  const access = await getCommunity(deps, actor, communityId);
+  const [communities, groups, members] = await Promise.all([listCommunitiesOf(db, actor.userId), listVisibleGroups(deps, actor, communityId), listMembers(db, communityId, { limit: MEMBER_PAGE, offset: 0, now })]);
+  const channel = channelId ? groups.flatMap((g) => g.channels).find((c) => c.id === channelId) : null;
+  if (channelId && !channel) throw new NotFoundError("No such channel.");
+  const timedOutUntil = access.subject.member?.timedOutUntil ?? null;
+  const canManage = allows(access, "edit_community") || allows(access, "view_audit_log") || allows(access, "manage_roles") || allows(access, "review_reports");
+  return renderPage(
+    deps,
+    request,
+    actor,
+    channel ? `#${channel.name} · ${access.community.name}` : access.community.name,
+    <ChatFrame
+      communities={communities}
+      community={{ id: access.community.id, name: access.community.name, canManage, canInvite: allows(access, "create_invite") }}
+      groups={groups}
+      channel={channel ?? null}
+      members={members}
+      timedOutUntil={timedOutUntil}
+      now={now}
+      reportDialog={<ReportDialog communityId={communityId} members={members} selfId={actor.userId} />}
+    />,
+    { variant: "app" },
+  );
+}
+

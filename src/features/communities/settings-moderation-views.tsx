@@ -1,0 +1,276 @@
+/** Moderation sections of community settings: members, invites, bans, reports, audit log. */
+import type { FC } from "hono/jsx";
+import type { CommunityAuditView } from "./audit.ts";
+import type { InviteView } from "./invites.ts";
+import type { MemberView } from "./queries.ts";
+import { Field } from "../../../views/index.ts";
+import { Form } from "./settings-views.tsx";
+
+const TIMEOUTS = [
+  { value: "60", label: "1 minute" },
+  { value: "300", label: "5 minutes" },
+  { value: "3600", label: "1 hour" },
+  { value: "86400", label: "1 day" },
+  { value: "604800", label: "1 week" },
+  { value: "2419200", label: "28 days" },
+];
+
+export type MemberRowActions = { member: MemberView; canRole: boolean; canKick: boolean; canBan: boolean; canTimeout: boolean; canWarn: boolean; canAssignRoles: boolean };
+
+export type WarningRow = { id: string; displayName: string; reason: string; createdAt: Date; createdByName: string | null };
+
+export const MembersSection: FC<{ base: string; rows: MemberRowActions[]; roles: { id: string; name: string }[]; warnings: WarningRow[] | null }> = (p) => (
+  <div class="stack">
+  <div class="table-wrap">
+    <table class="table" id="members-table">
+      <thead>
+        <tr>
+          <th>Member</th>
+          <th>Role</th>
+          <th>Actions</th>
+        </tr>
+      </thead>
+      <tbody>
+        {p.rows.map(({ member: m, ...can }) => (
+          <tr data-user-id={m.userId}>
+            <td>
+              {m.displayName} <span class="muted">@{m.username}</span> {m.timedOutUntil ? <span class="badge badge--warning">timed out</span> : null}
+            </td>
+            <td>
+              {can.canRole ? (
+                <Form action={`${p.base}/members/${m.userId}/role`} inline>
+                  <select class="select" name="role" aria-label={`Role of ${m.displayName}`}>
+                    {["admin", "moderator", "member"].map((r) => (
+                      <option value={r} selected={r === m.role}>
+                        {r}
+                      </option>
+                    ))}
+                  </select>
+                  <button class="btn btn--ghost btn--sm" type="submit">
+                    Set
+                  </button>
+                </Form>
+              ) : (
+                m.role
+              )}
+              {can.canAssignRoles && p.roles.length ? (
+                <Form action={`${p.base}/members/${m.userId}/roles`} inline>
+                  {p.roles.map((r) => (
+                    <label class="checkbox">
+                      <input type="checkbox" name={`role_${r.id}`} value="on" checked={m.customRoles.some((x) => x.id === r.id)} />
+                      <span>{r.name}</span>
+                    </label>
+                  ))}
+                  <button class="btn btn--ghost btn--sm" type="submit">
+                    Set roles
+                  </button>
+                </Form>
+              ) : (
+                m.customRoles.map((r) => <span class="badge badge--neutral">{r.name}</span>)
+              )}
+            </td>
+            <td>
+              <div class="btn-row">
+              {can.canTimeout ? (
+                <Form action={`${p.base}/members/${m.userId}/timeout`} inline>
+                  <select class="select" name="duration_seconds" aria-label={`Timeout length for ${m.displayName}`}>
+                    {TIMEOUTS.map((o) => (
+                      <option value={o.value}>{o.label}</option>
+                    ))}
+                  </select>
+                  <button class="btn btn--secondary btn--sm" type="submit">
+                    Time out
+                  </button>
+                </Form>
+              ) : null}
+              {can.canWarn ? (
+                <Form action={`${p.base}/members/${m.userId}/warn`} inline>
+                  <input class="input" name="reason" maxlength={1000} required placeholder="Warning" aria-label={`Warning for ${m.displayName}`} />
+                  <button class="btn btn--secondary btn--sm" type="submit">
+                    Warn
+                  </button>
+                </Form>
+              ) : null}
+              {can.canKick ? (
+                <Form action={`${p.base}/members/${m.userId}/kick`} inline>
+                  <button class="btn btn--ghost btn--sm" type="submit">
+                    Kick
+                  </button>
+                </Form>
+              ) : null}
+              {can.canBan ? (
+                <Form action={`${p.base}/members/${m.userId}/ban`} inline>
+                  <input class="input" name="reason" maxlength={500} placeholder="Reason" aria-label={`Ban reason for ${m.displayName}`} />
+                  <button class="btn btn--danger btn--sm" type="submit">
+                    Ban
+                  </button>
+                </Form>
+              ) : null}
+              </div>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </div>
+  {p.warnings ? (
+    <section class="stack" id="warnings">
+      <h2>Warnings</h2>
+      {p.warnings.length === 0 ? <p class="muted">No warnings yet.</p> : null}
+      <ul class="stack">
+        {p.warnings.map((w) => (
+          <li>
+            <strong>{w.displayName}</strong>: {w.reason} <span class="muted">— {w.createdByName ?? "deleted user"}, {w.createdAt.toISOString().slice(0, 16).replace("T", " ")}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  ) : null}
+  </div>
+);
+
+export const InvitesSection: FC<{ base: string; invites: InviteView[]; baseUrl: string; canCreate: boolean }> = (p) => (
+  <div class="stack">
+    {p.canCreate ? (
+      <Form action={`${p.base}/invites`} id="create-invite">
+        <Field name="max_uses" label="Max uses" type="number" min={1} hint="Empty = unlimited" />
+        <Field name="expires_in_hours" label="Expires after (hours, 1–8760)" type="number" min={1} max={8760} hint="Empty = never" />
+        <div class="form__actions">
+          <button class="btn btn--primary" type="submit">
+            Create invite link
+          </button>
+        </div>
+      </Form>
+    ) : null}
+    <div class="table-wrap">
+      <table class="table" id="invites-table">
+        <thead>
+          <tr>
+            <th>Link</th>
+            <th>Uses</th>
+            <th>Expires</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {p.invites.map((i) => (
+            <tr>
+              <td>
+                <code class="invite-link">{`${p.baseUrl}/invite/${i.code}`}</code>
+              </td>
+              <td>
+                {i.uses}
+                {i.maxUses ? ` / ${i.maxUses}` : ""}
+              </td>
+              <td>{i.revokedAt ? "revoked" : i.expiresAt ? i.expiresAt.toISOString().slice(0, 16).replace("T", " ") : "never"}</td>
+              <td>
+                {i.revokedAt ? null : (
+                  <Form action={`${p.base}/invites/${i.id}/revoke`} inline>
+                    <button class="btn btn--ghost btn--sm" type="submit">
+                      Revoke
+                    </button>
+                  </Form>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  </div>
+);
+
+export const BansSection: FC<{ base: string; bans: { userId: string; displayName: string; reason: string | null; createdAt: Date }[] }> = (p) => (
+  <div class="table-wrap">
+    <table class="table">
+      <thead>
+        <tr>
+          <th>User</th>
+          <th>Reason</th>
+          <th />
+        </tr>
+      </thead>
+      <tbody>
+        {p.bans.map((b) => (
+          <tr>
+            <td>{b.displayName}</td>
+            <td>{b.reason ?? "—"}</td>
+            <td>
+              <Form action={`${p.base}/bans/${b.userId}/unban`} inline>
+                <button class="btn btn--ghost btn--sm" type="submit">
+                  Unban
+                </button>
+              </Form>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </div>
+);
+
+export const ReportsSection: FC<{ base: string; reports: { id: string; targetType: string; targetName: string | null; targetId: string; reason: string; attachedText: string | null; reporterName: string | null }[] }> = (p) => (
+  <ul class="stack">
+    {p.reports.length === 0 ? <p class="muted">No open reports.</p> : null}
+    {p.reports.map((r) => (
+      <li class="card stack">
+        <p>
+          <strong>{r.targetType === "user" ? (r.targetName ?? r.targetId) : `Message ${r.targetId}`}</strong> reported by {r.reporterName ?? "a deleted user"}
+        </p>
+        <p>{r.reason}</p>
+        {r.attachedText ? (
+          <blockquote>
+            <p class="muted">Text the reporter says they saw (not verifiable by the server):</p>
+            {r.attachedText}
+          </blockquote>
+        ) : null}
+        <div class="btn-row">
+          <Form action={`${p.base}/reports/${r.id}/resolve`} inline>
+            <button class="btn btn--primary btn--sm" type="submit">
+              Resolve
+            </button>
+          </Form>
+          <Form action={`${p.base}/reports/${r.id}/dismiss`} inline>
+            <button class="btn btn--ghost btn--sm" type="submit">
+              Dismiss
+            </button>
+          </Form>
+        </div>
+      </li>
+    ))}
+  </ul>
+);
+
+export const AuditSection: FC<{ entries: CommunityAuditView[]; olderHref?: string }> = (p) => (
+  <div class="stack">
+  <div class="table-wrap">
+    <table class="table" id="audit-table">
+      <thead>
+        <tr>
+          <th>When (UTC)</th>
+          <th>Who</th>
+          <th>Action</th>
+          <th>Target</th>
+          <th>Reason</th>
+        </tr>
+      </thead>
+      <tbody>
+        {p.entries.map((e) => (
+          <tr>
+            <td>{e.createdAt.toISOString().slice(0, 19).replace("T", " ")}</td>
+            <td>{e.actorName ?? "—"}</td>
+            <td>{e.action.replace(/_/g, " ")}</td>
+            <td>{e.targetName ?? e.targetType ?? "—"}</td>
+            <td>{e.reason ?? ""}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  </div>
+  {p.olderHref ? (
+    <a class="btn btn--secondary" href={p.olderHref} id="audit-older">
+      Older entries
+    </a>
+  ) : null}
+  </div>
+);

@@ -1,0 +1,288 @@
+/**
+ * Community pages: picker / create / join, the invite page, and the chat frame (rail, sidebar
+ * with groups and channels, channel header, member panel). Plain props in, markup out; hono/jsx
+ * escapes every name (hostile HTML in a community or channel name renders as text).
+ */
+import type { Child, FC } from "hono/jsx";
+import {
+  AppFrame,
+  ChannelGroup,
+  ChannelHeader,
+  ChannelIntro,
+  ChannelLink,
+  Composer,
+  EmptyState,
+  ErrorSlot,
+  Field,
+  Icon,
+  MemberGroup,
+  MemberRow,
+  MessageList,
+  RailButton,
+  RailItem,
+  RailSeparator,
+  SidebarHeader,
+} from "../../../views/index.ts";
+import type { CommunitySummary, MemberView } from "./queries.ts";
+import type { SidebarGroup } from "../channels/index.ts";
+import type { ChannelRecord } from "../permissions/index.ts";
+
+export const Rail: FC<{ communities: CommunitySummary[]; currentId?: string; dmsCurrent?: boolean }> = (p) => (
+  <>
+    <a class="rail-item rail-item--action" href="/dms" title="Direct messages" aria-current={p.dmsCurrent ? "page" : undefined}>
+      <span class="rail-item__pill" aria-hidden="true" />
+      <span class="rail-item__action">
+        <Icon name="inbox" />
+      </span>
+      <span class="visually-hidden">Direct messages</span>
+    </a>
+    <RailSeparator />
+    {p.communities.map((c) => (
+      <RailItem href={`/c/${c.id}`} name={c.name} id={c.id} current={c.id === p.currentId} />
+    ))}
+    <RailButton label="Create or join a community" href="/communities" icon="plus" />
+  </>
+);
+
+export const CreateCommunityForm: FC<{ name?: string; description?: string; error?: string; fieldErrors?: Record<string, string> }> = (p) => (
+  <form class="form card" method="post" action="/communities" hx-post="/communities" hx-target="this" hx-swap="outerHTML" id="create-community">
+    <h2>Create a community</h2>
+    <ErrorSlot />
+    <Field name="name" label="Name" required maxLength={64} value={p.name} error={p.fieldErrors?.name} />
+    <Field name="description" label="Description" type="textarea" rows={2} maxLength={2048} value={p.description} error={p.fieldErrors?.description} />
+    <div class="form__actions">
+      <button type="submit" class="btn btn--primary">
+        Create
+      </button>
+    </div>
+  </form>
+);
+
+export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: boolean }> = (p) => (
+  <div class="stack community-picker page-narrow">
+    <h1>Your communities</h1>
+    {p.communities.length === 0 ? (
+      <EmptyState title="You are not in any community yet" message="Create one, or paste an invite link below." />
+    ) : (
+      <ul class="stack" id="community-list">
+        {p.communities.map((c) => (
+          <li class="card">
+            <a href={`/c/${c.id}`}>
+              <strong>{c.name}</strong>
+            </a>
+            <p class="muted">
+              {c.memberCount} {c.memberCount === 1 ? "member" : "members"} · {c.role}
+            </p>
+          </li>
+        ))}
+      </ul>
+    )}
+    {p.canCreate ? <CreateCommunityForm /> : <p class="muted">On this server only administrators create communities.</p>}
+    <form class="form card" method="post" action="/communities/join" hx-post="/communities/join" hx-target="this" hx-swap="outerHTML">
+      <h2>Join with an invite</h2>
+      <ErrorSlot />
+      <Field name="code" label="Invite link or code" required maxLength={300} />
+      <div class="form__actions">
+        <button type="submit" class="btn btn--secondary">
+          Continue
+        </button>
+      </div>
+    </form>
+  </div>
+);
+
+export const InviteCard: FC<{ code: string; name: string; description: string | null; memberCount: number; alreadyMember: boolean; banned: boolean; communityId: string }> = (p) => (
+  <div class="page-narrow">
+  <section class="card stack invite-card">
+    <p class="muted">You have been invited to join</p>
+    <h1 id="invite-community-name">{p.name}</h1>
+    {p.description ? <p>{p.description}</p> : null}
+    <p class="muted">
+      {p.memberCount} {p.memberCount === 1 ? "member" : "members"}
+    </p>
+    {p.banned ? (
+      <p class="error-banner">You are banned from this community.</p>
+    ) : p.alreadyMember ? (
+      <a class="btn btn--primary" href={`/c/${p.communityId}`}>
+        Open community
+      </a>
+    ) : (
+      <form method="post" action={`/invite/${p.code}/accept`} hx-post={`/invite/${p.code}/accept`} hx-target="this" hx-swap="outerHTML">
+        <ErrorSlot />
+        <button type="submit" class="btn btn--primary" id="accept-invite">
+          Join {p.name}
+        </button>
+      </form>
+    )}
+  </section>
+  </div>
+);
+
+const ROLE_LABELS: Record<string, string> = { owner: "Owner", admin: "Admins", moderator: "Moderators", member: "Members" };
+
+export const MEMBER_PAGE = 100;
+
+/** One page of the member list; a "show more" button fetches the next page in place. */
+export const MemberPage: FC<{ members: MemberView[]; communityId: string; offset: number }> = (p) => {
+  const byRole = ["owner", "admin", "moderator", "member"].map((role) => ({ role, list: p.members.filter((m) => m.role === role) })).filter((g) => g.list.length);
+  return (
+    <>
+      {byRole.map((g) => (
+        <MemberGroup label={ROLE_LABELS[g.role]!} count={g.list.length}>
+          {g.list.map((m) => (
+            <MemberRow id={m.userId} name={m.nickname ?? m.displayName} role={m.timedOutUntil ? "timed out" : m.customRoles[0]?.name} />
+          ))}
+        </MemberGroup>
+      ))}
+      {p.members.length === MEMBER_PAGE ? (
+        <button
+          type="button"
+          class="btn btn--ghost btn--sm"
+          hx-get={`/c/${p.communityId}/members?offset=${p.offset + MEMBER_PAGE}`}
+          hx-target="this"
+          hx-swap="outerHTML"
+        >
+          Show more members
+        </button>
+      ) : null}
+    </>
+  );
+};
+
+export const MemberPanel: FC<{ members: MemberView[]; communityId: string }> = (p) => (
+  <div class="member-panel" id="member-panel">
+    <MemberPage members={p.members} communityId={p.communityId} offset={0} />
+  </div>
+);
+
+export type ChatFrameProps = {
+  communities: CommunitySummary[];
+  community: { id: string; name: string; canManage: boolean; canInvite: boolean };
+  groups: SidebarGroup[];
+  channel: (ChannelRecord & { canSend: boolean }) | null;
+  members: MemberView[];
+  timedOutUntil: Date | null;
+  now: Date;
+  reportDialog?: Child;
+};
+
+function channelKind(c: ChannelRecord): "text" | "voice" | "private" {
+  return c.isPrivate ? "private" : c.kind === "voice" ? "voice" : "text";
+}
+
+export const ChatFrame: FC<ChatFrameProps> = (p) => {
+  const sidebar = (
+    <div class="sidebar__scroll" hx-boost:inherited="true" hx-swap:inherited="outerHTML">
+      <SidebarHeader title={p.community.name}>
+        {p.community.canManage ? (
+          <a class="icon-btn" href={`/c/${p.community.id}/settings`} aria-label="Community settings" title="Community settings">
+            <Icon name="settings" />
+          </a>
+        ) : null}
+        {p.community.canInvite ? (
+          <a class="icon-btn" href={`/c/${p.community.id}/settings/invites`} aria-label="Invite people" title="Invite people">
+            <Icon name="plus" />
+          </a>
+        ) : null}
+      </SidebarHeader>
+      <nav aria-label="Channels" id="channel-nav">
+        {p.groups.map((g) => (
+          <ChannelGroup name={g.name}>
+            {g.channels.map((c) => (
+              <ChannelLink href={`/c/${p.community.id}/ch/${c.id}`} name={c.name ?? ""} kind={channelKind(c)} current={c.id === p.channel?.id} muted={c.archived} />
+            ))}
+          </ChannelGroup>
+        ))}
+      </nav>
+    </div>
+  );
+  const ch = p.channel;
+  const blocked = ch && !ch.canSend;
+  const reason = p.timedOutUntil
+    ? `You are timed out until ${p.timedOutUntil.toISOString().slice(0, 16).replace("T", " ")} UTC.`
+    : ch?.archived
+      ? "This channel is archived."
+      : ch?.kind === "voice"
+        ? "This is a voice channel."
+        : "Only moderators can post here.";
+  return (
+    <AppFrame
+      rail={<div hx-boost:inherited="true" hx-swap:inherited="outerHTML">{<Rail communities={p.communities} currentId={p.community.id} />}</div>}
+      sidebar={sidebar}
+      header={
+        ch ? (
+          <div class="btn-row">
+            <ChannelHeader name={ch.name ?? ""} topic={ch.topic ?? undefined} kind={channelKind(ch)} encrypted />
+            {p.reportDialog}
+          </div>
+        ) : (
+          <h1 class="channel-header__name">{p.community.name}</h1>
+        )
+      }
+      main={
+        ch ? (
+          <MessageList label={`Messages in #${ch.name}`}>
+            <ChannelIntro name={ch.name ?? ""} topic={ch.topic ?? undefined} kind={channelKind(ch)} />
+          </MessageList>
+        ) : (
+          <EmptyState title="No channels you can see" message="Ask a moderator to add you to a channel." icon="hash" />
+        )
+      }
+      composer={
+        ch ? (
+          <div>
+            {blocked ? (
+              <p class="composer-notice muted" id="composer-notice" role="status">
+                {reason}
+              </p>
+            ) : null}
+            <Composer action={`/c/${p.community.id}/ch/${ch.id}/messages`} channelName={ch.name ?? ""} disabled={!!blocked} />
+          </div>
+        ) : undefined
+      }
+      members={<MemberPanel members={p.members} communityId={p.community.id} />}
+    />
+  );
+};
+
+export const ReportDialog: FC<{ communityId: string; members: MemberView[]; selfId: string }> = (p) => (
+  <div x-data="dialog">
+    <button type="button" class="btn btn--ghost btn--sm" x-on:click="show">
+      Report…
+    </button>
+    <dialog class="dialog" x-ref="dialog" aria-labelledby="report-title">
+      <form method="post" action="/reports" hx-post="/reports" hx-target="this" hx-swap="outerHTML" class="form">
+        <div class="dialog__header">
+          <h2 class="dialog__title" id="report-title">
+            Report a member
+          </h2>
+        </div>
+        <div class="dialog__body stack">
+          <ErrorSlot />
+          <input type="hidden" name="community_id" value={p.communityId} />
+          <input type="hidden" name="target_type" value="user" />
+          <label class="field__label" for="report-target">
+            Member
+          </label>
+          <select class="select" id="report-target" name="target_id">
+            {p.members
+              .filter((m) => m.userId !== p.selfId)
+              .map((m) => (
+                <option value={m.userId}>{m.nickname ?? m.displayName}</option>
+              ))}
+          </select>
+          <Field name="reason" id="report-reason" label="Reason" type="textarea" rows={3} required maxLength={2000} />
+          <Field name="attached_text" id="report-text" label="What you saw (shared with moderators)" type="textarea" rows={3} maxLength={4000} hint="The server cannot read messages; paste the text you want moderators to see." />
+        </div>
+        <div class="dialog__footer">
+          <button type="button" class="btn btn--ghost" x-on:click="close">
+            Cancel
+          </button>
+          <button type="submit" class="btn btn--danger">
+            Send report
+          </button>
+        </div>
+      </form>
+    </dialog>
+  </div>
+);

@@ -1,0 +1,164 @@
+/** DM pages: the conversation list with a "new message" picker, and one conversation. */
+import { Elysia } from "elysia";
+import type { FC } from "hono/jsx";
+import type { AppDeps } from "../../app.ts";
+import { NotFoundError } from "../../errors.ts";
+import { redirect } from "../../http/render.ts";
+import { AppFrame, Avatar, Composer, EmptyState, ErrorSlot, Field, MessageList, SidebarHeader } from "../../../views/index.ts";
+import { authGuard } from "../auth/index.ts";
+import { formOf, renderPage } from "../communities/index.ts";
+import { listCommunitiesOf } from "../communities/index.ts";
+import { Rail } from "../communities/index.ts";
+import { blockUser, getDm, listBlocks, listDmCandidates, listDms, openDm, openGroupDm, unblockUser, type DmView } from "./service.ts";
+
+function titleOf(dm: DmView, selfId: string): string {
+  const others = dm.participants.filter((p) => p.id !== selfId);
+  return others.map((p) => p.displayName).join(", ") || "Just you";
+}
+
+const DmList: FC<{ dms: DmView[]; selfId: string; currentId?: string }> = (p) => (
+  <div class="sidebar__scroll" hx-boost:inherited="true" hx-swap:inherited="outerHTML">
+    <SidebarHeader title="Messages">
+      <a class="btn btn--sm btn--secondary" href="/dms/new">
+        New
+      </a>
+      <a class="btn btn--sm btn--ghost" href="/dms/blocked">
+        Blocked
+      </a>
+    </SidebarHeader>
+    <ul class="channel-list" id="dm-list">
+      {p.dms.map((dm) => (
+        <li>
+          <a class="channel" href={`/dms/${dm.channelId}`} aria-current={dm.channelId === p.currentId ? "page" : undefined}>
+            <span class="channel__name">{titleOf(dm, p.selfId)}</span>
+          </a>
+        </li>
+      ))}
+    </ul>
+  </div>
+);
+
+const Picker: FC<{ query: string; candidates: { id: string; username: string; displayName: string }[] }> = (p) => (
+  <div class="stack dm-picker panel__body">
+    <form method="get" action="/dms/new" class="btn-row" hx-boost="true">
+      <Field name="q" label="Find people in your communities" type="search" value={p.query} maxLength={64} />
+      <button class="btn btn--secondary" type="submit">
+        Search
+      </button>
+    </form>
+    <form method="post" action="/dms/new" hx-post="/dms/new" hx-target="this" hx-swap="outerHTML" class="form">
+      <ErrorSlot />
+      <ul class="stack" id="dm-candidates">
+        {p.candidates.map((c) => (
+          <li>
+            <label class="checkbox">
+              <input type="checkbox" name={`u_${c.id}`} value="on" />
+              <Avatar userId={c.id} name={c.displayName} size="sm" /> <span>{c.displayName}</span> <span class="muted">@{c.username}</span>
+            </label>
+          </li>
+        ))}
+      </ul>
+      {p.candidates.length ? (
+        <div class="form__actions">
+          <button class="btn btn--primary" type="submit">
+            Start conversation
+          </button>
+        </div>
+      ) : (
+        <p class="muted">Nobody found. You can message people you share a community with.</p>
+      )}
+    </form>
+  </div>
+);
+
+export function dmPages(deps: AppDeps) {
+  const db = deps.database.db;
+  const frame = async (actor: { userId: string }, currentId: string | undefined, header: unknown, main: unknown, composer?: unknown) => {
+    const [communities, dms] = await Promise.all([listCommunitiesOf(db, actor.userId), listDms(deps, actor as never)]);
+    return (
+      <AppFrame
+        rail={<div hx-boost:inherited="true" hx-swap:inherited="outerHTML"><Rail communities={communities} dmsCurrent /></div>}
+        sidebar={<DmList dms={dms} selfId={actor.userId} currentId={currentId} />}
+        header={header as never}
+        main={main as never}
+        composer={composer as never}
+        navLabel="Direct messages"
+      />
+    );
+  };
+  return new Elysia({ name: "dm-pages" })
+    .use(authGuard(deps))
+    .get("/dms", async ({ actor, request }) =>
+      renderPage(deps, request, actor, "Direct messages", await frame(actor, undefined, <h1 class="channel-header__name">Direct messages</h1>, <EmptyState title="Pick a conversation" message="Or start a new one." />), { variant: "app" }),
+    { auth: true })
+    .get("/dms/new", async ({ actor, request, query }) => {
+      const q = typeof query.q === "string" ? query.q : "";
+      const candidates = await listDmCandidates(deps, actor, q);
+      return renderPage(deps, request, actor, "New message", await frame(actor, undefined, <h1 class="channel-header__name">New message</h1>, <Picker query={q} candidates={candidates} />), { variant: "app" });
+    }, { auth: true })
+    .post("/dms/new", async ({ actor, body, request }) => {
+      const ids = Object.entries(formOf(body)).filter(([k, v]) => k.startsWith("u_") && v === "on").map(([k]) => k.slice(2));
+      const dm = ids.length === 1 ? await openDm(deps, actor, ids[0]!) : await openGroupDm(deps, actor, ids);
+      return redirect(request, `/dms/${dm.channelId}`);
+    }, { auth: true })
+    .get("/dms/blocked", async ({ actor, request }) => {
+      const blocks = await listBlocks(deps, actor);
+      const main = (
+        <ul class="stack panel__body" id="blocked-list">
+          {blocks.length === 0 ? <p class="muted">You have not blocked anyone.</p> : null}
+          {blocks.map((b) => (
+            <li class="btn-row">
+              <span>{b.displayName}</span> <span class="muted">@{b.username}</span>
+              <form method="post" action={`/dms/blocked/${b.userId}/unblock`} hx-post={`/dms/blocked/${b.userId}/unblock`} hx-target="this" hx-swap="outerHTML">
+                <ErrorSlot />
+                <button class="btn btn--ghost btn--sm" type="submit">
+                  Unblock
+                </button>
+              </form>
+            </li>
+          ))}
+        </ul>
+      );
+      return renderPage(deps, request, actor, "Blocked people", await frame(actor, undefined, <h1 class="channel-header__name">Blocked people</h1>, main), { variant: "app" });
+    }, { auth: true })
+    .post("/dms/blocked/:userId/unblock", async ({ actor, params, request }) => {
+      await unblockUser(deps, actor, params.userId);
+      return redirect(request, "/dms/blocked");
+    }, { auth: true })
+    .post("/dms/block/:userId", async ({ actor, params, request }) => {
+      await blockUser(deps, actor, params.userId);
+      return redirect(request, "/dms/blocked");
+    }, { auth: true })
+    .get("/dms/:id", async ({ actor, params, request }) => {
+      const dm = await getDm(deps, actor, params.id);
+      if (!dm) throw new NotFoundError("No such conversation.");
+      const title = titleOf(dm, actor.userId);
+      const other = dm.kind === "dm" ? dm.participants.find((x) => x.id !== actor.userId) : undefined;
+      const header = (
+        <div class="btn-row">
+          <h1 class="channel-header__name">{title}</h1>
+          {other ? (
+            <form method="post" action={`/dms/block/${other.id}`} hx-post={`/dms/block/${other.id}`} hx-target="this" hx-swap="outerHTML">
+              <ErrorSlot />
+              <button class="btn btn--ghost btn--sm" type="submit">
+                Block {other.displayName}
+              </button>
+            </form>
+          ) : null}
+        </div>
+      );
+      return renderPage(
+        deps,
+        request,
+        actor,
+        title,
+        await frame(actor, dm.channelId, header, <MessageList label={`Conversation with ${title}`}>
+          <li class="channel-intro">
+            <h2 class="channel-intro__title">{title}</h2>
+            <p class="channel-intro__text">This is the start of your conversation. Messages are end-to-end encrypted.</p>
+          </li>
+        </MessageList>, <Composer action={`/dms/${dm.channelId}/messages`} channelName={title} />),
+        { variant: "app" },
+      );
+    }, { auth: true });
+}

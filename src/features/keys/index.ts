@@ -1,0 +1,25 @@
+/**
+ * The keys feature's public face. Other features import only from here:
+ *   keysRoutes(deps)                 the /api/keys router (mounted in src/app.ts)
+ *   onKeysChanged(deps, f)           f(event) after COMMIT whenever a user's device list changes
+ *                                    (the WS hub fans it out to the owner's contacts)
+ *   mayFetchKeysOf(db, viewer, owner)
+ *   setKeyFetchLimits(deps, limits)  drain-guard budgets (tests, operators)
+ */
+import type { AppDeps } from "../../app.ts";
+import type { KeysChangedEvent } from "./events.ts";
+import { keysKernelOf } from "./kernel.ts";
+
+export { keysRoutes } from "./routes.ts";
+export { mayFetchKeysOf } from "./access.ts";
+export { DEFAULT_KEY_FETCH_LIMITS, setKeyFetchLimits, type KeyFetchLimits } from "./kernel.ts";
+export { MAX_DEVICES, MAX_STORED_ONE_TIME_PREKEYS } from "./service.ts";
+export { fingerprintOf, serverIdentitySignedBytes, SERVER_IDENTITY_CHALLENGE_LENGTH } from "./server-identity.ts";
+export type { KeysChangedEvent, KeysLowEvent } from "./events.ts";
+
+/** Subscribe to device-list changes (after COMMIT); returns the unsubscribe function. */
+export function onKeysChanged(deps: AppDeps, listener: (event: KeysChangedEvent) => void): () => void {
+  const { listeners } = keysKernelOf(deps);
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}

@@ -1,0 +1,8 @@
+/**
+ * Moderation's public face:
+ *   isTimedOut(db, userId, communityId, now?)   messaging/voice refuse send, react, join while true
+ *   pendingMessagePurges(db), markMessagePurgeDone(db, id)   the ban "delete last N days" hook
+ */
+export { isTimedOut, pendingMessagePurges, markMessagePurgeDone, MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS } from "./service.ts";
+export { kickMember, banUser, unbanUser, listBans, timeoutMember, removeTimeout, listTimeouts, warnMember, listWarnings } from "./service.ts";
+export { createReport, listReports, closeReport } from "./reports.ts";

@@ -1,0 +1,67 @@
+/**
+ * Authorization by fetching (DESIGN rule 3): every id from a client goes through one of these.
+ * They return the row plus the loaded subject, or throw NotFound, also when the thing exists but
+ * is not the actor's to see. Once visible, a missing permission is a 403 (`requireCan`).
+ */
+import { ForbiddenError, NotFoundError } from "../../errors.ts";
+import type { Executor } from "../../db/tx.ts";
+import { can, type Action, type PermissionContext, type Subject } from "./model.ts";
+import { findChannel, findCommunity, findMembership, loadChannelFacts, policyContext, type ChannelRecord, type CommunityRecord } from "./load.ts";
+
+export type ActorRef = { userId: string; isOwner: boolean };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Malformed ids are "not found" too (and never reach the uuid cast in SQL). */
+export function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
+export type CommunityAccess = { community: CommunityRecord; subject: Subject; ctx: PermissionContext };
+
+export async function accessCommunity(db: Executor, actor: ActorRef, communityId: string, now: Date, what = "community"): Promise<CommunityAccess> {
+  const community = isUuid(communityId) ? await findCommunity(db, communityId) : undefined;
+  if (!community) throw new NotFoundError(`No such ${what}.`);
+  const member = (await findMembership(db, community.id, actor.userId, now)) ?? null;
+  if (!member && !actor.isOwner) throw new NotFoundError(`No such ${what}.`);
+  return { community, subject: { userId: actor.userId, isInstanceOwner: actor.isOwner, member }, ctx: policyContext(community, now) };
+}
+
+export function requireCan(access: { subject: Subject; ctx: PermissionContext }, action: Action, extra: Partial<PermissionContext> = {}, message?: string): void {
+  if (!can(access.subject, action, { ...access.ctx, ...extra })) {
+    throw new ForbiddenError(message ?? "You do not have permission to do that here.", "PERMISSION_DENIED");
+  }
+}
+
+export function allows(access: { subject: Subject; ctx: PermissionContext }, action: Action, extra: Partial<PermissionContext> = {}): boolean {
+  return can(access.subject, action, { ...access.ctx, ...extra });
+}
+
+export type GroupRecord = { id: string; communityId: string; name: string; position: number; createdAt: Date };
+
+export async function accessGroup(db: Executor, actor: ActorRef, groupId: string, now: Date): Promise<CommunityAccess & { group: GroupRecord }> {
+  const row = isUuid(groupId) ? await db.selectFrom("groups").selectAll().where("id", "=", groupId).executeTakeFirst() : undefined;
+  if (!row) throw new NotFoundError("No such group.");
+  const access = await accessCommunity(db, actor, row.community_id, now, "group");
+  return { ...access, group: { id: row.id, communityId: row.community_id, name: row.name, position: row.position, createdAt: row.created_at } };
+}
+
+export type ChannelAccess = { channel: ChannelRecord; community: CommunityAccess | null };
+
+/**
+ * A community channel the actor may view, or a DM/group DM they take part in. DMs are reachable
+ * only through channel_members: knowing the id gives nothing (reference §9 bug).
+ */
+export async function accessChannel(db: Executor, actor: ActorRef, channelId: string, now: Date): Promise<ChannelAccess> {
+  const channel = isUuid(channelId) ? await findChannel(db, channelId) : undefined;
+  if (!channel) throw new NotFoundError("No such channel.");
+  if (channel.kind === "dm" || channel.kind === "group_dm") {
+    const inDm = await db.selectFrom("channel_members").select("user_id").where("channel_id", "=", channel.id).where("user_id", "=", actor.userId).executeTakeFirst();
+    if (!inDm) throw new NotFoundError("No such channel.");
+    return { channel, community: null };
+  }
+  const access = await accessCommunity(db, actor, channel.communityId!, now, "channel");
+  const facts = await loadChannelFacts(db, channel, actor.userId);
+  const community = { ...access, ctx: { ...access.ctx, channel: facts } };
+  if (!can(community.subject, "view_channel", community.ctx)) throw new NotFoundError("No such channel.");
+  return { channel, community };
+}

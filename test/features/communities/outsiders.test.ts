@@ -1,0 +1,109 @@
+/**
+ * Outsider matrix: every id-addressed route answers 404 to a signed-in non-member (and to an
+ * instance admin holding every power: admin powers are not community powers), exactly as for an
+ * id that does not exist. The same routes answer non-404 to a member, so the 404 is not an accident.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { TestContext } from "../../helpers/app.ts";
+import { client, communityTestContext, expectOk, populatedCommunity, type Client, type Populated } from "./helpers.ts";
+
+let ctx: TestContext;
+let c: Populated;
+let routes: [string, string, unknown?][];
+let dmId: string;
+let instanceAdmin: Client;
+
+beforeAll(async () => {
+  ctx = await communityTestContext();
+  c = await populatedCommunity(ctx);
+  instanceAdmin = await client(ctx, { isAdmin: true });
+  const cid = c.communityId;
+  const invite = await expectOk(c.owner.call("POST", `/api/communities/${cid}/invites`, {}), 201);
+  const role = await expectOk(c.owner.call("POST", `/api/communities/${cid}/roles`, { name: "R", permissions: [] }), 201);
+  const report = await expectOk(c.member.call("POST", "/api/reports", { community_id: cid, target_type: "user", target_id: c.moderator.user.id, reason: "rude" }), 201);
+  dmId = (await expectOk(c.member.call("POST", "/api/dms", { user_id: c.moderator.user.id }))).channel_id;
+  const uid = c.member.user.id;
+  routes = [
+    ["GET", `/api/communities/${cid}`],
+    ["PATCH", `/api/communities/${cid}`, { name: "x" }],
+    ["DELETE", `/api/communities/${cid}`, { confirm_name: "Test community" }],
+    ["POST", `/api/communities/${cid}/transfer-ownership`, { new_owner_id: uid }],
+    ["POST", `/api/communities/${cid}/leave`],
+    ["GET", `/api/communities/${cid}/members`],
+    ["PUT", `/api/communities/${cid}/members/${uid}/role`, { role: "member" }],
+    ["PUT", `/api/communities/${cid}/members/${uid}/roles`, { role_ids: [] }],
+    ["DELETE", `/api/communities/${cid}/members/${uid}`],
+    ["GET", `/api/communities/${cid}/invites`],
+    ["POST", `/api/communities/${cid}/invites`, {}],
+    ["DELETE", `/api/communities/${cid}/invites/${invite.id}`],
+    ["GET", `/api/communities/${cid}/roles`],
+    ["POST", `/api/communities/${cid}/roles`, { name: "Z", permissions: [] }],
+    ["PATCH", `/api/communities/${cid}/roles/${role.id}`, { name: "Y" }],
+    ["DELETE", `/api/communities/${cid}/roles/${role.id}`],
+    ["GET", `/api/communities/${cid}/groups`],
+    ["POST", "/api/groups", { community_id: cid, name: "g" }],
+    ["GET", `/api/groups/${c.groupId}`],
+    ["PATCH", `/api/groups/${c.groupId}`, { name: "g" }],
+    ["DELETE", `/api/groups/${c.groupId}`],
+    ["GET", `/api/groups/${c.groupId}/channels`],
+    ["POST", `/api/groups/${c.groupId}/channels`, { name: "c" }],
+    ["GET", `/api/channels/${c.generalChannelId}`],
+    ["PATCH", `/api/channels/${c.generalChannelId}`, { topic: "t" }],
+    ["DELETE", `/api/channels/${c.generalChannelId}`],
+    ["PUT", `/api/channels/${c.generalChannelId}/overrides`, { base_role: "member", allow: [], deny: [] }],
+    ["POST", `/api/channels/${c.generalChannelId}/members`, { user_id: uid }],
+    ["GET", `/api/channels/${dmId}`],
+    ["GET", `/api/dms/${dmId}`],
+    ["GET", `/api/communities/${cid}/bans`],
+    ["PUT", `/api/communities/${cid}/bans/${uid}`, {}],
+    ["DELETE", `/api/communities/${cid}/bans/${uid}`],
+    ["GET", `/api/communities/${cid}/timeouts`],
+    ["PUT", `/api/communities/${cid}/timeouts/${uid}`, { duration_seconds: 60 }],
+    ["DELETE", `/api/communities/${cid}/timeouts/${uid}`],
+    ["GET", `/api/communities/${cid}/warnings?user_id=${uid}`],
+    ["POST", `/api/communities/${cid}/warnings`, { user_id: uid, reason: "r" }],
+    ["POST", "/api/reports", { community_id: cid, target_type: "user", target_id: uid, reason: "r" }],
+    ["GET", `/api/communities/${cid}/reports`],
+    ["POST", `/api/communities/${cid}/reports/${report.id}/resolve`],
+    ["GET", `/api/communities/${cid}/audit-log`],
+  ];
+});
+afterAll(() => ctx.close());
+
+describe("outsider matrix", () => {
+  test("every id-addressed route is 404 for a non-member and for an instance admin", async () => {
+    const wrong: string[] = [];
+    for (const who of [c.outsider, instanceAdmin]) {
+      for (const [method, path, body] of routes) {
+        const r = await who.call(method, path, body);
+        if (r.status !== 404) wrong.push(`${who === c.outsider ? "outsider" : "instance admin"} ${method} ${path} -> ${r.status}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(routes.length).toBeGreaterThanOrEqual(40);
+  });
+
+  test("the 404 looks exactly like a missing id", async () => {
+    const real = await c.outsider.call("GET", `/api/communities/${c.communityId}`);
+    const missing = await c.outsider.call("GET", `/api/communities/${crypto.randomUUID()}`);
+    const malformed = await c.outsider.call("GET", "/api/communities/not-a-uuid");
+    expect(real.body).toEqual(missing.body);
+    expect(malformed.status).toBe(404);
+  });
+
+  test("the same reads are not 404 for a member (the matrix is meaningful)", async () => {
+    const reads = routes.filter(([m, p]) => m === "GET" && !p.includes(dmId));
+    for (const [method, path] of reads) {
+      const r = await c.member.call(method, path);
+      expect([path, r.status === 404]).toEqual([path, false]);
+    }
+  });
+
+  test("a DM cannot be read or joined by a third member of the same community", async () => {
+    expect((await c.admin.call("GET", `/api/dms/${dmId}`)).status).toBe(404);
+    expect((await c.admin.call("GET", `/api/channels/${dmId}`)).status).toBe(404);
+    expect((await c.admin.call("POST", `/api/channels/${dmId}/members`, { user_id: c.admin.user.id })).status).toBe(404);
+    const mine = await expectOk(c.admin.call("GET", "/api/dms"));
+    expect(mine.dms.map((d: any) => d.channel_id)).not.toContain(dmId);
+  });
+});
