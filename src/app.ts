@@ -33,6 +33,7 @@ import { communitySettingsPages } from "./features/communities/settings-pages.ts
 import { dmPages } from "./features/dms/pages.tsx";
 import { Hub } from "./ws/hub.ts";
 import { hubRoutes } from "./ws/routes.ts";
+import { wireRealtime } from "./features/realtime/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
@@ -66,6 +67,9 @@ export function clientIpOf(request: Request): string {
 }
 
 export function createApp(deps: AppDeps) {
+  // Without an injected hub /ws still works (a private hub that no service publishes to).
+  const hub = deps.hub ?? new Hub({ log: deps.log, version: deps.config.version, now: deps.now });
+  wireRealtime(deps, hub);
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const store = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const now = deps.now ?? Date.now;
@@ -159,8 +163,7 @@ export function createApp(deps: AppDeps) {
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))
-    // Without an injected hub /ws still works (a private hub that no service publishes to).
-    .use(hubRoutes(deps.hub ?? new Hub({ log: deps.log, version: deps.config.version, now: deps.now }), deps));
+    .use(hubRoutes(hub, deps));
   return app;
 }
 

@@ -60,7 +60,7 @@ export class Connection implements HubSocket {
   /** Cookie-authenticated at upgrade: admitted at once. Otherwise the `auth` deadline starts. */
   open(actor: HubActor | null, authStartedMs: number): void {
     if (actor) {
-      this.admit(actor, authStartedMs);
+      void this.admit(actor, authStartedMs);
       return;
     }
     this.authTimer = setTimeout(() => {
@@ -68,9 +68,17 @@ export class Connection implements HubSocket {
     }, this.hub.options.authDeadlineMs ?? AUTH_DEADLINE_MS);
   }
 
-  private admit(actor: HubActor, authStartedMs: number): void {
+  /**
+   * Registers the socket (so revocations and kicks reach it from now on), joins the topics the
+   * features say it should hold, and only then sends `hello`: a client that fetches missed
+   * history after hello cannot miss an event published in between.
+   */
+  private async admit(actor: HubActor, authStartedMs: number): Promise<void> {
     this.actorValue = actor;
     if (!this.hub.admit(this, authStartedMs)) return;
+    const topics = await this.hub.topicsFor(actor);
+    if (this.closed) return;
+    for (const topic of topics) this.raw.subscribe(topic);
     this.send({ type: "hello", userId: actor.userId, sessionId: actor.sessionId, serverVersion: this.hub.version, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
   }
 
@@ -88,6 +96,10 @@ export class Connection implements HubSocket {
 
   subscribe(topic: string): void {
     if (!this.closed) this.raw.subscribe(topic);
+  }
+
+  topics(): string[] {
+    return this.closed ? [] : this.raw.subscriptions;
   }
 
   unsubscribe(topic: string): void {
@@ -183,7 +195,7 @@ export class Connection implements HubSocket {
     clearTimeout(this.authTimer);
     if (this.closed) return;
     if (!actor) return this.fail("UNAUTHENTICATED", "The access token is invalid or expired, or its session has ended.", CLOSE.UNAUTHENTICATED);
-    this.admit(actor, startedMs);
+    await this.admit(actor, startedMs);
   }
 
   private async subscribeChannels(frame: SubscribeFrame): Promise<void> {

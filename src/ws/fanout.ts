@@ -12,7 +12,9 @@ export type FanoutMessage =
   /** `data` is the serialised frame, built once by the publisher and sent verbatim. */
   | { kind: "event"; topic: string; data: string }
   | { kind: "close"; userId: string; sessionIds: string[] | "all"; code: number; reason: string }
-  | { kind: "subscribe" | "unsubscribe"; userId: string; topics: string[] };
+  | { kind: "subscribe" | "unsubscribe"; userId: string; topics: string[] }
+  /** Permissions of the user changed in a way only the features can judge: re-ask them. */
+  | { kind: "recheck"; userId: string };
 
 export type Deliver = (message: FanoutMessage) => void;
 
@@ -47,7 +49,7 @@ export function decodeFanout(wire: string): { origin: string; message: FanoutMes
       if (c < 0) return null;
       return { origin, message: { kind, topic: rest.slice(0, c), data: rest.slice(c + 1) } };
     }
-    if (kind === "close" || kind === "subscribe" || kind === "unsubscribe") {
+    if (kind === "close" || kind === "subscribe" || kind === "unsubscribe" || kind === "recheck") {
       return { origin, message: { kind, ...(JSON.parse(rest) as object) } as FanoutMessage };
     }
   } catch {

@@ -8,7 +8,10 @@
  *   hub.publish(topic, event)                       EventPublisher: deps.events
  *   hub.closeUserSockets(userId, sessionIds|"all", reason)
  *   hub.subscribeUser(userId, topics) / hub.unsubscribeUser(userId, topics)
- *   hub.setAuthorizeSubscribe((actor, topic) => boolean | Promise<boolean>)
+ *   hub.recheckUser(userId)                         re-ask the hooks below for the user's open sockets
+ *   hub.setAuthorizeSubscribe((actor, topic) => boolean | Promise<boolean>)   channel:<id> subscriptions
+ *   hub.setInitialTopics((actor) => Promise<string[]>)  topics joined at connect (community:<id> …)
+ *   hub.handleFrame(type, handler)                  a feature's client frames
  */
 import type { Server } from "bun";
 import type { EventPublisher } from "../db/tx.ts";
@@ -35,9 +38,14 @@ export type FrameHandler = (context: { actor: HubActor; frame: ClientFrame }) =>
 /** Frames the hub itself must answer: a feature cannot take them over. */
 const RESERVED_FRAMES = new Set(["ping", "auth", "subscribe", "unsubscribe"]);
 
+/** Topics a socket joins when it connects, beyond user:<id> and session:<id> (e.g. its communities). */
+export type InitialTopics = (actor: HubActor) => string[] | Promise<string[]>;
+
 /** One authenticated socket as the hub sees it; the connection layer implements it. */
 export interface HubSocket extends RegisteredSocket {
   readonly actor: HubActor;
+  /** The topics the socket is subscribed to now. */
+  topics(): string[];
   send(frame: ServerFrame): void;
   /** Sends an error frame, then closes: the client learns why before the close event. */
   fail(code: ErrorCode, message: string, closeCode: number): void;
@@ -67,6 +75,7 @@ export class Hub implements EventPublisher {
   readonly options: Required<Pick<HubOptions, "livenessIntervalMs" | "frameRate" | "maxSocketsPerUser">> & Pick<HubOptions, "authDeadlineMs" | "maxFrameBytes">;
   readonly registry = new SocketRegistry<HubSocket>();
   authorizeSubscribe: AuthorizeSubscribe = () => false; // no channels exist until a feature says so
+  private initialTopics: InitialTopics = () => [];
   private server: Server<unknown> | undefined;
   private started: Promise<void> | undefined;
   private livenessTimer: Timer | undefined;
@@ -103,6 +112,29 @@ export class Hub implements EventPublisher {
 
   setAuthorizeSubscribe(fn: AuthorizeSubscribe): void {
     this.authorizeSubscribe = fn;
+  }
+
+  setInitialTopics(fn: InitialTopics): void {
+    this.initialTopics = fn;
+  }
+
+  /**
+   * The topics a socket of this actor should hold beyond user/session, asked of the features. If
+   * a kick (unsubscribeUser) lands while they answer, they are asked again: the kick wins.
+   */
+  async topicsFor(actor: HubActor): Promise<string[]> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const generation = this.membershipGeneration(actor.userId);
+      let topics: string[];
+      try {
+        topics = await this.initialTopics(actor);
+      } catch (error) {
+        this.log.error("ws.initial_topics_failed", { error: error instanceof Error ? error : String(error) });
+        return [];
+      }
+      if (generation === this.membershipGeneration(actor.userId)) return topics;
+    }
+    return [];
   }
 
   /**
@@ -167,6 +199,16 @@ export class Hub implements EventPublisher {
     if (topics.length > 0) this.fanout.publish({ kind: "unsubscribe", userId, topics: [...topics] });
   }
 
+  /**
+   * Re-asks the permission hooks for every open socket of the user (all instances): joins topics
+   * the user gained, leaves channel and community topics the user lost. For changes only the
+   * features can judge (a role change, a channel's permission overrides); removals the caller
+   * knows precisely should use unsubscribeUser, which takes effect synchronously.
+   */
+  recheckUser(userId: string): void {
+    this.fanout.publish({ kind: "recheck", userId });
+  }
+
   /** Sockets held by this instance (all users), for health and benchmarks. */
   get localSocketCount(): number {
     return this.registry.size;
@@ -223,6 +265,30 @@ export class Hub implements EventPublisher {
         this.membershipGenerations.set(message.userId, this.membershipGeneration(message.userId) + 1);
         for (const socket of this.registry.socketsOf(message.userId)) for (const topic of message.topics) socket.unsubscribe(topic);
         return;
+      case "recheck":
+        void this.recheck(message.userId).catch((error: unknown) => this.log.error("ws.recheck_failed", { error: error instanceof Error ? error : String(error) }));
+        return;
+    }
+  }
+
+  private async recheck(userId: string): Promise<void> {
+    const first = this.registry.socketsOf(userId)[0];
+    if (!first) return;
+    // Bumped first: a subscribe or connect whose permission check straddles this one re-asks.
+    this.membershipGenerations.set(userId, this.membershipGeneration(userId) + 1);
+    const wanted = new Set(await this.topicsFor(first.actor));
+    const channelVerdicts = new Map<string, Promise<boolean>>();
+    const mayFollow = (topic: string) => {
+      let verdict = channelVerdicts.get(topic);
+      if (!verdict) channelVerdicts.set(topic, (verdict = Promise.resolve(this.authorizeSubscribe(first.actor, topic)).catch(() => false)));
+      return verdict;
+    };
+    for (const socket of this.registry.socketsOf(userId)) {
+      for (const topic of socket.topics()) {
+        if (topic === userTopic(userId) || topic === sessionTopic(socket.sessionId) || wanted.has(topic)) continue;
+        if (topic.startsWith("channel:") ? !(await mayFollow(topic)) : true) socket.unsubscribe(topic);
+      }
+      for (const topic of wanted) socket.subscribe(topic);
     }
   }
 

@@ -77,9 +77,11 @@ describe.skipIf(!ready)("two Hearth processes with REDIS_URL", () => {
   });
 
   test("HTTP rate-limit buckets are shared: 90 requests split over both exceed one 50-request burst", async () => {
-    // Per process, 45 requests would stay within the burst of 50 and never see a 429.
+    // Per process, 45 requests would stay within the burst of 50 and never see a 429. A client
+    // address of our own (loopback is a trusted proxy by default) keeps other runs' buckets apart.
+    const client = `2001:db8::${Math.floor(Math.random() * 0xffff).toString(16)}:${process.pid.toString(16)}`;
     const statuses: number[] = [];
-    for (let i = 0; i < 90; i++) statuses.push((await fetch(`${urls[i % 2]}/health`)).status);
+    for (let i = 0; i < 90; i++) statuses.push((await fetch(`${urls[i % 2]}/health`, { headers: { "x-forwarded-for": client } })).status);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(statuses.slice(0, 40).every((s) => s === 200)).toBe(true);
   });

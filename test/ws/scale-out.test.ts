@@ -116,6 +116,20 @@ describe.skipIf(!REDIS_URL)("two instances through Redis", () => {
     expect(await onB.nextFrame()).toEqual({ type: "test:sentinel" });
   });
 
+  test("a recheck requested on A re-asks the permission model for the user's sockets on B", async () => {
+    const user = await createUser(a);
+    const channel = channelTopic(crypto.randomUUID()); // no such channel: the model says no
+    const onB = await connectTo(urlB, (await signIn(a, user)).accessToken);
+    a.hub.subscribeUser(user.id, [channel]);
+    a.hub.publish(channel, { type: "test:in_channel", n: 1 });
+    expect(await onB.nextFrame()).toEqual({ type: "test:in_channel", n: 1 });
+    a.hub.recheckUser(user.id);
+    for (let i = 0; i < 100 && bHub.registry.socketsOf(user.id)[0]?.topics().includes(channel); i++) await Bun.sleep(10);
+    a.hub.publish(channel, { type: "test:in_channel", n: 2 });
+    a.hub.publish(userTopic(user.id), { type: "test:sentinel" });
+    expect(await onB.nextFrame()).toEqual({ type: "test:sentinel" });
+  });
+
   test("the Redis rate-limit store shares one bucket between instances", async () => {
     const prefix = `hearth:rl:${RUN}:`;
     const clientA = new RedisClient(REDIS_URL!);
@@ -155,6 +169,10 @@ describe.skipIf(!REDIS_URL)("two instances through Redis", () => {
       for (let i = 0; i < 6; i++) statuses.push((await apps[i % 2]!.handle(new Request("http://localhost/health"))).status);
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
     } finally {
+      // In-process requests have no peer address: the bucket is "unknown". Long TTL here (slow refill), so delete it.
+      const cleanup = new RedisClient(REDIS_URL!);
+      await cleanup.send("DEL", [`${prefix}general:unknown`, `${prefix}auth:unknown`]);
+      cleanup.close();
       for (const s of stores) s.close();
     }
   });
