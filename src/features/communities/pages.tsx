@@ -104,6 +104,7 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
       timedOutUntil={timedOutUntil}
       now={now}
       reportDialog={<ReportDialog communityId={communityId} members={members} selfId={actor.userId} />}
+      chat={channel ? { channelId: channel.id, scheme: "sk", selfId: actor.userId, communityId, src: deps.assets.url("chat.js") } : undefined}
     />,
     { variant: "app" },
   );
