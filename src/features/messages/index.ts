@@ -15,6 +15,7 @@ import { toWire } from "./queries.ts";
 
 export { messageApiRoutes } from "./routes.ts";
 export { flushActivity, setActivityInterval } from "./realtime.ts";
+export { expireMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
 
 const installed = new WeakMap<object, () => void>();
 
