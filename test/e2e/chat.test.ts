@@ -18,7 +18,6 @@ import { setActivityInterval } from "../../src/features/messages/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
-import { mountToDeviceFallback } from "../helpers/to-device-fallback.ts";
 import { cookieSignIn, createUser, signIn, type TestUser } from "../helpers/users.ts";
 
 const browser: Browser | null = await launchBrowser();
@@ -37,7 +36,6 @@ let ctx: TestContext;
 let base = "";
 let pglite: PGlite | undefined;
 let pgliteDir: string | undefined;
-let usedFallback = false;
 const opened: BrowserContext[] = [];
 
 beforeAll(async () => {
@@ -52,7 +50,6 @@ beforeAll(async () => {
   }
   ctx = await createTestContext({ database, env: { COMMUNITY_CREATION_MODE: "anyone" } });
   setActivityInterval(ctx.deps, 20);
-  usedFallback = mountToDeviceFallback(ctx);
   ctx.app.listen({ hostname: "127.0.0.1", port: 0 });
   base = `http://127.0.0.1:${ctx.app.server!.port}`;
 });
@@ -66,11 +63,6 @@ afterAll(async () => {
 
 type Session = { context: BrowserContext; page: Page; problems: PageProblems; notFound: string[] };
 
-/**
- * Contract routes the messaging server may not have merged yet: the client tolerates their 404
- * (no unread divider, read cursor not stored). Any other 404 fails the test.
- */
-const NOT_YET_SERVED = [/^\/api\/channels\/unread$/, /^\/api\/channels\/[^/]+\/read$/];
 
 async function openAs(user: TestUser): Promise<Session> {
   const { accessToken, refreshToken } = await cookieSignIn(ctx, user);
@@ -154,7 +146,6 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     channelPath = `/c/${community.id}/ch/${groups.groups[0].channels[0].id}`;
     const dm = await call(a.headers, "POST", "/api/dms", { user_id: bob.id });
     dmPath = `/dms/${dm.channel_id}`;
-    if (usedFallback) console.log("[note] /api/e2ee/to-device served by test/helpers/to-device-fallback.ts (server route not merged yet)");
 
     aliceS = await openAs(alice);
     bobS = await openAs(bob);
@@ -202,11 +193,8 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     // Nothing overflows sideways at 360 px.
     expect(await bobS.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     for (const s of [aliceS, bobS]) {
-      const unexpected404 = s.notFound.filter((p) => !NOT_YET_SERVED.some((re) => re.test(p)));
-      expect(unexpected404).toEqual([]);
-      const tolerated = s.notFound.length;
-      expect(s.problems.all().filter((p) => !p.includes("status of 404"))).toEqual([]);
-      expect(s.problems.all().length).toBe(tolerated);
+      expect(s.notFound).toEqual([]);
+      expect(s.problems.all()).toEqual([]);
     }
   });
 
