@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "kysely";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, WebSocketRoute } from "playwright-core";
 import { migrate } from "../../src/db/migrate.ts";
 import { wrapPglite } from "../../src/db/open.ts";
 import { setActivityInterval } from "../../src/features/messages/index.ts";
@@ -61,7 +61,7 @@ afterAll(async () => {
   if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
 });
 
-type Session = { context: BrowserContext; page: Page; problems: PageProblems; notFound: string[] };
+type Session = { context: BrowserContext; page: Page; problems: PageProblems; notFound: string[]; sockets: WebSocketRoute[] };
 
 
 async function openAs(user: TestUser): Promise<Session> {
@@ -72,13 +72,19 @@ async function openAs(user: TestUser): Promise<Session> {
     { name: "hearth_access", value: accessToken, url: base, httpOnly: true, sameSite: "Lax" },
     { name: "hearth_refresh", value: refreshToken, url: base, httpOnly: true, sameSite: "Lax" },
   ]);
+  // Every /ws connection passes through the test (to the real server), so a test can drop it.
+  const sockets: WebSocketRoute[] = [];
+  await context.routeWebSocket(/\/ws$/, (ws) => {
+    sockets.push(ws);
+    ws.connectToServer();
+  });
   const page = await context.newPage();
   const problems = await collectProblems(page);
   const notFound: string[] = [];
   page.on("response", (r) => {
     if (r.status() === 404) notFound.push(new URL(r.url()).pathname);
   });
-  return { context, page, problems, notFound };
+  return { context, page, problems, notFound, sockets };
 }
 
 async function openChat(s: Session, path: string): Promise<void> {
@@ -198,9 +204,58 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     }
   });
 
+  test("reconnect: Bob's socket drops, Alice sends 20 messages, Bob catches up with all 20 once, in order", async () => {
+    await openChat(aliceS, channelPath);
+    await openChat(bobS, channelPath);
+    // Drop Bob's socket and keep it down (his reconnect attempts are refused) while Alice sends.
+    await bobS.context.routeWebSocket(/\/ws$/, (ws) => ws.close({ code: 1011, reason: "test: server unreachable" }));
+    for (const ws of bobS.sockets) await ws.close({ code: 1001, reason: "test: dropped" }).catch(() => {});
+    await bobS.page.waitForSelector("[data-chat-status]:not([hidden])", WAIT); // "Reconnecting…"
+    const burst = Array.from({ length: 20 }, (_, i) => `burst ${String(i + 1).padStart(2, "0")} ${RUN}`);
+    for (const text of burst) await say(aliceS, text, text);
+    await bobS.context.unrouteAll({ behavior: "ignoreErrors" });
+    await bobS.context.routeWebSocket(/\/ws$/, (ws) => {
+      bobS.sockets.push(ws);
+      ws.connectToServer();
+    });
+    expect(await bobS.page.locator(".msg", { hasText: burst[0]! }).count()).toBe(0); // nothing arrived while down
+    await seesDecrypted(bobS, burst[19]!);
+    const seen = await bobS.page.evaluate((run) => [...document.querySelectorAll<HTMLElement>(".msg[data-state='ok'] .msg__text")].map((m) => m.textContent ?? "").filter((t) => t.includes(run) && t.startsWith("burst")), RUN);
+    expect(seen).toEqual(burst);
+  });
+
+  test("a new browser of Alice restores history with the recovery key from her key backup", async () => {
+    // Alice's first browser creates the backup from the banner; the key is shown once.
+    await openChat(aliceS, dmPath);
+    await aliceS.page.setViewportSize(DESKTOP);
+    await aliceS.page.getByRole("button", { name: "Create key backup" }).click();
+    const recoveryKey = (await aliceS.page.locator(".e2ee-banner__key").textContent({ timeout: WAIT.timeout }))!.trim();
+    expect(recoveryKey).toMatch(/^([0-9A-Z]{4}-){13}[0-9A-Z]{4}$/);
+    await screenshot(aliceS.page, "chat-backup-recovery-key");
+    await aliceS.page.getByRole("button", { name: "I saved it" }).click();
+
+    const fresh = await openAs(alice);
+    await openChat(fresh, dmPath);
+    // History from before this device existed: a visible waiting state, not a blank.
+    await fresh.page.waitForSelector(".msg[data-state='waiting']", WAIT);
+    await fresh.page.getByText("Encrypted history needs your recovery key").waitFor(WAIT);
+    await fresh.page.setViewportSize(PHONE);
+    await screenshot(fresh.page, "chat-restore-prompt-360");
+    await fresh.page.getByLabel("Recovery key").fill(recoveryKey.toLowerCase());
+    await fresh.page.getByRole("button", { name: "Restore history" }).click();
+    await seesDecrypted(fresh, MARKERS.dmAlice); // sent by her old device
+    await seesDecrypted(fresh, MARKERS.dmBob); // received by her old device
+    // And the new device takes part at once: Bob's next DM reaches it (and her old browser).
+    const next = `after restore ${RUN}`;
+    await openChat(bobS, dmPath);
+    await say(bobS, next, next);
+    await seesDecrypted(fresh, next);
+    expect(fresh.notFound.filter((p) => p !== "/api/keys/backup")).toEqual([]);
+  });
+
   test("no plaintext marker anywhere in a full database dump or the data directories", async () => {
     const stored = await sql<{ n: number }>`select count(*)::int as n from messages`.execute(ctx.database.db);
-    expect(stored.rows[0]!.n).toBe(4);
+    expect(stored.rows[0]!.n).toBe(25);
     const control = `CTRL-${RUN}`.padEnd(32, "-");
     await ctx.database.db.insertInto("instance_settings").values({ key: "e2e-chat-scan-control", value: sql<string>`cast(cast(${JSON.stringify({ probe: control })} as text) as jsonb)` }).execute();
     const needles = Object.values(MARKERS).flatMap(encodingsOf);
