@@ -185,6 +185,13 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
   });
 
   test("Bob reloads: the DM and channel history still decrypt; screenshots at 360 px", async () => {
+    // The server renders the history's structure with ciphertexts, and no plaintext.
+    const { headers } = await cookieSignIn(ctx, bob);
+    for (const path of [dmPath, channelPath]) {
+      const html = await (await ctx.request(path, { headers })).text();
+      expect(html.match(/data-ciphertext="/g)?.length).toBe(2);
+      for (const marker of Object.values(MARKERS)) expect(html).not.toContain(marker);
+    }
     await bobS.page.reload({ waitUntil: "load" });
     await bobS.page.waitForSelector("[data-chat-ready]", WAIT);
     await seesDecrypted(bobS, MARKERS.dmAlice);

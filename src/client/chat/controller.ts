@@ -54,9 +54,13 @@ export class ChannelController {
     const unread = await callApi<{ channels: { channel_id: string; read_seq: number }[] }>("GET", "/api/channels/unread").catch(() => null);
     const mine = unread?.channels.find((c) => c.channel_id === this.config.channelId);
     this.unreadAfter = mine ? mine.read_seq : null;
-    const page = await callApi<{ messages: unknown[]; has_more: boolean }>("GET", `/api/channels/${this.config.channelId}/messages?limit=${PAGE}`);
-    const messages = page.messages.map(normaliseMessage).filter((m): m is ChatMessage => m !== null).sort((a, b) => a.seq - b.seq);
-    this.hasMoreOlder = page.has_more;
+    let messages = this.adoptServerRendered();
+    if (messages.length === 0) {
+      const page = await callApi<{ messages: unknown[]; has_more: boolean }>("GET", `/api/channels/${this.config.channelId}/messages?limit=${PAGE}`);
+      messages = page.messages.map(normaliseMessage).filter((m): m is ChatMessage => m !== null);
+      this.hasMoreOlder = page.has_more;
+    } else this.hasMoreOlder = messages.length >= PAGE;
+    messages.sort((a, b) => a.seq - b.seq);
     for (const m of messages) this.timeline.acceptOlder(m);
     await Promise.all(messages.map((m) => this.addMessage(m)));
     this.list.removeAttribute("aria-busy");
@@ -65,6 +69,41 @@ export class ChannelController {
     this.wireScroll();
     this.wireComposer();
     this.markRead();
+  }
+
+  /**
+   * The page arrives with the last messages rendered by the server (structure + ciphertext in
+   * data attributes, src/features/messages/views.tsx). Read them back as messages and drop the
+   * server's markup: the list is rebuilt around the decrypted rows.
+   */
+  private adoptServerRendered(): ChatMessage[] {
+    const out: ChatMessage[] = [];
+    for (const node of this.list.querySelectorAll<HTMLElement>(".msg[data-message-id][data-seq]")) {
+      const d = node.dataset;
+      let reactions: Reaction[] = [];
+      try {
+        reactions = d.reactions ? (JSON.parse(d.reactions) as Reaction[]) : [];
+      } catch {
+        reactions = [];
+      }
+      const m = normaliseMessage({
+        id: d.messageId,
+        channel_id: this.config.channelId,
+        seq: Number(d.seq),
+        sender_id: d.senderId ?? "",
+        sender_device_id: d.senderDeviceId ?? "",
+        client_id: d.clientId ?? "",
+        scheme: d.scheme,
+        ciphertext: d.ciphertext ?? null,
+        created_at: d.createdAt,
+        edited_at: d.editedAt ?? null,
+        deleted_at: d.deletedAt ?? null,
+        reactions,
+      });
+      if (m) out.push(m);
+    }
+    for (const li of this.list.querySelectorAll(":scope > li.msg-group:not([data-chat-item]), :scope > li.day-sep:not([data-chat-item])")) li.remove();
+    return out;
   }
 
   /** After a (re)connect: everything after our last seq, until has_more is false. */

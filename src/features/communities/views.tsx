@@ -167,6 +167,8 @@ export type ChatFrameProps = {
   reportDialog?: Child;
   /** Mount data for the encrypted chat client (text channels). */
   chat?: ChatMount;
+  /** Server-rendered last page of history (structure and ciphertext only). */
+  history?: Child;
 };
 
 function channelKind(c: ChannelRecord): "text" | "voice" | "private" {
@@ -226,6 +228,7 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
         ch ? (
           <MessageList label={`Messages in #${ch.name}`} chat={ch.kind === "voice" ? undefined : p.chat}>
             <ChannelIntro name={ch.name ?? ""} topic={ch.topic ?? undefined} kind={channelKind(ch)} />
+            {p.history}
           </MessageList>
         ) : (
           <EmptyState title="No channels you can see" message="Ask a moderator to add you to a channel." icon="hash" />

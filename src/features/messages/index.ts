@@ -48,3 +48,6 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => void {
   installed.set(deps, off);
   return off;
 }
+// Chat pages render the last page of history server-side (structure + ciphertext only).
+export { listHistory } from "./history.ts";
+export { HISTORY_PAGE, MessageHistory } from "./views.tsx";
