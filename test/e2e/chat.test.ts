@@ -174,6 +174,19 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     await screenshot(bobS.page, "chat-channel-bob-desktop");
   });
 
+  test("Alice edits her channel message from the message menu; Bob sees the new text decrypted", async () => {
+    const edited = `edited ${MARKERS.channelAlice}`;
+    const row = aliceS.page.locator(".msg", { hasText: MARKERS.channelAlice });
+    await row.hover();
+    await row.getByRole("button", { name: "Edit message" }).click();
+    const editor = aliceS.page.getByRole("textbox", { name: "Edit message" });
+    await editor.fill(edited);
+    await editor.press("Enter");
+    await seesDecrypted(aliceS, edited);
+    await seesDecrypted(bobS, edited);
+    await bobS.page.locator(".msg", { hasText: edited }).locator(".msg__edited").waitFor(WAIT);
+  });
+
   test("they exchange DMs (pairwise envelopes, the sender's own copy included)", async () => {
     await openChat(aliceS, dmPath);
     await openChat(bobS, dmPath);
@@ -190,6 +203,7 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     for (const path of [dmPath, channelPath]) {
       const html = await (await ctx.request(path, { headers })).text();
       expect(html.match(/data-ciphertext="/g)?.length).toBe(2);
+      expect(html).toContain('data-scheme="' + (path === dmPath ? "pw" : "sk") + '"');
       for (const marker of Object.values(MARKERS)) expect(html).not.toContain(marker);
     }
     await bobS.page.reload({ waitUntil: "load" });

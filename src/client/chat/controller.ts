@@ -183,6 +183,8 @@ export class ChannelController {
     }
     const outcome = await this.engine.decrypt(message);
     if (outcome.status === "ok") {
+      const entry = this.entries.get(message.id);
+      if (entry) entry.text = outcome.text;
       showText(msg, outcome.text, { isKnownUser: (n) => [...this.config.names.values()].includes(n) });
       this.waiting.delete(message.id);
     } else if (outcome.status === "waiting") {
@@ -225,7 +227,9 @@ export class ChannelController {
     const message = normaliseMessage(raw);
     const entry = message && this.entries.get(message.id);
     if (!message || !entry) return;
+    const unchanged = entry.message?.ciphertext === message.ciphertext;
     entry.message = message;
+    if (unchanged) return this.decorate(message, entry.row.el); // our own edit, already shown
     entry.row.el.dataset.ciphertext = message.ciphertext ?? "";
     this.decorate(message, entry.row.el);
     void this.decryptInto(message, entry.row.el);
@@ -329,7 +333,7 @@ export class ChannelController {
     entry.row.key = message.id;
     entry.row.seq = message.seq;
     entry.row.createdAt = new Date(message.created_at);
-    this.entries.set(message.id, { row: entry.row, message });
+    this.entries.set(message.id, { row: entry.row, message, text: entry.text });
     this.decorate(message, el);
     this.scheduleRender();
   }
@@ -359,7 +363,10 @@ export class ChannelController {
       bar.append(b);
     };
     button("React with thumbs up", "👍", () => void this.react(message.id, "👍", !!message.reactions.find((r) => r.emoji === "👍")?.me));
-    if (message.sender_id === this.config.selfId) button("Delete message", "Delete", () => void this.remove(message.id));
+    const own = message.sender_id === this.config.selfId;
+    if (own && Date.now() - Date.parse(message.created_at) < 15 * 60 * 1000) button("Edit message", "Edit", () => this.startEdit(message.id));
+    if (this.config.scheme === "sk") button("Pin message", "Pin", () => void this.pin(message.id));
+    if (own) button("Delete message", "Delete", () => void this.remove(message.id));
     msg.append(bar);
   }
 
@@ -371,6 +378,61 @@ export class ChannelController {
         entry.message.reactions = answer.reactions.map((r) => ({ ...r, me: r.emoji === emoji ? !me : !!entry.message!.reactions.find((x) => x.emoji === r.emoji)?.me }));
         renderReactions(entry.row.el, entry.message.reactions, (e, m) => void this.react(messageId, e, m));
       }
+    } catch (error) {
+      document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
+    }
+  }
+
+  /** Inline editor: Enter saves (re-encrypted like a new message), Escape cancels. */
+  private startEdit(messageId: string): void {
+    const entry = this.entries.get(messageId);
+    const text = entry?.text;
+    if (!entry?.message || text === undefined) return;
+    const box = entry.row.el.querySelector<HTMLElement>(".msg__text")!;
+    const saved = [...box.childNodes];
+    const editor = document.createElement("textarea");
+    editor.className = "composer__input msg__editor";
+    editor.setAttribute("aria-label", "Edit message");
+    editor.value = text;
+    box.replaceChildren(editor);
+    editor.focus();
+    const cancel = () => box.replaceChildren(...saved);
+    editor.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        cancel();
+      } else if (event.key === "Enter" && !event.shiftKey) {
+        event.preventDefault();
+        const next = editor.value.trim();
+        if (!next || next === text) return cancel();
+        void this.saveEdit(messageId, next).catch((error) => {
+          cancel();
+          document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
+        });
+      }
+    });
+  }
+
+  private async saveEdit(messageId: string, text: string): Promise<void> {
+    const entry = this.entries.get(messageId);
+    if (!entry?.message) return;
+    const { ciphertext, remember } = await this.engine.encrypt(this.config.scheme, this.config.channelId, this.config.participants, text);
+    const answer = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext });
+    await remember(messageId);
+    const message = normaliseMessage(answer.message);
+    if (message) {
+      entry.message = message;
+      entry.text = text;
+      entry.row.el.dataset.ciphertext = message.ciphertext ?? "";
+      showText(entry.row.el, text);
+      this.decorate(message, entry.row.el);
+    }
+  }
+
+  private async pin(messageId: string): Promise<void> {
+    try {
+      await callApi("PUT", `/api/channels/${this.config.channelId}/pins/${messageId}`);
+      document.dispatchEvent(new CustomEvent("chat:notice", { detail: "Pinned." }));
     } catch (error) {
       document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
     }

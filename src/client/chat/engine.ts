@@ -327,7 +327,11 @@ export class ChatEngine {
     if (message.scheme === "sk") {
       const group = parseSenderKeyMessage(bytes);
       if (archived) {
-        return decodeChatPlaintext(decryptGroupMessageWithKey(archived, message.channel_id, message.sender_device_id, group));
+        try {
+          return decodeChatPlaintext(decryptGroupMessageWithKey(archived, message.channel_id, message.sender_device_id, group));
+        } catch {
+          // An edit replaced the ciphertext: the archived key is the old one's; read it live.
+        }
       }
       if (message.sender_device_id === this.device.deviceId) return null; // own message whose key was never archived
       const state = this.senderKeys.received.get(`${message.channel_id}/${message.sender_device_id}`)?.find((k) => k.keyId === group.keyId);
@@ -341,7 +345,11 @@ export class ChatEngine {
       const ad = this.state.ads[message.id];
       if (ad) {
         const entry = envelope.recipients.find((r) => r.deviceId === ad.entry);
-        if (entry) return decodeChatPlaintext(decryptRatchetMessageWithKey(archived, decodeBase64url(ad.ad), entry.message));
+        try {
+          if (entry) return decodeChatPlaintext(decryptRatchetMessageWithKey(archived, decodeBase64url(ad.ad), entry.message));
+        } catch {
+          // edited since: fall through to the live path
+        }
       }
       const text = this.decryptRestored(message, envelope, archived);
       if (text !== null) return text;

@@ -120,6 +120,16 @@ function connectHub(): HubClient {
   return client;
 }
 
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+function flash(text: string): void {
+  setStatus(text);
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => setStatus(""), 5000);
+}
+document.addEventListener("chat:error", (e) => flash(String((e as CustomEvent).detail)));
+document.addEventListener("chat:notice", (e) => flash(String((e as CustomEvent).detail)));
+document.addEventListener("chat:identity-changed", () => flash("A contact's security key changed. Compare safety numbers before sharing anything sensitive."));
+
 export async function mountChat(root: HTMLElement): Promise<void> {
   if (root.dataset.chatMounted) return;
   root.dataset.chatMounted = "1";
