@@ -188,7 +188,7 @@ export class ChannelController {
       showText(msg, outcome.text, { isKnownUser: (n) => [...this.config.names.values()].includes(n) });
       this.waiting.delete(message.id);
     } else if (outcome.status === "waiting") {
-      showNotice(msg, "waiting", message.sender_device_id === this.engine.deviceId || !outcome.reason ? "Waiting for the keys to this message…" : outcome.reason);
+      showNotice(msg, "waiting", outcome.reason);
       this.waiting.add(message.id);
       this.ensureRetryTimer();
     } else {
@@ -522,6 +522,7 @@ export class ChannelController {
       if (!text) return;
       input.value = "";
       sessionStorage.removeItem(this.draftKey());
+      this.lastTypingSent = 0;
       void this.send(text);
     };
     form.addEventListener("submit", (event) => {

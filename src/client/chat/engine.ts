@@ -316,6 +316,7 @@ export class ChatEngine {
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code === "UNKNOWN_SENDER_KEY" || code === "NO_SESSION") return { status: "waiting", reason: "Waiting for the keys to this message…" };
+        if (code === "NOT_FOR_THIS_DEVICE") return { status: "waiting", reason: "Sent before this device was set up: restore your key backup to read it." };
         return { status: "failed", reason: `This message could not be decrypted (${code ?? "error"}).` };
       }
     });
@@ -355,7 +356,7 @@ export class ChatEngine {
       if (text !== null) return text;
     }
     const entry = envelope.recipients.find((r) => r.deviceId === this.device.deviceId);
-    if (!entry) return null; // sent before this device existed (the backup restores it) or by this device
+    if (!entry) throw Object.assign(new Error("not for this device"), { code: "NOT_FOR_THIS_DEVICE" }); // sent before this device existed
     const key = `${message.sender_id}/${envelope.senderDeviceId}`;
     const sessions = this.sessions.get(key) ?? [];
     const result = receivePairwiseMessage(this.device, sessions, { userId: message.sender_id, deviceId: envelope.senderDeviceId }, entry.message);
