@@ -14,7 +14,7 @@ import { sendMessage } from "./send.ts";
 import { toWire } from "./queries.ts";
 
 export { messageApiRoutes } from "./routes.ts";
-export { flushActivity, setActivityInterval } from "./realtime.ts";
+export { flushActivity, setActivityInterval, stopActivity } from "./realtime.ts";
 export { expireMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
 
 const installed = new WeakMap<object, () => void>();

@@ -46,6 +46,14 @@ export function noteActivity(deps: AppDeps, channelId: string, seq: number): voi
   }
 }
 
+/** Drops pending activity and its timer (shutdown, tests). */
+export function stopActivity(deps: AppDeps): void {
+  const a = activityOf(deps);
+  clearTimeout(a.timer);
+  a.timer = undefined;
+  a.pending.clear();
+}
+
 export async function flushActivity(deps: AppDeps): Promise<void> {
   const a = activityOf(deps);
   clearTimeout(a.timer);
@@ -102,6 +110,7 @@ export function installRealtime(deps: AppDeps, hub: Hub): () => void {
   });
   return () => {
     off();
+    stopActivity(deps);
     hub.setAuthorizeSubscribe(() => false);
   };
 }

@@ -12,8 +12,8 @@ beforeAll(async () => {
   ctx = await messagingContext({ now: () => clock });
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
-});
-afterAll(() => ctx.close());
+}, 30_000);
+afterAll(() => ctx.close(), 30_000);
 
 describe("edit", () => {
   test("sender edits within 15 minutes; previous ciphertext kept; then refused", async () => {

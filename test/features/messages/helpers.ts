@@ -3,13 +3,18 @@ import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { connectWithToken, listen, type TestSocket } from "../../helpers/ws.ts";
 import { signIn } from "../../helpers/users.ts";
 import { client, expectOk, populatedCommunity, type Client, type Populated } from "../communities/helpers.ts";
-import { setActivityInterval } from "../../../src/features/messages/index.ts";
+import { setActivityInterval, stopActivity } from "../../../src/features/messages/index.ts";
 
 export { client, expectOk, type Client, type Populated };
 
 export async function messagingContext(opts: Parameters<typeof createTestContext>[0] = {}): Promise<TestContext> {
   const ctx = await createTestContext({ ...opts, env: { COMMUNITY_CREATION_MODE: "anyone", ...opts.env } });
   setActivityInterval(ctx.deps, 20);
+  const close = ctx.close.bind(ctx);
+  ctx.close = async () => {
+    stopActivity(ctx.deps);
+    await close();
+  };
   return ctx;
 }
 

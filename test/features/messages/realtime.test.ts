@@ -19,11 +19,11 @@ beforeAll(async () => {
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
   ws = (await withSockets(ctx)).ws;
-});
+}, 30_000);
 afterAll(async () => {
   for (const s of sockets) s.close();
   await ctx.close();
-});
+}, 30_000);
 
 async function follow(c: Client, channelIds = [channel]) {
   const s = await socketFor(ctx, c, ws);

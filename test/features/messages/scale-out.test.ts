@@ -50,7 +50,7 @@ describe.skipIf(!ready)("two instances + Redis", () => {
     for (const proc of procs) await proc.stop().catch(() => {});
     await ctx?.close();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   const wsOf = (url: string) => `${url.replace("http", "ws")}/ws`;
 

@@ -11,8 +11,8 @@ beforeAll(async () => {
   ctx = await messagingContext();
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
-});
-afterAll(() => ctx.close());
+}, 30_000);
+afterAll(() => ctx.close(), 30_000);
 
 describe("send", () => {
   test("201 with the message; seq increments; shape as documented", async () => {

@@ -11,8 +11,8 @@ let clock = Date.now();
 beforeAll(async () => {
   ctx = await messagingContext({ now: () => clock });
   p = await populatedCommunity(ctx);
-});
-afterAll(() => ctx.close());
+}, 30_000);
+afterAll(() => ctx.close(), 30_000);
 
 async function device(c: Client, deviceId: string) {
   const bytes = new Uint8Array(32);
