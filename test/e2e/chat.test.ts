@@ -187,6 +187,25 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     await bobS.page.locator(".msg", { hasText: edited }).locator(".msg__edited").waitFor(WAIT);
   });
 
+  test("a second tab of Bob's browser shares the device: both tabs read, and the second tab can send", async () => {
+    const tab2Page = await bobS.context.newPage();
+    const tab2: Session = { ...bobS, page: tab2Page, problems: await collectProblems(tab2Page), notFound: [] };
+    await openChat(tab2, channelPath);
+    const fromAlice = `two tabs ${RUN}`;
+    await say(aliceS, fromAlice, fromAlice);
+    await seesDecrypted(bobS, fromAlice);
+    await seesDecrypted(tab2, fromAlice);
+    const fromTab2 = `from tab two ${RUN}`;
+    await say(tab2, fromTab2, fromTab2);
+    await seesDecrypted(aliceS, fromTab2);
+    await seesDecrypted(bobS, fromTab2); // the first tab reads its own device's message too
+    const fromTab1 = `from tab one ${RUN}`;
+    await say(bobS, fromTab1, fromTab1);
+    await seesDecrypted(aliceS, fromTab1);
+    expect(tab2.problems.all()).toEqual([]);
+    await tab2Page.close();
+  });
+
   test("they exchange DMs (pairwise envelopes, the sender's own copy included)", async () => {
     await openChat(aliceS, dmPath);
     await openChat(bobS, dmPath);
@@ -202,7 +221,7 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     const { headers } = await cookieSignIn(ctx, bob);
     for (const path of [dmPath, channelPath]) {
       const html = await (await ctx.request(path, { headers })).text();
-      expect(html.match(/data-ciphertext="/g)?.length).toBe(2);
+      expect(html.match(/data-ciphertext="/g)?.length).toBe(path === dmPath ? 2 : 5);
       expect(html).toContain('data-scheme="' + (path === dmPath ? "pw" : "sk") + '"');
       for (const marker of Object.values(MARKERS)) expect(html).not.toContain(marker);
     }
@@ -276,7 +295,7 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
 
   test("no plaintext marker anywhere in a full database dump or the data directories", async () => {
     const stored = await sql<{ n: number }>`select count(*)::int as n from messages`.execute(ctx.database.db);
-    expect(stored.rows[0]!.n).toBe(25);
+    expect(stored.rows[0]!.n).toBe(28);
     const control = `CTRL-${RUN}`.padEnd(32, "-");
     await ctx.database.db.insertInto("instance_settings").values({ key: "e2e-chat-scan-control", value: sql<string>`cast(cast(${JSON.stringify({ probe: control })} as text) as jsonb)` }).execute();
     const needles = Object.values(MARKERS).flatMap(encodingsOf);

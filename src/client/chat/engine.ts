@@ -123,6 +123,13 @@ export class ChatEngine {
 
   static async open(userId: string, store?: KeyStore): Promise<ChatEngine> {
     const keyStore = store ?? (await IndexedDbKeyStore.open(`hearth-chat-${userId}`));
+    // Two tabs opening at once must not create two devices: load-or-create under the lock.
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    const body = () => ChatEngine.loadOrCreate(userId, keyStore);
+    return locks ? ((await locks.request(`hearth-chat-${userId}`, body)) as ChatEngine) : body();
+  }
+
+  private static async loadOrCreate(userId: string, keyStore: KeyStore): Promise<ChatEngine> {
     const storedDevice = await keyStore.get(DEVICE_RECORD);
     const storedState = await keyStore.get(STATE_RECORD);
     let device: DeviceIdentity;
@@ -153,10 +160,40 @@ export class ChatEngine {
     return engine;
   }
 
+  /**
+   * One operation at a time, in this tab and across the browser's tabs (Web Locks): each
+   * operation starts from the stored state (another tab may have advanced a ratchet or received
+   * a sender key) and saves before the lock is released.
+   */
   private run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
+    const task = () => this.withLock(async () => {
+      await this.reload();
+      return fn();
+    });
+    const next = this.queue.then(task, task);
     this.queue = next.catch(() => {});
     return next;
+  }
+
+  private withLock<T>(fn: () => Promise<T>): Promise<T> {
+    const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+    return locks ? (locks.request(`hearth-chat-${this.userId}`, fn) as Promise<T>) : fn();
+  }
+
+  private lastSaved = "";
+
+  private async reload(): Promise<void> {
+    const stored = await this.store.get(STATE_RECORD);
+    if (!stored || stored === this.lastSaved) return;
+    const device = await this.store.get(DEVICE_RECORD);
+    if (device) this.device = restoreDeviceIdentity(JSON.parse(device));
+    this.state = JSON.parse(stored) as PersistedState;
+    this.state.restored ??= [];
+    this.sessions.clear();
+    for (const [k, list] of Object.entries(this.state.sessions)) this.sessions.set(k, list.map(restorePairwiseSession));
+    this.senderKeys = restoreSenderKeyStore(this.state.senderKeys);
+    this.archive = MessageKeyArchive.restore(this.state.archive);
+    this.lastSaved = stored;
   }
 
   private async save(): Promise<void> {
@@ -165,8 +202,10 @@ export class ChatEngine {
     this.state.sessions = sessions;
     this.state.senderKeys = serialiseSenderKeyStore(this.senderKeys);
     this.state.archive = this.archive.serialise();
+    const state = JSON.stringify(this.state);
     await this.store.put(DEVICE_RECORD, JSON.stringify(serialiseDeviceIdentity(this.device)));
-    await this.store.put(STATE_RECORD, JSON.stringify(this.state));
+    await this.store.put(STATE_RECORD, state);
+    this.lastSaved = state;
   }
 
   private async register(): Promise<void> {
