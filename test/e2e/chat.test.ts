@@ -185,6 +185,17 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     await seesDecrypted(aliceS, edited);
     await seesDecrypted(bobS, edited);
     await bobS.page.locator(".msg", { hasText: edited }).locator(".msg__edited").waitFor(WAIT);
+    // Bob reacts and replies from the same menu; Alice sees both live.
+    const bobRow = bobS.page.locator(".msg", { hasText: edited });
+    await bobRow.hover();
+    await bobRow.getByRole("button", { name: "React with thumbs up" }).click();
+    await aliceS.page.locator(".msg", { hasText: edited }).locator(".reaction", { hasText: "1" }).waitFor(WAIT);
+    await bobRow.hover();
+    await bobRow.getByRole("button", { name: "Reply to message" }).click();
+    const reply = `a reply ${RUN}`;
+    await say(bobS, reply, reply);
+    await seesDecrypted(aliceS, reply);
+    await aliceS.page.locator(".msg", { hasText: reply }).locator(".msg__reply", { hasText: "Replying to Alice" }).waitFor(WAIT);
   });
 
   test("a second tab of Bob's browser shares the device: both tabs read, and the second tab can send", async () => {
@@ -221,7 +232,7 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     const { headers } = await cookieSignIn(ctx, bob);
     for (const path of [dmPath, channelPath]) {
       const html = await (await ctx.request(path, { headers })).text();
-      expect(html.match(/data-ciphertext="/g)?.length).toBe(path === dmPath ? 2 : 5);
+      expect(html.match(/data-ciphertext="/g)?.length).toBe(path === dmPath ? 2 : 6);
       expect(html).toContain('data-scheme="' + (path === dmPath ? "pw" : "sk") + '"');
       for (const marker of Object.values(MARKERS)) expect(html).not.toContain(marker);
     }
@@ -295,7 +306,7 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
 
   test("no plaintext marker anywhere in a full database dump or the data directories", async () => {
     const stored = await sql<{ n: number }>`select count(*)::int as n from messages`.execute(ctx.database.db);
-    expect(stored.rows[0]!.n).toBe(28);
+    expect(stored.rows[0]!.n).toBe(29);
     const control = `CTRL-${RUN}`.padEnd(32, "-");
     await ctx.database.db.insertInto("instance_settings").values({ key: "e2e-chat-scan-control", value: sql<string>`cast(cast(${JSON.stringify({ probe: control })} as text) as jsonb)` }).execute();
     const needles = Object.values(MARKERS).flatMap(encodingsOf);

@@ -37,13 +37,14 @@ export class ChannelController {
   private readonly typers = new Map<string, ReturnType<typeof setTimeout>>();
   private retryTimer: ReturnType<typeof setInterval> | undefined;
   private readSeqSent = 0;
+  private replyTo: string | null = null;
 
   constructor(
     private readonly engine: ChatEngine,
     private readonly config: ChannelConfig,
     private readonly list: HTMLElement,
     private readonly scroller: HTMLElement,
-    private readonly ui: { typing: HTMLElement; jump: HTMLButtonElement; form: HTMLFormElement | null; input: HTMLTextAreaElement | null; canSend: boolean },
+    private readonly ui: { typing: HTMLElement; jump: HTMLButtonElement; form: HTMLFormElement | null; input: HTMLTextAreaElement | null; canSend: boolean; reply: HTMLElement },
     private readonly sendTyping: (channelId: string) => void,
   ) {}
 
@@ -170,6 +171,16 @@ export class ChannelController {
 
   private decorate(message: ChatMessage, msg: HTMLElement): void {
     msg.querySelector(".msg__edited")?.remove();
+    msg.querySelector(".msg__reply")?.remove();
+    if (message.reply_to_id) {
+      const target = this.entries.get(message.reply_to_id);
+      const who = target ? this.config.names.get(target.row.authorId) ?? "Unknown" : "";
+      const snippet = target?.text ? target.text.replace(/\s+/g, " ").slice(0, 80) : "an earlier message";
+      const line = document.createElement("p");
+      line.className = "msg__reply";
+      line.textContent = who ? `↪ Replying to ${who}: ${snippet}` : `↪ Replying to ${snippet}`;
+      msg.prepend(line);
+    }
     if (message.edited_at) msg.append(Object.assign(document.createElement("span"), { className: "msg__edited", textContent: "(edited)" }));
     renderReactions(msg, message.reactions, (emoji, me) => void this.react(message.id, emoji, me));
     this.addMenu(message, msg);
@@ -269,7 +280,8 @@ export class ChannelController {
   // ---- sending ---------------------------------------------------------------------------
 
   async send(text: string): Promise<void> {
-    const item = this.queue.enqueue(this.config.channelId, text);
+    const item = this.queue.enqueue(this.config.channelId, text, this.replyTo ?? undefined);
+    this.setReply(null);
     const key = `pending:${item.clientId}`;
     const msg = createMessageElement(key, null);
     showText(msg, text);
@@ -291,6 +303,7 @@ export class ChannelController {
         scheme: this.config.scheme,
         ciphertext,
         sender_device_id: this.engine.deviceId,
+        ...(item.replyToId ? { reply_to_id: item.replyToId } : {}),
         ...(mentions.length ? { mentions } : {}),
       });
       const message = normaliseMessage(answer.message);
@@ -362,6 +375,7 @@ export class ChannelController {
       b.addEventListener("click", fn);
       bar.append(b);
     };
+    button("Reply to message", "Reply", () => this.setReply(message.id));
     button("React with thumbs up", "👍", () => void this.react(message.id, "👍", !!message.reactions.find((r) => r.emoji === "👍")?.me));
     const own = message.sender_id === this.config.selfId;
     if (own && Date.now() - Date.parse(message.created_at) < 15 * 60 * 1000) button("Edit message", "Edit", () => this.startEdit(message.id));
@@ -381,6 +395,28 @@ export class ChannelController {
     } catch (error) {
       document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
     }
+  }
+
+  /** The "Replying to …" line above the composer; Escape in the composer cancels it. */
+  private setReply(messageId: string | null): void {
+    this.replyTo = messageId;
+    const bar = this.ui.reply;
+    bar.replaceChildren();
+    bar.hidden = messageId === null;
+    if (!messageId) return;
+    const target = this.entries.get(messageId);
+    const label = document.createElement("span");
+    label.textContent = `Replying to ${target ? this.config.names.get(target.row.authorId) ?? "Unknown" : "a message"}`;
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "btn btn--ghost btn--sm";
+    cancel.textContent = "Cancel reply";
+    cancel.addEventListener("click", () => {
+      this.setReply(null);
+      this.ui.input?.focus();
+    });
+    bar.append(label, cancel);
+    this.ui.input?.focus();
   }
 
   /** Inline editor: Enter saves (re-encrypted like a new message), Escape cancels. */
@@ -530,7 +566,10 @@ export class ChannelController {
       submit();
     });
     input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      if (event.key === "Escape" && this.replyTo) {
+        event.preventDefault();
+        this.setReply(null);
+      } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         submit();
       }

@@ -153,7 +153,9 @@ export async function mountChat(root: HTMLElement): Promise<void> {
   const composerPane = pane.querySelector<HTMLElement>(".pane-composer");
   const typing = el("p", "chat-typing");
   typing.setAttribute("aria-live", "polite");
-  composerPane?.prepend(typing);
+  const reply = el("p", "chat-reply");
+  reply.hidden = true;
+  composerPane?.prepend(typing, reply);
   const form = composerPane?.querySelector<HTMLFormElement>("form[data-composer]") ?? null;
   const input = form?.querySelector<HTMLTextAreaElement>("textarea") ?? null;
   // Until the device is ready the composer stays disabled: nothing can leave unencrypted. A
@@ -175,7 +177,7 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     hub ??= connectHub();
     if (currentChannel && currentChannel !== channelId) hub.unsubscribe([currentChannel]);
     currentChannel = channelId;
-    const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend }, (id) => {
+    const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply }, (id) => {
       hub?.send({ type: "typing:start", channelId: id });
     });
     current = controller;

@@ -8,6 +8,7 @@ export interface OutgoingMessage {
   clientId: string;
   channelId: string;
   text: string;
+  replyToId?: string;
   state: SendState;
   attempts: number;
   messageId?: string;
@@ -20,8 +21,8 @@ export class SendQueue {
 
   constructor(private readonly newId: () => string = () => crypto.randomUUID()) {}
 
-  enqueue(channelId: string, text: string): OutgoingMessage {
-    const item: OutgoingMessage = { clientId: this.newId(), channelId, text, state: "pending", attempts: 1 };
+  enqueue(channelId: string, text: string, replyToId?: string): OutgoingMessage {
+    const item: OutgoingMessage = { clientId: this.newId(), channelId, text, replyToId, state: "pending", attempts: 1 };
     this.items.set(item.clientId, item);
     return item;
   }
