@@ -243,6 +243,7 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     await openChat(bobS, channelPath);
     await seesDecrypted(bobS, MARKERS.channelAlice);
     await seesDecrypted(bobS, MARKERS.channelBob);
+    await bobS.page.locator(".msg", { hasText: `a reply ${RUN}` }).locator(".msg__reply", { hasText: "Replying to Alice: edited" }).waitFor(WAIT);
     await bobS.page.setViewportSize(PHONE);
     await screenshot(bobS.page, "chat-channel-bob-360");
     await aliceS.page.setViewportSize(PHONE);

@@ -64,6 +64,7 @@ export class ChannelController {
     messages.sort((a, b) => a.seq - b.seq);
     for (const m of messages) this.timeline.acceptOlder(m);
     await Promise.all(messages.map((m) => this.addMessage(m)));
+    this.refreshReplies();
     this.list.removeAttribute("aria-busy");
     this.renderNow();
     this.scrollToBottom();
@@ -94,6 +95,7 @@ export class ChannelController {
         sender_id: d.senderId ?? "",
         sender_device_id: d.senderDeviceId ?? "",
         client_id: d.clientId ?? "",
+        reply_to_id: d.replyToId ?? null,
         scheme: d.scheme,
         ciphertext: d.ciphertext ?? null,
         created_at: d.createdAt,
@@ -134,6 +136,7 @@ export class ChannelController {
       const fresh = page.messages.map(normaliseMessage).filter((m): m is ChatMessage => m !== null && this.timeline.acceptOlder(m));
       const fromBottom = this.distanceFromBottom();
       await Promise.all(fresh.map((m) => this.addMessage(m)));
+      this.refreshReplies();
       this.renderNow();
       // Keep the reader's place (a column-reverse pane keeps it by itself).
       if (!this.reversed()) this.scroller.scrollTop = this.scroller.scrollHeight - this.scroller.clientHeight - fromBottom;
@@ -206,6 +209,11 @@ export class ChannelController {
       showNotice(msg, "failed", outcome.reason);
       this.waiting.delete(message.id);
     }
+  }
+
+  /** Reply lines quote their target's text, known only once the target is decrypted. */
+  private refreshReplies(): void {
+    for (const entry of this.entries.values()) if (entry.message?.reply_to_id) this.decorate(entry.message, entry.row.el);
   }
 
   /** Keys arrived (to-device) or a backup was restored: try every waiting message again. */

@@ -49,6 +49,7 @@ export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean; nam
             data-sender-id={m.sender_id ?? ""}
             data-sender-device-id={m.sender_device_id}
             data-client-id={m.client_id}
+            data-reply-to-id={m.reply_to_id ?? undefined}
             data-scheme={m.scheme}
             data-created-at={m.created_at}
             data-edited-at={m.edited_at ?? undefined}
