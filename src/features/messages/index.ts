@@ -10,6 +10,7 @@ import { AppError } from "../../errors.ts";
 import type { Hub } from "../../ws/hub.ts";
 import type { MessageSendFrame } from "../../shared/protocol.ts";
 import { installRealtime } from "./realtime.ts";
+import { installTyping } from "./typing.ts";
 import { sendMessage } from "./send.ts";
 import { toWire } from "./queries.ts";
 
@@ -18,12 +19,19 @@ export { flushActivity, setActivityInterval, stopActivity } from "./realtime.ts"
 export { expireMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
 
 const installed = new WeakMap<object, () => void>();
+const typingOptions = new WeakMap<object, { intervalMs?: number; autoStopMs?: number }>();
+
+/** Tests: shorter typing intervals (read at each frame). */
+export function setTypingOptions(deps: object, opts: { intervalMs?: number; autoStopMs?: number }): void {
+  typingOptions.set(deps, opts);
+}
 
 /** Idempotent per deps: createApp calls it when a hub is injected. */
 export function installMessaging(deps: AppDeps, hub: Hub): () => void {
   const existing = installed.get(deps);
   if (existing) return existing;
   const offRealtime = installRealtime(deps, hub);
+  const offTyping = installTyping(hub, () => typingOptions.get(deps));
   hub.handleFrame("message:send", async ({ actor, frame }) => {
     const f = frame as MessageSendFrame;
     const { message } = await sendMessage(deps, actor, f.channelId, {
@@ -43,6 +51,7 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => void {
   });
   const off = () => {
     offRealtime();
+    offTyping();
     installed.delete(deps);
   };
   installed.set(deps, off);

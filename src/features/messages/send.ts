@@ -2,7 +2,8 @@
  * Sending a message: one transaction that checks access (404), the channel's rules (archived,
  * read-only, timeout, DM blocks, slow mode), locks the channel row, allocates the next `seq`,
  * and inserts. A retried `client_id` returns the stored message; concurrent duplicates serialise
- * on the channel lock (and the unique index is the backstop), so they converge on one row.
+ * on the channel lock and the unique (sender_id, client_id) index turns the later one into a
+ * lookup of the first, so they converge on one row without a seq gap.
  * `message:new` is published to the channel topic only after COMMIT (outbox).
  */
 import type { AppDeps } from "../../app.ts";
@@ -52,12 +53,17 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
     await checkMaySend(tx, access, actor, parsed.scheme);
     const links = await resolveLinks(tx, access.channel.id, parsed, now);
     const mentions = await keepMembers(tx, access, parsed.mentions);
-    // Lock the channel: seq allocation, slow mode and the duplicate check are serialised here.
-    const locked = await tx.selectFrom("channels").select(["last_seq", "slow_mode_seconds", "message_ttl_seconds"]).where("id", "=", access.channel.id).forUpdate().executeTakeFirstOrThrow();
-    const again = await findByClientId(tx, actor.userId, parsed.clientId);
-    if (again) return { message: sameChannel(again, access), created: false };
+    // Take the channel row lock and the next seq in one statement; the lock is held until COMMIT,
+    // so seq allocation, slow mode and the duplicate check are serialised per channel, and the
+    // lock is held for three round trips (this UPDATE, the INSERT, COMMIT).
+    const locked = await tx
+      .updateTable("channels")
+      .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
+      .where("id", "=", access.channel.id)
+      .returning(["last_seq", "slow_mode_seconds", "message_ttl_seconds"])
+      .executeTakeFirstOrThrow();
     if (locked.slow_mode_seconds > 0 && !allowsIn(access, "manage_messages")) await checkSlowMode(tx, access.channel.id, actor.userId, locked.slow_mode_seconds, now);
-    const seq = Number(locked.last_seq) + 1;
+    const seq = Number(locked.last_seq);
     const row = await tx
       .insertInto("messages")
       .values({
@@ -75,15 +81,16 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
         created_at: now,
         expires_at: locked.message_ttl_seconds > 0 ? new Date(now.getTime() + locked.message_ttl_seconds * 1000) : null,
       })
+      // A concurrent duplicate committed first (it held the lock before us): no row, no seq used.
       .onConflict((oc) => oc.columns(["sender_id", "client_id"]).doNothing())
       .returningAll()
       .executeTakeFirst();
     if (!row) {
+      await tx.updateTable("channels").set((eb) => ({ last_seq: eb("last_seq", "-", 1) })).where("id", "=", access.channel.id).execute();
       const winner = await findByClientId(tx, actor.userId, parsed.clientId);
       if (!winner) throw new ConflictError("That message id is being used. Try again.", "CLIENT_ID_CONFLICT");
       return { message: sameChannel(winner, access), created: false };
     }
-    await tx.updateTable("channels").set({ last_seq: seq }).where("id", "=", access.channel.id).execute();
     const message = toView(row);
     outbox.push(channelTopic(access.channel.id), { type: "message:new", message: toWire(message) });
     outbox.afterCommit(() => noteActivity(deps, access.channel.id, seq));

@@ -237,3 +237,32 @@ describe("user-topic events", () => {
     expect(await s.nextOfType("message:deleted")).toMatchObject({ channelId: channel, messageId: m.id, seq: m.seq });
   });
 });
+
+describe("typing", () => {
+  test("one typing:started per interval per user, auto-stop, explicit stop; refused outside visible channels", async () => {
+    const { setTypingOptions } = await import("../../../src/features/messages/index.ts");
+    setTypingOptions(ctx.deps, { intervalMs: 60_000, autoStopMs: 150 });
+    for (const s of sockets.splice(0)) {
+      s.close();
+      await s.closed;
+    }
+    const id = (await expectOk(p.owner.call("POST", `/api/groups/${p.groupId}/channels`, { name: "typing" }), 201)).id;
+    const bob = await follow(p.member, [id]);
+    const alice = await follow(p.admin, [id]);
+    alice.send({ type: "typing:start", channelId: id });
+    alice.send({ type: "typing:start", channelId: id }); // coalesced
+    expect(await bob.nextOfType("typing:started")).toMatchObject({ channelId: id, userId: p.admin.user.id });
+    // Auto-stop after the (shortened) 10 s; the second start produced no second event.
+    expect(await bob.nextOfType("typing:stopped")).toMatchObject({ channelId: id, userId: p.admin.user.id });
+    expect(bob.received.filter((f) => f.type === "typing:started" && f.channelId === id)).toHaveLength(1);
+    alice.send({ type: "typing:start", channelId: id });
+    await bob.nextOfType("typing:started");
+    alice.send({ type: "typing:stop", channelId: id });
+    await bob.nextOfType("typing:stopped");
+    const outsider = await socketFor(ctx, p.outsider, ws);
+    sockets.push(outsider);
+    outsider.send({ type: "typing:start", channelId: id, ref: "x" });
+    expect(await outsider.nextOfType("error")).toMatchObject({ code: "CHANNEL_NOT_FOUND", ref: "x" });
+    setTypingOptions(ctx.deps, {});
+  });
+});
