@@ -45,7 +45,7 @@ export class ChannelController {
     private readonly list: HTMLElement,
     private readonly scroller: HTMLElement,
     private readonly ui: { typing: HTMLElement; jump: HTMLButtonElement; form: HTMLFormElement | null; input: HTMLTextAreaElement | null; canSend: boolean; reply: HTMLElement },
-    private readonly sendTyping: (channelId: string) => void,
+    private readonly sendTyping: (channelId: string, stop?: boolean) => void,
   ) {}
 
   // ---- loading ---------------------------------------------------------------------------
@@ -566,6 +566,7 @@ export class ChannelController {
       if (!text) return;
       input.value = "";
       sessionStorage.removeItem(this.draftKey());
+      if (this.lastTypingSent) this.sendTyping(this.config.channelId, true);
       this.lastTypingSent = 0;
       void this.send(text);
     };

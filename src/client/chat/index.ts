@@ -177,8 +177,8 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     hub ??= connectHub();
     if (currentChannel && currentChannel !== channelId) hub.unsubscribe([currentChannel]);
     currentChannel = channelId;
-    const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply }, (id) => {
-      hub?.send({ type: "typing:start", channelId: id });
+    const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply }, (id, stop) => {
+      hub?.send({ type: stop ? "typing:stop" : "typing:start", channelId: id });
     });
     current = controller;
     hub.subscribe([channelId]);
