@@ -256,14 +256,14 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     }
   });
 
-  test("reconnect: Bob's socket drops, Alice sends 20 messages, Bob catches up with all 20 once, in order", async () => {
+  test("reconnect: Bob's socket drops, Alice sends 50 messages, Bob catches up with all 50 once, in order", async () => {
     await openChat(aliceS, channelPath);
     await openChat(bobS, channelPath);
     // Drop Bob's socket and keep it down (his reconnect attempts are refused) while Alice sends.
     await bobS.context.routeWebSocket(/\/ws$/, (ws) => ws.close({ code: 1011, reason: "test: server unreachable" }));
     for (const ws of bobS.sockets) await ws.close({ code: 1001, reason: "test: dropped" }).catch(() => {});
     await bobS.page.waitForSelector("[data-chat-status]:not([hidden])", WAIT); // "Reconnecting…"
-    const burst = Array.from({ length: 20 }, (_, i) => `burst ${String(i + 1).padStart(2, "0")} ${RUN}`);
+    const burst = Array.from({ length: 50 }, (_, i) => `burst ${String(i + 1).padStart(2, "0")} ${RUN}`);
     for (const text of burst) await say(aliceS, text, text);
     await bobS.context.unrouteAll({ behavior: "ignoreErrors" });
     await bobS.context.routeWebSocket(/\/ws$/, (ws) => {
@@ -271,9 +271,23 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
       ws.connectToServer();
     });
     expect(await bobS.page.locator(".msg", { hasText: burst[0]! }).count()).toBe(0); // nothing arrived while down
-    await seesDecrypted(bobS, burst[19]!);
+    await seesDecrypted(bobS, burst[49]!);
     const seen = await bobS.page.evaluate((run) => [...document.querySelectorAll<HTMLElement>(".msg[data-state='ok'] .msg__text")].map((m) => m.textContent ?? "").filter((t) => t.includes(run) && t.startsWith("burst")), RUN);
     expect(seen).toEqual(burst);
+  });
+
+  test("after a reload the page shows the last 50; scrolling up loads the older ones (before_seq)", async () => {
+    const { headers } = await cookieSignIn(ctx, bob);
+    const html = await (await ctx.request(channelPath, { headers })).text();
+    expect(html.match(/data-ciphertext="/g)?.length).toBe(50); // the server renders the newest 50
+    await openChat(bobS, channelPath);
+    await bobS.page.locator("#pane-body").evaluate((el) => {
+      el.scrollTop = -el.scrollHeight; // column-reverse: the top is the most negative scrollTop
+      el.dispatchEvent(new Event("scroll"));
+    });
+    await seesDecrypted(bobS, MARKERS.channelBob);
+    await seesDecrypted(bobS, `edited ${MARKERS.channelAlice}`);
+    expect(await bobS.page.locator(".msg[data-message-id]").count()).toBe(56);
   });
 
   test("a new browser of Alice restores history with the recovery key from her key backup", async () => {
@@ -307,7 +321,7 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
 
   test("no plaintext marker anywhere in a full database dump or the data directories", async () => {
     const stored = await sql<{ n: number }>`select count(*)::int as n from messages`.execute(ctx.database.db);
-    expect(stored.rows[0]!.n).toBe(29);
+    expect(stored.rows[0]!.n).toBe(59);
     const control = `CTRL-${RUN}`.padEnd(32, "-");
     await ctx.database.db.insertInto("instance_settings").values({ key: "e2e-chat-scan-control", value: sql<string>`cast(cast(${JSON.stringify({ probe: control })} as text) as jsonb)` }).execute();
     const needles = Object.values(MARKERS).flatMap(encodingsOf);
