@@ -133,6 +133,7 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
   let bobS: Session;
   let channelPath = "";
   let dmPath = "";
+  let randomPath = "";
 
   test("Alice and Bob exchange channel messages (Sender Keys) and both read them decrypted", async () => {
     alice = await createUser(ctx, { displayName: "Alice" });
@@ -150,6 +151,8 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     await call(b.headers, "POST", `/api/community-invites/${invite.code}/accept`);
     const groups = await call(a.headers, "GET", `/api/communities/${community.id}/groups`);
     channelPath = `/c/${community.id}/ch/${groups.groups[0].channels[0].id}`;
+    const random = await call(a.headers, "POST", `/api/groups/${groups.groups[0].id}/channels`, { name: "random" });
+    randomPath = `/c/${community.id}/ch/${random.id}`;
     const dm = await call(a.headers, "POST", "/api/dms", { user_id: bob.id });
     dmPath = `/dms/${dm.channel_id}`;
 
@@ -215,6 +218,21 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     await seesDecrypted(aliceS, fromTab1);
     expect(tab2.problems.all()).toEqual([]);
     await tab2Page.close();
+  });
+
+  test("activity in another channel marks it unread in the sidebar; following the link opens it decrypted", async () => {
+    // Alice stays in #general; Bob posts in #random.
+    await openChat(bobS, randomPath);
+    const text = `in random ${RUN}`;
+    await say(bobS, text, text);
+    const link = aliceS.page.locator(`a.channel[href="${randomPath}"]`);
+    await aliceS.page.locator(`a.channel.channel--unread[href="${randomPath}"]`).waitFor(WAIT);
+    await screenshot(aliceS.page, "chat-sidebar-unread");
+    await link.click(); // boosted navigation: app.js mounts the chat again after the swap
+    await aliceS.page.waitForURL(`${base}${randomPath}`, WAIT);
+    await aliceS.page.waitForSelector(`[data-chat-channel="${randomPath.split("/").pop()}"][data-chat-ready]`, WAIT);
+    await seesDecrypted(aliceS, text);
+    expect(await aliceS.page.locator(`a.channel.channel--unread[href="${randomPath}"]`).count()).toBe(0);
   });
 
   test("they exchange DMs (pairwise envelopes, the sender's own copy included)", async () => {
@@ -321,7 +339,7 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
 
   test("no plaintext marker anywhere in a full database dump or the data directories", async () => {
     const stored = await sql<{ n: number }>`select count(*)::int as n from messages`.execute(ctx.database.db);
-    expect(stored.rows[0]!.n).toBe(59);
+    expect(stored.rows[0]!.n).toBe(60);
     const control = `CTRL-${RUN}`.padEnd(32, "-");
     await ctx.database.db.insertInto("instance_settings").values({ key: "e2e-chat-scan-control", value: sql<string>`cast(cast(${JSON.stringify({ probe: control })} as text) as jsonb)` }).execute();
     const needles = Object.values(MARKERS).flatMap(encodingsOf);
