@@ -48,6 +48,14 @@ export class ChannelController {
     private readonly sendTyping: (channelId: string, stop?: boolean) => void,
   ) {}
 
+  /** Another conversation replaced this one (boosted navigation): stop timers. */
+  dispose(): void {
+    clearInterval(this.retryTimer);
+    this.retryTimer = undefined;
+    for (const t of this.typers.values()) clearTimeout(t);
+    this.typers.clear();
+  }
+
   // ---- loading ---------------------------------------------------------------------------
 
   async start(): Promise<void> {

@@ -180,6 +180,7 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply }, (id, stop) => {
       hub?.send({ type: stop ? "typing:stop" : "typing:start", channelId: id });
     });
+    current?.dispose();
     current = controller;
     hub.subscribe([channelId]);
     await controller.start();
