@@ -48,11 +48,19 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
   const now = nowOf(deps);
   return mutate(deps, async (tx, outbox) => {
     const access = await accessChannel(tx, actor, channelId, now);
-    const seen = await findByClientId(tx, actor.userId, parsed.clientId);
-    if (seen) return { message: sameChannel(seen, access), created: false };
-    await checkMaySend(tx, access, actor, parsed.scheme);
-    const links = await resolveLinks(tx, access.channel.id, parsed, now);
-    const mentions = await keepMembers(tx, access, parsed.mentions);
+    let links: Awaited<ReturnType<typeof resolveLinks>>;
+    let mentions: string[];
+    try {
+      await checkMaySend(tx, access, actor, parsed.scheme);
+      links = await resolveLinks(tx, access.channel.id, parsed, now);
+      mentions = await keepMembers(tx, access, parsed.mentions);
+    } catch (error) {
+      // A retry of a message stored before the refusal (timed out since, say) gets the original.
+      // The common retry path needs no lookup here: the INSERT's conflict below finds it.
+      const seen = await findByClientId(tx, actor.userId, parsed.clientId);
+      if (seen) return { message: sameChannel(seen, access), created: false };
+      throw error;
+    }
     // Take the channel row lock and the next seq in one statement; the lock is held until COMMIT,
     // so seq allocation, slow mode and the duplicate check are serialised per channel, and the
     // lock is held for three round trips (this UPDATE, the INSERT, COMMIT).
