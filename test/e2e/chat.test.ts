@@ -5,7 +5,7 @@
 // and the other side decrypts live from the WebSocket hub. Bob reloads and still reads the
 // history (message-key archive in the encrypted IndexedDB store). Finally the whole database and
 // the data directories are scanned for the plaintext markers: none may appear.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,9 @@ import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
 import { cookieSignIn, createUser, signIn, type TestUser } from "../helpers/users.ts";
+
+// Browser steps use bounded waits of their own (WAIT); the test budget only has to exceed them.
+setDefaultTimeout(90_000);
 
 const browser: Browser | null = await launchBrowser();
 const RUN = crypto.randomUUID().replace(/-/g, "").slice(0, 16);
