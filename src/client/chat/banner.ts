@@ -26,7 +26,7 @@ export async function mountBanner(host: HTMLElement, engine: ChatEngine, onResto
     banner.remove();
   });
 
-  if (engine.hadOtherDevices) {
+  if (engine.needsRestore) {
     banner.append(el("p", "e2ee-banner__title", "Encrypted history needs your recovery key"));
     banner.append(el("p", "e2ee-banner__text", "This is a new device. New messages work now; to read older messages, enter the recovery key you saved when you created your key backup."));
     const form = el("form", "e2ee-banner__form");

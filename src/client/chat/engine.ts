@@ -79,6 +79,7 @@ interface PersistedState {
   toDeviceAfter: string | null;
   backupVersion: number;
   restored: Restored[];
+  needsRestore?: boolean;
 }
 
 export type DecryptOutcome = { status: "ok"; text: string } | { status: "waiting"; reason: string } | { status: "failed"; reason: string };
@@ -102,8 +103,10 @@ export class ChatEngine {
   private senderKeys = new SenderKeyStore();
   private archive = new MessageKeyArchive();
   private readonly deviceCache = new Map<string, { at: number; devices: string[] }>();
-  /** True when this is a new device of a user who already had others (history needs the backup). */
-  hadOtherDevices = false;
+  /** A new device of a user who already had others, not restored yet: history needs the backup. */
+  get needsRestore(): boolean {
+    return this.state.needsRestore === true;
+  }
   private backupTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(
@@ -210,7 +213,7 @@ export class ChatEngine {
 
   private async register(): Promise<void> {
     const existing = await callApi<{ devices: { deviceId: string }[] }>("GET", `/api/keys/users/${this.userId}/devices`);
-    this.hadOtherDevices = existing.devices.some((d) => d.deviceId !== this.device.deviceId);
+    this.state.needsRestore = existing.devices.some((d) => d.deviceId !== this.device.deviceId);
     try {
       await callApi("POST", "/api/keys/devices", encodeDevicePublicBundle(exportDevicePublicBundle(this.device)));
     } catch (error) {
@@ -524,6 +527,7 @@ export class ChatEngine {
       for (const s of snapshot.sessions) (adByPeer[s.remote.deviceId] ??= []).push(encodeBase64url(s.ratchet.associatedData));
       this.state.restored = [...this.state.restored.filter((r) => r.deviceId !== snapshot.device.deviceId), { deviceId: snapshot.device.deviceId, adByPeer }];
       this.state.backupVersion = Math.max(this.state.backupVersion, blob.version);
+      this.state.needsRestore = false;
       await this.store.put(RECOVERY_RECORD, encodeBase64url(recoveryKey));
       await this.save();
       return { messageKeys: snapshot.archive.size };
