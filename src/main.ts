@@ -107,7 +107,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info("server.stopping", { signal });
   stopHousekeeping();
-  stopMessageJobs();
+  await stopMessageJobs();
   await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
   rateLimitStore?.close();

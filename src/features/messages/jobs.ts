@@ -75,26 +75,36 @@ export async function processMessagePurges(deps: AppDeps, now = nowOf(deps)): Pr
   return total;
 }
 
-/** Starts the interval; returns stop (main.ts calls it on shutdown). */
-export function startMessageJobs(deps: AppDeps, intervalMs = JOB_INTERVAL_MS): () => void {
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
-      const expired = await expireMessages(deps);
-      const hard = await hardDeleteMessages(deps);
-      const purged = await processMessagePurges(deps);
-      if (expired + hard + purged > 0) deps.log.info("messages.jobs", { expired, hard_deleted: hard, purged });
-    } catch (error) {
-      deps.log.warn("messages.jobs_failed", { error: error instanceof Error ? error.message : String(error) });
-    } finally {
-      running = false;
-    }
+/**
+ * Starts the interval (first run shortly after boot); returns `stop`, which clears the timers and
+ * waits for a run in progress, so shutdown never closes the database under a job's transaction.
+ */
+export function startMessageJobs(deps: AppDeps, intervalMs = JOB_INTERVAL_MS): () => Promise<void> {
+  let current: Promise<void> | undefined;
+  let stopped = false;
+  const tick = () => {
+    if (current || stopped) return;
+    current = (async () => {
+      try {
+        const expired = await expireMessages(deps);
+        const hard = await hardDeleteMessages(deps);
+        const purged = await processMessagePurges(deps);
+        if (expired + hard + purged > 0) deps.log.info("messages.jobs", { expired, hard_deleted: hard, purged });
+      } catch (error) {
+        if (!stopped) deps.log.warn("messages.jobs_failed", { error: error instanceof Error ? error.message : String(error) });
+      } finally {
+        current = undefined;
+      }
+    })();
   };
-  const timer = setInterval(() => void tick(), intervalMs);
+  const timer = setInterval(tick, intervalMs);
   timer.unref?.();
-  void tick();
-  return () => clearInterval(timer);
+  const first = setTimeout(tick, Math.min(5_000, intervalMs));
+  first.unref?.();
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    clearTimeout(first);
+    await current;
+  };
 }
-
