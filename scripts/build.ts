@@ -14,6 +14,8 @@ const ROOT = resolve(import.meta.dir, "..");
 const ENTRIES: Record<string, string> = {
   "app.js": "src/client/app.ts",
   "e2ee.js": "src/client/e2ee/index.ts",
+  // The messaging client (E2EE library included); app.js imports it only on chat pages.
+  "chat.js": "src/client/chat/index.ts",
 };
 const STYLES: Record<string, string> = { "app.css": "src/client/styles/app.css" };
 

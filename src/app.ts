@@ -31,6 +31,7 @@ import { moderationApiRoutes } from "./features/moderation/routes.ts";
 import { communityPages } from "./features/communities/pages.tsx";
 import { communitySettingsPages } from "./features/communities/settings-pages.tsx";
 import { dmPages } from "./features/dms/pages.tsx";
+import { installMessaging, messageApiRoutes } from "./features/messages/index.ts";
 import { Hub } from "./ws/hub.ts";
 import { hubRoutes } from "./ws/routes.ts";
 import { wireRealtime } from "./features/realtime/index.ts";
@@ -90,6 +91,8 @@ export function createApp(deps: AppDeps) {
     return applySecurityHeaders(renderError({ error: appError, request, path: state.path, requestId: state.requestId, assets: deps.assets }));
   };
 
+  // Messaging wires itself into the hub (subscribe check, membership listener, message:send).
+  if (deps.hub) installMessaging(deps, deps.hub);
   const app = new Elysia({
     name: "hearth",
     // Bun-level WebSocket settings (they apply to the whole server, hence here, not in the hub):
@@ -160,6 +163,7 @@ export function createApp(deps: AppDeps) {
     .use(channelApiRoutes(deps))
     .use(dmApiRoutes(deps))
     .use(moderationApiRoutes(deps))
+    .use(messageApiRoutes(deps))
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))

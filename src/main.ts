@@ -14,6 +14,7 @@ import { createApp, MAX_BODY_BYTES } from "./app.ts";
 import { ensureInstanceId } from "./db/instance.ts";
 import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
 import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
+import { startMessageJobs } from "./features/messages/index.ts";
 import { Hub } from "./ws/hub.ts";
 import { LocalFanout } from "./ws/fanout-local.ts";
 import { RedisFanout } from "./ws/fanout-redis.ts";
@@ -86,6 +87,7 @@ const rateLimitStore = config.redisUrl ? RedisRateLimitStore.connect(config.redi
 const deps = { config, database, log, secrets, events: hub, hub, assets, rateLimitStore };
 const app = createApp(deps);
 const stopHousekeeping = startAuthHousekeeping(deps);
+const stopMessageJobs = startMessageJobs(deps);
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES });
 // Before "server.listening": whoever waits for that line finds the setup link already logged.
 if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
@@ -105,6 +107,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info("server.stopping", { signal });
   stopHousekeeping();
+  await stopMessageJobs();
   await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
   rateLimitStore?.close();

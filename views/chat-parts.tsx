@@ -110,9 +110,27 @@ export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKin
   </div>
 );
 
+/**
+ * What the chat bundle needs to run a conversation: the channel, its encryption scheme (Sender
+ * Keys for community channels, pairwise for DMs), the reader, and the chat bundle's URL (app.js
+ * imports it when it finds `data-chat-src`, also after boosted navigation). No message content.
+ */
+export type ChatMount = { channelId: string; scheme: "sk" | "pw"; selfId: string; communityId?: string; src: string };
+
 /** The scrolling message log. role=log + aria-live announces new messages politely. */
-export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string }>> = (p) => (
-  <ol class="messages" id={p.id ?? "messages"} role="log" aria-live="polite" aria-label={p.label ?? "Messages"}>
+export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string; chat?: ChatMount }>> = (p) => (
+  <ol
+    class="messages"
+    id={p.id ?? "messages"}
+    role="log"
+    aria-live="polite"
+    aria-label={p.label ?? "Messages"}
+    data-chat-channel={p.chat?.channelId}
+    data-chat-scheme={p.chat?.scheme}
+    data-chat-self={p.chat?.selfId}
+    data-chat-community={p.chat?.communityId}
+    data-chat-src={p.chat?.src}
+  >
     {p.children}
   </ol>
 );

@@ -39,4 +39,4 @@ export {
   EmptyState,
   ChannelIntro,
 } from "./chat-parts.tsx";
-export type { RailItemProps, ChannelLinkProps, ChannelKind, MessageAuthor, MessageProps } from "./chat-parts.tsx";
+export type { RailItemProps, ChannelLinkProps, ChannelKind, ChatMount, MessageAuthor, MessageProps } from "./chat-parts.tsx";

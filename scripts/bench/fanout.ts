@@ -8,8 +8,14 @@
  *        frame is JSON-parsed and handed to hub.publish(channel:<id>, event) — the call a service
  *        makes after COMMIT (event validation, one serialisation, fan-out, Bun topic publish).
  *
- * NOT measured yet: auth/permission check and the PostgreSQL insert of a real `message:send`
- * (the messaging issue adds them and extends this script).
+ *   full the whole messaging stack: the sender is an authenticated member socket sending real
+ *        `message:send` frames (1 KiB ciphertext); each goes through frame validation, access
+ *        check (accessChannel: channel, community, membership, channel facts), the channel rules,
+ *        one transaction that locks the channel row, allocates the seq and inserts the message,
+ *        then COMMIT and hub.publish(message:new) to the 200 receivers, who are real community
+ *        members subscribed through the real permission hook. Run it on PostgreSQL
+ *        (DATABASE_URL) for the issue's figures; after the run, p50/p99 of the history endpoint
+ *        (GET /api/channels/{id}/messages?limit=50, JSON, 200 sequential requests).
  *
  * For each: idle memory per socket (RSS delta / N after a forced GC, N sockets authenticated and
  * subscribed), p50/p99 send-to-receive latency at a fixed publish rate, deliveries/s at
@@ -24,7 +30,7 @@
  * its ~440 MB arena makes the hub's RSS deltas meaningless: use DATABASE_URL for memory. The runs alternate raw/hub and the
  * medians are reported: this box is shared and single runs are noisy.
  *
- *   bun scripts/bench/fanout.ts [--runs 3] [--warm] [--receivers 200] [--idle 2000] [--rate 1000] [--seconds 4] [--payload 1024]
+ *   bun scripts/bench/fanout.ts [--runs 3] [--warm] [--receivers 200] [--idle 2000] [--rate 1000] [--seconds 4] [--payload 1024] [--modes raw,hub,full]
  *   (DATABASE_URL=postgres://… runs the hub on PostgreSQL instead of in-memory PGlite)
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -43,13 +49,15 @@ const PAYLOAD = arg("payload", 1024);
 const RUNS = arg("runs", 3);
 const WARM = process.argv.includes("--warm");
 const WINDOW = 25;
+const MODES = (process.argv.includes("--modes") ? process.argv[process.argv.indexOf("--modes") + 1]! : "raw,hub,full").split(",") as Mode[];
+type Mode = "raw" | "hub" | "full";
 const CHANNEL_ID = "0195f0a0-0000-7000-8000-000000000001";
 const IDLE_CHANNEL_ID = "0195f0a0-0000-7000-8000-000000000002";
 
 /** Run by the bench server when the parent stops it (SIGTERM). */
 const cleanups: (() => Promise<void>)[] = [];
 
-type Ready = { port: number; tokens?: string[] };
+type Ready = { port: number; tokens?: string[]; senderToken?: string };
 type Stats = { rss: number; heap: number; cpuUserUs: number; cpuSystemUs: number; sockets: number };
 
 // ====================================================================== server side (child)
@@ -90,7 +98,7 @@ function stats(sockets: number): Stats {
   return { rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, cpuUserUs: cpu.user, cpuSystemUs: cpu.system, sockets };
 }
 
-async function serveHub(): Promise<void> {
+async function serveHub(full = false): Promise<void> {
   const { Elysia } = await import("elysia");
   const { PGlite } = await import("@electric-sql/pglite");
   const { createApp } = await import("../../src/app.ts");
@@ -115,10 +123,11 @@ async function serveHub(): Promise<void> {
   const secrets = loadSecrets(config, silentLogger);
   const hub = new Hub({ log: silentLogger, version: config.version, frameRate: { burst: 1e9, perSec: 1e9 } });
   await hub.start();
+  if (!full) hub.setAuthorizeSubscribe(() => true); // hub mode: the hub's own cost only
   const unlimited = { general: { ratePerSec: 1e9, burst: 1e9 }, auth: { ratePerSec: 1e9, burst: 1e9 } };
   const deps = { config, database, log: silentLogger, secrets, events: hub, hub, assets: loadAssets(config.staticDir), rateLimits: unlimited };
   const topic = channelTopic(CHANNEL_ID);
-  const app = createApp(deps)
+  const app = createApp(deps) // installs messaging on the hub (real subscribe check, message:send)
     .get("/stats", () => stats(hub.localSocketCount))
     .use(
       new Elysia().ws("/bench-send", {
@@ -135,17 +144,35 @@ async function serveHub(): Promise<void> {
   // One user per socket (the cap is 8 per user), real sessions and access tokens.
   const kernel = authKernelOf(deps);
   const tokens: string[] = [];
+  const userIds: string[] = [];
+  let senderToken = "";
   await runInTransaction({ db: database.db, events: hub }, async (tx) => {
-    for (let i = 0; i < IDLE; i++) {
+    for (let i = 0; i <= IDLE; i++) {
       const id = Bun.randomUUIDv7();
+      userIds.push(id);
       await tx.insertInto("users").values({ id, username: `bench${i}`, email: `bench${i}@example.test`, password_hash: null, display_name: `Bench ${i}`, is_owner: false, is_admin: false, admin_powers: [] }).execute();
-      tokens.push((await createSession(tx, kernel, id, { ip: "127.0.0.1", userAgent: "bench" })).accessToken);
+      const token = (await createSession(tx, kernel, id, { ip: "127.0.0.1", userAgent: "bench" })).accessToken;
+      if (i === IDLE) senderToken = token; // the extra user sends
+      else tokens.push(token);
+    }
+    // One community: every user a member; the bench channel and the idle channel are public text
+    // channels of it, so the real permission hook admits every receiver.
+    const communityId = Bun.randomUUIDv7();
+    const groupId = Bun.randomUUIDv7();
+    const owner = userIds[IDLE]!;
+    await tx.insertInto("communities").values({ id: communityId, name: "Bench", owner_id: owner } as never).execute();
+    for (let i = 0; i < userIds.length; i += 500) {
+      await tx.insertInto("community_members").values(userIds.slice(i, i + 500).map((u) => ({ community_id: communityId, user_id: u, role: u === owner ? "owner" : "member" })) as never).execute();
+    }
+    await tx.insertInto("groups").values({ id: groupId, community_id: communityId, name: "Bench" } as never).execute();
+    for (const [id, name] of [[CHANNEL_ID, "bench"], [IDLE_CHANNEL_ID, "idle"]] as const) {
+      await tx.insertInto("channels").values({ id, kind: "text", community_id: communityId, group_id: groupId, name, topic: null, created_by: owner }).execute();
     }
   });
   app.listen({ hostname: "127.0.0.1", port: 0 });
   const file = join(dataDir, "tokens.json");
   await Bun.write(file, JSON.stringify(tokens));
-  process.stdout.write(`READY ${JSON.stringify({ port: app.server!.port, tokens: [file] })}\n`);
+  process.stdout.write(`READY ${JSON.stringify({ port: app.server!.port as number, tokens: [file], senderToken } satisfies Ready)}\n`);
 }
 
 /** A throwaway database on the server at `url`, dropped when the bench server exits. */
@@ -170,9 +197,9 @@ async function freshPostgres(url: string, openPostgres: (url: string) => Promise
 
 // ====================================================================== client side (parent)
 
-type Server = { mode: "raw" | "hub"; port: number; tokens: string[]; stop(): void };
+type Server = { mode: Mode; port: number; tokens: string[]; senderToken: string; stop(): void };
 
-async function startServer(mode: "raw" | "hub"): Promise<Server> {
+async function startServer(mode: Mode): Promise<Server> {
   const proc = Bun.spawn(["bun", import.meta.path, "--serve", mode, "--receivers", String(RECEIVERS), "--idle", String(IDLE)], { stdout: "pipe", stderr: "inherit" });
   const reader = proc.stdout.getReader();
   let out = "";
@@ -184,7 +211,7 @@ async function startServer(mode: "raw" | "hub"): Promise<Server> {
   }
   const ready = JSON.parse(out.slice(out.indexOf("READY ") + 6, out.indexOf("\n"))) as Ready;
   const tokens = ready.tokens ? ((await Bun.file(ready.tokens[0]!).json()) as string[]) : [];
-  return { mode, port: ready.port, tokens, stop: () => proc.kill() };
+  return { mode, port: ready.port, tokens, senderToken: ready.senderToken ?? "", stop: () => proc.kill() };
 }
 
 const getStats = async (s: Server) => (await (await fetch(`http://127.0.0.1:${s.port}/stats`)).json()) as Stats;
@@ -230,9 +257,9 @@ function percentile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
-type RunResult = { perSocketKiB: number; perSocketAllKiB: number; heapPerSocketKiB: number; rssBaseMB: number; rssHalfMB: number; rssMB: number; p50: number; p99: number; fixedDeliveries: number; satDeliveries: number; satP50: number; serverCpuUsPerDelivery: number };
+type RunResult = { historyP50: number; historyP99: number; perSocketKiB: number; perSocketAllKiB: number; heapPerSocketKiB: number; rssBaseMB: number; rssHalfMB: number; rssMB: number; p50: number; p99: number; fixedDeliveries: number; satDeliveries: number; satP50: number; serverCpuUsPerDelivery: number };
 
-async function run_(mode: "raw" | "hub"): Promise<RunResult> {
+async function run_(mode: Mode): Promise<RunResult> {
   const server = await startServer(mode);
   try {
     if (WARM) {
@@ -251,12 +278,20 @@ async function run_(mode: "raw" | "hub"): Promise<RunResult> {
     let deliveries = 0;
     let completed = 0;
     let onComplete: () => void = () => {};
-    const idOf = (data: string) => {
-      const at = data.indexOf('"id":') + 5;
-      return Number.parseInt(data.slice(at, at + 12), 10);
-    };
+    // full: the bench number travels in the client id's last 12 hex digits.
+    const idOf =
+      mode === "full"
+        ? (data: string) => {
+            const at = data.indexOf('"clientId":"') + 12 + 24;
+            return Number.parseInt(data.slice(at, at + 12), 16);
+          }
+        : (data: string) => {
+            const at = data.indexOf('"id":') + 5;
+            return Number.parseInt(data.slice(at, at + 12), 10);
+          };
     const onMessage = (index: number, data: string) => {
       if (index >= RECEIVERS) return;
+      if (mode === "full" && !data.startsWith('{"type":"message:new"')) return; // channel:activity etc.
       const id = idOf(data);
       latencies[deliveries++] = performance.now() - sentAt[id]!;
       if (++receivedCount[id]! === RECEIVERS) {
@@ -273,14 +308,26 @@ async function run_(mode: "raw" | "hub"): Promise<RunResult> {
     const perSocketAllKiB = (afterIdle.rss - base.rss) / IDLE / 1024;
     const heapPerSocketKiB = (afterIdle.heap - base.heap) / IDLE / 1024;
 
-    const sender = new WebSocket(`ws://127.0.0.1:${server.port}/${mode === "raw" ? "send" : "bench-send"}`);
+    const sender = new WebSocket(`ws://127.0.0.1:${server.port}/${mode === "raw" ? "send" : mode === "hub" ? "bench-send" : "ws"}`);
     await new Promise((resolve) => (sender.onopen = resolve));
+    if (mode === "full") {
+      sender.send(JSON.stringify({ type: "auth", token: server.senderToken }));
+      await new Promise<void>((resolve) => (sender.onmessage = () => resolve()));
+      sender.onmessage = (event) => {
+        const data = String(event.data);
+        if (data.startsWith('{"type":"error"')) throw new Error(`full: send refused: ${data.slice(0, 300)}`);
+      };
+    }
     const pad = "x".repeat(PAYLOAD);
+    const ciphertext = Buffer.from(crypto.getRandomValues(new Uint8Array(PAYLOAD))).toString("base64url");
     let nextId = 0;
     const send = () => {
       const id = nextId++;
       sentAt[id] = performance.now();
-      sender.send(`{"id":${id},"pad":"${pad}"}`);
+      if (mode === "full") {
+        const clientId = `00000000-0000-4000-8000-${id.toString(16).padStart(12, "0")}`;
+        sender.send(`{"type":"message:send","channelId":"${CHANNEL_ID}","clientId":"${clientId}","scheme":"sk","ciphertext":"${ciphertext}","senderDeviceId":"bench"}`);
+      } else sender.send(`{"id":${id},"pad":"${pad}"}`);
     };
 
     // Warm-up (JIT, buffers): a burst, then the fixed rate proper.
@@ -328,7 +375,25 @@ async function run_(mode: "raw" | "hub"): Promise<RunResult> {
     for (let id = 0; id < nextId; id++) if (receivedCount[id] !== RECEIVERS) throw new Error(`${mode}: message ${id} reached ${receivedCount[id]} receivers, expected ${RECEIVERS}`);
     sender.close();
     for (const ws of sockets) ws.close();
+    // History page of 50 through HTTP (auth, access check, 3 queries, JSON), sequential.
+    let historyP50 = NaN;
+    let historyP99 = NaN;
+    if (mode === "full") {
+      const times = new Float64Array(200);
+      for (let i = 0; i < times.length; i++) {
+        const t0 = performance.now();
+        const res = await fetch(`http://127.0.0.1:${server.port}/api/channels/${CHANNEL_ID}/messages?limit=50`, { headers: { authorization: `Bearer ${server.tokens[0]}` } });
+        const body = (await res.json()) as { messages: unknown[] };
+        times[i] = performance.now() - t0;
+        if (body.messages.length !== 50) throw new Error(`history page: ${body.messages.length} messages`);
+      }
+      times.sort();
+      historyP50 = percentile(times, 0.5);
+      historyP99 = percentile(times, 0.99);
+    }
     return {
+      historyP50,
+      historyP99,
       perSocketKiB,
       perSocketAllKiB,
       heapPerSocketKiB,
@@ -367,16 +432,18 @@ async function waitFor(predicate: () => boolean, timeoutMs: number): Promise<voi
 
 const serveIndex = process.argv.indexOf("--serve");
 if (serveIndex > 0) {
-  await (process.argv[serveIndex + 1] === "hub" ? serveHub() : serveRaw());
+  const mode = process.argv[serveIndex + 1];
+  await (mode === "raw" ? serveRaw() : serveHub(mode === "full"));
 } else {
-  console.log(`fan-out: ${RECEIVERS} receivers in one topic, ${PAYLOAD} B payload, ${IDLE} sockets connected; fixed rate ${RATE} msg/s and saturation (window ${WINDOW}), ${SECONDS} s each; ${RUNS} runs; hub on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`);
-  const all: Record<"raw" | "hub", RunResult[]> = { raw: [], hub: [] };
+  console.log(`fan-out: ${RECEIVERS} receivers in one topic, ${PAYLOAD} B payload, ${IDLE} sockets connected; fixed rate ${RATE} msg/s and saturation (window ${WINDOW}), ${SECONDS} s each; ${RUNS} runs of ${MODES.join(", ")}; hub/full on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`);
+  const all: Record<Mode, RunResult[]> = { raw: [], hub: [], full: [] };
   const line = (mode: string, r: RunResult) =>
     `${mode.padEnd(10)} idle RSS/socket ${r.perSocketAllKiB.toFixed(1)} KiB (0->N), ${r.perSocketKiB.toFixed(1)} KiB (N/2->N), JS heap ${r.heapPerSocketKiB.toFixed(1)} KiB (RSS ${r.rssBaseMB.toFixed(0)} -> ${r.rssHalfMB.toFixed(0)} -> ${r.rssMB.toFixed(0)} MB) | ` +
     `@${RATE}/s: ${Math.round(r.fixedDeliveries)} deliveries/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms | ` +
-    `saturation: ${Math.round(r.satDeliveries)} deliveries/s (p50 ${r.satP50.toFixed(1)} ms), server ${(1 / r.serverCpuUsPerDelivery).toFixed(2)} M deliveries/CPU-s`;
+    `saturation: ${Math.round(r.satDeliveries)} deliveries/s (p50 ${r.satP50.toFixed(1)} ms), server ${(1 / r.serverCpuUsPerDelivery).toFixed(2)} M deliveries/CPU-s` +
+    (Number.isNaN(r.historyP50) ? "" : ` | history page of 50: p50 ${r.historyP50.toFixed(2)} ms, p99 ${r.historyP99.toFixed(2)} ms`);
   for (let run = 1; run <= RUNS; run++) {
-    for (const mode of ["raw", "hub"] as const) {
+    for (const mode of MODES) {
       const r = await run_(mode);
       all[mode].push(r);
       console.log(line(`${mode} #${run}`, r));
@@ -389,13 +456,15 @@ if (serveIndex > 0) {
     };
     return Object.fromEntries(Object.keys(rs[0]!).map((k) => [k, pick(k as keyof RunResult)])) as RunResult;
   };
-  const raw = median(all.raw);
-  const hub = median(all.hub);
-  console.log(line("raw median", raw));
-  console.log(line("hub median", hub));
-  console.log(
-    `ratios hub/raw (medians): saturation throughput ${(hub.satDeliveries / raw.satDeliveries).toFixed(2)}, server CPU per delivery ${(hub.serverCpuUsPerDelivery / raw.serverCpuUsPerDelivery).toFixed(2)}, ` +
-      `p50 @${RATE}/s ${(hub.p50 / raw.p50).toFixed(2)}, p99 ${(hub.p99 / raw.p99).toFixed(2)}, RSS per idle socket ${(hub.perSocketAllKiB / raw.perSocketAllKiB).toFixed(2)}`,
-  );
+  const med = Object.fromEntries(MODES.map((m) => [m, median(all[m])])) as Record<Mode, RunResult>;
+  for (const m of MODES) console.log(line(`${m} median`, med[m]));
+  const raw = med.raw;
+  for (const m of MODES.filter((x) => x !== "raw" && all.raw.length > 0)) {
+    const r = med[m];
+    console.log(
+      `ratios ${m}/raw (medians): saturation throughput ${(r.satDeliveries / raw.satDeliveries).toFixed(3)}, server CPU per delivery ${(r.serverCpuUsPerDelivery / raw.serverCpuUsPerDelivery).toFixed(2)}, ` +
+        `p50 @${RATE}/s ${(r.p50 / raw.p50).toFixed(2)}, p99 ${(r.p99 / raw.p99).toFixed(2)}, RSS per idle socket ${(r.perSocketAllKiB / raw.perSocketAllKiB).toFixed(2)}`,
+    );
+  }
   process.exit(0);
 }

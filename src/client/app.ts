@@ -26,3 +26,14 @@ registerAlpineComponents();
 installThemeToggle();
 installPanels();
 installToasts();
+
+// 5. Chat pages carry [data-chat-src]: load the messaging bundle (E2EE included) only there, on
+//    first load and after boosted navigation swaps in a chat.
+function loadChat(): void {
+  const root = document.querySelector<HTMLElement>("[data-chat-src]:not([data-chat-mounted])");
+  const src = root?.dataset.chatSrc;
+  if (!root || !src || !src.startsWith("/")) return;
+  void import(/* @vite-ignore */ src).then((m: { mountChat(root: HTMLElement): Promise<void> }) => m.mountChat(root));
+}
+loadChat();
+document.addEventListener("htmx:after:swap", loadChat);

@@ -186,6 +186,8 @@ export interface ChannelsTable {
   position: Generated<number>;
   created_by: string | null;
   created_at: Created;
+  /** Highest message seq of the channel (0004 messages); bigint, read as string by some drivers. */
+  last_seq: ColumnType<string | number, string | number | undefined, string | number>;
 }
 
 export interface ChannelMembersTable {
@@ -291,6 +293,64 @@ export interface UserBlocksTable {
   created_at: Created;
 }
 
+/** Messages (migrations/0005_messages.sql, docs/messages.md). Ciphertexts are raw bytes. */
+export interface MessagesTable {
+  id: string;
+  channel_id: string;
+  seq: ColumnType<string | number, string | number, string | number>;
+  sender_id: string | null;
+  sender_device_id: string;
+  client_id: string;
+  scheme: string;
+  ciphertext: Uint8Array | null;
+  reply_to_id: string | null;
+  thread_root_id: string | null;
+  mentions: ColumnType<string[], string[] | undefined, string[]>;
+  created_at: Created;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+  expires_at: Date | null;
+}
+
+export interface MessageEditsTable {
+  id: string;
+  message_id: string;
+  ciphertext: Uint8Array;
+  created_at: Date;
+  replaced_at: Created;
+}
+
+export interface MessageReactionsTable {
+  message_id: string;
+  user_id: string;
+  emoji: string;
+  created_at: Created;
+}
+
+export interface ChannelPinsTable {
+  channel_id: string;
+  message_id: string;
+  pinned_by: string | null;
+  pinned_at: Created;
+}
+
+export interface ReadCursorsTable {
+  user_id: string;
+  channel_id: string;
+  seq: ColumnType<string | number, string | number | undefined, string | number>;
+  updated_at: Created;
+}
+
+export interface DeviceMessagesTable {
+  id: string;
+  recipient_id: string;
+  recipient_device_id: string;
+  sender_id: string;
+  sender_device_id: string;
+  ciphertext: Uint8Array;
+  created_at: Created;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
@@ -320,4 +380,10 @@ export interface DB {
   reports: ReportsTable;
   community_audit_log: CommunityAuditLogTable;
   user_blocks: UserBlocksTable;
+  messages: MessagesTable;
+  message_edits: MessageEditsTable;
+  message_reactions: MessageReactionsTable;
+  channel_pins: ChannelPinsTable;
+  read_cursors: ReadCursorsTable;
+  device_messages: DeviceMessagesTable;
 }

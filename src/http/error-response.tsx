@@ -43,10 +43,11 @@ export function renderError(args: { error: AppError; request: Request; path: str
   const headers: Record<string, string> = { "x-request-id": requestId };
   if (error.details?.retryAfterSecs !== undefined) headers["retry-after"] = String(error.details.retryAfterSecs);
   if (wantsJson(request, path) || !args.assets) {
-    const body: { error: { code: string; message: string; fields?: Record<string, string>; request_id?: string } } = {
+    const body: { error: { code: string; message: string; fields?: Record<string, string>; retry_after_secs?: number; request_id?: string } } = {
       error: { code: error.code, message: error.publicMessage },
     };
     if (error.details?.fields) body.error.fields = error.details.fields;
+    if (error.details?.retryAfterSecs !== undefined) body.error.retry_after_secs = error.details.retryAfterSecs;
     if (error.status >= 500) body.error.request_id = requestId;
     return json(body, { status: error.status, headers });
   }

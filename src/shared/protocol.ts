@@ -24,6 +24,9 @@ export const HEARTBEAT_INTERVAL_MS = 25_000;
 export const MAX_CHANNELS_PER_FRAME = 100;
 export const MAX_CHANNELS_PER_SOCKET = 500;
 const MAX_REF_LENGTH = 64;
+/** base64url of a 64 KiB ciphertext: the size check the server repeats on the decoded bytes. */
+const MAX_CIPHERTEXT_CHARS = Math.ceil((64 * 1024 * 4) / 3);
+const MAX_MENTIONS = 50;
 const MAX_TOKEN_LENGTH = 4096;
 
 /** Close codes (4xxx mirror the HTTP status they resemble). */
@@ -68,7 +71,20 @@ export type PingFrame = { type: "ping"; ref?: string; ts?: number };
 export type AuthFrame = { type: "auth"; token: string; ref?: string };
 export type SubscribeFrame = { type: "subscribe" | "unsubscribe"; channelIds: string[]; ref?: string };
 export type TypingFrame = { type: "typing:start" | "typing:stop"; channelId: string; ref?: string };
-export type ClientFrame = PingFrame | AuthFrame | SubscribeFrame | TypingFrame;
+/** Sending over the socket (docs/messages.md): the HTTP body's fields in camelCase, answered by `message:sent {ref, message}`. */
+export type MessageSendFrame = {
+  type: "message:send";
+  ref?: string;
+  channelId: string;
+  clientId: string;
+  scheme: "sk" | "pw";
+  ciphertext: string;
+  senderDeviceId: string;
+  replyToId?: string | null;
+  threadRootId?: string | null;
+  mentions?: string[];
+};
+export type ClientFrame = PingFrame | AuthFrame | SubscribeFrame | TypingFrame | MessageSendFrame;
 export type ClientFrameType = ClientFrame["type"];
 
 // ---------------------------------------------------------------- server -> client
@@ -121,6 +137,18 @@ const CLIENT_FRAMES: Record<ClientFrameType, Check[]> = {
   unsubscribe: [only("ref", "channelIds"), optionalRef, channelIdList],
   "typing:start": [only("ref", "channelId"), optionalRef, (f) => (isUuid(f.channelId) ? null : "channelId")],
   "typing:stop": [only("ref", "channelId"), optionalRef, (f) => (isUuid(f.channelId) ? null : "channelId")],
+  "message:send": [
+    only("ref", "channelId", "clientId", "scheme", "ciphertext", "senderDeviceId", "replyToId", "threadRootId", "mentions"),
+    optionalRef,
+    (f) => (isUuid(f.channelId) ? null : "channelId"),
+    (f) => (isUuid(f.clientId) ? null : "clientId"),
+    (f) => (f.scheme === "sk" || f.scheme === "pw" ? null : "scheme"),
+    (f) => (typeof f.ciphertext === "string" && f.ciphertext.length > 0 && f.ciphertext.length <= MAX_CIPHERTEXT_CHARS && /^[A-Za-z0-9_-]+$/.test(f.ciphertext) ? null : "ciphertext"),
+    (f) => (typeof f.senderDeviceId === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(f.senderDeviceId) ? null : "senderDeviceId"),
+    (f) => (f.replyToId === undefined || f.replyToId === null || isUuid(f.replyToId) ? null : "replyToId"),
+    (f) => (f.threadRootId === undefined || f.threadRootId === null || isUuid(f.threadRootId) ? null : "threadRootId"),
+    (f) => (f.mentions === undefined || (Array.isArray(f.mentions) && f.mentions.length <= MAX_MENTIONS && f.mentions.every(isUuid)) ? null : "mentions"),
+  ],
 };
 
 export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_FRAMES) as ClientFrameType[];

@@ -150,7 +150,8 @@ export class Connection implements HubSocket {
       if (error instanceof AppError) {
         // Expected outcomes of a feature's handler: the same code and message as over HTTP.
         const field = error.details?.fields ? Object.keys(error.details.fields)[0] : undefined;
-        return this.error(error.code as ErrorCode, error.publicMessage, { ref: parsed.frame.ref, field });
+        const retryAfterMs = error.details?.retryAfterSecs !== undefined ? error.details.retryAfterSecs * 1000 : undefined;
+        return this.error(error.code as ErrorCode, error.publicMessage, { ref: parsed.frame.ref, field, retryAfterMs });
       }
       this.hub.log.error("ws.frame_failed", { type: parsed.frame.type, error: error instanceof Error ? error : String(error) });
       this.error("INTERNAL_ERROR", "Something went wrong handling that frame.", { ref: parsed.frame.ref });

@@ -226,7 +226,7 @@ describe("feature frame handlers (hub.handleFrame)", () => {
       socket.send({ type: "ping" });
       expect((await socket.nextFrame()).type).toBe("pong");
       expect(() => own.hub.handleFrame("ping", () => {})).toThrow();
-      expect(() => own.hub.handleFrame("message:send", () => {})).toThrow(/catalogue/);
+      expect(() => own.hub.handleFrame("poll:vote", () => {})).toThrow(/catalogue/);
     } finally {
       await own.hub.stop();
       own.app.stop(true);

@@ -6,6 +6,7 @@ import { authGuard } from "../auth/index.ts";
 import type { ChannelRecord } from "../permissions/index.ts";
 import { addChannelMember, createChannel, createGroup, deleteChannel, deleteGroup, getChannel, getGroup, listCommunityOverrides, removeChannelOverride, renameGroup, setChannelOverride, updateChannel, type ChannelInput } from "./service.ts";
 import { listVisibleGroups } from "./visibility.ts";
+import { listChannelViewers } from "./viewers.ts";
 
 const ChannelBody = t.Object({
   name: t.Optional(t.String({ maxLength: 200 })),
@@ -72,6 +73,12 @@ export function channelApiRoutes(deps: AppDeps) {
       return json(channelJson((await getChannel(deps, actor, created.id)).channel), { status: 201 });
     }, { auth: true, body: ChannelBody })
     .get("/api/channels/:id", async ({ actor, params }) => channelJson((await getChannel(deps, actor, params.id)).channel), { auth: true })
+    // Everyone who can see the channel: the recipients of its sender keys (docs/messages.md).
+    .get("/api/channels/:id/members", async ({ actor, params }) => {
+      const { channel } = await getChannel(deps, actor, params.id);
+      const viewers = await listChannelViewers(deps.database.db, channel, new Date((deps.now ?? Date.now)()));
+      return { members: viewers.map((v) => ({ user_id: v.userId, display_name: v.displayName, nickname: v.nickname })) };
+    }, { auth: true })
     .patch("/api/channels/:id", async ({ actor, params, body }) => {
       await updateChannel(deps, actor, params.id, channelInput(body));
       return channelJson((await getChannel(deps, actor, params.id)).channel);

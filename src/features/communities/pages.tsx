@@ -8,6 +8,7 @@ import { authGuard } from "../auth/index.ts";
 import { allows } from "../permissions/index.ts";
 import { listVisibleGroups } from "../channels/index.ts";
 import { createReport } from "../moderation/index.ts";
+import { HISTORY_PAGE, listHistory, MessageHistory } from "../messages/index.ts";
 import { dbOf, nowOf } from "./context.ts";
 import { acceptInvite, joinDiscoverable, listDiscoverable, previewInvite } from "./invites.ts";
 import { listCommunitiesOf, listMembers } from "./queries.ts";
@@ -94,6 +95,9 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
   const channel = channelId ? groups.flatMap((g) => g.channels).find((c) => c.id === channelId) : null;
   if (channelId && !channel) throw new NotFoundError("No such channel.");
   const timedOutUntil = access.subject.member?.timedOutUntil ?? null;
+  // The last page of history, rendered as structure + ciphertext; the chat bundle decrypts it.
+  const history = channel && channel.kind !== "voice" ? await listHistory(deps, actor, channel.id, { limit: HISTORY_PAGE }) : null;
+  const names = new Map(members.map((m) => [m.userId, m.nickname || m.displayName] as [string, string]));
   const canManage = allows(access, "edit_community") || allows(access, "view_audit_log") || allows(access, "manage_roles") || allows(access, "review_reports");
   return renderPage(
     deps,
@@ -109,6 +113,8 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
       timedOutUntil={timedOutUntil}
       now={now}
       reportDialog={<ReportDialog communityId={communityId} members={members} selfId={actor.userId} />}
+      history={history ? <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} names={names} /> : undefined}
+      chat={channel ? { channelId: channel.id, scheme: "sk", selfId: actor.userId, communityId, src: deps.assets.url("chat.js") } : undefined}
     />,
     { variant: "app" },
   );

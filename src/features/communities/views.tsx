@@ -25,6 +25,7 @@ import {
 } from "../../../views/index.ts";
 import type { CommunitySummary, MemberView } from "./queries.ts";
 import type { SidebarGroup } from "../channels/index.ts";
+import type { ChatMount } from "../../../views/index.ts";
 import type { ChannelRecord } from "../permissions/index.ts";
 
 export const Rail: FC<{ communities: CommunitySummary[]; currentId?: string; dmsCurrent?: boolean }> = (p) => (
@@ -185,6 +186,10 @@ export type ChatFrameProps = {
   timedOutUntil: Date | null;
   now: Date;
   reportDialog?: Child;
+  /** Mount data for the encrypted chat client (text channels). */
+  chat?: ChatMount;
+  /** Server-rendered last page of history (structure and ciphertext only). */
+  history?: Child;
 };
 
 function channelKind(c: ChannelRecord): "text" | "voice" | "private" {
@@ -242,8 +247,9 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
       }
       main={
         ch ? (
-          <MessageList label={`Messages in #${ch.name}`}>
+          <MessageList label={`Messages in #${ch.name}`} chat={ch.kind === "voice" ? undefined : p.chat}>
             <ChannelIntro name={ch.name ?? ""} topic={ch.topic ?? undefined} kind={channelKind(ch)} />
+            {p.history}
           </MessageList>
         ) : (
           <EmptyState title="No channels you can see" message="Ask a moderator to add you to a channel." icon="hash" />

@@ -9,6 +9,7 @@ import { authGuard } from "../auth/index.ts";
 import { formOf, renderPage } from "../communities/index.ts";
 import { listCommunitiesOf } from "../communities/index.ts";
 import { Rail } from "../communities/index.ts";
+import { HISTORY_PAGE, listHistory, MessageHistory } from "../messages/index.ts";
 import { blockUser, getDm, listBlocks, listDmCandidates, listDms, openDm, openGroupDm, unblockUser, type DmView } from "./service.ts";
 
 function titleOf(dm: DmView, selfId: string): string {
@@ -133,6 +134,8 @@ export function dmPages(deps: AppDeps) {
       const dm = await getDm(deps, actor, params.id);
       if (!dm) throw new NotFoundError("No such conversation.");
       const title = titleOf(dm, actor.userId);
+      const history = await listHistory(deps, actor, dm.channelId, { limit: HISTORY_PAGE });
+      const names = new Map(dm.participants.map((x) => [x.id, x.displayName] as [string, string]));
       const other = dm.kind === "dm" ? dm.participants.find((x) => x.id !== actor.userId) : undefined;
       const header = (
         <div class="btn-row">
@@ -152,11 +155,12 @@ export function dmPages(deps: AppDeps) {
         request,
         actor,
         title,
-        await frame(actor, dm.channelId, header, <MessageList label={`Conversation with ${title}`}>
+        await frame(actor, dm.channelId, header, <MessageList label={`Conversation with ${title}`} chat={{ channelId: dm.channelId, scheme: "pw", selfId: actor.userId, src: deps.assets.url("chat.js") }}>
           <li class="channel-intro">
             <h2 class="channel-intro__title">{title}</h2>
             <p class="channel-intro__text">This is the start of your conversation. Messages are end-to-end encrypted.</p>
           </li>
+          <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} names={names} />
         </MessageList>, <Composer action={`/dms/${dm.channelId}/messages`} channelName={title} />),
         { variant: "app" },
       );

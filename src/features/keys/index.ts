@@ -11,7 +11,7 @@ import type { KeysChangedEvent } from "./events.ts";
 import { keysKernelOf } from "./kernel.ts";
 
 export { keysRoutes } from "./routes.ts";
-export { mayFetchKeysOf } from "./access.ts";
+export { mayFetchKeysOf, accessOwnDevice } from "./access.ts";
 export { DEFAULT_KEY_FETCH_LIMITS, setKeyFetchLimits, type KeyFetchLimits } from "./kernel.ts";
 export { MAX_DEVICES, MAX_STORED_ONE_TIME_PREKEYS } from "./service.ts";
 export { fingerprintOf, serverIdentitySignedBytes, SERVER_IDENTITY_CHALLENGE_LENGTH } from "./server-identity.ts";

@@ -1,0 +1,194 @@
+// Entry of chat.js, loaded on demand by app.js when a page has a chat ([data-chat-src], also after
+// boosted navigation). Creates this browser's E2EE device on first use, connects the hub once,
+// and mounts one ChannelController for the conversation on screen.
+
+import { HubClient } from "../ws.ts";
+import type { EventFrame } from "../../shared/protocol.ts";
+import { callApi } from "./api.ts";
+import { mountBanner } from "./banner.ts";
+import { ChannelController } from "./controller.ts";
+import { ChatEngine } from "./engine.ts";
+import { normaliseMessage, type Reaction } from "./types.ts";
+
+let engine: Promise<ChatEngine> | null = null;
+let engineUser = "";
+let hub: HubClient | null = null;
+let current: ChannelController | null = null;
+let currentChannel = "";
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function setStatus(text: string): void {
+  const status = document.querySelector<HTMLElement>("[data-chat-status]");
+  if (status) {
+    status.textContent = text;
+    status.hidden = text === "";
+  }
+}
+
+async function listParticipants(root: HTMLElement): Promise<{ ids: string[]; names: Map<string, string> }> {
+  const names = new Map<string, string>();
+  const channelId = root.dataset.chatChannel!;
+  if (root.dataset.chatScheme === "pw") {
+    const dm = await callApi<{ participants: { id: string; display_name: string }[] }>("GET", `/api/dms/${channelId}`);
+    for (const p of dm.participants) names.set(p.id, p.display_name);
+  } else {
+    // Only the people who can see this channel get its sender key (private channels, overrides).
+    const page = await callApi<{ members: { user_id: string; display_name: string; nickname?: string | null }[] }>("GET", `/api/channels/${channelId}/members`);
+    for (const m of page.members) names.set(m.user_id, m.nickname || m.display_name);
+  }
+  return { ids: [...names.keys()], names };
+}
+
+function markSidebarUnread(channelId: string, unread: boolean): void {
+  for (const link of document.querySelectorAll<HTMLAnchorElement>(`a.channel[href$="/ch/${CSS.escape(channelId)}"], a.channel[href="/dms/${CSS.escape(channelId)}"]`)) {
+    link.classList.toggle("channel--unread", unread);
+    let dot = link.querySelector(".channel__dot");
+    if (unread && !dot && !link.querySelector(".badge")) {
+      dot = el("span", "channel__dot");
+      dot.setAttribute("aria-label", "unread");
+      link.append(dot);
+    } else if (!unread) dot?.remove();
+  }
+}
+
+function onEvent(frame: EventFrame): void {
+  const f = frame as Record<string, unknown>;
+  const c = current;
+  switch (frame.type) {
+    case "message:new": {
+      const m = normaliseMessage(f.message);
+      if (m && c && m.channel_id === currentChannel) void c.receive(m, true);
+      else if (m) markSidebarUnread(m.channel_id, true);
+      return;
+    }
+    case "message:edited":
+      return c?.onEdited(f.message);
+    case "message:deleted":
+      if (f.channelId === currentChannel) c?.onDeleted(String(f.messageId), Number(f.seq));
+      return;
+    case "reaction:changed":
+      if (f.channelId === currentChannel) c?.onReactions(String(f.messageId), (f.reactions as Reaction[]) ?? []);
+      return;
+    case "channel:activity":
+      if (f.channelId !== currentChannel) markSidebarUnread(String(f.channelId), true);
+      return;
+    case "read:updated":
+      if (f.channelId !== currentChannel) markSidebarUnread(String(f.channelId), false);
+      return;
+    case "device:message":
+      void engine?.then(async (e) => {
+        if (f.deviceId !== e.deviceId) return;
+        await e.processToDevice();
+        await current?.retryWaiting();
+      });
+      return;
+    case "keys:changed":
+      void engine?.then((e) => e.forgetDevicesOf(String(f.userId)));
+      return;
+    case "keys:low":
+      void engine?.then((e) => (f.deviceId === e.deviceId ? e.maintainPrekeys() : undefined)).catch(() => {});
+      return;
+    default:
+      if (frame.type.startsWith("typing:") && f.channelId === currentChannel && typeof f.userId === "string") {
+        c?.onTyping(f.userId, frame.type === "typing:stop" || frame.type === "typing:stopped");
+      }
+  }
+}
+
+function connectHub(): HubClient {
+  const client = new HubClient({
+    onEvent,
+    onState: (state) => setStatus(state === "open" ? "" : state === "ended" ? "Disconnected. Reload the page to reconnect." : state === "reconnecting" ? "Reconnecting…" : ""),
+    onReconnected: () => {
+      void engine?.then((e) => e.processToDevice()).then(() => current?.retryWaiting()).catch(() => {});
+      void current?.catchUp();
+    },
+    beforeReconnect: async () => {
+      await fetch("/api/auth/refresh", { method: "POST", credentials: "same-origin" }).catch(() => {});
+    },
+  });
+  client.connect();
+  return client;
+}
+
+let noticeTimer: ReturnType<typeof setTimeout> | undefined;
+function flash(text: string): void {
+  setStatus(text);
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => setStatus(""), 5000);
+}
+document.addEventListener("chat:error", (e) => flash(String((e as CustomEvent).detail)));
+document.addEventListener("chat:notice", (e) => flash(String((e as CustomEvent).detail)));
+document.addEventListener("chat:identity-changed", () => flash("A contact's security key changed. Compare safety numbers before sharing anything sensitive."));
+
+export async function mountChat(root: HTMLElement): Promise<void> {
+  if (root.dataset.chatMounted) return;
+  root.dataset.chatMounted = "1";
+  const selfId = root.dataset.chatSelf!;
+  const channelId = root.dataset.chatChannel!;
+  const scheme = root.dataset.chatScheme === "pw" ? "pw" : "sk";
+  const scroller = (root.closest(".pane-body") as HTMLElement | null) ?? root.parentElement!;
+  const pane = scroller.parentElement!;
+  let status = pane.querySelector<HTMLElement>("[data-chat-status]");
+  if (!status) {
+    status = el("p", "chat-status");
+    status.dataset.chatStatus = "";
+    status.setAttribute("role", "status");
+    status.hidden = true;
+    pane.insertBefore(status, scroller);
+  }
+  const jump = el("button", "btn btn--secondary btn--sm chat-jump", "Jump to latest ↓");
+  jump.type = "button";
+  jump.hidden = true;
+  pane.insertBefore(jump, scroller.nextSibling);
+  const composerPane = pane.querySelector<HTMLElement>(".pane-composer");
+  const typing = el("p", "chat-typing");
+  typing.setAttribute("aria-live", "polite");
+  const reply = el("p", "chat-reply");
+  reply.hidden = true;
+  composerPane?.prepend(typing, reply);
+  const form = composerPane?.querySelector<HTMLFormElement>("form[data-composer]") ?? null;
+  const input = form?.querySelector<HTMLTextAreaElement>("textarea") ?? null;
+  // Until the device is ready the composer stays disabled: nothing can leave unencrypted. A
+  // composer the server disabled (read-only, archived, timed out) stays disabled.
+  const canSend = !!input && !input.disabled;
+  if (input) input.disabled = true;
+
+  try {
+    if (!engine || engineUser !== selfId) {
+      engineUser = selfId;
+      setStatus("Setting up encryption on this device…");
+      engine = ChatEngine.open(selfId);
+    }
+    const e = await engine;
+    setStatus("");
+    void e.maintainPrekeys().catch(() => {});
+    await e.processToDevice().catch(() => 0);
+    const { ids, names } = await listParticipants(root);
+    hub ??= connectHub();
+    if (currentChannel && currentChannel !== channelId) hub.unsubscribe([currentChannel]);
+    currentChannel = channelId;
+    const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply }, (id, stop) => {
+      hub?.send({ type: stop ? "typing:stop" : "typing:start", channelId: id });
+    });
+    current?.dispose();
+    current = controller;
+    hub.subscribe([channelId]);
+    await controller.start();
+    // The window between the history fetch and the subscription: catch up once.
+    await controller.catchUp();
+    markSidebarUnread(channelId, false);
+    const bannerHost = pane.querySelector<HTMLElement>(".pane-body__inner") ?? pane;
+    void mountBanner(bannerHost, e, () => void controller.retryAll());
+    root.dataset.chatReady = "1";
+  } catch (error) {
+    setStatus(`Encrypted chat could not start: ${(error as Error).message}`);
+    root.dataset.chatError = (error as Error).message;
+  }
+}

@@ -1,0 +1,62 @@
+// Message JSON as in docs/messages.md (HTTP snake_case). WebSocket frames carry the same message
+// in camelCase; `normaliseMessage` maps either shape to this one.
+
+export type Scheme = "sk" | "pw";
+
+export interface Reaction {
+  emoji: string;
+  count: number;
+  me?: boolean;
+}
+
+export interface ChatMessage {
+  id: string;
+  channel_id: string;
+  seq: number;
+  sender_id: string;
+  sender_device_id: string;
+  client_id: string;
+  scheme: Scheme;
+  ciphertext: string | null;
+  reply_to_id: string | null;
+  thread_root_id: string | null;
+  mentions: string[];
+  reactions: Reaction[];
+  created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
+}
+
+const KEYS: Array<[keyof ChatMessage, string]> = [
+  ["id", "id"],
+  ["channel_id", "channelId"],
+  ["seq", "seq"],
+  ["sender_id", "senderId"],
+  ["sender_device_id", "senderDeviceId"],
+  ["client_id", "clientId"],
+  ["scheme", "scheme"],
+  ["ciphertext", "ciphertext"],
+  ["reply_to_id", "replyToId"],
+  ["thread_root_id", "threadRootId"],
+  ["mentions", "mentions"],
+  ["reactions", "reactions"],
+  ["created_at", "createdAt"],
+  ["edited_at", "editedAt"],
+  ["deleted_at", "deletedAt"],
+];
+
+/** Accepts the HTTP (snake_case) or WebSocket (camelCase) shape; null when it is not a message. */
+export function normaliseMessage(raw: unknown): ChatMessage | null {
+  if (typeof raw !== "object" || raw === null) return null;
+  const o = raw as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [snake, camel] of KEYS) out[snake] = o[snake] !== undefined ? o[snake] : o[camel];
+  if (typeof out.id !== "string" || typeof out.channel_id !== "string" || typeof out.seq !== "number") return null;
+  if (out.scheme !== "sk" && out.scheme !== "pw") return null;
+  out.mentions = Array.isArray(out.mentions) ? out.mentions : [];
+  out.reactions = Array.isArray(out.reactions) ? out.reactions : [];
+  for (const k of ["reply_to_id", "thread_root_id", "edited_at", "deleted_at", "ciphertext"] as const) out[k] ??= null;
+  out.client_id ??= "";
+  out.created_at ??= new Date().toISOString();
+  return out as unknown as ChatMessage;
+}

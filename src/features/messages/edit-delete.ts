@@ -1,0 +1,54 @@
+/**
+ * Edits (sender only, within 15 minutes; the previous ciphertext is kept in message_edits) and
+ * deletes (sender, or manage_messages in the channel; content erased at once, the row hard-deleted
+ * after 30 days by the job). Each is one transaction; the event follows COMMIT.
+ */
+import type { AppDeps } from "../../app.ts";
+import { ConflictError, ForbiddenError } from "../../errors.ts";
+import { channelTopic } from "../../ws/topics.ts";
+import type { ActorRef } from "../permissions/index.ts";
+import { mutate, nowOf } from "../communities/index.ts";
+import { accessMessage, allowsIn } from "./access.ts";
+import { viewOf, toWire, type MessageView } from "./queries.ts";
+import { decodeCiphertext, EDIT_WINDOW_MS } from "./schemas.ts";
+import { checkMaySend } from "./send.ts";
+
+export async function editMessage(deps: AppDeps, actor: ActorRef, messageId: string, input: { ciphertext?: unknown }): Promise<MessageView> {
+  const ciphertext = decodeCiphertext(input.ciphertext);
+  const now = nowOf(deps);
+  return mutate(deps, async (tx, outbox) => {
+    const access = await accessMessage(tx, actor, messageId, now, { forUpdate: true });
+    const m = access.message;
+    if (m.sender_id !== actor.userId) throw new ForbiddenError("You can only edit your own messages.", "NOT_SENDER");
+    if (m.deleted_at) throw new ConflictError("This message was deleted.", "MESSAGE_DELETED");
+    if (now.getTime() - new Date(m.created_at).getTime() > EDIT_WINDOW_MS) throw new ForbiddenError("Messages can be edited for 15 minutes after sending.", "EDIT_WINDOW_PASSED");
+    // The same rules as sending: a timed-out member or an archived channel takes no edits.
+    await checkMaySend(tx, access, actor, m.scheme as "sk" | "pw");
+    await tx.insertInto("message_edits").values({ id: Bun.randomUUIDv7(), message_id: m.id, ciphertext: m.ciphertext!, created_at: m.edited_at ?? m.created_at, replaced_at: now }).execute();
+    const row = await tx.updateTable("messages").set({ ciphertext, edited_at: now }).where("id", "=", m.id).returningAll().executeTakeFirstOrThrow();
+    const message = await viewOf(tx, row, actor.userId, now);
+    outbox.push(channelTopic(m.channel_id), { type: "message:edited", message: toWire(message) });
+    return message;
+  });
+}
+
+export async function deleteMessage(deps: AppDeps, actor: ActorRef, messageId: string): Promise<void> {
+  const now = nowOf(deps);
+  await mutate(deps, async (tx, outbox) => {
+    const access = await accessMessage(tx, actor, messageId, now, { forUpdate: true });
+    const m = access.message;
+    if (m.sender_id !== actor.userId && !allowsIn(access, "manage_messages")) throw new ForbiddenError("You can only delete your own messages.", "PERMISSION_DENIED");
+    if (m.deleted_at) return; // idempotent
+    await eraseMessages(tx, [m.id], now);
+    outbox.push(channelTopic(m.channel_id), { type: "message:deleted", channelId: m.channel_id, messageId: m.id, seq: Number(m.seq) });
+  });
+}
+
+/** Erases content, previous versions, reactions and pins of these messages (rows stay 30 days). */
+export async function eraseMessages(tx: Parameters<Parameters<typeof mutate>[1]>[0], ids: string[], now: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.updateTable("messages").set({ ciphertext: null, deleted_at: now, mentions: [] }).where("id", "in", ids).where("deleted_at", "is", null).execute();
+  await tx.deleteFrom("message_edits").where("message_id", "in", ids).execute();
+  await tx.deleteFrom("message_reactions").where("message_id", "in", ids).execute();
+  await tx.deleteFrom("channel_pins").where("message_id", "in", ids).execute();
+}

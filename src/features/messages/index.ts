@@ -1,0 +1,62 @@
+/**
+ * The messaging feature's public face (docs/messages.md):
+ *   messageApiRoutes(deps)         the /api/channels/{id}/messages… and /api/messages/… routers
+ *   installMessaging(deps, hub)    hub wiring: subscribe check, membership listener, WS frames
+ *   startMessageJobs(deps)         TTL expiry, 30-day hard delete, ban purges (main.ts); run-once
+ *                                  functions for tests in jobs.ts
+ */
+import type { AppDeps } from "../../app.ts";
+import { AppError } from "../../errors.ts";
+import type { Hub } from "../../ws/hub.ts";
+import type { MessageSendFrame } from "../../shared/protocol.ts";
+import { installRealtime } from "./realtime.ts";
+import { installTyping } from "./typing.ts";
+import { sendMessage } from "./send.ts";
+import { toWire } from "./queries.ts";
+
+export { messageApiRoutes } from "./routes.ts";
+export { flushActivity, setActivityInterval, stopActivity } from "./realtime.ts";
+export { expireMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
+
+const installed = new WeakMap<object, () => void>();
+const typingOptions = new WeakMap<object, { intervalMs?: number; autoStopMs?: number }>();
+
+/** Tests: shorter typing intervals (read at each frame). */
+export function setTypingOptions(deps: object, opts: { intervalMs?: number; autoStopMs?: number }): void {
+  typingOptions.set(deps, opts);
+}
+
+/** Idempotent per deps: createApp calls it when a hub is injected. */
+export function installMessaging(deps: AppDeps, hub: Hub): () => void {
+  const existing = installed.get(deps);
+  if (existing) return existing;
+  const offRealtime = installRealtime(deps, hub);
+  const offTyping = installTyping(hub, () => typingOptions.get(deps));
+  hub.handleFrame("message:send", async ({ actor, frame }) => {
+    const f = frame as MessageSendFrame;
+    const { message } = await sendMessage(deps, actor, f.channelId, {
+      client_id: f.clientId,
+      scheme: f.scheme,
+      ciphertext: f.ciphertext,
+      sender_device_id: f.senderDeviceId,
+      reply_to_id: f.replyToId,
+      thread_root_id: f.threadRootId,
+      mentions: f.mentions,
+    }).catch((error: unknown) => {
+      // The channel of a frame is an id like any other: "not yours" reads as "not found".
+      if (error instanceof AppError && error.status === 404) throw new AppError("CHANNEL_NOT_FOUND", 404, "No such channel.");
+      throw error;
+    });
+    return { type: "message:sent", ref: f.ref, message: toWire(message) };
+  });
+  const off = () => {
+    offRealtime();
+    offTyping();
+    installed.delete(deps);
+  };
+  installed.set(deps, off);
+  return off;
+}
+// Chat pages render the last page of history server-side (structure + ciphertext only).
+export { listHistory } from "./history.ts";
+export { HISTORY_PAGE, MessageHistory } from "./views.tsx";

@@ -1,0 +1,143 @@
+/**
+ * Row access and the JSON shape of a message (docs/messages.md). Row types stay in this file;
+ * the rest of the feature works with MessageView (snake_case HTTP JSON) and its camelCase twin
+ * for WebSocket frames.
+ */
+import { sql, type Selectable } from "kysely";
+import type { Executor } from "../../db/tx.ts";
+import type { MessagesTable } from "../../db/schema.ts";
+import { encodeCiphertext } from "./schemas.ts";
+
+export type MessageRow = Selectable<MessagesTable>;
+export type ReactionCount = { emoji: string; count: number; me: boolean };
+
+export type MessageView = {
+  id: string;
+  channel_id: string;
+  seq: number;
+  sender_id: string | null;
+  sender_device_id: string;
+  client_id: string;
+  scheme: string;
+  ciphertext: string | null;
+  reply_to_id: string | null;
+  thread_root_id: string | null;
+  mentions: string[];
+  reactions: ReactionCount[];
+  thread_reply_count: number;
+  created_at: string;
+  edited_at: string | null;
+  deleted_at: string | null;
+  expires_at: string | null;
+};
+
+export function toView(row: MessageRow, reactions: ReactionCount[] = [], threadReplyCount = 0): MessageView {
+  return {
+    id: row.id,
+    channel_id: row.channel_id,
+    seq: Number(row.seq),
+    sender_id: row.sender_id,
+    sender_device_id: row.sender_device_id,
+    client_id: row.client_id,
+    scheme: row.scheme,
+    ciphertext: encodeCiphertext(row.ciphertext),
+    reply_to_id: row.reply_to_id,
+    thread_root_id: row.thread_root_id,
+    mentions: row.mentions ?? [],
+    reactions,
+    thread_reply_count: threadReplyCount,
+    created_at: iso(row.created_at)!,
+    edited_at: iso(row.edited_at),
+    deleted_at: iso(row.deleted_at),
+    expires_at: iso(row.expires_at),
+  };
+}
+
+function iso(d: Date | string | null): string | null {
+  return d === null ? null : (d instanceof Date ? d : new Date(d)).toISOString();
+}
+
+/** The same message with camelCase keys, for WebSocket frames (docs/protocol.md). */
+export function toWire(view: MessageView) {
+  return {
+    id: view.id,
+    channelId: view.channel_id,
+    seq: view.seq,
+    senderId: view.sender_id,
+    senderDeviceId: view.sender_device_id,
+    clientId: view.client_id,
+    scheme: view.scheme,
+    ciphertext: view.ciphertext,
+    replyToId: view.reply_to_id,
+    threadRootId: view.thread_root_id,
+    mentions: view.mentions,
+    reactions: view.reactions.map((r) => ({ emoji: r.emoji, count: r.count })),
+    threadReplyCount: view.thread_reply_count,
+    createdAt: view.created_at,
+    editedAt: view.edited_at,
+    deletedAt: view.deleted_at,
+    expiresAt: view.expires_at,
+  };
+}
+
+/** A live message (not expired) by id. Deleted messages are still found (erased placeholder). */
+export async function findMessage(db: Executor, id: string, now: Date, opts: { forUpdate?: boolean } = {}): Promise<MessageRow | undefined> {
+  let q = db
+    .selectFrom("messages")
+    .selectAll()
+    .where("id", "=", id)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]));
+  if (opts.forUpdate) q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+export async function findByClientId(db: Executor, senderId: string, clientId: string): Promise<MessageRow | undefined> {
+  return db.selectFrom("messages").selectAll().where("sender_id", "=", senderId).where("client_id", "=", clientId).executeTakeFirst();
+}
+
+/** Reaction counts per message (one query), with `me` for the viewer. */
+export async function reactionsOf(db: Executor, messageIds: string[], viewerId: string): Promise<Map<string, ReactionCount[]>> {
+  const out = new Map<string, ReactionCount[]>();
+  if (messageIds.length === 0) return out;
+  const rows = await db
+    .selectFrom("message_reactions")
+    .select(["message_id", "emoji", sql<number>`count(*)::int`.as("count"), sql<boolean>`bool_or(user_id = ${viewerId})`.as("me"), sql<Date>`min(created_at)`.as("first")])
+    .where("message_id", "in", messageIds)
+    .groupBy(["message_id", "emoji"])
+    .orderBy("first")
+    .execute();
+  for (const r of rows) {
+    const list = out.get(r.message_id) ?? [];
+    list.push({ emoji: r.emoji, count: Number(r.count), me: r.me === true });
+    out.set(r.message_id, list);
+  }
+  return out;
+}
+
+/** Live (not deleted, not expired) thread replies per root (one query). */
+export async function threadCountsOf(db: Executor, rootIds: string[], now: Date): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (rootIds.length === 0) return out;
+  const rows = await db
+    .selectFrom("messages")
+    .select(["thread_root_id", sql<number>`count(*)::int`.as("count")])
+    .where("thread_root_id", "in", rootIds)
+    .where("deleted_at", "is", null)
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+    .groupBy("thread_root_id")
+    .execute();
+  for (const r of rows) if (r.thread_root_id) out.set(r.thread_root_id, Number(r.count));
+  return out;
+}
+
+/** Views of rows with their reactions and thread counts: three queries whatever the page size. */
+export async function viewsOf(db: Executor, rows: MessageRow[], viewerId: string, now: Date): Promise<MessageView[]> {
+  const ids = rows.map((r) => r.id);
+  const reactions = await reactionsOf(db, ids, viewerId);
+  const threads = await threadCountsOf(db, ids, now);
+  return rows.map((r) => toView(r, reactions.get(r.id) ?? [], threads.get(r.id) ?? 0));
+}
+
+export async function viewOf(db: Executor, row: MessageRow, viewerId: string, now: Date): Promise<MessageView> {
+  return (await viewsOf(db, [row], viewerId, now))[0]!;
+}

@@ -1,0 +1,100 @@
+/**
+ * Realtime side of messaging. Subscriptions follow permissions in features/realtime (subscribe
+ * check, unsubscribe on kick/ban/leave, re-check on role changes); timed-out members keep READ
+ * access there: a timeout stops sending, reacting and voice (issue 6), not reading —
+ * docs/messages.md "Timeouts". What lives here:
+ *  - channel:activity: sidebar badges, coalesced per channel (at most one event per channel per
+ *    ACTIVITY_INTERVAL_MS with the latest seq) and sent to `user:<id>` of the people who can see
+ *    the channel, so a busy channel costs one recipients query per interval, not per message.
+ */
+import type { AppDeps } from "../../app.ts";
+import type { Hub } from "../../ws/hub.ts";
+import { userTopic } from "../../ws/topics.ts";
+import { dbOf } from "../communities/index.ts";
+
+export const ACTIVITY_INTERVAL_MS = 1_000;
+/** Above this many members, a public channel's activity goes to `community:<id>` once instead. */
+export const ACTIVITY_PER_USER_MAX = 2_000;
+
+type Activity = { pending: Map<string, number>; timer: Timer | undefined; intervalMs: number };
+const activities = new WeakMap<object, Activity>();
+
+function activityOf(deps: AppDeps): Activity {
+  let a = activities.get(deps);
+  if (!a) activities.set(deps, (a = { pending: new Map(), timer: undefined, intervalMs: ACTIVITY_INTERVAL_MS }));
+  return a;
+}
+
+/** Tests shorten the coalescing interval. */
+export function setActivityInterval(deps: AppDeps, ms: number): void {
+  activityOf(deps).intervalMs = ms;
+}
+
+/** After COMMIT of a send: remember the channel's latest seq; flushed by the timer. */
+export function noteActivity(deps: AppDeps, channelId: string, seq: number): void {
+  const a = activityOf(deps);
+  a.pending.set(channelId, Math.max(seq, a.pending.get(channelId) ?? 0));
+  if (!a.timer) {
+    a.timer = setTimeout(() => void flushActivity(deps), a.intervalMs);
+    a.timer.unref?.();
+  }
+}
+
+/** Drops pending activity and its timer (shutdown, tests). */
+export function stopActivity(deps: AppDeps): void {
+  const a = activityOf(deps);
+  clearTimeout(a.timer);
+  a.timer = undefined;
+  a.pending.clear();
+}
+
+export async function flushActivity(deps: AppDeps): Promise<void> {
+  const a = activityOf(deps);
+  clearTimeout(a.timer);
+  a.timer = undefined;
+  const batch = [...a.pending];
+  a.pending.clear();
+  for (const [channelId, seq] of batch) {
+    try {
+      await publishActivity(deps, channelId, seq);
+    } catch (error) {
+      deps.log.warn("messages.activity_failed", { channelId, error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+async function publishActivity(deps: AppDeps, channelId: string, seq: number): Promise<void> {
+  const db = dbOf(deps);
+  const channel = await db.selectFrom("channels").select(["id", "community_id", "is_private"]).where("id", "=", channelId).executeTakeFirst();
+  if (!channel) return;
+  const event = { type: "channel:activity", channelId, seq };
+  let userIds: string[];
+  if (!channel.community_id) {
+    userIds = (await db.selectFrom("channel_members").select("user_id").where("channel_id", "=", channelId).execute()).map((r) => r.user_id);
+  } else {
+    // Channels that hide themselves from someone (private, or any override denying view) are
+    // announced only to their explicit members and the community's owner/admins: some people
+    // may miss a badge, nobody learns about a channel they cannot see.
+    const restricted = channel.is_private || (await db.selectFrom("channel_role_overrides").select("id").where("channel_id", "=", channelId).where((eb) => eb(eb.val("view_channel"), "=", eb.fn.any("deny"))).executeTakeFirst()) !== undefined;
+    let q = db.selectFrom("community_members as m").select("m.user_id").where("m.community_id", "=", channel.community_id);
+    if (restricted) {
+      q = q.where((eb) => eb.or([eb("m.role", "in", ["owner", "admin"]), eb.exists(eb.selectFrom("channel_members as c").select("c.user_id").where("c.channel_id", "=", channelId).whereRef("c.user_id", "=", "m.user_id"))]));
+    }
+    const rows = await q.limit(ACTIVITY_PER_USER_MAX + 1).execute();
+    if (!restricted && rows.length > ACTIVITY_PER_USER_MAX) {
+      deps.events.publish(`community:${channel.community_id}`, event);
+      return;
+    }
+    userIds = rows.map((r) => r.user_id);
+  }
+  for (const id of userIds) deps.events.publish(userTopic(id), event);
+}
+
+/**
+ * Installs messaging's realtime part. Who may follow which channel, and unsubscribing on kicks,
+ * bans, leaves and role changes, live in features/realtime (one place for the hub and the
+ * permission model); messaging only adds the coalesced channel:activity badges.
+ */
+export function installRealtime(deps: AppDeps, _hub: Hub): () => void {
+  return () => stopActivity(deps);
+}

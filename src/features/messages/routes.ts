@@ -1,0 +1,54 @@
+/** HTTP API of messages (docs/messages.md). Validation lives in the services; bodies are loose objects. */
+import { Elysia, t } from "elysia";
+import type { AppDeps } from "../../app.ts";
+import { json } from "../../http/render.ts";
+import { authGuard } from "../auth/index.ts";
+import { sendMessage } from "./send.ts";
+import { getMessage, listHistory } from "./history.ts";
+import { deleteMessage, editMessage } from "./edit-delete.ts";
+import { setReaction } from "./reactions.ts";
+import { listPins, setPin } from "./pins.ts";
+import { listUnread, markRead } from "./read-state.ts";
+import { ackToDevice, fetchToDevice, queueToDevice } from "./to-device.ts";
+
+const noContent = () => new Response(null, { status: 204 });
+
+const Loose = t.Record(t.String(), t.Any());
+
+export function messageApiRoutes(deps: AppDeps) {
+  return new Elysia({ name: "messages-api" })
+    .use(authGuard(deps))
+    .post("/api/channels/:id/messages", async ({ actor, params, body }) => {
+      const { message, created } = await sendMessage(deps, actor, params.id, body);
+      return json({ message }, { status: created ? 201 : 200 });
+    }, { auth: true, body: Loose })
+    .get("/api/channels/:id/messages", async ({ actor, params, query }) => listHistory(deps, actor, params.id, query), { auth: true })
+    .get("/api/channels/:id/messages/:messageId", async ({ actor, params }) => ({ message: await getMessage(deps, actor, params.id, params.messageId) }), { auth: true })
+    .patch("/api/messages/:id", async ({ actor, params, body }) => ({ message: await editMessage(deps, actor, params.id, body) }), { auth: true, body: Loose })
+    .delete("/api/messages/:id", async ({ actor, params }) => {
+      await deleteMessage(deps, actor, params.id);
+      return noContent();
+    }, { auth: true })
+    .put("/api/messages/:id/reactions/:emoji", async ({ actor, params }) => ({ reactions: await setReaction(deps, actor, params.id, params.emoji, true) }), { auth: true })
+    .delete("/api/messages/:id/reactions/:emoji", async ({ actor, params }) => ({ reactions: await setReaction(deps, actor, params.id, params.emoji, false) }), { auth: true })
+    .get("/api/channels/:id/pins", async ({ actor, params }) => ({ messages: await listPins(deps, actor, params.id) }), { auth: true })
+    .put("/api/channels/:id/pins/:messageId", async ({ actor, params }) => {
+      await setPin(deps, actor, params.id, params.messageId, true);
+      return noContent();
+    }, { auth: true })
+    .delete("/api/channels/:id/pins/:messageId", async ({ actor, params }) => {
+      await setPin(deps, actor, params.id, params.messageId, false);
+      return noContent();
+    }, { auth: true })
+    .put("/api/channels/:id/read", async ({ actor, params, body }) => {
+      await markRead(deps, actor, params.id, body);
+      return noContent();
+    }, { auth: true, body: Loose })
+    .get("/api/channels/unread", async ({ actor }) => ({ channels: await listUnread(deps, actor) }), { auth: true })
+    .post("/api/e2ee/to-device", async ({ actor, body }) => json(await queueToDevice(deps, actor, body), { status: 202 }), { auth: true, body: Loose })
+    .get("/api/e2ee/to-device", async ({ actor, query }) => ({ messages: await fetchToDevice(deps, actor, query) }), { auth: true })
+    .post("/api/e2ee/to-device/ack", async ({ actor, body }) => {
+      await ackToDevice(deps, actor, body);
+      return noContent();
+    }, { auth: true, body: Loose });
+}

@@ -1,0 +1,105 @@
+/**
+ * Limits and input checks of the messaging feature (docs/messages.md). The server never parses a
+ * ciphertext: it checks that it is base64url and that its decoded size is within the limit.
+ */
+import { AppError, InvalidInputError } from "../../errors.ts";
+import { ID_PATTERN } from "../../shared/e2ee/index.ts";
+import { isUuid } from "../permissions/index.ts";
+
+export const MAX_CIPHERTEXT_BYTES = 65_536;
+/** base64url (no padding) of MAX_CIPHERTEXT_BYTES. */
+export const MAX_CIPHERTEXT_CHARS = Math.ceil((MAX_CIPHERTEXT_BYTES * 4) / 3);
+export const MAX_MENTIONS = 50;
+export const HISTORY_DEFAULT_LIMIT = 50;
+export const HISTORY_MAX_LIMIT = 100;
+export const EDIT_WINDOW_MS = 15 * 60 * 1000;
+export const MAX_DISTINCT_REACTIONS = 20;
+export const MAX_EMOJI_CHARS = 32;
+export const MAX_PINS_PER_CHANNEL = 50;
+export const HARD_DELETE_AFTER_MS = 30 * 24 * 3600 * 1000;
+export const MAX_TO_DEVICE_PER_CALL = 200;
+/** Total decoded bytes of one to-device call. */
+export const MAX_TO_DEVICE_BYTES_PER_CALL = 2 * 1024 * 1024;
+/** Undelivered messages one device may have queued; beyond this, new ones are refused. */
+export const MAX_TO_DEVICE_QUEUE = 5_000;
+export const TO_DEVICE_FETCH_LIMIT = 500;
+export const SCHEMES = ["sk", "pw"] as const;
+export type Scheme = (typeof SCHEMES)[number];
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** Decodes a base64url ciphertext (no padding) or throws a 400/413 with a stable code. */
+export function decodeCiphertext(value: unknown, field = "ciphertext"): Uint8Array {
+  if (typeof value !== "string" || value.length === 0 || !BASE64URL.test(value) || value.length % 4 === 1) {
+    throw new InvalidInputError("The ciphertext must be a non-empty base64url string.", { [field]: "Must be base64url." }, "INVALID_CIPHERTEXT");
+  }
+  if (value.length > MAX_CIPHERTEXT_CHARS) throw tooLarge();
+  const bytes = new Uint8Array(Buffer.from(value, "base64url"));
+  if (bytes.length > MAX_CIPHERTEXT_BYTES) throw tooLarge();
+  return bytes;
+}
+
+export function tooLarge(): AppError {
+  return new AppError("MESSAGE_TOO_LARGE", 413, `A message may be at most ${MAX_CIPHERTEXT_BYTES / 1024} KiB once decoded.`);
+}
+
+export function encodeCiphertext(bytes: Uint8Array | null): string | null {
+  return bytes === null ? null : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+}
+
+export function requireUuid(value: unknown, field: string, code = "INVALID_" + field.toUpperCase()): string {
+  if (!isUuid(String(value ?? ""))) throw new InvalidInputError(`The field "${field}" must be a UUID.`, { [field]: "Must be a UUID." }, code);
+  return String(value).toLowerCase();
+}
+
+export function optionalUuid(value: unknown, field: string): string | null {
+  return value === undefined || value === null ? null : requireUuid(value, field);
+}
+
+export function requireDeviceId(value: unknown, field = "sender_device_id"): string {
+  if (typeof value !== "string" || !ID_PATTERN.test(value)) throw new InvalidInputError(`The field "${field}" must be a device id.`, { [field]: "Must be 1–64 of A–Z a–z 0–9 _ -." }, "INVALID_DEVICE_ID");
+  return value;
+}
+
+export function requireScheme(value: unknown): Scheme {
+  if (value !== "sk" && value !== "pw") throw new InvalidInputError('The field "scheme" must be "sk" or "pw".', { scheme: 'Must be "sk" or "pw".' }, "INVALID_SCHEME");
+  return value;
+}
+
+/** Distinct lower-cased ids; more than MAX_MENTIONS is refused (not silently cut). */
+export function parseMentions(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new InvalidInputError('The field "mentions" must be a list of user ids.', { mentions: "Must be a list." }, "INVALID_MENTIONS");
+  const ids = [...new Set(value.map((v) => requireUuid(v, "mentions", "INVALID_MENTIONS")))];
+  if (ids.length > MAX_MENTIONS) throw new InvalidInputError(`At most ${MAX_MENTIONS} people can be mentioned in one message.`, { mentions: "Too many." }, "TOO_MANY_MENTIONS");
+  return ids;
+}
+
+/** An emoji (or shortcode) of 1–32 characters (code points), without control characters. */
+export function requireEmoji(raw: string): string {
+  let emoji = raw;
+  try {
+    emoji = decodeURIComponent(raw);
+  } catch {
+    // already decoded by the router
+  }
+  const length = [...emoji].length;
+  if (length < 1 || length > MAX_EMOJI_CHARS || /[\u0000-\u001f\u007f\s]/.test(emoji)) {
+    throw new InvalidInputError(`A reaction is 1–${MAX_EMOJI_CHARS} characters.`, { emoji: "Invalid." }, "INVALID_EMOJI");
+  }
+  return emoji.normalize("NFC");
+}
+
+export function parseSeq(value: unknown, field: string): number | null {
+  if (value === undefined || value === null || value === "") return null;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidInputError(`The field "${field}" must be a whole number ≥ 0.`, { [field]: "Invalid." }, "INVALID_" + field.toUpperCase());
+  return n;
+}
+
+export function parseLimit(value: unknown): number {
+  if (value === undefined || value === null || value === "") return HISTORY_DEFAULT_LIMIT;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > HISTORY_MAX_LIMIT) throw new InvalidInputError(`limit must be 1–${HISTORY_MAX_LIMIT}.`, { limit: "Invalid." }, "INVALID_LIMIT");
+  return n;
+}

@@ -1,0 +1,83 @@
+/**
+ * Typing indicators (ephemeral, never stored), taken over from the hub's placeholder relay:
+ *  - per user and channel (all of the user's sockets together), at most one `typing:started`
+ *    every TYPING_INTERVAL_MS; repeats within it only extend the auto-stop;
+ *  - `typing:stopped` is published on `typing:stop`, or automatically TYPING_AUTO_STOP_MS after
+ *    the last start (a closed tab never leaves "is typing…" behind);
+ *  - only into channels the user may follow (the hub's subscribe check, i.e. accessChannel +
+ *    view_channel); anything else is `CHANNEL_NOT_FOUND`, as for subscribe.
+ * State is per instance; a start on A and a stop on B both reach everyone through the fan-out.
+ */
+import { AppError } from "../../errors.ts";
+import type { Hub, HubActor } from "../../ws/hub.ts";
+import { channelTopic } from "../../ws/topics.ts";
+
+export const TYPING_INTERVAL_MS = 3_000;
+export const TYPING_AUTO_STOP_MS = 10_000;
+
+type Entry = { lastStartMs: number; timer: Timer };
+
+export type TypingOptions = { intervalMs?: number; autoStopMs?: number };
+
+/** `options` is read at each frame, so tests may shorten the intervals after the app is built. */
+export function installTyping(hub: Hub, options: () => TypingOptions | undefined = () => undefined): () => void {
+  const intervalOf = () => options()?.intervalMs ?? TYPING_INTERVAL_MS;
+  const autoStopOf = () => options()?.autoStopMs ?? TYPING_AUTO_STOP_MS;
+  const typing = new Map<string, Entry>();
+
+  const stop = (userId: string, channelId: string, publish: boolean) => {
+    const key = `${userId}:${channelId}`;
+    const entry = typing.get(key);
+    if (!entry) return;
+    clearTimeout(entry.timer);
+    typing.delete(key);
+    if (publish) hub.publish(channelTopic(channelId), { type: "typing:stopped", channelId, userId });
+  };
+
+  const authorize = async (actor: HubActor, channelId: string) => {
+    const ok = await Promise.resolve(hub.authorizeSubscribe(actor, channelTopic(channelId))).catch(() => false);
+    if (!ok) throw new AppError("CHANNEL_NOT_FOUND", 404, "No such channel.");
+  };
+
+  hub.handleFrame("typing:start", async ({ actor, frame }) => {
+    const channelId = (frame as { channelId: string }).channelId.toLowerCase();
+    const key = `${actor.userId}:${channelId}`;
+    const now = hub.now();
+    const entry = typing.get(key);
+    if (entry && now - entry.lastStartMs < intervalOf()) {
+      // Coalesced: keep the indicator alive without another event.
+      clearTimeout(entry.timer);
+      entry.timer = autoStop(actor.userId, channelId);
+      return;
+    }
+    // Claim the slot before the (async) permission check, so a burst of starts publishes once.
+    if (entry) clearTimeout(entry.timer);
+    const claimed: Entry = { lastStartMs: now, timer: autoStop(actor.userId, channelId) };
+    typing.set(key, claimed);
+    try {
+      await authorize(actor, channelId);
+    } catch (error) {
+      clearTimeout(claimed.timer);
+      if (typing.get(key) === claimed) typing.delete(key);
+      throw error;
+    }
+    if (typing.get(key) !== claimed) return; // stopped meanwhile
+    hub.publish(channelTopic(channelId), { type: "typing:started", channelId, userId: actor.userId });
+  });
+
+  hub.handleFrame("typing:stop", ({ actor, frame }) => {
+    // Only a user who is typing (so was authorised) produces a stop event; others are ignored.
+    stop(actor.userId, (frame as { channelId: string }).channelId.toLowerCase(), true);
+  });
+
+  function autoStop(userId: string, channelId: string): Timer {
+    const timer = setTimeout(() => stop(userId, channelId, true), autoStopOf());
+    timer.unref?.();
+    return timer;
+  }
+
+  return () => {
+    for (const entry of typing.values()) clearTimeout(entry.timer);
+    typing.clear();
+  };
+}

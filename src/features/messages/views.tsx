@@ -1,0 +1,67 @@
+/**
+ * Server-rendered history (the last 50 messages of a channel or DM): structure only — author,
+ * time, day separators, groups, reactions — with each message's ciphertext and routing fields in
+ * data attributes. No plaintext exists here (DESIGN rule 7): `.msg__text` stays empty (the
+ * stylesheet shows "Decrypting…") until the chat bundle decrypts it and re-renders the list
+ * around the same data (src/client/chat/controller.ts `adoptServerRendered`).
+ */
+import type { FC } from "hono/jsx";
+import { DaySeparator, MessageGroup } from "../../../views/index.ts";
+import type { MessageView } from "./queries.ts";
+
+const GROUP_WINDOW_MS = 5 * 60 * 1000;
+
+export const HISTORY_PAGE = 50;
+
+function dayKey(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+/** Messages oldest first; `names` maps user ids to display names. */
+export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean; names: ReadonlyMap<string, string> }> = (p) => {
+  const items: unknown[] = [];
+  let i = 0;
+  let lastDay = "";
+  while (i < p.messages.length) {
+    const first = p.messages[i]!;
+    if (dayKey(first.created_at) !== lastDay) {
+      lastDay = dayKey(first.created_at);
+      items.push(<DaySeparator label={lastDay} date={lastDay} />);
+    }
+    const group: MessageView[] = [first];
+    while (i + group.length < p.messages.length) {
+      const next = p.messages[i + group.length]!;
+      const prev = group[group.length - 1]!;
+      if (next.sender_id !== first.sender_id || dayKey(next.created_at) !== lastDay || Date.parse(next.created_at) - Date.parse(prev.created_at) > GROUP_WINDOW_MS) break;
+      group.push(next);
+    }
+    i += group.length;
+    const authorId = first.sender_id ?? "deleted";
+    items.push(
+      <MessageGroup author={{ id: authorId, name: p.names.get(authorId) ?? "Unknown member" }} time={first.created_at} timeLabel={first.created_at.slice(11, 16)}>
+        {group.map((m) => (
+          <div
+            class="msg"
+            id={`m-${m.id}`}
+            data-message-id={m.id}
+            data-ciphertext={m.ciphertext ?? undefined}
+            data-seq={String(m.seq)}
+            data-sender-id={m.sender_id ?? ""}
+            data-sender-device-id={m.sender_device_id}
+            data-client-id={m.client_id}
+            data-reply-to-id={m.reply_to_id ?? undefined}
+            data-scheme={m.scheme}
+            data-created-at={m.created_at}
+            data-edited-at={m.edited_at ?? undefined}
+            data-deleted-at={m.deleted_at ?? undefined}
+            data-reactions={m.reactions.length ? JSON.stringify(m.reactions) : undefined}
+          >
+            <div class="msg__text">{m.deleted_at ? <p class="msg__notice msg__notice--deleted">This message was deleted.</p> : null}</div>
+            {m.edited_at ? <span class="msg__edited">(edited)</span> : null}
+          </div>
+        ))}
+      </MessageGroup>,
+    );
+  }
+  return <>{items.map((item) => item)}</>;
+};

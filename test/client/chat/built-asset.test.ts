@@ -1,0 +1,29 @@
+// The messaging bundle as shipped: public/build/chat-<hash>.js (E2EE library + chat client).
+// app.js imports it only on chat pages ([data-chat-src]); the crypto part stays within the
+// e2ee.js budget (test/client/e2ee/built-asset.test.ts), the whole bundle within 48 KiB gzip.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { STATIC_DIR } from "../../helpers/app.ts";
+
+const manifest = JSON.parse(readFileSync(join(STATIC_DIR, "build", "manifest.json"), "utf8")) as { files: Record<string, string> };
+const read = (name: string) => readFileSync(join(STATIC_DIR, manifest.files[name]!));
+
+describe("built chat.js", () => {
+  test("size, and no server code", () => {
+    const bytes = read("chat.js");
+    const gzip = Bun.gzipSync(bytes).length;
+    const crypto = Bun.gzipSync(read("e2ee.js")).length;
+    console.log(`built ${manifest.files["chat.js"]}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip (crypto library alone ${(crypto / 1024).toFixed(1)} KiB gzip)`);
+    expect(gzip).toBeLessThanOrEqual(48 * 1024);
+    const text = bytes.toString("utf8");
+    for (const forbidden of ["elysia", "kysely", "postgres", "pglite", "jose", "innerHTML", "insertAdjacentHTML", "outerHTML"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
+    expect(text).toContain("Hearth X3DH v1");
+  });
+
+  test("app.js loads it on demand and does not carry it", () => {
+    const app = read("app.js").toString("utf8");
+    expect(app).not.toContain("Hearth X3DH v1");
+    expect(app).toContain("data-chat-src");
+  });
+});
