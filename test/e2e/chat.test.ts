@@ -6,7 +6,7 @@
 // history (message-key archive in the encrypted IndexedDB store). Finally the whole database and
 // the data directories are scanned for the plaintext markers: none may appear.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -16,6 +16,7 @@ import { migrate } from "../../src/db/migrate.ts";
 import { wrapPglite } from "../../src/db/open.ts";
 import { setActivityInterval } from "../../src/features/messages/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
+import { scanForPlaintext } from "../helpers/plaintext-scan.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
 import { cookieSignIn, createUser, signIn, type TestUser } from "../helpers/users.ts";
@@ -345,74 +346,11 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     expect(stored.rows[0]!.n).toBe(60);
     const control = `CTRL-${RUN}`.padEnd(32, "-");
     await ctx.database.db.insertInto("instance_settings").values({ key: "e2e-chat-scan-control", value: sql<string>`cast(cast(${JSON.stringify({ probe: control })} as text) as jsonb)` }).execute();
-    const needles = Object.values(MARKERS).flatMap(encodingsOf);
-    const controlNeedles = encodingsOf(control).slice(0, 2);
-    const hits: string[] = [];
-    const controlHits = new Set<string>();
-    const scan = (what: string, haystack: Buffer) => {
-      for (const needle of needles) if (haystack.includes(needle.bytes)) hits.push(`${what}: ${needle.label}`);
-      for (const needle of controlNeedles) if (haystack.includes(needle.bytes)) controlHits.add(what.startsWith("/") ? "files" : what.split(" ")[0]!);
-    };
-    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(ctx.database.db);
-    let rows = 0;
-    for (const { table_name } of tables.rows) {
-      const result = await sql<{ row: string }>`select t::text as row from ${sql.table(table_name)} t`.execute(ctx.database.db);
-      rows += result.rows.length;
-      scan(`table ${table_name}`, Buffer.from(result.rows.map((r) => r.row).join("\n")));
-    }
-    let scannedBytes = 0;
-    if (TEST_DATABASE_URL) {
-      const dump = Bun.spawnSync(["pg_dump", "--no-owner", ctx.database.url!]);
-      if (dump.exitCode === 0) {
-        scannedBytes += dump.stdout.length;
-        scan("pg_dump", Buffer.from(dump.stdout));
-        expect(dump.stdout.toString()).toContain("COPY public.messages");
-      } else console.warn(`[partial] pg_dump failed: ${dump.stderr.toString().slice(0, 200)}; rows were scanned instead`);
-    } else {
-      await pglite!.query("checkpoint");
-      const dump = Buffer.from(await (await pglite!.dumpDataDir("none")).arrayBuffer());
-      scannedBytes += dump.length;
-      scan("pglite dumpDataDir", dump);
-      scannedBytes += scanTree(pgliteDir!, scan);
-    }
-    scannedBytes += scanTree(ctx.dataDir, scan);
-    console.log(`plaintext scan: ${needles.length} encodings of ${Object.keys(MARKERS).length} markers over ${rows} rows and ${(scannedBytes / 1e6).toFixed(1)} MB: ${hits.length} hits; control found in ${[...controlHits].sort().join(", ")}`);
+    const { hits, controlFoundIn: controlHits, rows, scannedBytes, dump, needles } = await scanForPlaintext({ database: ctx.database, dataDir: ctx.dataDir, markers: Object.values(MARKERS), control, pglite, pgliteDir });
+    if (dump !== null) expect(dump).toContain("COPY public.messages");
+    console.log(`plaintext scan: ${needles} encodings of ${Object.keys(MARKERS).length} markers over ${rows} rows and ${(scannedBytes / 1e6).toFixed(1)} MB: ${hits.length} hits; control found in ${[...controlHits].sort().join(", ")}`);
     expect(hits).toEqual([]);
     expect(controlHits.has("table")).toBe(true);
     if (!TEST_DATABASE_URL) expect(controlHits.has("pglite")).toBe(true);
   });
 });
-
-/** The marker as raw UTF-8, hex (bytea text), UTF-16, and base64/base64url at all three alignments. */
-function encodingsOf(marker: string): { label: string; bytes: Buffer }[] {
-  const raw = Buffer.from(marker);
-  const out = [
-    { label: `${marker} (utf-8)`, bytes: raw },
-    { label: `${marker} (hex)`, bytes: Buffer.from(raw.toString("hex")) },
-    { label: `${marker} (utf-16le)`, bytes: Buffer.from(marker, "utf16le") },
-  ];
-  for (let pad = 0; pad < 3; pad++) {
-    for (const encoding of ["base64", "base64url"] as const) {
-      const text = Buffer.concat([Buffer.alloc(pad), raw]).toString(encoding);
-      const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3) + 1;
-      out.push({ label: `${marker} (${encoding}, offset ${pad})`, bytes: Buffer.from(text.slice(start, text.length - 4)) });
-    }
-  }
-  return out;
-}
-
-function scanTree(dir: string, scan: (what: string, haystack: Buffer) => void): number {
-  let bytes = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const stat = statSync(path, { throwIfNoEntry: false });
-    if (!stat) continue;
-    if (stat.isDirectory()) bytes += scanTree(path, scan);
-    else if (stat.isFile()) {
-      const content = readFileSync(path);
-      bytes += content.length;
-      scan(path, content);
-    }
-  }
-  return bytes;
-}

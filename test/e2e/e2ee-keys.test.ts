@@ -7,7 +7,7 @@
 // Finally the whole database (pg_dump / PGlite dumpDataDir + every row) and the data
 // directories are scanned for the plaintext markers: none may appear.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
@@ -18,6 +18,7 @@ import { wrapPglite } from "../../src/db/open.ts";
 import { page as htmlPage } from "../../src/http/render.ts";
 import { makeContacts } from "../helpers/contacts.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
+import { scanForPlaintext } from "../helpers/plaintext-scan.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
 import { createUser, signIn, type TestUser } from "../helpers/users.ts";
@@ -312,49 +313,12 @@ describe.skipIf(!browser)("E2EE through the real key service in Chromium", () =>
       .insertInto("key_one_time_prekeys")
       .values({ user_id: (await ctx.database.db.selectFrom("key_devices").select("user_id").where("device_id", "=", "alice-phone").executeTakeFirstOrThrow()).user_id, device_id: "alice-phone", prekey_id: 4_000_000_000, public_key: Buffer.from(control), created_at: new Date() })
       .execute();
-    const needles = Object.values(MARKERS).flatMap(encodingsOf);
-    const controlNeedles = encodingsOf(control).slice(0, 2); // utf-8 and hex
-    const hits: string[] = [];
-    const controlHits = new Set<string>();
-    const scan = (what: string, haystack: Buffer) => {
-      for (const needle of needles) if (haystack.includes(needle.bytes)) hits.push(`${what}: ${needle.label}`);
-      for (const needle of controlNeedles) if (haystack.includes(needle.bytes)) controlHits.add(what.startsWith("/") ? "files" : what.split(" ")[0]!);
-    };
-    // Every row of every table, as text (bytea as hex, jsonb as JSON).
-    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(ctx.database.db);
-    let rows = 0;
-    for (const { table_name } of tables.rows) {
-      const result = await sql<{ row: string }>`select t::text as row from ${sql.table(table_name)} t`.execute(ctx.database.db);
-      rows += result.rows.length;
-      scan(`table ${table_name}`, Buffer.from(result.rows.map((r) => r.row).join("\n")));
-    }
+    const { hits, controlFoundIn: controlHits, rows, scannedBytes, dump, needles } = await scanForPlaintext({ database: ctx.database, dataDir: ctx.dataDir, markers: Object.values(MARKERS), control, pglite, pgliteDir });
     expect(rows).toBeGreaterThan(200); // users, sessions, devices, prekeys, the backup...
     const backupRows = await sql<{ n: number }>`select count(*)::int as n from key_backups`.execute(ctx.database.db);
     expect(backupRows.rows[0]!.n).toBe(1);
-    let scannedBytes = 0;
-    if (TEST_DATABASE_URL) {
-      const dump = Bun.spawnSync(["pg_dump", "--no-owner", ctx.database.url!]);
-      if (dump.exitCode === 0) {
-        scannedBytes += dump.stdout.length;
-        scan("pg_dump", Buffer.from(dump.stdout));
-        expect(dump.stdout.toString()).toContain("COPY public.key_backups");
-      } else console.warn(`[partial] pg_dump failed: ${dump.stderr.toString().slice(0, 200)}; rows were scanned instead`);
-      // The server's files for this database and its WAL, when readable (same machine, root).
-      const info = await sql<{ dir: string; oid: number }>`select current_setting('data_directory') as dir, (select oid::int from pg_database where datname = current_database()) as oid`.execute(ctx.database.db).catch(() => undefined);
-      await sql`checkpoint`.execute(ctx.database.db).catch(() => {});
-      const dir = info?.rows[0]?.dir;
-      if (dir && canRead(dir)) {
-        for (const sub of [join(dir, "base", String(info!.rows[0]!.oid)), join(dir, "pg_wal")]) scannedBytes += scanTree(sub, scan);
-      } else console.warn(`[partial] PostgreSQL data directory ${dir ?? "?"} not readable here; scanned pg_dump and rows`);
-    } else {
-      await pglite!.query("checkpoint");
-      const dump = Buffer.from(await (await pglite!.dumpDataDir("none")).arrayBuffer());
-      scannedBytes += dump.length;
-      scan("pglite dumpDataDir", dump);
-      scannedBytes += scanTree(pgliteDir!, scan);
-    }
-    scannedBytes += scanTree(ctx.dataDir, scan); // DATA_DIR: secrets, anything else the app wrote
-    console.log(`plaintext scan: ${needles.length} encodings of ${Object.keys(MARKERS).length} markers over ${rows} rows and ${(scannedBytes / 1e6).toFixed(1)} MB of dumps and files: ${hits.length} hits`);
+    if (dump !== null) expect(dump).toContain("COPY public.key_backups");
+    console.log(`plaintext scan: ${needles} encodings of ${Object.keys(MARKERS).length} markers over ${rows} rows and ${(scannedBytes / 1e6).toFixed(1)} MB of dumps and files: ${hits.length} hits`);
     console.log(`positive control found in: ${[...controlHits].sort().join(", ")}`);
     expect(hits).toEqual([]);
     expect(controlHits.has("table")).toBe(true);
@@ -362,47 +326,3 @@ describe.skipIf(!browser)("E2EE through the real key service in Chromium", () =>
     expect(controlHits.has("files")).toBe(true);
   });
 });
-
-/** The marker as raw UTF-8, hex (bytea text), and base64/base64url at all three alignments. */
-function encodingsOf(marker: string): { label: string; bytes: Buffer }[] {
-  const raw = Buffer.from(marker);
-  const out = [
-    { label: `${marker} (utf-8)`, bytes: raw },
-    { label: `${marker} (hex)`, bytes: Buffer.from(raw.toString("hex")) },
-    { label: `${marker} (utf-16le)`, bytes: Buffer.from(marker, "utf16le") },
-  ];
-  for (let pad = 0; pad < 3; pad++) {
-    for (const encoding of ["base64", "base64url"] as const) {
-      const text = Buffer.concat([Buffer.alloc(pad), raw]).toString(encoding);
-      // Drop the characters that depend on the neighbouring bytes.
-      const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3) + 1;
-      out.push({ label: `${marker} (${encoding}, offset ${pad})`, bytes: Buffer.from(text.slice(start, text.length - 4)) });
-    }
-  }
-  return out;
-}
-
-function canRead(dir: string): boolean {
-  try {
-    readdirSync(dir);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function scanTree(dir: string, scan: (what: string, haystack: Buffer) => void): number {
-  let bytes = 0;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    const stat = statSync(path, { throwIfNoEntry: false });
-    if (!stat) continue;
-    if (stat.isDirectory()) bytes += scanTree(path, scan);
-    else if (stat.isFile()) {
-      const content = readFileSync(path);
-      bytes += content.length;
-      scan(path, content);
-    }
-  }
-  return bytes;
-}

@@ -1,0 +1,106 @@
+/**
+ * The "server never sees plaintext" check of the browser tests: every row of every table (as
+ * text: bytea as hex, jsonb as JSON), a full dump (pg_dump, or PGlite's dumpDataDir and data
+ * directory), PostgreSQL's own files for the database and its WAL when readable, and the app's
+ * DATA_DIR are searched for each marker in UTF-8, hex, UTF-16 and base64/base64url at every
+ * alignment. A control value the caller stores on purpose must be found, or the scan proves nothing.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { sql } from "kysely";
+import type { PGlite } from "@electric-sql/pglite";
+import type { TestDatabase } from "./db.ts";
+
+export type ScanResult = { hits: string[]; controlFoundIn: Set<string>; rows: number; scannedBytes: number; dump: string | null; needles: number };
+
+/** The marker as raw UTF-8, hex (bytea text), UTF-16, and base64/base64url at all three alignments. */
+export function encodingsOf(marker: string): { label: string; bytes: Buffer }[] {
+  const raw = Buffer.from(marker);
+  const out = [
+    { label: `${marker} (utf-8)`, bytes: raw },
+    { label: `${marker} (hex)`, bytes: Buffer.from(raw.toString("hex")) },
+    { label: `${marker} (utf-16le)`, bytes: Buffer.from(marker, "utf16le") },
+  ];
+  for (let pad = 0; pad < 3; pad++) {
+    for (const encoding of ["base64", "base64url"] as const) {
+      const text = Buffer.concat([Buffer.alloc(pad), raw]).toString(encoding);
+      // Drop the characters that depend on the neighbouring bytes.
+      const start = pad === 0 ? 0 : Math.ceil((pad * 4) / 3) + 1;
+      out.push({ label: `${marker} (${encoding}, offset ${pad})`, bytes: Buffer.from(text.slice(start, text.length - 4)) });
+    }
+  }
+  return out;
+}
+
+function canRead(dir: string): boolean {
+  try {
+    readdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function scanTree(dir: string, scan: (what: string, haystack: Buffer) => void): number {
+  let bytes = 0;
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (!stat) continue;
+    if (stat.isDirectory()) bytes += scanTree(path, scan);
+    else if (stat.isFile()) {
+      const content = readFileSync(path);
+      bytes += content.length;
+      scan(path, content);
+    }
+  }
+  return bytes;
+}
+
+/**
+ * `control` must already be stored by the caller. `controlFoundIn` holds "table", "pg_dump" or
+ * "pglite", and "files" for each source where the control appeared.
+ */
+export async function scanForPlaintext(opts: { database: TestDatabase; dataDir: string; markers: string[]; control: string; pglite?: PGlite; pgliteDir?: string }): Promise<ScanResult> {
+  const needles = opts.markers.flatMap(encodingsOf);
+  const controlNeedles = encodingsOf(opts.control).slice(0, 2); // utf-8 and hex
+  const hits: string[] = [];
+  const controlFoundIn = new Set<string>();
+  const scan = (what: string, haystack: Buffer) => {
+    for (const needle of needles) if (haystack.includes(needle.bytes)) hits.push(`${what}: ${needle.label}`);
+    for (const needle of controlNeedles) if (haystack.includes(needle.bytes)) controlFoundIn.add(what.startsWith("/") ? "files" : what.split(" ")[0]!);
+  };
+  const db = opts.database.db;
+  const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(db);
+  let rows = 0;
+  for (const { table_name } of tables.rows) {
+    const result = await sql<{ row: string }>`select t::text as row from ${sql.table(table_name)} t`.execute(db);
+    rows += result.rows.length;
+    scan(`table ${table_name}`, Buffer.from(result.rows.map((r) => r.row).join("\n")));
+  }
+  let scannedBytes = 0;
+  let dump: string | null = null;
+  if (opts.database.url) {
+    const result = Bun.spawnSync(["pg_dump", "--no-owner", opts.database.url]);
+    if (result.exitCode === 0) {
+      scannedBytes += result.stdout.length;
+      dump = result.stdout.toString();
+      scan("pg_dump", Buffer.from(result.stdout));
+    } else console.warn(`[partial] pg_dump failed: ${result.stderr.toString().slice(0, 200)}; rows were scanned instead`);
+    // The server's files for this database and its WAL, when readable (same machine, root).
+    const info = await sql<{ dir: string; oid: number }>`select current_setting('data_directory') as dir, (select oid::int from pg_database where datname = current_database()) as oid`.execute(db).catch(() => undefined);
+    await sql`checkpoint`.execute(db).catch(() => {});
+    const dir = info?.rows[0]?.dir;
+    if (dir && canRead(dir)) {
+      for (const sub of [join(dir, "base", String(info!.rows[0]!.oid)), join(dir, "pg_wal")]) scannedBytes += scanTree(sub, scan);
+    } else console.warn(`[partial] PostgreSQL data directory ${dir ?? "?"} not readable here; scanned pg_dump and rows`);
+  } else if (opts.pglite) {
+    await opts.pglite.query("checkpoint");
+    const bytes = Buffer.from(await (await opts.pglite.dumpDataDir("none")).arrayBuffer());
+    scannedBytes += bytes.length;
+    scan("pglite dumpDataDir", bytes);
+    if (opts.pgliteDir) scannedBytes += scanTree(opts.pgliteDir, scan);
+  }
+  scannedBytes += scanTree(opts.dataDir, scan); // DATA_DIR: secrets, anything else the app wrote
+  return { hits, controlFoundIn, rows, scannedBytes, dump, needles: needles.length };
+}
