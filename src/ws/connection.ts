@@ -22,7 +22,7 @@ import {
 import { AppError } from "../errors.ts";
 import type { Hub, HubActor, HubSocket } from "./hub.ts";
 import { newBucket, takeToken, type Bucket } from "./rate-limit.ts";
-import { channelTopic } from "./topics.ts";
+import { channelTopic, sessionTopic, userTopic } from "./topics.ts";
 
 /** Checks a Bearer token from an `auth` frame; null when invalid or the session has ended. */
 export type TokenAuthenticator = (token: string) => Promise<HubActor | null>;
@@ -78,7 +78,7 @@ export class Connection implements HubSocket {
     if (!this.hub.admit(this, authStartedMs)) return;
     const topics = await this.hub.topicsFor(actor);
     if (this.closed) return;
-    for (const topic of topics) this.raw.subscribe(topic);
+    for (const topic of [userTopic(actor.userId), sessionTopic(actor.sessionId), ...topics]) this.raw.subscribe(topic);
     this.send({ type: "hello", userId: actor.userId, sessionId: actor.sessionId, serverVersion: this.hub.version, heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS });
   }
 

@@ -228,9 +228,9 @@ export class Hub implements EventPublisher {
       socket.fail("TOO_MANY_SESSIONS", `At most ${this.options.maxSocketsPerUser} connections per user are allowed. Close another tab or device.`, CLOSE.TOO_MANY_SESSIONS);
       return false;
     }
+    // Registered at once (revocations and kicks reach it from now on); its topics, the user's own
+    // included, are joined by the connection right before `hello`, so no event precedes hello.
     this.registry.add(socket);
-    socket.subscribe(userTopic(userId));
-    socket.subscribe(sessionTopic(sessionId));
     return true;
   }
 
