@@ -41,6 +41,8 @@ export interface UsersTable {
   totp_backup_code_hashes: Generated<string[]>;
   recovery_code_hash: string | null;
   allow_dms_from_anyone: Generated<boolean>;
+  /** migrations/0006_presence.sql: publish read:receipt when this user reads. */
+  read_receipts: Generated<boolean>;
   oidc_issuer: string | null;
   oidc_subject: string | null;
   created_at: Generated<Date>;

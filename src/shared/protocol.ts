@@ -84,7 +84,13 @@ export type MessageSendFrame = {
   threadRootId?: string | null;
   mentions?: string[];
 };
-export type ClientFrame = PingFrame | AuthFrame | SubscribeFrame | TypingFrame | MessageSendFrame;
+/** Presence (docs/protocol.md): the user's chosen status; `invisible` is shown to others as offline. */
+export const PRESENCE_STATUSES = ["online", "idle", "dnd", "invisible"] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+/** What others see: a chosen status, or offline (no socket, or invisible). */
+export type VisiblePresence = Exclude<PresenceStatus, "invisible"> | "offline";
+export type PresenceSetFrame = { type: "presence:set"; status: PresenceStatus; ref?: string };
+export type ClientFrame = PingFrame | AuthFrame | SubscribeFrame | TypingFrame | MessageSendFrame | PresenceSetFrame;
 export type ClientFrameType = ClientFrame["type"];
 
 // ---------------------------------------------------------------- server -> client
@@ -137,6 +143,7 @@ const CLIENT_FRAMES: Record<ClientFrameType, Check[]> = {
   unsubscribe: [only("ref", "channelIds"), optionalRef, channelIdList],
   "typing:start": [only("ref", "channelId"), optionalRef, (f) => (isUuid(f.channelId) ? null : "channelId")],
   "typing:stop": [only("ref", "channelId"), optionalRef, (f) => (isUuid(f.channelId) ? null : "channelId")],
+  "presence:set": [only("ref", "status"), optionalRef, (f) => ((PRESENCE_STATUSES as readonly unknown[]).includes(f.status) ? null : "status")],
   "message:send": [
     only("ref", "channelId", "clientId", "scheme", "ciphertext", "senderDeviceId", "replyToId", "threadRootId", "mentions"),
     optionalRef,

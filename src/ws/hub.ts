@@ -12,6 +12,7 @@
  *   hub.setAuthorizeSubscribe((actor, topic) => boolean | Promise<boolean>)   channel:<id> subscriptions
  *   hub.setInitialTopics((actor) => Promise<string[]>)  topics joined at connect (community:<id> …)
  *   hub.handleFrame(type, handler)                  a feature's client frames
+ *   hub.onSocketsChanged((userId, delta) => void)   a socket of the user was admitted (+1) or released (-1) here
  */
 import type { Server } from "bun";
 import type { EventPublisher } from "../db/tx.ts";
@@ -83,6 +84,8 @@ export class Hub implements EventPublisher {
   /** `s:<sessionId>` or `u:<userId>` (all sessions) -> when it was revoked. */
   private readonly revoked = new Map<string, number>();
   private readonly frameHandlers = new Map<string, FrameHandler>();
+  private readonly socketListeners: ((userId: string, delta: 1 | -1) => void)[] = [];
+  private readonly stopHooks: (() => void)[] = [];
   /** Bumped by unsubscribeUser: an authorisation that straddles a kick is re-run. */
   private readonly membershipGenerations = new Map<string, number>();
 
@@ -146,6 +149,26 @@ export class Hub implements EventPublisher {
     if (RESERVED_FRAMES.has(type)) throw new Error(`the hub handles "${type}" frames itself`);
     if (!(CLIENT_FRAME_TYPES as string[]).includes(type)) throw new Error(`"${type}" is not in the frame catalogue (src/shared/protocol.ts)`);
     this.frameHandlers.set(type, handler);
+  }
+
+  /** Runs when the hub stops (after its sockets are released): features drop timers and stores. */
+  onStop(hook: () => void): void {
+    this.stopHooks.push(hook);
+  }
+
+  /** Presence: told whenever this instance admits or releases a socket of a user. */
+  onSocketsChanged(listener: (userId: string, delta: 1 | -1) => void): void {
+    this.socketListeners.push(listener);
+  }
+
+  private notifySockets(userId: string, delta: 1 | -1): void {
+    for (const listener of this.socketListeners) {
+      try {
+        listener(userId, delta);
+      } catch (error) {
+        this.log.error("ws.socket_listener_failed", { error: error instanceof Error ? error : String(error) });
+      }
+    }
   }
 
   frameHandler(type: string): FrameHandler | undefined {
@@ -231,12 +254,14 @@ export class Hub implements EventPublisher {
     // Registered at once (revocations and kicks reach it from now on); its topics, the user's own
     // included, are joined by the connection right before `hello`, so no event precedes hello.
     this.registry.add(socket);
+    this.notifySockets(userId, 1);
     return true;
   }
 
   release(socket: HubSocket): void {
-    this.registry.remove(socket);
+    const removed = this.registry.remove(socket);
     if (this.registry.countFor(socket.userId) === 0) this.membershipGenerations.delete(socket.userId);
+    if (removed) this.notifySockets(socket.userId, -1);
   }
 
   membershipGeneration(userId: string): number {
@@ -332,6 +357,7 @@ export class Hub implements EventPublisher {
       socket.close(CLOSE.GOING_AWAY, "server_shutdown");
       this.release(socket);
     }
+    for (const hook of this.stopHooks) hook();
     await this.fanout.close();
   }
 }

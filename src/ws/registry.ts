@@ -35,11 +35,14 @@ export class SocketRegistry<S extends RegisteredSocket = RegisteredSocket> {
     forSession.add(socket);
   }
 
-  remove(socket: S): void {
+  /** False when the socket was not registered (already removed). */
+  remove(socket: S): boolean {
     const set = this.byUser.get(socket.userId);
-    if (set?.delete(socket) && set.size === 0) this.byUser.delete(socket.userId);
+    const removed = set?.delete(socket) ?? false;
+    if (set && set.size === 0) this.byUser.delete(socket.userId);
     const forSession = this.bySession.get(socket.sessionId);
     if (forSession?.delete(socket) && forSession.size === 0) this.bySession.delete(socket.sessionId);
+    return removed;
   }
 
   /** The user's sockets, optionally only those of the given sessions (a copy: callers close). */

@@ -7,7 +7,7 @@
 import { sql } from "kysely";
 import type { AppDeps } from "../../app.ts";
 import { InvalidInputError } from "../../errors.ts";
-import { userTopic } from "../../ws/topics.ts";
+import { channelTopic, userTopic } from "../../ws/topics.ts";
 import { accessChannel, type ActorRef } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";
 
@@ -21,6 +21,7 @@ export async function markRead(deps: AppDeps, actor: ActorRef, channelId: string
     const { channel } = await accessChannel(tx, actor, channelId, now);
     const last = await tx.selectFrom("channels").select("last_seq").where("id", "=", channel.id).executeTakeFirstOrThrow();
     const target = Math.min(seq, Number(last.last_seq));
+    const before = await tx.selectFrom("read_cursors").select("seq").where("user_id", "=", actor.userId).where("channel_id", "=", channel.id).executeTakeFirst();
     const row = await tx
       .insertInto("read_cursors")
       .values({ user_id: actor.userId, channel_id: channel.id, seq: target, updated_at: now })
@@ -28,6 +29,12 @@ export async function markRead(deps: AppDeps, actor: ActorRef, channelId: string
       .returning("seq")
       .executeTakeFirstOrThrow();
     outbox.push(userTopic(actor.userId), { type: "read:updated", channelId: channel.id, seq: Number(row.seq) });
+    // Read receipts (issue 6 §2): others following the channel learn how far this user read,
+    // unless the user opted out (PUT /api/account/preferences {read_receipts: false}).
+    if (Number(row.seq) > Number(before?.seq ?? 0)) {
+      const user = await tx.selectFrom("users").select("read_receipts").where("id", "=", actor.userId).executeTakeFirst();
+      if (user?.read_receipts) outbox.push(channelTopic(channel.id), { type: "read:receipt", channelId: channel.id, userId: actor.userId, seq: Number(row.seq) });
+    }
   });
 }
 

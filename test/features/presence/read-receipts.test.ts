@@ -1,0 +1,55 @@
+/** Read receipts (issue 6 §2): PUT /read publishes read:receipt to the channel, unless opted out. */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import type { TestContext } from "../../helpers/app.ts";
+import type { TestSocket } from "../../helpers/ws.ts";
+import { expectOk, messagingContext, populatedCommunity, send, socketFor, subscribe, withSockets, type Populated } from "../messages/helpers.ts";
+
+let ctx: TestContext;
+let p: Populated;
+let watcher: TestSocket;
+
+beforeAll(async () => {
+  ctx = await messagingContext();
+  p = await populatedCommunity(ctx);
+  const { ws } = await withSockets(ctx);
+  watcher = await socketFor(ctx, p.member, ws);
+  await subscribe(watcher, [p.generalChannelId]);
+}, 30_000);
+afterAll(async () => {
+  watcher.close();
+  await ctx.close();
+}, 30_000);
+
+const read = (c: Populated["admin"], seq: number) => expectOk(c.call("PUT", `/api/channels/${p.generalChannelId}/read`, { seq }), 204);
+
+test("moving the read cursor publishes read:receipt to the channel; opting out suppresses it", async () => {
+  const channelId = p.generalChannelId;
+  const m1 = await send(p.owner, channelId);
+  await read(p.admin, m1.seq);
+  expect(await watcher.nextOfType("read:receipt")).toMatchObject({ channelId, userId: p.admin.user.id, seq: m1.seq });
+
+  expect(await expectOk(p.admin.call("GET", "/api/account/preferences"))).toEqual({ read_receipts: true });
+  expect(await expectOk(p.admin.call("PUT", "/api/account/preferences", { read_receipts: false }))).toEqual({ read_receipts: false });
+  const m2 = await send(p.owner, channelId);
+  await read(p.admin, m2.seq);
+  // A marker: the moderator (opted in) reads after the admin; events on one topic keep order.
+  await read(p.moderator, m2.seq);
+  const next = await watcher.nextOfType("read:receipt");
+  expect(next).toMatchObject({ userId: p.moderator.user.id, seq: m2.seq });
+
+  // Opting back in; reading the same seq again publishes nothing (the cursor did not move).
+  await expectOk(p.admin.call("PUT", "/api/account/preferences", { read_receipts: true }));
+  await read(p.admin, m2.seq);
+  const m3 = await send(p.owner, channelId);
+  await read(p.admin, m3.seq);
+  expect(await watcher.nextOfType("read:receipt")).toMatchObject({ userId: p.admin.user.id, seq: m3.seq });
+  expect(watcher.received.filter((f) => f.type === "read:receipt").map((f) => [f.userId, f.seq])).toEqual([
+    [p.admin.user.id, m1.seq],
+    [p.moderator.user.id, m2.seq],
+    [p.admin.user.id, m3.seq],
+  ]);
+});
+
+test("preferences validate their body", async () => {
+  expect((await p.admin.call("PUT", "/api/account/preferences", { read_receipts: "yes" })).status).toBe(400);
+});
