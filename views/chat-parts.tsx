@@ -213,7 +213,7 @@ export const MemberGroup: FC<PropsWithChildren<{ label: string; count: number }>
 );
 
 export const MemberRow: FC<{ id: string; name: string; avatarUrl?: string | null; status?: "online" | "idle" | "dnd" | "offline"; role?: string }> = (p) => (
-  <li class={p.status === "offline" ? "member member--offline" : "member"}>
+  <li class={p.status === "offline" ? "member member--offline" : "member"} data-presence-user={p.id}>
     <Avatar userId={p.id} name={p.name} imageUrl={p.avatarUrl} size="sm" status={p.status} />
     <span class="member__name">{p.name}</span>
     {p.role ? <span class="badge badge--neutral member__role">{p.role}</span> : null}

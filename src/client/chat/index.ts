@@ -9,12 +9,14 @@ import { mountBanner } from "./banner.ts";
 import { ChannelController } from "./controller.ts";
 import { ChatEngine } from "./engine.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
+import { mountStatusPicker, onPresenceChanged, refreshPresence } from "./presence.ts";
 
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
 let hub: HubClient | null = null;
 let current: ChannelController | null = null;
 let currentChannel = "";
+let selfUserId = "";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
@@ -88,6 +90,9 @@ function onEvent(frame: EventFrame): void {
         await current?.retryWaiting();
       });
       return;
+    case "presence:changed":
+      onPresenceChanged(f, selfUserId);
+      return;
     case "keys:changed":
       void engine?.then((e) => e.forgetDevicesOf(String(f.userId)));
       return;
@@ -104,7 +109,10 @@ function onEvent(frame: EventFrame): void {
 function connectHub(): HubClient {
   const client = new HubClient({
     onEvent,
-    onState: (state) => setStatus(state === "open" ? "" : state === "ended" ? "Disconnected. Reload the page to reconnect." : state === "reconnecting" ? "Reconnecting…" : ""),
+    onState: (state) => {
+      if (state === "open" && selfUserId) void refreshPresence(selfUserId).catch(() => {});
+      setStatus(state === "open" ? "" : state === "ended" ? "Disconnected. Reload the page to reconnect." : state === "reconnecting" ? "Reconnecting…" : "");
+    },
     onReconnected: () => {
       void engine?.then((e) => e.processToDevice()).then(() => current?.retryWaiting()).catch(() => {});
       void current?.catchUp();
@@ -171,7 +179,10 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     void e.maintainPrekeys().catch(() => {});
     await e.processToDevice().catch(() => 0);
     const { ids, names } = await listParticipants(root);
+    selfUserId = selfId;
     hub ??= connectHub();
+    mountStatusPicker((status) => hub?.send({ type: "presence:set", status }));
+    void refreshPresence(selfId).catch(() => {});
     if (currentChannel && currentChannel !== channelId) hub.unsubscribe([currentChannel]);
     currentChannel = channelId;
     const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply }, (id, stop) => {

@@ -31,6 +31,7 @@ const DmList: FC<{ dms: DmView[]; selfId: string; currentId?: string }> = (p) =>
       {p.dms.map((dm) => (
         <li>
           <a class="channel" href={`/dms/${dm.channelId}`} aria-current={dm.channelId === p.currentId ? "page" : undefined}>
+            {dm.kind === "dm" ? <span class="presence-dot" data-presence-user={dm.participants.find((x) => x.id !== p.selfId)?.id ?? p.selfId} aria-hidden="true" /> : null}
             <span class="channel__name">{titleOf(dm, p.selfId)}</span>
           </a>
         </li>
