@@ -38,13 +38,15 @@ export class ChannelController {
   private retryTimer: ReturnType<typeof setInterval> | undefined;
   private readSeqSent = 0;
   private replyTo: string | null = null;
+  /** DMs: how far each other participant has read (read:receipt events). */
+  private readonly seenUpTo = new Map<string, number>();
 
   constructor(
     private readonly engine: ChatEngine,
     private readonly config: ChannelConfig,
     private readonly list: HTMLElement,
     private readonly scroller: HTMLElement,
-    private readonly ui: { typing: HTMLElement; jump: HTMLButtonElement; form: HTMLFormElement | null; input: HTMLTextAreaElement | null; canSend: boolean; reply: HTMLElement },
+    private readonly ui: { typing: HTMLElement; jump: HTMLButtonElement; form: HTMLFormElement | null; input: HTMLTextAreaElement | null; canSend: boolean; reply: HTMLElement; seen?: HTMLElement },
     private readonly sendTyping: (channelId: string, stop?: boolean) => void,
   ) {}
 
@@ -169,6 +171,22 @@ export class ChannelController {
     }
     if (live && result.gapAfter !== null) void this.catchUp();
     if (live) this.markRead();
+    this.renderSeen();
+  }
+
+  /** A read:receipt in this conversation: "Seen by …" under the last message (DMs only). */
+  onReadReceipt(userId: string, seq: number): void {
+    if (this.config.scheme !== "pw" || userId === this.config.selfId) return;
+    if (seq <= (this.seenUpTo.get(userId) ?? 0)) return;
+    this.seenUpTo.set(userId, seq);
+    this.renderSeen();
+  }
+
+  private renderSeen(): void {
+    if (!this.ui.seen) return;
+    const last = this.timeline.lastSeq;
+    const names = [...this.seenUpTo].filter(([, seq]) => seq >= last).map(([id]) => this.config.names.get(id) ?? "Someone");
+    this.ui.seen.textContent = names.length === 0 ? "" : `Seen by ${names.join(", ")}`;
   }
 
   private async addMessage(message: ChatMessage): Promise<void> {

@@ -90,6 +90,9 @@ function onEvent(frame: EventFrame): void {
         await current?.retryWaiting();
       });
       return;
+    case "read:receipt":
+      if (f.channelId === currentChannel) c?.onReadReceipt(String(f.userId), Number(f.seq));
+      return;
     case "presence:changed":
       onPresenceChanged(f, selfUserId);
       return;
@@ -160,7 +163,9 @@ export async function mountChat(root: HTMLElement): Promise<void> {
   typing.setAttribute("aria-live", "polite");
   const reply = el("p", "chat-reply");
   reply.hidden = true;
-  composerPane?.prepend(typing, reply);
+  const seen = el("p", "chat-seen");
+  seen.setAttribute("aria-live", "polite");
+  composerPane?.prepend(seen, typing, reply);
   const form = composerPane?.querySelector<HTMLFormElement>("form[data-composer]") ?? null;
   const input = form?.querySelector<HTMLTextAreaElement>("textarea") ?? null;
   // Until the device is ready the composer stays disabled: nothing can leave unencrypted. A
@@ -185,7 +190,7 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     void refreshPresence(selfId).catch(() => {});
     if (currentChannel && currentChannel !== channelId) hub.unsubscribe([currentChannel]);
     currentChannel = channelId;
-    const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply }, (id, stop) => {
+    const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply, seen }, (id, stop) => {
       hub?.send({ type: stop ? "typing:stop" : "typing:start", channelId: id });
     });
     current?.dispose();
