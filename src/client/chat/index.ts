@@ -9,7 +9,7 @@ import { mountBanner } from "./banner.ts";
 import { ChannelController } from "./controller.ts";
 import { ChatEngine } from "./engine.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
-import { mountStatusPicker, onPresenceChanged, refreshPresence } from "./presence.ts";
+import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
@@ -188,6 +188,7 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     hub ??= connectHub();
     mountStatusPicker((status) => hub?.send({ type: "presence:set", status }));
     void refreshPresence(selfId).catch(() => {});
+    watchPresenceRows(selfId);
     if (currentChannel && currentChannel !== channelId) hub.unsubscribe([currentChannel]);
     currentChannel = channelId;
     const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply, seen }, (id, stop) => {

@@ -62,6 +62,18 @@ export function onPresenceChanged(frame: Record<string, unknown>, selfId: string
   applyPresence(userId, status);
 }
 
+let watching = false;
+let refreshTimer: ReturnType<typeof setTimeout> | undefined;
+/** Rows added later (member list "show more", boosted navigation) get their dots too. */
+export function watchPresenceRows(selfId: string): void {
+  if (watching) return;
+  watching = true;
+  document.addEventListener("htmx:afterSettle", () => {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => void refreshPresence(selfId).catch(() => {}), 200);
+  });
+}
+
 /** Adds the picker once to the sidebar; `send` delivers presence:set over the hub. */
 export function mountStatusPicker(send: (status: PresenceStatus) => void): void {
   if (document.querySelector("select[data-presence-picker]")) return;
