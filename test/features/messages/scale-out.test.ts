@@ -126,7 +126,14 @@ describe.skipIf(!ready)("two instances + Redis", () => {
     const history: any[] = [];
     let after = 0;
     for (;;) {
-      const res = await fetch(`${B}/api/channels/${channel}/messages?after_seq=${after}&limit=100`, { headers: { authorization: `Bearer ${tokens.bob}` } });
+      // The instances share HTTP rate-limit buckets through Redis, and this test has sent many
+      // requests from one address: obey Retry-After like a real client (bounded).
+      let res = await fetch(`${B}/api/channels/${channel}/messages?after_seq=${after}&limit=100`, { headers: { authorization: `Bearer ${tokens.bob}` } });
+      for (let i = 0; res.status === 429 && i < 20; i++) {
+        await Bun.sleep(Number(res.headers.get("retry-after") ?? 1) * 1000);
+        res = await fetch(`${B}/api/channels/${channel}/messages?after_seq=${after}&limit=100`, { headers: { authorization: `Bearer ${tokens.bob}` } });
+      }
+      expect(res.status).toBe(200);
       const page = (await res.json()) as any;
       history.push(...page.messages);
       if (page.messages.length) after = page.messages.at(-1).seq;
