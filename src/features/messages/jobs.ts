@@ -6,12 +6,14 @@
  *  - hardDeleteMessages: deleted messages (content already erased) are removed after 30 days.
  *  - processMessagePurges: a ban with "delete last N days" erases the user's messages in that
  *    community's channels (content erased as a delete, `message:deleted` per message).
+ *  - deliverScheduledMessages (scheduled.ts): due scheduled messages through the send path.
  */
 import type { AppDeps } from "../../app.ts";
 import { channelTopic } from "../../ws/topics.ts";
 import { markMessagePurgeDone, pendingMessagePurges } from "../moderation/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";
 import { eraseMessages } from "./edit-delete.ts";
+import { deliverScheduledMessages } from "./scheduled.ts";
 import { HARD_DELETE_AFTER_MS } from "./schemas.ts";
 
 const BATCH = 1000;
@@ -89,7 +91,8 @@ export function startMessageJobs(deps: AppDeps, intervalMs = JOB_INTERVAL_MS): (
         const expired = await expireMessages(deps);
         const hard = await hardDeleteMessages(deps);
         const purged = await processMessagePurges(deps);
-        if (expired + hard + purged > 0) deps.log.info("messages.jobs", { expired, hard_deleted: hard, purged });
+        const scheduled = await deliverScheduledMessages(deps);
+        if (expired + hard + purged + scheduled.sent + scheduled.failed > 0) deps.log.info("messages.jobs", { expired, hard_deleted: hard, purged, scheduled_sent: scheduled.sent, scheduled_failed: scheduled.failed });
       } catch (error) {
         if (!stopped) deps.log.warn("messages.jobs_failed", { error: error instanceof Error ? error.message : String(error) });
       } finally {
