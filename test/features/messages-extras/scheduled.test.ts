@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
-import { deliverScheduledMessages } from "../../../src/features/messages/index.ts";
+import { deliverScheduledMessages, startMessageJobs } from "../../../src/features/messages/index.ts";
 import { client, envelope, expectOk, messagingContext, populatedCommunity, send, sendBody, type Client, type Populated } from "../messages/helpers.ts";
 
 let ctx: TestContext;
@@ -104,6 +104,23 @@ describe("scheduled messages", () => {
     expect((await p.member.call("DELETE", `/api/scheduled/${s.id}`)).status).toBe(204);
     clock += MINUTE;
     expect(await deliverScheduledMessages(ctx.deps)).toEqual({ sent: 0, failed: 0 });
+  });
+
+  test("the interval job (main.ts) delivers due ones; stop waits for a run in progress", async () => {
+    const s = await schedule(p.member);
+    clock += MINUTE;
+    const stop = startMessageJobs(ctx.deps, 30);
+    try {
+      for (let i = 0; i < 100; i++) {
+        const row = (await expectOk(p.member.call("GET", "/api/scheduled"))).scheduled.find((x: any) => x.id === s.id);
+        if (row.status !== "pending") break;
+        await Bun.sleep(20);
+      }
+    } finally {
+      await stop();
+    }
+    const row = (await expectOk(p.member.call("GET", "/api/scheduled"))).scheduled.find((x: any) => x.id === s.id);
+    expect(row.status).toBe("sent");
   });
 
   test("no plaintext slot: every text column of the new tables is metadata, content is bytea", async () => {
