@@ -4,7 +4,7 @@ import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
 import { addBookmark, deleteBookmark, listBookmarks } from "./bookmarks.ts";
-import { closePoll, createPoll, getPoll, retractVote, vote } from "./polls.ts";
+import { closePoll, createPoll, getPoll, listPolls, retractVote, vote } from "./polls.ts";
 import { deleteScheduled, listScheduled, scheduleMessage } from "./scheduled.ts";
 
 const noContent = () => new Response(null, { status: 204 });
@@ -23,6 +23,7 @@ export function messageExtrasRoutes(deps: AppDeps) {
       const { poll, created } = await createPoll(deps, actor, params.id, body);
       return json({ poll }, { status: created ? 201 : 200 });
     }, { auth: true, body: Loose })
+    .get("/api/channels/:id/polls", async ({ actor, params, query }) => listPolls(deps, actor, params.id, query), { auth: true })
     .get("/api/polls/:id", async ({ actor, params }) => ({ poll: await getPoll(deps, actor, params.id) }), { auth: true })
     .post("/api/polls/:id/votes", async ({ actor, params, body }) => ({ poll: await vote(deps, actor, params.id, body) }), { auth: true, body: Loose })
     .delete("/api/polls/:id/votes", async ({ actor, params }) => ({ poll: await retractVote(deps, actor, params.id) }), { auth: true })

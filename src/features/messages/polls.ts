@@ -95,6 +95,27 @@ export async function getPoll(deps: AppDeps, actor: ActorRef, pollId: string): P
   return pollView(db, poll, actor.userId, now);
 }
 
+export const POLL_LIST_DEFAULT = 20;
+export const POLL_LIST_MAX = 50;
+
+/** A channel's polls, newest first (`?before={poll id}&limit=` 1–50, default 20). */
+export async function listPolls(deps: AppDeps, actor: ActorRef, channelId: string, query: { before?: unknown; limit?: unknown }): Promise<{ polls: PollView[]; has_more: boolean }> {
+  const db = dbOf(deps);
+  const now = nowOf(deps);
+  const { channel } = await accessChannel(db, actor, channelId, now);
+  const limit = query.limit === undefined || query.limit === "" ? POLL_LIST_DEFAULT : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > POLL_LIST_MAX) throw new InvalidInputError(`limit must be 1–${POLL_LIST_MAX}.`, { limit: "Invalid." }, "INVALID_LIMIT");
+  let q = db.selectFrom("polls").selectAll().where("channel_id", "=", channel.id).orderBy("id", "desc").limit(limit + 1);
+  if (query.before !== undefined && query.before !== "") {
+    if (typeof query.before !== "string" || !isUuid(query.before)) throw new InvalidInputError("before must be a poll id.", { before: "Must be a UUID." }, "INVALID_BEFORE");
+    q = q.where("id", "<", query.before.toLowerCase());
+  }
+  const rows = await q.execute();
+  const polls: PollView[] = [];
+  for (const row of rows.slice(0, limit)) polls.push(await pollView(db, row, actor.userId, now));
+  return { polls, has_more: rows.length > limit };
+}
+
 /** Single-select: exactly one index (replaces the previous vote). Multi-select: the set of indexes. */
 export async function vote(deps: AppDeps, actor: ActorRef, pollId: string, input: { option_indexes?: unknown }): Promise<PollView> {
   const now = nowOf(deps);

@@ -10,7 +10,7 @@ import type { AppDeps } from "../../app.ts";
 import { AppError, ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessChannel, isUuid, type ActorRef } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";
-import { parseSendInput, sendMessage, type SendInput } from "./send.ts";
+import { checkMaySend, parseSendInput, resolveLinks, sendMessage, type SendInput } from "./send.ts";
 import { encodeCiphertext, parseInstant } from "./schemas.ts";
 import type { ScheduledMessagesTable } from "../../db/schema.ts";
 import type { Selectable } from "kysely";
@@ -72,6 +72,9 @@ export async function scheduleMessage(deps: AppDeps, actor: ActorRef, channelId:
       if (seen.channel_id !== access.channel.id) throw new ConflictError("That client_id was already used in another channel.", "CLIENT_ID_REUSED");
       return { scheduled: toView(seen), created: false };
     }
+    // Checked now for an early answer, and again at delivery (the send path).
+    await checkMaySend(tx, access, actor, parsed.scheme);
+    await resolveLinks(tx, access.channel.id, parsed, now);
     // Serialise this user's schedules (the 50 limit holds under concurrent requests).
     await tx.selectFrom("users").select("id").where("id", "=", actor.userId).forUpdate().executeTakeFirstOrThrow();
     const pending = await tx.selectFrom("scheduled_messages").select((eb) => eb.fn.countAll<number>().as("n")).where("user_id", "=", actor.userId).where("status", "=", "pending").executeTakeFirstOrThrow();
@@ -115,9 +118,10 @@ export async function deleteScheduled(deps: AppDeps, actor: ActorRef, id: string
 }
 
 /**
- * Run-once job: claims due rows (FOR UPDATE SKIP LOCKED, so instances never deliver one twice;
- * the send's client_id makes a retry converge on one message anyway), sends each through
- * sendMessage as its author, and records `sent` + message_id or `failed` + the code.
+ * Run-once job: takes due pending rows, sends each through sendMessage as its author, and records
+ * `sent` + message_id or `failed` + the code (only while still pending). Two instances may pick
+ * the same row: the send carries the schedule's client_id, so both converge on one message.
+ * A non-AppError (database down) leaves the row pending for the next run.
  */
 export async function deliverScheduledMessages(deps: AppDeps, now = nowOf(deps)): Promise<{ sent: number; failed: number }> {
   let sent = 0;

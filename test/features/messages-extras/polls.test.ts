@@ -137,6 +137,17 @@ describe("polls", () => {
     await expectOk(victim.call("POST", `/api/polls/${poll.id}/votes`, { option_indexes: [0] }));
   });
 
+  test("list a channel's polls, newest first, paged; outsider 404", async () => {
+    const a = await newPoll(p.member);
+    const b = await newPoll(p.member);
+    const page = await expectOk(p.admin.call("GET", `/api/channels/${channel}/polls?limit=1`));
+    expect([page.polls.map((x: any) => x.id), page.has_more]).toEqual([[b.id], true]);
+    const next = await expectOk(p.admin.call("GET", `/api/channels/${channel}/polls?limit=1&before=${b.id}`));
+    expect(next.polls.map((x: any) => x.id)).toEqual([a.id]);
+    expect((await p.admin.call("GET", `/api/channels/${channel}/polls?limit=51`)).body.error.code).toBe("INVALID_LIMIT");
+    expect((await p.outsider.call("GET", `/api/channels/${channel}/polls`)).status).toBe(404);
+  });
+
   test("poll:updated (counts only) reaches channel subscribers after COMMIT", async () => {
     const s = await socketFor(ctx, p.moderator, ws);
     await subscribe(s, [channel]);

@@ -82,6 +82,9 @@ describe("scheduled messages", () => {
     expect((await c.call("POST", `/api/channels/${channel}/scheduled`, { ...sendBody(), send_at: "soon" })).body.error.code).toBe("INVALID_SEND_AT");
     expect((await c.call("POST", `/api/channels/${channel}/scheduled`, { ...sendBody({ ciphertext: "Hello team, see you at 9!" }), send_at: at(MINUTE) })).body.error.code).toBe("INVALID_CIPHERTEXT");
     expect((await c.call("POST", `/api/channels/${channel}/scheduled`, { ...sendBody({ ciphertext: envelope(65_537) }), send_at: at(MINUTE) })).status).toBe(413);
+    expect((await c.call("POST", `/api/channels/${channel}/scheduled`, { ...sendBody({}, "pw"), send_at: at(MINUTE) })).body.error.code).toBe("INVALID_SCHEME");
+    const elsewhere = await c.call("POST", `/api/channels/${channel}/scheduled`, { ...sendBody({ reply_to_id: crypto.randomUUID() }), send_at: at(MINUTE) });
+    expect([elsewhere.status, elsewhere.body.error.code]).toEqual([400, "INVALID_REPLY_TO_ID"]);
     for (let i = 0; i < 50; i++) await schedule(c, { send_at: at(24 * 60 * MINUTE) });
     const over = await c.call("POST", `/api/channels/${channel}/scheduled`, { ...sendBody(), send_at: at(MINUTE) });
     expect([over.status, over.body.error.code]).toEqual([409, "TOO_MANY_SCHEDULED"]);
@@ -90,6 +93,13 @@ describe("scheduled messages", () => {
     expect((await c.call("DELETE", `/api/scheduled/${list[0].id}`)).status).toBe(204);
     await schedule(c, { send_at: at(24 * 60 * MINUTE) });
     for (const s of (await expectOk(c.call("GET", "/api/scheduled"))).scheduled) await c.call("DELETE", `/api/scheduled/${s.id}`);
+  });
+
+  test("the send rules are checked when scheduling too (timed out: 403 TIMED_OUT)", async () => {
+    const victim = await newMember();
+    await expectOk(p.moderator.call("PUT", `/api/communities/${p.communityId}/timeouts/${victim.user.id}`, { duration_seconds: 600 }));
+    const r = await victim.call("POST", `/api/channels/${channel}/scheduled`, { ...sendBody(), send_at: at(MINUTE) });
+    expect([r.status, r.body.error.code]).toEqual([403, "TIMED_OUT"]);
   });
 
   test("outsider: 404 on scheduling in the channel and on someone else's schedule; cancel stops delivery", async () => {
