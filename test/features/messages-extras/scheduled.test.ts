@@ -131,6 +131,9 @@ describe("scheduled messages", () => {
     }
     const row = (await expectOk(p.member.call("GET", "/api/scheduled"))).scheduled.find((x: any) => x.id === s.id);
     expect(row.status).toBe("sent");
+    // Let the delivered message's channel:activity flush (20 ms timer, a DB query) finish: a flush
+    // still in flight when the test context closes the pool hung db.destroy() on PostgreSQL.
+    await Bun.sleep(100);
   });
 
   test("no plaintext slot: every text column of the new tables is metadata, content is bytea", async () => {
