@@ -353,6 +353,55 @@ export interface DeviceMessagesTable {
   created_at: Created;
 }
 
+/** Bookmarks, polls, scheduled messages (migrations/0007_extras.sql). Texts are ciphertexts. */
+export interface MessageBookmarksTable {
+  id: string;
+  user_id: string;
+  message_id: string;
+  note_ciphertext: Uint8Array | null;
+  created_at: Created;
+}
+
+export interface PollsTable {
+  id: string;
+  channel_id: string;
+  creator_id: string | null;
+  client_id: string;
+  question_ciphertext: Uint8Array;
+  option_count: number;
+  multi_select: boolean;
+  anonymous: boolean;
+  expires_at: Date | null;
+  closed_at: Date | null;
+  created_at: Created;
+}
+
+export interface PollVotesTable {
+  poll_id: string;
+  user_id: string;
+  option_index: number;
+  created_at: Created;
+}
+
+export interface ScheduledMessagesTable {
+  id: string;
+  user_id: string;
+  channel_id: string;
+  client_id: string;
+  scheme: string;
+  ciphertext: Uint8Array;
+  sender_device_id: string;
+  reply_to_id: string | null;
+  thread_root_id: string | null;
+  mentions: ColumnType<string[], string[] | undefined, string[]>;
+  send_at: Date;
+  status: Generated<string>;
+  message_id: string | null;
+  failure_code: string | null;
+  created_at: Created;
+  processed_at: Date | null;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
@@ -388,4 +437,8 @@ export interface DB {
   channel_pins: ChannelPinsTable;
   read_cursors: ReadCursorsTable;
   device_messages: DeviceMessagesTable;
+  message_bookmarks: MessageBookmarksTable;
+  polls: PollsTable;
+  poll_votes: PollVotesTable;
+  scheduled_messages: ScheduledMessagesTable;
 }

@@ -7,6 +7,7 @@ import { isRetryableStatus, SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
 import { normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
 import { createMessageElement, renderReactions, renderRows, setSendState, showNotice, showText, type Row } from "./view.ts";
+import { bookmarkMessage, bookmarkNotice } from "./extras.ts";
 
 const PAGE = 50;
 const TYPING_THROTTLE_MS = 3_000;
@@ -414,6 +415,7 @@ export class ChannelController {
     const own = message.sender_id === this.config.selfId;
     if (own && Date.now() - Date.parse(message.created_at) < 15 * 60 * 1000) button("Edit message", "Edit", () => this.startEdit(message.id));
     if (this.config.scheme === "sk") button("Pin message", "Pin", () => void this.pin(message.id));
+    button("Bookmark message", "Bookmark", () => void this.bookmark(message.id));
     if (own) button("Delete message", "Delete", () => void this.remove(message.id));
     msg.append(bar);
   }
@@ -503,6 +505,14 @@ export class ChannelController {
     try {
       await callApi("PUT", `/api/channels/${this.config.channelId}/pins/${messageId}`);
       document.dispatchEvent(new CustomEvent("chat:notice", { detail: "Pinned." }));
+    } catch (error) {
+      document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
+    }
+  }
+
+  private async bookmark(messageId: string): Promise<void> {
+    try {
+      document.dispatchEvent(new CustomEvent("chat:notice", { detail: bookmarkNotice(await bookmarkMessage(messageId)) }));
     } catch (error) {
       document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
     }

@@ -2,7 +2,8 @@
  * The messaging feature's public face (docs/messages.md):
  *   messageApiRoutes(deps)         the /api/channels/{id}/messages… and /api/messages/… routers
  *   installMessaging(deps, hub)    hub wiring: subscribe check, membership listener, WS frames
- *   startMessageJobs(deps)         TTL expiry, 30-day hard delete, ban purges (main.ts); run-once
+ *   startMessageJobs(deps)         TTL expiry, 30-day hard delete, ban purges, scheduled
+ *                                  messages (main.ts); run-once
  *                                  functions for tests in jobs.ts
  */
 import type { AppDeps } from "../../app.ts";
@@ -17,6 +18,7 @@ import { toWire } from "./queries.ts";
 export { messageApiRoutes } from "./routes.ts";
 export { flushActivity, setActivityInterval, stopActivity } from "./realtime.ts";
 export { expireMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
+export { deliverScheduledMessages } from "./scheduled.ts";
 
 const installed = new WeakMap<object, () => void>();
 const typingOptions = new WeakMap<object, { intervalMs?: number; autoStopMs?: number }>();

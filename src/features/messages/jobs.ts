@@ -6,16 +6,21 @@
  *  - hardDeleteMessages: deleted messages (content already erased) are removed after 30 days.
  *  - processMessagePurges: a ban with "delete last N days" erases the user's messages in that
  *    community's channels (content erased as a delete, `message:deleted` per message).
+ *  - deliverScheduledMessages (scheduled.ts): due scheduled messages through the send path, on
+ *    its own shorter interval (SCHEDULED_INTERVAL_MS) so they go out at most 10 s late.
  */
 import type { AppDeps } from "../../app.ts";
 import { channelTopic } from "../../ws/topics.ts";
 import { markMessagePurgeDone, pendingMessagePurges } from "../moderation/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";
 import { eraseMessages } from "./edit-delete.ts";
+import { deliverScheduledMessages } from "./scheduled.ts";
 import { HARD_DELETE_AFTER_MS } from "./schemas.ts";
 
 const BATCH = 1000;
 export const JOB_INTERVAL_MS = 60_000;
+/** Scheduled messages are delivered at most this late. */
+export const SCHEDULED_INTERVAL_MS = 10_000;
 
 export async function expireMessages(deps: AppDeps, now = nowOf(deps)): Promise<number> {
   let total = 0;
@@ -97,14 +102,31 @@ export function startMessageJobs(deps: AppDeps, intervalMs = JOB_INTERVAL_MS): (
       }
     })();
   };
+  let currentScheduled: Promise<void> | undefined;
+  const tickScheduled = () => {
+    if (currentScheduled || stopped) return;
+    currentScheduled = (async () => {
+      try {
+        const { sent, failed } = await deliverScheduledMessages(deps);
+        if (sent + failed > 0) deps.log.info("messages.scheduled", { sent, failed });
+      } catch (error) {
+        if (!stopped) deps.log.warn("messages.scheduled_failed", { error: error instanceof Error ? error.message : String(error) });
+      } finally {
+        currentScheduled = undefined;
+      }
+    })();
+  };
   const timer = setInterval(tick, intervalMs);
   timer.unref?.();
   const first = setTimeout(tick, Math.min(5_000, intervalMs));
   first.unref?.();
+  const scheduledTimer = setInterval(tickScheduled, Math.min(SCHEDULED_INTERVAL_MS, intervalMs));
+  scheduledTimer.unref?.();
   return async () => {
     stopped = true;
     clearInterval(timer);
     clearTimeout(first);
-    await current;
+    clearInterval(scheduledTimer);
+    await Promise.all([current, currentScheduled]);
   };
 }

@@ -9,6 +9,7 @@ import { deleteMessage, editMessage } from "./edit-delete.ts";
 import { setReaction } from "./reactions.ts";
 import { listPins, setPin } from "./pins.ts";
 import { listUnread, markRead } from "./read-state.ts";
+import { messageExtrasRoutes } from "./extras-routes.ts";
 import { ackToDevice, fetchToDevice, queueToDevice } from "./to-device.ts";
 
 const noContent = () => new Response(null, { status: 204 });
@@ -18,6 +19,7 @@ const Loose = t.Record(t.String(), t.Any());
 export function messageApiRoutes(deps: AppDeps) {
   return new Elysia({ name: "messages-api" })
     .use(authGuard(deps))
+    .use(messageExtrasRoutes(deps))
     .post("/api/channels/:id/messages", async ({ actor, params, body }) => {
       const { message, created } = await sendMessage(deps, actor, params.id, body);
       return json({ message }, { status: created ? 201 : 200 });

@@ -103,3 +103,23 @@ export function parseLimit(value: unknown): number {
   if (!Number.isInteger(n) || n < 1 || n > HISTORY_MAX_LIMIT) throw new InvalidInputError(`limit must be 1–${HISTORY_MAX_LIMIT}.`, { limit: "Invalid." }, "INVALID_LIMIT");
   return n;
 }
+
+/** An opaque base64url blob of at most `maxBytes` decoded (bookmark notes): 400, or 413 with `code`. */
+export function decodeBlob(value: unknown, field: string, maxBytes: number, code: string): Uint8Array {
+  if (typeof value !== "string" || value.length === 0 || !BASE64URL.test(value) || value.length % 4 === 1) {
+    throw new InvalidInputError(`The field "${field}" must be a non-empty base64url string.`, { [field]: "Must be base64url." }, "INVALID_" + field.toUpperCase());
+  }
+  const tooBig = () => new AppError(code, 413, `The field "${field}" may be at most ${maxBytes / 1024} KiB once decoded.`);
+  if (value.length > Math.ceil((maxBytes * 4) / 3)) throw tooBig();
+  const bytes = new Uint8Array(Buffer.from(value, "base64url"));
+  if (bytes.length > maxBytes) throw tooBig();
+  return bytes;
+}
+
+/** An optional future instant (ISO string or epoch ms), or null. */
+export function parseInstant(value: unknown, field: string): Date | null {
+  if (value === undefined || value === null) return null;
+  const d = typeof value === "number" ? new Date(value) : typeof value === "string" ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(d.getTime())) throw new InvalidInputError(`The field "${field}" must be a date-time.`, { [field]: "Must be an ISO 8601 date-time." }, "INVALID_" + field.toUpperCase());
+  return d;
+}

@@ -28,7 +28,7 @@ export type SendInput = {
   mentions?: unknown;
 };
 
-type Parsed = { clientId: string; scheme: Scheme; ciphertext: Uint8Array; deviceId: string; replyToId: string | null; threadRootId: string | null; mentions: string[] };
+export type Parsed = { clientId: string; scheme: Scheme; ciphertext: Uint8Array; deviceId: string; replyToId: string | null; threadRootId: string | null; mentions: string[] };
 
 export function parseSendInput(input: SendInput): Parsed {
   return {
@@ -139,7 +139,7 @@ async function checkSlowMode(tx: Tx, channelId: string, userId: string, seconds:
 }
 
 /** Reply and thread targets must be live messages of the same channel; threads are one level. */
-async function resolveLinks(tx: Tx, channelId: string, p: Parsed, now: Date): Promise<{ replyToId: string | null; threadRootId: string | null }> {
+export async function resolveLinks(tx: Tx, channelId: string, p: Parsed, now: Date): Promise<{ replyToId: string | null; threadRootId: string | null }> {
   let threadRootId: string | null = null;
   if (p.threadRootId) {
     const root = await findMessage(tx, p.threadRootId, now);
