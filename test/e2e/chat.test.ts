@@ -6,19 +6,15 @@
 // history (message-key archive in the encrypted IndexedDB store). Finally the whole database and
 // the data directories are scanned for the plaintext markers: none may appear.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "kysely";
 import type { Browser, BrowserContext, Page, WebSocketRoute } from "playwright-core";
-import { migrate } from "../../src/db/migrate.ts";
-import { wrapPglite } from "../../src/db/open.ts";
 import { setActivityInterval } from "../../src/features/messages/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { scanForPlaintext } from "../helpers/plaintext-scan.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
-import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
+import { createInspectableTestDatabase, TEST_DATABASE_URL } from "../helpers/db.ts";
 import { cookieSignIn, createUser, signIn, type TestUser } from "../helpers/users.ts";
 
 // Browser steps use bounded waits of their own (WAIT); the test budget only has to exceed them.
@@ -40,18 +36,15 @@ let ctx: TestContext;
 let base = "";
 let pglite: PGlite | undefined;
 let pgliteDir: string | undefined;
+let removeDatabaseDir = () => {};
 const opened: BrowserContext[] = [];
 
 beforeAll(async () => {
   if (!browser) return;
-  let database: TestDatabase;
-  if (TEST_DATABASE_URL) database = await createTestDatabase();
-  else {
-    pgliteDir = mkdtempSync(join(tmpdir(), "hearth-e2e-chat-"));
-    pglite = await PGlite.create(pgliteDir);
-    database = { ...wrapPglite(pglite), name: "pglite-e2e-chat" };
-    await migrate(database.db);
-  }
+  const inspectable = await createInspectableTestDatabase("e2e-chat");
+  ({ pglite, pgliteDir } = inspectable);
+  removeDatabaseDir = inspectable.removeDir;
+  const database = inspectable.database;
   ctx = await createTestContext({ database, env: { COMMUNITY_CREATION_MODE: "anyone" } });
   setActivityInterval(ctx.deps, 20);
   ctx.app.listen({ hostname: "127.0.0.1", port: 0 });
@@ -62,7 +55,7 @@ afterAll(async () => {
   for (const c of opened) await c.close().catch(() => {});
   await browser?.close();
   await ctx?.close();
-  if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
+  removeDatabaseDir();
 });
 
 type Session = { context: BrowserContext; page: Page; problems: PageProblems; notFound: string[]; sockets: WebSocketRoute[] };

@@ -7,20 +7,16 @@
 // Finally the whole database (pg_dump / PGlite dumpDataDir + every row) and the data
 // directories are scanned for the plaintext markers: none may appear.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { sql } from "kysely";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { migrate } from "../../src/db/migrate.ts";
-import { wrapPglite } from "../../src/db/open.ts";
 import { page as htmlPage } from "../../src/http/render.ts";
 import { makeContacts } from "../helpers/contacts.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { scanForPlaintext } from "../helpers/plaintext-scan.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
-import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
+import { createInspectableTestDatabase, TEST_DATABASE_URL } from "../helpers/db.ts";
 import { createUser, signIn, type TestUser } from "../helpers/users.ts";
 import { benchInPage, formatFigures } from "../../scripts/bench/crypto-browser.ts";
 
@@ -38,20 +34,15 @@ let baseUrl = "";
 let bundleUrl = "";
 let pglite: PGlite | undefined;
 let pgliteDir: string | undefined;
+let removeDatabaseDir = () => {};
 const opened: BrowserContext[] = [];
 
 beforeAll(async () => {
   if (!browser) return;
-  let database: TestDatabase;
-  if (TEST_DATABASE_URL) database = await createTestDatabase();
-  else {
-    // PGlite on a real data directory (not the in-memory clone other tests use), so the files
-    // PGlite writes can be scanned too.
-    pgliteDir = mkdtempSync(join(tmpdir(), "hearth-e2e-pglite-"));
-    pglite = await PGlite.create(pgliteDir);
-    database = { ...wrapPglite(pglite), name: "pglite-e2e" };
-    await migrate(database.db);
-  }
+  const inspectable = await createInspectableTestDatabase("e2e-pglite");
+  ({ pglite, pgliteDir } = inspectable);
+  removeDatabaseDir = inspectable.removeDir;
+  const database = inspectable.database;
   ctx = await createTestContext({ database });
   bundleUrl = ctx.deps.assets.url("e2ee.js");
   const scripts = ctx.deps.assets.page(["e2ee.js"]).scripts;
@@ -68,7 +59,7 @@ afterAll(async () => {
   for (const c of opened) await c.close().catch(() => {});
   await browser?.close();
   await ctx?.close();
-  if (pgliteDir) rmSync(pgliteDir, { recursive: true, force: true });
+  removeDatabaseDir();
 });
 
 type Device = { page: Page; problems: PageProblems; user: TestUser };

@@ -9,6 +9,9 @@ import postgres from "postgres";
 import { migrate } from "../../src/db/migrate.ts";
 import { openPostgres, wrapPglite, type Database } from "../../src/db/open.ts";
 import { Kysely, PGliteDialect } from "kysely";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL?.trim() || undefined;
 const RUN_ID = `${process.pid}_${Date.now().toString(36)}`;
@@ -95,4 +98,18 @@ export async function createEmptyPostgresDatabase(): Promise<{ url: string; drop
     await admin.end();
   }
   return { url: withDatabase(TEST_DATABASE_URL, name), drop: () => dropDatabase(TEST_DATABASE_URL, name) };
+}
+
+/**
+ * A database whose storage can be inspected afterwards (plaintext scans): PostgreSQL when
+ * TEST_DATABASE_URL is set, else PGlite on a real data directory rather than the in-memory clone
+ * other tests use, so the files PGlite writes can be scanned too. `removeDir` deletes that directory.
+ */
+export async function createInspectableTestDatabase(prefix: string): Promise<{ database: TestDatabase; pglite?: PGlite; pgliteDir?: string; removeDir(): void }> {
+  if (TEST_DATABASE_URL) return { database: await createTestDatabase(), removeDir: () => {} };
+  const pgliteDir = mkdtempSync(join(tmpdir(), `hearth-${prefix}-`));
+  const pglite = await PGlite.create(pgliteDir);
+  const database = { ...wrapPglite(pglite), name: `pglite-${prefix}` };
+  await migrate(database.db);
+  return { database, pglite, pgliteDir, removeDir: () => rmSync(pgliteDir, { recursive: true, force: true }) };
 }

@@ -4,7 +4,7 @@ import type { CommunityAuditView } from "./audit.ts";
 import type { InviteView } from "./invites.ts";
 import type { MemberView } from "./queries.ts";
 import { Field } from "../../../views/index.ts";
-import { Form } from "./settings-views.tsx";
+import { ActionButton, Form } from "./settings-views.tsx";
 
 const TIMEOUTS = [
   { value: "60", label: "1 minute" },
@@ -92,11 +92,7 @@ export const MembersSection: FC<{ base: string; rows: MemberRowActions[]; roles:
                 </Form>
               ) : null}
               {can.canKick ? (
-                <Form action={`${p.base}/members/${m.userId}/kick`} inline>
-                  <button class="btn btn--ghost btn--sm" type="submit">
-                    Kick
-                  </button>
-                </Form>
+                <ActionButton action={`${p.base}/members/${m.userId}/kick`} tone="ghost" label="Kick" />
               ) : null}
               {can.canBan ? (
                 <Form action={`${p.base}/members/${m.userId}/ban`} inline>
@@ -165,11 +161,7 @@ export const InvitesSection: FC<{ base: string; invites: InviteView[]; baseUrl: 
               <td>{i.revokedAt ? "revoked" : i.expiresAt ? i.expiresAt.toISOString().slice(0, 16).replace("T", " ") : "never"}</td>
               <td>
                 {i.revokedAt ? null : (
-                  <Form action={`${p.base}/invites/${i.id}/revoke`} inline>
-                    <button class="btn btn--ghost btn--sm" type="submit">
-                      Revoke
-                    </button>
-                  </Form>
+                  <ActionButton action={`${p.base}/invites/${i.id}/revoke`} tone="ghost" label="Revoke" />
                 )}
               </td>
             </tr>
@@ -196,11 +188,7 @@ export const BansSection: FC<{ base: string; bans: { userId: string; displayName
             <td>{b.displayName}</td>
             <td>{b.reason ?? "—"}</td>
             <td>
-              <Form action={`${p.base}/bans/${b.userId}/unban`} inline>
-                <button class="btn btn--ghost btn--sm" type="submit">
-                  Unban
-                </button>
-              </Form>
+              <ActionButton action={`${p.base}/bans/${b.userId}/unban`} tone="ghost" label="Unban" />
             </td>
           </tr>
         ))}
@@ -225,16 +213,8 @@ export const ReportsSection: FC<{ base: string; reports: { id: string; targetTyp
           </blockquote>
         ) : null}
         <div class="btn-row">
-          <Form action={`${p.base}/reports/${r.id}/resolve`} inline>
-            <button class="btn btn--primary btn--sm" type="submit">
-              Resolve
-            </button>
-          </Form>
-          <Form action={`${p.base}/reports/${r.id}/dismiss`} inline>
-            <button class="btn btn--ghost btn--sm" type="submit">
-              Dismiss
-            </button>
-          </Form>
+          <ActionButton action={`${p.base}/reports/${r.id}/resolve`} tone="primary" label="Resolve" />
+          <ActionButton action={`${p.base}/reports/${r.id}/dismiss`} tone="ghost" label="Dismiss" />
         </div>
       </li>
     ))}

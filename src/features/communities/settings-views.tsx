@@ -38,6 +38,15 @@ export const Form: FC<{ action: string; children?: Child; inline?: boolean; id?:
   </form>
 );
 
+/** A one-button form (revoke, unban, kick, delete…): the same htmx wiring and error slot as Form. */
+export const ActionButton: FC<{ action: string; label: string; tone?: "ghost" | "primary" | "secondary" | "danger" }> = (p) => (
+  <Form action={p.action} inline>
+    <button class={`btn btn--${p.tone ?? "ghost"} btn--sm`} type="submit">
+      {p.label}
+    </button>
+  </Form>
+);
+
 const POLICY_OPTIONS = [
   { value: "everyone", label: "Everyone" },
   { value: "moderator", label: "Moderators and above" },
@@ -143,11 +152,7 @@ const ChannelEditor: FC<{ base: string; c: ChannelRow }> = ({ base, c }) => (
         </button>
       </div>
     </Form>
-    <Form action={`${base}/channels/${c.id}/delete`} inline>
-      <button class="btn btn--danger btn--sm" type="submit">
-        Delete channel
-      </button>
-    </Form>
+    <ActionButton action={`${base}/channels/${c.id}/delete`} tone="danger" label="Delete channel" />
   </details>
 );
 
@@ -163,11 +168,7 @@ export const ChannelsSection: FC<{ base: string; groups: { id: string; name: str
       <section class="panel">
         <header class="panel__header">
           <h2 class="panel__title">{g.name}</h2>
-          <Form action={`${p.base}/groups/${g.id}/delete`} inline>
-            <button class="btn btn--ghost btn--sm" type="submit">
-              Delete group
-            </button>
-          </Form>
+          <ActionButton action={`${p.base}/groups/${g.id}/delete`} tone="ghost" label="Delete group" />
         </header>
         <div class="panel__body stack">
           <Form action={`${p.base}/groups/${g.id}/rename`} inline>
@@ -218,11 +219,7 @@ export const RolesSection: FC<{ base: string; roles: RoleView[]; overrides: Over
               <td>{r.position}</td>
               <td>{r.permissions.join(", ") || "—"}</td>
               <td>
-                <Form action={`${p.base}/roles/${r.id}/delete`} inline>
-                  <button class="btn btn--ghost btn--sm" type="submit">
-                    Delete
-                  </button>
-                </Form>
+                <ActionButton action={`${p.base}/roles/${r.id}/delete`} tone="ghost" label="Delete" />
               </td>
             </tr>
           ))}
@@ -236,11 +233,7 @@ export const RolesSection: FC<{ base: string; roles: RoleView[]; overrides: Over
           <span>
             #{o.channelName} · {o.roleName ?? `all ${o.baseRole}s`}: {o.allow.length ? `allow ${o.allow.join(", ")}` : ""} {o.deny.length ? `deny ${o.deny.join(", ")}` : ""}
           </span>
-          <Form action={`${p.base}/overrides/${o.channelId}/${o.id}/delete`} inline>
-            <button class="btn btn--ghost btn--sm" type="submit">
-              Remove
-            </button>
-          </Form>
+          <ActionButton action={`${p.base}/overrides/${o.channelId}/${o.id}/delete`} tone="ghost" label="Remove" />
         </li>
       ))}
     </ul>
