@@ -15,7 +15,8 @@ import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
 import { spawnHearth, type HearthProcess } from "../helpers/process.ts";
 import { createUser, signIn } from "../helpers/users.ts";
-import { connectWithToken, type TestSocket } from "../helpers/ws.ts";
+import { connectWithToken, openSocket, type TestSocket } from "../helpers/ws.ts";
+import { CLOSE, MAX_SOCKETS_PER_USER } from "../../src/shared/protocol.ts";
 
 const REDIS_URL = process.env.REDIS_URL?.trim() || undefined;
 const ready = Boolean(REDIS_URL && TEST_DATABASE_URL);
@@ -74,6 +75,37 @@ describe.skipIf(!ready)("two Hearth processes with REDIS_URL", () => {
     sockets.push(socket);
     ctx.hub.closeUserSockets(user.id, [sessionId], "test");
     expect((await socket.closed).code).toBe(4409);
+  });
+
+  test("the per-user socket cap (8) counts sockets on both processes: the 9th is refused on either, a freed slot is reusable", async () => {
+    const user = await createUser(ctx);
+    const { accessToken } = await signIn(ctx, user);
+    const wsUrl = (i: number) => `${urls[i % 2]!.replace("http", "ws")}/ws`;
+    const mine: TestSocket[] = [];
+    for (let i = 0; i < MAX_SOCKETS_PER_USER; i++) mine.push(await connectWithToken(wsUrl(i), accessToken));
+    sockets.push(...mine);
+    for (const i of [0, 1]) {
+      const ninth = openSocket(wsUrl(i));
+      sockets.push(ninth);
+      await ninth.opened;
+      ninth.send({ type: "auth", token: accessToken });
+      expect(await ninth.nextFrame(5_000)).toMatchObject({ type: "error", code: "TOO_MANY_SESSIONS" });
+      expect((await ninth.closed).code).toBe(CLOSE.TOO_MANY_SESSIONS);
+    }
+    // Closing one on process A frees a slot for process B (once A has recorded the release).
+    mine[0]!.close();
+    await mine[0]!.closed;
+    let admitted: TestSocket | undefined;
+    for (let attempt = 0; attempt < 50 && !admitted; attempt++) {
+      const again = openSocket(wsUrl(1));
+      sockets.push(again);
+      await again.opened;
+      again.send({ type: "auth", token: accessToken });
+      const first = await again.nextFrame(5_000);
+      if (first.type === "hello") admitted = again;
+      else await Bun.sleep(20);
+    }
+    expect(admitted).toBeDefined();
   });
 
   test("HTTP rate-limit buckets are shared: 90 requests split over both exceed one 50-request burst", async () => {

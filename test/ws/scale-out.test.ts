@@ -131,6 +131,23 @@ describe.skipIf(!REDIS_URL)("two instances through Redis", () => {
     expect(await onB.nextFrame()).toEqual({ type: "test:sentinel" });
   });
 
+  test("recheckTopics and dropTopics requested on A reach the followers on B", async () => {
+    const user = await createUser(a);
+    const [gone, deleted] = [crypto.randomUUID(), crypto.randomUUID()]; // no such channels: the model says no
+    const onB = await connectTo(urlB, (await signIn(a, user)).accessToken);
+    a.hub.subscribeUser(user.id, [channelTopic(gone), channelTopic(deleted)]);
+    a.hub.publish(userTopic(user.id), { type: "test:joined" });
+    expect(await onB.nextFrame()).toEqual({ type: "test:joined" });
+    await a.hub.recheckTopics([channelTopic(gone)]);
+    expect(await onB.nextFrame()).toEqual({ type: "subscription:revoked", reason: "ACCESS_CHANGED", channelIds: [gone] });
+    a.hub.dropTopics([channelTopic(deleted)]);
+    expect(await onB.nextFrame()).toEqual({ type: "subscription:revoked", reason: "CHANNEL_DELETED", channelIds: [deleted] });
+    a.hub.publish(channelTopic(gone), { type: "test:in_channel" });
+    a.hub.publish(channelTopic(deleted), { type: "test:in_channel" });
+    a.hub.publish(userTopic(user.id), { type: "test:sentinel" });
+    expect(await onB.nextFrame()).toEqual({ type: "test:sentinel" });
+  });
+
   test("the Redis rate-limit store shares one bucket between instances", async () => {
     const prefix = `hearth:rl:${RUN}:`;
     const clientA = new RedisClient(REDIS_URL!);
