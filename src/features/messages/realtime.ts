@@ -1,7 +1,7 @@
 /**
  * Realtime side of messaging. Subscriptions follow permissions in features/realtime (subscribe
- * check, unsubscribe on kick/ban/leave, re-check on role changes); timed-out members keep READ
- * access there: a timeout stops sending, reacting and voice (issue 6), not reading —
+ * check, unsubscribe on kick/ban/leave/timeout, re-check on role and access changes); timed-out
+ * members keep reading history over HTTP but lose live delivery for the duration —
  * docs/messages.md "Timeouts". What lives here:
  *  - channel:activity: sidebar badges, coalesced per channel (at most one event per channel per
  *    ACTIVITY_INTERVAL_MS with the latest seq) and sent to `user:<id>` of the people who can see
