@@ -117,4 +117,16 @@ describe.skipIf(!ready)("two Hearth processes with REDIS_URL", () => {
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(statuses.slice(0, 40).every((s) => s === 200)).toBe(true);
   });
+
+  test("SIGTERM with open sockets: jobs, activity badges and the hub stop before the database closes; exit 0", async () => {
+    const user = await createUser(ctx);
+    const { accessToken } = await signIn(ctx, user);
+    const socket = await connectWithToken(`${urls[1]!.replace("http", "ws")}/ws`, accessToken);
+    sockets.push(socket);
+    const last = processes[1]!;
+    const code = await last.stop(); // SIGKILL after 10 s would give a non-zero code
+    expect(code).toBe(0);
+    expect((await socket.closed).code).toBe(CLOSE.GOING_AWAY);
+    expect(last.output()).toMatch(/"msg":"server\.stopping"/);
+  });
 });
