@@ -28,9 +28,7 @@ import type { Fanout, FanoutMessage } from "./fanout.ts";
 import { LocalFanout } from "./fanout-local.ts";
 import { SocketRegistry, type RegisteredSocket } from "./registry.ts";
 import type { SocketCounter } from "./socket-count.ts";
-import { sessionTopic, userTopic } from "./topics.ts";
-
-const channelIdOf = (topic: string) => topic.slice(topic.indexOf(":") + 1);
+import { dropTopicSockets, recheckTopicSockets, recheckUserSockets } from "./revalidate.ts";
 
 /** What the hub knows about an authenticated socket's user (a subset of the auth Actor). */
 export type HubActor = Readonly<{ userId: string; sessionId: string; isAdmin: boolean; isOwner: boolean }>;
@@ -398,92 +396,28 @@ export class Hub implements EventPublisher {
       case "recheck_topics":
         this.localWork = this.recheckTopicsHere(message.topics).catch((error: unknown) => this.log.error("ws.recheck_failed", { error: error instanceof Error ? error : String(error) }));
         return;
-      case "drop_topics": {
+      case "drop_topics":
         this.globalGeneration++;
-        const dropped = new Set(message.topics);
-        for (const socket of this.registry.all()) {
-          const lost = socket.topics().filter((t) => dropped.has(t));
-          for (const topic of lost) socket.unsubscribe(topic);
-          if (lost.length) socket.send({ type: "subscription:revoked", reason: message.reason, channelIds: lost.map(channelIdOf) });
-        }
+        dropTopicSockets(this.registry, message.topics, message.reason);
         return;
-      }
     }
   }
 
   /** The verdict as a promise that never rejects (a failing hook refuses). */
-  private verdictOf(actor: HubActor, topic: string): Promise<SubscribeVerdict> {
+  verdictOf(actor: HubActor, topic: string): Promise<SubscribeVerdict> {
     return Promise.resolve(this.authorizeSubscribe(actor, topic)).catch(() => false as const);
   }
 
   private async recheck(userId: string): Promise<void> {
-    const first = this.registry.socketsOf(userId)[0];
-    if (!first) return;
+    if (this.registry.countFor(userId) === 0) return;
     // Bumped first: a subscribe or connect whose permission check straddles this one re-asks.
     this.bumpGeneration(userId);
-    const wanted = new Set(await this.topicsFor(first.actor));
-    const channelVerdicts = new Map<string, Promise<SubscribeVerdict>>();
-    const verdictFor = (topic: string) => {
-      let verdict = channelVerdicts.get(topic);
-      if (!verdict) channelVerdicts.set(topic, (verdict = this.verdictOf(first.actor, topic)));
-      return verdict;
-    };
-    for (const socket of this.registry.socketsOf(userId)) {
-      const revoked: { topic: string; verdict: SubscribeVerdict }[] = [];
-      for (const topic of socket.topics()) {
-        if (topic === userTopic(userId) || topic === sessionTopic(socket.sessionId) || wanted.has(topic)) continue;
-        if (!topic.startsWith("channel:")) {
-          socket.unsubscribe(topic);
-          continue;
-        }
-        const verdict = await verdictFor(topic);
-        if (verdict !== true) revoked.push({ topic, verdict });
-      }
-      this.revoke(socket, revoked);
-      for (const topic of wanted) socket.subscribe(topic);
-    }
+    await recheckUserSockets(this, userId);
   }
 
-  /** Local half of recheckTopics: each following socket's user is asked once per topic. */
   private async recheckTopicsHere(topics: readonly string[]): Promise<void> {
     this.globalGeneration++;
-    const concerned = new Set(topics);
-    const verdicts = new Map<string, Promise<SubscribeVerdict>>();
-    const work: Promise<void>[] = [];
-    for (const socket of this.registry.all()) {
-      const followed = socket.topics().filter((t) => concerned.has(t));
-      if (followed.length === 0) continue;
-      work.push(
-        (async () => {
-          const revoked: { topic: string; verdict: SubscribeVerdict }[] = [];
-          for (const topic of followed) {
-            const key = `${socket.userId}\n${topic}`;
-            let verdict = verdicts.get(key);
-            if (!verdict) verdicts.set(key, (verdict = this.verdictOf(socket.actor, topic)));
-            const answer = await verdict;
-            if (answer !== true) revoked.push({ topic, verdict: answer });
-          }
-          this.revoke(socket, revoked);
-        })(),
-      );
-    }
-    await Promise.all(work);
-  }
-
-  /** Unsubscribes the socket from refused channel topics and tells it why, one frame per reason. */
-  private revoke(socket: HubSocket, revoked: { topic: string; verdict: SubscribeVerdict }[]): void {
-    if (revoked.length === 0) return;
-    const byReason = new Map<string, { reason: SubscriptionRevokedReason; until?: string; communityId?: string; channelIds: string[] }>();
-    for (const { topic, verdict } of revoked) {
-      socket.unsubscribe(topic);
-      const refusal = typeof verdict === "object" ? verdict : undefined;
-      const reason = refusal?.reason ?? "ACCESS_CHANGED";
-      const key = `${reason}|${refusal?.until ?? ""}|${refusal?.communityId ?? ""}`;
-      let entry = byReason.get(key);
-      if (!entry) byReason.set(key, (entry = { reason, ...(refusal?.until ? { until: refusal.until } : {}), ...(refusal?.communityId ? { communityId: refusal.communityId } : {}), channelIds: [] }));
-      entry.channelIds.push(channelIdOf(topic));
-    }
-    for (const entry of byReason.values()) socket.send({ type: "subscription:revoked", ...entry });
+    await recheckTopicSockets(this, topics);
   }
 
   private rememberRevocation(userId: string, sessionIds: readonly string[] | "all"): void {
