@@ -14,10 +14,11 @@ import { createApp, MAX_BODY_BYTES } from "./app.ts";
 import { ensureInstanceId } from "./db/instance.ts";
 import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
 import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
-import { startMessageJobs } from "./features/messages/index.ts";
+import { installMessaging, startMessageJobs } from "./features/messages/index.ts";
 import { Hub } from "./ws/hub.ts";
 import { LocalFanout } from "./ws/fanout-local.ts";
 import { RedisFanout } from "./ws/fanout-redis.ts";
+import { RedisSocketCounter } from "./ws/socket-count.ts";
 import { RedisRateLimitStore } from "./http/rate-limit-redis.ts";
 
 function fail(message: string): never {
@@ -76,7 +77,9 @@ await grantConfiguredAdmin({ database, config, log });
 // Each process gets its own id for the fan-out (the database's instance id is shared by all).
 const processId = crypto.randomUUID();
 const fanout = config.redisUrl ? new RedisFanout(config.redisUrl, processId, log) : new LocalFanout();
-const hub = new Hub({ log, fanout, version: config.version });
+// With Redis the per-user socket cap counts every process's sockets (expiring per-process counts).
+const socketCounter = config.redisUrl ? new RedisSocketCounter(config.redisUrl, processId) : undefined;
+const hub = new Hub({ log, fanout, version: config.version, socketCounter });
 try {
   await hub.start();
 } catch (error) {
@@ -88,6 +91,8 @@ const deps = { config, database, log, secrets, events: hub, hub, assets, rateLim
 const app = createApp(deps);
 const stopHousekeeping = startAuthHousekeeping(deps);
 const stopMessageJobs = startMessageJobs(deps);
+// createApp installed messaging on this hub; asking again returns its `stop` (idempotent).
+const stopMessaging = installMessaging(deps, hub);
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES });
 // Before "server.listening": whoever waits for that line finds the setup link already logged.
 if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
@@ -106,8 +111,12 @@ async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info("server.stopping", { signal });
+  // Everything that may still query the database first (jobs, an activity flush in flight,
+  // presence and typing timers via hub.stop), then the server, then the database: close never
+  // waits on a query started after it.
   stopHousekeeping();
   await stopMessageJobs();
+  await stopMessaging().catch(() => {});
   await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
   rateLimitStore?.close();

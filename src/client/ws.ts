@@ -76,6 +76,15 @@ export class HubClient {
     if (this.authenticated) this.sendChunked("subscribe", added);
   }
 
+  /**
+   * Follows again channels the server took away (`subscription:revoked`, e.g. a timeout that
+   * ended) and that this client still wants; they stay in the set, so reconnects keep them too.
+   */
+  refollow(channelIds: string[]): void {
+    const wanted = channelIds.filter((id) => this.channels.has(id));
+    if (this.authenticated && wanted.length) this.sendChunked("subscribe", wanted);
+  }
+
   unsubscribe(channelIds: string[]): void {
     const removed = channelIds.filter((id) => this.channels.delete(id));
     if (this.authenticated) this.sendChunked("unsubscribe", removed);

@@ -61,6 +61,8 @@ export const ERROR_CODES = [
   "TOO_MANY_SESSIONS",
   "CHANNEL_NOT_FOUND",
   "TOO_MANY_SUBSCRIPTIONS",
+  /** A subscribe to a community channel while the user is timed out there (the frame carries `until`). */
+  "TIMED_OUT",
   "INTERNAL_ERROR",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -98,14 +100,26 @@ export type ClientFrameType = ClientFrame["type"];
 export type HelloFrame = { type: "hello"; userId: string; sessionId: string; serverVersion: string; heartbeatIntervalMs: number };
 export type PongFrame = { type: "pong"; ref?: string; ts?: number; serverTime: number };
 /** `code` is one of ERROR_CODES, or the AppError code of a feature's frame handler (e.g. FORBIDDEN). */
-export type ErrorFrame = { type: "error"; code: ErrorCode | (string & Record<never, never>); message: string; ref?: string; field?: string; retryAfterMs?: number; channelIds?: string[] };
+export type ErrorFrame = { type: "error"; code: ErrorCode | (string & Record<never, never>); message: string; ref?: string; field?: string; retryAfterMs?: number; channelIds?: string[]; until?: string };
 export type SubscribedFrame = { type: "subscribed" | "unsubscribed"; channelIds: string[]; ref?: string };
 /**
  * Every published event: `type` is a `domain:verb` (message:new, member:kicked …) and the rest is
  * the event's own payload. Features define their payloads; the hub only forwards them.
  */
 export type EventFrame = { type: `${string}:${string}` } & Record<string, unknown>;
-export type ServerFrame = HelloFrame | PongFrame | ErrorFrame | SubscribedFrame | EventFrame;
+/**
+ * Why the server took channel subscriptions away from an open socket (stable codes):
+ *  - TIMED_OUT: a moderator timed the user out in the community; `until` says when the client may
+ *    subscribe again (earlier if `member:timeout_removed` arrives). HTTP history stays readable.
+ *  - ACCESS_CHANGED: a permission override, a private channel's membership, the channel's
+ *    privacy or a role's permissions changed, and the user may no longer view the channel.
+ *  - CHANNEL_DELETED: the channel is gone.
+ * Kicks, bans and leaves keep their own `member:kicked|banned|left` frames.
+ */
+export const SUBSCRIPTION_REVOKED_REASONS = ["TIMED_OUT", "ACCESS_CHANGED", "CHANNEL_DELETED"] as const;
+export type SubscriptionRevokedReason = (typeof SUBSCRIPTION_REVOKED_REASONS)[number];
+export type SubscriptionRevokedFrame = { type: "subscription:revoked"; reason: SubscriptionRevokedReason; channelIds: string[]; communityId?: string; until?: string };
+export type ServerFrame = HelloFrame | PongFrame | ErrorFrame | SubscribedFrame | SubscriptionRevokedFrame | EventFrame;
 
 // ---------------------------------------------------------------- validation
 
@@ -197,6 +211,20 @@ export function parseServerFrame(text: string): ServerFrame | null {
   } catch {
     return null;
   }
+}
+
+/** Validates a `subscription:revoked` frame (the browser checks it before acting on it). */
+export function isSubscriptionRevokedFrame(frame: unknown): frame is SubscriptionRevokedFrame {
+  if (typeof frame !== "object" || frame === null) return false;
+  const f = frame as Obj;
+  return (
+    f.type === "subscription:revoked" &&
+    (SUBSCRIPTION_REVOKED_REASONS as readonly unknown[]).includes(f.reason) &&
+    Array.isArray(f.channelIds) &&
+    f.channelIds.every(isUuid) &&
+    (f.communityId === undefined || isUuid(f.communityId)) &&
+    (f.until === undefined || (typeof f.until === "string" && Number.isFinite(Date.parse(f.until))))
+  );
 }
 
 /** `domain:verb`, lower-case words: the only shape published event types may have. */

@@ -20,7 +20,7 @@ import {
   type TypingFrame,
 } from "../shared/protocol.ts";
 import { AppError } from "../errors.ts";
-import type { Hub, HubActor, HubSocket } from "./hub.ts";
+import type { Hub, HubActor, HubSocket, SubscribeRefusal, SubscribeVerdict } from "./hub.ts";
 import { newBucket, takeToken, type Bucket } from "./rate-limit.ts";
 import { channelTopic, sessionTopic, userTopic } from "./topics.ts";
 
@@ -75,7 +75,12 @@ export class Connection implements HubSocket {
    */
   private async admit(actor: HubActor, authStartedMs: number): Promise<void> {
     this.actorValue = actor;
-    if (!this.hub.admit(this, authStartedMs)) return;
+    if (!(await this.hub.admit(this, authStartedMs))) return;
+    if (this.closed) {
+      // Closed while the shared socket count was asked: onClose found nothing to release yet.
+      this.hub.release(this);
+      return;
+    }
     const topics = await this.hub.topicsFor(actor);
     if (this.closed) return;
     for (const topic of [userTopic(actor.userId), sessionTopic(actor.sessionId), ...topics]) this.raw.subscribe(topic);
@@ -207,19 +212,33 @@ export class Connection implements HubSocket {
       return this.error("TOO_MANY_SUBSCRIPTIONS", `A connection may follow at most ${MAX_CHANNELS_PER_SOCKET} channels.`, { ref: frame.ref, field: "channelIds" });
     }
     let allowed: string[] = [];
+    let verdicts: SubscribeVerdict[] = [];
     // A kick that lands while we ask the permission hook must win: re-ask until no kick straddles.
     for (let attempt = 0; attempt < 3; attempt++) {
       const generation = this.hub.membershipGeneration(actor.userId);
-      const verdicts = await Promise.all(wanted.map((id) => Promise.resolve(this.hub.authorizeSubscribe(actor, channelTopic(id))).catch(() => false)));
+      verdicts = await Promise.all(wanted.map((id) => Promise.resolve(this.hub.authorizeSubscribe(actor, channelTopic(id))).catch((): SubscribeVerdict => false)));
       allowed = wanted.filter((_, i) => verdicts[i] === true);
       if (generation === this.hub.membershipGeneration(actor.userId)) break;
       if (attempt === 2) allowed = [];
     }
     if (this.closed) return;
     for (const id of allowed) this.raw.subscribe(channelTopic(id));
-    const denied = wanted.filter((id) => !allowed.includes(id));
+    // Refusals with their own code (TIMED_OUT …) first, one error frame per code; the rest read
+    // as not found: "exists but not yours" looks exactly like "does not exist".
+    const refusals = new Map<string, { refusal: SubscribeRefusal; channelIds: string[] }>();
+    const denied: string[] = [];
+    wanted.forEach((id, i) => {
+      if (allowed.includes(id)) return;
+      const verdict = verdicts[i];
+      if (typeof verdict !== "object") return void denied.push(id);
+      const entry = refusals.get(verdict.code) ?? { refusal: verdict, channelIds: [] };
+      entry.channelIds.push(id);
+      refusals.set(verdict.code, entry);
+    });
     const already = frame.channelIds.filter((id) => !wanted.includes(id));
-    // "Exists but not yours" looks exactly like "does not exist".
+    for (const { refusal, channelIds } of refusals.values()) {
+      this.error(refusal.code, refusal.message, { ref: frame.ref, field: "channelIds", channelIds, ...(refusal.until ? { until: refusal.until } : {}) });
+    }
     if (denied.length > 0) this.error("CHANNEL_NOT_FOUND", "Some channels do not exist or you are not a member.", { ref: frame.ref, field: "channelIds", channelIds: denied });
     this.send({ type: "subscribed", channelIds: [...new Set([...already, ...allowed])], ref: frame.ref });
   }

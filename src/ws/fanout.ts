@@ -8,13 +8,19 @@
  * hold) and, with Redis, to every other instance; each instance ignores its own messages, so
  * nothing is delivered twice.
  */
+import type { SubscriptionRevokedReason } from "../shared/protocol.ts";
+
 export type FanoutMessage =
   /** `data` is the serialised frame, built once by the publisher and sent verbatim. */
   | { kind: "event"; topic: string; data: string }
   | { kind: "close"; userId: string; sessionIds: string[] | "all"; code: number; reason: string }
   | { kind: "subscribe" | "unsubscribe"; userId: string; topics: string[] }
   /** Permissions of the user changed in a way only the features can judge: re-ask them. */
-  | { kind: "recheck"; userId: string };
+  | { kind: "recheck"; userId: string }
+  /** A channel's permissions changed for many: re-ask for every socket following these topics. */
+  | { kind: "recheck_topics"; topics: string[] }
+  /** These channel topics are gone (deleted channels): every socket leaves them. */
+  | { kind: "drop_topics"; topics: string[]; reason: SubscriptionRevokedReason };
 
 export type Deliver = (message: FanoutMessage) => void;
 
@@ -49,7 +55,7 @@ export function decodeFanout(wire: string): { origin: string; message: FanoutMes
       if (c < 0) return null;
       return { origin, message: { kind, topic: rest.slice(0, c), data: rest.slice(c + 1) } };
     }
-    if (kind === "close" || kind === "subscribe" || kind === "unsubscribe" || kind === "recheck") {
+    if (kind === "close" || kind === "subscribe" || kind === "unsubscribe" || kind === "recheck" || kind === "recheck_topics" || kind === "drop_topics") {
       return { origin, message: { kind, ...(JSON.parse(rest) as object) } as FanoutMessage };
     }
   } catch {

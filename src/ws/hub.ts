@@ -9,25 +9,36 @@
  *   hub.closeUserSockets(userId, sessionIds|"all", reason)
  *   hub.subscribeUser(userId, topics) / hub.unsubscribeUser(userId, topics)
  *   hub.recheckUser(userId)                         re-ask the hooks below for the user's open sockets
- *   hub.setAuthorizeSubscribe((actor, topic) => boolean | Promise<boolean>)   channel:<id> subscriptions
+ *   hub.recheckTopics(topics)                       re-ask them for every socket following these channels
+ *   hub.dropTopics(topics, reason)                  every socket leaves these channels (deleted)
+ *   hub.setAuthorizeSubscribe((actor, topic) => verdict)   channel:<id> subscriptions (true, false
+ *                                                   = CHANNEL_NOT_FOUND, or a refusal with its code)
  *   hub.setInitialTopics((actor) => Promise<string[]>)  topics joined at connect (community:<id> …)
  *   hub.handleFrame(type, handler)                  a feature's client frames
  *   hub.onSocketsChanged((userId, delta) => void)   a socket of the user was admitted (+1) or released (-1) here
+ *
+ * Sockets that lose a channel through a re-check or a drop get `subscription:revoked {reason,
+ * channelIds, until?}` (protocol.ts), so the client knows why the channel went quiet.
  */
 import type { Server } from "bun";
 import type { EventPublisher } from "../db/tx.ts";
 import type { Logger } from "../log.ts";
-import { CLIENT_FRAME_TYPES, CLOSE, EVENT_TYPE, FRAME_RATE, MAX_SOCKETS_PER_USER, type ClientFrame, type ErrorCode, type ServerFrame } from "../shared/protocol.ts";
+import { CLIENT_FRAME_TYPES, CLOSE, EVENT_TYPE, FRAME_RATE, MAX_SOCKETS_PER_USER, type ClientFrame, type ErrorCode, type ServerFrame, type SubscriptionRevokedReason } from "../shared/protocol.ts";
 import type { Fanout, FanoutMessage } from "./fanout.ts";
 import { LocalFanout } from "./fanout-local.ts";
 import { SocketRegistry, type RegisteredSocket } from "./registry.ts";
-import { sessionTopic, userTopic } from "./topics.ts";
+import type { SocketCounter } from "./socket-count.ts";
+import { dropTopicSockets, recheckTopicSockets, recheckUserSockets } from "./revalidate.ts";
 
 /** What the hub knows about an authenticated socket's user (a subset of the auth Actor). */
 export type HubActor = Readonly<{ userId: string; sessionId: string; isAdmin: boolean; isOwner: boolean }>;
 
+/** A refusal with its own error code and reason (a timeout: TIMED_OUT until …); `false` reads as CHANNEL_NOT_FOUND. */
+export type SubscribeRefusal = { code: ErrorCode; message: string; reason: SubscriptionRevokedReason; until?: string; communityId?: string };
+export type SubscribeVerdict = boolean | SubscribeRefusal;
+
 /** Decides whether `actor` may receive `topic` (`channel:<id>`); features install the real one. */
-export type AuthorizeSubscribe = (actor: HubActor, topic: string) => boolean | Promise<boolean>;
+export type AuthorizeSubscribe = (actor: HubActor, topic: string) => SubscribeVerdict | Promise<SubscribeVerdict>;
 
 /**
  * A feature's handler for a client frame type (validated against the catalogue in protocol.ts
@@ -63,6 +74,8 @@ export type HubOptions = {
   frameRate?: { burst: number; perSec: number };
   maxSocketsPerUser?: number;
   maxFrameBytes?: number;
+  /** Counts a user's sockets over every instance (Redis); without it the cap is per process. */
+  socketCounter?: SocketCounter;
 };
 
 /** Revocations remembered this long, to refuse a socket whose auth check raced the revocation. */
@@ -88,6 +101,13 @@ export class Hub implements EventPublisher {
   private readonly stopHooks: (() => void)[] = [];
   /** Bumped by unsubscribeUser: an authorisation that straddles a kick is re-run. */
   private readonly membershipGenerations = new Map<string, number>();
+  /** Bumped by recheckTopics/dropTopics, which concern users not known in advance. */
+  private globalGeneration = 0;
+  /** Admissions waiting for the shared socket count, per user (they count against the cap). */
+  private readonly pendingAdmissions = new Map<string, number>();
+  private readonly socketCounter: SocketCounter | undefined;
+  /** The local half of the last recheck delivered (fan-out delivers locally, synchronously). */
+  private localWork: Promise<void> | undefined;
 
   constructor(opts: HubOptions) {
     this.log = opts.log;
@@ -101,6 +121,7 @@ export class Hub implements EventPublisher {
       authDeadlineMs: opts.authDeadlineMs,
       maxFrameBytes: opts.maxFrameBytes,
     };
+    this.socketCounter = opts.socketCounter;
   }
 
   /** Starts the fan-out listener (Redis subscribe); idempotent. main.ts awaits it before listen. */
@@ -228,8 +249,32 @@ export class Hub implements EventPublisher {
    * features can judge (a role change, a channel's permission overrides); removals the caller
    * knows precisely should use unsubscribeUser, which takes effect synchronously.
    */
-  recheckUser(userId: string): void {
-    this.fanout.publish({ kind: "recheck", userId });
+  recheckUser(userId: string): Promise<void> {
+    return this.publishAndAwaitLocal({ kind: "recheck", userId });
+  }
+
+  /**
+   * Re-asks the subscribe hook for every socket (all instances) following one of these channel
+   * topics, and removes the refused: an override, a channel's privacy or a role's permissions
+   * changed and concerns everyone following it. Resolves when this instance's sockets are done
+   * (callers await it after COMMIT, so the request returns with the local sockets already cut).
+   */
+  recheckTopics(topics: readonly string[]): Promise<void> {
+    if (topics.length === 0) return Promise.resolve();
+    return this.publishAndAwaitLocal({ kind: "recheck_topics", topics: [...topics] });
+  }
+
+  /** Every socket (all instances) leaves these topics at once and is told why (a deleted channel). */
+  dropTopics(topics: readonly string[], reason: SubscriptionRevokedReason = "CHANNEL_DELETED"): void {
+    if (topics.length > 0) this.fanout.publish({ kind: "drop_topics", topics: [...topics], reason });
+  }
+
+  private publishAndAwaitLocal(message: FanoutMessage): Promise<void> {
+    this.localWork = undefined;
+    this.fanout.publish(message);
+    const work = this.localWork ?? Promise.resolve();
+    this.localWork = undefined;
+    return work;
   }
 
   /** Sockets held by this instance (all users), for health and benchmarks. */
@@ -239,33 +284,88 @@ export class Hub implements EventPublisher {
 
   // ------------------------------------------------------------ connection lifecycle
 
-  /** Registers an authenticated socket, or refuses it (cap, or a revocation it raced). */
-  admit(socket: HubSocket, authStartedMs: number): boolean {
-    const { userId, sessionId } = socket.actor;
-    const revokedAll = this.revoked.get(`u:${userId}`);
-    if (this.revoked.has(`s:${sessionId}`) || (revokedAll !== undefined && revokedAll >= authStartedMs)) {
-      socket.fail("SESSION_ENDED", "This session has ended. Please sign in again.", CLOSE.SESSION_ENDED);
-      return false;
-    }
-    if (this.registry.countFor(userId) >= this.options.maxSocketsPerUser) {
-      socket.fail("TOO_MANY_SESSIONS", `At most ${this.options.maxSocketsPerUser} connections per user are allowed. Close another tab or device.`, CLOSE.TOO_MANY_SESSIONS);
-      return false;
+  /**
+   * Registers an authenticated socket, or refuses it (cap, or a revocation it raced). With a
+   * shared socket counter the cap counts the user's sockets on every instance; the admission in
+   * progress counts locally meanwhile, so parallel connects on one instance cannot overshoot.
+   * The caller releases the socket if it closed while this was pending.
+   */
+  async admit(socket: HubSocket, authStartedMs: number): Promise<boolean> {
+    const { userId } = socket.actor;
+    if (this.refuseRevoked(socket, authStartedMs)) return false;
+    const cap = this.options.maxSocketsPerUser;
+    if (this.localCount(userId) >= cap) return this.refuseCap(socket);
+    if (this.socketCounter) {
+      this.pendingAdmissions.set(userId, (this.pendingAdmissions.get(userId) ?? 0) + 1);
+      let admitted: boolean;
+      try {
+        admitted = await this.socketCounter.tryReserve(userId, this.localCount(userId), cap);
+      } catch (error) {
+        // Redis briefly unavailable: the local cap still holds; do not lock users out.
+        this.log.warn("ws.socket_count_failed", { error: error instanceof Error ? error.message : String(error) });
+        admitted = true;
+      }
+      const left = (this.pendingAdmissions.get(userId) ?? 1) - 1;
+      if (left > 0) this.pendingAdmissions.set(userId, left);
+      else this.pendingAdmissions.delete(userId);
+      if (!admitted) {
+        this.syncSocketCount(userId);
+        return this.refuseCap(socket);
+      }
+      if (this.refuseRevoked(socket, authStartedMs)) {
+        this.syncSocketCount(userId);
+        return false;
+      }
     }
     // Registered at once (revocations and kicks reach it from now on); its topics, the user's own
     // included, are joined by the connection right before `hello`, so no event precedes hello.
     this.registry.add(socket);
+    this.syncSocketCount(userId);
     this.notifySockets(userId, 1);
     return true;
+  }
+
+  private refuseRevoked(socket: HubSocket, authStartedMs: number): boolean {
+    const { userId, sessionId } = socket.actor;
+    const revokedAll = this.revoked.get(`u:${userId}`);
+    if (!this.revoked.has(`s:${sessionId}`) && !(revokedAll !== undefined && revokedAll >= authStartedMs)) return false;
+    socket.fail("SESSION_ENDED", "This session has ended. Please sign in again.", CLOSE.SESSION_ENDED);
+    return true;
+  }
+
+  private refuseCap(socket: HubSocket): false {
+    socket.fail("TOO_MANY_SESSIONS", `At most ${this.options.maxSocketsPerUser} connections per user are allowed. Close another tab or device.`, CLOSE.TOO_MANY_SESSIONS);
+    return false;
+  }
+
+  /** Registered plus pending sockets of the user on this instance. */
+  private localCount(userId: string): number {
+    return this.registry.countFor(userId) + (this.pendingAdmissions.get(userId) ?? 0);
+  }
+
+  /** Writes this instance's current count for the user to the shared counter (in issue order). */
+  private syncSocketCount(userId: string): void {
+    this.socketCounter?.setLocal(userId, this.localCount(userId)).catch((error: unknown) => {
+      this.log.warn("ws.socket_count_failed", { error: error instanceof Error ? error.message : String(error) });
+    });
   }
 
   release(socket: HubSocket): void {
     const removed = this.registry.remove(socket);
     if (this.registry.countFor(socket.userId) === 0) this.membershipGenerations.delete(socket.userId);
-    if (removed) this.notifySockets(socket.userId, -1);
+    if (removed) {
+      this.syncSocketCount(socket.userId);
+      this.notifySockets(socket.userId, -1);
+    }
   }
 
+  /** Changes whenever a subscription decision about the user may have gone stale. */
   membershipGeneration(userId: string): number {
-    return this.membershipGenerations.get(userId) ?? 0;
+    return (this.membershipGenerations.get(userId) ?? 0) + this.globalGeneration;
+  }
+
+  private bumpGeneration(userId: string): void {
+    this.membershipGenerations.set(userId, (this.membershipGenerations.get(userId) ?? 0) + 1);
   }
 
   // ------------------------------------------------------------ delivery (local half of fan-out)
@@ -287,34 +387,37 @@ export class Hub implements EventPublisher {
         for (const socket of this.registry.socketsOf(message.userId)) for (const topic of message.topics) socket.subscribe(topic);
         return;
       case "unsubscribe":
-        this.membershipGenerations.set(message.userId, this.membershipGeneration(message.userId) + 1);
+        this.bumpGeneration(message.userId);
         for (const socket of this.registry.socketsOf(message.userId)) for (const topic of message.topics) socket.unsubscribe(topic);
         return;
       case "recheck":
-        void this.recheck(message.userId).catch((error: unknown) => this.log.error("ws.recheck_failed", { error: error instanceof Error ? error : String(error) }));
+        this.localWork = this.recheck(message.userId).catch((error: unknown) => this.log.error("ws.recheck_failed", { error: error instanceof Error ? error : String(error) }));
+        return;
+      case "recheck_topics":
+        this.localWork = this.recheckTopicsHere(message.topics).catch((error: unknown) => this.log.error("ws.recheck_failed", { error: error instanceof Error ? error : String(error) }));
+        return;
+      case "drop_topics":
+        this.globalGeneration++;
+        dropTopicSockets(this.registry, message.topics, message.reason);
         return;
     }
   }
 
+  /** The verdict as a promise that never rejects (a failing hook refuses). */
+  verdictOf(actor: HubActor, topic: string): Promise<SubscribeVerdict> {
+    return Promise.resolve(this.authorizeSubscribe(actor, topic)).catch(() => false as const);
+  }
+
   private async recheck(userId: string): Promise<void> {
-    const first = this.registry.socketsOf(userId)[0];
-    if (!first) return;
+    if (this.registry.countFor(userId) === 0) return;
     // Bumped first: a subscribe or connect whose permission check straddles this one re-asks.
-    this.membershipGenerations.set(userId, this.membershipGeneration(userId) + 1);
-    const wanted = new Set(await this.topicsFor(first.actor));
-    const channelVerdicts = new Map<string, Promise<boolean>>();
-    const mayFollow = (topic: string) => {
-      let verdict = channelVerdicts.get(topic);
-      if (!verdict) channelVerdicts.set(topic, (verdict = Promise.resolve(this.authorizeSubscribe(first.actor, topic)).catch(() => false)));
-      return verdict;
-    };
-    for (const socket of this.registry.socketsOf(userId)) {
-      for (const topic of socket.topics()) {
-        if (topic === userTopic(userId) || topic === sessionTopic(socket.sessionId) || wanted.has(topic)) continue;
-        if (topic.startsWith("channel:") ? !(await mayFollow(topic)) : true) socket.unsubscribe(topic);
-      }
-      for (const topic of wanted) socket.subscribe(topic);
-    }
+    this.bumpGeneration(userId);
+    await recheckUserSockets(this, userId);
+  }
+
+  private async recheckTopicsHere(topics: readonly string[]): Promise<void> {
+    this.globalGeneration++;
+    await recheckTopicSockets(this, topics);
   }
 
   private rememberRevocation(userId: string, sessionIds: readonly string[] | "all"): void {
@@ -358,6 +461,7 @@ export class Hub implements EventPublisher {
       this.release(socket);
     }
     for (const hook of this.stopHooks) hook();
+    await this.socketCounter?.close();
     await this.fanout.close();
   }
 }

@@ -82,6 +82,25 @@ describe("HubClient", () => {
     expect(rec.states).toContain("reconnecting");
   });
 
+  test("refollow: after subscription:revoked the client follows the channel again (a timeout that ended)", async () => {
+    const user = await createUser(ctx);
+    const { accessToken } = await signIn(ctx, user);
+    const rec = recorder();
+    const channel = crypto.randomUUID();
+    const client = new HubClient({ url, token: async () => accessToken, backoffBaseMs: 10, ...rec.hooks });
+    clients.push(client);
+    client.subscribe([channel]);
+    client.connect();
+    await rec.until(() => ctx.hub.registry.socketsOf(user.id)[0]?.topics().includes(channelTopic(channel)) === true);
+    // The server takes it away (as a timeout does) and says so.
+    ctx.hub.unsubscribeUser(user.id, [channelTopic(channel)]);
+    ctx.hub.publish(userTopic(user.id), { type: "subscription:revoked", reason: "TIMED_OUT", channelIds: [channel], until: new Date().toISOString() });
+    await rec.until(() => rec.events.some((e) => e.type === "subscription:revoked"));
+    client.refollow([channel, crypto.randomUUID()]); // only channels the client still wants
+    await rec.until(() => ctx.hub.registry.socketsOf(user.id)[0]?.topics().includes(channelTopic(channel)) === true);
+    expect(ctx.hub.registry.socketsOf(user.id)[0]!.topics().filter((t) => t.startsWith("channel:"))).toEqual([channelTopic(channel)]);
+  });
+
   test("a session that ended is not retried", async () => {
     const user = await createUser(ctx);
     const { accessToken, sessionId } = await signIn(ctx, user);

@@ -3,6 +3,7 @@
  * real secrets generated into a temp DATA_DIR, and rate limits high enough not to interfere
  * (rate-limit tests pass the seeds' numbers explicitly).
  */
+import { stopActivity } from "../../src/features/messages/index.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -65,6 +66,8 @@ export async function createTestContext(
     logs,
     request: (path, init) => app.handle(new Request(`http://localhost${path}`, init)),
     async close() {
+      // An activity flush in flight must finish before the database closes (db.destroy would wait).
+      await stopActivity(deps);
       await hub.stop();
       if (app.server) await app.stop(true).catch(() => {});
       await database.close();

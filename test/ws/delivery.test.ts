@@ -177,7 +177,7 @@ describe("sessions ending while connected", () => {
     expect((await fine.socket.nextFrame()).type).toBe("pong");
   });
 
-  test("a revocation that races the auth check still wins (socket refused at registration)", () => {
+  test("a revocation that races the auth check still wins (socket refused at registration)", async () => {
     const userId = crypto.randomUUID();
     const fake = (sessionId: string) => {
       const failures: string[] = [];
@@ -187,14 +187,14 @@ describe("sessions ending while connected", () => {
     const revokedSession = crypto.randomUUID();
     ctx.hub.closeUserSockets(userId, [revokedSession]);
     const a = fake(revokedSession);
-    expect(ctx.hub.admit(a.socket, before)).toBe(false);
+    expect(await ctx.hub.admit(a.socket, before)).toBe(false);
     expect(a.failures).toEqual(["SESSION_ENDED"]);
     // Logout-all refuses sockets whose auth check started before it, not later sign-ins.
     ctx.hub.closeUserSockets(userId, "all");
     const b = fake(crypto.randomUUID());
-    expect(ctx.hub.admit(b.socket, before)).toBe(false);
+    expect(await ctx.hub.admit(b.socket, before)).toBe(false);
     const c = fake(crypto.randomUUID());
-    expect(ctx.hub.admit(c.socket, Date.now() + 1)).toBe(true);
+    expect(await ctx.hub.admit(c.socket, Date.now() + 1)).toBe(true);
     ctx.hub.release(c.socket);
   });
 });

@@ -15,7 +15,8 @@ import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../helpers/db.ts";
 import { spawnHearth, type HearthProcess } from "../helpers/process.ts";
 import { createUser, signIn } from "../helpers/users.ts";
-import { connectWithToken, type TestSocket } from "../helpers/ws.ts";
+import { connectWithToken, openSocket, type TestSocket } from "../helpers/ws.ts";
+import { CLOSE, MAX_SOCKETS_PER_USER } from "../../src/shared/protocol.ts";
 
 const REDIS_URL = process.env.REDIS_URL?.trim() || undefined;
 const ready = Boolean(REDIS_URL && TEST_DATABASE_URL);
@@ -76,6 +77,37 @@ describe.skipIf(!ready)("two Hearth processes with REDIS_URL", () => {
     expect((await socket.closed).code).toBe(4409);
   });
 
+  test("the per-user socket cap (8) counts sockets on both processes: the 9th is refused on either, a freed slot is reusable", async () => {
+    const user = await createUser(ctx);
+    const { accessToken } = await signIn(ctx, user);
+    const wsUrl = (i: number) => `${urls[i % 2]!.replace("http", "ws")}/ws`;
+    const mine: TestSocket[] = [];
+    for (let i = 0; i < MAX_SOCKETS_PER_USER; i++) mine.push(await connectWithToken(wsUrl(i), accessToken));
+    sockets.push(...mine);
+    for (const i of [0, 1]) {
+      const ninth = openSocket(wsUrl(i));
+      sockets.push(ninth);
+      await ninth.opened;
+      ninth.send({ type: "auth", token: accessToken });
+      expect(await ninth.nextFrame(5_000)).toMatchObject({ type: "error", code: "TOO_MANY_SESSIONS" });
+      expect((await ninth.closed).code).toBe(CLOSE.TOO_MANY_SESSIONS);
+    }
+    // Closing one on process A frees a slot for process B (once A has recorded the release).
+    mine[0]!.close();
+    await mine[0]!.closed;
+    let admitted: TestSocket | undefined;
+    for (let attempt = 0; attempt < 50 && !admitted; attempt++) {
+      const again = openSocket(wsUrl(1));
+      sockets.push(again);
+      await again.opened;
+      again.send({ type: "auth", token: accessToken });
+      const first = await again.nextFrame(5_000);
+      if (first.type === "hello") admitted = again;
+      else await Bun.sleep(20);
+    }
+    expect(admitted).toBeDefined();
+  });
+
   test("HTTP rate-limit buckets are shared: 90 requests split over both exceed one 50-request burst", async () => {
     // Per process, 45 requests would stay within the burst of 50 and never see a 429. A client
     // address of our own (loopback is a trusted proxy by default) keeps other runs' buckets apart.
@@ -84,5 +116,17 @@ describe.skipIf(!ready)("two Hearth processes with REDIS_URL", () => {
     for (let i = 0; i < 90; i++) statuses.push((await fetch(`${urls[i % 2]}/health`, { headers: { "x-forwarded-for": client } })).status);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(statuses.slice(0, 40).every((s) => s === 200)).toBe(true);
+  });
+
+  test("SIGTERM with open sockets: jobs, activity badges and the hub stop before the database closes; exit 0", async () => {
+    const user = await createUser(ctx);
+    const { accessToken } = await signIn(ctx, user);
+    const socket = await connectWithToken(`${urls[1]!.replace("http", "ws")}/ws`, accessToken);
+    sockets.push(socket);
+    const last = processes[1]!;
+    const code = await last.stop(); // SIGKILL after 10 s would give a non-zero code
+    expect(code).toBe(0);
+    expect((await socket.closed).code).toBe(CLOSE.GOING_AWAY);
+    expect(last.output()).toMatch(/"msg":"server\.stopping"/);
   });
 });

@@ -123,9 +123,27 @@ describe.skipIf(!REDIS_URL)("two instances through Redis", () => {
     a.hub.subscribeUser(user.id, [channel]);
     a.hub.publish(channel, { type: "test:in_channel", n: 1 });
     expect(await onB.nextFrame()).toEqual({ type: "test:in_channel", n: 1 });
-    a.hub.recheckUser(user.id);
-    for (let i = 0; i < 100 && bHub.registry.socketsOf(user.id)[0]?.topics().includes(channel); i++) await Bun.sleep(10);
+    void a.hub.recheckUser(user.id);
+    // B re-asks, unsubscribes and tells the socket why.
+    expect(await onB.nextFrame()).toEqual({ type: "subscription:revoked", reason: "ACCESS_CHANGED", channelIds: [channel.slice("channel:".length)] });
     a.hub.publish(channel, { type: "test:in_channel", n: 2 });
+    a.hub.publish(userTopic(user.id), { type: "test:sentinel" });
+    expect(await onB.nextFrame()).toEqual({ type: "test:sentinel" });
+  });
+
+  test("recheckTopics and dropTopics requested on A reach the followers on B", async () => {
+    const user = await createUser(a);
+    const [gone, deleted] = [crypto.randomUUID(), crypto.randomUUID()]; // no such channels: the model says no
+    const onB = await connectTo(urlB, (await signIn(a, user)).accessToken);
+    a.hub.subscribeUser(user.id, [channelTopic(gone), channelTopic(deleted)]);
+    a.hub.publish(userTopic(user.id), { type: "test:joined" });
+    expect(await onB.nextFrame()).toEqual({ type: "test:joined" });
+    await a.hub.recheckTopics([channelTopic(gone)]);
+    expect(await onB.nextFrame()).toEqual({ type: "subscription:revoked", reason: "ACCESS_CHANGED", channelIds: [gone] });
+    a.hub.dropTopics([channelTopic(deleted)]);
+    expect(await onB.nextFrame()).toEqual({ type: "subscription:revoked", reason: "CHANNEL_DELETED", channelIds: [deleted] });
+    a.hub.publish(channelTopic(gone), { type: "test:in_channel" });
+    a.hub.publish(channelTopic(deleted), { type: "test:in_channel" });
     a.hub.publish(userTopic(user.id), { type: "test:sentinel" });
     expect(await onB.nextFrame()).toEqual({ type: "test:sentinel" });
   });

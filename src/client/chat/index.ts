@@ -3,7 +3,7 @@
 // and mounts one ChannelController for the conversation on screen.
 
 import { HubClient } from "../ws.ts";
-import type { EventFrame } from "../../shared/protocol.ts";
+import { isSubscriptionRevokedFrame, type EventFrame } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
 import { mountBanner } from "./banner.ts";
 import { ChannelController } from "./controller.ts";
@@ -59,6 +59,26 @@ function markSidebarUnread(channelId: string, unread: boolean): void {
   }
 }
 
+/** A timeout cut the live feed of a community's channels: when (and where) to follow again. */
+let timeout: { communityId: string; until: number; timer: ReturnType<typeof setTimeout> } | null = null;
+
+function endTimeout(): void {
+  if (!timeout) return;
+  clearTimeout(timeout.timer);
+  timeout = null;
+  setStatus("");
+  if (currentChannel) hub?.refollow([currentChannel]);
+  void current?.catchUp();
+}
+
+function startTimeout(communityId: string, until: number): void {
+  if (timeout) clearTimeout(timeout.timer);
+  // setTimeout holds at most ~24.8 days; a 28-day timeout re-arms once.
+  const arm = (): ReturnType<typeof setTimeout> => setTimeout(() => (Date.now() >= until ? endTimeout() : timeout && (timeout.timer = arm())), Math.min(Math.max(0, until - Date.now()) + 500, 2 ** 31 - 1));
+  timeout = { communityId, until, timer: arm() };
+  setStatus(`You are timed out until ${new Date(until).toLocaleString()}. New messages appear here after that; history stays readable.`);
+}
+
 function onEvent(frame: EventFrame): void {
   const f = frame as Record<string, unknown>;
   const c = current;
@@ -98,6 +118,15 @@ function onEvent(frame: EventFrame): void {
       return;
     case "keys:changed":
       void engine?.then((e) => e.forgetDevicesOf(String(f.userId)));
+      return;
+    case "subscription:revoked": {
+      if (!isSubscriptionRevokedFrame(frame) || !frame.channelIds.includes(currentChannel)) return;
+      if (frame.reason === "TIMED_OUT" && frame.until && frame.communityId) startTimeout(frame.communityId, Date.parse(frame.until));
+      else setStatus(frame.reason === "CHANNEL_DELETED" ? "This channel was deleted." : "You can no longer see this channel.");
+      return;
+    }
+    case "member:timeout_removed":
+      if (timeout && f.community_id === timeout.communityId && f.user_id === selfUserId) endTimeout();
       return;
     case "keys:low":
       void engine?.then((e) => (f.deviceId === e.deviceId ? e.maintainPrekeys() : undefined)).catch(() => {});

@@ -4,7 +4,7 @@ import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
 import type { ChannelRecord } from "../permissions/index.ts";
-import { addChannelMember, createChannel, createGroup, deleteChannel, deleteGroup, getChannel, getGroup, listCommunityOverrides, removeChannelOverride, renameGroup, setChannelOverride, updateChannel, type ChannelInput } from "./service.ts";
+import { addChannelMember, removeChannelMember, createChannel, createGroup, deleteChannel, deleteGroup, getChannel, getGroup, listCommunityOverrides, removeChannelOverride, renameGroup, setChannelOverride, updateChannel, type ChannelInput } from "./service.ts";
 import { listVisibleGroups } from "./visibility.ts";
 import { listChannelViewers } from "./viewers.ts";
 
@@ -106,5 +106,9 @@ export function channelApiRoutes(deps: AppDeps) {
     .post("/api/channels/:id/members", async ({ actor, params, body }) => {
       await addChannelMember(deps, actor, params.id, body.user_id);
       return new Response(null, { status: 204 });
-    }, { auth: true, body: t.Object({ user_id: t.String({ maxLength: 64 }) }) });
+    }, { auth: true, body: t.Object({ user_id: t.String({ maxLength: 64 }) }) })
+    .delete("/api/channels/:id/members/:userId", async ({ actor, params }) => {
+      await removeChannelMember(deps, actor, params.id, params.userId);
+      return new Response(null, { status: 204 });
+    }, { auth: true });
 }

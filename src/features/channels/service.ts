@@ -6,7 +6,7 @@ import type { AppDeps } from "../../app.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessChannel, accessCommunity, accessGroup, isUuid, requireCan } from "../permissions/index.ts";
 import { isPermission } from "../permissions/index.ts";
-import { insertCommunityAudit } from "../communities/index.ts";
+import { insertCommunityAudit, queueAccessChange } from "../communities/index.ts";
 import { dbOf, mutate, nowOf, optionalText, requireIntRange, requireText, type ActorLike } from "../communities/index.ts";
 import { countChannels, countGroups, insertGroupWithGeneralChannel } from "./queries.ts";
 
@@ -55,7 +55,9 @@ export async function deleteGroup(deps: AppDeps, actor: ActorLike, groupId: stri
   await mutate(deps, async (tx, outbox) => {
     const access = await accessGroup(tx, actor, groupId, now);
     requireCan(access, "manage_channels");
+    const channelIds = (await tx.selectFrom("channels").select("id").where("group_id", "=", groupId).execute()).map((c) => c.id);
     await tx.deleteFrom("groups").where("id", "=", groupId).execute(); // channels cascade
+    if (channelIds.length) queueAccessChange(deps, outbox, { communityId: access.community.id, kind: "channel_deleted", channelIds });
     await insertCommunityAudit(tx, { communityId: access.community.id, actorId: actor.userId, action: "group_deleted", targetType: "group", targetId: groupId, metadata: { name: access.group.name }, at: now });
     outbox.push(`community:${access.community.id}`, { type: "group:deleted", group_id: groupId });
   });
@@ -128,6 +130,9 @@ export async function updateChannel(deps: AppDeps, actor: ActorLike, channelId: 
     requireCan(access.community, "manage_channels");
     if (Object.keys(values).length === 0) return;
     await tx.updateTable("channels").set(values).where("id", "=", channelId).execute();
+    if (values.is_private !== undefined && values.is_private !== access.channel.isPrivate) {
+      queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "channel_privacy_changed", channelIds: [channelId] });
+    }
     await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_updated", targetType: "channel", targetId: channelId, metadata: { fields: Object.keys(values) }, at: now });
     outbox.push(`channel:${channelId}`, { type: "channel:updated", channel_id: channelId });
     outbox.push(`community:${access.channel.communityId}`, { type: "channel:updated", channel_id: channelId });
@@ -141,6 +146,7 @@ export async function deleteChannel(deps: AppDeps, actor: ActorLike, channelId: 
     if (!access.community) throw new NotFoundError("No such channel.");
     requireCan(access.community, "manage_channels");
     await tx.deleteFrom("channels").where("id", "=", channelId).execute();
+    queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "channel_deleted", channelIds: [channelId] });
     await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_deleted", targetType: "channel", targetId: channelId, metadata: { name: access.channel.name }, at: now });
     outbox.push(`community:${access.channel.communityId}`, { type: "channel:deleted", channel_id: channelId });
   });
@@ -168,6 +174,7 @@ export async function setChannelOverride(deps: AppDeps, actor: ActorLike, channe
     await tx.insertInto("channel_role_overrides").values({ id: Bun.randomUUIDv7(), channel_id: channelId, base_role: input.baseRole ?? null, role_id: input.roleId ?? null, allow: input.allow, deny: input.deny }).execute();
     await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_override_set", targetType: "channel", targetId: channelId, metadata: { base_role: input.baseRole ?? null, role_id: input.roleId ?? null, allow: input.allow, deny: input.deny }, at: now });
     outbox.push(`community:${access.channel.communityId}`, { type: "channel:updated", channel_id: channelId });
+    queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "override_changed", channelIds: [channelId] });
   });
 }
 
@@ -182,6 +189,25 @@ export async function addChannelMember(deps: AppDeps, actor: ActorLike, channelI
     if (!member) throw new NotFoundError("That user is not a member of this community.");
     await tx.insertInto("channel_members").values({ channel_id: channelId, user_id: userId, added_at: now }).onConflict((oc) => oc.doNothing()).execute();
     outbox.push(`user:${userId}`, { type: "channel:added", channel_id: channelId, community_id: access.channel.communityId });
+    queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "channel_members_changed", channelIds: [channelId], userIds: [userId] });
+  });
+}
+
+/**
+ * Takes someone out of a private channel's explicit members. Their open sockets stop following
+ * the channel at once if that was their only way to see it (owners and admins still see it).
+ */
+export async function removeChannelMember(deps: AppDeps, actor: ActorLike, channelId: string, userId: string) {
+  const now = nowOf(deps);
+  await mutate(deps, async (tx, outbox) => {
+    const access = await accessChannel(tx, actor, channelId, now);
+    if (!access.community) throw new NotFoundError("No such channel.");
+    requireCan(access.community, "manage_channels");
+    const removed = isUuid(userId) ? await tx.deleteFrom("channel_members").where("channel_id", "=", channelId).where("user_id", "=", userId).returning("user_id").executeTakeFirst() : undefined;
+    if (!removed) throw new NotFoundError("That user is not a member of this channel.");
+    await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_updated", targetType: "channel", targetId: channelId, metadata: { removed_member: userId }, at: now });
+    outbox.push(`user:${userId}`, { type: "channel:removed", channel_id: channelId, community_id: access.channel.communityId });
+    queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "channel_members_changed", channelIds: [channelId], userIds: [userId] });
   });
 }
 
@@ -195,6 +221,7 @@ export async function removeChannelOverride(deps: AppDeps, actor: ActorLike, cha
     if (!removed) throw new NotFoundError("No such override.");
     await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_override_removed", targetType: "channel", targetId: channelId, at: now });
     outbox.push(`community:${access.channel.communityId}`, { type: "channel:updated", channel_id: channelId });
+    queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "override_changed", channelIds: [channelId] });
   });
 }
 

@@ -59,3 +59,50 @@ export function queueMembershipChange(deps: AppDeps, outbox: Outbox, change: Mem
     if (REMOVALS.has(change.kind)) deps.log.debug("communities.member_removed", { communityId: change.communityId, userId: change.userId, kind: change.kind });
   });
 }
+
+/**
+ * Who may VIEW which channel changed for reasons other than one member's membership: a channel's
+ * permission overrides, a private channel's members, a channel turning private/public or being
+ * deleted, a custom role's permissions. Listeners run after COMMIT and are awaited, so the
+ * request that made the change returns after this instance's sockets were re-checked (the
+ * realtime feature; other instances follow through the fan-out).
+ */
+export type AccessChangeKind = "override_changed" | "channel_members_changed" | "channel_privacy_changed" | "channel_deleted" | "role_permissions_changed";
+
+export type AccessChange = {
+  communityId: string;
+  kind: AccessChangeKind;
+  /** The channels concerned (all of the community's for a role change). */
+  channelIds: string[];
+  /** When only these users are concerned (a private channel's member added or removed). */
+  userIds?: string[];
+};
+
+export type AccessListener = (change: AccessChange) => void | Promise<void>;
+
+const accessRegistries = new WeakMap<object, Set<AccessListener>>();
+
+function accessListenersOf(deps: object): Set<AccessListener> {
+  let set = accessRegistries.get(deps);
+  if (!set) accessRegistries.set(deps, (set = new Set()));
+  return set;
+}
+
+export function onAccessChanged(deps: AppDeps, listener: AccessListener): () => void {
+  const set = accessListenersOf(deps);
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
+/** Queues the change for after COMMIT (a rolled-back change tells nobody). */
+export function queueAccessChange(deps: AppDeps, outbox: Outbox, change: AccessChange): void {
+  outbox.afterCommit(async () => {
+    for (const listener of accessListenersOf(deps)) {
+      try {
+        await listener(change);
+      } catch (error) {
+        deps.log.error("communities.access_listener_failed", { error: error instanceof Error ? error : String(error) });
+      }
+    }
+  });
+}

@@ -2,6 +2,8 @@
  * The communities feature's public face. Other features import only from here:
  *   onMembershipChanged(deps, f)      f({userId, communityId, kind, channelIds?}) after COMMIT, before
  *                                     the topic events (the WS hub unsubscribes sockets at once)
+ *   onAccessChanged(deps, f)          f({communityId, kind, channelIds, userIds?}) after COMMIT, awaited:
+ *                                     overrides, private members, privacy, deletion, role permissions
  *   userOwnsCommunity(db, userId)     account deletion refuses while true
  * Siblings of this slice (kept apart to avoid import cycles):
  *   dms/index.ts         shareCommunityOrDm(db, a, b), isBlockedEitherWay(db, a, b)
@@ -12,7 +14,7 @@
 import type { Executor } from "../../db/tx.ts";
 import { registerAccountDeletionBlocker } from "../auth/index.ts";
 
-export { onMembershipChanged, queueMembershipChange, type MembershipChange, type MembershipChangeKind, type MembershipListener } from "./events.ts";
+export { onMembershipChanged, queueMembershipChange, onAccessChanged, queueAccessChange, type MembershipChange, type MembershipChangeKind, type MembershipListener, type AccessChange, type AccessChangeKind, type AccessListener } from "./events.ts";
 export { insertCommunityAudit, listCommunityAudit, type CommunityAuditAction } from "./audit.ts";
 export { loadTarget, removeMembershipRows, getCommunity } from "./service.ts";
 export { dbOf, nowOf, mutate, requireText, optionalText, requireIntRange, type ActorLike } from "./context.ts";

@@ -7,6 +7,8 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from 
 import { accessCommunity, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
 import { communityPermissions, ROLE_PERMISSIONS, type Permission } from "../permissions/index.ts";
 import { insertCommunityAudit } from "./audit.ts";
+import { queueAccessChange } from "./events.ts";
+import { listCommunityChannelIds } from "./queries.ts";
 import { dbOf, mutate, nowOf, requireIntRange, requireText, type ActorLike } from "./context.ts";
 
 export type RoleView = { id: string; name: string; permissions: string[]; position: number };
@@ -48,7 +50,7 @@ export async function createRole(deps: AppDeps, actor: ActorLike, communityId: s
 
 export async function updateRole(deps: AppDeps, actor: ActorLike, communityId: string, roleId: string, input: { name?: string; permissions?: string[]; position?: number }) {
   const now = nowOf(deps);
-  await mutate(deps, async (tx) => {
+  await mutate(deps, async (tx, outbox) => {
     const access = await accessCommunity(tx, actor, communityId, now);
     requireCan(access, "manage_roles");
     const role = isUuid(roleId) ? await tx.selectFrom("community_roles").select("id").where("id", "=", roleId).where("community_id", "=", communityId).executeTakeFirst() : undefined;
@@ -59,17 +61,21 @@ export async function updateRole(deps: AppDeps, actor: ActorLike, communityId: s
     if (input.position !== undefined) set.position = requireIntRange("position", "Position", input.position, 1, 999);
     if (Object.keys(set).length) await tx.updateTable("community_roles").set(set).where("id", "=", roleId).execute();
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "role_updated", targetType: "role", targetId: roleId, metadata: set, at: now });
+    // Its holders may have lost view_channel (or gained it) in any channel of the community.
+    if (set.permissions) queueAccessChange(deps, outbox, { communityId, kind: "role_permissions_changed", channelIds: await listCommunityChannelIds(tx, communityId) });
   });
 }
 
 export async function deleteRole(deps: AppDeps, actor: ActorLike, communityId: string, roleId: string) {
   const now = nowOf(deps);
-  await mutate(deps, async (tx) => {
+  await mutate(deps, async (tx, outbox) => {
     const access = await accessCommunity(tx, actor, communityId, now);
     requireCan(access, "manage_roles");
     const role = isUuid(roleId) ? await tx.selectFrom("community_roles").select(["id", "name"]).where("id", "=", roleId).where("community_id", "=", communityId).executeTakeFirst() : undefined;
     if (!role) throw new NotFoundError("No such role.");
     await tx.deleteFrom("community_roles").where("id", "=", roleId).execute();
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "role_deleted", targetType: "role", targetId: roleId, metadata: { name: role.name }, at: now });
+    // Overrides naming the role go with it (cascade), and its holders lose its permissions.
+    queueAccessChange(deps, outbox, { communityId, kind: "role_permissions_changed", channelIds: await listCommunityChannelIds(tx, communityId) });
   });
 }

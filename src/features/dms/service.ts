@@ -1,7 +1,9 @@
 /**
  * DMs and group DMs, and user blocking. A DM exists between two users who share a community (or
- * whose target allows DMs from anyone), never across a block. Participants are fixed at creation:
- * there is no "join by id" (the reference let anyone join a DM knowing its UUID).
+ * whose target allows DMs from anyone), never across a block: a group DM is refused (403 BLOCKED,
+ * nothing written) when the creator and any listed person blocked each other either way.
+ * Participants are fixed at creation: there is no "join by id" (the reference let anyone join a
+ * DM knowing its UUID) and no adding people later (a new group DM is created instead).
  */
 import { sql } from "kysely";
 import type { AppDeps } from "../../app.ts";
@@ -67,7 +69,17 @@ export async function openGroupDm(deps: AppDeps, actor: ActorLike, userIds: stri
   const now = nowOf(deps);
   const id = Bun.randomUUIDv7();
   await mutate(deps, async (tx, outbox) => {
-    for (const other of others) await requireDmAllowed(tx, actor, other);
+    // Every listed person is checked before anything is written (a block either way refuses the
+    // whole group, naming the person so the actor knows whom to take off the list).
+    for (const other of others) {
+      try {
+        await requireDmAllowed(tx, actor, other);
+      } catch (error) {
+        if (!(error instanceof ForbiddenError) || error.code !== "BLOCKED") throw error;
+        const person = await tx.selectFrom("users").select("display_name").where("id", "=", other).executeTakeFirstOrThrow();
+        throw new ForbiddenError(`You cannot start a group conversation with ${person.display_name}: one of you has blocked the other. Take them off the list.`, "BLOCKED");
+      }
+    }
     await tx.insertInto("channels").values({ id, kind: "group_dm", community_id: null, group_id: null, name: null, topic: null, created_by: actor.userId, created_at: now }).execute();
     await tx.insertInto("channel_members").values([actor.userId, ...others].map((user_id) => ({ channel_id: id, user_id, added_at: now }))).execute();
     for (const u of others) outbox.push(`user:${u}`, { type: "dm:created", channel_id: id });

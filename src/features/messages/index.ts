@@ -16,11 +16,11 @@ import { sendMessage } from "./send.ts";
 import { toWire } from "./queries.ts";
 
 export { messageApiRoutes } from "./routes.ts";
-export { flushActivity, setActivityInterval, stopActivity } from "./realtime.ts";
+export { flushActivity, setActivityInterval, setActivityOptions, stopActivity, ACTIVITY_PER_USER_MAX } from "./realtime.ts";
 export { expireMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
 export { deliverScheduledMessages } from "./scheduled.ts";
 
-const installed = new WeakMap<object, () => void>();
+const installed = new WeakMap<object, () => Promise<void>>();
 const typingOptions = new WeakMap<object, { intervalMs?: number; autoStopMs?: number }>();
 
 /** Tests: shorter typing intervals (read at each frame). */
@@ -29,7 +29,8 @@ export function setTypingOptions(deps: object, opts: { intervalMs?: number; auto
 }
 
 /** Idempotent per deps: createApp calls it when a hub is injected. */
-export function installMessaging(deps: AppDeps, hub: Hub): () => void {
+/** Returns `stop`: typing timers dropped, activity badges stopped (awaiting a flush in flight). */
+export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
   const existing = installed.get(deps);
   if (existing) return existing;
   const offRealtime = installRealtime(deps, hub);
@@ -51,10 +52,10 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => void {
     });
     return { type: "message:sent", ref: f.ref, message: toWire(message) };
   });
-  const off = () => {
-    offRealtime();
+  const off = async () => {
     offTyping();
     installed.delete(deps);
+    await offRealtime();
   };
   installed.set(deps, off);
   return off;

@@ -1,7 +1,7 @@
 /**
  * Realtime side of messaging. Subscriptions follow permissions in features/realtime (subscribe
- * check, unsubscribe on kick/ban/leave, re-check on role changes); timed-out members keep READ
- * access there: a timeout stops sending, reacting and voice (issue 6), not reading —
+ * check, unsubscribe on kick/ban/leave/timeout, re-check on role and access changes); timed-out
+ * members keep reading history over HTTP but lose live delivery for the duration —
  * docs/messages.md "Timeouts". What lives here:
  *  - channel:activity: sidebar badges, coalesced per channel (at most one event per channel per
  *    ACTIVITY_INTERVAL_MS with the latest seq) and sent to `user:<id>` of the people who can see
@@ -16,12 +16,20 @@ export const ACTIVITY_INTERVAL_MS = 1_000;
 /** Above this many members, a public channel's activity goes to `community:<id>` once instead. */
 export const ACTIVITY_PER_USER_MAX = 2_000;
 
-type Activity = { pending: Map<string, number>; timer: Timer | undefined; intervalMs: number };
+type Activity = {
+  pending: Map<string, number>;
+  timer: Timer | undefined;
+  intervalMs: number;
+  perUserMax: number;
+  /** The flush running now: stopActivity waits for it (its queries must end before db.destroy). */
+  inFlight: Promise<void> | undefined;
+  stopped: boolean;
+};
 const activities = new WeakMap<object, Activity>();
 
 function activityOf(deps: AppDeps): Activity {
   let a = activities.get(deps);
-  if (!a) activities.set(deps, (a = { pending: new Map(), timer: undefined, intervalMs: ACTIVITY_INTERVAL_MS }));
+  if (!a) activities.set(deps, (a = { pending: new Map(), timer: undefined, intervalMs: ACTIVITY_INTERVAL_MS, perUserMax: ACTIVITY_PER_USER_MAX, inFlight: undefined, stopped: false }));
   return a;
 }
 
@@ -30,9 +38,17 @@ export function setActivityInterval(deps: AppDeps, ms: number): void {
   activityOf(deps).intervalMs = ms;
 }
 
+/** Tests lower the member count above which activity goes to `community:<id>` (ACTIVITY_PER_USER_MAX). */
+export function setActivityOptions(deps: AppDeps, options: { intervalMs?: number; perUserMax?: number }): void {
+  const a = activityOf(deps);
+  if (options.intervalMs !== undefined) a.intervalMs = options.intervalMs;
+  if (options.perUserMax !== undefined) a.perUserMax = options.perUserMax;
+}
+
 /** After COMMIT of a send: remember the channel's latest seq; flushed by the timer. */
 export function noteActivity(deps: AppDeps, channelId: string, seq: number): void {
   const a = activityOf(deps);
+  if (a.stopped) return; // shutting down: badges are a hint, history has the truth
   a.pending.set(channelId, Math.max(seq, a.pending.get(channelId) ?? 0));
   if (!a.timer) {
     a.timer = setTimeout(() => void flushActivity(deps), a.intervalMs);
@@ -40,30 +56,45 @@ export function noteActivity(deps: AppDeps, channelId: string, seq: number): voi
   }
 }
 
-/** Drops pending activity and its timer (shutdown, tests). */
-export function stopActivity(deps: AppDeps): void {
+/**
+ * Drops pending activity and its timer, refuses new activity, and resolves once a flush in
+ * progress has finished (shutdown calls it before closing the database; tests before ctx.close).
+ */
+export async function stopActivity(deps: AppDeps): Promise<void> {
   const a = activityOf(deps);
+  a.stopped = true;
   clearTimeout(a.timer);
   a.timer = undefined;
   a.pending.clear();
+  while (a.inFlight) await a.inFlight;
 }
 
-export async function flushActivity(deps: AppDeps): Promise<void> {
+export function flushActivity(deps: AppDeps): Promise<void> {
   const a = activityOf(deps);
   clearTimeout(a.timer);
   a.timer = undefined;
-  const batch = [...a.pending];
-  a.pending.clear();
-  for (const [channelId, seq] of batch) {
-    try {
-      await publishActivity(deps, channelId, seq);
-    } catch (error) {
-      deps.log.warn("messages.activity_failed", { channelId, error: error instanceof Error ? error.message : String(error) });
+  // One flush at a time: a second waits for the first, then takes what accumulated meanwhile.
+  const previous = a.inFlight;
+  const run: Promise<void> = (async () => {
+    if (previous) await previous;
+    const batch = [...a.pending];
+    a.pending.clear();
+    for (const [channelId, seq] of batch) {
+      if (a.stopped) break;
+      try {
+        await publishActivity(deps, channelId, seq, a.perUserMax);
+      } catch (error) {
+        deps.log.warn("messages.activity_failed", { channelId, error: error instanceof Error ? error.message : String(error) });
+      }
     }
-  }
+  })().finally(() => {
+    if (a.inFlight === run) a.inFlight = undefined;
+  });
+  a.inFlight = run;
+  return run;
 }
 
-async function publishActivity(deps: AppDeps, channelId: string, seq: number): Promise<void> {
+async function publishActivity(deps: AppDeps, channelId: string, seq: number, perUserMax: number): Promise<void> {
   const db = dbOf(deps);
   const channel = await db.selectFrom("channels").select(["id", "community_id", "is_private"]).where("id", "=", channelId).executeTakeFirst();
   if (!channel) return;
@@ -80,8 +111,8 @@ async function publishActivity(deps: AppDeps, channelId: string, seq: number): P
     if (restricted) {
       q = q.where((eb) => eb.or([eb("m.role", "in", ["owner", "admin"]), eb.exists(eb.selectFrom("channel_members as c").select("c.user_id").where("c.channel_id", "=", channelId).whereRef("c.user_id", "=", "m.user_id"))]));
     }
-    const rows = await q.limit(ACTIVITY_PER_USER_MAX + 1).execute();
-    if (!restricted && rows.length > ACTIVITY_PER_USER_MAX) {
+    const rows = await q.limit(perUserMax + 1).execute();
+    if (!restricted && rows.length > perUserMax) {
       deps.events.publish(`community:${channel.community_id}`, event);
       return;
     }
@@ -95,6 +126,7 @@ async function publishActivity(deps: AppDeps, channelId: string, seq: number): P
  * bans, leaves and role changes, live in features/realtime (one place for the hub and the
  * permission model); messaging only adds the coalesced channel:activity badges.
  */
-export function installRealtime(deps: AppDeps, _hub: Hub): () => void {
+export function installRealtime(deps: AppDeps, _hub: Hub): () => Promise<void> {
+  activityOf(deps).stopped = false;
   return () => stopActivity(deps);
 }

@@ -3,21 +3,29 @@
  * (issue 6 §1). The hub stays ignorant of communities; this is the one place that knows both:
  *
  *   subscribe {channelIds}   allowed iff accessChannel() lets the user view the channel
- *                            (community channel with view_channel, or a DM they are part of)
+ *                            (community channel with view_channel, or a DM they are part of) and
+ *                            the user is not timed out in its community (refused: TIMED_OUT + until)
  *   at connect               community:<id> for each community, community:<id>:moderators where
  *                            the user may review reports
  *   kicked / banned / left   the user's sockets leave the community, its moderators topic and
  *                            all its channels at once (synchronously, before the community hears
  *                            of the removal: communities' listeners run first)
- *   any other change         joined, role changes, timeouts: the hub re-asks these hooks
- *                            (recheckUser), so a demoted moderator leaves the moderators topic
- *                            and a new member hears the community
+ *   timed out                the user's sockets leave every channel of the community at once and
+ *                            get `subscription:revoked {reason: TIMED_OUT, until}`; they may follow
+ *                            again at `until`, or at `member:timeout_removed` (re-checked at once).
+ *                            HTTP history stays readable (a timeout stops send/react/voice).
+ *   any other change         joined, role changes: the hub re-asks these hooks (recheckUser), so a
+ *                            demoted moderator leaves the moderators topic, a new member hears
+ *                            the community
+ *   access changes           (onAccessChanged, after COMMIT, awaited) overrides, private members,
+ *                            privacy, role permissions: everyone following the channel is re-asked
+ *                            (recheckTopics) or just the named users; a deleted channel is dropped
  */
 import type { AppDeps } from "../../app.ts";
 import { NotFoundError } from "../../errors.ts";
 import type { Hub, HubActor } from "../../ws/hub.ts";
-import { channelTopic, parseTopic } from "../../ws/topics.ts";
-import { onMembershipChanged } from "../communities/index.ts";
+import { channelTopic, parseTopic, userTopic } from "../../ws/topics.ts";
+import { onAccessChanged, onMembershipChanged } from "../communities/index.ts";
 import { accessChannel, accessCommunity, allows } from "../permissions/index.ts";
 
 const REMOVALS = new Set(["left", "kicked", "banned"]);
@@ -34,7 +42,13 @@ export function wireRealtime(deps: AppDeps, hub: Hub): void {
     const parsed = parseTopic(topic);
     if (parsed?.kind !== "channel") return false;
     try {
-      await accessChannel(db(), actorRef(actor), parsed.id, now());
+      const at = now();
+      const access = await accessChannel(db(), actorRef(actor), parsed.id, at);
+      const until = access.community?.subject.member?.timedOutUntil;
+      if (until && until.getTime() > at.getTime()) {
+        const iso = until.toISOString();
+        return { code: "TIMED_OUT", reason: "TIMED_OUT", message: `You are timed out in this community until ${iso}; you can follow its channels again then.`, until: iso, communityId: access.channel.communityId ?? undefined };
+      }
       return true;
     } catch (error) {
       if (error instanceof NotFoundError) return false;
@@ -56,8 +70,23 @@ export function wireRealtime(deps: AppDeps, hub: Hub): void {
   onMembershipChanged(deps, (change) => {
     if (REMOVALS.has(change.kind)) {
       hub.unsubscribeUser(change.userId, [communityTopic(change.communityId), moderatorsTopic(change.communityId), ...(change.channelIds ?? []).map(channelTopic)]);
+    } else if (change.kind === "timed_out") {
+      // Synchronous on this instance (before the request returns), then the reason and the end.
+      const channelIds = change.channelIds ?? [];
+      hub.unsubscribeUser(change.userId, channelIds.map(channelTopic));
+      hub.publish(userTopic(change.userId), { type: "subscription:revoked", reason: "TIMED_OUT", communityId: change.communityId, channelIds, ...(change.until ? { until: change.until } : {}) });
     } else {
-      hub.recheckUser(change.userId);
+      void hub.recheckUser(change.userId);
     }
+  });
+
+  onAccessChanged(deps, async (change) => {
+    const topics = change.channelIds.map(channelTopic);
+    if (change.kind === "channel_deleted") return hub.dropTopics(topics, "CHANNEL_DELETED");
+    if (change.userIds) {
+      await Promise.all(change.userIds.map((id) => hub.recheckUser(id)));
+      return;
+    }
+    await hub.recheckTopics(topics);
   });
 }

@@ -153,4 +153,23 @@ describe("DMs and blocks", () => {
     await expectOk(p.member.call("POST", "/api/dms", { user_ids: many.slice(0, 9).map((m) => m.user.id) }));
     expect((await many[9]!.call("GET", `/api/dms/${group.channel_id}`)).status).toBe(404);
   });
+
+  test("group DM: refused (403 BLOCKED, named, nothing written) when the creator and any listed person blocked each other, either way", async () => {
+    const p = await populatedCommunity(ctx, "Group DM blocks");
+    const countGroupDms = async () => Number((await ctx.database.db.selectFrom("channels").select((eb) => eb.fn.countAll<number>().as("n")).where("kind", "=", "group_dm").executeTakeFirstOrThrow()).n);
+    const list = [p.admin, p.moderator, p.owner].map((x) => x.user.id);
+    for (const direction of ["creator blocked a listed person", "a listed person blocked the creator"] as const) {
+      if (direction === "creator blocked a listed person") await expectOk(p.member.call("POST", "/api/users/blocks", { user_id: p.moderator.user.id }), 204);
+      else await expectOk(p.moderator.call("POST", "/api/users/blocks", { user_id: p.member.user.id }), 204);
+      const before = await countGroupDms();
+      const refused = await p.member.call("POST", "/api/dms", { user_ids: list });
+      expect([refused.status, refused.body.error.code]).toEqual([403, "BLOCKED"]);
+      expect(refused.body.error.message).toContain(p.moderator.user.displayName);
+      expect(await countGroupDms()).toBe(before);
+      if (direction === "creator blocked a listed person") await expectOk(p.member.call("DELETE", `/api/users/blocks/${p.moderator.user.id}`), 204);
+      else await expectOk(p.moderator.call("DELETE", `/api/users/blocks/${p.member.user.id}`), 204);
+    }
+    // Without the block the same list works.
+    expect((await expectOk(p.member.call("POST", "/api/dms", { user_ids: list }))).participants).toHaveLength(4);
+  });
 });

@@ -53,6 +53,7 @@ beforeAll(async () => {
     ["DELETE", `/api/channels/${c.generalChannelId}`],
     ["PUT", `/api/channels/${c.generalChannelId}/overrides`, { base_role: "member", allow: [], deny: [] }],
     ["POST", `/api/channels/${c.generalChannelId}/members`, { user_id: uid }],
+    ["DELETE", `/api/channels/${c.generalChannelId}/members/${uid}`],
     ["GET", `/api/channels/${dmId}`],
     ["GET", `/api/dms/${dmId}`],
     ["GET", `/api/communities/${cid}/bans`],

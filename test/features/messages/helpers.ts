@@ -12,7 +12,7 @@ export async function messagingContext(opts: Parameters<typeof createTestContext
   setActivityInterval(ctx.deps, 20);
   const close = ctx.close.bind(ctx);
   ctx.close = async () => {
-    stopActivity(ctx.deps);
+    await stopActivity(ctx.deps);
     await close();
   };
   return ctx;

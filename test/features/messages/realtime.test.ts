@@ -158,11 +158,14 @@ describe("removals while connected", () => {
     expect(s.received.some((f) => f.type === "message:new" && (f.message as any).id === next.id)).toBe(false);
   });
 
-  test("timed out: keeps reading (documented), cannot send over HTTP or the socket", async () => {
+  test("timed out: live delivery stops, HTTP history stays readable (documented), cannot send over HTTP or the socket", async () => {
     const victim = await joinCommunity();
     const s = await follow(victim);
     await expectOk(p.moderator.call("PUT", `/api/communities/${p.communityId}/timeouts/${victim.user.id}`, { duration_seconds: 600 }));
-    await marker([s]);
+    expect(await s.nextOfType("subscription:revoked")).toMatchObject({ reason: "TIMED_OUT", communityId: p.communityId });
+    const m = await send(p.owner, channel);
+    const history = await expectOk(victim.call("GET", `/api/channels/${channel}/messages`));
+    expect(JSON.stringify(history)).toContain(m.id);
     const r = await victim.call("POST", `/api/channels/${channel}/messages`, sendBody());
     expect([r.status, r.body.error.code]).toEqual([403, "TIMED_OUT"]);
     s.send({ type: "message:send", ref: "t", channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: envelope(), senderDeviceId: "d" });
