@@ -8,12 +8,12 @@ import type { ChatEngine, DecryptOutcome } from "./engine.ts";
 import { isRetryableStatus, SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
 import { normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
-import { createMessageElement, renderReactions, renderRows, setSendState, showNotice, showText, type Row } from "./view.ts";
+import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
 import { bookmarkMessage, bookmarkNotice } from "./extras.ts";
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
 import { encryptAndSend } from "./sender.ts";
-import { replyCountLabel, ThreadPanel } from "./thread-panel.ts";
+import { ThreadPanel } from "./thread-panel.ts";
 import { PinsPanel } from "./pins-panel.ts";
 import { ComposerBinding } from "./composer.ts";
 import { adoptServerRendered } from "./server-rendered.ts";
@@ -216,7 +216,7 @@ export class ChannelController {
       open.type = "button";
       open.className = "btn btn--ghost btn--sm msg__thread";
       const button = open;
-      open.addEventListener("click", () => this.openThread(message.id, button));
+      open.addEventListener("click", () => void this.openThread(message.id, button));
       msg.append(open);
     }
     open.textContent = replyCountLabel(message.thread_reply_count);
@@ -254,7 +254,8 @@ export class ChannelController {
     this.decorate(root.message, root.row.el);
   }
 
-  openThread(rootId: string, opener: HTMLElement | null): void {
+  /** Opens the thread panel (thread-panel.ts) for a root. */
+  async openThread(rootId: string, opener: HTMLElement | null): Promise<void> {
     this.thread?.close();
     const panel = new ThreadPanel(
       {
@@ -278,7 +279,7 @@ export class ChannelController {
       },
     );
     this.thread = panel;
-    void panel.load();
+    await panel.load();
   }
 
   /** After the thread panel closed: its root's "N replies" button, else the root itself. */
@@ -295,7 +296,7 @@ export class ChannelController {
     const entry = this.entries.get(messageId);
     if (!entry?.message) return false;
     if (entry.message.thread_root_id) {
-      this.openThread(entry.message.thread_root_id, null);
+      void this.openThread(entry.message.thread_root_id, null);
       return true;
     }
     const el = entry.row.el;
@@ -467,7 +468,7 @@ export class ChannelController {
   private addMenu(message: ChatMessage, msg: HTMLElement): void {
     renderMessageMenu(msg, message, { selfId: this.config.selfId, scheme: this.config.scheme, pinned: !!this.pins?.isPinned(message.id), canPin: this.pins?.canPin ?? null }, {
       reply: () => this.setReply(message.id),
-      replyInThread: () => this.openThread(message.id, msg.querySelector<HTMLElement>(".msg__actions button[aria-label='Reply in thread']")),
+      replyInThread: () => void this.openThread(message.id, msg.querySelector<HTMLElement>(".msg__actions button[aria-label='Reply in thread']")),
       react: (emoji, me) => void this.react(message.id, emoji, me),
       edit: () => this.startEdit(message.id),
       setPinned: (pinned) => void this.pins?.setPinned(message.id, pinned),

@@ -5,9 +5,9 @@
 
 import { callApi } from "./api.ts";
 import type { DecryptOutcome } from "./engine.ts";
-import { openSidePanel, type SidePanel } from "./side-panel.ts";
 import { normaliseMessage, type ChatMessage } from "./types.ts";
-import { createMessageElement, showNotice, showText } from "./view.ts";
+
+import { PinList } from "./pins-list.ts";
 
 export interface PinsHost {
   channelId: string;
@@ -24,9 +24,8 @@ export class PinsPanel {
   private readonly pinned = new Set<string>();
   /** null until the first list arrives. */
   canPin: boolean | null = null;
-  private panel: SidePanel | null = null;
+  private list: PinList | null = null;
   private button: HTMLButtonElement | null = null;
-  private loads = 0;
 
   constructor(private readonly host: PinsHost) {}
 
@@ -52,7 +51,7 @@ export class PinsPanel {
   }
 
   dispose(): void {
-    this.panel?.close();
+    this.list?.close();
     this.button?.remove();
   }
 
@@ -72,10 +71,10 @@ export class PinsPanel {
     if (pinned) this.pinned.add(messageId);
     else this.pinned.delete(messageId);
     if (had !== pinned) this.host.pinsChanged(messageId);
-    if (this.panel && !this.panel.closed) void this.fill();
+    if (this.list && !this.list.closed) void this.list.refresh();
   }
 
-  private async fetch(): Promise<ChatMessage[]> {
+  async fetch(): Promise<ChatMessage[]> {
     const answer = await callApi<{ messages: unknown[]; can_pin?: boolean }>("GET", `/api/channels/${this.host.channelId}/pins`);
     const messages = answer.messages.map(normaliseMessage).filter((m): m is ChatMessage => m !== null);
     const before = new Set(this.pinned);
@@ -88,72 +87,25 @@ export class PinsPanel {
     return messages;
   }
 
+  /** The list itself is pins-list.ts. */
   async open(opener: HTMLElement | null): Promise<void> {
-    this.panel = openSidePanel("pins", "Pinned messages", opener, () => {
-      this.panel = null;
-    });
-    await this.fill();
+    this.list?.close();
+    const list = new PinList(
+      {
+        fetch: () => this.fetch(),
+        canPin: () => this.canPin === true,
+        unpin: (id) => this.setPinned(id, false),
+        nameOf: this.host.nameOf,
+        isKnownUser: this.host.isKnownUser,
+        decrypt: this.host.decrypt,
+        jumpTo: this.host.jumpTo,
+      },
+      opener,
+      () => {
+        if (this.list === list) this.list = null;
+      },
+    );
+    this.list = list;
+    await list.refresh();
   }
-
-  private async fill(): Promise<void> {
-    const panel = this.panel;
-    if (!panel) return;
-    const load = ++this.loads;
-    panel.root.setAttribute("aria-busy", "true");
-    let messages: ChatMessage[];
-    try {
-      messages = await this.fetch();
-    } catch (error) {
-      panel.body.replaceChildren(Object.assign(document.createElement("p"), { className: "side-panel__error", role: "alert", textContent: `The pins could not be loaded: ${(error as Error).message}` }));
-      panel.root.removeAttribute("aria-busy");
-      return;
-    }
-    const items = await Promise.all(messages.map((m) => this.item(m)));
-    if (load !== this.loads || panel.closed) return; // a newer refresh is on its way
-    const ul = document.createElement("ul");
-    ul.className = "pin-list";
-    ul.append(...items);
-    panel.body.replaceChildren(messages.length === 0 ? Object.assign(document.createElement("p"), { className: "pin-list__empty", textContent: "Nothing is pinned in this channel yet." }) : ul);
-    panel.root.removeAttribute("aria-busy");
-  }
-
-  private async item(message: ChatMessage): Promise<HTMLLIElement> {
-    const li = document.createElement("li");
-    li.className = "pin-list__item";
-    li.dataset.messageId = message.id;
-    const meta = document.createElement("p");
-    meta.className = "msg-group__meta";
-    const author = Object.assign(document.createElement("span"), { className: "msg-group__author", textContent: this.host.nameOf(message.sender_id) });
-    const time = Object.assign(document.createElement("time"), { className: "msg-group__time", textContent: new Date(message.created_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) });
-    time.dateTime = message.created_at;
-    meta.append(author, time);
-    const msg = createMessageElement(`pin-${message.id}`, message.id);
-    if (message.deleted_at || !message.ciphertext) showNotice(msg, "deleted", "This message was deleted.");
-    else {
-      const outcome = await this.host.decrypt(message);
-      if (outcome.status === "ok") showText(msg, outcome.text, { isKnownUser: (n) => this.host.isKnownUser(n) });
-      else showNotice(msg, outcome.status, outcome.reason);
-    }
-    const actions = document.createElement("div");
-    actions.className = "pin-list__actions";
-    const note = Object.assign(document.createElement("p"), { className: "pin-list__note" });
-    note.setAttribute("role", "status");
-    const jump = button("Jump to message", () => {
-      if (this.host.jumpTo(message.id)) this.panel?.close(false);
-      else note.textContent = "This message is older than the history loaded here: scroll up in the channel to load it.";
-    });
-    actions.append(jump);
-    if (this.canPin) actions.append(button("Unpin", () => void this.setPinned(message.id, false)));
-    li.append(meta, msg, actions, note);
-    return li;
-  }
-}
-
-function button(text: string, run: () => void): HTMLButtonElement {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.className = "btn btn--secondary btn--sm";
-  b.textContent = text;
-  b.addEventListener("click", run);
-  return b;
 }

@@ -8,7 +8,7 @@ import type { DecryptOutcome } from "./engine.ts";
 import type { OutgoingText } from "./sender.ts";
 import { openSidePanel, type SidePanel } from "./side-panel.ts";
 import { normaliseMessage, type ChatMessage } from "./types.ts";
-import { createMessageElement, renderRows, setSendState, showNotice, showText, type Row } from "./view.ts";
+import { createMessageElement, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
 
 const PAGE = 100;
 const MAX_PAGES = 50;
@@ -25,10 +25,6 @@ export interface ThreadHost {
 }
 
 type Item = { row: Row; message: ChatMessage | null; text?: string };
-
-export function replyCountLabel(n: number): string {
-  return n === 1 ? "1 reply" : `${n} replies`;
-}
 
 export class ThreadPanel {
   private readonly panel: SidePanel;
