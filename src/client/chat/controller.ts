@@ -342,6 +342,7 @@ export class ChannelController {
     for (const id of [...this.waiting]) {
       const entry = this.entries.get(id);
       if (entry?.message) await this.decryptInto(entry.message, entry.row.el);
+      if (entry?.message && !this.waiting.has(id)) void this.thread?.onEdited(entry.message); // an open panel showed "waiting" too
     }
     if (this.waiting.size === 0 && this.retryTimer) {
       clearInterval(this.retryTimer);
