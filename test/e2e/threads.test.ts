@@ -164,6 +164,12 @@ describe.skipIf(!browser)("threads, pins and read receipts in two browsers", () 
     await screenshot(bobS.page, "thread-panel-bob-360");
     await threadPanel(bobS).getByRole("button", { name: "Close thread" }).click();
     await threadPanel(bobS).waitFor({ state: "detached", ...WAIT });
+    // The message menu (one more button now: Thread) stays inside the screen.
+    await mainRow(bobS, root).hover();
+    const menu = await mainRow(bobS, root).locator(".msg__actions").boundingBox();
+    expect(menu!.x).toBeGreaterThanOrEqual(0);
+    expect(menu!.x + menu!.width).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(bobS.page, "thread-menu-bob-360");
     await bobS.page.setViewportSize(DESKTOP);
   });
 
