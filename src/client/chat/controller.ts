@@ -1,17 +1,26 @@
 // One shown conversation: history, live events, catch-up after reconnects, the composer with
-// optimistic sends, decryption states and the reaction/delete menu.
+// optimistic sends and decryption states. The message menu (message-menu.ts), the thread panel
+// (thread-panel.ts) and the pin list (pins-panel.ts) are their own modules; this file routes
+// messages and events to them.
 
 import { ApiError, callApi } from "./api.ts";
-import type { ChatEngine } from "./engine.ts";
+import type { ChatEngine, DecryptOutcome } from "./engine.ts";
 import { isRetryableStatus, SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
 import { normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
-import { createMessageElement, renderReactions, renderRows, setSendState, showNotice, showText, type Row } from "./view.ts";
+import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
 import { bookmarkMessage, bookmarkNotice } from "./extras.ts";
+import { renderMessageMenu } from "./message-menu.ts";
+import { openInlineEditor } from "./inline-editor.ts";
+import { encryptAndSend } from "./sender.ts";
+import { ThreadPanel } from "./thread-panel.ts";
+import { PinsPanel } from "./pins-panel.ts";
+import { ComposerBinding } from "./composer.ts";
+import { adoptServerRendered } from "./server-rendered.ts";
+import { SeenBy } from "./seen-by.ts";
+import { ScrollGeometry, TypingLine } from "./pane-bits.ts";
 
 const PAGE = 50;
-const TYPING_THROTTLE_MS = 3_000;
-const TYPING_SHOWN_MS = 10_000;
 
 export interface ChannelConfig {
   channelId: string;
@@ -34,13 +43,16 @@ export class ChannelController {
   private unreadAfter: number | null = null;
   private catchingUp: Promise<void> | null = null;
   private renderScheduled = false;
-  private lastTypingSent = 0;
-  private readonly typers = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly typing: TypingLine;
+  private readonly scroll: ScrollGeometry;
   private retryTimer: ReturnType<typeof setInterval> | undefined;
   private readSeqSent = 0;
-  private replyTo: string | null = null;
-  /** DMs: how far each other participant has read (read:receipt events). */
-  private readonly seenUpTo = new Map<string, number>();
+  /** DMs: "Seen by" (seen-by.ts). */
+  private readonly seen: SeenBy | null;
+  private thread: ThreadPanel | null = null;
+  private readonly composer: ComposerBinding;
+  /** Community channels: the pin list and the pinned state behind the menus' Pin/Unpin. */
+  private readonly pins: PinsPanel | null;
 
   constructor(
     private readonly engine: ChatEngine,
@@ -49,14 +61,30 @@ export class ChannelController {
     private readonly scroller: HTMLElement,
     private readonly ui: { typing: HTMLElement; jump: HTMLButtonElement; form: HTMLFormElement | null; input: HTMLTextAreaElement | null; canSend: boolean; reply: HTMLElement; seen?: HTMLElement },
     private readonly sendTyping: (channelId: string, stop?: boolean) => void,
-  ) {}
+  ) {
+    this.pins = config.scheme === "sk"
+      ? new PinsPanel({
+          channelId: config.channelId,
+          nameOf: (id) => this.nameOf(id),
+          isKnownUser: (n) => this.isKnownUser(n),
+          decrypt: (m) => this.decryptText(m),
+          jumpTo: (id) => this.jumpTo(id),
+          pinsChanged: (id) => this.redecorate(id),
+        })
+      : null;
+    this.typing = new TypingLine(ui.typing, (id) => config.names.get(id) ?? "Someone");
+    this.scroll = new ScrollGeometry(scroller);
+    this.seen = config.scheme === "pw" && ui.seen ? new SeenBy(config.channelId, config.selfId, ui.seen, (id) => config.names.get(id) ?? "Someone") : null;
+    this.composer = new ComposerBinding(ui, config.channelId, sendTyping, (text, replyTo) => void this.send(text, replyTo));
+  }
 
-  /** Another conversation replaced this one (boosted navigation): stop timers. */
+  /** Another conversation replaced this one (boosted navigation): stop timers, close panels. */
   dispose(): void {
+    this.thread?.close();
+    this.pins?.dispose();
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
-    for (const t of this.typers.values()) clearTimeout(t);
-    this.typers.clear();
+    this.typing.clear();
   }
 
   // ---- loading ---------------------------------------------------------------------------
@@ -66,7 +94,7 @@ export class ChannelController {
     const unread = await callApi<{ channels: { channel_id: string; read_seq: number }[] }>("GET", "/api/channels/unread").catch(() => null);
     const mine = unread?.channels.find((c) => c.channel_id === this.config.channelId);
     this.unreadAfter = mine ? mine.read_seq : null;
-    let messages = this.adoptServerRendered();
+    let messages = adoptServerRendered(this.list, this.config.channelId);
     if (messages.length === 0) {
       const page = await callApi<{ messages: unknown[]; has_more: boolean }>("GET", `/api/channels/${this.config.channelId}/messages?limit=${PAGE}`);
       messages = page.messages.map(normaliseMessage).filter((m): m is ChatMessage => m !== null);
@@ -80,44 +108,9 @@ export class ChannelController {
     this.renderNow();
     this.scrollToBottom();
     this.wireScroll();
-    this.wireComposer();
+    this.composer.wire();
     this.markRead();
-  }
-
-  /**
-   * The page arrives with the last messages rendered by the server (structure + ciphertext in
-   * data attributes, src/features/messages/views.tsx). Read them back as messages and drop the
-   * server's markup: the list is rebuilt around the decrypted rows.
-   */
-  private adoptServerRendered(): ChatMessage[] {
-    const out: ChatMessage[] = [];
-    for (const node of this.list.querySelectorAll<HTMLElement>(".msg[data-message-id][data-seq]")) {
-      const d = node.dataset;
-      let reactions: Reaction[] = [];
-      try {
-        reactions = d.reactions ? (JSON.parse(d.reactions) as Reaction[]) : [];
-      } catch {
-        reactions = [];
-      }
-      const m = normaliseMessage({
-        id: d.messageId,
-        channel_id: this.config.channelId,
-        seq: Number(d.seq),
-        sender_id: d.senderId ?? "",
-        sender_device_id: d.senderDeviceId ?? "",
-        client_id: d.clientId ?? "",
-        reply_to_id: d.replyToId ?? null,
-        scheme: d.scheme,
-        ciphertext: d.ciphertext ?? null,
-        created_at: d.createdAt,
-        edited_at: d.editedAt ?? null,
-        deleted_at: d.deletedAt ?? null,
-        reactions,
-      });
-      if (m) out.push(m);
-    }
-    for (const li of this.list.querySelectorAll(":scope > li.msg-group:not([data-chat-item]), :scope > li.day-sep:not([data-chat-item])")) li.remove();
-    return out;
+    await Promise.all([this.pins?.mount(this.scroller.parentElement?.querySelector<HTMLElement>(".pane-header") ?? null), this.seen?.load().then(() => this.seen?.render(this.timeline.lastSeq))]);
   }
 
   /** After a (re)connect: everything after our last seq, until has_more is false. */
@@ -145,12 +138,12 @@ export class ChannelController {
       const page = await callApi<{ messages: unknown[]; has_more: boolean }>("GET", `/api/channels/${this.config.channelId}/messages?before_seq=${oldest}&limit=${PAGE}`);
       this.hasMoreOlder = page.has_more;
       const fresh = page.messages.map(normaliseMessage).filter((m): m is ChatMessage => m !== null && this.timeline.acceptOlder(m));
-      const fromBottom = this.distanceFromBottom();
+      const fromBottom = this.scroll.fromBottom();
       await Promise.all(fresh.map((m) => this.addMessage(m)));
       this.refreshReplies();
       this.renderNow();
       // Keep the reader's place (a column-reverse pane keeps it by itself).
-      if (!this.reversed()) this.scroller.scrollTop = this.scroller.scrollHeight - this.scroller.clientHeight - fromBottom;
+      if (!this.scroll.reversed()) this.scroller.scrollTop = this.scroller.scrollHeight - this.scroller.clientHeight - fromBottom;
     } finally {
       this.loadingOlder = false;
     }
@@ -168,26 +161,23 @@ export class ChannelController {
       this.confirmOwn(own.clientId, message);
     } else {
       await this.addMessage(message);
+      if (message.thread_root_id) this.countReply(message.thread_root_id, 1);
       this.scheduleRender();
+      if (message.thread_root_id && this.thread?.rootId === message.thread_root_id) await this.thread.onMessage(message);
     }
     if (live && result.gapAfter !== null) void this.catchUp();
     if (live) this.markRead();
-    this.renderSeen();
+    this.seen?.render(this.timeline.lastSeq);
+  }
+
+  /** pin:changed in this channel: the pin list and the menus' Pin/Unpin follow. */
+  onPinChanged(messageId: string, pinned: boolean): void {
+    this.pins?.onPinChanged(messageId, pinned);
   }
 
   /** A read:receipt in this conversation: "Seen by …" under the last message (DMs only). */
   onReadReceipt(userId: string, seq: number): void {
-    if (this.config.scheme !== "pw" || userId === this.config.selfId) return;
-    if (seq <= (this.seenUpTo.get(userId) ?? 0)) return;
-    this.seenUpTo.set(userId, seq);
-    this.renderSeen();
-  }
-
-  private renderSeen(): void {
-    if (!this.ui.seen) return;
-    const last = this.timeline.lastSeq;
-    const names = [...this.seenUpTo].filter(([, seq]) => seq >= last).map(([id]) => this.config.names.get(id) ?? "Someone");
-    this.ui.seen.textContent = names.length === 0 ? "" : `Seen by ${names.join(", ")}`;
+    if (this.seen?.note(userId, seq)) this.seen.render(this.timeline.lastSeq);
   }
 
   private async addMessage(message: ChatMessage): Promise<void> {
@@ -213,7 +203,111 @@ export class ChannelController {
     }
     if (message.edited_at) msg.append(Object.assign(document.createElement("span"), { className: "msg__edited", textContent: "(edited)" }));
     renderReactions(msg, message.reactions, (emoji, me) => void this.react(message.id, emoji, me));
+    this.renderThreadButton(message, msg);
     this.addMenu(message, msg);
+  }
+
+  /** "N replies" on a thread root; updated in place, so it stays the thread panel's opener (focus returns to it). */
+  private renderThreadButton(message: ChatMessage, msg: HTMLElement): void {
+    let open = msg.querySelector<HTMLButtonElement>(":scope > .msg__thread");
+    if (message.thread_root_id || message.thread_reply_count <= 0) return open?.remove();
+    if (!open) {
+      open = document.createElement("button");
+      open.type = "button";
+      open.className = "btn btn--ghost btn--sm msg__thread";
+      const button = open;
+      open.addEventListener("click", () => void this.openThread(message.id, button));
+      msg.append(open);
+    }
+    open.textContent = replyCountLabel(message.thread_reply_count);
+    open.setAttribute("aria-label", `${replyCountLabel(message.thread_reply_count)}: open thread`);
+  }
+
+  /** Menus follow the pin state; null: every message (can_pin became known). */
+  private redecorate(messageId: string | null): void {
+    const entries = messageId === null ? [...this.entries.values()] : [this.entries.get(messageId)];
+    for (const entry of entries) if (entry?.message) this.decorate(entry.message, entry.row.el);
+  }
+
+  private nameOf(userId: string): string {
+    return this.config.names.get(userId) ?? "Unknown";
+  }
+
+  private isKnownUser(name: string): boolean {
+    return [...this.config.names.values()].includes(name);
+  }
+
+  /** For the panels: the text the timeline already decrypted, else a decryption of their own. */
+  private async decryptText(message: ChatMessage): Promise<DecryptOutcome> {
+    const entry = this.entries.get(message.id);
+    if (entry?.text !== undefined && entry.message?.ciphertext === message.ciphertext) return { status: "ok", text: entry.text };
+    return this.engine.decrypt(message);
+  }
+
+  // ---- threads (thread-panel.ts) -----------------------------------------------------------
+
+  /** A root's "N replies" follows live replies and deletions (the server's count at load is the start). */
+  private countReply(rootId: string, delta: number): void {
+    const root = this.entries.get(rootId);
+    if (!root?.message) return;
+    root.message.thread_reply_count = Math.max(0, root.message.thread_reply_count + delta);
+    this.decorate(root.message, root.row.el);
+  }
+
+  /** Opens the thread panel (thread-panel.ts) for a root. */
+  async openThread(rootId: string, opener: HTMLElement | null): Promise<void> {
+    this.thread?.close();
+    const panel = new ThreadPanel(
+      {
+        selfId: this.config.selfId,
+        canSend: this.ui.canSend,
+        nameOf: (id) => this.nameOf(id),
+        isKnownUser: (n) => this.isKnownUser(n),
+        decrypt: (m) => this.decryptText(m),
+        send: async (item) => {
+          const message = await encryptAndSend(this.engine, this.config, item);
+          await this.receive(message, false);
+          return message;
+        },
+      },
+      rootId,
+      opener,
+      () => {
+        if (this.thread === panel) this.thread = null;
+        // The menu button that opened it may have been redrawn since: focus the root instead.
+        if (!opener?.isConnected) this.focusMessage(rootId);
+      },
+    );
+    this.thread = panel;
+    await panel.load();
+  }
+
+  /** After the thread panel closed: its root's "N replies" button, else the root itself. */
+  private focusMessage(messageId: string): void {
+    const el = this.entries.get(messageId)?.row.el;
+    if (!el?.isConnected) return;
+    const target = el.querySelector<HTMLElement>(":scope > .msg__thread") ?? el;
+    if (target === el) el.tabIndex = -1;
+    target.focus({ preventScroll: true });
+  }
+
+  /** Pins "Jump to message": scroll to a loaded message and highlight it. */
+  private jumpTo(messageId: string): boolean {
+    const entry = this.entries.get(messageId);
+    if (!entry?.message) return false;
+    if (entry.message.thread_root_id) {
+      void this.openThread(entry.message.thread_root_id, null);
+      return true;
+    }
+    const el = entry.row.el;
+    el.tabIndex = -1;
+    el.scrollIntoView({ block: "center" });
+    el.focus({ preventScroll: true });
+    el.classList.remove("msg--highlight");
+    void el.offsetWidth; // restart the highlight animation
+    el.classList.add("msg--highlight");
+    el.addEventListener("animationend", () => el.classList.remove("msg--highlight"), { once: true });
+    return true;
   }
 
   private async decryptInto(message: ChatMessage, msg: HTMLElement): Promise<void> {
@@ -248,6 +342,7 @@ export class ChannelController {
     for (const id of [...this.waiting]) {
       const entry = this.entries.get(id);
       if (entry?.message) await this.decryptInto(entry.message, entry.row.el);
+      if (entry?.message && !this.waiting.has(id)) void this.thread?.onEdited(entry.message); // an open panel showed "waiting" too
     }
     if (this.waiting.size === 0 && this.retryTimer) {
       clearInterval(this.retryTimer);
@@ -274,20 +369,25 @@ export class ChannelController {
     const entry = message && this.entries.get(message.id);
     if (!message || !entry) return;
     const unchanged = entry.message?.ciphertext === message.ciphertext;
+    message.thread_reply_count = entry.message?.thread_reply_count ?? message.thread_reply_count;
     entry.message = message;
     if (unchanged) return this.decorate(message, entry.row.el); // our own edit, already shown
     entry.row.el.dataset.ciphertext = message.ciphertext ?? "";
     this.decorate(message, entry.row.el);
-    void this.decryptInto(message, entry.row.el);
+    void this.decryptInto(message, entry.row.el).then(() => this.thread?.onEdited(message));
   }
 
   onDeleted(messageId: string, seq: number): void {
     this.timeline.markSeen(seq);
     const entry = this.entries.get(messageId);
     if (!entry?.message) return;
-    entry.message = { ...entry.message, ciphertext: null, deleted_at: new Date().toISOString() };
+    const was = entry.message;
+    entry.message = { ...was, ciphertext: null, deleted_at: new Date().toISOString() };
     delete entry.row.el.dataset.ciphertext;
     showNotice(entry.row.el, "deleted", "This message was deleted.");
+    this.decorate(entry.message, entry.row.el);
+    if (was.thread_root_id && !was.deleted_at) this.countReply(was.thread_root_id, -1);
+    this.thread?.onDeleted(messageId);
   }
 
   onReactions(messageId: string, reactions: Reaction[]): void {
@@ -300,23 +400,13 @@ export class ChannelController {
   }
 
   onTyping(userId: string, stopped: boolean): void {
-    if (userId === this.config.selfId) return;
-    clearTimeout(this.typers.get(userId));
-    if (stopped) this.typers.delete(userId);
-    else this.typers.set(userId, setTimeout(() => { this.typers.delete(userId); this.renderTyping(); }, TYPING_SHOWN_MS));
-    this.renderTyping();
-  }
-
-  private renderTyping(): void {
-    const names = [...this.typers.keys()].map((id) => this.config.names.get(id) ?? "Someone");
-    this.ui.typing.textContent = names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : names.length <= 3 ? `${names.join(", ")} are typing…` : "Several people are typing…";
+    if (userId !== this.config.selfId) this.typing.onTyping(userId, stopped);
   }
 
   // ---- sending ---------------------------------------------------------------------------
 
-  async send(text: string): Promise<void> {
-    const item = this.queue.enqueue(this.config.channelId, text, this.replyTo ?? undefined);
-    this.setReply(null);
+  async send(text: string, replyTo: string | null = null): Promise<void> {
+    const item = this.queue.enqueue(this.config.channelId, text, replyTo ?? undefined);
     const key = `pending:${item.clientId}`;
     const msg = createMessageElement(key, null);
     showText(msg, text);
@@ -331,19 +421,7 @@ export class ChannelController {
     const item = this.queue.get(clientId);
     if (!item) return;
     try {
-      const { ciphertext, remember } = await this.engine.encrypt(this.config.scheme, this.config.channelId, this.config.participants, item.text);
-      const mentions = this.mentionedIds(item.text);
-      const answer = await callApi<{ message: unknown }>("POST", `/api/channels/${this.config.channelId}/messages`, {
-        client_id: clientId,
-        scheme: this.config.scheme,
-        ciphertext,
-        sender_device_id: this.engine.deviceId,
-        ...(item.replyToId ? { reply_to_id: item.replyToId } : {}),
-        ...(mentions.length ? { mentions } : {}),
-      });
-      const message = normaliseMessage(answer.message);
-      if (!message) throw new ApiError(500, "BAD_ANSWER", "The server's answer was not a message.");
-      await remember(message.id);
+      const message = await encryptAndSend(this.engine, this.config, { clientId, text: item.text, replyToId: item.replyToId });
       const result = this.timeline.accept(message);
       if (result.kind === "new" || !this.entries.has(message.id)) this.confirmOwn(clientId, message);
       if (result.kind === "new" && result.gapAfter !== null) void this.catchUp();
@@ -386,38 +464,18 @@ export class ChannelController {
     this.scheduleRender();
   }
 
-  private mentionedIds(text: string): string[] {
-    const ids: string[] = [];
-    for (const [id, name] of this.config.names) if (id !== this.config.selfId && text.includes(`@${name}`)) ids.push(id);
-    return ids.slice(0, 50);
-  }
-
   // ---- message menu ----------------------------------------------------------------------
 
   private addMenu(message: ChatMessage, msg: HTMLElement): void {
-    msg.querySelector(".msg__actions")?.remove();
-    if (message.deleted_at) return;
-    const bar = document.createElement("div");
-    bar.className = "msg__actions";
-    bar.setAttribute("role", "group");
-    bar.setAttribute("aria-label", "Message actions");
-    const button = (label: string, text: string, fn: () => void) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.className = "btn btn--ghost btn--sm";
-      b.textContent = text;
-      b.setAttribute("aria-label", label);
-      b.addEventListener("click", fn);
-      bar.append(b);
-    };
-    button("Reply to message", "Reply", () => this.setReply(message.id));
-    button("React with thumbs up", "👍", () => void this.react(message.id, "👍", !!message.reactions.find((r) => r.emoji === "👍")?.me));
-    const own = message.sender_id === this.config.selfId;
-    if (own && Date.now() - Date.parse(message.created_at) < 15 * 60 * 1000) button("Edit message", "Edit", () => this.startEdit(message.id));
-    if (this.config.scheme === "sk") button("Pin message", "Pin", () => void this.pin(message.id));
-    button("Bookmark message", "Bookmark", () => void this.bookmark(message.id));
-    if (own) button("Delete message", "Delete", () => void this.remove(message.id));
-    msg.append(bar);
+    renderMessageMenu(msg, message, { selfId: this.config.selfId, scheme: this.config.scheme, pinned: !!this.pins?.isPinned(message.id), canPin: this.pins?.canPin ?? null }, {
+      reply: () => this.setReply(message.id),
+      replyInThread: () => void this.openThread(message.id, msg.querySelector<HTMLElement>(".msg__actions button[aria-label='Reply in thread']")),
+      react: (emoji, me) => void this.react(message.id, emoji, me),
+      edit: () => this.startEdit(message.id),
+      setPinned: (pinned) => void this.pins?.setPinned(message.id, pinned),
+      bookmark: () => void this.bookmark(message.id),
+      remove: () => void this.remove(message.id),
+    });
   }
 
   private async react(messageId: string, emoji: string, me: boolean): Promise<void> {
@@ -433,56 +491,16 @@ export class ChannelController {
     }
   }
 
-  /** The "Replying to …" line above the composer; Escape in the composer cancels it. */
-  private setReply(messageId: string | null): void {
-    this.replyTo = messageId;
-    const bar = this.ui.reply;
-    bar.replaceChildren();
-    bar.hidden = messageId === null;
-    if (!messageId) return;
+  private setReply(messageId: string): void {
     const target = this.entries.get(messageId);
-    const label = document.createElement("span");
-    label.textContent = `Replying to ${target ? this.config.names.get(target.row.authorId) ?? "Unknown" : "a message"}`;
-    const cancel = document.createElement("button");
-    cancel.type = "button";
-    cancel.className = "btn btn--ghost btn--sm";
-    cancel.textContent = "Cancel reply";
-    cancel.addEventListener("click", () => {
-      this.setReply(null);
-      this.ui.input?.focus();
-    });
-    bar.append(label, cancel);
-    this.ui.input?.focus();
+    this.composer.setReply(messageId, target ? this.nameOf(target.row.authorId) : undefined);
   }
 
-  /** Inline editor: Enter saves (re-encrypted like a new message), Escape cancels. */
+  /** Inline editor (inline-editor.ts): Enter saves, re-encrypted like a new message. */
   private startEdit(messageId: string): void {
     const entry = this.entries.get(messageId);
-    const text = entry?.text;
-    if (!entry?.message || text === undefined) return;
-    const box = entry.row.el.querySelector<HTMLElement>(".msg__text")!;
-    const saved = [...box.childNodes];
-    const editor = document.createElement("textarea");
-    editor.className = "composer__input msg__editor";
-    editor.setAttribute("aria-label", "Edit message");
-    editor.value = text;
-    box.replaceChildren(editor);
-    editor.focus();
-    const cancel = () => box.replaceChildren(...saved);
-    editor.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") {
-        event.preventDefault();
-        cancel();
-      } else if (event.key === "Enter" && !event.shiftKey) {
-        event.preventDefault();
-        const next = editor.value.trim();
-        if (!next || next === text) return cancel();
-        void this.saveEdit(messageId, next).catch((error) => {
-          cancel();
-          document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
-        });
-      }
-    });
+    if (!entry?.message || entry.text === undefined) return;
+    openInlineEditor(entry.row.el, entry.text, (next) => this.saveEdit(messageId, next));
   }
 
   private async saveEdit(messageId: string, text: string): Promise<void> {
@@ -498,15 +516,6 @@ export class ChannelController {
       entry.row.el.dataset.ciphertext = message.ciphertext ?? "";
       showText(entry.row.el, text);
       this.decorate(message, entry.row.el);
-    }
-  }
-
-  private async pin(messageId: string): Promise<void> {
-    try {
-      await callApi("PUT", `/api/channels/${this.config.channelId}/pins/${messageId}`);
-      document.dispatchEvent(new CustomEvent("chat:notice", { detail: "Pinned." }));
-    } catch (error) {
-      document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
     }
   }
 
@@ -540,41 +549,23 @@ export class ChannelController {
   }
 
   private renderNow(): void {
-    const atBottom = this.isNearBottom();
-    const rows = [...this.entries.values()].map((e) => e.row).sort((a, b) => a.seq - b.seq || a.createdAt.getTime() - b.createdAt.getTime());
+    const atBottom = this.scroll.nearBottom();
+    // Thread replies live in the thread panel; their roots count them (Slack-style).
+    const rows = [...this.entries.values()].filter((e) => !e.message?.thread_root_id).map((e) => e.row).sort((a, b) => a.seq - b.seq || a.createdAt.getTime() - b.createdAt.getTime());
     renderRows(this.list, rows, (id) => this.config.names.get(id) ?? "Unknown", this.unreadAfter, this.config.selfId);
     if (atBottom) this.scrollToBottom();
   }
 
-  /** .pane-body is flex column-reverse (pinned to the newest message): scrollTop is 0 at the bottom. */
-  private reversed(): boolean {
-    return getComputedStyle(this.scroller).flexDirection === "column-reverse";
-  }
-
-  private distanceFromBottom(): number {
-    const s = this.scroller;
-    return this.reversed() ? Math.abs(s.scrollTop) : s.scrollHeight - s.scrollTop - s.clientHeight;
-  }
-
-  private distanceFromTop(): number {
-    const s = this.scroller;
-    return s.scrollHeight - s.clientHeight - this.distanceFromBottom();
-  }
-
-  private isNearBottom(): boolean {
-    return this.distanceFromBottom() < 120;
-  }
-
   scrollToBottom(): void {
-    this.scroller.scrollTop = this.reversed() ? 0 : this.scroller.scrollHeight;
+    this.scroll.toBottom();
     this.ui.jump.hidden = true;
   }
 
   private wireScroll(): void {
     this.scroller.addEventListener("scroll", () => {
-      if (this.distanceFromTop() < 150) void this.loadOlder();
-      this.ui.jump.hidden = this.isNearBottom();
-      if (this.isNearBottom()) this.markRead();
+      if (this.scroll.fromTop() < 150) void this.loadOlder();
+      this.ui.jump.hidden = this.scroll.nearBottom();
+      if (this.scroll.nearBottom()) this.markRead();
     }, { passive: true });
     this.ui.jump.addEventListener("click", () => this.scrollToBottom());
   }
@@ -584,49 +575,5 @@ export class ChannelController {
     if (seq <= this.readSeqSent || document.visibilityState === "hidden") return;
     this.readSeqSent = seq;
     void callApi("PUT", `/api/channels/${this.config.channelId}/read`, { seq }).catch(() => {});
-  }
-
-  private draftKey(): string {
-    return `hearth.draft.${this.config.channelId}`;
-  }
-
-  private wireComposer(): void {
-    const { form, input } = this.ui;
-    if (!form || !input || !this.ui.canSend) return;
-    // Drafts stay in this tab (sessionStorage), never on the server (docs/crypto.md).
-    input.value = sessionStorage.getItem(this.draftKey()) ?? "";
-    input.disabled = false;
-    form.querySelector<HTMLButtonElement>(".composer__send")!.disabled = false;
-    const submit = () => {
-      const text = input.value.trim();
-      if (!text) return;
-      input.value = "";
-      sessionStorage.removeItem(this.draftKey());
-      if (this.lastTypingSent) this.sendTyping(this.config.channelId, true);
-      this.lastTypingSent = 0;
-      void this.send(text);
-    };
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      submit();
-    });
-    input.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && this.replyTo) {
-        event.preventDefault();
-        this.setReply(null);
-      } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        submit();
-      }
-    });
-    input.addEventListener("input", () => {
-      if (input.value) sessionStorage.setItem(this.draftKey(), input.value);
-      else sessionStorage.removeItem(this.draftKey());
-      const now = Date.now();
-      if (input.value && now - this.lastTypingSent > TYPING_THROTTLE_MS) {
-        this.lastTypingSent = now;
-        this.sendTyping(this.config.channelId);
-      }
-    });
   }
 }

@@ -97,6 +97,9 @@ function onEvent(frame: EventFrame): void {
     case "reaction:changed":
       if (f.channelId === currentChannel) c?.onReactions(String(f.messageId), (f.reactions as Reaction[]) ?? []);
       return;
+    case "pin:changed":
+      if (f.channelId === currentChannel) c?.onPinChanged(String(f.messageId), f.pinned === true);
+      return;
     case "channel:activity":
       if (f.channelId !== currentChannel) markSidebarUnread(String(f.channelId), true);
       return;

@@ -22,6 +22,8 @@ export interface ChatMessage {
   thread_root_id: string | null;
   mentions: string[];
   reactions: Reaction[];
+  /** Live replies of a thread root (0 for thread replies and plain messages). */
+  thread_reply_count: number;
   created_at: string;
   edited_at: string | null;
   deleted_at: string | null;
@@ -40,6 +42,7 @@ const KEYS: Array<[keyof ChatMessage, string]> = [
   ["thread_root_id", "threadRootId"],
   ["mentions", "mentions"],
   ["reactions", "reactions"],
+  ["thread_reply_count", "threadReplyCount"],
   ["created_at", "createdAt"],
   ["edited_at", "editedAt"],
   ["deleted_at", "deletedAt"],
@@ -55,6 +58,7 @@ export function normaliseMessage(raw: unknown): ChatMessage | null {
   if (out.scheme !== "sk" && out.scheme !== "pw") return null;
   out.mentions = Array.isArray(out.mentions) ? out.mentions : [];
   out.reactions = Array.isArray(out.reactions) ? out.reactions : [];
+  out.thread_reply_count = typeof out.thread_reply_count === "number" && out.thread_reply_count > 0 ? out.thread_reply_count : 0;
   for (const k of ["reply_to_id", "thread_root_id", "edited_at", "deleted_at", "ciphertext"] as const) out[k] ??= null;
   out.client_id ??= "";
   out.created_at ??= new Date().toISOString();

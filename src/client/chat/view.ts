@@ -167,3 +167,7 @@ export function renderReactions(msg: HTMLElement, reactions: { emoji: string; co
   }
   msg.append(box);
 }
+
+export function replyCountLabel(n: number): string {
+  return n === 1 ? "1 reply" : `${n} replies`;
+}

@@ -32,10 +32,12 @@ export async function setPin(deps: AppDeps, actor: ActorRef, channelId: string, 
   });
 }
 
-export async function listPins(deps: AppDeps, actor: ActorRef, channelId: string): Promise<MessageView[]> {
+/** Pinned messages, newest pin first, and whether the actor may pin/unpin here (for the UI). */
+export async function listPins(deps: AppDeps, actor: ActorRef, channelId: string): Promise<{ messages: MessageView[]; can_pin: boolean }> {
   const db = dbOf(deps);
   const now = nowOf(deps);
-  const { channel } = await accessChannel(db, actor, channelId, now);
+  const access = await accessChannel(db, actor, channelId, now);
+  const { channel } = access;
   const rows = await db
     .selectFrom("channel_pins as p")
     .innerJoin("messages as m", "m.id", "p.message_id")
@@ -44,5 +46,5 @@ export async function listPins(deps: AppDeps, actor: ActorRef, channelId: string
     .where((eb) => eb.or([eb("m.expires_at", "is", null), eb("m.expires_at", ">", now)]))
     .orderBy("p.pinned_at", "desc")
     .execute();
-  return viewsOf(db, rows as MessageRow[], actor.userId, now);
+  return { messages: await viewsOf(db, rows as MessageRow[], actor.userId, now), can_pin: allowsIn(access, "pin_message") };
 }

@@ -9,6 +9,8 @@ import { deleteMessage, editMessage } from "./edit-delete.ts";
 import { setReaction } from "./reactions.ts";
 import { listPins, setPin } from "./pins.ts";
 import { listUnread, markRead } from "./read-state.ts";
+import { listReadReceipts } from "./receipts.ts";
+import { listThread } from "./threads.ts";
 import { messageExtrasRoutes } from "./extras-routes.ts";
 import { ackToDevice, fetchToDevice, queueToDevice } from "./to-device.ts";
 
@@ -33,7 +35,8 @@ export function messageApiRoutes(deps: AppDeps) {
     }, { auth: true })
     .put("/api/messages/:id/reactions/:emoji", async ({ actor, params }) => ({ reactions: await setReaction(deps, actor, params.id, params.emoji, true) }), { auth: true })
     .delete("/api/messages/:id/reactions/:emoji", async ({ actor, params }) => ({ reactions: await setReaction(deps, actor, params.id, params.emoji, false) }), { auth: true })
-    .get("/api/channels/:id/pins", async ({ actor, params }) => ({ messages: await listPins(deps, actor, params.id) }), { auth: true })
+    .get("/api/messages/:id/thread", async ({ actor, params, query }) => listThread(deps, actor, params.id, query), { auth: true })
+    .get("/api/channels/:id/pins", async ({ actor, params }) => listPins(deps, actor, params.id), { auth: true })
     .put("/api/channels/:id/pins/:messageId", async ({ actor, params }) => {
       await setPin(deps, actor, params.id, params.messageId, true);
       return noContent();
@@ -46,6 +49,7 @@ export function messageApiRoutes(deps: AppDeps) {
       await markRead(deps, actor, params.id, body);
       return noContent();
     }, { auth: true, body: Loose })
+    .get("/api/channels/:id/read-receipts", async ({ actor, params }) => ({ receipts: await listReadReceipts(deps, actor, params.id) }), { auth: true })
     .get("/api/channels/unread", async ({ actor }) => ({ channels: await listUnread(deps, actor) }), { auth: true })
     .post("/api/e2ee/to-device", async ({ actor, body }) => json(await queueToDevice(deps, actor, body), { status: 202 }), { auth: true, body: Loose })
     .get("/api/e2ee/to-device", async ({ actor, query }) => ({ messages: await fetchToDevice(deps, actor, query) }), { auth: true })

@@ -4,6 +4,9 @@
  * data attributes. No plaintext exists here (DESIGN rule 7): `.msg__text` stays empty (the
  * stylesheet shows "Decrypting…") until the chat bundle decrypts it and re-renders the list
  * around the same data (src/client/chat/controller.ts `adoptServerRendered`).
+ * Thread replies are not part of the main timeline (docs/messages.md "Threads"): their roots show
+ * "N replies"; the replies themselves ride along in one hidden item so the client still holds
+ * every seq of the page (no false gap, no refetch).
  */
 import type { FC } from "hono/jsx";
 import { DaySeparator, MessageGroup } from "../../../views/index.ts";
@@ -18,7 +21,9 @@ function dayKey(iso: string): string {
 }
 
 /** Messages oldest first; `names` maps user ids to display names. */
-export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean; names: ReadonlyMap<string, string> }> = (p) => {
+export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean; names: ReadonlyMap<string, string> }> = (props) => {
+  const replies = props.messages.filter((m) => m.thread_root_id);
+  const p = { ...props, messages: props.messages.filter((m) => !m.thread_root_id) };
   const items: unknown[] = [];
   let i = 0;
   let lastDay = "";
@@ -39,29 +44,41 @@ export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean; nam
     const authorId = first.sender_id ?? "deleted";
     items.push(
       <MessageGroup author={{ id: authorId, name: p.names.get(authorId) ?? "Unknown member" }} time={first.created_at} timeLabel={first.created_at.slice(11, 16)}>
-        {group.map((m) => (
-          <div
-            class="msg"
-            id={`m-${m.id}`}
-            data-message-id={m.id}
-            data-ciphertext={m.ciphertext ?? undefined}
-            data-seq={String(m.seq)}
-            data-sender-id={m.sender_id ?? ""}
-            data-sender-device-id={m.sender_device_id}
-            data-client-id={m.client_id}
-            data-reply-to-id={m.reply_to_id ?? undefined}
-            data-scheme={m.scheme}
-            data-created-at={m.created_at}
-            data-edited-at={m.edited_at ?? undefined}
-            data-deleted-at={m.deleted_at ?? undefined}
-            data-reactions={m.reactions.length ? JSON.stringify(m.reactions) : undefined}
-          >
-            <div class="msg__text">{m.deleted_at ? <p class="msg__notice msg__notice--deleted">This message was deleted.</p> : null}</div>
-            {m.edited_at ? <span class="msg__edited">(edited)</span> : null}
-          </div>
-        ))}
+        {group.map((m) => <MessageRowView m={m} />)}
       </MessageGroup>,
+    );
+  }
+  if (replies.length > 0) {
+    items.push(
+      <li class="msg-group msg-group--thread-replies" hidden>
+        {replies.map((m) => <MessageRowView m={m} />)}
+      </li>,
     );
   }
   return <>{items.map((item) => item)}</>;
 };
+
+const MessageRowView: FC<{ m: MessageView }> = ({ m }) => (
+  <div
+    class="msg"
+    id={`m-${m.id}`}
+    data-message-id={m.id}
+    data-ciphertext={m.ciphertext ?? undefined}
+    data-seq={String(m.seq)}
+    data-sender-id={m.sender_id ?? ""}
+    data-sender-device-id={m.sender_device_id}
+    data-client-id={m.client_id}
+    data-reply-to-id={m.reply_to_id ?? undefined}
+    data-thread-root-id={m.thread_root_id ?? undefined}
+    data-thread-reply-count={m.thread_reply_count ? String(m.thread_reply_count) : undefined}
+    data-scheme={m.scheme}
+    data-created-at={m.created_at}
+    data-edited-at={m.edited_at ?? undefined}
+    data-deleted-at={m.deleted_at ?? undefined}
+    data-reactions={m.reactions.length ? JSON.stringify(m.reactions) : undefined}
+  >
+    <div class="msg__text">{m.deleted_at ? <p class="msg__notice msg__notice--deleted">This message was deleted.</p> : null}</div>
+    {m.edited_at ? <span class="msg__edited">(edited)</span> : null}
+    {m.thread_reply_count > 0 ? <p class="msg__thread-count">{m.thread_reply_count === 1 ? "1 reply" : `${m.thread_reply_count} replies`}</p> : null}
+  </div>
+);

@@ -1,6 +1,9 @@
 // The messaging bundle as shipped: public/build/chat-<hash>.js (E2EE library + chat client).
 // app.js imports it only on chat pages ([data-chat-src]); the crypto part stays within the
-// e2ee.js budget (test/client/e2ee/built-asset.test.ts), the whole bundle within 48 KiB gzip.
+// e2ee.js budget (test/client/e2ee/built-asset.test.ts), the whole bundle within 52 KiB gzip.
+// (48 KiB until the thread panel, pin list and Seen-by listing: 47.2 → 51.2 KiB. Loading the
+// panels as chunks of their own saved only ~1.3 KiB of the first load and cost an extra request,
+// so the bundle stays one file.)
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,7 +18,7 @@ describe("built chat.js", () => {
     const gzip = Bun.gzipSync(bytes).length;
     const crypto = Bun.gzipSync(read("e2ee.js")).length;
     console.log(`built ${manifest.files["chat.js"]}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip (crypto library alone ${(crypto / 1024).toFixed(1)} KiB gzip)`);
-    expect(gzip).toBeLessThanOrEqual(48 * 1024);
+    expect(gzip).toBeLessThanOrEqual(52 * 1024);
     const text = bytes.toString("utf8");
     for (const forbidden of ["elysia", "kysely", "postgres", "pglite", "jose", "innerHTML", "insertAdjacentHTML", "outerHTML"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
     expect(text).toContain("Hearth X3DH v1");

@@ -1,0 +1,91 @@
+// The main composer of a conversation: drafts (this tab only), Enter to send, typing signals,
+// and the "Replying to …" bar (Escape cancels it). Sending itself is the controller's.
+
+const TYPING_THROTTLE_MS = 3_000;
+
+export interface ComposerUi {
+  form: HTMLFormElement | null;
+  input: HTMLTextAreaElement | null;
+  canSend: boolean;
+  reply: HTMLElement;
+}
+
+export class ComposerBinding {
+  /** The message the next send replies to (reply_to_id), if any. */
+  replyTo: string | null = null;
+  private lastTypingSent = 0;
+
+  constructor(
+    private readonly ui: ComposerUi,
+    private readonly channelId: string,
+    private readonly sendTyping: (channelId: string, stop?: boolean) => void,
+    private readonly submitText: (text: string, replyTo: string | null) => void,
+  ) {}
+
+  private draftKey(): string {
+    return `hearth.draft.${this.channelId}`;
+  }
+
+  /** The "Replying to <name>" line above the composer, with its cancel button. */
+  setReply(messageId: string | null, authorName?: string): void {
+    this.replyTo = messageId;
+    const bar = this.ui.reply;
+    bar.replaceChildren();
+    bar.hidden = messageId === null;
+    if (!messageId) return;
+    const label = document.createElement("span");
+    label.textContent = `Replying to ${authorName ?? "a message"}`;
+    const cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "btn btn--ghost btn--sm";
+    cancel.textContent = "Cancel reply";
+    cancel.addEventListener("click", () => {
+      this.setReply(null);
+      this.ui.input?.focus();
+    });
+    bar.append(label, cancel);
+    this.ui.input?.focus();
+  }
+
+  wire(): void {
+    const { form, input } = this.ui;
+    if (!form || !input || !this.ui.canSend) return;
+    // Drafts stay in this tab (sessionStorage), never on the server (docs/crypto.md).
+    input.value = sessionStorage.getItem(this.draftKey()) ?? "";
+    input.disabled = false;
+    form.querySelector<HTMLButtonElement>(".composer__send")!.disabled = false;
+    const submit = () => {
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      sessionStorage.removeItem(this.draftKey());
+      if (this.lastTypingSent) this.sendTyping(this.channelId, true);
+      this.lastTypingSent = 0;
+      const replyTo = this.replyTo;
+      this.setReply(null);
+      this.submitText(text, replyTo);
+    };
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      submit();
+    });
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.replyTo) {
+        event.preventDefault();
+        this.setReply(null);
+      } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submit();
+      }
+    });
+    input.addEventListener("input", () => {
+      if (input.value) sessionStorage.setItem(this.draftKey(), input.value);
+      else sessionStorage.removeItem(this.draftKey());
+      const now = Date.now();
+      if (input.value && now - this.lastTypingSent > TYPING_THROTTLE_MS) {
+        this.lastTypingSent = now;
+        this.sendTyping(this.channelId);
+      }
+    });
+  }
+}
