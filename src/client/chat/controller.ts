@@ -3,11 +3,13 @@
 
 import { ApiError, callApi } from "./api.ts";
 import type { ChatEngine } from "./engine.ts";
-import { isRetryableStatus, SendQueue } from "./send-queue.ts";
+import { SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
 import { normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
 import { createMessageElement, renderReactions, renderRows, setSendState, showNotice, showText, type Row } from "./view.ts";
-import { bookmarkMessage, bookmarkNotice } from "./extras.ts";
+import { AutoResend } from "./resend.ts";
+import { collapseBlocked, loadBlockedUsers } from "./blocked.ts";
+import type { ExtrasApi } from "./extras-types.ts";
 
 const PAGE = 50;
 const TYPING_THROTTLE_MS = 3_000;
@@ -41,6 +43,10 @@ export class ChannelController {
   private replyTo: string | null = null;
   /** DMs: how far each other participant has read (read:receipt events). */
   private readonly seenUpTo = new Map<string, number>();
+  private readonly resend = new AutoResend((clientId) => void this.retry(clientId, true));
+  private blocked = new Set<string>();
+  /** The lazily loaded extras chunk (emoji picker, polls, schedule, bookmarks), set by index.ts. */
+  extras: Promise<ExtrasApi> | null = null;
 
   constructor(
     private readonly engine: ChatEngine,
@@ -55,6 +61,8 @@ export class ChannelController {
   dispose(): void {
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
+    this.resend.dispose();
+    void this.extras?.then((x) => x.dispose());
     for (const t of this.typers.values()) clearTimeout(t);
     this.typers.clear();
   }
@@ -66,6 +74,7 @@ export class ChannelController {
     const unread = await callApi<{ channels: { channel_id: string; read_seq: number }[] }>("GET", "/api/channels/unread").catch(() => null);
     const mine = unread?.channels.find((c) => c.channel_id === this.config.channelId);
     this.unreadAfter = mine ? mine.read_seq : null;
+    this.blocked = await loadBlockedUsers(true);
     let messages = this.adoptServerRendered();
     if (messages.length === 0) {
       const page = await callApi<{ messages: unknown[]; has_more: boolean }>("GET", `/api/channels/${this.config.channelId}/messages?limit=${PAGE}`);
@@ -227,6 +236,8 @@ export class ChannelController {
       const entry = this.entries.get(message.id);
       if (entry) entry.text = outcome.text;
       showText(msg, outcome.text, { isKnownUser: (n) => [...this.config.names.values()].includes(n) });
+      // Blocked users' messages are collapsed in channels and group DMs (1:1 DMs refuse them).
+      if (this.blocked.has(message.sender_id) && (this.config.scheme === "sk" || this.config.participants.length > 2)) collapseBlocked(msg);
       this.waiting.delete(message.id);
     } else if (outcome.status === "waiting") {
       showNotice(msg, "waiting", outcome.reason);
@@ -347,18 +358,25 @@ export class ChannelController {
       const result = this.timeline.accept(message);
       if (result.kind === "new" || !this.entries.has(message.id)) this.confirmOwn(clientId, message);
       if (result.kind === "new" && result.gapAfter !== null) void this.catchUp();
+      this.resend.done(clientId);
     } catch (error) {
       const err = error instanceof ApiError ? error : new ApiError(0, "ERROR", String(error));
       this.queue.markFailed(clientId, err.message);
+      // Network errors, 5xx and 429 are resent automatically (backoff, and on reconnect); the
+      // row shows the failure meanwhile. Refusals wait for the user's Retry.
+      const auto = this.resend.schedule(clientId, err);
       const entry = this.entries.get(`pending:${clientId}`);
-      if (entry) setSendState(entry.row.el, "failed", () => void this.retry(clientId), err.message);
-      if (isRetryableStatus(err.status) && err.code !== "NO_DEVICES") {
-        // Leave it failed with a Retry button; the user decides (no silent resend loop).
-      }
+      if (entry) setSendState(entry.row.el, "failed", () => void this.retry(clientId), auto ? `${err.message} Retrying automatically…` : err.message);
     }
   }
 
-  private async retry(clientId: string): Promise<void> {
+  /** The socket is back: failed sends waiting for an automatic resend go now. */
+  onReconnected(): void {
+    this.resend.flush();
+  }
+
+  private async retry(clientId: string, automatic = false): Promise<void> {
+    if (!automatic) this.resend.done(clientId);
     const item = this.queue.retry(clientId);
     if (!item) return;
     const entry = this.entries.get(`pending:${clientId}`);
@@ -412,15 +430,19 @@ export class ChannelController {
     };
     button("Reply to message", "Reply", () => this.setReply(message.id));
     button("React with thumbs up", "👍", () => void this.react(message.id, "👍", !!message.reactions.find((r) => r.emoji === "👍")?.me));
+    button("Add a reaction", "React…", () => void this.extras?.then((x) => x.openReactionPicker(bar.querySelector<HTMLElement>("[data-react-more]")!, (emoji) => this.react(message.id, emoji, !!message.reactions.find((r) => r.emoji === emoji)?.me, true))));
+    bar.lastElementChild!.setAttribute("data-react-more", "");
     const own = message.sender_id === this.config.selfId;
     if (own && Date.now() - Date.parse(message.created_at) < 15 * 60 * 1000) button("Edit message", "Edit", () => this.startEdit(message.id));
     if (this.config.scheme === "sk") button("Pin message", "Pin", () => void this.pin(message.id));
-    button("Bookmark message", "Bookmark", () => void this.bookmark(message.id));
+    button("Bookmark message", "Bookmark", () => void this.extras?.then((x) => x.openBookmarkDialog(message.id, bar.querySelector<HTMLElement>("[data-bookmark]")!)));
+    bar.lastElementChild!.setAttribute("data-bookmark", "");
     if (own) button("Delete message", "Delete", () => void this.remove(message.id));
     msg.append(bar);
   }
 
-  private async react(messageId: string, emoji: string, me: boolean): Promise<void> {
+  /** `rethrow`: the emoji picker shows the server's refusal (e.g. TOO_MANY_REACTIONS) itself. */
+  private async react(messageId: string, emoji: string, me: boolean, rethrow = false): Promise<void> {
     const entry = this.entries.get(messageId);
     try {
       const answer = await callApi<{ reactions: Reaction[] }>(me ? "DELETE" : "PUT", `/api/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`);
@@ -429,6 +451,7 @@ export class ChannelController {
         renderReactions(entry.row.el, entry.message.reactions, (e, m) => void this.react(messageId, e, m));
       }
     } catch (error) {
+      if (rethrow) throw error;
       document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
     }
   }
@@ -505,14 +528,6 @@ export class ChannelController {
     try {
       await callApi("PUT", `/api/channels/${this.config.channelId}/pins/${messageId}`);
       document.dispatchEvent(new CustomEvent("chat:notice", { detail: "Pinned." }));
-    } catch (error) {
-      document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
-    }
-  }
-
-  private async bookmark(messageId: string): Promise<void> {
-    try {
-      document.dispatchEvent(new CustomEvent("chat:notice", { detail: bookmarkNotice(await bookmarkMessage(messageId)) }));
     } catch (error) {
       document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
     }

@@ -2,7 +2,7 @@
 // app.js imports it only on chat pages ([data-chat-src]); the crypto part stays within the
 // e2ee.js budget (test/client/e2ee/built-asset.test.ts), the whole bundle within 48 KiB gzip.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { STATIC_DIR } from "../../helpers/app.ts";
 
@@ -19,6 +19,22 @@ describe("built chat.js", () => {
     const text = bytes.toString("utf8");
     for (const forbidden of ["elysia", "kysely", "postgres", "pglite", "jose", "innerHTML", "insertAdjacentHTML", "outerHTML"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
     expect(text).toContain("Hearth X3DH v1");
+  });
+
+  test("its optional UI (emoji picker, polls, schedule, bookmarks, backup banner) is one lazy chunk within 16 KiB gzip", () => {
+    const entry = read("chat.js").toString("utf8");
+    const chunks = readdirSync(join(STATIC_DIR, "build")).filter((f) => /^chat-chunk-[a-z0-9]+\.js$/.test(f));
+    expect(chunks.length).toBe(1);
+    // Loaded with import() only: the entry has no static import, so its budget above is the whole
+    // code a chat page runs before the messages show.
+    expect(entry).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
+    expect(entry).toContain(chunks[0]!);
+    const bytes = readFileSync(join(STATIC_DIR, "build", chunks[0]!));
+    const gzip = Bun.gzipSync(bytes).length;
+    console.log(`lazy chunk ${chunks[0]}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+    expect(gzip).toBeLessThanOrEqual(16 * 1024);
+    const text = bytes.toString("utf8");
+    for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
   });
 
   test("app.js loads it on demand and does not carry it", () => {
