@@ -236,8 +236,6 @@ export class ChannelController {
       const entry = this.entries.get(message.id);
       if (entry) entry.text = outcome.text;
       showText(msg, outcome.text, { isKnownUser: (n) => [...this.config.names.values()].includes(n) });
-      // Blocked users' messages are collapsed in channels and group DMs (1:1 DMs refuse them).
-      if (this.blocked.has(message.sender_id) && (this.config.scheme === "sk" || this.config.participants.length > 2)) collapseBlocked(msg);
       this.waiting.delete(message.id);
     } else if (outcome.status === "waiting") {
       showNotice(msg, "waiting", outcome.reason);
@@ -247,6 +245,8 @@ export class ChannelController {
       showNotice(msg, "failed", outcome.reason);
       this.waiting.delete(message.id);
     }
+    // Blocked users' messages are collapsed in channels and group DMs (1:1 DMs refuse them).
+    if (this.blocked.has(message.sender_id) && (this.config.scheme === "sk" || this.config.participants.length > 2)) collapseBlocked(msg);
   }
 
   /** Reply lines quote their target's text, known only once the target is decrypted. */

@@ -242,7 +242,7 @@ export class PollStrip {
     const multi = Object.assign(h("input"), { type: "checkbox" });
     const anon = Object.assign(h("input"), { type: "checkbox" });
     const check = (input: HTMLInputElement, text: string) => {
-      const label = h("label", "check");
+      const label = h("label", "checkbox");
       label.append(input, h("span", undefined, text));
       return label;
     };

@@ -30,7 +30,7 @@ export function openScheduleDialog(ctx: ExtrasContext, opener: HTMLElement): voi
   const text = field("Message", Object.assign(h("textarea", "textarea"), { rows: 3, maxLength: 4000 }));
   text.control.value = ctx.input?.value ?? "";
   const now = new Date();
-  const whenInput = Object.assign(h("input", "input"), { type: "datetime-local", min: toLocalInput(new Date(now.getTime() + 60_000)), max: toLocalInput(new Date(now.getTime() + MAX_AHEAD_MS)) });
+  const whenInput = Object.assign(h("input", "input"), { type: "datetime-local", step: "1", min: toLocalInput(new Date(now.getTime() + 60_000)), max: toLocalInput(new Date(now.getTime() + MAX_AHEAD_MS)) });
   const when = field("Send at", whenInput, "In the future, at most 30 days ahead.");
   const error = formError();
   const submit = button("Schedule", "btn btn--primary", "submit");
