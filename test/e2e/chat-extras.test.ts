@@ -148,6 +148,7 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
   });
 
   test("Bob reacts through the emoji picker with the keyboard only; Alice sees it; Escape returns focus", async () => {
+    await bobS.page.setViewportSize(PHONE); // the picker must fit a phone
     const row = bobS.page.locator(".msg", { hasText: first });
     const more = row.getByRole("button", { name: "Add a reaction" });
     await more.focus(); // as if tabbed to: the action bar shows on focus-within
@@ -162,9 +163,10 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
     await bobS.page.keyboard.press("ArrowRight");
     expect(await activeLabel(bobS)).toBe("partying face");
     await bobS.page.keyboard.press("ArrowLeft");
-    await bobS.page.setViewportSize(PHONE);
     await screenshot(bobS.page, "chat-extras-emoji-picker-360");
-    await bobS.page.setViewportSize(DESKTOP);
+    const box = (await bobS.page.locator(".emoji-picker").boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
     await bobS.page.keyboard.press("Enter");
     await aliceS.page.locator(".msg", { hasText: first }).locator(".reaction", { hasText: "🎉 1" }).waitFor(WAIT);
     await search.waitFor({ state: "detached", ...WAIT });
@@ -176,6 +178,7 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
     await bobS.page.keyboard.press("Escape");
     await search.waitFor({ state: "detached", ...WAIT });
     expect(await activeLabel(bobS)).toBe("Add a reaction");
+    await bobS.page.setViewportSize(DESKTOP);
   });
 
   test("a 21st distinct reaction: the server's refusal shows in the picker", async () => {

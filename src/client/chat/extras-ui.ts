@@ -15,21 +15,12 @@ export function mountExtras(ctx: ExtrasContext): ExtrasApi {
   cleanup.push(() => polls.dispose());
   void polls.load().catch(() => {});
 
-  // Header: the user's own lists.
-  const header = ctx.pane.querySelector<HTMLElement>(".pane-header");
-  if (header) {
-    const tools = h("div", "pane-tools");
-    const bookmarks = button("Bookmarks", "btn btn--ghost btn--sm");
-    bookmarks.addEventListener("click", () => void openBookmarkList(ctx, bookmarks));
-    const scheduled = button("Scheduled", "btn btn--ghost btn--sm");
-    scheduled.addEventListener("click", () => void openScheduledList(ctx, scheduled));
-    tools.append(bookmarks, scheduled);
-    header.querySelector(".pane-header__members-toggle")?.before(tools) ?? header.append(tools);
-    cleanup.push(() => tools.remove());
-  }
-
-  // Composer: emoji at the caret, "Poll", "Schedule…".
+  // One row above the composer: "Poll", "Schedule…" (when the user may send), then the user's
+  // own lists "Scheduled" and "Bookmarks" (the header has no room for them at 360 px).
   const { form, input } = ctx;
+  const actions = h("div", "composer-actions");
+  actions.setAttribute("role", "toolbar");
+  actions.setAttribute("aria-label", "More");
   if (form && input && ctx.canSend) {
     const emoji = form.querySelector<HTMLButtonElement>(".composer__emoji");
     if (emoji) {
@@ -49,7 +40,6 @@ export function mountExtras(ctx: ExtrasContext): ExtrasApi {
       emoji.addEventListener("click", onEmoji);
       cleanup.push(() => emoji.removeEventListener("click", onEmoji));
     }
-    const actions = h("div", "composer-actions");
     const poll = button("Poll", "btn btn--ghost btn--sm");
     poll.setAttribute("aria-label", "Create a poll");
     poll.addEventListener("click", () => polls.openCreateDialog(poll));
@@ -57,9 +47,17 @@ export function mountExtras(ctx: ExtrasContext): ExtrasApi {
     schedule.setAttribute("aria-label", "Schedule a message");
     schedule.addEventListener("click", () => openScheduleDialog(ctx, schedule));
     actions.append(poll, schedule);
-    form.before(actions);
-    cleanup.push(() => actions.remove());
   }
+  const scheduled = button("Scheduled", "btn btn--ghost btn--sm composer-actions__end");
+  scheduled.addEventListener("click", () => void openScheduledList(ctx, scheduled));
+  const bookmarks = button("Bookmarks", "btn btn--ghost btn--sm");
+  bookmarks.addEventListener("click", () => void openBookmarkList(ctx, bookmarks));
+  actions.append(scheduled, bookmarks);
+  const composerPane = ctx.pane.querySelector<HTMLElement>(".pane-composer");
+  if (form) form.before(actions);
+  else if (composerPane) composerPane.append(actions);
+  else ctx.scroller.after(actions);
+  cleanup.push(() => actions.remove());
 
   return {
     openReactionPicker(trigger, react) {

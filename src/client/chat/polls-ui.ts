@@ -236,6 +236,7 @@ export class PollStrip {
       if (focus) input.focus();
     };
     add.addEventListener("click", () => addOption(true));
+    list.addEventListener("input", () => optionsError.set(null));
     addOption(false);
     addOption(false);
     optionsBox.append(list, add, optionsError.el);

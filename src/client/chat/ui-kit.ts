@@ -80,7 +80,11 @@ export function field<T extends HTMLInputElement | HTMLTextAreaElement | HTMLSel
   error.hidden = true;
   wrap.append(error);
   if (described.length) control.setAttribute("aria-describedby", described.join(" "));
-  return {
+  // An error goes away as soon as the user changes the field.
+  control.addEventListener("input", () => {
+    if (!error.hidden) api.setError(null);
+  });
+  const api: Field<T> = {
     wrap,
     control,
     setError(message) {
@@ -96,6 +100,7 @@ export function field<T extends HTMLInputElement | HTMLTextAreaElement | HTMLSel
       }
     },
   };
+  return api;
 }
 
 /** An error line for the whole form (role=alert), e.g. above the footer buttons. */
