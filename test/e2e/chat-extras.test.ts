@@ -234,6 +234,8 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
     const alicePoll = aliceS.page.locator(".poll", { hasText: MARKERS.pollQuestion });
     await alicePoll.locator("[data-poll-count='1']", { hasText: "1 vote" }).waitFor(WAIT);
     expect(await alicePoll.locator("[data-poll-count='0']").textContent()).toBe("0 votes");
+    // Only the creator or a moderator (Alice owns the community) is offered "Close poll".
+    expect(await bobPoll.getByRole("button", { name: "Close poll" }).count()).toBe(0);
     // Alice closes it; Bob sees it closed (no more voting).
     await alicePoll.getByRole("button", { name: "Close poll" }).click();
     await bobPoll.locator(".poll__total", { hasText: "Final: 1 vote" }).waitFor(WAIT);

@@ -19,6 +19,8 @@ export interface ExtrasContext {
   form: HTMLFormElement | null;
   input: HTMLTextAreaElement | null;
   canSend: boolean;
+  /** The page says the viewer may manage messages (moderators may close others' polls). */
+  moderate: boolean;
   notify(text: string): void;
 }
 

@@ -170,7 +170,7 @@ export class PollStrip {
         retract.addEventListener("click", () => void this.act(p, "DELETE", `/api/polls/${p.id}/votes`, undefined, error.set));
         actions.append(retract);
       }
-      if (p.creator_id === this.ctx.selfId) {
+      if (p.creator_id === this.ctx.selfId || this.ctx.moderate) {
         const close = button("Close poll", "btn btn--ghost btn--sm");
         close.dataset.focusKey = `close-${p.id}`;
         close.addEventListener("click", () => void this.act(p, "POST", `/api/polls/${p.id}/close`, undefined, error.set));
