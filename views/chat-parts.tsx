@@ -115,7 +115,8 @@ export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKin
  * Keys for community channels, pairwise for DMs), the reader, and the chat bundle's URL (app.js
  * imports it when it finds `data-chat-src`, also after boosted navigation). No message content.
  */
-export type ChatMount = { channelId: string; scheme: "sk" | "pw"; selfId: string; communityId?: string; src: string };
+/** `moderate`: the viewer may manage messages here (the client offers e.g. closing others' polls; the server decides). */
+export type ChatMount = { channelId: string; scheme: "sk" | "pw"; selfId: string; communityId?: string; src: string; moderate?: boolean };
 
 /** The scrolling message log. role=log + aria-live announces new messages politely. */
 export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string; chat?: ChatMount }>> = (p) => (
@@ -130,6 +131,7 @@ export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string; ch
     data-chat-self={p.chat?.selfId}
     data-chat-community={p.chat?.communityId}
     data-chat-src={p.chat?.src}
+    data-chat-moderate={p.chat?.moderate ? "" : undefined}
   >
     {p.children}
   </ol>

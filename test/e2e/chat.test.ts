@@ -178,6 +178,8 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     const edited = `edited ${MARKERS.channelAlice}`;
     const row = aliceS.page.locator(".msg", { hasText: MARKERS.channelAlice });
     await row.hover();
+    // Edit sits behind "More…" (the frequent actions are inline).
+    await row.getByRole("button", { name: "More actions" }).click();
     await row.getByRole("button", { name: "Edit message" }).click();
     const editor = aliceS.page.getByRole("textbox", { name: "Edit message" });
     await editor.fill(edited);

@@ -188,15 +188,17 @@ describe.skipIf(!browser)("threads, pins and read receipts in two browsers", () 
 
   test("Alice pins the root; Bob opens Pins and reads it; jump and unpin work; the list follows live", async () => {
     await mainRow(aliceS, root).hover();
+    await mainRow(aliceS, root).getByRole("button", { name: "More actions" }).click();
     await mainRow(aliceS, root).getByRole("button", { name: "Pin message" }).click();
-    await mainRow(aliceS, root).getByRole("button", { name: "Unpin message" }).waitFor({ state: "attached", ...WAIT });
+    // The "More…" list closed after the action: the new Unpin item is there, hidden until opened.
+    await mainRow(aliceS, root).getByRole("button", { name: "Unpin message", includeHidden: true }).waitFor({ state: "attached", ...WAIT });
 
     await bobS.page.getByRole("button", { name: "Pins" }).click();
     await pinsPanel(bobS).waitFor(WAIT);
     await seesIn(bobS, ".side-panel", root);
     // Bob is a plain member: no pin permission, so no Unpin (in the list or the menu).
     expect(await pinsPanel(bobS).getByRole("button", { name: "Unpin" }).count()).toBe(0);
-    expect(await mainRow(bobS, root).getByRole("button", { name: /pin message/i }).count()).toBe(0);
+    expect(await mainRow(bobS, root).getByRole("button", { name: /pin message/i, includeHidden: true }).count()).toBe(0);
     await screenshot(bobS.page, "pins-panel-bob-desktop");
 
     // Alice jumps to it from her own pin list, then unpins it there; Bob's open list empties live.
@@ -209,7 +211,7 @@ describe.skipIf(!browser)("threads, pins and read receipts in two browsers", () 
     await pinsPanel(aliceS).getByRole("button", { name: "Unpin" }).click();
     await pinsPanel(aliceS).getByText("Nothing is pinned in this channel yet.").waitFor(WAIT);
     await pinsPanel(bobS).getByText("Nothing is pinned in this channel yet.").waitFor(WAIT);
-    await mainRow(aliceS, root).getByRole("button", { name: "Pin message" }).waitFor({ state: "attached", ...WAIT });
+    await mainRow(aliceS, root).getByRole("button", { name: "Pin message", includeHidden: true }).waitFor({ state: "attached", ...WAIT });
     await aliceS.page.keyboard.press("Escape");
     await bobS.page.keyboard.press("Escape");
   });

@@ -5,11 +5,10 @@
 
 import { ApiError, callApi } from "./api.ts";
 import type { ChatEngine, DecryptOutcome } from "./engine.ts";
-import { isRetryableStatus, SendQueue } from "./send-queue.ts";
+import { SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
 import { normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
 import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
-import { bookmarkMessage, bookmarkNotice } from "./extras.ts";
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
 import { encryptAndSend } from "./sender.ts";
@@ -19,6 +18,9 @@ import { ComposerBinding } from "./composer.ts";
 import { adoptServerRendered } from "./server-rendered.ts";
 import { SeenBy } from "./seen-by.ts";
 import { ScrollGeometry, TypingLine } from "./pane-bits.ts";
+import { AutoResend } from "./resend.ts";
+import { collapseBlocked, loadBlockedUsers } from "./blocked.ts";
+import type { ExtrasApi } from "./extras-types.ts";
 
 const PAGE = 50;
 
@@ -53,6 +55,10 @@ export class ChannelController {
   private readonly composer: ComposerBinding;
   /** Community channels: the pin list and the pinned state behind the menus' Pin/Unpin. */
   private readonly pins: PinsPanel | null;
+  private readonly resend = new AutoResend((clientId) => void this.retry(clientId, true));
+  private blocked = new Set<string>();
+  /** The lazily loaded extras chunk (emoji picker, polls, schedule, bookmarks), set by index.ts. */
+  extras: Promise<ExtrasApi> | null = null;
 
   constructor(
     private readonly engine: ChatEngine,
@@ -84,6 +90,8 @@ export class ChannelController {
     this.pins?.dispose();
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
+    this.resend.dispose();
+    void this.extras?.then((x) => x.dispose());
     this.typing.clear();
   }
 
@@ -94,6 +102,7 @@ export class ChannelController {
     const unread = await callApi<{ channels: { channel_id: string; read_seq: number }[] }>("GET", "/api/channels/unread").catch(() => null);
     const mine = unread?.channels.find((c) => c.channel_id === this.config.channelId);
     this.unreadAfter = mine ? mine.read_seq : null;
+    this.blocked = await loadBlockedUsers(true);
     let messages = adoptServerRendered(this.list, this.config.channelId);
     if (messages.length === 0) {
       const page = await callApi<{ messages: unknown[]; has_more: boolean }>("GET", `/api/channels/${this.config.channelId}/messages?limit=${PAGE}`);
@@ -330,6 +339,8 @@ export class ChannelController {
       showNotice(msg, "failed", outcome.reason);
       this.waiting.delete(message.id);
     }
+    // Blocked users' messages are collapsed in channels and group DMs (1:1 DMs refuse them).
+    if (this.blocked.has(message.sender_id) && (this.config.scheme === "sk" || this.config.participants.length > 2)) collapseBlocked(msg);
   }
 
   /** Reply lines quote their target's text, known only once the target is decrypted. */
@@ -425,18 +436,25 @@ export class ChannelController {
       const result = this.timeline.accept(message);
       if (result.kind === "new" || !this.entries.has(message.id)) this.confirmOwn(clientId, message);
       if (result.kind === "new" && result.gapAfter !== null) void this.catchUp();
+      this.resend.done(clientId);
     } catch (error) {
       const err = error instanceof ApiError ? error : new ApiError(0, "ERROR", String(error));
       this.queue.markFailed(clientId, err.message);
+      // Network errors, 5xx and 429 are resent automatically (backoff, and on reconnect); the
+      // row shows the failure meanwhile. Refusals wait for the user's Retry.
+      const auto = this.resend.schedule(clientId, err);
       const entry = this.entries.get(`pending:${clientId}`);
-      if (entry) setSendState(entry.row.el, "failed", () => void this.retry(clientId), err.message);
-      if (isRetryableStatus(err.status) && err.code !== "NO_DEVICES") {
-        // Leave it failed with a Retry button; the user decides (no silent resend loop).
-      }
+      if (entry) setSendState(entry.row.el, "failed", () => void this.retry(clientId), auto ? `${err.message} Retrying automatically…` : err.message);
     }
   }
 
-  private async retry(clientId: string): Promise<void> {
+  /** The socket is back: failed sends waiting for an automatic resend go now. */
+  onReconnected(): void {
+    this.resend.flush();
+  }
+
+  private async retry(clientId: string, automatic = false): Promise<void> {
+    if (!automatic) this.resend.done(clientId);
     const item = this.queue.retry(clientId);
     if (!item) return;
     const entry = this.entries.get(`pending:${clientId}`);
@@ -471,14 +489,16 @@ export class ChannelController {
       reply: () => this.setReply(message.id),
       replyInThread: () => void this.openThread(message.id, msg.querySelector<HTMLElement>(".msg__actions button[aria-label='Reply in thread']")),
       react: (emoji, me) => void this.react(message.id, emoji, me),
+      reactMore: (anchor) => void this.extras?.then((x) => x.openReactionPicker(anchor, (emoji) => this.react(message.id, emoji, !!message.reactions.find((r) => r.emoji === emoji)?.me, true))),
       edit: () => this.startEdit(message.id),
       setPinned: (pinned) => void this.pins?.setPinned(message.id, pinned),
-      bookmark: () => void this.bookmark(message.id),
+      bookmark: (anchor) => void this.extras?.then((x) => x.openBookmarkDialog(message.id, anchor)),
       remove: () => void this.remove(message.id),
     });
   }
 
-  private async react(messageId: string, emoji: string, me: boolean): Promise<void> {
+  /** `rethrow`: the emoji picker shows the server's refusal (e.g. TOO_MANY_REACTIONS) itself. */
+  private async react(messageId: string, emoji: string, me: boolean, rethrow = false): Promise<void> {
     const entry = this.entries.get(messageId);
     try {
       const answer = await callApi<{ reactions: Reaction[] }>(me ? "DELETE" : "PUT", `/api/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`);
@@ -487,6 +507,7 @@ export class ChannelController {
         renderReactions(entry.row.el, entry.message.reactions, (e, m) => void this.react(messageId, e, m));
       }
     } catch (error) {
+      if (rethrow) throw error;
       document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
     }
   }
@@ -516,14 +537,6 @@ export class ChannelController {
       entry.row.el.dataset.ciphertext = message.ciphertext ?? "";
       showText(entry.row.el, text);
       this.decorate(message, entry.row.el);
-    }
-  }
-
-  private async bookmark(messageId: string): Promise<void> {
-    try {
-      document.dispatchEvent(new CustomEvent("chat:notice", { detail: bookmarkNotice(await bookmarkMessage(messageId)) }));
-    } catch (error) {
-      document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
     }
   }
 

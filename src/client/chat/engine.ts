@@ -365,7 +365,9 @@ export class ChatEngine {
   }
 
   private decryptNow(message: ChatMessage): string | null {
-    const archived = this.archive.findMessageKey(message.id);
+    // A scheduled message's key was archived under its client id when it was encrypted.
+    const byClient = message.client_id ? `client:${message.client_id}` : "";
+    const archived = this.archive.findMessageKey(message.id) ?? (byClient ? this.archive.findMessageKey(byClient) : undefined);
     const bytes = fromWire(message.ciphertext!);
     if (message.scheme === "sk") {
       const group = parseSenderKeyMessage(bytes);
@@ -385,7 +387,7 @@ export class ChatEngine {
     }
     const envelope = parsePairwiseEnvelope(bytes);
     if (archived) {
-      const ad = this.state.ads[message.id];
+      const ad = this.state.ads[message.id] ?? (byClient ? this.state.ads[byClient] : undefined);
       if (ad) {
         const entry = envelope.recipients.find((r) => r.deviceId === ad.entry);
         try {
@@ -455,6 +457,23 @@ export class ChatEngine {
         if (messages.length < 50) break;
       }
       return accepted;
+    });
+  }
+
+  /**
+   * A 32-byte key of this user kept in the message-key archive under `name`, so it travels in the
+   * key backup to the user's other devices (bookmark notes: docs/crypto.md). `create`: make it
+   * on first use.
+   */
+  archivedKey(name: string, create: boolean): Promise<Uint8Array | undefined> {
+    return this.run(async () => {
+      let key = this.archive.findMessageKey(name);
+      if (!key && create) {
+        this.archive.rememberMessageKey(name, (key = crypto.getRandomValues(new Uint8Array(32))));
+        await this.save();
+        this.scheduleBackup();
+      }
+      return key;
     });
   }
 

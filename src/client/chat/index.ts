@@ -5,7 +5,6 @@
 import { HubClient } from "../ws.ts";
 import { isSubscriptionRevokedFrame, type EventFrame } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
-import { mountBanner } from "./banner.ts";
 import { ChannelController } from "./controller.ts";
 import { ChatEngine } from "./engine.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
@@ -111,7 +110,11 @@ function onEvent(frame: EventFrame): void {
         if (f.deviceId !== e.deviceId) return;
         await e.processToDevice();
         await current?.retryWaiting();
+        await current?.extras?.then((x) => x.retryWaiting());
       });
+      return;
+    case "poll:updated":
+      if (f.channelId === currentChannel) void c?.extras?.then((x) => x.onPollUpdated(f));
       return;
     case "read:receipt":
       if (f.channelId === currentChannel) c?.onReadReceipt(String(f.userId), Number(f.seq));
@@ -151,6 +154,7 @@ function connectHub(): HubClient {
     onReconnected: () => {
       void engine?.then((e) => e.processToDevice()).then(() => current?.retryWaiting()).catch(() => {});
       void current?.catchUp();
+      current?.onReconnected();
     },
     beforeReconnect: async () => {
       await fetch("/api/auth/refresh", { method: "POST", credentials: "same-origin" }).catch(() => {});
@@ -233,8 +237,13 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     // The window between the history fetch and the subscription: catch up once.
     await controller.catchUp();
     markSidebarUnread(channelId, false);
-    const bannerHost = pane.querySelector<HTMLElement>(".pane-body__inner") ?? pane;
-    void mountBanner(bannerHost, e, () => void controller.retryAll());
+    // Emoji picker, polls, scheduling and bookmarks: a lazy chunk, off the messages' critical path.
+    // The key-backup banner comes with it.
+    controller.extras = import("./extras-ui.ts").then((m) => {
+      void m.mountBanner(pane.querySelector<HTMLElement>(".pane-body__inner") ?? pane, e, () => void controller.retryAll());
+      return m.mountExtras({ engine: e, channelId, scheme, selfId, participants: ids, names, call: callApi, normalise: normaliseMessage, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
+    });
+    controller.extras.catch((error) => setStatus(`Some chat features could not load: ${(error as Error).message}`));
     root.dataset.chatReady = "1";
   } catch (error) {
     setStatus(`Encrypted chat could not start: ${(error as Error).message}`);

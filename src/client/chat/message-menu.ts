@@ -19,24 +19,35 @@ export interface MenuActions {
   reply(): void;
   replyInThread(): void;
   react(emoji: string, me: boolean): void;
+  /** The emoji picker, anchored to the "React…" button. */
+  reactMore(anchor: HTMLElement): void;
   edit(): void;
   setPinned(pinned: boolean): void;
-  bookmark(): void;
+  /** The bookmark dialog, anchored to the "Bookmark" button (focus returns there). */
+  bookmark(anchor: HTMLElement): void;
   remove(): void;
 }
 
-type Item = { label: string; text: string; run: () => void };
+type Item = { label: string; text: string; run: (button: HTMLElement) => void };
 
+/**
+ * The frequent actions are inline; the rest sit behind "More" (a disclosure, not an ARIA menu:
+ * plain buttons, Tab order, Escape closes). Eight inline buttons wrapped into a second row at
+ * 360 px and covered the message's own controls ("N replies").
+ */
 export function renderMessageMenu(msg: HTMLElement, message: ChatMessage, state: MenuState, actions: MenuActions): void {
   msg.querySelector(":scope > .msg__actions")?.remove();
   if (message.deleted_at) return;
   const own = message.sender_id === state.selfId;
   const thumbsMine = !!message.reactions.find((r) => r.emoji === "👍")?.me;
-  const items: (Item | false)[] = [
+  const inline: (Item | false)[] = [
     { label: "Reply to message", text: "Reply", run: actions.reply },
     // Threads are one level: a thread reply (never in the main timeline) starts none.
     !message.thread_root_id && { label: "Reply in thread", text: "Thread", run: actions.replyInThread },
     { label: "React with thumbs up", text: "👍", run: () => actions.react("👍", thumbsMine) },
+    { label: "Add a reaction", text: "React…", run: actions.reactMore },
+  ];
+  const more: (Item | false)[] = [
     own && Date.now() - Date.parse(message.created_at) < EDIT_WINDOW_MS && { label: "Edit message", text: "Edit", run: actions.edit },
     state.scheme === "sk" && state.canPin !== false && (state.pinned ? { label: "Unpin message", text: "Unpin", run: () => actions.setPinned(false) } : { label: "Pin message", text: "Pin", run: () => actions.setPinned(true) }),
     { label: "Bookmark message", text: "Bookmark", run: actions.bookmark },
@@ -46,15 +57,61 @@ export function renderMessageMenu(msg: HTMLElement, message: ChatMessage, state:
   bar.className = "msg__actions";
   bar.setAttribute("role", "group");
   bar.setAttribute("aria-label", "Message actions");
-  for (const item of items) {
+  for (const item of inline) if (item) bar.append(buttonFor(item));
+
+  const toggle = buttonFor({ label: "More actions", text: "More…", run: () => setOpen(list.hidden) });
+  toggle.setAttribute("aria-expanded", "false");
+  const list = document.createElement("div");
+  list.className = "msg__more";
+  list.id = `more-${message.id}`;
+  list.setAttribute("role", "group");
+  list.setAttribute("aria-label", "More actions");
+  list.hidden = true;
+  toggle.setAttribute("aria-controls", list.id);
+  const setOpen = (open: boolean) => {
+    list.hidden = !open;
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) placeList(list);
+  };
+  for (const item of more) {
     if (!item) continue;
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "btn btn--ghost btn--sm";
-    b.textContent = item.text;
-    b.setAttribute("aria-label", item.label);
-    b.addEventListener("click", item.run);
-    bar.append(b);
+    const b = buttonFor(item);
+    // Close first: an action may open a dialog and move focus away.
+    b.addEventListener("click", () => setOpen(false), { capture: true });
+    list.append(b);
   }
+  list.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    event.preventDefault();
+    event.stopPropagation();
+    setOpen(false);
+    toggle.focus();
+  });
+  // Leaving the bar (Tab away, pointer elsewhere) closes the list.
+  bar.addEventListener("focusout", (event) => {
+    if (!bar.contains(event.relatedTarget as Node | null)) setOpen(false);
+  });
+  bar.addEventListener("pointerleave", () => {
+    if (!bar.contains(document.activeElement)) setOpen(false);
+  });
+  if (list.childElementCount > 0) bar.append(toggle, list);
   msg.append(bar);
+}
+
+function buttonFor(item: Item): HTMLButtonElement {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "btn btn--ghost btn--sm";
+  b.textContent = item.text;
+  b.setAttribute("aria-label", item.label);
+  b.addEventListener("click", () => item.run(b));
+  return b;
+}
+
+/** Opens upward when the list would run under the composer (the bottom of the scrolling pane). */
+function placeList(list: HTMLElement): void {
+  list.classList.remove("msg__more--up");
+  const pane = list.closest(".pane-body, .side-panel__body");
+  const limit = pane ? pane.getBoundingClientRect().bottom : window.innerHeight;
+  if (list.getBoundingClientRect().bottom > limit) list.classList.add("msg__more--up");
 }

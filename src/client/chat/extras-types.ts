@@ -1,0 +1,34 @@
+// What chat.js hands to the lazily loaded extras chunk (extras-ui.ts). Types only: the chunk
+// receives the engine and helpers as values, so no module is shared between the two bundles.
+import type { callApi } from "./api.ts";
+import type { ChatEngine } from "./engine.ts";
+import type { normaliseMessage, Scheme } from "./types.ts";
+
+export interface ExtrasContext {
+  engine: ChatEngine;
+  channelId: string;
+  scheme: Scheme;
+  selfId: string;
+  participants: readonly string[];
+  names: ReadonlyMap<string, string>;
+  call: typeof callApi;
+  normalise: typeof normaliseMessage;
+  /** The conversation pane (.pane): the polls strip goes above its scroller. */
+  pane: HTMLElement;
+  scroller: HTMLElement;
+  form: HTMLFormElement | null;
+  input: HTMLTextAreaElement | null;
+  canSend: boolean;
+  /** The page says the viewer may manage messages (moderators may close others' polls). */
+  moderate: boolean;
+  notify(text: string): void;
+}
+
+export interface ExtrasApi {
+  openReactionPicker(trigger: HTMLElement, react: (emoji: string) => Promise<void>): void;
+  openBookmarkDialog(messageId: string, trigger: HTMLElement): void;
+  onPollUpdated(frame: Record<string, unknown>): void;
+  /** Keys arrived: retry polls that were waiting for them. */
+  retryWaiting(): Promise<void>;
+  dispose(): void;
+}
