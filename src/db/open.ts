@@ -44,9 +44,11 @@ function serializeJson(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-export async function openPostgres(url: string, log?: Logger, max = 16): Promise<Database> {
+/** `onQuery` sees every statement sent (BEGIN and COMMIT included): scripts/bench/send-path.ts counts them. */
+export async function openPostgres(url: string, log?: Logger, max = 16, onQuery?: (sql: string) => void): Promise<Database> {
   const client = postgres(url, {
     max,
+    debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
     connect_timeout: 5,
     idle_timeout: 60,
     onnotice: () => {},
