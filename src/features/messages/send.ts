@@ -135,7 +135,7 @@ type Draft = {
  */
 async function insertWithSeq(ex: Executor, d: Draft, slowModeChecked: boolean): Promise<MessageRow | "refused"> {
   const p = d.parsed;
-  const statement = sql<MessageRow>`
+  const statement = sql<{ seq: number | string; expires_at: Date | string | null }>`
     with locked as (
       update channels set last_seq = last_seq + 1
       where id = ${d.channelId}::uuid
@@ -149,9 +149,28 @@ async function insertWithSeq(ex: Executor, d: Draft, slowModeChecked: boolean): 
       ${d.links.replyToId}::uuid, ${d.links.threadRootId}::uuid, ${d.mentions}::uuid[], ${d.now}::timestamptz,
       case when locked.message_ttl_seconds > 0 then ${d.now}::timestamptz + locked.message_ttl_seconds * interval '1 second' end
     from locked
-    returning *`;
+    returning seq, expires_at`;
   const { rows } = await statement.execute(ex);
-  return rows[0] ?? "refused";
+  const stored = rows[0];
+  if (!stored) return "refused";
+  // The rest of the row is what we sent: not read back (the ciphertext would cross twice).
+  return {
+    id: d.id,
+    channel_id: d.channelId,
+    seq: Number(stored.seq),
+    sender_id: d.senderId,
+    sender_device_id: p.deviceId,
+    client_id: p.clientId,
+    scheme: p.scheme,
+    ciphertext: p.ciphertext,
+    reply_to_id: d.links.replyToId,
+    thread_root_id: d.links.threadRootId,
+    mentions: d.mentions,
+    created_at: d.now,
+    edited_at: null,
+    deleted_at: null,
+    expires_at: stored.expires_at === null ? null : new Date(stored.expires_at),
+  } as MessageRow;
 }
 
 /** The unique (sender_id, client_id) index refused the statement (or its transaction): "duplicate". */
