@@ -17,6 +17,7 @@
  * A throwaway database is created on that server and dropped at the end.
  */
 import postgres from "postgres";
+import { sql } from "kysely";
 import type { AppDeps } from "../../src/app.ts";
 import { openPostgres, type Database } from "../../src/db/open.ts";
 import { migrate } from "../../src/db/migrate.ts";
@@ -115,6 +116,22 @@ try {
   console.log(`send path on PostgreSQL (${new URL(url).host}), 1 KiB ciphertext, ${users.length} members`);
   console.log(`statements per send: ${(statements / COUNT).toFixed(1)} (${[...kinds].map(([k, n]) => `${k} ×${(n / COUNT).toFixed(1)}`).join(", ")}); with reply + thread + 2 mentions: ${withLinks}`);
   console.log(`sequential (${COUNT} sends): p50 ${pct(latencies, 0.5).toFixed(2)} ms, p99 ${pct(latencies, 0.99).toFixed(2)} ms; lock window p50 ${pct(lockWindows, 0.5).toFixed(2)} ms, p99 ${pct(lockWindows, 0.99).toFixed(2)} ms; this process's CPU ${((seqCpu.user + seqCpu.system) / COUNT).toFixed(0)} µs per send`);
+
+  // What a commit costs now: a one-row write that commits (WAL flush) vs a read, each a round
+  // trip. The difference is the WAL flush every send waits for while holding its channel's lock.
+  const roundTrips = async (write: boolean) => {
+    const t: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const s0 = performance.now();
+      if (write) await db.updateTable("channels").set({ last_seq: sql`last_seq` }).where("id", "=", channels[CONCURRENCY]!).execute();
+      else await db.selectFrom("channels").select("last_seq").where("id", "=", channels[CONCURRENCY]!).executeTakeFirst();
+      t.push(performance.now() - s0);
+    }
+    return t;
+  };
+  const reads = await roundTrips(false);
+  const writes = await roundTrips(true);
+  console.log(`round trip: read p50 ${pct(reads, 0.5).toFixed(2)} ms; committing write p50 ${pct(writes, 0.5).toFixed(2)} ms, p99 ${pct(writes, 0.99).toFixed(2)} ms (the WAL flush is the difference)`);
 
   // Concurrent senders for SECONDS: into one channel, then each into its own.
   const concurrent = async (channelOf: (k: number) => string) => {

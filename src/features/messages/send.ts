@@ -62,7 +62,7 @@ export function parseSendInput(input: SendInput): Parsed {
 /** The sender_device_id is not one of the sender's registered devices (never registered, or revoked). */
 export function unknownDevice(): AppError {
   return new InvalidInputError(
-    "This device is not registered for your account (or was removed). Reload to register it again, then resend.",
+    "This device is not registered for your account (it may have been removed). Messages can only be sent from one of your registered devices.",
     { sender_device_id: "Not one of your registered devices." },
     "UNKNOWN_DEVICE",
   );

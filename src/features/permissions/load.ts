@@ -74,11 +74,6 @@ export type ChannelRecord = {
   createdAt: Date;
 };
 
-export async function findChannel(db: Executor, id: string): Promise<ChannelRecord | undefined> {
-  const r = await db.selectFrom("channels").selectAll().where("id", "=", id).executeTakeFirst();
-  return r ? toChannelRecord(r) : undefined;
-}
-
 export function toChannelRecord(r: {
   id: string;
   kind: string;
@@ -111,23 +106,6 @@ export function toChannelRecord(r: {
   };
 }
 
-export async function loadChannelFacts(db: Executor, channel: ChannelRecord, userId: string): Promise<ChannelFacts> {
-  const [overrides, membership] = await Promise.all([
-    db.selectFrom("channel_role_overrides").select(["base_role", "role_id", "allow", "deny"]).where("channel_id", "=", channel.id).execute(),
-    channel.isPrivate
-      ? db.selectFrom("channel_members").select("user_id").where("channel_id", "=", channel.id).where("user_id", "=", userId).executeTakeFirst()
-      : Promise.resolve(undefined),
-  ]);
-  return {
-    kind: channel.kind as ChannelFacts["kind"],
-    isPrivate: channel.isPrivate,
-    readOnly: channel.readOnly,
-    archived: channel.archived,
-    isChannelMember: membership !== undefined,
-    overrides: overrides.map((o) => ({ baseRole: o.base_role, roleId: o.role_id, allow: o.allow, deny: o.deny })),
-  };
-}
-
 /** Everything `accessChannel` decides on for (user, channel), as loaded by loadChannelAccess. */
 export type LoadedChannelAccess = {
   channel: ChannelRecord;
@@ -144,7 +122,7 @@ export type LoadedChannelAccess = {
  * ONE query for everything the access check of (user, channel) needs: the channel, its
  * community, the user's membership with custom roles and timeout, the channel's overrides and
  * whether the user is one of the channel's explicit members (DM, private channel). It replaces
- * findChannel + findCommunity + findMembership (2 queries) + loadChannelFacts: every send,
+ * the former findChannel + findCommunity + findMembership (2 queries) + loadChannelFacts: every send,
  * history page and subscribe goes through it, and inside a transaction each of those was a
  * round trip. Only how the inputs are loaded changed: `can()` still decides.
  */
