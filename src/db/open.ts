@@ -3,12 +3,12 @@
  * PGlite in DATA_DIR/db behind an exclusive directory lock. Both go through Kysely with one SQL
  * dialect (PGlite is PostgreSQL 18, production is 15+: keep SQL to what both share).
  */
-import { Kysely, PGliteDialect, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from "kysely";
-import { PostgresJSDialect } from "kysely-postgres-js";
+import { Kysely, PGliteDialect, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from "kysely";
 import postgres from "postgres";
 import { PGlite } from "@electric-sql/pglite";
 import { join } from "node:path";
 import { lockDataDir, type DirLock } from "./dir-lock.ts";
+import { PostgresPoolDriver } from "./postgres-driver.ts";
 import type { DB } from "./schema.ts";
 import type { Logger } from "../log.ts";
 
@@ -44,9 +44,11 @@ function serializeJson(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-export async function openPostgres(url: string, log?: Logger, max = 16): Promise<Database> {
+/** `onQuery` sees every statement sent (BEGIN and COMMIT included): scripts/bench/send-path.ts counts them. */
+export async function openPostgres(url: string, log?: Logger, max = 16, onQuery?: (sql: string) => void): Promise<Database> {
   const client = postgres(url, {
     max,
+    debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
     connect_timeout: 5,
     idle_timeout: 60,
     onnotice: () => {},
@@ -60,7 +62,16 @@ export async function openPostgres(url: string, log?: Logger, max = 16): Promise
     },
     connection: { application_name: "hearth" },
   });
-  const db = new Kysely<DB>({ dialect: new PostgresJSDialect({ postgres: client }) });
+  // Our driver, not kysely-postgres-js: single queries run on the pool without reserving a
+  // connection each time (postgres-driver.ts).
+  const db = new Kysely<DB>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new PostgresPoolDriver(client),
+      createIntrospector: (k) => new PostgresIntrospector(k),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
   log?.info("database.opened", { kind: "postgres" });
   return {
     db,

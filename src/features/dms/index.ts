@@ -2,6 +2,7 @@
  * DMs' public face:
  *   shareCommunityOrDm(db, a, b)  true when a and b share a community or a DM (prekey bundle access)
  *   isBlockedEitherWay(db, a, b)  messaging refuses DM sends across a block
+ *   isDmPartnerBlocked(db, channelId, userId)  the same for a 1:1 DM's other participant, one query
  */
 export { shareCommunityOrDm, MAX_GROUP_DM_PEOPLE } from "./service.ts";
-export { isBlockedEitherWay } from "./queries.ts";
+export { isBlockedEitherWay, isDmPartnerBlocked } from "./queries.ts";

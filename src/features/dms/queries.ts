@@ -10,6 +10,26 @@ export async function isBlockedEitherWay(db: Executor, a: string, b: string): Pr
   return row !== undefined;
 }
 
+/** True when `userId` and the other participant of this 1:1 DM block each other either way (one query). */
+export async function isDmPartnerBlocked(db: Executor, channelId: string, userId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("channel_members as cm")
+    .innerJoin("user_blocks as b", (j) =>
+      j.on((eb) =>
+        eb.or([
+          eb.and([eb("b.blocker_id", "=", userId), eb("b.blocked_id", "=", eb.ref("cm.user_id"))]),
+          eb.and([eb("b.blocked_id", "=", userId), eb("b.blocker_id", "=", eb.ref("cm.user_id"))]),
+        ]),
+      ),
+    )
+    .select("cm.user_id")
+    .where("cm.channel_id", "=", channelId)
+    .where("cm.user_id", "!=", userId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function shareCommunity(db: Executor, a: string, b: string): Promise<boolean> {
   const row = await db
     .selectFrom("community_members as x")

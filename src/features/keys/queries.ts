@@ -3,7 +3,7 @@
  * Byte columns go in as Buffer (postgres.js infers bytea from it; PGlite takes any Uint8Array)
  * and come back as Buffer/Uint8Array.
  */
-import { sql } from "kysely";
+import { sql, type RawBuilder } from "kysely";
 import type { Executor, Tx } from "../../db/tx.ts";
 import type { OneTimePrekeyPublic, SignedPrekeyPublic } from "../../shared/e2ee/index.ts";
 
@@ -52,6 +52,19 @@ export async function findDevice(ex: Executor, userId: string, deviceId: string,
   if (opts.forUpdate) query = query.forUpdate();
   const row = await query.executeTakeFirst();
   return row ? toDevice(row) : undefined;
+}
+
+/**
+ * SQL condition "this user has this device registered" (a revoked device's row is deleted), to be
+ * folded into another statement: the message send checks its sender_device_id inside the INSERT.
+ */
+export function deviceRegisteredCondition(userId: string, deviceId: string): RawBuilder<boolean> {
+  return sql<boolean>`exists (select 1 from key_devices where user_id = ${userId}::uuid and device_id = ${deviceId}::text)`;
+}
+
+export async function isDeviceRegistered(ex: Executor, userId: string, deviceId: string): Promise<boolean> {
+  const row = await ex.selectFrom("key_devices").select("device_id").where("user_id", "=", userId).where("device_id", "=", deviceId).executeTakeFirst();
+  return row !== undefined;
 }
 
 export async function listDevices(ex: Executor, userId: string): Promise<(DeviceRow & { oneTimePrekeysRemaining: number })[]> {

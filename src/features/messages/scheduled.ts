@@ -10,7 +10,8 @@ import type { AppDeps } from "../../app.ts";
 import { AppError, ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessChannel, isUuid, type ActorRef } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";
-import { checkMaySend, parseSendInput, resolveLinks, sendMessage, type SendInput } from "./send.ts";
+import { checkMaySend, parseSendInput, resolveLinks, sendMessage, unknownDevice, type SendInput } from "./send.ts";
+import { isDeviceRegistered } from "../keys/index.ts";
 import { encodeCiphertext, parseInstant } from "./schemas.ts";
 import type { ScheduledMessagesTable } from "../../db/schema.ts";
 import type { Selectable } from "kysely";
@@ -72,8 +73,10 @@ export async function scheduleMessage(deps: AppDeps, actor: ActorRef, channelId:
       if (seen.channel_id !== access.channel.id) throw new ConflictError("That client_id was already used in another channel.", "CLIENT_ID_REUSED");
       return { scheduled: toView(seen), created: false };
     }
-    // Checked now for an early answer, and again at delivery (the send path).
+    // Checked now for an early answer, and again at delivery (the send path): a device revoked
+    // before send_at fails the delivery with UNKNOWN_DEVICE.
     await checkMaySend(tx, access, actor, parsed.scheme);
+    if (!(await isDeviceRegistered(tx, actor.userId, parsed.deviceId))) throw unknownDevice();
     await resolveLinks(tx, access.channel.id, parsed, now);
     // Serialise this user's schedules (the 50 limit holds under concurrent requests).
     await tx.selectFrom("users").select("id").where("id", "=", actor.userId).forUpdate().executeTakeFirstOrThrow();

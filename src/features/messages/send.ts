@@ -1,18 +1,35 @@
 /**
- * Sending a message: one transaction that checks access (404), the channel's rules (archived,
- * read-only, timeout, DM blocks, slow mode), locks the channel row, allocates the next `seq`,
- * and inserts. A retried `client_id` returns the stored message; concurrent duplicates serialise
- * on the channel lock and the unique (sender_id, client_id) index turns the later one into a
- * lookup of the first, so they converge on one row without a seq gap.
- * `message:new` is published to the channel topic only after COMMIT (outbox).
+ * Sending a message (docs/messages.md "Sending"). The hot path of the whole product: 1,000
+ * messages/s into one channel must be sustainable (scripts/bench/send-path.ts, fanout.ts).
+ *
+ *  1. Reads, outside any transaction: access (ONE query: loadChannelAccess), the channel's rules
+ *     (archived, read-only, timeout; DM blocks), and only when present the reply/thread targets
+ *     and mentions. Under READ COMMITTED every statement sees the latest commits anyway, so
+ *     reading inside the write transaction decided nothing more, and held a connection longer.
+ *  2. ONE statement that is its own transaction: it bumps the channel's last_seq (taking the
+ *     row lock) and inserts the message with that seq, only if the sender's device is registered,
+ *     the client id is new and slow mode does not apply. The row lock is therefore held for one
+ *     statement's execution and its COMMIT, with no client round trip inside it: concurrent
+ *     senders of one channel queue for microseconds plus a WAL flush, not three round trips.
+ *     It commits or rolls back as a whole, so committed seqs stay 1, 2, 3… without gaps.
+ *  3. After that COMMIT: `message:new` to the channel topic, then channel:activity (outbox
+ *     order, as runInTransaction does).
+ *
+ * Idempotency: a retried client id finds its row (the statement refuses it, the refusal is
+ * explained by one lookup); a concurrent duplicate that commits first makes ours fail on the
+ * unique (sender_id, client_id) index, which rolls our statement back (no seq used) and turns
+ * into a lookup of the winner. Channels in slow mode (for senders it applies to) take the
+ * careful path: lock the row, check the sender's last message, then the same statement.
  */
 import type { AppDeps } from "../../app.ts";
-import type { Tx } from "../../db/tx.ts";
-import { AppError, ConflictError, ForbiddenError, InvalidInputError, RateLimitedError } from "../../errors.ts";
+import { sql } from "kysely";
+import type { Executor } from "../../db/tx.ts";
+import { AppError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RateLimitedError } from "../../errors.ts";
 import { channelTopic } from "../../ws/topics.ts";
-import { isBlockedEitherWay } from "../dms/index.ts";
+import { isDmPartnerBlocked } from "../dms/index.ts";
+import { deviceRegisteredCondition, isDeviceRegistered } from "../keys/index.ts";
 import { accessChannel, type ActorRef, type ChannelAccess } from "../permissions/index.ts";
-import { mutate, nowOf } from "../communities/index.ts";
+import { dbOf, nowOf } from "../communities/index.ts";
 import { allowsIn, isDm } from "./access.ts";
 import { findByClientId, findMessage, toView, toWire, type MessageRow, type MessageView } from "./queries.ts";
 import { decodeCiphertext, optionalUuid, parseMentions, requireDeviceId, requireScheme, requireUuid, type Scheme } from "./schemas.ts";
@@ -42,68 +59,133 @@ export function parseSendInput(input: SendInput): Parsed {
   };
 }
 
+/** The sender_device_id is not one of the sender's registered devices (never registered, or revoked). */
+export function unknownDevice(): AppError {
+  return new InvalidInputError(
+    "This device is not registered for your account (it may have been removed). Messages can only be sent from one of your registered devices.",
+    { sender_device_id: "Not one of your registered devices." },
+    "UNKNOWN_DEVICE",
+  );
+}
+
 /** Returns the message and whether this call created it (false: the client id was seen before). */
 export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: string, input: SendInput): Promise<{ message: MessageView; created: boolean }> {
   const parsed = parseSendInput(input);
   const now = nowOf(deps);
-  return mutate(deps, async (tx, outbox) => {
-    const access = await accessChannel(tx, actor, channelId, now);
-    let links: Awaited<ReturnType<typeof resolveLinks>>;
-    let mentions: string[];
-    try {
-      await checkMaySend(tx, access, actor, parsed.scheme);
-      links = await resolveLinks(tx, access.channel.id, parsed, now);
-      mentions = await keepMembers(tx, access, parsed.mentions);
-    } catch (error) {
-      // A retry of a message stored before the refusal (timed out since, say) gets the original.
-      // The common retry path needs no lookup here: the INSERT's conflict below finds it.
-      const seen = await findByClientId(tx, actor.userId, parsed.clientId);
-      if (seen) return { message: sameChannel(seen, access), created: false };
-      throw error;
-    }
-    // Take the channel row lock and the next seq in one statement; the lock is held until COMMIT,
-    // so seq allocation, slow mode and the duplicate check are serialised per channel, and the
-    // lock is held for three round trips (this UPDATE, the INSERT, COMMIT).
-    const locked = await tx
-      .updateTable("channels")
-      .set((eb) => ({ last_seq: eb("last_seq", "+", 1) }))
-      .where("id", "=", access.channel.id)
-      .returning(["last_seq", "slow_mode_seconds", "message_ttl_seconds"])
-      .executeTakeFirstOrThrow();
-    if (locked.slow_mode_seconds > 0 && !allowsIn(access, "manage_messages")) await checkSlowMode(tx, access.channel.id, actor.userId, locked.slow_mode_seconds, now);
-    const seq = Number(locked.last_seq);
-    const row = await tx
-      .insertInto("messages")
-      .values({
-        id: Bun.randomUUIDv7(),
-        channel_id: access.channel.id,
-        seq,
-        sender_id: actor.userId,
-        sender_device_id: parsed.deviceId,
-        client_id: parsed.clientId,
-        scheme: parsed.scheme,
-        ciphertext: parsed.ciphertext,
-        reply_to_id: links.replyToId,
-        thread_root_id: links.threadRootId,
-        mentions,
-        created_at: now,
-        expires_at: locked.message_ttl_seconds > 0 ? new Date(now.getTime() + locked.message_ttl_seconds * 1000) : null,
-      })
-      // A concurrent duplicate committed first (it held the lock before us): no row, no seq used.
-      .onConflict((oc) => oc.columns(["sender_id", "client_id"]).doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) {
-      await tx.updateTable("channels").set((eb) => ({ last_seq: eb("last_seq", "-", 1) })).where("id", "=", access.channel.id).execute();
-      const winner = await findByClientId(tx, actor.userId, parsed.clientId);
-      if (!winner) throw new ConflictError("That message id is being used. Try again.", "CLIENT_ID_CONFLICT");
-      return { message: sameChannel(winner, access), created: false };
-    }
-    const message = toView(row);
-    outbox.push(channelTopic(access.channel.id), { type: "message:new", message: toWire(message) });
-    outbox.afterCommit(() => noteActivity(deps, access.channel.id, seq));
-    return { message, created: true };
+  const db = dbOf(deps);
+  const access = await accessChannel(db, actor, channelId, now);
+  let links: Awaited<ReturnType<typeof resolveLinks>>;
+  let mentions: string[];
+  try {
+    await checkMaySend(db, access, actor, parsed.scheme);
+    links = await resolveLinks(db, access.channel.id, parsed, now);
+    mentions = await keepMembers(db, access, parsed.mentions);
+  } catch (error) {
+    // A retry of a message stored before the refusal (timed out since, say) gets the original.
+    // The common retry path needs no lookup here: the insert's refusal below finds it.
+    const seen = await findByClientId(db, actor.userId, parsed.clientId);
+    if (seen) return { message: sameChannel(seen, access), created: false };
+    throw error;
+  }
+  const draft: Draft = { id: Bun.randomUUIDv7(), channelId: access.channel.id, senderId: actor.userId, parsed, links, mentions, now };
+  const exempt = allowsIn(access, "manage_messages");
+  let outcome = await orDuplicate(insertWithSeq(db, draft, exempt));
+  if (outcome === "refused") {
+    // Rare: a retry, an unknown device, slow mode, or the channel was deleted meanwhile.
+    const seen = await findByClientId(db, actor.userId, parsed.clientId);
+    if (seen) return { message: sameChannel(seen, access), created: false };
+    if (!(await isDeviceRegistered(db, actor.userId, parsed.deviceId))) throw unknownDevice();
+    outcome = await orDuplicate(db.transaction().execute(async (tx) => {
+      // Slow mode: lock the row first, so this sender's last message is read after every
+      // concurrent send of the channel committed; then the same statement (it re-checks the rest).
+      const channel = await tx.selectFrom("channels").select("slow_mode_seconds").where("id", "=", draft.channelId).forUpdate().executeTakeFirst();
+      if (!channel) throw new NotFoundError("No such channel.");
+      if (channel.slow_mode_seconds > 0 && !exempt) await checkSlowMode(tx, draft.channelId, actor.userId, channel.slow_mode_seconds, now);
+      return insertWithSeq(tx, draft, true);
+    }));
+  }
+  if (outcome === "refused" || outcome === "duplicate") {
+    const winner = await findByClientId(db, actor.userId, parsed.clientId);
+    if (winner) return { message: sameChannel(winner, access), created: false };
+    if (outcome === "refused" && !(await isDeviceRegistered(db, actor.userId, parsed.deviceId))) throw unknownDevice();
+    throw new ConflictError("That message id is being used. Try again.", "CLIENT_ID_CONFLICT");
+  }
+  // Committed: publish (the outbox order of runInTransaction: events, then callbacks).
+  const message = toView(outcome);
+  deps.events.publish(channelTopic(draft.channelId), { type: "message:new", message: toWire(message) });
+  noteActivity(deps, draft.channelId, message.seq);
+  return { message, created: true };
+}
+
+type Draft = {
+  id: string;
+  channelId: string;
+  senderId: string;
+  parsed: Parsed;
+  links: { replyToId: string | null; threadRootId: string | null };
+  mentions: string[];
+  now: Date;
+};
+
+/**
+ * The seq and the row in one statement (see the header). "refused": nothing written — the client
+ * id exists, the device is not registered, slow mode applies (unless `slowModeChecked`), or the
+ * channel is gone. A concurrent send with the same client id that committed first makes the
+ * unique index fail the statement, which rolls back whole (no seq used): see orDuplicate.
+ */
+async function insertWithSeq(ex: Executor, d: Draft, slowModeChecked: boolean): Promise<MessageRow | "refused"> {
+  const p = d.parsed;
+  const statement = sql<{ seq: number | string; expires_at: Date | string | null }>`
+    with locked as (
+      update channels set last_seq = last_seq + 1
+      where id = ${d.channelId}::uuid
+        and (slow_mode_seconds = 0 or ${slowModeChecked}::boolean)
+        and not exists (select 1 from messages where sender_id = ${d.senderId}::uuid and client_id = ${p.clientId}::uuid)
+        and ${deviceRegisteredCondition(d.senderId, p.deviceId)}
+      returning id, last_seq, message_ttl_seconds
+    )
+    insert into messages (id, channel_id, seq, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, expires_at)
+    select ${d.id}::uuid, locked.id, locked.last_seq, ${d.senderId}::uuid, ${p.deviceId}::text, ${p.clientId}::uuid, ${p.scheme}::text, ${p.ciphertext}::bytea,
+      ${d.links.replyToId}::uuid, ${d.links.threadRootId}::uuid, ${d.mentions}::uuid[], ${d.now}::timestamptz,
+      case when locked.message_ttl_seconds > 0 then ${d.now}::timestamptz + locked.message_ttl_seconds * interval '1 second' end
+    from locked
+    returning seq, expires_at`;
+  const { rows } = await statement.execute(ex);
+  const stored = rows[0];
+  if (!stored) return "refused";
+  // The rest of the row is what we sent: not read back (the ciphertext would cross twice).
+  return {
+    id: d.id,
+    channel_id: d.channelId,
+    seq: Number(stored.seq),
+    sender_id: d.senderId,
+    sender_device_id: p.deviceId,
+    client_id: p.clientId,
+    scheme: p.scheme,
+    ciphertext: p.ciphertext,
+    reply_to_id: d.links.replyToId,
+    thread_root_id: d.links.threadRootId,
+    mentions: d.mentions,
+    created_at: d.now,
+    edited_at: null,
+    deleted_at: null,
+    expires_at: stored.expires_at === null ? null : new Date(stored.expires_at),
+  } as MessageRow;
+}
+
+/** The unique (sender_id, client_id) index refused the statement (or its transaction): "duplicate". */
+function orDuplicate<T>(pending: Promise<T>): Promise<T | "duplicate"> {
+  return pending.catch((error: unknown) => {
+    if (isDuplicateClientId(error)) return "duplicate" as const;
+    throw error;
   });
+}
+
+function isDuplicateClientId(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint_name?: unknown; constraint?: unknown; message?: unknown } | null;
+  if (e?.code !== "23505") return false;
+  const constraint = String(e.constraint_name ?? e.constraint ?? e.message ?? "");
+  return constraint.includes("messages_sender_client_key");
 }
 
 function sameChannel(row: MessageRow, access: ChannelAccess): MessageView {
@@ -112,14 +194,11 @@ function sameChannel(row: MessageRow, access: ChannelAccess): MessageView {
 }
 
 /** The channel's rules, each with its stable code (docs/messages.md). */
-export async function checkMaySend(tx: Tx, access: ChannelAccess, actor: ActorRef, scheme: Scheme): Promise<void> {
+export async function checkMaySend(tx: Executor, access: ChannelAccess, actor: ActorRef, scheme: Scheme): Promise<void> {
   const expected: Scheme = isDm(access) ? "pw" : "sk";
   if (scheme !== expected) throw new InvalidInputError(`Messages in this channel use the "${expected}" scheme.`, { scheme: `Must be "${expected}".` }, "INVALID_SCHEME");
   if (isDm(access)) {
-    if (access.channel.kind === "dm") {
-      const other = await tx.selectFrom("channel_members").select("user_id").where("channel_id", "=", access.channel.id).where("user_id", "!=", actor.userId).executeTakeFirst();
-      if (other && (await isBlockedEitherWay(tx, actor.userId, other.user_id))) throw new ForbiddenError("You cannot message this person.", "BLOCKED");
-    }
+    if (access.channel.kind === "dm" && (await isDmPartnerBlocked(tx, access.channel.id, actor.userId))) throw new ForbiddenError("You cannot message this person.", "BLOCKED");
     return;
   }
   const channel = access.channel;
@@ -131,7 +210,7 @@ export async function checkMaySend(tx: Tx, access: ChannelAccess, actor: ActorRe
   throw new ForbiddenError("You cannot send messages in this channel.", "PERMISSION_DENIED");
 }
 
-async function checkSlowMode(tx: Tx, channelId: string, userId: string, seconds: number, now: Date): Promise<void> {
+async function checkSlowMode(tx: Executor, channelId: string, userId: string, seconds: number, now: Date): Promise<void> {
   const last = await tx.selectFrom("messages").select("created_at").where("sender_id", "=", userId).where("channel_id", "=", channelId).orderBy("created_at", "desc").limit(1).executeTakeFirst();
   if (!last) return;
   const waitMs = new Date(last.created_at).getTime() + seconds * 1000 - now.getTime();
@@ -139,7 +218,7 @@ async function checkSlowMode(tx: Tx, channelId: string, userId: string, seconds:
 }
 
 /** Reply and thread targets must be live messages of the same channel; threads are one level. */
-export async function resolveLinks(tx: Tx, channelId: string, p: Parsed, now: Date): Promise<{ replyToId: string | null; threadRootId: string | null }> {
+export async function resolveLinks(tx: Executor, channelId: string, p: Parsed, now: Date): Promise<{ replyToId: string | null; threadRootId: string | null }> {
   let threadRootId: string | null = null;
   if (p.threadRootId) {
     const root = await findMessage(tx, p.threadRootId, now);
@@ -160,7 +239,7 @@ function invalidLink(field: string): AppError {
 }
 
 /** Mentions of people who are not in the channel's community (or the DM) are dropped. */
-async function keepMembers(tx: Tx, access: ChannelAccess, ids: string[]): Promise<string[]> {
+async function keepMembers(tx: Executor, access: ChannelAccess, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];
   const rows = access.community
     ? await tx.selectFrom("community_members").select("user_id").where("community_id", "=", access.channel.communityId!).where("user_id", "in", ids).execute()

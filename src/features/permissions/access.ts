@@ -5,8 +5,8 @@
  */
 import { ForbiddenError, NotFoundError } from "../../errors.ts";
 import type { Executor } from "../../db/tx.ts";
-import { can, type Action, type PermissionContext, type Subject } from "./model.ts";
-import { findChannel, findCommunity, findMembership, loadChannelFacts, policyContext, type ChannelRecord, type CommunityRecord } from "./load.ts";
+import { can, type Action, type ChannelFacts, type PermissionContext, type Subject } from "./model.ts";
+import { findCommunity, findMembership, loadChannelAccess, policyContext, type ChannelRecord, type CommunityRecord } from "./load.ts";
 
 export type ActorRef = { userId: string; isOwner: boolean };
 
@@ -50,18 +50,31 @@ export type ChannelAccess = { channel: ChannelRecord; community: CommunityAccess
 /**
  * A community channel the actor may view, or a DM/group DM they take part in. DMs are reachable
  * only through channel_members: knowing the id gives nothing (reference §9 bug).
+ * Its inputs come from one query (loadChannelAccess); the decision is `can(view_channel)`.
  */
 export async function accessChannel(db: Executor, actor: ActorRef, channelId: string, now: Date): Promise<ChannelAccess> {
-  const channel = isUuid(channelId) ? await findChannel(db, channelId) : undefined;
-  if (!channel) throw new NotFoundError("No such channel.");
+  const loaded = isUuid(channelId) ? await loadChannelAccess(db, channelId.toLowerCase(), actor.userId, now) : undefined;
+  if (!loaded) throw new NotFoundError("No such channel.");
+  const { channel } = loaded;
   if (channel.kind === "dm" || channel.kind === "group_dm") {
-    const inDm = await db.selectFrom("channel_members").select("user_id").where("channel_id", "=", channel.id).where("user_id", "=", actor.userId).executeTakeFirst();
-    if (!inDm) throw new NotFoundError("No such channel.");
+    if (!loaded.inChannelMembers) throw new NotFoundError("No such channel.");
     return { channel, community: null };
   }
-  const access = await accessCommunity(db, actor, channel.communityId!, now, "channel");
-  const facts = await loadChannelFacts(db, channel, actor.userId);
-  const community = { ...access, ctx: { ...access.ctx, channel: facts } };
+  if (!loaded.community || (!loaded.member && !actor.isOwner)) throw new NotFoundError("No such channel.");
+  const facts: ChannelFacts = {
+    kind: channel.kind,
+    isPrivate: channel.isPrivate,
+    readOnly: channel.readOnly,
+    archived: channel.archived,
+    // Only a private channel's explicit members count (as when this was loaded on demand).
+    isChannelMember: channel.isPrivate && loaded.inChannelMembers,
+    overrides: loaded.overrides,
+  };
+  const community: CommunityAccess = {
+    community: loaded.community,
+    subject: { userId: actor.userId, isInstanceOwner: actor.isOwner, member: loaded.member },
+    ctx: { ...policyContext(loaded.community, now), channel: facts },
+  };
   if (!can(community.subject, "view_channel", community.ctx)) throw new NotFoundError("No such channel.");
   return { channel, community };
 }

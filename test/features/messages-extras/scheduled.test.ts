@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import { deliverScheduledMessages, startMessageJobs } from "../../../src/features/messages/index.ts";
-import { client, envelope, expectOk, messagingContext, populatedCommunity, send, sendBody, type Client, type Populated } from "../messages/helpers.ts";
+import { client, envelope, expectOk, messagingContext, populatedCommunity, registerTestDevice, send, sendBody, type Client, type Populated } from "../messages/helpers.ts";
 
 let ctx: TestContext;
 let p: Populated;
@@ -93,6 +93,18 @@ describe("scheduled messages", () => {
     expect((await c.call("DELETE", `/api/scheduled/${list[0].id}`)).status).toBe(204);
     await schedule(c, { send_at: at(24 * 60 * MINUTE) });
     for (const s of (await expectOk(c.call("GET", "/api/scheduled"))).scheduled) await c.call("DELETE", `/api/scheduled/${s.id}`);
+  });
+
+  test("the sender's device must be registered when scheduling (400 UNKNOWN_DEVICE) and still be at delivery (failed)", async () => {
+    const c = await newMember();
+    const r = await c.call("POST", `/api/channels/${channel}/scheduled`, { ...sendBody({ sender_device_id: "never-registered" }), send_at: at(MINUTE) });
+    expect([r.status, r.body.error.code]).toEqual([400, "UNKNOWN_DEVICE"]);
+    await registerTestDevice(ctx, c.user.id, "tablet");
+    const s = await schedule(c, { sender_device_id: "tablet" });
+    await expectOk(c.call("DELETE", "/api/keys/devices/tablet"), 204);
+    clock += MINUTE;
+    expect(await deliverScheduledMessages(ctx.deps)).toEqual({ sent: 0, failed: 1 });
+    expect((await expectOk(c.call("GET", "/api/scheduled"))).scheduled[0]).toMatchObject({ id: s.id, status: "failed", failure_code: "UNKNOWN_DEVICE", message_id: null });
   });
 
   test("the send rules are checked when scheduling too (timed out: 403 TIMED_OUT)", async () => {

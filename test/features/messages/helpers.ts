@@ -2,10 +2,41 @@
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { connectWithToken, listen, type TestSocket } from "../../helpers/ws.ts";
 import { signIn } from "../../helpers/users.ts";
-import { client, expectOk, populatedCommunity, type Client, type Populated } from "../communities/helpers.ts";
+import { client as communityClient, expectOk, populatedCommunity as communityWithMembers, type Client, type Populated } from "../communities/helpers.ts";
 import { setActivityInterval, stopActivity } from "../../../src/features/messages/index.ts";
 
-export { client, expectOk, type Client, type Populated };
+export { expectOk, type Client, type Populated };
+
+/** The device id sendBody uses: every client made here has it registered. */
+export const TEST_DEVICE_ID = "dev1";
+
+/**
+ * Registers an E2EE device for the user straight in the database (the send path accepts only a
+ * registered, non-revoked sender_device_id; the key material is opaque to it, so zero keys do).
+ * The keys tests register real devices through the API.
+ */
+export async function registerTestDevice(ctx: TestContext, userId: string, deviceId = TEST_DEVICE_ID): Promise<void> {
+  const key = new Uint8Array(32);
+  await ctx.database.db
+    .insertInto("key_devices")
+    .values({ user_id: userId, device_id: deviceId, signing_key: key, identity_key: key, signed_prekey_id: 1, signed_prekey: key, signed_prekey_signature: new Uint8Array(64), signed_prekey_updated_at: new Date(), created_at: new Date() })
+    .onConflict((oc) => oc.doNothing())
+    .execute();
+}
+
+/** A signed-in client with the device TEST_DEVICE_ID registered. */
+export async function client(ctx: TestContext, overrides: Parameters<typeof communityClient>[1] = {}): Promise<Client> {
+  const c = await communityClient(ctx, overrides);
+  await registerTestDevice(ctx, c.user.id);
+  return c;
+}
+
+/** populatedCommunity of the communities tests, each person with the device TEST_DEVICE_ID registered. */
+export async function populatedCommunity(ctx: TestContext, name?: string): Promise<Populated> {
+  const p = await communityWithMembers(ctx, name);
+  for (const c of [p.owner, p.admin, p.moderator, p.member, p.outsider]) await registerTestDevice(ctx, c.user.id);
+  return p;
+}
 
 export async function messagingContext(opts: Parameters<typeof createTestContext>[0] = {}): Promise<TestContext> {
   const ctx = await createTestContext({ ...opts, env: { COMMUNITY_CREATION_MODE: "anyone", ...opts.env } });
@@ -18,7 +49,6 @@ export async function messagingContext(opts: Parameters<typeof createTestContext
   return ctx;
 }
 
-export { populatedCommunity };
 
 /** A fake envelope of `bytes` random bytes, base64url. */
 export function envelope(bytes = 64): string {
@@ -26,7 +56,7 @@ export function envelope(bytes = 64): string {
 }
 
 export function sendBody(extra: Record<string, unknown> = {}, scheme: "sk" | "pw" = "sk") {
-  return { client_id: crypto.randomUUID(), scheme, ciphertext: envelope(), sender_device_id: "dev1", ...extra };
+  return { client_id: crypto.randomUUID(), scheme, ciphertext: envelope(), sender_device_id: TEST_DEVICE_ID, ...extra };
 }
 
 export async function send(c: Client, channelId: string, extra: Record<string, unknown> = {}, scheme: "sk" | "pw" = "sk") {

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import type { TestSocket } from "../../helpers/ws.ts";
-import { client, countMessages, envelope, expectOk, messagingContext, nextMessage, populatedCommunity, send, sendBody, socketFor, subscribe, withSockets, type Client, type Populated } from "./helpers.ts";
+import { client, countMessages, envelope, expectOk, messagingContext, nextMessage, populatedCommunity, registerTestDevice, send, sendBody, socketFor, subscribe, TEST_DEVICE_ID, withSockets, type Client, type Populated } from "./helpers.ts";
 
 let ctx: TestContext;
 let p: Populated;
@@ -69,6 +69,7 @@ describe("delivery", () => {
   test("message:send over the socket answers message:sent and fans out; duplicates stay one", async () => {
     const bob = await follow(p.member);
     const alice = await follow(p.admin);
+    await registerTestDevice(ctx, p.admin.user.id, "dev2"); // the sender's second device
     const frame = { type: "message:send", ref: "r1", channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: envelope(), senderDeviceId: "dev2" };
     alice.send(frame);
     const sent = await alice.nextOfType("message:sent");
@@ -85,7 +86,7 @@ describe("delivery", () => {
     const alice = await follow(p.admin);
     const dm = await expectOk(p.member.call("POST", "/api/dms", { user_id: p.owner.user.id }));
     const before = await countMessages(ctx);
-    const base = { type: "message:send", channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: envelope(), senderDeviceId: "d" };
+    const base = { type: "message:send", channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: envelope(), senderDeviceId: TEST_DEVICE_ID };
     const cases: [string, unknown, string][] = [
       ["malformed", "{not json", "INVALID_JSON"],
       ["wrong type", { ...base, ref: "a", clientId: 42 }, "INVALID_FRAME"],
@@ -97,12 +98,16 @@ describe("delivery", () => {
       ["another channel (a DM of others)", { ...base, ref: "g", channelId: dm.channel_id, scheme: "pw" }, "CHANNEL_NOT_FOUND"],
       ["a channel that does not exist", { ...base, ref: "h", channelId: crypto.randomUUID() }, "CHANNEL_NOT_FOUND"],
       ["wrong scheme", { ...base, ref: "i", clientId: crypto.randomUUID(), scheme: "pw" }, "INVALID_SCHEME"],
+      ["a device the sender never registered", { ...base, ref: "j", clientId: crypto.randomUUID(), senderDeviceId: "not-mine" }, "UNKNOWN_DEVICE"],
+      ["another user's registered device", { ...base, ref: "k", clientId: crypto.randomUUID(), senderDeviceId: "bobs-phone" }, "UNKNOWN_DEVICE"],
     ];
+    await registerTestDevice(ctx, p.member.user.id, "bobs-phone");
     for (const [name, frame, code] of cases) {
       if (typeof frame === "string") alice.sendRaw(frame);
       else alice.send(frame);
       const error = await alice.nextOfType("error");
       expect([name, error.code]).toEqual([name, code]);
+      if (code === "UNKNOWN_DEVICE") expect(error).toMatchObject({ field: "sender_device_id", message: expect.stringContaining("device is not registered") });
     }
     expect(alice.isClosed()).toBe(false);
     expect(await countMessages(ctx)).toBe(before);
@@ -168,7 +173,7 @@ describe("removals while connected", () => {
     expect(JSON.stringify(history)).toContain(m.id);
     const r = await victim.call("POST", `/api/channels/${channel}/messages`, sendBody());
     expect([r.status, r.body.error.code]).toEqual([403, "TIMED_OUT"]);
-    s.send({ type: "message:send", ref: "t", channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: envelope(), senderDeviceId: "d" });
+    s.send({ type: "message:send", ref: "t", channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: envelope(), senderDeviceId: TEST_DEVICE_ID });
     expect(await s.nextOfType("error")).toMatchObject({ code: "TIMED_OUT", ref: "t" });
   });
 });

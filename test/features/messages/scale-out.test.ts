@@ -14,7 +14,7 @@ import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from "../../
 import { spawnHearth, type HearthProcess } from "../../helpers/process.ts";
 import { connectWithToken, type TestSocket } from "../../helpers/ws.ts";
 import { signIn } from "../../helpers/users.ts";
-import { envelope, populatedCommunity, sendBody, type Populated } from "./helpers.ts";
+import { envelope, populatedCommunity, sendBody, TEST_DEVICE_ID, type Populated } from "./helpers.ts";
 
 const REDIS_URL = process.env.REDIS_URL?.trim() || undefined;
 const ready = Boolean(REDIS_URL && TEST_DATABASE_URL);
@@ -79,7 +79,7 @@ describe.skipIf(!ready)("two instances + Redis", () => {
     expect(r.status).toBe(201);
     const sent = ((await r.json()) as any).message;
     expect(((await bob.nextOfType("message:new", 5_000)).message as any).id).toBe(sent.id);
-    bob.send({ type: "message:send", ref: "b1", channelId: p.generalChannelId, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: envelope(), senderDeviceId: "bob1" });
+    bob.send({ type: "message:send", ref: "b1", channelId: p.generalChannelId, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: envelope(), senderDeviceId: TEST_DEVICE_ID });
     const ack = await bob.nextOfType("message:sent", 5_000);
     let onA: any;
     do onA = (await alice.nextOfType("message:new", 5_000)).message;

@@ -1,7 +1,7 @@
 /** Sending and history over HTTP: the contract of docs/messages.md, idempotency, limits, rules. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
-import { client, countMessages, envelope, expectOk, messagingContext, populatedCommunity, send, sendBody, type Populated } from "./helpers.ts";
+import { client, countMessages, envelope, expectOk, messagingContext, populatedCommunity, registerTestDevice, send, sendBody, type Populated } from "./helpers.ts";
 
 let ctx: TestContext;
 let p: Populated;
@@ -80,6 +80,34 @@ describe("send", () => {
     const many = Array.from({ length: 51 }, () => crypto.randomUUID());
     expect((await post(sendBody({ mentions: many }))).body.error.code).toBe("TOO_MANY_MENTIONS");
     expect(await countMessages(ctx)).toBe(before + 1);
+  });
+
+  test("sender_device_id must be one of the sender's registered, non-revoked devices (400 UNKNOWN_DEVICE)", async () => {
+    const post = (b: Record<string, unknown>, path = `/api/channels/${channel}/messages`) => p.member.call("POST", path, b);
+    const last = await send(p.member, channel);
+    const before = await countMessages(ctx);
+    const never = await post(sendBody({ sender_device_id: "never-registered" }));
+    expect([never.status, never.body.error.code, never.body.error.fields]).toEqual([400, "UNKNOWN_DEVICE", { sender_device_id: "Not one of your registered devices." }]);
+    expect(never.body.error.message).toContain("device is not registered");
+    // Another user's device id is not the sender's.
+    await registerTestDevice(ctx, p.admin.user.id, "admins-laptop");
+    expect((await post(sendBody({ sender_device_id: "admins-laptop" }))).body.error.code).toBe("UNKNOWN_DEVICE");
+    // DMs too.
+    const dm = await expectOk(p.member.call("POST", "/api/dms", { user_id: p.admin.user.id }));
+    expect((await post(sendBody({ sender_device_id: "never-registered" }, "pw"), `/api/channels/${dm.channel_id}/messages`)).body.error.code).toBe("UNKNOWN_DEVICE");
+    expect(await countMessages(ctx)).toBe(before);
+    // Refusals use no seq: the next message follows the last one.
+    expect((await send(p.member, channel)).seq).toBe(last.seq + 1);
+
+    // A revoked device (DELETE /api/keys/devices/{id}) is refused from then on; a retry of a
+    // message it sent before the revocation still returns that message.
+    await registerTestDevice(ctx, p.member.user.id, "old-phone");
+    const body = sendBody({ sender_device_id: "old-phone" });
+    const sent = await expectOk(post(body), 201);
+    await expectOk(p.member.call("DELETE", "/api/keys/devices/old-phone"), 204);
+    expect((await post(sendBody({ sender_device_id: "old-phone" }))).body.error.code).toBe("UNKNOWN_DEVICE");
+    const retry = await post(body);
+    expect([retry.status, retry.body.message.id]).toEqual([200, sent.message.id]);
   });
 
   test("mentions of non-members are dropped", async () => {
