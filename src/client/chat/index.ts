@@ -85,7 +85,7 @@ function onEvent(frame: EventFrame): void {
     case "message:new": {
       const m = normaliseMessage(f.message);
       if (m && c && m.channel_id === currentChannel) void c.receive(m, true);
-      else if (m) markSidebarUnread(m.channel_id, true);
+      else if (m && !m.thread_root_id) markSidebarUnread(m.channel_id, true); // replies are not unread (docs/messages.md)
       return;
     }
     case "message:edited":

@@ -2,7 +2,9 @@
  * Read cursors and unread counts. A cursor only moves forward (GREATEST in the upsert, so racing
  * devices cannot move it back) and never beyond the channel's last seq. Unread counts of every
  * channel the user sees come from ONE query (a lateral count per channel, capped at
- * UNREAD_CAP); channels with view overrides are re-checked through accessChannel.
+ * UNREAD_CAP); channels with view overrides are re-checked through accessChannel. Thread replies
+ * are not counted: the timeline does not show them (docs/messages.md "Threads"), so a badge for
+ * them would point at nothing; the cursor still moves over their seqs.
  */
 import { sql } from "kysely";
 import type { AppDeps } from "../../app.ts";
@@ -62,6 +64,7 @@ export async function listUnread(deps: AppDeps, actor: ActorRef): Promise<Unread
               select 1 from messages msg
                where msg.channel_id = v.id and msg.seq > coalesce(r.seq, 0)
                  and msg.deleted_at is null and msg.sender_id is distinct from ${me}
+                 and msg.thread_root_id is null
                  and (msg.expires_at is null or msg.expires_at > ${now})
                limit ${UNREAD_CAP}) capped) as unread
       from visible v left join read_cursors r on r.user_id = ${me} and r.channel_id = v.id
