@@ -31,9 +31,12 @@ export async function markRead(deps: AppDeps, actor: ActorRef, channelId: string
       .returning("seq")
       .executeTakeFirstOrThrow();
     outbox.push(userTopic(actor.userId), { type: "read:updated", channelId: channel.id, seq: Number(row.seq) });
-    // Read receipts (issue 6 §2): others following the channel learn how far this user read,
-    // unless the user opted out (PUT /api/account/preferences {read_receipts: false}).
-    if (Number(row.seq) > Number(before?.seq ?? 0)) {
+    // Read receipts (issue 6 §2): the other participants of a DM or group DM learn how far this
+    // user read, unless the user opted out (PUT /api/account/preferences {read_receipts: false}).
+    // Community channels have none (as the listing, receipts.ts): every follower would learn
+    // how far everyone read.
+    const dm = channel.kind === "dm" || channel.kind === "group_dm";
+    if (dm && Number(row.seq) > Number(before?.seq ?? 0)) {
       const user = await tx.selectFrom("users").select("read_receipts").where("id", "=", actor.userId).executeTakeFirst();
       if (user?.read_receipts) outbox.push(channelTopic(channel.id), { type: "read:receipt", channelId: channel.id, userId: actor.userId, seq: Number(row.seq) });
     }
