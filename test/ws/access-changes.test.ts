@@ -8,8 +8,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../helpers/app.ts";
 import { signIn } from "../helpers/users.ts";
 import { connectWithToken, listen, type TestSocket } from "../helpers/ws.ts";
-import { expectOk, type Client, type Populated } from "../features/communities/helpers.ts";
-import { client, messagingContext, populatedCommunity, send, sendBody, subscribe } from "../features/messages/helpers.ts";
+// The messaging helpers' client/populatedCommunity: each person has a registered device, which
+// every send needs (sender_device_id is checked: UNKNOWN_DEVICE).
+import { client, expectOk, messagingContext, populatedCommunity, send, sendBody, subscribe, type Client, type Populated } from "../features/messages/helpers.ts";
 import { userTopic } from "../../src/ws/topics.ts";
 import { isSubscriptionRevokedFrame } from "../../src/shared/protocol.ts";
 

@@ -1,5 +1,6 @@
 // JSON over fetch with the session cookie (same-origin: the CSRF check passes on
 // Sec-Fetch-Site). Errors carry the server's stable code and the HTTP status (0 = network).
+import { DEVICE_REVOKED_EVENT } from "./device-revoked.ts";
 
 export class ApiError extends Error {
   constructor(
@@ -34,7 +35,10 @@ export async function callApi<T = unknown>(method: string, path: string, body?: 
   }
   if (!res.ok) {
     const err = (json as { error?: { code?: string; message?: string; retry_after_secs?: number } } | undefined)?.error;
-    throw new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? `Request failed (${res.status}).`, err?.retry_after_secs);
+    const error = new ApiError(res.status, err?.code ?? `HTTP_${res.status}`, err?.message ?? `Request failed (${res.status}).`, err?.retry_after_secs);
+    // This device was revoked elsewhere: whatever asked, the page shows how to set it up again.
+    if (error.code === "UNKNOWN_DEVICE" && typeof document !== "undefined") document.dispatchEvent(new CustomEvent(DEVICE_REVOKED_EVENT));
+    throw error;
   }
   return json as T;
 }

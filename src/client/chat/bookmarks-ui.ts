@@ -4,7 +4,7 @@
 // of JSON {v: 1, n: nonce, c: ciphertext}; the associated data names the message id, so the
 // server cannot move a note onto another message's bookmark.
 import type { ExtrasContext } from "./extras-types.ts";
-import { b64u, button, field, formatWhen, formError, h, openDialog, unwrapJson, wrapJson } from "./ui-kit.ts";
+import { b64u, button, field, formatWhen, formError, h, openDialog, openRemovableList, unwrapJson, wrapJson } from "./ui-kit.ts";
 
 const MAX_NOTE = 1000;
 
@@ -72,15 +72,7 @@ interface Bookmark {
 
 /** "Bookmarks": decrypted message text, the note, and Remove. */
 export async function openBookmarkList(ctx: ExtrasContext, opener: HTMLElement): Promise<void> {
-  const d = openDialog("Bookmarks", opener, { wide: true });
-  const list = h("ul", "side-list");
-  const error = formError();
-  const done = button("Done", "btn btn--secondary");
-  done.addEventListener("click", d.close);
-  d.body.append(list, error.el);
-  d.footer.append(done);
-  list.setAttribute("aria-busy", "true");
-  try {
+  await openRemovableList("Bookmarks", opener, async ({ list, removable }) => {
     const { bookmarks } = await ctx.call<{ bookmarks: Bookmark[] }>("GET", "/api/bookmarks");
     if (bookmarks.length === 0) list.append(h("li", "side-list__empty", "No bookmarks yet. Use “Bookmark” on a message."));
     for (const b of bookmarks) {
@@ -94,13 +86,7 @@ export async function openBookmarkList(ctx: ExtrasContext, opener: HTMLElement):
       const meta = h("p", "side-list__meta", `${author ? `${author} · ` : ""}${m ? formatWhen(m.created_at) : ""}${b.channel_id === ctx.channelId ? " · this conversation" : ""}`);
       const remove = button("Remove", "btn btn--ghost btn--sm");
       remove.setAttribute("aria-label", "Remove bookmark");
-      remove.addEventListener("click", () => {
-        void ctx.call("DELETE", `/api/bookmarks/${b.id}`).then(() => {
-          const next = (li.nextElementSibling ?? li.previousElementSibling)?.querySelector("button");
-          li.remove();
-          (next ?? done).focus();
-        }, (e: Error) => error.set(e.message));
-      });
+      removable(li, remove, () => ctx.call("DELETE", `/api/bookmarks/${b.id}`));
       li.append(text, noteEl, meta, remove);
       list.append(li);
       void (async () => {
@@ -115,9 +101,5 @@ export async function openBookmarkList(ctx: ExtrasContext, opener: HTMLElement):
         }
       })();
     }
-  } catch (e) {
-    error.set((e as Error).message);
-  } finally {
-    list.removeAttribute("aria-busy");
-  }
+  });
 }

@@ -65,18 +65,10 @@ export class ComposerBinding {
       this.setReply(null);
       this.submitText(text, replyTo);
     };
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      submit();
-    });
-    input.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && this.replyTo) {
-        event.preventDefault();
-        this.setReply(null);
-      } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        submit();
-      }
+    submitOnEnter(form, input, submit, () => {
+      if (!this.replyTo) return false;
+      this.setReply(null);
+      return true;
     });
     input.addEventListener("input", () => {
       if (input.value) sessionStorage.setItem(this.draftKey(), input.value);
@@ -88,4 +80,23 @@ export class ComposerBinding {
       }
     });
   }
+}
+
+/**
+ * The composers' keys (main and thread): Enter sends, Shift+Enter is a newline, nothing is sent
+ * mid-IME composition; the form's submit (the Send button) sends too. `onEscape` returns true
+ * when it handled Escape.
+ */
+export function submitOnEnter(form: HTMLFormElement, input: HTMLTextAreaElement, submit: () => void, onEscape?: () => boolean): void {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && onEscape?.()) event.preventDefault();
+    else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
 }

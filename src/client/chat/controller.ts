@@ -11,7 +11,7 @@ import { normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "
 import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
-import { encryptAndSend } from "./sender.ts";
+import { encryptAndSend, type SendTarget } from "./sender.ts";
 import { ThreadPanel } from "./thread-panel.ts";
 import { PinsPanel } from "./pins-panel.ts";
 import { ComposerBinding } from "./composer.ts";
@@ -24,14 +24,8 @@ import type { ExtrasApi } from "./extras-types.ts";
 
 const PAGE = 50;
 
-export interface ChannelConfig {
-  channelId: string;
-  scheme: Scheme;
-  selfId: string;
-  /** pw: the DM's participants; sk: filled from the community member list. */
-  participants: string[];
-  names: Map<string, string>;
-}
+/** What the controller sends to: the same shape as the send path's target (sender.ts). */
+export type ChannelConfig = SendTarget;
 
 type Entry = { row: Row; message: ChatMessage | null; clientId?: string; text?: string };
 

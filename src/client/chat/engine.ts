@@ -223,6 +223,27 @@ export class ChatEngine {
     await this.save();
   }
 
+  /**
+   * This device was revoked elsewhere (sends answer 400 UNKNOWN_DEVICE): set encryption up again
+   * as a NEW device (fresh identity and id, registered through the key service). A revoked
+   * identity is never registered again. Kept: the message-key archive and others' sender keys
+   * (history stays readable); dropped: pairwise sessions, sender-key distribution records and the
+   * to-device position, which belonged to the old device. Peers learn of the new device from
+   * keys:changed and the device list, as for any new device.
+   */
+  resetDevice(): Promise<void> {
+    return this.run(async () => {
+      this.device = createDeviceIdentity({ userId: this.userId, deviceId: crypto.randomUUID(), now: Date.now() });
+      this.sessions.clear();
+      this.deviceCache.clear();
+      this.state.distributed = {};
+      this.state.toDeviceAfter = null;
+      this.state.registered = false;
+      await this.save(); // private halves first, as for the first registration
+      await this.register();
+    });
+  }
+
   /** One-time prekeys below the watermark → a new batch; a signed prekey older than a week → rotate. */
   maintainPrekeys(): Promise<void> {
     return this.run(async () => {

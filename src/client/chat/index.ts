@@ -7,6 +7,7 @@ import { isSubscriptionRevokedFrame, type EventFrame } from "../../shared/protoc
 import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
 import { ChatEngine } from "./engine.ts";
+import { DEVICE_REVOKED_EVENT, showDeviceRevoked } from "./device-revoked.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
 import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 
@@ -85,7 +86,7 @@ function onEvent(frame: EventFrame): void {
     case "message:new": {
       const m = normaliseMessage(f.message);
       if (m && c && m.channel_id === currentChannel) void c.receive(m, true);
-      else if (m) markSidebarUnread(m.channel_id, true);
+      else if (m && !m.thread_root_id) markSidebarUnread(m.channel_id, true); // replies are not unread (docs/messages.md)
       return;
     }
     case "message:edited":
@@ -123,7 +124,10 @@ function onEvent(frame: EventFrame): void {
       onPresenceChanged(f, selfUserId);
       return;
     case "keys:changed":
-      void engine?.then((e) => e.forgetDevicesOf(String(f.userId)));
+      void engine?.then((e) => {
+        e.forgetDevicesOf(String(f.userId));
+        if (f.userId === selfUserId && f.change === "device_revoked" && f.deviceId === e.deviceId) onDeviceRevoked();
+      });
       return;
     case "subscription:revoked": {
       if (!isSubscriptionRevokedFrame(frame) || !frame.channelIds.includes(currentChannel)) return;
@@ -170,6 +174,17 @@ function flash(text: string): void {
   clearTimeout(noticeTimer);
   noticeTimer = setTimeout(() => setStatus(""), 5000);
 }
+/** This device is no longer registered (UNKNOWN_DEVICE, or revoked live): the banner where the user writes. */
+function onDeviceRevoked(): void {
+  const composer = document.querySelector<HTMLElement>(".pane-composer");
+  const host = composer ?? document.querySelector<HTMLElement>("main") ?? document.body;
+  showDeviceRevoked(host, host.firstChild, async () => {
+    const e = await engine;
+    if (!e) throw new Error("Encryption is not running on this page.");
+    await e.resetDevice();
+  });
+}
+document.addEventListener(DEVICE_REVOKED_EVENT, onDeviceRevoked);
 document.addEventListener("chat:error", (e) => flash(String((e as CustomEvent).detail)));
 document.addEventListener("chat:notice", (e) => flash(String((e as CustomEvent).detail)));
 document.addEventListener("chat:identity-changed", () => flash("A contact's security key changed. Compare safety numbers before sharing anything sensitive."));

@@ -6,8 +6,7 @@
 import type { ExtrasContext } from "./extras-types.ts";
 import { button, field, formatWhen, formError, h, openDialog, toLocalInput, unwrapJson, wrapJson } from "./ui-kit.ts";
 
-export const MAX_OPTIONS = 10;
-const MIN_OPTIONS = 2;
+import { MAX_POLL_OPTIONS as MAX_OPTIONS, MIN_POLL_OPTIONS as MIN_OPTIONS } from "../../shared/poll-limits.ts";
 
 type Tally = { option_index: number; count: number };
 export interface Poll {

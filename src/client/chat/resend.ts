@@ -2,7 +2,9 @@
 // retryable status (network error, 5xx, 429) is attempted again with capped exponential backoff
 // plus jitter (never sooner than the server's Retry-After), and at once when the socket
 // reconnects. The client id stays the same, so a send whose answer was lost never becomes two
-// messages. Refusals (4xx) stay failed with the Retry button and the server's message.
+// messages. Refusals (4xx) stay failed with the Retry button and the server's message;
+// UNKNOWN_DEVICE (this device was revoked elsewhere) is never resent: the page shows the
+// "set up encryption again" banner instead (device-revoked.ts).
 import { isRetryableStatus } from "./send-queue.ts";
 
 export const RESEND_BASE_MS = 1_000;
@@ -17,7 +19,8 @@ export function resendDelay(n: number, retryAfterSecs?: number, random: () => nu
 }
 
 export function isAutoRetryable(error: { status: number; code: string }): boolean {
-  return isRetryableStatus(error.status) && error.code !== "NO_DEVICES";
+  // UNKNOWN_DEVICE: this device was revoked; no resend can succeed until it is set up again.
+  return isRetryableStatus(error.status) && error.code !== "NO_DEVICES" && error.code !== "UNKNOWN_DEVICE";
 }
 
 /** Timers per client id; `retry` performs one attempt (it re-marks the row pending). */

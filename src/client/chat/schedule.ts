@@ -3,7 +3,7 @@
 // message key is archived under the client id (the delivered message carries the same client
 // id), so this device reads its own scheduled message when it arrives.
 import type { ExtrasContext } from "./extras-types.ts";
-import { button, field, formatWhen, formError, h, openDialog, toLocalInput } from "./ui-kit.ts";
+import { button, field, formatWhen, formError, h, openDialog, openRemovableList, toLocalInput } from "./ui-kit.ts";
 
 const MAX_AHEAD_MS = 30 * 24 * 3600 * 1000;
 
@@ -76,15 +76,7 @@ export function openScheduleDialog(ctx: ExtrasContext, opener: HTMLElement): voi
 
 /** "Scheduled": own pending messages (soonest first) with Cancel, then recently processed ones. */
 export async function openScheduledList(ctx: ExtrasContext, opener: HTMLElement): Promise<void> {
-  const d = openDialog("Scheduled messages", opener, { wide: true });
-  const list = h("ul", "side-list");
-  const error = formError();
-  d.body.append(list, error.el);
-  const done = button("Done", "btn btn--secondary");
-  done.addEventListener("click", d.close);
-  d.footer.append(done);
-  list.setAttribute("aria-busy", "true");
-  try {
+  await openRemovableList("Scheduled messages", opener, async ({ list, removable }) => {
     const { scheduled } = await ctx.call<{ scheduled: Scheduled[] }>("GET", "/api/scheduled");
     if (scheduled.length === 0) list.append(h("li", "side-list__empty", "Nothing scheduled."));
     for (const s of scheduled) {
@@ -95,13 +87,7 @@ export async function openScheduledList(ctx: ExtrasContext, opener: HTMLElement)
       const meta = h("p", "side-list__meta", `${status} · ${where}`);
       const remove = button(s.status === "pending" ? "Cancel" : "Remove", "btn btn--ghost btn--sm");
       remove.setAttribute("aria-label", `${s.status === "pending" ? "Cancel" : "Remove"} scheduled message for ${formatWhen(s.send_at)}`);
-      remove.addEventListener("click", () => {
-        void ctx.call("DELETE", `/api/scheduled/${s.id}`).then(() => {
-          const next = (li.nextElementSibling ?? li.previousElementSibling)?.querySelector("button");
-          li.remove();
-          (next ?? done).focus();
-        }, (e: Error) => error.set(e.message));
-      });
+      removable(li, remove, () => ctx.call("DELETE", `/api/scheduled/${s.id}`));
       li.append(textEl, meta, remove);
       list.append(li);
       const message = ctx.normalise({ id: `sched:${s.id}`, channel_id: s.channel_id, seq: 0, sender_id: ctx.selfId, sender_device_id: s.sender_device_id, client_id: s.client_id, scheme: s.scheme, ciphertext: s.ciphertext });
@@ -109,9 +95,5 @@ export async function openScheduledList(ctx: ExtrasContext, opener: HTMLElement)
         textEl.textContent = o.status === "ok" ? o.text : "Encrypted on another device: its text is readable there.";
       });
     }
-  } catch (e) {
-    error.set((e as Error).message);
-  } finally {
-    list.removeAttribute("aria-busy");
-  }
+  });
 }

@@ -4,6 +4,7 @@
 // thread_root_id. Thread replies are not shown in the main timeline; their roots count them.
 
 import { ApiError, callApi } from "./api.ts";
+import { submitOnEnter } from "./composer.ts";
 import type { DecryptOutcome } from "./engine.ts";
 import type { OutgoingText } from "./sender.ts";
 import { openSidePanel, type SidePanel } from "./side-panel.ts";
@@ -163,16 +164,7 @@ export class ThreadPanel {
       input.value = "";
       void this.send(crypto.randomUUID(), text);
     };
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      submit();
-    });
-    input.addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-        event.preventDefault();
-        submit();
-      }
-    });
+    submitOnEnter(form, input, submit);
     this.panel.footer.append(form);
     return input;
   }

@@ -140,3 +140,40 @@ export function wrapJson(value: unknown): string {
 export function unwrapJson<T>(text: string): T {
   return JSON.parse(new TextDecoder().decode(b64u.decode(text))) as T;
 }
+
+export type RemovableList = {
+  list: HTMLUListElement;
+  /** `button` removes `li` once `remove()` resolved; focus goes to a neighbour's button, or Done. */
+  removable(li: HTMLElement, button: HTMLButtonElement, remove: () => Promise<unknown>): void;
+};
+
+/**
+ * A wide dialog listing items with a Remove/Cancel button each (bookmarks, scheduled messages):
+ * `fill` loads and adds the items while the list is busy; failures show in the dialog.
+ */
+export async function openRemovableList(title: string, opener: HTMLElement, fill: (l: RemovableList) => Promise<void>): Promise<void> {
+  const d = openDialog(title, opener, { wide: true });
+  const list = h("ul", "side-list");
+  const error = formError();
+  const done = button("Done", "btn btn--secondary");
+  done.addEventListener("click", d.close);
+  d.body.append(list, error.el);
+  d.footer.append(done);
+  list.setAttribute("aria-busy", "true");
+  const removable: RemovableList["removable"] = (li, btn, remove) => {
+    btn.addEventListener("click", () => {
+      void remove().then(() => {
+        const next = (li.nextElementSibling ?? li.previousElementSibling)?.querySelector("button");
+        li.remove();
+        (next ?? done).focus();
+      }, (e: Error) => error.set(e.message));
+    });
+  };
+  try {
+    await fill({ list, removable });
+  } catch (e) {
+    error.set((e as Error).message);
+  } finally {
+    list.removeAttribute("aria-busy");
+  }
+}

@@ -18,8 +18,8 @@ import { decodeCiphertext, encodeCiphertext, parseInstant, requireUuid } from ".
 import type { PollsTable } from "../../db/schema.ts";
 import type { Selectable } from "kysely";
 
-export const MIN_POLL_OPTIONS = 2;
-export const MAX_POLL_OPTIONS = 10;
+import { MAX_POLL_OPTIONS, MIN_POLL_OPTIONS } from "../../shared/poll-limits.ts";
+export { MAX_POLL_OPTIONS, MIN_POLL_OPTIONS };
 export const MAX_POLL_DURATION_MS = 365 * 24 * 3600 * 1000;
 
 type PollRow = Selectable<PollsTable>;

@@ -2,7 +2,9 @@
  * Read cursors and unread counts. A cursor only moves forward (GREATEST in the upsert, so racing
  * devices cannot move it back) and never beyond the channel's last seq. Unread counts of every
  * channel the user sees come from ONE query (a lateral count per channel, capped at
- * UNREAD_CAP); channels with view overrides are re-checked through accessChannel.
+ * UNREAD_CAP); channels with view overrides are re-checked through accessChannel. Thread replies
+ * are not counted: the timeline does not show them (docs/messages.md "Threads"), so a badge for
+ * them would point at nothing; the cursor still moves over their seqs.
  */
 import { sql } from "kysely";
 import type { AppDeps } from "../../app.ts";
@@ -29,9 +31,12 @@ export async function markRead(deps: AppDeps, actor: ActorRef, channelId: string
       .returning("seq")
       .executeTakeFirstOrThrow();
     outbox.push(userTopic(actor.userId), { type: "read:updated", channelId: channel.id, seq: Number(row.seq) });
-    // Read receipts (issue 6 §2): others following the channel learn how far this user read,
-    // unless the user opted out (PUT /api/account/preferences {read_receipts: false}).
-    if (Number(row.seq) > Number(before?.seq ?? 0)) {
+    // Read receipts (issue 6 §2): the other participants of a DM or group DM learn how far this
+    // user read, unless the user opted out (PUT /api/account/preferences {read_receipts: false}).
+    // Community channels have none (as the listing, receipts.ts): every follower would learn
+    // how far everyone read.
+    const dm = channel.kind === "dm" || channel.kind === "group_dm";
+    if (dm && Number(row.seq) > Number(before?.seq ?? 0)) {
       const user = await tx.selectFrom("users").select("read_receipts").where("id", "=", actor.userId).executeTakeFirst();
       if (user?.read_receipts) outbox.push(channelTopic(channel.id), { type: "read:receipt", channelId: channel.id, userId: actor.userId, seq: Number(row.seq) });
     }
@@ -62,6 +67,7 @@ export async function listUnread(deps: AppDeps, actor: ActorRef): Promise<Unread
               select 1 from messages msg
                where msg.channel_id = v.id and msg.seq > coalesce(r.seq, 0)
                  and msg.deleted_at is null and msg.sender_id is distinct from ${me}
+                 and msg.thread_root_id is null
                  and (msg.expires_at is null or msg.expires_at > ${now})
                limit ${UNREAD_CAP}) capped) as unread
       from visible v left join read_cursors r on r.user_id = ${me} and r.channel_id = v.id

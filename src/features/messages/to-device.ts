@@ -1,7 +1,7 @@
 /**
  * The to-device queue (docs/messages.md): pairwise key material addressed to one device. A sender
  * may address only users whose keys it may fetch (`mayFetchKeysOf`; anyone else is a 404 as in
- * the key service), from one of its own devices; ≤ 200 messages and ≤ 2 MiB per call, ≤ 5,000
+ * the key service), from one of its own registered devices (else 400 UNKNOWN_DEVICE, as sends); ≤ 200 messages and ≤ 2 MiB per call, ≤ 5,000
  * queued per recipient device, rate-limited per sender. Acknowledged messages are deleted.
  * After COMMIT each recipient device gets one `device:message {deviceId, id}` (its newest id).
  */
@@ -9,9 +9,10 @@ import type { AppDeps } from "../../app.ts";
 import { InvalidInputError, NotFoundError, RateLimitedError, AppError } from "../../errors.ts";
 import { MemoryRateLimitStore, type Limit, type RateLimitStore } from "../../http/rate-limit.ts";
 import { userTopic } from "../../ws/topics.ts";
-import { accessOwnDevice, mayFetchKeysOf } from "../keys/index.ts";
+import { accessOwnDevice, isDeviceRegistered, mayFetchKeysOf } from "../keys/index.ts";
 import type { ActorRef } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";
+import { unknownDevice } from "./send.ts";
 import { decodeCiphertext, encodeCiphertext, MAX_TO_DEVICE_BYTES_PER_CALL, MAX_TO_DEVICE_PER_CALL, MAX_TO_DEVICE_QUEUE, requireDeviceId, requireUuid, TO_DEVICE_FETCH_LIMIT } from "./schemas.ts";
 
 /** Per sender: a burst of 30 calls, then 5 per second (a Sender Key rotation is one call). */
@@ -48,7 +49,8 @@ export async function queueToDevice(deps: AppDeps, actor: ActorRef, input: ToDev
     if (!(await mayFetchKeysOf(db, actor.userId, userId))) throw new NotFoundError("No such user.", "USER_NOT_FOUND");
   }
   await mutate(deps, async (tx, outbox) => {
-    await accessOwnDevice(tx, actor.userId, senderDevice);
+    // The same rule and code as a message send: one of the sender's registered (not revoked) devices.
+    if (!(await isDeviceRegistered(tx, actor.userId, senderDevice))) throw unknownDevice();
     const pairs = [...new Set(items.map((i) => `${i.userId}/${i.deviceId}`))];
     const known = await tx
       .selectFrom("key_devices")

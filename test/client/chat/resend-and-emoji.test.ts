@@ -9,6 +9,9 @@ describe("automatic resend", () => {
     for (const status of [0, 429, 500, 502, 503]) expect(isAutoRetryable({ status, code: "X" })).toBe(true);
     for (const status of [400, 403, 404, 409, 413]) expect(isAutoRetryable({ status, code: "X" })).toBe(false);
     expect(isAutoRetryable({ status: 0, code: "NO_DEVICES" })).toBe(false);
+    // A revoked device: no resend can succeed until it is set up again (device-revoked.ts).
+    expect(isAutoRetryable({ status: 400, code: "UNKNOWN_DEVICE" })).toBe(false);
+    expect(isAutoRetryable({ status: 0, code: "UNKNOWN_DEVICE" })).toBe(false);
   });
 
   test("backoff doubles from 1 s, is capped at 30 s, jitters ±50 %, and never beats Retry-After", () => {

@@ -140,8 +140,9 @@ describe("read state", () => {
 });
 
 describe("outsiders get 404 on every message id route", () => {
-  test("edit, delete, reactions, pins, read", async () => {
+  test("edit, delete, reactions, pins, read, thread, read receipts, polls, bookmarks", async () => {
     const m = await send(p.member, channel);
+    const dm = await expectOk(p.member.call("POST", "/api/dms", { user_id: p.admin.user.id }));
     const o = p.outsider;
     const routes: [string, string, unknown?][] = [
       ["PATCH", `/api/messages/${m.id}`, { ciphertext: envelope() }],
@@ -152,6 +153,11 @@ describe("outsiders get 404 on every message id route", () => {
       ["DELETE", `/api/channels/${channel}/pins/${m.id}`],
       ["GET", `/api/channels/${channel}/pins`],
       ["PUT", `/api/channels/${channel}/read`, { seq: 1 }],
+      ["GET", `/api/messages/${m.id}/thread`],
+      ["GET", `/api/channels/${dm.channel_id}/read-receipts`],
+      ["GET", `/api/channels/${channel}/read-receipts`],
+      ["GET", `/api/channels/${channel}/polls`],
+      ["POST", "/api/bookmarks", { message_id: m.id }],
       ["PATCH", `/api/messages/${crypto.randomUUID()}`, { ciphertext: envelope() }],
       ["DELETE", `/api/messages/not-a-uuid`],
     ];

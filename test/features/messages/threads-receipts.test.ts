@@ -47,6 +47,20 @@ describe("thread", () => {
     expect(after.replies.find((m: any) => m.id === r2.id)).toMatchObject({ ciphertext: null });
   });
 
+  test("unread counts leave thread replies out (the timeline does not show them); the root counts", async () => {
+    const id = (await expectOk(p.owner.call("POST", `/api/groups/${p.groupId}/channels`, { name: "unread-threads" }), 201)).id;
+    const unread = async () => (await expectOk(p.admin.call("GET", "/api/channels/unread"))).channels.find((c: any) => c.channel_id === id);
+    const root = await send(p.member, id);
+    await send(p.member, id, { thread_root_id: root.id });
+    await send(p.moderator, id, { thread_root_id: root.id });
+    const plain = await send(p.moderator, id);
+    expect(await unread()).toEqual({ channel_id: id, unread: 2, last_seq: plain.seq, read_seq: 0 });
+    // Reading up to the root: a reply after it still does not count, a later root does.
+    await expectOk(p.admin.call("PUT", `/api/channels/${id}/read`, { seq: root.seq }), 204);
+    await send(p.member, id, { thread_root_id: root.id });
+    expect((await unread()).unread).toBe(1);
+  });
+
   test("bad cursors are 400 with a stable code", async () => {
     const root = await send(p.member, channel);
     for (const [q, code] of [["limit=0", "INVALID_LIMIT"], ["limit=101", "INVALID_LIMIT"], ["after_seq=-1", "INVALID_AFTER_SEQ"], ["after_seq=x", "INVALID_AFTER_SEQ"]]) {

@@ -51,7 +51,7 @@ describe("to-device queue", () => {
     const denied = await post({ sender_device_id: "m1", messages: [{ user_id: stranger.user.id, device_id: "s1", ciphertext: envelope() }] });
     expect([denied.status, denied.body.error.code]).toEqual([404, "USER_NOT_FOUND"]);
     const notMine = await post({ sender_device_id: "a1", messages: [{ user_id: p.admin.user.id, device_id: "a1", ciphertext: envelope() }] });
-    expect([notMine.status, notMine.body.error.code]).toEqual([404, "DEVICE_NOT_FOUND"]);
+    expect([notMine.status, notMine.body.error.code]).toEqual([400, "UNKNOWN_DEVICE"]);
     const noDevice = await post({ sender_device_id: "m1", messages: [{ user_id: p.admin.user.id, device_id: "zz", ciphertext: envelope() }] });
     expect(noDevice.status).toBe(404);
     const tooMany = await post({ sender_device_id: "m1", messages: Array.from({ length: 201 }, () => ({ user_id: p.admin.user.id, device_id: "a1", ciphertext: envelope(8) })) });
@@ -62,6 +62,19 @@ describe("to-device queue", () => {
     expect(total.status).toBe(413);
     const stored = await ctx.database.db.selectFrom("device_messages").select("id").where("recipient_id", "=", stranger.user.id).execute();
     expect(stored).toEqual([]);
+  });
+
+  test("sender_device_id: a revoked or made-up device is 400 UNKNOWN_DEVICE (as sends) and nothing is queued", async () => {
+    await device(p.member, "m-gone");
+    const body = (from: string) => ({ sender_device_id: from, messages: [{ user_id: p.admin.user.id, device_id: "a1", ciphertext: envelope(8) }] });
+    expect((await p.member.call("POST", "/api/e2ee/to-device", body("m-gone"))).status).toBe(202);
+    await expectOk(p.member.call("DELETE", "/api/keys/devices/m-gone"), 204);
+    for (const from of ["m-gone", "never-registered"]) {
+      const r = await p.member.call("POST", "/api/e2ee/to-device", body(from));
+      expect([r.status, r.body.error.code]).toEqual([400, "UNKNOWN_DEVICE"]);
+    }
+    const stored = await ctx.database.db.selectFrom("device_messages").select("id").where("sender_device_id", "in", ["m-gone", "never-registered"]).execute();
+    expect(stored.length).toBe(1);
   });
 
   test("rate-limited per sender", async () => {
