@@ -12,8 +12,17 @@
  *     statement's execution and its COMMIT, with no client round trip inside it: concurrent
  *     senders of one channel queue for microseconds plus a WAL flush, not three round trips.
  *     It commits or rolls back as a whole, so committed seqs stay 1, 2, 3… without gaps.
+ *     Group commit (send-batcher.ts, docs/decisions/0002 "Batching"): while this process has
+ *     such a statement of the channel in flight, later sends of the channel queue and go
+ *     together as ONE multi-row statement (send-statement.ts insertBatch: one row lock, one WAL
+ *     flush, one round trip for up to 64 messages, seqs consecutive in queue order). The
+ *     statement leaves out, per message, a seen client id or an unregistered device (that
+ *     message alone is "refused" and explained below); a batch that fails as a whole (a
+ *     concurrent duplicate's unique violation, any error) wrote nothing and is retried message
+ *     by message with the one-message statement. A send into an idle channel goes at once.
  *  3. After that COMMIT: `message:new` to the channel topic, then channel:activity (outbox
- *     order, as runInTransaction does).
+ *     order, as runInTransaction does) — done by the batcher, in seq order, before the send
+ *     returns.
  *
  * Idempotency: a retried client id finds its row (the statement refuses it, the refusal is
  * explained by one lookup); a concurrent duplicate that commits first makes ours fail on the
