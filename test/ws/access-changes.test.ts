@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../helpers/app.ts";
 import { signIn } from "../helpers/users.ts";
 import { connectWithToken, listen, type TestSocket } from "../helpers/ws.ts";
-import { client, expectOk, populatedCommunity, type Client, type Populated } from "../features/communities/helpers.ts";
-import { messagingContext, send, sendBody, subscribe } from "../features/messages/helpers.ts";
+import { expectOk, type Client, type Populated } from "../features/communities/helpers.ts";
+import { client, messagingContext, populatedCommunity, send, sendBody, subscribe } from "../features/messages/helpers.ts";
 import { userTopic } from "../../src/ws/topics.ts";
 import { isSubscriptionRevokedFrame } from "../../src/shared/protocol.ts";
 
