@@ -10,7 +10,11 @@ import type { TestContext } from "../../helpers/app.ts";
 import type { TestSocket } from "../../helpers/ws.ts";
 import type { AppDeps } from "../../../src/app.ts";
 import { sendMessage } from "../../../src/features/messages/send.ts";
-import { insertBatch, MAX_BATCH, type Draft } from "../../../src/features/messages/send-statement.ts";
+import { insertBatch, insertWithSeq, MAX_BATCH, type Draft } from "../../../src/features/messages/send-statement.ts";
+import { sendBatched, type Outcome } from "../../../src/features/messages/send-batcher.ts";
+import type { MessageRow } from "../../../src/features/messages/queries.ts";
+import { TEST_DATABASE_URL } from "../../helpers/db.ts";
+import { sql } from "kysely";
 import { parseSendInput } from "../../../src/features/messages/send.ts";
 import { stopActivity } from "../../../src/features/messages/index.ts";
 import { messagingContext, nextMessage, populatedCommunity, sendBody, socketFor, subscribe, withSockets, type Client, type Populated } from "./helpers.ts";
@@ -136,10 +140,50 @@ describe("group commit", () => {
   });
 });
 
+function draftOf(p: Populated, c: Client, body: Record<string, unknown> = sendBody()): Draft {
+  return { id: Bun.randomUUIDv7(), channelId: p.generalChannelId, senderId: c.user.id, parsed: parseSendInput(body), links: { replyToId: null, threadRootId: null }, mentions: [], now: new Date() };
+}
+
+describe("a batch that fails", () => {
+  // PostgreSQL only: another connection must hold the conflicting row uncommitted (PGlite has one).
+  test.skipIf(!TEST_DATABASE_URL)("a concurrent duplicate committing under a batch: nothing of the batch is written, its messages go one by one, each with its own outcome, no seq gap", async () => {
+    const p = await fresh();
+    const q = await fresh();
+    const db = ctx.database.db;
+    const taken = sendBody();
+    // Another instance stores (member, taken) in another channel and has not committed yet.
+    const inserted = Promise.withResolvers<void>();
+    const release = Promise.withResolvers<void>();
+    const other = db.transaction().execute(async (tx) => {
+      await insertWithSeq(tx, draftOf(q, p.member, { ...taken }), true);
+      inserted.resolve();
+      await release.promise;
+    });
+    await inserted.promise;
+    // The first goes alone at once; the next four queue behind it and go as one batch, which
+    // waits on the unique index for the uncommitted row.
+    const drafts = [draftOf(p, p.owner), draftOf(p, p.admin), draftOf(p, p.member, { ...taken }), draftOf(p, p.owner), draftOf(p, p.admin)];
+    const committed: MessageRow[] = [];
+    const outcomes = Promise.all(drafts.map((draft) => sendBatched(db, { draft, exempt: false, committed: (row) => committed.push(row) })));
+    for (let i = 0; i < 500; i++) {
+      const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+      if (waiting.rows[0]!.n > 0) break;
+      await Bun.sleep(10);
+    }
+    release.resolve();
+    await other;
+    const got: Outcome[] = await outcomes;
+    expect(got[2]).toBe("refused"); // send.ts then finds the row in the other channel: CLIENT_ID_REUSED
+    const stored = got.filter((o): o is MessageRow => typeof o === "object");
+    expect(stored.map((r) => r.id)).toEqual([drafts[0]!.id, drafts[1]!.id, drafts[3]!.id, drafts[4]!.id]);
+    expect(stored.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(committed.map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+    expect(await seqsOf(p.generalChannelId)).toEqual([1, 2, 3, 4]);
+    await expect(sendAs(p.member, p.generalChannelId, { ...taken })).rejects.toMatchObject({ code: "CLIENT_ID_REUSED" });
+  });
+});
+
 describe("insertBatch (the multi-row statement)", () => {
-  function draftOf(p: Populated, c: Client, body: Record<string, unknown> = sendBody()): Draft {
-    return { id: Bun.randomUUIDv7(), channelId: p.generalChannelId, senderId: c.user.id, parsed: parseSendInput(body), links: { replyToId: null, threadRootId: null }, mentions: [], now: new Date() };
-  }
 
   test("rows whose client id exists or whose device is unknown are left out without a seq; the rest get consecutive seqs in order, TTL applied", async () => {
     const p = await fresh();
