@@ -11,8 +11,9 @@
  *   full the whole messaging stack: the sender is an authenticated member socket sending real
  *        `message:send` frames (1 KiB ciphertext); each goes through frame validation, access
  *        check (accessChannel: channel, community, membership, channel facts), the channel rules,
- *        one transaction that locks the channel row, allocates the seq and inserts the message,
- *        then COMMIT and hub.publish(message:new) to the 200 receivers, who are real community
+ *        the self-committing statement that bumps the channel's seq and inserts the message
+ *        (several per statement when they queue: group commit, send-batcher.ts), then
+ *        hub.publish(message:new) to the 200 receivers, who are real community
  *        members subscribed through the real permission hook. Run it on PostgreSQL
  *        (DATABASE_URL) for the issue's figures; after the run, p50/p99 of the history endpoint
  *        (GET /api/channels/{id}/messages?limit=50, JSON, 200 sequential requests).

@@ -9,7 +9,8 @@
  *                sending the statement that takes the channel row lock (the one touching
  *                last_seq) until the send returns (COMMIT done): what other senders of the
  *                channel wait for
- *   one channel  C concurrent senders into ONE channel (C = pool size): messages/s, p50/p99
+ *   one channel  C concurrent senders into ONE channel (C = pool size): messages/s, p50/p99, and
+ *                messages per seq statement (group commit, send-batcher.ts)
  *   C channels   C concurrent senders, each into its own channel: messages/s (no shared lock)
  *
  *   DATABASE_URL=postgres://… bun scripts/bench/send-path.ts [--seconds 4] [--concurrency 16] [--count 500]
@@ -136,6 +137,8 @@ try {
   // Concurrent senders for SECONDS: into one channel, then each into its own.
   const concurrent = async (channelOf: (k: number) => string) => {
     const lat: number[] = [];
+    sent.length = 0;
+    recording = true;
     const end = performance.now() + SECONDS * 1000;
     const t0 = performance.now();
     await Promise.all(
@@ -148,7 +151,10 @@ try {
       }),
     );
     const elapsed = (performance.now() - t0) / 1000;
-    return `${Math.round(lat.length / elapsed)} msg/s, p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms`;
+    recording = false;
+    // Group commit (send-batcher.ts): how many messages each seq statement carried on average.
+    const seqStatements = sent.filter((s) => s.sql.includes("last_seq")).length;
+    return `${Math.round(lat.length / elapsed)} msg/s, p50 ${pct(lat, 0.5).toFixed(2)} ms, p99 ${pct(lat, 0.99).toFixed(2)} ms; ${(lat.length / Math.max(1, seqStatements)).toFixed(1)} messages per seq statement`;
   };
   const cpu0 = process.cpuUsage();
   console.log(`${CONCURRENCY} senders, one channel: ${await concurrent(() => channels[0]!)}`);

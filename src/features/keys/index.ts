@@ -5,6 +5,7 @@
  *                                    (the WS hub fans it out to the owner's contacts)
  *   mayFetchKeysOf(db, viewer, owner)
  *   deviceRegisteredCondition(u, d)  SQL "u has device d registered", to fold into a statement
+ *   deviceRegisteredConditionOn(uCol, dCol)  the same over columns (SQL text; batched sends)
  *   isDeviceRegistered(db, u, d)     the same as a query (explaining a refusal)
  *   setKeyFetchLimits(deps, limits)  drain-guard budgets (tests, operators)
  */
@@ -14,7 +15,7 @@ import { keysKernelOf } from "./kernel.ts";
 
 export { keysRoutes } from "./routes.ts";
 export { mayFetchKeysOf, accessOwnDevice } from "./access.ts";
-export { deviceRegisteredCondition, isDeviceRegistered } from "./queries.ts";
+export { deviceRegisteredCondition, deviceRegisteredConditionOn, isDeviceRegistered } from "./queries.ts";
 export { DEFAULT_KEY_FETCH_LIMITS, setKeyFetchLimits, type KeyFetchLimits } from "./kernel.ts";
 export { MAX_DEVICES, MAX_STORED_ONE_TIME_PREKEYS } from "./service.ts";
 export { fingerprintOf, serverIdentitySignedBytes, SERVER_IDENTITY_CHALLENGE_LENGTH } from "./server-identity.ts";

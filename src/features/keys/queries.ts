@@ -62,6 +62,11 @@ export function deviceRegisteredCondition(userId: string, deviceId: string): Raw
   return sql<boolean>`exists (select 1 from key_devices where user_id = ${userId}::uuid and device_id = ${deviceId}::text)`;
 }
 
+/** The same condition over columns of another statement (SQL text; the message batch's rows). */
+export function deviceRegisteredConditionOn(userColumn: string, deviceColumn: string): string {
+  return `exists (select 1 from key_devices where user_id = ${userColumn} and device_id = ${deviceColumn})`;
+}
+
 export async function isDeviceRegistered(ex: Executor, userId: string, deviceId: string): Promise<boolean> {
   const row = await ex.selectFrom("key_devices").select("device_id").where("user_id", "=", userId).where("device_id", "=", deviceId).executeTakeFirst();
   return row !== undefined;

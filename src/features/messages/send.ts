@@ -12,8 +12,17 @@
  *     statement's execution and its COMMIT, with no client round trip inside it: concurrent
  *     senders of one channel queue for microseconds plus a WAL flush, not three round trips.
  *     It commits or rolls back as a whole, so committed seqs stay 1, 2, 3… without gaps.
+ *     Group commit (send-batcher.ts, docs/decisions/0002 "Batching"): while this process has
+ *     such a statement of the channel in flight, later sends of the channel queue and go
+ *     together as ONE multi-row statement (send-statement.ts insertBatch: one row lock, one WAL
+ *     flush, one round trip for up to 64 messages, seqs consecutive in queue order). The
+ *     statement leaves out, per message, a seen client id or an unregistered device (that
+ *     message alone is "refused" and explained below); a batch that fails as a whole (a
+ *     concurrent duplicate's unique violation, any error) wrote nothing and is retried message
+ *     by message with the one-message statement. A send into an idle channel goes at once.
  *  3. After that COMMIT: `message:new` to the channel topic, then channel:activity (outbox
- *     order, as runInTransaction does).
+ *     order, as runInTransaction does) — done by the batcher, in seq order, before the send
+ *     returns.
  *
  * Idempotency: a retried client id finds its row (the statement refuses it, the refusal is
  * explained by one lookup); a concurrent duplicate that commits first makes ours fail on the
@@ -22,18 +31,19 @@
  * careful path: lock the row, check the sender's last message, then the same statement.
  */
 import type { AppDeps } from "../../app.ts";
-import { sql } from "kysely";
 import type { Executor } from "../../db/tx.ts";
 import { AppError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RateLimitedError } from "../../errors.ts";
 import { channelTopic } from "../../ws/topics.ts";
 import { isDmPartnerBlocked } from "../dms/index.ts";
-import { deviceRegisteredCondition, isDeviceRegistered } from "../keys/index.ts";
+import { isDeviceRegistered } from "../keys/index.ts";
 import { accessChannel, type ActorRef, type ChannelAccess } from "../permissions/index.ts";
 import { dbOf, nowOf } from "../communities/index.ts";
 import { allowsIn, isDm } from "./access.ts";
 import { findByClientId, findMessage, toView, toWire, type MessageRow, type MessageView } from "./queries.ts";
 import { decodeCiphertext, optionalUuid, parseMentions, requireDeviceId, requireScheme, requireUuid, type Scheme } from "./schemas.ts";
 import { noteActivity } from "./realtime.ts";
+import { sendBatched, type Outcome } from "./send-batcher.ts";
+import { insertWithSeq, orDuplicate, type Draft } from "./send-statement.ts";
 
 export type SendInput = {
   client_id?: unknown;
@@ -89,7 +99,10 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
   }
   const draft: Draft = { id: Bun.randomUUIDv7(), channelId: access.channel.id, senderId: actor.userId, parsed, links, mentions, now };
   const exempt = allowsIn(access, "manage_messages");
-  let outcome = await orDuplicate(insertWithSeq(db, draft, exempt));
+  // Group commit (send-batcher.ts): published there, after COMMIT and in seq order.
+  let sent: MessageView | undefined;
+  let outcome: Outcome = await sendBatched(db, { draft, exempt, committed: (row) => (sent = publishSent(deps, row)) });
+  if (sent) return { message: sent, created: true };
   if (outcome === "refused") {
     // Rare: a retry, an unknown device, slow mode, or the channel was deleted meanwhile.
     const seen = await findByClientId(db, actor.userId, parsed.clientId);
@@ -110,82 +123,16 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
     if (outcome === "refused" && !(await isDeviceRegistered(db, actor.userId, parsed.deviceId))) throw unknownDevice();
     throw new ConflictError("That message id is being used. Try again.", "CLIENT_ID_CONFLICT");
   }
-  // Committed: publish (the outbox order of runInTransaction: events, then callbacks).
-  const message = toView(outcome);
-  deps.events.publish(channelTopic(draft.channelId), { type: "message:new", message: toWire(message) });
-  noteActivity(deps, draft.channelId, message.seq);
-  return { message, created: true };
+  // Committed (the slow-mode transaction): publish.
+  return { message: publishSent(deps, outcome), created: true };
 }
 
-type Draft = {
-  id: string;
-  channelId: string;
-  senderId: string;
-  parsed: Parsed;
-  links: { replyToId: string | null; threadRootId: string | null };
-  mentions: string[];
-  now: Date;
-};
-
-/**
- * The seq and the row in one statement (see the header). "refused": nothing written — the client
- * id exists, the device is not registered, slow mode applies (unless `slowModeChecked`), or the
- * channel is gone. A concurrent send with the same client id that committed first makes the
- * unique index fail the statement, which rolls back whole (no seq used): see orDuplicate.
- */
-async function insertWithSeq(ex: Executor, d: Draft, slowModeChecked: boolean): Promise<MessageRow | "refused"> {
-  const p = d.parsed;
-  const statement = sql<{ seq: number | string; expires_at: Date | string | null }>`
-    with locked as (
-      update channels set last_seq = last_seq + 1
-      where id = ${d.channelId}::uuid
-        and (slow_mode_seconds = 0 or ${slowModeChecked}::boolean)
-        and not exists (select 1 from messages where sender_id = ${d.senderId}::uuid and client_id = ${p.clientId}::uuid)
-        and ${deviceRegisteredCondition(d.senderId, p.deviceId)}
-      returning id, last_seq, message_ttl_seconds
-    )
-    insert into messages (id, channel_id, seq, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, expires_at)
-    select ${d.id}::uuid, locked.id, locked.last_seq, ${d.senderId}::uuid, ${p.deviceId}::text, ${p.clientId}::uuid, ${p.scheme}::text, ${p.ciphertext}::bytea,
-      ${d.links.replyToId}::uuid, ${d.links.threadRootId}::uuid, ${d.mentions}::uuid[], ${d.now}::timestamptz,
-      case when locked.message_ttl_seconds > 0 then ${d.now}::timestamptz + locked.message_ttl_seconds * interval '1 second' end
-    from locked
-    returning seq, expires_at`;
-  const { rows } = await statement.execute(ex);
-  const stored = rows[0];
-  if (!stored) return "refused";
-  // The rest of the row is what we sent: not read back (the ciphertext would cross twice).
-  return {
-    id: d.id,
-    channel_id: d.channelId,
-    seq: Number(stored.seq),
-    sender_id: d.senderId,
-    sender_device_id: p.deviceId,
-    client_id: p.clientId,
-    scheme: p.scheme,
-    ciphertext: p.ciphertext,
-    reply_to_id: d.links.replyToId,
-    thread_root_id: d.links.threadRootId,
-    mentions: d.mentions,
-    created_at: d.now,
-    edited_at: null,
-    deleted_at: null,
-    expires_at: stored.expires_at === null ? null : new Date(stored.expires_at),
-  } as MessageRow;
-}
-
-/** The unique (sender_id, client_id) index refused the statement (or its transaction): "duplicate". */
-function orDuplicate<T>(pending: Promise<T>): Promise<T | "duplicate"> {
-  return pending.catch((error: unknown) => {
-    if (isDuplicateClientId(error)) return "duplicate" as const;
-    throw error;
-  });
-}
-
-function isDuplicateClientId(error: unknown): boolean {
-  const e = error as { code?: unknown; constraint_name?: unknown; constraint?: unknown; message?: unknown } | null;
-  if (e?.code !== "23505") return false;
-  const constraint = String(e.constraint_name ?? e.constraint ?? e.message ?? "");
-  return constraint.includes("messages_sender_client_key");
+/** After COMMIT: message:new to the channel topic, then channel:activity (the outbox order of runInTransaction). */
+function publishSent(deps: AppDeps, row: MessageRow): MessageView {
+  const message = toView(row);
+  deps.events.publish(channelTopic(row.channel_id), { type: "message:new", message: toWire(message) });
+  noteActivity(deps, row.channel_id, message.seq);
+  return message;
 }
 
 function sameChannel(row: MessageRow, access: ChannelAccess): MessageView {
