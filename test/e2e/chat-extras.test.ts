@@ -13,7 +13,8 @@ import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { scanForPlaintext } from "../helpers/plaintext-scan.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { createInspectableTestDatabase, TEST_DATABASE_URL } from "../helpers/db.ts";
-import { cookieSignIn, createUser, signIn, type TestUser } from "../helpers/users.ts";
+import { aliceAndBobInCommunity, apiCaller, type ApiCall } from "../helpers/chat-e2e.ts";
+import { cookieSignIn, signIn, type TestUser } from "../helpers/users.ts";
 
 setDefaultTimeout(90_000);
 
@@ -121,24 +122,10 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
   let channelPath = "";
   const first = `first message ${RUN}`;
 
-  const call = async (headers: Record<string, string>, method: string, path: string, body?: unknown) => {
-    const res = await ctx.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  };
+  const call: ApiCall = (...args) => apiCaller(ctx)(...args);
 
   test("setup: Alice and Bob in a channel; Alice's first message reaches Bob", async () => {
-    alice = await createUser(ctx, { displayName: "Alice" });
-    bob = await createUser(ctx, { displayName: "Bob" });
-    const a = await signIn(ctx, alice);
-    const b = await signIn(ctx, bob);
-    bobHeaders = b.headers;
-    const community = await call(a.headers, "POST", "/api/communities", { name: "Extras crew" });
-    const invite = await call(a.headers, "POST", `/api/communities/${community.id}/invites`, {});
-    await call(b.headers, "POST", `/api/community-invites/${invite.code}/accept`);
-    const groups = await call(a.headers, "GET", `/api/communities/${community.id}/groups`);
-    channelPath = `/c/${community.id}/ch/${groups.groups[0].channels[0].id}`;
+    ({ alice, bob, bobHeaders, channelPath } = await aliceAndBobInCommunity(ctx, call, "Extras crew"));
     aliceS = await openAs(alice);
     bobS = await openAs(bob);
     await openChat(aliceS, channelPath);

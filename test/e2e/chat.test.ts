@@ -15,7 +15,8 @@ import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { scanForPlaintext } from "../helpers/plaintext-scan.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { createInspectableTestDatabase, TEST_DATABASE_URL } from "../helpers/db.ts";
-import { cookieSignIn, createUser, signIn, type TestUser } from "../helpers/users.ts";
+import { aliceAndBobInCommunity, apiCaller } from "../helpers/chat-e2e.ts";
+import { cookieSignIn, type TestUser } from "../helpers/users.ts";
 
 // Browser steps use bounded waits of their own (WAIT); the test budget only has to exceed them.
 setDefaultTimeout(90_000);
@@ -133,24 +134,12 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
   let randomPath = "";
 
   test("Alice and Bob exchange channel messages (Sender Keys) and both read them decrypted", async () => {
-    alice = await createUser(ctx, { displayName: "Alice" });
-    bob = await createUser(ctx, { displayName: "Bob" });
-    const a = await signIn(ctx, alice);
-    const b = await signIn(ctx, bob);
-    const call = async (headers: Record<string, string>, method: string, path: string, body?: unknown) => {
-      const res = await ctx.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
-    const community = await call(a.headers, "POST", "/api/communities", { name: "Hearth crew" });
-    const invite = await call(a.headers, "POST", `/api/communities/${community.id}/invites`, {});
-    await call(b.headers, "POST", `/api/community-invites/${invite.code}/accept`);
-    const groups = await call(a.headers, "GET", `/api/communities/${community.id}/groups`);
-    channelPath = `/c/${community.id}/ch/${groups.groups[0].channels[0].id}`;
-    const random = await call(a.headers, "POST", `/api/groups/${groups.groups[0].id}/channels`, { name: "random" });
-    randomPath = `/c/${community.id}/ch/${random.id}`;
-    const dm = await call(a.headers, "POST", "/api/dms", { user_id: bob.id });
+    const call = apiCaller(ctx);
+    const crew = await aliceAndBobInCommunity(ctx, call, "Hearth crew");
+    ({ alice, bob, channelPath } = crew);
+    const random = await call(crew.aliceHeaders, "POST", `/api/groups/${crew.group.id}/channels`, { name: "random" });
+    randomPath = `/c/${crew.communityId}/ch/${random.id}`;
+    const dm = await call(crew.aliceHeaders, "POST", "/api/dms", { user_id: bob.id });
     dmPath = `/dms/${dm.channel_id}`;
 
     aliceS = await openAs(alice);

@@ -7,7 +7,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { setActivityInterval } from "../../src/features/messages/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
-import { cookieSignIn, createUser, signIn, type TestUser } from "../helpers/users.ts";
+import { aliceAndBobInCommunity, apiCaller } from "../helpers/chat-e2e.ts";
+import { cookieSignIn, type TestUser } from "../helpers/users.ts";
 
 setDefaultTimeout(90_000);
 
@@ -62,30 +63,17 @@ async function seesDecrypted(s: Session, text: string): Promise<void> {
 
 describe.skipIf(!browser)("a device revoked elsewhere", () => {
   test("banner where the user writes, no automatic resend, set up again as a new device", async () => {
-    const alice = await createUser(ctx, { displayName: "Alice" });
-    const bob = await createUser(ctx, { displayName: "Bob" });
-    const a = await signIn(ctx, alice);
-    const b = await signIn(ctx, bob);
-    const call = async (headers: Record<string, string>, method: string, path: string, body?: unknown) => {
-      const res = await ctx.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
-    const community = await call(a.headers, "POST", "/api/communities", { name: "Revoked crew" });
-    const invite = await call(a.headers, "POST", `/api/communities/${community.id}/invites`, {});
-    await call(b.headers, "POST", `/api/community-invites/${invite.code}/accept`);
-    const groups = await call(a.headers, "GET", `/api/communities/${community.id}/groups`);
-    const path = `/c/${community.id}/ch/${groups.groups[0].channels[0].id}`;
+    const call = apiCaller(ctx);
+    const { alice, bob, aliceHeaders, channelPath: path } = await aliceAndBobInCommunity(ctx, call, "Revoked crew");
     const aliceS = await openAs(alice, path);
     const bobS = await openAs(bob, path);
     await type(aliceS, "before the revoke");
     await seesDecrypted(bobS, "before the revoke");
 
     // Alice removes this browser's device from elsewhere (another device, the settings).
-    const before = (await call(a.headers, "GET", `/api/keys/users/${alice.id}/devices`)).devices.map((d: { deviceId: string }) => d.deviceId);
+    const before = (await call(aliceHeaders, "GET", `/api/keys/users/${alice.id}/devices`)).devices.map((d: { deviceId: string }) => d.deviceId);
     expect(before.length).toBe(1);
-    await call(a.headers, "DELETE", `/api/keys/devices/${before[0]}`);
+    await call(aliceHeaders, "DELETE", `/api/keys/devices/${before[0]}`);
     const banner = aliceS.page.locator("[data-device-revoked]");
     await banner.waitFor(WAIT); // live: keys:changed names this device
     expect(await banner.textContent()).toContain("This device was signed out of encryption");
@@ -105,7 +93,7 @@ describe.skipIf(!browser)("a device revoked elsewhere", () => {
     // The button re-runs device bootstrap as a new device and reloads; sending works again.
     await Promise.all([aliceS.page.waitForEvent("load", WAIT), banner.getByRole("button", { name: "Set up encryption again" }).click()]);
     await aliceS.page.waitForSelector("[data-chat-ready]", WAIT);
-    const after = (await call(a.headers, "GET", `/api/keys/users/${alice.id}/devices`)).devices.map((d: { deviceId: string }) => d.deviceId);
+    const after = (await call(aliceHeaders, "GET", `/api/keys/users/${alice.id}/devices`)).devices.map((d: { deviceId: string }) => d.deviceId);
     expect(after.length).toBe(1);
     expect(after[0]).not.toBe(before[0]); // a revoked identity is never registered again
     expect(await aliceS.page.locator("[data-device-revoked]").count()).toBe(0);
