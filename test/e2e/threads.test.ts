@@ -216,6 +216,68 @@ describe.skipIf(!browser)("threads, pins and read receipts in two browsers", () 
     await bobS.page.keyboard.press("Escape");
   });
 
+  test("in open thread panels: Bob reacts, Alice edits and deletes her replies from the panel's menu; Escape closes only the More… list", async () => {
+    const edited = `edited thread reply ${RUN}`;
+    const panelRow = (s: Session, text: string) => threadPanel(s).locator(".msg", { hasText: text });
+    for (const s of [aliceS, bobS]) {
+      await mainRow(s, root).getByRole("button", { name: /^2 replies/ }).click();
+      await seesIn(s, ".side-panel", reply2);
+    }
+    // No Reply/Thread items in the panel (its composer is the reply; threads are one level).
+    await panelRow(bobS, reply1).hover();
+    expect(await panelRow(bobS, reply1).getByRole("button", { name: /^Reply/ }).count()).toBe(0);
+    expect(await threadPanel(bobS).getByRole("button", { name: "Reply in thread" }).count()).toBe(0);
+
+    // Bob reacts 👍 to Alice's reply; Alice's open panel shows the count live.
+    await panelRow(bobS, reply1).getByRole("button", { name: "React with thumbs up" }).click();
+    await panelRow(bobS, reply1).getByRole("button", { name: "👍 1 reaction, including yours" }).waitFor(WAIT);
+    await panelRow(aliceS, reply1).getByRole("button", { name: "👍 1 reaction" }).waitFor(WAIT);
+
+    // Alice edits her reply in the panel (More… → Edit); Bob's panel decrypts the new text.
+    await panelRow(aliceS, reply1).hover();
+    await panelRow(aliceS, reply1).getByRole("button", { name: "More actions" }).click();
+    await panelRow(aliceS, reply1).getByRole("button", { name: "Edit message" }).click();
+    const editor = threadPanel(aliceS).getByRole("textbox", { name: "Edit message" });
+    await editor.fill(edited);
+    await editor.press("Enter");
+    await seesIn(aliceS, ".side-panel", edited);
+    await seesIn(bobS, ".side-panel", edited);
+    await panelRow(bobS, edited).getByText("(edited)").waitFor(WAIT);
+    expect(await aliceS.page.evaluate(() => !!document.activeElement?.closest(".side-panel"))).toBe(true);
+
+    // At 360 px, by keyboard: More… opens a list inside the screen that leaves the reply's text
+    // uncovered; Escape closes the list only, focus back on its toggle, the panel stays open.
+    await aliceS.page.setViewportSize(PHONE);
+    const more = panelRow(aliceS, reply2).getByRole("button", { name: "More actions" });
+    await more.focus();
+    await aliceS.page.keyboard.press("Enter");
+    const list = panelRow(aliceS, reply2).getByRole("group", { name: "More actions" });
+    await list.waitFor(WAIT);
+    const box = (await list.boundingBox())!;
+    const text = (await panelRow(aliceS, reply2).locator(".msg__text").boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(PHONE.width);
+    expect(box.y >= text.y + text.height || box.y + box.height <= text.y).toBe(true);
+    await screenshot(aliceS.page, "thread-panel-more-alice-360");
+    await aliceS.page.keyboard.press("Escape");
+    await list.waitFor({ state: "hidden", ...WAIT });
+    expect(await more.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await threadPanel(aliceS).isVisible()).toBe(true);
+    await aliceS.page.setViewportSize(DESKTOP);
+
+    // Alice deletes a reply from the panel: both panels show the placeholder, the root's count drops.
+    await panelRow(aliceS, reply2).hover();
+    await panelRow(aliceS, reply2).getByRole("button", { name: "More actions" }).click();
+    await panelRow(aliceS, reply2).getByRole("button", { name: "Delete message" }).click();
+    for (const s of [aliceS, bobS]) {
+      await threadPanel(s).getByText("This message was deleted.").waitFor(WAIT);
+      await threadPanel(s).getByText("1 reply").waitFor(WAIT);
+      await mainRow(s, root).getByRole("button", { name: /^1 reply/ }).waitFor(WAIT);
+      await s.page.keyboard.press("Escape");
+      await threadPanel(s).waitFor({ state: "detached", ...WAIT });
+    }
+  });
+
   test("in a DM Bob reads; Alice reloads and still sees “Seen by Bob”", async () => {
     await openChat(aliceS, dmPath);
     const text = `dm for receipts ${RUN}`;

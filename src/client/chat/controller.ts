@@ -12,7 +12,7 @@ import { createMessageElement, renderReactions, renderRows, replyCountLabel, set
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
 import { encryptAndSend, type SendTarget } from "./sender.ts";
-import { ThreadPanel } from "./thread-panel.ts";
+import { ThreadPanel, type PanelCopy } from "./thread-panel.ts";
 import { PinsPanel } from "./pins-panel.ts";
 import { ComposerBinding } from "./composer.ts";
 import { adoptServerRendered } from "./server-rendered.ts";
@@ -230,6 +230,24 @@ export class ChannelController {
   private redecorate(messageId: string | null): void {
     const entries = messageId === null ? [...this.entries.values()] : [this.entries.get(messageId)];
     for (const entry of entries) if (entry?.message) this.decorate(entry.message, entry.row.el);
+    this.thread?.redecorate(messageId);
+  }
+
+  /** The thread panel's copies: the same reactions and menu (no Reply/Thread), the same actions. */
+  private decorateCopy(message: ChatMessage, el: HTMLElement, onlyReactions = false): void {
+    if (!onlyReactions) {
+      el.querySelector(".msg__edited")?.remove();
+      if (message.edited_at) el.append(Object.assign(document.createElement("span"), { className: "msg__edited", textContent: "(edited)" }));
+    }
+    renderReactions(el, message.reactions, (emoji, me) => void this.react(message.id, emoji, me));
+    if (!onlyReactions) this.addMenu(message, el, true);
+  }
+
+  /** The timeline's copy of a message, or (inPanel) the thread panel's. */
+  private copyOf(messageId: string, inPanel: boolean): PanelCopy | null {
+    if (inPanel) return this.thread?.copy(messageId) ?? null;
+    const entry = this.entries.get(messageId);
+    return entry?.message ? { message: entry.message, el: entry.row.el, text: entry.text } : null;
   }
 
   private nameOf(userId: string): string {
@@ -272,6 +290,7 @@ export class ChannelController {
           await this.receive(message, false);
           return message;
         },
+        decorate: (m, el, onlyReactions) => this.decorateCopy(m, el, onlyReactions),
       },
       rootId,
       opener,
@@ -372,6 +391,7 @@ export class ChannelController {
   onEdited(raw: unknown): void {
     const message = normaliseMessage(raw);
     const entry = message && this.entries.get(message.id);
+    if (message && !entry) void this.thread?.onEdited(message); // a reply the panel loaded
     if (!message || !entry) return;
     const unchanged = entry.message?.ciphertext === message.ciphertext;
     message.thread_reply_count = entry.message?.thread_reply_count ?? message.thread_reply_count;
@@ -385,22 +405,27 @@ export class ChannelController {
   onDeleted(messageId: string, seq: number): void {
     this.timeline.markSeen(seq);
     const entry = this.entries.get(messageId);
-    if (!entry?.message) return;
-    const was = entry.message;
-    entry.message = { ...was, ciphertext: null, deleted_at: new Date().toISOString() };
-    delete entry.row.el.dataset.ciphertext;
-    showNotice(entry.row.el, "deleted", "This message was deleted.");
-    this.decorate(entry.message, entry.row.el);
+    // A reply the panel loaded may be in no page of the timeline.
+    const was = entry?.message ?? this.thread?.copy(messageId)?.message;
+    if (!was) return;
+    if (entry?.message) {
+      entry.message = { ...was, ciphertext: null, deleted_at: new Date().toISOString() };
+      delete entry.row.el.dataset.ciphertext;
+      showNotice(entry.row.el, "deleted", "This message was deleted.");
+      this.decorate(entry.message, entry.row.el);
+    }
     if (was.thread_root_id && !was.deleted_at) this.countReply(was.thread_root_id, -1);
     this.thread?.onDeleted(messageId);
   }
 
-  onReactions(messageId: string, reactions: Reaction[]): void {
+  /** reaction:changed, or our own reaction's answer (`own`: its emoji and whether it is now ours). */
+  onReactions(messageId: string, reactions: Reaction[], own?: { emoji: string; me: boolean }): void {
+    // `me` is ours to compute: keep what each copy knew for emojis still present.
+    const next = (old: Reaction[]) => reactions.map((r) => ({ ...r, me: r.emoji === own?.emoji ? own.me : !!old.find((x) => x.emoji === r.emoji)?.me }));
+    this.thread?.onReactions(messageId, next);
     const entry = this.entries.get(messageId);
     if (!entry?.message) return;
-    // `me` is ours to compute: keep what we knew for emojis still present.
-    const mine = new Set(entry.message.reactions.filter((r) => r.me).map((r) => r.emoji));
-    entry.message.reactions = reactions.map((r) => ({ ...r, me: mine.has(r.emoji) }));
+    entry.message.reactions = next(entry.message.reactions);
     renderReactions(entry.row.el, entry.message.reactions, (emoji, me) => void this.react(messageId, emoji, me));
   }
 
@@ -478,13 +503,15 @@ export class ChannelController {
 
   // ---- message menu ----------------------------------------------------------------------
 
-  private addMenu(message: ChatMessage, msg: HTMLElement): void {
+  /** inPanel: the thread panel's copy (thread-panel.ts): no Reply or Thread, the same actions. */
+  private addMenu(message: ChatMessage, msg: HTMLElement, inPanel = false): void {
+    const mine = (emoji: string) => !!this.copyOf(message.id, inPanel)?.message.reactions.find((r) => r.emoji === emoji)?.me;
     renderMessageMenu(msg, message, { selfId: this.config.selfId, scheme: this.config.scheme, pinned: !!this.pins?.isPinned(message.id), canPin: this.pins?.canPin ?? null }, {
-      reply: () => this.setReply(message.id),
-      replyInThread: () => void this.openThread(message.id, msg.querySelector<HTMLElement>(".msg__actions button[aria-label='Reply in thread']")),
-      react: (emoji, me) => void this.react(message.id, emoji, me),
-      reactMore: (anchor) => void this.extras?.then((x) => x.openReactionPicker(anchor, (emoji) => this.react(message.id, emoji, !!message.reactions.find((r) => r.emoji === emoji)?.me, true))),
-      edit: () => this.startEdit(message.id),
+      reply: inPanel ? undefined : () => this.setReply(message.id),
+      replyInThread: inPanel ? undefined : () => void this.openThread(message.id, msg.querySelector<HTMLElement>(".msg__actions button[aria-label='Reply in thread']")),
+      react: (emoji) => void this.react(message.id, emoji, mine(emoji)),
+      reactMore: (anchor) => void this.extras?.then((x) => x.openReactionPicker(anchor, (emoji) => this.react(message.id, emoji, mine(emoji), true))),
+      edit: () => this.startEdit(message.id, inPanel),
       setPinned: (pinned) => void this.pins?.setPinned(message.id, pinned),
       bookmark: (anchor) => void this.extras?.then((x) => x.openBookmarkDialog(message.id, anchor)),
       remove: () => void this.remove(message.id),
@@ -493,13 +520,9 @@ export class ChannelController {
 
   /** `rethrow`: the emoji picker shows the server's refusal (e.g. TOO_MANY_REACTIONS) itself. */
   private async react(messageId: string, emoji: string, me: boolean, rethrow = false): Promise<void> {
-    const entry = this.entries.get(messageId);
     try {
       const answer = await callApi<{ reactions: Reaction[] }>(me ? "DELETE" : "PUT", `/api/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`);
-      if (entry?.message) {
-        entry.message.reactions = answer.reactions.map((r) => ({ ...r, me: r.emoji === emoji ? !me : !!entry.message!.reactions.find((x) => x.emoji === r.emoji)?.me }));
-        renderReactions(entry.row.el, entry.message.reactions, (e, m) => void this.react(messageId, e, m));
-      }
+      this.onReactions(messageId, answer.reactions, { emoji, me: !me });
     } catch (error) {
       if (rethrow) throw error;
       document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
@@ -512,20 +535,22 @@ export class ChannelController {
   }
 
   /** Inline editor (inline-editor.ts): Enter saves, re-encrypted like a new message. */
-  private startEdit(messageId: string): void {
-    const entry = this.entries.get(messageId);
-    if (!entry?.message || entry.text === undefined) return;
-    openInlineEditor(entry.row.el, entry.text, (next) => this.saveEdit(messageId, next));
+  private startEdit(messageId: string, inPanel = false): void {
+    const copy = this.copyOf(messageId, inPanel);
+    if (copy?.text === undefined) return;
+    openInlineEditor(copy.el, copy.text, (next) => this.saveEdit(messageId, next));
   }
 
+  /** Both copies follow: the timeline's and an open thread panel's. */
   private async saveEdit(messageId: string, text: string): Promise<void> {
     const entry = this.entries.get(messageId);
-    if (!entry?.message) return;
+    if (!entry?.message && !this.thread?.copy(messageId)) return;
     const { ciphertext, remember } = await this.engine.encrypt(this.config.scheme, this.config.channelId, this.config.participants, text);
     const answer = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext });
     await remember(messageId);
     const message = normaliseMessage(answer.message);
-    if (message) {
+    if (message) void this.thread?.onEdited(message, text);
+    if (message && entry) {
       entry.message = message;
       entry.text = text;
       entry.row.el.dataset.ciphertext = message.ciphertext ?? "";
@@ -537,8 +562,8 @@ export class ChannelController {
   private async remove(messageId: string): Promise<void> {
     try {
       await callApi("DELETE", `/api/messages/${messageId}`);
-      const entry = this.entries.get(messageId);
-      if (entry?.message) this.onDeleted(messageId, entry.message.seq);
+      const copy = this.copyOf(messageId, false) ?? this.copyOf(messageId, true);
+      if (copy) this.onDeleted(messageId, copy.message.seq);
     } catch (error) {
       document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
     }

@@ -11,7 +11,16 @@ export function openInlineEditor(msg: HTMLElement, text: string, save: (next: st
   editor.value = text;
   box.replaceChildren(editor);
   editor.focus();
-  const cancel = () => box.replaceChildren(...saved);
+  // The editor leaves the page either way: focus stays on the message, not lost to <body>.
+  const refocus = () => {
+    if (document.activeElement !== document.body && document.activeElement !== null) return;
+    msg.tabIndex = -1;
+    msg.focus({ preventScroll: true });
+  };
+  const cancel = () => {
+    box.replaceChildren(...saved);
+    refocus();
+  };
   editor.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
       event.preventDefault();
@@ -21,7 +30,7 @@ export function openInlineEditor(msg: HTMLElement, text: string, save: (next: st
       event.preventDefault();
       const next = editor.value.trim();
       if (!next || next === text) return cancel();
-      void save(next).catch((error) => {
+      void save(next).then(refocus, (error) => {
         cancel();
         document.dispatchEvent(new CustomEvent("chat:error", { detail: (error as Error).message }));
       });

@@ -16,8 +16,9 @@ export interface MenuState {
 }
 
 export interface MenuActions {
-  reply(): void;
-  replyInThread(): void;
+  /** Left out in the thread panel (its composer is the reply; threads are one level). */
+  reply?(): void;
+  replyInThread?(): void;
   react(emoji: string, me: boolean): void;
   /** The emoji picker, anchored to the "React…" button. */
   reactMore(anchor: HTMLElement): void;
@@ -41,9 +42,9 @@ export function renderMessageMenu(msg: HTMLElement, message: ChatMessage, state:
   const own = message.sender_id === state.selfId;
   const thumbsMine = !!message.reactions.find((r) => r.emoji === "👍")?.me;
   const inline: (Item | false)[] = [
-    { label: "Reply to message", text: "Reply", run: actions.reply },
+    !!actions.reply && { label: "Reply to message", text: "Reply", run: actions.reply },
     // Threads are one level: a thread reply (never in the main timeline) starts none.
-    !message.thread_root_id && { label: "Reply in thread", text: "Thread", run: actions.replyInThread },
+    !message.thread_root_id && !!actions.replyInThread && { label: "Reply in thread", text: "Thread", run: actions.replyInThread },
     { label: "React with thumbs up", text: "👍", run: () => actions.react("👍", thumbsMine) },
     { label: "Add a reaction", text: "React…", run: actions.reactMore },
   ];
@@ -63,7 +64,7 @@ export function renderMessageMenu(msg: HTMLElement, message: ChatMessage, state:
   toggle.setAttribute("aria-expanded", "false");
   const list = document.createElement("div");
   list.className = "msg__more";
-  list.id = `more-${message.id}`;
+  list.id = `${msg.id}-more`; // the root is shown twice (timeline and thread panel)
   list.setAttribute("role", "group");
   list.setAttribute("aria-label", "More actions");
   list.hidden = true;
@@ -80,8 +81,9 @@ export function renderMessageMenu(msg: HTMLElement, message: ChatMessage, state:
     b.addEventListener("click", () => setOpen(false), { capture: true });
     list.append(b);
   }
-  list.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
+  // Escape on the open list or its toggle closes the list only (not the thread panel around it).
+  bar.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || list.hidden) return;
     event.preventDefault();
     event.stopPropagation();
     setOpen(false);
@@ -113,5 +115,8 @@ function placeList(list: HTMLElement): void {
   list.classList.remove("msg__more--up");
   const pane = list.closest(".pane-body, .side-panel__body");
   const limit = pane ? pane.getBoundingClientRect().bottom : window.innerHeight;
-  if (list.getBoundingClientRect().bottom > limit) list.classList.add("msg__more--up");
+  if (list.getBoundingClientRect().bottom <= limit) return;
+  // The thread panel scrolls to show it instead: opening upward would cover the reply itself.
+  if (pane?.classList.contains("side-panel__body")) list.scrollIntoView({ block: "nearest" });
+  else list.classList.add("msg__more--up");
 }

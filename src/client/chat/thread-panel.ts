@@ -8,7 +8,7 @@ import { submitOnEnter } from "./composer.ts";
 import type { DecryptOutcome } from "./engine.ts";
 import type { OutgoingText } from "./sender.ts";
 import { openSidePanel, type SidePanel } from "./side-panel.ts";
-import { normaliseMessage, type ChatMessage } from "./types.ts";
+import { normaliseMessage, type ChatMessage, type Reaction } from "./types.ts";
 import { createMessageElement, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
 
 const PAGE = 100;
@@ -23,7 +23,12 @@ export interface ThreadHost {
   decrypt(message: ChatMessage): Promise<DecryptOutcome>;
   /** Encrypts and sends; the controller takes the stored message in like a live one. */
   send(item: OutgoingText): Promise<ChatMessage>;
+  /** The controller's message menu, reactions and "(edited)" on a copy shown here (its actions, not ours). */
+  decorate(message: ChatMessage, el: HTMLElement, onlyReactions?: boolean): void;
 }
+
+/** A message as shown in the panel: what the controller's actions work on. */
+export type PanelCopy = { message: ChatMessage; el: HTMLElement; text?: string };
 
 type Item = { row: Row; message: ChatMessage | null; text?: string };
 
@@ -96,15 +101,41 @@ export class ThreadPanel {
       pending.row.el.dataset.messageId = message.id;
       setSendState(pending.row.el, "sent");
       this.items.set(message.id, { ...pending, message });
+      this.host.decorate(message, pending.row.el);
     } else await this.add(message);
     this.render();
   }
 
-  async onEdited(message: ChatMessage): Promise<void> {
+  copy(messageId: string): PanelCopy | null {
+    const item = this.items.get(messageId);
+    return item?.message ? { message: item.message, el: item.row.el, text: item.text } : null;
+  }
+
+  /** `text`: our own edit (no need to decrypt). Reactions stay ours: reaction events keep them. */
+  async onEdited(message: ChatMessage, text?: string): Promise<void> {
     const item = this.items.get(message.id);
-    if (!item) return;
-    item.message = message;
-    await this.fill(item);
+    if (!item?.message) return;
+    const unchanged = item.message.ciphertext === message.ciphertext && item.row.el.dataset.state === "ok";
+    item.message = { ...message, reactions: item.message.reactions };
+    if (text !== undefined) {
+      item.text = text;
+      showText(item.row.el, text, { isKnownUser: (n) => this.host.isKnownUser(n) });
+      this.host.decorate(item.message, item.row.el);
+    } else if (unchanged) this.host.decorate(item.message, item.row.el);
+    else await this.fill(item);
+  }
+
+  /** `next` computes the new list from this copy's own (each copy knows which are "me"). */
+  onReactions(messageId: string, next: (old: Reaction[]) => Reaction[]): void {
+    const item = this.items.get(messageId);
+    if (!item?.message) return;
+    item.message.reactions = next(item.message.reactions);
+    this.host.decorate(item.message, item.row.el, true);
+  }
+
+  /** Pin state or permission changed: menus again (null: all). */
+  redecorate(messageId: string | null): void {
+    for (const item of this.items.values()) if (item.message && (messageId === null || item.row.key === messageId)) this.host.decorate(item.message, item.row.el);
   }
 
   onDeleted(messageId: string): void {
@@ -112,7 +143,13 @@ export class ThreadPanel {
     if (!item?.message) return;
     item.message = { ...item.message, ciphertext: null, deleted_at: new Date().toISOString() };
     showNotice(item.row.el, "deleted", "This message was deleted.");
+    this.host.decorate(item.message, item.row.el);
     this.render();
+    // Deleted from its own menu here: the button is gone, so the placeholder takes the focus.
+    if (!this.closed && document.activeElement === document.body) {
+      item.row.el.tabIndex = -1;
+      item.row.el.focus({ preventScroll: true });
+    }
   }
 
   private async add(message: ChatMessage): Promise<void> {
@@ -130,6 +167,7 @@ export class ThreadPanel {
       item.text = outcome.text;
       showText(item.row.el, outcome.text, { isKnownUser: (n) => this.host.isKnownUser(n) });
     } else showNotice(item.row.el, outcome.status, outcome.reason);
+    this.host.decorate(message, item.row.el);
   }
 
   private render(): void {
