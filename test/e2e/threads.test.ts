@@ -6,7 +6,8 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { setActivityInterval } from "../../src/features/messages/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
-import { cookieSignIn, createUser, signIn, type TestUser } from "../helpers/users.ts";
+import { aliceAndBobInCommunity, apiCaller } from "../helpers/chat-e2e.ts";
+import { cookieSignIn, type TestUser } from "../helpers/users.ts";
 
 setDefaultTimeout(90_000);
 
@@ -87,22 +88,10 @@ describe.skipIf(!browser)("threads, pins and read receipts in two browsers", () 
   const reply2 = `second thread reply ${RUN}`;
 
   test("Alice starts a thread; Bob sees the reply count, opens the thread and reads the reply", async () => {
-    alice = await createUser(ctx, { displayName: "Alice" });
-    bob = await createUser(ctx, { displayName: "Bob" });
-    const a = await signIn(ctx, alice);
-    const b = await signIn(ctx, bob);
-    const call = async (headers: Record<string, string>, method: string, path: string, body?: unknown) => {
-      const res = await ctx.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-      const text = await res.text();
-      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
-    };
-    const community = await call(a.headers, "POST", "/api/communities", { name: "Threads crew" });
-    const invite = await call(a.headers, "POST", `/api/communities/${community.id}/invites`, {});
-    await call(b.headers, "POST", `/api/community-invites/${invite.code}/accept`);
-    const groups = await call(a.headers, "GET", `/api/communities/${community.id}/groups`);
-    channelPath = `/c/${community.id}/ch/${groups.groups[0].channels[0].id}`;
-    dmPath = `/dms/${(await call(a.headers, "POST", "/api/dms", { user_id: bob.id })).channel_id}`;
+    const call = apiCaller(ctx);
+    const crew = await aliceAndBobInCommunity(ctx, call, "Threads crew");
+    ({ alice, bob, channelPath } = crew);
+    dmPath = `/dms/${(await call(crew.aliceHeaders, "POST", "/api/dms", { user_id: bob.id })).channel_id}`;
 
     aliceS = await openAs(alice);
     bobS = await openAs(bob);
