@@ -26,6 +26,8 @@ const MARKERS = {
   pollOptionB: `PLAINTEXT-POLL-B-${RUN}`,
   scheduled: `PLAINTEXT-SCHEDULED-${RUN}`,
   note: `PLAINTEXT-NOTE-${RUN}`,
+  noteEdited: `PLAINTEXT-NOTE-EDITED-${RUN}`,
+  noteReplaced: `PLAINTEXT-NOTE-REPLACED-${RUN}`,
   resent: `PLAINTEXT-RESENT-${RUN}`,
 };
 const DESKTOP = { width: 1200, height: 800 };
@@ -275,6 +277,9 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
     await openBookmarkDialog(row);
     await dialog.getByRole("button", { name: "Save bookmark" }).click();
     await dialog.getByText("already bookmarked").waitFor(WAIT);
+    // …and offers to edit that bookmark's note instead, prefilled with it.
+    await dialog.getByRole("button", { name: "Save note" }).waitFor(WAIT);
+    expect(await dialog.getByRole("textbox").inputValue()).toBe(`remember ${MARKERS.note}`);
     await dialog.getByRole("button", { name: "Cancel" }).click();
 
     await bobS.page.getByRole("button", { name: "Bookmarks", exact: true }).click();
@@ -294,6 +299,42 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
     await dialog.getByLabel("Note (optional)").fill(`again ${MARKERS.note}`);
     await dialog.getByRole("button", { name: "Save bookmark" }).click();
     await dialog.waitFor({ state: "detached", ...WAIT });
+  });
+
+  test("Bob edits his note from the Bookmarks list, then through a repeated Bookmark; the list shows each new note", async () => {
+    const before = (await call(bobHeaders, "GET", "/api/bookmarks")).bookmarks[0].note_ciphertext;
+    await bobS.page.getByRole("button", { name: "Bookmarks", exact: true }).click();
+    const list = bobS.page.getByRole("dialog", { name: "Bookmarks" });
+    const item = list.locator(".side-list__item", { hasText: first });
+    await item.locator(".side-list__note", { hasText: `Note: again ${MARKERS.note}` }).waitFor(WAIT);
+    await item.getByRole("button", { name: "Edit bookmark note" }).click();
+    const edit = bobS.page.getByRole("dialog", { name: "Edit bookmark note" });
+    const box = edit.getByRole("textbox");
+    await box.waitFor(WAIT);
+    expect(await box.inputValue()).toBe(`again ${MARKERS.note}`);
+    await box.fill(`edited ${MARKERS.noteEdited}`);
+    await edit.getByRole("button", { name: "Save note" }).click();
+    await edit.waitFor({ state: "detached", ...WAIT });
+    await item.locator(".side-list__note", { hasText: `Note: edited ${MARKERS.noteEdited}` }).waitFor(WAIT);
+    const after = (await call(bobHeaders, "GET", "/api/bookmarks")).bookmarks[0].note_ciphertext;
+    expect(after).not.toBe(before);
+    expect(after).not.toContain(MARKERS.noteEdited);
+    await list.getByRole("button", { name: "Done" }).click();
+
+    // From the message menu again: the server's 409 turns the dialog into editing that note.
+    const row = bobS.page.locator(".msg", { hasText: first });
+    await openBookmarkDialog(row);
+    const dialog = bobS.page.getByRole("dialog", { name: "Bookmark message" });
+    await dialog.getByLabel("Note (optional)").fill(`replaced ${MARKERS.noteReplaced}`);
+    await dialog.getByRole("button", { name: "Save bookmark" }).click();
+    await dialog.getByText("already bookmarked").waitFor(WAIT);
+    expect(await dialog.getByRole("textbox").inputValue()).toBe(`replaced ${MARKERS.noteReplaced}`);
+    await dialog.getByRole("button", { name: "Save note" }).click();
+    await dialog.waitFor({ state: "detached", ...WAIT });
+    await bobS.page.getByRole("button", { name: "Bookmarks", exact: true }).click();
+    await item.locator(".side-list__note", { hasText: `Note: replaced ${MARKERS.noteReplaced}` }).waitFor(WAIT);
+    await list.getByRole("button", { name: "Done" }).click();
+    expect((await call(bobHeaders, "GET", "/api/bookmarks")).bookmarks).toHaveLength(1);
   });
 
   test("a send refused once with 503 is resent automatically with the same client id and appears once", async () => {
