@@ -234,6 +234,25 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
     await bobS.page.setViewportSize(DESKTOP);
   });
 
+  test("the polls strip pages: past the newest 20, Show older polls brings the rest", async () => {
+    const channelId = channelPath.split("/").pop()!;
+    const junk = () => Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url");
+    for (let i = 0; i < 20; i++) {
+      await call(bobHeaders, "POST", `/api/channels/${channelId}/polls`, { client_id: crypto.randomUUID(), question_ciphertext: junk(), option_count: 2, multi_select: false, anonymous: false });
+    }
+    await openChat(bobS, channelPath);
+    await seesDecrypted(bobS, first);
+    const strip = bobS.page.locator(".polls");
+    const older = strip.getByRole("button", { name: "Show older polls" });
+    await older.waitFor(WAIT);
+    expect(await strip.locator(".poll").count()).toBe(20);
+    expect(await strip.locator(".poll", { hasText: MARKERS.pollQuestion }).count()).toBe(0);
+    await older.click();
+    await strip.locator(".poll", { hasText: MARKERS.pollQuestion }).waitFor(WAIT);
+    expect(await strip.locator(".poll").count()).toBe(21);
+    await older.waitFor({ state: "hidden", ...WAIT });
+  });
+
   test("Alice schedules a message a few seconds ahead; the job delivers it and Bob reads it decrypted", async () => {
     const { page } = aliceS;
     await page.getByRole("button", { name: "Schedule a message" }).click();
@@ -394,7 +413,7 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
 
   test("no poll, note, scheduled or resent plaintext in the database or the data directories", async () => {
     const polls = await sql<{ n: number }>`select count(*)::int as n from polls`.execute(ctx.database.db);
-    expect(polls.rows[0]!.n).toBe(1);
+    expect(polls.rows[0]!.n).toBe(21);
     const notes = await sql<{ n: number }>`select count(*)::int as n from message_bookmarks where note_ciphertext is not null`.execute(ctx.database.db);
     expect(notes.rows[0]!.n).toBe(1);
     const control = `CTRL-${RUN}`.padEnd(32, "-");
