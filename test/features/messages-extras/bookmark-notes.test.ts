@@ -1,7 +1,7 @@
 /** PATCH /api/bookmarks/{id}: the owner replaces or clears the opaque note; everyone else gets 404. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
-import { envelope, expectOk, messagingContext, populatedCommunity, send, type Populated } from "../messages/helpers.ts";
+import { client, envelope, expectOk, messagingContext, populatedCommunity, send, type Populated } from "../messages/helpers.ts";
 
 let ctx: TestContext;
 let p: Populated;
@@ -66,5 +66,17 @@ describe("PATCH /api/bookmarks/{id}", () => {
     const listed = (await expectOk(p.member.call("GET", "/api/bookmarks"))).bookmarks.find((x: any) => x.id === b.id);
     expect(listed.note_ciphertext).toBe(note);
     await expectOk(p.member.call("PATCH", `/api/bookmarks/${b.id}`, { note_ciphertext: envelope(4096) }));
+  });
+
+  test("a bookmark whose message the user can no longer see: 404 BOOKMARK_NOT_FOUND (hidden like in the list)", async () => {
+    const c = await client(ctx);
+    const invite = await expectOk(p.owner.call("POST", `/api/communities/${p.communityId}/invites`, {}), 201);
+    await expectOk(c.call("POST", `/api/community-invites/${invite.code}/accept`));
+    const m = await send(p.member, channel);
+    const b = (await expectOk(c.call("POST", "/api/bookmarks", { message_id: m.id }), 201)).bookmark;
+    await expectOk(c.call("PATCH", `/api/bookmarks/${b.id}`, { note_ciphertext: envelope(32) }));
+    expect((await c.call("POST", `/api/communities/${p.communityId}/leave`)).status).toBeLessThan(300);
+    const r = await c.call("PATCH", `/api/bookmarks/${b.id}`, { note_ciphertext: envelope(32) });
+    expect([r.status, r.body.error.code]).toEqual([404, "BOOKMARK_NOT_FOUND"]);
   });
 });
