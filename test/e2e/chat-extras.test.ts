@@ -26,6 +26,8 @@ const MARKERS = {
   pollOptionB: `PLAINTEXT-POLL-B-${RUN}`,
   scheduled: `PLAINTEXT-SCHEDULED-${RUN}`,
   note: `PLAINTEXT-NOTE-${RUN}`,
+  noteEdited: `PLAINTEXT-NOTE-EDITED-${RUN}`,
+  noteReplaced: `PLAINTEXT-NOTE-REPLACED-${RUN}`,
   resent: `PLAINTEXT-RESENT-${RUN}`,
 };
 const DESKTOP = { width: 1200, height: 800 };
@@ -232,6 +234,25 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
     await bobS.page.setViewportSize(DESKTOP);
   });
 
+  test("the polls strip pages: past the newest 20, Show older polls brings the rest", async () => {
+    const channelId = channelPath.split("/").pop()!;
+    const junk = () => Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64url");
+    for (let i = 0; i < 20; i++) {
+      await call(bobHeaders, "POST", `/api/channels/${channelId}/polls`, { client_id: crypto.randomUUID(), question_ciphertext: junk(), option_count: 2, multi_select: false, anonymous: false });
+    }
+    await openChat(bobS, channelPath);
+    await seesDecrypted(bobS, first);
+    const strip = bobS.page.locator(".polls");
+    const older = strip.getByRole("button", { name: "Show older polls" });
+    await older.waitFor(WAIT);
+    expect(await strip.locator(".poll").count()).toBe(20);
+    expect(await strip.locator(".poll", { hasText: MARKERS.pollQuestion }).count()).toBe(0);
+    await older.click();
+    await strip.locator(".poll", { hasText: MARKERS.pollQuestion }).waitFor(WAIT);
+    expect(await strip.locator(".poll").count()).toBe(21);
+    await older.waitFor({ state: "hidden", ...WAIT });
+  });
+
   test("Alice schedules a message a few seconds ahead; the job delivers it and Bob reads it decrypted", async () => {
     const { page } = aliceS;
     await page.getByRole("button", { name: "Schedule a message" }).click();
@@ -275,6 +296,9 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
     await openBookmarkDialog(row);
     await dialog.getByRole("button", { name: "Save bookmark" }).click();
     await dialog.getByText("already bookmarked").waitFor(WAIT);
+    // …and offers to edit that bookmark's note instead, prefilled with it.
+    await dialog.getByRole("button", { name: "Save note" }).waitFor(WAIT);
+    expect(await dialog.getByRole("textbox").inputValue()).toBe(`remember ${MARKERS.note}`);
     await dialog.getByRole("button", { name: "Cancel" }).click();
 
     await bobS.page.getByRole("button", { name: "Bookmarks", exact: true }).click();
@@ -294,6 +318,42 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
     await dialog.getByLabel("Note (optional)").fill(`again ${MARKERS.note}`);
     await dialog.getByRole("button", { name: "Save bookmark" }).click();
     await dialog.waitFor({ state: "detached", ...WAIT });
+  });
+
+  test("Bob edits his note from the Bookmarks list, then through a repeated Bookmark; the list shows each new note", async () => {
+    const before = (await call(bobHeaders, "GET", "/api/bookmarks")).bookmarks[0].note_ciphertext;
+    await bobS.page.getByRole("button", { name: "Bookmarks", exact: true }).click();
+    const list = bobS.page.getByRole("dialog", { name: "Bookmarks" });
+    const item = list.locator(".side-list__item", { hasText: first });
+    await item.locator(".side-list__note", { hasText: `Note: again ${MARKERS.note}` }).waitFor(WAIT);
+    await item.getByRole("button", { name: "Edit bookmark note" }).click();
+    const edit = bobS.page.getByRole("dialog", { name: "Edit bookmark note" });
+    const box = edit.getByRole("textbox");
+    await box.waitFor(WAIT);
+    expect(await box.inputValue()).toBe(`again ${MARKERS.note}`);
+    await box.fill(`edited ${MARKERS.noteEdited}`);
+    await edit.getByRole("button", { name: "Save note" }).click();
+    await edit.waitFor({ state: "detached", ...WAIT });
+    await item.locator(".side-list__note", { hasText: `Note: edited ${MARKERS.noteEdited}` }).waitFor(WAIT);
+    const after = (await call(bobHeaders, "GET", "/api/bookmarks")).bookmarks[0].note_ciphertext;
+    expect(after).not.toBe(before);
+    expect(after).not.toContain(MARKERS.noteEdited);
+    await list.getByRole("button", { name: "Done" }).click();
+
+    // From the message menu again: the server's 409 turns the dialog into editing that note.
+    const row = bobS.page.locator(".msg", { hasText: first });
+    await openBookmarkDialog(row);
+    const dialog = bobS.page.getByRole("dialog", { name: "Bookmark message" });
+    await dialog.getByLabel("Note (optional)").fill(`replaced ${MARKERS.noteReplaced}`);
+    await dialog.getByRole("button", { name: "Save bookmark" }).click();
+    await dialog.getByText("already bookmarked").waitFor(WAIT);
+    expect(await dialog.getByRole("textbox").inputValue()).toBe(`replaced ${MARKERS.noteReplaced}`);
+    await dialog.getByRole("button", { name: "Save note" }).click();
+    await dialog.waitFor({ state: "detached", ...WAIT });
+    await bobS.page.getByRole("button", { name: "Bookmarks", exact: true }).click();
+    await item.locator(".side-list__note", { hasText: `Note: replaced ${MARKERS.noteReplaced}` }).waitFor(WAIT);
+    await list.getByRole("button", { name: "Done" }).click();
+    expect((await call(bobHeaders, "GET", "/api/bookmarks")).bookmarks).toHaveLength(1);
   });
 
   test("a send refused once with 503 is resent automatically with the same client id and appears once", async () => {
@@ -353,7 +413,7 @@ describe.skipIf(!browser)("chat extras in two browsers", () => {
 
   test("no poll, note, scheduled or resent plaintext in the database or the data directories", async () => {
     const polls = await sql<{ n: number }>`select count(*)::int as n from polls`.execute(ctx.database.db);
-    expect(polls.rows[0]!.n).toBe(1);
+    expect(polls.rows[0]!.n).toBe(21);
     const notes = await sql<{ n: number }>`select count(*)::int as n from message_bookmarks where note_ciphertext is not null`.execute(ctx.database.db);
     expect(notes.rows[0]!.n).toBe(1);
     const control = `CTRL-${RUN}`.padEnd(32, "-");

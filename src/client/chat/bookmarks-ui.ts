@@ -31,13 +31,45 @@ export async function decryptNote(ctx: ExtrasContext, messageId: string, wire: s
   return new TextDecoder().decode(pt);
 }
 
-/** From the message menu: bookmark with an optional private note. */
-export function openBookmarkDialog(ctx: ExtrasContext, messageId: string, opener: HTMLElement): void {
-  const d = openDialog("Bookmark message", opener, { form: true });
-  const note = field("Note (optional)", Object.assign(h("textarea", "textarea"), { rows: 3, maxLength: MAX_NOTE }), "Only you can read it: it is encrypted on this device and reaches your other devices through your key backup.");
+/** The bookmark whose note the dialog edits, with its current note (decrypted, "" if none). */
+type Editing = { id: string; note: string };
+
+/** The bookmark's note as text: "" without one; null when this device cannot decrypt it. */
+async function noteText(ctx: ExtrasContext, b: Bookmark): Promise<string | null> {
+  return b.note_ciphertext ? decryptNote(ctx, b.message_id, b.note_ciphertext).catch(() => null) : "";
+}
+
+/** The user's bookmark of a message (paging through the list), or null. */
+async function findBookmark(ctx: ExtrasContext, messageId: string): Promise<Bookmark | null> {
+  let before = "";
+  for (let page = 0; page < 50; page++) {
+    const r = await ctx.call<{ bookmarks: Bookmark[]; has_more: boolean }>("GET", `/api/bookmarks${before}`);
+    const found = r.bookmarks.find((b) => b.message_id === messageId);
+    if (found) return found;
+    if (!r.has_more || r.bookmarks.length === 0) return null;
+    before = `?before=${r.bookmarks[r.bookmarks.length - 1]!.id}`;
+  }
+  return null;
+}
+
+/**
+ * From the message menu: bookmark with an optional private note. With `editing` (the Bookmarks
+ * list's "Edit note"), or once the server says the message is already bookmarked, the same
+ * dialog edits that bookmark's note instead (PATCH; an empty note clears it).
+ */
+export function openBookmarkDialog(ctx: ExtrasContext, messageId: string, opener: HTMLElement, editing?: Editing, onSaved?: (b: Bookmark, note: string) => void): void {
+  const d = openDialog(editing ? "Edit bookmark note" : "Bookmark message", opener, { form: true });
+  const note = field(editing ? "Note" : "Note (optional)", Object.assign(h("textarea", "textarea"), { rows: 3, maxLength: MAX_NOTE }), "Only you can read it: it is encrypted on this device and reaches your other devices through your key backup.");
   const error = formError();
-  const save = button("Save bookmark", "btn btn--primary", "submit");
+  const save = button(editing ? "Save note" : "Save bookmark", "btn btn--primary", "submit");
   const cancel = button("Cancel", "btn btn--secondary");
+  let editId = editing?.id ?? null;
+  const toEdit = (e: Editing) => {
+    editId = e.id;
+    save.textContent = "Save note";
+    if (!note.control.value.trim()) note.control.value = e.note;
+  };
+  if (editing) note.control.value = editing.note;
   cancel.addEventListener("click", d.close);
   d.body.append(note.wrap, error.el);
   d.footer.append(cancel, save);
@@ -47,13 +79,25 @@ export function openBookmarkDialog(ctx: ExtrasContext, messageId: string, opener
     void (async () => {
       error.set(null);
       save.disabled = true;
+      const text = note.control.value.trim();
       try {
-        const text = note.control.value.trim();
+        if (editId) {
+          const r = await ctx.call<{ bookmark: Bookmark }>("PATCH", `/api/bookmarks/${editId}`, { note_ciphertext: text ? await encryptNote(ctx, messageId, text) : null });
+          d.close();
+          ctx.notify(text ? "Note saved." : "Note removed.");
+          onSaved?.(r.bookmark, text);
+          return;
+        }
         await ctx.call("POST", "/api/bookmarks", { message_id: messageId, ...(text ? { note_ciphertext: await encryptNote(ctx, messageId, text) } : {}) });
         d.close();
         ctx.notify("Bookmarked.");
       } catch (err) {
-        error.set((err as { code?: string }).code === "BOOKMARK_EXISTS" ? "This message is already bookmarked. Remove it from Bookmarks first to change the note." : (err as Error).message);
+        if ((err as { code?: string }).code !== "BOOKMARK_EXISTS") return error.set((err as Error).message);
+        const existing = await findBookmark(ctx, messageId).catch(() => null);
+        if (!existing) return error.set("This message is already bookmarked. Edit its note from Bookmarks.");
+        toEdit({ id: existing.id, note: (await noteText(ctx, existing)) ?? "" });
+        error.set("This message is already bookmarked. You can edit its note here: Save note replaces it.");
+        note.control.focus();
       } finally {
         save.disabled = false;
       }
@@ -84,10 +128,25 @@ export async function openBookmarkList(ctx: ExtrasContext, opener: HTMLElement):
       const m = ctx.normalise(b.message);
       const author = m ? ctx.names.get(m.sender_id) : undefined;
       const meta = h("p", "side-list__meta", `${author ? `${author} · ` : ""}${m ? formatWhen(m.created_at) : ""}${b.channel_id === ctx.channelId ? " · this conversation" : ""}`);
+      const showNote = (n: string | null) => {
+        noteEl.hidden = n === "";
+        noteEl.textContent = n === null ? "Note: written on a device whose notes key this device lacks (restore your key backup)." : `Note: ${n}`;
+      };
+      const edit = button("Edit note", "btn btn--ghost btn--sm");
+      edit.setAttribute("aria-label", "Edit bookmark note");
+      edit.addEventListener("click", () => void (async () => {
+        const current = await noteText(ctx, b);
+        openBookmarkDialog(ctx, b.message_id, edit, { id: b.id, note: current ?? "" }, (saved, n) => {
+          b.note_ciphertext = saved.note_ciphertext;
+          showNote(n);
+        });
+      })());
       const remove = button("Remove", "btn btn--ghost btn--sm");
       remove.setAttribute("aria-label", "Remove bookmark");
       removable(li, remove, () => ctx.call("DELETE", `/api/bookmarks/${b.id}`));
-      li.append(text, noteEl, meta, remove);
+      const actions = h("div", "side-list__actions");
+      actions.append(edit, remove);
+      li.append(text, noteEl, meta, actions);
       list.append(li);
       void (async () => {
         if (!m || !m.ciphertext) text.textContent = "This message was deleted.";
@@ -95,10 +154,7 @@ export async function openBookmarkList(ctx: ExtrasContext, opener: HTMLElement):
           const o = await ctx.engine.decrypt(m);
           text.textContent = o.status === "ok" ? o.text : o.reason;
         }
-        if (b.note_ciphertext) {
-          const n = await decryptNote(ctx, b.message_id, b.note_ciphertext).catch(() => null);
-          noteEl.textContent = n === null ? "Note: written on a device whose notes key this device lacks (restore your key backup)." : `Note: ${n}`;
-        }
+        if (b.note_ciphertext) showNote(await noteText(ctx, b));
       })();
     }
   });

@@ -32,21 +32,54 @@ export class PollStrip {
   private readonly details = h("details", "polls__details");
   private readonly summary = h("summary", "polls__summary");
   private readonly list = h("ul", "polls__list");
+  private readonly older = button("Show older polls", "btn btn--ghost btn--sm polls__older");
+  private readonly olderError = formError();
+  /** The oldest poll id of the last page fetched (the `before` cursor); null once there are no more. */
+  private cursor: string | null = null;
   private expiryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly ctx: ExtrasContext) {
     this.section.setAttribute("aria-label", "Polls");
     this.section.hidden = true;
-    this.details.append(this.summary, this.list);
+    this.older.hidden = true;
+    this.older.addEventListener("click", () => void this.loadOlder());
+    this.details.append(this.summary, this.list, this.older, this.olderError.el);
     this.section.append(this.details);
     ctx.scroller.before(this.section);
   }
 
-  async load(): Promise<void> {
-    const page = await this.ctx.call<{ polls: Poll[] }>("GET", `/api/channels/${this.ctx.channelId}/polls?limit=20`);
+  private async fetchPage(): Promise<Poll[]> {
+    const before = this.cursor ? `&before=${this.cursor}` : "";
+    const page = await this.ctx.call<{ polls: Poll[]; has_more: boolean }>("GET", `/api/channels/${this.ctx.channelId}/polls?limit=20${before}`);
     for (const p of page.polls) this.polls.set(p.id, p);
-    this.details.open = page.polls.some((p) => !this.isClosed(p));
+    this.cursor = page.has_more && page.polls.length ? page.polls[page.polls.length - 1]!.id : null;
+    this.older.hidden = this.cursor === null;
+    return page.polls;
+  }
+
+  async load(): Promise<void> {
+    const polls = await this.fetchPage();
+    this.details.open = polls.some((p) => !this.isClosed(p));
     await this.render();
+  }
+
+  /** "Show older polls": the next page below the oldest fetched; focus moves to the first new poll. */
+  private async loadOlder(): Promise<void> {
+    this.olderError.set(null);
+    this.older.disabled = true;
+    try {
+      const polls = await this.fetchPage();
+      await this.render();
+      const first = polls[0] && this.list.querySelector<HTMLElement>(`[data-poll-id="${CSS.escape(polls[0].id)}"]`);
+      if (first) {
+        first.tabIndex = -1;
+        first.focus();
+      }
+    } catch (err) {
+      this.olderError.set((err as Error).message);
+    } finally {
+      this.older.disabled = false;
+    }
   }
 
   dispose(): void {

@@ -57,6 +57,29 @@ export async function listBookmarks(deps: AppDeps, actor: ActorRef, query: { bef
   return { bookmarks, has_more: rows.length > limit };
 }
 
+/** PATCH: replace (or, with null, clear) the note of one's own bookmark; anyone else's is 404. */
+export async function updateBookmarkNote(deps: AppDeps, actor: ActorRef, id: string, input: { note_ciphertext?: unknown }): Promise<BookmarkView> {
+  if (input.note_ciphertext === undefined) throw new InvalidInputError('The field "note_ciphertext" is required (null clears the note).', { note_ciphertext: "Required." }, "INVALID_NOTE_CIPHERTEXT");
+  const note = input.note_ciphertext === null ? null : decodeBlob(input.note_ciphertext, "note_ciphertext", MAX_BOOKMARK_NOTE_BYTES, "NOTE_TOO_LARGE");
+  const now = nowOf(deps);
+  return mutate(deps, async (tx) => {
+    const row = isUuid(id)
+      ? await tx.updateTable("message_bookmarks").set({ note_ciphertext: note }).where("id", "=", id.toLowerCase()).where("user_id", "=", actor.userId).returningAll().executeTakeFirst()
+      : undefined;
+    if (!row) throw new NotFoundError("No such bookmark.", "BOOKMARK_NOT_FOUND");
+    let access;
+    try {
+      access = await accessMessage(tx, actor, row.message_id, now);
+    } catch (error) {
+      // Hidden from the list once the message is out of sight: the same for its note.
+      if (error instanceof NotFoundError) throw new NotFoundError("No such bookmark.", "BOOKMARK_NOT_FOUND");
+      throw error;
+    }
+    const [message] = await viewsOf(tx, [access.message], actor.userId, now);
+    return { id: row.id, message_id: row.message_id, channel_id: access.channel.id, note_ciphertext: encodeCiphertext(row.note_ciphertext), created_at: row.created_at, message: message! };
+  });
+}
+
 export async function deleteBookmark(deps: AppDeps, actor: ActorRef, id: string): Promise<void> {
   const removed = isUuid(id)
     ? await dbOf(deps).deleteFrom("message_bookmarks").where("id", "=", id.toLowerCase()).where("user_id", "=", actor.userId).returning("id").executeTakeFirst()

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
-import { addBookmark, deleteBookmark, listBookmarks } from "./bookmarks.ts";
+import { addBookmark, deleteBookmark, listBookmarks, updateBookmarkNote } from "./bookmarks.ts";
 import { closePoll, createPoll, getPoll, listPolls, retractVote, vote } from "./polls.ts";
 import { deleteScheduled, listScheduled, scheduleMessage } from "./scheduled.ts";
 
@@ -15,6 +15,7 @@ export function messageExtrasRoutes(deps: AppDeps) {
     .use(authGuard(deps))
     .post("/api/bookmarks", async ({ actor, body }) => json({ bookmark: await addBookmark(deps, actor, body) }, { status: 201 }), { auth: true, body: Loose })
     .get("/api/bookmarks", async ({ actor, query }) => listBookmarks(deps, actor, query), { auth: true })
+    .patch("/api/bookmarks/:id", async ({ actor, params, body }) => ({ bookmark: await updateBookmarkNote(deps, actor, params.id, body) }), { auth: true, body: Loose })
     .delete("/api/bookmarks/:id", async ({ actor, params }) => {
       await deleteBookmark(deps, actor, params.id);
       return noContent();
