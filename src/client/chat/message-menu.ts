@@ -37,7 +37,12 @@ type Item = { label: string; text: string; run: (button: HTMLElement) => void };
  * 360 px and covered the message's own controls ("N replies").
  */
 export function renderMessageMenu(msg: HTMLElement, message: ChatMessage, state: MenuState, actions: MenuActions): void {
-  msg.querySelector(":scope > .msg__actions")?.remove();
+  // A live update (a reaction, an edit, the pin state) redraws the bar: keep an open More… list
+  // open and the focused button focused, so the user's place is not lost under them.
+  const previous = msg.querySelector<HTMLElement>(":scope > .msg__actions");
+  const wasOpen = !!previous?.querySelector(".msg__more:not([hidden])");
+  const focusedLabel = previous?.contains(document.activeElement) ? document.activeElement?.getAttribute("aria-label") ?? null : null;
+  previous?.remove();
   if (message.deleted_at) return;
   const own = message.sender_id === state.selfId;
   const thumbsMine = !!message.reactions.find((r) => r.emoji === "👍")?.me;
@@ -98,6 +103,8 @@ export function renderMessageMenu(msg: HTMLElement, message: ChatMessage, state:
   });
   if (list.childElementCount > 0) bar.append(toggle, list);
   msg.append(bar);
+  if (wasOpen && list.childElementCount > 0) setOpen(true);
+  if (focusedLabel) bar.querySelector<HTMLElement>(`button[aria-label="${CSS.escape(focusedLabel)}"]`)?.focus();
 }
 
 function buttonFor(item: Item): HTMLButtonElement {
