@@ -3,13 +3,7 @@
 // one, with the recovery key shown once. Plain DOM, keyboard reachable, wraps at 360 px.
 
 import type { ChatEngine } from "./engine.ts";
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+import { h as el } from "./ui-kit.ts";
 
 const DISMISS_KEY = "hearth.e2ee-banner-dismissed";
 

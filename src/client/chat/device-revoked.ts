@@ -5,14 +5,9 @@
 // service as a new device (ChatEngine.resetDevice) and reloads the page to start clean.
 // Plain DOM (textContent only), keyboard reachable, wraps at 360 px.
 
-export const DEVICE_REVOKED_EVENT = "chat:device-revoked";
+import { el } from "./dom.ts";
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+export const DEVICE_REVOKED_EVENT = "chat:device-revoked";
 
 /** Shows the banner once above the composer (or at the top of `host`); idempotent. */
 export function showDeviceRevoked(host: HTMLElement, before: Node | null, reset: () => Promise<void>, reload: () => void = () => location.reload()): HTMLElement {

@@ -10,6 +10,7 @@ import { ChatEngine } from "./engine.ts";
 import { DEVICE_REVOKED_EVENT, showDeviceRevoked } from "./device-revoked.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
 import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
+import { el } from "./dom.ts";
 
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
@@ -17,13 +18,6 @@ let hub: HubClient | null = null;
 let current: ChannelController | null = null;
 let currentChannel = "";
 let selfUserId = "";
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 function setStatus(text: string): void {
   const status = document.querySelector<HTMLElement>("[data-chat-status]");

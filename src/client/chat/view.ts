@@ -4,6 +4,7 @@
 
 import { parseMarkdown } from "../messages/markdown.ts";
 import { renderBlocks } from "../messages/render-dom.ts";
+import { el } from "./dom.ts";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
@@ -13,13 +14,6 @@ export interface Row {
   authorId: string;
   createdAt: Date;
   el: HTMLElement; // the .msg element, reused across re-renders
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function colourIndex(userId: string): number {
