@@ -11,10 +11,10 @@ import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { setActivityInterval, startMessageJobs } from "../../src/features/messages/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { scanForPlaintext } from "../helpers/plaintext-scan.ts";
-import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
+import { launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { createInspectableTestDatabase, TEST_DATABASE_URL } from "../helpers/db.ts";
-import { aliceAndBobInCommunity, apiCaller, type ApiCall } from "../helpers/chat-e2e.ts";
-import { cookieSignIn, signIn, type TestUser } from "../helpers/users.ts";
+import { aliceAndBobInCommunity, apiCaller, openSignedIn, seesDecrypted as seesDecryptedOn, type ApiCall } from "../helpers/chat-e2e.ts";
+import { signIn, type TestUser } from "../helpers/users.ts";
 
 setDefaultTimeout(90_000);
 
@@ -64,15 +64,7 @@ afterAll(async () => {
 type Session = { context: BrowserContext; page: Page; problems: PageProblems };
 
 async function openAs(user: TestUser): Promise<Session> {
-  const { accessToken, refreshToken } = await cookieSignIn(ctx, user);
-  const context = await browser!.newContext({ viewport: DESKTOP, reducedMotion: "reduce" });
-  opened.push(context);
-  await context.addCookies([
-    { name: "hearth_access", value: accessToken, url: base, httpOnly: true, sameSite: "Lax" },
-    { name: "hearth_refresh", value: refreshToken, url: base, httpOnly: true, sameSite: "Lax" },
-  ]);
-  const page = await context.newPage();
-  return { context, page, problems: await collectProblems(page) };
+  return openSignedIn(browser!, ctx, base, user, { track: opened, viewport: DESKTOP });
 }
 
 async function openChat(s: Session, path: string): Promise<void> {
@@ -102,16 +94,7 @@ async function sent(s: Session, text: string): Promise<void> {
   });
 }
 
-async function seesDecrypted(s: Session, text: string): Promise<void> {
-  await s.page.waitForFunction(
-    (t) => [...document.querySelectorAll<HTMLElement>(".msg[data-state='ok'] .msg__text")].some((m) => m.textContent?.includes(t)),
-    text,
-    WAIT,
-  ).catch(async (error) => {
-    const rows = await s.page.evaluate(() => [...document.querySelectorAll<HTMLElement>(".msg")].map((m) => `${m.dataset.state}: ${m.textContent}`));
-    throw new Error(`${text} not decrypted: ${JSON.stringify(rows)} ${error}`);
-  });
-}
+const seesDecrypted = (s: Session, text: string) => seesDecryptedOn(s.page, text, WAIT);
 
 const activeLabel = (s: Session) => s.page.evaluate(() => document.activeElement?.getAttribute("aria-label") ?? document.activeElement?.textContent ?? "");
 

@@ -15,7 +15,7 @@ import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { scanForPlaintext } from "../helpers/plaintext-scan.ts";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { createInspectableTestDatabase, TEST_DATABASE_URL } from "../helpers/db.ts";
-import { aliceAndBobInCommunity, apiCaller } from "../helpers/chat-e2e.ts";
+import { aliceAndBobInCommunity, apiCaller, openSignedIn, seesDecrypted as seesDecryptedOn } from "../helpers/chat-e2e.ts";
 import { cookieSignIn, type TestUser } from "../helpers/users.ts";
 
 // Browser steps use bounded waits of their own (WAIT); the test budget only has to exceed them.
@@ -63,21 +63,17 @@ type Session = { context: BrowserContext; page: Page; problems: PageProblems; no
 
 
 async function openAs(user: TestUser): Promise<Session> {
-  const { accessToken, refreshToken } = await cookieSignIn(ctx, user);
-  const context = await browser!.newContext({ viewport: DESKTOP, reducedMotion: "reduce" });
-  opened.push(context);
-  await context.addCookies([
-    { name: "hearth_access", value: accessToken, url: base, httpOnly: true, sameSite: "Lax" },
-    { name: "hearth_refresh", value: refreshToken, url: base, httpOnly: true, sameSite: "Lax" },
-  ]);
   // Every /ws connection passes through the test (to the real server), so a test can drop it.
   const sockets: WebSocketRoute[] = [];
-  await context.routeWebSocket(/\/ws$/, (ws) => {
-    sockets.push(ws);
-    ws.connectToServer();
+  const { context, page, problems } = await openSignedIn(browser!, ctx, base, user, {
+    track: opened,
+    viewport: DESKTOP,
+    beforePage: (context) =>
+      context.routeWebSocket(/\/ws$/, (ws) => {
+        sockets.push(ws);
+        ws.connectToServer();
+      }),
   });
-  const page = await context.newPage();
-  const problems = await collectProblems(page);
   const notFound: string[] = [];
   page.on("response", (r) => {
     if (r.status() === 404) notFound.push(new URL(r.url()).pathname);
@@ -113,16 +109,7 @@ async function say(s: Session, text: string, marker: string): Promise<void> {
 }
 
 /** Waits until `text` shows decrypted in a message row (not in the composer or a notice). */
-async function seesDecrypted(s: Session, text: string): Promise<void> {
-  await s.page.waitForFunction(
-    (t) => [...document.querySelectorAll<HTMLElement>(".msg[data-state='ok'] .msg__text")].some((m) => m.textContent?.includes(t)),
-    text,
-    WAIT,
-  ).catch(async (error) => {
-    const rows = await s.page.evaluate(() => [...document.querySelectorAll<HTMLElement>(".msg")].map((m) => `${m.dataset.state}: ${m.textContent}`));
-    throw new Error(`${text} not decrypted: ${JSON.stringify(rows)} ${error}`);
-  });
-}
+const seesDecrypted = (s: Session, text: string) => seesDecryptedOn(s.page, text, WAIT);
 
 describe.skipIf(!browser)("encrypted chat in two browsers", () => {
   let alice: TestUser;

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { setActivityInterval } from "../../src/features/messages/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
-import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
-import { aliceAndBobInCommunity, apiCaller } from "../helpers/chat-e2e.ts";
-import { cookieSignIn, type TestUser } from "../helpers/users.ts";
+import { launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
+import { aliceAndBobInCommunity, apiCaller, openSignedIn, seesDecrypted as seesDecryptedOn } from "../helpers/chat-e2e.ts";
+import type { TestUser } from "../helpers/users.ts";
 
 setDefaultTimeout(90_000);
 
@@ -35,15 +35,7 @@ afterAll(async () => {
 type Session = { page: Page; problems: PageProblems };
 
 async function openAs(user: TestUser, path: string): Promise<Session> {
-  const { accessToken, refreshToken } = await cookieSignIn(ctx, user);
-  const context = await browser!.newContext({ viewport: { width: 360, height: 740 }, reducedMotion: "reduce" });
-  opened.push(context);
-  await context.addCookies([
-    { name: "hearth_access", value: accessToken, url: base, httpOnly: true, sameSite: "Lax" },
-    { name: "hearth_refresh", value: refreshToken, url: base, httpOnly: true, sameSite: "Lax" },
-  ]);
-  const page = await context.newPage();
-  const problems = await collectProblems(page);
+  const { page, problems } = await openSignedIn(browser!, ctx, base, user, { track: opened, viewport: { width: 360, height: 740 } });
   expect((await page.goto(`${base}${path}`, { waitUntil: "load" }))?.status()).toBe(200);
   await page.waitForSelector("[data-chat-ready]", WAIT);
   return { page, problems };
@@ -57,9 +49,7 @@ async function type(s: Session, text: string): Promise<void> {
 
 const rowOf = (s: Session, text: string) => s.page.locator(".msg", { hasText: text });
 
-async function seesDecrypted(s: Session, text: string): Promise<void> {
-  await s.page.waitForFunction((t) => [...document.querySelectorAll<HTMLElement>(".msg[data-state='ok'] .msg__text")].some((m) => m.textContent?.includes(t)), text, WAIT);
-}
+const seesDecrypted = (s: Session, text: string) => seesDecryptedOn(s.page, text, WAIT);
 
 describe.skipIf(!browser)("a device revoked elsewhere", () => {
   test("banner where the user writes, no automatic resend, set up again as a new device", async () => {

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { setActivityInterval } from "../../src/features/messages/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
-import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
-import { aliceAndBobInCommunity, apiCaller } from "../helpers/chat-e2e.ts";
+import { launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
+import { aliceAndBobInCommunity, apiCaller, openSignedIn } from "../helpers/chat-e2e.ts";
 import { cookieSignIn, type TestUser } from "../helpers/users.ts";
 
 setDefaultTimeout(90_000);
@@ -38,15 +38,7 @@ afterAll(async () => {
 type Session = { page: Page; problems: PageProblems; notFound: string[] };
 
 async function openAs(user: TestUser): Promise<Session> {
-  const { accessToken, refreshToken } = await cookieSignIn(ctx, user);
-  const context = await browser!.newContext({ viewport: DESKTOP, reducedMotion: "reduce" });
-  opened.push(context);
-  await context.addCookies([
-    { name: "hearth_access", value: accessToken, url: base, httpOnly: true, sameSite: "Lax" },
-    { name: "hearth_refresh", value: refreshToken, url: base, httpOnly: true, sameSite: "Lax" },
-  ]);
-  const page = await context.newPage();
-  const problems = await collectProblems(page);
+  const { page, problems } = await openSignedIn(browser!, ctx, base, user, { track: opened, viewport: DESKTOP });
   const notFound: string[] = [];
   page.on("response", (r) => {
     if (r.status() === 404) notFound.push(new URL(r.url()).pathname);

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { setPresenceOptions } from "../../../src/features/presence/index.ts";
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
-import { collectProblems, launchBrowser, type PageProblems } from "../../helpers/browser.ts";
-import { cookieSignIn, createUser, signIn, type TestUser } from "../../helpers/users.ts";
+import { launchBrowser, type PageProblems } from "../../helpers/browser.ts";
+import { createUser, signIn, type TestUser } from "../../helpers/users.ts";
+import { openSignedIn } from "../../helpers/chat-e2e.ts";
 
 setDefaultTimeout(90_000);
 const browser: Browser | null = await launchBrowser();
@@ -30,15 +31,7 @@ afterAll(async () => {
 });
 
 async function openAs(user: TestUser): Promise<{ page: Page; problems: PageProblems }> {
-  const { accessToken, refreshToken } = await cookieSignIn(ctx, user);
-  const context = await browser!.newContext({ viewport: { width: 1200, height: 800 }, reducedMotion: "reduce" });
-  opened.push(context);
-  await context.addCookies([
-    { name: "hearth_access", value: accessToken, url: base, httpOnly: true, sameSite: "Lax" },
-    { name: "hearth_refresh", value: refreshToken, url: base, httpOnly: true, sameSite: "Lax" },
-  ]);
-  const page = await context.newPage();
-  return { page, problems: await collectProblems(page) };
+  return openSignedIn(browser!, ctx, base, user, { track: opened });
 }
 
 async function openChat(page: Page, path: string): Promise<void> {
