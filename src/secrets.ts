@@ -4,7 +4,7 @@
  * (mode 0600) with a loud warning to back them up. In production nothing is generated: a missing
  * secret is a fatal, named error (seeds/000: the server refuses to start without it).
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { generateKeyPairSync, randomBytes, createPrivateKey, createPublicKey } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { Config } from "./config.ts";
@@ -36,10 +36,30 @@ export function resolveJwtPaths(config: Config): { privatePath: string; publicPa
   return { privatePath: join(dir, "jwt_private.pem"), publicPath: join(dir, "jwt_public.pem"), explicit: false };
 }
 
-function writeSecret(path: string, content: string, mode: number): void {
+/**
+ * Publishes a newly generated secret atomically: written in full to a temporary file, then
+ * hard-linked into place (link never overwrites). False when another process sharing DATA_DIR
+ * (several instances on one PostgreSQL) published it first; its file is complete, use that one.
+ */
+function publishSecret(path: string, content: string, mode: number): boolean {
   mkdirSync(resolve(path, ".."), { recursive: true, mode: 0o700 });
-  writeFileSync(path, content, { mode, flag: "wx" }); // wx: never overwrite an existing secret
-  chmodSync(path, mode);
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  writeFileSync(tmp, content, { mode, flag: "wx" });
+  chmodSync(tmp, mode);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
+
+/** The other process that won the private key publishes the public half right after it. */
+function waitForFile(path: string): void {
+  for (let i = 0; i < 200 && !existsSync(path); i++) Bun.sleepSync(25);
 }
 
 export function loadSecrets(config: Config, log: Logger): Secrets {
@@ -53,14 +73,21 @@ export function loadSecrets(config: Config, log: Logger): Secrets {
   if (!totpHex) {
     if (config.production) problems.push("TOTP_ENCRYPTION_KEY is not set. Generate one with: openssl rand -hex 32 (or scripts/generate-secrets.sh)");
     else {
-      totpHex = randomBytes(32).toString("hex");
-      writeSecret(totpPath, totpHex + "\n", 0o600);
-      generated.push(totpPath);
+      const fresh = randomBytes(32).toString("hex");
+      if (publishSecret(totpPath, fresh + "\n", 0o600)) {
+        totpHex = fresh;
+        generated.push(totpPath);
+      } else totpHex = readFileSync(totpPath, "utf8").trim();
     }
   }
 
   const havePrivate = existsSync(privatePath);
-  const havePublic = existsSync(publicPath);
+  let havePublic = existsSync(publicPath);
+  // Another instance may be between publishing the private half and the public one.
+  if (havePrivate && !havePublic && !config.production && !explicit) {
+    waitForFile(publicPath);
+    havePublic = existsSync(publicPath);
+  }
   if (!havePrivate || !havePublic) {
     if (config.production || explicit) {
       if (!havePrivate) problems.push(`JWT private key file not found at ${privatePath} (JWT_PRIVATE_KEY_PATH). Generate the pair with scripts/generate-keys.sh or: openssl genpkey -algorithm Ed25519 -out jwt_private.pem`);
@@ -69,9 +96,10 @@ export function loadSecrets(config: Config, log: Logger): Secrets {
       problems.push(`Only one half of the JWT key pair exists (${havePrivate ? privatePath : publicPath}); restore the other half or remove both to regenerate`);
     } else {
       const { privateKey, publicKey } = generateKeyPairSync("ed25519");
-      writeSecret(privatePath, privateKey.export({ type: "pkcs8", format: "pem" }).toString(), 0o600);
-      writeSecret(publicPath, publicKey.export({ type: "spki", format: "pem" }).toString(), 0o600);
-      generated.push(privatePath, publicPath);
+      if (publishSecret(privatePath, privateKey.export({ type: "pkcs8", format: "pem" }).toString(), 0o600)) {
+        publishSecret(publicPath, publicKey.export({ type: "spki", format: "pem" }).toString(), 0o600);
+        generated.push(privatePath, publicPath);
+      } else waitForFile(publicPath); // checkKeyPair below proves the two halves match
     }
   }
   if (problems.length > 0) throw new MissingSecretsError(problems);
