@@ -34,7 +34,7 @@ export function openRawRequest(
   head.push(chunked ? "Transfer-Encoding: chunked" : `Content-Length: ${opts.contentLength}`);
   socket.write(head.join("\r\n") + "\r\n\r\n");
 
-  let raw = Buffer.alloc(0);
+  let raw: Buffer = Buffer.alloc(0);
   let parsed: RawResponse | null = null;
   const response = new Promise<RawResponse | null>((resolve) => {
     const tryParse = (final: boolean) => {
@@ -59,7 +59,7 @@ export function openRawRequest(
         resolve(parsed);
       }
     };
-    socket.on("data", (data) => {
+    socket.on("data", (data: Buffer) => {
       raw = Buffer.concat([raw, data]);
       tryParse(false);
     });

@@ -23,7 +23,8 @@ beforeAll(async () => {
     "/api/test/upload",
     async ({ request }) => {
       streamedBytes = 0;
-      for await (const chunk of request.body!) streamedBytes += (chunk as Uint8Array).byteLength;
+      const reader = request.body!.getReader();
+      for (let next = await reader.read(); !next.done; next = await reader.read()) streamedBytes += next.value.byteLength;
       return { bytes: streamedBytes };
     },
     { bodyLimit: { bytes: 256 * 1024, streamed: true }, parse: "none" },
