@@ -29,7 +29,7 @@ export function openRawRequest(
   const chunked = opts.contentLength === undefined;
   const socket = net.connect({ host: url.hostname, port: Number(url.port), localAddress: opts.localAddress });
   socket.on("error", () => {});
-  const head = [`${opts.method ?? "POST"} ${opts.path} HTTP/1.1`, `Host: ${url.host}`, "Connection: close"];
+  const head = [`${opts.method ?? "POST"} ${opts.path} HTTP/1.1`, `Host: ${url.host}`];
   for (const [name, value] of Object.entries(opts.headers ?? {})) head.push(`${name}: ${value}`);
   head.push(chunked ? "Transfer-Encoding: chunked" : `Content-Length: ${opts.contentLength}`);
   socket.write(head.join("\r\n") + "\r\n\r\n");
@@ -68,11 +68,14 @@ export function openRawRequest(
 
   const writeRaw = (data: Uint8Array | string) =>
     new Promise<void>((resolve) => {
-      if (socket.destroyed || !socket.write(data)) {
-        if (socket.destroyed) return resolve();
-        socket.once("drain", resolve);
-        socket.once("close", resolve);
-      } else resolve();
+      if (socket.destroyed || socket.write(data)) return resolve();
+      const done = () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        resolve();
+      };
+      socket.on("drain", done);
+      socket.on("close", done);
     });
   return {
     write: (bytes) => (chunked ? writeRaw(Buffer.concat([Buffer.from(`${bytes.byteLength.toString(16)}\r\n`), bytes, Buffer.from("\r\n")])) : writeRaw(bytes)),
@@ -86,20 +89,43 @@ export function openRawRequest(
 const FILLER = new Uint8Array(256 * 1024).fill(0x61);
 
 /**
+ * The body a generated request sends: valid for its content type (a JSON object with one long
+ * string, a form with one long field), so a server that reads it also parses all of it.
+ */
+function framingOf(contentType: string | undefined): { head: Uint8Array; tail: Uint8Array } {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  if (contentType?.includes("json")) return { head: enc('{"filler":"'), tail: enc('"}') };
+  if (contentType?.includes("form-urlencoded")) return { head: enc("filler="), tail: enc("") };
+  return { head: enc(""), tail: enc("") };
+}
+
+/**
  * Sends `bytes` of body (generated, never allocated whole) until the server answers or the body is
  * done; then waits for the response. Returns the response and how much was sent.
  */
 export async function sendGeneratedBody(
   baseUrl: string,
-  opts: { method?: string; path: string; headers?: Record<string, string>; bytes: number; chunked: boolean; localAddress?: string; timeoutMs?: number },
+  opts: { method?: string; path: string; headers?: Record<string, string>; bytes: number; chunked: boolean; localAddress?: string; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<{ response: RawResponse | null; sent: number }> {
   const request = openRawRequest(baseUrl, { ...opts, contentLength: opts.chunked ? undefined : opts.bytes });
   const timer = setTimeout(() => request.abort(), opts.timeoutMs ?? 120_000);
+  opts.signal?.addEventListener("abort", () => request.abort());
+  const { head, tail } = framingOf(opts.headers?.["content-type"]);
+  const framed = opts.bytes >= head.byteLength + tail.byteLength;
   let sent = 0;
-  while (sent < opts.bytes && !request.answered()) {
-    const n = Math.min(FILLER.byteLength, opts.bytes - sent);
+  if (framed && head.byteLength > 0) {
+    await request.write(head);
+    sent += head.byteLength;
+  }
+  const fillTo = framed ? opts.bytes - tail.byteLength : opts.bytes;
+  while (sent < fillTo && !request.answered() && !opts.signal?.aborted) {
+    const n = Math.min(FILLER.byteLength, fillTo - sent);
     await request.write(n === FILLER.byteLength ? FILLER : FILLER.subarray(0, n));
     sent += n;
+  }
+  if (framed && tail.byteLength > 0 && !request.answered()) {
+    await request.write(tail);
+    sent += tail.byteLength;
   }
   if (!request.answered()) request.end();
   const response = await request.response;
