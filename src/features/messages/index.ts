@@ -2,8 +2,8 @@
  * The messaging feature's public face (docs/messages.md):
  *   messageApiRoutes(deps)         the /api/channels/{id}/messages… and /api/messages/… routers
  *   installMessaging(deps, hub)    hub wiring: subscribe check, membership listener, WS frames
- *   startMessageJobs(deps)         TTL expiry, 30-day hard delete, ban purges, scheduled
- *                                  messages (main.ts); run-once
+ *   startMessageJobs(deps)         TTL expiry, 30-day hard delete, ban purges, to-device
+ *                                  expiry, scheduled messages (main.ts); run-once
  *                                  functions for tests in jobs.ts
  */
 import type { AppDeps } from "../../app.ts";
@@ -17,8 +17,9 @@ import { toWire } from "./queries.ts";
 
 export { messageApiRoutes } from "./routes.ts";
 export { flushActivity, setActivityInterval, setActivityOptions, stopActivity, ACTIVITY_PER_USER_MAX } from "./realtime.ts";
-export { expireMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
+export { expireMessages, expireToDeviceMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
 export { deliverScheduledMessages } from "./scheduled.ts";
+export { setToDeviceQuotas } from "./to-device.ts";
 
 const installed = new WeakMap<object, () => Promise<void>>();
 const typingOptions = new WeakMap<object, { intervalMs?: number; autoStopMs?: number }>();
