@@ -181,7 +181,7 @@ describe("sessions ending while connected", () => {
     const userId = crypto.randomUUID();
     const fake = (sessionId: string) => {
       const failures: string[] = [];
-      return { failures, socket: { actor: { userId, sessionId, isAdmin: false, isOwner: false }, userId, sessionId, topics: () => [], send() {}, subscribe() {}, unsubscribe() {}, close() {}, fail: (code: string) => void failures.push(code) } };
+      return { failures, socket: { actor: { userId, sessionId, isAdmin: false, isOwner: false }, userId, sessionId, topics: () => [], send() {}, subscribe() {}, unsubscribe() {}, close() {}, ping() {}, terminate() {}, fail: (code: string) => void failures.push(code) } };
     };
     const before = Date.now() - 1;
     const revokedSession = crypto.randomUUID();
