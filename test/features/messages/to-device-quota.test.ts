@@ -22,7 +22,7 @@ beforeAll(async () => {
   ctx = await messagingContext({ now: () => clock });
   p = await populatedCommunity(ctx);
   wsUrl = (await withSockets(ctx)).ws;
-}, 30_000);
+}, 90_000);
 afterAll(() => ctx.close(), 30_000);
 
 /** Moves the injected clock; everyone signs in again (access tokens live 15 minutes). */
