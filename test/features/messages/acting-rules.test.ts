@@ -1,16 +1,18 @@
 /**
- * Typing indicators follow the send rules (issue 10, item 8), over real sockets: a timed-out
+ * Acting in a channel needs the right to act there, not only to see it (issue 10, item 8).
+ * Typing indicators follow the send rules, over real sockets: a timed-out
  * member, a plain member of a read-only or announcement channel, anyone in an archived channel,
  * a member whose role may not send there, and either side of a blocked DM get an error frame with
  * the send path's code, and the other followers of the channel receive nothing (a legitimate
  * typist's event, sent after, is the first typing frame they see). A start refused after an
- * accepted one (timed out meanwhile) takes the indicator down with typing:stopped.
+ * accepted one (timed out meanwhile) takes the indicator down with typing:stopped. Reactions in
+ * a blocked 1:1 DM are refused like sends (BLOCKED) and nothing is published.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import type { TestSocket } from "../../helpers/ws.ts";
 import { setTypingOptions } from "../../../src/features/messages/index.ts";
-import { client, expectOk, messagingContext, populatedCommunity, socketFor, subscribe, withSockets, type Client, type Populated } from "./helpers.ts";
+import { client, expectOk, messagingContext, populatedCommunity, send, socketFor, subscribe, withSockets, type Client, type Populated } from "./helpers.ts";
 
 let ctx: TestContext;
 let p: Populated;
@@ -126,5 +128,26 @@ describe("typing follows the send rules", () => {
     sockets.push(outsider);
     outsider.send({ type: "typing:start", channelId: channel, ref: "x" });
     expect(await outsider.nextOfType("error")).toMatchObject({ code: "CHANNEL_NOT_FOUND", ref: "x" });
+  });
+});
+
+describe("reactions", () => {
+  test("a blocked DM: adding a reaction is 403 BLOCKED both ways and nothing is published; taking one's own back is allowed", async () => {
+    const [a, b] = [await client(ctx), await client(ctx)];
+    const { makeContacts } = await import("../../helpers/contacts.ts");
+    const dm = await makeContacts(ctx, a.user.id, b.user.id);
+    const m = await send(a, dm, {}, "pw");
+    await expectOk(b.call("PUT", `/api/messages/${m.id}/reactions/${encodeURIComponent("👍")}`));
+    const aSocket = await follow(a, [dm]);
+    await expectOk(b.call("POST", "/api/users/blocks", { user_id: a.user.id }), 204);
+    for (const who of [a, b]) {
+      const r = await who.call("PUT", `/api/messages/${m.id}/reactions/${encodeURIComponent("🎉")}`);
+      expect([r.status, r.body.error.code]).toEqual([403, "BLOCKED"]);
+    }
+    ctx.hub.publish(`channel:${dm}`, { type: "test:sentinel" });
+    await aSocket.nextOfType("test:sentinel");
+    expect(aSocket.received.some((f) => f.type === "reaction:changed")).toBe(false);
+    const removed = await b.call("DELETE", `/api/messages/${m.id}/reactions/${encodeURIComponent("👍")}`);
+    expect(removed.status).toBe(200);
   });
 });
