@@ -312,3 +312,6 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     };
   },
 };
+
+/** Every kind of request `applyChange` takes (the mutation-paths test maps routes onto them). */
+export const CHANGE_REQUEST_KINDS = Object.keys(PREPARERS) as ChangeRequestKind[];
