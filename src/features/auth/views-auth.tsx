@@ -137,7 +137,7 @@ export const RegisterForm: FC<RegisterFormProps> = ({ state, needsSetupToken, ne
 export const RecoveryCodeNotice: FC<{ code: string; continueHref: string; continueLabel: string; intro: string }> = (p) => (
   <div class="stack" id="recovery-code-notice">
     <p>{p.intro}</p>
-    <p class="secret-code" data-testid="recovery-code" data-secret>
+    <p class="secret-code" data-secret data-testid="recovery-code">
       {p.code}
     </p>
     <p class="muted">This is the only time it is shown. Without it (or an administrator) a forgotten password cannot be reset.</p>
