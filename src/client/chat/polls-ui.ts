@@ -6,7 +6,6 @@
 import type { ExtrasContext } from "./extras-types.ts";
 import { button, field, formatWhen, formError, h, openDialog, toLocalInput, unwrapJson, wrapJson } from "./ui-kit.ts";
 
-
 type Tally = { option_index: number; count: number };
 export interface Poll {
   id: string;
