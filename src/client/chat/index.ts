@@ -11,6 +11,7 @@ import { DEVICE_REVOKED_EVENT, showDeviceRevoked } from "./device-revoked.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
 import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 import { el } from "./dom.ts";
+import * as textLimits from "../../shared/text-limits.ts";
 
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
@@ -251,7 +252,7 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     // The key-backup banner comes with it.
     controller.extras = import("./extras-ui.ts").then((m) => {
       void m.mountBanner(pane.querySelector<HTMLElement>(".pane-body__inner") ?? pane, e, () => void controller.retryAll());
-      return m.mountExtras({ engine: e, channelId, scheme, selfId, participants: ids, names, call: callApi, normalise: normaliseMessage, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
+      return m.mountExtras({ engine: e, channelId, scheme, selfId, participants: ids, names, call: callApi, normalise: normaliseMessage, limits: textLimits, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
     });
     controller.extras.catch((error) => setStatus(`Some chat features could not load: ${(error as Error).message}`));
     root.dataset.chatReady = "1";
