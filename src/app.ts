@@ -21,6 +21,7 @@ import { renderError, toAppError } from "./http/error-response.tsx";
 import { serveStatic } from "./http/static-files.ts";
 import { createBodyGuard } from "./http/body-guard.ts";
 import { InFlightBodies } from "./http/body-in-flight.ts";
+import { compressDynamic } from "./http/compression.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
@@ -151,11 +152,13 @@ export function createApp(deps: AppDeps) {
     })
     .mapResponse(({ request, responseValue, set }) => {
       // Every successful response passes here; make sure headers land even on raw Response objects.
+      // HTML and JSON are compressed here when that is safe (src/http/compression.ts).
       if (responseValue instanceof Response) {
         responseValue.headers.set("x-request-id", stateOf(request).requestId);
-        return applySecurityHeaders(responseValue);
+        return compressDynamic(request, applySecurityHeaders(responseValue), set);
       }
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) set.headers[name] ??= value;
+      return compressDynamic(request, responseValue, set);
     })
     .onAfterResponse(({ request, set }) => {
       bodyGuard.finish(request);
@@ -164,7 +167,7 @@ export function createApp(deps: AppDeps) {
     })
     .use(healthRoutes(deps))
     .use(oidcRoutes(deps))
-    .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
+    .get("/public/*", ({ params, request }) => serveStatic(deps.config.staticDir, params["*"], request))
     .use(authApiRoutes(deps))
     .use(authPageRoutes(deps))
     .use(settingsPageRoutes(deps))
