@@ -82,12 +82,12 @@ export function createBodyGuard(opts: BodyGuardOptions): BodyGuard {
 
   return {
     async admit(request, path, clientIp, set) {
-      const budget = budgets().budgetOf(request.method, path);
       const contentLength = request.headers.get("content-length");
       // Transfer-Encoding wins over Content-Length (RFC 9112 6.3): only a length without it is a length.
       const declared = contentLength !== null && request.headers.get("transfer-encoding") === null && DECIMAL.test(contentLength) ? Number(contentLength) : undefined;
       if (declared === 0) return undefined;
       if (declared === undefined && !mayHaveBody(request)) return undefined;
+      const budget = budgets().budgetOf(request.method, path);
       if (declared !== undefined && declared > budget.bytes) return tooLarge(budget);
       if ((declared ?? budget.bytes) > LARGE_BODY_BYTES) {
         try {

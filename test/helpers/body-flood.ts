@@ -51,7 +51,6 @@ export async function runBodyFlood(
     for (const chunked of [false, true]) await sendGeneratedBody(baseUrl, { ...target, bytes: 1024 * 1024, chunked, localAddress: "127.0.0.3", timeoutMs: 60_000 });
   }
   await legitRequest(baseUrl);
-  Bun.gc(true);
   const baselineBytes = await residentBytesOf(serverPid);
   let peakBytes = baselineBytes;
   let stoppedEarly = false;
@@ -97,7 +96,6 @@ export async function runBodyFlood(
   await Promise.all([...flood, ...legit]);
   sampling = false;
   await sampler;
-  Bun.gc(true);
   const afterBytes = await residentBytesOf(serverPid);
   return { baselineBytes, peakBytes, afterBytes, outcomes, legitStatuses, legitDuringFlood, stoppedEarly };
 }
