@@ -3,7 +3,7 @@
 // and mounts one ChannelController for the conversation on screen.
 
 import { HubClient } from "../ws.ts";
-import { isSubscriptionRevokedFrame, type EventFrame } from "../../shared/protocol.ts";
+import { CLOSE, isSubscriptionRevokedFrame, type EventFrame } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
 import { ChatEngine } from "./engine.ts";
@@ -145,9 +145,10 @@ function onEvent(frame: EventFrame): void {
 function connectHub(): HubClient {
   const client = new HubClient({
     onEvent,
-    onState: (state) => {
+    onState: (state, detail) => {
       if (state === "open" && selfUserId) void refreshPresence(selfUserId).catch(() => {});
-      setStatus(state === "open" ? "" : state === "ended" ? "Disconnected. Reload the page to reconnect." : state === "reconnecting" ? "Reconnecting…" : "");
+      const reconnecting = detail?.code === CLOSE.TOO_MANY_SESSIONS ? "Too many open tabs or devices. Close one; retrying…" : "Reconnecting…";
+      setStatus(state === "open" ? "" : state === "ended" ? "Disconnected. Reload the page to reconnect." : state === "reconnecting" ? reconnecting : "");
     },
     onReconnected: () => {
       void engine?.then((e) => e.processToDevice()).then(() => current?.retryWaiting()).catch(() => {});
