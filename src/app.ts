@@ -77,7 +77,7 @@ export function createApp(deps: AppDeps) {
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const store = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const now = deps.now ?? Date.now;
-  const resolveClientIp = createClientIpResolver(deps.config.trustedProxies);
+  const resolveClientIp = createClientIpResolver(deps.config.trustedProxies, deps.config.clientIpHeader);
   const states = requestStates;
   const stateOf = (request: Request): RequestState => {
     let state = states.get(request);
