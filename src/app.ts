@@ -132,12 +132,14 @@ export function createApp(deps: AppDeps) {
       }
     })
     .onError(({ error, code, request }) => {
+      // An AppError first: Elysia reports a thrown error's own `code` here, so a service's
+      // NotFoundError ("No such user.") would otherwise be taken for an unknown route.
+      if (error instanceof AppError) return errorResponse(error, request);
       if (code === "NOT_FOUND") return errorResponse(new NotFoundError("There is nothing at this address."), request);
       if (code === "VALIDATION" || code === "PARSE") {
         // Never echo Elysia's validation dump (it includes the schema); name the field instead.
         return errorResponse(validationToAppError(error), request);
       }
-      if (error instanceof AppError) return errorResponse(error, request);
       return errorResponse(error, request);
     })
     .onAfterHandle(({ request, set }) => {
