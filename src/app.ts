@@ -11,7 +11,7 @@ import type { EventPublisher } from "./db/tx.ts";
 import type { Logger } from "./log.ts";
 import type { Secrets } from "./secrets.ts";
 import { AppError, InvalidInputError, NotFoundError, PayloadTooLargeError, RateLimitedError } from "./errors.ts";
-import { createClientIpResolver } from "./http/client-ip.ts";
+import { createClientIpResolver, limitSubjectOf } from "./http/client-ip.ts";
 import { applySecurityHeaders, SECURITY_HEADERS } from "./http/security-headers.ts";
 import { DEFAULT_RATE_LIMITS, isAuthEndpoint, MemoryRateLimitStore, type RateLimits, type RateLimitStore } from "./http/rate-limit.ts";
 import { renderError, toAppError } from "./http/error-response.tsx";
@@ -124,7 +124,7 @@ export function createApp(deps: AppDeps) {
       // one still counts them.
       const checks = limit.key === "auth" ? [limit, { key: "general", limit: limits.general }] : [limit];
       for (const check of checks) {
-        const result = await store.take(`${check.key}:${state.clientIp}`, check.limit, now());
+        const result = await store.take(`${check.key}:${limitSubjectOf(state.clientIp)}`, check.limit, now());
         if (!result.allowed) {
           deps.log.info("http.rate_limited", { requestId: state.requestId, ip: state.clientIp, bucket: check.key, path: state.path });
           return errorResponse(new RateLimitedError(result.retryAfterSecs), request);

@@ -100,3 +100,16 @@ export function createClientIpResolver(trustedProxies: readonly string[], header
     return nearest;
   };
 }
+
+/**
+ * The key per-IP limits count under: an IPv4 address as it is, an IPv6 address by its /64. One
+ * subscriber usually holds a whole /64 and may pick any address in it, so keying by the full
+ * address would hand a client 2^64 rate-limit buckets.
+ */
+export function limitSubjectOf(ip: string): string {
+  const parsed = ipToBigInt(ip);
+  if (!parsed || parsed.family === 4) return ip;
+  const prefix = parsed.value >> 64n;
+  const groups = [48n, 32n, 16n, 0n].map((shift) => ((prefix >> shift) & 0xffffn).toString(16));
+  return `${groups.join(":")}::/64`;
+}

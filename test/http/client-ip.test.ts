@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createClientIpResolver, createIpMatcher } from "../../src/http/client-ip.ts";
+import { createClientIpResolver, createIpMatcher, limitSubjectOf } from "../../src/http/client-ip.ts";
 import { DEFAULT_RATE_LIMITS } from "../../src/http/rate-limit.ts";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
@@ -18,6 +18,19 @@ describe("IP matching", () => {
     ["203.0.113.9", false],
     ["not-an-ip", false],
   ])("%s -> %p", (ip, expected) => expect(m(ip as string)).toBe(expected as boolean));
+});
+
+describe("rate-limit subject", () => {
+  test.each([
+    ["203.0.113.9", "203.0.113.9"],
+    ["2001:db8:1:2:3:4:5:6", "2001:db8:1:2::/64"],
+    ["2001:db8:1:2::ffff", "2001:db8:1:2::/64"],
+    ["2001:DB8:0:0:1::1", "2001:db8:0:0::/64"],
+    ["::1", "0:0:0:0::/64"],
+    ["unknown", "unknown"],
+  ])("%s counts as %s", (ip, subject) => {
+    expect(limitSubjectOf(ip)).toBe(subject);
+  });
 });
 
 describe("client IP resolution", () => {
@@ -129,5 +142,18 @@ describe("forged X-Forwarded-For over a real socket", () => {
     expect((await fetch(`${base}/api/auth/refresh`, { method: "POST", headers: { "x-forwarded-for": "203.0.113.50" } })).status).toBe(429);
     // A different client behind the same proxy is unaffected.
     expect((await fetch(`${base}/api/auth/refresh`, { method: "POST", headers: { "x-forwarded-for": "203.0.113.51" } })).status).not.toBe(429);
+  });
+
+  test("an IPv6 client is counted by its /64: rotating addresses inside it does not reset the bucket", async () => {
+    const base = await listen({ TRUSTED_PROXIES: "127.0.0.0/8,::1" });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(`${base}/api/auth/refresh`, { method: "POST", headers: { "x-forwarded-for": `2001:db8:7:9:${(i + 1).toString(16)}::${i + 7}` } });
+      statuses.push(res.status);
+    }
+    expect(statuses.slice(0, 10).includes(429)).toBe(false);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    // The neighbouring /64 is somebody else.
+    expect((await fetch(`${base}/api/auth/refresh`, { method: "POST", headers: { "x-forwarded-for": "2001:db8:7:a::1" } })).status).not.toBe(429);
   });
 });
