@@ -14,7 +14,7 @@ import type { EventPublisher } from "./db/tx.ts";
 import type { Logger } from "./log.ts";
 import type { Secrets } from "./secrets.ts";
 import { AppError, InvalidInputError, NotFoundError, RateLimitedError } from "./errors.ts";
-import { createClientIpResolver } from "./http/client-ip.ts";
+import { createClientIpResolver, limitSubjectOf } from "./http/client-ip.ts";
 import { applySecurityHeaders, SECURITY_HEADERS } from "./http/security-headers.ts";
 import { DEFAULT_RATE_LIMITS, isAuthEndpoint, MemoryRateLimitStore, type RateLimits, type RateLimitStore } from "./http/rate-limit.ts";
 import { renderError, toAppError } from "./http/error-response.tsx";
@@ -82,7 +82,7 @@ export function createApp(deps: AppDeps) {
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const store = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const now = deps.now ?? Date.now;
-  const resolveClientIp = createClientIpResolver(deps.config.trustedProxies);
+  const resolveClientIp = createClientIpResolver(deps.config.trustedProxies, deps.config.clientIpHeader);
   const states = requestStates;
   const stateOf = (request: Request): RequestState => {
     let state = states.get(request);
@@ -129,22 +129,25 @@ export function createApp(deps: AppDeps) {
       // one still counts them.
       const checks = limit.key === "auth" ? [limit, { key: "general", limit: limits.general }] : [limit];
       for (const check of checks) {
-        const result = await store.take(`${check.key}:${state.clientIp}`, check.limit, now());
+        const result = await store.take(`${check.key}:${limitSubjectOf(state.clientIp)}`, check.limit, now());
         if (!result.allowed) {
           deps.log.info("http.rate_limited", { requestId: state.requestId, ip: state.clientIp, bucket: check.key, path: state.path });
           return errorResponse(new RateLimitedError(result.retryAfterSecs), request);
         }
       }
-      const refused = await bodyGuard.admit(request, state.path, state.clientIp, set);
+      // Bodies in flight are counted per client like the rate limits (an IPv6 client by its /64).
+      const refused = await bodyGuard.admit(request, state.path, limitSubjectOf(state.clientIp), set);
       if (refused) return errorResponse(refused, request);
     })
     .onError(({ error, code, request }) => {
+      // An AppError first: Elysia reports a thrown error's own `code` here, so a service's
+      // NotFoundError ("No such user.") would otherwise be taken for an unknown route.
+      if (error instanceof AppError) return errorResponse(error, request);
       if (code === "NOT_FOUND") return errorResponse(new NotFoundError("There is nothing at this address."), request);
       if (code === "VALIDATION" || code === "PARSE") {
         // Never echo Elysia's validation dump (it includes the schema); name the field instead.
         return errorResponse(validationToAppError(error), request);
       }
-      if (error instanceof AppError) return errorResponse(error, request);
       return errorResponse(error, request);
     })
     .onAfterHandle(({ request, set }) => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { SECURITY_HEADERS } from "../../src/http/security-headers.ts";
+import { NotFoundError } from "../../src/errors.ts";
 import { DEFAULT_RATE_LIMITS } from "../../src/http/rate-limit.ts";
 
 let ctx: TestContext;
@@ -8,6 +9,9 @@ beforeAll(async () => {
   ctx = await createTestContext({ captureLogs: true });
   ctx.app.get("/test/boom", () => {
     throw new Error("secret internal detail: password=hunter2");
+  });
+  ctx.app.get("/api/test/missing-thing", () => {
+    throw new NotFoundError("No such thing here.");
   });
   ctx.app.get("/api/test/boom", () => {
     throw new Error("secret internal detail");
@@ -48,6 +52,11 @@ describe("security headers", () => {
     const api = await ctx.request("/api/no/such/route");
     expect(api.status).toBe(404);
     expect(await api.json()).toEqual({ error: { code: "NOT_FOUND", message: "There is nothing at this address." } });
+    // A service's own NotFoundError keeps its message (Elysia hands onError the error's code,
+    // which must not turn it into "unknown route").
+    const own = await ctx.request("/api/test/missing-thing");
+    expect(own.status).toBe(404);
+    expect(await own.json()).toEqual({ error: { code: "NOT_FOUND", message: "No such thing here." } });
     expectSecurityHeaders(api);
   });
   test("on a 500: generic message with the request id, details only in the log", async () => {

@@ -12,7 +12,8 @@ import { assertSameOrigin } from "./csrf.ts";
 import { authGuard, resolveActor } from "./guard.ts";
 import { authKernelOf } from "./kernel.ts";
 import { completePendingLogin, loginWithPassword, TotpRequiredError } from "./login.ts";
-import { formField, respondWithForm, safeNext, toFormState } from "./page-helpers.tsx";
+import { formField, respondWithForm, toFormState } from "./page-helpers.tsx";
+import { safeRedirectTarget } from "../../http/redirect-target.ts";
 import { recoverAccount } from "./recovery.ts";
 import { registerUser } from "./register.ts";
 import { requestMeta } from "./request-meta.ts";
@@ -74,14 +75,14 @@ export function authPageRoutes(deps: AppDeps) {
   return new Elysia({ name: "auth-pages" })
     .use(authGuard(deps))
     .get("/login", async ({ request, query, set }) => {
-      const next = safeNext(query.next);
+      const next = safeRedirectTarget(request, query.next, "/", config.publicOrigin);
       if (await resolveActor(kernel, request, set as { headers: Record<string, unknown> })) return redirect(request, next);
       return page(loginPage(<LoginForm state={{}} next={next} sso={ssoOf(config)} />));
     })
     .post("/login", async ({ request, body }) => {
       assertSameOrigin(request, config);
       const username = formField(body, "username");
-      const next = safeNext(formField(body, "next"));
+      const next = safeRedirectTarget(request, formField(body, "next"), "/", config.publicOrigin);
       try {
         const r = await loginWithPassword(kernel, { username, password: formField(body, "password") }, requestMeta(request));
         return withCookies(redirect(request, next), sessionCookies(config, r.tokens));
@@ -93,7 +94,7 @@ export function authPageRoutes(deps: AppDeps) {
     .post("/login/totp", async ({ request, body }) => {
       assertSameOrigin(request, config);
       const pendingToken = formField(body, "pending_token");
-      const next = safeNext(formField(body, "next"));
+      const next = safeRedirectTarget(request, formField(body, "next"), "/", config.publicOrigin);
       try {
         const r = await completePendingLogin(kernel, pendingToken, formField(body, "code"), requestMeta(request));
         return withCookies(redirect(request, next), sessionCookies(config, r.tokens));

@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { ForbiddenError, NotFoundError } from "../../errors.ts";
-import { redirect } from "../../http/render.ts";
+import { redirect, seeOther } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
 import { allows, type CommunityAccess } from "../permissions/index.ts";
 import type { Membership } from "../permissions/index.ts";
@@ -39,7 +39,7 @@ export function communitySettingsPages(deps: AppDeps) {
   const db = dbOf(deps);
   return new Elysia({ name: "community-settings-pages" })
     .use(authGuard(deps))
-    .get("/c/:id/settings", ({ params }) => new Response(null, { status: 303, headers: { location: `/c/${params.id}/settings/overview` } }), { auth: true })
+    .get("/c/:id/settings", ({ params, request }) => seeOther(request, `/c/${params.id}/settings/overview`), { auth: true })
     .get("/c/:id/settings/:section", async ({ actor, params, request, query }) => {
       const access = await getCommunity(deps, actor, params.id);
       const visible = visibleSections(access);

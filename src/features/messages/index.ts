@@ -61,6 +61,8 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
   installed.set(deps, off);
   return off;
 }
+// Reports (moderation) may name only a message the reporter can read: 404 otherwise.
+export { accessMessage } from "./access.ts";
 // Chat pages render the last page of history server-side (structure + ciphertext only).
 export { listHistory } from "./history.ts";
 export { HISTORY_PAGE, MessageHistory } from "./views.tsx";
