@@ -14,6 +14,7 @@ import { loadSecrets } from "../../src/secrets.ts";
 import { loadAssets } from "../../src/http/assets.ts";
 import { Hub, type HubOptions } from "../../src/ws/hub.ts";
 import type { RateLimits } from "../../src/http/rate-limit.ts";
+import type { InFlightBodies } from "../../src/http/body-in-flight.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
 export const UNLIMITED: RateLimits = { general: { ratePerSec: 1e9, burst: 1e9 }, auth: { ratePerSec: 1e9, burst: 1e9 } };
@@ -44,6 +45,8 @@ export async function createTestContext(
     sleep?: (ms: number) => Promise<void>;
     /** Hub settings (fan-out, short deadlines for tests). */
     hub?: Partial<Omit<HubOptions, "log" | "version">>;
+    /** The request-body ledger (caps per client and process), to inspect or to set small caps. */
+    inFlightBodies?: InFlightBodies;
   } = {},
 ): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-test-"));
@@ -54,7 +57,7 @@ export async function createTestContext(
   const database = opts.database ?? (await createTestDatabase());
   const hub = new Hub({ log, version: config.version, now: opts.now, ...opts.hub });
   await hub.start();
-  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep };
+  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep, inFlightBodies: opts.inFlightBodies };
   const app = createApp(deps);
   return {
     app,

@@ -123,6 +123,37 @@ export async function requireActor(kernel: AuthKernel, request: Request, set?: H
   return actor;
 }
 
+// One resolution per request: the body guard (src/http/body-guard.ts) authenticates a request
+// before reading its large body, and the route's guard then gets the same actor. Resolving twice
+// would query twice and rotate an expired session's refresh cookie twice.
+const resolvedActors = new WeakMap<Request, Promise<Actor | null>>();
+
+function resolveActorOnce(kernel: AuthKernel, request: Request, set?: HeaderSink): Promise<Actor | null> {
+  let actor = resolvedActors.get(request);
+  if (!actor) {
+    actor = resolveActor(kernel, request, set);
+    resolvedActors.set(request, actor);
+  }
+  return actor;
+}
+
+async function requireActorOnce(kernel: AuthKernel, request: Request, set?: HeaderSink): Promise<Actor> {
+  const actor = await resolveActorOnce(kernel, request, set);
+  if (!actor) throw new UnauthenticatedError();
+  return actor;
+}
+
+/**
+ * For the body guard: throws 401 unless the request is signed in. The actor it resolves is the one
+ * the route's `auth` / `optionalAuth` / `admin` guard gets.
+ */
+export function authenticateBeforeBody(deps: AppDeps): (request: Request, set: HeaderSink) => Promise<void> {
+  const kernel = authKernelOf(deps);
+  return async (request, set) => {
+    await requireActorOnce(kernel, request, set);
+  };
+}
+
 export function requireAdminPower(actor: Actor, power: AdminPower): void {
   if (!hasAdminPower(actor, power)) throw new ForbiddenError("This needs an instance administrator with the right permission.", "ADMIN_POWER_REQUIRED");
 }
@@ -137,17 +168,17 @@ export function authGuard(deps: AppDeps) {
   return new Elysia({ name: "auth-guard", seed: kernel.id }).macro({
     auth: {
       async resolve({ request, set }) {
-        return { actor: await requireActor(kernel, request, set as HeaderSink) };
+        return { actor: await requireActorOnce(kernel, request, set as HeaderSink) };
       },
     },
     optionalAuth: {
       async resolve({ request, set }) {
-        return { actor: await resolveActor(kernel, request, set as HeaderSink) };
+        return { actor: await resolveActorOnce(kernel, request, set as HeaderSink) };
       },
     },
     admin: (power: AdminPower) => ({
       async resolve({ request, set }) {
-        const actor = await requireActor(kernel, request, set as HeaderSink);
+        const actor = await requireActorOnce(kernel, request, set as HeaderSink);
         requireAdminPower(actor, power);
         return { actor };
       },

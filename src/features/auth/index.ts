@@ -2,12 +2,13 @@
  * The auth feature's public face. Other features import only from here:
  *   authGuard(deps)            Elysia plugin: `{ auth: true }`, `{ optionalAuth: true }`, `{ admin: "invites" }`
  *   Actor                      what a guarded handler receives as `actor`
+ *   authenticateBeforeBody(deps)  the body guard's check before a large body is read (401 if signed out)
  *   onSessionsRevoked(deps, f) f(userId, sessionIds | "all") after COMMIT of a revoke, logout-all,
  *                              suspension, password change or recovery (the WS hub closes sockets)
  *   hasAdminPower, ADMIN_POWERS
  *   findLiveSessionIds(db, ids, now)  the WS hub re-checks open sockets with it
  */
-export { authGuard, resolveActor, requireActor, requireAdminPower, requireAdminPower as requireInstanceAdmin, type Actor } from "./guard.ts";
+export { authenticateBeforeBody, authGuard, resolveActor, requireActor, requireAdminPower, requireAdminPower as requireInstanceAdmin, type Actor } from "./guard.ts";
 export { authKernelOf, onSessionsRevoked, type SessionsRevokedListener } from "./kernel.ts";
 export { ADMIN_POWERS, hasAdminPower, isAdminPower, type AdminPower } from "./admin-powers.ts";
 export { revokeAllSessions, revokeSession, createSession } from "./sessions.ts";
