@@ -78,6 +78,15 @@ async function requireCurrentPassword(kernel: AuthKernel, user: UserRow, passwor
   await checkSignedInCredential(kernel, user, meta, context, "wrong_password", () => verifyPassword(hash, password), wrongPassword(field));
 }
 
+/**
+ * For other features that ask for the password again before a sensitive action: the same gate
+ * (lockout, failure count, audit with `context`) as every password check here. Throws
+ * INVALID_PASSWORD (400, field "password") or ACCOUNT_LOCKED (423).
+ */
+export async function confirmCurrentPassword(kernel: AuthKernel, actor: Actor, password: string, meta: RequestMeta, context: string): Promise<void> {
+  await requireCurrentPassword(kernel, await requireOwnUser(kernel, actor), password, meta, context, "password");
+}
+
 export async function changePassword(kernel: AuthKernel, actor: Actor, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<number> {
   const user = await requireOwnUser(kernel, actor);
   await requireCurrentPassword(kernel, user, input.currentPassword, meta, "change_password", "current_password");

@@ -61,6 +61,17 @@ describe("trusted-device cookie", () => {
     expect(deviceCookieOf(again.res)).toBe(cookie);
   });
 
+  test("Secure when PUBLIC_URL is https; a cookie never holds more than five users", () => {
+    const https = { ...ctx.config, secureCookies: true };
+    const key = ctx.deps.secrets.deviceCookieKey;
+    expect(trustedDeviceCookie(https, key, undefined, Bun.randomUUIDv7())).toContain("; Secure");
+    expect(trustedDeviceCookie(ctx.config, key, undefined, Bun.randomUUIDv7())).not.toContain("Secure");
+    let value: string | undefined;
+    const ids = Array.from({ length: 7 }, () => Bun.randomUUIDv7());
+    for (const id of ids) value = decodeURIComponent(trustedDeviceCookie(ctx.config, key, value, id).split(";")[0]!.slice("hearth_device=".length));
+    expect(value!.split("~").map((t) => t.split(".")[0])).toEqual(ids.slice(2).reverse());
+  });
+
   test("a second user on the same browser adds a token; both stay trusted", async () => {
     const a = await createUser(ctx);
     const b = await createUser(ctx);
