@@ -21,3 +21,4 @@ export { openSessionForVerifiedIdentity } from "./login.ts";
 export { suspendUser, unsuspendUser } from "./suspension.ts";
 export { insertAuditEntry, type AuditAction, type RequestMeta } from "./audit.ts";
 export { findLiveSessionIds } from "./session-liveness.ts";
+export { requestMeta } from "./request-meta.ts";
