@@ -2,11 +2,14 @@
  * Builds what the browser loads: vendored htmx/Alpine into public/vendor/, the client bundles
  * (src/client/app.ts always; src/client/e2ee/index.ts for pages that need crypto) and the
  * stylesheet into public/build/ with content-hashed names, and public/build/manifest.json that
- * maps logical names to files. Run by `bun start`, the Dockerfile and the test preload.
+ * maps logical names to files, then brotli and gzip variants of the JS and CSS beside them
+ * (scripts/precompress.ts, served by Accept-Encoding). Run by `bun start`, the Dockerfile and the
+ * test preload.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { precompressDir, pruneCache } from "./precompress.ts";
 import { vendorAssets } from "./vendor.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -61,6 +64,10 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
   }
 
   writeFileSync(join(buildDir, "manifest.json"), JSON.stringify({ files }, null, 2));
+  const cacheDir = join(ROOT, "node_modules", ".cache", "hearth-precompress");
+  precompressDir(buildDir, cacheDir);
+  precompressDir(vendorDir, cacheDir);
+  pruneCache(cacheDir);
   return files;
 }
 

@@ -16,6 +16,7 @@ import { applySecurityHeaders, SECURITY_HEADERS } from "./http/security-headers.
 import { DEFAULT_RATE_LIMITS, isAuthEndpoint, MemoryRateLimitStore, type RateLimits, type RateLimitStore } from "./http/rate-limit.ts";
 import { renderError, toAppError } from "./http/error-response.tsx";
 import { serveStatic } from "./http/static-files.ts";
+import { compressDynamic } from "./http/compression.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
@@ -76,7 +77,7 @@ export function createApp(deps: AppDeps) {
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const store = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const now = deps.now ?? Date.now;
-  const resolveClientIp = createClientIpResolver(deps.config.trustedProxies);
+  const resolveClientIp = createClientIpResolver(deps.config.trustedProxies, deps.config.clientIpHeader);
   const states = requestStates;
   const stateOf = (request: Request): RequestState => {
     let state = states.get(request);
@@ -144,11 +145,13 @@ export function createApp(deps: AppDeps) {
     })
     .mapResponse(({ request, responseValue, set }) => {
       // Every successful response passes here; make sure headers land even on raw Response objects.
+      // HTML and JSON are compressed here when that is safe (src/http/compression.ts).
       if (responseValue instanceof Response) {
         responseValue.headers.set("x-request-id", stateOf(request).requestId);
-        return applySecurityHeaders(responseValue);
+        return compressDynamic(request, applySecurityHeaders(responseValue), set);
       }
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) set.headers[name] ??= value;
+      return compressDynamic(request, responseValue, set);
     })
     .onAfterResponse(({ request, set }) => {
       const state = stateOf(request);
@@ -156,7 +159,7 @@ export function createApp(deps: AppDeps) {
     })
     .use(healthRoutes(deps))
     .use(oidcRoutes(deps))
-    .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
+    .get("/public/*", ({ params, request }) => serveStatic(deps.config.staticDir, params["*"], request))
     .use(authApiRoutes(deps))
     .use(authPageRoutes(deps))
     .use(settingsPageRoutes(deps))

@@ -30,6 +30,10 @@ const HttpUrl = t.String({ pattern: "^https?://[^\\s]+$" });
 const PgUrl = t.String({ pattern: "^postgres(ql)?://[^\\s]+$" });
 const RedisUrl = t.String({ pattern: "^rediss?://[^\\s]+$" });
 
+/** Where the client IP comes from behind a trusted proxy (src/http/client-ip.ts); "none" = the peer. */
+export const CLIENT_IP_HEADERS = ["X-Forwarded-For", "X-Real-IP", "CF-Connecting-IP", "none"] as const;
+export type ClientIpHeader = "x-forwarded-for" | "x-real-ip" | "cf-connecting-ip" | "none";
+
 /** Every variable, in the order of seeds/001. `allowed` overrides the text derived from the schema. */
 export const ENV_SPEC = {
   // Server
@@ -41,7 +45,8 @@ export const ENV_SPEC = {
   RUST_LOG: v(Str, "Legacy alias from the reference product; its level word is used when LOG_LEVEL is unset"),
   NODE_ENV: v(oneOf("production", "development", "test"), "production = never generate secrets, refuse to start without them", { default: "development" }),
   DATA_DIR: v(Str, "Directory for the embedded database, generated secrets and files", { default: "./data" }),
-  TRUSTED_PROXIES: v(Str, "Comma-separated IPs/CIDRs whose X-Forwarded-For / CF-Connecting-IP are believed", { default: "127.0.0.0/8,::1", allowed: "comma-separated IP addresses or CIDR ranges" }),
+  TRUSTED_PROXIES: v(Str, "Comma-separated IPs/CIDRs of reverse proxies whose CLIENT_IP_HEADER is believed", { default: "127.0.0.0/8,::1", allowed: "comma-separated IP addresses or CIDR ranges" }),
+  CLIENT_IP_HEADER: v(Str, "The one header a trusted proxy's client IP is read from (CF-Connecting-IP only behind Cloudflare)", { default: "X-Forwarded-For", allowed: `one of: ${CLIENT_IP_HEADERS.join(", ")}` }),
   REDIS_URL: v(RedisUrl, "Redis for multi-instance fan-out, shared rate limits and presence", { allowed: "a redis:// or rediss:// URL" }),
   // Authentication
   JWT_PRIVATE_KEY_PATH: v(Str, "Ed25519 private key PEM for signing access tokens"),
@@ -110,6 +115,8 @@ export type Config = Readonly<{
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   trustedProxies: readonly string[];
+  /** Lower-case header name (or "none"): the only place a trusted proxy's client IP is read from. */
+  clientIpHeader: ClientIpHeader;
   jwt: Readonly<{ privateKeyPath: string | undefined; publicKeyPath: string | undefined }>;
   totpEncryptionKey: string | undefined;
   registrationMode: "open" | "invite_only" | "closed";
@@ -228,6 +235,9 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
   const trustedProxies = (e.TRUSTED_PROXIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const badProxies = trustedProxies.filter((p) => !isIpOrCidr(p));
   if (badProxies.length > 0) problems.push(`TRUSTED_PROXIES has invalid entries ${JSON.stringify(badProxies)}: expected comma-separated IP addresses or CIDR ranges`);
+  // Header names are case-insensitive, so is this setting.
+  const clientIpHeader = CLIENT_IP_HEADERS.find((h) => h.toLowerCase() === (e.CLIENT_IP_HEADER ?? "X-Forwarded-For").toLowerCase())?.toLowerCase() as ClientIpHeader | undefined;
+  if (!clientIpHeader) problems.push(`CLIENT_IP_HEADER=${JSON.stringify(e.CLIENT_IP_HEADER)} is invalid: expected one of: ${CLIENT_IP_HEADERS.join(", ")}`);
   const ice = parseIceServers(env.ICE_SERVERS?.trim() || undefined);
   if (ice.problem) problems.push(ice.problem);
 
@@ -262,6 +272,7 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     trustedProxies,
+    clientIpHeader: clientIpHeader!,
     jwt: { privateKeyPath: e.JWT_PRIVATE_KEY_PATH, publicKeyPath: e.JWT_PUBLIC_KEY_PATH },
     totpEncryptionKey: e.TOTP_ENCRYPTION_KEY?.toLowerCase(),
     registrationMode: e.REGISTRATION_MODE ?? "invite_only",

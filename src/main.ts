@@ -20,6 +20,10 @@ import { LocalFanout } from "./ws/fanout-local.ts";
 import { RedisFanout } from "./ws/fanout-redis.ts";
 import { RedisSocketCounter } from "./ws/socket-count.ts";
 import { RedisRateLimitStore } from "./http/rate-limit-redis.ts";
+import { PROCESS_UMASK, restrictDataDir } from "./data-dir.ts";
+
+// Before anything creates a file: the database, secrets and uploads are for this user only.
+process.umask(PROCESS_UMASK);
 
 function fail(message: string): never {
   process.stderr.write(`hearth: ${message}\n`);
@@ -37,6 +41,16 @@ try {
 }
 const log = createLogger(config.logLevel, { service: "hearth" });
 for (const warning of warnings) log.warn("config.warning", { warning });
+
+// DATA_DIR 0700, and nothing already in it readable by group or others (an older version, an
+// image or an operator's mkdir left it 0755; PGlite's first unpack left files 0666).
+try {
+  const { fixed, failed } = restrictDataDir(config.dataDir);
+  if (fixed.length > 0) log.warn("data_dir.permissions_fixed", { dir: config.dataDir, count: fixed.length, examples: fixed.slice(0, 5), note: "Group/other permissions were removed from DATA_DIR and its contents: only the Hearth user may read them." });
+  if (failed.length > 0) log.warn("data_dir.permissions_unfixable", { dir: config.dataDir, count: failed.length, examples: failed.slice(0, 5), note: "These paths stay readable by other users: change their owner to the Hearth user, or their mode, by hand." });
+} catch (error) {
+  fail(`Could not create or secure DATA_DIR ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`);
+}
 
 let secrets;
 try {

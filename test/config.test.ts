@@ -50,6 +50,18 @@ describe("loadConfig", () => {
     expect(problems.find((p) => p.startsWith("TRUSTED_PROXIES"))).toContain("not-an-ip");
   });
 
+  test("CLIENT_IP_HEADER: default X-Forwarded-For, any case accepted, anything else stops boot with the allowed values", () => {
+    expect(loadConfig({}).clientIpHeader).toBe("x-forwarded-for");
+    expect(loadConfig({ CLIENT_IP_HEADER: "cf-connecting-ip" }).clientIpHeader).toBe("cf-connecting-ip");
+    expect(loadConfig({ CLIENT_IP_HEADER: "X-Real-IP" }).clientIpHeader).toBe("x-real-ip");
+    expect(loadConfig({ CLIENT_IP_HEADER: "NONE" }).clientIpHeader).toBe("none");
+    for (const bad of ["True-Client-IP", "X-Forwarded-For,CF-Connecting-IP", "forwarded"]) {
+      const problems = problemsOf({ CLIENT_IP_HEADER: bad, LOG_LEVEL: "loud" });
+      expect(problems).toHaveLength(2); // listed with every other bad variable
+      expect(problems.find((p) => p.startsWith("CLIENT_IP_HEADER"))).toBe(`CLIENT_IP_HEADER=${JSON.stringify(bad)} is invalid: expected one of: X-Forwarded-For, X-Real-IP, CF-Connecting-IP, none`);
+    }
+  });
+
   test("the error message names every variable", () => {
     expect(() => loadConfig({ LOG_LEVEL: "loud", SMTP_PORT: "70000" })).toThrow(/LOG_LEVEL[\s\S]*SMTP_PORT/);
   });

@@ -5,8 +5,10 @@
  * `onReconnected` tells the app to fetch over HTTP what it missed while disconnected (delivery
  * over the socket is at most once).
  *
- * A session that ended (4409), a protocol mistake (4400), too many sockets (4429) or an oversized
- * frame (1009) are not retried: reconnecting would fail the same way, in a loop.
+ * A session that ended (4409), a protocol mistake (4400) or an oversized frame (1009) are not
+ * retried: reconnecting would fail the same way, in a loop. Too many sockets (4429) is retried
+ * with the same backoff: the server already dropped the user's dead sockets before refusing, so
+ * a slot opens when another tab or device closes (and the user may close one meanwhile).
  */
 import { CLOSE, HEARTBEAT_INTERVAL_MS, MAX_CHANNELS_PER_FRAME, parseServerFrame, type ClientFrame, type ErrorFrame, type EventFrame, type HelloFrame } from "../shared/protocol.ts";
 
@@ -19,7 +21,8 @@ export type HubClientOptions = {
   token?: () => Promise<string | null>;
   onEvent(frame: EventFrame): void;
   onError?(frame: ErrorFrame): void;
-  onState?(state: HubClientState, detail?: { code?: number; hello?: HelloFrame }): void;
+  /** `reconnecting` carries the close code that caused it and the delay before the next attempt. */
+  onState?(state: HubClientState, detail?: { code?: number; hello?: HelloFrame; delayMs?: number }): void;
   /** After a reconnect (not the first connect), once the channels are followed again: fetch what was missed. */
   onReconnected?(): void;
   /**
@@ -34,7 +37,7 @@ export type HubClientOptions = {
 };
 
 const RESUBSCRIBE_REF = "resubscribe";
-const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CLOSE.SESSION_ENDED, CLOSE.AUTH_REQUIRED, CLOSE.TOO_MANY_SESSIONS, CLOSE.TOO_BIG]);
+const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([CLOSE.SESSION_ENDED, CLOSE.AUTH_REQUIRED, CLOSE.TOO_BIG]);
 
 export class HubClient {
   private socket: WebSocket | undefined;
@@ -207,7 +210,7 @@ export class HubClient {
     const max = this.options.backoffMaxMs ?? 30_000;
     const delay = Math.min(max, base * 2 ** this.attempt) * (0.5 + (this.options.random ?? Math.random)() / 2);
     this.attempt = Math.min(this.attempt + 1, 16);
-    this.options.onState?.("reconnecting", { code });
+    this.options.onState?.("reconnecting", { code, delayMs: delay });
     this.reconnectTimer = setTimeout(() => {
       const ready = this.options.beforeReconnect?.().catch(() => {}) ?? Promise.resolve();
       void ready.then(() => {

@@ -8,6 +8,7 @@ import postgres from "postgres";
 import { PGlite } from "@electric-sql/pglite";
 import { join } from "node:path";
 import { lockDataDir, type DirLock } from "./dir-lock.ts";
+import { restrictDataDir } from "../data-dir.ts";
 import { PostgresPoolDriver } from "./postgres-driver.ts";
 import type { DB } from "./schema.ts";
 import type { Logger } from "../log.ts";
@@ -88,7 +89,11 @@ export async function openPglite(dataDir: string, log?: Logger): Promise<Databas
   try {
     const started = performance.now();
     const pglite = await PGlite.create(join(dataDir, "db"));
-    log?.info("database.opened", { kind: "pglite", dir: join(dataDir, "db"), ms: Math.round(performance.now() - started) });
+    // PGlite chmods the files it unpacks (first start) and rewrites to 0644 (relcache init files):
+    // the umask does not cover either, so narrow them here, quietly (they are its own, not an
+    // operator's mistake; DATA_DIR is 0700 anyway).
+    const narrowed = restrictDataDir(join(dataDir, "db")).fixed.length;
+    log?.info("database.opened", { kind: "pglite", dir: join(dataDir, "db"), ms: Math.round(performance.now() - started), modes_narrowed: narrowed });
     return wrapPglite(pglite, () => lock.release());
   } catch (error) {
     lock.release();

@@ -356,6 +356,8 @@ export interface DeviceMessagesTable {
   sender_device_id: string;
   ciphertext: Uint8Array;
   created_at: Created;
+  /** octet_length(ciphertext), computed by the database (migrations/0008_to_device_quota.sql). */
+  size_bytes: Generated<number>;
 }
 
 /** Bookmarks, polls, scheduled messages (migrations/0007_extras.sql). Texts are ciphertexts. */

@@ -10,7 +10,8 @@ import { Layout } from "../../views/layout.tsx";
 import { ErrorPage } from "../../views/error-page.tsx";
 import { ErrorBanner } from "../../views/error-banner.tsx";
 import type { AssetResolver } from "./assets.ts";
-import { fragment, isHtmx, json, page } from "./render.ts";
+import { fragment, isHtmx, json, page, redirect } from "./render.ts";
+import { safeRedirectTarget } from "./redirect-target.ts";
 
 const TITLES: Record<number, string> = {
   400: "That did not work",
@@ -53,11 +54,12 @@ export function renderError(args: { error: AppError; request: Request; path: str
   }
   if (error.status === 401 && request.method === "GET") {
     // A signed-out visit to a page is not an error to show: send the browser to the sign-in page.
+    // The page asked for becomes `next`, if it is a path we would redirect to at all.
     const url = new URL(request.url);
-    const next = url.pathname + url.search;
-    const location = next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`;
-    if (isHtmx(request)) return new Response(null, { status: 204, headers: { ...headers, "hx-redirect": location } });
-    return new Response(null, { status: 303, headers: { ...headers, location } });
+    const next = safeRedirectTarget(request, url.pathname + url.search);
+    const response = redirect(request, next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`);
+    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+    return response;
   }
   if (isHtmx(request)) {
     // The client glue moves the banner into the submitting form's error slot, or shows a toast.

@@ -14,7 +14,8 @@ import { MemoryRateLimitStore, type Limit, type RateLimitStore, type TakeResult 
 
 const KEY_PREFIX = "hearth:rl:";
 
-// KEYS[1] bucket; ARGV: rate per second, burst, now (ms), ttl (ms). Returns {allowed, retryAfterMs}.
+// KEYS[1] bucket; ARGV: rate per second, burst, now (ms), ttl (ms), cost (tokens; 1 when absent).
+// Returns {allowed, retryAfterMs}.
 export const TOKEN_BUCKET_LUA = `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -27,12 +28,13 @@ if now > updated then
   tokens = math.min(burst, tokens + (now - updated) / 1000 * rate)
   updated = now
 end
+local cost = tonumber(ARGV[5]) or 1
 local allowed = 0
-if tokens >= 1 then tokens = tokens - 1; allowed = 1 end
+if tokens >= cost then tokens = tokens - cost; allowed = 1 end
 redis.call('HSET', KEYS[1], 't', tostring(tokens), 'u', tostring(updated))
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 if allowed == 1 then return {1, 0} end
-return {0, math.ceil((1 - tokens) / rate * 1000)}
+return {0, math.ceil((cost - tokens) / rate * 1000)}
 `;
 
 const SCRIPT_SHA = new Bun.CryptoHasher("sha1").update(TOKEN_BUCKET_LUA).digest("hex");
@@ -51,9 +53,9 @@ export class RedisRateLimitStore implements RateLimitStore {
     return new RedisRateLimitStore(new RedisClient(url, { connectionTimeout: 5_000 }), log);
   }
 
-  async take(key: string, limit: Limit, nowMs: number): Promise<TakeResult> {
+  async take(key: string, limit: Limit, nowMs: number, cost = 1): Promise<TakeResult> {
     const ttlMs = Math.ceil((limit.burst / limit.ratePerSec) * 1000) + 1_000;
-    const args = ["1", this.prefix + key, String(limit.ratePerSec), String(limit.burst), String(Math.floor(nowMs)), String(ttlMs)];
+    const args = ["1", this.prefix + key, String(limit.ratePerSec), String(limit.burst), String(Math.floor(nowMs)), String(ttlMs), String(cost)];
     try {
       let reply: [number, number];
       try {
@@ -68,7 +70,7 @@ export class RedisRateLimitStore implements RateLimitStore {
         this.lastWarnMs = nowMs;
         this.log.warn("rate_limit.redis_unavailable", { error: error instanceof Error ? error.message : String(error) });
       }
-      return this.fallback.take(key, limit, nowMs);
+      return this.fallback.take(key, limit, nowMs, cost);
     }
   }
 

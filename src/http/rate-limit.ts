@@ -14,7 +14,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
 export type TakeResult = { allowed: true } | { allowed: false; retryAfterSecs: number };
 
 export interface RateLimitStore {
-  take(key: string, limit: Limit, nowMs: number): TakeResult | Promise<TakeResult>;
+  /** Takes `cost` tokens (default 1; at most `limit.burst`, or it is never allowed). */
+  take(key: string, limit: Limit, nowMs: number, cost?: number): TakeResult | Promise<TakeResult>;
 }
 
 type Bucket = { tokens: number; updatedMs: number };
@@ -23,18 +24,18 @@ export class MemoryRateLimitStore implements RateLimitStore {
   private readonly buckets = new Map<string, Bucket>();
   private lastSweepMs = 0;
 
-  take(key: string, limit: Limit, nowMs: number): TakeResult {
+  take(key: string, limit: Limit, nowMs: number, cost = 1): TakeResult {
     this.sweep(nowMs);
     const bucket = this.buckets.get(key) ?? { tokens: limit.burst, updatedMs: nowMs };
     const elapsed = Math.max(0, nowMs - bucket.updatedMs) / 1000;
     bucket.tokens = Math.min(limit.burst, bucket.tokens + elapsed * limit.ratePerSec);
     bucket.updatedMs = nowMs;
     this.buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
+    if (bucket.tokens >= cost) {
+      bucket.tokens -= cost;
       return { allowed: true };
     }
-    return { allowed: false, retryAfterSecs: (1 - bucket.tokens) / limit.ratePerSec };
+    return { allowed: false, retryAfterSecs: (cost - bucket.tokens) / limit.ratePerSec };
   }
 
   /** Forget buckets idle for a minute (they would be full again anyway): bounded memory under IP churn. */

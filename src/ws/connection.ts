@@ -93,6 +93,11 @@ export class Connection implements HubSocket {
     if (this.actorValue) this.hub.release(this);
   }
 
+  /** The answer to a protocol ping (ours, or Bun's idle ping). */
+  onPong(): void {
+    if (this.actorValue && !this.closed) this.hub.noteAlive(this);
+  }
+
   // ------------------------------------------------------------ HubSocket
 
   send(frame: ServerFrame): void {
@@ -120,6 +125,18 @@ export class Connection implements HubSocket {
     this.raw.close(code, reason);
   }
 
+  ping(): void {
+    if (!this.closed) this.raw.ping();
+  }
+
+  terminate(): void {
+    if (this.closed) return;
+    for (const topic of this.raw.subscriptions) this.raw.unsubscribe(topic);
+    this.closed = true;
+    clearTimeout(this.authTimer);
+    this.raw.terminate();
+  }
+
   fail(code: ErrorCode, message: string, closeCode: number): void {
     this.send({ type: "error", code, message });
     this.close(closeCode, code.toLowerCase());
@@ -133,6 +150,7 @@ export class Connection implements HubSocket {
 
   async onMessage(message: string | Buffer): Promise<void> {
     if (this.closed) return;
+    if (this.actorValue) this.hub.noteAlive(this);
     const retryAfterMs = takeToken(this.bucket, this.hub.options.frameRate, this.hub.now());
     if (retryAfterMs > 0) return this.error("RATE_LIMITED", "Too many frames. Slow down.", { retryAfterMs });
     const limit = this.hub.options.maxFrameBytes ?? MAX_FRAME_BYTES;

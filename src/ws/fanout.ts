@@ -20,7 +20,9 @@ export type FanoutMessage =
   /** A channel's permissions changed for many: re-ask for every socket following these topics. */
   | { kind: "recheck_topics"; topics: string[] }
   /** These channel topics are gone (deleted channels): every socket leaves them. */
-  | { kind: "drop_topics"; topics: string[]; reason: SubscriptionRevokedReason };
+  | { kind: "drop_topics"; topics: string[]; reason: SubscriptionRevokedReason }
+  /** The user is at the socket cap: ping the user's sockets and drop the dead ones (hub.ts). */
+  | { kind: "probe"; userId: string };
 
 export type Deliver = (message: FanoutMessage) => void;
 
@@ -55,7 +57,7 @@ export function decodeFanout(wire: string): { origin: string; message: FanoutMes
       if (c < 0) return null;
       return { origin, message: { kind, topic: rest.slice(0, c), data: rest.slice(c + 1) } };
     }
-    if (kind === "close" || kind === "subscribe" || kind === "unsubscribe" || kind === "recheck" || kind === "recheck_topics" || kind === "drop_topics") {
+    if (kind === "close" || kind === "subscribe" || kind === "unsubscribe" || kind === "recheck" || kind === "recheck_topics" || kind === "drop_topics" || kind === "probe") {
       return { origin, message: { kind, ...(JSON.parse(rest) as object) } as FanoutMessage };
     }
   } catch {

@@ -17,6 +17,13 @@
  *   hub.handleFrame(type, handler)                  a feature's client frames
  *   hub.onSocketsChanged((userId, delta) => void)   a socket of the user was admitted (+1) or released (-1) here
  *
+ * The per-user cap counts only live sockets: a peer that vanished without a close frame (network
+ * gone, laptop asleep) still looks open until Bun's idle timeout (60 s). So a user who reaches the
+ * cap is not refused at once: the hub pings that user's sockets (on every instance, through the
+ * fan-out), terminates those that stay silent for `probeTimeoutMs`, and admits the newcomer if a
+ * slot came free. Live sockets answer the ping at once (browsers do it by themselves), so a user
+ * with eight real tabs is still refused.
+ *
  * Sockets that lose a channel through a re-check or a drop get `subscription:revoked {reason,
  * channelIds, until?}` (protocol.ts), so the client knows why the channel went quiet.
  */
@@ -56,6 +63,10 @@ export type InitialTopics = (actor: HubActor) => string[] | Promise<string[]>;
 /** One authenticated socket as the hub sees it; the connection layer implements it. */
 export interface HubSocket extends RegisteredSocket {
   readonly actor: HubActor;
+  /** Sends a protocol ping; the answer reaches hub.noteAlive (as does any frame). */
+  ping(): void;
+  /** Drops the connection at once, without a closing handshake (the peer is gone). */
+  terminate(): void;
   /** The topics the socket is subscribed to now. */
   topics(): string[];
   send(frame: ServerFrame): void;
@@ -76,7 +87,18 @@ export type HubOptions = {
   maxFrameBytes?: number;
   /** Counts a user's sockets over every instance (Redis); without it the cap is per process. */
   socketCounter?: SocketCounter;
+  /** At the cap, how long a socket has to answer a ping before it counts as dead. */
+  probeTimeoutMs?: number;
 };
+
+/** At the cap, a socket that does not answer a ping within this is terminated as dead. */
+export const PROBE_TIMEOUT_MS = 2_000;
+/** With a shared count, how long beyond the probe the other instances get to publish their new counts. */
+const PROBE_GRACE_MS = 1_000;
+const PROBE_POLL_MS = 100;
+
+/** A liveness probe of one user's sockets on this instance. */
+type Probe = { waiting: Set<HubSocket>; settle: () => void; done: Promise<number> };
 
 /** Revocations remembered this long, to refuse a socket whose auth check raced the revocation. */
 const REVOCATION_MEMORY_MS = 120_000;
@@ -86,7 +108,7 @@ export class Hub implements EventPublisher {
   readonly fanout: Fanout;
   readonly version: string;
   readonly now: () => number;
-  readonly options: Required<Pick<HubOptions, "livenessIntervalMs" | "frameRate" | "maxSocketsPerUser">> & Pick<HubOptions, "authDeadlineMs" | "maxFrameBytes">;
+  readonly options: Required<Pick<HubOptions, "livenessIntervalMs" | "frameRate" | "maxSocketsPerUser" | "probeTimeoutMs">> & Pick<HubOptions, "authDeadlineMs" | "maxFrameBytes">;
   readonly registry = new SocketRegistry<HubSocket>();
   authorizeSubscribe: AuthorizeSubscribe = () => false; // no channels exist until a feature says so
   private initialTopics: InitialTopics = () => [];
@@ -108,6 +130,8 @@ export class Hub implements EventPublisher {
   private readonly socketCounter: SocketCounter | undefined;
   /** The local half of the last recheck delivered (fan-out delivers locally, synchronously). */
   private localWork: Promise<void> | undefined;
+  /** Liveness probes in flight, per user (at most one each). */
+  private readonly probes = new Map<string, Probe>();
 
   constructor(opts: HubOptions) {
     this.log = opts.log;
@@ -118,6 +142,7 @@ export class Hub implements EventPublisher {
       livenessIntervalMs: opts.livenessIntervalMs ?? 30_000,
       frameRate: opts.frameRate ?? FRAME_RATE,
       maxSocketsPerUser: opts.maxSocketsPerUser ?? MAX_SOCKETS_PER_USER,
+      probeTimeoutMs: opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS,
       authDeadlineMs: opts.authDeadlineMs,
       maxFrameBytes: opts.maxFrameBytes,
     };
@@ -288,18 +313,23 @@ export class Hub implements EventPublisher {
    * Registers an authenticated socket, or refuses it (cap, or a revocation it raced). With a
    * shared socket counter the cap counts the user's sockets on every instance; the admission in
    * progress counts locally meanwhile, so parallel connects on one instance cannot overshoot.
+   * At the cap, the user's sockets are probed first (dead peers are dropped; see the top).
    * The caller releases the socket if it closed while this was pending.
    */
   async admit(socket: HubSocket, authStartedMs: number): Promise<boolean> {
     const { userId } = socket.actor;
     if (this.refuseRevoked(socket, authStartedMs)) return false;
     const cap = this.options.maxSocketsPerUser;
-    if (this.localCount(userId) >= cap) return this.refuseCap(socket);
+    if (this.localCount(userId) >= cap) {
+      await this.probeUserSockets(userId);
+      if (this.refuseRevoked(socket, authStartedMs)) return false;
+      if (this.localCount(userId) >= cap) return this.refuseCap(socket);
+    }
     if (this.socketCounter) {
       this.pendingAdmissions.set(userId, (this.pendingAdmissions.get(userId) ?? 0) + 1);
       let admitted: boolean;
       try {
-        admitted = await this.socketCounter.tryReserve(userId, this.localCount(userId), cap);
+        admitted = (await this.socketCounter.tryReserve(userId, this.localCount(userId), cap)) || (await this.reserveAfterProbe(this.socketCounter, userId, cap));
       } catch (error) {
         // Redis briefly unavailable: the local cap still holds; do not lock users out.
         this.log.warn("ws.socket_count_failed", { error: error instanceof Error ? error.message : String(error) });
@@ -323,6 +353,65 @@ export class Hub implements EventPublisher {
     this.syncSocketCount(userId);
     this.notifySockets(userId, 1);
     return true;
+  }
+
+  /**
+   * The shared count is full: every instance (this one included, synchronously) probes its
+   * sockets of the user and writes its new count; meanwhile the reservation is retried until the
+   * probes had time to finish. A dead instance's count still expires by itself (SOCKET_COUNT_TTL_MS).
+   */
+  private async reserveAfterProbe(counter: SocketCounter, userId: string, cap: number): Promise<boolean> {
+    const deadline = Date.now() + this.options.probeTimeoutMs + PROBE_GRACE_MS;
+    this.fanout.publish({ kind: "probe", userId });
+    await this.probes.get(userId)?.done;
+    for (;;) {
+      if (await counter.tryReserve(userId, this.localCount(userId), cap)) return true;
+      if (Date.now() >= deadline) return false;
+      await Bun.sleep(PROBE_POLL_MS);
+    }
+  }
+
+  /**
+   * Pings the user's sockets on this instance and terminates those that stay silent for
+   * probeTimeoutMs (a frame or a pong from a socket proves it alive). Resolves to the number
+   * dropped; concurrent calls for one user share one probe.
+   */
+  probeUserSockets(userId: string): Promise<number> {
+    const running = this.probes.get(userId);
+    if (running) return running.done;
+    const sockets = this.registry.socketsOf(userId);
+    if (sockets.length === 0) return Promise.resolve(0);
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    const timer = setTimeout(settle, this.options.probeTimeoutMs);
+    timer.unref?.();
+    const probe: Probe = {
+      waiting: new Set(sockets),
+      settle,
+      done: settled.then(() => {
+        clearTimeout(timer);
+        this.probes.delete(userId);
+        let dropped = 0;
+        for (const socket of probe.waiting) {
+          if (!this.registry.socketsOf(userId).includes(socket)) continue;
+          socket.terminate();
+          this.release(socket);
+          dropped++;
+        }
+        if (dropped > 0) this.log.info("ws.dead_sockets_dropped", { userId, dropped });
+        return dropped;
+      }),
+    };
+    this.probes.set(userId, probe);
+    for (const socket of sockets) socket.ping();
+    return probe.done;
+  }
+
+  /** A socket answered a ping or sent a frame: it is alive (ends a probe waiting for it). */
+  noteAlive(socket: HubSocket): void {
+    if (this.probes.size === 0) return;
+    const probe = this.probes.get(socket.userId);
+    if (probe?.waiting.delete(socket) && probe.waiting.size === 0) probe.settle();
   }
 
   private refuseRevoked(socket: HubSocket, authStartedMs: number): boolean {
@@ -352,6 +441,8 @@ export class Hub implements EventPublisher {
 
   release(socket: HubSocket): void {
     const removed = this.registry.remove(socket);
+    // A socket that closed during a probe needs no answer (noteAlive ends the wait the same way).
+    if (removed) this.noteAlive(socket);
     if (this.registry.countFor(socket.userId) === 0) this.membershipGenerations.delete(socket.userId);
     if (removed) {
       this.syncSocketCount(socket.userId);
@@ -399,6 +490,11 @@ export class Hub implements EventPublisher {
       case "drop_topics":
         this.globalGeneration++;
         dropTopicSockets(this.registry, message.topics, message.reason);
+        return;
+      case "probe":
+        // Another instance (or this one) found the user at the cap; dropping our dead sockets
+        // releases them, which writes this instance's new count to the shared counter.
+        void this.probeUserSockets(message.userId);
         return;
     }
   }

@@ -18,7 +18,7 @@ import { Connection, type TokenAuthenticator } from "./connection.ts";
 import type { Hub, HubActor } from "./hub.ts";
 
 /**
- * What a socket carries. Elysia's server-wide websocket handler calls data.open/message/close;
+ * What a socket carries. Elysia's server-wide websocket handler calls data.open/message/close/pong;
  * they are shared per hub (not closures per socket), so an idle socket costs its Connection and
  * this small object. Upgrading from a plain GET route instead of `.ws()` avoids Elysia keeping the
  * whole request context (and a set of closures) alive per socket, and hands us raw frames: `.ws()`
@@ -31,6 +31,7 @@ type SocketData = {
   open(ws: ServerWebSocket<SocketData>): void;
   message(ws: ServerWebSocket<SocketData>, message: string | Buffer): void;
   close(ws: ServerWebSocket<SocketData>): void;
+  pong(ws: ServerWebSocket<SocketData>): void;
 };
 
 const toHubActor = (actor: Actor): HubActor => ({ userId: actor.userId, sessionId: actor.sessionId, isAdmin: actor.isAdmin, isOwner: actor.isOwner });
@@ -62,7 +63,7 @@ export function hubRoutes(hub: Hub, deps: AppDeps) {
   };
   const authenticateToken: TokenAuthenticator = (token) => actorFrom({ authorization: `Bearer ${token}` });
 
-  const handlers: Pick<SocketData, "open" | "message" | "close"> = {
+  const handlers: Pick<SocketData, "open" | "message" | "close" | "pong"> = {
     open(ws) {
       const connection = new Connection(hub, ws as ServerWebSocket<unknown>, authenticateToken);
       ws.data.connection = connection;
@@ -73,6 +74,10 @@ export function hubRoutes(hub: Hub, deps: AppDeps) {
     },
     close(ws) {
       ws.data.connection?.onClose();
+    },
+    // Liveness: a socket probed at the per-user cap proves it is alive (hub.probeUserSockets).
+    pong(ws) {
+      ws.data.connection?.onPong();
     },
   };
 

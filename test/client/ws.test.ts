@@ -1,11 +1,13 @@
 // The WS client against the real hub: first connect, events, re-subscription after a dropped
 // connection, no reconnect loop after the session ended.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { HubClient, type HubClientState } from "../../src/client/ws.ts";
 import type { EventFrame } from "../../src/shared/protocol.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { createUser, signIn } from "../helpers/users.ts";
-import { listen } from "../helpers/ws.ts";
+import { connectWithToken, listen } from "../helpers/ws.ts";
+import { CLOSE } from "../../src/shared/protocol.ts";
 import { channelTopic, userTopic } from "../../src/ws/topics.ts";
 
 let ctx: TestContext;
@@ -112,5 +114,45 @@ describe("HubClient", () => {
     ctx.hub.closeUserSockets(user.id, [sessionId]);
     await rec.until(() => rec.states.at(-1) === "ended");
     expect(rec.states.filter((s) => s === "reconnecting")).toEqual([]);
+  });
+
+  test("too many sockets (4429) is retried with exponential backoff and jitter, not final; a freed slot lets it in", async () => {
+    // A hub whose cap is one socket per user: the blocker holds it (and answers the liveness ping).
+    const capped = await createTestContext({ database: ctx.database, hub: { maxSocketsPerUser: 1 } });
+    try {
+      const cappedUrl = (await listen(capped)).ws;
+      const user = await createUser(capped);
+      const { accessToken } = await signIn(capped, user);
+      const blocker = await connectWithToken(cappedUrl, accessToken);
+      const details: { state: HubClientState; code?: number; delayMs?: number }[] = [];
+      const rec = recorder();
+      const client = new HubClient({
+        url: cappedUrl,
+        token: async () => accessToken,
+        backoffBaseMs: 40,
+        backoffMaxMs: 200,
+        random: () => 0.5, // jitter factor 0.5 + 0.5/2 = 0.75
+        ...rec.hooks,
+        onState: (state, detail) => {
+          details.push({ state, code: detail?.code, delayMs: detail?.delayMs });
+          rec.hooks.onState(state);
+        },
+      });
+      clients.push(client);
+      client.connect();
+      await rec.until(() => details.filter((d) => d.state === "reconnecting" && d.code === CLOSE.TOO_MANY_SESSIONS).length >= 4, 20_000);
+      expect(rec.states).not.toContain("ended");
+      const delays = details.filter((d) => d.state === "reconnecting").map((d) => d.delayMs);
+      expect(delays.slice(0, 4)).toEqual([30, 60, 120, 150]); // 40·2ⁿ capped at 200, times 0.75
+      blocker.close();
+      await rec.until(() => client.isOpen, 20_000);
+      expect(rec.states.at(-1)).toBe("open");
+      client.close();
+    } finally {
+      // Not capped.close(): the database is shared with the other tests of this file.
+      await capped.hub.stop();
+      await capped.app.stop(true);
+      rmSync(capped.dataDir, { recursive: true, force: true });
+    }
   });
 });

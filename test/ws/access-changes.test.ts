@@ -84,8 +84,10 @@ describe("timeouts cut live delivery", () => {
 
     // Re-subscribing is refused with TIMED_OUT and the end of the timeout.
     socket.send({ type: "subscribe", channelIds: [c.generalChannelId], ref: "again" });
-    expect(await socket.nextFrame()).toMatchObject({ type: "error", code: "TIMED_OUT", ref: "again", channelIds: [c.generalChannelId], until });
-    expect(await socket.nextFrame()).toEqual({ type: "subscribed", channelIds: [], ref: "again" });
+    // nextOfType: a coalesced channel:activity hint for the message sent above may still arrive
+    // on the user's own topic first; it is not part of what this step checks.
+    expect(await socket.nextOfType("error")).toMatchObject({ type: "error", code: "TIMED_OUT", ref: "again", channelIds: [c.generalChannelId], until });
+    expect(await socket.nextOfType("subscribed")).toEqual({ type: "subscribed", channelIds: [], ref: "again" });
 
     // Reading history over HTTP stays allowed; sending does not.
     expect((await who.call("GET", `/api/channels/${c.generalChannelId}/messages`)).status).toBe(200);

@@ -110,7 +110,11 @@ describe("channel subscriptions follow permissions live", () => {
     expect(await bob.socket.nextFrame()).toEqual({ type: "test:welcome" });
   });
 
-  test("typing is relayed only within a channel the socket follows", async () => {
+  test("following a channel is not enough to type in it: typing needs the right to send there (messaging feature)", async () => {
+    // The fake subscribe hook lets both follow a channel the database does not have; typing is
+    // checked against the send rules (src/features/messages/typing.ts), so it is refused and
+    // nothing reaches bob. The relay itself is tested with real channels in
+    // test/features/messages/realtime.test.ts and acting-rules.test.ts.
     const channel = crypto.randomUUID();
     const alice = await userWithSocket();
     const bob = await userWithSocket();
@@ -119,8 +123,10 @@ describe("channel subscriptions follow permissions live", () => {
       s.send({ type: "subscribe", channelIds: [channel] });
       await s.nextOfType("subscribed");
     }
-    alice.socket.send({ type: "typing:start", channelId: channel });
-    expect(await bob.socket.nextFrame()).toEqual({ type: "typing:started", channelId: channel, userId: alice.user.id });
+    alice.socket.send({ type: "typing:start", channelId: channel, ref: "t" });
+    expect(await alice.socket.nextOfType("error")).toMatchObject({ code: "CHANNEL_NOT_FOUND", ref: "t" });
+    ctx.hub.publish(channelTopic(channel), { type: "test:sentinel" });
+    expect(await bob.socket.nextFrame()).toEqual({ type: "test:sentinel" });
   });
 });
 
@@ -181,7 +187,7 @@ describe("sessions ending while connected", () => {
     const userId = crypto.randomUUID();
     const fake = (sessionId: string) => {
       const failures: string[] = [];
-      return { failures, socket: { actor: { userId, sessionId, isAdmin: false, isOwner: false }, userId, sessionId, topics: () => [], send() {}, subscribe() {}, unsubscribe() {}, close() {}, fail: (code: string) => void failures.push(code) } };
+      return { failures, socket: { actor: { userId, sessionId, isAdmin: false, isOwner: false }, userId, sessionId, topics: () => [], send() {}, subscribe() {}, unsubscribe() {}, close() {}, ping() {}, terminate() {}, fail: (code: string) => void failures.push(code) } };
     };
     const before = Date.now() - 1;
     const revokedSession = crypto.randomUUID();

@@ -89,7 +89,8 @@ describe.skipIf(!ready)("two Hearth processes with REDIS_URL", () => {
       sockets.push(ninth);
       await ninth.opened;
       ninth.send({ type: "auth", token: accessToken });
-      expect(await ninth.nextFrame(5_000)).toMatchObject({ type: "error", code: "TOO_MANY_SESSIONS" });
+      // Refused only after the user's sockets on both processes answered a liveness ping (~3 s: hub.ts).
+      expect(await ninth.nextFrame(10_000)).toMatchObject({ type: "error", code: "TOO_MANY_SESSIONS" });
       expect((await ninth.closed).code).toBe(CLOSE.TOO_MANY_SESSIONS);
     }
     // Closing one on process A frees a slot for process B (once A has recorded the release).
@@ -101,7 +102,7 @@ describe.skipIf(!ready)("two Hearth processes with REDIS_URL", () => {
       sockets.push(again);
       await again.opened;
       again.send({ type: "auth", token: accessToken });
-      const first = await again.nextFrame(5_000);
+      const first = await again.nextFrame(10_000);
       if (first.type === "hello") admitted = again;
       else await Bun.sleep(20);
     }

@@ -54,6 +54,7 @@ import {
   type KeyStore,
   type PairwiseSession,
 } from "../e2ee/index.ts";
+import { checkReceivedText, describeLimit, MAX_MESSAGE_CHARS } from "../../shared/text-limits.ts";
 import { ApiError, callApi, fetchText } from "./api.ts";
 import { deviceKey, planSenderKey, selectRecipientDevices, type DeviceRef } from "./recipients.ts";
 import type { ChatMessage, Scheme } from "./types.ts";
@@ -307,8 +308,11 @@ export class ChatEngine {
   /**
    * Encrypts `text` for the channel. `participants`: DM participants (pw) or channel members (sk).
    * Returns the ciphertext to send and a callback that archives the key once the server id is known.
+   * `maxChars`: the longest text receivers show (shared/text-limits.ts); longer text is refused
+   * here, so no path (composer, edit, thread, schedule) sends what readers would not show.
    */
-  encrypt(scheme: Scheme, channelId: string, participants: readonly string[], text: string): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+  encrypt(scheme: Scheme, channelId: string, participants: readonly string[], text: string, maxChars = MAX_MESSAGE_CHARS): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+    if (text.length > maxChars) return Promise.reject(new ApiError(0, "MESSAGE_TOO_LONG", describeLimit("A message", maxChars)));
     return this.run(async () => {
       const self = { userId: this.userId, deviceId: this.device.deviceId };
       const wanted = selectRecipientDevices(await this.devicesOf(participants), participants, self);
@@ -366,8 +370,13 @@ export class ChatEngine {
     });
   }
 
-  /** Decrypts a stored or live message; "waiting" when the keys have not arrived (yet). */
-  decrypt(message: ChatMessage): Promise<DecryptOutcome> {
+  /**
+   * Decrypts a stored or live message; "waiting" when the keys have not arrived (yet). Every
+   * decrypted text the chat shows comes through here (timeline, edits, thread, pins, bookmarks,
+   * scheduled, polls), so this is where the length limit holds for received text: a modified
+   * client can encrypt anything, and text longer than `maxChars` is "failed" with a notice.
+   */
+  decrypt(message: ChatMessage, maxChars = MAX_MESSAGE_CHARS): Promise<DecryptOutcome> {
     return this.run(async () => {
       if (!message.ciphertext) return { status: "failed", reason: "deleted" };
       try {
@@ -375,7 +384,7 @@ export class ChatEngine {
         if (text === null) return { status: "waiting", reason: "Waiting for the keys to this message…" };
         await this.save();
         this.scheduleBackup();
-        return { status: "ok", text };
+        return checkReceivedText("Message", text, maxChars);
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (code === "UNKNOWN_SENDER_KEY" || code === "NO_SESSION") return { status: "waiting", reason: "Waiting for the keys to this message…" };

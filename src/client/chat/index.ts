@@ -3,7 +3,7 @@
 // and mounts one ChannelController for the conversation on screen.
 
 import { HubClient } from "../ws.ts";
-import { isSubscriptionRevokedFrame, type EventFrame } from "../../shared/protocol.ts";
+import { CLOSE, isSubscriptionRevokedFrame, type EventFrame } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
 import { ChatEngine } from "./engine.ts";
@@ -11,6 +11,7 @@ import { DEVICE_REVOKED_EVENT, showDeviceRevoked } from "./device-revoked.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
 import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 import { el } from "./dom.ts";
+import * as textLimits from "../../shared/text-limits.ts";
 
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
@@ -145,9 +146,10 @@ function onEvent(frame: EventFrame): void {
 function connectHub(): HubClient {
   const client = new HubClient({
     onEvent,
-    onState: (state) => {
+    onState: (state, detail) => {
       if (state === "open" && selfUserId) void refreshPresence(selfUserId).catch(() => {});
-      setStatus(state === "open" ? "" : state === "ended" ? "Disconnected. Reload the page to reconnect." : state === "reconnecting" ? "Reconnecting…" : "");
+      const reconnecting = detail?.code === CLOSE.TOO_MANY_SESSIONS ? "Too many open tabs or devices. Close one; retrying…" : "Reconnecting…";
+      setStatus(state === "open" ? "" : state === "ended" ? "Disconnected. Reload the page to reconnect." : state === "reconnecting" ? reconnecting : "");
     },
     onReconnected: () => {
       void engine?.then((e) => e.processToDevice()).then(() => current?.retryWaiting()).catch(() => {});
@@ -253,7 +255,7 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     // The key-backup banner comes with it.
     controller.extras = import("./extras-ui.ts").then((m) => {
       void m.mountBanner(pane.querySelector<HTMLElement>(".pane-body__inner") ?? pane, e, () => void controller.retryAll());
-      return m.mountExtras({ engine: e, channelId, scheme, selfId, participants: ids, names, call: callApi, normalise: normaliseMessage, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
+      return m.mountExtras({ engine: e, channelId, scheme, selfId, participants: ids, names, call: callApi, normalise: normaliseMessage, limits: textLimits, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
     });
     controller.extras.catch((error) => setStatus(`Some chat features could not load: ${(error as Error).message}`));
     root.dataset.chatReady = "1";

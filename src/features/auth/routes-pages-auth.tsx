@@ -13,7 +13,8 @@ import { trustedDeviceCookieFor } from "./device-cookie.ts";
 import { authGuard, resolveActor } from "./guard.ts";
 import { authKernelOf } from "./kernel.ts";
 import { completePendingLogin, loginWithPassword, TotpRequiredError, type LoggedIn } from "./login.ts";
-import { formField, formatTime, respondWithForm, safeNext, toFormState } from "./page-helpers.tsx";
+import { formField, formatTime, respondWithForm, toFormState } from "./page-helpers.tsx";
+import { safeRedirectTarget } from "../../http/redirect-target.ts";
 import { recoverAccount } from "./recovery.ts";
 import { registerUser } from "./register.ts";
 import { requestMeta } from "./request-meta.ts";
@@ -85,14 +86,14 @@ export function authPageRoutes(deps: AppDeps) {
   return new Elysia({ name: "auth-pages" })
     .use(authGuard(deps))
     .get("/login", async ({ request, query, set }) => {
-      const next = safeNext(query.next);
+      const next = safeRedirectTarget(request, query.next, "/", config.publicOrigin);
       if (await resolveActor(kernel, request, set as { headers: Record<string, unknown> })) return redirect(request, next);
       return page(loginPage(<LoginForm state={{}} next={next} sso={ssoOf(config)} />));
     })
     .post("/login", async ({ request, body }) => {
       assertSameOrigin(request, config);
       const username = formField(body, "username");
-      const next = safeNext(formField(body, "next"));
+      const next = safeRedirectTarget(request, formField(body, "next"), "/", config.publicOrigin);
       try {
         return signedIn(request, await loginWithPassword(kernel, { username, password: formField(body, "password") }, requestMeta(request)), next);
       } catch (error) {
@@ -103,7 +104,7 @@ export function authPageRoutes(deps: AppDeps) {
     .post("/login/totp", async ({ request, body }) => {
       assertSameOrigin(request, config);
       const pendingToken = formField(body, "pending_token");
-      const next = safeNext(formField(body, "next"));
+      const next = safeRedirectTarget(request, formField(body, "next"), "/", config.publicOrigin);
       try {
         return signedIn(request, await completePendingLogin(kernel, pendingToken, formField(body, "code"), requestMeta(request)), next);
       } catch (error) {

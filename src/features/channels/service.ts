@@ -4,8 +4,8 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessChannel, accessCommunity, accessGroup, isUuid, requireCan } from "../permissions/index.ts";
-import { isPermission } from "../permissions/index.ts";
+import { accessChannel, accessCommunity, accessGroup, applyChange, requireCan } from "../permissions/index.ts";
+import { ASSIGNABLE_ROLES, isPermission, type AssignableRole } from "../permissions/index.ts";
 import { insertCommunityAudit, queueAccessChange } from "../communities/index.ts";
 import { dbOf, mutate, nowOf, optionalText, requireIntRange, requireText, type ActorLike } from "../communities/index.ts";
 import { countChannels, countGroups, insertGroupWithGeneralChannel } from "./queries.ts";
@@ -154,27 +154,21 @@ export async function deleteChannel(deps: AppDeps, actor: ActorLike, channelId: 
 
 export type OverrideInput = { baseRole?: string | null; roleId?: string | null; allow: string[]; deny: string[] };
 
+/** Sets one role's allow/deny in a channel; who may is `applyChange`'s decision (write_override). */
 export async function setChannelOverride(deps: AppDeps, actor: ActorLike, channelId: string, input: OverrideInput) {
   const now = nowOf(deps);
   const bad = [...input.allow, ...input.deny].filter((p) => !isPermission(p));
   if (bad.length) throw new InvalidInputError(`Unknown permission: ${bad.join(", ")}.`, { allow: "Unknown permission." });
   if (!!input.baseRole === !!input.roleId) throw new InvalidInputError("Give exactly one of base_role or role_id.", { role: "Choose one role." });
-  if (input.baseRole && !["admin", "moderator", "member"].includes(input.baseRole)) throw new InvalidInputError("base_role must be admin, moderator or member.", { base_role: "Invalid role." });
+  if (input.baseRole && !(ASSIGNABLE_ROLES as readonly string[]).includes(input.baseRole)) throw new InvalidInputError("base_role must be admin, moderator or member.", { base_role: "Invalid role." });
+  const allow = [...new Set(input.allow)];
+  const deny = [...new Set(input.deny)];
+  const target = input.baseRole ? { baseRole: input.baseRole as AssignableRole } : { roleId: input.roleId! };
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessChannel(tx, actor, channelId, now);
-    if (!access.community) throw new NotFoundError("No such channel.");
-    requireCan(access.community, "manage_roles");
-    if (input.roleId) {
-      const role = isUuid(input.roleId) ? await tx.selectFrom("community_roles").select("id").where("id", "=", input.roleId).where("community_id", "=", access.channel.communityId!).executeTakeFirst() : undefined;
-      if (!role) throw new NotFoundError("No such role in this community.");
-    }
-    let q = tx.deleteFrom("channel_role_overrides").where("channel_id", "=", channelId);
-    q = input.roleId ? q.where("role_id", "=", input.roleId) : q.where("base_role", "=", input.baseRole!);
-    await q.execute();
-    await tx.insertInto("channel_role_overrides").values({ id: Bun.randomUUIDv7(), channel_id: channelId, base_role: input.baseRole ?? null, role_id: input.roleId ?? null, allow: input.allow, deny: input.deny }).execute();
-    await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_override_set", targetType: "channel", targetId: channelId, metadata: { base_role: input.baseRole ?? null, role_id: input.roleId ?? null, allow: input.allow, deny: input.deny }, at: now });
-    outbox.push(`community:${access.channel.communityId}`, { type: "channel:updated", channel_id: channelId });
-    queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "override_changed", channelIds: [channelId] });
+    const { communityId } = await applyChange(tx, actor, "write_override", { channelId, target, allow, deny }, now);
+    await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "channel_override_set", targetType: "channel", targetId: channelId, metadata: { base_role: input.baseRole ?? null, role_id: input.roleId ?? null, allow, deny }, at: now });
+    outbox.push(`community:${communityId}`, { type: "channel:updated", channel_id: channelId });
+    queueAccessChange(deps, outbox, { communityId, kind: "override_changed", channelIds: [channelId] });
   });
 }
 
@@ -182,46 +176,34 @@ export async function setChannelOverride(deps: AppDeps, actor: ActorLike, channe
 export async function addChannelMember(deps: AppDeps, actor: ActorLike, channelId: string, userId: string) {
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessChannel(tx, actor, channelId, now);
-    if (!access.community) throw new NotFoundError("No such channel.");
-    requireCan(access.community, "manage_channels");
-    const member = isUuid(userId) ? await tx.selectFrom("community_members").select("user_id").where("community_id", "=", access.channel.communityId!).where("user_id", "=", userId).executeTakeFirst() : undefined;
-    if (!member) throw new NotFoundError("That user is not a member of this community.");
-    await tx.insertInto("channel_members").values({ channel_id: channelId, user_id: userId, added_at: now }).onConflict((oc) => oc.doNothing()).execute();
-    outbox.push(`user:${userId}`, { type: "channel:added", channel_id: channelId, community_id: access.channel.communityId });
-    queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "channel_members_changed", channelIds: [channelId], userIds: [userId] });
+    const { communityId } = await applyChange(tx, actor, "add_channel_member", { channelId, userId }, now);
+    outbox.push(`user:${userId}`, { type: "channel:added", channel_id: channelId, community_id: communityId });
+    queueAccessChange(deps, outbox, { communityId, kind: "channel_members_changed", channelIds: [channelId], userIds: [userId] });
   });
 }
 
 /**
- * Takes someone out of a private channel's explicit members. Their open sockets stop following
- * the channel at once if that was their only way to see it (owners and admins still see it).
+ * Takes someone out of a private channel's explicit members (not someone ranked at or above the
+ * actor). Their open sockets stop following the channel at once if that was their only way to
+ * see it (owners and admins still see it).
  */
 export async function removeChannelMember(deps: AppDeps, actor: ActorLike, channelId: string, userId: string) {
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessChannel(tx, actor, channelId, now);
-    if (!access.community) throw new NotFoundError("No such channel.");
-    requireCan(access.community, "manage_channels");
-    const removed = isUuid(userId) ? await tx.deleteFrom("channel_members").where("channel_id", "=", channelId).where("user_id", "=", userId).returning("user_id").executeTakeFirst() : undefined;
-    if (!removed) throw new NotFoundError("That user is not a member of this channel.");
-    await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_updated", targetType: "channel", targetId: channelId, metadata: { removed_member: userId }, at: now });
-    outbox.push(`user:${userId}`, { type: "channel:removed", channel_id: channelId, community_id: access.channel.communityId });
-    queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "channel_members_changed", channelIds: [channelId], userIds: [userId] });
+    const { communityId } = await applyChange(tx, actor, "remove_channel_member", { channelId, userId }, now);
+    await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "channel_updated", targetType: "channel", targetId: channelId, metadata: { removed_member: userId }, at: now });
+    outbox.push(`user:${userId}`, { type: "channel:removed", channel_id: channelId, community_id: communityId });
+    queueAccessChange(deps, outbox, { communityId, kind: "channel_members_changed", channelIds: [channelId], userIds: [userId] });
   });
 }
 
 export async function removeChannelOverride(deps: AppDeps, actor: ActorLike, channelId: string, overrideId: string) {
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessChannel(tx, actor, channelId, now);
-    if (!access.community) throw new NotFoundError("No such channel.");
-    requireCan(access.community, "manage_roles");
-    const removed = isUuid(overrideId) ? await tx.deleteFrom("channel_role_overrides").where("id", "=", overrideId).where("channel_id", "=", channelId).returning("id").executeTakeFirst() : undefined;
-    if (!removed) throw new NotFoundError("No such override.");
-    await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_override_removed", targetType: "channel", targetId: channelId, at: now });
-    outbox.push(`community:${access.channel.communityId}`, { type: "channel:updated", channel_id: channelId });
-    queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "override_changed", channelIds: [channelId] });
+    const { communityId } = await applyChange(tx, actor, "remove_override", { channelId, overrideId }, now);
+    await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "channel_override_removed", targetType: "channel", targetId: channelId, at: now });
+    outbox.push(`community:${communityId}`, { type: "channel:updated", channel_id: channelId });
+    queueAccessChange(deps, outbox, { communityId, kind: "override_changed", channelIds: [channelId] });
   });
 }
 

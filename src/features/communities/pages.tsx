@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
-import { fragment, isHtmx, redirect } from "../../http/render.ts";
+import { fragment, isHtmx, redirect, seeOther } from "../../http/render.ts";
 import { Toast } from "../../../views/index.ts";
 import { authGuard } from "../auth/index.ts";
 import { allows } from "../permissions/index.ts";
@@ -69,7 +69,7 @@ export function communityPages(deps: AppDeps) {
     .get("/c/:id", async ({ actor, params, request }) => {
       const groups = await listVisibleGroups(deps, actor, params.id);
       const first = groups.flatMap((g) => g.channels)[0];
-      if (first) return new Response(null, { status: 303, headers: { location: `/c/${params.id}/ch/${first.id}` } });
+      if (first) return seeOther(request, `/c/${params.id}/ch/${first.id}`);
       return renderChat(deps, request, actor, params.id, null);
     }, { auth: true })
     .get("/c/:id/ch/:channelId", async ({ actor, params, request }) => renderChat(deps, request, actor, params.id, params.channelId), { auth: true })

@@ -1,6 +1,7 @@
 /** Community reads shared by the API and the pages. */
 import { sql } from "kysely";
 import type { Executor } from "../../db/tx.ts";
+import { memberRankSql } from "../permissions/index.ts";
 
 export type CommunitySummary = { id: string; name: string; description: string | null; role: string; memberCount: number };
 
@@ -33,9 +34,7 @@ export type MemberView = {
   timedOutUntil: Date | null;
 };
 
-const RANK_SQL = sql<number>`(case m.role when 'owner' then 3000 when 'admin' then 2000 when 'moderator' then 1000 else 0 end
-  + coalesce((select max(r.position) from community_member_roles mr join community_roles r on r.id = mr.role_id
-              where mr.community_id = m.community_id and mr.user_id = m.user_id), 0))`;
+const RANK_SQL = memberRankSql("m");
 
 /** Sorted by rank (base role, then highest custom role), then by name; paginated. */
 export async function listMembers(db: Executor, communityId: string, opts: { limit: number; offset: number; now: Date }): Promise<MemberView[]> {

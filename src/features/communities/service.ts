@@ -4,9 +4,9 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessCommunity, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
+import { accessCommunity, applyChange, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
 import { findMembership } from "../permissions/index.ts";
-import { ASSIGNABLE_ROLES, rankOf, subjectRank, type AssignableRole, type BaseRole, type CommunityPolicy } from "../permissions/index.ts";
+import { ASSIGNABLE_ROLES, type AssignableRole, type CommunityPolicy } from "../permissions/index.ts";
 import { insertGroupWithGeneralChannel } from "../channels/index.ts";
 import { insertCommunityAudit } from "./audit.ts";
 import { dbOf, mutate, nowOf, optionalText, requireText, type ActorLike } from "./context.ts";
@@ -89,24 +89,10 @@ export async function deleteCommunity(deps: AppDeps, actor: ActorLike, id: strin
 export async function transferOwnership(deps: AppDeps, actor: ActorLike, id: string, newOwnerId: string) {
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessCommunity(tx, actor, id, now);
-    requireCan(access, "transfer_ownership", {}, "Only the owner can transfer ownership.");
-    if (!isUuid(newOwnerId)) throw new NotFoundError("That user is not a member of this community.");
-    const target = await findMembership(tx, id, newOwnerId, now);
-    const oldOwner = access.community.ownerId;
-    if (newOwnerId === oldOwner) throw new ConflictError("That user already owns this community.", "ALREADY_OWNER");
-    if (!target) {
-      // Recovery: the instance owner may hand the community to themselves without being a member.
-      if (!(actor.isOwner && newOwnerId === actor.userId)) throw new NotFoundError("That user is not a member of this community.");
-      await tx.insertInto("community_members").values({ community_id: id, user_id: newOwnerId, role: "owner", nickname: null, joined_at: now }).execute();
-    } else {
-      await tx.updateTable("community_members").set({ role: "owner" }).where("community_id", "=", id).where("user_id", "=", newOwnerId).execute();
-    }
-    await tx.updateTable("community_members").set({ role: "admin" }).where("community_id", "=", id).where("user_id", "=", oldOwner).execute();
-    await tx.updateTable("communities").set({ owner_id: newOwnerId }).where("id", "=", id).execute();
-    await insertCommunityAudit(tx, { communityId: id, actorId: actor.userId, action: "ownership_transferred", targetUserId: newOwnerId, metadata: { from: oldOwner }, at: now });
-    queueMembershipChange(deps, outbox, { userId: newOwnerId, communityId: id, kind: target ? "role_changed" : "joined", role: "owner" });
-    queueMembershipChange(deps, outbox, { userId: oldOwner, communityId: id, kind: "role_changed", role: "admin" });
+    const { from, joined } = await applyChange(tx, actor, "transfer_ownership", { communityId: id, userId: newOwnerId }, now);
+    await insertCommunityAudit(tx, { communityId: id, actorId: actor.userId, action: "ownership_transferred", targetUserId: newOwnerId, metadata: { from }, at: now });
+    queueMembershipChange(deps, outbox, { userId: newOwnerId, communityId: id, kind: joined ? "joined" : "role_changed", role: "owner" });
+    queueMembershipChange(deps, outbox, { userId: from, communityId: id, kind: "role_changed", role: "admin" });
   });
 }
 
@@ -143,19 +129,12 @@ export async function loadTarget(tx: Parameters<typeof findMembership>[0], commu
   return { userId, member };
 }
 
-const BASE_RANKS: Record<BaseRole, number> = { owner: 3000, admin: 2000, moderator: 1000, member: 0 };
-
 export async function setMemberRole(deps: AppDeps, actor: ActorLike, id: string, userId: string, role: string) {
   if (!ASSIGNABLE_ROLES.includes(role as AssignableRole)) throw new InvalidInputError("Role must be admin, moderator or member (ownership moves by transfer).", { role: "Choose admin, moderator or member." });
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessCommunity(tx, actor, id, now);
-    const target = await loadTarget(tx, id, userId, now);
-    requireCan(access, "change_member_role", { target }, "You can only change the role of members ranked below you.");
-    // Nobody hands out a rank equal to or above their own.
-    if (BASE_RANKS[role as BaseRole] >= subjectRank(access.subject)) throw new ForbiddenError("You cannot give a role equal to or above your own.", "PERMISSION_DENIED");
-    await tx.updateTable("community_members").set({ role }).where("community_id", "=", id).where("user_id", "=", userId).execute();
-    await insertCommunityAudit(tx, { communityId: id, actorId: actor.userId, action: "member_role_changed", targetUserId: userId, metadata: { from: target.member.role, to: role }, at: now });
+    const { from } = await applyChange(tx, actor, "set_base_role", { communityId: id, userId, role: role as AssignableRole }, now);
+    await insertCommunityAudit(tx, { communityId: id, actorId: actor.userId, action: "member_role_changed", targetUserId: userId, metadata: { from, to: role }, at: now });
     queueMembershipChange(deps, outbox, { userId, communityId: id, kind: "role_changed", role });
   });
 }
@@ -163,20 +142,8 @@ export async function setMemberRole(deps: AppDeps, actor: ActorLike, id: string,
 export async function setMemberCustomRoles(deps: AppDeps, actor: ActorLike, id: string, userId: string, roleIds: string[]) {
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessCommunity(tx, actor, id, now);
-    const target = await loadTarget(tx, id, userId, now);
-    requireCan(access, "manage_roles");
-    requireCan(access, "change_member_role", { target }, "You can only change the roles of members ranked below you.");
-    const unique = [...new Set(roleIds)];
-    const roles = unique.length && unique.every(isUuid)
-      ? await tx.selectFrom("community_roles").select(["id", "permissions", "position"]).where("community_id", "=", id).where("id", "in", unique).execute()
-      : [];
-    if (roles.length !== unique.length) throw new NotFoundError("One of those roles does not exist in this community.");
-    const after = rankOf({ role: target.member.role, customRoles: roles });
-    if (after >= subjectRank(access.subject)) throw new ForbiddenError("Those roles would rank the member at or above you.", "PERMISSION_DENIED");
-    await tx.deleteFrom("community_member_roles").where("community_id", "=", id).where("user_id", "=", userId).execute();
-    if (roles.length) await tx.insertInto("community_member_roles").values(roles.map((r) => ({ community_id: id, user_id: userId, role_id: r.id }))).execute();
-    await insertCommunityAudit(tx, { communityId: id, actorId: actor.userId, action: "member_roles_set", targetUserId: userId, metadata: { role_ids: unique }, at: now });
+    const { roleIds: assigned } = await applyChange(tx, actor, "set_custom_roles", { communityId: id, userId, roleIds }, now);
+    await insertCommunityAudit(tx, { communityId: id, actorId: actor.userId, action: "member_roles_set", targetUserId: userId, metadata: { role_ids: assigned }, at: now });
     queueMembershipChange(deps, outbox, { userId, communityId: id, kind: "role_changed" });
   });
 }

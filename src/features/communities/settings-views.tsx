@@ -200,7 +200,7 @@ export type OverrideRow = { id: string; channelId: string; channelName: string |
 
 export const RolesSection: FC<{ base: string; roles: RoleView[]; overrides: OverrideRow[]; channels: { id: string; name: string | null }[] }> = (p) => (
   <div class="stack">
-    <p class="muted">Rank: owner › admin › moderator › member. Custom roles add permissions and order members within one rank (higher position first). Nobody acts on someone of equal or higher rank.</p>
+    <p class="muted">Rank: owner › admin › moderator › member. Custom roles add permissions and order members within one rank (higher position first). Nobody acts on someone of equal or higher rank, changes a role ranked at or above them (by its position or anyone holding it), or grants a permission they do not hold.</p>
     {p.roles.length === 0 ? <p class="muted">No custom roles yet.</p> : null}
     <div class="table-wrap" hidden={p.roles.length === 0}>
       <table class="table">

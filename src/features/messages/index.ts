@@ -2,8 +2,8 @@
  * The messaging feature's public face (docs/messages.md):
  *   messageApiRoutes(deps)         the /api/channels/{id}/messages… and /api/messages/… routers
  *   installMessaging(deps, hub)    hub wiring: subscribe check, membership listener, WS frames
- *   startMessageJobs(deps)         TTL expiry, 30-day hard delete, ban purges, scheduled
- *                                  messages (main.ts); run-once
+ *   startMessageJobs(deps)         TTL expiry, 30-day hard delete, ban purges, to-device
+ *                                  expiry, scheduled messages (main.ts); run-once
  *                                  functions for tests in jobs.ts
  */
 import type { AppDeps } from "../../app.ts";
@@ -17,8 +17,9 @@ import { toWire } from "./queries.ts";
 
 export { messageApiRoutes } from "./routes.ts";
 export { flushActivity, setActivityInterval, setActivityOptions, stopActivity, ACTIVITY_PER_USER_MAX } from "./realtime.ts";
-export { expireMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
+export { expireMessages, expireToDeviceMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
 export { deliverScheduledMessages } from "./scheduled.ts";
+export { setToDeviceQuotas } from "./to-device.ts";
 
 const installed = new WeakMap<object, () => Promise<void>>();
 const typingOptions = new WeakMap<object, { intervalMs?: number; autoStopMs?: number }>();
@@ -34,7 +35,7 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
   const existing = installed.get(deps);
   if (existing) return existing;
   const offRealtime = installRealtime(deps, hub);
-  const offTyping = installTyping(hub, () => typingOptions.get(deps));
+  const offTyping = installTyping(deps, hub, () => typingOptions.get(deps));
   hub.handleFrame("message:send", async ({ actor, frame }) => {
     const f = frame as MessageSendFrame;
     const { message } = await sendMessage(deps, actor, f.channelId, {
@@ -60,6 +61,8 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
   installed.set(deps, off);
   return off;
 }
+// Reports (moderation) may name only a message the reporter can read: 404 otherwise.
+export { accessMessage } from "./access.ts";
 // Chat pages render the last page of history server-side (structure + ciphertext only).
 export { listHistory } from "./history.ts";
 export { HISTORY_PAGE, MessageHistory } from "./views.tsx";

@@ -6,6 +6,8 @@
  *  - hardDeleteMessages: deleted messages (content already erased) are removed after 30 days.
  *  - processMessagePurges: a ban with "delete last N days" erases the user's messages in that
  *    community's channels (content erased as a delete, `message:deleted` per message).
+ *  - expireToDeviceMessages: undelivered to-device messages older than TO_DEVICE_TTL_MS (30 days)
+ *    are deleted (they are already neither fetched nor counted against quotas, to-device.ts).
  *  - deliverScheduledMessages (scheduled.ts): due scheduled messages through the send path, on
  *    its own shorter interval (SCHEDULED_INTERVAL_MS) so they go out at most 10 s late.
  */
@@ -16,6 +18,7 @@ import { dbOf, mutate, nowOf } from "../communities/index.ts";
 import { eraseMessages } from "./edit-delete.ts";
 import { deliverScheduledMessages } from "./scheduled.ts";
 import { HARD_DELETE_AFTER_MS } from "./schemas.ts";
+import { toDeviceCutoff } from "./to-device.ts";
 
 const BATCH = 1000;
 export const JOB_INTERVAL_MS = 60_000;
@@ -47,6 +50,24 @@ export async function hardDeleteMessages(deps: AppDeps, now = nowOf(deps)): Prom
       const rows = await tx
         .deleteFrom("messages")
         .where("id", "in", (eb) => eb.selectFrom("messages").select("id").where("deleted_at", "<=", cutoff).limit(BATCH))
+        .returning("id")
+        .execute();
+      return rows.length;
+    });
+    total += removed;
+    if (removed < BATCH) return total;
+  }
+}
+
+/** Deletes expired to-device messages, oldest first, BATCH rows per transaction. */
+export async function expireToDeviceMessages(deps: AppDeps, now = nowOf(deps)): Promise<number> {
+  const cutoff = toDeviceCutoff(now);
+  let total = 0;
+  for (;;) {
+    const removed = await mutate(deps, async (tx) => {
+      const rows = await tx
+        .deleteFrom("device_messages")
+        .where("id", "in", (eb) => eb.selectFrom("device_messages").select("id").where("created_at", "<=", cutoff).orderBy("created_at").limit(BATCH))
         .returning("id")
         .execute();
       return rows.length;
@@ -94,7 +115,8 @@ export function startMessageJobs(deps: AppDeps, intervalMs = JOB_INTERVAL_MS): (
         const expired = await expireMessages(deps);
         const hard = await hardDeleteMessages(deps);
         const purged = await processMessagePurges(deps);
-        if (expired + hard + purged > 0) deps.log.info("messages.jobs", { expired, hard_deleted: hard, purged });
+        const keysExpired = await expireToDeviceMessages(deps);
+        if (expired + hard + purged + keysExpired > 0) deps.log.info("messages.jobs", { expired, hard_deleted: hard, purged, to_device_expired: keysExpired });
       } catch (error) {
         if (!stopped) deps.log.warn("messages.jobs_failed", { error: error instanceof Error ? error.message : String(error) });
       } finally {

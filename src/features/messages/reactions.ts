@@ -1,10 +1,12 @@
 /**
- * Reactions: react permission in the channel (so not while timed out or archived), at most 20
+ * Reactions: react permission in the channel (so not while timed out or archived), never across
+ * a block in a 1:1 DM (adding one is `403 BLOCKED`, as sending; taking one's own back is fine), at most 20
  * distinct emoji per message (a new emoji beyond that is refused; joining an existing one is
  * fine), emoji 1–32 characters. Idempotent PUT/DELETE; `reaction:changed` after COMMIT.
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, ForbiddenError } from "../../errors.ts";
+import { isDmPartnerBlocked } from "../dms/index.ts";
 import { channelTopic } from "../../ws/topics.ts";
 import type { ActorRef } from "../permissions/index.ts";
 import { mutate, nowOf } from "../communities/index.ts";
@@ -25,6 +27,7 @@ export async function setReaction(deps: AppDeps, actor: ActorRef, messageId: str
       if (until && until.getTime() > now.getTime()) throw new ForbiddenError("You are timed out in this community.", "TIMED_OUT");
       throw new ForbiddenError("You cannot react in this channel.", "PERMISSION_DENIED");
     }
+    if (on && access.channel.kind === "dm" && (await isDmPartnerBlocked(tx, access.channel.id, actor.userId))) throw new ForbiddenError("You cannot react to this person's messages.", "BLOCKED");
     let changed = false;
     if (on) {
       const distinct = await tx.selectFrom("message_reactions").select("emoji").distinct().where("message_id", "=", m.id).execute();

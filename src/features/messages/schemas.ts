@@ -20,8 +20,17 @@ export const HARD_DELETE_AFTER_MS = 30 * 24 * 3600 * 1000;
 export const MAX_TO_DEVICE_PER_CALL = 200;
 /** Total decoded bytes of one to-device call. */
 export const MAX_TO_DEVICE_BYTES_PER_CALL = 2 * 1024 * 1024;
-/** Undelivered messages one device may have queued; beyond this, new ones are refused. */
-export const MAX_TO_DEVICE_QUEUE = 5_000;
+/**
+ * A device's queue is split into shares, one per sender user: what one sender may have waiting
+ * (unfetched or unacknowledged) for one device, in messages and decoded bytes. A full share
+ * refuses that sender only (409 QUEUE_FULL); every other sender's keys still go through.
+ */
+export const TO_DEVICE_SHARE_MAX_MESSAGES = 1_000;
+export const TO_DEVICE_SHARE_MAX_BYTES = 1024 * 1024;
+/** What one sender may have waiting over all recipient devices (decoded bytes): bounds storage per account. */
+export const TO_DEVICE_SENDER_MAX_BYTES = 64 * 1024 * 1024;
+/** Undelivered to-device messages expire after this long (not fetched, deleted by the message jobs). */
+export const TO_DEVICE_TTL_MS = 30 * 24 * 3600 * 1000;
 export const TO_DEVICE_FETCH_LIMIT = 500;
 export const SCHEMES = ["sk", "pw"] as const;
 export type Scheme = (typeof SCHEMES)[number];

@@ -144,6 +144,15 @@ function sameChannel(row: MessageRow, access: ChannelAccess): MessageView {
 export async function checkMaySend(tx: Executor, access: ChannelAccess, actor: ActorRef, scheme: Scheme): Promise<void> {
   const expected: Scheme = isDm(access) ? "pw" : "sk";
   if (scheme !== expected) throw new InvalidInputError(`Messages in this channel use the "${expected}" scheme.`, { scheme: `Must be "${expected}".` }, "INVALID_SCHEME");
+  await checkMayPost(tx, access, actor);
+}
+
+/**
+ * Whether the actor may post in a channel it can see, whatever the payload: a message, a poll,
+ * a typing indicator. DM blocks (BLOCKED), archived (CHANNEL_ARCHIVED), timeouts (TIMED_OUT),
+ * read-only and announcement channels (CHANNEL_READ_ONLY), and send_message (PERMISSION_DENIED).
+ */
+export async function checkMayPost(tx: Executor, access: ChannelAccess, actor: ActorRef): Promise<void> {
   if (isDm(access)) {
     if (access.channel.kind === "dm" && (await isDmPartnerBlocked(tx, access.channel.id, actor.userId))) throw new ForbiddenError("You cannot message this person.", "BLOCKED");
     return;

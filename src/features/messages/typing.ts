@@ -4,13 +4,20 @@
  *    every TYPING_INTERVAL_MS; repeats within it only extend the auto-stop;
  *  - `typing:stopped` is published on `typing:stop`, or automatically TYPING_AUTO_STOP_MS after
  *    the last start (a closed tab never leaves "is typing…" behind);
- *  - only into channels the user may follow (the hub's subscribe check, i.e. accessChannel +
- *    view_channel); anything else is `CHANNEL_NOT_FOUND`, as for subscribe.
+ *  - only by someone who may post there right now: typing is a message in the making, so it
+ *    follows the send rules (send.ts checkMayPost: TIMED_OUT, CHANNEL_READ_ONLY, CHANNEL_ARCHIVED,
+ *    PERMISSION_DENIED, BLOCKED in a DM), checked at every published start; a channel the user
+ *    cannot see is `CHANNEL_NOT_FOUND`, as for subscribe. A start refused after an accepted one
+ *    (timed out meanwhile) publishes `typing:stopped`, so nobody keeps seeing the indicator.
  * State is per instance; a start on A and a stop on B both reach everyone through the fan-out.
  */
-import { AppError } from "../../errors.ts";
+import type { AppDeps } from "../../app.ts";
+import { AppError, NotFoundError } from "../../errors.ts";
 import type { Hub, HubActor } from "../../ws/hub.ts";
 import { channelTopic } from "../../ws/topics.ts";
+import { dbOf, nowOf } from "../communities/index.ts";
+import { accessChannel } from "../permissions/index.ts";
+import { checkMayPost } from "./send.ts";
 
 export const TYPING_INTERVAL_MS = 3_000;
 export const TYPING_AUTO_STOP_MS = 10_000;
@@ -20,7 +27,7 @@ type Entry = { lastStartMs: number; timer: Timer };
 export type TypingOptions = { intervalMs?: number; autoStopMs?: number };
 
 /** `options` is read at each frame, so tests may shorten the intervals after the app is built. */
-export function installTyping(hub: Hub, options: () => TypingOptions | undefined = () => undefined): () => void {
+export function installTyping(deps: AppDeps, hub: Hub, options: () => TypingOptions | undefined = () => undefined): () => void {
   const intervalOf = () => options()?.intervalMs ?? TYPING_INTERVAL_MS;
   const autoStopOf = () => options()?.autoStopMs ?? TYPING_AUTO_STOP_MS;
   const typing = new Map<string, Entry>();
@@ -35,8 +42,12 @@ export function installTyping(hub: Hub, options: () => TypingOptions | undefined
   };
 
   const authorize = async (actor: HubActor, channelId: string) => {
-    const ok = await Promise.resolve(hub.authorizeSubscribe(actor, channelTopic(channelId))).catch(() => false);
-    if (!ok) throw new AppError("CHANNEL_NOT_FOUND", 404, "No such channel.");
+    const db = dbOf(deps);
+    const access = await accessChannel(db, { userId: actor.userId, isOwner: actor.isOwner }, channelId, nowOf(deps)).catch((error: unknown) => {
+      if (error instanceof NotFoundError) throw new AppError("CHANNEL_NOT_FOUND", 404, "No such channel.");
+      throw error;
+    });
+    await checkMayPost(db, access, actor);
   };
 
   hub.handleFrame("typing:start", async ({ actor, frame }) => {
@@ -58,7 +69,11 @@ export function installTyping(hub: Hub, options: () => TypingOptions | undefined
       await authorize(actor, channelId);
     } catch (error) {
       clearTimeout(claimed.timer);
-      if (typing.get(key) === claimed) typing.delete(key);
+      if (typing.get(key) === claimed) {
+        typing.delete(key);
+        // The previous start was shown to the channel: take the indicator down now.
+        if (entry) hub.publish(channelTopic(channelId), { type: "typing:stopped", channelId, userId: actor.userId });
+      }
       throw error;
     }
     if (typing.get(key) !== claimed) return; // stopped meanwhile

@@ -5,7 +5,7 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessCommunity, isUuid, requireCan } from "../permissions/index.ts";
+import { accessCommunity, accessCommunityForChange, isUuid, requireCan, requireChange } from "../permissions/index.ts";
 import { findMembership } from "../permissions/index.ts";
 import { insertCommunityAudit, loadTarget, queueMembershipChange, removeMembershipRows } from "../communities/index.ts";
 import { dbOf, mutate, nowOf, optionalText, requireIntRange, requireText, type ActorLike } from "../communities/index.ts";
@@ -26,9 +26,9 @@ export async function kickMember(deps: AppDeps, actor: ActorLike, communityId: s
   const reason = optionalText("reason", "Reason", input.reason, 500);
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessCommunity(tx, actor, communityId, now);
+    const access = await accessCommunityForChange(tx, actor, communityId, now);
     const target = await loadTarget(tx, communityId, userId, now);
-    requireCan(access, "kick_member", { target }, "You can only kick members ranked below you.");
+    requireChange(access, { kind: "act_on_member", action: "kick_member", target });
     const channelIds = await removeMembershipRows(tx, communityId, userId);
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "member_kicked", targetUserId: userId, reason, at: now });
     queueMembershipChange(deps, outbox, { userId, communityId, kind: "kicked", channelIds });
@@ -45,11 +45,11 @@ export async function banUser(deps: AppDeps, actor: ActorLike, communityId: stri
   const days = requireIntRange("delete_message_days", "Days of messages to delete", input.deleteMessageDays ?? 0, 0, MAX_BAN_DELETE_DAYS, " days");
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessCommunity(tx, actor, communityId, now);
+    const access = await accessCommunityForChange(tx, actor, communityId, now);
     const user = isUuid(userId) ? await tx.selectFrom("users").select("id").where("id", "=", userId).executeTakeFirst() : undefined;
     if (!user) throw new NotFoundError("No such user.");
     const member = (await findMembership(tx, communityId, userId, now)) ?? null;
-    requireCan(access, "ban_member", { target: { userId, member } }, "You can only ban people ranked below you.");
+    requireChange(access, { kind: "act_on_member", action: "ban_member", target: { userId, member } });
     await tx
       .insertInto("community_bans")
       .values({ community_id: communityId, user_id: userId, reason, banned_by: actor.userId, created_at: now })
@@ -67,8 +67,8 @@ export async function banUser(deps: AppDeps, actor: ActorLike, communityId: stri
 export async function unbanUser(deps: AppDeps, actor: ActorLike, communityId: string, userId: string) {
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessCommunity(tx, actor, communityId, now);
-    requireCan(access, "ban_member", { target: { userId, member: null } });
+    const access = await accessCommunityForChange(tx, actor, communityId, now);
+    requireChange(access, { kind: "act_on_member", action: "ban_member", target: { userId, member: null } });
     const removed = isUuid(userId) ? await tx.deleteFrom("community_bans").where("community_id", "=", communityId).where("user_id", "=", userId).returning("user_id").executeTakeFirst() : undefined;
     if (!removed) throw new NotFoundError("That user is not banned here.");
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "member_unbanned", targetUserId: userId, at: now });
@@ -98,9 +98,9 @@ export async function timeoutMember(deps: AppDeps, actor: ActorLike, communityId
   const now = nowOf(deps);
   const until = new Date(now.getTime() + seconds * 1000);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessCommunity(tx, actor, communityId, now);
+    const access = await accessCommunityForChange(tx, actor, communityId, now);
     const target = await loadTarget(tx, communityId, userId, now);
-    requireCan(access, "timeout_member", { target }, "You can only time out members ranked below you.");
+    requireChange(access, { kind: "act_on_member", action: "timeout_member", target });
     await tx
       .insertInto("community_timeouts")
       .values({ community_id: communityId, user_id: userId, expires_at: until, reason, created_by: actor.userId, created_at: now })
@@ -115,9 +115,9 @@ export async function timeoutMember(deps: AppDeps, actor: ActorLike, communityId
 export async function removeTimeout(deps: AppDeps, actor: ActorLike, communityId: string, userId: string) {
   const now = nowOf(deps);
   await mutate(deps, async (tx, outbox) => {
-    const access = await accessCommunity(tx, actor, communityId, now);
+    const access = await accessCommunityForChange(tx, actor, communityId, now);
     const target = await loadTarget(tx, communityId, userId, now);
-    requireCan(access, "timeout_member", { target });
+    requireChange(access, { kind: "act_on_member", action: "timeout_member", target });
     const removed = await tx.deleteFrom("community_timeouts").where("community_id", "=", communityId).where("user_id", "=", userId).returning("user_id").executeTakeFirst();
     if (!removed) throw new NotFoundError("That member is not timed out.");
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "timeout_removed", targetUserId: userId, at: now });
@@ -145,9 +145,9 @@ export async function warnMember(deps: AppDeps, actor: ActorLike, communityId: s
   const reason = requireText("reason", "Reason", input.reason, 1, 1000);
   const now = nowOf(deps);
   return mutate(deps, async (tx, outbox) => {
-    const access = await accessCommunity(tx, actor, communityId, now);
+    const access = await accessCommunityForChange(tx, actor, communityId, now);
     const target = await loadTarget(tx, communityId, userId, now);
-    requireCan(access, "warn_member", { target }, "You can only warn members ranked below you.");
+    requireChange(access, { kind: "act_on_member", action: "warn_member", target });
     const id = Bun.randomUUIDv7();
     await tx.insertInto("community_warnings").values({ id, community_id: communityId, user_id: userId, reason, created_by: actor.userId, created_at: now }).execute();
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "member_warned", targetUserId: userId, reason, at: now });

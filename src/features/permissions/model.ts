@@ -41,6 +41,11 @@ export function isPermission(value: string): value is Permission {
 }
 
 const BASE_RANK: Record<BaseRole, number> = { owner: 3000, admin: 2000, moderator: 1000, member: 0 };
+
+/** Rank of a base role alone (owner 3000, admin 2000, moderator 1000, member 0). */
+export function baseRank(role: BaseRole): number {
+  return BASE_RANK[role];
+}
 /** Above every community role: the instance owner can always recover a community. */
 const INSTANCE_OWNER_RANK = 10_000;
 
@@ -103,7 +108,10 @@ export type InstanceAction = `instance:${AdminPower}`;
 export const ACTIONS = [...COMMUNITY_ACTIONS, ...MEMBER_ACTIONS, ...CHANNEL_ACTIONS, ...INSTANCE_ACTIONS] as const;
 export type Action = (typeof COMMUNITY_ACTIONS)[number] | (typeof MEMBER_ACTIONS)[number] | (typeof CHANNEL_ACTIONS)[number] | InstanceAction;
 
-const MEMBER_ACTION_PERMISSION: Record<(typeof MEMBER_ACTIONS)[number], Permission> = {
+export type MemberAction = (typeof MEMBER_ACTIONS)[number];
+
+/** The permission each person-directed action needs (besides outranking the target). */
+export const MEMBER_ACTION_PERMISSION: Record<MemberAction, Permission> = {
   change_member_role: "manage_roles",
   kick_member: "kick",
   ban_member: "ban",
@@ -129,8 +137,13 @@ export function communityPermissions(member: Membership): Set<Permission> {
   return set;
 }
 
+/** What a base role holds by itself. */
+export function basePermissions(role: BaseRole): readonly Permission[] {
+  return BASE_PERMISSIONS[role];
+}
+
 /** Applies the channel's overrides: union of denies removed, then union of allows added (allow wins). */
-function channelPermissions(member: Membership, channel: ChannelFacts): Set<Permission> {
+export function channelPermissions(member: Membership, channel: ChannelFacts): Set<Permission> {
   const set = communityPermissions(member);
   // Owners and admins are never restricted by overrides: nobody locks the admins out.
   if (member.role === "owner" || member.role === "admin") return set;

@@ -84,3 +84,24 @@ test("hostile markdown renders as inert text and safe elements only", async () =
   expect(problems.all()).toEqual([]);
   await screenshot(page, "message-render-hostile");
 });
+
+test("the issue's 39 KB message (`_a ` × 13,000) renders in full; the time it took is reported, not asserted", async () => {
+  if (!browser) return;
+  await page.goto(`http://127.0.0.1:${server!.port}/`);
+  await page.waitForFunction(() => typeof window.renderMessageInto === "function");
+  const input = "_a ".repeat(13_000);
+  const result = await page.evaluate(([text]) => {
+    const runs: number[] = []; // the first is what a reader's tab pays (cold); the others run warm
+    for (let k = 0; k < 3; k++) {
+      const started = performance.now();
+      window.renderMessageInto("out", text!);
+      runs.push(performance.now() - started);
+    }
+    const out = document.getElementById("out")!;
+    return { runs, text: out.textContent, elements: out.querySelectorAll("*").length };
+  }, [input]);
+  // The bound itself is test/client/messages/markdown-linear.test.ts (work counted, not timed).
+  console.log(`Chromium: parse + render of "_a " x 13000 (${input.length} characters): ${result.runs.map((ms) => `${ms.toFixed(1)} ms`).join(", then ")}`);
+  expect(result.text).toBe(input);
+  expect(result.elements).toBe(1); // one <p>: no delimiter in it has a valid closer
+});

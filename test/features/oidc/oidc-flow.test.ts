@@ -10,6 +10,7 @@ import { createUser } from "../../helpers/users.ts";
 import { freePort, startTestIdp, type TestIdp } from "../../helpers/oidc-provider.ts";
 import { launchBrowser, screenshot } from "../../helpers/browser.ts";
 import { authGuard } from "../../../src/features/auth/index.ts";
+import { HOSTILE_NEXT } from "../../helpers/hostile-redirects.ts";
 
 let ctx: TestContext;
 let idp: TestIdp;
@@ -54,6 +55,17 @@ describe("SSO routes", () => {
     const cookie = res.headers.get("set-cookie")!;
     expect(cookie).toContain("hearth_oidc=");
     expect(cookie).toContain("HttpOnly");
+  });
+
+  test("start keeps only a same-origin next as the flow's returnTo (the callback redirects there)", async () => {
+    const returnToOf = async (next: string) => {
+      const res = await fetch(`${base}/auth/oidc/start?next=${encodeURIComponent(next)}`, { redirect: "manual" });
+      expect(res.status).toBe(303);
+      const token = /hearth_oidc=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")![1]!;
+      return (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { returnTo: string }).returnTo;
+    };
+    for (const next of HOSTILE_NEXT) expect([next, await returnToOf(next)]).toEqual([next, "/"]);
+    expect(await returnToOf("/settings/security?x=1#y")).toBe("/settings/security?x=1#y");
   });
 
   test("the login page offers SSO next to the password form; the register page offers SSO sign-up with the invite", async () => {
