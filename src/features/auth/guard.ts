@@ -32,7 +32,7 @@ export type Actor = Readonly<{
 }>;
 
 /** Parallel browser requests may present one refresh cookie within this window (see sessions.ts). */
-const COOKIE_REFRESH_GRACE_MS = 30_000;
+export const COOKIE_REFRESH_GRACE_MS = 30_000;
 /** last_used_at is written at most this often per session, not on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -56,6 +56,8 @@ async function loadActor(kernel: AuthKernel, claims: AccessClaims, via: Actor["v
     .where("s.user_id", "=", claims.userId)
     .where("s.revoked_at", "is", null)
     .where("s.expires_at", ">", now)
+    // Bound to the key that issued it: a session of a rotated-out key never acts again.
+    .where("s.key_id", "=", kernel.signer.keyId)
     .where("u.suspended_at", "is", null)
     .executeTakeFirst();
   if (!row) return null;
@@ -109,7 +111,7 @@ export async function resolveActor(kernel: AuthKernel, request: Request, set?: H
   }
   if (!refresh) return null;
   const rotated = await rotateRefreshToken(kernel, refresh, { graceMs: COOKIE_REFRESH_GRACE_MS });
-  if (rotated.kind === "invalid" || rotated.kind === "reused") {
+  if (rotated.kind === "invalid" || rotated.kind === "reused" || rotated.kind === "key_rotated") {
     addSetCookies(set, clearedSessionCookies(kernel.deps.config));
     return null;
   }

@@ -60,7 +60,7 @@ export function settingsPageRoutes(deps: AppDeps) {
   const securityPage = async (actor: Actor, extra: Partial<SecurityPageProps>, flash?: string, status = 200) => {
     const u = await requireOwnUser(kernel, actor);
     const props: SecurityPageProps = {
-      sessions: await listActiveSessions(db, actor.userId, actor.sessionId, new Date(kernel.now())),
+      sessions: await listActiveSessions(db, actor.userId, actor.sessionId, new Date(kernel.now()), kernel.signer.keyId),
       totpEnabled: u.totp_enabled,
       backupCodesLeft: u.totp_backup_code_hashes.length,
       pendingSetup: await pendingTotpSetup(kernel, u),
