@@ -118,7 +118,9 @@ describe("request body limit", () => {
 
 describe("rate limits (seeds/000 numbers)", () => {
   test("auth endpoints: 429 with Retry-After after a burst of 10", async () => {
-    const limited = await createTestContext({ rateLimits: DEFAULT_RATE_LIMITS, database: ctx.database });
+    // A frozen clock: at 5/s a slow machine refilled a token mid-loop (seen under load).
+    const frozen = Date.now();
+    const limited = await createTestContext({ rateLimits: DEFAULT_RATE_LIMITS, database: ctx.database, now: () => frozen });
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await limited.request("/api/auth/login", { method: "POST" })).status);
     expect(statuses.slice(0, 10).every((s) => s !== 429)).toBe(true);
