@@ -1,7 +1,7 @@
 /**
  * createApp(deps): the whole HTTP/WS application without listening, so tests drive it through
  * app.handle() or listen(0). Order of the request pipeline:
- *   request id -> body size guard -> client IP -> rate limit -> route -> (error renderer)
+ *   request id -> body size guard -> client IP -> rate limit -> input guard (text, path params) -> route -> (error renderer)
  * and every response, including errors and static files, gets the security headers.
  */
 import { Elysia } from "elysia";
@@ -10,12 +10,14 @@ import type { Database } from "./db/open.ts";
 import type { EventPublisher } from "./db/tx.ts";
 import type { Logger } from "./log.ts";
 import type { Secrets } from "./secrets.ts";
-import { AppError, InvalidInputError, NotFoundError, PayloadTooLargeError, RateLimitedError } from "./errors.ts";
+import { AppError, NotFoundError, PayloadTooLargeError, RateLimitedError } from "./errors.ts";
 import { createClientIpResolver } from "./http/client-ip.ts";
 import { applySecurityHeaders, SECURITY_HEADERS } from "./http/security-headers.ts";
 import { DEFAULT_RATE_LIMITS, isAuthEndpoint, MemoryRateLimitStore, type RateLimits, type RateLimitStore } from "./http/rate-limit.ts";
 import { renderError, toAppError } from "./http/error-response.tsx";
 import { serveStatic } from "./http/static-files.ts";
+import { assertPathParamsKnown, inputGuard } from "./http/input-guard.ts";
+import { validationToAppError } from "./http/validation-error.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
@@ -154,6 +156,7 @@ export function createApp(deps: AppDeps) {
       const state = stateOf(request);
       deps.log.debug("http.request", { requestId: state.requestId, method: request.method, path: state.path, status: set.status, ms: Math.round(performance.now() - state.startedMs) });
     })
+    .use(inputGuard())
     .use(healthRoutes(deps))
     .use(oidcRoutes(deps))
     .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
@@ -172,6 +175,7 @@ export function createApp(deps: AppDeps) {
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))
     .use(hubRoutes(hub, deps));
+  assertPathParamsKnown(app.routes);
   return app;
 }
 
@@ -180,14 +184,6 @@ function pathOf(url: string): string {
   if (start === -1) return "/";
   const end = url.search(/[?#]/);
   return url.slice(start, end === -1 ? undefined : end);
-}
-
-function validationToAppError(error: unknown): AppError {
-  const e = error as { valueError?: { path?: string; message?: string }; all?: { path?: string; summary?: string; message?: string }[] };
-  const first = e.valueError ?? e.all?.[0];
-  const field = first?.path?.replace(/^\//, "").replace(/\//g, ".") || undefined;
-  if (!field) return new InvalidInputError("The request could not be read. Check that it is valid JSON or form data.");
-  return new InvalidInputError(`The field "${field}" is missing or invalid.`, { [field]: "Missing or invalid value." });
 }
 
 export type App = ReturnType<typeof createApp>;

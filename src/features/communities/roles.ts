@@ -3,6 +3,7 @@
  * Nobody creates or edits a role with permissions they do not hold themselves.
  */
 import type { AppDeps } from "../../app.ts";
+import type { Executor } from "../../db/tx.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessCommunity, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
 import { communityPermissions, ROLE_PERMISSIONS, type Permission } from "../permissions/index.ts";
@@ -31,6 +32,13 @@ export async function listRoles(deps: AppDeps, actor: ActorLike, communityId: st
   return db.selectFrom("community_roles").select(["id", "name", "permissions", "position"]).where("community_id", "=", communityId).orderBy("position", "desc").orderBy("name").execute();
 }
 
+/** Role names are unique per community, case-insensitively (community_roles_name_key): 409, not a constraint error. */
+async function assertRoleNameFree(tx: Executor, communityId: string, name: string, exceptRoleId?: string): Promise<void> {
+  let q = tx.selectFrom("community_roles").select("id").where("community_id", "=", communityId).where((eb) => eb(eb.fn("lower", ["name"]), "=", name.toLowerCase()));
+  if (exceptRoleId) q = q.where("id", "!=", exceptRoleId);
+  if (await q.executeTakeFirst()) throw new ConflictError("A role with that name already exists.", "ROLE_EXISTS", { name: "A role with that name already exists." });
+}
+
 export async function createRole(deps: AppDeps, actor: ActorLike, communityId: string, input: { name: string; permissions: string[]; position?: number }) {
   const name = requireText("name", "Role name", input.name, 1, 64);
   const position = requireIntRange("position", "Position", input.position ?? 1, 1, 999);
@@ -39,8 +47,7 @@ export async function createRole(deps: AppDeps, actor: ActorLike, communityId: s
     const access = await accessCommunity(tx, actor, communityId, now);
     requireCan(access, "manage_roles");
     const permissions = checkPermissions(access, input.permissions);
-    const clash = await tx.selectFrom("community_roles").select("id").where("community_id", "=", communityId).where((eb) => eb(eb.fn("lower", ["name"]), "=", name.toLowerCase())).executeTakeFirst();
-    if (clash) throw new ConflictError("A role with that name already exists.", "ROLE_EXISTS", { name: "A role with that name already exists." });
+    await assertRoleNameFree(tx, communityId, name);
     const id = Bun.randomUUIDv7();
     await tx.insertInto("community_roles").values({ id, community_id: communityId, name, permissions, position, created_at: now }).execute();
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "role_created", targetType: "role", targetId: id, metadata: { name, permissions }, at: now });
@@ -57,6 +64,7 @@ export async function updateRole(deps: AppDeps, actor: ActorLike, communityId: s
     if (!role) throw new NotFoundError("No such role.");
     const set: { name?: string; permissions?: string[]; position?: number } = {};
     if (input.name !== undefined) set.name = requireText("name", "Role name", input.name, 1, 64);
+    if (set.name !== undefined) await assertRoleNameFree(tx, communityId, set.name, roleId);
     if (input.permissions !== undefined) set.permissions = checkPermissions(access, input.permissions);
     if (input.position !== undefined) set.position = requireIntRange("position", "Position", input.position, 1, 999);
     if (Object.keys(set).length) await tx.updateTable("community_roles").set(set).where("id", "=", roleId).execute();

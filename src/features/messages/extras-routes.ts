@@ -2,6 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
+import { queryOf, text } from "../../http/input-schemas.ts";
 import { authGuard } from "../auth/index.ts";
 import { addBookmark, deleteBookmark, listBookmarks, updateBookmarkNote } from "./bookmarks.ts";
 import { closePoll, createPoll, getPoll, listPolls, retractVote, vote } from "./polls.ts";
@@ -9,12 +10,14 @@ import { deleteScheduled, listScheduled, scheduleMessage } from "./scheduled.ts"
 
 const noContent = () => new Response(null, { status: 204 });
 const Loose = t.Record(t.String(), t.Any());
+// Pages of bookmarks and polls: the services check both (INVALID_BEFORE, INVALID_LIMIT).
+const PageQuery = queryOf({ before: text(64), limit: text(16) });
 
 export function messageExtrasRoutes(deps: AppDeps) {
   return new Elysia({ name: "messages-extras-api" })
     .use(authGuard(deps))
     .post("/api/bookmarks", async ({ actor, body }) => json({ bookmark: await addBookmark(deps, actor, body) }, { status: 201 }), { auth: true, body: Loose })
-    .get("/api/bookmarks", async ({ actor, query }) => listBookmarks(deps, actor, query), { auth: true })
+    .get("/api/bookmarks", async ({ actor, query }) => listBookmarks(deps, actor, query), { auth: true, query: PageQuery })
     .patch("/api/bookmarks/:id", async ({ actor, params, body }) => ({ bookmark: await updateBookmarkNote(deps, actor, params.id, body) }), { auth: true, body: Loose })
     .delete("/api/bookmarks/:id", async ({ actor, params }) => {
       await deleteBookmark(deps, actor, params.id);
@@ -24,7 +27,7 @@ export function messageExtrasRoutes(deps: AppDeps) {
       const { poll, created } = await createPoll(deps, actor, params.id, body);
       return json({ poll }, { status: created ? 201 : 200 });
     }, { auth: true, body: Loose })
-    .get("/api/channels/:id/polls", async ({ actor, params, query }) => listPolls(deps, actor, params.id, query), { auth: true })
+    .get("/api/channels/:id/polls", async ({ actor, params, query }) => listPolls(deps, actor, params.id, query), { auth: true, query: PageQuery })
     .get("/api/polls/:id", async ({ actor, params }) => ({ poll: await getPoll(deps, actor, params.id) }), { auth: true })
     .post("/api/polls/:id/votes", async ({ actor, params, body }) => ({ poll: await vote(deps, actor, params.id, body) }), { auth: true, body: Loose })
     .delete("/api/polls/:id/votes", async ({ actor, params }) => ({ poll: await retractVote(deps, actor, params.id) }), { auth: true })

@@ -95,7 +95,7 @@ describe("polls", () => {
     expect([read.poll.closed, counts(read.poll)]).toEqual([true, [0, 1, 0]]);
   });
 
-  test("outsider: 404 on create, read, vote, retract and close; malformed ids 404 too", async () => {
+  test("outsider: 404 on create, read, vote, retract and close; unknown ids 404 too, malformed ones 400", async () => {
     const poll = await newPoll(p.member);
     const create = await p.outsider.call("POST", `/api/channels/${channel}/polls`, pollBody());
     expect(create.status).toBe(404);
@@ -104,12 +104,13 @@ describe("polls", () => {
       ["POST", `/api/polls/${poll.id}/votes`, { option_indexes: [0] }],
       ["DELETE", `/api/polls/${poll.id}/votes`],
       ["POST", `/api/polls/${poll.id}/close`],
-      ["GET", "/api/polls/nope"],
       ["GET", `/api/polls/${crypto.randomUUID()}`],
     ] as const) {
       const r = await p.outsider.call(method, path, body);
       expect([path, r.status, r.body.error.code]).toEqual([path, 404, "POLL_NOT_FOUND"]);
     }
+    const malformed = await p.outsider.call("GET", "/api/polls/nope");
+    expect([malformed.status, malformed.body.error.code]).toEqual([400, "VALIDATION_ERROR"]);
     expect(counts((await expectOk(p.member.call("GET", `/api/polls/${poll.id}`))).poll)).toEqual([0, 0, 0]);
   });
 
