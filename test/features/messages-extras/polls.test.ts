@@ -37,6 +37,13 @@ describe("polls", () => {
     expect(again.poll.id).toBe(created.poll.id);
   });
 
+  test("concurrent retries of one create (same client_id) converge on one poll: one 201, the rest 200, never a 500", async () => {
+    const body = pollBody();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => p.member.call("POST", `/api/channels/${channel}/polls`, body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(answers.map((a) => a.body.poll.id)).size).toBe(1);
+  });
+
   test("single-select: a new vote replaces the previous one; voters listed when not anonymous", async () => {
     const poll = await newPoll(p.member);
     await expectOk(p.member.call("POST", `/api/polls/${poll.id}/votes`, { option_indexes: [0] }));

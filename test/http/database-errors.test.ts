@@ -1,11 +1,14 @@
 /**
- * An unreachable database is 503 DATABASE_UNAVAILABLE with Retry-After, never a 500, on every face
- * of the app: which driver errors count (src/db/error-kinds.ts), and the rendering once the
- * database is really gone (closed under the running app, on PGlite or PostgreSQL). The real outage
- * (a PostgreSQL server stopped and frozen under a running process) is test/process/db-outage.test.ts.
+ * Database errors that are not bugs are never a 500 (src/db/error-kinds.ts, toAppError): an
+ * unreachable database is 503 DATABASE_UNAVAILABLE with Retry-After on every face of the app
+ * (checked here with the database closed under the running app, on PGlite or PostgreSQL; the real
+ * outage, a PostgreSQL server stopped and frozen under a running process, is
+ * test/process/db-outage.test.ts), and a unique violation a service did not pre-empt is 409.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { isDatabaseUnavailable, isUniqueViolation } from "../../src/db/error-kinds.ts";
+import { toAppError } from "../../src/http/error-response.tsx";
+import { silentLogger } from "../../src/log.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { cookieSignIn, createUser, signIn } from "../helpers/users.ts";
 
@@ -24,6 +27,13 @@ describe("which errors mean the database is unreachable", () => {
     expect(isDatabaseUnavailable(undefined)).toBe(false);
     expect(isUniqueViolation(withCode("23505"))).toBe(true);
     expect(isUniqueViolation(withCode("23503"))).toBe(false);
+  });
+
+  test("the renderer's mapping: unreachable -> 503 with Retry-After, unique violation -> 409, anything else -> 500", () => {
+    const withCode = (code: string) => Object.assign(new Error("x"), { code });
+    expect(toAppError(withCode("ECONNREFUSED"), "r", silentLogger)).toMatchObject({ status: 503, code: "DATABASE_UNAVAILABLE", details: { retryAfterSecs: 5 } });
+    expect(toAppError(withCode("23505"), "r", silentLogger)).toMatchObject({ status: 409, code: "CONCURRENT_CHANGE" });
+    expect(toAppError(withCode("22P02"), "r", silentLogger)).toMatchObject({ status: 500, code: "INTERNAL_ERROR" });
   });
 });
 
