@@ -30,6 +30,8 @@ export type World = {
   dmId: string;
   sessionId: string;
   owner: Client;
+  /** The owner's password hash (TEST_PASSWORD at the lowest Argon2id cost). */
+  cheapHash: string;
 };
 
 /** A community the instance owner owns, with one of everything a path can name. */
@@ -74,11 +76,17 @@ export async function buildWorld(ctx: TestContext): Promise<World> {
     dmId: dm.channel_id ?? dm.id,
     sessionId: other.sessionId,
     owner,
+    cheapHash,
   };
 }
 
-/** A fresh session of the world's owner: Bearer for /api, cookies + Origin for pages. */
+/**
+ * Before each route: the owner's password back to TEST_PASSWORD (a probe of a password change may
+ * have succeeded, with a full-cost hash) and a fresh session of the owner (a probe may have logged
+ * out): Bearer for /api, cookies + Origin for pages.
+ */
 export async function headersFor(ctx: TestContext, world: World, path: string): Promise<Record<string, string>> {
+  await ctx.database.db.updateTable("users").set({ password_hash: world.cheapHash }).where("id", "=", world.owner.user.id).execute();
   return path.startsWith("/api/") ? (await signIn(ctx, world.owner.user)).headers : (await cookieSignIn(ctx, world.owner.user)).headers;
 }
 
