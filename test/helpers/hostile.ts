@@ -90,7 +90,7 @@ export async function headersFor(ctx: TestContext, world: World, path: string): 
   return path.startsWith("/api/") ? (await signIn(ctx, world.owner.user)).headers : (await cookieSignIn(ctx, world.owner.user)).headers;
 }
 
-/** A real value for the param at `index` of `path`, judged by the segment before it. */
+/** A real value for the param `name` of `path`: by its name, else by the path segment before it (an unknown one: a random UUID). */
 export function realParam(world: World, path: string, name: string): string {
   const segments = path.split("/");
   const at = segments.findIndex((s) => s === `:${name}` || s === `:${name}?` || (name === "*" && s === "*"));
