@@ -1,7 +1,7 @@
 /**
  * createApp(deps): the whole HTTP/WS application without listening, so tests drive it through
  * app.handle() or listen(0). Order of the request pipeline:
- *   request id -> client IP -> rate limit -> body guard -> route -> (error renderer)
+ *   request id -> client IP -> rate limit -> body guard -> input guard (text, path params) -> route -> (error renderer)
  * and every response, including errors and static files, gets the security headers. The body
  * guard (src/http/body-guard.ts) comes last in onRequest: it decides, before Elysia's parse phase
  * reads anything, whether the body may be read (per-route budget, authentication first for large
@@ -13,7 +13,7 @@ import type { Database } from "./db/open.ts";
 import type { EventPublisher } from "./db/tx.ts";
 import type { Logger } from "./log.ts";
 import type { Secrets } from "./secrets.ts";
-import { AppError, InvalidInputError, NotFoundError, RateLimitedError } from "./errors.ts";
+import { AppError, NotFoundError, RateLimitedError } from "./errors.ts";
 import { createClientIpResolver, limitSubjectOf } from "./http/client-ip.ts";
 import { applySecurityHeaders, SECURITY_HEADERS } from "./http/security-headers.ts";
 import { DEFAULT_RATE_LIMITS, isAuthEndpoint, MemoryRateLimitStore, type RateLimits, type RateLimitStore } from "./http/rate-limit.ts";
@@ -22,6 +22,8 @@ import { serveStatic } from "./http/static-files.ts";
 import { createBodyGuard } from "./http/body-guard.ts";
 import { InFlightBodies } from "./http/body-in-flight.ts";
 import { compressDynamic } from "./http/compression.ts";
+import { assertPathParamsKnown, inputGuard } from "./http/input-guard.ts";
+import { validationToAppError } from "./http/validation-error.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
@@ -168,6 +170,7 @@ export function createApp(deps: AppDeps) {
       const state = stateOf(request);
       deps.log.debug("http.request", { requestId: state.requestId, method: request.method, path: state.path, status: set.status, ms: Math.round(performance.now() - state.startedMs) });
     })
+    .use(inputGuard())
     .use(healthRoutes(deps))
     .use(oidcRoutes(deps))
     .get("/public/*", ({ params, request }) => serveStatic(deps.config.staticDir, params["*"], request))
@@ -189,6 +192,7 @@ export function createApp(deps: AppDeps) {
   // Bun's own limit, the backstop for every route: no body larger than the largest budget is
   // accepted at all (Bun answers 413 itself and stops reading).
   app.config.serve = { ...app.config.serve, maxRequestBodySize: bodyGuard.largestBudget() };
+  assertPathParamsKnown(app.routes);
   return app;
 }
 
@@ -197,14 +201,6 @@ function pathOf(url: string): string {
   if (start === -1) return "/";
   const end = url.search(/[?#]/);
   return url.slice(start, end === -1 ? undefined : end);
-}
-
-function validationToAppError(error: unknown): AppError {
-  const e = error as { valueError?: { path?: string; message?: string }; all?: { path?: string; summary?: string; message?: string }[] };
-  const first = e.valueError ?? e.all?.[0];
-  const field = first?.path?.replace(/^\//, "").replace(/\//g, ".") || undefined;
-  if (!field) return new InvalidInputError("The request could not be read. Check that it is valid JSON or form data.");
-  return new InvalidInputError(`The field "${field}" is missing or invalid.`, { [field]: "Missing or invalid value." });
 }
 
 export type App = ReturnType<typeof createApp>;

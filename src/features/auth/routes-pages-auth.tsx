@@ -6,6 +6,7 @@ import { Elysia } from "elysia";
 import type { Child } from "hono/jsx";
 import type { AppDeps } from "../../app.ts";
 import { page, redirect } from "../../http/render.ts";
+import { queryOf, text } from "../../http/input-schemas.ts";
 import { logout } from "./account.ts";
 import { clearedSessionCookies, sessionCookies, withCookies } from "./cookies.ts";
 import { assertSameOrigin } from "./csrf.ts";
@@ -89,7 +90,7 @@ export function authPageRoutes(deps: AppDeps) {
       const next = safeRedirectTarget(request, query.next, "/", config.publicOrigin);
       if (await resolveActor(kernel, request, set as { headers: Record<string, unknown> })) return redirect(request, next);
       return page(loginPage(<LoginForm state={{}} next={next} sso={ssoOf(config)} />));
-    })
+    }, { query: queryOf({ next: text(2048) }) })
     .post("/login", async ({ request, body }) => {
       assertSameOrigin(request, config);
       const username = formField(body, "username");
@@ -116,7 +117,7 @@ export function authPageRoutes(deps: AppDeps) {
     .get("/register", async ({ query }) => {
       const state: FormState = { values: { setup_token: query.setup_token, invite_code: query.invite } };
       return page(registerPage(await registerForm(state)));
-    })
+    }, { query: queryOf({ setup_token: text(256), invite: text(64) }) })
     .post("/register", async ({ request, body }) => {
       assertSameOrigin(request, config);
       const values = {

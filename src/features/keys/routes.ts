@@ -33,9 +33,9 @@ export function keysRoutes(deps: AppDeps) {
       .get("/api/keys/users/:id/devices", async ({ actor, params }) => json(await listDevicesOf(deps, actor, params.id)), { auth: true, params: userIdParams })
       .get("/api/keys/users/:id/bundles", async ({ actor, params }) => json(await fetchBundles(deps, actor, params.id)), { auth: true, params: userIdParams })
       .delete(
-        "/api/keys/devices/:id",
+        "/api/keys/devices/:deviceId",
         async ({ actor, params }) => {
-          await revokeDevice(deps, actor, params.id);
+          await revokeDevice(deps, actor, params.deviceId);
           return new Response(null, { status: 204 });
         },
         { auth: true, params: deviceIdParams },
