@@ -14,7 +14,8 @@ let limited: TestContext;
 beforeAll(async () => {
   ctx = await createTestContext({ captureLogs: true });
   // A handler that fails with the URL in its message, as library errors often do.
-  ctx.app.get("/setup/:token/explode", ({ request }) => {
+  // (":code": every path param name has a registered type, src/http/input-guard.ts)
+  ctx.app.get("/setup/:code/explode", ({ request }) => {
     throw new Error(`could not handle ${request.url}`);
   });
   limited = await createTestContext({ captureLogs: true, database: ctx.database, rateLimits: { general: { ratePerSec: 0.001, burst: 1 }, auth: { ratePerSec: 0.001, burst: 1 } } });
