@@ -17,6 +17,7 @@ import { DEFAULT_RATE_LIMITS, isAuthEndpoint, MemoryRateLimitStore, type RateLim
 import { renderError, toAppError } from "./http/error-response.tsx";
 import { serveStatic } from "./http/static-files.ts";
 import type { AssetResolver } from "./http/assets.ts";
+import type { BlobStore } from "./blobs/index.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
 import { oidcRoutes } from "./features/oidc/index.ts";
@@ -51,6 +52,8 @@ export type AppDeps = {
   /** The WebSocket hub (/ws). main.ts and tests pass the same object as `events`. */
   hub?: Hub;
   assets: AssetResolver;
+  /** Encrypted file bytes (local directory or S3). main.ts and the test helper always set it; no route uses it yet (issue 12). */
+  blobs?: BlobStore;
   rateLimits?: RateLimits;
   rateLimitStore?: RateLimitStore;
   now?: () => number;
