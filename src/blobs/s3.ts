@@ -34,11 +34,17 @@ export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
   private readonly prefix: string;
 
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
   constructor(
     storage: S3Storage,
     private readonly log?: Logger,
-    private readonly partSize = PART_SIZE,
+    /** For measurements (scripts/bench/blobs.ts); the defaults are what Hearth runs with. */
+    tuning: { partSize?: number; queueSize?: number } = {},
   ) {
+    this.partSize = tuning.partSize ?? PART_SIZE;
+    this.queueSize = tuning.queueSize ?? QUEUE_SIZE;
     // Every option is passed explicitly so Bun does not fill any from the environment (except the
     // session token, which it always takes from there: config.ts warns when one is set).
     this.client = new S3Client({
@@ -66,7 +72,7 @@ export class S3BlobStore implements BlobStore {
     try {
       await this.client.file(this.keyOf(id, part)).write(new Response(streamFromIterator(measured)), {
         partSize: this.partSize,
-        queueSize: QUEUE_SIZE,
+        queueSize: this.queueSize,
         type: "application/octet-stream",
       });
     } catch (error) {
