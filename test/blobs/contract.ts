@@ -132,6 +132,15 @@ export function describeBlobStoreContract(name: string, target: ContractTarget) 
       expect(await target.visibleNames()).not.toContainEqual(expect.stringContaining("passwd"));
     });
 
+    test("a stat from the caller for a blob deleted meanwhile: not found, before any byte", async () => {
+      const id = newBlobId();
+      await store().writePart(id, 0, bytes(1000));
+      const stat = (await store().statBlob(id))!;
+      await store().deleteBlob(id);
+      expect(await store().readBlob(id, { stat }).catch((e: unknown) => e)).toBeInstanceOf(BlobNotFoundError);
+      expect(await store().readBlob(id, { stat, start: 10, end: 20 }).catch((e: unknown) => e)).toBeInstanceOf(BlobNotFoundError);
+    });
+
     test("part numbers outside 0-9999 are refused", async () => {
       for (const part of [-1, 10_000, 1.5, Number.NaN]) {
         expect(await store().writePart(newBlobId(), part, bytes(1)).catch((e: unknown) => e)).toBeInstanceOf(InvalidPartError);
