@@ -71,8 +71,8 @@ export async function startS3rver(opts: { startTimeoutMs?: number } = {}): Promi
     directory,
     async finishedRequests() {
       const marker = `/__settle-${random()}`;
-      await fetch(`${endpoint}${marker}`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.arrayBuffer());
-      const deadline = Date.now() + 10_000;
+      await fetch(`${endpoint}${marker}`, { signal: AbortSignal.timeout(30_000) }).then((r) => r.arrayBuffer());
+      const deadline = Date.now() + 30_000;
       while (!requests.some((r) => r.text.includes(marker))) {
         if (Date.now() > deadline) throw new Error("s3rver did not report the marker request");
         await new Promise<void>((wake) => {
