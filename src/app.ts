@@ -25,6 +25,7 @@ import { compressDynamic } from "./http/compression.ts";
 import { assertPathParamsKnown, inputGuard } from "./http/input-guard.ts";
 import { validationToAppError } from "./http/validation-error.ts";
 import type { AssetResolver } from "./http/assets.ts";
+import type { BlobStore } from "./blobs/index.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
 import { oidcRoutes } from "./features/oidc/index.ts";
@@ -57,6 +58,8 @@ export type AppDeps = {
   /** The WebSocket hub (/ws). main.ts and tests pass the same object as `events`. */
   hub?: Hub;
   assets: AssetResolver;
+  /** Encrypted file bytes (local directory or S3). main.ts and the test helper always set it; no route uses it yet (issue 12). */
+  blobs?: BlobStore;
   rateLimits?: RateLimits;
   rateLimitStore?: RateLimitStore;
   /** Request-body bytes in flight per client IP and per process; tests pass small caps to inspect it. */

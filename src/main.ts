@@ -20,6 +20,7 @@ import { LocalFanout } from "./ws/fanout-local.ts";
 import { RedisFanout } from "./ws/fanout-redis.ts";
 import { RedisSocketCounter } from "./ws/socket-count.ts";
 import { RedisRateLimitStore } from "./http/rate-limit-redis.ts";
+import { BlobStoreUnavailableError, openBlobStore } from "./blobs/index.ts";
 import { PROCESS_UMASK, restrictDataDir } from "./data-dir.ts";
 
 // Before anything creates a file: the database, secrets and uploads are for this user only.
@@ -68,6 +69,16 @@ try {
   throw error;
 }
 
+// File storage: nothing is created here (the local directory appears on the first upload); a
+// store that cannot be used (unwritable directory, wrong S3 endpoint, bucket or key) stops the boot.
+const blobs = openBlobStore(config.files.storage, log);
+try {
+  await blobs.checkHealth();
+} catch (error) {
+  const reason = error instanceof BlobStoreUnavailableError ? error.reason : error instanceof Error ? error.message : String(error);
+  fail(`File storage ${blobs.kind} ${blobs.location} is not usable: ${reason}`);
+}
+
 let database: Database;
 try {
   database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, log);
@@ -101,7 +112,7 @@ try {
   fail(`Could not connect to Redis at REDIS_URL: ${error instanceof Error ? error.message : String(error)}`);
 }
 const rateLimitStore = config.redisUrl ? RedisRateLimitStore.connect(config.redisUrl, log) : undefined;
-const deps = { config, database, log, secrets, events: hub, hub, assets, rateLimitStore };
+const deps = { config, database, log, secrets, events: hub, hub, assets, blobs, rateLimitStore };
 const app = createApp(deps);
 const stopHousekeeping = startAuthHousekeeping(deps);
 const stopMessageJobs = startMessageJobs(deps);
@@ -118,6 +129,7 @@ log.info("server.listening", {
   instance_id: instanceId,
   process_id: processId,
   fanout: fanout.kind,
+  file_storage: `${blobs.kind} ${blobs.location}`,
   boot_ms: Math.round(performance.now() - bootStarted),
 });
 
