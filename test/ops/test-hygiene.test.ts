@@ -28,6 +28,16 @@ describe("test files", () => {
     expect(offenders).toEqual([]);
   });
 
+  test("no test or hook sets a timeout below the run's (bun test --timeout 60000): a loaded machine turns those into failures", () => {
+    const below = (literal: string) => Number(literal.replaceAll("_", "")) < 60_000;
+    const offenders = files.flatMap((f) =>
+      [...f.text.matchAll(/^\s*\}, (\d[\d_]*)\);$|setDefaultTimeout\((\d[\d_]*)\)|\}, \{ timeout: (\d[\d_]*) \}\);$/gm)]
+        .filter((m) => below(m[1] ?? m[2] ?? m[3]!))
+        .map((m) => `${f.path}: ${m[0].trim()}`),
+    );
+    expect(offenders).toEqual([]);
+  });
+
   test("every file that skips prints why", () => {
     const skips = /\.(?:skipIf|skip)\(/;
     // launchBrowser() prints the reason itself when Chromium is missing.

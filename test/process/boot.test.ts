@@ -121,7 +121,7 @@ describe("refusing to start", () => {
     expect(out).toContain("JWT_PRIVATE_KEY_PATH");
     expect(out).toContain("JWT_PUBLIC_KEY_PATH");
     expect(out).toContain("generate-keys.sh");
-  }, 30_000);
+  });
 
   test("invalid env exits 1 listing every bad variable", async () => {
     const proc = spawnHearth({ env: { REGISTRATION_MODE: "maybe", MAX_FILE_SIZE_MB: "-3", LISTEN_ADDR: "nonsense", TOTP_ENCRYPTION_KEY: "xyz" } });
@@ -129,7 +129,7 @@ describe("refusing to start", () => {
     const out = proc.output();
     for (const name of ["REGISTRATION_MODE", "MAX_FILE_SIZE_MB", "LISTEN_ADDR", "TOTP_ENCRYPTION_KEY"]) expect(out).toContain(name);
     expect(out).toContain("one of: open, invite_only, closed");
-  }, 30_000);
+  });
 });
 
 describe.skipIf(!TEST_DATABASE_URL)("PostgreSQL boot", () => {

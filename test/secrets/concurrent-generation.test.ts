@@ -32,8 +32,9 @@ function readUntilReady(stream: ReadableStream<Uint8Array>): { ready: Promise<vo
   const ready = new Promise<void>((resolve, reject) => (signal = { resolve, reject }));
   const rest = (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of stream) {
-      text += decoder.decode(chunk, { stream: true });
+    const reader = stream.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      text += decoder.decode(read.value, { stream: true });
       if (/^ready$/m.test(text)) signal.resolve();
     }
     signal.reject(new Error(`child exited before its ready line:\n${text}`));

@@ -27,11 +27,11 @@ const sockets: TestSocket[] = [];
 beforeAll(async () => {
   ctx = await messagingContext();
   ws = (await withSockets(ctx)).ws;
-}, 30_000);
+});
 afterAll(async () => {
   for (const s of sockets) s.close();
   await ctx.close();
-}, 30_000);
+});
 
 /** A fresh community: its general channel has no messages yet (seqs start at 1). */
 async function fresh(): Promise<Populated> {
