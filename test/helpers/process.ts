@@ -57,7 +57,8 @@ export type HearthProcess = {
 
 export function spawnHearth(opts: { cwd?: string; env: Record<string, string | undefined>; cmd?: string[] }): HearthProcess {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env })) if (v !== undefined) env[k] = v;
+  // HEARTH_TEST_RUN marks what a CI run started (.ci/run finds leftovers by it); Hearth never reads it.
+  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, HEARTH_TEST_RUN: process.env.HEARTH_TEST_RUN, ...opts.env })) if (v !== undefined) env[k] = v;
   const proc = Bun.spawn(opts.cmd ?? ["bun", "src/main.ts"], { cwd: opts.cwd ?? REPO_ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
   liveGroups.add(proc.pid);
   let out = "";
