@@ -181,6 +181,6 @@ describe("planned variables (features not in this version)", () => {
     const unreadOnly = new Set<string>(unread.flatMap((field) => SOURCES[field]));
     // A variable that also feeds a field someone reads is in use.
     for (const field of Object.keys(SOURCES) as (keyof Config)[]) if (isRead(field)) for (const name of SOURCES[field]) unreadOnly.delete(name);
-    expect({ unread, planned: [...planned].sort() }).toEqual({ unread, planned: [...unreadOnly].sort() });
+    expect({ unread, planned: [...planned].sort() as string[] }).toEqual({ unread, planned: [...unreadOnly].sort() });
   });
 });
