@@ -32,7 +32,8 @@ const MARKERS = {
 };
 const DESKTOP = { width: 1200, height: 800 };
 const PHONE = { width: 360, height: 740 };
-const WAIT = { timeout: 15_000 };
+// Wide: a loaded machine is slow, not wrong (a wait only costs its length when something is broken).
+const WAIT = { timeout: 30_000 };
 
 let ctx: TestContext;
 let base = "";

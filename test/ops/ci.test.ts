@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
-import { formatSlowest, readFileTimings } from "../../.ci/slowest-files.ts";
+import { formatSlowest, readFileTimings, readUnassertedPasses } from "../../.ci/junit-report.ts";
 import { TEST_DATABASE_URL } from "../helpers/db.ts";
 import { readRepoFile, repoRoot } from "./helpers.ts";
 
@@ -21,7 +21,8 @@ describe("the test command", () => {
     expect(commands.length).toBeGreaterThan(0);
     for (const line of commands) expect(line).toMatch(/bun test --timeout \d+/);
     const timeout = /bun test (--timeout \d+)/.exec(commands[0]!)![1]!;
-    expect(run).toMatch(new RegExp(`^bun test ${timeout} `, "m"));
+    // Environment assignments may precede it (the run's marker).
+    expect(run).toMatch(new RegExp(`^(?:[A-Z_]+=\\S+ )*bun test ${timeout} `, "m"));
   });
 
   test("package.json's test script is the README's command", async () => {
@@ -30,17 +31,20 @@ describe("the test command", () => {
   });
 });
 
-describe("per-file timings", () => {
-  test("read from a real bun JUnit report: every file, hooks included, slowest first", () => {
-    const dir = join(work, "suite");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "slow.test.ts"), `import { beforeAll, test } from "bun:test";\nbeforeAll(() => Bun.sleep(300));\ntest("a", () => {});\ntest("b", () => {});\n`);
-    writeFileSync(join(dir, "quick.test.ts"), `import { test } from "bun:test";\ntest("c", () => {});\n`);
-    const report = join(work, "junit.xml");
-    const result = Bun.spawnSync(["bun", "test", "--timeout", "60000", "--reporter=junit", `--reporter-outfile=${report}`], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+describe("the JUnit report", () => {
+  // A real bun run: a file with a slow hook and a describe block, a quick file with a test that
+  // asserts, one that asserts nothing, and one that is skipped.
+  const report = join(work, "junit.xml");
+  const dir = join(work, "suite");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "slow.test.ts"), `import { beforeAll, describe, expect, test } from "bun:test";\nbeforeAll(() => Bun.sleep(300));\ndescribe("block", () => {\n  test("a", () => expect(1).toBe(1));\n  test("b", () => expect(2).toBe(2));\n});\n`);
+  writeFileSync(join(dir, "quick.test.ts"), `import { expect, test } from "bun:test";\ntest("c", () => expect(3).toBe(3));\ntest("returns early", () => {});\ntest.skip("skipped", () => {});\n`);
+  const result = Bun.spawnSync(["bun", "test", "--timeout", "60000", "--reporter=junit", `--reporter-outfile=${report}`], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+
+  test("per-file timings: every file once (describe blocks are not files), hooks included, slowest first", () => {
     expect(result.exitCode).toBe(0);
     const timings = readFileTimings(readFileSync(report, "utf8"));
-    expect(timings.map((t) => [t.file, t.tests]).sort()).toEqual([["quick.test.ts", 1], ["slow.test.ts", 2]]);
+    expect(timings.map((t) => [t.file, t.tests]).sort()).toEqual([["quick.test.ts", 3], ["slow.test.ts", 2]]);
     // The beforeAll's sleep is part of the file's time (a lower bound, not a timing budget).
     expect(timings.find((t) => t.file === "slow.test.ts")!.seconds).toBeGreaterThanOrEqual(0.3);
     const seconds = timings.map((t) => t.seconds);
@@ -48,6 +52,10 @@ describe("per-file timings", () => {
     const table = formatSlowest(timings, 1).split("\n");
     expect(table).toHaveLength(3); // header, one file, the total
     expect(table[1]).toStartWith("slow.test.ts");
+  });
+
+  test("passes without an assertion are listed; skipped tests are not", () => {
+    expect(readUnassertedPasses(readFileSync(report, "utf8"))).toEqual(["quick.test.ts: returns early"]);
   });
 });
 

@@ -40,6 +40,7 @@ describe("upgrade with the session cookie", () => {
       const user = await createUser(other);
       const tokens = await cookieSignIn(other, user);
       const socket = track(await connectAuthed(ws, { ...browserHeaders("x", tokens), origin: "https://chat.example.test" }));
+      expect(socket.received[0]).toMatchObject({ type: "hello", userId: user.id });
       socket.close();
     } finally {
       await other.hub.stop();

@@ -99,7 +99,7 @@ describe("SSO in the browser", () => {
     // Consent screen of the provider's development interactions.
     await page.waitForURL((url) => url.origin === idp.issuer && url.pathname.includes("/interaction/"));
     await page.click('button[type="submit"]');
-    await page.waitForURL((url) => url.origin === base, { timeout: 15_000 });
+    await page.waitForURL((url) => url.origin === base, { timeout: 30_000 });
     return { context, page };
   }
 
