@@ -3,8 +3,10 @@
  * worker with --parallel. It makes sure the client bundle matches the sources (rebuilding only a
  * stale build, under a lock, so concurrent runs never delete files another run is serving).
  * `.ci/run` builds before the run, so here it is only a check. Databases are prepared lazily by
- * test/helpers/db.ts, so pure unit tests pay nothing for them.
+ * test/helpers/db.ts, so pure unit tests pay nothing for them; the run's template is dropped at
+ * the end.
  */
+import { afterAll } from "bun:test";
 import { readFileSync } from "node:fs";
 import { ensureClientBuild } from "../scripts/build.ts";
 
@@ -24,3 +26,9 @@ if (commandLine && !commandLine.some((arg) => arg === "--timeout" || arg.startsW
 }
 
 await ensureClientBuild();
+
+// A hook in the preload runs once, after the last file: the run's PostgreSQL template goes with it.
+afterAll(async () => {
+  const { dropRunTemplate } = await import("./helpers/db.ts");
+  await dropRunTemplate();
+});

@@ -1,8 +1,10 @@
-// A killed or crashed test run cannot drop its databases; the next run drops them, but only
-// those whose run is gone: several runs share one PostgreSQL and a live run's must survive.
+// A run drops its template when it ends; a killed or crashed run cannot, so the next run drops
+// what it left, but only databases whose run is gone: several runs share one PostgreSQL and a
+// live run's must survive.
 import { afterAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { dropStaleTestDatabases, TEST_DATABASE_URL } from "../helpers/db.ts";
+import { REPO_ROOT } from "../helpers/process.ts";
 
 if (!TEST_DATABASE_URL) console.log("[skip] stale test databases: needs TEST_DATABASE_URL (PostgreSQL)");
 
@@ -37,5 +39,14 @@ describe.skipIf(!TEST_DATABASE_URL)("dropStaleTestDatabases", () => {
     expect(dropped).toEqual(expect.arrayContaining([names.deadTemplate, names.deadFile, names.deadEmpty, names.deadOps]));
     const left = new Set((await admin!<{ datname: string }[]>`select datname from pg_database`).map((r) => r.datname));
     expect(Object.values(names).filter((n) => left.has(n)).sort()).toEqual([names.liveFile, names.liveTemplate, names.notOurs].sort());
+  });
+
+  test("a finished run leaves no database of its own behind", async () => {
+    // A small real run of one file that uses a database (the preload's hooks included).
+    const child = Bun.spawn(["bun", "test", "--timeout", "60000", "test/db/json.test.ts"], { cwd: REPO_ROOT, env: { ...process.env }, stdout: "pipe", stderr: "pipe" });
+    const [code, err] = await Promise.all([child.exited, new Response(child.stderr).text()]);
+    expect({ code, err: code === 0 ? "" : err }).toEqual({ code: 0, err: "" });
+    const left = await admin!<{ datname: string }[]>`select datname from pg_database where datname like ${`hearth\\_%\\_${child.pid}\\_%`}`;
+    expect(left.map((r) => r.datname)).toEqual([]);
   });
 });

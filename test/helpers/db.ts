@@ -80,8 +80,19 @@ async function buildPostgresTemplate(url: string): Promise<string> {
   const tpl = await openPostgres(withDatabase(url, name), undefined, 1);
   await migrate(tpl.db);
   await tpl.close();
-  process.once("beforeExit", () => void dropDatabase(url, name));
   return name;
+}
+
+/**
+ * Drops this run's template (the test preload calls it after the last file). A run that is
+ * killed first leaves it behind; the next run's dropStaleTestDatabases removes it.
+ */
+export async function dropRunTemplate(): Promise<void> {
+  const ready = templateReady;
+  templateReady = undefined;
+  if (!ready || !TEST_DATABASE_URL) return;
+  const template = await ready.catch(() => undefined);
+  if (typeof template === "string") await dropDatabase(TEST_DATABASE_URL, template);
 }
 
 async function buildPgliteTemplate(): Promise<Blob> {
