@@ -48,6 +48,7 @@ import { wireRealtime } from "./features/realtime/index.ts";
 import { installPresence } from "./features/presence/index.ts";
 import { presenceRoutes } from "./features/presence/routes.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
+import type { Timers } from "./timers.ts";
 
 export type AppDeps = {
   config: Config;
@@ -67,6 +68,8 @@ export type AppDeps = {
   now?: () => number;
   /** The progressive login delay waits through this; tests pass a recorder instead of sleeping. */
   sleep?: (ms: number) => Promise<void>;
+  /** Presence grace/batching and typing auto-stop run on these; tests pass timers they advance. */
+  timers?: Timers;
 };
 
 type RequestState = { requestId: string; clientIp: string; startedMs: number; path: string };

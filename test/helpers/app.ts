@@ -16,6 +16,7 @@ import { openBlobStore } from "../../src/blobs/index.ts";
 import { Hub, type HubOptions } from "../../src/ws/hub.ts";
 import type { RateLimits } from "../../src/http/rate-limit.ts";
 import type { InFlightBodies } from "../../src/http/body-in-flight.ts";
+import type { Timers } from "../../src/timers.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
 export const UNLIMITED: RateLimits = { general: { ratePerSec: 1e9, burst: 1e9 }, auth: { ratePerSec: 1e9, burst: 1e9 } };
@@ -44,6 +45,8 @@ export async function createTestContext(
     /** Injected clock (lockout windows, token expiry) and sleep (progressive login delay). */
     now?: () => number;
     sleep?: (ms: number) => Promise<void>;
+    /** Timers for presence and typing (test/helpers/manual-timers.ts: a clock the test advances). */
+    timers?: Timers;
     /** Hub settings (fan-out, short deadlines for tests). */
     hub?: Partial<Omit<HubOptions, "log" | "version">>;
     /** The request-body ledger (caps per client and process), to inspect or to set small caps. */
@@ -58,7 +61,7 @@ export async function createTestContext(
   const database = opts.database ?? (await createTestDatabase());
   const hub = new Hub({ log, version: config.version, now: opts.now, ...opts.hub });
   await hub.start();
-  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), blobs: openBlobStore(config.files.storage, log), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep, inFlightBodies: opts.inFlightBodies };
+  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), blobs: openBlobStore(config.files.storage, log), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep, inFlightBodies: opts.inFlightBodies, timers: opts.timers };
   const app = createApp(deps);
   return {
     app,

@@ -91,7 +91,7 @@ describe("docs/operations.md", () => {
       expect({ block: i, code: r.exitCode, err: r.exitCode ? r.stderr.toString().slice(-400) : "" })
         .toEqual({ block: i, code: 0, err: "" });
     });
-  }, 30_000);
+  });
 
   test("the compose override example parses and uses documented variables only", () => {
     for (const yaml of blocks("yaml")) {

@@ -35,7 +35,7 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
   const existing = installed.get(deps);
   if (existing) return existing;
   const offRealtime = installRealtime(deps, hub);
-  const offTyping = installTyping(deps, hub, () => typingOptions.get(deps));
+  const offTyping = installTyping(deps, hub, () => typingOptions.get(deps), deps.timers);
   hub.handleFrame("message:send", async ({ actor, frame }) => {
     const f = frame as MessageSendFrame;
     const { message } = await sendMessage(deps, actor, f.channelId, {

@@ -10,13 +10,14 @@ import type { Browser, Page } from "playwright-core";
 import { collectProblems, launchBrowser, screenshot } from "../../helpers/browser.ts";
 import { CONTENT_SECURITY_POLICY } from "../../../src/http/security-headers.ts";
 
-let browser: Browser | null = null;
+// Launched before the tests are declared so they are skipped (launchBrowser prints why), not
+// passed with no assertion, when Chromium is missing.
+const browser: Browser | null = await launchBrowser();
 let server: ReturnType<typeof Bun.serve> | undefined;
 let page: Page;
 const dir = mkdtempSync(join(tmpdir(), "hearth-render-"));
 
 beforeAll(async () => {
-  browser = await launchBrowser();
   if (!browser) return;
   const built = await Bun.build({ entrypoints: [join(import.meta.dir, "render-entry.ts")], outdir: dir, target: "browser", format: "esm", naming: "render.js" });
   if (!built.success) throw new AggregateError(built.logs);
@@ -41,8 +42,7 @@ afterAll(async () => {
 
 const ALLOWED = new Set(["P", "BR", "STRONG", "EM", "S", "CODE", "PRE", "BLOCKQUOTE", "UL", "OL", "LI", "A", "SPAN"]);
 
-test("hostile markdown renders as inert text and safe elements only", async () => {
-  if (!browser) return;
+test.skipIf(!browser)("hostile markdown renders as inert text and safe elements only", async () => {
   const problems = await collectProblems(page);
   await page.goto(`http://127.0.0.1:${server!.port}/`);
   await page.waitForFunction(() => typeof window.renderMessageInto === "function");

@@ -2,10 +2,8 @@
  * The htmx/plain-POST face: same services as the API, forms that work without JavaScript,
  * CSRF refusal of cross-site form posts, inline errors, and escaping of hostile input.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
-// Argon2id with the real parameters (~165 ms per hash) adds up under load.
-setDefaultTimeout(30_000);
 import { Secret, TOTP } from "otpauth";
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { cookieSignIn, createUser, signIn, TEST_PASSWORD } from "../../helpers/users.ts";

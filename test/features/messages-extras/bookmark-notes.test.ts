@@ -11,7 +11,7 @@ beforeAll(async () => {
   ctx = await messagingContext();
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
-}, 30_000);
+});
 afterAll(() => ctx.close(), 30_000);
 
 async function bookmark(note?: string): Promise<any> {

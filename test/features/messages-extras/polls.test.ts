@@ -14,7 +14,7 @@ beforeAll(async () => {
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
   ws = (await withSockets(ctx)).ws;
-}, 30_000);
+});
 afterAll(() => ctx.close(), 30_000);
 
 function pollBody(extra: Record<string, unknown> = {}) {

@@ -12,7 +12,7 @@ beforeAll(async () => {
   ctx = await messagingContext({ now: () => clock });
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
-}, 30_000);
+});
 afterAll(() => ctx.close(), 30_000);
 
 describe("edit", () => {

@@ -14,7 +14,7 @@ beforeAll(async () => {
   ctx = await messagingContext();
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
-}, 30_000);
+});
 afterAll(() => ctx.close(), 30_000);
 
 describe("thread", () => {
