@@ -24,6 +24,11 @@ const bytes = Number(arg("mb", "100")) * 1000 * 1000;
 const dir = resolve(arg("dir", REPO_ROOT));
 const stopAt = Number(arg("stop-at-mb", "8192")) * 1024 * 1024;
 
+// The server serves pages: a fresh clone has no public/build yet (another checkout builds its own).
+if (dir === REPO_ROOT) {
+  const { ensureClientBuild } = await import("../build.ts");
+  await ensureClientBuild();
+}
 const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-flood-"));
 const hearth = spawnHearth({ cwd: dir, env: { LISTEN_ADDR: "127.0.0.1:0", DATA_DIR: dataDir, LOG_LEVEL: "info" } });
 try {

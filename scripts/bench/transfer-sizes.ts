@@ -20,11 +20,11 @@ import { authKernelOf, createSession } from "../../src/features/auth/index.ts";
 import { loadAssets } from "../../src/http/assets.ts";
 import { silentLogger } from "../../src/log.ts";
 import { loadSecrets } from "../../src/secrets.ts";
-import { buildClient } from "../build.ts";
+import { ensureClientBuild } from "../build.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-transfer-"));
 try {
-  await buildClient();
+  await ensureClientBuild();
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, NODE_ENV: "test", LOG_LEVEL: "error", COMMUNITY_CREATION_MODE: "anyone" });
   const database = await openDatabase({ databaseUrl: undefined, dataDir });
   await migrate(database.db);

@@ -4,14 +4,13 @@
  * real-process version (stop, scripts/generate-keys.sh --force, start) is
  * test/process/key-rotation.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { decodeProtectedHeader, importPKCS8, SignJWT } from "jose";
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { createUser, TEST_PASSWORD } from "../../helpers/users.ts";
 import { postJson } from "./helpers.ts";
 
-setDefaultTimeout(30_000);
 
 let before: TestContext;
 let after: TestContext;
