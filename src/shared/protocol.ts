@@ -134,8 +134,8 @@ export type ServerFrame = HelloFrame | PongFrame | ErrorFrame | SubscribedFrame 
 export type FrameProblem = { code: "INVALID_JSON" | "INVALID_FRAME" | "INVALID_TEXT" | "UNKNOWN_TYPE"; message: string; field?: string; ref?: string };
 export type ParseResult = { ok: true; frame: ClientFrame } | ({ ok: false } & FrameProblem);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: unknown): value is string => typeof value === "string" && UUID.test(value);
+import { isUuid } from "./ids.ts";
+export { isUuid };
 
 type Obj = Record<string, unknown>;
 type Check = (frame: Obj) => string | null; // the offending field, or null when valid

@@ -132,7 +132,5 @@ export function normalizeCode(input: string, groups: number): string | null {
   return compact.match(/.{4}/g)!.join("-");
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+import { isUuid } from "../../shared/ids.ts";
+export { isUuid };

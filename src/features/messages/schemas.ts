@@ -4,7 +4,7 @@
  */
 import { AppError, InvalidInputError } from "../../errors.ts";
 import { ID_PATTERN } from "../../shared/e2ee/index.ts";
-import { isUuid } from "../permissions/index.ts";
+import { isUuid } from "../../shared/ids.ts";
 
 export const MAX_CIPHERTEXT_BYTES = 65_536;
 /** base64url (no padding) of MAX_CIPHERTEXT_BYTES. */
