@@ -194,7 +194,8 @@ export const ChannelsSection: FC<{ base: string; groups: { id: string; name: str
   </div>
 );
 
-const OVERRIDE_PERMISSIONS = ["view_channel", "send_messages", "manage_messages", "pin", "mention_everyone"] as const;
+/** The permissions the override form offers (settings-forms.ts reads the same list). */
+export const OVERRIDE_PERMISSIONS = ["view_channel", "send_messages", "join_voice", "manage_messages", "pin", "mention_everyone"] as const;
 
 export type OverrideRow = { id: string; channelId: string; channelName: string | null; baseRole: string | null; roleName: string | null; allow: string[]; deny: string[] };
 
