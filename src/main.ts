@@ -15,6 +15,7 @@ import { ensureInstanceId } from "./db/instance.ts";
 import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
 import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
 import { installMessaging, startMessageJobs } from "./features/messages/index.ts";
+import { installVoice } from "./features/voice/index.ts";
 import { Hub } from "./ws/hub.ts";
 import { LocalFanout } from "./ws/fanout-local.ts";
 import { RedisFanout } from "./ws/fanout-redis.ts";
@@ -107,6 +108,8 @@ const stopHousekeeping = startAuthHousekeeping(deps);
 const stopMessageJobs = startMessageJobs(deps);
 // createApp installed messaging on this hub; asking again returns its `stop` (idempotent).
 const stopMessaging = installMessaging(deps, hub);
+// Likewise for voice: its stop drops its timers and waits for its queries before the hub stops.
+const stopVoice = installVoice(deps, hub);
 app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES });
 // Before "server.listening": whoever waits for that line finds the setup link already logged.
 if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
@@ -131,6 +134,8 @@ async function shutdown(signal: string) {
   stopHousekeeping();
   await stopMessageJobs();
   await stopMessaging().catch(() => {});
+  // Before the hub: closing its sockets must not start graces (other instances free the seats).
+  await stopVoice().catch(() => {});
   await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
   rateLimitStore?.close();

@@ -4,6 +4,7 @@
  * (rate-limit tests pass the seeds' numbers explicitly).
  */
 import { stopActivity } from "../../src/features/messages/index.ts";
+import { stopVoice } from "../../src/features/voice/index.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -68,6 +69,7 @@ export async function createTestContext(
     async close() {
       // An activity flush in flight must finish before the database closes (db.destroy would wait).
       await stopActivity(deps);
+      await stopVoice(deps);
       await hub.stop();
       if (app.server) await app.stop(true).catch(() => {});
       await database.close();
