@@ -57,7 +57,7 @@ describe.skipIf(!haveCoturn)("coturn as configured in compose.yml", () => {
 
   test("every flag survives the coturn image's `eval echo` entrypoint unchanged", () => {
     // docker-entrypoint.sh runs `exec $(eval "echo $@")`: quotes, $, spaces or globs would be mangled.
-    for (const arg of coturnArgs(3478, 5349)) expect(arg).toMatch(/^--[a-z0-9_-]+(=[A-Za-z0-9.:\/_-]*)?$/);
+    for (const arg of coturnArgs(secret, certs, 3478, 5349)) expect(arg).toMatch(/^--[a-z0-9_-]+(=[A-Za-z0-9.:\/_-]*)?$/);
   });
 
   test("turnserver starts with exactly these flags and answers STUN", async () => {
