@@ -98,6 +98,24 @@ describe("joining a voice channel's call", () => {
   });
 });
 
+describe("who sees a call", () => {
+  test("a private voice channel's call is visible only to those who can see the channel", async () => {
+    const channel = await expectOk(w.owner.call("POST", `/api/groups/${w.groupId}/channels`, { name: "Private", kind: "voice", is_private: true }), 201);
+    const insider = await newMember(ctx, w);
+    const other = await newMember(ctx, w);
+    await expectOk(w.owner.call("POST", `/api/channels/${channel.id}/members`, { user_id: insider.user.id }), 204);
+    const inS = await sock(insider, [channel.id]);
+    expect((await join(inS, channel.id)).type).toBe("voice:joined");
+    expect((await other.call("GET", `/api/channels/${channel.id}/voice`)).status).toBe(404);
+    expect(Object.keys((await expectOk(other.call("GET", `/api/communities/${w.communityId}/voice`))).channels)).not.toContain(channel.id);
+    expect(Object.keys((await expectOk(insider.call("GET", `/api/communities/${w.communityId}/voice`))).channels)).toContain(channel.id);
+    const otherS = await sock(other, []);
+    otherS.send({ type: "subscribe", channelIds: [channel.id], ref: "s" });
+    expect(await nextWithRef(otherS, "s")).toMatchObject({ type: "error", code: "CHANNEL_NOT_FOUND" });
+    expect(await join(otherS, channel.id)).toMatchObject({ type: "error", code: "CHANNEL_NOT_FOUND" });
+  });
+});
+
 describe("in the call", () => {
   test("mute, deafen, camera and screen flags reach everyone following; speaking only when it changes; leaving tells all", async () => {
     const channel = await expectOk(w.owner.call("POST", `/api/groups/${w.groupId}/channels`, { name: "State", kind: "voice" }), 201);
