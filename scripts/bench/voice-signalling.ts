@@ -134,6 +134,7 @@ function packSignals(channelId: string, entries: Record<string, unknown>[]): { t
 
 const RELAYS = 200;
 let relayLine = "";
+let kickLine = "";
 
 async function main() {
   const sample = await sampleSdp(VIDEO);
@@ -206,6 +207,15 @@ async function main() {
           times.push(performance.now() - started);
         }
         times.sort((a, b) => a - b);
+        // Enforcement: a kick (HTTP, after COMMIT) until the kicked socket has voice:ended and a peer voice:participant_left.
+        const kicked = peers.at(-1)!;
+        const started = performance.now();
+        await ctx.request(`/api/communities/${community.id}/members/${kicked.userId}`, { method: "DELETE", headers: owner.headers });
+        const answered = performance.now();
+        await kicked.socket.nextOfType("voice:ended", 10_000);
+        const ended = performance.now();
+        await joiner.socket.nextOfType("voice:participant_left", 10_000);
+        kickLine = `kick → voice:ended on the kicked socket ${(ended - started).toFixed(1)} ms (the HTTP answer after ${(answered - started).toFixed(1)} ms), → voice:participant_left at a peer ${(performance.now() - started).toFixed(1)} ms`;
         relayLine = `relay latency (send → addressee receives, ${RELAYS} sequential, one indexed seat query each, ${process.env.TEST_DATABASE_URL ? "PostgreSQL" : "PGlite"}): p50 ${times[Math.floor(RELAYS / 2)]!.toFixed(2)} ms, p99 ${times[Math.floor(RELAYS * 0.99)]!.toFixed(2)} ms`;
       }
       rows.push(`| ${n} | ${t.framesIn} | ${t.bytesIn.toLocaleString("en")} | ${t.framesOut} | ${t.bytesOut.toLocaleString("en")} | ${(t.bytesIn + t.bytesOut).toLocaleString("en")} |`);
@@ -217,7 +227,7 @@ async function main() {
   }
   console.log(rows.join("\n"));
   console.log("\n" + details.join("\n"));
-  console.log(`\n${relayLine}`);
+  console.log(`\n${relayLine}\n${kickLine}`);
   console.log("\nEach further follower of the channel (a sidebar) costs one voice:participant_joined frame per join.");
 }
 
