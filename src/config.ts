@@ -61,6 +61,11 @@ export const ENV_SPEC = {
   FILE_STORAGE_PATH: v(Str, "Directory where uploaded (encrypted) files are stored; default DATA_DIR/files"),
   MAX_FILE_SIZE_MB: v(Int(1, 10_000), "Maximum single file upload size in MB", { default: 100 }),
   UPLOAD_QUOTA_MB: v(Int(0, 100_000), "Per-user upload quota in MB (0 = unlimited)", { default: 500 }),
+  FILE_STORAGE_URL: v(Str, "s3://bucket[/prefix] = store files in S3-compatible object storage; unset = local FILE_STORAGE_PATH", { allowed: "s3://bucket or s3://bucket/prefix" }),
+  S3_ENDPOINT: v(HttpUrl, "Endpoint of the S3-compatible service; unset = AWS S3 in S3_REGION", { allowed: "an http:// or https:// URL" }),
+  S3_REGION: v(t.String({ pattern: "^[a-z0-9-]{1,32}$" }), "Region used to sign S3 requests", { default: "us-east-1", allowed: "a region name such as us-east-1 or auto" }),
+  S3_ACCESS_KEY_ID: v(Str, "Access key id for FILE_STORAGE_URL (required with s3://)"),
+  S3_SECRET_ACCESS_KEY: v(Str, "Secret access key for FILE_STORAGE_URL (required with s3://)"),
   // OIDC / SSO
   OIDC_ISSUER_URL: v(HttpUrl, "OIDC issuer (must serve /.well-known/openid-configuration)", { allowed: "an http:// or https:// URL" }),
   OIDC_CLIENT_ID: v(Str, "OIDC client id"),
@@ -99,6 +104,11 @@ export const ENV_SPEC = {
 export type EnvName = keyof typeof ENV_SPEC;
 type EnvValues = { [K in EnvName]: Static<(typeof ENV_SPEC)[K]["schema"]> | undefined };
 
+/** Where encrypted file blobs live: the local directory (default) or an S3-compatible bucket. */
+export type FileStorage =
+  | Readonly<{ kind: "local"; path: string }>
+  | Readonly<{ kind: "s3"; bucket: string; prefix: string; endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }>;
+
 export type IceServer = { urls: string | string[]; username?: string; credential?: string };
 
 export type Config = Readonly<{
@@ -123,7 +133,7 @@ export type Config = Readonly<{
   adminUsername: string | undefined;
   setupToken: string | undefined;
   communityCreationMode: "anyone" | "admin_only";
-  files: Readonly<{ storagePath: string; maxFileSizeBytes: number; uploadQuotaBytes: number }>;
+  files: Readonly<{ storagePath: string; storage: FileStorage; maxFileSizeBytes: number; uploadQuotaBytes: number }>;
   oidc: Readonly<{ issuerUrl: string; clientId: string; clientSecret: string; redirectUri: string | undefined; disablePasswordLogin: boolean }> | undefined;
   giphyApiKey: string | undefined;
   github: Readonly<{ token: string; owner: string; repo: string }> | undefined;
@@ -190,6 +200,65 @@ function parseListenAddr(addr: string): { hostname: string; port: number } | und
   if (!Number.isInteger(port) || port < 0 || port > 65_535) return undefined;
   if (isIP(hostname) === 0 && !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*$/.test(hostname)) return undefined;
   return { hostname, port };
+}
+
+// A prefix is "/"-separated segments that never start with a dot (no "." or ".." segments).
+const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9_-][A-Za-z0-9._-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*)?\/?)?$/;
+const S3_VARIABLES = ["S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const;
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/**
+ * FILE_STORAGE_URL selects the blob store: unset = the local directory, s3://bucket[/prefix] = an
+ * S3-compatible bucket with the S3_* variables. Every inconsistent combination is a problem (the
+ * server must not silently write files somewhere the operator did not mean), and neither the URL
+ * nor the secret is ever echoed when it could carry credentials.
+ */
+function parseFileStorage(
+  e: EnvValues,
+  env: Record<string, string | undefined>,
+  localPath: string,
+  production: boolean,
+  warnings: ConfigWarnings,
+): { value?: FileStorage; problems: string[] } {
+  const problems: string[] = [];
+  const url = e.FILE_STORAGE_URL;
+  const s3Set = S3_VARIABLES.filter((name) => env[name]?.trim());
+  if (url === undefined) {
+    if (s3Set.length > 0) problems.push(`${s3Set.join(", ")} ${s3Set.length > 1 ? "are" : "is"} set but FILE_STORAGE_URL is not: set FILE_STORAGE_URL=s3://bucket[/prefix] to store files in S3-compatible storage, or unset ${s3Set.length > 1 ? "them" : "it"} to keep files in FILE_STORAGE_PATH`);
+    return { value: { kind: "local", path: localPath }, problems };
+  }
+  const match = S3_URL.exec(url);
+  if (!match) {
+    const shown = url.includes("@") ? "(hidden: credentials belong in S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)" : JSON.stringify(url);
+    problems.push(`FILE_STORAGE_URL=${shown} is invalid: expected s3://bucket or s3://bucket/prefix (bucket: 3-63 lowercase letters, digits, dots and hyphens; prefix: /-separated names of letters, digits, . _ - not starting with a dot); unset = files on local disk in FILE_STORAGE_PATH`);
+  }
+  for (const name of ["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
+    if (!e[name]) problems.push(`${name} is required when FILE_STORAGE_URL is an s3:// URL`);
+  }
+  const region = e.S3_REGION ?? "us-east-1";
+  let endpoint = `https://s3.${region}.amazonaws.com`;
+  if (e.S3_ENDPOINT) {
+    const parsed = URL.parse(e.S3_ENDPOINT);
+    if (!parsed || (parsed.pathname !== "/" && parsed.pathname !== "") || parsed.search || parsed.username || parsed.password) {
+      problems.push(`S3_ENDPOINT is invalid: expected the service's origin only, e.g. https://s3.example.com or http://127.0.0.1:9000 (the bucket goes in FILE_STORAGE_URL)`);
+    } else {
+      endpoint = parsed.origin;
+      if (production && parsed.protocol === "http:" && !LOOPBACK_HOST.test(parsed.host.replace(/:\d+$/, ""))) {
+        warnings.push(`S3_ENDPOINT uses plain http to ${parsed.host}: file ciphertext and request metadata cross the network unencrypted; prefer https`);
+      }
+    }
+  }
+  if (problems.length > 0) return { problems };
+  if (e.FILE_STORAGE_PATH) warnings.push("FILE_STORAGE_PATH is ignored: FILE_STORAGE_URL stores files in S3-compatible storage");
+  // Bun's S3 client adds a session token from the environment on its own (verified on 1.4.5).
+  for (const name of ["AWS_SESSION_TOKEN", "S3_SESSION_TOKEN"]) {
+    if (env[name]?.trim()) warnings.push(`${name} is set in the environment: Bun's S3 client sends it with every request to the file storage; unset it unless the access key needs it`);
+  }
+  const prefix = match![2] ?? "";
+  return {
+    value: { kind: "s3", bucket: match![1]!, prefix: prefix ? `${prefix}/` : "", endpoint, region, accessKeyId: e.S3_ACCESS_KEY_ID!, secretAccessKey: e.S3_SECRET_ACCESS_KEY! },
+    problems,
+  };
 }
 
 /** A STUN/TURN URL as RTCIceServer takes it (RFC 7064 / 7065): scheme, host, optional port and transport. */
@@ -266,6 +335,10 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
   if (ice.problem) problems.push(ice.problem);
   const turnUrls = parseTurnUrls(e.TURN_URLS);
   if (turnUrls.problem) problems.push(turnUrls.problem);
+  const dataDir = resolve(e.DATA_DIR ?? "./data");
+  const storagePath = resolve(e.FILE_STORAGE_PATH ?? join(dataDir, "files"));
+  const storage = parseFileStorage(e, env, storagePath, e.NODE_ENV === "production", warnings);
+  problems.push(...storage.problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -285,7 +358,6 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
   // always writes one); URLs without a secret would hand clients a TURN server they cannot use.
   if (turnUrls.value.length > 0 && !e.TURN_AUTH_SECRET) warnings.push("TURN_URLS is set but TURN_AUTH_SECRET is not: clients get STUN only until both are set");
 
-  const dataDir = resolve(e.DATA_DIR ?? "./data");
   const publicUrl = e.PUBLIC_URL?.replace(/\/+$/, "");
   const smtpEnabled = Boolean(e.SMTP_HOST && e.EMAIL_FROM);
   const config: Config = {
@@ -309,7 +381,8 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
     setupToken: e.SETUP_TOKEN,
     communityCreationMode: e.COMMUNITY_CREATION_MODE === "admin_only" || e.COMMUNITY_CREATION_MODE === undefined ? "admin_only" : "anyone",
     files: {
-      storagePath: resolve(e.FILE_STORAGE_PATH ?? join(dataDir, "files")),
+      storagePath,
+      storage: storage.value!,
       maxFileSizeBytes: (e.MAX_FILE_SIZE_MB ?? 100) * 1024 * 1024,
       uploadQuotaBytes: (e.UPLOAD_QUOTA_MB ?? 500) * 1024 * 1024,
     },

@@ -10,7 +10,7 @@ import { openDatabase, type Database } from "./db/open.ts";
 import { DataDirLockedError } from "./db/dir-lock.ts";
 import { migrate, MigrationError } from "./db/migrate.ts";
 import { loadAssets, MissingBuildError } from "./http/assets.ts";
-import { createApp, MAX_BODY_BYTES } from "./app.ts";
+import { createApp } from "./app.ts";
 import { ensureInstanceId } from "./db/instance.ts";
 import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
 import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
@@ -21,6 +21,7 @@ import { LocalFanout } from "./ws/fanout-local.ts";
 import { RedisFanout } from "./ws/fanout-redis.ts";
 import { RedisSocketCounter } from "./ws/socket-count.ts";
 import { RedisRateLimitStore } from "./http/rate-limit-redis.ts";
+import { BlobStoreUnavailableError, openBlobStore } from "./blobs/index.ts";
 import { PROCESS_UMASK, restrictDataDir } from "./data-dir.ts";
 
 // Before anything creates a file: the database, secrets and uploads are for this user only.
@@ -69,6 +70,16 @@ try {
   throw error;
 }
 
+// File storage: nothing is created here (the local directory appears on the first upload); a
+// store that cannot be used (unwritable directory, wrong S3 endpoint, bucket or key) stops the boot.
+const blobs = openBlobStore(config.files.storage, log);
+try {
+  await blobs.checkHealth();
+} catch (error) {
+  const reason = error instanceof BlobStoreUnavailableError ? error.reason : error instanceof Error ? error.message : String(error);
+  fail(`File storage ${blobs.kind} ${blobs.location} is not usable: ${reason}`);
+}
+
 let database: Database;
 try {
   database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, log);
@@ -102,7 +113,7 @@ try {
   fail(`Could not connect to Redis at REDIS_URL: ${error instanceof Error ? error.message : String(error)}`);
 }
 const rateLimitStore = config.redisUrl ? RedisRateLimitStore.connect(config.redisUrl, log) : undefined;
-const deps = { config, database, log, secrets, events: hub, hub, assets, rateLimitStore };
+const deps = { config, database, log, secrets, events: hub, hub, assets, blobs, rateLimitStore };
 const app = createApp(deps);
 const stopHousekeeping = startAuthHousekeeping(deps);
 const stopMessageJobs = startMessageJobs(deps);
@@ -110,7 +121,8 @@ const stopMessageJobs = startMessageJobs(deps);
 const stopMessaging = installMessaging(deps, hub);
 // Likewise for voice: its stop drops its timers and waits for its queries before the hub stops.
 const stopVoice = installVoice(deps, hub);
-app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES });
+// Bun's server-wide body limit comes from createApp (the largest route budget).
+app.listen({ hostname: config.listen.hostname, port: config.listen.port });
 // Before "server.listening": whoever waits for that line finds the setup link already logged.
 if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
 log.info("server.listening", {
@@ -120,6 +132,7 @@ log.info("server.listening", {
   instance_id: instanceId,
   process_id: processId,
   fanout: fanout.kind,
+  file_storage: `${blobs.kind} ${blobs.location}`,
   boot_ms: Math.round(performance.now() - bootStarted),
 });
 

@@ -45,6 +45,9 @@ export interface UsersTable {
   read_receipts: Generated<boolean>;
   oidc_issuer: string | null;
   oidc_subject: string | null;
+  /** migrations/0009: failed credential checks since the last sign-in (shown at the next one). */
+  failed_attempts_since_login: Generated<number>;
+  last_failed_attempt_at: Timestamp | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -59,6 +62,8 @@ export interface SessionsTable {
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
   revoked_reason: string | null;
+  /** migrations/0009: thumbprint of the JWT key that issued the session (null = before 0009). */
+  key_id: string | null;
 }
 
 export interface RefreshTokensTable {

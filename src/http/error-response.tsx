@@ -1,10 +1,13 @@
 /**
  * The one error renderer. /api and JSON clients get {"error":{"code","message"}}; htmx requests
  * get an error banner fragment that the client places in the form's error slot (or a toast);
- * page navigations get an error page. Unknown errors become a 500 with the request id, logged
- * with details that are never sent to the client.
+ * page navigations get an error page. An unreachable database is 503 DATABASE_UNAVAILABLE with
+ * Retry-After, and a unique violation a service did not pre-empt (a concurrent twin) is 409
+ * CONCURRENT_CHANGE. Other unknown errors become a 500 with the request id, logged with details
+ * that are never sent to the client.
  */
-import { AppError } from "../errors.ts";
+import { AppError, ConflictError, DatabaseUnavailableError } from "../errors.ts";
+import { DATABASE_RETRY_AFTER_SECS, isDatabaseUnavailable, isUniqueViolation } from "../db/error-kinds.ts";
 import type { Logger } from "../log.ts";
 import { Layout } from "../../views/layout.tsx";
 import { ErrorPage } from "../../views/error-page.tsx";
@@ -35,6 +38,16 @@ export function wantsJson(request: Request, path: string): boolean {
 
 export function toAppError(error: unknown, requestId: string, log: Logger): AppError {
   if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    // Expected during an outage: a warning per request, not an error with a stack.
+    log.warn("http.database_unavailable", { requestId, error: error instanceof Error ? error.message : String(error) });
+    return new DatabaseUnavailableError(DATABASE_RETRY_AFTER_SECS);
+  }
+  if (isUniqueViolation(error)) {
+    // Services check for duplicates first; this is a concurrent twin that won the race.
+    log.warn("http.unique_violation", { requestId, constraint: (error as { constraint_name?: string; constraint?: string }).constraint_name ?? (error as { constraint?: string }).constraint });
+    return new ConflictError("Another request changed this at the same time. Reload and try again.", "CONCURRENT_CHANGE");
+  }
   log.error("http.unhandled_error", { requestId, error: error instanceof Error ? error : String(error) });
   return new AppError("INTERNAL_ERROR", 500, `An unexpected error occurred. If it keeps happening, tell your administrator the request id ${requestId}.`);
 }

@@ -10,6 +10,8 @@
  * Wire format: one JSON object per text frame, `type` first by convention. Ids are UUID strings.
  */
 
+import { findInvalidText, isValidText } from "./text.ts";
+
 /** Application limit for one frame: a 64 KiB ciphertext in base64 (~87 KiB) plus its envelope. */
 export const MAX_FRAME_BYTES = 128 * 1024;
 /** Hard transport limit (Bun's maxPayloadLength): beyond this the socket is closed with 1009. */
@@ -35,6 +37,8 @@ export const CLOSE = {
   GOING_AWAY: 1001,
   /** Bun's transport limit (MAX_TRANSPORT_FRAME_BYTES); below it oversized frames get an error frame. */
   TOO_BIG: 1009,
+  /** The server cannot check the credential right now (database outage): reconnect with backoff. */
+  TRY_AGAIN_LATER: 1013,
   /** First frame of an unauthenticated socket was not `auth`. */
   AUTH_REQUIRED: 4400,
   /** The token in `auth` was invalid, expired, or its session has ended. */
@@ -50,6 +54,8 @@ export const CLOSE = {
 export const ERROR_CODES = [
   "INVALID_JSON",
   "INVALID_FRAME",
+  /** A string in the frame holds a NUL or an unpaired surrogate (shared/text.ts); `field` names it. */
+  "INVALID_TEXT",
   "UNKNOWN_TYPE",
   "FRAME_TOO_LARGE",
   "RATE_LIMITED",
@@ -63,6 +69,8 @@ export const ERROR_CODES = [
   "TOO_MANY_SUBSCRIPTIONS",
   /** A subscribe to a community channel while the user is timed out there (the frame carries `until`). */
   "TIMED_OUT",
+  /** The database cannot be reached (an outage): retry after `retryAfterMs`; after `auth` the socket closes with 1013. */
+  "DATABASE_UNAVAILABLE",
   "INTERNAL_ERROR",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -175,7 +183,7 @@ export type RtcSignalEvent = { type: "rtc:signal"; channelId: string; from: stri
 
 // ---------------------------------------------------------------- validation
 
-export type FrameProblem = { code: "INVALID_JSON" | "INVALID_FRAME" | "UNKNOWN_TYPE"; message: string; field?: string; ref?: string };
+export type FrameProblem = { code: "INVALID_JSON" | "INVALID_FRAME" | "INVALID_TEXT" | "UNKNOWN_TYPE"; message: string; field?: string; ref?: string };
 export type ParseResult = { ok: true; frame: ClientFrame } | ({ ok: false } & FrameProblem);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -298,7 +306,10 @@ export function validateClientFrame(value: unknown): ParseResult {
     return { ok: false, code: "INVALID_FRAME", message: "A frame must be a JSON object with a \"type\"." };
   }
   const frame = value as Obj;
-  const ref = typeof frame.ref === "string" && frame.ref.length <= MAX_REF_LENGTH ? frame.ref : undefined;
+  const ref = typeof frame.ref === "string" && frame.ref.length <= MAX_REF_LENGTH && isValidText(frame.ref) ? frame.ref : undefined;
+  // The same text rule as every HTTP input, before any field is looked at.
+  const badText = findInvalidText(frame);
+  if (badText !== null) return { ok: false, code: "INVALID_TEXT", message: `The field "${badText}" contains a character that is not allowed (a NUL or an unpaired surrogate).`, field: badText, ref };
   if (typeof frame.type !== "string") return { ok: false, code: "INVALID_FRAME", message: "A frame must be a JSON object with a \"type\".", field: "type", ref };
   const checks = Object.hasOwn(CLIENT_FRAMES, frame.type) ? CLIENT_FRAMES[frame.type as ClientFrameType] : undefined;
   if (!checks) return { ok: false, code: "UNKNOWN_TYPE", message: "Unknown frame type.", field: "type", ref };

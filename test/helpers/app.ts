@@ -13,8 +13,10 @@ import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger, silentLogger, type Logger } from "../../src/log.ts";
 import { loadSecrets } from "../../src/secrets.ts";
 import { loadAssets } from "../../src/http/assets.ts";
+import { openBlobStore } from "../../src/blobs/index.ts";
 import { Hub, type HubOptions } from "../../src/ws/hub.ts";
 import type { RateLimits } from "../../src/http/rate-limit.ts";
+import type { InFlightBodies } from "../../src/http/body-in-flight.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
 export const UNLIMITED: RateLimits = { general: { ratePerSec: 1e9, burst: 1e9 }, auth: { ratePerSec: 1e9, burst: 1e9 } };
@@ -45,6 +47,8 @@ export async function createTestContext(
     sleep?: (ms: number) => Promise<void>;
     /** Hub settings (fan-out, short deadlines for tests). */
     hub?: Partial<Omit<HubOptions, "log" | "version">>;
+    /** The request-body ledger (caps per client and process), to inspect or to set small caps. */
+    inFlightBodies?: InFlightBodies;
   } = {},
 ): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-test-"));
@@ -55,7 +59,7 @@ export async function createTestContext(
   const database = opts.database ?? (await createTestDatabase());
   const hub = new Hub({ log, version: config.version, now: opts.now, ...opts.hub });
   await hub.start();
-  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep };
+  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), blobs: openBlobStore(config.files.storage, log), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep, inFlightBodies: opts.inFlightBodies };
   const app = createApp(deps);
   return {
     app,

@@ -1,15 +1,19 @@
 /**
  * The "server never sees plaintext" check of the browser tests: every row of every table (as
  * text: bytea as hex, jsonb as JSON), a full dump (pg_dump, or PGlite's dumpDataDir and data
- * directory), PostgreSQL's own files for the database and its WAL when readable, and the app's
- * DATA_DIR are searched for each marker in UTF-8, hex, UTF-16 and base64/base64url at every
- * alignment. A control value the caller stores on purpose must be found, or the scan proves nothing.
+ * directory), PostgreSQL's own files for the database and its WAL when readable, the app's
+ * DATA_DIR and the blob store (its local directory, or every object under the S3 prefix plus,
+ * for s3rver, the server's own data directory) are searched for each marker in UTF-8, hex,
+ * UTF-16 and base64/base64url at every alignment. A control value the caller stores on purpose
+ * must be found, or the scan proves nothing.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { S3Client } from "bun";
 import { sql } from "kysely";
 import type { PGlite } from "@electric-sql/pglite";
 import type { TestDatabase } from "./db.ts";
+import type { FileStorage } from "../../src/config.ts";
 
 export type ScanResult = { hits: string[]; controlFoundIn: Set<string>; rows: number; scannedBytes: number; dump: string | null; needles: number };
 
@@ -58,10 +62,48 @@ export function scanTree(dir: string, scan: (what: string, haystack: Buffer) => 
 }
 
 /**
- * `control` must already be stored by the caller. `controlFoundIn` holds "table", "pg_dump" or
- * "pglite", and "files" for each source where the control appeared.
+ * Every byte the blob store holds, reported to `scan` as "blobs <path or key>": the local
+ * directory, or each object under the S3 prefix as the bucket serves it (read whole: test data
+ * only) and, when given, the S3 server's own data directory (s3rver keeps objects and unfinished
+ * multipart parts there). Returns the bytes scanned.
  */
-export async function scanForPlaintext(opts: { database: TestDatabase; dataDir: string; markers: string[]; control: string; pglite?: PGlite; pgliteDir?: string }): Promise<ScanResult> {
+export async function scanBlobStore(storage: FileStorage, scan: (what: string, haystack: Buffer) => void, opts: { s3ServerDirectory?: string } = {}): Promise<number> {
+  let bytes = 0;
+  if (storage.kind === "local") {
+    if (canRead(storage.path)) bytes += scanTree(storage.path, (path, content) => scan(`blobs ${relative(storage.path, path)}`, content));
+  } else {
+    const client = new S3Client({ endpoint: storage.endpoint, bucket: storage.bucket, region: storage.region, accessKeyId: storage.accessKeyId, secretAccessKey: storage.secretAccessKey });
+    let continuationToken: string | undefined;
+    do {
+      const page = await client.list({ prefix: storage.prefix, continuationToken });
+      for (const { key } of page.contents ?? []) {
+        const content = Buffer.from(await client.file(key).arrayBuffer());
+        bytes += content.length;
+        scan(`blobs s3:${key}`, content);
+      }
+      continuationToken = page.isTruncated ? page.nextContinuationToken : undefined;
+    } while (continuationToken);
+    if (opts.s3ServerDirectory) bytes += scanTree(opts.s3ServerDirectory, (path, content) => scan(`blobs s3-server ${relative(opts.s3ServerDirectory!, path)}`, content));
+  }
+  return bytes;
+}
+
+/**
+ * `control` must already be stored by the caller. `controlFoundIn` holds "table", "pg_dump" or
+ * "pglite", "files" (DATA_DIR) and "blobs" for each source where the control appeared. Pass
+ * `blobs` (config.files.storage) to scan the blob store too; a local store inside DATA_DIR is
+ * scanned once, as "files".
+ */
+export async function scanForPlaintext(opts: {
+  database: TestDatabase;
+  dataDir: string;
+  markers: string[];
+  control: string;
+  pglite?: PGlite;
+  pgliteDir?: string;
+  blobs?: FileStorage;
+  s3ServerDirectory?: string;
+}): Promise<ScanResult> {
   const needles = opts.markers.flatMap(encodingsOf);
   const controlNeedles = encodingsOf(opts.control).slice(0, 2); // utf-8 and hex
   const hits: string[] = [];
@@ -102,5 +144,7 @@ export async function scanForPlaintext(opts: { database: TestDatabase; dataDir: 
     if (opts.pgliteDir) scannedBytes += scanTree(opts.pgliteDir, scan);
   }
   scannedBytes += scanTree(opts.dataDir, scan); // DATA_DIR: secrets, anything else the app wrote
+  const insideDataDir = opts.blobs?.kind === "local" && !relative(opts.dataDir, opts.blobs.path).startsWith("..");
+  if (opts.blobs && !insideDataDir) scannedBytes += await scanBlobStore(opts.blobs, scan, { s3ServerDirectory: opts.s3ServerDirectory });
   return { hits, controlFoundIn, rows, scannedBytes, dump, needles: needles.length };
 }

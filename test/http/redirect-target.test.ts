@@ -87,8 +87,14 @@ describe("every redirect of the app", () => {
     for (const next of HOSTILE_NEXT) {
       const url = `/login?next=${encodeURIComponent(next)}`;
       const plain = await ctx.request(url, { headers: { cookie } });
-      expect([next, plain.status, plain.headers.get("location")]).toEqual([next, 303, "/"]);
       const htmx = await ctx.request(url, { headers: { cookie, "hx-request": "true" } });
+      if (next.includes("\u0000")) {
+        // A NUL is refused at the edge, before any route looks at it (INVALID_TEXT): no redirect.
+        expect([next, plain.status, plain.headers.get("location")]).toEqual([next, 400, null]);
+        expect([next, htmx.status, htmx.headers.get("hx-redirect")]).toEqual([next, 400, null]);
+        continue;
+      }
+      expect([next, plain.status, plain.headers.get("location")]).toEqual([next, 303, "/"]);
       expect([next, htmx.status, htmx.headers.get("hx-redirect")]).toEqual([next, 204, "/"]);
     }
   });

@@ -157,7 +157,10 @@ function connectHub(): HubClient {
       current?.onReconnected();
     },
     beforeReconnect: async () => {
-      await fetch("/api/auth/refresh", { method: "POST", credentials: "same-origin" }).catch(() => {});
+      const res = await fetch("/api/auth/refresh", { method: "POST", credentials: "same-origin" }).catch(() => null);
+      // The session has ended (signed out elsewhere, or the server's signing keys were replaced):
+      // reconnecting cannot work, so go and sign in again, then come back here.
+      if (res?.status === 401) location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
     },
   });
   client.connect();

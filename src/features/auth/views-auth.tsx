@@ -147,6 +147,28 @@ export const RecoveryCodeNotice: FC<{ code: string; continueHref: string; contin
   </div>
 );
 
+/**
+ * After a sign-in, when checks against the account failed since the previous one (wrong
+ * passwords, codes or recovery codes from anyone, anywhere). Shown once: the count is reset.
+ */
+export const FailedAttemptsNotice: FC<{ count: number; lastAt: string | null; continueHref: string }> = (p) => (
+  <div class="stack" id="failed-attempts-notice">
+    <div class="signin-notice" role="alert" data-testid="failed-attempts-notice">
+      <p class="signin-notice__title">
+        {p.count === 1 ? "1 failed sign-in attempt" : `${p.count} failed sign-in attempts`} since your last sign-in
+      </p>
+      {p.lastAt ? <p>The most recent was at {p.lastAt}.</p> : null}
+      <p>If that was not you, someone may be trying to guess your password. Consider changing it and turning on two-factor authentication.</p>
+    </div>
+    <a class="btn btn--primary btn--block" href={p.continueHref} data-testid="failed-attempts-continue">
+      Continue
+    </a>
+    <a class="btn btn--secondary btn--block" href="/settings/security">
+      Review security settings
+    </a>
+  </div>
+);
+
 export const RecoverForm: FC<{ state: FormState }> = ({ state }) => (
   <form class="form" id="recover-form" method="post" action="/recover" hx-post="/recover" hx-target="this" hx-swap="outerHTML">
     <Banner state={state} title="Could not recover the account" />

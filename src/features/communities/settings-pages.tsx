@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { ForbiddenError, NotFoundError } from "../../errors.ts";
 import { redirect, seeOther } from "../../http/render.ts";
+import { queryOf, Uuid } from "../../http/input-schemas.ts";
 import { authGuard } from "../auth/index.ts";
 import { allows, type CommunityAccess } from "../permissions/index.ts";
 import type { Membership } from "../permissions/index.ts";
@@ -97,14 +98,13 @@ export function communitySettingsPages(deps: AppDeps) {
           break;
         case "audit":
           {
-            const before = typeof query.before === "string" && query.before.length <= 64 ? query.before : undefined;
-            const entries = await listCommunityAudit(db, c.id, { limit: AUDIT_PAGE + 1, before });
+            const entries = await listCommunityAudit(db, c.id, { limit: AUDIT_PAGE + 1, before: query.before });
             body = <AuditSection entries={entries.slice(0, AUDIT_PAGE)} olderHref={entries.length > AUDIT_PAGE ? `${base}/audit?before=${entries[AUDIT_PAGE - 1]!.id}` : undefined} />;
           }
           break;
       }
       return renderPage(deps, request, actor, `Settings · ${c.name}`, <SettingsFrame communityId={c.id} name={c.name} section={section} visible={visible}>{body}</SettingsFrame>);
-    }, { auth: true })
+    }, { auth: true, query: queryOf({ before: Uuid }) })
     .post("/c/:id/settings/:a/:b?/:c?/:d?", async ({ actor, params, body, request }) => {
       const path = [params.a, params.b, params.c, params.d].filter(Boolean).join("/");
       for (const form of SETTINGS_FORMS) {

@@ -5,9 +5,10 @@
  *   GET /api/account/voice              the caller's own seat (to resume after a reload) and rings
  *   GET /api/channels/{id}/voice        who is in the channel's (or conversation's) call
  *   GET /api/communities/{id}/voice     every call of the community the caller can see (the sidebar)
- * Ids the caller may not see are 404, exactly like ids that do not exist.
+ * Ids the caller may not see are 404, exactly like ids that do not exist; a malformed `:id` is a
+ * 400 from the input guard (src/http/input-guard.ts types every path param by name).
  */
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { NotFoundError, RateLimitedError } from "../../errors.ts";
 import { json } from "../../http/render.ts";
@@ -20,8 +21,6 @@ import { mintTurnCredentials } from "./turn.ts";
 
 /** Per user: a burst of 10 (a few calls and ICE restarts), then one every 5 s. */
 export const TURN_CREDENTIALS_RATE: Limit = { ratePerSec: 0.2, burst: 10 };
-
-const IdParams = t.Object({ id: t.String({ maxLength: 64 }) });
 
 export function voiceRoutes(deps: AppDeps) {
   const db = deps.database.db;
@@ -58,7 +57,7 @@ export function voiceRoutes(deps: AppDeps) {
         const access = await accessChannel(db, actor, params.id, now());
         return { channelId: access.channel.id, participants: (await listSeats(db, access.channel.id)).map(toParticipant) };
       },
-      { auth: true, params: IdParams },
+      { auth: true },
     )
     .get(
       "/api/communities/:id/voice",
@@ -80,6 +79,6 @@ export function voiceRoutes(deps: AppDeps) {
         }
         return { communityId: access.community.id, channels };
       },
-      { auth: true, params: IdParams },
+      { auth: true },
     );
 }

@@ -87,7 +87,8 @@ describe("sessions", () => {
     const b = await signIn(ctx, user);
     const o = await signIn(ctx, other);
     expect((await sendJson(ctx, "DELETE", `/api/account/sessions/${o.sessionId}`, undefined, a.headers)).status).toBe(404);
-    expect((await sendJson(ctx, "DELETE", `/api/account/sessions/not-a-uuid`, undefined, a.headers)).status).toBe(404);
+    // A malformed id is refused before any lookup (src/http/input-guard.ts).
+    expect((await sendJson(ctx, "DELETE", `/api/account/sessions/not-a-uuid`, undefined, a.headers)).status).toBe(400);
     expect((await getJson(ctx, "/api/account/me", o.headers)).status).toBe(200);
     expect((await sendJson(ctx, "DELETE", `/api/account/sessions/${b.sessionId}`, undefined, a.headers)).status).toBe(204);
     expect((await getJson(ctx, "/api/account/me", b.headers)).status).toBe(401);

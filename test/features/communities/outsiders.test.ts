@@ -91,12 +91,12 @@ describe("outsider matrix", () => {
     expect(routes.length).toBeGreaterThanOrEqual(40);
   });
 
-  test("the 404 looks exactly like a missing id", async () => {
+  test("the 404 looks exactly like a missing id; a malformed id is a 400 before any lookup", async () => {
     const real = await c.outsider.call("GET", `/api/communities/${c.communityId}`);
     const missing = await c.outsider.call("GET", `/api/communities/${crypto.randomUUID()}`);
     const malformed = await c.outsider.call("GET", "/api/communities/not-a-uuid");
     expect(real.body).toEqual(missing.body);
-    expect(malformed.status).toBe(404);
+    expect([malformed.status, malformed.body.error.code, Object.keys(malformed.body.error.fields)]).toEqual([400, "VALIDATION_ERROR", ["id"]]);
   });
 
   test("the same reads are not 404 for a member (the matrix is meaningful)", async () => {

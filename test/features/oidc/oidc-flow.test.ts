@@ -64,7 +64,14 @@ describe("SSO routes", () => {
       const token = /hearth_oidc=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")![1]!;
       return (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { returnTo: string }).returnTo;
     };
-    for (const next of HOSTILE_NEXT) expect([next, await returnToOf(next)]).toEqual([next, "/"]);
+    for (const next of HOSTILE_NEXT) {
+      if (next.includes("\u0000")) {
+        // A NUL is refused at the edge (400 INVALID_TEXT) before the flow starts.
+        expect((await fetch(`${base}/auth/oidc/start?next=${encodeURIComponent(next)}`, { redirect: "manual" })).status).toBe(400);
+        continue;
+      }
+      expect([next, await returnToOf(next)]).toEqual([next, "/"]);
+    }
     expect(await returnToOf("/settings/security?x=1#y")).toBe("/settings/security?x=1#y");
   });
 
