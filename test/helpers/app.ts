@@ -4,11 +4,13 @@
  * (rate-limit tests pass the seeds' numbers explicitly).
  */
 import { stopActivity } from "../../src/features/messages/index.ts";
-import { stopVoice } from "../../src/features/voice/index.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createApp, type App, type AppDeps } from "../../src/app.ts";
+// After src/app.ts: features import each other, and loading one before the app's own order can
+// reach a module's constants before they are initialised.
+import { stopVoice } from "../../src/features/voice/index.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger, silentLogger, type Logger } from "../../src/log.ts";
 import { loadSecrets } from "../../src/secrets.ts";

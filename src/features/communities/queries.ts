@@ -34,7 +34,11 @@ export type MemberView = {
   timedOutUntil: Date | null;
 };
 
-const RANK_SQL = memberRankSql("m");
+// Built on first use, not at module load: permissions and communities import each other, and at
+// load time permissions/model.ts may not have run yet (a TDZ error on BASE_ROLES, depending on
+// which module a process imports first — scripts/permissions-matrix.ts hit it).
+let rankSql: ReturnType<typeof memberRankSql> | undefined;
+const RANK_SQL = () => (rankSql ??= memberRankSql("m"));
 
 /** Sorted by rank (base role, then highest custom role), then by name; paginated. */
 export async function listMembers(db: Executor, communityId: string, opts: { limit: number; offset: number; now: Date }): Promise<MemberView[]> {
@@ -44,7 +48,7 @@ export async function listMembers(db: Executor, communityId: string, opts: { lim
     .leftJoin("community_timeouts as t", (j) => j.onRef("t.community_id", "=", "m.community_id").onRef("t.user_id", "=", "m.user_id"))
     .select(["m.user_id", "u.username", "u.display_name", "m.nickname", "m.role", "m.joined_at", "t.expires_at"])
     .where("m.community_id", "=", communityId)
-    .orderBy(RANK_SQL, "desc")
+    .orderBy(RANK_SQL(), "desc")
     .orderBy(sql`lower(coalesce(m.nickname, u.display_name))`)
     .orderBy("m.user_id")
     .limit(opts.limit)

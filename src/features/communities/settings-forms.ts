@@ -13,7 +13,8 @@ import { createInvite, revokeInvite } from "./invites.ts";
 import { optionalInt } from "./page-helpers.tsx";
 import { createRole, deleteRole } from "./roles.ts";
 import { deleteCommunity, leaveCommunity, setMemberCustomRoles, setMemberRole, transferOwnership, updateCommunity } from "./service.ts";
-import { OVERRIDE_PERMISSIONS, type Section } from "./settings-views.tsx";
+import type { Section } from "./settings-views.tsx";
+import { OVERRIDE_PERMISSIONS } from "./override-permissions.ts";
 
 type Run = (deps: AppDeps, actor: ActorLike, communityId: string, f: Record<string, string>, m: RegExpExecArray) => Promise<void>;
 /** `back`: the settings section to return to, or `null` for the communities list. */
