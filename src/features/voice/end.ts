@@ -56,31 +56,40 @@ export async function endSeats(rt: VoiceRuntime, connIds: readonly string[], rea
 }
 
 /**
- * Whether `seat`'s user may still sit in its call: the same checks as a join (a voice channel or
- * a conversation, view + join_voice, no timeout, not archived, no block across a 1:1 DM).
- * Returns the end reason when not, null when the seat stands.
+ * Why `seat`'s user may no longer sit in its call — the error a join would get now (a voice
+ * channel or a conversation, view + join_voice, no timeout, not archived, no block across a 1:1
+ * DM, not suspended) — or null when the seat stands.
  */
-async function refusalFor(rt: VoiceRuntime, seat: Seat): Promise<VoiceEndReason | null> {
+export async function joinRefusal(rt: VoiceRuntime, seat: Pick<Seat, "userId" | "channelId">): Promise<AppError | null> {
   const db = rt.deps.database.db;
   const user = await db.selectFrom("users").select(["is_owner", "suspended_at"]).where("id", "=", seat.userId).executeTakeFirst();
-  if (!user || user.suspended_at) return "SESSION_ENDED";
+  if (!user || user.suspended_at) return new AppError("SESSION_ENDED", 401, "This session has ended. Please sign in again.");
   const actor = { userId: seat.userId, isOwner: user.is_owner };
   try {
     const access = await accessChannel(db, actor, seat.channelId, rt.now());
-    if (access.community && access.channel.kind !== "voice") return "ACCESS_CHANGED";
+    if (access.community && access.channel.kind !== "voice") return new AppError("NOT_A_VOICE_CHANNEL", 400, "Only voice channels (and DMs) have calls.");
     await decideChannelAction(db, actor, access, "join_voice");
     return null;
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
-    return error.code === "TIMED_OUT" ? "TIMED_OUT" : "ACCESS_CHANGED";
+    return error.status === 404 ? new AppError("CHANNEL_NOT_FOUND", 404, "No such channel.") : error;
   }
+}
+
+/** The end reason a refusal gives a seat. */
+export function endReasonOf(refusal: AppError): VoiceEndReason {
+  if (refusal.code === "TIMED_OUT") return "TIMED_OUT";
+  if (refusal.code === "SESSION_ENDED") return "SESSION_ENDED";
+  return "ACCESS_CHANGED";
 }
 
 export async function revalidateSeats(rt: VoiceRuntime, seats: readonly Seat[]): Promise<Seat[]> {
   const byReason = new Map<VoiceEndReason, string[]>();
   for (const seat of seats) {
-    const reason = await refusalFor(rt, seat);
-    if (reason) byReason.set(reason, [...(byReason.get(reason) ?? []), seat.connId]);
+    const refusal = await joinRefusal(rt, seat);
+    if (!refusal) continue;
+    const reason = endReasonOf(refusal);
+    byReason.set(reason, [...(byReason.get(reason) ?? []), seat.connId]);
   }
   const ended: Seat[] = [];
   for (const [reason, connIds] of byReason) ended.push(...(await endSeats(rt, connIds, reason)));

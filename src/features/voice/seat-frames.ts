@@ -8,8 +8,9 @@
  * 25-seat cap (VOICE_FULL; the user's own seat does not count), the user's seat elsewhere ended
  * (MOVED), the seat created or — same channel — re-bound to this socket with a fresh connId
  * (a reconnect within the grace: no leave/join flicker), and the user's ring in that
- * conversation answered. After COMMIT the permission model is asked once more, so a kick that
- * committed while the join was running still ends the seat.
+ * conversation answered. After COMMIT the permission model is asked once more before anyone is
+ * told of the seat, so a kick that committed while the join was running still ends it (the
+ * joiner gets the refusal instead of `voice:joined`).
  */
 import { runInTransaction } from "../../db/tx.ts";
 import { AppError, InvalidInputError, NotFoundError } from "../../errors.ts";
@@ -18,7 +19,7 @@ import type { HubActor, HubSocket } from "../../ws/hub.ts";
 import { channelTopic, sessionTopic } from "../../ws/topics.ts";
 import { accessChannel, decideChannelAction } from "../channels/index.ts";
 import { isDeviceRegistered } from "../keys/index.ts";
-import { deleteSeatsWithEvents, endSeats, publishAll, revalidateSeats, ringEndedEvent, type Published } from "./end.ts";
+import { deleteSeatsWithEvents, endReasonOf, endSeats, joinRefusal, publishAll, ringEndedEvent, type Published } from "./end.ts";
 import type { Binding, VoiceRuntime } from "./runtime.ts";
 import { audienceOf, deleteRings, findSeatByConn, findSeatOf, isConversation, listSeats, lockForJoin, toParticipant, toSeat, type Seat } from "./seats.ts";
 
@@ -50,7 +51,10 @@ export async function joinCall(rt: VoiceRuntime, actor: HubActor, socket: HubSoc
   }
   const now = rt.now();
   const connId = crypto.randomUUID();
+  // `events` report what the transaction did to other seats and rings (always published);
+  // `announce` tells the call about this seat (published only once the seat is re-checked).
   const events: Published[] = [];
+  const announce: Published[] = [];
   const { seat, previous, participants } = await runInTransaction({ db, events: rt.deps.events }, async (tx) => {
     await lockForJoin(tx, actor.userId, channelId);
     const previous = await findSeatOf(tx, actor.userId);
@@ -76,23 +80,29 @@ export async function joinCall(rt: VoiceRuntime, actor: HubActor, socket: HubSoc
     const seat = toSeat(row);
     const audience = await audienceOf(tx, channelId);
     const type = resumed ? "voice:participant_updated" : "voice:participant_joined";
-    for (const topic of audience) events.push([topic, { type, channelId, participant: toParticipant(seat) }]);
+    for (const topic of audience) announce.push([topic, { type, channelId, participant: toParticipant(seat) }]);
     // Taken over from a socket that is still live (another tab or device): that one hangs up.
     if (resumed && previous && previous.disconnectedAt === null) events.push([sessionTopic(previous.sessionId), { type: "voice:ended", channelId, connId: previous.connId, reason: "MOVED" }]);
     if (isConversation(access.channel.kind)) for (const ring of await deleteRings(tx, channelId, [actor.userId])) for (const topic of audience) events.push([topic, ringEndedEvent(ring, "ANSWERED")]);
     return { seat, previous, participants: (await listSeats(tx, channelId)).map(toParticipant) };
   });
   if (previous) rt.forget([previous.connId]);
+  publishAll(rt, events);
+  // Asked once more after COMMIT: a kick, ban, timeout or permission change that committed while
+  // this join was being decided wins. Nobody has heard of the seat yet; the joiner gets the refusal.
+  const refusal = await joinRefusal(rt, seat);
+  if (refusal) {
+    await endSeats(rt, [connId], endReasonOf(refusal));
+    throw refusal;
+  }
   const binding: Binding = { socket, userId: actor.userId, sessionId: actor.sessionId, channelId, connId, deviceId: frame.deviceId, speaking: false };
   rt.bindings.set(socket, binding);
-  // The answer first, then the events: the joiner learns its connId before seeing itself join.
+  // The answer first, then the announcement: the joiner learns its connId before seeing itself join.
   socket.send({ type: "voice:joined", ref: frame.ref, channelId, connId, resumed: previous?.channelId === channelId, participants });
-  publishAll(rt, events);
+  publishAll(rt, announce);
   rt.deps.log.debug("voice.joined", { userId: actor.userId, channelId });
   // The socket closed while we were joining: its release found no binding to put in grace.
   if (!rt.hub.registry.socketsOf(actor.userId).includes(socket)) await startGrace(rt, binding);
-  // A kick, ban, timeout or permission change that committed during the join ends the seat now.
-  await revalidateSeats(rt, [seat]);
 }
 
 export async function leaveCall(rt: VoiceRuntime, actor: HubActor, frame: VoiceLeaveFrame): Promise<{ type: "voice:left"; channelId: string; ref?: string }> {
