@@ -47,6 +47,7 @@ import { hubRoutes } from "./ws/routes.ts";
 import { wireRealtime } from "./features/realtime/index.ts";
 import { installPresence } from "./features/presence/index.ts";
 import { presenceRoutes } from "./features/presence/routes.ts";
+import { installVoice, voiceRoutes } from "./features/voice/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 import type { Timers } from "./timers.ts";
 
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps) {
   // Messaging wires itself into the hub (subscribe check, membership listener, message:send).
   if (deps.hub) installMessaging(deps, deps.hub);
   if (deps.hub) installPresence(deps, deps.hub);
+  if (deps.hub) installVoice(deps, deps.hub);
   const app = new Elysia({
     name: "hearth",
     // Bun-level WebSocket settings (they apply to the whole server, hence here, not in the hub):
@@ -191,6 +193,7 @@ export function createApp(deps: AppDeps) {
     .use(moderationApiRoutes(deps))
     .use(messageApiRoutes(deps))
     .use(presenceRoutes(deps))
+    .use(voiceRoutes(deps))
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))

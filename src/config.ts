@@ -103,7 +103,6 @@ export const ENV_SPEC = {
 
 export type EnvName = keyof typeof ENV_SPEC;
 
-const VOICE = "voice and video calls";
 const FILES = "file sharing";
 const EMAIL = "email (meeting invitations)";
 
@@ -130,13 +129,6 @@ export const PLANNED_VARIABLES = {
   SMTP_TLS: EMAIL,
   EMAIL_FROM: EMAIL,
   EMAIL_FROM_NAME: EMAIL,
-  TURN_AUTH_SECRET: VOICE,
-  TURN_URLS: VOICE,
-  TURN_CREDENTIAL_TTL_SECS: VOICE,
-  TURN_EXTERNAL_IP: VOICE,
-  TURN_LISTENING_PORT: VOICE,
-  TURN_TLS_PORT: VOICE,
-  ICE_SERVERS: VOICE,
 } as const satisfies Partial<Record<EnvName, string>>;
 
 /** The boot warning for a planned variable that is set. */
@@ -302,20 +294,44 @@ function parseFileStorage(
   };
 }
 
+/** A STUN/TURN URL as RTCIceServer takes it (RFC 7064 / 7065): scheme, host, optional port and transport. */
+const ICE_URL = /^(stuns?|turns?):(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(\?transport=(udp|tcp))?$/;
+const MAX_ICE_SERVERS = 10;
+
+export function isIceUrl(url: string): boolean {
+  return url.length <= 256 && ICE_URL.test(url);
+}
+
+/** Comma-separated TURN_URLS: each a turn:/turns: URL (stun: entries belong in ICE_SERVERS). */
+function parseTurnUrls(raw: string | undefined): { value: string[]; problem?: string } {
+  const urls = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const bad = urls.filter((u) => !isIceUrl(u) || !u.startsWith("turn"));
+  if (bad.length === 0) return { value: urls };
+  return { value: [], problem: `TURN_URLS has invalid entries ${JSON.stringify(bad)}: expected comma-separated turn: or turns: URLs, e.g. turns:turn.example.com:5349,turn:turn.example.com:3478` };
+}
+
+/**
+ * The deprecated ICE_SERVERS: a JSON array of RTCIceServer objects, checked at boot as strictly
+ * as a browser would (a bad entry would otherwise make every RTCPeerConnection of every client
+ * throw): urls are stun:/stuns:/turn:/turns: URLs, and a TURN entry carries a username and credential.
+ */
 function parseIceServers(raw: string | undefined): { value?: IceServer[]; problem?: string } {
   if (raw === undefined) return {};
-  const problem = "ICE_SERVERS is invalid: expected a JSON array of {urls, username?, credential?}";
+  const problem = `ICE_SERVERS is invalid: expected a JSON array of at most ${MAX_ICE_SERVERS} {urls, username?, credential?} with stun:, stuns:, turn: or turns: URLs (TURN entries need username and credential)`;
   try {
     const parsed: unknown = JSON.parse(raw);
-    const ok =
-      Array.isArray(parsed) &&
-      parsed.every(
-        (s) =>
-          typeof s === "object" && s !== null &&
-          (typeof s.urls === "string" || (Array.isArray(s.urls) && s.urls.every((u: unknown) => typeof u === "string"))) &&
-          (s.username === undefined || typeof s.username === "string") &&
-          (s.credential === undefined || typeof s.credential === "string"),
-      );
+    const entryOk = (s: unknown) => {
+      if (typeof s !== "object" || s === null || Array.isArray(s)) return false;
+      const e = s as Record<string, unknown>;
+      if (Object.keys(e).some((k) => k !== "urls" && k !== "username" && k !== "credential")) return false;
+      const urls = typeof e.urls === "string" ? [e.urls] : e.urls;
+      if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === "string" && isIceUrl(u))) return false;
+      if (e.username !== undefined && (typeof e.username !== "string" || e.username.length > 512)) return false;
+      if (e.credential !== undefined && (typeof e.credential !== "string" || e.credential.length > 512)) return false;
+      const turn = urls.some((u: string) => u.startsWith("turn"));
+      return !turn || (typeof e.username === "string" && typeof e.credential === "string");
+    };
+    const ok = Array.isArray(parsed) && parsed.length <= MAX_ICE_SERVERS && parsed.every(entryOk);
     return ok ? { value: parsed as IceServer[] } : { problem };
   } catch {
     return { problem };
@@ -350,6 +366,8 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
   if (!clientIpHeader) problems.push(`CLIENT_IP_HEADER=${JSON.stringify(e.CLIENT_IP_HEADER)} is invalid: expected one of: ${CLIENT_IP_HEADERS.join(", ")}`);
   const ice = parseIceServers(env.ICE_SERVERS?.trim() || undefined);
   if (ice.problem) problems.push(ice.problem);
+  const turnUrls = parseTurnUrls(e.TURN_URLS);
+  if (turnUrls.problem) problems.push(turnUrls.problem);
   const dataDir = resolve(e.DATA_DIR ?? "./data");
   const storagePath = resolve(e.FILE_STORAGE_PATH ?? join(dataDir, "files"));
   const storage = parseFileStorage(e, env, storagePath, e.NODE_ENV === "production", warnings);
@@ -372,6 +390,9 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
   for (const name of Object.keys(PLANNED_VARIABLES) as (keyof typeof PLANNED_VARIABLES)[]) {
     if (env[name]?.trim()) warnings.push(plannedVariableWarning(name));
   }
+  // A secret alone is the normal state of an install without the turn profile (generate-secrets.sh
+  // always writes one); URLs without a secret would hand clients a TURN server they cannot use.
+  if (turnUrls.value.length > 0 && !e.TURN_AUTH_SECRET) warnings.push("TURN_URLS is set but TURN_AUTH_SECRET is not: clients get STUN only until both are set");
 
   const publicUrl = e.PUBLIC_URL?.replace(/\/+$/, "");
   const smtpEnabled = Boolean(e.SMTP_HOST && e.EMAIL_FROM);
@@ -418,7 +439,7 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
       : undefined,
     turn: {
       authSecret: e.TURN_AUTH_SECRET,
-      urls: (e.TURN_URLS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+      urls: turnUrls.value,
       credentialTtlSecs: ttl,
       externalIp: e.TURN_EXTERNAL_IP,
       listeningPort: e.TURN_LISTENING_PORT ?? 3478,

@@ -15,6 +15,7 @@ import { ensureInstanceId } from "./db/instance.ts";
 import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
 import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
 import { installMessaging, startMessageJobs } from "./features/messages/index.ts";
+import { installVoice } from "./features/voice/index.ts";
 import { Hub } from "./ws/hub.ts";
 import { LocalFanout } from "./ws/fanout-local.ts";
 import { RedisFanout } from "./ws/fanout-redis.ts";
@@ -118,6 +119,8 @@ const stopHousekeeping = startAuthHousekeeping(deps);
 const stopMessageJobs = startMessageJobs(deps);
 // createApp installed messaging on this hub; asking again returns its `stop` (idempotent).
 const stopMessaging = installMessaging(deps, hub);
+// Likewise for voice: its stop drops its timers and waits for its queries before the hub stops.
+const stopVoice = installVoice(deps, hub);
 // Bun's server-wide body limit comes from createApp (the largest route budget).
 app.listen({ hostname: config.listen.hostname, port: config.listen.port });
 // Before "server.listening": whoever waits for that line finds the setup link already logged.
@@ -144,6 +147,8 @@ async function shutdown(signal: string) {
   stopHousekeeping();
   await stopMessageJobs();
   await stopMessaging().catch(() => {});
+  // Before the hub: closing its sockets must not start graces (other instances free the seats).
+  await stopVoice().catch(() => {});
   await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
   rateLimitStore?.close();

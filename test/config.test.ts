@@ -75,6 +75,40 @@ describe("loadConfig", () => {
     expect(problemsOf({ TURN_CREDENTIAL_TTL_SECS: "soon" })).toHaveLength(1);
   });
 
+  test("ICE_SERVERS is checked at boot as strictly as a browser would take it", () => {
+    const ok = (value: unknown) => problemsOf({ ICE_SERVERS: JSON.stringify(value) });
+    expect(ok([{ urls: "stun:stun.example.com:3478" }])).toEqual([]);
+    expect(ok([{ urls: ["turn:t.example.com:3478?transport=tcp", "turns:[2001:db8::1]:5349"], username: "u", credential: "c" }])).toEqual([]);
+    for (const bad of [
+      { urls: "http://stun.example.com" }, // not an ICE URL
+      { urls: "turn:t.example.com:3478" }, // a TURN server without username and credential
+      { urls: [] },
+      { urls: "stun:a.example.com", password: "x" }, // unknown field (a typo of credential)
+      { urls: "stun:a b" },
+    ]) {
+      const problems = ok([bad]);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toStartWith("ICE_SERVERS is invalid");
+    }
+    expect(ok(Array.from({ length: 11 }, () => ({ urls: "stun:s.example.com" })))).toHaveLength(1);
+    expect(problemsOf({ ICE_SERVERS: "{oops" })).toHaveLength(1);
+  });
+
+  test("TURN_URLS takes turn:/turns: URLs only; URLs without a secret warn (clients get STUN only)", () => {
+    expect(problemsOf({ TURN_URLS: "turns:t.example.com:5349,turn:t.example.com:3478?transport=udp" })).toEqual([]);
+    for (const bad of ["stun:t.example.com:3478", "https://t.example.com", "turn:", "turn:t.example.com:3478,nonsense"]) {
+      const problems = problemsOf({ TURN_URLS: bad });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain("TURN_URLS has invalid entries");
+    }
+    const warnings: string[] = [];
+    loadConfig({ TURN_URLS: "turn:t.example.com:3478" }, warnings);
+    expect(warnings).toContain("TURN_URLS is set but TURN_AUTH_SECRET is not: clients get STUN only until both are set");
+    const quiet: string[] = [];
+    loadConfig({ TURN_AUTH_SECRET: "s".repeat(64) }, quiet); // the normal state without the turn profile
+    expect(quiet).toEqual([]);
+  });
+
   test("values are parsed and typed", () => {
     const c = loadConfig({
       LISTEN_ADDR: "[::1]:9000",

@@ -409,6 +409,31 @@ export interface ScheduledMessagesTable {
   processed_at: Date | null;
 }
 
+/** migrations/0020_voice.sql: one seat per user in a call (docs/voice.md). */
+export interface VoiceParticipantsTable {
+  user_id: string;
+  channel_id: string;
+  conn_id: string;
+  session_id: string;
+  device_id: string;
+  instance_id: string;
+  muted: Generated<boolean>;
+  deafened: Generated<boolean>;
+  video: Generated<boolean>;
+  screen: Generated<boolean>;
+  joined_at: Timestamp;
+  seen_at: Timestamp;
+  disconnected_at: Timestamp | null;
+}
+
+export interface VoiceRingsTable {
+  channel_id: string;
+  callee_id: string;
+  caller_id: string;
+  started_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
@@ -448,4 +473,6 @@ export interface DB {
   polls: PollsTable;
   poll_votes: PollVotesTable;
   scheduled_messages: ScheduledMessagesTable;
+  voice_participants: VoiceParticipantsTable;
+  voice_rings: VoiceRingsTable;
 }

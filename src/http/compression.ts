@@ -22,7 +22,7 @@ export const COMPRESS_MIN_BYTES = 1024;
 /** The attribute on every HTML element that shows a secret (one-time codes, TOTP keys, invite links…). */
 export const SECRET_MARKER = "data-secret";
 
-/** JSON field names whose values are secrets (tokens, one-time codes, TOTP keys, invite codes). */
+/** JSON field names whose values are secrets (tokens, one-time codes, TOTP keys, invite codes, TURN credentials). */
 export const SECRET_JSON_FIELDS = [
   "access_token",
   "refresh_token",
@@ -35,6 +35,7 @@ export const SECRET_JSON_FIELDS = [
   "otpauth_url",
   "code",
   "invite_code",
+  "credential",
 ] as const;
 const SECRET_JSON_KEYS = SECRET_JSON_FIELDS.map((name) => `"${name}":`);
 

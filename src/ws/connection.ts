@@ -195,7 +195,7 @@ export class Connection implements HubSocket {
     }
     const handler = this.hub.frameHandler(frame.type);
     if (handler) {
-      const answer = await handler({ actor: this.actorValue, frame });
+      const answer = await handler({ actor: this.actorValue, frame, socket: this });
       if (answer && !this.closed) this.send(answer);
       return;
     }

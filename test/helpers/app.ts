@@ -8,6 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createApp, type App, type AppDeps } from "../../src/app.ts";
+// After src/app.ts: features import each other, and loading one before the app's own order can
+// reach a module's constants before they are initialised.
+import { stopVoice } from "../../src/features/voice/index.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger, silentLogger, type Logger } from "../../src/log.ts";
 import { loadSecrets } from "../../src/secrets.ts";
@@ -75,6 +78,7 @@ export async function createTestContext(
     async close() {
       // An activity flush in flight must finish before the database closes (db.destroy would wait).
       await stopActivity(deps);
+      await stopVoice(deps);
       await hub.stop();
       if (app.server) await app.stop(true).catch(() => {});
       await database.close();

@@ -22,6 +22,7 @@ beforeAll(async () => {
   const role = await expectOk(c.owner.call("POST", `/api/communities/${cid}/roles`, { name: "R", permissions: [] }), 201);
   const report = await expectOk(c.member.call("POST", "/api/reports", { community_id: cid, target_type: "user", target_id: c.moderator.user.id, reason: "rude" }), 201);
   dmId = (await expectOk(c.member.call("POST", "/api/dms", { user_id: c.moderator.user.id }))).channel_id;
+  const voiceId = (await expectOk(c.owner.call("POST", `/api/groups/${c.groupId}/channels`, { name: "voice", kind: "voice" }), 201)).id;
   const uid = c.member.user.id;
   routes = [
     ["GET", `/api/communities/${cid}`],
@@ -68,6 +69,11 @@ beforeAll(async () => {
     ["GET", `/api/communities/${cid}/reports`],
     ["POST", `/api/communities/${cid}/reports/${report.id}/resolve`],
     ["GET", `/api/communities/${cid}/audit-log`],
+    // Voice (docs/voice.md): who is in a channel's or a conversation's call.
+    ["GET", `/api/channels/${c.generalChannelId}/voice`],
+    ["GET", `/api/channels/${voiceId}/voice`],
+    ["GET", `/api/channels/${dmId}/voice`],
+    ["GET", `/api/communities/${cid}/voice`],
   ];
 });
 afterAll(() => ctx.close());
@@ -105,6 +111,7 @@ describe("outsider matrix", () => {
     expect((await c.admin.call("GET", `/api/dms/${dmId}`)).status).toBe(404);
     expect((await c.admin.call("GET", `/api/channels/${dmId}`)).status).toBe(404);
     expect((await c.admin.call("POST", `/api/channels/${dmId}/members`, { user_id: c.admin.user.id })).status).toBe(404);
+    expect((await c.admin.call("GET", `/api/channels/${dmId}/voice`)).status).toBe(404);
     const mine = await expectOk(c.admin.call("GET", "/api/dms"));
     expect(mine.dms.map((d: any) => d.channel_id)).not.toContain(dmId);
   });
