@@ -1,6 +1,6 @@
 // JSON over fetch with the session cookie (same-origin: the CSRF check passes on
 // Sec-Fetch-Site). Errors carry the server's stable code and the HTTP status (0 = network).
-import { DEVICE_REVOKED_EVENT } from "./device-revoked.ts";
+import { DEVICE_REVOKED_EVENT } from "./types.ts";
 
 export class ApiError extends Error {
   constructor(

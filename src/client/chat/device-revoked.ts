@@ -3,11 +3,10 @@
 // keys:changed names this device as revoked). Sending cannot work until the device is set up
 // again, so nothing is resent automatically; the button re-runs device bootstrap through the key
 // service as a new device (ChatEngine.resetDevice) and reloads the page to start clean.
-// Plain DOM (textContent only), keyboard reachable, wraps at 360 px.
+// Plain DOM (textContent only), keyboard reachable, wraps at 360 px. Part of the lazy chunk
+// (extras-ui.ts): a rare path, so chat.js does not carry it.
 
-import { el } from "./dom.ts";
-
-export const DEVICE_REVOKED_EVENT = "chat:device-revoked";
+import { h as el } from "./ui-kit.ts";
 
 /** Shows the banner once above the composer (or at the top of `host`); idempotent. */
 export function showDeviceRevoked(host: HTMLElement, before: Node | null, reset: () => Promise<void>, reload: () => void = () => location.reload()): HTMLElement {

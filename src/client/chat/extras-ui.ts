@@ -2,6 +2,7 @@
 // emoji picker (reactions and composer), polls, scheduled messages and bookmarks; and the
 // key-backup banner (banner.ts), which is not needed before the messages show either.
 export { mountBanner } from "./banner.ts";
+export { showDeviceRevoked } from "./device-revoked.ts";
 import { openBookmarkDialog, openBookmarkList } from "./bookmarks-ui.ts";
 import { openEmojiPicker } from "./emoji-picker.ts";
 import type { ExtrasApi, ExtrasContext } from "./extras-types.ts";

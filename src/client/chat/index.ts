@@ -7,7 +7,7 @@ import { CLOSE, isSubscriptionRevokedFrame, type EventFrame } from "../../shared
 import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
 import { ChatEngine } from "./engine.ts";
-import { DEVICE_REVOKED_EVENT, showDeviceRevoked } from "./device-revoked.ts";
+import { DEVICE_REVOKED_EVENT } from "./types.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
 import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 import { el } from "./dom.ts";
@@ -177,11 +177,14 @@ function flash(text: string): void {
 function onDeviceRevoked(): void {
   const composer = document.querySelector<HTMLElement>(".pane-composer");
   const host = composer ?? document.querySelector<HTMLElement>("main") ?? document.body;
-  showDeviceRevoked(host, host.firstChild, async () => {
-    const e = await engine;
-    if (!e) throw new Error("Encryption is not running on this page.");
-    await e.resetDevice();
-  });
+  // The banner lives in the lazy chunk (a rare path); the chunk is usually loaded already.
+  void import("./extras-ui.ts").then(({ showDeviceRevoked }) =>
+    showDeviceRevoked(host, host.firstChild, async () => {
+      const e = await engine;
+      if (!e) throw new Error("Encryption is not running on this page.");
+      await e.resetDevice();
+    }),
+  );
 }
 document.addEventListener(DEVICE_REVOKED_EVENT, onDeviceRevoked);
 document.addEventListener("chat:error", (e) => flash(String((e as CustomEvent).detail)));

@@ -64,3 +64,6 @@ export function normaliseMessage(raw: unknown): ChatMessage | null {
   out.created_at ??= new Date().toISOString();
   return out as unknown as ChatMessage;
 }
+
+/** Dispatched on document when the server says this device is no longer registered (UNKNOWN_DEVICE). */
+export const DEVICE_REVOKED_EVENT = "chat:device-revoked";
