@@ -37,6 +37,7 @@ import { hubRoutes } from "./ws/routes.ts";
 import { wireRealtime } from "./features/realtime/index.ts";
 import { installPresence } from "./features/presence/index.ts";
 import { presenceRoutes } from "./features/presence/routes.ts";
+import { keySharingRoutes } from "./features/key-sharing/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
@@ -167,6 +168,7 @@ export function createApp(deps: AppDeps) {
     .use(dmApiRoutes(deps))
     .use(moderationApiRoutes(deps))
     .use(messageApiRoutes(deps))
+    .use(keySharingRoutes(deps))
     .use(presenceRoutes(deps))
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))

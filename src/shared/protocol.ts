@@ -85,6 +85,8 @@ export type MessageSendFrame = {
   replyToId?: string | null;
   threadRootId?: string | null;
   mentions?: string[];
+  /** The channel's viewer-set version the ciphertext was encrypted for (docs/messages.md); refused with VIEWERS_CHANGED when older. */
+  viewerVersion?: number | null;
 };
 /** Presence (docs/protocol.md): the user's chosen status; `invisible` is shown to others as offline. */
 export const PRESENCE_STATUSES = ["online", "idle", "dnd", "invisible"] as const;
@@ -159,7 +161,7 @@ const CLIENT_FRAMES: Record<ClientFrameType, Check[]> = {
   "typing:stop": [only("ref", "channelId"), optionalRef, (f) => (isUuid(f.channelId) ? null : "channelId")],
   "presence:set": [only("ref", "status"), optionalRef, (f) => ((PRESENCE_STATUSES as readonly unknown[]).includes(f.status) ? null : "status")],
   "message:send": [
-    only("ref", "channelId", "clientId", "scheme", "ciphertext", "senderDeviceId", "replyToId", "threadRootId", "mentions"),
+    only("ref", "channelId", "clientId", "scheme", "ciphertext", "senderDeviceId", "replyToId", "threadRootId", "mentions", "viewerVersion"),
     optionalRef,
     (f) => (isUuid(f.channelId) ? null : "channelId"),
     (f) => (isUuid(f.clientId) ? null : "clientId"),
@@ -169,6 +171,7 @@ const CLIENT_FRAMES: Record<ClientFrameType, Check[]> = {
     (f) => (f.replyToId === undefined || f.replyToId === null || isUuid(f.replyToId) ? null : "replyToId"),
     (f) => (f.threadRootId === undefined || f.threadRootId === null || isUuid(f.threadRootId) ? null : "threadRootId"),
     (f) => (f.mentions === undefined || (Array.isArray(f.mentions) && f.mentions.length <= MAX_MENTIONS && f.mentions.every(isUuid)) ? null : "mentions"),
+    (f) => (f.viewerVersion === undefined || f.viewerVersion === null || (Number.isSafeInteger(f.viewerVersion) && (f.viewerVersion as number) >= 1) ? null : "viewerVersion"),
   ],
 };
 

@@ -13,7 +13,7 @@ export { ADMIN_POWERS, hasAdminPower, isAdminPower, type AdminPower } from "./ad
 export { revokeAllSessions, revokeSession, createSession } from "./sessions.ts";
 export { hashPassword, verifyPassword } from "./passwords.ts";
 export { ACCESS_COOKIE, REFRESH_COOKIE } from "./cookies.ts";
-export { registerAccountDeletionBlocker, type AccountDeletionBlocker } from "./account.ts";
+export { registerAccountDeletionBlocker, registerAccountDeletionStep, type AccountDeletionBlocker, type AccountDeletionStep } from "./account.ts";
 export { openSessionForVerifiedIdentity } from "./login.ts";
 export { suspendUser, unsuspendUser } from "./suspension.ts";
 export { insertAuditEntry, type AuditAction, type RequestMeta } from "./audit.ts";
