@@ -38,6 +38,7 @@ import { wireRealtime } from "./features/realtime/index.ts";
 import { installPresence } from "./features/presence/index.ts";
 import { presenceRoutes } from "./features/presence/routes.ts";
 import { keySharingRoutes } from "./features/key-sharing/index.ts";
+import { helpRoutes } from "./features/home/help-encryption.tsx";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
 /** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
@@ -162,6 +163,7 @@ export function createApp(deps: AppDeps) {
     .use(authPageRoutes(deps))
     .use(settingsPageRoutes(deps))
     .use(homeRoutes(deps))
+    .use(helpRoutes(deps))
     .use(keysRoutes(deps))
     .use(communityApiRoutes(deps))
     .use(channelApiRoutes(deps))

@@ -9,7 +9,8 @@ export interface ExtrasContext {
   channelId: string;
   scheme: Scheme;
   selfId: string;
-  participants: readonly string[];
+  /** Encrypts for the conversation's readers of now (sender.ts withCurrentReaders; polls, scheduled messages). */
+  encryptForReaders(text: string): Promise<{ ciphertext: string; remember: (name: string) => Promise<void> }>;
   names: ReadonlyMap<string, string>;
   call: typeof callApi;
   normalise: typeof normaliseMessage;
