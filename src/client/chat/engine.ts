@@ -505,9 +505,9 @@ export class ChatEngine {
       if (pending?.refused === "BEFORE_JOINED") return { status: "unavailable", reason: BEFORE_JOINED };
       if (pending?.refused === "NOT_A_VIEWER") return { status: "failed", reason: "Can't be decrypted: the members who hold its key say you could not read this conversation when it was sent." };
       if (!pending) {
+        // Saved by the request round (flushKeyRequests); lost on a reload before it, then noted again.
         (this.state.keyRequests ??= {})[message.id] = { c: message.channel_id, s: message.sender_id, d: message.sender_device_id, at: 0, last: 0, n: 0, next: 0, asked: {} };
         prunePending(this.state.keyRequests);
-        await this.save();
       }
       this.scheduleKeyFlush();
       const from = message.sender_id === this.userId ? "your other devices" : `${authorName(message)}'s device`;
