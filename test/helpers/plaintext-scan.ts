@@ -59,9 +59,21 @@ export function scanTree(dir: string, scan: (what: string, haystack: Buffer) => 
 
 /**
  * `control` must already be stored by the caller. `controlFoundIn` holds "table", "pg_dump" or
- * "pglite", and "files" for each source where the control appeared.
+ * "pglite", and "files" for each source where the control appeared, "logs" when it is in `logs`
+ * (the server's log lines: the caller logs the control), and the first word of each `extra`
+ * source (bytes the caller captured that the server never keeps, e.g. to-device payloads, which
+ * are deleted once fetched).
  */
-export async function scanForPlaintext(opts: { database: TestDatabase; dataDir: string; markers: string[]; control: string; pglite?: PGlite; pgliteDir?: string }): Promise<ScanResult> {
+export async function scanForPlaintext(opts: {
+  database: TestDatabase;
+  dataDir: string;
+  markers: string[];
+  control: string;
+  pglite?: PGlite;
+  pgliteDir?: string;
+  logs?: readonly string[];
+  extra?: readonly { what: string; bytes: Buffer }[];
+}): Promise<ScanResult> {
   const needles = opts.markers.flatMap(encodingsOf);
   const controlNeedles = encodingsOf(opts.control).slice(0, 2); // utf-8 and hex
   const hits: string[] = [];
@@ -102,5 +114,14 @@ export async function scanForPlaintext(opts: { database: TestDatabase; dataDir: 
     if (opts.pgliteDir) scannedBytes += scanTree(opts.pgliteDir, scan);
   }
   scannedBytes += scanTree(opts.dataDir, scan); // DATA_DIR: secrets, anything else the app wrote
+  if (opts.logs) {
+    const log = Buffer.from(opts.logs.join("\n"));
+    scannedBytes += log.length;
+    scan("logs", log);
+  }
+  for (const x of opts.extra ?? []) {
+    scannedBytes += x.bytes.length;
+    scan(x.what, x.bytes);
+  }
   return { hits, controlFoundIn, rows, scannedBytes, dump, needles: needles.length };
 }

@@ -152,7 +152,7 @@ export class ChatEngine {
   private archive = new MessageKeyArchive();
   /** Readers of the channels on screen (viewers.ts), for "sent before you joined" and whom to ask. */
   private readonly contexts = new Map<string, ViewerList>();
-  private readonly holders = new Map<string, { at: number; refs: DeviceRef[] }>();
+  private readonly holders = new Map<string, { at: number; refs: DeviceRef[]; online: boolean }>();
   /** Requests to withdraw from devices that were asked for an item that opened meanwhile. */
   private readonly cancels = new Map<string, { ref: DeviceRef; c: string; i: Set<string> }>();
   private readonly limiter = new AnswerLimiter();
@@ -511,7 +511,9 @@ export class ChatEngine {
       }
       this.scheduleKeyFlush();
       const from = message.sender_id === this.userId ? "your other devices" : `${authorName(message)}'s device`;
-      return { status: "waiting", reason: `Waiting for the key from ${from} (${askedAgo(pending, Date.now())}).` };
+      // Nobody who might hold it is online (the server's pick): say when it will come.
+      const later = this.holders.get(message.channel_id)?.online === false ? " Nobody who has it is online; it will appear when one of them comes online." : "";
+      return { status: "waiting", reason: `Waiting for the key from ${from} (${askedAgo(pending, Date.now())}).${later}` };
     });
   }
 
@@ -849,9 +851,9 @@ export class ChatEngine {
   private async holdersOf(channelId: string): Promise<DeviceRef[]> {
     const cached = this.holders.get(channelId);
     if (cached && Date.now() - cached.at < HOLDERS_CACHE_MS) return cached.refs;
-    const answer = await this.api.call<{ devices: { user_id: string; device_id: string }[] }>("GET", `/api/channels/${channelId}/key-holders`).catch(() => ({ devices: [] }));
+    const answer = await this.api.call<{ devices: { user_id: string; device_id: string; online: boolean }[] }>("GET", `/api/channels/${channelId}/key-holders`).catch(() => ({ devices: [] }));
     const refs = answer.devices.map((d) => ({ userId: d.user_id, deviceId: d.device_id }));
-    this.holders.set(channelId, { at: Date.now(), refs });
+    this.holders.set(channelId, { at: Date.now(), refs, online: answer.devices.some((d) => d.online) });
     return refs;
   }
 
