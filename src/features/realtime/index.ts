@@ -94,7 +94,9 @@ export function wireRealtime(deps: AppDeps, hub: Hub): void {
     for (const id of channelIds) deps.events.publish(channelTopic(id), { type: "viewers:changed", channelIds: [id] });
   };
   onMembershipChanged(deps, (change) => {
-    if (VIEWER_CHANGES.has(change.kind)) viewersChangedInCommunity(change.communityId);
+    // After the change's own frames and every listener (a removed user's sockets leave the
+    // community topic first, whoever unsubscribes them): the removed never hear this hint.
+    if (VIEWER_CHANGES.has(change.kind)) queueMicrotask(() => viewersChangedInCommunity(change.communityId));
   });
   onKeysChanged(deps, (event) => {
     void (async () => {
