@@ -121,7 +121,12 @@ export type EventFrame = { type: `${string}:${string}` } & Record<string, unknow
 export const SUBSCRIPTION_REVOKED_REASONS = ["TIMED_OUT", "ACCESS_CHANGED", "CHANNEL_DELETED"] as const;
 export type SubscriptionRevokedReason = (typeof SUBSCRIPTION_REVOKED_REASONS)[number];
 export type SubscriptionRevokedFrame = { type: "subscription:revoked"; reason: SubscriptionRevokedReason; channelIds: string[]; communityId?: string; until?: string };
-export type ServerFrame = HelloFrame | PongFrame | ErrorFrame | SubscribedFrame | SubscriptionRevokedFrame | EventFrame;
+/**
+ * Who may read these channels changed (docs/protocol.md): all channels of `communityId`, or the
+ * listed `channelIds`. A hint to re-fetch the readers before the next send (issue 11 §1).
+ */
+export type ViewersChangedFrame = { type: "viewers:changed"; communityId?: string; channelIds?: string[] };
+export type ServerFrame = HelloFrame | PongFrame | ErrorFrame | SubscribedFrame | SubscriptionRevokedFrame | ViewersChangedFrame | EventFrame;
 
 // ---------------------------------------------------------------- validation
 
@@ -227,6 +232,20 @@ export function isSubscriptionRevokedFrame(frame: unknown): frame is Subscriptio
     f.channelIds.every(isUuid) &&
     (f.communityId === undefined || isUuid(f.communityId)) &&
     (f.until === undefined || (typeof f.until === "string" && Number.isFinite(Date.parse(f.until))))
+  );
+}
+
+/** Validates a `viewers:changed` frame: exactly one of a community id or 1–100 channel ids. */
+export function isViewersChangedFrame(frame: unknown): frame is ViewersChangedFrame {
+  if (typeof frame !== "object" || frame === null) return false;
+  const f = frame as Obj;
+  const community = f.communityId !== undefined;
+  const channels = f.channelIds !== undefined;
+  return (
+    f.type === "viewers:changed" &&
+    community !== channels &&
+    (!community || isUuid(f.communityId)) &&
+    (!channels || (Array.isArray(f.channelIds) && f.channelIds.length >= 1 && f.channelIds.length <= MAX_CHANNELS_PER_FRAME && f.channelIds.every(isUuid)))
   );
 }
 

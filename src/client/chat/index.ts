@@ -3,7 +3,7 @@
 // and mounts one ChannelController for the conversation on screen.
 
 import { HubClient } from "../ws.ts";
-import { CLOSE, isSubscriptionRevokedFrame, type EventFrame } from "../../shared/protocol.ts";
+import { CLOSE, isSubscriptionRevokedFrame, isViewersChangedFrame, type EventFrame } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
 import { ChatEngine } from "./engine.ts";
@@ -106,7 +106,7 @@ function onEvent(frame: EventFrame): void {
       if (f.channelId !== currentChannel) markSidebarUnread(String(f.channelId), false);
       return;
     case "viewers:changed":
-      if ((typeof f.communityId === "string" && f.communityId === currentCommunity) || (Array.isArray(f.channelIds) && f.channelIds.includes(currentChannel))) refreshViewers();
+      if (isViewersChangedFrame(frame) && (frame.communityId === currentCommunity || frame.channelIds?.includes(currentChannel))) refreshViewers();
       return;
     case "device:message":
       void engine?.then(async (e) => {
