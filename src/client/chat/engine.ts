@@ -152,7 +152,7 @@ export class ChatEngine {
   private archive = new MessageKeyArchive();
   /** Readers of the channels on screen (viewers.ts), for "sent before you joined" and whom to ask. */
   private readonly contexts = new Map<string, ViewerList>();
-  private readonly holders = new Map<string, { at: number; refs: DeviceRef[]; online: boolean }>();
+  private readonly holders = new Map<string, { at: number; refs: DeviceRef[]; online: Set<string> }>();
   /** Requests to withdraw from devices that were asked for an item that opened meanwhile. */
   private readonly cancels = new Map<string, { ref: DeviceRef; c: string; i: Set<string> }>();
   private readonly limiter = new AnswerLimiter();
@@ -512,7 +512,7 @@ export class ChatEngine {
       this.scheduleKeyFlush();
       const from = message.sender_id === this.userId ? "your other devices" : `${authorName(message)}'s device`;
       // Nobody who might hold it is online (the server's pick): say when it will come.
-      const later = this.holders.get(message.channel_id)?.online === false ? " Nobody who has it is online; it will appear when one of them comes online." : "";
+      const later = this.holders.get(message.channel_id)?.online.size === 0 ? " Nobody who has it is online; it will appear when one of them comes online." : "";
       return { status: "waiting", reason: `Waiting for the key from ${from} (${askedAgo(pending, Date.now())}).${later}` };
     });
   }
@@ -847,14 +847,14 @@ export class ChatEngine {
     return list;
   }
 
-  /** Other readers' devices the server picked to ask (cached HOLDERS_CACHE_MS). */
-  private async holdersOf(channelId: string): Promise<DeviceRef[]> {
+  /** Other readers' devices the server picked to ask, and who of them is online (cached HOLDERS_CACHE_MS). */
+  private async holdersOf(channelId: string): Promise<{ refs: DeviceRef[]; online: Set<string> }> {
     const cached = this.holders.get(channelId);
-    if (cached && Date.now() - cached.at < HOLDERS_CACHE_MS) return cached.refs;
+    if (cached && Date.now() - cached.at < HOLDERS_CACHE_MS) return cached;
     const answer = await this.api.call<{ devices: { user_id: string; device_id: string; online: boolean }[] }>("GET", `/api/channels/${channelId}/key-holders`).catch(() => ({ devices: [] }));
-    const refs = answer.devices.map((d) => ({ userId: d.user_id, deviceId: d.device_id }));
-    this.holders.set(channelId, { at: Date.now(), refs, online: answer.devices.some((d) => d.online) });
-    return refs;
+    const holders = { at: Date.now(), refs: answer.devices.map((d) => ({ userId: d.user_id, deviceId: d.device_id })), online: new Set(answer.devices.filter((d) => d.online).map((d) => d.user_id)) };
+    this.holders.set(channelId, holders);
+    return holders;
   }
 
   /** One round of key requests for the waiting items that are due, and pending cancellations. */
@@ -870,7 +870,8 @@ export class ChatEngine {
       const readers = await this.readersOf(c);
       if (!readers) continue;
       const own = (readers.devicesByUser.get(this.userId) ?? []).filter((d) => d !== this.device.deviceId).map((deviceId) => ({ userId: this.userId, deviceId }));
-      const plan = planKeyRequests(pending, c, self, { readers: readers.devicesByUser, own, holders: await this.holdersOf(c) }, now, c === force);
+      const holders = await this.holdersOf(c);
+      const plan = planKeyRequests(pending, c, self, { readers: readers.devicesByUser, own, holders: holders.refs, online: holders.online }, now, c === force);
       for (const { ref, items } of plan.values()) {
         for (const i of chunk(items, MAX_ITEMS_PER_MESSAGE)) {
           out.push({ ref, bytes: encodeKeyMessage({ t: "kr", c, i }) });

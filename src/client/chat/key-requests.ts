@@ -87,21 +87,27 @@ export type RequestTargets = {
   own: readonly DeviceRef[];
   /** Other readers' devices the server picked (key-holders). */
   holders: readonly DeviceRef[];
+  /** Users the server said are online (key-holders). */
+  online: ReadonlySet<string>;
 };
 
 /**
  * Which devices to ask for which waiting items of `channelId` now, and marks them asked: each
  * item goes to its sender's device (if still a reader's), this user's other devices and the
- * picked holders; an item is due when its retry time came (or `force`), and one device is asked
- * for one item at most every REASK_SAME_DEVICE_MS (unless `force`).
+ * picked holders — except the first time when its sender is online: then the sender's device
+ * alone (with our own), which holds every key it sent, so a joiner's history is not forwarded
+ * twice. An item is due when its retry time came (or `force`), and one device is asked for one
+ * item at most every REASK_SAME_DEVICE_MS (unless `force`).
  */
 export function planKeyRequests(pending: Record<string, PendingKey>, channelId: string, self: DeviceRef, targets: RequestTargets, now: number, force = false): Map<string, { ref: DeviceRef; items: string[] }> {
   const out = new Map<string, { ref: DeviceRef; items: string[] }>();
   const selfKey = deviceKey(self);
   for (const [id, p] of Object.entries(pending)) {
     if (p.c !== channelId || p.refused || (!force && now < p.next)) continue;
-    const refs: DeviceRef[] = [...targets.own, ...targets.holders];
-    if (p.s && targets.readers.get(p.s)?.includes(p.d)) refs.unshift({ userId: p.s, deviceId: p.d });
+    const senderIsReader = !!p.s && !!targets.readers.get(p.s)?.includes(p.d);
+    const senderFirst = senderIsReader && p.n === 0 && !force && targets.online.has(p.s);
+    const refs: DeviceRef[] = senderFirst ? [...targets.own] : [...targets.own, ...targets.holders];
+    if (senderIsReader) refs.unshift({ userId: p.s, deviceId: p.d });
     let any = false;
     for (const ref of refs) {
       const key = deviceKey(ref);

@@ -27,6 +27,7 @@ describe("planKeyRequests", () => {
     readers: new Map([["olivia", ["o1"]], ["me", ["this", "mine2"]], ["bob", ["b1"]]]),
     own: [{ userId: "me", deviceId: "mine2" }],
     holders: [{ userId: "bob", deviceId: "b1" }],
+    online: new Set<string>(),
   };
 
   test("each item goes to its sender's device (if still a reader's), my other devices and the holders; never this device", () => {
@@ -51,6 +52,13 @@ describe("planKeyRequests", () => {
     // The delay stops growing at its last step.
     for (let i = 0; i < 10; i++) planKeyRequests(p, C, self, targets, 10 ** 9 + i * 10 ** 8);
     expect(p[M1]!.next - p[M1]!.last).toBeLessThanOrEqual(KEY_RETRY_MS[KEY_RETRY_MS.length - 1]!);
+  });
+
+  test("the first time, an online sender's device alone (with my own) is asked; holders join from the next round", () => {
+    const p = { [M1]: pending("olivia", "o1") };
+    const online = { ...targets, online: new Set(["olivia"]) };
+    expect([...planKeyRequests(p, C, self, online, 0).keys()].sort()).toEqual(["me/mine2", "olivia/o1"]);
+    expect([...planKeyRequests(p, C, self, online, KEY_RETRY_MS[0]).keys()]).toEqual(["bob/b1"]);
   });
 
   test("refused items and other channels are left alone", () => {

@@ -8,6 +8,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import { eventually, openDevice, type Device } from "../../helpers/engines.ts";
+import { connectWithToken, listen } from "../../helpers/ws.ts";
+import { signIn } from "../../helpers/users.ts";
 import type { ChatMessage } from "../../../src/client/chat/types.ts";
 import { messagingContext } from "../messages/helpers.ts";
 // Not the messaging helpers' client: that one registers a stand-in device with zero keys.
@@ -127,5 +129,33 @@ describe("live keys and shared history", () => {
     // Meanwhile a member's new device (entitled) asks and is healed.
     const o2 = await openDevice(ctx, olivia.user);
     expect(await readsEventually(o2, late, [o])).toBe("after the kick");
+  });
+
+  test("a joiner's history costs one forwarded key per message when its sender is online (bounded traffic, no duplicates)", async () => {
+    const hist = (await expectOk(olivia.call("POST", `/api/groups/${groupId}/channels`, { name: "hist" }), 201)).id as string;
+    const o = await openDevice(ctx, olivia.user);
+    const { ws } = await listen(ctx);
+    const socket = await connectWithToken(ws, (await signIn(ctx, olivia.user)).accessToken); // Olivia is online
+    try {
+      const sent: ChatMessage[] = [];
+      for (let i = 0; i < 60; i++) sent.push(await o.send(hist, `history ${i}`));
+      const zed = await openDevice(ctx, (await join("Zed")).user);
+      for (const m of sent) await zed.read(m);
+      await eventually("all 60 readable", async () => {
+        await o.engine.processToDevice();
+        await zed.engine.processToDevice();
+        let ok = 0;
+        for (const m of sent) if ((await zed.engine.decrypt(m)).status === "ok") ok++;
+        return ok === sent.length ? true : undefined;
+      }, 200);
+      // Each item named once, to its sender's device; each key forwarded once. Messages: one
+      // request and one forward hold 200 items / 300 keys; a slow box may split the 300 ms
+      // gathering window in two, never more.
+      expect([zed.engine.stats.keyRequestItems, zed.engine.stats.keysAccepted, o.engine.stats.keysForwarded]).toEqual([60, 60, 60]);
+      expect(zed.engine.stats.keyRequestsSent).toBeLessThanOrEqual(2);
+      expect(o.engine.stats.keyForwardsSent).toBeLessThanOrEqual(2);
+    } finally {
+      socket.close();
+    }
   });
 });
