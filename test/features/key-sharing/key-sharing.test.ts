@@ -133,3 +133,14 @@ describe("key holders", () => {
     expect(online.devices.length).toBeLessThanOrEqual(6);
   });
 });
+
+describe("the help page the chat links to", () => {
+  test("GET /help/encryption explains each state, signed in or not", async () => {
+    for (const headers of [{}, p.member.headers]) {
+      const res = await ctx.request("/help/encryption", { headers });
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      for (const anchor of ['id="waiting"', 'id="before-joined"', 'id="cannot-decrypt"']) expect(html).toContain(anchor);
+    }
+  });
+});
