@@ -464,6 +464,11 @@ export class ChatEngine {
     return key;
   }
 
+  /** Whether this device has sent in the channel (holds an own sender key there), as last loaded. */
+  hasOwnSenderKey(channelId: string): boolean {
+    return this.senderKeys.own.has(channelId);
+  }
+
   /**
    * The readers of a channel changed (viewers:changed): devices that are new get our current
    * sender key now, before our next send, so they read it live. Nothing happens without a key of
@@ -880,6 +885,8 @@ export class ChatEngine {
         }
       }
     }
+    // Candidates for items no longer waited for (pruned, or opened some other way) go.
+    for (const id of Object.keys(this.state.forwarded ?? {})) if (!pending[id]) delete this.state.forwarded![id];
     for (const x of this.cancels.values()) for (const i of chunk([...x.i], MAX_ITEMS_PER_MESSAGE)) out.push({ ref: x.ref, bytes: encodeKeyMessage({ t: "kc", c: x.c, i }) });
     this.cancels.clear();
     if (out.length) {

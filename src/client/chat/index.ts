@@ -34,16 +34,19 @@ function setStatus(text: string): void {
 }
 
 /**
- * The readers changed (viewers:changed, a reader's device list, a reconnect): the list is
- * fetched again shortly — a little spread out, so a join in a large community does not make every
- * open tab ask in the same millisecond — and its onChange shares our sender key with new devices.
- * A send meanwhile fetches it itself (the list is stale until then).
+ * The readers changed (viewers:changed, a reader's device list, a reconnect): the list is stale,
+ * so the next send fetches it. A tab that has sent here (it holds our sender key for the
+ * channel) fetches it now — spread over up to 2 s, so a join in a large community does not make
+ * every open tab ask at once — and its onChange gives our key to new devices before our next
+ * send. Other tabs (readers who never sent here, DMs) wait: nothing of theirs needs sharing.
  */
 function refreshViewers(): void {
   const v = viewers;
   if (!v) return;
   v.invalidate();
-  setTimeout(() => void v.current().catch(() => {}), Math.random() * 400);
+  void engine?.then((e) => {
+    if (e.hasOwnSenderKey(v.channelId)) setTimeout(() => void v.current().catch(() => {}), Math.random() * 2_000);
+  });
 }
 
 function markSidebarUnread(channelId: string, unread: boolean): void {

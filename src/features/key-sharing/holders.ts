@@ -15,6 +15,16 @@ import { presenceOf } from "../presence/index.ts";
 /** Readers asked per request (each with all their devices, at most MAX_HOLDER_DEVICES in all). */
 export const MAX_HOLDER_USERS = 3;
 export const MAX_HOLDER_DEVICES = 6;
+/** Readers whose presence is looked up per call (a random sample in a large channel). */
+export const HOLDER_PRESENCE_SAMPLE = 200;
+
+function shuffle<T>(list: T[]): T[] {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [list[i], list[j]] = [list[j]!, list[i]!];
+  }
+  return list;
+}
 
 export type KeyHolder = { user_id: string; device_id: string; online: boolean };
 
@@ -24,13 +34,11 @@ export async function listKeyHolders(deps: AppDeps, actor: ActorRef, channelId: 
   const { channel } = await accessChannel(db, actor, channelId, now);
   const others = (await listChannelViewers(db, channel, now)).map((v) => v.userId).filter((id) => id !== actor.userId);
   if (others.length === 0) return { devices: [] };
-  const visible = (await presenceOf(deps)?.visible(others)) ?? new Map<string, string>();
-  const online = others.filter((id) => (visible.get(id) ?? "offline") !== "offline");
-  // A different few each time, so one member is not asked for everyone's history.
-  for (let i = online.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [online[i], online[j]] = [online[j]!, online[i]!];
-  }
+  // A different few each time (so one member is not asked for everyone's history), and in a
+  // large channel only a sample's presence is looked up.
+  const sample = shuffle([...others]).slice(0, HOLDER_PRESENCE_SAMPLE);
+  const visible = (await presenceOf(deps)?.visible(sample)) ?? new Map<string, string>();
+  const online = sample.filter((id) => (visible.get(id) ?? "offline") !== "offline");
   const chosen = online.slice(0, MAX_HOLDER_USERS);
   if (chosen.length < MAX_HOLDER_USERS) {
     const recent = await db
