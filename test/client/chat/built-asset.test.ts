@@ -5,7 +5,7 @@
 // panels as chunks of their own saved only ~1.3 KiB of the first load and cost an extra request,
 // so the bundle stays one file. 52 → 54 KiB with the More… menu, automatic resend and the
 // blocked-user collapse, which every conversation needs at once; the optional UI is the lazy
-// chunk below. 54 → 60 KiB with issue 11 (53.6 → 58.4 KiB, +4.9 KiB): the live reader list and
+// chunk below. 54 → 60 KiB with issue 11 (53.6 → 58.5 KiB, +5.0 KiB): the live reader list and
 // viewer versions, live sender-key sharing, key requests and their answers, and the honest
 // message states are the E2EE reliability paths a conversation needs on its first view — a
 // joiner's first page asks for history keys at once and answers other devices' requests while
