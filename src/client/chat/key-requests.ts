@@ -120,12 +120,12 @@ export function planKeyRequests(pending: Record<string, PendingKey>, channelId: 
       p.asked[key] = now;
       any = true;
     }
-    p.n += 1;
-    p.next = now + KEY_RETRY_MS[Math.min(p.n - 1, KEY_RETRY_MS.length - 1)]!;
     if (any) {
+      p.n += 1;
+      p.next = now + KEY_RETRY_MS[Math.min(p.n - 1, KEY_RETRY_MS.length - 1)]!;
       p.at ||= now;
       p.last = now;
-    }
+    } else p.next = now + KEY_RETRY_MS[0]; // nobody to ask yet (no reader's device known): look again soon
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * the real server: a joiner gets live keys without anyone reloading, reads shared history through
  * key requests, sees "sent before you joined" in a `joined` channel and is forwarded no key for
  * it; a kicked member's devices get no key for later messages and their requests are refused by
- * the responder; a request for a message the requester may read heals it.
+ * every responder; a request for a message the requester may read heals it.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
@@ -100,32 +100,37 @@ describe("live keys and shared history", () => {
     expect([blind.engine.stats.keysOffered, o.engine.stats.keysForwarded, o.engine.stats.refusalsSent > 0]).toEqual([0, 0, true]);
   });
 
-  test("a kicked member's devices get no key for later messages; their requests are refused; an entitled request heals", async () => {
+  test("a kicked member's devices get no key for later messages; every responder refuses their requests; an entitled request heals", async () => {
     const o = await openDevice(ctx, olivia.user);
+    const benUser = await join("Ben");
+    const ben = await openDevice(ctx, benUser.user);
     const kayUser = await join("Kay");
     const kay = await openDevice(ctx, kayUser.user);
-    // A DM keeps them contacts after the kick, so Kay's requests can reach Olivia's device at all.
+    // DMs keep them contacts after the kick, so Kay's requests can reach the others' devices at all.
     await expectOk(olivia.call("POST", "/api/dms", { user_id: kayUser.user.id }));
+    await expectOk(benUser.call("POST", "/api/dms", { user_id: kayUser.user.id }));
     const early = await o.send(general, "before the kick");
     expect(await readsEventually(kay, early, [o])).toBe("before the kick");
     const distributions = kay.engine.stats.distributionsReceived;
     await expectOk(olivia.call("DELETE", `/api/communities/${communityId}/members/${kayUser.user.id}`, {}), 204);
     const late = await o.send(general, "after the kick");
+    const benLate = await ben.send(general, "Ben after the kick");
     await kay.engine.processToDevice();
     expect(kay.engine.stats.distributionsReceived).toBe(distributions); // nothing new reached Kay's device
-    // …and the key Kay still holds does not open it: Olivia's device rotated before sending.
-    kay.engine.setChannelContext(general, { version: 0, history: "shared", since: null, devicesByUser: new Map(), names: new Map() });
+    // Kay's device asks both senders' devices for the later messages anyway (it knows the ids
+    // from elsewhere); the key it still holds does not open Olivia's (she rotated before sending).
+    kay.engine.setChannelContext(general, { version: 0, history: "shared", since: null, devicesByUser: new Map([[olivia.user.id, [o.engine.deviceId]], [benUser.user.id, [ben.engine.deviceId]]]), names: new Map() });
     expect((await kay.read(late)).status).toBe("waiting");
-    // Kay's device asks Olivia's for the later message anyway (it knows the id from elsewhere).
-    kay.engine.setChannelContext(general, { version: 0, history: "shared", since: null, devicesByUser: new Map([[olivia.user.id, [o.engine.deviceId]]]), names: new Map() });
-    expect((await kay.read(late)).status).toBe("waiting");
-    const outcome = await eventually("Olivia's device answers", async () => {
+    expect((await kay.read(benLate)).status).toBe("waiting");
+    const outcomes = await eventually("both responders answer", async () => {
       await o.engine.processToDevice();
-      const r = await kay.read(late);
-      return r.status === "waiting" ? undefined : r;
+      await ben.engine.processToDevice();
+      const r = [await kay.read(late), await kay.read(benLate)];
+      return r.some((x) => x.status === "waiting") ? undefined : r;
     }, 200);
-    expect(outcome.status).toBe("failed");
-    expect([kay.engine.stats.keysOffered, kay.engine.stats.refusalsReceived > 0, o.engine.stats.refusalsSent > 0]).toEqual([0, true, true]);
+    expect(outcomes.map((x) => x.status)).toEqual(["failed", "failed"]);
+    expect([kay.engine.stats.keysOffered, kay.engine.stats.refusalsReceived >= 2]).toEqual([0, true]);
+    expect([o.engine.stats.refusalsSent > 0, ben.engine.stats.refusalsSent > 0, o.engine.stats.keysForwarded, ben.engine.stats.keysForwarded]).toEqual([true, true, 0, 0]);
     // Meanwhile a member's new device (entitled) asks and is healed.
     const o2 = await openDevice(ctx, olivia.user);
     expect(await readsEventually(o2, late, [o])).toBe("after the kick");
