@@ -66,7 +66,7 @@ if [[ -z "$mode" ]]; then
 fi
 case "$mode" in compose|url|embedded) ;; *) echo "error: unknown mode: $mode" >&2; exit 2 ;; esac
 
-# Backups hold account data, ciphertext, metadata and webhook plaintext: owner-only.
+# Backups hold account data, ciphertext and metadata (and, once webhooks exist, their plaintext): owner-only.
 umask 077
 out="${out:-./backups/hearth-$(date -u +%Y%m%dT%H%M%SZ)}"
 if [[ -e "$out" ]] && [[ -n "$(ls -A "$out" 2>/dev/null)" ]]; then

@@ -2,12 +2,17 @@
  * Builds what the browser loads: vendored htmx/Alpine into public/vendor/, the client bundles
  * (src/client/app.ts always; src/client/e2ee/index.ts for pages that need crypto) and the
  * stylesheet into public/build/ with content-hashed names, and public/build/manifest.json that
- * maps logical names to files. Run by `bun start`, the Dockerfile and the test preload.
+ * maps logical names to files, then brotli and gzip variants of the JS and CSS beside them
+ * (scripts/precompress.ts, served by Accept-Encoding). Run by `bun start` and the Dockerfile;
+ * `.ci/run` and the test preload call ensureClientBuild(), which rebuilds only when the sources
+ * changed.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import { precompressDir, pruneCache } from "./precompress.ts";
 import { vendorAssets } from "./vendor.ts";
+import { withDirectoryLock } from "./dir-lock.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
@@ -60,12 +65,70 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
     files[name] = `build/${file}`;
   }
 
-  writeFileSync(join(buildDir, "manifest.json"), JSON.stringify({ files }, null, 2));
+  writeFileSync(join(buildDir, "manifest.json"), JSON.stringify({ files, sources: hashBuildInputs() }, null, 2));
+  const cacheDir = join(ROOT, "node_modules", ".cache", "hearth-precompress");
+  precompressDir(buildDir, cacheDir);
+  precompressDir(vendorDir, cacheDir);
+  pruneCache(cacheDir);
   return files;
+}
+
+// What a build depends on. All of src/ rather than the client's import graph: a few milliseconds
+// of hashing buys never serving a bundle older than the code that imports shared modules.
+const INPUTS = ["src", "scripts/build.ts", "scripts/vendor.ts", "package.json", "bun.lock"];
+
+/** sha256 over the paths and contents of every build input (vendored libraries come via bun.lock). */
+export function hashBuildInputs(): string {
+  const hash = createHash("sha256");
+  const visit = (path: string) => {
+    if (!existsSync(path)) return;
+    if (statSync(path).isDirectory()) {
+      for (const entry of readdirSync(path).sort()) visit(join(path, entry));
+      return;
+    }
+    hash.update(relative(ROOT, path)).update("\0").update(readFileSync(path)).update("\0");
+  };
+  for (const input of INPUTS) visit(join(ROOT, input));
+  return hash.digest("hex");
+}
+
+/** True when public/build holds a complete build of the current sources. */
+function isBuildFresh(publicDir: string): boolean {
+  const path = join(publicDir, "build", "manifest.json");
+  if (!existsSync(path)) return false;
+  try {
+    const manifest = JSON.parse(readFileSync(path, "utf8")) as { files?: Record<string, string>; sources?: string };
+    if (manifest.sources !== hashBuildInputs() || !manifest.files) return false;
+    return Object.values(manifest.files).every((file) => existsSync(join(publicDir, file)));
+  } catch {
+    return false; // half-written or foreign: rebuild
+  }
+}
+
+/**
+ * Builds unless public/build already matches the sources. Test runs call this from the preload,
+ * which bun runs once per process: in every --parallel worker, and in each of two `bun test`
+ * runs sharing a checkout. A rebuild deletes public/build, which would pull files out from under
+ * a run serving them, so only a stale build is rebuilt, under a lock, and the freshness is checked
+ * again once the lock is held (another process may just have built it).
+ */
+export async function ensureClientBuild(publicDir = join(ROOT, "public")): Promise<"fresh" | "built"> {
+  if (isBuildFresh(publicDir)) return "fresh";
+  mkdirSync(publicDir, { recursive: true });
+  return withDirectoryLock(join(publicDir, ".build.lock"), async () => {
+    if (isBuildFresh(publicDir)) return "fresh";
+    await buildClient(publicDir);
+    return "built";
+  });
 }
 
 if (import.meta.main) {
   const started = performance.now();
-  const files = await buildClient();
-  console.log(`built ${Object.keys(files).length} assets in ${Math.round(performance.now() - started)} ms`);
+  if (process.argv.includes("--if-stale")) {
+    const outcome = await ensureClientBuild();
+    console.log(outcome === "fresh" ? "client build is up to date" : `built the client in ${Math.round(performance.now() - started)} ms`);
+  } else {
+    const files = await buildClient();
+    console.log(`built ${Object.keys(files).length} assets in ${Math.round(performance.now() - started)} ms`);
+  }
 }

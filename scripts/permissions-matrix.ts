@@ -23,6 +23,8 @@ const subjects: [string, Subject][] = [
 const community = { ownerId: "o", whoCanCreateGroups: "admin" as const, whoCanInvite: "everyone" as const };
 const text: ChannelFacts = { kind: "text", isPrivate: false, readOnly: false, archived: false, isChannelMember: false, overrides: [] };
 const announcement: ChannelFacts = { ...text, kind: "announcement" };
+const voice: ChannelFacts = { ...text, kind: "voice" };
+const voiceMembersDenied: ChannelFacts = { ...voice, overrides: [{ baseRole: "member", roleId: null, allow: [], deny: ["join_voice"] }] };
 const member = (role: Membership["role"], customRoles: Membership["customRoles"] = []): Membership => ({ role, customRoles, timedOutUntil: null });
 
 const yes = (b: boolean) => (b ? "✔" : "·");
@@ -33,6 +35,9 @@ for (const a of MEMBER_ACTIONS) rows.push(`| ${a} (on a plain member) | ${subjec
 for (const a of MEMBER_ACTIONS) rows.push(`| ${a} (on a moderator) | ${subjects.map(([, s]) => yes(can(s, a, { community, now, target: { userId: "t", member: member("moderator") } }))).join(" | ")} |`);
 for (const a of CHANNEL_ACTIONS) rows.push(`| ${a} (text channel) | ${subjects.map(([, s]) => yes(can(s, a, { community, now, channel: text }))).join(" | ")} |`);
 rows.push(`| send_message (announcement) | ${subjects.map(([, s]) => yes(can(s, "send_message", { community, now, channel: announcement }))).join(" | ")} |`);
+rows.push(`| join_voice (voice channel) | ${subjects.map(([, s]) => yes(can(s, "join_voice", { community, now, channel: voice }))).join(" | ")} |`);
+rows.push(`| join_voice (voice, override: deny @member join_voice) | ${subjects.map(([, s]) => yes(can(s, "join_voice", { community, now, channel: voiceMembersDenied }))).join(" | ")} |`);
+rows.push(`| send_message (voice channel) | ${subjects.map(([, s]) => yes(can(s, "send_message", { community, now, channel: voice }))).join(" | ")} |`);
 console.log(rows.join("\n"));
 
 // ---- changes -----------------------------------------------------------------------------------

@@ -1,8 +1,11 @@
 /**
  * createApp(deps): the whole HTTP/WS application without listening, so tests drive it through
  * app.handle() or listen(0). Order of the request pipeline:
- *   request id -> body size guard -> client IP -> rate limit -> route -> (error renderer)
- * and every response, including errors and static files, gets the security headers.
+ *   request id -> client IP -> rate limit -> body guard -> input guard (text, path params) -> route -> (error renderer)
+ * and every response, including errors and static files, gets the security headers. The body
+ * guard (src/http/body-guard.ts) comes last in onRequest: it decides, before Elysia's parse phase
+ * reads anything, whether the body may be read (per-route budget, authentication first for large
+ * bodies, bytes in flight per client and per process), and onAfterResponse gives back its bytes.
  */
 import { Elysia } from "elysia";
 import type { Config } from "./config.ts";
@@ -10,18 +13,25 @@ import type { Database } from "./db/open.ts";
 import type { EventPublisher } from "./db/tx.ts";
 import type { Logger } from "./log.ts";
 import type { Secrets } from "./secrets.ts";
-import { AppError, InvalidInputError, NotFoundError, PayloadTooLargeError, RateLimitedError } from "./errors.ts";
-import { createClientIpResolver } from "./http/client-ip.ts";
+import { AppError, NotFoundError, RateLimitedError } from "./errors.ts";
+import { createClientIpResolver, limitSubjectOf } from "./http/client-ip.ts";
 import { applySecurityHeaders, SECURITY_HEADERS } from "./http/security-headers.ts";
 import { DEFAULT_RATE_LIMITS, isAuthEndpoint, MemoryRateLimitStore, type RateLimits, type RateLimitStore } from "./http/rate-limit.ts";
 import { renderError, toAppError } from "./http/error-response.tsx";
 import { serveStatic } from "./http/static-files.ts";
+import { createBodyGuard } from "./http/body-guard.ts";
+import { InFlightBodies } from "./http/body-in-flight.ts";
+import { compressDynamic } from "./http/compression.ts";
+import { assertPathParamsKnown, inputGuard } from "./http/input-guard.ts";
+import { validationToAppError } from "./http/validation-error.ts";
 import type { AssetResolver } from "./http/assets.ts";
+import type { BlobStore } from "./blobs/index.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
 import { oidcRoutes } from "./features/oidc/index.ts";
 import { keysRoutes } from "./features/keys/index.ts";
 import { authApiRoutes } from "./features/auth/routes-api.ts";
+import { authenticateBeforeBody } from "./features/auth/index.ts";
 import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
 import { communityApiRoutes } from "./features/communities/routes.ts";
@@ -39,10 +49,9 @@ import { installPresence } from "./features/presence/index.ts";
 import { presenceRoutes } from "./features/presence/routes.ts";
 import { keySharingRoutes } from "./features/key-sharing/index.ts";
 import { helpRoutes } from "./features/home/help-encryption.tsx";
+import { installVoice, voiceRoutes } from "./features/voice/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
-
-/** Requests above this are refused with 413 before the body is read (seeds/000: 110 MB). */
-export const MAX_BODY_BYTES = 110 * 1024 * 1024;
+import type { Timers } from "./timers.ts";
 
 export type AppDeps = {
   config: Config;
@@ -53,11 +62,17 @@ export type AppDeps = {
   /** The WebSocket hub (/ws). main.ts and tests pass the same object as `events`. */
   hub?: Hub;
   assets: AssetResolver;
+  /** Encrypted file bytes (local directory or S3). main.ts and the test helper always set it; no route uses it yet (issue 12). */
+  blobs?: BlobStore;
   rateLimits?: RateLimits;
   rateLimitStore?: RateLimitStore;
+  /** Request-body bytes in flight per client IP and per process; tests pass small caps to inspect it. */
+  inFlightBodies?: InFlightBodies;
   now?: () => number;
   /** The progressive login delay waits through this; tests pass a recorder instead of sleeping. */
   sleep?: (ms: number) => Promise<void>;
+  /** Presence grace/batching and typing auto-stop run on these; tests pass timers they advance. */
+  timers?: Timers;
 };
 
 type RequestState = { requestId: string; clientIp: string; startedMs: number; path: string };
@@ -78,7 +93,7 @@ export function createApp(deps: AppDeps) {
   const limits = deps.rateLimits ?? DEFAULT_RATE_LIMITS;
   const store = deps.rateLimitStore ?? new MemoryRateLimitStore();
   const now = deps.now ?? Date.now;
-  const resolveClientIp = createClientIpResolver(deps.config.trustedProxies);
+  const resolveClientIp = createClientIpResolver(deps.config.trustedProxies, deps.config.clientIpHeader);
   const states = requestStates;
   const stateOf = (request: Request): RequestState => {
     let state = states.get(request);
@@ -89,6 +104,8 @@ export function createApp(deps: AppDeps) {
     return state;
   };
 
+  const bodyGuard = createBodyGuard({ routes: () => app.routes, inFlight: deps.inFlightBodies ?? new InFlightBodies(), authenticate: authenticateBeforeBody(deps) });
+
   const errorResponse = (error: unknown, request: Request): Response => {
     const state = stateOf(request);
     const appError = toAppError(error, state.requestId, deps.log);
@@ -98,6 +115,7 @@ export function createApp(deps: AppDeps) {
   // Messaging wires itself into the hub (subscribe check, membership listener, message:send).
   if (deps.hub) installMessaging(deps, deps.hub);
   if (deps.hub) installPresence(deps, deps.hub);
+  if (deps.hub) installVoice(deps, deps.hub);
   const app = new Elysia({
     name: "hearth",
     // Bun-level WebSocket settings (they apply to the whole server, hence here, not in the hub):
@@ -115,30 +133,33 @@ export function createApp(deps: AppDeps) {
       perMessageDeflate: false,
     },
   })
-    .onRequest(async ({ request, server }) => {
+    .onRequest(async ({ request, server, set }) => {
       const state = stateOf(request);
-      const length = Number(request.headers.get("content-length") ?? 0);
-      if (length > MAX_BODY_BYTES) return errorResponse(new PayloadTooLargeError(), request);
       state.clientIp = resolveClientIp(request.headers, server?.requestIP(request)?.address);
       const limit = isAuthEndpoint(request.method, state.path) ? { key: "auth", limit: limits.auth } : { key: "general", limit: limits.general };
       // Auth endpoints pay into both buckets: the stricter one cannot be dodged, and the general
       // one still counts them.
       const checks = limit.key === "auth" ? [limit, { key: "general", limit: limits.general }] : [limit];
       for (const check of checks) {
-        const result = await store.take(`${check.key}:${state.clientIp}`, check.limit, now());
+        const result = await store.take(`${check.key}:${limitSubjectOf(state.clientIp)}`, check.limit, now());
         if (!result.allowed) {
           deps.log.info("http.rate_limited", { requestId: state.requestId, ip: state.clientIp, bucket: check.key, path: state.path });
           return errorResponse(new RateLimitedError(result.retryAfterSecs), request);
         }
       }
+      // Bodies in flight are counted per client like the rate limits (an IPv6 client by its /64).
+      const refused = await bodyGuard.admit(request, state.path, limitSubjectOf(state.clientIp), set);
+      if (refused) return errorResponse(refused, request);
     })
     .onError(({ error, code, request }) => {
+      // An AppError first: Elysia reports a thrown error's own `code` here, so a service's
+      // NotFoundError ("No such user.") would otherwise be taken for an unknown route.
+      if (error instanceof AppError) return errorResponse(error, request);
       if (code === "NOT_FOUND") return errorResponse(new NotFoundError("There is nothing at this address."), request);
       if (code === "VALIDATION" || code === "PARSE") {
         // Never echo Elysia's validation dump (it includes the schema); name the field instead.
         return errorResponse(validationToAppError(error), request);
       }
-      if (error instanceof AppError) return errorResponse(error, request);
       return errorResponse(error, request);
     })
     .onAfterHandle(({ request, set }) => {
@@ -146,19 +167,23 @@ export function createApp(deps: AppDeps) {
     })
     .mapResponse(({ request, responseValue, set }) => {
       // Every successful response passes here; make sure headers land even on raw Response objects.
+      // HTML and JSON are compressed here when that is safe (src/http/compression.ts).
       if (responseValue instanceof Response) {
         responseValue.headers.set("x-request-id", stateOf(request).requestId);
-        return applySecurityHeaders(responseValue);
+        return compressDynamic(request, applySecurityHeaders(responseValue), set);
       }
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) set.headers[name] ??= value;
+      return compressDynamic(request, responseValue, set);
     })
     .onAfterResponse(({ request, set }) => {
+      bodyGuard.finish(request);
       const state = stateOf(request);
       deps.log.debug("http.request", { requestId: state.requestId, method: request.method, path: state.path, status: set.status, ms: Math.round(performance.now() - state.startedMs) });
     })
+    .use(inputGuard())
     .use(healthRoutes(deps))
     .use(oidcRoutes(deps))
-    .get("/public/*", ({ params }) => serveStatic(deps.config.staticDir, params["*"]))
+    .get("/public/*", ({ params, request }) => serveStatic(deps.config.staticDir, params["*"], request))
     .use(authApiRoutes(deps))
     .use(authPageRoutes(deps))
     .use(settingsPageRoutes(deps))
@@ -172,10 +197,15 @@ export function createApp(deps: AppDeps) {
     .use(messageApiRoutes(deps))
     .use(keySharingRoutes(deps))
     .use(presenceRoutes(deps))
+    .use(voiceRoutes(deps))
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))
     .use(hubRoutes(hub, deps));
+  // Bun's own limit, the backstop for every route: no body larger than the largest budget is
+  // accepted at all (Bun answers 413 itself and stops reading).
+  app.config.serve = { ...app.config.serve, maxRequestBodySize: bodyGuard.largestBudget() };
+  assertPathParamsKnown(app.routes);
   return app;
 }
 
@@ -184,14 +214,6 @@ function pathOf(url: string): string {
   if (start === -1) return "/";
   const end = url.search(/[?#]/);
   return url.slice(start, end === -1 ? undefined : end);
-}
-
-function validationToAppError(error: unknown): AppError {
-  const e = error as { valueError?: { path?: string; message?: string }; all?: { path?: string; summary?: string; message?: string }[] };
-  const first = e.valueError ?? e.all?.[0];
-  const field = first?.path?.replace(/^\//, "").replace(/\//g, ".") || undefined;
-  if (!field) return new InvalidInputError("The request could not be read. Check that it is valid JSON or form data.");
-  return new InvalidInputError(`The field "${field}" is missing or invalid.`, { [field]: "Missing or invalid value." });
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -30,6 +30,10 @@ const HttpUrl = t.String({ pattern: "^https?://[^\\s]+$" });
 const PgUrl = t.String({ pattern: "^postgres(ql)?://[^\\s]+$" });
 const RedisUrl = t.String({ pattern: "^rediss?://[^\\s]+$" });
 
+/** Where the client IP comes from behind a trusted proxy (src/http/client-ip.ts); "none" = the peer. */
+export const CLIENT_IP_HEADERS = ["X-Forwarded-For", "X-Real-IP", "CF-Connecting-IP", "none"] as const;
+export type ClientIpHeader = "x-forwarded-for" | "x-real-ip" | "cf-connecting-ip" | "none";
+
 /** Every variable, in the order of seeds/001. `allowed` overrides the text derived from the schema. */
 export const ENV_SPEC = {
   // Server
@@ -41,7 +45,8 @@ export const ENV_SPEC = {
   RUST_LOG: v(Str, "Legacy alias from the reference product; its level word is used when LOG_LEVEL is unset"),
   NODE_ENV: v(oneOf("production", "development", "test"), "production = never generate secrets, refuse to start without them", { default: "development" }),
   DATA_DIR: v(Str, "Directory for the embedded database, generated secrets and files", { default: "./data" }),
-  TRUSTED_PROXIES: v(Str, "Comma-separated IPs/CIDRs whose X-Forwarded-For / CF-Connecting-IP are believed", { default: "127.0.0.0/8,::1", allowed: "comma-separated IP addresses or CIDR ranges" }),
+  TRUSTED_PROXIES: v(Str, "Comma-separated IPs/CIDRs of reverse proxies whose CLIENT_IP_HEADER is believed", { default: "127.0.0.0/8,::1", allowed: "comma-separated IP addresses or CIDR ranges" }),
+  CLIENT_IP_HEADER: v(Str, "The one header a trusted proxy's client IP is read from (CF-Connecting-IP only behind Cloudflare)", { default: "X-Forwarded-For", allowed: `one of: ${CLIENT_IP_HEADERS.join(", ")}` }),
   REDIS_URL: v(RedisUrl, "Redis for multi-instance fan-out, shared rate limits and presence", { allowed: "a redis:// or rediss:// URL" }),
   // Authentication
   JWT_PRIVATE_KEY_PATH: v(Str, "Ed25519 private key PEM for signing access tokens"),
@@ -56,6 +61,11 @@ export const ENV_SPEC = {
   FILE_STORAGE_PATH: v(Str, "Directory where uploaded (encrypted) files are stored; default DATA_DIR/files"),
   MAX_FILE_SIZE_MB: v(Int(1, 10_000), "Maximum single file upload size in MB", { default: 100 }),
   UPLOAD_QUOTA_MB: v(Int(0, 100_000), "Per-user upload quota in MB (0 = unlimited)", { default: 500 }),
+  FILE_STORAGE_URL: v(Str, "s3://bucket[/prefix] = store files in S3-compatible object storage; unset = local FILE_STORAGE_PATH", { allowed: "s3://bucket or s3://bucket/prefix" }),
+  S3_ENDPOINT: v(HttpUrl, "Endpoint of the S3-compatible service; unset = AWS S3 in S3_REGION", { allowed: "an http:// or https:// URL" }),
+  S3_REGION: v(t.String({ pattern: "^[a-z0-9-]{1,32}$" }), "Region used to sign S3 requests", { default: "us-east-1", allowed: "a region name such as us-east-1 or auto" }),
+  S3_ACCESS_KEY_ID: v(Str, "Access key id for FILE_STORAGE_URL (required with s3://)"),
+  S3_SECRET_ACCESS_KEY: v(Str, "Secret access key for FILE_STORAGE_URL (required with s3://)"),
   // OIDC / SSO
   OIDC_ISSUER_URL: v(HttpUrl, "OIDC issuer (must serve /.well-known/openid-configuration)", { allowed: "an http:// or https:// URL" }),
   OIDC_CLIENT_ID: v(Str, "OIDC client id"),
@@ -74,7 +84,7 @@ export const ENV_SPEC = {
   SMTP_HOST: v(Str, "SMTP relay host (email disabled unless SMTP_HOST and EMAIL_FROM are set)"),
   SMTP_PORT: v(Int(1, 65_535), "SMTP port", { default: 587 }),
   SMTP_USERNAME: v(Str, "SMTP username"),
-  SMTP_PASSWORD: v(Str, "SMTP password (also read from /run/secrets/smtp_password)"),
+  SMTP_PASSWORD: v(Str, "SMTP password"),
   SMTP_TLS: v(Bool, "true = STARTTLS + auth; false = plaintext (local catchers only)", { default: true }),
   EMAIL_FROM: v(Str, "Envelope and From: address"),
   EMAIL_FROM_NAME: v(Str, "Display name in the From: header", { default: "Hearth" }),
@@ -92,7 +102,45 @@ export const ENV_SPEC = {
 } as const;
 
 export type EnvName = keyof typeof ENV_SPEC;
+
+const FILES = "file sharing";
+const EMAIL = "email (meeting invitations)";
+
+/**
+ * Variables of features that are not in this version, and the feature each belongs to. They are
+ * validated like the others (a typo is caught before the feature exists) but nothing reads them:
+ * setting one logs a warning at boot naming it. Building a feature deletes its entries;
+ * test/config.test.ts keeps the list true (every Config field no module reads comes only from
+ * variables listed here, and every variable listed here feeds only such fields).
+ */
+export const PLANNED_VARIABLES = {
+  MAX_FILE_SIZE_MB: FILES,
+  UPLOAD_QUOTA_MB: FILES,
+  GIPHY_API_KEY: "GIF search",
+  GITHUB_API_TOKEN: "feedback to GitHub issues",
+  GITHUB_REPO_OWNER: "feedback to GitHub issues",
+  GITHUB_REPO_NAME: "feedback to GitHub issues",
+  VAPID_PRIVATE_KEY: "web push notifications",
+  VAPID_PUBLIC_KEY: "web push notifications",
+  SMTP_HOST: EMAIL,
+  SMTP_PORT: EMAIL,
+  SMTP_USERNAME: EMAIL,
+  SMTP_PASSWORD: EMAIL,
+  SMTP_TLS: EMAIL,
+  EMAIL_FROM: EMAIL,
+  EMAIL_FROM_NAME: EMAIL,
+} as const satisfies Partial<Record<EnvName, string>>;
+
+/** The boot warning for a planned variable that is set. */
+export function plannedVariableWarning(name: keyof typeof PLANNED_VARIABLES): string {
+  return `${name} is set, but ${PLANNED_VARIABLES[name]} is not in this version: Hearth does not use it yet`;
+}
 type EnvValues = { [K in EnvName]: Static<(typeof ENV_SPEC)[K]["schema"]> | undefined };
+
+/** Where encrypted file blobs live: the local directory (default) or an S3-compatible bucket. */
+export type FileStorage =
+  | Readonly<{ kind: "local"; path: string }>
+  | Readonly<{ kind: "s3"; bucket: string; prefix: string; endpoint: string; region: string; accessKeyId: string; secretAccessKey: string }>;
 
 export type IceServer = { urls: string | string[]; username?: string; credential?: string };
 
@@ -110,13 +158,15 @@ export type Config = Readonly<{
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   trustedProxies: readonly string[];
+  /** Lower-case header name (or "none"): the only place a trusted proxy's client IP is read from. */
+  clientIpHeader: ClientIpHeader;
   jwt: Readonly<{ privateKeyPath: string | undefined; publicKeyPath: string | undefined }>;
   totpEncryptionKey: string | undefined;
   registrationMode: "open" | "invite_only" | "closed";
   adminUsername: string | undefined;
   setupToken: string | undefined;
   communityCreationMode: "anyone" | "admin_only";
-  files: Readonly<{ storagePath: string; maxFileSizeBytes: number; uploadQuotaBytes: number }>;
+  files: Readonly<{ storagePath: string; storage: FileStorage; maxFileSizeBytes: number; uploadQuotaBytes: number }>;
   oidc: Readonly<{ issuerUrl: string; clientId: string; clientSecret: string; redirectUri: string | undefined; disablePasswordLogin: boolean }> | undefined;
   giphyApiKey: string | undefined;
   github: Readonly<{ token: string; owner: string; repo: string }> | undefined;
@@ -185,20 +235,103 @@ function parseListenAddr(addr: string): { hostname: string; port: number } | und
   return { hostname, port };
 }
 
+// A prefix is "/"-separated segments that never start with a dot (no "." or ".." segments).
+const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/([A-Za-z0-9_-][A-Za-z0-9._-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*)?\/?)?$/;
+const S3_VARIABLES = ["S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const;
+const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
+
+/**
+ * FILE_STORAGE_URL selects the blob store: unset = the local directory, s3://bucket[/prefix] = an
+ * S3-compatible bucket with the S3_* variables. Every inconsistent combination is a problem (the
+ * server must not silently write files somewhere the operator did not mean), and neither the URL
+ * nor the secret is ever echoed when it could carry credentials.
+ */
+function parseFileStorage(
+  e: EnvValues,
+  env: Record<string, string | undefined>,
+  localPath: string,
+  production: boolean,
+  warnings: ConfigWarnings,
+): { value?: FileStorage; problems: string[] } {
+  const problems: string[] = [];
+  const url = e.FILE_STORAGE_URL;
+  const s3Set = S3_VARIABLES.filter((name) => env[name]?.trim());
+  if (url === undefined) {
+    if (s3Set.length > 0) problems.push(`${s3Set.join(", ")} ${s3Set.length > 1 ? "are" : "is"} set but FILE_STORAGE_URL is not: set FILE_STORAGE_URL=s3://bucket[/prefix] to store files in S3-compatible storage, or unset ${s3Set.length > 1 ? "them" : "it"} to keep files in FILE_STORAGE_PATH`);
+    return { value: { kind: "local", path: localPath }, problems };
+  }
+  const match = S3_URL.exec(url);
+  if (!match) {
+    const shown = url.includes("@") ? "(hidden: credentials belong in S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)" : JSON.stringify(url);
+    problems.push(`FILE_STORAGE_URL=${shown} is invalid: expected s3://bucket or s3://bucket/prefix (bucket: 3-63 lowercase letters, digits, dots and hyphens; prefix: /-separated names of letters, digits, . _ - not starting with a dot); unset = files on local disk in FILE_STORAGE_PATH`);
+  }
+  for (const name of ["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
+    if (!e[name]) problems.push(`${name} is required when FILE_STORAGE_URL is an s3:// URL`);
+  }
+  const region = e.S3_REGION ?? "us-east-1";
+  let endpoint = `https://s3.${region}.amazonaws.com`;
+  if (e.S3_ENDPOINT) {
+    const parsed = URL.parse(e.S3_ENDPOINT);
+    if (!parsed || (parsed.pathname !== "/" && parsed.pathname !== "") || parsed.search || parsed.username || parsed.password) {
+      problems.push(`S3_ENDPOINT is invalid: expected the service's origin only, e.g. https://s3.example.com or http://127.0.0.1:9000 (the bucket goes in FILE_STORAGE_URL)`);
+    } else {
+      endpoint = parsed.origin;
+      if (production && parsed.protocol === "http:" && !LOOPBACK_HOST.test(parsed.host.replace(/:\d+$/, ""))) {
+        warnings.push(`S3_ENDPOINT uses plain http to ${parsed.host}: file ciphertext and request metadata cross the network unencrypted; prefer https`);
+      }
+    }
+  }
+  if (problems.length > 0) return { problems };
+  if (e.FILE_STORAGE_PATH) warnings.push("FILE_STORAGE_PATH is ignored: FILE_STORAGE_URL stores files in S3-compatible storage");
+  // Bun's S3 client adds a session token from the environment on its own (verified on 1.4.5).
+  for (const name of ["AWS_SESSION_TOKEN", "S3_SESSION_TOKEN"]) {
+    if (env[name]?.trim()) warnings.push(`${name} is set in the environment: Bun's S3 client sends it with every request to the file storage; unset it unless the access key needs it`);
+  }
+  const prefix = match![2] ?? "";
+  return {
+    value: { kind: "s3", bucket: match![1]!, prefix: prefix ? `${prefix}/` : "", endpoint, region, accessKeyId: e.S3_ACCESS_KEY_ID!, secretAccessKey: e.S3_SECRET_ACCESS_KEY! },
+    problems,
+  };
+}
+
+/** A STUN/TURN URL as RTCIceServer takes it (RFC 7064 / 7065): scheme, host, optional port and transport. */
+const ICE_URL = /^(stuns?|turns?):(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(\?transport=(udp|tcp))?$/;
+const MAX_ICE_SERVERS = 10;
+
+export function isIceUrl(url: string): boolean {
+  return url.length <= 256 && ICE_URL.test(url);
+}
+
+/** Comma-separated TURN_URLS: each a turn:/turns: URL (stun: entries belong in ICE_SERVERS). */
+function parseTurnUrls(raw: string | undefined): { value: string[]; problem?: string } {
+  const urls = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const bad = urls.filter((u) => !isIceUrl(u) || !u.startsWith("turn"));
+  if (bad.length === 0) return { value: urls };
+  return { value: [], problem: `TURN_URLS has invalid entries ${JSON.stringify(bad)}: expected comma-separated turn: or turns: URLs, e.g. turns:turn.example.com:5349,turn:turn.example.com:3478` };
+}
+
+/**
+ * The deprecated ICE_SERVERS: a JSON array of RTCIceServer objects, checked at boot as strictly
+ * as a browser would (a bad entry would otherwise make every RTCPeerConnection of every client
+ * throw): urls are stun:/stuns:/turn:/turns: URLs, and a TURN entry carries a username and credential.
+ */
 function parseIceServers(raw: string | undefined): { value?: IceServer[]; problem?: string } {
   if (raw === undefined) return {};
-  const problem = "ICE_SERVERS is invalid: expected a JSON array of {urls, username?, credential?}";
+  const problem = `ICE_SERVERS is invalid: expected a JSON array of at most ${MAX_ICE_SERVERS} {urls, username?, credential?} with stun:, stuns:, turn: or turns: URLs (TURN entries need username and credential)`;
   try {
     const parsed: unknown = JSON.parse(raw);
-    const ok =
-      Array.isArray(parsed) &&
-      parsed.every(
-        (s) =>
-          typeof s === "object" && s !== null &&
-          (typeof s.urls === "string" || (Array.isArray(s.urls) && s.urls.every((u: unknown) => typeof u === "string"))) &&
-          (s.username === undefined || typeof s.username === "string") &&
-          (s.credential === undefined || typeof s.credential === "string"),
-      );
+    const entryOk = (s: unknown) => {
+      if (typeof s !== "object" || s === null || Array.isArray(s)) return false;
+      const e = s as Record<string, unknown>;
+      if (Object.keys(e).some((k) => k !== "urls" && k !== "username" && k !== "credential")) return false;
+      const urls = typeof e.urls === "string" ? [e.urls] : e.urls;
+      if (!Array.isArray(urls) || urls.length === 0 || !urls.every((u) => typeof u === "string" && isIceUrl(u))) return false;
+      if (e.username !== undefined && (typeof e.username !== "string" || e.username.length > 512)) return false;
+      if (e.credential !== undefined && (typeof e.credential !== "string" || e.credential.length > 512)) return false;
+      const turn = urls.some((u: string) => u.startsWith("turn"));
+      return !turn || (typeof e.username === "string" && typeof e.credential === "string");
+    };
+    const ok = Array.isArray(parsed) && parsed.length <= MAX_ICE_SERVERS && parsed.every(entryOk);
     return ok ? { value: parsed as IceServer[] } : { problem };
   } catch {
     return { problem };
@@ -228,8 +361,17 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
   const trustedProxies = (e.TRUSTED_PROXIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const badProxies = trustedProxies.filter((p) => !isIpOrCidr(p));
   if (badProxies.length > 0) problems.push(`TRUSTED_PROXIES has invalid entries ${JSON.stringify(badProxies)}: expected comma-separated IP addresses or CIDR ranges`);
+  // Header names are case-insensitive, so is this setting.
+  const clientIpHeader = CLIENT_IP_HEADERS.find((h) => h.toLowerCase() === (e.CLIENT_IP_HEADER ?? "X-Forwarded-For").toLowerCase())?.toLowerCase() as ClientIpHeader | undefined;
+  if (!clientIpHeader) problems.push(`CLIENT_IP_HEADER=${JSON.stringify(e.CLIENT_IP_HEADER)} is invalid: expected one of: ${CLIENT_IP_HEADERS.join(", ")}`);
   const ice = parseIceServers(env.ICE_SERVERS?.trim() || undefined);
   if (ice.problem) problems.push(ice.problem);
+  const turnUrls = parseTurnUrls(e.TURN_URLS);
+  if (turnUrls.problem) problems.push(turnUrls.problem);
+  const dataDir = resolve(e.DATA_DIR ?? "./data");
+  const storagePath = resolve(e.FILE_STORAGE_PATH ?? join(dataDir, "files"));
+  const storage = parseFileStorage(e, env, storagePath, e.NODE_ENV === "production", warnings);
+  problems.push(...storage.problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -245,8 +387,13 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
     warnings.push("OIDC is disabled: OIDC_ISSUER_URL, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must all be set");
   }
   if (e.ICE_SERVERS) warnings.push("ICE_SERVERS is deprecated; prefer TURN_AUTH_SECRET + TURN_URLS");
+  for (const name of Object.keys(PLANNED_VARIABLES) as (keyof typeof PLANNED_VARIABLES)[]) {
+    if (env[name]?.trim()) warnings.push(plannedVariableWarning(name));
+  }
+  // A secret alone is the normal state of an install without the turn profile (generate-secrets.sh
+  // always writes one); URLs without a secret would hand clients a TURN server they cannot use.
+  if (turnUrls.value.length > 0 && !e.TURN_AUTH_SECRET) warnings.push("TURN_URLS is set but TURN_AUTH_SECRET is not: clients get STUN only until both are set");
 
-  const dataDir = resolve(e.DATA_DIR ?? "./data");
   const publicUrl = e.PUBLIC_URL?.replace(/\/+$/, "");
   const smtpEnabled = Boolean(e.SMTP_HOST && e.EMAIL_FROM);
   const config: Config = {
@@ -262,6 +409,7 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
     trustedProxies,
+    clientIpHeader: clientIpHeader!,
     jwt: { privateKeyPath: e.JWT_PRIVATE_KEY_PATH, publicKeyPath: e.JWT_PUBLIC_KEY_PATH },
     totpEncryptionKey: e.TOTP_ENCRYPTION_KEY?.toLowerCase(),
     registrationMode: e.REGISTRATION_MODE ?? "invite_only",
@@ -269,7 +417,8 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
     setupToken: e.SETUP_TOKEN,
     communityCreationMode: e.COMMUNITY_CREATION_MODE === "admin_only" || e.COMMUNITY_CREATION_MODE === undefined ? "admin_only" : "anyone",
     files: {
-      storagePath: resolve(e.FILE_STORAGE_PATH ?? join(dataDir, "files")),
+      storagePath,
+      storage: storage.value!,
       maxFileSizeBytes: (e.MAX_FILE_SIZE_MB ?? 100) * 1024 * 1024,
       uploadQuotaBytes: (e.UPLOAD_QUOTA_MB ?? 500) * 1024 * 1024,
     },
@@ -290,7 +439,7 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
       : undefined,
     turn: {
       authSecret: e.TURN_AUTH_SECRET,
-      urls: (e.TURN_URLS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+      urls: turnUrls.value,
       credentialTtlSecs: ttl,
       externalIp: e.TURN_EXTERNAL_IP,
       listeningPort: e.TURN_LISTENING_PORT ?? 3478,

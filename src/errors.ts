@@ -60,6 +60,12 @@ export class ServiceUnavailableError extends AppError {
     super("SERVICE_UNAVAILABLE", 503, message);
   }
 }
+/** 503 while the database cannot be reached (src/db/error-kinds.ts); clients retry after Retry-After. */
+export class DatabaseUnavailableError extends AppError {
+  constructor(retryAfterSecs: number) {
+    super("DATABASE_UNAVAILABLE", 503, "The database cannot be reached right now. Please try again in a few seconds.", { retryAfterSecs });
+  }
+}
 /** 423: the target (an account under brute-force lockout) is locked for a while; Retry-After says how long. */
 export class LockedError extends AppError {
   constructor(retryAfterSecs: number, message: string, code = "ACCOUNT_LOCKED") {

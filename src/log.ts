@@ -9,6 +9,30 @@ export type LogFields = Record<string, unknown>;
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /pass(word)?|secret|token|authorization|cookie|private|ciphertext|totp|recovery/i;
 
+/**
+ * Bearer secrets that travel inside URLs: whoever reads the log could use them. Each rule keeps
+ * the route's shape and replaces the secret part, so "/invite/ABCD-EFGH/accept" is logged as
+ * "/invite/[redacted]/accept". Extend this list when a route takes a secret in its path.
+ */
+const SECRET_IN_URL: readonly (readonly [RegExp, string])[] = [
+  // Community invite links (pages and API): the code alone lets anyone join.
+  [/(\/invite\/)[^/?#\s"']+/gi, "$1[redacted]"],
+  [/(\/community-invites\/)[^/?#\s"']+/gi, "$1[redacted]"],
+  // One-time links: instance setup, password reset, email verification, magic sign-in.
+  [/(\/(?:setup|reset|reset-password|password-reset|verify|verify-email|magic)\/)[^/?#\s"']+/gi, "$1[redacted]"],
+  // Secrets in query strings (setup links, invite links, OAuth callbacks, tokens).
+  [/([?&](?:setup_token|token|invite|invite_code|code|state|access_token|refresh_token|pending_token|key)=)[^&#\s"']*/gi, "$1[redacted]"],
+];
+
+/** Fields that carry request URLs or free error text: their values go through SECRET_IN_URL. */
+const URL_KEY = /^(path|url|uri|href|location|referr?er|next|route|target|error|message|reason)$/i;
+
+export function redactUrlSecrets(text: string): string {
+  let out = text;
+  for (const [pattern, replacement] of SECRET_IN_URL) out = out.replace(pattern, replacement);
+  return out;
+}
+
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
   info(msg: string, fields?: LogFields): void;
@@ -23,7 +47,8 @@ function redact(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
     if (SECRET_KEY.test(key)) out[key] = "[redacted]";
-    else if (value instanceof Error) out[key] = { name: value.name, message: value.message, stack: value.stack };
+    else if (value instanceof Error) out[key] = { name: value.name, message: redactUrlSecrets(value.message), stack: value.stack === undefined ? undefined : redactUrlSecrets(value.stack) };
+    else if (typeof value === "string" && URL_KEY.test(key)) out[key] = redactUrlSecrets(value);
     else out[key] = value;
   }
   return out;

@@ -10,16 +10,22 @@ import { openDatabase, type Database } from "./db/open.ts";
 import { DataDirLockedError } from "./db/dir-lock.ts";
 import { migrate, MigrationError } from "./db/migrate.ts";
 import { loadAssets, MissingBuildError } from "./http/assets.ts";
-import { createApp, MAX_BODY_BYTES } from "./app.ts";
+import { createApp } from "./app.ts";
 import { ensureInstanceId } from "./db/instance.ts";
 import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
 import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
 import { installMessaging, startMessageJobs } from "./features/messages/index.ts";
+import { installVoice } from "./features/voice/index.ts";
 import { Hub } from "./ws/hub.ts";
 import { LocalFanout } from "./ws/fanout-local.ts";
 import { RedisFanout } from "./ws/fanout-redis.ts";
 import { RedisSocketCounter } from "./ws/socket-count.ts";
 import { RedisRateLimitStore } from "./http/rate-limit-redis.ts";
+import { BlobStoreUnavailableError, openBlobStore } from "./blobs/index.ts";
+import { PROCESS_UMASK, restrictDataDir } from "./data-dir.ts";
+
+// Before anything creates a file: the database, secrets and uploads are for this user only.
+process.umask(PROCESS_UMASK);
 
 function fail(message: string): never {
   process.stderr.write(`hearth: ${message}\n`);
@@ -38,6 +44,16 @@ try {
 const log = createLogger(config.logLevel, { service: "hearth" });
 for (const warning of warnings) log.warn("config.warning", { warning });
 
+// DATA_DIR 0700, and nothing already in it readable by group or others (an older version, an
+// image or an operator's mkdir left it 0755; PGlite's first unpack left files 0666).
+try {
+  const { fixed, failed } = restrictDataDir(config.dataDir);
+  if (fixed.length > 0) log.warn("data_dir.permissions_fixed", { dir: config.dataDir, count: fixed.length, examples: fixed.slice(0, 5), note: "Group/other permissions were removed from DATA_DIR and its contents: only the Hearth user may read them." });
+  if (failed.length > 0) log.warn("data_dir.permissions_unfixable", { dir: config.dataDir, count: failed.length, examples: failed.slice(0, 5), note: "These paths stay readable by other users: change their owner to the Hearth user, or their mode, by hand." });
+} catch (error) {
+  fail(`Could not create or secure DATA_DIR ${config.dataDir}: ${error instanceof Error ? error.message : String(error)}`);
+}
+
 let secrets;
 try {
   secrets = loadSecrets(config, log);
@@ -52,6 +68,16 @@ try {
 } catch (error) {
   if (error instanceof MissingBuildError) fail(error.message);
   throw error;
+}
+
+// File storage: nothing is created here (the local directory appears on the first upload); a
+// store that cannot be used (unwritable directory, wrong S3 endpoint, bucket or key) stops the boot.
+const blobs = openBlobStore(config.files.storage, log);
+try {
+  await blobs.checkHealth();
+} catch (error) {
+  const reason = error instanceof BlobStoreUnavailableError ? error.reason : error instanceof Error ? error.message : String(error);
+  fail(`File storage ${blobs.kind} ${blobs.location} is not usable: ${reason}`);
 }
 
 let database: Database;
@@ -87,13 +113,16 @@ try {
   fail(`Could not connect to Redis at REDIS_URL: ${error instanceof Error ? error.message : String(error)}`);
 }
 const rateLimitStore = config.redisUrl ? RedisRateLimitStore.connect(config.redisUrl, log) : undefined;
-const deps = { config, database, log, secrets, events: hub, hub, assets, rateLimitStore };
+const deps = { config, database, log, secrets, events: hub, hub, assets, blobs, rateLimitStore };
 const app = createApp(deps);
 const stopHousekeeping = startAuthHousekeeping(deps);
 const stopMessageJobs = startMessageJobs(deps);
 // createApp installed messaging on this hub; asking again returns its `stop` (idempotent).
 const stopMessaging = installMessaging(deps, hub);
-app.listen({ hostname: config.listen.hostname, port: config.listen.port, maxRequestBodySize: MAX_BODY_BYTES });
+// Likewise for voice: its stop drops its timers and waits for its queries before the hub stops.
+const stopVoice = installVoice(deps, hub);
+// Bun's server-wide body limit comes from createApp (the largest route budget).
+app.listen({ hostname: config.listen.hostname, port: config.listen.port });
 // Before "server.listening": whoever waits for that line finds the setup link already logged.
 if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
 log.info("server.listening", {
@@ -103,6 +132,7 @@ log.info("server.listening", {
   instance_id: instanceId,
   process_id: processId,
   fanout: fanout.kind,
+  file_storage: `${blobs.kind} ${blobs.location}`,
   boot_ms: Math.round(performance.now() - bootStarted),
 });
 
@@ -117,6 +147,8 @@ async function shutdown(signal: string) {
   stopHousekeeping();
   await stopMessageJobs();
   await stopMessaging().catch(() => {});
+  // Before the hub: closing its sockets must not start graces (other instances free the seats).
+  await stopVoice().catch(() => {});
   await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
   rateLimitStore?.close();

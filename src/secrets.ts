@@ -3,14 +3,27 @@
  * encryption key. Outside production, missing ones are generated once into DATA_DIR/secrets
  * (mode 0600) with a loud warning to back them up. In production nothing is generated: a missing
  * secret is a fatal, named error (seeds/000: the server refuses to start without it).
+ *
+ * Two values are derived, not stored: the key id of the JWT pair (RFC 7638 thumbprint of the
+ * public key; sessions remember it, so rotating the pair signs everyone out) and the HMAC key of
+ * trusted-device cookies (HKDF-SHA256 of the JWT private key with its own label: no new secret
+ * to provision or lose; rotating the JWT pair also resets every browser's trusted-device status).
  */
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { generateKeyPairSync, randomBytes, createPrivateKey, createPublicKey } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, hkdfSync, randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import type { Config } from "./config.ts";
 import type { Logger } from "./log.ts";
 
-export type Secrets = Readonly<{ jwtPrivatePem: string; jwtPublicPem: string; totpKey: Uint8Array }>;
+export type Secrets = Readonly<{
+  jwtPrivatePem: string;
+  jwtPublicPem: string;
+  /** RFC 7638 thumbprint of the JWT public key: the `kid` of access tokens and of sessions. */
+  jwtKeyId: string;
+  totpKey: Uint8Array;
+  /** HMAC-SHA256 key of trusted-device cookies, derived from the JWT private key. */
+  deviceCookieKey: Uint8Array;
+}>;
 
 export class MissingSecretsError extends Error {
   constructor(readonly problems: string[]) {
@@ -113,7 +126,27 @@ export function loadSecrets(config: Config, log: Logger): Secrets {
       note: "Generated new secrets. Back them up with your data: losing the TOTP key locks 2FA users out; losing the JWT keys signs everyone out.",
     });
   }
-  return Object.freeze({ jwtPrivatePem, jwtPublicPem, totpKey: Uint8Array.from(Buffer.from(totpHex!, "hex")) });
+  return Object.freeze({
+    jwtPrivatePem,
+    jwtPublicPem,
+    jwtKeyId: jwtKeyIdOf(jwtPublicPem),
+    totpKey: Uint8Array.from(Buffer.from(totpHex!, "hex")),
+    deviceCookieKey: deriveSubkey(jwtPrivatePem, "hearth device cookie v1"),
+  });
+}
+
+/** RFC 7638 JWK thumbprint (SHA-256, base64url) of an Ed25519 public key. */
+export function jwtKeyIdOf(publicPem: string): string {
+  const jwk = createPublicKey(publicPem).export({ format: "jwk" });
+  // Required members only, in lexicographic order, no whitespace (RFC 7638 §3.2).
+  const canonical = JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x });
+  return createHash("sha256").update(canonical).digest("base64url");
+}
+
+/** A 32-byte key for one purpose, derived from the JWT private key (HKDF-SHA256, label = info). */
+function deriveSubkey(privatePem: string, label: string): Uint8Array {
+  const seed = Buffer.from(createPrivateKey(privatePem).export({ format: "jwk" }).d!, "base64url");
+  return new Uint8Array(hkdfSync("sha256", seed, "hearth", label, 32));
 }
 
 function checkKeyPair(privatePem: string, publicPem: string, privatePath: string): void {

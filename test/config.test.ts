@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { ConfigError, ENV_SPEC, loadConfig } from "../src/config.ts";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { ConfigError, ENV_SPEC, loadConfig, PLANNED_VARIABLES, type Config, type EnvName } from "../src/config.ts";
 
 const problemsOf = (env: Record<string, string>): string[] => {
   try {
@@ -50,6 +51,18 @@ describe("loadConfig", () => {
     expect(problems.find((p) => p.startsWith("TRUSTED_PROXIES"))).toContain("not-an-ip");
   });
 
+  test("CLIENT_IP_HEADER: default X-Forwarded-For, any case accepted, anything else stops boot with the allowed values", () => {
+    expect(loadConfig({}).clientIpHeader).toBe("x-forwarded-for");
+    expect(loadConfig({ CLIENT_IP_HEADER: "cf-connecting-ip" }).clientIpHeader).toBe("cf-connecting-ip");
+    expect(loadConfig({ CLIENT_IP_HEADER: "X-Real-IP" }).clientIpHeader).toBe("x-real-ip");
+    expect(loadConfig({ CLIENT_IP_HEADER: "NONE" }).clientIpHeader).toBe("none");
+    for (const bad of ["True-Client-IP", "X-Forwarded-For,CF-Connecting-IP", "forwarded"]) {
+      const problems = problemsOf({ CLIENT_IP_HEADER: bad, LOG_LEVEL: "loud" });
+      expect(problems).toHaveLength(2); // listed with every other bad variable
+      expect(problems.find((p) => p.startsWith("CLIENT_IP_HEADER"))).toBe(`CLIENT_IP_HEADER=${JSON.stringify(bad)} is invalid: expected one of: X-Forwarded-For, X-Real-IP, CF-Connecting-IP, none`);
+    }
+  });
+
   test("the error message names every variable", () => {
     expect(() => loadConfig({ LOG_LEVEL: "loud", SMTP_PORT: "70000" })).toThrow(/LOG_LEVEL[\s\S]*SMTP_PORT/);
   });
@@ -58,8 +71,42 @@ describe("loadConfig", () => {
     const warnings: string[] = [];
     expect(loadConfig({ TURN_CREDENTIAL_TTL_SECS: "5" }, warnings).turn.credentialTtlSecs).toBe(60);
     expect(loadConfig({ TURN_CREDENTIAL_TTL_SECS: "999999" }, warnings).turn.credentialTtlSecs).toBe(86_400);
-    expect(warnings).toHaveLength(2);
+    expect(warnings.filter((w) => w.includes("outside 60-86400"))).toHaveLength(2);
     expect(problemsOf({ TURN_CREDENTIAL_TTL_SECS: "soon" })).toHaveLength(1);
+  });
+
+  test("ICE_SERVERS is checked at boot as strictly as a browser would take it", () => {
+    const ok = (value: unknown) => problemsOf({ ICE_SERVERS: JSON.stringify(value) });
+    expect(ok([{ urls: "stun:stun.example.com:3478" }])).toEqual([]);
+    expect(ok([{ urls: ["turn:t.example.com:3478?transport=tcp", "turns:[2001:db8::1]:5349"], username: "u", credential: "c" }])).toEqual([]);
+    for (const bad of [
+      { urls: "http://stun.example.com" }, // not an ICE URL
+      { urls: "turn:t.example.com:3478" }, // a TURN server without username and credential
+      { urls: [] },
+      { urls: "stun:a.example.com", password: "x" }, // unknown field (a typo of credential)
+      { urls: "stun:a b" },
+    ]) {
+      const problems = ok([bad]);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toStartWith("ICE_SERVERS is invalid");
+    }
+    expect(ok(Array.from({ length: 11 }, () => ({ urls: "stun:s.example.com" })))).toHaveLength(1);
+    expect(problemsOf({ ICE_SERVERS: "{oops" })).toHaveLength(1);
+  });
+
+  test("TURN_URLS takes turn:/turns: URLs only; URLs without a secret warn (clients get STUN only)", () => {
+    expect(problemsOf({ TURN_URLS: "turns:t.example.com:5349,turn:t.example.com:3478?transport=udp" })).toEqual([]);
+    for (const bad of ["stun:t.example.com:3478", "https://t.example.com", "turn:", "turn:t.example.com:3478,nonsense"]) {
+      const problems = problemsOf({ TURN_URLS: bad });
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toContain("TURN_URLS has invalid entries");
+    }
+    const warnings: string[] = [];
+    loadConfig({ TURN_URLS: "turn:t.example.com:3478" }, warnings);
+    expect(warnings).toContain("TURN_URLS is set but TURN_AUTH_SECRET is not: clients get STUN only until both are set");
+    const quiet: string[] = [];
+    loadConfig({ TURN_AUTH_SECRET: "s".repeat(64) }, quiet); // the normal state without the turn profile
+    expect(quiet).toEqual([]);
   });
 
   test("values are parsed and typed", () => {
@@ -111,5 +158,86 @@ describe("loadConfig", () => {
     const declared = Object.keys(ENV_SPEC);
     expect(declared.filter((name) => !documented.has(name))).toEqual([]);
     expect([...documented].filter((name) => !declared.includes(name!))).toEqual([]);
+  });
+});
+
+describe("planned variables (features not in this version)", () => {
+  const planned = Object.keys(PLANNED_VARIABLES) as (keyof typeof PLANNED_VARIABLES)[];
+  /** A valid value for each planned variable, from its schema. */
+  const sample = (name: EnvName): string => {
+    if (name === "ICE_SERVERS") return '[{"urls":"stun:stun.example.com:3478"}]';
+    const schema = ENV_SPEC[name].schema as { type?: string; minimum?: number };
+    if (schema.type === "integer") return String(Math.max(100, schema.minimum ?? 0));
+    if (schema.type === "boolean") return "true";
+    return "set-by-test";
+  };
+
+  test("setting one logs a warning at boot naming it and saying its feature is not in this version", () => {
+    for (const name of planned) {
+      const warnings: string[] = [];
+      loadConfig({ [name]: sample(name) }, warnings);
+      const about = warnings.filter((w) => w.startsWith(`${name} is set`));
+      expect({ name, about }).toEqual({ name, about: [`${name} is set, but ${PLANNED_VARIABLES[name]} is not in this version: Hearth does not use it yet`] });
+    }
+  });
+
+  test("unset or empty, they log nothing", () => {
+    const warnings: string[] = [];
+    loadConfig(Object.fromEntries(planned.map((name) => [name, " "])), warnings);
+    loadConfig({}, warnings);
+    expect(warnings).toEqual([]);
+  });
+
+  // Which variables feed each Config field (typed: a new field must be added here).
+  const SOURCES = {
+    version: [], production: ["NODE_ENV"], listen: ["LISTEN_ADDR"], publicUrl: ["PUBLIC_URL"], publicOrigin: ["PUBLIC_URL"],
+    secureCookies: ["PUBLIC_URL"], staticDir: ["STATIC_FILES_PATH"], logLevel: ["LOG_LEVEL", "RUST_LOG"], dataDir: ["DATA_DIR"],
+    databaseUrl: ["DATABASE_URL"], redisUrl: ["REDIS_URL"], trustedProxies: ["TRUSTED_PROXIES"], jwt: ["JWT_PRIVATE_KEY_PATH", "JWT_PUBLIC_KEY_PATH"],
+    totpEncryptionKey: ["TOTP_ENCRYPTION_KEY"], registrationMode: ["REGISTRATION_MODE"], adminUsername: ["ADMIN_USERNAME"], setupToken: ["SETUP_TOKEN"],
+    communityCreationMode: ["COMMUNITY_CREATION_MODE"], clientIpHeader: ["CLIENT_IP_HEADER"], files: [] /* by sub-field: FILE_SOURCES */,
+    oidc: ["OIDC_ISSUER_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URI", "OIDC_DISABLE_PASSWORD_LOGIN"], giphyApiKey: ["GIPHY_API_KEY"],
+    github: ["GITHUB_API_TOKEN", "GITHUB_REPO_OWNER", "GITHUB_REPO_NAME"], vapid: ["VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY"],
+    smtp: ["SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "EMAIL_FROM", "EMAIL_FROM_NAME"],
+    turn: ["TURN_AUTH_SECRET", "TURN_URLS", "TURN_CREDENTIAL_TTL_SECS", "TURN_EXTERNAL_IP", "TURN_LISTENING_PORT", "TURN_TLS_PORT"], iceServers: ["ICE_SERVERS"],
+  } satisfies Record<keyof Config, EnvName[]>;
+  // The file settings are read one by one (the store exists before uploads do).
+  const FILE_SOURCES = {
+    storagePath: ["FILE_STORAGE_PATH"],
+    storage: ["FILE_STORAGE_PATH", "FILE_STORAGE_URL", "S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"],
+    maxFileSizeBytes: ["MAX_FILE_SIZE_MB"],
+    uploadQuotaBytes: ["UPLOAD_QUOTA_MB"],
+  } satisfies Record<keyof Config["files"], EnvName[]>;
+  const FIELDS: [string, EnvName[]][] = [
+    ...Object.entries(SOURCES).filter(([field]) => field !== "files"),
+    ...Object.entries(FILE_SOURCES).map(([sub, names]) => [`files\\??\\.${sub}`, names] as [string, EnvName[]]),
+  ];
+  /** Read by compose.yml, never by the server. */
+  const COMPOSE_ONLY: EnvName[] = ["CLOUDFLARE_TUNNEL_TOKEN", "DB_PASSWORD"];
+
+  const root = resolve(import.meta.dir, "..");
+  const sources = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) return sources(path);
+      return /\.tsx?$/.test(name) ? [path] : [];
+    });
+  // Everything that could read the config: the server, its views and the scripts (config.ts itself excluded).
+  const code = [...sources(join(root, "src")), ...sources(join(root, "views")), ...sources(join(root, "scripts"))]
+    .filter((path) => !path.endsWith(join("src", "config.ts")))
+    .map((path) => readFileSync(path, "utf8"))
+    .join("\n");
+  const isRead = (field: string) => new RegExp(`\\bconfig\\??\\.${field}\\b`).test(code);
+
+  test("every variable is a Config field's source or compose-only", () => {
+    const classified = new Set<string>([...FIELDS.flatMap(([, names]) => names), ...COMPOSE_ONLY]);
+    expect(Object.keys(ENV_SPEC).filter((name) => !classified.has(name))).toEqual([]);
+  });
+
+  test("the list is exactly the variables of Config fields nothing reads", () => {
+    const unread = FIELDS.filter(([field]) => !isRead(field)).map(([field]) => field);
+    const unreadOnly = new Set<string>(FIELDS.filter(([field]) => !isRead(field)).flatMap(([, names]) => names));
+    // A variable that also feeds a field someone reads is in use.
+    for (const [field, names] of FIELDS) if (isRead(field)) for (const name of names) unreadOnly.delete(name);
+    expect({ unread, planned: [...planned].sort() as string[] }).toEqual({ unread, planned: [...unreadOnly].sort() });
   });
 });

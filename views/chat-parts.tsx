@@ -4,6 +4,7 @@
 import type { Child, FC, PropsWithChildren } from "hono/jsx";
 import { Avatar } from "./avatar.tsx";
 import { Icon } from "./icons.tsx";
+import { MAX_MESSAGE_CHARS } from "../src/shared/text-limits.ts";
 
 export type RailItemProps = {
   href: string;
@@ -204,7 +205,7 @@ export const Composer: FC<{ action: string; channelName: string; disabled?: bool
     <label class="visually-hidden" for="composer-input">
       Message #{p.channelName}
     </label>
-    <textarea id="composer-input" class="composer__input" name="text" rows={1} placeholder={`Message #${p.channelName}`} maxlength={4000} disabled={p.disabled} />
+    <textarea id="composer-input" class="composer__input" name="text" rows={1} placeholder={`Message #${p.channelName}`} maxlength={MAX_MESSAGE_CHARS} disabled={p.disabled} />
     {p.extra}
     <button type="button" class="icon-btn composer__emoji" aria-label="Insert emoji" disabled={p.disabled}>
       <Icon name="smile" />

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnHearth } from "../../test/helpers/process.ts";
-import { buildClient } from "../build.ts";
+import { ensureClientBuild } from "../build.ts";
 
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
@@ -28,7 +28,7 @@ const stats = (xs: number[]) => {
   return `min ${s[0]!.toFixed(0)} ms, median ${s[Math.floor(s.length / 2)]!.toFixed(0)} ms, max ${s.at(-1)!.toFixed(0)} ms`;
 };
 
-await buildClient();
+await ensureClientBuild(); // a fresh clone has no build; a current one is kept
 const fresh: number[] = [];
 const reopened: number[] = [];
 for (let i = 0; i < RUNS; i++) {

@@ -456,6 +456,9 @@ if (serveIndex > 0) {
   const mode = process.argv[serveIndex + 1];
   await (mode === "raw" ? serveRaw() : serveHub(mode === "full"));
 } else {
+  // The hub servers render pages from the client build: build it first (a fresh clone has none).
+  const { ensureClientBuild } = await import("../build.ts");
+  await ensureClientBuild();
   console.log(`fan-out: ${RECEIVERS} receivers in one topic, ${PAYLOAD} B payload, ${IDLE} sockets connected; fixed rate ${RATE} msg/s and saturation (window ${WINDOW}), ${SECONDS} s each; ${RUNS} runs of ${MODES.join(", ")}; hub/full on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}`);
   const all: Record<Mode, RunResult[]> = { raw: [], hub: [], full: [] };
   const line = (mode: string, r: RunResult) =>

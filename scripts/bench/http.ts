@@ -17,7 +17,7 @@ import { loadSecrets } from "../../src/secrets.ts";
 import { loadAssets } from "../../src/http/assets.ts";
 import { silentLogger } from "../../src/log.ts";
 import { noEvents } from "../../src/db/tx.ts";
-import { buildClient } from "../build.ts";
+import { ensureClientBuild } from "../build.ts";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -66,7 +66,7 @@ async function load(url: string): Promise<Result> {
 
 const dataDir = mkdtempSync(join(tmpdir(), "hearth-bench-http-"));
 try {
-  await buildClient();
+  await ensureClientBuild(); // a fresh clone has no build; a current one is kept
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, NODE_ENV: "test", LOG_LEVEL: "error" });
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir });
   await migrate(database.db);

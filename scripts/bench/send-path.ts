@@ -51,7 +51,9 @@ const database: Database = await openPostgres(target.toString(), undefined, 16, 
 try {
   await migrate(database.db);
   const db = database.db;
-  const users = Array.from({ length: CONCURRENCY + 1 }, () => Bun.randomUUIDv7());
+  // One per sender plus the owner, and at least users[2] and users[3] for the two mentions below
+  // (a low --concurrency crashed on an undefined mention).
+  const users = Array.from({ length: Math.max(CONCURRENCY + 1, 4) }, () => Bun.randomUUIDv7());
   const communityId = Bun.randomUUIDv7();
   const groupId = Bun.randomUUIDv7();
   const channels = Array.from({ length: CONCURRENCY + 1 }, () => Bun.randomUUIDv7());
@@ -166,7 +168,7 @@ try {
     .select((eb) => ["c.id", "c.last_seq", eb.selectFrom("messages as m").whereRef("m.channel_id", "=", "c.id").select((e) => e.fn.countAll<number>().as("n")).as("n")])
     .execute();
   for (const g of gaps) if (Number(g.last_seq) !== Number(g.n)) throw new Error(`seq gap in ${g.id}: last_seq ${g.last_seq}, ${g.n} messages`);
-  stopActivity(deps);
+  await stopActivity(deps);
 } finally {
   await database.close().catch(() => {});
   await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => {});

@@ -8,7 +8,9 @@ import postgres from "postgres";
 import { PGlite } from "@electric-sql/pglite";
 import { join } from "node:path";
 import { lockDataDir, type DirLock } from "./dir-lock.ts";
+import { restrictDataDir } from "../data-dir.ts";
 import { PostgresPoolDriver } from "./postgres-driver.ts";
+import { isDatabaseUnavailable } from "./error-kinds.ts";
 import type { DB } from "./schema.ts";
 import type { Logger } from "../log.ts";
 
@@ -44,12 +46,18 @@ function serializeJson(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
+/**
+ * A new connection that is not ready (TCP + startup + auth) within this many seconds fails with
+ * CONNECT_TIMEOUT: an unreachable or frozen server costs a request about this long, not more
+ * (the 503 DATABASE_UNAVAILABLE budget is 5 s; docs/operations.md, "Database outage").
+ */
+export const CONNECT_TIMEOUT_SECS = 2;
+
 /** `onQuery` sees every statement sent (BEGIN and COMMIT included): scripts/bench/send-path.ts counts them. */
 export async function openPostgres(url: string, log?: Logger, max = 16, onQuery?: (sql: string) => void): Promise<Database> {
-  const client = postgres(url, {
-    max,
-    debug: onQuery ? (_connection, query) => onQuery(query) : undefined,
-    connect_timeout: 5,
+  const options = {
+    debug: onQuery ? (_connection: number, query: string) => onQuery(query) : undefined,
+    connect_timeout: CONNECT_TIMEOUT_SECS,
     idle_timeout: 60,
     onnotice: () => {},
     // int8 arrives as a string by default; our int8 values (sequences, counts) fit in a double.
@@ -61,13 +69,18 @@ export async function openPostgres(url: string, log?: Logger, max = 16, onQuery?
       jsonb: { to: 3802, from: [3802], serialize: serializeJson, parse: (x: string) => JSON.parse(x) },
     },
     connection: { application_name: "hearth" },
-  });
+  } satisfies postgres.Options<Record<string, postgres.PostgresType>>;
+  const reachability = {
+    connect: () => postgres(url, { ...options, max }),
+    probe: () => probePostgres(url, options),
+    onUnreachable: () => log?.warn("database.unreachable", { action: "pool dropped; the next query reconnects" }),
+  };
   // Our driver, not kysely-postgres-js: single queries run on the pool without reserving a
-  // connection each time (postgres-driver.ts).
+  // connection each time, and a pool whose server stopped answering is replaced (postgres-driver.ts).
   const db = new Kysely<DB>({
     dialect: {
       createAdapter: () => new PostgresAdapter(),
-      createDriver: () => new PostgresPoolDriver(client),
+      createDriver: () => new PostgresPoolDriver(reachability),
       createIntrospector: (k) => new PostgresIntrospector(k),
       createQueryCompiler: () => new PostgresQueryCompiler(),
     },
@@ -88,7 +101,11 @@ export async function openPglite(dataDir: string, log?: Logger): Promise<Databas
   try {
     const started = performance.now();
     const pglite = await PGlite.create(join(dataDir, "db"));
-    log?.info("database.opened", { kind: "pglite", dir: join(dataDir, "db"), ms: Math.round(performance.now() - started) });
+    // PGlite chmods the files it unpacks (first start) and rewrites to 0644 (relcache init files):
+    // the umask does not cover either, so narrow them here, quietly (they are its own, not an
+    // operator's mistake; DATA_DIR is 0700 anyway).
+    const narrowed = restrictDataDir(join(dataDir, "db")).fixed.length;
+    log?.info("database.opened", { kind: "pglite", dir: join(dataDir, "db"), ms: Math.round(performance.now() - started), modes_narrowed: narrowed });
     return wrapPglite(pglite, () => lock.release());
   } catch (error) {
     lock.release();
@@ -118,6 +135,29 @@ export function wrapPglite(pglite: PGlite, onClose: () => void = () => {}): Data
 
 export async function openDatabase(opts: { databaseUrl: string | undefined; dataDir: string }, log?: Logger): Promise<Database> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, log) : openPglite(opts.dataDir, log);
+}
+
+/**
+ * Does the server answer at all? A trivial query on a connection of its own (the pool's may all be
+ * stuck on a frozen server), bounded by the connect timeout plus a second. An error the server
+ * sent (too many connections, say) is an answer; a socket error or silence is not.
+ */
+async function probePostgres(url: string, options: postgres.Options<Record<string, postgres.PostgresType>>): Promise<boolean> {
+  const probe = postgres(url, { ...options, debug: undefined, max: 1, idle_timeout: 1 });
+  let timer: Timer | undefined;
+  const silence = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), CONNECT_TIMEOUT_SECS * 1000 + 1000);
+  });
+  const answer = probe`select 1`.then(
+    () => true,
+    (error: unknown) => !isDatabaseUnavailable(error) || (error as { code?: string }).code === "53300",
+  );
+  try {
+    return await Promise.race([answer, silence]);
+  } finally {
+    clearTimeout(timer);
+    void probe.end({ timeout: 0 }).catch(() => {});
+  }
 }
 
 async function pingDb(db: Db, timeoutMs: number): Promise<boolean> {

@@ -6,18 +6,39 @@
  * same backend — except inside `db.connection().execute(…)`, which this code base does not use:
  * there, consecutive queries may land on different backends (session state such as SET or
  * session advisory locks would not carry over). Use a transaction for that.
+ *
+ * Failing fast when the database is gone (docs/operations.md, "Database outage"): new connections
+ * give up after connect_timeout (open.ts), but a query on a connection that was open when the
+ * server froze or the network dropped would wait for TCP to notice (minutes). So a query still
+ * running after SLOW_QUERY_CHECK_MS makes the driver ask, on a fresh connection, whether the
+ * server answers at all. If it does not, the pool is dropped and replaced: every query waiting on
+ * it fails at once with CONNECTION_DESTROYED (a 503 DATABASE_UNAVAILABLE for the request), and the
+ * next query connects afresh. A slow query on a live server is left alone.
  */
 import { CompiledQuery, PostgresDriver, type DatabaseConnection, type QueryResult, type TransactionSettings } from "kysely";
 import type { ReservedSql, Sql } from "postgres";
 
+/** A query still running after this long makes the driver check that the server answers. */
+export const SLOW_QUERY_CHECK_MS = 1_000;
+/** After a check found the server answering, slow queries do not trigger another for this long. */
+const CHECK_AGAIN_AFTER_MS = 5_000;
+
+type Reachability = {
+  /** A fresh pool (postgres.js client). */
+  connect(): Sql;
+  /** True when the server answers a trivial query on a new connection, within its own timeout. */
+  probe(): Promise<boolean>;
+  onUnreachable?(): void;
+};
+
 class PoolConnection implements DatabaseConnection {
   private reserved: ReservedSql | undefined;
 
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly driver: PostgresPoolDriver) {}
 
   /** Pins this Kysely connection to one backend until release (a transaction). */
   async reserve(): Promise<void> {
-    this.reserved ??= await this.sql.reserve();
+    this.reserved ??= await this.driver.watch(this.driver.pool.reserve());
   }
 
   release(): void {
@@ -26,7 +47,7 @@ class PoolConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await (this.reserved ?? this.sql).unsafe(query.sql, [...query.parameters] as never[], { prepare: true });
+    const result = await this.driver.watch((this.reserved ?? this.driver.pool).unsafe(query.sql, [...query.parameters] as never[], { prepare: true }));
     const { command, count } = result;
     return {
       numAffectedRows: command === "INSERT" || command === "UPDATE" || command === "DELETE" || command === "MERGE" ? BigInt(count) : undefined,
@@ -41,14 +62,51 @@ class PoolConnection implements DatabaseConnection {
 }
 
 export class PostgresPoolDriver extends PostgresDriver {
-  constructor(private readonly sql: Sql) {
+  /** The current pool; replaced when the server stopped answering. */
+  pool: Sql;
+  private checking: Promise<void> | undefined;
+  private lastAnsweredMs = -Infinity;
+
+  constructor(private readonly reachability: Reachability) {
     super({} as never);
+    this.pool = reachability.connect();
   }
 
   override async init(): Promise<void> {}
 
   override async acquireConnection(): Promise<DatabaseConnection> {
-    return new PoolConnection(this.sql);
+    return new PoolConnection(this);
+  }
+
+  /** Resolves like `pending`; if it is still running after SLOW_QUERY_CHECK_MS, checks the server. */
+  async watch<T>(pending: Promise<T>): Promise<T> {
+    const timer = setTimeout(() => void this.checkReachable(), SLOW_QUERY_CHECK_MS);
+    try {
+      return await pending;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One check at a time; an unreachable server gets its pool dropped (waiting queries fail now). */
+  checkReachable(): Promise<void> {
+    if (performance.now() - this.lastAnsweredMs < CHECK_AGAIN_AFTER_MS) return Promise.resolve();
+    this.checking ??= this.reachability
+      .probe()
+      .then((answered) => {
+        if (answered) {
+          this.lastAnsweredMs = performance.now();
+          return;
+        }
+        const dead = this.pool;
+        this.pool = this.reachability.connect();
+        this.reachability.onUnreachable?.();
+        void dead.end({ timeout: 0 }).catch(() => {});
+      })
+      .finally(() => {
+        this.checking = undefined;
+      });
+    return this.checking;
   }
 
   override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -67,6 +125,6 @@ export class PostgresPoolDriver extends PostgresDriver {
   }
 
   override async destroy(): Promise<void> {
-    await this.sql.end();
+    await this.pool.end();
   }
 }

@@ -45,6 +45,9 @@ export interface UsersTable {
   read_receipts: Generated<boolean>;
   oidc_issuer: string | null;
   oidc_subject: string | null;
+  /** migrations/0009: failed credential checks since the last sign-in (shown at the next one). */
+  failed_attempts_since_login: Generated<number>;
+  last_failed_attempt_at: Timestamp | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -59,6 +62,8 @@ export interface SessionsTable {
   expires_at: Timestamp;
   revoked_at: Timestamp | null;
   revoked_reason: string | null;
+  /** migrations/0009: thumbprint of the JWT key that issued the session (null = before 0009). */
+  key_id: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -408,6 +413,31 @@ export interface ScheduledMessagesTable {
   processed_at: Date | null;
 }
 
+/** migrations/0020_voice.sql: one seat per user in a call (docs/voice.md). */
+export interface VoiceParticipantsTable {
+  user_id: string;
+  channel_id: string;
+  conn_id: string;
+  session_id: string;
+  device_id: string;
+  instance_id: string;
+  muted: Generated<boolean>;
+  deafened: Generated<boolean>;
+  video: Generated<boolean>;
+  screen: Generated<boolean>;
+  joined_at: Timestamp;
+  seen_at: Timestamp;
+  disconnected_at: Timestamp | null;
+}
+
+export interface VoiceRingsTable {
+  channel_id: string;
+  callee_id: string;
+  caller_id: string;
+  started_at: Timestamp;
+  expires_at: Timestamp;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
@@ -447,4 +477,6 @@ export interface DB {
   polls: PollsTable;
   poll_votes: PollVotesTable;
   scheduled_messages: ScheduledMessagesTable;
+  voice_participants: VoiceParticipantsTable;
+  voice_rings: VoiceRingsTable;
 }

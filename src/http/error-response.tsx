@@ -1,16 +1,20 @@
 /**
  * The one error renderer. /api and JSON clients get {"error":{"code","message"}}; htmx requests
  * get an error banner fragment that the client places in the form's error slot (or a toast);
- * page navigations get an error page. Unknown errors become a 500 with the request id, logged
- * with details that are never sent to the client.
+ * page navigations get an error page. An unreachable database is 503 DATABASE_UNAVAILABLE with
+ * Retry-After, and a unique violation a service did not pre-empt (a concurrent twin) is 409
+ * CONCURRENT_CHANGE. Other unknown errors become a 500 with the request id, logged with details
+ * that are never sent to the client.
  */
-import { AppError } from "../errors.ts";
+import { AppError, ConflictError, DatabaseUnavailableError } from "../errors.ts";
+import { DATABASE_RETRY_AFTER_SECS, isDatabaseUnavailable, isUniqueViolation } from "../db/error-kinds.ts";
 import type { Logger } from "../log.ts";
 import { Layout } from "../../views/layout.tsx";
 import { ErrorPage } from "../../views/error-page.tsx";
 import { ErrorBanner } from "../../views/error-banner.tsx";
 import type { AssetResolver } from "./assets.ts";
-import { fragment, isHtmx, json, page } from "./render.ts";
+import { fragment, isHtmx, json, page, redirect } from "./render.ts";
+import { safeRedirectTarget } from "./redirect-target.ts";
 
 const TITLES: Record<number, string> = {
   400: "That did not work",
@@ -34,6 +38,16 @@ export function wantsJson(request: Request, path: string): boolean {
 
 export function toAppError(error: unknown, requestId: string, log: Logger): AppError {
   if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) {
+    // Expected during an outage: a warning per request, not an error with a stack.
+    log.warn("http.database_unavailable", { requestId, error: error instanceof Error ? error.message : String(error) });
+    return new DatabaseUnavailableError(DATABASE_RETRY_AFTER_SECS);
+  }
+  if (isUniqueViolation(error)) {
+    // Services check for duplicates first; this is a concurrent twin that won the race.
+    log.warn("http.unique_violation", { requestId, constraint: (error as { constraint_name?: string; constraint?: string }).constraint_name ?? (error as { constraint?: string }).constraint });
+    return new ConflictError("Another request changed this at the same time. Reload and try again.", "CONCURRENT_CHANGE");
+  }
   log.error("http.unhandled_error", { requestId, error: error instanceof Error ? error : String(error) });
   return new AppError("INTERNAL_ERROR", 500, `An unexpected error occurred. If it keeps happening, tell your administrator the request id ${requestId}.`);
 }
@@ -53,11 +67,12 @@ export function renderError(args: { error: AppError; request: Request; path: str
   }
   if (error.status === 401 && request.method === "GET") {
     // A signed-out visit to a page is not an error to show: send the browser to the sign-in page.
+    // The page asked for becomes `next`, if it is a path we would redirect to at all.
     const url = new URL(request.url);
-    const next = url.pathname + url.search;
-    const location = next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`;
-    if (isHtmx(request)) return new Response(null, { status: 204, headers: { ...headers, "hx-redirect": location } });
-    return new Response(null, { status: 303, headers: { ...headers, location } });
+    const next = safeRedirectTarget(request, url.pathname + url.search);
+    const response = redirect(request, next === "/" ? "/login" : `/login?next=${encodeURIComponent(next)}`);
+    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+    return response;
   }
   if (isHtmx(request)) {
     // The client glue moves the banner into the submitting form's error slot, or shows a toast.

@@ -2,6 +2,8 @@
  * Response helpers for pages and fragments. Views are hono/jsx components, which escape every
  * child and attribute; these helpers only stringify them and set headers.
  */
+import { safeRedirectTarget } from "./redirect-target.ts";
+
 export type Markup = string | { toString(): string };
 
 export function isHtmx(request: Request): boolean {
@@ -33,8 +35,17 @@ export function json(body: unknown, init: ResponseInit = {}): Response {
   return new Response(JSON.stringify(body), { ...init, headers });
 }
 
-/** Redirect that works for both plain navigation (303) and htmx (HX-Location keeps it a client-side swap). */
+/**
+ * Redirect that works for both plain navigation (303) and htmx (HX-Redirect). Every target passes
+ * `safeRedirectTarget`: only a same-origin path leaves here, whatever a caller built it from.
+ */
 export function redirect(request: Request, location: string): Response {
-  if (isHtmx(request)) return new Response(null, { status: 204, headers: { "hx-redirect": location } });
-  return new Response(null, { status: 303, headers: { location } });
+  const target = safeRedirectTarget(request, location);
+  if (isHtmx(request)) return new Response(null, { status: 204, headers: { "hx-redirect": target } });
+  return seeOther(request, target);
+}
+
+/** A plain 303 to a same-origin path (for htmx too: its fetch follows it and swaps the result). */
+export function seeOther(request: Request, location: string, headers: Record<string, string> = {}): Response {
+  return new Response(null, { status: 303, headers: { ...headers, location: safeRedirectTarget(request, location) } });
 }

@@ -1,15 +1,14 @@
 /**
  * Headers on every response (pages, API, static files, 404s, errors), as seeds/000 lists them,
- * with a stricter CSP than the reference: no inline script, no eval. Giphy hosts are allowed for
- * images because GIF search (seeds/001) renders Giphy URLs directly.
+ * with a stricter CSP than the reference: no inline script, no eval, and no third-party origin at
+ * all. GIF search (seeds/001) is planned; the Giphy image hosts join img-src when it is built.
  */
-const GIF_HOSTS = ["https://media.giphy.com", "https://media0.giphy.com", "https://media1.giphy.com", "https://media2.giphy.com", "https://media3.giphy.com", "https://media4.giphy.com", "https://i.giphy.com"];
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  `img-src 'self' data: blob: ${GIF_HOSTS.join(" ")}`,
+  "img-src 'self' data: blob:",
   "media-src 'self' blob:",
   "font-src 'self'",
   "connect-src 'self' wss:",

@@ -10,6 +10,8 @@
  * Wire format: one JSON object per text frame, `type` first by convention. Ids are UUID strings.
  */
 
+import { findInvalidText, isValidText } from "./text.ts";
+
 /** Application limit for one frame: a 64 KiB ciphertext in base64 (~87 KiB) plus its envelope. */
 export const MAX_FRAME_BYTES = 128 * 1024;
 /** Hard transport limit (Bun's maxPayloadLength): beyond this the socket is closed with 1009. */
@@ -35,6 +37,8 @@ export const CLOSE = {
   GOING_AWAY: 1001,
   /** Bun's transport limit (MAX_TRANSPORT_FRAME_BYTES); below it oversized frames get an error frame. */
   TOO_BIG: 1009,
+  /** The server cannot check the credential right now (database outage): reconnect with backoff. */
+  TRY_AGAIN_LATER: 1013,
   /** First frame of an unauthenticated socket was not `auth`. */
   AUTH_REQUIRED: 4400,
   /** The token in `auth` was invalid, expired, or its session has ended. */
@@ -50,6 +54,8 @@ export const CLOSE = {
 export const ERROR_CODES = [
   "INVALID_JSON",
   "INVALID_FRAME",
+  /** A string in the frame holds a NUL or an unpaired surrogate (shared/text.ts); `field` names it. */
+  "INVALID_TEXT",
   "UNKNOWN_TYPE",
   "FRAME_TOO_LARGE",
   "RATE_LIMITED",
@@ -63,6 +69,8 @@ export const ERROR_CODES = [
   "TOO_MANY_SUBSCRIPTIONS",
   /** A subscribe to a community channel while the user is timed out there (the frame carries `until`). */
   "TIMED_OUT",
+  /** The database cannot be reached (an outage): retry after `retryAfterMs`; after `auth` the socket closes with 1013. */
+  "DATABASE_UNAVAILABLE",
   "INTERNAL_ERROR",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -94,7 +102,35 @@ export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
 /** What others see: a chosen status, or offline (no socket, or invisible). */
 export type VisiblePresence = Exclude<PresenceStatus, "invisible"> | "offline";
 export type PresenceSetFrame = { type: "presence:set"; status: PresenceStatus; ref?: string };
-export type ClientFrame = PingFrame | AuthFrame | SubscribeFrame | TypingFrame | MessageSendFrame | PresenceSetFrame;
+
+// Voice and video (docs/voice.md): seats in calls, and the WebRTC signalling relayed between them.
+/** A call holds at most this many people (a full mesh: each sends one stream per peer). */
+export const MAX_VOICE_PARTICIPANTS = 25;
+/** Bounds of one relayed signal (a Chromium audio+video+screen offer is ~6–10 KB). */
+export const MAX_SDP_CHARS = 32_768;
+export const MAX_CANDIDATE_CHARS = 1_024;
+export const MAX_CANDIDATES_PER_SIGNAL = 32;
+/** The fingerprint attestation: base64url of a pairwise Double Ratchet message (docs/crypto.md, "Calls"). */
+export const MAX_ATTESTATION_CHARS = 8_192;
+/** One `rtc:signal` frame may address every other participant (still within MAX_FRAME_BYTES). */
+export const MAX_SIGNALS_PER_FRAME = MAX_VOICE_PARTICIPANTS - 1;
+/** A ring names at most this many callees (a group DM's size). */
+export const MAX_RING_USERS = 10;
+const DEVICE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+export type VoiceJoinFrame = { type: "voice:join"; channelId: string; deviceId: string; muted?: boolean; deafened?: boolean; ref?: string };
+export type VoiceLeaveFrame = { type: "voice:leave"; channelId: string; ref?: string };
+export type VoiceStateFrame = { type: "voice:state"; channelId: string; muted?: boolean; deafened?: boolean; video?: boolean; screen?: boolean; speaking?: boolean; ref?: string };
+export type VoiceRingFrame = { type: "voice:ring"; channelId: string; userIds?: string[]; ref?: string };
+export type VoiceDeclineFrame = { type: "voice:decline"; channelId: string; ref?: string };
+/** RTCSessionDescriptionInit as relayed: only offers and answers travel (rollback is local). */
+export type RtcDescription = { type: "offer" | "answer"; sdp: string };
+/** RTCIceCandidateInit; `candidate: ""` is the end-of-candidates marker. */
+export type RtcCandidate = { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null; usernameFragment?: string | null };
+/** What one participant sends another: any of a description, trickled candidates, the fingerprint attestation. */
+export type RtcSignal = { to: string; description?: RtcDescription; candidates?: RtcCandidate[]; attestation?: string };
+export type RtcSignalFrame = { type: "rtc:signal"; channelId: string; signals: RtcSignal[]; ref?: string };
+export type VoiceFrame = VoiceJoinFrame | VoiceLeaveFrame | VoiceStateFrame | VoiceRingFrame | VoiceDeclineFrame | RtcSignalFrame;
+export type ClientFrame = PingFrame | AuthFrame | SubscribeFrame | TypingFrame | MessageSendFrame | PresenceSetFrame | VoiceFrame;
 export type ClientFrameType = ClientFrame["type"];
 
 // ---------------------------------------------------------------- server -> client
@@ -128,13 +164,37 @@ export type SubscriptionRevokedFrame = { type: "subscription:revoked"; reason: S
 export type ViewersChangedFrame = { type: "viewers:changed"; communityId?: string; channelIds?: string[] };
 export type ServerFrame = HelloFrame | PongFrame | ErrorFrame | SubscribedFrame | SubscriptionRevokedFrame | ViewersChangedFrame | EventFrame;
 
+/** One seat of a call as every viewer of the channel sees it (voice:* events, GET …/voice). */
+export type VoiceParticipant = {
+  userId: string;
+  /** Changes at every (re)join: peers key their RTCPeerConnection by it. */
+  connId: string;
+  /** The E2EE device in the call: fingerprint attestations are encrypted to it and signed by it. */
+  deviceId: string;
+  muted: boolean;
+  deafened: boolean;
+  video: boolean;
+  screen: boolean;
+  joinedAt: string;
+  /** False while the seat's socket is gone and the grace runs (the person is reconnecting). */
+  connected: boolean;
+};
+/** Why a seat ended (`voice:participant_left.reason`, `voice:ended.reason`). */
+export const VOICE_END_REASONS = ["LEFT", "DISCONNECTED", "MOVED", "KICKED", "BANNED", "TIMED_OUT", "ACCESS_CHANGED", "SESSION_ENDED", "CHANNEL_DELETED"] as const;
+export type VoiceEndReason = (typeof VOICE_END_REASONS)[number];
+/** Why a ring stopped (`voice:ring_ended.reason`). */
+export const RING_END_REASONS = ["ANSWERED", "DECLINED", "TIMEOUT", "CANCELLED"] as const;
+export type RingEndReason = (typeof RING_END_REASONS)[number];
+/** A relayed signal as the addressee receives it. */
+export type RtcSignalEvent = { type: "rtc:signal"; channelId: string; from: string; fromUserId: string; fromDeviceId: string; to: string; description?: RtcDescription; candidates?: RtcCandidate[]; attestation?: string };
+
 // ---------------------------------------------------------------- validation
 
-export type FrameProblem = { code: "INVALID_JSON" | "INVALID_FRAME" | "UNKNOWN_TYPE"; message: string; field?: string; ref?: string };
+export type FrameProblem = { code: "INVALID_JSON" | "INVALID_FRAME" | "INVALID_TEXT" | "UNKNOWN_TYPE"; message: string; field?: string; ref?: string };
 export type ParseResult = { ok: true; frame: ClientFrame } | ({ ok: false } & FrameProblem);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (value: unknown): value is string => typeof value === "string" && UUID.test(value);
+import { isUuid } from "./ids.ts";
+export { isUuid };
 
 type Obj = Record<string, unknown>;
 type Check = (frame: Obj) => string | null; // the offending field, or null when valid
@@ -145,6 +205,11 @@ const channelIdList: Check = (f) => {
   if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_CHANNELS_PER_FRAME) return "channelIds";
   return ids.every(isUuid) ? null : "channelIds";
 };
+const channelId: Check = (f) => (isUuid(f.channelId) ? null : "channelId");
+const optionalBool =
+  (key: string): Check =>
+  (f) =>
+    f[key] === undefined || typeof f[key] === "boolean" ? null : key;
 const only =
   (...allowed: string[]): Check =>
   (f) => {
@@ -178,9 +243,60 @@ const CLIENT_FRAMES: Record<ClientFrameType, Check[]> = {
     (f) => (f.mentions === undefined || (Array.isArray(f.mentions) && f.mentions.length <= MAX_MENTIONS && f.mentions.every(isUuid)) ? null : "mentions"),
     (f) => (f.viewerVersion === undefined || f.viewerVersion === null || (Number.isSafeInteger(f.viewerVersion) && (f.viewerVersion as number) >= 1) ? null : "viewerVersion"),
   ],
+  "voice:join": [only("ref", "channelId", "deviceId", "muted", "deafened"), optionalRef, channelId, (f) => (typeof f.deviceId === "string" && DEVICE_ID.test(f.deviceId) ? null : "deviceId"), optionalBool("muted"), optionalBool("deafened")],
+  "voice:leave": [only("ref", "channelId"), optionalRef, channelId],
+  "voice:state": [
+    only("ref", "channelId", "muted", "deafened", "video", "screen", "speaking"),
+    optionalRef,
+    channelId,
+    ...(["muted", "deafened", "video", "screen", "speaking"] as const).map(optionalBool),
+    (f) => (["muted", "deafened", "video", "screen", "speaking"].some((k) => f[k] !== undefined) ? null : "muted"),
+  ],
+  "voice:ring": [only("ref", "channelId", "userIds"), optionalRef, channelId, (f) => (f.userIds === undefined || (Array.isArray(f.userIds) && f.userIds.length > 0 && f.userIds.length <= MAX_RING_USERS && f.userIds.every(isUuid)) ? null : "userIds")],
+  "voice:decline": [only("ref", "channelId"), optionalRef, channelId],
+  "rtc:signal": [
+    only("ref", "channelId", "signals"),
+    optionalRef,
+    channelId,
+    (f) => (Array.isArray(f.signals) && f.signals.length > 0 && f.signals.length <= MAX_SIGNALS_PER_FRAME && f.signals.every(isRtcSignal) ? null : "signals"),
+  ],
 };
 
 export const CLIENT_FRAME_TYPES = Object.keys(CLIENT_FRAMES) as ClientFrameType[];
+
+function isRtcDescription(value: unknown): value is RtcDescription {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const d = value as Obj;
+  for (const key in d) if (key !== "type" && key !== "sdp") return false;
+  return (d.type === "offer" || d.type === "answer") && typeof d.sdp === "string" && d.sdp.length <= MAX_SDP_CHARS && d.sdp.startsWith("v=0");
+}
+
+const optionalNullableString = (value: unknown, max: number) => value === undefined || value === null || (typeof value === "string" && value.length <= max);
+
+function isRtcCandidate(value: unknown): value is RtcCandidate {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const c = value as Obj;
+  for (const key in c) if (key !== "candidate" && key !== "sdpMid" && key !== "sdpMLineIndex" && key !== "usernameFragment") return false;
+  return (
+    typeof c.candidate === "string" &&
+    c.candidate.length <= MAX_CANDIDATE_CHARS &&
+    optionalNullableString(c.sdpMid, 64) &&
+    optionalNullableString(c.usernameFragment, 256) &&
+    (c.sdpMLineIndex === undefined || c.sdpMLineIndex === null || (Number.isInteger(c.sdpMLineIndex) && (c.sdpMLineIndex as number) >= 0 && (c.sdpMLineIndex as number) <= 255))
+  );
+}
+
+/** One entry of `rtc:signal.signals`: an addressee and at least one of the three payloads, nothing else. */
+export function isRtcSignal(value: unknown): value is RtcSignal {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const s = value as Obj;
+  for (const key in s) if (key !== "to" && key !== "description" && key !== "candidates" && key !== "attestation") return false;
+  if (!isUuid(s.to)) return false;
+  if (s.description === undefined && s.candidates === undefined && s.attestation === undefined) return false;
+  if (s.description !== undefined && !isRtcDescription(s.description)) return false;
+  if (s.candidates !== undefined && !(Array.isArray(s.candidates) && s.candidates.length > 0 && s.candidates.length <= MAX_CANDIDATES_PER_SIGNAL && s.candidates.every(isRtcCandidate))) return false;
+  return s.attestation === undefined || (typeof s.attestation === "string" && s.attestation.length > 0 && s.attestation.length <= MAX_ATTESTATION_CHARS && /^[A-Za-z0-9_-]+$/.test(s.attestation));
+}
 
 /** Parses and validates one client text frame. Never throws. */
 export function parseClientFrame(text: string): ParseResult {
@@ -198,7 +314,10 @@ export function validateClientFrame(value: unknown): ParseResult {
     return { ok: false, code: "INVALID_FRAME", message: "A frame must be a JSON object with a \"type\"." };
   }
   const frame = value as Obj;
-  const ref = typeof frame.ref === "string" && frame.ref.length <= MAX_REF_LENGTH ? frame.ref : undefined;
+  const ref = typeof frame.ref === "string" && frame.ref.length <= MAX_REF_LENGTH && isValidText(frame.ref) ? frame.ref : undefined;
+  // The same text rule as every HTTP input, before any field is looked at.
+  const badText = findInvalidText(frame);
+  if (badText !== null) return { ok: false, code: "INVALID_TEXT", message: `The field "${badText}" contains a character that is not allowed (a NUL or an unpaired surrogate).`, field: badText, ref };
   if (typeof frame.type !== "string") return { ok: false, code: "INVALID_FRAME", message: "A frame must be a JSON object with a \"type\".", field: "type", ref };
   const checks = Object.hasOwn(CLIENT_FRAMES, frame.type) ? CLIENT_FRAMES[frame.type as ClientFrameType] : undefined;
   if (!checks) return { ok: false, code: "UNKNOWN_TYPE", message: "Unknown frame type.", field: "type", ref };

@@ -19,7 +19,8 @@ import {
   type SubscribeFrame,
   type TypingFrame,
 } from "../shared/protocol.ts";
-import { AppError } from "../errors.ts";
+import { AppError, DatabaseUnavailableError } from "../errors.ts";
+import { DATABASE_RETRY_AFTER_SECS, isDatabaseUnavailable } from "../db/error-kinds.ts";
 import type { Hub, HubActor, HubSocket, SubscribeRefusal, SubscribeVerdict } from "./hub.ts";
 import { newBucket, takeToken, type Bucket } from "./rate-limit.ts";
 import { channelTopic, sessionTopic, userTopic } from "./topics.ts";
@@ -169,7 +170,9 @@ export class Connection implements HubSocket {
     }
     try {
       await this.dispatch(parsed.frame);
-    } catch (error) {
+    } catch (thrown) {
+      // A database outage is the same 503 DATABASE_UNAVAILABLE as over HTTP (retryAfterMs set).
+      const error = isDatabaseUnavailable(thrown) ? new DatabaseUnavailableError(DATABASE_RETRY_AFTER_SECS) : thrown;
       if (error instanceof AppError) {
         // Expected outcomes of a feature's handler: the same code and message as over HTTP.
         const field = error.details?.fields ? Object.keys(error.details.fields)[0] : undefined;
@@ -192,7 +195,7 @@ export class Connection implements HubSocket {
     }
     const handler = this.hub.frameHandler(frame.type);
     if (handler) {
-      const answer = await handler({ actor: this.actorValue, frame });
+      const answer = await handler({ actor: this.actorValue, frame, socket: this });
       if (answer && !this.closed) this.send(answer);
       return;
     }
@@ -215,9 +218,17 @@ export class Connection implements HubSocket {
     if (this.authenticating) return; // a second auth frame while the first is being checked
     this.authenticating = true;
     const startedMs = this.hub.now();
-    const actor = await this.authenticate(token).catch(() => null);
+    let actor: HubActor | null = null;
+    let unavailable = false;
+    try {
+      actor = await this.authenticate(token);
+    } catch (error) {
+      unavailable = isDatabaseUnavailable(error);
+    }
     clearTimeout(this.authTimer);
     if (this.closed) return;
+    // The token may be fine: say so, and close with "try again later" (the client reconnects).
+    if (unavailable) return this.fail("DATABASE_UNAVAILABLE", new DatabaseUnavailableError(DATABASE_RETRY_AFTER_SECS).publicMessage, CLOSE.TRY_AGAIN_LATER);
     if (!actor) return this.fail("UNAUTHENTICATED", "The access token is invalid or expired, or its session has ended.", CLOSE.UNAUTHENTICATED);
     await this.admit(actor, startedMs);
   }
@@ -234,7 +245,15 @@ export class Connection implements HubSocket {
     // A kick that lands while we ask the permission hook must win: re-ask until no kick straddles.
     for (let attempt = 0; attempt < 3; attempt++) {
       const generation = this.hub.membershipGeneration(actor.userId);
-      verdicts = await Promise.all(wanted.map((id) => Promise.resolve(this.hub.authorizeSubscribe(actor, channelTopic(id))).catch((): SubscribeVerdict => false)));
+      // A failing check refuses, except an unreachable database: that is a 503 for the whole frame.
+      verdicts = await Promise.all(
+        wanted.map((id) =>
+          Promise.resolve(this.hub.authorizeSubscribe(actor, channelTopic(id))).catch((error: unknown): SubscribeVerdict => {
+            if (isDatabaseUnavailable(error)) throw error;
+            return false;
+          }),
+        ),
+      );
       allowed = wanted.filter((_, i) => verdicts[i] === true);
       if (generation === this.hub.membershipGeneration(actor.userId)) break;
       if (attempt === 2) allowed = [];

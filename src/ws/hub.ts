@@ -15,7 +15,7 @@
  *                                                   = CHANNEL_NOT_FOUND, or a refusal with its code)
  *   hub.setInitialTopics((actor) => Promise<string[]>)  topics joined at connect (community:<id> …)
  *   hub.handleFrame(type, handler)                  a feature's client frames
- *   hub.onSocketsChanged((userId, delta) => void)   a socket of the user was admitted (+1) or released (-1) here
+ *   hub.onSocketsChanged((userId, delta, socket) => void)   a socket of the user was admitted (+1) or released (-1) here
  *
  * The per-user cap counts only live sockets: a peer that vanished without a close frame (network
  * gone, laptop asleep) still looks open until Bun's idle timeout (60 s). So a user who reaches the
@@ -51,11 +51,15 @@ export type AuthorizeSubscribe = (actor: HubActor, topic: string) => SubscribeVe
  * A feature's handler for a client frame type (validated against the catalogue in protocol.ts
  * before it is called). Return a frame to answer this socket (e.g. `message:sent`); throw an
  * AppError to answer `error {code, message, ref}`; anything else thrown becomes INTERNAL_ERROR.
+ * `socket` is the sending socket, for features whose state belongs to one socket (a voice seat).
  */
-export type FrameHandler = (context: { actor: HubActor; frame: ClientFrame }) => ServerFrame | void | Promise<ServerFrame | void>;
+export type FrameHandler = (context: { actor: HubActor; frame: ClientFrame; socket: HubSocket }) => ServerFrame | void | Promise<ServerFrame | void>;
 
 /** Frames the hub itself must answer: a feature cannot take them over. */
 const RESERVED_FRAMES = new Set(["ping", "auth", "subscribe", "unsubscribe"]);
+
+/** Told when this instance admits (+1) or releases (-1) one of the user's sockets. */
+export type SocketsListener = (userId: string, delta: 1 | -1, socket: HubSocket) => void;
 
 /** Topics a socket joins when it connects, beyond user:<id> and session:<id> (e.g. its communities). */
 export type InitialTopics = (actor: HubActor) => string[] | Promise<string[]>;
@@ -119,7 +123,7 @@ export class Hub implements EventPublisher {
   /** `s:<sessionId>` or `u:<userId>` (all sessions) -> when it was revoked. */
   private readonly revoked = new Map<string, number>();
   private readonly frameHandlers = new Map<string, FrameHandler>();
-  private readonly socketListeners: ((userId: string, delta: 1 | -1) => void)[] = [];
+  private readonly socketListeners: SocketsListener[] = [];
   private readonly stopHooks: (() => void)[] = [];
   /** Bumped by unsubscribeUser: an authorisation that straddles a kick is re-run. */
   private readonly membershipGenerations = new Map<string, number>();
@@ -202,15 +206,15 @@ export class Hub implements EventPublisher {
     this.stopHooks.push(hook);
   }
 
-  /** Presence: told whenever this instance admits or releases a socket of a user. */
-  onSocketsChanged(listener: (userId: string, delta: 1 | -1) => void): void {
+  /** Presence and voice: told whenever this instance admits or releases a socket of a user. */
+  onSocketsChanged(listener: SocketsListener): void {
     this.socketListeners.push(listener);
   }
 
-  private notifySockets(userId: string, delta: 1 | -1): void {
+  private notifySockets(socket: HubSocket, delta: 1 | -1): void {
     for (const listener of this.socketListeners) {
       try {
-        listener(userId, delta);
+        listener(socket.userId, delta, socket);
       } catch (error) {
         this.log.error("ws.socket_listener_failed", { error: error instanceof Error ? error : String(error) });
       }
@@ -351,7 +355,7 @@ export class Hub implements EventPublisher {
     // included, are joined by the connection right before `hello`, so no event precedes hello.
     this.registry.add(socket);
     this.syncSocketCount(userId);
-    this.notifySockets(userId, 1);
+    this.notifySockets(socket, 1);
     return true;
   }
 
@@ -446,7 +450,7 @@ export class Hub implements EventPublisher {
     if (this.registry.countFor(socket.userId) === 0) this.membershipGenerations.delete(socket.userId);
     if (removed) {
       this.syncSocketCount(socket.userId);
-      this.notifySockets(socket.userId, -1);
+      this.notifySockets(socket, -1);
     }
   }
 

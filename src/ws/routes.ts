@@ -15,6 +15,7 @@ import { ForbiddenError, InvalidInputError, UnauthenticatedError } from "../erro
 import { authKernelOf, findLiveSessionIds, onSessionsRevoked, resolveActor, type Actor } from "../features/auth/index.ts";
 import { ACCESS_COOKIE, parseCookies, REFRESH_COOKIE } from "../features/auth/cookies.ts";
 import { Connection, type TokenAuthenticator } from "./connection.ts";
+import { isDatabaseUnavailable } from "../db/error-kinds.ts";
 import type { Hub, HubActor } from "./hub.ts";
 
 /**
@@ -57,7 +58,9 @@ export function hubRoutes(hub: Hub, deps: AppDeps) {
       // A throwaway header sink: cookie clearing on failure has nowhere to go on a socket.
       const actor = await resolveActor(kernel, new Request("http://localhost/ws", { headers }), { headers: {} });
       return actor ? toHubActor(actor) : null;
-    } catch {
+    } catch (error) {
+      // An unreachable database is not a bad credential: 503 at the upgrade, 1013 after `auth`.
+      if (isDatabaseUnavailable(error)) throw error;
       return null;
     }
   };

@@ -29,7 +29,7 @@ function recorder() {
   let reconnects = 0;
   const waiters: (() => void)[] = [];
   const notify = () => waiters.splice(0).forEach((w) => w());
-  const until = async (predicate: () => boolean, timeoutMs = 5_000) => {
+  const until = async (predicate: () => boolean, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       if (Date.now() > deadline) throw new Error(`timed out; states ${states.join(",")}, events ${JSON.stringify(events)}`);

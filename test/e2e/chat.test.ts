@@ -31,7 +31,8 @@ const MARKERS = {
 };
 const DESKTOP = { width: 1200, height: 800 };
 const PHONE = { width: 360, height: 740 };
-const WAIT = { timeout: 15_000 };
+// Wide: a loaded machine is slow, not wrong (a wait only costs its length when something is broken).
+const WAIT = { timeout: 30_000 };
 
 let ctx: TestContext;
 let base = "";
@@ -174,6 +175,11 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     await say(bobS, reply, reply);
     await seesDecrypted(aliceS, reply);
     await aliceS.page.locator(".msg", { hasText: reply }).locator(".msg__reply", { hasText: "Replying to Alice" }).waitFor(WAIT);
+    // The edit replaced the message on both sides: one message reads the new text, none the old.
+    for (const session of [aliceS, bobS]) {
+      expect(await session.page.locator(".msg__text", { hasText: edited }).count()).toBe(1);
+      expect(await session.page.locator(".msg__text", { hasText: "Hello team" }).count()).toBe(0);
+    }
   });
 
   test("a second tab of Bob's browser shares the device: both tabs read, and the second tab can send", async () => {

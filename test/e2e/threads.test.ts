@@ -15,7 +15,8 @@ const browser: Browser | null = await launchBrowser();
 const RUN = crypto.randomUUID().slice(0, 8);
 const DESKTOP = { width: 1200, height: 800 };
 const PHONE = { width: 360, height: 740 };
-const WAIT = { timeout: 15_000 };
+// Wide: a loaded machine is slow, not wrong (a wait only costs its length when something is broken).
+const WAIT = { timeout: 30_000 };
 
 let ctx: TestContext;
 let base = "";

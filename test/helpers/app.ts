@@ -8,12 +8,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createApp, type App, type AppDeps } from "../../src/app.ts";
+// After src/app.ts: features import each other, and loading one before the app's own order can
+// reach a module's constants before they are initialised.
+import { stopVoice } from "../../src/features/voice/index.ts";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger, silentLogger, type Logger } from "../../src/log.ts";
 import { loadSecrets } from "../../src/secrets.ts";
 import { loadAssets } from "../../src/http/assets.ts";
+import { openBlobStore } from "../../src/blobs/index.ts";
 import { Hub, type HubOptions } from "../../src/ws/hub.ts";
 import type { RateLimits } from "../../src/http/rate-limit.ts";
+import type { InFlightBodies } from "../../src/http/body-in-flight.ts";
+import type { Timers } from "../../src/timers.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
 export const UNLIMITED: RateLimits = { general: { ratePerSec: 1e9, burst: 1e9 }, auth: { ratePerSec: 1e9, burst: 1e9 } };
@@ -42,8 +48,12 @@ export async function createTestContext(
     /** Injected clock (lockout windows, token expiry) and sleep (progressive login delay). */
     now?: () => number;
     sleep?: (ms: number) => Promise<void>;
+    /** Timers for presence and typing (test/helpers/manual-timers.ts: a clock the test advances). */
+    timers?: Timers;
     /** Hub settings (fan-out, short deadlines for tests). */
     hub?: Partial<Omit<HubOptions, "log" | "version">>;
+    /** The request-body ledger (caps per client and process), to inspect or to set small caps. */
+    inFlightBodies?: InFlightBodies;
   } = {},
 ): Promise<TestContext> {
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-test-"));
@@ -54,7 +64,7 @@ export async function createTestContext(
   const database = opts.database ?? (await createTestDatabase());
   const hub = new Hub({ log, version: config.version, now: opts.now, ...opts.hub });
   await hub.start();
-  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep };
+  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), blobs: openBlobStore(config.files.storage, log), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep, inFlightBodies: opts.inFlightBodies, timers: opts.timers };
   const app = createApp(deps);
   return {
     app,
@@ -68,6 +78,7 @@ export async function createTestContext(
     async close() {
       // An activity flush in flight must finish before the database closes (db.destroy would wait).
       await stopActivity(deps);
+      await stopVoice(deps);
       await hub.stop();
       if (app.server) await app.stop(true).catch(() => {});
       await database.close();

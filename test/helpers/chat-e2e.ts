@@ -70,7 +70,7 @@ export async function openSignedIn(
 }
 
 /** Waits until `text` shows decrypted in a message; on timeout, says what each row shows. */
-export async function seesDecrypted(page: Page, text: string, wait = { timeout: 15_000 }): Promise<void> {
+export async function seesDecrypted(page: Page, text: string, wait = { timeout: 30_000 }): Promise<void> {
   await page.waitForFunction(
     (t) => [...document.querySelectorAll<HTMLElement>(".msg[data-state='ok'] .msg__text")].some((m) => m.textContent?.includes(t)),
     text,

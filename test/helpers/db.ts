@@ -3,6 +3,11 @@
  * migrated template database is built once per run and each file gets `CREATE DATABASE … TEMPLATE`.
  * Without it, embedded PGlite: one migrated in-memory instance per run, dumped once and loaded
  * per file (about 0.6 s instead of 3 s for a fresh initdb).
+ *
+ * Database names carry the pid of the test process that made them (hearth_tpl_<pid>_…,
+ * hearth_t_<pid>_…, hearth_e_<pid>_…; test/ops uses hearth_ops_<what>_<pid>_…). A run that is
+ * killed or crashes cannot drop its own, so each run starts by dropping those whose process is
+ * gone, never those of a live run (several runs share one PostgreSQL).
  */
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
@@ -24,7 +29,47 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
+const TEST_DATABASE_NAME = /^hearth_(?:tpl|t|e|ops_[a-z]+)_(\d+)_[0-9a-z_]+$/;
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
+  }
+}
+
+/**
+ * Drops the test databases of runs whose process no longer exists; returns their names. The pid
+ * test assumes the runs sharing this PostgreSQL run on this machine (CI and developers do); a
+ * reused pid only keeps a stale database one run longer.
+ */
+export async function dropStaleTestDatabases(url: string): Promise<string[]> {
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  const dropped: string[] = [];
+  try {
+    const rows = await admin<{ datname: string }[]>`select datname from pg_database where datname like 'hearth\_%'`;
+    for (const { datname } of rows) {
+      const pid = Number(TEST_DATABASE_NAME.exec(datname)?.[1]);
+      if (!pid || pid === process.pid || isProcessAlive(pid)) continue;
+      try {
+        await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+        dropped.push(datname);
+      } catch (error) {
+        // Another starting run dropping it at the same moment: theirs to finish.
+        console.warn(`[db] could not drop stale ${datname}: ${String(error)}`);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  return dropped;
+}
+
 async function buildPostgresTemplate(url: string): Promise<string> {
+  const stale = await dropStaleTestDatabases(url);
+  if (stale.length > 0) console.log(`[db] dropped ${stale.length} test database(s) left by runs that are gone: ${stale.join(", ")}`);
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   const name = `hearth_tpl_${RUN_ID}`;
   try {
@@ -35,8 +80,19 @@ async function buildPostgresTemplate(url: string): Promise<string> {
   const tpl = await openPostgres(withDatabase(url, name), undefined, 1);
   await migrate(tpl.db);
   await tpl.close();
-  process.once("beforeExit", () => void dropDatabase(url, name));
   return name;
+}
+
+/**
+ * Drops this run's template (the test preload calls it after the last file). A run that is
+ * killed first leaves it behind; the next run's dropStaleTestDatabases removes it.
+ */
+export async function dropRunTemplate(): Promise<void> {
+  const ready = templateReady;
+  templateReady = undefined;
+  if (!ready || !TEST_DATABASE_URL) return;
+  const template = await ready.catch(() => undefined);
+  if (typeof template === "string") await dropDatabase(TEST_DATABASE_URL, template);
 }
 
 async function buildPgliteTemplate(): Promise<Blob> {

@@ -1,15 +1,19 @@
 /**
  * The "server never sees plaintext" check of the browser tests: every row of every table (as
  * text: bytea as hex, jsonb as JSON), a full dump (pg_dump, or PGlite's dumpDataDir and data
- * directory), PostgreSQL's own files for the database and its WAL when readable, and the app's
- * DATA_DIR are searched for each marker in UTF-8, hex, UTF-16 and base64/base64url at every
- * alignment. A control value the caller stores on purpose must be found, or the scan proves nothing.
+ * directory), PostgreSQL's own files for the database and its WAL when readable, the app's
+ * DATA_DIR and the blob store (its local directory, or every object under the S3 prefix plus,
+ * for s3rver, the server's own data directory) are searched for each marker in UTF-8, hex,
+ * UTF-16 and base64/base64url at every alignment. A control value the caller stores on purpose
+ * must be found, or the scan proves nothing.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { S3Client } from "bun";
 import { sql } from "kysely";
 import type { PGlite } from "@electric-sql/pglite";
 import type { TestDatabase } from "./db.ts";
+import type { FileStorage } from "../../src/config.ts";
 
 export type ScanResult = { hits: string[]; controlFoundIn: Set<string>; rows: number; scannedBytes: number; dump: string | null; needles: number };
 
@@ -58,11 +62,39 @@ export function scanTree(dir: string, scan: (what: string, haystack: Buffer) => 
 }
 
 /**
+ * Every byte the blob store holds, reported to `scan` as "blobs <path or key>": the local
+ * directory, or each object under the S3 prefix as the bucket serves it (read whole: test data
+ * only) and, when given, the S3 server's own data directory (s3rver keeps objects and unfinished
+ * multipart parts there). Returns the bytes scanned.
+ */
+export async function scanBlobStore(storage: FileStorage, scan: (what: string, haystack: Buffer) => void, opts: { s3ServerDirectory?: string } = {}): Promise<number> {
+  let bytes = 0;
+  if (storage.kind === "local") {
+    if (canRead(storage.path)) bytes += scanTree(storage.path, (path, content) => scan(`blobs ${relative(storage.path, path)}`, content));
+  } else {
+    const client = new S3Client({ endpoint: storage.endpoint, bucket: storage.bucket, region: storage.region, accessKeyId: storage.accessKeyId, secretAccessKey: storage.secretAccessKey });
+    let continuationToken: string | undefined;
+    do {
+      const page = await client.list({ prefix: storage.prefix, continuationToken });
+      for (const { key } of page.contents ?? []) {
+        const content = Buffer.from(await client.file(key).arrayBuffer());
+        bytes += content.length;
+        scan(`blobs s3:${key}`, content);
+      }
+      continuationToken = page.isTruncated ? page.nextContinuationToken : undefined;
+    } while (continuationToken);
+    if (opts.s3ServerDirectory) bytes += scanTree(opts.s3ServerDirectory, (path, content) => scan(`blobs s3-server ${relative(opts.s3ServerDirectory!, path)}`, content));
+  }
+  return bytes;
+}
+
+/**
  * `control` must already be stored by the caller. `controlFoundIn` holds "table", "pg_dump" or
- * "pglite", and "files" for each source where the control appeared, "logs" when it is in `logs`
- * (the server's log lines: the caller logs the control), and the first word of each `extra`
- * source (bytes the caller captured that the server never keeps, e.g. to-device payloads, which
- * are deleted once fetched).
+ * "pglite", "files" (DATA_DIR) and "blobs" for each source where the control appeared. Pass
+ * `blobs` (config.files.storage) to scan the blob store too; a local store inside DATA_DIR is
+ * scanned once, as "files". "logs" when the control is in `logs` (the server's log lines: the
+ * caller logs the control), and the first word of each `extra` source (bytes the caller captured
+ * that the server never keeps, e.g. to-device payloads, deleted once fetched).
  */
 export async function scanForPlaintext(opts: {
   database: TestDatabase;
@@ -71,6 +103,8 @@ export async function scanForPlaintext(opts: {
   control: string;
   pglite?: PGlite;
   pgliteDir?: string;
+  blobs?: FileStorage;
+  s3ServerDirectory?: string;
   logs?: readonly string[];
   extra?: readonly { what: string; bytes: Buffer }[];
 }): Promise<ScanResult> {
@@ -114,6 +148,8 @@ export async function scanForPlaintext(opts: {
     if (opts.pgliteDir) scannedBytes += scanTree(opts.pgliteDir, scan);
   }
   scannedBytes += scanTree(opts.dataDir, scan); // DATA_DIR: secrets, anything else the app wrote
+  const insideDataDir = opts.blobs?.kind === "local" && !relative(opts.dataDir, opts.blobs.path).startsWith("..");
+  if (opts.blobs && !insideDataDir) scannedBytes += await scanBlobStore(opts.blobs, scan, { s3ServerDirectory: opts.s3ServerDirectory });
   if (opts.logs) {
     const log = Buffer.from(opts.logs.join("\n"));
     scannedBytes += log.length;

@@ -1,11 +1,50 @@
 /**
  * Runs Hearth as a real process (`bun src/main.ts` or the README's start line) and waits for it.
  * The server is started on port 0; its "server.listening" log line tells the real port.
+ *
+ * Each one runs in its own process group (a new session): the README's start line is a shell
+ * running `bun start`, which runs the build and then the server, and a signal to the shell alone
+ * leaves the server running after the test. stop() signals the whole group and waits until every
+ * member is gone; groups a test did not stop are killed when the test process exits.
  */
 import type { Subprocess } from "bun";
 import { resolve } from "node:path";
 
 export const REPO_ROOT = resolve(import.meta.dir, "../..");
+
+/** Process groups started here and not yet seen empty. */
+const liveGroups = new Set<number>();
+process.once("exit", () => {
+  for (const group of liveGroups) signalGroup(group, "SIGKILL");
+});
+
+/** Signals every process of the group; false when the group has no process left. */
+export function signalGroup(group: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-group, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
+
+/** SIGTERM to the group, SIGKILL after `graceMs`; resolves once no process of the group is left. */
+export async function stopGroup(group: number, graceMs = 10_000): Promise<void> {
+  signalGroup(group, "SIGTERM");
+  const killAt = Date.now() + graceMs;
+  let killedAt: number | undefined;
+  while (signalGroup(group, 0)) {
+    if (killedAt === undefined && Date.now() > killAt) {
+      signalGroup(group, "SIGKILL");
+      killedAt = Date.now();
+    }
+    // Bounded: after SIGKILL a group empties as soon as its members are reaped.
+    if (killedAt !== undefined && Date.now() - killedAt > 30_000) throw new Error(`process group ${group} survived SIGKILL for 30 s`);
+    await Bun.sleep(20);
+  }
+  liveGroups.delete(group);
+}
 
 export type HearthProcess = {
   proc: Subprocess<"ignore", "pipe", "pipe">;
@@ -18,8 +57,10 @@ export type HearthProcess = {
 
 export function spawnHearth(opts: { cwd?: string; env: Record<string, string | undefined>; cmd?: string[] }): HearthProcess {
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, ...opts.env })) if (v !== undefined) env[k] = v;
-  const proc = Bun.spawn(opts.cmd ?? ["bun", "src/main.ts"], { cwd: opts.cwd ?? REPO_ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  // HEARTH_TEST_RUN marks what a CI run started (.ci/run finds leftovers by it); Hearth never reads it.
+  for (const [k, v] of Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, HEARTH_TEST_RUN: process.env.HEARTH_TEST_RUN, ...opts.env })) if (v !== undefined) env[k] = v;
+  const proc = Bun.spawn(opts.cmd ?? ["bun", "src/main.ts"], { cwd: opts.cwd ?? REPO_ROOT, env, stdin: "ignore", stdout: "pipe", stderr: "pipe", detached: true });
+  liveGroups.add(proc.pid);
   let out = "";
   const listeners: (() => void)[] = [];
   const pump = async (stream: ReadableStream<Uint8Array>) => {
@@ -61,12 +102,10 @@ export function spawnHearth(opts: { cwd?: string; env: Record<string, string | u
         });
       });
     },
+    /** Stops the whole process group; resolves with the first process's exit code. */
     async stop() {
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
+      await stopGroup(proc.pid);
+      return exited;
     },
   };
 }

@@ -1,7 +1,11 @@
 /**
  * Real WebSocket clients for hub tests: every received frame is queued, so a test reads them in
  * order with a bounded wait (nextFrame) instead of sleeping, and close events are captured.
+ * The bounds are wide (15 s): they only matter when a frame never comes, and a loaded CI machine
+ * must not turn a slow frame into a failure.
  */
+
+const FRAME_WAIT_MS = 15_000;
 import type { TestContext } from "./app.ts";
 
 export type Frame = { type: string } & Record<string, unknown>;
@@ -19,6 +23,11 @@ export type TestSocket = {
   nextFrame(timeoutMs?: number): Promise<Frame>;
   /** Reads frames until one has this type (others are skipped); throws after timeoutMs. */
   nextOfType(type: string, timeoutMs?: number): Promise<Frame>;
+  /**
+   * A ping answered: every frame the server sent this socket before handling the ping has
+   * arrived (one socket delivers in order). Reads nothing: nextFrame still sees every frame.
+   */
+  roundTrip(timeoutMs?: number): Promise<void>;
   close(): void;
 };
 
@@ -49,12 +58,13 @@ export function openSocket(url: string, headers: Record<string, string> = {}): T
     received.push(JSON.parse(String(event.data)) as Frame);
     waiter?.();
   });
-  const nextFrame = async (timeoutMs = 3_000): Promise<Frame> => {
+  /** Waits (bounded) until `ready()` holds, woken by each frame and by the close. */
+  const waitUntil = async (ready: () => boolean, timeoutMs: number, what: string): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
-    while (readIndex >= received.length) {
-      if (closedFlag) throw new Error(`socket closed while waiting for a frame (received: ${JSON.stringify(received)})`);
+    while (!ready()) {
+      if (closedFlag) throw new Error(`socket closed while waiting for ${what} (received: ${JSON.stringify(received)})`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no frame within ${timeoutMs} ms (received: ${JSON.stringify(received)})`);
+      if (left <= 0) throw new Error(`no ${what} within ${timeoutMs} ms (received: ${JSON.stringify(received)})`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         waiter = () => {
@@ -64,8 +74,12 @@ export function openSocket(url: string, headers: Record<string, string> = {}): T
       });
       waiter = undefined;
     }
+  };
+  const nextFrame = async (timeoutMs = FRAME_WAIT_MS): Promise<Frame> => {
+    await waitUntil(() => readIndex < received.length, timeoutMs, "frame");
     return received[readIndex++]!;
   };
+  let pings = 0;
   return {
     ws,
     received,
@@ -75,7 +89,12 @@ export function openSocket(url: string, headers: Record<string, string> = {}): T
     send: (frame) => ws.send(JSON.stringify(frame)),
     sendRaw: (data) => ws.send(data),
     nextFrame,
-    async nextOfType(type, timeoutMs = 3_000) {
+    async roundTrip(timeoutMs = FRAME_WAIT_MS) {
+      const ref = `round-trip-${++pings}`;
+      ws.send(JSON.stringify({ type: "ping", ref }));
+      await waitUntil(() => received.some((f) => f.type === "pong" && f.ref === ref), timeoutMs, `pong ${ref}`);
+    },
+    async nextOfType(type, timeoutMs = FRAME_WAIT_MS) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const frame = await nextFrame(Math.max(1, deadline - Date.now()));

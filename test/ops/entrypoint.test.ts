@@ -11,8 +11,10 @@ import { dockerfileCommand, dockerfileEnv, finalStage, freePort, readRepoFile, r
 const hasServer = existsSync(join(repoRoot, "src/main.ts"));
 if (!hasServer) console.log("[skip] entrypoint: src/main.ts is not in this branch yet; runs once the server lands");
 
-const STARTUP_LIMIT_MS = 30_000;
-const STOP_LIMIT_MS = 10_000;
+// Bounds, not budgets: a loaded CI machine may take tens of seconds to start Bun; what is checked
+// is that the server starts, and that SIGTERM alone stops it.
+const STARTUP_LIMIT_MS = 90_000;
+const STOP_LIMIT_MS = 30_000;
 
 const stage = finalStage(readRepoFile("Dockerfile"));
 const command = dockerfileCommand(stage);

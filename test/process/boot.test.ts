@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import postgres from "postgres";
-import { getJson, REPO_ROOT, spawnHearth } from "../helpers/process.ts";
+import { getJson, REPO_ROOT, signalGroup, spawnHearth } from "../helpers/process.ts";
 import { createEmptyPostgresDatabase, TEST_DATABASE_URL } from "../helpers/db.ts";
 import { readMigrations } from "../../src/db/migrate.ts";
 
@@ -56,6 +56,33 @@ describe("zero-setup start", () => {
   }, 180_000);
 });
 
+describe("stopping a started server", () => {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  test("stop() ends the server a shell started, not just the shell (no server outlives its test)", async () => {
+    // Like the README's start line: a shell whose child is the server (`; exit` keeps sh from exec'ing it).
+    const hearth = spawnHearth({ env: { ...BASE_ENV, DATA_DIR: tempDir("hearth-group-") }, cmd: ["sh", "-c", "bun src/main.ts; exit $?"] });
+    let members: number[] = [];
+    try {
+      await hearth.ready();
+      members = Bun.spawnSync(["pgrep", "-g", String(hearth.proc.pid)]).stdout.toString().trim().split(/\s+/).filter(Boolean).map(Number);
+      expect(members).toContain(hearth.proc.pid); // the shell leads its own group...
+      expect(members.length).toBeGreaterThanOrEqual(2); // ...and the server is in it
+    } finally {
+      await hearth.stop();
+    }
+    expect(signalGroup(hearth.proc.pid, 0)).toBe(false);
+    expect(members.filter(alive)).toEqual([]);
+  }, 120_000);
+});
+
 describe("embedded database directory lock", () => {
   test("a second process on the same DATA_DIR refuses to start; the first one's data is intact", async () => {
     const dataDir = tempDir("hearth-lock-");
@@ -94,7 +121,7 @@ describe("refusing to start", () => {
     expect(out).toContain("JWT_PRIVATE_KEY_PATH");
     expect(out).toContain("JWT_PUBLIC_KEY_PATH");
     expect(out).toContain("generate-keys.sh");
-  }, 30_000);
+  });
 
   test("invalid env exits 1 listing every bad variable", async () => {
     const proc = spawnHearth({ env: { REGISTRATION_MODE: "maybe", MAX_FILE_SIZE_MB: "-3", LISTEN_ADDR: "nonsense", TOTP_ENCRYPTION_KEY: "xyz" } });
@@ -102,7 +129,7 @@ describe("refusing to start", () => {
     const out = proc.output();
     for (const name of ["REGISTRATION_MODE", "MAX_FILE_SIZE_MB", "LISTEN_ADDR", "TOTP_ENCRYPTION_KEY"]) expect(out).toContain(name);
     expect(out).toContain("one of: open, invite_only, closed");
-  }, 30_000);
+  });
 });
 
 describe.skipIf(!TEST_DATABASE_URL)("PostgreSQL boot", () => {

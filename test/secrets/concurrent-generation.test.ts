@@ -16,12 +16,32 @@ import { loadConfig } from "${resolve("src/config.ts")}";
 import { loadSecrets } from "${resolve("src/secrets.ts")}";
 import { existsSync } from "node:fs";
 const log = { warn() {}, info() {}, error() {}, debug() {}, child() { return log; } };
-// Start line: every process is loaded and waiting, then all go at once.
+// Start line: every process is loaded and says so, then all go at once when the go file appears.
+// The wait is bounded only against a parent that died (the parent writes it as soon as all six
+// said ready), so its bound is far from anything a loaded machine needs.
 console.error("ready");
-for (let i = 0; i < 4000 && !existsSync(process.env.GO_FILE!); i++) Bun.sleepSync(1);
+for (let i = 0; i < 120_000 && !existsSync(process.env.GO_FILE!); i++) Bun.sleepSync(1);
 const secrets = loadSecrets(loadConfig(process.env), log as never);
 console.log(JSON.stringify({ pub: secrets.jwtPublicPem, totp: Buffer.from(secrets.totpKey).toString("hex") }));
 `;
+
+/** Reads a child's stderr: `ready` resolves at its "ready" line (or rejects at EOF without one). */
+function readUntilReady(stream: ReadableStream<Uint8Array>): { ready: Promise<void>; rest: Promise<string> } {
+  let text = "";
+  let signal!: { resolve(): void; reject(e: Error): void };
+  const ready = new Promise<void>((resolve, reject) => (signal = { resolve, reject }));
+  const rest = (async () => {
+    const decoder = new TextDecoder();
+    const reader = stream.getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      text += decoder.decode(read.value, { stream: true });
+      if (/^ready$/m.test(text)) signal.resolve();
+    }
+    signal.reject(new Error(`child exited before its ready line:\n${text}`));
+    return text.replace(/^ready\n/m, "");
+  })();
+  return { ready, rest };
+}
 
 test("instances generating secrets at once on one DATA_DIR all start with the same secrets", async () => {
   for (let round = 0; round < 3; round++) {
@@ -32,9 +52,10 @@ test("instances generating secrets at once on one DATA_DIR all start with the sa
     const go = join(dataDir, "go");
     const env = { ...process.env, GO_FILE: go, DATA_DIR: dataDir, NODE_ENV: "development", TOTP_ENCRYPTION_KEY: "", JWT_PRIVATE_KEY_PATH: "", JWT_PUBLIC_KEY_PATH: "" };
     const procs = Array.from({ length: 6 }, () => Bun.spawn(["bun", script], { env, cwd: dataDir, stdout: "pipe", stderr: "pipe" }));
-    await Bun.sleep(1500); // bounded: the processes wait up to 4 s for the start line
+    const stderr = procs.map((p) => readUntilReady(p.stderr));
+    await Promise.all(stderr.map((s) => s.ready));
     await Bun.write(go, "");
-    const results = await Promise.all(procs.map(async (p) => ({ code: await p.exited, out: await new Response(p.stdout).text(), err: await new Response(p.stderr).text() })));
+    const results = await Promise.all(procs.map(async (p, i) => ({ code: await p.exited, out: await new Response(p.stdout).text(), err: await stderr[i]!.rest })));
     for (const r of results) expect({ code: r.code, err: r.code === 0 ? "" : r.err }).toEqual({ code: 0, err: "" });
     const seen = new Set(results.map((r) => r.out.trim()));
     expect(seen.size).toBe(1);

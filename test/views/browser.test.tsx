@@ -2,13 +2,10 @@
 // violations, no horizontal overflow on a 360 px phone, keyboard-operable phone drawer,
 // persistent theme toggle, htmx error fragments, Alpine components. Screenshots go to
 // test-artifacts/screenshots/ for review.
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { collectProblems, launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { startStyleguide, type Styleguide } from "./styleguide-server.ts";
-
-// Browser round trips need more than bun's 5 s default.
-setDefaultTimeout(30_000);
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 360, height: 740 };

@@ -6,22 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "bun";
 import { vendorAssets } from "../../scripts/vendor.ts";
+import { CONTENT_SECURITY_POLICY } from "../../src/http/security-headers.ts";
 import { ErrorBanner, orderScripts, type PageAssets } from "../../views/index.ts";
 import { LoginForm, authPage, chatPage, errorPage, settingsPage } from "./styleguide.tsx";
 
 const ROOT = join(import.meta.dir, "..", "..");
 
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob: https://media.giphy.com https://media0.giphy.com",
-  "connect-src 'self' wss:",
-  "frame-ancestors 'none'",
-  "form-action 'self'",
-  "base-uri 'self'",
-  "object-src 'none'",
-].join("; ");
+/** The CSP the real app sends (one definition, so the styleguide cannot drift from it). */
+export const CSP = CONTENT_SECURITY_POLICY;
 
 export type Styleguide = {
   url: string;

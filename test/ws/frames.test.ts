@@ -49,6 +49,9 @@ describe("hostile frames get an error frame and the socket stays healthy", () =>
     ["subscribe with too many ids", JSON.stringify({ type: "subscribe", channelIds: Array.from({ length: 101 }, () => crypto.randomUUID()) }), "INVALID_FRAME", "channelIds"],
     ["oversized ref", JSON.stringify({ type: "ping", ref: "r".repeat(65) }), "INVALID_FRAME", "ref"],
     ["binary frame", new Uint8Array([1, 2, 3]), "INVALID_FRAME"],
+    // The text rule of every HTTP input (src/shared/text.ts), before any field is looked at.
+    ["a NUL in a string", '{"type":"ping","ref":"a\\u0000b"}', "INVALID_TEXT", "ref"],
+    ["a lone surrogate in a string", '{"type":"typing:start","channelId":"\\ud800"}', "INVALID_TEXT", "channelId"],
   ];
   for (const [name, payload, code, field] of cases) {
     test(name, async () => {

@@ -6,8 +6,6 @@
 import type { ExtrasContext } from "./extras-types.ts";
 import { b64u, button, field, formatWhen, formError, h, openDialog, openRemovableList, unwrapJson, wrapJson } from "./ui-kit.ts";
 
-const MAX_NOTE = 1000;
-
 async function aesKey(raw: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey("raw", raw as BufferSource, "AES-GCM", false, ["encrypt", "decrypt"]);
 }
@@ -18,6 +16,8 @@ const ad = (messageId: string) => new TextEncoder().encode(`hearth-note-v1:${mes
 export async function encryptNote(ctx: ExtrasContext, messageId: string, note: string): Promise<string> {
   const key = (await ctx.engine.archivedKey(NOTE_KEY, true))!;
   const iv = crypto.getRandomValues(new Uint8Array(12));
+  const { describeLimit, MAX_BOOKMARK_NOTE_CHARS } = ctx.limits;
+  if (note.length > MAX_BOOKMARK_NOTE_CHARS) throw new Error(describeLimit("A note", MAX_BOOKMARK_NOTE_CHARS));
   const ct = new Uint8Array(await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: ad(messageId) }, await aesKey(key), new TextEncoder().encode(note)));
   return wrapJson({ v: 1, n: b64u.encode(iv), c: b64u.encode(ct) });
 }
@@ -34,9 +34,18 @@ export async function decryptNote(ctx: ExtrasContext, messageId: string, wire: s
 /** The bookmark whose note the dialog edits, with its current note (decrypted, "" if none). */
 type Editing = { id: string; note: string };
 
-/** The bookmark's note as text: "" without one; null when this device cannot decrypt it. */
-async function noteText(ctx: ExtrasContext, b: Bookmark): Promise<string | null> {
-  return b.note_ciphertext ? decryptNote(ctx, b.message_id, b.note_ciphertext).catch(() => null) : "";
+type NoteOutcome = { status: "ok"; text: string } | { status: "unreadable"; reason: string };
+
+/**
+ * The bookmark's note: "" without one. Unreadable when this device lacks the notes key, or when
+ * the note is longer than the form allows (only a modified client writes that: not shown).
+ */
+async function noteText(ctx: ExtrasContext, b: Bookmark): Promise<NoteOutcome> {
+  if (!b.note_ciphertext) return { status: "ok", text: "" };
+  const text = await decryptNote(ctx, b.message_id, b.note_ciphertext).catch(() => null);
+  if (text === null) return { status: "unreadable", reason: "Note: written on a device whose notes key this device lacks (restore your key backup)." };
+  const checked = ctx.limits.checkReceivedText("Note", text, ctx.limits.MAX_BOOKMARK_NOTE_CHARS);
+  return checked.status === "ok" ? checked : { status: "unreadable", reason: checked.reason };
 }
 
 /** The user's bookmark of a message (paging through the list), or null. */
@@ -59,7 +68,7 @@ async function findBookmark(ctx: ExtrasContext, messageId: string): Promise<Book
  */
 export function openBookmarkDialog(ctx: ExtrasContext, messageId: string, opener: HTMLElement, editing?: Editing, onSaved?: (b: Bookmark, note: string) => void): void {
   const d = openDialog(editing ? "Edit bookmark note" : "Bookmark message", opener, { form: true });
-  const note = field(editing ? "Note" : "Note (optional)", Object.assign(h("textarea", "textarea"), { rows: 3, maxLength: MAX_NOTE }), "Only you can read it: it is encrypted on this device and reaches your other devices through your key backup.");
+  const note = field(editing ? "Note" : "Note (optional)", Object.assign(h("textarea", "textarea"), { rows: 3, maxLength: ctx.limits.MAX_BOOKMARK_NOTE_CHARS }), "Only you can read it: it is encrypted on this device and reaches your other devices through your key backup.");
   const error = formError();
   const save = button(editing ? "Save note" : "Save bookmark", "btn btn--primary", "submit");
   const cancel = button("Cancel", "btn btn--secondary");
@@ -95,7 +104,8 @@ export function openBookmarkDialog(ctx: ExtrasContext, messageId: string, opener
         if ((err as { code?: string }).code !== "BOOKMARK_EXISTS") return error.set((err as Error).message);
         const existing = await findBookmark(ctx, messageId).catch(() => null);
         if (!existing) return error.set("This message is already bookmarked. Edit its note from Bookmarks.");
-        toEdit({ id: existing.id, note: (await noteText(ctx, existing)) ?? "" });
+        const current = await noteText(ctx, existing);
+        toEdit({ id: existing.id, note: current.status === "ok" ? current.text : "" });
         error.set("This message is already bookmarked. You can edit its note here: Save note replaces it.");
         note.control.focus();
       } finally {
@@ -128,17 +138,17 @@ export async function openBookmarkList(ctx: ExtrasContext, opener: HTMLElement):
       const m = ctx.normalise(b.message);
       const author = m ? m.sender_name ?? (m.sender_id ? undefined : "Deleted user") : undefined;
       const meta = h("p", "side-list__meta", `${author ? `${author} · ` : ""}${m ? formatWhen(m.created_at) : ""}${b.channel_id === ctx.channelId ? " · this conversation" : ""}`);
-      const showNote = (n: string | null) => {
-        noteEl.hidden = n === "";
-        noteEl.textContent = n === null ? "Note: written on a device whose notes key this device lacks (restore your key backup)." : `Note: ${n}`;
+      const showNote = (n: NoteOutcome) => {
+        noteEl.hidden = n.status === "ok" && n.text === "";
+        noteEl.textContent = n.status === "ok" ? `Note: ${n.text}` : n.reason;
       };
       const edit = button("Edit note", "btn btn--ghost btn--sm");
       edit.setAttribute("aria-label", "Edit bookmark note");
       edit.addEventListener("click", () => void (async () => {
         const current = await noteText(ctx, b);
-        openBookmarkDialog(ctx, b.message_id, edit, { id: b.id, note: current ?? "" }, (saved, n) => {
+        openBookmarkDialog(ctx, b.message_id, edit, { id: b.id, note: current.status === "ok" ? current.text : "" }, (saved, n) => {
           b.note_ciphertext = saved.note_ciphertext;
-          showNote(n);
+          showNote({ status: "ok", text: n });
         });
       })());
       const remove = button("Remove", "btn btn--ghost btn--sm");

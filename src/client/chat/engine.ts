@@ -56,6 +56,7 @@ import {
   type OwnSenderKey,
   type PairwiseSession,
 } from "../e2ee/index.ts";
+import { checkReceivedText, describeLimit, MAX_MESSAGE_CHARS } from "../../shared/text-limits.ts";
 import { ApiError, pageApi, type Api } from "./api.ts";
 import { AnswerLimiter, askedAgo, chunk, encodeKeyMessage, MAX_ITEMS_PER_MESSAGE, MAX_KEYS_PER_MESSAGE, parseKeyMessage, planKeyRequests, prunePending, type ForwardedKey, type KeyMessage, type PendingKey, type Refusal } from "./key-requests.ts";
 import { deviceKey, planSenderKey, type DeviceRef } from "./recipients.ts";
@@ -399,8 +400,11 @@ export class ChatEngine {
    * Encrypts `text` for the channel's readers: `recipients` are every device of every reader
    * (viewers.ts recipientsOf, this device excluded), fetched for the viewer version the send
    * names. Returns the ciphertext and a callback that archives the key once the server id is known.
+   * `maxChars`: the longest text receivers show (shared/text-limits.ts); longer text is refused
+   * here, so no path (composer, edit, thread, schedule) sends what readers would not show.
    */
-  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+    if (text.length > maxChars) return Promise.reject(new ApiError(0, "MESSAGE_TOO_LONG", describeLimit("A message", maxChars)));
     return this.run(async () => {
       if (scheme === "pw") {
         const ready = await this.ensureSessions(recipients);
@@ -486,9 +490,12 @@ export class ChatEngine {
    * Decrypts a stored or live message (or a poll's question: id `poll:<id>`). A key this device
    * lacks is asked for (key requests: the sender's device, this user's other devices, a few other
    * readers' devices) unless the message was sent before this user joined a channel whose
-   * history is not shared; see DecryptOutcome for what the reader is told.
+   * history is not shared; see DecryptOutcome for what the reader is told. Every decrypted text
+   * the chat shows comes through here (timeline, edits, thread, pins, bookmarks, scheduled,
+   * polls), so this is where the length limit holds for received text: a modified client can
+   * encrypt anything, and text longer than `maxChars` is "failed" with a notice.
    */
-  decrypt(message: ChatMessage): Promise<DecryptOutcome> {
+  decrypt(message: ChatMessage, maxChars = MAX_MESSAGE_CHARS): Promise<DecryptOutcome> {
     return this.run(async () => {
       if (!message.ciphertext) return { status: "failed", reason: "This message was deleted." };
       const pending = this.state.keyRequests?.[message.id];
@@ -499,7 +506,7 @@ export class ChatEngine {
           if (pending) this.settleRequest(message.id, null);
           await this.save();
           this.scheduleBackup();
-          return { status: "ok", text };
+          return checkReceivedText("Message", text, maxChars);
         }
       } catch (error) {
         failure = failureOf((error as { code?: string }).code);

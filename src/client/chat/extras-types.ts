@@ -1,16 +1,19 @@
 // What chat.js hands to the lazily loaded extras chunk (extras-ui.ts). Types only: the chunk
 // receives the engine and helpers as values, so no module is shared between the two bundles.
 import type { callApi } from "./api.ts";
+import type * as TextLimits from "../../shared/text-limits.ts";
 import type { ChatEngine } from "./engine.ts";
 import type { normaliseMessage, Scheme } from "./types.ts";
 
 export interface ExtrasContext {
   engine: ChatEngine;
+  /** shared/text-limits.ts as a value: a module both bundles imported would split off a third chunk. */
+  limits: typeof TextLimits;
   channelId: string;
   scheme: Scheme;
   selfId: string;
-  /** Encrypts for the conversation's readers of now (sender.ts withCurrentReaders; polls, scheduled messages). */
-  encryptForReaders(text: string): Promise<{ ciphertext: string; remember: (name: string) => Promise<void> }>;
+  /** Encrypts for the conversation's readers of now (sender.ts withCurrentReaders; polls, scheduled messages); `maxChars` as in ChatEngine.encrypt. */
+  encryptForReaders(text: string, maxChars?: number): Promise<{ ciphertext: string; remember: (name: string) => Promise<void> }>;
   names: ReadonlyMap<string, string>;
   call: typeof callApi;
   normalise: typeof normaliseMessage;

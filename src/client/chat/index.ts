@@ -14,6 +14,7 @@ import { withCurrentReaders } from "./sender.ts";
 import { RETRY_KEYS_EVENT } from "./view.ts";
 import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 import { el } from "./dom.ts";
+import * as textLimits from "../../shared/text-limits.ts";
 
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
@@ -170,7 +171,10 @@ function connectHub(): HubClient {
       current?.onReconnected();
     },
     beforeReconnect: async () => {
-      await fetch("/api/auth/refresh", { method: "POST", credentials: "same-origin" }).catch(() => {});
+      const res = await fetch("/api/auth/refresh", { method: "POST", credentials: "same-origin" }).catch(() => null);
+      // The session has ended (signed out elsewhere, or the server's signing keys were replaced):
+      // reconnecting cannot work, so go and sign in again, then come back here.
+      if (res?.status === 401) location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
     },
   });
   client.connect();
@@ -278,9 +282,9 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     // The key-backup banner comes with it.
     controller.extras = import("./extras-ui.ts").then((m) => {
       void m.mountBanner(pane.querySelector<HTMLElement>(".pane-body__inner") ?? pane, e, () => void controller.retryAll());
-      const encryptForReaders = (text: string) =>
-        withCurrentReaders(e, { channelId, scheme, selfId, viewers: channelViewers }, text, async (ciphertext, _version, remember) => ({ ciphertext, remember }));
-      return m.mountExtras({ engine: e, channelId, scheme, selfId, encryptForReaders, names, call: callApi, normalise: normaliseMessage, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
+      const encryptForReaders = (text: string, maxChars?: number) =>
+        withCurrentReaders(e, { channelId, scheme, selfId, viewers: channelViewers }, text, async (ciphertext, _version, remember) => ({ ciphertext, remember }), maxChars);
+      return m.mountExtras({ engine: e, channelId, scheme, selfId, encryptForReaders, names, call: callApi, normalise: normaliseMessage, limits: textLimits, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
     });
     controller.extras.catch((error) => setStatus(`Some chat features could not load: ${(error as Error).message}`));
     root.dataset.chatReady = "1";

@@ -1,6 +1,8 @@
 // Editing a message in place: Enter saves (the caller re-encrypts like a new message), Escape
 // or an unchanged text cancels and puts the shown text back.
 
+import { MAX_MESSAGE_CHARS } from "../../shared/text-limits.ts";
+
 export function openInlineEditor(msg: HTMLElement, text: string, save: (next: string) => Promise<void>): void {
   const box = msg.querySelector<HTMLElement>(".msg__text");
   if (!box) return;
@@ -8,6 +10,7 @@ export function openInlineEditor(msg: HTMLElement, text: string, save: (next: st
   const editor = document.createElement("textarea");
   editor.className = "composer__input msg__editor";
   editor.setAttribute("aria-label", "Edit message");
+  editor.maxLength = MAX_MESSAGE_CHARS;
   editor.value = text;
   box.replaceChildren(editor);
   editor.focus();

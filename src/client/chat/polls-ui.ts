@@ -6,8 +6,6 @@
 import type { ExtrasContext } from "./extras-types.ts";
 import { button, field, formatWhen, formError, h, openDialog, toLocalInput, unwrapJson, wrapJson } from "./ui-kit.ts";
 
-import { MAX_POLL_OPTIONS as MAX_OPTIONS, MIN_POLL_OPTIONS as MIN_OPTIONS } from "../../shared/poll-limits.ts";
-
 type Tally = { option_index: number; count: number };
 export interface Poll {
   id: string;
@@ -26,6 +24,28 @@ export interface Poll {
   my_votes: number[];
 }
 type Content = { q: string; o: string[] };
+
+/**
+ * A decrypted poll payload as this app would write it, or why it is not shown: the sender's client
+ * could be a modified one (issue 10 §6), so the question, the options and their count are checked
+ * against the form's limits and the option count the server counts votes for.
+ */
+export function readPollContent(text: string, optionCount: number, limits: ExtrasContext["limits"]): Content | string {
+  const { checkReceivedText, MAX_POLL_OPTION_CHARS, MAX_POLL_OPTIONS, MAX_POLL_QUESTION_CHARS, MIN_POLL_OPTIONS } = limits;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return "This poll could not be read.";
+  }
+  const { q, o } = (parsed ?? {}) as { q?: unknown; o?: unknown };
+  if (typeof q !== "string" || !Array.isArray(o) || !o.every((x): x is string => typeof x === "string")) return "This poll could not be read.";
+  if (o.length < MIN_POLL_OPTIONS || o.length > MAX_POLL_OPTIONS || o.length !== optionCount) return "This poll's options do not match its vote count — not shown.";
+  for (const checked of [checkReceivedText("Poll question", q, MAX_POLL_QUESTION_CHARS), ...o.map((x) => checkReceivedText("Poll option", x, MAX_POLL_OPTION_CHARS))]) {
+    if (checked.status === "failed") return checked.reason;
+  }
+  return { q, o };
+}
 
 export class PollStrip {
   private readonly polls = new Map<string, Poll>();
@@ -118,11 +138,8 @@ export class PollStrip {
         id: `poll:${p.id}`, channel_id: p.channel_id, seq: 0, sender_id: p.creator_id ?? "", sender_name: p.creator_name ?? null, sender_device_id: wire.d,
         client_id: "", scheme: this.ctx.scheme, ciphertext: wire.c, created_at: p.created_at,
       })!;
-      const outcome = await this.ctx.engine.decrypt(message);
-      if (outcome.status === "ok") {
-        const parsed = JSON.parse(outcome.text) as Content;
-        out = { q: String(parsed.q), o: parsed.o.map(String) };
-      } else out = outcome.reason;
+      const outcome = await this.ctx.engine.decrypt(message, this.ctx.limits.MAX_POLL_PAYLOAD_CHARS);
+      out = outcome.status === "ok" ? readPollContent(outcome.text, p.option_count, this.ctx.limits) : outcome.reason;
     } catch {
       out = "This poll could not be decrypted.";
     }
@@ -236,9 +253,10 @@ export class PollStrip {
 
   /** The "Poll" composer action: question, 2–10 options, multi-select, anonymous, expiry. */
   openCreateDialog(opener: HTMLElement): void {
+    const { MIN_POLL_OPTIONS: MIN_OPTIONS, MAX_POLL_OPTIONS: MAX_OPTIONS, MAX_POLL_QUESTION_CHARS, MAX_POLL_OPTION_CHARS, MAX_POLL_PAYLOAD_CHARS } = this.ctx.limits;
     const d = openDialog("Create a poll", opener, { form: true });
     const form = d.form!;
-    const question = field("Question", Object.assign(h("input", "input"), { maxLength: 300, required: true }));
+    const question = field("Question", Object.assign(h("input", "input"), { maxLength: MAX_POLL_QUESTION_CHARS, required: true }));
     const optionsBox = h("fieldset", "poll-dialog__options");
     optionsBox.append(h("legend", "field__label", `Options (${MIN_OPTIONS}–${MAX_OPTIONS})`));
     const optionsError = formError();
@@ -256,7 +274,7 @@ export class PollStrip {
     };
     const addOption = (focus: boolean) => {
       const row = h("li", "poll-dialog__row");
-      const input = Object.assign(h("input", "input"), { maxLength: 200 });
+      const input = Object.assign(h("input", "input"), { maxLength: MAX_POLL_OPTION_CHARS });
       const remove = button("Remove", "btn btn--ghost btn--sm");
       remove.addEventListener("click", () => {
         const next = (row.nextElementSibling ?? row.previousElementSibling)?.querySelector("input");
@@ -309,7 +327,7 @@ export class PollStrip {
         create.disabled = true;
         try {
           const { engine } = this.ctx;
-          const { ciphertext, remember } = await this.ctx.encryptForReaders(JSON.stringify({ q, o: options }));
+          const { ciphertext, remember } = await this.ctx.encryptForReaders(JSON.stringify({ q, o: options }), MAX_POLL_PAYLOAD_CHARS);
           const { poll } = await this.ctx.call<{ poll: Poll }>("POST", `/api/channels/${this.ctx.channelId}/polls`, {
             client_id: crypto.randomUUID(),
             question_ciphertext: wrapJson({ v: 1, d: engine.deviceId, c: ciphertext }),

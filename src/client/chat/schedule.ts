@@ -27,7 +27,7 @@ const PW_NOTE = "Encrypted now for the devices in this conversation; a device ad
 export function openScheduleDialog(ctx: ExtrasContext, opener: HTMLElement): void {
   const d = openDialog("Schedule a message", opener, { form: true });
   const form = d.form!;
-  const text = field("Message", Object.assign(h("textarea", "textarea"), { rows: 3, maxLength: 4000 }));
+  const text = field("Message", Object.assign(h("textarea", "textarea"), { rows: 3, maxLength: ctx.limits.MAX_MESSAGE_CHARS }));
   text.control.value = ctx.input?.value ?? "";
   const now = new Date();
   const whenInput = Object.assign(h("input", "input"), { type: "datetime-local", step: "1", min: toLocalInput(new Date(now.getTime() + 60_000)), max: toLocalInput(new Date(now.getTime() + MAX_AHEAD_MS)) });

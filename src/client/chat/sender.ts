@@ -52,11 +52,12 @@ export async function withCurrentReaders<T>(
   target: Pick<SendTarget, "channelId" | "scheme" | "selfId" | "viewers">,
   text: string,
   deliver: (ciphertext: string, viewerVersion: number, remember: (id: string) => Promise<void>) => Promise<T>,
+  maxChars?: number,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       const list = await target.viewers.current();
-      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text);
+      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars);
       return await deliver(ciphertext, list.version, remember);
     } catch (error) {
       if (attempt >= MAX_READER_CHANGES || !isStaleReaders(error)) throw error;

@@ -3,6 +3,7 @@
 // a composer that sends through the same encrypt-and-send path as the main one, with
 // thread_root_id. Thread replies are not shown in the main timeline; their roots count them.
 
+import { MAX_MESSAGE_CHARS } from "../../shared/text-limits.ts";
 import { ApiError, callApi } from "./api.ts";
 import { submitOnEnter } from "./composer.ts";
 import type { DecryptOutcome } from "./engine.ts";
@@ -188,7 +189,7 @@ export class ThreadPanel {
     const input = document.createElement("textarea");
     input.className = "composer__input";
     input.rows = 1;
-    input.maxLength = 4000;
+    input.maxLength = MAX_MESSAGE_CHARS;
     input.placeholder = "Reply in thread…";
     input.setAttribute("aria-label", "Reply in thread");
     const send = document.createElement("button");

@@ -5,8 +5,15 @@
  * and line breaks, **bold**, *italic* / _italic_, ~~strike~~, `inline code`, ``` fenced code
  * blocks ``` with an optional language, > quotes, - / * / 1. lists, autolinked and <angle>
  * http(s)/mailto URLs, [text](url) links, @mentions and :emoji: shortcodes. Everything else stays
- * literal text. Input is bounded (MAX_INPUT) and nesting is bounded (MAX_DEPTH).
+ * literal text. Input is bounded (MAX_INPUT) and nesting is bounded (MAX_DEPTH). Parsing takes
+ * time linear in the input (docs/decisions/0003-markdown-parser.md; inline parsing is in
+ * markdown-inline.ts): block parsing reads each line a bounded number of times, without
+ * backtracking regular expressions.
  */
+import { isSpace, MAX_DEPTH, parseInline, work } from "./markdown-inline.ts";
+
+export { safeHref } from "./markdown-inline.ts";
+
 export type Inline =
   | { type: "text"; text: string }
   | { type: "bold" | "italic" | "strike"; children: Inline[] }
@@ -24,29 +31,48 @@ export type Block =
 
 /** Messages are ≤ 64 KiB of ciphertext; the plaintext we render is capped a little lower. */
 export const MAX_INPUT = 40_000;
-const MAX_DEPTH = 6;
-
-const EMOJI: Record<string, string> = {
-  smile: "😄", grin: "😁", joy: "😂", wink: "😉", heart: "❤️", thumbsup: "👍", "+1": "👍", thumbsdown: "👎", "-1": "👎",
-  tada: "🎉", fire: "🔥", rocket: "🚀", eyes: "👀", thinking: "🤔", ok_hand: "👌", wave: "👋", clap: "👏", pray: "🙏",
-  check: "✅", x: "❌", warning: "⚠️", lock: "🔒", key: "🔑", coffee: "☕", bug: "🐛", sparkles: "✨", "100": "💯", cry: "😢", sob: "😭",
-};
-
-/** Only these schemes ever become links; `javascript:`, `data:` and friends stay text. */
-export function safeHref(raw: string): string | null {
-  const trimmed = raw.trim();
-  if (!/^(https?:\/\/|mailto:)/i.test(trimmed)) return null;
-  try {
-    const url = new URL(trimmed);
-    if (url.protocol !== "http:" && url.protocol !== "https:" && url.protocol !== "mailto:") return null;
-    return url.href;
-  } catch {
-    return null;
-  }
-}
 
 export function parseMarkdown(input: string): Block[] {
-  return parseBlocks(input.slice(0, MAX_INPUT).replace(/\r\n?/g, "\n").split("\n"), 0);
+  return parseCapped(input, MAX_INPUT);
+}
+
+/** parseMarkdown with its work counted: the tree and the characters looked at (tests, scripts/bench). */
+export function measureMarkdown(input: string, maxInput = MAX_INPUT): { blocks: Block[]; steps: number } {
+  const before = work.steps;
+  const blocks = parseCapped(input, maxInput);
+  return { blocks, steps: work.steps - before };
+}
+
+function parseCapped(input: string, maxInput: number): Block[] {
+  const text = input.slice(0, maxInput);
+  work.steps += text.length; // the newline normalisation and the split
+  return parseBlocks(text.replace(/\r\n?/g, "\n").split("\n"), 0);
+}
+
+/** The language of an opening ``` fence ("" without one), or null when the line is not one. */
+function fenceLanguage(line: string): string | null {
+  if (!line.startsWith("```")) return null;
+  const language = line.slice(3).trim();
+  return /^[A-Za-z0-9_+-]{0,20}$/.test(language) ? language : null;
+}
+const isClosingFence = (line: string): boolean => line.startsWith("```") && line.slice(3).trim() === "";
+
+/** A list item line: `- x`, `* x` or `12. x` (leading spaces allowed); hand-scanned, no backtracking. */
+function listItem(line: string): { ordered: boolean; content: string } | null {
+  let i = 0;
+  while (isSpace(line[i])) i++;
+  let ordered = false;
+  if (line[i] === "-" || line[i] === "*") i++;
+  else {
+    const digits = i;
+    while (i - digits < 10 && line[i]! >= "0" && line[i]! <= "9") i++;
+    if (i === digits || i - digits > 9 || line[i] !== ".") return null;
+    ordered = true;
+    i++;
+  }
+  if (!isSpace(line[i])) return null;
+  while (isSpace(line[i])) i++;
+  return { ordered, content: line.slice(i) };
 }
 
 function parseBlocks(lines: string[], depth: number): Block[] {
@@ -58,13 +84,17 @@ function parseBlocks(lines: string[], depth: number): Block[] {
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    const fence = /^```\s*([A-Za-z0-9_+-]{0,20})\s*$/.exec(line);
-    if (fence) {
+    work.steps += line.length + 1;
+    const language = fenceLanguage(line);
+    if (language !== null) {
       flush();
       const body: string[] = [];
       let j = i + 1;
-      while (j < lines.length && !/^```\s*$/.test(lines[j]!)) body.push(lines[j++]!);
-      blocks.push({ type: "code_block", language: fence[1] || null, text: body.join("\n") });
+      while (j < lines.length && !isClosingFence(lines[j]!)) {
+        work.steps += lines[j]!.length + 1;
+        body.push(lines[j++]!);
+      }
+      blocks.push({ type: "code_block", language: language || null, text: body.join("\n") });
       i = j; // skips the closing fence (or ends at EOF: an unclosed fence runs to the end)
       continue;
     }
@@ -77,18 +107,18 @@ function parseBlocks(lines: string[], depth: number): Block[] {
       i = j - 1;
       continue;
     }
-    const bullet = /^\s*([-*]|\d{1,9}\.)\s+(.*)$/.exec(line);
-    if (bullet) {
+    const first = listItem(line);
+    if (first) {
       flush();
-      const ordered = /\d/.test(bullet[1]!);
       const items: Inline[][] = [];
       let j = i;
       for (; j < lines.length; j++) {
-        const m = /^\s*([-*]|\d{1,9}\.)\s+(.*)$/.exec(lines[j]!);
-        if (!m || /\d/.test(m[1]!) !== ordered) break;
-        items.push(parseInline(m[2]!, depth));
+        const item = j === i ? first : listItem(lines[j]!);
+        if (!item || item.ordered !== first.ordered) break;
+        if (j > i) work.steps += lines[j]!.length + 1;
+        items.push(parseInline(item.content, depth));
       }
-      blocks.push({ type: "list", ordered, items });
+      blocks.push({ type: "list", ordered: first.ordered, items });
       i = j - 1;
       continue;
     }
@@ -97,110 +127,6 @@ function parseBlocks(lines: string[], depth: number): Block[] {
   }
   flush();
   return blocks;
-}
-
-const URL_RE = /^(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]|mailto:[^\s<>"']+)/i;
-
-function parseInline(text: string, depth: number): Inline[] {
-  const out: Inline[] = [];
-  let buffer = "";
-  const pushText = () => {
-    if (buffer) out.push({ type: "text", text: buffer });
-    buffer = "";
-  };
-  let i = 0;
-  while (i < text.length) {
-    const rest = text.slice(i);
-    const ch = text[i]!;
-    if (ch === "\n") {
-      pushText();
-      out.push({ type: "break" });
-      i++;
-      continue;
-    }
-    if (ch === "\\" && i + 1 < text.length && /[\\`*_~[\]()@:>#-]/.test(text[i + 1]!)) {
-      buffer += text[i + 1];
-      i += 2;
-      continue;
-    }
-    if (ch === "`") {
-      const end = text.indexOf("`", i + 1);
-      if (end > i + 1) {
-        pushText();
-        out.push({ type: "code", text: text.slice(i + 1, end) });
-        i = end + 1;
-        continue;
-      }
-    }
-    const emphasis = depth < MAX_DEPTH ? matchDelimited(rest, i > 0 && /[\p{L}\p{N}]/u.test(text[i - 1]!)) : null;
-    if (emphasis) {
-      pushText();
-      out.push({ type: emphasis.type, children: parseInline(emphasis.inner, depth + 1) });
-      i += emphasis.length;
-      continue;
-    }
-    const link = /^\[([^\]\n]{1,500})\]\(([^)\s]{1,2000})\)/.exec(rest);
-    if (link) {
-      const href = safeHref(link[2]!);
-      if (href && depth < MAX_DEPTH) {
-        pushText();
-        out.push({ type: "link", href, children: parseInline(link[1]!, depth + 1) });
-        i += link[0].length;
-        continue;
-      }
-    }
-    const angle = /^<((?:https?:\/\/|mailto:)[^\s<>]{1,2000})>/i.exec(rest);
-    if (angle && safeHref(angle[1]!)) {
-      pushText();
-      out.push({ type: "link", href: safeHref(angle[1]!)!, children: [{ type: "text", text: angle[1]! }] });
-      i += angle[0].length;
-      continue;
-    }
-    const prevIsWord = i > 0 && /[\p{L}\p{N}_]/u.test(text[i - 1]!);
-    const url = !prevIsWord ? URL_RE.exec(rest) : null;
-    if (url && safeHref(url[1]!)) {
-      pushText();
-      out.push({ type: "link", href: safeHref(url[1]!)!, children: [{ type: "text", text: url[1]! }] });
-      i += url[1]!.length;
-      continue;
-    }
-    const mention = !prevIsWord ? /^@([A-Za-z0-9][A-Za-z0-9_.-]{1,31})/.exec(rest) : null;
-    if (mention) {
-      pushText();
-      const name = mention[1]!.replace(/[.]+$/, "");
-      out.push({ type: "mention", name });
-      i += 1 + name.length;
-      continue;
-    }
-    const emoji = /^:([a-z0-9_+-]{1,32}):/.exec(rest);
-    if (emoji && EMOJI[emoji[1]!]) {
-      pushText();
-      out.push({ type: "emoji", name: emoji[1]!, char: EMOJI[emoji[1]!]! });
-      i += emoji[0].length;
-      continue;
-    }
-    buffer += ch;
-    i++;
-  }
-  pushText();
-  return out;
-}
-
-/** Underscores inside words (snake_case) never open or close emphasis, as in CommonMark. */
-function matchDelimited(rest: string, afterWordChar: boolean): { type: "bold" | "italic" | "strike"; inner: string; length: number } | null {
-  for (const [delim, type] of [["**", "bold"], ["__", "bold"], ["~~", "strike"], ["*", "italic"], ["_", "italic"]] as const) {
-    if (!rest.startsWith(delim)) continue;
-    if (delim[0] === "_" && afterWordChar) continue;
-    const after = rest[delim.length];
-    if (!after || /\s/.test(after)) continue;
-    let end = rest.indexOf(delim, delim.length + 1);
-    while (end !== -1 && delim[0] === "_" && /[\p{L}\p{N}]/u.test(rest[end + delim.length] ?? "")) end = rest.indexOf(delim, end + 1);
-    if (end === -1) continue;
-    const inner = rest.slice(delim.length, end);
-    if (/\s$/.test(inner) || inner.includes("\n\n")) continue;
-    return { type, inner, length: end + delim.length };
-  }
-  return null;
 }
 
 /** Plain text of a tree (notification previews, copy-as-text, search in decrypted history). */

@@ -13,9 +13,14 @@ export type RenderOptions = {
   selfUsername?: string;
 };
 
+/** Appends one by one: spreading thousands of children into one append() call can exceed the engine's argument limit. */
+function appendInlines(doc: Document, parent: Node, nodes: Inline[], opts: RenderOptions): void {
+  for (const node of nodes) parent.appendChild(renderInline(doc, node, opts));
+}
+
 export function renderBlocks(doc: Document, blocks: Block[], opts: RenderOptions = {}): DocumentFragment {
   const fragment = doc.createDocumentFragment();
-  for (const block of blocks) fragment.append(renderBlock(doc, block, opts));
+  for (const block of blocks) fragment.appendChild(renderBlock(doc, block, opts));
   return fragment;
 }
 
@@ -23,7 +28,7 @@ function renderBlock(doc: Document, block: Block, opts: RenderOptions): Node {
   switch (block.type) {
     case "paragraph": {
       const p = doc.createElement("p");
-      p.append(...block.children.map((n) => renderInline(doc, n, opts)));
+      appendInlines(doc, p, block.children, opts);
       return p;
     }
     case "code_block": {
@@ -43,7 +48,7 @@ function renderBlock(doc: Document, block: Block, opts: RenderOptions): Node {
       const list = doc.createElement(block.ordered ? "ol" : "ul");
       for (const item of block.items) {
         const li = doc.createElement("li");
-        li.append(...item.map((n) => renderInline(doc, n, opts)));
+        appendInlines(doc, li, item, opts);
         list.append(li);
       }
       return list;
@@ -66,7 +71,7 @@ function renderInline(doc: Document, node: Inline, opts: RenderOptions): Node {
     case "italic":
     case "strike": {
       const el = doc.createElement(node.type === "bold" ? "strong" : node.type === "italic" ? "em" : "s");
-      el.append(...node.children.map((n) => renderInline(doc, n, opts)));
+      appendInlines(doc, el, node.children, opts);
       return el;
     }
     case "link": {
@@ -74,7 +79,7 @@ function renderInline(doc: Document, node: Inline, opts: RenderOptions): Node {
       a.href = node.href;
       a.rel = "noopener noreferrer nofollow ugc";
       a.target = "_blank";
-      a.append(...node.children.map((n) => renderInline(doc, n, opts)));
+      appendInlines(doc, a, node.children, opts);
       return a;
     }
     case "mention": {

@@ -7,6 +7,7 @@ import { ConflictError, InvalidInputError, NotFoundError, type FieldErrors } fro
 import { runInTransaction, type Executor } from "../../db/tx.ts";
 import { insertAuditEntry, type RequestMeta } from "./audit.ts";
 import type { Actor } from "./guard.ts";
+import { checkSignedInCredential } from "./credential-check.ts";
 import type { AuthKernel } from "./kernel.ts";
 import { checkPasswordRules, hashPassword, verifyPassword } from "./passwords.ts";
 import { revokeAllSessions, revokeSession } from "./sessions.ts";
@@ -83,11 +84,27 @@ export async function updateProfile(kernel: AuthKernel, actor: Actor, input: Pro
   });
 }
 
-const wrongPassword = (field: string) => new InvalidInputError("The current password is wrong.", { [field]: "The password is wrong." }, "INVALID_PASSWORD");
+const wrongPassword = (field: string) => () => new InvalidInputError("The current password is wrong.", { [field]: "The password is wrong." }, "INVALID_PASSWORD");
+
+/** Accounts without a password (SSO only) have nothing to re-enter; others go through the lockout. */
+async function requireCurrentPassword(kernel: AuthKernel, user: UserRow, password: string, meta: RequestMeta, context: string, field: string): Promise<void> {
+  const hash = user.password_hash;
+  if (!hash) return;
+  await checkSignedInCredential(kernel, user, meta, context, "wrong_password", () => verifyPassword(hash, password), wrongPassword(field));
+}
+
+/**
+ * For other features that ask for the password again before a sensitive action: the same gate
+ * (lockout, failure count, audit with `context`) as every password check here. Throws
+ * INVALID_PASSWORD (400, field "password") or ACCOUNT_LOCKED (423).
+ */
+export async function confirmCurrentPassword(kernel: AuthKernel, actor: Actor, password: string, meta: RequestMeta, context: string): Promise<void> {
+  await requireCurrentPassword(kernel, await requireOwnUser(kernel, actor), password, meta, context, "password");
+}
 
 export async function changePassword(kernel: AuthKernel, actor: Actor, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<number> {
   const user = await requireOwnUser(kernel, actor);
-  if (user.password_hash && !(await verifyPassword(user.password_hash, input.currentPassword))) throw wrongPassword("current_password");
+  await requireCurrentPassword(kernel, user, input.currentPassword, meta, "change_password", "current_password");
   const problem = checkPasswordRules(input.newPassword, user.username);
   if (problem) throw new InvalidInputError(problem, { new_password: problem });
   const passwordHash = await hashPassword(input.newPassword);
@@ -126,7 +143,7 @@ export async function logoutAll(kernel: AuthKernel, actor: Actor, meta: RequestM
 
 export async function deleteAccount(kernel: AuthKernel, actor: Actor, password: string, meta: RequestMeta): Promise<void> {
   const user = await requireOwnUser(kernel, actor);
-  if (user.password_hash && !(await verifyPassword(user.password_hash, password))) throw wrongPassword("password");
+  await requireCurrentPassword(kernel, user, password, meta, "delete_account", "password");
   await runInTransaction(tx(kernel), async (t, outbox) => {
     for (const check of deletionBlockers) {
       const reason = await check(t, user.id);

@@ -9,6 +9,7 @@ export type AuditAction =
   | "register"
   | "login"
   | "login_failed"
+  | "verification_failed"
   | "lockout"
   | "2fa_enabled"
   | "2fa_disabled"
@@ -28,7 +29,12 @@ export type AuditAction =
   | "user_suspended"
   | "user_unsuspended";
 
-export type RequestMeta = { ip: string; userAgent: string | null };
+export type RequestMeta = {
+  ip: string;
+  userAgent: string | null;
+  /** The raw trusted-device cookie, if any (device-cookie.ts); never written to the audit log. */
+  deviceCookie?: string;
+};
 
 export type AuditEntry = {
   actorId: string | null;

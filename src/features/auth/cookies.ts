@@ -27,8 +27,8 @@ export function parseCookies(header: string | null): Record<string, string> {
   return out;
 }
 
-export function serializeCookie(config: Config, name: string, value: string, maxAgeSecs: number): string {
-  const parts = [`${name}=${encodeURIComponent(value)}`, "Path=/", "HttpOnly", "SameSite=Lax", `Max-Age=${maxAgeSecs}`];
+export function serializeCookie(config: Config, name: string, value: string, maxAgeSecs: number, sameSite: "Lax" | "Strict" = "Lax"): string {
+  const parts = [`${name}=${encodeURIComponent(value)}`, "Path=/", "HttpOnly", `SameSite=${sameSite}`, `Max-Age=${maxAgeSecs}`];
   if (config.secureCookies) parts.push("Secure");
   return parts.join("; ");
 }

@@ -32,7 +32,7 @@ export type Actor = Readonly<{
 }>;
 
 /** Parallel browser requests may present one refresh cookie within this window (see sessions.ts). */
-const COOKIE_REFRESH_GRACE_MS = 30_000;
+export const COOKIE_REFRESH_GRACE_MS = 30_000;
 /** last_used_at is written at most this often per session, not on every request. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -56,6 +56,8 @@ async function loadActor(kernel: AuthKernel, claims: AccessClaims, via: Actor["v
     .where("s.user_id", "=", claims.userId)
     .where("s.revoked_at", "is", null)
     .where("s.expires_at", ">", now)
+    // Bound to the key that issued it: a session of a rotated-out key never acts again.
+    .where("s.key_id", "=", kernel.signer.keyId)
     .where("u.suspended_at", "is", null)
     .executeTakeFirst();
   if (!row) return null;
@@ -109,7 +111,7 @@ export async function resolveActor(kernel: AuthKernel, request: Request, set?: H
   }
   if (!refresh) return null;
   const rotated = await rotateRefreshToken(kernel, refresh, { graceMs: COOKIE_REFRESH_GRACE_MS });
-  if (rotated.kind === "invalid" || rotated.kind === "reused") {
+  if (rotated.kind === "invalid" || rotated.kind === "reused" || rotated.kind === "key_rotated") {
     addSetCookies(set, clearedSessionCookies(kernel.deps.config));
     return null;
   }
@@ -121,6 +123,37 @@ export async function requireActor(kernel: AuthKernel, request: Request, set?: H
   const actor = await resolveActor(kernel, request, set);
   if (!actor) throw new UnauthenticatedError();
   return actor;
+}
+
+// One resolution per request: the body guard (src/http/body-guard.ts) authenticates a request
+// before reading its large body, and the route's guard then gets the same actor. Resolving twice
+// would query twice and rotate an expired session's refresh cookie twice.
+const resolvedActors = new WeakMap<Request, Promise<Actor | null>>();
+
+function resolveActorOnce(kernel: AuthKernel, request: Request, set?: HeaderSink): Promise<Actor | null> {
+  let actor = resolvedActors.get(request);
+  if (!actor) {
+    actor = resolveActor(kernel, request, set);
+    resolvedActors.set(request, actor);
+  }
+  return actor;
+}
+
+async function requireActorOnce(kernel: AuthKernel, request: Request, set?: HeaderSink): Promise<Actor> {
+  const actor = await resolveActorOnce(kernel, request, set);
+  if (!actor) throw new UnauthenticatedError();
+  return actor;
+}
+
+/**
+ * For the body guard: throws 401 unless the request is signed in. The actor it resolves is the one
+ * the route's `auth` / `optionalAuth` / `admin` guard gets.
+ */
+export function authenticateBeforeBody(deps: AppDeps): (request: Request, set: HeaderSink) => Promise<void> {
+  const kernel = authKernelOf(deps);
+  return async (request, set) => {
+    await requireActorOnce(kernel, request, set);
+  };
 }
 
 export function requireAdminPower(actor: Actor, power: AdminPower): void {
@@ -137,17 +170,17 @@ export function authGuard(deps: AppDeps) {
   return new Elysia({ name: "auth-guard", seed: kernel.id }).macro({
     auth: {
       async resolve({ request, set }) {
-        return { actor: await requireActor(kernel, request, set as HeaderSink) };
+        return { actor: await requireActorOnce(kernel, request, set as HeaderSink) };
       },
     },
     optionalAuth: {
       async resolve({ request, set }) {
-        return { actor: await resolveActor(kernel, request, set as HeaderSink) };
+        return { actor: await resolveActorOnce(kernel, request, set as HeaderSink) };
       },
     },
     admin: (power: AdminPower) => ({
       async resolve({ request, set }) {
-        const actor = await requireActor(kernel, request, set as HeaderSink);
+        const actor = await requireActorOnce(kernel, request, set as HeaderSink);
         requireAdminPower(actor, power);
         return { actor };
       },

@@ -3,9 +3,15 @@
  * see it. 10 consecutive failures for one key within 15 minutes lock that key for 15 minutes.
  * Unlike the reference, failures older than the window decay, and the lock expiring resets the
  * count (one more failure does not re-lock). From the 3rd failure on, each attempt waits a
- * growing, bounded delay first (progressive lockout). Keys: "login:<username>",
- * "recover:<username>" (lower-cased), counted whether or not the username exists, so lockout
- * behaviour does not reveal which accounts exist.
+ * growing, bounded delay first (progressive lockout).
+ *
+ * Counters ("pools"): "login:<username>" and "recover:<username>" (lower-cased) are the shared
+ * pools of every client that is not a trusted device of that user, counted whether or not the
+ * username exists, so lockout behaviour does not reveal which accounts exist. A browser holding a
+ * valid trusted-device cookie for the user (device-cookie.ts) counts in its own pools,
+ * "device-login:<nonce>" and "device-recover:<nonce>": it is locked only by its own failures and
+ * is not locked when the shared pool is. Which pool a request uses is decided in
+ * credential-check.ts, the one place every password, code and recovery-code check goes through.
  */
 import { sql } from "kysely";
 import { LockedError } from "../../errors.ts";
@@ -18,6 +24,9 @@ export const LOCKOUT_DURATION_MS = 15 * 60 * 1000;
 const DELAY_FROM_FAILURE = 3;
 const DELAY_STEP_MS = 100;
 const DELAY_MAX_MS = 1_000;
+
+export type PoolKind = "shared" | "device";
+export type LockoutPool = { key: string; kind: PoolKind };
 
 export function loginKey(username: string): string {
   return `login:${username.toLowerCase().slice(0, 128)}`;
@@ -32,17 +41,21 @@ export function progressiveDelayMs(failures: number): number {
   return Math.min(DELAY_MAX_MS, (failures - DELAY_FROM_FAILURE + 1) * DELAY_STEP_MS);
 }
 
-function lockedError(retryAfterMs: number): LockedError {
+function lockedError(retryAfterMs: number, kind: PoolKind): LockedError {
   const minutes = Math.max(1, Math.ceil(retryAfterMs / 60_000));
-  return new LockedError(retryAfterMs / 1000, `Too many failed attempts. This account is locked for ${minutes} more minute${minutes === 1 ? "" : "s"}.`);
+  const span = `${minutes} more minute${minutes === 1 ? "" : "s"}`;
+  return new LockedError(
+    retryAfterMs / 1000,
+    kind === "device" ? `Too many failed attempts from this browser. Signing in from it is paused for ${span}.` : `Too many failed attempts. This account is locked for ${span}.`,
+  );
 }
 
-/** Throws while the key is locked; otherwise waits the progressive delay for recent failures. */
-export async function guardAttempt(kernel: AuthKernel, key: string): Promise<void> {
+/** Throws while the pool is locked; otherwise waits the progressive delay for recent failures. */
+export async function guardAttempt(kernel: AuthKernel, pool: LockoutPool): Promise<void> {
   const now = kernel.now();
-  const row = await kernel.deps.database.db.selectFrom("login_attempts").selectAll().where("key", "=", key).executeTakeFirst();
+  const row = await kernel.deps.database.db.selectFrom("login_attempts").selectAll().where("key", "=", pool.key).executeTakeFirst();
   if (!row) return;
-  if (row.locked_until && row.locked_until.getTime() > now) throw lockedError(row.locked_until.getTime() - now);
+  if (row.locked_until && row.locked_until.getTime() > now) throw lockedError(row.locked_until.getTime() - now, pool.kind);
   const recent = row.last_failure_at && now - row.last_failure_at.getTime() < LOCKOUT_WINDOW_MS ? row.failures : 0;
   const delay = progressiveDelayMs(recent);
   if (delay > 0) await kernel.sleep(delay);
@@ -75,8 +88,8 @@ export async function recordFailure(db: Executor, key: string, nowMs: number): P
   return true;
 }
 
-export function throwLocked(): never {
-  throw lockedError(LOCKOUT_DURATION_MS);
+export function throwLocked(kind: PoolKind): never {
+  throw lockedError(LOCKOUT_DURATION_MS, kind);
 }
 
 export async function resetFailures(db: Executor, key: string): Promise<void> {

@@ -10,8 +10,8 @@
 import { ForbiddenError, UnauthenticatedError } from "../../errors.ts";
 import { runInTransaction } from "../../db/tx.ts";
 import { insertAuditEntry, type RequestMeta } from "./audit.ts";
+import { checkCredential, openAttempt, settleSuccessfulSignIn, type Attempt, type FailedAttemptsNotice } from "./credential-check.ts";
 import type { AuthKernel } from "./kernel.ts";
-import { guardAttempt, loginKey, recordFailure, resetFailures, throwLocked } from "./lockout.ts";
 import { burnPasswordVerification, verifyPassword } from "./passwords.ts";
 import { createSession, type IssuedTokens } from "./sessions.ts";
 import { hashToken } from "./tokens.ts";
@@ -29,43 +29,37 @@ export class TotpRequiredError extends UnauthenticatedError {
 const invalidCredentials = () => new UnauthenticatedError("The username or password is wrong.", "INVALID_CREDENTIALS");
 const invalidTotp = () => new UnauthenticatedError("That code is not valid. Use a fresh code from your app, or a backup code.", "TOTP_INVALID");
 
-export type LoggedIn = { tokens: IssuedTokens; user: UserRow };
-
-async function countFailure(kernel: AuthKernel, key: string, user: UserRow | undefined, reason: string, meta: RequestMeta): Promise<void> {
-  const locked = await runInTransaction({ db: kernel.deps.database.db, events: kernel.deps.events }, async (tx) => {
-    const at = new Date(kernel.now());
-    const lockedNow = await recordFailure(tx, key, at.getTime());
-    await insertAuditEntry(tx, { actorId: user?.id ?? null, action: "login_failed", targetType: "user", targetId: user?.id, metadata: { reason, key }, at, meta });
-    if (lockedNow) await insertAuditEntry(tx, { actorId: user?.id ?? null, action: "lockout", targetType: "user", targetId: user?.id, metadata: { key }, at, meta });
-    return lockedNow;
-  });
-  if (locked) throwLocked();
-}
+/** `failedAttempts`: failed checks against the account since its previous sign-in (shown once). */
+export type LoggedIn = { tokens: IssuedTokens; user: UserRow; failedAttempts: FailedAttemptsNotice };
 
 export async function loginWithPassword(kernel: AuthKernel, input: { username: string; password: string; totpCode?: string }, meta: RequestMeta): Promise<LoggedIn> {
   if (kernel.deps.config.oidc?.disablePasswordLogin) {
     throw new ForbiddenError("Password sign-in is turned off on this server; use single sign-on.", "PASSWORD_LOGIN_DISABLED");
   }
   const username = input.username.trim();
-  const key = loginKey(username);
-  await guardAttempt(kernel, key);
   const db = kernel.deps.database.db;
   const user = username.length <= 64 ? await findUserByUsername(db, username) : undefined;
-  if (!user?.password_hash) {
-    await burnPasswordVerification(input.password);
-    await countFailure(kernel, key, undefined, "unknown_user", meta);
-    throw invalidCredentials();
+  const attempt = await openAttempt(kernel, "login", username, user, meta);
+  const passwordHash = user?.password_hash;
+  await checkCredential(
+    kernel,
+    attempt,
+    passwordHash ? "wrong_password" : "unknown_user",
+    async () => {
+      if (passwordHash) return verifyPassword(passwordHash, input.password);
+      // Unknown user (or an SSO-only account): same cost, same answer as a wrong password.
+      await burnPasswordVerification(input.password);
+      return false;
+    },
+    invalidCredentials,
+  );
+  const known = user!;
+  if (known.suspended_at) throw new ForbiddenError("This account is suspended.", "ACCOUNT_SUSPENDED");
+  if (known.totp_enabled) {
+    if (!input.totpCode?.trim()) throw new TotpRequiredError(await signPendingLogin(kernel, known));
+    return finishWithSecondFactor(kernel, attempt, known, input.totpCode);
   }
-  if (!(await verifyPassword(user.password_hash, input.password))) {
-    await countFailure(kernel, key, user, "wrong_password", meta);
-    throw invalidCredentials();
-  }
-  if (user.suspended_at) throw new ForbiddenError("This account is suspended.", "ACCOUNT_SUSPENDED");
-  if (user.totp_enabled) {
-    if (!input.totpCode?.trim()) throw new TotpRequiredError(await signPendingLogin(kernel, user));
-    return finishWithSecondFactor(kernel, user, input.totpCode, meta);
-  }
-  return openSession(kernel, user, meta, "password");
+  return openSession(kernel, known, meta, "password", attempt);
 }
 
 /** Second step of a page login: the pending token stands in for the password. */
@@ -77,39 +71,43 @@ export async function completePendingLogin(kernel: AuthKernel, pendingToken: str
   if (!user?.password_hash || verified.claims.pwh !== hashToken(user.password_hash).slice(0, 16)) {
     throw new UnauthenticatedError("The sign-in took too long. Please enter your password again.", "PENDING_LOGIN_EXPIRED");
   }
-  await guardAttempt(kernel, loginKey(user.username));
+  const attempt = await openAttempt(kernel, "login", user.username, user, meta);
   if (user.suspended_at) throw new ForbiddenError("This account is suspended.", "ACCOUNT_SUSPENDED");
-  return finishWithSecondFactor(kernel, user, code, meta);
+  return finishWithSecondFactor(kernel, attempt, user, code);
 }
 
 function signPendingLogin(kernel: AuthKernel, user: UserRow): Promise<string> {
   return kernel.signer.signPurposeToken(user.id, "pending-login", PENDING_LOGIN_TTL_SECS, kernel.now(), { pwh: hashToken(user.password_hash!).slice(0, 16) });
 }
 
-async function finishWithSecondFactor(kernel: AuthKernel, user: UserRow, code: string, meta: RequestMeta): Promise<LoggedIn> {
+async function finishWithSecondFactor(kernel: AuthKernel, attempt: Attempt, user: UserRow, code: string): Promise<LoggedIn> {
   const db = kernel.deps.database.db;
   const trimmed = code.trim();
-  let method: "totp" | "backup_code" | null = null;
-  if (/^\d{6}$/.test(trimmed)) {
-    if (await consumeTotpCode(db, kernel, user, trimmed)) method = "totp";
-  } else if (await consumeBackupCode(db, user.id, trimmed)) {
-    method = "backup_code";
-  }
-  if (!method) {
-    await countFailure(kernel, loginKey(user.username), user, "wrong_totp", meta);
-    throw invalidTotp();
-  }
-  return openSession(kernel, user, meta, method);
+  let method: "totp" | "backup_code" = "totp";
+  await checkCredential(
+    kernel,
+    attempt,
+    "wrong_totp",
+    async () => {
+      if (/^\d{6}$/.test(trimmed)) return consumeTotpCode(db, kernel, user, trimmed);
+      method = "backup_code";
+      return consumeBackupCode(db, user.id, trimmed);
+    },
+    invalidTotp,
+  );
+  return openSession(kernel, user, attempt.meta, method, attempt);
 }
 
-async function openSession(kernel: AuthKernel, user: UserRow, meta: RequestMeta, method: string): Promise<LoggedIn> {
+/** `attempt` is absent for sign-ins that checked no secret here (SSO): no counter is cleared. */
+async function openSession(kernel: AuthKernel, user: UserRow, meta: RequestMeta, method: string, attempt?: Attempt): Promise<LoggedIn> {
   return runInTransaction({ db: kernel.deps.database.db, events: kernel.deps.events }, async (tx) => {
     const at = new Date(kernel.now());
-    await resetFailures(tx, loginKey(user.username));
+    const failedAttempts = await settleSuccessfulSignIn(tx, attempt, user.id);
     const tokens = await createSession(tx, kernel, user.id, meta);
     if (method === "backup_code") await insertAuditEntry(tx, { actorId: user.id, action: "backup_code_used", targetType: "user", targetId: user.id, at, meta });
-    await insertAuditEntry(tx, { actorId: user.id, action: "login", targetType: "session", targetId: tokens.sessionId, metadata: { method }, at, meta });
-    return { tokens, user };
+    const metadata = { method, trusted_device: attempt?.pool.kind === "device", failed_attempts_since_last_login: failedAttempts.count };
+    await insertAuditEntry(tx, { actorId: user.id, action: "login", targetType: "session", targetId: tokens.sessionId, metadata, at, meta });
+    return { tokens, user, failedAttempts };
   });
 }
 

@@ -10,11 +10,6 @@ export function formField(body: unknown, name: string): string {
   return typeof value === "string" ? value : "";
 }
 
-/** Only same-site paths: "/x" yes; "//evil.example" and "https://…" no (open redirect). */
-export function safeNext(next: string | null | undefined): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
-  return next.slice(0, 512);
-}
 
 /** htmx gets the form fragment; a plain POST gets the whole page around it. */
 export function respondWithForm(request: Request, form: Child, wholePage: (form: Child) => Child, status: number): Response {

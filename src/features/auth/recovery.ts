@@ -1,6 +1,7 @@
 /**
- * Recovery without email: username + recovery code + new password. Same lockout as login (its
- * own "recover:" key). On success: new password, every session revoked, a new recovery code
+ * Recovery without email: username + recovery code + new password. Same lockout as login, in
+ * its own pools ("recover:<username>", or this browser's own when it is a trusted device of the
+ * account; credential-check.ts). On success: new password, every session revoked, a new recovery code
  * returned once. Users can regenerate the code from settings (password required: a stolen
  * session alone must not be able to mint a way to take the account over).
  */
@@ -9,7 +10,8 @@ import { runInTransaction } from "../../db/tx.ts";
 import { insertAuditEntry, type RequestMeta } from "./audit.ts";
 import type { Actor } from "./guard.ts";
 import type { AuthKernel } from "./kernel.ts";
-import { guardAttempt, recordFailure, recoverKey, resetFailures, throwLocked } from "./lockout.ts";
+import { checkCredential, checkSignedInCredential, openAttempt } from "./credential-check.ts";
+import { resetFailures } from "./lockout.ts";
 import { checkPasswordRules, hashPassword, verifyPassword } from "./passwords.ts";
 import { newRecoveryCode } from "./register.ts";
 import { revokeAllSessions } from "./sessions.ts";
@@ -22,32 +24,21 @@ export async function recoverAccount(kernel: AuthKernel, input: { username: stri
   const username = input.username.trim();
   const problem = checkPasswordRules(input.newPassword, username);
   if (problem) throw new InvalidInputError(problem, { new_password: problem });
-  const key = recoverKey(username);
-  await guardAttempt(kernel, key);
   const db = kernel.deps.database.db;
   const user = username.length <= 64 ? await findUserByUsername(db, username) : undefined;
+  const attempt = await openAttempt(kernel, "recover", username, user, meta);
   const code = normalizeCode(input.recoveryCode, 4);
   const presented = hashToken(code ?? input.recoveryCode);
-  const ok = Boolean(user?.recovery_code_hash && code && constantTimeEqualHex(presented, user.recovery_code_hash));
-  if (!user || !ok) {
-    const locked = await runInTransaction({ db, events: kernel.deps.events }, async (tx) => {
-      const at = new Date(kernel.now());
-      const lockedNow = await recordFailure(tx, key, at.getTime());
-      await insertAuditEntry(tx, { actorId: user?.id ?? null, action: "login_failed", targetType: "user", targetId: user?.id, metadata: { reason: "wrong_recovery_code", key }, at, meta });
-      if (lockedNow) await insertAuditEntry(tx, { actorId: user?.id ?? null, action: "lockout", targetType: "user", targetId: user?.id, metadata: { key }, at, meta });
-      return lockedNow;
-    });
-    if (locked) throwLocked();
-    throw invalidRecovery();
-  }
+  await checkCredential(kernel, attempt, user ? "wrong_recovery_code" : "unknown_user", async () => Boolean(user?.recovery_code_hash && code && constantTimeEqualHex(presented, user.recovery_code_hash)), invalidRecovery);
+  const known = user!;
   const passwordHash = await hashPassword(input.newPassword);
   const recovery = newRecoveryCode();
   await runInTransaction({ db, events: kernel.deps.events }, async (tx, outbox) => {
     const at = new Date(kernel.now());
-    await tx.updateTable("users").set({ password_hash: passwordHash, recovery_code_hash: recovery.hash, updated_at: at }).where("id", "=", user.id).execute();
-    await revokeAllSessions(tx, kernel, outbox, user.id, "account_recovered");
-    await resetFailures(tx, key);
-    await insertAuditEntry(tx, { actorId: user.id, action: "account_recovered", targetType: "user", targetId: user.id, at, meta });
+    await tx.updateTable("users").set({ password_hash: passwordHash, recovery_code_hash: recovery.hash, updated_at: at }).where("id", "=", known.id).execute();
+    await revokeAllSessions(tx, kernel, outbox, known.id, "account_recovered");
+    await resetFailures(tx, attempt.pool.key);
+    await insertAuditEntry(tx, { actorId: known.id, action: "account_recovered", targetType: "user", targetId: known.id, at, meta });
   });
   return { recoveryCode: recovery.code };
 }
@@ -56,8 +47,10 @@ export async function regenerateRecoveryCode(kernel: AuthKernel, actor: Actor, p
   const db = kernel.deps.database.db;
   const user = await findUserById(db, actor.userId);
   if (!user) throw invalidRecovery();
-  if (user.password_hash && !(await verifyPassword(user.password_hash, password ?? ""))) {
-    throw new InvalidInputError("The password is wrong.", { password: "The password is wrong." }, "INVALID_PASSWORD");
+  const passwordHash = user.password_hash;
+  if (passwordHash) {
+    const wrong = () => new InvalidInputError("The password is wrong.", { password: "The password is wrong." }, "INVALID_PASSWORD");
+    await checkSignedInCredential(kernel, user, meta, "regenerate_recovery_code", "wrong_password", () => verifyPassword(passwordHash, password ?? ""), wrong);
   }
   const recovery = newRecoveryCode();
   await runInTransaction({ db, events: kernel.deps.events }, async (tx) => {

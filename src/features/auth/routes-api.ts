@@ -2,15 +2,17 @@
  * The JSON API of accounts and authentication (snake_case; errors via the one renderer).
  * Each handler parses, calls one service function, and shapes the answer.
  */
-import { Elysia } from "elysia";
+import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { NotFoundError, UnauthenticatedError } from "../../errors.ts";
 import { json } from "../../http/render.ts";
 import { hasAdminPower } from "./admin-powers.ts";
 import { listAuditEntries } from "./audit.ts";
 import { changePassword, deleteAccount, logout, logoutAll, requireOwnUser, revokeOwnSession, updateProfile } from "./account.ts";
-import { clearedSessionCookies, withCookies } from "./cookies.ts";
-import { authGuard } from "./guard.ts";
+import { clearedSessionCookies, parseCookies, REFRESH_COOKIE, sessionCookies, withCookies } from "./cookies.ts";
+import { assertSameOrigin } from "./csrf.ts";
+import { trustedDeviceCookieFor } from "./device-cookie.ts";
+import { authGuard, COOKIE_REFRESH_GRACE_MS } from "./guard.ts";
 import { createInvite, deleteInvite, listInvites, type InviteView } from "./invites.ts";
 import { authKernelOf } from "./kernel.ts";
 import { loginWithPassword } from "./login.ts";
@@ -18,7 +20,7 @@ import { recoverAccount, regenerateRecoveryCode } from "./recovery.ts";
 import { registerUser } from "./register.ts";
 import { requestMeta } from "./request-meta.ts";
 import * as S from "./schemas.ts";
-import { listActiveSessions, rotateRefreshToken } from "./sessions.ts";
+import { listActiveSessions, rotateRefreshToken, type RotateResult } from "./sessions.ts";
 import { isSetupPending } from "./setup.ts";
 import { confirmTotpSetup, disableTotp, regenerateBackupCodes, startTotpSetup } from "./totp.ts";
 import { toOwnUser } from "./users.ts";
@@ -27,6 +29,13 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function inviteJson(i: InviteView) {
   return { id: i.id, code: i.code, max_uses: i.maxUses, uses: i.uses, expires_at: iso(i.expiresAt), created_at: iso(i.createdAt), created_by: i.createdBy, usable: i.usable };
+}
+
+/** The answer to a refresh that did not rotate (API clients get no grace: "grace" is invalid too). */
+function refreshRefused(kind: RotateResult["kind"]): UnauthenticatedError {
+  if (kind === "key_rotated") return new UnauthenticatedError("The server's signing keys were replaced, so every session has ended. Please sign in again.", "SESSION_KEY_ROTATED");
+  if (kind === "reused") return new UnauthenticatedError("This refresh token was already used, so the session has been ended for safety. Please sign in again.", "REFRESH_TOKEN_REUSED");
+  return new UnauthenticatedError("The refresh token is invalid or expired. Please sign in again.", "REFRESH_TOKEN_INVALID");
 }
 
 export function authApiRoutes(deps: AppDeps) {
@@ -48,7 +57,8 @@ export function authApiRoutes(deps: AppDeps) {
           { username: body.username, email: body.email, password: body.password, displayName: body.display_name, inviteCode: body.invite_code, setupToken: body.setup_token },
           requestMeta(request),
         );
-        return json({ access_token: r.tokens.accessToken, refresh_token: r.tokens.refreshToken, user: toOwnUser(r.user), recovery_code: r.recoveryCode }, { status: 201 });
+        const answer = { access_token: r.tokens.accessToken, refresh_token: r.tokens.refreshToken, user: toOwnUser(r.user), recovery_code: r.recoveryCode };
+        return withCookies(json(answer, { status: 201 }), [trustedDeviceCookieFor(kernel, request, r.user.id)]);
       },
       { body: S.RegisterBody },
     )
@@ -56,19 +66,37 @@ export function authApiRoutes(deps: AppDeps) {
       "/api/auth/login",
       async ({ body, request }) => {
         const r = await loginWithPassword(kernel, { username: body.username, password: body.password, totpCode: body.totp_code }, requestMeta(request));
-        return { access_token: r.tokens.accessToken, refresh_token: r.tokens.refreshToken, user: toOwnUser(r.user) };
+        const answer = {
+          access_token: r.tokens.accessToken,
+          refresh_token: r.tokens.refreshToken,
+          user: toOwnUser(r.user),
+          // Failed password, code or recovery-code checks against the account since its last sign-in.
+          failed_attempts_since_last_login: r.failedAttempts.count,
+          last_failed_attempt_at: iso(r.failedAttempts.lastAt),
+        };
+        // A client that keeps cookies becomes a trusted device of this account (device-cookie.ts).
+        return withCookies(json(answer), [trustedDeviceCookieFor(kernel, request, r.user.id)]);
       },
       { body: S.LoginBody },
     )
     .post(
       "/api/auth/refresh",
-      async ({ body }) => {
-        const r = await rotateRefreshToken(kernel, body.refresh_token, { graceMs: 0 });
-        if (r.kind === "reused") throw new UnauthenticatedError("This refresh token was already used, so the session has been ended for safety. Please sign in again.", "REFRESH_TOKEN_REUSED");
-        if (r.kind !== "rotated") throw new UnauthenticatedError("The refresh token is invalid or expired. Please sign in again.", "REFRESH_TOKEN_INVALID");
-        return { access_token: r.accessToken, refresh_token: r.refreshToken };
+      async ({ body, request }) => {
+        if (body?.refresh_token !== undefined) {
+          const r = await rotateRefreshToken(kernel, body.refresh_token, { graceMs: 0 });
+          if (r.kind !== "rotated") throw refreshRefused(r.kind);
+          return { access_token: r.accessToken, refresh_token: r.refreshToken };
+        }
+        // No body: a browser renewing its session cookies (the chat client does this before it
+        // reconnects its socket; a 401 sends it to the sign-in page).
+        const refresh = parseCookies(request.headers.get("cookie"))[REFRESH_COOKIE];
+        if (!refresh) throw refreshRefused("invalid");
+        assertSameOrigin(request, deps.config);
+        const r = await rotateRefreshToken(kernel, refresh, { graceMs: COOKIE_REFRESH_GRACE_MS });
+        if (r.kind !== "rotated" && r.kind !== "grace") throw refreshRefused(r.kind);
+        return withCookies(new Response(null, { status: 204 }), sessionCookies(deps.config, r));
       },
-      { body: S.RefreshBody },
+      { body: t.Optional(S.RefreshBody) },
     )
     .post(
       "/api/auth/recover",
@@ -116,7 +144,7 @@ export function authApiRoutes(deps: AppDeps) {
     .get(
       "/api/account/sessions",
       async ({ actor }) =>
-        (await listActiveSessions(db, actor.userId, actor.sessionId, new Date(kernel.now()))).map((s) => ({
+        (await listActiveSessions(db, actor.userId, actor.sessionId, new Date(kernel.now()), kernel.signer.keyId)).map((s) => ({
           id: s.id,
           device_name: s.deviceName,
           ip_address: s.ip,

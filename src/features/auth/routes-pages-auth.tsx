@@ -6,18 +6,21 @@ import { Elysia } from "elysia";
 import type { Child } from "hono/jsx";
 import type { AppDeps } from "../../app.ts";
 import { page, redirect } from "../../http/render.ts";
+import { queryOf, text } from "../../http/input-schemas.ts";
 import { logout } from "./account.ts";
 import { clearedSessionCookies, sessionCookies, withCookies } from "./cookies.ts";
 import { assertSameOrigin } from "./csrf.ts";
+import { trustedDeviceCookieFor } from "./device-cookie.ts";
 import { authGuard, resolveActor } from "./guard.ts";
 import { authKernelOf } from "./kernel.ts";
-import { completePendingLogin, loginWithPassword, TotpRequiredError } from "./login.ts";
-import { formField, respondWithForm, safeNext, toFormState } from "./page-helpers.tsx";
+import { completePendingLogin, loginWithPassword, TotpRequiredError, type LoggedIn } from "./login.ts";
+import { formField, formatTime, respondWithForm, toFormState } from "./page-helpers.tsx";
+import { safeRedirectTarget } from "../../http/redirect-target.ts";
 import { recoverAccount } from "./recovery.ts";
 import { registerUser } from "./register.ts";
 import { requestMeta } from "./request-meta.ts";
 import { isSetupPending } from "./setup.ts";
-import { AuthPage, ClosedNotice, LoginForm, RecoverForm, RecoveryCodeNotice, RegisterForm, SsoSignupForm, TotpStepForm, type FormState, type SsoOption } from "./views-auth.tsx";
+import { AuthPage, ClosedNotice, FailedAttemptsNotice, LoginForm, RecoverForm, RecoveryCodeNotice, RegisterForm, SsoSignupForm, TotpStepForm, type FormState, type SsoOption } from "./views-auth.tsx";
 import type { Config } from "../../config.ts";
 
 const ssoOf = (config: Config): SsoOption | undefined => (config.oidc ? { passwordDisabled: config.oidc.disablePasswordLogin } : undefined);
@@ -51,6 +54,16 @@ export function authPageRoutes(deps: AppDeps) {
       {form}
     </AuthPage>
   );
+  /**
+   * A finished sign-in: session cookies plus the trusted-device cookie; then straight on to `next`,
+   * or first the notice of failed attempts while the user was away (its Continue goes to `next`).
+   */
+  const signedIn = (request: Request, r: LoggedIn, next: string) => {
+    const cookies = [...sessionCookies(config, r.tokens), trustedDeviceCookieFor(kernel, request, r.user.id)];
+    if (r.failedAttempts.count === 0) return withCookies(redirect(request, next), cookies);
+    const notice = <FailedAttemptsNotice count={r.failedAttempts.count} lastAt={r.failedAttempts.lastAt ? formatTime(r.failedAttempts.lastAt) : null} continueHref={next} />;
+    return withCookies(respondWithForm(request, notice, loginPage, 200), cookies);
+  };
   const registerForm = async (state: FormState) => {
     const setup = await isSetupPending(deps.database.db);
     if (!setup && config.registrationMode === "closed") return <ClosedNotice />;
@@ -74,17 +87,16 @@ export function authPageRoutes(deps: AppDeps) {
   return new Elysia({ name: "auth-pages" })
     .use(authGuard(deps))
     .get("/login", async ({ request, query, set }) => {
-      const next = safeNext(query.next);
+      const next = safeRedirectTarget(request, query.next, "/", config.publicOrigin);
       if (await resolveActor(kernel, request, set as { headers: Record<string, unknown> })) return redirect(request, next);
       return page(loginPage(<LoginForm state={{}} next={next} sso={ssoOf(config)} />));
-    })
+    }, { query: queryOf({ next: text(2048) }) })
     .post("/login", async ({ request, body }) => {
       assertSameOrigin(request, config);
       const username = formField(body, "username");
-      const next = safeNext(formField(body, "next"));
+      const next = safeRedirectTarget(request, formField(body, "next"), "/", config.publicOrigin);
       try {
-        const r = await loginWithPassword(kernel, { username, password: formField(body, "password") }, requestMeta(request));
-        return withCookies(redirect(request, next), sessionCookies(config, r.tokens));
+        return signedIn(request, await loginWithPassword(kernel, { username, password: formField(body, "password") }, requestMeta(request)), next);
       } catch (error) {
         if (error instanceof TotpRequiredError) return respondWithForm(request, <TotpStepForm state={{}} pendingToken={error.pendingToken} next={next} />, loginPage, 200);
         return respondWithForm(request, <LoginForm state={toFormState(error, { username })} next={next} sso={ssoOf(config)} />, loginPage, 422);
@@ -93,10 +105,9 @@ export function authPageRoutes(deps: AppDeps) {
     .post("/login/totp", async ({ request, body }) => {
       assertSameOrigin(request, config);
       const pendingToken = formField(body, "pending_token");
-      const next = safeNext(formField(body, "next"));
+      const next = safeRedirectTarget(request, formField(body, "next"), "/", config.publicOrigin);
       try {
-        const r = await completePendingLogin(kernel, pendingToken, formField(body, "code"), requestMeta(request));
-        return withCookies(redirect(request, next), sessionCookies(config, r.tokens));
+        return signedIn(request, await completePendingLogin(kernel, pendingToken, formField(body, "code"), requestMeta(request)), next);
       } catch (error) {
         const state = toFormState(error, {});
         if ((error as { code?: string }).code === "PENDING_LOGIN_EXPIRED") return respondWithForm(request, <LoginForm state={state} next={next} sso={ssoOf(config)} />, loginPage, 422);
@@ -106,7 +117,7 @@ export function authPageRoutes(deps: AppDeps) {
     .get("/register", async ({ query }) => {
       const state: FormState = { values: { setup_token: query.setup_token, invite_code: query.invite } };
       return page(registerPage(await registerForm(state)));
-    })
+    }, { query: queryOf({ setup_token: text(256), invite: text(64) }) })
     .post("/register", async ({ request, body }) => {
       assertSameOrigin(request, config);
       const values = {
@@ -123,7 +134,7 @@ export function authPageRoutes(deps: AppDeps) {
           requestMeta(request),
         );
         const notice = <RecoveryCodeNotice code={r.recoveryCode} continueHref="/" continueLabel="I saved it — continue" intro="Your account is ready. Save this recovery code somewhere safe: it lets you reset your password." />;
-        return withCookies(respondWithForm(request, notice, registerPage, 200), sessionCookies(config, r.tokens));
+        return withCookies(respondWithForm(request, notice, registerPage, 200), [...sessionCookies(config, r.tokens), trustedDeviceCookieFor(kernel, request, r.user.id)]);
       } catch (error) {
         return respondWithForm(request, await registerForm(toFormState(error, values)), registerPage, 422);
       }

@@ -8,6 +8,7 @@ import type { Child } from "hono/jsx";
 import type { AppDeps } from "../../app.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
+import { queryOf, text, Uuid } from "../../http/input-schemas.ts";
 import { changePassword, deleteAccount, logoutAll, requireOwnUser, revokeOwnSession, updateProfile } from "./account.ts";
 import { hasAdminPower } from "./admin-powers.ts";
 import { clearedSessionCookies, withCookies } from "./cookies.ts";
@@ -33,6 +34,7 @@ const FLASH: Record<string, string> = {
   invite: "Invite created.",
   invite_revoked: "Invite revoked.",
 };
+const FlashQuery = queryOf({ saved: text(32) });
 
 export function settingsPageRoutes(deps: AppDeps) {
   const kernel = authKernelOf(deps);
@@ -60,7 +62,7 @@ export function settingsPageRoutes(deps: AppDeps) {
   const securityPage = async (actor: Actor, extra: Partial<SecurityPageProps>, flash?: string, status = 200) => {
     const u = await requireOwnUser(kernel, actor);
     const props: SecurityPageProps = {
-      sessions: await listActiveSessions(db, actor.userId, actor.sessionId, new Date(kernel.now())),
+      sessions: await listActiveSessions(db, actor.userId, actor.sessionId, new Date(kernel.now()), kernel.signer.keyId),
       totpEnabled: u.totp_enabled,
       backupCodesLeft: u.totp_backup_code_hashes.length,
       pendingSetup: await pendingTotpSetup(kernel, u),
@@ -85,7 +87,7 @@ export function settingsPageRoutes(deps: AppDeps) {
   return new Elysia({ name: "settings-pages" })
     .use(authGuard(deps))
     .get("/settings", ({ request }) => redirect(request, "/settings/account"))
-    .get("/settings/account", ({ actor, query }) => accountPage(actor, {}, query.saved), { auth: true })
+    .get("/settings/account", ({ actor, query }) => accountPage(actor, {}, query.saved), { auth: true, query: FlashQuery })
     .post(
       "/settings/account/profile",
       async ({ actor, body, request }) => {
@@ -116,7 +118,7 @@ export function settingsPageRoutes(deps: AppDeps) {
       },
       { auth: true },
     )
-    .get("/settings/security", ({ actor, query }) => securityPage(actor, {}, query.saved), { auth: true })
+    .get("/settings/security", ({ actor, query }) => securityPage(actor, {}, query.saved), { auth: true, query: FlashQuery })
     .post(
       "/settings/security/sessions/:id/revoke",
       async ({ actor, params, request }) => {
@@ -200,7 +202,7 @@ export function settingsPageRoutes(deps: AppDeps) {
       },
       { auth: true },
     )
-    .get("/admin/invites", ({ actor, query }) => invitesPage(actor, {}, query.saved), { admin: "invites" })
+    .get("/admin/invites", ({ actor, query }) => invitesPage(actor, {}, query.saved), { admin: "invites", query: FlashQuery })
     .get(
       "/admin/audit-log",
       async ({ actor, query }) => {
@@ -209,7 +211,7 @@ export function settingsPageRoutes(deps: AppDeps) {
         const nextBefore = entries.length === limit ? entries[entries.length - 1]!.id : null;
         return page(await shell(actor, "audit", "Audit log", <AuditLogAdmin entries={entries} nextBefore={nextBefore} />, undefined, "Security and administrative actions, newest first."));
       },
-      { admin: "audit" },
+      { admin: "audit", query: queryOf({ before: Uuid }) },
     )
     .post(
       "/admin/invites",

@@ -1,6 +1,7 @@
 /** Request bodies of the JSON API (Elysia t / TypeBox). Bounds here stop oversized input early;
  * the domain rules (username format, password policy…) live in the services, for both faces. */
 import { t } from "elysia";
+import { int, queryOf, Uuid } from "../../http/input-schemas.ts";
 
 const text = (max: number) => t.String({ maxLength: max });
 
@@ -32,8 +33,4 @@ export const InviteBody = t.Object({
   expires_in_hours: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 8760 }), t.Null()])),
 });
 export const IdParams = t.Object({ id: text(64) });
-export const AuditQuery = t.Object({
-  limit: t.Optional(t.Numeric({ minimum: 1, maximum: 200 })),
-  before: t.Optional(text(64)),
-  action: t.Optional(text(64)),
-});
+export const AuditQuery = queryOf({ limit: int(1, 200), before: Uuid, action: text(64) });

@@ -3,6 +3,10 @@
  * every use, and presenting an already-rotated token revokes the whole session (a stolen token
  * and the legitimate client can no longer both keep it alive). Logging in never touches the
  * user's other sessions (the reference revoked them all).
+ *
+ * Each session is bound to the JWT key that issued it (`key_id`). After the key pair is rotated,
+ * a refresh with an older session is refused (SESSION_KEY_ROTATED) and the session is deleted:
+ * rotation signs everyone out, as seeds/000 promises, although refresh tokens are opaque.
  */
 import { runInTransaction, type Executor, type Outbox, type Tx } from "../../db/tx.ts";
 import { insertAuditEntry, type RequestMeta } from "./audit.ts";
@@ -25,6 +29,7 @@ export async function createSession(tx: Tx, kernel: AuthKernel, userId: string, 
       created_at: now,
       last_used_at: now,
       expires_at: new Date(now.getTime() + REFRESH_TOKEN_TTL_SECS * 1000),
+      key_id: kernel.signer.keyId,
     })
     .execute();
   const refreshToken = await insertRefreshToken(tx, sessionId, now);
@@ -46,7 +51,9 @@ export type RotateResult =
   /** A browser's parallel requests raced on one refresh cookie; the winner set the new cookie. */
   | { kind: "grace"; userId: string; sessionId: string; accessToken: string }
   | { kind: "invalid" }
-  | { kind: "reused" };
+  | { kind: "reused" }
+  /** Issued under a JWT key that is no longer the server's: the session is gone, sign in again. */
+  | { kind: "key_rotated" };
 
 /**
  * graceMs > 0 only for the browser cookie path: several tabs or parallel htmx requests may
@@ -63,11 +70,17 @@ export async function rotateRefreshToken(kernel: AuthKernel, token: string, opts
       .selectFrom("refresh_tokens as rt")
       .innerJoin("sessions as s", "s.id", "rt.session_id")
       .innerJoin("users as u", "u.id", "s.user_id")
-      .select(["rt.session_id", "rt.expires_at", "rt.rotated_at", "s.user_id", "s.revoked_at", "s.expires_at as session_expires_at", "u.suspended_at"])
+      .select(["rt.session_id", "rt.expires_at", "rt.rotated_at", "s.user_id", "s.revoked_at", "s.expires_at as session_expires_at", "s.key_id", "u.suspended_at"])
       .where("rt.token_hash", "=", hashToken(token))
       .forUpdate("rt")
       .executeTakeFirst();
     if (!row) return { kind: "invalid" } as const;
+    if (row.key_id !== kernel.signer.keyId) {
+      // Checked before anything else: no token of an old key's session is worth anything now.
+      await tx.deleteFrom("sessions").where("id", "=", row.session_id).execute();
+      notifySessionsRevoked(kernel, outbox, row.user_id, [row.session_id]);
+      return { kind: "key_rotated" } as const;
+    }
     const alive = row.revoked_at === null && row.session_expires_at > now && row.suspended_at === null;
     if (row.rotated_at !== null) {
       if (alive && opts.graceMs > 0 && nowMs - row.rotated_at.getTime() < opts.graceMs) {
@@ -127,13 +140,15 @@ export async function revokeAllSessions(tx: Tx, kernel: AuthKernel, outbox: Outb
 
 export type SessionView = { id: string; deviceName: string; ip: string; createdAt: Date; lastUsedAt: Date; expiresAt: Date; current: boolean };
 
-export async function listActiveSessions(db: Executor, userId: string, currentSessionId: string, now: Date): Promise<SessionView[]> {
+/** Sessions of an older JWT key are not listed: they can no longer act or refresh. */
+export async function listActiveSessions(db: Executor, userId: string, currentSessionId: string, now: Date, currentKeyId: string): Promise<SessionView[]> {
   const rows = await db
     .selectFrom("sessions")
     .select(["id", "device_name", "ip", "created_at", "last_used_at", "expires_at"])
     .where("user_id", "=", userId)
     .where("revoked_at", "is", null)
     .where("expires_at", ">", now)
+    .where("key_id", "=", currentKeyId)
     .orderBy("last_used_at", "desc")
     .execute();
   return rows.map((r) => ({ id: r.id, deviceName: r.device_name, ip: r.ip, createdAt: r.created_at, lastUsedAt: r.last_used_at, expiresAt: r.expires_at, current: r.id === currentSessionId }));

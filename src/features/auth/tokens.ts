@@ -3,6 +3,9 @@
  * random tokens we store only as hashes (refresh tokens, recovery and backup codes, invites).
  * jose is used directly: algorithms and audience are pinned on verify, so a token signed with
  * "none" or HS256 over the public key, or minted for another service, never passes.
+ * Every token carries the key id (`kid`, RFC 7638 thumbprint of the public key) in its header,
+ * and verification requires it to be the current key's: after a rotation, old tokens fail even
+ * before their signature is checked, and sessions remember the same id (see sessions.ts).
  */
 import { importPKCS8, importSPKI, jwtVerify, SignJWT, type CryptoKey } from "jose";
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
@@ -16,6 +19,8 @@ export const JWT_ISSUER = "hearth";
 export type AccessClaims = { userId: string; sessionId: string };
 
 export type TokenSigner = {
+  /** The current signing key's id; sessions created now are bound to it. */
+  keyId: string;
   signAccessToken(claims: AccessClaims, nowMs: number): Promise<string>;
   /** Null for anything invalid or expired; callers never need to know why. */
   verifyAccessToken(token: string, nowMs: number): Promise<AccessClaims | null>;
@@ -31,12 +36,15 @@ export function createTokenSigner(secrets: Secrets): TokenSigner {
   let keys: Promise<{ privateKey: CryptoKey; publicKey: CryptoKey }> | undefined;
   const loadKeys = () =>
     (keys ??= Promise.all([importPKCS8(secrets.jwtPrivatePem, "EdDSA"), importSPKI(secrets.jwtPublicPem, "EdDSA")]).then(([privateKey, publicKey]) => ({ privateKey, publicKey })));
+  const keyId = secrets.jwtKeyId;
+  const header = { alg: "EdDSA", typ: "JWT", kid: keyId };
   return {
+    keyId,
     async signAccessToken(claims, nowMs) {
       const { privateKey } = await loadKeys();
       const iat = Math.floor(nowMs / 1000);
       return new SignJWT({ sid: claims.sessionId })
-        .setProtectedHeader({ alg: "EdDSA", typ: "JWT" })
+        .setProtectedHeader(header)
         .setSubject(claims.userId)
         .setAudience(JWT_AUDIENCE)
         .setIssuer(JWT_ISSUER)
@@ -48,13 +56,14 @@ export function createTokenSigner(secrets: Secrets): TokenSigner {
       if (token.length > 4096) return null;
       const { publicKey } = await loadKeys();
       try {
-        const { payload } = await jwtVerify(token, publicKey, {
+        const { payload, protectedHeader } = await jwtVerify(token, publicKey, {
           algorithms: ["EdDSA"],
           audience: JWT_AUDIENCE,
           issuer: JWT_ISSUER,
           currentDate: new Date(nowMs),
           clockTolerance: 5,
         });
+        if (protectedHeader.kid !== keyId) return null;
         if (typeof payload.sub !== "string" || typeof payload.sid !== "string") return null;
         if (!isUuid(payload.sub) || !isUuid(payload.sid)) return null;
         return { userId: payload.sub, sessionId: payload.sid };
@@ -66,7 +75,7 @@ export function createTokenSigner(secrets: Secrets): TokenSigner {
       const { privateKey } = await loadKeys();
       const iat = Math.floor(nowMs / 1000);
       return new SignJWT(extra)
-        .setProtectedHeader({ alg: "EdDSA", typ: "JWT" })
+        .setProtectedHeader(header)
         .setSubject(subject)
         .setAudience(`${JWT_AUDIENCE}:${purpose}`)
         .setIssuer(JWT_ISSUER)
@@ -78,7 +87,8 @@ export function createTokenSigner(secrets: Secrets): TokenSigner {
       if (token.length > 4096) return null;
       const { publicKey } = await loadKeys();
       try {
-        const { payload } = await jwtVerify(token, publicKey, { algorithms: ["EdDSA"], audience: `${JWT_AUDIENCE}:${purpose}`, issuer: JWT_ISSUER, currentDate: new Date(nowMs) });
+        const { payload, protectedHeader } = await jwtVerify(token, publicKey, { algorithms: ["EdDSA"], audience: `${JWT_AUDIENCE}:${purpose}`, issuer: JWT_ISSUER, currentDate: new Date(nowMs) });
+        if (protectedHeader.kid !== keyId) return null;
         if (typeof payload.sub !== "string" || !isUuid(payload.sub)) return null;
         return { subject: payload.sub, claims: payload as Record<string, unknown> };
       } catch {
@@ -122,7 +132,5 @@ export function normalizeCode(input: string, groups: number): string | null {
   return compact.match(/.{4}/g)!.join("-");
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
+import { isUuid } from "../../shared/ids.ts";
+export { isUuid };

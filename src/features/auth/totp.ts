@@ -11,6 +11,7 @@ import QRCode from "qrcode";
 import { ConflictError, InvalidInputError } from "../../errors.ts";
 import { runInTransaction, type Executor } from "../../db/tx.ts";
 import { insertAuditEntry, type RequestMeta } from "./audit.ts";
+import { checkSignedInCredential } from "./credential-check.ts";
 import type { AuthKernel } from "./kernel.ts";
 import { generateCode, hashToken, normalizeCode } from "./tokens.ts";
 import { findUserById, type UserRow } from "./users.ts";
@@ -108,12 +109,26 @@ async function describeSetup(username: string, secret: string): Promise<TotpSetu
 
 const invalidCode = () => new InvalidInputError("That code is not valid. Check the time on your device and use a fresh code.", { code: "That code is not valid." }, "TOTP_INVALID");
 
+/**
+ * Every code typed on a settings page is checked through credential-check.ts (lockout, failure
+ * count, audit) BEFORE the transaction that acts on it: the failure must be recorded even though
+ * the action is refused. Spending a TOTP step or backup code is atomic on its own.
+ */
+async function requireCode(kernel: AuthKernel, user: UserRow, code: string, meta: RequestMeta, context: string): Promise<void> {
+  await checkSignedInCredential(kernel, user, meta, context, "wrong_totp", () => consumeTotpCode(kernel.deps.database.db, kernel, user, code), invalidCode);
+}
+
 export async function confirmTotpSetup(kernel: AuthKernel, actor: Actor, code: string, meta: RequestMeta): Promise<string[]> {
+  const user = await findUserById(kernel.deps.database.db, actor.userId);
+  if (!user) throw new InvalidInputError("Unknown user.");
+  if (user.totp_enabled) throw new ConflictError("Two-factor authentication is already on.", "TOTP_ALREADY_ENABLED");
+  if (!user.totp_secret_enc) throw new InvalidInputError("Start the setup first.", undefined, "TOTP_NOT_SET_UP");
+  await requireCode(kernel, user, code, meta, "enable_2fa");
   return runInTransaction({ db: kernel.deps.database.db, events: kernel.deps.events }, async (tx) => {
-    const user = await tx.selectFrom("users").selectAll().where("id", "=", actor.userId).forUpdate().executeTakeFirstOrThrow();
-    if (user.totp_enabled) throw new ConflictError("Two-factor authentication is already on.", "TOTP_ALREADY_ENABLED");
-    if (!user.totp_secret_enc) throw new InvalidInputError("Start the setup first.", undefined, "TOTP_NOT_SET_UP");
-    if (!(await consumeTotpCode(tx, kernel, user, code))) throw invalidCode();
+    const fresh = await tx.selectFrom("users").selectAll().where("id", "=", actor.userId).forUpdate().executeTakeFirstOrThrow();
+    if (fresh.totp_enabled) throw new ConflictError("Two-factor authentication is already on.", "TOTP_ALREADY_ENABLED");
+    // The setup was restarted (a new secret) between the check and now: the code was for the old one.
+    if (fresh.totp_secret_enc !== user.totp_secret_enc) throw new ConflictError("The setup was restarted. Scan the new QR code and enter its code.", "TOTP_SETUP_RESTARTED");
     const { codes, hashes } = newBackupCodes();
     await tx.updateTable("users").set({ totp_enabled: true, totp_backup_code_hashes: hashes, updated_at: new Date(kernel.now()) }).where("id", "=", user.id).execute();
     await insertAuditEntry(tx, { actorId: user.id, action: "2fa_enabled", targetType: "user", targetId: user.id, at: new Date(kernel.now()), meta });
@@ -121,26 +136,28 @@ export async function confirmTotpSetup(kernel: AuthKernel, actor: Actor, code: s
   });
 }
 
-async function requireEnabledWithCode(kernel: AuthKernel, tx: Executor, actor: Actor, code: string): Promise<UserRow> {
-  const user = await findUserById(tx, actor.userId);
+async function requireEnabledWithCode(kernel: AuthKernel, actor: Actor, code: string, meta: RequestMeta, context: string): Promise<UserRow> {
+  const user = await findUserById(kernel.deps.database.db, actor.userId);
   if (!user?.totp_enabled) throw new ConflictError("Two-factor authentication is not on.", "TOTP_NOT_ENABLED");
-  if (!(await consumeTotpCode(tx, kernel, user, code))) throw invalidCode();
+  await requireCode(kernel, user, code, meta, context);
   return user;
 }
 
 export async function disableTotp(kernel: AuthKernel, actor: Actor, code: string, meta: RequestMeta): Promise<void> {
+  const user = await requireEnabledWithCode(kernel, actor, code, meta, "disable_2fa");
   await runInTransaction({ db: kernel.deps.database.db, events: kernel.deps.events }, async (tx) => {
-    const user = await requireEnabledWithCode(kernel, tx, actor, code);
     await tx.updateTable("users").set({ totp_enabled: false, totp_secret_enc: null, totp_backup_code_hashes: [], updated_at: new Date(kernel.now()) }).where("id", "=", user.id).execute();
     await insertAuditEntry(tx, { actorId: user.id, action: "2fa_disabled", targetType: "user", targetId: user.id, at: new Date(kernel.now()), meta });
   });
 }
 
 export async function regenerateBackupCodes(kernel: AuthKernel, actor: Actor, code: string, meta: RequestMeta): Promise<string[]> {
+  const user = await requireEnabledWithCode(kernel, actor, code, meta, "regenerate_backup_codes");
   return runInTransaction({ db: kernel.deps.database.db, events: kernel.deps.events }, async (tx) => {
-    const user = await requireEnabledWithCode(kernel, tx, actor, code);
     const { codes, hashes } = newBackupCodes();
-    await tx.updateTable("users").set({ totp_backup_code_hashes: hashes, updated_at: new Date(kernel.now()) }).where("id", "=", user.id).execute();
+    // Still on: a parallel "disable" must not be undone by writing codes for a disabled 2FA.
+    const updated = await tx.updateTable("users").set({ totp_backup_code_hashes: hashes, updated_at: new Date(kernel.now()) }).where("id", "=", user.id).where("totp_enabled", "=", true).returning("id").executeTakeFirst();
+    if (!updated) throw new ConflictError("Two-factor authentication is not on.", "TOTP_NOT_ENABLED");
     await insertAuditEntry(tx, { actorId: user.id, action: "backup_codes_regenerated", targetType: "user", targetId: user.id, at: new Date(kernel.now()), meta });
     return codes;
   });

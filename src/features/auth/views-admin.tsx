@@ -56,7 +56,7 @@ export const InvitesAdmin: FC<{ invites: InviteView[]; state?: FormState; regist
             {invites.map((i) => (
               <tr data-invite-id={i.id}>
                 <td>
-                  <code>{i.code}</code> {i.code === created ? <span class="badge badge--accent">New</span> : null}
+                  <code data-secret>{i.code}</code> {i.code === created ? <span class="badge badge--accent">New</span> : null}
                   {i.usable ? null : <span class="badge badge--neutral">Spent</span>}
                 </td>
                 <td>

@@ -72,7 +72,7 @@ export const TotpStepForm: FC<{ state: FormState; pendingToken: string; next: st
   <form class="form" id="totp-form" method="post" action="/login/totp" hx-post="/login/totp" hx-target="this" hx-swap="outerHTML">
     <Banner state={state} title="Could not sign in" />
     <p>Two-factor authentication is on for this account.</p>
-    <input type="hidden" name="pending_token" value={pendingToken} />
+    <input type="hidden" name="pending_token" value={pendingToken} data-secret />
     <input type="hidden" name="next" value={next} />
     <Field
       name="code"
@@ -113,10 +113,16 @@ export const RegisterForm: FC<RegisterFormProps> = ({ state, needsSetupToken, ne
     <form class="form" id="register-form" method="post" action="/register" hx-post="/register" hx-target="this" hx-swap="outerHTML">
       <Banner state={state} title="Could not create the account" />
       {needsSetupToken ? (
+        // data-secret: the field may hold the setup token typed in (an error re-renders it).
+        <div data-secret>
         <Field name="setup_token" label="Setup token" required maxLength={256} value={v.setup_token} error={f.setup_token} hint="Printed in the server log when this instance started. The first account becomes the owner." />
+        </div>
       ) : null}
       {!needsSetupToken && (needsInvite || inviteOptional) ? (
+        // data-secret: an invite code typed in (an error re-renders it).
+        <div data-secret>
         <Field name="invite_code" label="Invite code" required={needsInvite} maxLength={64} value={v.invite_code} error={f.invite_code} hint="From the person who invited you, like ABCD-EFGH-JKLM." />
+        </div>
       ) : null}
       <Field name="username" label="Username" autocomplete="username" required minLength={3} maxLength={32} value={v.username} error={f.username} hint="3–32 letters, digits, _ - or . (starting with a letter or digit)." />
       <Field name="display_name" label="Display name" maxLength={64} value={v.display_name} error={f.display_name} />
@@ -131,12 +137,34 @@ export const RegisterForm: FC<RegisterFormProps> = ({ state, needsSetupToken, ne
 export const RecoveryCodeNotice: FC<{ code: string; continueHref: string; continueLabel: string; intro: string }> = (p) => (
   <div class="stack" id="recovery-code-notice">
     <p>{p.intro}</p>
-    <p class="secret-code" data-testid="recovery-code">
+    <p class="secret-code" data-secret data-testid="recovery-code">
       {p.code}
     </p>
     <p class="muted">This is the only time it is shown. Without it (or an administrator) a forgotten password cannot be reset.</p>
     <a class="btn btn--primary btn--block" href={p.continueHref}>
       {p.continueLabel}
+    </a>
+  </div>
+);
+
+/**
+ * After a sign-in, when checks against the account failed since the previous one (wrong
+ * passwords, codes or recovery codes from anyone, anywhere). Shown once: the count is reset.
+ */
+export const FailedAttemptsNotice: FC<{ count: number; lastAt: string | null; continueHref: string }> = (p) => (
+  <div class="stack" id="failed-attempts-notice">
+    <div class="signin-notice" role="alert" data-testid="failed-attempts-notice">
+      <p class="signin-notice__title">
+        {p.count === 1 ? "1 failed sign-in attempt" : `${p.count} failed sign-in attempts`} since your last sign-in
+      </p>
+      {p.lastAt ? <p>The most recent was at {p.lastAt}.</p> : null}
+      <p>If that was not you, someone may be trying to guess your password. Consider changing it and turning on two-factor authentication.</p>
+    </div>
+    <a class="btn btn--primary btn--block" href={p.continueHref} data-testid="failed-attempts-continue">
+      Continue
+    </a>
+    <a class="btn btn--secondary btn--block" href="/settings/security">
+      Review security settings
     </a>
   </div>
 );

@@ -173,7 +173,7 @@ const TwoFactor: FC<SecurityPageProps> = (p) => (
         <p>
           <strong>Your backup codes.</strong> Each works once when you cannot use your app. Save them now: they are not shown again.
         </p>
-        <ul class="code-list" data-testid="backup-codes">
+        <ul class="code-list" data-secret data-testid="backup-codes">
           {p.shownBackupCodes.map((c) => (
             <li>{c}</li>
           ))}
@@ -201,9 +201,9 @@ const TwoFactor: FC<SecurityPageProps> = (p) => (
     ) : p.pendingSetup ? (
       <div class="stack">
         <p>Scan this code with your authenticator app (or type the key), then enter the 6-digit code it shows.</p>
-        <img class="qr" src={p.pendingSetup.qrDataUrl} alt="QR code for your authenticator app" width="200" height="200" />
+        <img class="qr" data-secret src={p.pendingSetup.qrDataUrl} alt="QR code for your authenticator app" width="200" height="200" />
         <p>
-          Key: <code class="secret-code" data-testid="totp-secret">{p.pendingSetup.secret}</code>
+          Key: <code class="secret-code" data-secret data-testid="totp-secret">{p.pendingSetup.secret}</code>
         </p>
         <form class="form" method="post" action="/settings/security/totp/verify" id="totp-verify-form">
           <Slot state={p.totpState} title="That did not work" />
@@ -255,7 +255,7 @@ export const SecuritySettings: FC<SecurityPageProps> = (p) => (
       {p.shownRecoveryCode ? (
         <div class="stack">
           <p>Your new recovery code (the old one no longer works). Save it now: it is not shown again.</p>
-          <p class="secret-code" data-testid="recovery-code">
+          <p class="secret-code" data-secret data-testid="recovery-code">
             {p.shownRecoveryCode}
           </p>
         </div>

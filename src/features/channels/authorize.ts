@@ -6,7 +6,7 @@
  */
 import { ForbiddenError } from "../../errors.ts";
 import type { Executor } from "../../db/tx.ts";
-import { accessChannel, can, type ActorRef, type ChannelRecord } from "../permissions/index.ts";
+import { accessChannel, can, type ActorRef, type ChannelAccess, type ChannelRecord } from "../permissions/index.ts";
 import { isBlockedEitherWay } from "../dms/index.ts";
 
 export type ChannelAction = "view_channel" | "send_message" | "react" | "join_voice" | "pin_message" | "manage_messages" | "mention_everyone";
@@ -19,7 +19,11 @@ export type ChannelDecision = {
 };
 
 export async function authorizeChannelAction(db: Executor, actor: ActorRef, channelId: string, action: ChannelAction, now: Date): Promise<ChannelDecision> {
-  const access = await accessChannel(db, actor, channelId, now);
+  return decideChannelAction(db, actor, await accessChannel(db, actor, channelId, now), action);
+}
+
+/** The same decision on a channel the caller already fetched with accessChannel (one query less). */
+export async function decideChannelAction(db: Executor, actor: ActorRef, access: ChannelAccess, action: ChannelAction): Promise<ChannelDecision> {
   const channel = access.channel;
   if (!access.community) {
     // DMs: participants only (accessChannel), and nothing is sent across a block.

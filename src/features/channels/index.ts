@@ -15,6 +15,6 @@ export {
 } from "./service.ts";
 export { insertGroupWithGeneralChannel } from "./queries.ts";
 export { listVisibleGroups, visibleGroupsFor, listSubscriptionTopics, type SidebarGroup } from "./visibility.ts";
-export { authorizeChannelAction, type ChannelAction, type ChannelDecision } from "./authorize.ts";
+export { authorizeChannelAction, decideChannelAction, type ChannelAction, type ChannelDecision } from "./authorize.ts";
 export { accessChannel } from "../permissions/index.ts";
 export { listChannelViewers, describeViewerSet, findViewerSince, MAX_CHANNEL_VIEWERS, type ChannelViewer, type ViewerSet } from "./viewers.ts";

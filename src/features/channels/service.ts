@@ -143,6 +143,9 @@ export async function updateChannel(deps: AppDeps, actor: ActorLike, channelId: 
     if (values.is_private !== undefined && values.is_private !== access.channel.isPrivate) {
       await bumpViewerVersions(tx, { channelIds: [channelId] });
       queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "channel_privacy_changed", channelIds: [channelId] });
+    } else if ((values.archived !== undefined && values.archived !== access.channel.archived) || (values.kind !== undefined && values.kind !== access.channel.kind)) {
+      // Viewing is unchanged, but an archived channel or one that is no longer a voice channel takes no callers.
+      queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "channel_settings_changed", channelIds: [channelId] });
     }
     await insertCommunityAudit(tx, { communityId: access.channel.communityId!, actorId: actor.userId, action: "channel_updated", targetType: "channel", targetId: channelId, metadata: { fields: Object.keys(values) }, at: now });
     outbox.push(`channel:${channelId}`, { type: "channel:updated", channel_id: channelId });

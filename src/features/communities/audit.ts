@@ -4,6 +4,7 @@
  * the view_audit_log permission. Cascades away with the community.
  */
 import type { Executor } from "../../db/tx.ts";
+import { isUuid } from "../permissions/index.ts";
 
 export type CommunityAuditAction =
   | "community_created"
@@ -90,7 +91,8 @@ export async function listCommunityAudit(db: Executor, communityId: string, opts
     .orderBy("a.id", "desc")
     .limit(opts.limit);
   if (opts.action) q = q.where("a.action", "=", opts.action);
-  if (opts.before) {
+  // A malformed cursor would be a database error: the routes refuse it; here it reads as no cursor.
+  if (opts.before && isUuid(opts.before)) {
     const cursor = await db.selectFrom("community_audit_log").select(["created_at", "id"]).where("id", "=", opts.before).where("community_id", "=", communityId).executeTakeFirst();
     if (cursor) q = q.where((eb) => eb.or([eb("a.created_at", "<", cursor.created_at), eb.and([eb("a.created_at", "=", cursor.created_at), eb("a.id", "<", cursor.id)])]));
   }

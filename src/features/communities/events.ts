@@ -67,7 +67,8 @@ export function queueMembershipChange(deps: AppDeps, outbox: Outbox, change: Mem
  * request that made the change returns after this instance's sockets were re-checked (the
  * realtime feature; other instances follow through the fan-out).
  */
-export type AccessChangeKind = "override_changed" | "channel_members_changed" | "channel_privacy_changed" | "channel_deleted" | "role_permissions_changed";
+/** `channel_settings_changed`: archived or kind changed (who may VIEW is unchanged; who may join its call is not). */
+export type AccessChangeKind = "override_changed" | "channel_members_changed" | "channel_privacy_changed" | "channel_deleted" | "role_permissions_changed" | "channel_settings_changed";
 
 export type AccessChange = {
   communityId: string;

@@ -2,7 +2,8 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
-import { fragment, isHtmx, redirect } from "../../http/render.ts";
+import { fragment, isHtmx, redirect, seeOther } from "../../http/render.ts";
+import { Offset, queryOf } from "../../http/input-schemas.ts";
 import { Toast } from "../../../views/index.ts";
 import { authGuard } from "../auth/index.ts";
 import { allows } from "../permissions/index.ts";
@@ -69,15 +70,15 @@ export function communityPages(deps: AppDeps) {
     .get("/c/:id", async ({ actor, params, request }) => {
       const groups = await listVisibleGroups(deps, actor, params.id);
       const first = groups.flatMap((g) => g.channels)[0];
-      if (first) return new Response(null, { status: 303, headers: { location: `/c/${params.id}/ch/${first.id}` } });
+      if (first) return seeOther(request, `/c/${params.id}/ch/${first.id}`);
       return renderChat(deps, request, actor, params.id, null);
     }, { auth: true })
     .get("/c/:id/ch/:channelId", async ({ actor, params, request }) => renderChat(deps, request, actor, params.id, params.channelId), { auth: true })
     .get("/c/:id/members", async ({ actor, params, query }) => {
-      const offset = Math.max(0, Math.min(1_000_000, Number(query.offset) || 0));
+      const offset = query.offset ?? 0;
       const members = await listCommunityMembers(deps, actor, params.id, { limit: MEMBER_PAGE, offset });
       return fragment(<MemberPage members={members} communityId={params.id} offset={offset} />);
-    }, { auth: true })
+    }, { auth: true, query: queryOf({ offset: Offset }) })
     .post("/reports", async ({ actor, body, request }) => {
       const form = formOf(body);
       await createReport(deps, actor, { communityId: form.community_id ?? "", targetType: form.target_type ?? "", targetId: form.target_id ?? "", reason: form.reason ?? "", attachedText: form.attached_text });

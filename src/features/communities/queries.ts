@@ -34,7 +34,6 @@ export type MemberView = {
   timedOutUntil: Date | null;
 };
 
-const RANK_SQL = memberRankSql("m");
 
 /** Sorted by rank (base role, then highest custom role), then by name; paginated. */
 export async function listMembers(db: Executor, communityId: string, opts: { limit: number; offset: number; now: Date }): Promise<MemberView[]> {
@@ -44,7 +43,7 @@ export async function listMembers(db: Executor, communityId: string, opts: { lim
     .leftJoin("community_timeouts as t", (j) => j.onRef("t.community_id", "=", "m.community_id").onRef("t.user_id", "=", "m.user_id"))
     .select(["m.user_id", "u.username", "u.display_name", "m.nickname", "m.role", "m.joined_at", "t.expires_at"])
     .where("m.community_id", "=", communityId)
-    .orderBy(RANK_SQL, "desc")
+    .orderBy(memberRankSql("m"), "desc")
     .orderBy(sql`lower(coalesce(m.nickname, u.display_name))`)
     .orderBy("m.user_id")
     .limit(opts.limit)

@@ -4,6 +4,7 @@ import type { CommunityAccess } from "../permissions/index.ts";
 import { allows } from "../permissions/index.ts";
 import type { InviteView } from "./invites.ts";
 import type { MemberView } from "./queries.ts";
+import { int, Offset, queryOf } from "../../http/input-schemas.ts";
 
 export const CreateCommunityBody = t.Object({ name: t.String({ maxLength: 200 }), description: t.Optional(t.Nullable(t.String({ maxLength: 5000 }))) });
 export const UpdateCommunityBody = t.Object({
@@ -17,7 +18,7 @@ export const DeleteCommunityBody = t.Object({ confirm_name: t.String({ maxLength
 export const TransferBody = t.Object({ new_owner_id: t.String({ maxLength: 64 }) });
 export const RoleBody = t.Object({ role: t.String({ maxLength: 32 }) });
 export const CustomRolesBody = t.Object({ role_ids: t.Array(t.String({ maxLength: 64 }), { maxItems: 100 }) });
-export const PageQuery = t.Object({ limit: t.Optional(t.Numeric({ minimum: 1, maximum: 500 })), offset: t.Optional(t.Numeric({ minimum: 0 })) });
+export const PageQuery = queryOf({ limit: int(1, 500), offset: Offset });
 export const InviteBody = t.Object({ max_uses: t.Optional(t.Nullable(t.Integer())), expires_in_hours: t.Optional(t.Nullable(t.Integer())) });
 export const CreateRoleBody = t.Object({ name: t.String({ maxLength: 200 }), permissions: t.Array(t.String({ maxLength: 64 }), { maxItems: 50 }), position: t.Optional(t.Integer()) });
 export const UpdateRoleBody = t.Object({ name: t.Optional(t.String({ maxLength: 200 })), permissions: t.Optional(t.Array(t.String({ maxLength: 64 }), { maxItems: 50 })), position: t.Optional(t.Integer()) });

@@ -14,13 +14,14 @@ import { optionalInt } from "./page-helpers.tsx";
 import { createRole, deleteRole } from "./roles.ts";
 import { deleteCommunity, leaveCommunity, setMemberCustomRoles, setMemberRole, transferOwnership, updateCommunity } from "./service.ts";
 import type { Section } from "./settings-views.tsx";
+import { OVERRIDE_PERMISSIONS } from "./override-permissions.ts";
 
 type Run = (deps: AppDeps, actor: ActorLike, communityId: string, f: Record<string, string>, m: RegExpExecArray) => Promise<void>;
 /** `back`: the settings section to return to, or `null` for the communities list. */
 export type SettingsForm = { name: string; path: RegExp; back: Section | null; run: Run };
 
-/** Permissions the override form offers (the channel-level ones). */
-const OVERRIDE_FORM_PERMISSIONS = ["view_channel", "send_messages", "manage_messages", "pin", "mention_everyone"];
+/** Permissions the override form offers (the channel-level ones; the view renders the same list). */
+const OVERRIDE_FORM_PERMISSIONS: readonly string[] = OVERRIDE_PERMISSIONS;
 
 export const SETTINGS_FORMS: readonly SettingsForm[] = [
   { name: "overview", path: /^overview$/, back: "overview", run: (deps, actor, id, f) => updateCommunity(deps, actor, id, { name: f.name, description: f.description ?? null, whoCanCreateGroups: f.who_can_create_groups, whoCanInvite: f.who_can_invite, discoverable: f.discoverable === "on" }).then(() => {}) },

@@ -152,7 +152,7 @@ export const InvitesSection: FC<{ base: string; invites: InviteView[]; baseUrl: 
           {p.invites.map((i) => (
             <tr>
               <td>
-                <code class="invite-link">{`${p.baseUrl}/invite/${i.code}`}</code>
+                <code class="invite-link" data-secret>{`${p.baseUrl}/invite/${i.code}`}</code>
               </td>
               <td>
                 {i.uses}

@@ -2,7 +2,8 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { ForbiddenError, NotFoundError } from "../../errors.ts";
-import { redirect } from "../../http/render.ts";
+import { redirect, seeOther } from "../../http/render.ts";
+import { queryOf, Uuid } from "../../http/input-schemas.ts";
 import { authGuard } from "../auth/index.ts";
 import { allows, type CommunityAccess } from "../permissions/index.ts";
 import type { Membership } from "../permissions/index.ts";
@@ -39,7 +40,7 @@ export function communitySettingsPages(deps: AppDeps) {
   const db = dbOf(deps);
   return new Elysia({ name: "community-settings-pages" })
     .use(authGuard(deps))
-    .get("/c/:id/settings", ({ params }) => new Response(null, { status: 303, headers: { location: `/c/${params.id}/settings/overview` } }), { auth: true })
+    .get("/c/:id/settings", ({ params, request }) => seeOther(request, `/c/${params.id}/settings/overview`), { auth: true })
     .get("/c/:id/settings/:section", async ({ actor, params, request, query }) => {
       const access = await getCommunity(deps, actor, params.id);
       const visible = visibleSections(access);
@@ -97,14 +98,13 @@ export function communitySettingsPages(deps: AppDeps) {
           break;
         case "audit":
           {
-            const before = typeof query.before === "string" && query.before.length <= 64 ? query.before : undefined;
-            const entries = await listCommunityAudit(db, c.id, { limit: AUDIT_PAGE + 1, before });
+            const entries = await listCommunityAudit(db, c.id, { limit: AUDIT_PAGE + 1, before: query.before });
             body = <AuditSection entries={entries.slice(0, AUDIT_PAGE)} olderHref={entries.length > AUDIT_PAGE ? `${base}/audit?before=${entries[AUDIT_PAGE - 1]!.id}` : undefined} />;
           }
           break;
       }
       return renderPage(deps, request, actor, `Settings · ${c.name}`, <SettingsFrame communityId={c.id} name={c.name} section={section} visible={visible}>{body}</SettingsFrame>);
-    }, { auth: true })
+    }, { auth: true, query: queryOf({ before: Uuid }) })
     .post("/c/:id/settings/:a/:b?/:c?/:d?", async ({ actor, params, body, request }) => {
       const path = [params.a, params.b, params.c, params.d].filter(Boolean).join("/");
       for (const form of SETTINGS_FORMS) {

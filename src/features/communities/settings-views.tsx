@@ -4,6 +4,7 @@ import { CheckboxField, ErrorSlot, Field, SelectField, SettingsShell } from "../
 import { ROLE_PERMISSIONS } from "../permissions/index.ts";
 import type { MemberView } from "./queries.ts";
 import type { RoleView } from "./roles.ts";
+import { OVERRIDE_PERMISSIONS } from "./override-permissions.ts";
 
 export const SECTIONS = [
   ["overview", "Overview"],
@@ -208,8 +209,6 @@ export const ChannelsSection: FC<{ base: string; groups: { id: string; name: str
     ))}
   </div>
 );
-
-const OVERRIDE_PERMISSIONS = ["view_channel", "send_messages", "manage_messages", "pin", "mention_everyone"] as const;
 
 export type OverrideRow = { id: string; channelId: string; channelName: string | null; baseRole: string | null; roleName: string | null; allow: string[]; deny: string[] };
 

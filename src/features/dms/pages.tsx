@@ -4,6 +4,7 @@ import type { FC } from "hono/jsx";
 import type { AppDeps } from "../../app.ts";
 import { NotFoundError } from "../../errors.ts";
 import { redirect } from "../../http/render.ts";
+import { queryOf, text } from "../../http/input-schemas.ts";
 import { AppFrame, Avatar, Composer, EmptyState, ErrorSlot, Field, MessageList, SidebarHeader } from "../../../views/index.ts";
 import { authGuard } from "../auth/index.ts";
 import { formOf, renderPage } from "../communities/index.ts";
@@ -94,10 +95,10 @@ export function dmPages(deps: AppDeps) {
       renderPage(deps, request, actor, "Direct messages", await frame(actor, undefined, <h1 class="channel-header__name">Direct messages</h1>, <EmptyState title="Pick a conversation" message="Or start a new one." />), { variant: "app" }),
     { auth: true })
     .get("/dms/new", async ({ actor, request, query }) => {
-      const q = typeof query.q === "string" ? query.q : "";
+      const q = query.q ?? "";
       const candidates = await listDmCandidates(deps, actor, q);
       return renderPage(deps, request, actor, "New message", await frame(actor, undefined, <h1 class="channel-header__name">New message</h1>, <Picker query={q} candidates={candidates} />), { variant: "app" });
-    }, { auth: true })
+    }, { auth: true, query: queryOf({ q: text(256) }) })
     .post("/dms/new", async ({ actor, body, request }) => {
       const ids = Object.entries(formOf(body)).filter(([k, v]) => k.startsWith("u_") && v === "on").map(([k]) => k.slice(2));
       const dm = ids.length === 1 ? await openDm(deps, actor, ids[0]!) : await openGroupDm(deps, actor, ids);

@@ -2,6 +2,9 @@
  * DMs and group DMs, and user blocking. A DM exists between two users who share a community (or
  * whose target allows DMs from anyone), never across a block: a group DM is refused (403 BLOCKED,
  * nothing written) when the creator and any listed person blocked each other either way.
+ * A stranger (no shared community or conversation) learns nothing from these routes: an unknown
+ * id, a suspended account, someone who does not take DMs from strangers and someone who blocked
+ * them all get the same 404, from the same single query (`findRelation`).
  * Participants are fixed at creation: there is no "join by id" (the reference let anyone join a
  * DM knowing its UUID) and no adding people later (a new group DM is created instead).
  */
@@ -11,7 +14,7 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.t
 import { isUuid } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf, type ActorLike } from "../communities/index.ts";
 import type { Executor } from "../../db/tx.ts";
-import { isBlockedEitherWay, shareCommunity, shareDm } from "./queries.ts";
+import { findRelation, shareCommunity, shareDm, type Relation } from "./queries.ts";
 
 export const MAX_GROUP_DM_PEOPLE = 10;
 
@@ -23,18 +26,39 @@ export async function shareCommunityOrDm(db: Executor, a: string, b: string): Pr
 
 type UserBrief = { id: string; username: string; displayName: string };
 
+/** The actor and this person already know each other: a shared community or conversation. */
+function acquainted(relation: Relation, actor: ActorLike): boolean {
+  return relation.sharesCommunity || relation.sharesDm || actor.isOwner;
+}
+
+/**
+ * May the actor learn that this account exists? Acquaintances, people on the actor's own block
+ * list, and anyone who accepts DMs from anyone (unless suspended). Everyone else is answered
+ * exactly like an unknown id, by DM creation, the block routes and reports alike.
+ */
+export function isVisibleTo(relation: Relation, actor: ActorLike): boolean {
+  return acquainted(relation, actor) || relation.blockedByActor || (relation.allowDmsFromAnyone && !relation.suspended);
+}
+
+/** The relation to a user id, undefined for a malformed or unknown id (one query either way). */
+export async function relationTo(db: Executor, actor: ActorLike, userId: string): Promise<Relation | undefined> {
+  return isUuid(userId) ? findRelation(db, actor.userId, userId.toLowerCase()) : undefined;
+}
+
 async function requireDmAllowed(db: Executor, actor: ActorLike, targetId: string): Promise<UserBrief> {
-  const target = isUuid(targetId)
-    ? await db.selectFrom("users").select(["id", "username", "display_name", "allow_dms_from_anyone", "suspended_at"]).where("id", "=", targetId).executeTakeFirst()
-    : undefined;
-  // Unknown and unreachable users look the same: no user enumeration through this endpoint.
+  const target = await relationTo(db, actor, targetId);
+  // Unknown, suspended, not taking DMs from strangers, and (for a stranger) blocked look the
+  // same: no user enumeration, and nobody learns through this endpoint that they were blocked.
   const unreachable = () => new NotFoundError("You cannot message that user.", "USER_NOT_REACHABLE");
-  if (!target || target.suspended_at) throw unreachable();
+  if (!target || target.suspended) throw unreachable();
   if (target.id === actor.userId) throw new InvalidInputError("You cannot start a conversation with yourself.", { user_id: "Pick someone else." });
-  if (await isBlockedEitherWay(db, actor.userId, target.id)) throw new ForbiddenError("You cannot message this user: one of you has blocked the other.", "BLOCKED");
-  const allowed = target.allow_dms_from_anyone || actor.isOwner || (await shareCommunity(db, actor.userId, target.id));
+  if (target.blockedByActor || target.blockedByTarget) {
+    if (!acquainted(target, actor)) throw unreachable();
+    throw new ForbiddenError("You cannot message this user: one of you has blocked the other.", "BLOCKED");
+  }
+  const allowed = target.allowDmsFromAnyone || actor.isOwner || target.sharesCommunity;
   if (!allowed) throw unreachable();
-  return { id: target.id, username: target.username, displayName: target.display_name };
+  return { id: target.id, username: target.username, displayName: target.displayName };
 }
 
 export type DmView = { channelId: string; kind: "dm" | "group_dm"; participants: UserBrief[]; createdAt: Date };
@@ -149,14 +173,15 @@ export async function listDmCandidates(deps: AppDeps, actor: ActorLike, query: s
   return rows.map((r) => ({ id: r.id, username: r.username, displayName: r.display_name }));
 }
 
+/** Blocking someone the actor cannot see is a 404 exactly like an unknown id (no enumeration). */
 export async function blockUser(deps: AppDeps, actor: ActorLike, userId: string) {
-  const target = isUuid(userId) ? await dbOf(deps).selectFrom("users").select("id").where("id", "=", userId).executeTakeFirst() : undefined;
-  if (!target) throw new NotFoundError("No such user.");
-  if (userId === actor.userId) throw new InvalidInputError("You cannot block yourself.", { user_id: "Pick someone else." });
+  if (userId.toLowerCase() === actor.userId) throw new InvalidInputError("You cannot block yourself.", { user_id: "Pick someone else." });
+  const target = await relationTo(dbOf(deps), actor, userId);
+  if (!target || !isVisibleTo(target, actor)) throw new NotFoundError("No such user.");
   await mutate(deps, async (tx, outbox) => {
-    await tx.insertInto("user_blocks").values({ blocker_id: actor.userId, blocked_id: userId, created_at: nowOf(deps) }).onConflict((oc) => oc.doNothing()).execute();
+    await tx.insertInto("user_blocks").values({ blocker_id: actor.userId, blocked_id: target.id, created_at: nowOf(deps) }).onConflict((oc) => oc.doNothing()).execute();
     // Only the blocker's own sessions hear about it: the blocked user is not told.
-    outbox.push(`user:${actor.userId}`, { type: "block:added", user_id: userId });
+    outbox.push(`user:${actor.userId}`, { type: "block:added", user_id: target.id });
   });
 }
 

@@ -16,6 +16,7 @@ import {
   SIGNATURE_LENGTH,
   WIRE_VERSION,
 } from "../../shared/e2ee/index.ts";
+import { DeviceId, Uuid } from "../../http/input-schemas.ts";
 
 /** Unpadded base64url of exactly `bytes` bytes (length only; the shared decoder checks the rest). */
 const base64urlOf = (bytes: number) => {
@@ -56,8 +57,8 @@ export const backupBody = t.Object({
   ciphertext: t.String({ pattern: "^[A-Za-z0-9_-]*$", minLength: 22, maxLength: Math.ceil((MAX_BACKUP_CIPHERTEXT_BYTES * 4) / 3) }),
 });
 
-/** Path ids are plain strings here; a malformed one is simply "not found" (access.ts). */
-export const userIdParams = t.Object({ id: t.String() });
-export const deviceIdParams = t.Object({ id: t.String() });
+/** Path params (src/http/input-guard.ts checks them by name first: a malformed one is a 400). */
+export const userIdParams = t.Object({ id: Uuid });
+export const deviceIdParams = t.Object({ deviceId: DeviceId });
 
 export const serverIdentityQuery = t.Object({ challenge: t.Optional(t.String({ maxLength: 64 })) });

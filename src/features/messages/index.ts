@@ -35,7 +35,7 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
   const existing = installed.get(deps);
   if (existing) return existing;
   const offRealtime = installRealtime(deps, hub);
-  const offTyping = installTyping(deps, hub, () => typingOptions.get(deps));
+  const offTyping = installTyping(deps, hub, () => typingOptions.get(deps), deps.timers);
   hub.handleFrame("message:send", async ({ actor, frame }) => {
     const f = frame as MessageSendFrame;
     const { message } = await sendMessage(deps, actor, f.channelId, {
@@ -62,6 +62,8 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
   installed.set(deps, off);
   return off;
 }
+// Reports (moderation) may name only a message the reporter can read: 404 otherwise.
+export { accessMessage } from "./access.ts";
 // Chat pages render the last page of history server-side (structure + ciphertext only).
 export { listHistory } from "./history.ts";
 export { HISTORY_PAGE, MessageHistory } from "./views.tsx";

@@ -62,12 +62,15 @@ export async function createPoll(deps: AppDeps, actor: ActorRef, channelId: stri
   }
   return mutate(deps, async (tx, outbox) => {
     const access = await accessChannel(tx, actor, channelId, now);
-    const seen = await tx.selectFrom("polls").selectAll().where("creator_id", "=", actor.userId).where("client_id", "=", clientId).executeTakeFirst();
-    if (seen) {
+    const findSeen = () => tx.selectFrom("polls").selectAll().where("creator_id", "=", actor.userId).where("client_id", "=", clientId).executeTakeFirst();
+    const answerSeen = async (seen: NonNullable<Awaited<ReturnType<typeof findSeen>>>) => {
       if (seen.channel_id !== access.channel.id) throw new ConflictError("That client_id was already used for a poll in another channel.", "CLIENT_ID_REUSED");
       return { poll: await pollView(tx, seen, actor.userId, now), created: false };
-    }
+    };
+    const seen = await findSeen();
+    if (seen) return answerSeen(seen);
     await checkMaySend(tx, access, actor, isDm(access) ? "pw" : "sk");
+    // A retry racing its original: the insert waits for it and does nothing; answer with its row.
     const row = await tx
       .insertInto("polls")
       .values({
@@ -82,8 +85,10 @@ export async function createPoll(deps: AppDeps, actor: ActorRef, channelId: stri
         expires_at: expiresAt,
         created_at: now,
       })
+      .onConflict((oc) => oc.columns(["creator_id", "client_id"]).doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!row) return answerSeen((await findSeen())!);
     const poll = await pollView(tx, row, actor.userId, now);
     publish(outbox, poll);
     return { poll, created: true };

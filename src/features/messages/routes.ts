@@ -2,6 +2,8 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
+import { bodyBudgets } from "../../http/body-budget.ts";
+import { queryOf, text } from "../../http/input-schemas.ts";
 import { authGuard } from "../auth/index.ts";
 import { sendMessage } from "./send.ts";
 import { getMessage, listHistory } from "./history.ts";
@@ -13,29 +15,36 @@ import { listReadReceipts } from "./receipts.ts";
 import { listThread } from "./threads.ts";
 import { messageExtrasRoutes } from "./extras-routes.ts";
 import { ackToDevice, fetchToDevice, queueToDevice } from "./to-device.ts";
+import { MAX_MESSAGE_REQUEST_BYTES, MAX_TO_DEVICE_REQUEST_BYTES } from "./schemas.ts";
 
 const noContent = () => new Response(null, { status: 204 });
 
 const Loose = t.Record(t.String(), t.Any());
+// The services parse these with their own codes (INVALID_LIMIT, INVALID_AFTER_SEQ … in
+// docs/messages.md); the schemas name the parameters and bound their length.
+const HistoryQuery = queryOf({ before_seq: text(20), after_seq: text(20), limit: text(16) });
+const ThreadQuery = queryOf({ after_seq: text(20), limit: text(16) });
+const ToDeviceQuery = queryOf({ device_id: text(64), after: text(64) });
 
 export function messageApiRoutes(deps: AppDeps) {
   return new Elysia({ name: "messages-api" })
     .use(authGuard(deps))
+    .use(bodyBudgets)
     .use(messageExtrasRoutes(deps))
     .post("/api/channels/:id/messages", async ({ actor, params, body }) => {
       const { message, created } = await sendMessage(deps, actor, params.id, body);
       return json({ message }, { status: created ? 201 : 200 });
-    }, { auth: true, body: Loose })
-    .get("/api/channels/:id/messages", async ({ actor, params, query }) => listHistory(deps, actor, params.id, query), { auth: true })
+    }, { auth: true, body: Loose, bodyLimit: MAX_MESSAGE_REQUEST_BYTES })
+    .get("/api/channels/:id/messages", async ({ actor, params, query }) => listHistory(deps, actor, params.id, query), { auth: true, query: HistoryQuery })
     .get("/api/channels/:id/messages/:messageId", async ({ actor, params }) => ({ message: await getMessage(deps, actor, params.id, params.messageId) }), { auth: true })
-    .patch("/api/messages/:id", async ({ actor, params, body }) => ({ message: await editMessage(deps, actor, params.id, body) }), { auth: true, body: Loose })
+    .patch("/api/messages/:id", async ({ actor, params, body }) => ({ message: await editMessage(deps, actor, params.id, body) }), { auth: true, body: Loose, bodyLimit: MAX_MESSAGE_REQUEST_BYTES })
     .delete("/api/messages/:id", async ({ actor, params }) => {
       await deleteMessage(deps, actor, params.id);
       return noContent();
     }, { auth: true })
     .put("/api/messages/:id/reactions/:emoji", async ({ actor, params }) => ({ reactions: await setReaction(deps, actor, params.id, params.emoji, true) }), { auth: true })
     .delete("/api/messages/:id/reactions/:emoji", async ({ actor, params }) => ({ reactions: await setReaction(deps, actor, params.id, params.emoji, false) }), { auth: true })
-    .get("/api/messages/:id/thread", async ({ actor, params, query }) => listThread(deps, actor, params.id, query), { auth: true })
+    .get("/api/messages/:id/thread", async ({ actor, params, query }) => listThread(deps, actor, params.id, query), { auth: true, query: ThreadQuery })
     .get("/api/channels/:id/pins", async ({ actor, params }) => listPins(deps, actor, params.id), { auth: true })
     .put("/api/channels/:id/pins/:messageId", async ({ actor, params }) => {
       await setPin(deps, actor, params.id, params.messageId, true);
@@ -51,8 +60,8 @@ export function messageApiRoutes(deps: AppDeps) {
     }, { auth: true, body: Loose })
     .get("/api/channels/:id/read-receipts", async ({ actor, params }) => ({ receipts: await listReadReceipts(deps, actor, params.id) }), { auth: true })
     .get("/api/channels/unread", async ({ actor }) => ({ channels: await listUnread(deps, actor) }), { auth: true })
-    .post("/api/e2ee/to-device", async ({ actor, body }) => json(await queueToDevice(deps, actor, body), { status: 202 }), { auth: true, body: Loose })
-    .get("/api/e2ee/to-device", async ({ actor, query }) => ({ messages: await fetchToDevice(deps, actor, query) }), { auth: true })
+    .post("/api/e2ee/to-device", async ({ actor, body }) => json(await queueToDevice(deps, actor, body), { status: 202 }), { auth: true, body: Loose, bodyLimit: MAX_TO_DEVICE_REQUEST_BYTES })
+    .get("/api/e2ee/to-device", async ({ actor, query }) => ({ messages: await fetchToDevice(deps, actor, query) }), { auth: true, query: ToDeviceQuery })
     .post("/api/e2ee/to-device/ack", async ({ actor, body }) => {
       await ackToDevice(deps, actor, body);
       return noContent();

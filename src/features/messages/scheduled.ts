@@ -68,6 +68,9 @@ export async function scheduleMessage(deps: AppDeps, actor: ActorRef, channelId:
   if (sendAt.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS) throw new InvalidInputError("A message can be scheduled at most 30 days ahead.", { send_at: "At most 30 days ahead." }, "SEND_AT_TOO_FAR");
   return mutate(deps, async (tx) => {
     const access = await accessChannel(tx, actor, channelId, now);
+    // Serialise this user's schedules first: the 50 limit holds under concurrent requests, and a
+    // retry racing its original sees the original's row here instead of a unique violation.
+    await tx.selectFrom("users").select("id").where("id", "=", actor.userId).forUpdate().executeTakeFirstOrThrow();
     const seen = await tx.selectFrom("scheduled_messages").selectAll().where("user_id", "=", actor.userId).where("client_id", "=", parsed.clientId).executeTakeFirst();
     if (seen) {
       if (seen.channel_id !== access.channel.id) throw new ConflictError("That client_id was already used in another channel.", "CLIENT_ID_REUSED");
@@ -78,8 +81,6 @@ export async function scheduleMessage(deps: AppDeps, actor: ActorRef, channelId:
     await checkMaySend(tx, access, actor, parsed.scheme);
     if (!(await isDeviceRegistered(tx, actor.userId, parsed.deviceId))) throw unknownDevice();
     await resolveLinks(tx, access.channel.id, parsed, now);
-    // Serialise this user's schedules (the 50 limit holds under concurrent requests).
-    await tx.selectFrom("users").select("id").where("id", "=", actor.userId).forUpdate().executeTakeFirstOrThrow();
     const pending = await tx.selectFrom("scheduled_messages").select((eb) => eb.fn.countAll<number>().as("n")).where("user_id", "=", actor.userId).where("status", "=", "pending").executeTakeFirstOrThrow();
     if (Number(pending.n) >= MAX_PENDING_SCHEDULED) throw new ConflictError(`You can have at most ${MAX_PENDING_SCHEDULED} scheduled messages waiting.`, "TOO_MANY_SCHEDULED");
     const row = await tx

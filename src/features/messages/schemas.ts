@@ -4,7 +4,7 @@
  */
 import { AppError, InvalidInputError } from "../../errors.ts";
 import { ID_PATTERN } from "../../shared/e2ee/index.ts";
-import { isUuid } from "../permissions/index.ts";
+import { isUuid } from "../../shared/ids.ts";
 
 export const MAX_CIPHERTEXT_BYTES = 65_536;
 /** base64url (no padding) of MAX_CIPHERTEXT_BYTES. */
@@ -20,6 +20,14 @@ export const HARD_DELETE_AFTER_MS = 30 * 24 * 3600 * 1000;
 export const MAX_TO_DEVICE_PER_CALL = 200;
 /** Total decoded bytes of one to-device call. */
 export const MAX_TO_DEVICE_BYTES_PER_CALL = 2 * 1024 * 1024;
+/**
+ * Request-body budgets (src/http/body-budget.ts) of the routes that carry a ciphertext: a maximal
+ * ciphertext in base64url (MAX_CIPHERTEXT_CHARS, ~85 KiB) plus ids and up to 50 mentions, with
+ * room to spare. Sends, edits, scheduled messages and polls.
+ */
+export const MAX_MESSAGE_REQUEST_BYTES = 128 * 1024;
+/** A to-device call: MAX_TO_DEVICE_BYTES_PER_CALL in base64url plus up to 200 recipients' ids (~2.7 MiB). */
+export const MAX_TO_DEVICE_REQUEST_BYTES = Math.ceil((MAX_TO_DEVICE_BYTES_PER_CALL * 4) / 3) + MAX_TO_DEVICE_PER_CALL * 512 + 4096;
 /**
  * A device's queue is split into shares, one per sender user: what one sender may have waiting
  * (unfetched or unacknowledged) for one device, in messages and decoded bytes. A full share

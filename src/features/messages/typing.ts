@@ -18,16 +18,20 @@ import { channelTopic } from "../../ws/topics.ts";
 import { dbOf, nowOf } from "../communities/index.ts";
 import { accessChannel } from "../permissions/index.ts";
 import { checkMayPost } from "./send.ts";
+import { realTimers, type TimerHandle, type Timers } from "../../timers.ts";
 
 export const TYPING_INTERVAL_MS = 3_000;
 export const TYPING_AUTO_STOP_MS = 10_000;
 
-type Entry = { lastStartMs: number; timer: Timer };
+type Entry = { lastStartMs: number; timer: TimerHandle };
 
 export type TypingOptions = { intervalMs?: number; autoStopMs?: number };
 
-/** `options` is read at each frame, so tests may shorten the intervals after the app is built. */
-export function installTyping(deps: AppDeps, hub: Hub, options: () => TypingOptions | undefined = () => undefined): () => void {
+/**
+ * `options` is read at each frame, so tests may shorten the intervals after the app is built;
+ * `timers` run the auto-stop (tests: a clock they advance).
+ */
+export function installTyping(deps: AppDeps, hub: Hub, options: () => TypingOptions | undefined = () => undefined, timers: Timers = realTimers): () => void {
   const intervalOf = () => options()?.intervalMs ?? TYPING_INTERVAL_MS;
   const autoStopOf = () => options()?.autoStopMs ?? TYPING_AUTO_STOP_MS;
   const typing = new Map<string, Entry>();
@@ -36,7 +40,7 @@ export function installTyping(deps: AppDeps, hub: Hub, options: () => TypingOpti
     const key = `${userId}:${channelId}`;
     const entry = typing.get(key);
     if (!entry) return;
-    clearTimeout(entry.timer);
+    timers.clear(entry.timer);
     typing.delete(key);
     if (publish) hub.publish(channelTopic(channelId), { type: "typing:stopped", channelId, userId });
   };
@@ -57,18 +61,18 @@ export function installTyping(deps: AppDeps, hub: Hub, options: () => TypingOpti
     const entry = typing.get(key);
     if (entry && now - entry.lastStartMs < intervalOf()) {
       // Coalesced: keep the indicator alive without another event.
-      clearTimeout(entry.timer);
+      timers.clear(entry.timer);
       entry.timer = autoStop(actor.userId, channelId);
       return;
     }
     // Claim the slot before the (async) permission check, so a burst of starts publishes once.
-    if (entry) clearTimeout(entry.timer);
+    if (entry) timers.clear(entry.timer);
     const claimed: Entry = { lastStartMs: now, timer: autoStop(actor.userId, channelId) };
     typing.set(key, claimed);
     try {
       await authorize(actor, channelId);
     } catch (error) {
-      clearTimeout(claimed.timer);
+      timers.clear(claimed.timer);
       if (typing.get(key) === claimed) {
         typing.delete(key);
         // The previous start was shown to the channel: take the indicator down now.
@@ -85,14 +89,12 @@ export function installTyping(deps: AppDeps, hub: Hub, options: () => TypingOpti
     stop(actor.userId, (frame as { channelId: string }).channelId.toLowerCase(), true);
   });
 
-  function autoStop(userId: string, channelId: string): Timer {
-    const timer = setTimeout(() => stop(userId, channelId, true), autoStopOf());
-    timer.unref?.();
-    return timer;
+  function autoStop(userId: string, channelId: string): TimerHandle {
+    return timers.set(() => stop(userId, channelId, true), autoStopOf());
   }
 
   return () => {
-    for (const entry of typing.values()) clearTimeout(entry.timer);
+    for (const entry of typing.values()) timers.clear(entry.timer);
     typing.clear();
   };
 }

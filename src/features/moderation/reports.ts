@@ -2,12 +2,17 @@
  * Reports: any member reports a message or a user of a community, with a reason and optionally
  * the decrypted text they saw (the server cannot read messages, so that text is the reporter's
  * claim and is labelled as such). Moderators of that community work the queue.
+ * A report names only what the reporter can see: a message they can read in that community, a
+ * user they share a community or conversation with (or can otherwise see, dms' isVisibleTo).
+ * Anything else is 404 exactly like an unknown id, so reports do not probe for messages or users.
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessCommunity, isUuid, requireCan } from "../permissions/index.ts";
 import { insertCommunityAudit } from "../communities/index.ts";
 import { dbOf, mutate, nowOf, optionalText, requireText, type ActorLike } from "../communities/index.ts";
+import { accessMessage } from "../messages/index.ts";
+import { isVisibleTo, relationTo } from "../dms/index.ts";
 
 export type ReportInput = { communityId: string; targetType: string; targetId: string; reason: string; attachedText?: string | null };
 
@@ -18,15 +23,23 @@ export async function createReport(deps: AppDeps, actor: ActorLike, input: Repor
   const attached = optionalText("attached_text", "Attached text", input.attachedText, 4000);
   const now = nowOf(deps);
   return mutate(deps, async (tx, outbox) => {
-    await accessCommunity(tx, actor, input.communityId, now);
+    const { community } = await accessCommunity(tx, actor, input.communityId, now);
+    let targetId: string;
     if (input.targetType === "user") {
-      const user = await tx.selectFrom("users").select("id").where("id", "=", input.targetId).executeTakeFirst();
-      if (!user) throw new NotFoundError("No such user.");
+      const user = await relationTo(tx, actor, input.targetId);
+      if (!user || !isVisibleTo(user, actor)) throw new NotFoundError("No such user.");
+      targetId = user.id;
+    } else {
+      // accessMessage's own 404 for unreadable messages; a readable one elsewhere is not this
+      // community's moderators' business and reads the same.
+      const { channel, message } = await accessMessage(tx, actor, input.targetId, now);
+      if (channel.communityId !== community.id) throw new NotFoundError("No such message.", "MESSAGE_NOT_FOUND");
+      targetId = message.id;
     }
     const id = Bun.randomUUIDv7();
-    await tx.insertInto("reports").values({ id, community_id: input.communityId, reporter_id: actor.userId, target_type: input.targetType, target_id: input.targetId, reason, attached_text: attached, created_at: now }).execute();
+    await tx.insertInto("reports").values({ id, community_id: community.id, reporter_id: actor.userId, target_type: input.targetType, target_id: targetId, reason, attached_text: attached, created_at: now }).execute();
     // Moderators' queues refresh; the reported user is never told who reported them.
-    outbox.push(`community:${input.communityId}:moderators`, { type: "report:created", community_id: input.communityId, report_id: id });
+    outbox.push(`community:${community.id}:moderators`, { type: "report:created", community_id: community.id, report_id: id });
     return { id };
   });
 }

@@ -2,6 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
+import { int, queryOf, text, Uuid } from "../../http/input-schemas.ts";
 import { authGuard } from "../auth/index.ts";
 import { accessCommunity, requireCan } from "../permissions/index.ts";
 import { listCommunityAudit } from "../communities/index.ts";
@@ -42,7 +43,7 @@ export function moderationApiRoutes(deps: AppDeps) {
     }, { auth: true })
     .get("/api/communities/:id/warnings", async ({ actor, params, query }) => ({
       warnings: (await listWarnings(deps, actor, params.id, query.user_id)).map((w) => ({ id: w.id, user_id: w.userId, reason: w.reason, created_at: w.createdAt.toISOString(), created_by_name: w.createdByName })),
-    }), { auth: true, query: t.Object({ user_id: t.Optional(t.String({ maxLength: 64 })) }) })
+    }), { auth: true, query: queryOf({ user_id: Uuid }) })
     .post("/api/communities/:id/warnings", async ({ actor, params, body }) => {
       const w = await warnMember(deps, actor, params.id, body.user_id, { reason: body.reason });
       return json({ id: w.id, warning_count: w.warningCount }, { status: 201 });
@@ -55,11 +56,11 @@ export function moderationApiRoutes(deps: AppDeps) {
       reports: (await listReports(deps, actor, params.id, query.status ?? "open")).map((r) => ({
         id: r.id, target_type: r.targetType, target_id: r.targetId, reason: r.reason, attached_text: r.attachedText, status: r.status, reporter_name: r.reporterName, created_at: r.createdAt.toISOString(), resolved_at: r.resolvedAt?.toISOString() ?? null,
       })),
-    }), { auth: true, query: t.Object({ status: t.Optional(t.Union([t.Literal("open"), t.Literal("resolved"), t.Literal("dismissed"), t.Literal("all")])) }) })
+    }), { auth: true, query: queryOf({ status: t.Union([t.Literal("open"), t.Literal("resolved"), t.Literal("dismissed"), t.Literal("all")]) }) })
     .post("/api/communities/:id/reports/:reportId/:outcome", async ({ actor, params, body }) => {
       await closeReport(deps, actor, params.id, params.reportId, params.outcome === "resolve" ? "resolved" : "dismissed", body?.note);
       return new Response(null, { status: 204 });
-    }, { auth: true, params: t.Object({ id: t.String(), reportId: t.String(), outcome: t.Union([t.Literal("resolve"), t.Literal("dismiss")]) }), body: t.Optional(t.Object({ note: Reason })) })
+    }, { auth: true, params: t.Object({ id: Uuid, reportId: Uuid, outcome: t.Union([t.Literal("resolve"), t.Literal("dismiss")]) }), body: t.Optional(t.Object({ note: Reason })) })
     .get("/api/communities/:id/audit-log", async ({ actor, params, query }) => {
       const access = await accessCommunity(db, actor, params.id, new Date((deps.now ?? Date.now)()));
       requireCan(access, "view_audit_log");
@@ -67,5 +68,5 @@ export function moderationApiRoutes(deps: AppDeps) {
       return {
         entries: entries.map((e) => ({ id: e.id, action: e.action, actor_id: e.actorId, actor_name: e.actorName, target_user_id: e.targetUserId, target_name: e.targetName, target_type: e.targetType, target_id: e.targetId, reason: e.reason, metadata: e.metadata, created_at: e.createdAt.toISOString() })),
       };
-    }, { auth: true, query: t.Object({ limit: t.Optional(t.Numeric({ minimum: 1, maximum: 200 })), before: t.Optional(t.String({ maxLength: 64 })), action: t.Optional(t.String({ maxLength: 64 })) }) });
+    }, { auth: true, query: queryOf({ limit: int(1, 200), before: Uuid, action: text(64) }) });
 }

@@ -41,9 +41,3 @@ export function flowStateCookie(config: Config, token: string): string {
 export function clearedFlowStateCookie(config: Config): string {
   return serializeCookie(config, OIDC_STATE_COOKIE, "", 0);
 }
-
-/** Only same-site relative paths: an attacker-chosen returnTo must not become an open redirect. */
-export function safeReturnTo(value: string | null | undefined): string {
-  if (!value || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return "/";
-  return value.slice(0, 512);
-}

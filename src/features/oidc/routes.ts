@@ -10,9 +10,11 @@ import { clientIpOf } from "../../app.ts";
 import { runInTransaction } from "../../db/tx.ts";
 import { AppError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { parseCookies, sessionCookies, withCookies } from "../auth/cookies.ts";
+import { safeRedirectTarget } from "../../http/redirect-target.ts";
+import { seeOther } from "../../http/render.ts";
 import { authKernelOf, createSession } from "../auth/index.ts";
 import { getOidcConfiguration, redirectUriOf } from "./client.ts";
-import { clearedFlowStateCookie, flowStateCookie, OIDC_STATE_COOKIE, safeReturnTo, signFlowState, verifyFlowState } from "./flow-state.ts";
+import { clearedFlowStateCookie, flowStateCookie, OIDC_STATE_COOKIE, signFlowState, verifyFlowState } from "./flow-state.ts";
 import { signInWithOidc, type VerifiedClaims } from "./provision.ts";
 
 export const OIDC_SCOPES = "openid email profile";
@@ -52,7 +54,7 @@ export function oidcRoutes(deps: AppDeps) {
         const s = requireEnabled();
         const configuration = await getOidcConfiguration(s);
         const verifier = oidc.randomPKCECodeVerifier();
-        const flow = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier, invite: query.invite?.trim() || undefined, returnTo: safeReturnTo(query.next) };
+        const flow = { state: oidc.randomState(), nonce: oidc.randomNonce(), verifier, invite: query.invite?.trim() || undefined, returnTo: safeRedirectTarget(request, query.next, "/", deps.config.publicOrigin) };
         const url = oidc.buildAuthorizationUrl(configuration, {
           redirect_uri: redirectUriOf(s, request.url),
           scope: OIDC_SCOPES,
@@ -107,6 +109,6 @@ export function oidcRoutes(deps: AppDeps) {
         const signedIn = await signInWithOidc(tx, deps.config, claims, { invite: flow.invite, meta, now });
         return createSession(tx, kernel, signedIn.userId, meta);
       });
-      return withCookies(new Response(null, { status: 303, headers: { location: flow.returnTo } }), [...sessionCookies(deps.config, issued), clearedFlowStateCookie(deps.config)]);
+      return withCookies(seeOther(request, flow.returnTo), [...sessionCookies(deps.config, issued), clearedFlowStateCookie(deps.config)]);
     });
 }

@@ -10,11 +10,9 @@ import { findCommunity, findMembership, loadChannelAccess, policyContext, type C
 
 export type ActorRef = { userId: string; isOwner: boolean };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Malformed ids are "not found" too (and never reach the uuid cast in SQL). */
-export function isUuid(id: string): boolean {
-  return UUID.test(id);
-}
+import { isUuid } from "../../shared/ids.ts";
+export { isUuid };
 
 export type CommunityAccess = { community: CommunityRecord; subject: Subject; ctx: PermissionContext };
 

@@ -29,12 +29,16 @@ export const PERMISSIONS = [
   "invite",
   "manage_emoji",
   "view_audit_log",
-  // Channel-level basics, only meaningful in overrides.
+  // Channel-level basics every member holds, only meaningful in overrides.
   "view_channel",
   "send_messages",
+  /** Take a seat in a voice channel's call (docs/voice.md); deny it per role to make a channel listen-free. */
+  "join_voice",
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
-export const ROLE_PERMISSIONS = PERMISSIONS.filter((p) => p !== "view_channel" && p !== "send_messages");
+/** The channel-level basics are held by every member already: only overrides change them. */
+export const CHANNEL_BASICS: readonly Permission[] = ["view_channel", "send_messages", "join_voice"];
+export const ROLE_PERMISSIONS = PERMISSIONS.filter((p) => !CHANNEL_BASICS.includes(p));
 
 export function isPermission(value: string): value is Permission {
   return (PERMISSIONS as readonly string[]).includes(value);
@@ -52,8 +56,8 @@ const INSTANCE_OWNER_RANK = 10_000;
 const BASE_PERMISSIONS: Record<BaseRole, readonly Permission[]> = {
   owner: PERMISSIONS,
   admin: PERMISSIONS,
-  moderator: ["kick", "ban", "timeout", "manage_messages", "pin", "mention_everyone", "invite", "view_audit_log", "view_channel", "send_messages"],
-  member: ["view_channel", "send_messages"],
+  moderator: ["kick", "ban", "timeout", "manage_messages", "pin", "mention_everyone", "invite", "view_audit_log", "view_channel", "send_messages", "join_voice"],
+  member: ["view_channel", "send_messages", "join_voice"],
 };
 
 export type CommunityPolicy = "everyone" | "moderator" | "admin";
@@ -234,7 +238,7 @@ function canInChannel(member: Membership, action: Action, ctx: PermissionContext
       if (channel.archived || timedOut || channel.kind === "voice") return false;
       return action === "react" || perms.has("send_messages");
     case "join_voice":
-      return channel.kind === "voice" && !timedOut && !channel.archived;
+      return channel.kind === "voice" && !timedOut && !channel.archived && perms.has("join_voice");
     case "manage_messages":
       return perms.has("manage_messages");
     case "pin_message":

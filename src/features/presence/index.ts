@@ -15,6 +15,7 @@ import { sql } from "kysely";
 import type { AppDeps } from "../../app.ts";
 import type { PresenceSetFrame, PresenceStatus, VisiblePresence } from "../../shared/protocol.ts";
 import type { Hub } from "../../ws/hub.ts";
+import { realTimers, type TimerHandle, type Timers } from "../../timers.ts";
 import { userTopic } from "../../ws/topics.ts";
 import { communityTopic } from "../realtime/index.ts";
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./store.ts";
@@ -40,7 +41,7 @@ export function installPresence(deps: AppDeps, hub: Hub): Presence {
   let presence = installed.get(deps);
   if (!presence) {
     const store = optionsByDeps.get(deps)?.store ?? (deps.config.redisUrl ? new RedisPresenceStore(deps.config.redisUrl) : new MemoryPresenceStore());
-    presence = new Presence(deps, hub, store);
+    presence = new Presence(deps, hub, store, deps.timers ?? realTimers);
     installed.set(deps, presence);
   }
   return presence;
@@ -48,17 +49,20 @@ export function installPresence(deps: AppDeps, hub: Hub): Presence {
 
 export class Presence {
   private readonly local = new Map<string, number>();
-  private readonly graceTimers = new Map<string, Timer>();
+  private readonly graceTimers = new Map<string, TimerHandle>();
   private readonly pending = new Set<string>();
-  private flushTimer: Timer | undefined;
+  private flushTimer: TimerHandle | undefined;
   private stopped = false;
   /** Serialises store writes per user (a connect and a close racing must land in order). */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Flushes under way (settled() waits for them). */
+  private readonly flushing = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: AppDeps,
     private readonly hub: Hub,
     readonly store: PresenceStore,
+    private readonly timers: Timers = realTimers,
   ) {
     hub.onSocketsChanged((userId, delta) => this.onSockets(userId, delta));
     hub.onStop(() => this.stop());
@@ -82,16 +86,15 @@ export class Presence {
     else this.local.delete(userId);
     this.chain = this.chain.then(() => this.store.setLocalCount(userId, count)).catch((error: unknown) => this.deps.log.warn("presence.store_failed", { error: error instanceof Error ? error.message : String(error) }));
     if (delta === 1) {
-      clearTimeout(this.graceTimers.get(userId));
+      this.timers.clear(this.graceTimers.get(userId));
       this.graceTimers.delete(userId);
-      void this.chain.then(() => this.schedule(userId));
+      this.chain = this.chain.then(() => this.schedule(userId));
     } else if (count === 0) {
-      clearTimeout(this.graceTimers.get(userId));
-      const timer = setTimeout(() => {
+      this.timers.clear(this.graceTimers.get(userId));
+      const timer = this.timers.set(() => {
         this.graceTimers.delete(userId);
         this.schedule(userId);
       }, this.options.graceMs);
-      timer.unref?.();
       this.graceTimers.set(userId, timer);
     }
   }
@@ -99,14 +102,28 @@ export class Presence {
   private schedule(userId: string): void {
     if (this.stopped) return;
     this.pending.add(userId);
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => {
+    if (this.flushTimer !== undefined) return;
+    this.flushTimer = this.timers.set(() => {
       this.flushTimer = undefined;
       const users = [...this.pending];
       this.pending.clear();
-      void this.flush(users).catch((error: unknown) => this.deps.log.error("presence.flush_failed", { error: error instanceof Error ? error : String(error) }));
+      const flush = this.flush(users).catch((error: unknown) => this.deps.log.error("presence.flush_failed", { error: error instanceof Error ? error : String(error) }));
+      this.flushing.add(flush);
+      void flush.finally(() => this.flushing.delete(flush));
     }, this.options.batchMs);
-    this.flushTimer.unref?.();
+  }
+
+  /**
+   * Resolves once the store writes queued so far and the flushes under way are done (tests: with
+   * timers they advance, this is the moment every event those timers caused has been published).
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      const chain = this.chain;
+      await chain.catch(() => {});
+      await Promise.all(this.flushing);
+      if (chain === this.chain && this.flushing.size === 0) return;
+    }
   }
 
   /** What others see of these users now. */
@@ -141,8 +158,8 @@ export class Presence {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.flushTimer);
-    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+    this.timers.clear(this.flushTimer);
+    for (const timer of this.graceTimers.values()) this.timers.clear(timer);
     this.graceTimers.clear();
     void this.chain.then(() => this.store.close()).catch(() => {});
   }

@@ -55,22 +55,35 @@ export const SOCKET_TTL_MS = 60_000;
 const STATUS_TTL_SECS = 30 * 24 * 3600;
 const PREFIX = "hearth:presence:";
 
+/**
+ * Tests: `now` is the clock the fields' expiry is written and read with, and `heartbeat: false`
+ * leaves refresh() to the test, so "a crashed instance's sockets expire" is decided by the test
+ * moving its clock, not by a timer racing a loaded machine.
+ */
+export type RedisPresenceStoreOptions = { ttlMs?: number; now?: () => number; heartbeat?: boolean };
+
 export class RedisPresenceStore implements PresenceStore {
   private readonly client: RedisClient;
   private readonly local = new Map<string, number>();
-  private readonly heartbeat: Timer;
+  private readonly heartbeat: Timer | undefined;
+  private readonly ttlMs: number;
+  private readonly now: () => number;
   readonly instanceId = crypto.randomUUID();
 
-  constructor(url: string, private readonly ttlMs = SOCKET_TTL_MS) {
+  constructor(url: string, options: RedisPresenceStoreOptions = {}) {
+    this.ttlMs = options.ttlMs ?? SOCKET_TTL_MS;
+    this.now = options.now ?? Date.now;
     this.client = new RedisClient(url, { connectionTimeout: 5_000 });
-    this.heartbeat = setInterval(() => void this.refresh().catch(() => {}), Math.max(50, Math.floor(ttlMs / 3)));
-    this.heartbeat.unref?.();
+    if (options.heartbeat !== false) {
+      this.heartbeat = setInterval(() => void this.refresh().catch(() => {}), Math.max(50, Math.floor(this.ttlMs / 3)));
+      this.heartbeat.unref?.();
+    }
   }
 
   private async writeField(userId: string, count: number): Promise<void> {
     const key = `${PREFIX}sockets:${userId}`;
     if (count > 0) {
-      await this.client.send("HSET", [key, this.instanceId, `${count}:${Date.now() + this.ttlMs}`]);
+      await this.client.send("HSET", [key, this.instanceId, `${count}:${this.now() + this.ttlMs}`]);
       await this.client.send("PEXPIRE", [key, String(this.ttlMs)]);
     } else {
       await this.client.send("HDEL", [key, this.instanceId]);
@@ -89,7 +102,7 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async counts(userIds: readonly string[]): Promise<Map<string, number>> {
-    const now = Date.now();
+    const now = this.now();
     // Issued together: Bun's client pipelines concurrent commands (one round trip for 200 ids).
     const replies = await Promise.all(userIds.map((id) => this.client.send("HGETALL", [`${PREFIX}sockets:${id}`]) as Promise<unknown>));
     const out = new Map<string, number>();

@@ -118,6 +118,7 @@ export function wireRealtime(deps: AppDeps, hub: Hub): void {
     else if (change.kind !== "channel_deleted") viewersChangedIn(change.channelIds);
     const topics = change.channelIds.map(channelTopic);
     if (change.kind === "channel_deleted") return hub.dropTopics(topics, "CHANNEL_DELETED");
+    if (change.kind === "channel_settings_changed") return; // nobody's view changed (voice re-checks its seats)
     if (change.userIds) {
       await Promise.all(change.userIds.map((id) => hub.recheckUser(id)));
       return;

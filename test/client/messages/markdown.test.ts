@@ -43,6 +43,15 @@ describe("inline markdown", () => {
     expect(inline("mail me at bob@example.com")).toEqual([{ type: "text", text: "mail me at bob@example.com" }]);
     expect(inline(":notanemoji:")).toEqual([{ type: "text", text: ":notanemoji:" }]);
   });
+  test("link destinations may hold one level of balanced parentheses (Wikipedia links)", () => {
+    expect(hrefs(parseMarkdown("[Foo](https://en.wikipedia.org/wiki/Foo_(bar))"))).toEqual(["https://en.wikipedia.org/wiki/Foo_(bar)"]);
+    expect(toPlainText(parseMarkdown("[a](https://x.example/(b)c) after"))).toBe("a after");
+  });
+  test("a URL with an invalid host stays text, and a good URL after it in the same run is still found", () => {
+    expect(hrefs(parseMarkdown("x http://|http://a.example y"))).toEqual(["http://a.example/"]);
+    expect(toPlainText(parseMarkdown("x http://|http://a.example y"))).toBe("x http://|http://a.example y");
+    expect(inline("http://:tada:")).toEqual([{ type: "text", text: "http://" }, { type: "emoji", name: "tada", char: "🎉" }]);
+  });
   test("autolinks stop before trailing punctuation", () => {
     expect(hrefs(parseMarkdown("see https://example.com/a?b=1. (and https://x.example/y)"))).toEqual(["https://example.com/a?b=1", "https://x.example/y"]);
   });

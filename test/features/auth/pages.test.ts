@@ -2,10 +2,8 @@
  * The htmx/plain-POST face: same services as the API, forms that work without JavaScript,
  * CSRF refusal of cross-site form posts, inline errors, and escaping of hostile input.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
-// Argon2id with the real parameters (~165 ms per hash) adds up under load.
-setDefaultTimeout(30_000);
 import { Secret, TOTP } from "otpauth";
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { cookieSignIn, createUser, signIn, TEST_PASSWORD } from "../../helpers/users.ts";
@@ -49,17 +47,24 @@ describe("sign-in pages", () => {
 
   test("plain POST login: wrong password re-renders the form (422), right one redirects with HttpOnly cookies", async () => {
     const user = await createUser(ctx, { displayName: "Page Person" });
+    const first = await ctx.request("/login", form({ username: user.username, password: TEST_PASSWORD, next: "/settings/security" }));
+    expect(first.status).toBe(303);
+    expect(first.headers.get("location")).toBe("/settings/security");
     const wrong = await ctx.request("/login", form({ username: user.username, password: "not the password" }));
     expect(wrong.status).toBe(422);
     const html = await wrong.text();
     expect(html).toContain("The username or password is wrong.");
     expect(html).toContain(`value="${user.username}"`);
+    // After a failure the sign-in first shows how many attempts failed; Continue goes on to next.
     const ok = await ctx.request("/login", form({ username: user.username, password: TEST_PASSWORD, next: "/settings/security" }));
-    expect(ok.status).toBe(303);
-    expect(ok.headers.get("location")).toBe("/settings/security");
+    expect(ok.status).toBe(200);
+    const notice = await ok.text();
+    expect(notice).toContain("1 failed sign-in attempt since your last sign-in");
+    expect(notice).toContain('href="/settings/security"');
     const cookies = ok.headers.getSetCookie();
-    expect(cookies.length).toBe(2);
-    for (const c of cookies) expect(c).toMatch(/HttpOnly; SameSite=Lax/);
+    expect(cookies.map((c) => c.split("=")[0])).toEqual(["hearth_access", "hearth_refresh", "hearth_device"]);
+    for (const c of cookies.slice(0, 2)) expect(c).toMatch(/HttpOnly; SameSite=Lax/);
+    expect(cookies[2]).toMatch(/HttpOnly; SameSite=Strict/);
     const home = await ctx.request("/", { headers: { cookie: cookieHeader(ok) } });
     expect(home.status).toBe(200);
     expect(await home.text()).toContain("Welcome, Page Person");
@@ -78,6 +83,10 @@ describe("sign-in pages", () => {
     const fragment = await wrong.text();
     expect(fragment).toStartWith("<form");
     expect(fragment).toContain("data-error-slot");
+    const noticed = await ctx.request("/login", form({ username: user.username, password: TEST_PASSWORD }, { "hx-request": "true" }));
+    expect(noticed.status).toBe(200);
+    expect(await noticed.text()).toContain('data-testid="failed-attempts-notice"');
+    // Shown once: the next sign-in goes straight on.
     const ok = await ctx.request("/login", form({ username: user.username, password: TEST_PASSWORD }, { "hx-request": "true" }));
     expect(ok.status).toBe(204);
     expect(ok.headers.get("hx-redirect")).toBe("/");
@@ -101,8 +110,10 @@ describe("sign-in pages", () => {
     expect(bad.status).toBe(422);
     expect(await bad.text()).toContain('aria-invalid="true"');
     const ok = await ctx.request("/login/totp", form({ pending_token: pending, code: totp.generate({ timestamp: clock.now }) }));
-    expect(ok.status).toBe(303);
-    expect(ok.headers.getSetCookie().length).toBe(2);
+    // The wrong code counted: the sign-in shows it before going on.
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain("1 failed sign-in attempt since your last sign-in");
+    expect(ok.headers.getSetCookie().length).toBe(3);
     // A pending token is not an access token.
     expect((await getJson(ctx, "/api/account/me", { authorization: `Bearer ${pending}` })).status).toBe(401);
   });

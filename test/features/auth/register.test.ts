@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 
-// Argon2id with the real parameters (~165 ms per hash) adds up under load.
-setDefaultTimeout(30_000);
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { createUser, signIn } from "../../helpers/users.ts";
 import { authKernelOf, hashPassword } from "../../../src/features/auth/index.ts";

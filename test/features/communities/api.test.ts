@@ -159,3 +159,16 @@ describe("groups and channels", () => {
     await expectOk(c.member.call("GET", `/api/channels/${ch.id}`));
   });
 });
+
+describe("custom roles", () => {
+  test("renaming a role to another role's name (any case) is 409 ROLE_EXISTS, not a constraint error; keeping its own name is fine", async () => {
+    const cid = c.communityId;
+    const first = await expectOk(c.owner.call("POST", `/api/communities/${cid}/roles`, { name: "Editors", permissions: [] }), 201);
+    const second = await expectOk(c.owner.call("POST", `/api/communities/${cid}/roles`, { name: "Readers", permissions: [] }), 201);
+    const clash = await c.owner.call("PATCH", `/api/communities/${cid}/roles/${second.id}`, { name: "editors" });
+    expect([clash.status, clash.body.error.code]).toEqual([409, "ROLE_EXISTS"]);
+    expect((await c.owner.call("PATCH", `/api/communities/${cid}/roles/${first.id}`, { name: "EDITORS" })).status).toBe(204);
+    const { roles } = (await expectOk(c.owner.call("GET", `/api/communities/${cid}/roles`))) as { roles: { id: string; name: string }[] };
+    expect(roles.find((r) => r.id === second.id)?.name).toBe("Readers");
+  });
+});

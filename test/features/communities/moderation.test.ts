@@ -10,6 +10,7 @@ import { client, communityTestContext, expectOk, populatedCommunity, type Client
 import { can, type Membership } from "../../../src/features/permissions/index.ts";
 import { onMembershipChanged, type MembershipChange } from "../../../src/features/communities/index.ts";
 import { isTimedOut, pendingMessagePurges } from "../../../src/features/moderation/index.ts";
+import { registerTestDevice, sendBody } from "../messages/helpers.ts";
 
 let ctx: TestContext;
 let c: Populated;
@@ -120,7 +121,9 @@ describe("moderation matrix through the API (generated)", () => {
     const own = await expectOk(c.member.call("GET", `/api/communities/${c.communityId}/warnings?user_id=${t}`));
     expect(own.warnings.some((x: any) => x.reason === "be nice")).toBe(true);
     expect((await c.member.call("GET", `/api/communities/${c.communityId}/warnings?user_id=${c.admin.user.id}`)).status).toBe(403);
-    const msgId = crypto.randomUUID();
+    // A message the reporter can read (reports of anything else are 404: stranger-privacy.test.ts).
+    await registerTestDevice(ctx, c.admin.user.id);
+    const msgId = (await expectOk(c.admin.call("POST", `/api/channels/${c.generalChannelId}/messages`, sendBody()), 201)).message.id;
     const rep = await expectOk(c.member.call("POST", "/api/reports", { community_id: c.communityId, target_type: "message", target_id: msgId, reason: "abuse", attached_text: "what I saw" }), 201);
     const rep2 = await expectOk(c.member.call("POST", "/api/reports", { community_id: c.communityId, target_type: "user", target_id: c.admin.user.id, reason: "meh" }), 201);
     expect((await c.member.call("GET", `/api/communities/${c.communityId}/reports`)).status).toBe(403);

@@ -22,6 +22,7 @@ beforeAll(async () => {
   const role = await expectOk(c.owner.call("POST", `/api/communities/${cid}/roles`, { name: "R", permissions: [] }), 201);
   const report = await expectOk(c.member.call("POST", "/api/reports", { community_id: cid, target_type: "user", target_id: c.moderator.user.id, reason: "rude" }), 201);
   dmId = (await expectOk(c.member.call("POST", "/api/dms", { user_id: c.moderator.user.id }))).channel_id;
+  const voiceId = (await expectOk(c.owner.call("POST", `/api/groups/${c.groupId}/channels`, { name: "voice", kind: "voice" }), 201)).id;
   const uid = c.member.user.id;
   routes = [
     ["GET", `/api/communities/${cid}`],
@@ -75,6 +76,11 @@ beforeAll(async () => {
     ["GET", `/api/communities/${cid}/reports`],
     ["POST", `/api/communities/${cid}/reports/${report.id}/resolve`],
     ["GET", `/api/communities/${cid}/audit-log`],
+    // Voice (docs/voice.md): who is in a channel's or a conversation's call.
+    ["GET", `/api/channels/${c.generalChannelId}/voice`],
+    ["GET", `/api/channels/${voiceId}/voice`],
+    ["GET", `/api/channels/${dmId}/voice`],
+    ["GET", `/api/communities/${cid}/voice`],
   ];
 });
 afterAll(() => ctx.close());
@@ -92,12 +98,12 @@ describe("outsider matrix", () => {
     expect(routes.length).toBeGreaterThanOrEqual(40);
   });
 
-  test("the 404 looks exactly like a missing id", async () => {
+  test("the 404 looks exactly like a missing id; a malformed id is a 400 before any lookup", async () => {
     const real = await c.outsider.call("GET", `/api/communities/${c.communityId}`);
     const missing = await c.outsider.call("GET", `/api/communities/${crypto.randomUUID()}`);
     const malformed = await c.outsider.call("GET", "/api/communities/not-a-uuid");
     expect(real.body).toEqual(missing.body);
-    expect(malformed.status).toBe(404);
+    expect([malformed.status, malformed.body.error.code, Object.keys(malformed.body.error.fields)]).toEqual([400, "VALIDATION_ERROR", ["id"]]);
   });
 
   test("the same reads are not 404 for a member (the matrix is meaningful)", async () => {
@@ -112,6 +118,7 @@ describe("outsider matrix", () => {
     expect((await c.admin.call("GET", `/api/dms/${dmId}`)).status).toBe(404);
     expect((await c.admin.call("GET", `/api/channels/${dmId}`)).status).toBe(404);
     expect((await c.admin.call("POST", `/api/channels/${dmId}/members`, { user_id: c.admin.user.id })).status).toBe(404);
+    expect((await c.admin.call("GET", `/api/channels/${dmId}/voice`)).status).toBe(404);
     const mine = await expectOk(c.admin.call("GET", "/api/dms"));
     expect(mine.dms.map((d: any) => d.channel_id)).not.toContain(dmId);
   });

@@ -51,6 +51,10 @@ const CHANNELS: ChannelCase[] = [
   ch("override: helper deny view", { overrides: [{ baseRole: null, roleId: HELPER_ROLE.id, allow: [], deny: ["view_channel"] }] }),
   ch("override: moderator deny manage_messages", { overrides: [{ baseRole: "moderator", roleId: null, allow: [], deny: ["manage_messages"] }] }),
   ch("override: member allow view of private", { isPrivate: true, overrides: [{ baseRole: "member", roleId: null, allow: ["view_channel"], deny: [] }] }),
+  ch("voice, override: member deny join_voice", { kind: "voice", overrides: [{ baseRole: "member", roleId: null, allow: [], deny: ["join_voice"] }] }),
+  ch("voice, override: member deny join_voice, helper allow", { kind: "voice", overrides: [{ baseRole: "member", roleId: null, allow: [], deny: ["join_voice"] }, { baseRole: null, roleId: HELPER_ROLE.id, allow: ["join_voice"], deny: [] }] }),
+  ch("voice, override: moderator deny join_voice", { kind: "voice", overrides: [{ baseRole: "moderator", roleId: null, allow: [], deny: ["join_voice"] }] }),
+  ch("voice, archived", { kind: "voice", archived: true }),
 ];
 
 const POLICIES: CommunityPolicy[] = ["everyone", "moderator", "admin"];
@@ -107,7 +111,8 @@ function expectedChannel(s: SubjectCase, a: (typeof CHANNEL_ACTIONS)[number], c:
     case "view_channel": return true;
     case "send_message": return send && !f.archived && !timedOut && f.kind !== "voice";
     case "react": return !f.archived && !timedOut && f.kind !== "voice";
-    case "join_voice": return f.kind === "voice" && !f.archived && !timedOut;
+    // Every member holds join_voice; an override can deny it (owners and admins are never restricted).
+    case "join_voice": return f.kind === "voice" && !f.archived && !timedOut && !denied("join_voice");
     case "manage_messages": return manage;
     case "pin_message": return manage || !!s.helper || isModish(s);
     case "mention_everyone": return isModish(s) && !timedOut;

@@ -261,17 +261,18 @@ describe("outsiders get 404 on every id route", () => {
         expect({ path, status: res.status }).toEqual({ path, status: 404 });
         expect(await errorCode(res)).toBe("USER_NOT_FOUND");
       }
-      // Same answer as for a user that does not exist or an id that is not one.
-      for (const id of [crypto.randomUUID(), "not-a-uuid", "'; drop table users; --"]) {
+      // Same answer as for a user that does not exist; an id that is not one is a 400 before any lookup.
+      for (const [id, status] of [[crypto.randomUUID(), 404], ["not-a-uuid", 400], ["'; drop table users; --", 400]] as const) {
         for (const path of [`/api/keys/users/${encodeURIComponent(id)}/devices`, `/api/keys/users/${encodeURIComponent(id)}/bundles`]) {
-          expect((await ctx.request(path, { headers: outsider.headers })).status).toBe(404);
+          expect({ path, status: (await ctx.request(path, { headers: outsider.headers })).status }).toEqual({ path, status });
         }
       }
       const del = await ctx.request(`/api/keys/devices/${device.deviceId}`, { method: "DELETE", headers: outsider.headers });
       expect(del.status).toBe(404);
       expect(await errorCode(del)).toBe("DEVICE_NOT_FOUND");
-      for (const id of ["nope", "a".repeat(65), "..%2F..%2Fetc"]) {
-        expect((await ctx.request(`/api/keys/devices/${id}`, { method: "DELETE", headers: outsider.headers })).status).toBe(404);
+      expect((await ctx.request("/api/keys/devices/nope", { method: "DELETE", headers: outsider.headers })).status).toBe(404);
+      for (const id of ["a".repeat(65), "..%2F..%2Fetc"]) {
+        expect((await ctx.request(`/api/keys/devices/${id}`, { method: "DELETE", headers: outsider.headers })).status).toBe(400);
       }
       expect(await countPrekeys(owner.user.id)).toBe(100); // the outsider consumed nothing
       const seen = (await (await ctx.request(`/api/keys/users/${owner.user.id}/devices`, { headers: contact.headers })).json()) as { devices: Record<string, unknown>[] };

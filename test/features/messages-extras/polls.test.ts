@@ -14,7 +14,7 @@ beforeAll(async () => {
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
   ws = (await withSockets(ctx)).ws;
-}, 30_000);
+});
 afterAll(() => ctx.close(), 30_000);
 
 function pollBody(extra: Record<string, unknown> = {}) {
@@ -35,6 +35,13 @@ describe("polls", () => {
     expect(counts(created.poll)).toEqual([0, 0, 0]);
     const again = await expectOk(p.member.call("POST", `/api/channels/${channel}/polls`, body), 200);
     expect(again.poll.id).toBe(created.poll.id);
+  });
+
+  test("concurrent retries of one create (same client_id) converge on one poll: one 201, the rest 200, never a 500", async () => {
+    const body = pollBody();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => p.member.call("POST", `/api/channels/${channel}/polls`, body)));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 201]);
+    expect(new Set(answers.map((a) => a.body.poll.id)).size).toBe(1);
   });
 
   test("single-select: a new vote replaces the previous one; voters listed when not anonymous", async () => {
@@ -95,7 +102,7 @@ describe("polls", () => {
     expect([read.poll.closed, counts(read.poll)]).toEqual([true, [0, 1, 0]]);
   });
 
-  test("outsider: 404 on create, read, vote, retract and close; malformed ids 404 too", async () => {
+  test("outsider: 404 on create, read, vote, retract and close; unknown ids 404 too, malformed ones 400", async () => {
     const poll = await newPoll(p.member);
     const create = await p.outsider.call("POST", `/api/channels/${channel}/polls`, pollBody());
     expect(create.status).toBe(404);
@@ -104,12 +111,13 @@ describe("polls", () => {
       ["POST", `/api/polls/${poll.id}/votes`, { option_indexes: [0] }],
       ["DELETE", `/api/polls/${poll.id}/votes`],
       ["POST", `/api/polls/${poll.id}/close`],
-      ["GET", "/api/polls/nope"],
       ["GET", `/api/polls/${crypto.randomUUID()}`],
     ] as const) {
       const r = await p.outsider.call(method, path, body);
       expect([path, r.status, r.body.error.code]).toEqual([path, 404, "POLL_NOT_FOUND"]);
     }
+    const malformed = await p.outsider.call("GET", "/api/polls/nope");
+    expect([malformed.status, malformed.body.error.code]).toEqual([400, "VALIDATION_ERROR"]);
     expect(counts((await expectOk(p.member.call("GET", `/api/polls/${poll.id}`))).poll)).toEqual([0, 0, 0]);
   });
 

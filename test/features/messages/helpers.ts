@@ -78,7 +78,7 @@ export async function subscribe(socket: TestSocket, channelIds: string[]): Promi
 }
 
 /** Waits for a message:new with this seq in this channel (skipping other frames). */
-export async function nextMessage(socket: TestSocket, timeoutMs = 3_000): Promise<Record<string, any>> {
+export async function nextMessage(socket: TestSocket, timeoutMs = 15_000): Promise<Record<string, any>> {
   const frame = await socket.nextOfType("message:new", timeoutMs);
   return frame.message as Record<string, any>;
 }

@@ -6,8 +6,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import type { TestSocket } from "../../helpers/ws.ts";
+import { ManualTimers } from "../../helpers/manual-timers.ts";
 import { client, countMessages, envelope, expectOk, messagingContext, nextMessage, populatedCommunity, registerTestDevice, send, sendBody, socketFor, subscribe, TEST_DEVICE_ID, withSockets, type Client, type Populated } from "./helpers.ts";
 
+// Typing's auto-stop (and presence) run on this clock: they end when a test advances it.
+const timers = new ManualTimers();
 let ctx: TestContext;
 let p: Populated;
 let channel: string;
@@ -15,15 +18,15 @@ let ws: string;
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  ctx = await messagingContext();
+  ctx = await messagingContext({ timers });
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
   ws = (await withSockets(ctx)).ws;
-}, 30_000);
+});
 afterAll(async () => {
   for (const s of sockets) s.close();
   await ctx.close();
-}, 30_000);
+});
 
 async function follow(c: Client, channelIds = [channel]) {
   const s = await socketFor(ctx, c, ws);
@@ -129,7 +132,9 @@ describe("removals while connected", () => {
       if (kind === "revoke") await expectOk(victim.call("DELETE", `/api/account/sessions/${(victimSocket as any).sessionId}`), 204);
       const after = await marker([witness]);
       // The witness got it, so the hub has published it: the victim's socket must not have it.
-      await Bun.sleep(50);
+      // Everything sent to the victim before now has arrived once a ping is answered (or it closed).
+      if (kind === "revoke") await victimSocket.closed;
+      else await victimSocket.roundTrip();
       expect(victimSocket.received.some((f) => f.type === "message:new" && (f.message as any).id === after.id)).toBe(false);
       if (kind === "revoke") expect((await victimSocket.closed).code).toBe(4409);
       else {
@@ -149,17 +154,18 @@ describe("removals while connected", () => {
     await expectOk(p.owner.call("PUT", `/api/communities/${p.communityId}/members/${mod.user.id}/role`, { role: "member" }), 204);
     const witness = await follow(p.owner, [secret]);
     // The re-check runs after COMMIT; wait (bounded) until the hub has unsubscribed the socket.
-    const deadline = Date.now() + 3_000;
+    const deadline = Date.now() + 15_000;
     let last: any;
     for (;;) {
       last = await send(p.owner, secret);
       await nextMessage(witness).then(async (m) => m.id === last.id || (await nextMessage(witness)));
-      await Bun.sleep(20);
+      await s.roundTrip();
       if (!s.received.some((f) => f.type === "message:new" && (f.message as any).id === last.id)) break;
       if (Date.now() > deadline) throw new Error("still delivered after the role change");
     }
     const next = await send(p.owner, secret);
-    await Bun.sleep(50);
+    await nextMessage(witness).then(async (m) => m.id === next.id || (await nextMessage(witness)));
+    await s.roundTrip();
     expect(s.received.some((f) => f.type === "message:new" && (f.message as any).id === next.id)).toBe(false);
   });
 
@@ -249,7 +255,10 @@ describe("user-topic events", () => {
 describe("typing", () => {
   test("one typing:started per interval per user, auto-stop, explicit stop; refused outside visible channels", async () => {
     const { setTypingOptions } = await import("../../../src/features/messages/index.ts");
-    setTypingOptions(ctx.deps, { intervalMs: 60_000, autoStopMs: 150 });
+    const { TYPING_AUTO_STOP_MS } = await import("../../../src/features/messages/typing.ts");
+    // No second event within the interval, whatever the machine's speed; the auto-stop keeps its
+    // real length and fires when the test advances the clock.
+    setTypingOptions(ctx.deps, { intervalMs: 60_000 });
     for (const s of sockets.splice(0)) {
       s.close();
       await s.closed;
@@ -259,9 +268,12 @@ describe("typing", () => {
     const alice = await follow(p.admin, [id]);
     alice.send({ type: "typing:start", channelId: id });
     alice.send({ type: "typing:start", channelId: id }); // coalesced
+    await alice.roundTrip(); // both starts handled
     expect(await bob.nextOfType("typing:started")).toMatchObject({ channelId: id, userId: p.admin.user.id });
-    // Auto-stop after the (shortened) 10 s; the second start produced no second event.
+    // Auto-stop after 10 s without a start; the second start produced no second event.
+    timers.advance(TYPING_AUTO_STOP_MS);
     expect(await bob.nextOfType("typing:stopped")).toMatchObject({ channelId: id, userId: p.admin.user.id });
+    await bob.roundTrip();
     expect(bob.received.filter((f) => f.type === "typing:started" && f.channelId === id)).toHaveLength(1);
     alice.send({ type: "typing:start", channelId: id });
     await bob.nextOfType("typing:started");

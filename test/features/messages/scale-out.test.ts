@@ -145,7 +145,7 @@ describe.skipIf(!ready)("two instances + Redis", () => {
     // Bob stayed on B. A message A committed but could not publish before dying never reaches
     // him live: he sees a gap in seq and fetches it (docs/messages.md "Nothing lost"). What he
     // got live is a subset of history, each once, with the stored ids.
-    await Bun.sleep(200);
+    await bob.roundTrip(); // what B sent him so far has arrived
     const live = bob.received.filter((f) => f.type === "message:new").map((f) => f.message as any);
     expect(new Set(live.map((m) => m.seq)).size).toBe(live.length);
     const bySeq = new Map(history.map((m) => [m.seq, m.id]));

@@ -14,7 +14,7 @@ beforeAll(async () => {
   ctx = await messagingContext();
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
-}, 30_000);
+});
 afterAll(() => ctx.close(), 30_000);
 
 describe("thread", () => {
@@ -69,12 +69,13 @@ describe("thread", () => {
     }
   });
 
-  test("outsiders, unknown and malformed ids get 404; a private channel's thread too", async () => {
+  test("outsiders and unknown ids get 404, malformed ids 400; a private channel's thread too", async () => {
     const root = await send(p.member, channel);
-    for (const id of [root.id, crypto.randomUUID(), "not-a-uuid"]) {
+    for (const id of [root.id, crypto.randomUUID()]) {
       const r = await p.outsider.call("GET", `/api/messages/${id}/thread`);
       expect([id, r.status, r.body.error.code]).toEqual([id, 404, "MESSAGE_NOT_FOUND"]);
     }
+    expect((await p.outsider.call("GET", "/api/messages/not-a-uuid/thread")).status).toBe(400);
     const priv = (await expectOk(p.owner.call("POST", `/api/groups/${p.groupId}/channels`, { name: "secret", is_private: true }), 201)).id;
     const hidden = await send(p.owner, priv);
     expect((await p.member.call("GET", `/api/messages/${hidden.id}/thread`)).status).toBe(404);
@@ -119,13 +120,14 @@ describe("read receipts listing", () => {
     expect(got.receipts.map((r: any) => r.user_id).sort()).toEqual([p.admin.user.id, p.moderator.user.id].sort());
   });
 
-  test("community channels: 400 NOT_A_DM; outsiders, unknown and malformed ids: 404", async () => {
+  test("community channels: 400 NOT_A_DM; outsiders and unknown ids: 404; malformed ids: 400", async () => {
     const r = await p.member.call("GET", `/api/channels/${channel}/read-receipts`);
     expect([r.status, r.body.error.code]).toEqual([400, "NOT_A_DM"]);
     const dm = (await expectOk(p.member.call("POST", "/api/dms", { user_id: p.admin.user.id }))).channel_id as string;
-    for (const id of [dm, channel, crypto.randomUUID(), "nope"]) {
+    for (const id of [dm, channel, crypto.randomUUID()]) {
       expect([id, (await p.outsider.call("GET", `/api/channels/${id}/read-receipts`)).status]).toEqual([id, 404]);
     }
+    expect((await p.outsider.call("GET", "/api/channels/nope/read-receipts")).status).toBe(400);
     // A third community member is an outsider of the member–admin DM.
     expect((await p.moderator.call("GET", `/api/channels/${dm}/read-receipts`)).status).toBe(404);
   });

@@ -11,7 +11,7 @@ let clock = Date.now();
 beforeAll(async () => {
   ctx = await messagingContext({ now: () => clock });
   p = await populatedCommunity(ctx);
-}, 30_000);
+});
 afterAll(() => ctx.close(), 30_000);
 
 async function device(c: Client, deviceId: string) {

@@ -10,11 +10,14 @@ import { createUser } from "../../helpers/users.ts";
 import { freePort, startTestIdp, type TestIdp } from "../../helpers/oidc-provider.ts";
 import { launchBrowser, screenshot } from "../../helpers/browser.ts";
 import { authGuard } from "../../../src/features/auth/index.ts";
+import { HOSTILE_NEXT } from "../../helpers/hostile-redirects.ts";
 
 let ctx: TestContext;
 let idp: TestIdp;
 let base: string;
-let browser: Browser | null = null;
+// Launched before the tests are declared, so the browser test is skipped (with launchBrowser's
+// printed reason) rather than passing with no assertion when Chromium is missing.
+const browser: Browser | null = await launchBrowser();
 
 beforeAll(async () => {
   const port = freePort();
@@ -26,7 +29,6 @@ beforeAll(async () => {
   ctx.app.use(new Elysia().use(authGuard(ctx.deps)).get("/api/test/me", ({ actor }) => ({ user_id: actor.userId, username: actor.username }), { auth: true }));
   ctx.app.listen({ hostname: "127.0.0.1", port });
   await createUser(ctx, { isOwner: true });
-  browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
@@ -54,6 +56,24 @@ describe("SSO routes", () => {
     const cookie = res.headers.get("set-cookie")!;
     expect(cookie).toContain("hearth_oidc=");
     expect(cookie).toContain("HttpOnly");
+  });
+
+  test("start keeps only a same-origin next as the flow's returnTo (the callback redirects there)", async () => {
+    const returnToOf = async (next: string) => {
+      const res = await fetch(`${base}/auth/oidc/start?next=${encodeURIComponent(next)}`, { redirect: "manual" });
+      expect(res.status).toBe(303);
+      const token = /hearth_oidc=([^;]+)/.exec(res.headers.get("set-cookie") ?? "")![1]!;
+      return (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString()) as { returnTo: string }).returnTo;
+    };
+    for (const next of HOSTILE_NEXT) {
+      if (next.includes("\u0000")) {
+        // A NUL is refused at the edge (400 INVALID_TEXT) before the flow starts.
+        expect((await fetch(`${base}/auth/oidc/start?next=${encodeURIComponent(next)}`, { redirect: "manual" })).status).toBe(400);
+        continue;
+      }
+      expect([next, await returnToOf(next)]).toEqual([next, "/"]);
+    }
+    expect(await returnToOf("/settings/security?x=1#y")).toBe("/settings/security?x=1#y");
   });
 
   test("the login page offers SSO next to the password form; the register page offers SSO sign-up with the invite", async () => {
@@ -98,12 +118,11 @@ describe("SSO in the browser", () => {
     // Consent screen of the provider's development interactions.
     await page.waitForURL((url) => url.origin === idp.issuer && url.pathname.includes("/interaction/"));
     await page.click('button[type="submit"]');
-    await page.waitForURL((url) => url.origin === base, { timeout: 15_000 });
+    await page.waitForURL((url) => url.origin === base, { timeout: 30_000 });
     return { context, page };
   }
 
-  test("invite_only: a first-time SSO user with an invite gets an account and a session; without one, a clear refusal", async () => {
-    if (!browser) return;
+  test.skipIf(!browser)("invite_only: a first-time SSO user with an invite gets an account and a session; without one, a clear refusal", async () => {
     // Without an invite the provider signs the user in, but Hearth refuses to provision.
     const refused = await signInThroughIdp("nobody", "/auth/oidc/start");
     expect(await refused.page.content()).toContain("invite-only");

@@ -12,7 +12,8 @@ import { openSignedIn } from "../../helpers/chat-e2e.ts";
 
 setDefaultTimeout(90_000);
 const browser: Browser | null = await launchBrowser();
-const WAIT = { timeout: 15_000 };
+// Wide: a loaded machine is slow, not wrong (a wait only costs its length when something is broken).
+const WAIT = { timeout: 30_000 };
 let ctx: TestContext;
 let base = "";
 const opened: BrowserContext[] = [];

@@ -6,8 +6,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import type { TestSocket } from "../../helpers/ws.ts";
 import { client, expectOk, messagingContext, populatedCommunity, socketFor, withSockets, type Client, type Populated } from "../messages/helpers.ts";
-import { BATCH_MS, GRACE_MS, joinCommunity, presenceEvents, shortWindows, waitForStatus } from "./helpers.ts";
+import { BATCH_MS, expectStatusAfterBatch, GRACE_MS, joinCommunity, PresenceClock, settledEvents, waitForSelfEcho, waitForSockets } from "./helpers.ts";
 
+const clock = new PresenceClock();
 let ctx: TestContext;
 let p: Populated;
 let ws: string;
@@ -15,16 +16,16 @@ let watcher: TestSocket;
 const sockets: TestSocket[] = [];
 
 beforeAll(async () => {
-  ctx = await messagingContext();
-  shortWindows(ctx);
+  ctx = await messagingContext({ timers: clock.timers });
+  clock.attach(ctx);
   p = await populatedCommunity(ctx);
   ws = (await withSockets(ctx)).ws;
   watcher = await open(p.member);
-}, 30_000);
+});
 afterAll(async () => {
   for (const s of sockets) s.close();
   await ctx.close();
-}, 30_000);
+});
 
 async function open(c: Client): Promise<TestSocket> {
   const s = await socketFor(ctx, c, ws);
@@ -38,29 +39,33 @@ describe("presence", () => {
   test("online while a socket is open; offline only after the grace; a quick reload does not flicker", async () => {
     const target = await joinCommunity(ctx, p);
     const first = await open(target);
-    await waitForStatus(watcher, target.user.id, "online");
+    await expectStatusAfterBatch(clock, watcher, target.user.id, "online");
     expect(await presenceOf(p.member, [target.user.id])).toEqual({ [target.user.id]: "online" });
 
     // Reload: close and reconnect within the grace: no offline event at all.
     first.close();
-    await Bun.sleep(GRACE_MS / 4);
+    await waitForSockets(ctx, target.user.id, 0);
+    await clock.advance(GRACE_MS / 4);
     const second = await open(target);
-    await Bun.sleep(GRACE_MS + BATCH_MS * 3);
-    expect(presenceEvents(watcher, target.user.id).map((e) => e.status)).toEqual(["online"]);
+    await clock.advance(GRACE_MS + BATCH_MS * 3);
+    expect(await settledEvents(clock, watcher, target.user.id)).toEqual(["online"]);
 
     second.close();
-    await Bun.sleep(GRACE_MS / 2);
-    expect(presenceEvents(watcher, target.user.id).map((e) => e.status)).toEqual(["online"]);
-    await waitForStatus(watcher, target.user.id, "offline", GRACE_MS + BATCH_MS * 10);
+    await waitForSockets(ctx, target.user.id, 0);
+    await clock.advance(GRACE_MS / 2);
+    expect(await settledEvents(clock, watcher, target.user.id)).toEqual(["online"]);
+    await clock.advance(GRACE_MS / 2);
+    await expectStatusAfterBatch(clock, watcher, target.user.id, "offline");
     expect(await presenceOf(p.member, [target.user.id])).toEqual({ [target.user.id]: "offline" });
   });
 
   test("invisible is offline to others but invisible to the user", async () => {
     const target = await joinCommunity(ctx, p);
     const own = await open(target);
-    await waitForStatus(watcher, target.user.id, "online");
+    await expectStatusAfterBatch(clock, watcher, target.user.id, "online");
     own.send({ type: "presence:set", status: "invisible" });
-    await waitForStatus(watcher, target.user.id, "offline");
+    await waitForSelfEcho(own, "invisible");
+    await expectStatusAfterBatch(clock, watcher, target.user.id, "offline");
     const echo = await own.nextOfType("presence:changed");
     for (let e = echo; ; e = await own.nextOfType("presence:changed")) {
       if (e.self) {
@@ -71,18 +76,21 @@ describe("presence", () => {
     expect(await presenceOf(p.member, [target.user.id])).toEqual({ [target.user.id]: "offline" });
     expect(await presenceOf(target, [target.user.id])).toEqual({ [target.user.id]: "invisible" });
     own.send({ type: "presence:set", status: "online" });
-    await waitForStatus(watcher, target.user.id, "online");
+    await waitForSelfEcho(own, "online");
+    await expectStatusAfterBatch(clock, watcher, target.user.id, "online");
   });
 
   test("two quick changes produce one event with the last status", async () => {
     const target = await joinCommunity(ctx, p);
     const own = await open(target);
-    await waitForStatus(watcher, target.user.id, "online");
+    await expectStatusAfterBatch(clock, watcher, target.user.id, "online");
     own.send({ type: "presence:set", status: "idle" });
     own.send({ type: "presence:set", status: "dnd" });
-    await waitForStatus(watcher, target.user.id, "dnd");
-    await Bun.sleep(BATCH_MS * 4);
-    expect(presenceEvents(watcher, target.user.id).map((e) => e.status)).toEqual(["online", "dnd"]);
+    await waitForSelfEcho(own, "idle");
+    await waitForSelfEcho(own, "dnd");
+    await expectStatusAfterBatch(clock, watcher, target.user.id, "dnd");
+    await clock.advance(BATCH_MS * 4);
+    expect(await settledEvents(clock, watcher, target.user.id)).toEqual(["online", "dnd"]);
   });
 
   test("an invalid status is refused", async () => {
@@ -100,10 +108,10 @@ describe("presence", () => {
     const partnerSocket = await open(partner);
     const strangerSocket = await open(stranger);
     await open(target);
-    await waitForStatus(watcher, target.user.id, "online");
-    await waitForStatus(partnerSocket, target.user.id, "online");
-    await Bun.sleep(BATCH_MS * 3);
-    expect(presenceEvents(strangerSocket, target.user.id)).toEqual([]);
+    await expectStatusAfterBatch(clock, watcher, target.user.id, "online");
+    expect(await settledEvents(clock, partnerSocket, target.user.id)).toEqual(["online"]);
+    await clock.advance(BATCH_MS * 3);
+    expect(await settledEvents(clock, strangerSocket, target.user.id)).toEqual([]);
     expect(strangerSocket.received.filter((f) => f.type === "presence:changed")).toEqual([]);
     expect(await presenceOf(stranger, [target.user.id, p.member.user.id])).toEqual({});
     expect(await presenceOf(partner, [target.user.id])).toEqual({ [target.user.id]: "online" });

@@ -19,11 +19,11 @@ beforeAll(async () => {
   const { ws } = await withSockets(ctx);
   watcher = await socketFor(ctx, p.member, ws);
   await subscribe(watcher, [p.generalChannelId, group]);
-}, 30_000);
+});
 afterAll(async () => {
   watcher.close();
   await ctx.close();
-}, 30_000);
+});
 
 const readIn = (channelId: string, c: Populated["admin"], seq: number) => expectOk(c.call("PUT", `/api/channels/${channelId}/read`, { seq }), 204);
 const read = (c: Populated["admin"], seq: number) => readIn(group, c, seq);

@@ -11,7 +11,7 @@ import { signIn } from "../../helpers/users.ts";
 import { silentLogger } from "../../../src/log.ts";
 import { RedisFanout } from "../../../src/ws/fanout-redis.ts";
 import { populatedCommunity, type Client, type Populated } from "../messages/helpers.ts";
-import { BATCH_MS, GRACE_MS, joinCommunity, presenceEvents, shortWindows, waitForStatus } from "./helpers.ts";
+import { BATCH_MS, expectStatusAfterBatch, GRACE_MS, joinCommunity, PresenceClock, settledEvents, waitForSelfEcho, waitForSockets } from "./helpers.ts";
 
 const REDIS_URL = process.env.REDIS_URL?.trim() || undefined;
 if (!REDIS_URL) console.log("test/features/presence/redis.test.ts: skipped: needs REDIS_URL (two in-process apps share presence through Redis)");
@@ -22,6 +22,8 @@ describe.skipIf(!REDIS_URL)("presence across two instances through Redis", () =>
   const urls: string[] = [];
   const sockets: TestSocket[] = [];
   let p: Populated;
+  // One clock for both instances: the grace on A and the batches on both end when the test says.
+  const clock = new PresenceClock();
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -31,8 +33,9 @@ describe.skipIf(!REDIS_URL)("presence across two instances through Redis", () =>
         database: { ...database, close: async () => {} },
         env: { COMMUNITY_CREATION_MODE: "anyone", REDIS_URL: REDIS_URL! },
         hub: { fanout: new RedisFanout(REDIS_URL!, `test-${i}-${crypto.randomUUID()}`, silentLogger, channel) },
+        timers: clock.timers,
       });
-      shortWindows(ctx);
+      clock.attach(ctx);
       apps.push(ctx);
       urls.push((await listen(ctx)).ws);
     }
@@ -42,7 +45,7 @@ describe.skipIf(!REDIS_URL)("presence across two instances through Redis", () =>
     for (const s of sockets) s.close();
     for (const ctx of apps) await ctx.close().catch(() => {});
     await database?.close();
-  }, 30_000);
+  });
 
   async function open(i: number, c: Client): Promise<TestSocket> {
     const session = await signIn(apps[i]!, c.user);
@@ -60,22 +63,26 @@ describe.skipIf(!REDIS_URL)("presence across two instances through Redis", () =>
     const target = await joinCommunity(apps[0]!, p);
     const watcherOnB = await open(1, p.member);
     const onA = await open(0, target);
-    await waitForStatus(watcherOnB, target.user.id, "online");
+    await expectStatusAfterBatch(clock, watcherOnB, target.user.id, "online");
     expect(await presenceOnB(p.member, target.user.id)).toBe("online");
 
     const onB = await open(1, target);
     onA.close();
-    await Bun.sleep(GRACE_MS + BATCH_MS * 4);
+    await waitForSockets(apps[0]!, target.user.id, 0);
+    await clock.advance(GRACE_MS + BATCH_MS * 4);
     expect(await presenceOnB(p.member, target.user.id)).toBe("online");
-    expect(presenceEvents(watcherOnB, target.user.id).map((e) => e.status)).toEqual(["online"]);
+    expect(await settledEvents(clock, watcherOnB, target.user.id)).toEqual(["online"]);
 
     // A status set on B is seen by a watcher on A.
     const watcherOnA = await open(0, p.admin);
     onB.send({ type: "presence:set", status: "dnd" });
-    await waitForStatus(watcherOnA, target.user.id, "dnd");
+    await waitForSelfEcho(onB, "dnd");
+    await expectStatusAfterBatch(clock, watcherOnA, target.user.id, "dnd");
 
     onB.close();
-    await waitForStatus(watcherOnB, target.user.id, "offline", GRACE_MS + BATCH_MS * 10);
+    await waitForSockets(apps[1]!, target.user.id, 0);
+    await clock.advance(GRACE_MS);
+    await expectStatusAfterBatch(clock, watcherOnB, target.user.id, "offline");
     expect(await presenceOnB(p.member, target.user.id)).toBe("offline");
   });
 });
