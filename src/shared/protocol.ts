@@ -356,16 +356,9 @@ export function isSubscriptionRevokedFrame(frame: unknown): frame is Subscriptio
 
 /** Validates a `viewers:changed` frame: exactly one of a community id or 1–100 channel ids. */
 export function isViewersChangedFrame(frame: unknown): frame is ViewersChangedFrame {
-  if (typeof frame !== "object" || frame === null) return false;
-  const f = frame as Obj;
-  const community = f.communityId !== undefined;
-  const channels = f.channelIds !== undefined;
-  return (
-    f.type === "viewers:changed" &&
-    community !== channels &&
-    (!community || isUuid(f.communityId)) &&
-    (!channels || (Array.isArray(f.channelIds) && f.channelIds.length >= 1 && f.channelIds.length <= MAX_CHANNELS_PER_FRAME && f.channelIds.every(isUuid)))
-  );
+  const f = frame as Obj | null;
+  if (f?.type !== "viewers:changed") return false;
+  return f.communityId === undefined ? channelIdList(f) === null : f.channelIds === undefined && isUuid(f.communityId);
 }
 
 /** `domain:verb`, lower-case words: the only shape published event types may have. */
