@@ -7,7 +7,7 @@
 // blocked-user collapse, which every conversation needs at once; the optional UI is the lazy
 // chunk below. 54 → 55.5 KiB for issue 10 §6: the linear-time markdown parser, +1.0 KiB, and the
 // received-text length limits, +0.4 KiB (53.4 → 54.9 KiB): docs/decisions/0003-markdown-parser.md.;
-// 55.5 → 61 KiB with issue 11 (+5.0 KiB): the live reader list and viewer versions, live
+// 55.5 → 61 KiB with issue 11 (main measured 55.6 → 60.6 KiB here, 56,908 → 62,074 B, +5.0 KiB): the live reader list and viewer versions, live
 // sender-key sharing, key requests and their answers, and the honest message states are the E2EE
 // reliability paths a conversation needs on its first view — a joiner's first page asks for
 // history keys at once and answers other devices' requests while it reads its to-device queue,
