@@ -47,6 +47,8 @@ import { hubRoutes } from "./ws/routes.ts";
 import { wireRealtime } from "./features/realtime/index.ts";
 import { installPresence } from "./features/presence/index.ts";
 import { presenceRoutes } from "./features/presence/routes.ts";
+import { keySharingRoutes } from "./features/key-sharing/index.ts";
+import { helpRoutes } from "./features/home/help-encryption.tsx";
 import { installVoice, voiceRoutes } from "./features/voice/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 import type { Timers } from "./timers.ts";
@@ -186,12 +188,14 @@ export function createApp(deps: AppDeps) {
     .use(authPageRoutes(deps))
     .use(settingsPageRoutes(deps))
     .use(homeRoutes(deps))
+    .use(helpRoutes(deps))
     .use(keysRoutes(deps))
     .use(communityApiRoutes(deps))
     .use(channelApiRoutes(deps))
     .use(dmApiRoutes(deps))
     .use(moderationApiRoutes(deps))
     .use(messageApiRoutes(deps))
+    .use(keySharingRoutes(deps))
     .use(presenceRoutes(deps))
     .use(voiceRoutes(deps))
     .use(communityPages(deps))

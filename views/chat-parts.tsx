@@ -98,13 +98,23 @@ export const ChannelLink: FC<ChannelLinkProps> = (p) => {
   );
 };
 
-export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKind; encrypted?: boolean }> = (p) => (
+/** `history`: the channel's history setting (docs/crypto.md "Shared history"), shown so nobody has to guess. */
+export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKind; encrypted?: boolean; history?: "shared" | "joined" }> = (p) => (
   <div class="channel-header">
     <Icon name={p.kind === "private" ? "lock" : p.kind === "voice" ? "speaker" : "hash"} class="channel-header__icon" />
     <h1 class="channel-header__name">{p.name}</h1>
     {p.encrypted ? (
       <span class="badge badge--success channel-header__e2ee" title="Messages are end-to-end encrypted">
         <Icon name="shield" /> E2EE
+      </span>
+    ) : null}
+    {p.history ? (
+      <span
+        class="badge badge--neutral channel-header__history"
+        data-history={p.history}
+        title={p.history === "shared" ? "New members can read messages sent before they joined (members' devices pass them the keys)." : "New members can read only messages sent after they joined."}
+      >
+        {p.history === "shared" ? "History shared" : "History from joining"}
       </span>
     ) : null}
     {p.topic ? <p class="channel-header__topic">{p.topic}</p> : null}

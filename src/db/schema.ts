@@ -195,6 +195,10 @@ export interface ChannelsTable {
   created_at: Created;
   /** Highest message seq of the channel (0004 messages); bigint, read as string by some drivers. */
   last_seq: ColumnType<string | number, string | number | undefined, string | number>;
+  /** Bumped with every change of who may read the channel (0010; bigint, read as string by some drivers). */
+  viewer_version: ColumnType<string | number, string | number | undefined, string | number>;
+  /** 'shared' | 'joined' (0010): may new members read earlier messages. */
+  history_visibility: Generated<string>;
 }
 
 export interface ChannelMembersTable {

@@ -93,6 +93,8 @@ export type MessageSendFrame = {
   replyToId?: string | null;
   threadRootId?: string | null;
   mentions?: string[];
+  /** The channel's viewer-set version the ciphertext was encrypted for (docs/messages.md); refused with VIEWERS_CHANGED when older. */
+  viewerVersion?: number | null;
 };
 /** Presence (docs/protocol.md): the user's chosen status; `invisible` is shown to others as offline. */
 export const PRESENCE_STATUSES = ["online", "idle", "dnd", "invisible"] as const;
@@ -155,7 +157,12 @@ export type EventFrame = { type: `${string}:${string}` } & Record<string, unknow
 export const SUBSCRIPTION_REVOKED_REASONS = ["TIMED_OUT", "ACCESS_CHANGED", "CHANNEL_DELETED"] as const;
 export type SubscriptionRevokedReason = (typeof SUBSCRIPTION_REVOKED_REASONS)[number];
 export type SubscriptionRevokedFrame = { type: "subscription:revoked"; reason: SubscriptionRevokedReason; channelIds: string[]; communityId?: string; until?: string };
-export type ServerFrame = HelloFrame | PongFrame | ErrorFrame | SubscribedFrame | SubscriptionRevokedFrame | EventFrame;
+/**
+ * Who may read these channels changed (docs/protocol.md): all channels of `communityId`, or the
+ * listed `channelIds`. A hint to re-fetch the readers before the next send (issue 11 §1).
+ */
+export type ViewersChangedFrame = { type: "viewers:changed"; communityId?: string; channelIds?: string[] };
+export type ServerFrame = HelloFrame | PongFrame | ErrorFrame | SubscribedFrame | SubscriptionRevokedFrame | ViewersChangedFrame | EventFrame;
 
 /** One seat of a call as every viewer of the channel sees it (voice:* events, GET …/voice). */
 export type VoiceParticipant = {
@@ -224,7 +231,7 @@ const CLIENT_FRAMES: Record<ClientFrameType, Check[]> = {
   "typing:stop": [only("ref", "channelId"), optionalRef, (f) => (isUuid(f.channelId) ? null : "channelId")],
   "presence:set": [only("ref", "status"), optionalRef, (f) => ((PRESENCE_STATUSES as readonly unknown[]).includes(f.status) ? null : "status")],
   "message:send": [
-    only("ref", "channelId", "clientId", "scheme", "ciphertext", "senderDeviceId", "replyToId", "threadRootId", "mentions"),
+    only("ref", "channelId", "clientId", "scheme", "ciphertext", "senderDeviceId", "replyToId", "threadRootId", "mentions", "viewerVersion"),
     optionalRef,
     (f) => (isUuid(f.channelId) ? null : "channelId"),
     (f) => (isUuid(f.clientId) ? null : "clientId"),
@@ -234,6 +241,7 @@ const CLIENT_FRAMES: Record<ClientFrameType, Check[]> = {
     (f) => (f.replyToId === undefined || f.replyToId === null || isUuid(f.replyToId) ? null : "replyToId"),
     (f) => (f.threadRootId === undefined || f.threadRootId === null || isUuid(f.threadRootId) ? null : "threadRootId"),
     (f) => (f.mentions === undefined || (Array.isArray(f.mentions) && f.mentions.length <= MAX_MENTIONS && f.mentions.every(isUuid)) ? null : "mentions"),
+    (f) => (f.viewerVersion === undefined || f.viewerVersion === null || (Number.isSafeInteger(f.viewerVersion) && (f.viewerVersion as number) >= 1) ? null : "viewerVersion"),
   ],
   "voice:join": [only("ref", "channelId", "deviceId", "muted", "deafened"), optionalRef, channelId, (f) => (typeof f.deviceId === "string" && DEVICE_ID.test(f.deviceId) ? null : "deviceId"), optionalBool("muted"), optionalBool("deafened")],
   "voice:leave": [only("ref", "channelId"), optionalRef, channelId],
@@ -344,6 +352,13 @@ export function isSubscriptionRevokedFrame(frame: unknown): frame is Subscriptio
     (f.communityId === undefined || isUuid(f.communityId)) &&
     (f.until === undefined || (typeof f.until === "string" && Number.isFinite(Date.parse(f.until))))
   );
+}
+
+/** Validates a `viewers:changed` frame: exactly one of a community id or 1–100 channel ids. */
+export function isViewersChangedFrame(frame: unknown): frame is ViewersChangedFrame {
+  const f = frame as Obj | null;
+  if (f?.type !== "viewers:changed") return false;
+  return f.communityId === undefined ? channelIdList(f) === null : f.channelIds === undefined && isUuid(f.communityId);
 }
 
 /** `domain:verb`, lower-case words: the only shape published event types may have. */

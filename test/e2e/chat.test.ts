@@ -47,7 +47,7 @@ beforeAll(async () => {
   ({ pglite, pgliteDir } = inspectable);
   removeDatabaseDir = inspectable.removeDir;
   const database = inspectable.database;
-  ctx = await createTestContext({ database, env: { COMMUNITY_CREATION_MODE: "anyone" } });
+  ctx = await createTestContext({ database, env: { COMMUNITY_CREATION_MODE: "anyone" }, captureLogs: true });
   setActivityInterval(ctx.deps, 20);
   ctx.app.listen({ hostname: "127.0.0.1", port: 0 });
   base = `http://127.0.0.1:${ctx.app.server!.port}`;
@@ -323,11 +323,13 @@ describe.skipIf(!browser)("encrypted chat in two browsers", () => {
     expect(stored.rows[0]!.n).toBe(60);
     const control = `CTRL-${RUN}`.padEnd(32, "-");
     await ctx.database.db.insertInto("instance_settings").values({ key: "e2e-chat-scan-control", value: sql<string>`cast(cast(${JSON.stringify({ probe: control })} as text) as jsonb)` }).execute();
-    const { hits, controlFoundIn: controlHits, rows, scannedBytes, dump, needles } = await scanForPlaintext({ database: ctx.database, dataDir: ctx.dataDir, markers: Object.values(MARKERS), control, pglite, pgliteDir });
+    ctx.deps.log.info("test.scan_control", { control }); // the server's log is scanned too
+    const { hits, controlFoundIn: controlHits, rows, scannedBytes, dump, needles } = await scanForPlaintext({ database: ctx.database, dataDir: ctx.dataDir, markers: Object.values(MARKERS), control, pglite, pgliteDir, logs: ctx.logs });
     if (dump !== null) expect(dump).toContain("COPY public.messages");
     console.log(`plaintext scan: ${needles} encodings of ${Object.keys(MARKERS).length} markers over ${rows} rows and ${(scannedBytes / 1e6).toFixed(1)} MB: ${hits.length} hits; control found in ${[...controlHits].sort().join(", ")}`);
     expect(hits).toEqual([]);
     expect(controlHits.has("table")).toBe(true);
+    expect(controlHits.has("logs")).toBe(true);
     if (!TEST_DATABASE_URL) expect(controlHits.has("pglite")).toBe(true);
   });
 });

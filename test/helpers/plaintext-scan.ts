@@ -92,7 +92,9 @@ export async function scanBlobStore(storage: FileStorage, scan: (what: string, h
  * `control` must already be stored by the caller. `controlFoundIn` holds "table", "pg_dump" or
  * "pglite", "files" (DATA_DIR) and "blobs" for each source where the control appeared. Pass
  * `blobs` (config.files.storage) to scan the blob store too; a local store inside DATA_DIR is
- * scanned once, as "files".
+ * scanned once, as "files". "logs" when the control is in `logs` (the server's log lines: the
+ * caller logs the control), and the first word of each `extra` source (bytes the caller captured
+ * that the server never keeps, e.g. to-device payloads, deleted once fetched).
  */
 export async function scanForPlaintext(opts: {
   database: TestDatabase;
@@ -103,6 +105,8 @@ export async function scanForPlaintext(opts: {
   pgliteDir?: string;
   blobs?: FileStorage;
   s3ServerDirectory?: string;
+  logs?: readonly string[];
+  extra?: readonly { what: string; bytes: Buffer }[];
 }): Promise<ScanResult> {
   const needles = opts.markers.flatMap(encodingsOf);
   const controlNeedles = encodingsOf(opts.control).slice(0, 2); // utf-8 and hex
@@ -146,5 +150,14 @@ export async function scanForPlaintext(opts: {
   scannedBytes += scanTree(opts.dataDir, scan); // DATA_DIR: secrets, anything else the app wrote
   const insideDataDir = opts.blobs?.kind === "local" && !relative(opts.dataDir, opts.blobs.path).startsWith("..");
   if (opts.blobs && !insideDataDir) scannedBytes += await scanBlobStore(opts.blobs, scan, { s3ServerDirectory: opts.s3ServerDirectory });
+  if (opts.logs) {
+    const log = Buffer.from(opts.logs.join("\n"));
+    scannedBytes += log.length;
+    scan("logs", log);
+  }
+  for (const x of opts.extra ?? []) {
+    scannedBytes += x.bytes.length;
+    scan(x.what, x.bytes);
+  }
   return { hits, controlFoundIn, rows, scannedBytes, dump, needles: needles.length };
 }

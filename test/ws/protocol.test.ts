@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
 import { resolve } from "node:path";
-import { CLIENT_FRAME_TYPES, ERROR_CODES, parseServerFrame, validateClientFrame } from "../../src/shared/protocol.ts";
+import { CLIENT_FRAME_TYPES, ERROR_CODES, isViewersChangedFrame, parseServerFrame, validateClientFrame } from "../../src/shared/protocol.ts";
 
 describe("shared protocol module", () => {
   test("bundles for the browser without dependencies (siblings in src/shared only), under 3 KiB gzip", async () => {
@@ -29,5 +29,20 @@ describe("shared protocol module", () => {
   test("parseServerFrame accepts objects with a type and nothing else", () => {
     expect(parseServerFrame('{"type":"pong","serverTime":1}')).toEqual({ type: "pong", serverTime: 1 });
     for (const text of ["", "x", "[]", "{}", '{"type":""}', "null"]) expect(parseServerFrame(text)).toBeNull();
+  });
+
+  test("message:send takes viewerVersion: a whole number ≥ 1, or null; anything else names the field", () => {
+    const base = { type: "message:send", channelId: crypto.randomUUID(), clientId: crypto.randomUUID(), scheme: "sk", ciphertext: "QUJD", senderDeviceId: "d1" };
+    for (const ok of [undefined, null, 1, 42]) expect(validateClientFrame({ ...base, viewerVersion: ok }).ok).toBe(true);
+    for (const bad of [0, -1, 1.5, "3", {}, Number.MAX_SAFE_INTEGER + 2]) expect(validateClientFrame({ ...base, viewerVersion: bad })).toMatchObject({ ok: false, field: "viewerVersion" });
+  });
+
+  test("isViewersChangedFrame: a community id or 1–100 channel ids, not both, nothing malformed", () => {
+    const id = crypto.randomUUID();
+    expect(isViewersChangedFrame({ type: "viewers:changed", communityId: id })).toBe(true);
+    expect(isViewersChangedFrame({ type: "viewers:changed", channelIds: [id] })).toBe(true);
+    for (const bad of [null, {}, { type: "viewers:changed" }, { type: "viewers:changed", communityId: id, channelIds: [id] }, { type: "viewers:changed", communityId: "x" }, { type: "viewers:changed", channelIds: [] }, { type: "viewers:changed", channelIds: ["x"] }, { type: "viewers:changed", channelIds: Array.from({ length: 101 }, () => id) }, { type: "other", communityId: id }]) {
+      expect([bad, isViewersChangedFrame(bad)]).toEqual([bad, false]);
+    }
   });
 });

@@ -136,7 +136,7 @@ export async function openBookmarkList(ctx: ExtrasContext, opener: HTMLElement):
       const noteEl = h("p", "side-list__note");
       noteEl.hidden = !b.note_ciphertext;
       const m = ctx.normalise(b.message);
-      const author = m ? ctx.names.get(m.sender_id) : undefined;
+      const author = m ? m.sender_name ?? (m.sender_id ? undefined : "Deleted user") : undefined;
       const meta = h("p", "side-list__meta", `${author ? `${author} · ` : ""}${m ? formatWhen(m.created_at) : ""}${b.channel_id === ctx.channelId ? " · this conversation" : ""}`);
       const showNote = (n: NoteOutcome) => {
         noteEl.hidden = n.status === "ok" && n.text === "";

@@ -7,11 +7,11 @@ import { ApiError, callApi } from "./api.ts";
 import type { ChatEngine, DecryptOutcome } from "./engine.ts";
 import { SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
-import { normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
+import { authorName, normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
 import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
-import { encryptAndSend, type SendTarget } from "./sender.ts";
+import { encryptAndSend, withCurrentReaders, type SendTarget } from "./sender.ts";
 import { ThreadPanel, type PanelCopy } from "./thread-panel.ts";
 import { PinsPanel } from "./pins-panel.ts";
 import { ComposerBinding } from "./composer.ts";
@@ -186,7 +186,7 @@ export class ChannelController {
   private async addMessage(message: ChatMessage): Promise<void> {
     const msg = createMessageElement(message.id, message.id);
     if (message.ciphertext) msg.dataset.ciphertext = message.ciphertext;
-    const row: Row = { key: message.id, seq: message.seq, authorId: message.sender_id, createdAt: new Date(message.created_at), el: msg };
+    const row: Row = { key: message.id, seq: message.seq, authorId: message.sender_id, authorName: authorName(message), createdAt: new Date(message.created_at), el: msg };
     this.entries.set(message.id, { row, message });
     this.decorate(message, msg);
     await this.decryptInto(message, msg);
@@ -197,7 +197,7 @@ export class ChannelController {
     msg.querySelector(".msg__reply")?.remove();
     if (message.reply_to_id) {
       const target = this.entries.get(message.reply_to_id);
-      const who = target ? this.config.names.get(target.row.authorId) ?? "Unknown" : "";
+      const who = target ? target.row.authorName : "";
       const snippet = target?.text ? target.text.replace(/\s+/g, " ").slice(0, 80) : "an earlier message";
       const line = document.createElement("p");
       line.className = "msg__reply";
@@ -250,8 +250,9 @@ export class ChannelController {
     return entry?.message ? { message: entry.message, el: entry.row.el, text: entry.text } : null;
   }
 
+  /** A reader's name for typing lines and panels; authors come with their messages (Row.authorName). */
   private nameOf(userId: string): string {
-    return this.config.names.get(userId) ?? "Unknown";
+    return this.config.names.get(userId) ?? "Someone";
   }
 
   private isKnownUser(name: string): boolean {
@@ -349,11 +350,11 @@ export class ChannelController {
       this.waiting.add(message.id);
       this.ensureRetryTimer();
     } else {
-      showNotice(msg, "failed", outcome.reason);
+      showNotice(msg, outcome.status, outcome.reason);
       this.waiting.delete(message.id);
     }
     // Blocked users' messages are collapsed in channels and group DMs (1:1 DMs refuse them).
-    if (this.blocked.has(message.sender_id) && (this.config.scheme === "sk" || this.config.participants.length > 2)) collapseBlocked(msg);
+    if (this.blocked.has(message.sender_id) && (this.config.scheme === "sk" || (this.config.viewers.known?.devicesByUser.size ?? 0) > 2)) collapseBlocked(msg);
   }
 
   /** Reply lines quote their target's text, known only once the target is decrypted. */
@@ -441,7 +442,7 @@ export class ChannelController {
     const msg = createMessageElement(key, null);
     showText(msg, text);
     setSendState(msg, "pending");
-    this.entries.set(key, { row: { key, seq: Infinity, authorId: this.config.selfId, createdAt: new Date(), el: msg }, message: null, clientId: item.clientId, text });
+    this.entries.set(key, { row: { key, seq: Infinity, authorId: this.config.selfId, authorName: this.config.names.get(this.config.selfId) ?? "You", createdAt: new Date(), el: msg }, message: null, clientId: item.clientId, text });
     this.renderNow();
     this.scrollToBottom();
     await this.attempt(item.clientId);
@@ -495,6 +496,7 @@ export class ChannelController {
     setSendState(el, "sent");
     entry.row.key = message.id;
     entry.row.seq = message.seq;
+    entry.row.authorName = authorName(message);
     entry.row.createdAt = new Date(message.created_at);
     this.entries.set(message.id, { row: entry.row, message, text: entry.text });
     this.decorate(message, el);
@@ -531,7 +533,7 @@ export class ChannelController {
 
   private setReply(messageId: string): void {
     const target = this.entries.get(messageId);
-    this.composer.setReply(messageId, target ? this.nameOf(target.row.authorId) : undefined);
+    this.composer.setReply(messageId, target?.row.authorName);
   }
 
   /** Inline editor (inline-editor.ts): Enter saves, re-encrypted like a new message. */
@@ -545,9 +547,12 @@ export class ChannelController {
   private async saveEdit(messageId: string, text: string): Promise<void> {
     const entry = this.entries.get(messageId);
     if (!entry?.message && !this.thread?.copy(messageId)) return;
-    const { ciphertext, remember } = await this.engine.encrypt(this.config.scheme, this.config.channelId, this.config.participants, text);
-    const answer = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext });
-    await remember(messageId);
+    // Re-encrypted like a new message, for the readers of now (sender.ts), with their version.
+    const answer = await withCurrentReaders(this.engine, this.config, text, async (ciphertext, viewerVersion, remember) => {
+      const result = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext, viewer_version: viewerVersion });
+      await remember(messageId);
+      return result;
+    });
     const message = normaliseMessage(answer.message);
     if (message) void this.thread?.onEdited(message, text);
     if (message && entry) {
@@ -584,7 +589,7 @@ export class ChannelController {
     const atBottom = this.scroll.nearBottom();
     // Thread replies live in the thread panel; their roots count them (Slack-style).
     const rows = [...this.entries.values()].filter((e) => !e.message?.thread_root_id).map((e) => e.row).sort((a, b) => a.seq - b.seq || a.createdAt.getTime() - b.createdAt.getTime());
-    renderRows(this.list, rows, (id) => this.config.names.get(id) ?? "Unknown", this.unreadAfter, this.config.selfId);
+    renderRows(this.list, rows, this.unreadAfter, this.config.selfId);
     if (atBottom) this.scrollToBottom();
   }
 

@@ -1,7 +1,8 @@
 // This browser's E2EE device as the chat uses it: identity in an IndexedDB store wrapped by a
 // non-extractable key, registration with the key service, prekey upkeep, pairwise sessions,
-// sender keys, the message-key archive for history, to-device key distribution and key backup.
-// Every operation runs through one queue: ratchet and chain states must change one at a time.
+// sender keys, the message-key archive for history, to-device key distribution, key requests
+// (asking other devices for a missing key and answering their requests: key-requests.ts) and key
+// backup. Every operation runs through one queue: ratchet and chain states change one at a time.
 
 import {
   checkContactIdentity,
@@ -52,17 +53,25 @@ import {
   startSessionAsInitiator,
   type DeviceIdentity,
   type KeyStore,
+  type OwnSenderKey,
   type PairwiseSession,
 } from "../e2ee/index.ts";
 import { checkReceivedText, describeLimit, MAX_MESSAGE_CHARS } from "../../shared/text-limits.ts";
-import { ApiError, callApi, fetchText } from "./api.ts";
-import { deviceKey, planSenderKey, selectRecipientDevices, type DeviceRef } from "./recipients.ts";
-import type { ChatMessage, Scheme } from "./types.ts";
+import { ApiError, pageApi, type Api } from "./api.ts";
+import { AnswerLimiter, askedAgo, chunk, encodeKeyMessage, MAX_ITEMS_PER_MESSAGE, MAX_KEYS_PER_MESSAGE, parseKeyMessage, planKeyRequests, prunePending, type ForwardedKey, type KeyMessage, type PendingKey, type Refusal } from "./key-requests.ts";
+import { deviceKey, planSenderKey, type DeviceRef } from "./recipients.ts";
+import { authorName, normaliseMessage, type ChatMessage, type Scheme } from "./types.ts";
+import { Viewers, type ViewerList } from "./viewers.ts";
 
 const DEVICE_RECORD = "chat:device";
 const STATE_RECORD = "chat:state";
 const RECOVERY_RECORD = "chat:recovery";
-const DEVICE_CACHE_MS = 30_000;
+/** Key holders the server picked for a channel are reused this long. */
+const HOLDERS_CACHE_MS = 30_000;
+/** Waiting items are gathered this long before one round of requests goes out. */
+const KEY_FLUSH_DELAY_MS = 300;
+/** Forwarded keys kept per item until one opens it (a wrong one must not block a right one). */
+const MAX_CANDIDATES = 4;
 
 type Ad = { ad: string; entry: string };
 type Restored = { deviceId: string; adByPeer: Record<string, string[]> };
@@ -81,9 +90,41 @@ interface PersistedState {
   backupVersion: number;
   restored: Restored[];
   needsRestore?: boolean;
+  /** Keys this device asked other devices for (key-requests.ts), by item id. */
+  keyRequests?: Record<string, PendingKey>;
+  /** Keys other devices forwarded, not yet proven to open their item: [key, from device]. */
+  forwarded?: Record<string, [ForwardedKey, string][]>;
 }
 
-export type DecryptOutcome = { status: "ok"; text: string } | { status: "waiting"; reason: string } | { status: "failed"; reason: string };
+/**
+ * What a reader sees for a message (issue 11 §4): its text, or exactly one of
+ *  - waiting: the key was asked for (whom, how long ago); a Retry asks again at once;
+ *  - unavailable: sent before the reader joined a channel whose history is not shared;
+ *  - failed: it cannot be decrypted, with the plain reason (never "replayed" for a message this
+ *    device never read: a key it lacks is asked for, not reported as a replay).
+ */
+export type DecryptOutcome =
+  | { status: "ok"; text: string }
+  | { status: "waiting"; reason: string }
+  | { status: "unavailable"; reason: string }
+  | { status: "failed"; reason: string };
+
+export const BEFORE_JOINED = "Sent before you joined — this channel does not share history.";
+
+/** Counters for tests, the soak and curious readers (also on <html data-e2ee-stats>). */
+export type EngineStats = {
+  distributionsSent: number;
+  distributionsReceived: number;
+  keyRequestsSent: number;
+  keyRequestItems: number;
+  keyForwardsSent: number;
+  keysForwarded: number;
+  refusalsSent: number;
+  keysOffered: number;
+  keysAccepted: number;
+  refusalsReceived: number;
+  toDeviceBytesSent: number;
+};
 
 /** The plaintext inside every ciphertext: versioned JSON so attachments etc. can be added. */
 export function encodeChatPlaintext(text: string): Uint8Array {
@@ -95,6 +136,13 @@ export function decodeChatPlaintext(bytes: Uint8Array): string {
   return parsed.text;
 }
 
+/** A decryption failure in plain language (docs/crypto.md "What a reader sees"); null: a key is missing. */
+function failureOf(code: string | undefined): string | null {
+  if (code === "DECRYPT_FAILED" || code === "INVALID_SIGNATURE") return "Can't be decrypted: it was altered or damaged after it was sent, so it is not shown.";
+  if (code === "UNSUPPORTED_VERSION") return "Can't be decrypted: it was written by a newer version of Hearth. Reload the page to update.";
+  return `Can't be decrypted: its encrypted form is not one this app can read (${code ?? "unknown error"}).`;
+}
+
 const toWire = (obj: unknown): string => encodeBase64url(encodeUtf8(JSON.stringify(obj)));
 const fromWire = (text: string): Uint8Array => decodeBase64url(text);
 
@@ -103,7 +151,15 @@ export class ChatEngine {
   private readonly sessions = new Map<string, PairwiseSession[]>();
   private senderKeys = new SenderKeyStore();
   private archive = new MessageKeyArchive();
-  private readonly deviceCache = new Map<string, { at: number; devices: string[] }>();
+  /** Readers of the channels on screen (viewers.ts), for "sent before you joined" and whom to ask. */
+  private readonly contexts = new Map<string, ViewerList>();
+  private readonly holders = new Map<string, { at: number; refs: DeviceRef[]; online: Set<string> }>();
+  /** Requests to withdraw from devices that were asked for an item that opened meanwhile. */
+  private readonly cancels = new Map<string, { ref: DeviceRef; c: string; i: Set<string> }>();
+  private readonly limiter = new AnswerLimiter();
+  private keyFlushTimer: ReturnType<typeof setTimeout> | undefined;
+  private forceChannel: string | null = null;
+  readonly stats: EngineStats = { distributionsSent: 0, distributionsReceived: 0, keyRequestsSent: 0, keyRequestItems: 0, keyForwardsSent: 0, keysForwarded: 0, refusalsSent: 0, keysOffered: 0, keysAccepted: 0, refusalsReceived: 0, toDeviceBytesSent: 0 };
   /** A new device of a user who already had others, not restored yet: history needs the backup. */
   get needsRestore(): boolean {
     return this.state.needsRestore === true;
@@ -115,6 +171,8 @@ export class ChatEngine {
     private readonly store: KeyStore,
     private device: DeviceIdentity,
     private state: PersistedState,
+    /** How this engine reaches the server (the page's API in a browser). */
+    readonly api: Api,
   ) {
     for (const [k, list] of Object.entries(state.sessions)) this.sessions.set(k, list.map(restorePairwiseSession));
     this.senderKeys = restoreSenderKeyStore(state.senderKeys);
@@ -125,15 +183,16 @@ export class ChatEngine {
     return this.device.deviceId;
   }
 
-  static async open(userId: string, store?: KeyStore): Promise<ChatEngine> {
+  /** `api`: the page's own by default; tests and the soak drive several users' engines in one process. */
+  static async open(userId: string, store?: KeyStore, api: Api = pageApi): Promise<ChatEngine> {
     const keyStore = store ?? (await IndexedDbKeyStore.open(`hearth-chat-${userId}`));
     // Two tabs opening at once must not create two devices: load-or-create under the lock.
     const locks = (globalThis.navigator as Navigator | undefined)?.locks;
-    const body = () => ChatEngine.loadOrCreate(userId, keyStore);
+    const body = () => ChatEngine.loadOrCreate(userId, keyStore, api);
     return locks ? ((await locks.request(`hearth-chat-${userId}`, body)) as ChatEngine) : body();
   }
 
-  private static async loadOrCreate(userId: string, keyStore: KeyStore): Promise<ChatEngine> {
+  private static async loadOrCreate(userId: string, keyStore: KeyStore, api: Api): Promise<ChatEngine> {
     const storedDevice = await keyStore.get(DEVICE_RECORD);
     const storedState = await keyStore.get(STATE_RECORD);
     let device: DeviceIdentity;
@@ -159,7 +218,7 @@ export class ChatEngine {
       await keyStore.put(DEVICE_RECORD, JSON.stringify(serialiseDeviceIdentity(device)));
       await keyStore.put(STATE_RECORD, JSON.stringify(state));
     }
-    const engine = new ChatEngine(userId, keyStore, device, state);
+    const engine = new ChatEngine(userId, keyStore, device, state, api);
     if (!state.registered) await engine.register();
     return engine;
   }
@@ -213,10 +272,10 @@ export class ChatEngine {
   }
 
   private async register(): Promise<void> {
-    const existing = await callApi<{ devices: { deviceId: string }[] }>("GET", `/api/keys/users/${this.userId}/devices`);
+    const existing = await this.api.call<{ devices: { deviceId: string }[] }>("GET", `/api/keys/users/${this.userId}/devices`);
     this.state.needsRestore = existing.devices.some((d) => d.deviceId !== this.device.deviceId);
     try {
-      await callApi("POST", "/api/keys/devices", encodeDevicePublicBundle(exportDevicePublicBundle(this.device)));
+      await this.api.call("POST", "/api/keys/devices", encodeDevicePublicBundle(exportDevicePublicBundle(this.device)));
     } catch (error) {
       if (!(error instanceof ApiError && error.code === "DEVICE_EXISTS")) throw error;
     }
@@ -236,7 +295,6 @@ export class ChatEngine {
     return this.run(async () => {
       this.device = createDeviceIdentity({ userId: this.userId, deviceId: crypto.randomUUID(), now: Date.now() });
       this.sessions.clear();
-      this.deviceCache.clear();
       this.state.distributed = {};
       this.state.toDeviceAfter = null;
       this.state.registered = false;
@@ -248,7 +306,7 @@ export class ChatEngine {
   /** One-time prekeys below the watermark → a new batch; a signed prekey older than a week → rotate. */
   maintainPrekeys(): Promise<void> {
     return this.run(async () => {
-      const list = await callApi<{ devices: { deviceId: string; oneTimePrekeysRemaining?: number }[] }>("GET", `/api/keys/users/${this.userId}/devices`);
+      const list = await this.api.call<{ devices: { deviceId: string; oneTimePrekeysRemaining?: number }[] }>("GET", `/api/keys/users/${this.userId}/devices`);
       const mine = list.devices.find((d) => d.deviceId === this.device.deviceId);
       if (!mine) return; // revoked elsewhere: the page says so via keys:changed
       const count = countOneTimePrekeysToGenerate(mine.oneTimePrekeysRemaining ?? 0);
@@ -257,7 +315,7 @@ export class ChatEngine {
       const oneTimePrekeys = count > 0 ? generateOneTimePrekeys(this.device, count) : [];
       const signed = rotate ? rotateSignedPrekey(this.device, Date.now()) : undefined;
       await this.save(); // private halves first: an uploaded prekey we cannot open would be worse
-      await callApi("POST", "/api/keys/prekeys", encodePrekeyUpload({
+      await this.api.call("POST", "/api/keys/prekeys", encodePrekeyUpload({
         deviceId: this.device.deviceId,
         oneTimePrekeys,
         signedPrekey: signed ? { id: signed.id, publicKey: signed.keyPair.publicKey, signature: signed.signature } : undefined,
@@ -265,40 +323,35 @@ export class ChatEngine {
     });
   }
 
-  forgetDevicesOf(userId: string): void {
-    this.deviceCache.delete(userId);
+  /** The readers of a channel as the page last fetched them (viewers.ts): who may be asked, and since when this user reads. */
+  setChannelContext(channelId: string, list: ViewerList): void {
+    this.contexts.set(channelId, list);
   }
 
-  private async devicesOf(userIds: readonly string[]): Promise<Map<string, string[]>> {
-    const out = new Map<string, string[]>();
-    await Promise.all(
-      [...new Set([...userIds, this.userId])].map(async (userId) => {
-        const cached = this.deviceCache.get(userId);
-        if (cached && Date.now() - cached.at < DEVICE_CACHE_MS) return out.set(userId, cached.devices);
-        try {
-          const list = await callApi<{ devices: { deviceId: string }[] }>("GET", `/api/keys/users/${userId}/devices`);
-          const devices = list.devices.map((d) => d.deviceId);
-          this.deviceCache.set(userId, { at: Date.now(), devices });
-          out.set(userId, devices);
-        } catch (error) {
-          if (error instanceof ApiError && error.status === 404) out.set(userId, []); // not a contact (any more)
-          else throw error;
-        }
-      }),
-    );
-    return out;
+  private publishStats(): void {
+    if (typeof document !== "undefined") document.documentElement.dataset.e2eeStats = JSON.stringify(this.stats);
   }
 
-  /** Starts X3DH sessions with the devices we have none with (bundles are fetched per user). */
-  private async ensureSessions(refs: readonly DeviceRef[]): Promise<DeviceRef[]> {
+  /**
+   * Starts X3DH sessions with the devices we have none with (bundles are fetched per user).
+   * `tolerant`: a user whose bundles cannot be fetched (rate limit, no longer a contact) is left
+   * out instead of failing the whole call (key requests are best effort; messages are not).
+   */
+  private async ensureSessions(refs: readonly DeviceRef[], tolerant = false): Promise<DeviceRef[]> {
     const missing = refs.filter((r) => !this.sessions.get(deviceKey(r))?.length);
     for (const userId of new Set(missing.map((r) => r.userId))) {
-      const bundles = parsePrekeyBundleList(await fetchText(`/api/keys/users/${userId}/bundles`));
+      let bundles: ReturnType<typeof parsePrekeyBundleList>;
+      try {
+        bundles = parsePrekeyBundleList(await this.api.text(`/api/keys/users/${userId}/bundles`));
+      } catch (error) {
+        if (tolerant) continue;
+        throw error;
+      }
       for (const bundle of bundles) {
         const key = deviceKey(bundle);
         if (this.sessions.get(key)?.length || bundle.deviceId === this.device.deviceId) continue;
         const check = await checkContactIdentity(this.store, bundle.userId, bundle.deviceId, encodeIdentityKeyBytes(bundle));
-        if (check.check === "changed") document.dispatchEvent(new CustomEvent("chat:identity-changed", { detail: { userId: bundle.userId, deviceId: bundle.deviceId } }));
+        if (check.check === "changed" && typeof document !== "undefined") document.dispatchEvent(new CustomEvent("chat:identity-changed", { detail: { userId: bundle.userId, deviceId: bundle.deviceId } }));
         this.sessions.set(key, [startSessionAsInitiator(this.device, bundle)]);
       }
     }
@@ -306,20 +359,57 @@ export class ChatEngine {
   }
 
   /**
-   * Encrypts `text` for the channel. `participants`: DM participants (pw) or channel members (sk).
-   * Returns the ciphertext to send and a callback that archives the key once the server id is known.
+   * One pairwise message per device (each its own plaintext) through the to-device queue, 200 per
+   * call. Returns the devices whose message was queued. A QUEUE_FULL refusal names the entries
+   * that did not fit (our share of that device's queue is full): those are left out and the rest
+   * is sent again, so one full device never fails a whole distribution. Devices without a
+   * session are skipped. Ratchets advance here: the state is saved before the network call.
+   */
+  private async postToDevices(items: readonly { ref: DeviceRef; bytes: Uint8Array }[]): Promise<Set<string>> {
+    const queued = new Set<string>();
+    const messages: { user_id: string; device_id: string; ciphertext: string }[] = [];
+    for (const { ref, bytes } of items) {
+      const session = this.sessions.get(deviceKey(ref))?.[0];
+      if (!session) continue;
+      const { envelope } = encryptForDevices(this.device.deviceId, [{ deviceId: ref.deviceId, session }], bytes);
+      messages.push({ user_id: ref.userId, device_id: ref.deviceId, ciphertext: toWire(encodeRatchetMessage(envelope.recipients[0]!.message)) });
+    }
+    if (messages.length === 0) return queued;
+    await this.save();
+    for (let batch of chunk(messages, 200)) {
+      for (let attempt = 0; batch.length > 0; attempt++) {
+        try {
+          await this.api.call("POST", "/api/e2ee/to-device", { sender_device_id: this.device.deviceId, messages: batch });
+          for (const m of batch) {
+            queued.add(`${m.user_id}/${m.device_id}`);
+            this.stats.toDeviceBytesSent += m.ciphertext.length;
+          }
+          break;
+        } catch (error) {
+          const refused = error instanceof ApiError && error.code === "QUEUE_FULL" ? Object.keys(error.fields ?? {}).map((f) => Number(f.split(".")[1])) : [];
+          if (refused.length === 0 || attempt > 0) throw error;
+          batch = batch.filter((_, i) => !refused.includes(i));
+        }
+      }
+    }
+    this.publishStats();
+    return queued;
+  }
+
+  /**
+   * Encrypts `text` for the channel's readers: `recipients` are every device of every reader
+   * (viewers.ts recipientsOf, this device excluded), fetched for the viewer version the send
+   * names. Returns the ciphertext and a callback that archives the key once the server id is known.
    * `maxChars`: the longest text receivers show (shared/text-limits.ts); longer text is refused
    * here, so no path (composer, edit, thread, schedule) sends what readers would not show.
    */
-  encrypt(scheme: Scheme, channelId: string, participants: readonly string[], text: string, maxChars = MAX_MESSAGE_CHARS): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
     if (text.length > maxChars) return Promise.reject(new ApiError(0, "MESSAGE_TOO_LONG", describeLimit("A message", maxChars)));
     return this.run(async () => {
-      const self = { userId: this.userId, deviceId: this.device.deviceId };
-      const wanted = selectRecipientDevices(await this.devicesOf(participants), participants, self);
-      const recipients = await this.ensureSessions(wanted);
       if (scheme === "pw") {
-        if (recipients.length === 0) throw new ApiError(0, "NO_DEVICES", "Nobody in this conversation has a device that can read messages yet.");
-        const list = recipients.map((r) => ({ deviceId: r.deviceId, session: this.sessions.get(deviceKey(r))![0]! }));
+        const ready = await this.ensureSessions(recipients);
+        if (ready.length === 0) throw new ApiError(0, "NO_DEVICES", "Nobody in this conversation has a device that can read messages yet.");
+        const list = ready.map((r) => ({ deviceId: r.deviceId, session: this.sessions.get(deviceKey(r))![0]! }));
         const { envelope, messageKeys } = encryptForDevices(this.device.deviceId, list, encodeChatPlaintext(text));
         const first = list[0]!;
         const key = messageKeys.get(first.deviceId)!;
@@ -335,28 +425,7 @@ export class ChatEngine {
           }),
         };
       }
-      const own = this.senderKeys.own.get(channelId);
-      const record = this.state.distributed[channelId];
-      const holders = new Set(own && record?.keyId === own.keyId ? record.devices : []);
-      const plan = planSenderKey(own, holders, recipients, Date.now());
-      const key = plan.action === "keep" ? own! : plan.action === "rotate" ? this.senderKeys.rotateOwnKey(channelId, Date.now()) : this.senderKeys.getOrCreateOwnKey(channelId, Date.now()).key;
-      if (plan.action !== "keep") holders.clear();
-      if (plan.distributeTo.length > 0) {
-        const bytes = encodeSenderKeyDistributionBytes(key);
-        const list = plan.distributeTo.map((r) => ({ deviceId: r.deviceId, session: this.sessions.get(deviceKey(r))![0]! }));
-        const { envelope } = encryptForDevices(this.device.deviceId, list, bytes);
-        await this.save(); // ratchets advanced: persist before the network call
-        const messages = envelope.recipients.map((entry, i) => ({
-          user_id: plan.distributeTo[i]!.userId,
-          device_id: entry.deviceId,
-          ciphertext: toWire(encodeRatchetMessage(entry.message)),
-        }));
-        for (let i = 0; i < messages.length; i += 200) {
-          await callApi("POST", "/api/e2ee/to-device", { sender_device_id: this.device.deviceId, messages: messages.slice(i, i + 200) });
-        }
-        for (const r of plan.distributeTo) holders.add(deviceKey(r));
-      }
-      this.state.distributed[channelId] = { keyId: key.keyId, devices: [...holders] };
+      const key = await this.distributeOwnKey(channelId, recipients, true);
       const { message, messageKey } = encryptGroupMessage(key, this.device.deviceId, encodeChatPlaintext(text));
       await this.save();
       return {
@@ -371,57 +440,164 @@ export class ChatEngine {
   }
 
   /**
-   * Decrypts a stored or live message; "waiting" when the keys have not arrived (yet). Every
-   * decrypted text the chat shows comes through here (timeline, edits, thread, pins, bookmarks,
-   * scheduled, polls), so this is where the length limit holds for received text: a modified
-   * client can encrypt anything, and text longer than `maxChars` is "failed" with a notice.
+   * Our sender key for the channel, given to every reader device that lacks it (planSenderKey):
+   * created when missing, rotated when a device that held it is no longer a reader's (or after
+   * 7 days / 1000 messages). `sending`: for a send now; otherwise (a live viewers:changed) only an
+   * existing key is shared with new devices, and a rotation waits for the next send.
    */
-  decrypt(message: ChatMessage, maxChars = MAX_MESSAGE_CHARS): Promise<DecryptOutcome> {
+  private distributeOwnKey(channelId: string, recipients: readonly DeviceRef[], sending: true): Promise<OwnSenderKey>;
+  private distributeOwnKey(channelId: string, recipients: readonly DeviceRef[], sending: false): Promise<OwnSenderKey | null>;
+  private async distributeOwnKey(channelId: string, recipients: readonly DeviceRef[], sending: boolean): Promise<OwnSenderKey | null> {
+    const own = this.senderKeys.own.get(channelId);
+    const record = this.state.distributed[channelId];
+    const holders = new Set(own && record?.keyId === own.keyId ? record.devices : []);
+    const plan = planSenderKey(own, holders, recipients, Date.now());
+    if (!sending && plan.action !== "keep") return null;
+    const key = plan.action === "keep" ? own! : plan.action === "rotate" ? this.senderKeys.rotateOwnKey(channelId, Date.now()) : this.senderKeys.getOrCreateOwnKey(channelId, Date.now()).key;
+    if (plan.action !== "keep") holders.clear();
+    if (plan.distributeTo.length > 0) {
+      const bytes = encodeSenderKeyDistributionBytes(key);
+      // Sessions only with the devices that need the key now (a large channel's other devices
+      // already hold it). Live sharing skips a device whose keys cannot be fetched; a send fails.
+      const ready = await this.ensureSessions(plan.distributeTo, !sending);
+      const queued = await this.postToDevices(ready.map((ref) => ({ ref, bytes })));
+      for (const k of queued) holders.add(k);
+      this.stats.distributionsSent += queued.size;
+    }
+    this.state.distributed[channelId] = { keyId: key.keyId, devices: [...holders] };
+    return key;
+  }
+
+  /** Whether this device has sent in the channel (holds an own sender key there), as last loaded. */
+  hasOwnSenderKey(channelId: string): boolean {
+    return this.senderKeys.own.has(channelId);
+  }
+
+  /**
+   * The readers of a channel changed (viewers:changed): devices that are new get our current
+   * sender key now, before our next send, so they read it live. Nothing happens without a key of
+   * ours (we never sent here) or when the change needs a rotation (the next send rotates).
+   */
+  shareSenderKey(channelId: string, recipients: readonly DeviceRef[]): Promise<void> {
     return this.run(async () => {
-      if (!message.ciphertext) return { status: "failed", reason: "deleted" };
-      try {
-        const text = this.decryptNow(message);
-        if (text === null) return { status: "waiting", reason: "Waiting for the keys to this message…" };
-        await this.save();
-        this.scheduleBackup();
-        return checkReceivedText("Message", text, maxChars);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code === "UNKNOWN_SENDER_KEY" || code === "NO_SESSION") return { status: "waiting", reason: "Waiting for the keys to this message…" };
-        if (code === "NOT_FOR_THIS_DEVICE") return { status: "waiting", reason: "Sent before this device was set up: restore your key backup to read it." };
-        return { status: "failed", reason: `This message could not be decrypted (${code ?? "error"}).` };
-      }
+      if (!this.senderKeys.own.has(channelId)) return;
+      await this.distributeOwnKey(channelId, recipients, false);
+      await this.save();
     });
   }
 
+  /**
+   * Decrypts a stored or live message (or a poll's question: id `poll:<id>`). A key this device
+   * lacks is asked for (key requests: the sender's device, this user's other devices, a few other
+   * readers' devices) unless the message was sent before this user joined a channel whose
+   * history is not shared; see DecryptOutcome for what the reader is told. Every decrypted text
+   * the chat shows comes through here (timeline, edits, thread, pins, bookmarks, scheduled,
+   * polls), so this is where the length limit holds for received text: a modified client can
+   * encrypt anything, and text longer than `maxChars` is "failed" with a notice.
+   */
+  decrypt(message: ChatMessage, maxChars = MAX_MESSAGE_CHARS): Promise<DecryptOutcome> {
+    return this.run(async () => {
+      if (!message.ciphertext) return { status: "failed", reason: "This message was deleted." };
+      const pending = this.state.keyRequests?.[message.id];
+      let failure: string | null = null;
+      try {
+        const text = this.decryptNow(message);
+        if (text !== null) {
+          if (pending) this.settleRequest(message.id, null);
+          await this.save();
+          this.scheduleBackup();
+          return checkReceivedText("Message", text, maxChars);
+        }
+      } catch (error) {
+        failure = failureOf((error as { code?: string }).code);
+      }
+      if (failure) return { status: "failed", reason: failure };
+      const context = this.contexts.get(message.channel_id);
+      if (context?.history === "joined" && context.since !== null && Date.parse(message.created_at) < context.since) return { status: "unavailable", reason: BEFORE_JOINED };
+      if (pending?.refused === "BEFORE_JOINED") return { status: "unavailable", reason: BEFORE_JOINED };
+      if (pending?.refused === "NOT_A_VIEWER") return { status: "failed", reason: "Can't be decrypted: the members who hold its key say you could not read this conversation when it was sent." };
+      if (!pending) {
+        // Saved by the request round (flushKeyRequests); lost on a reload before it, then noted again.
+        (this.state.keyRequests ??= {})[message.id] = { c: message.channel_id, s: message.sender_id, d: message.sender_device_id, at: 0, last: 0, n: 0, next: 0, asked: {} };
+        prunePending(this.state.keyRequests);
+      }
+      this.scheduleKeyFlush();
+      const from = message.sender_id === this.userId ? "your other devices" : `${authorName(message)}'s device`;
+      // Nobody who might hold it is online (the server's pick): say when it will come.
+      const later = this.holders.get(message.channel_id)?.online.size === 0 ? " Nobody who has it is online; it will appear when one of them comes online." : "";
+      return { status: "waiting", reason: `Waiting for the key from ${from} (${askedAgo(pending, Date.now())}).${later}` };
+    });
+  }
+
+  /** The reader pressed Retry on a waiting message: ask every holder again now. */
+  retryKeyRequest(channelId: string): void {
+    this.forceChannel = channelId;
+    this.scheduleKeyFlush(0);
+  }
+
+  /** A reader of the channel came online (presence): they may hold keys we wait for; ask now. */
+  nudgeKeyRequests(channelId: string): void {
+    this.holders.delete(channelId);
+    const pending = this.state.keyRequests ?? {};
+    for (const p of Object.values(pending)) if (p.c === channelId) p.next = 0;
+    this.scheduleKeyFlush();
+  }
+
+  /**
+   * The text, or null when this device holds no key for it. Keys are tried in order: the
+   * message-key archive (history), keys other devices forwarded (each proven by opening the
+   * message before it is kept), then the live session or sender key.
+   */
   private decryptNow(message: ChatMessage): string | null {
     // A scheduled message's key was archived under its client id when it was encrypted.
     const byClient = message.client_id ? `client:${message.client_id}` : "";
     const archived = this.archive.findMessageKey(message.id) ?? (byClient ? this.archive.findMessageKey(byClient) : undefined);
     const bytes = fromWire(message.ciphertext!);
+    const candidates = this.state.forwarded?.[message.id] ?? [];
     if (message.scheme === "sk") {
       const group = parseSenderKeyMessage(bytes);
+      const open = (key: Uint8Array) => decodeChatPlaintext(decryptGroupMessageWithKey(key, message.channel_id, message.sender_device_id, group));
       if (archived) {
         try {
-          return decodeChatPlaintext(decryptGroupMessageWithKey(archived, message.channel_id, message.sender_device_id, group));
+          return open(archived);
         } catch {
           // An edit replaced the ciphertext: the archived key is the old one's; read it live.
+        }
+      }
+      for (const [fk, from] of candidates) {
+        try {
+          const text = open(decodeBase64url(fk[1]));
+          this.acceptForwarded(message.id, fk, from);
+          return text;
+        } catch {
+          // a key that does not open it: try the next one
         }
       }
       if (message.sender_device_id === this.device.deviceId) return null; // own message whose key was never archived
       const state = this.senderKeys.received.get(`${message.channel_id}/${message.sender_device_id}`)?.find((k) => k.keyId === group.keyId);
       if (!state) return null;
-      const { plaintext, messageKey } = decryptGroupMessage(state, group);
-      this.archive.rememberMessageKey(message.id, messageKey);
-      return decodeChatPlaintext(plaintext);
+      try {
+        const { plaintext, messageKey } = decryptGroupMessage(state, group);
+        this.archive.rememberMessageKey(message.id, messageKey);
+        return decodeChatPlaintext(plaintext);
+      } catch (error) {
+        // An iteration before the one our copy of the key starts at (we joined later), or one
+        // read before whose key was lost: a key to ask for, not a replay to report.
+        if ((error as { code?: string }).code === "REPLAYED_MESSAGE" || (error as { code?: string }).code === "TOO_MANY_SKIPPED") return null;
+        throw error;
+      }
     }
     const envelope = parsePairwiseEnvelope(bytes);
+    const openWith = (key: Uint8Array, ad: Ad): string | null => {
+      const entry = envelope.recipients.find((r) => r.deviceId === ad.entry);
+      return entry ? decodeChatPlaintext(decryptRatchetMessageWithKey(key, decodeBase64url(ad.ad), entry.message)) : null;
+    };
     if (archived) {
       const ad = this.state.ads[message.id] ?? (byClient ? this.state.ads[byClient] : undefined);
       if (ad) {
-        const entry = envelope.recipients.find((r) => r.deviceId === ad.entry);
         try {
-          if (entry) return decodeChatPlaintext(decryptRatchetMessageWithKey(archived, decodeBase64url(ad.ad), entry.message));
+          const text = openWith(archived, ad);
+          if (text !== null) return text;
         } catch {
           // edited since: fall through to the live path
         }
@@ -429,15 +605,58 @@ export class ChatEngine {
       const text = this.decryptRestored(message, envelope, archived);
       if (text !== null) return text;
     }
+    for (const [fk, from] of candidates) {
+      if (!fk[2] || !fk[3]) continue;
+      try {
+        const text = openWith(decodeBase64url(fk[1]), { ad: fk[2], entry: fk[3] });
+        if (text === null) continue;
+        this.acceptForwarded(message.id, fk, from);
+        return text;
+      } catch {
+        // does not open it
+      }
+    }
     const entry = envelope.recipients.find((r) => r.deviceId === this.device.deviceId);
-    if (!entry) throw Object.assign(new Error("not for this device"), { code: "NOT_FOR_THIS_DEVICE" }); // sent before this device existed
+    if (!entry) return null; // sent before this device existed: another device may forward the key
     const key = `${message.sender_id}/${envelope.senderDeviceId}`;
     const sessions = this.sessions.get(key) ?? [];
-    const result = receivePairwiseMessage(this.device, sessions, { userId: message.sender_id, deviceId: envelope.senderDeviceId }, entry.message);
-    this.sessions.set(key, promoteSession(sessions, result.session));
-    this.archive.rememberMessageKey(message.id, result.messageKey);
-    this.state.ads[message.id] = { ad: encodeBase64url(result.session.ratchet.associatedData), entry: entry.deviceId };
-    return decodeChatPlaintext(result.plaintext);
+    try {
+      const result = receivePairwiseMessage(this.device, sessions, { userId: message.sender_id, deviceId: envelope.senderDeviceId }, entry.message);
+      this.sessions.set(key, promoteSession(sessions, result.session));
+      this.archive.rememberMessageKey(message.id, result.messageKey);
+      this.state.ads[message.id] = { ad: encodeBase64url(result.session.ratchet.associatedData), entry: entry.deviceId };
+      return decodeChatPlaintext(result.plaintext);
+    } catch (error) {
+      // Read before (its key was used) but not archived here, or no session: ask for the key.
+      const code = (error as { code?: string }).code;
+      if (code === "REPLAYED_MESSAGE" || code === "NO_SESSION" || code === "TOO_MANY_SKIPPED") return null;
+      throw error;
+    }
+  }
+
+  /** A forwarded key opened its item: keep it (archive → key backup), drop the rest. */
+  private acceptForwarded(id: string, fk: ForwardedKey, from: string): void {
+    this.archive.rememberMessageKey(id, decodeBase64url(fk[1]));
+    if (fk[2] && fk[3]) this.state.ads[id] = { ad: fk[2], entry: fk[3] };
+    delete this.state.forwarded![id];
+    this.stats.keysAccepted++;
+    this.settleRequest(id, from);
+    this.publishStats();
+  }
+
+  /** An item opened: stop waiting; devices asked for it that did not answer are told to forget it. */
+  private settleRequest(id: string, answeredBy: string | null): void {
+    const p = this.state.keyRequests?.[id];
+    if (!p) return;
+    delete this.state.keyRequests![id];
+    for (const key of Object.keys(p.asked)) {
+      if (key === answeredBy) continue;
+      const [userId, deviceId] = [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)];
+      const c = this.cancels.get(key) ?? { ref: { userId, deviceId }, c: p.c, i: new Set<string>() };
+      if (c.c === p.c) c.i.add(id);
+      this.cancels.set(key, c);
+    }
+    if (this.cancels.size) this.scheduleKeyFlush();
   }
 
   /** History read by a device whose keys came from the backup (see restoreFromBackup). */
@@ -457,25 +676,36 @@ export class ChatEngine {
     return null;
   }
 
-  /** Fetches, decrypts and acknowledges queued to-device messages (sender key distributions). */
+  /**
+   * Fetches, decrypts and acknowledges queued to-device messages: Sender Key distributions, and
+   * the key-request messages (key-requests.ts) — requests are answered after the whole queue is
+   * read, so a cancellation queued behind its request withdraws it before any work is done.
+   */
   processToDevice(): Promise<number> {
     return this.run(async () => {
       let accepted = 0;
+      const requests = new Map<string, { ref: DeviceRef; c: string; i: Set<string> }>();
       for (;;) {
         const after = this.state.toDeviceAfter ? `&after=${encodeURIComponent(this.state.toDeviceAfter)}` : "";
-        const { messages } = await callApi<{ messages: { id: string; sender_id: string; sender_device_id: string; ciphertext: string }[] }>(
+        const { messages } = await this.api.call<{ messages: { id: string; sender_id: string; sender_device_id: string; ciphertext: string }[] }>(
           "GET",
           `/api/e2ee/to-device?device_id=${encodeURIComponent(this.device.deviceId)}${after}`,
         );
         if (messages.length === 0) break;
         for (const m of messages) {
           try {
-            const key = `${m.sender_id}/${m.sender_device_id}`;
+            const from = { userId: m.sender_id, deviceId: m.sender_device_id };
+            const key = deviceKey(from);
             const sessions = this.sessions.get(key) ?? [];
             const ratchetMessage = parseRatchetMessage(fromWire(m.ciphertext));
-            const result = receivePairwiseMessage(this.device, sessions, { userId: m.sender_id, deviceId: m.sender_device_id }, ratchetMessage);
+            const result = receivePairwiseMessage(this.device, sessions, from, ratchetMessage);
             this.sessions.set(key, promoteSession(sessions, result.session));
-            this.senderKeys.acceptDistribution(result.session, result.plaintext);
+            const keyMessage = parseKeyMessage(result.plaintext);
+            if (keyMessage) this.receiveKeyMessage(keyMessage, from, requests);
+            else {
+              this.senderKeys.acceptDistribution(result.session, result.plaintext);
+              this.stats.distributionsReceived++;
+            }
             accepted++;
           } catch {
             // A forged, replayed or undecryptable message: drop it (acked below) rather than loop on it.
@@ -483,11 +713,195 @@ export class ChatEngine {
           this.state.toDeviceAfter = m.id;
         }
         await this.save();
-        await callApi("POST", "/api/e2ee/to-device/ack", { device_id: this.device.deviceId, up_to_id: this.state.toDeviceAfter });
+        await this.api.call("POST", "/api/e2ee/to-device/ack", { device_id: this.device.deviceId, up_to_id: this.state.toDeviceAfter });
         if (messages.length < 50) break;
       }
+      if (requests.size) await this.answerKeyRequests([...requests.values()]);
+      this.publishStats();
       return accepted;
     });
+  }
+
+  /**
+   * A key message from `from`: a request is collected (answered after the queue), a cancel
+   * withdraws one collected from the same device, forwarded keys are kept as candidates — only
+   * for items this device asked that device for — and refusals are noted.
+   */
+  private receiveKeyMessage(m: KeyMessage, from: DeviceRef, requests: Map<string, { ref: DeviceRef; c: string; i: Set<string> }>): void {
+    const fromKey = deviceKey(from);
+    const slot = `${fromKey} ${m.c}`;
+    if (m.t === "kr") {
+      const r = requests.get(slot) ?? { ref: from, c: m.c, i: new Set<string>() };
+      for (const id of m.i) r.i.add(id);
+      requests.set(slot, r);
+      return;
+    }
+    if (m.t === "kc") {
+      for (const id of m.i) requests.get(slot)?.i.delete(id);
+      return;
+    }
+    const pending = this.state.keyRequests ?? {};
+    const askedThem = (id: string) => pending[id]?.c === m.c && pending[id]!.asked[fromKey] !== undefined;
+    for (const fk of m.k) {
+      if (!askedThem(fk[0])) continue;
+      const list = ((this.state.forwarded ??= {})[fk[0]] ??= []);
+      if (list.length < MAX_CANDIDATES && !list.some(([k]) => k[1] === fk[1])) {
+        list.push([fk, fromKey]);
+        this.stats.keysOffered++;
+      }
+    }
+    for (const [id, why] of m.n) {
+      if (!askedThem(id)) continue;
+      this.stats.refusalsReceived++;
+      if (why === "BEFORE_JOINED" || why === "NOT_A_VIEWER") pending[id]!.refused = why;
+    }
+  }
+
+  /**
+   * Answers key requests (docs/crypto.md "Key requests"): for each requesting device and channel,
+   * the server says which items its user may read (key-entitlements: a reader now, and for
+   * history that is not shared, sent after they joined); only those keys are forwarded — from the
+   * archive, or derived from this device's copy of the sender's key — the others are refused with
+   * the reason. At most ANSWERS_PER_MINUTE answers per requesting device; unknown devices and
+   * failures are skipped (the requester asks again later).
+   */
+  private async answerKeyRequests(requests: { ref: DeviceRef; c: string; i: Set<string> }[]): Promise<void> {
+    const out: { ref: DeviceRef; bytes: Uint8Array }[] = [];
+    for (const r of requests) {
+      if (r.i.size === 0 || !this.limiter.allow(deviceKey(r.ref), Date.now())) continue;
+      const keys: ForwardedKey[] = [];
+      const refused: [string, Refusal][] = [];
+      for (const ids of chunk([...r.i], MAX_ITEMS_PER_MESSAGE)) {
+        let answer: { entitled: { id: string; seq: number | null; client_id: string | null }[]; refused: { id: string; reason: Refusal }[] };
+        try {
+          answer = await this.api.call("GET", `/api/channels/${r.c}/key-entitlements?user_id=${encodeURIComponent(r.ref.userId)}&ids=${ids.join(",")}`);
+        } catch {
+          for (const id of ids) refused.push([id, "UNAVAILABLE"]); // we cannot check: never forward unchecked
+          continue;
+        }
+        for (const x of answer.refused) refused.push([x.id, x.reason]);
+        const derivable = answer.entitled.filter((e) => e.seq !== null && !this.findKey(e.id, e.client_id));
+        if (derivable.length) await this.deriveKeys(r.c, derivable as { id: string; seq: number }[]);
+        for (const e of answer.entitled) {
+          const k = this.findKey(e.id, e.client_id);
+          if (k) keys.push(k);
+          else refused.push([e.id, "UNAVAILABLE"]);
+        }
+      }
+      this.stats.keysForwarded += keys.length;
+      this.stats.refusalsSent += refused.length;
+      const keyParts = chunk(keys, MAX_KEYS_PER_MESSAGE);
+      const refusedParts = chunk(refused, MAX_ITEMS_PER_MESSAGE);
+      for (let i = 0; i < Math.max(keyParts.length, refusedParts.length); i++) {
+        out.push({ ref: r.ref, bytes: encodeKeyMessage({ t: "kf", c: r.c, k: keyParts[i] ?? [], n: refusedParts[i] ?? [] }) });
+      }
+    }
+    if (out.length === 0) return;
+    const ready = new Set((await this.ensureSessions(out.map((o) => o.ref), true)).map(deviceKey));
+    const queued = await this.postToDevices(out.filter((o) => ready.has(deviceKey(o.ref)))).catch(() => new Set<string>());
+    this.stats.keyForwardsSent += out.filter((o) => queued.has(deviceKey(o.ref))).length;
+    await this.save();
+  }
+
+  /** The key this device holds for an item (a scheduled message's under its client id), as forwarded. */
+  private findKey(id: string, clientId: string | null): ForwardedKey | null {
+    const name = this.archive.findMessageKey(id) ? id : clientId && this.archive.findMessageKey(`client:${clientId}`) ? `client:${clientId}` : null;
+    if (!name) return null;
+    const key = encodeBase64url(this.archive.findMessageKey(name)!);
+    const ad = this.state.ads[name];
+    return ad ? [id, key, ad.ad, ad.entry] : [id, key];
+  }
+
+  /**
+   * Keys this device never archived but can still work out: it holds the sender's key from
+   * before these messages (it was a reader then) and never opened them. Reads the history pages
+   * that hold them (at most 20 pages) and decrypts those, which archives their keys.
+   */
+  private async deriveKeys(channelId: string, items: { id: string; seq: number }[]): Promise<void> {
+    const wanted = new Set(items.map((i) => i.id));
+    const seqs = items.map((i) => i.seq).sort((a, b) => a - b);
+    let after = seqs[0]! - 1;
+    const last = seqs[seqs.length - 1]!;
+    for (let page = 0; page < 20 && after < last && wanted.size > 0; page++) {
+      const { messages, has_more } = await this.api.call<{ messages: unknown[]; has_more: boolean }>("GET", `/api/channels/${channelId}/messages?after_seq=${after}&limit=100`).catch(() => ({ messages: [], has_more: false }));
+      for (const raw of messages) {
+        const m = normaliseMessage(raw);
+        if (!m) continue;
+        after = Math.max(after, m.seq);
+        if (!wanted.delete(m.id) || !m.ciphertext) continue;
+        try {
+          this.decryptNow(m);
+        } catch {
+          // damaged: nothing to forward
+        }
+      }
+      if (!has_more || messages.length === 0) break;
+    }
+  }
+
+  private scheduleKeyFlush(delay = KEY_FLUSH_DELAY_MS): void {
+    if (this.keyFlushTimer !== undefined) {
+      if (delay > 0) return;
+      clearTimeout(this.keyFlushTimer);
+    }
+    this.keyFlushTimer = setTimeout(() => {
+      this.keyFlushTimer = undefined;
+      void this.run(() => this.flushKeyRequests()).catch(() => {});
+    }, delay);
+  }
+
+  /** Readers of a channel: the page's list, else fetched (bookmarks show messages of other channels). */
+  private async readersOf(channelId: string): Promise<ViewerList | null> {
+    const known = this.contexts.get(channelId);
+    if (known) return known;
+    const list = await new Viewers(channelId, this.api).current().catch(() => null);
+    if (list) this.contexts.set(channelId, list);
+    return list;
+  }
+
+  /** Other readers' devices the server picked to ask, and who of them is online (cached HOLDERS_CACHE_MS). */
+  private async holdersOf(channelId: string): Promise<{ refs: DeviceRef[]; online: Set<string> }> {
+    const cached = this.holders.get(channelId);
+    if (cached && Date.now() - cached.at < HOLDERS_CACHE_MS) return cached;
+    const answer = await this.api.call<{ devices: { user_id: string; device_id: string; online: boolean }[] }>("GET", `/api/channels/${channelId}/key-holders`).catch(() => ({ devices: [] }));
+    const holders = { at: Date.now(), refs: answer.devices.map((d) => ({ userId: d.user_id, deviceId: d.device_id })), online: new Set(answer.devices.filter((d) => d.online).map((d) => d.user_id)) };
+    this.holders.set(channelId, holders);
+    return holders;
+  }
+
+  /** One round of key requests for the waiting items that are due, and pending cancellations. */
+  private async flushKeyRequests(): Promise<void> {
+    const force = this.forceChannel;
+    this.forceChannel = null;
+    const pending = this.state.keyRequests ?? {};
+    const now = Date.now();
+    const self = { userId: this.userId, deviceId: this.device.deviceId };
+    const out: { ref: DeviceRef; bytes: Uint8Array }[] = [];
+    const channels = new Set(Object.values(pending).filter((p) => !p.refused && (p.c === force || now >= p.next)).map((p) => p.c));
+    for (const c of channels) {
+      const readers = await this.readersOf(c);
+      if (!readers) continue;
+      const own = (readers.devicesByUser.get(this.userId) ?? []).filter((d) => d !== this.device.deviceId).map((deviceId) => ({ userId: this.userId, deviceId }));
+      const holders = await this.holdersOf(c);
+      const plan = planKeyRequests(pending, c, self, { readers: readers.devicesByUser, own, holders: holders.refs, online: holders.online }, now, c === force);
+      for (const { ref, items } of plan.values()) {
+        for (const i of chunk(items, MAX_ITEMS_PER_MESSAGE)) {
+          out.push({ ref, bytes: encodeKeyMessage({ t: "kr", c, i }) });
+          this.stats.keyRequestsSent++;
+          this.stats.keyRequestItems += i.length;
+        }
+      }
+    }
+    // Candidates for items no longer waited for (pruned, or opened some other way) go.
+    for (const id of Object.keys(this.state.forwarded ?? {})) if (!pending[id]) delete this.state.forwarded![id];
+    for (const x of this.cancels.values()) for (const i of chunk([...x.i], MAX_ITEMS_PER_MESSAGE)) out.push({ ref: x.ref, bytes: encodeKeyMessage({ t: "kc", c: x.c, i }) });
+    this.cancels.clear();
+    if (out.length) {
+      const ready = new Set((await this.ensureSessions(out.map((o) => o.ref), true)).map(deviceKey));
+      await this.postToDevices(out.filter((o) => ready.has(deviceKey(o.ref)))).catch(() => undefined);
+    }
+    await this.save();
+    this.publishStats();
   }
 
   /**
@@ -526,14 +940,14 @@ export class ChatEngine {
   private async uploadBackup(recoveryKey: Uint8Array): Promise<void> {
     let version = this.state.backupVersion;
     try {
-      const current = parseKeyBackupBlob(await fetchText("/api/keys/backup"));
+      const current = parseKeyBackupBlob(await this.api.text("/api/keys/backup"));
       version = Math.max(version, current.version);
     } catch {
       // none yet
     }
     const sessions = [...this.sessions.values()].flat();
     const blob = createKeyBackup(recoveryKey, { createdAt: Date.now(), device: this.device, sessions, senderKeys: this.senderKeys, archive: this.archive }, version + 1);
-    await callApi("PUT", "/api/keys/backup", encodeKeyBackupBlob(blob));
+    await this.api.call("PUT", "/api/keys/backup", encodeKeyBackupBlob(blob));
     this.state.backupVersion = version + 1;
     await this.save();
   }
@@ -554,7 +968,7 @@ export class ChatEngine {
   restoreFromBackup(recoveryKeyText: string): Promise<{ messageKeys: number }> {
     return this.run(async () => {
       const recoveryKey = parseRecoveryKey(recoveryKeyText);
-      const blob = parseKeyBackupBlob(await fetchText("/api/keys/backup"));
+      const blob = parseKeyBackupBlob(await this.api.text("/api/keys/backup"));
       const snapshot = restoreKeyBackup(recoveryKey, blob);
       const merged = MessageKeyArchive.restore(snapshot.archive.serialise());
       const mine = this.archive.serialise() as { keys: [string, string][] };

@@ -12,7 +12,8 @@ export interface ExtrasContext {
   channelId: string;
   scheme: Scheme;
   selfId: string;
-  participants: readonly string[];
+  /** Encrypts for the conversation's readers of now (sender.ts withCurrentReaders; polls, scheduled messages); `maxChars` as in ChatEngine.encrypt. */
+  encryptForReaders(text: string, maxChars?: number): Promise<{ ciphertext: string; remember: (name: string) => Promise<void> }>;
   names: ReadonlyMap<string, string>;
   call: typeof callApi;
   normalise: typeof normaliseMessage;

@@ -3,12 +3,15 @@
 // and mounts one ChannelController for the conversation on screen.
 
 import { HubClient } from "../ws.ts";
-import { CLOSE, isSubscriptionRevokedFrame, type EventFrame } from "../../shared/protocol.ts";
+import { CLOSE, isSubscriptionRevokedFrame, isViewersChangedFrame, type EventFrame } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
 import { ChatEngine } from "./engine.ts";
 import { DEVICE_REVOKED_EVENT } from "./types.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
+import { recipientsOf, Viewers } from "./viewers.ts";
+import { withCurrentReaders } from "./sender.ts";
+import { RETRY_KEYS_EVENT } from "./view.ts";
 import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 import { el } from "./dom.ts";
 import * as textLimits from "../../shared/text-limits.ts";
@@ -18,7 +21,10 @@ let engineUser = "";
 let hub: HubClient | null = null;
 let current: ChannelController | null = null;
 let currentChannel = "";
+let currentCommunity = "";
 let selfUserId = "";
+/** Who can read the conversation on screen (viewers.ts); re-fetched whenever that may have changed. */
+let viewers: Viewers | null = null;
 
 function setStatus(text: string): void {
   const status = document.querySelector<HTMLElement>("[data-chat-status]");
@@ -28,18 +34,20 @@ function setStatus(text: string): void {
   }
 }
 
-async function listParticipants(root: HTMLElement): Promise<{ ids: string[]; names: Map<string, string> }> {
-  const names = new Map<string, string>();
-  const channelId = root.dataset.chatChannel!;
-  if (root.dataset.chatScheme === "pw") {
-    const dm = await callApi<{ participants: { id: string; display_name: string }[] }>("GET", `/api/dms/${channelId}`);
-    for (const p of dm.participants) names.set(p.id, p.display_name);
-  } else {
-    // Only the people who can see this channel get its sender key (private channels, overrides).
-    const page = await callApi<{ members: { user_id: string; display_name: string; nickname?: string | null }[] }>("GET", `/api/channels/${channelId}/members`);
-    for (const m of page.members) names.set(m.user_id, m.nickname || m.display_name);
-  }
-  return { ids: [...names.keys()], names };
+/**
+ * The readers changed (viewers:changed, a reader's device list, a reconnect): the list is stale,
+ * so the next send fetches it. A tab that has sent here (it holds our sender key for the
+ * channel) fetches it now — spread over up to 2 s, so a join in a large community does not make
+ * every open tab ask at once — and its onChange gives our key to new devices before our next
+ * send. Other tabs (readers who never sent here, DMs) wait: nothing of theirs needs sharing.
+ */
+function refreshViewers(): void {
+  const v = viewers;
+  if (!v) return;
+  v.invalidate();
+  void engine?.then((e) => {
+    if (e.hasOwnSenderKey(v.channelId)) setTimeout(() => void v.current().catch(() => {}), Math.random() * 2_000);
+  });
 }
 
 function markSidebarUnread(channelId: string, unread: boolean): void {
@@ -101,6 +109,9 @@ function onEvent(frame: EventFrame): void {
     case "read:updated":
       if (f.channelId !== currentChannel) markSidebarUnread(String(f.channelId), false);
       return;
+    case "viewers:changed":
+      if (isViewersChangedFrame(frame) && (frame.communityId === currentCommunity || frame.channelIds?.includes(currentChannel))) refreshViewers();
+      return;
     case "device:message":
       void engine?.then(async (e) => {
         if (f.deviceId !== e.deviceId) return;
@@ -117,10 +128,12 @@ function onEvent(frame: EventFrame): void {
       return;
     case "presence:changed":
       onPresenceChanged(f, selfUserId);
+      // A reader came online: they may hold keys this page waits for (shared history, key requests).
+      if (f.status !== "offline" && typeof f.userId === "string" && f.userId !== selfUserId && viewers?.known?.devicesByUser.has(f.userId)) void engine?.then((e) => e.nudgeKeyRequests(currentChannel));
       return;
     case "keys:changed":
+      if (typeof f.userId === "string" && viewers?.known?.devicesByUser.has(f.userId)) refreshViewers();
       void engine?.then((e) => {
-        e.forgetDevicesOf(String(f.userId));
         if (f.userId === selfUserId && f.change === "device_revoked" && f.deviceId === e.deviceId) onDeviceRevoked();
       });
       return;
@@ -152,6 +165,7 @@ function connectHub(): HubClient {
       setStatus(state === "open" ? "" : state === "ended" ? "Disconnected. Reload the page to reconnect." : state === "reconnecting" ? reconnecting : "");
     },
     onReconnected: () => {
+      refreshViewers(); // viewers:changed events may have been missed while disconnected
       void engine?.then((e) => e.processToDevice()).then(() => current?.retryWaiting()).catch(() => {});
       void current?.catchUp();
       current?.onReconnected();
@@ -188,6 +202,7 @@ function onDeviceRevoked(): void {
 }
 document.addEventListener(DEVICE_REVOKED_EVENT, onDeviceRevoked);
 document.addEventListener("chat:error", (e) => flash(String((e as CustomEvent).detail)));
+document.addEventListener(RETRY_KEYS_EVENT, () => void engine?.then((e) => e.retryKeyRequest(currentChannel)));
 document.addEventListener("chat:notice", (e) => flash(String((e as CustomEvent).detail)));
 document.addEventListener("chat:identity-changed", () => flash("A contact's security key changed. Compare safety numbers before sharing anything sensitive."));
 
@@ -236,7 +251,19 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     setStatus("");
     void e.maintainPrekeys().catch(() => {});
     await e.processToDevice().catch(() => 0);
-    const { ids, names } = await listParticipants(root);
+    // The readers as the server lists them now; kept current (refreshViewers), never a snapshot.
+    const channelViewers = new Viewers(channelId);
+    const names = new Map<string, string>();
+    channelViewers.onChange((list) => {
+      names.clear();
+      for (const [id, name] of list.names) names.set(id, name);
+      e.setChannelContext(channelId, list);
+      // Live key distribution: devices that can newly read get our sender key before our next send.
+      if (scheme === "sk") void e.shareSenderKey(channelId, recipientsOf(list, { userId: selfId, deviceId: e.deviceId })).catch(() => {});
+    });
+    await channelViewers.current();
+    viewers = channelViewers;
+    currentCommunity = root.dataset.chatCommunity ?? "";
     selfUserId = selfId;
     hub ??= connectHub();
     mountStatusPicker((status) => hub?.send({ type: "presence:set", status }));
@@ -244,7 +271,7 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     watchPresenceRows(selfId);
     if (currentChannel && currentChannel !== channelId) hub.unsubscribe([currentChannel]);
     currentChannel = channelId;
-    const controller = new ChannelController(e, { channelId, scheme, selfId, participants: ids, names }, root, scroller, { typing, jump, form, input, canSend, reply, seen }, (id, stop) => {
+    const controller = new ChannelController(e, { channelId, scheme, selfId, viewers: channelViewers, names }, root, scroller, { typing, jump, form, input, canSend, reply, seen }, (id, stop) => {
       hub?.send({ type: stop ? "typing:stop" : "typing:start", channelId: id });
     });
     current?.dispose();
@@ -258,7 +285,9 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     // The key-backup banner comes with it.
     controller.extras = import("./extras-ui.ts").then((m) => {
       void m.mountBanner(pane.querySelector<HTMLElement>(".pane-body__inner") ?? pane, e, () => void controller.retryAll());
-      return m.mountExtras({ engine: e, channelId, scheme, selfId, participants: ids, names, call: callApi, normalise: normaliseMessage, limits: textLimits, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
+      const encryptForReaders = (text: string, maxChars?: number) =>
+        withCurrentReaders(e, { channelId, scheme, selfId, viewers: channelViewers }, text, async (ciphertext, _version, remember) => ({ ciphertext, remember }), maxChars);
+      return m.mountExtras({ engine: e, channelId, scheme, selfId, encryptForReaders, names, call: callApi, normalise: normaliseMessage, limits: textLimits, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
     });
     controller.extras.catch((error) => setStatus(`Some chat features could not load: ${(error as Error).message}`));
     root.dataset.chatReady = "1";

@@ -3,7 +3,7 @@
 
 import type { DecryptOutcome } from "./engine.ts";
 import { openSidePanel, type SidePanel } from "./side-panel.ts";
-import type { ChatMessage } from "./types.ts";
+import { authorName, type ChatMessage } from "./types.ts";
 import { createMessageElement, showNotice, showText } from "./view.ts";
 
 export interface PinListHost {
@@ -65,7 +65,7 @@ export class PinList {
     li.dataset.messageId = message.id;
     const meta = document.createElement("p");
     meta.className = "msg-group__meta";
-    const author = Object.assign(document.createElement("span"), { className: "msg-group__author", textContent: this.host.nameOf(message.sender_id) });
+    const author = Object.assign(document.createElement("span"), { className: "msg-group__author", textContent: authorName(message) });
     const time = Object.assign(document.createElement("time"), { className: "msg-group__time", textContent: new Date(message.created_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }) });
     time.dateTime = message.created_at;
     meta.append(author, time);

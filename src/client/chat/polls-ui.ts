@@ -11,6 +11,8 @@ export interface Poll {
   id: string;
   channel_id: string;
   creator_id: string | null;
+  /** From the server's data; null once the account is deleted. */
+  creator_name?: string | null;
   question_ciphertext: string;
   option_count: number;
   multi_select: boolean;
@@ -133,7 +135,7 @@ export class PollStrip {
     try {
       const wire = unwrapJson<{ v: number; d: string; c: string }>(p.question_ciphertext);
       const message = this.ctx.normalise({
-        id: `poll:${p.id}`, channel_id: p.channel_id, seq: 0, sender_id: p.creator_id ?? "", sender_device_id: wire.d,
+        id: `poll:${p.id}`, channel_id: p.channel_id, seq: 0, sender_id: p.creator_id ?? "", sender_name: p.creator_name ?? null, sender_device_id: wire.d,
         client_id: "", scheme: this.ctx.scheme, ciphertext: wire.c, created_at: p.created_at,
       })!;
       const outcome = await this.ctx.engine.decrypt(message, this.ctx.limits.MAX_POLL_PAYLOAD_CHARS);
@@ -183,7 +185,7 @@ export class PollStrip {
     const meta: string[] = [p.multi_select ? "Choose any" : "Choose one", p.anonymous ? "anonymous" : "votes visible to members"];
     if (p.closed) meta.push("closed");
     else if (p.expires_at) meta.push(closed ? `ended ${formatWhen(p.expires_at)}` : `ends ${formatWhen(p.expires_at)}`);
-    meta.push(`by ${this.ctx.names.get(p.creator_id ?? "") ?? "someone"}`);
+    meta.push(`by ${p.creator_name ?? (p.creator_id ? "someone" : "a deleted user")}`);
     const form = h("form", "poll__form");
     const fieldset = h("fieldset", "poll__options");
     fieldset.setAttribute("aria-labelledby", qid);
@@ -325,7 +327,7 @@ export class PollStrip {
         create.disabled = true;
         try {
           const { engine } = this.ctx;
-          const { ciphertext, remember } = await engine.encrypt(this.ctx.scheme, this.ctx.channelId, this.ctx.participants, JSON.stringify({ q, o: options }), MAX_POLL_PAYLOAD_CHARS);
+          const { ciphertext, remember } = await this.ctx.encryptForReaders(JSON.stringify({ q, o: options }), MAX_POLL_PAYLOAD_CHARS);
           const { poll } = await this.ctx.call<{ poll: Poll }>("POST", `/api/channels/${this.ctx.channelId}/polls`, {
             client_id: crypto.randomUUID(),
             question_ciphertext: wrapJson({ v: 1, d: engine.deviceId, c: ciphertext }),

@@ -52,7 +52,7 @@ export function openScheduleDialog(ctx: ExtrasContext, opener: HTMLElement): voi
       submit.disabled = true;
       try {
         const clientId = crypto.randomUUID();
-        const { ciphertext, remember } = await ctx.engine.encrypt(ctx.scheme, ctx.channelId, ctx.participants, body);
+        const { ciphertext, remember } = await ctx.encryptForReaders(body);
         await remember(`client:${clientId}`);
         await ctx.call("POST", `/api/channels/${ctx.channelId}/scheduled`, {
           client_id: clientId, scheme: ctx.scheme, ciphertext, sender_device_id: ctx.engine.deviceId, send_at: at.toISOString(),

@@ -22,6 +22,7 @@ export function adoptServerRendered(list: HTMLElement, channelId: string): ChatM
       channel_id: channelId,
       seq: Number(d.seq),
       sender_id: d.senderId ?? "",
+      sender_name: d.senderName ?? null,
       sender_device_id: d.senderDeviceId ?? "",
       client_id: d.clientId ?? "",
       reply_to_id: d.replyToId ?? null,

@@ -9,7 +9,7 @@ import { submitOnEnter } from "./composer.ts";
 import type { DecryptOutcome } from "./engine.ts";
 import type { OutgoingText } from "./sender.ts";
 import { openSidePanel, type SidePanel } from "./side-panel.ts";
-import { normaliseMessage, type ChatMessage, type Reaction } from "./types.ts";
+import { authorName, normaliseMessage, type ChatMessage, type Reaction } from "./types.ts";
 import { createMessageElement, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
 
 const PAGE = 100;
@@ -155,7 +155,7 @@ export class ThreadPanel {
 
   private async add(message: ChatMessage): Promise<void> {
     const el = createMessageElement(`thread-${message.id}`, message.id);
-    const item: Item = { row: { key: message.id, seq: message.seq, authorId: message.sender_id, createdAt: new Date(message.created_at), el }, message };
+    const item: Item = { row: { key: message.id, seq: message.seq, authorId: message.sender_id, authorName: authorName(message), createdAt: new Date(message.created_at), el }, message };
     this.items.set(message.id, item);
     await this.fill(item);
   }
@@ -176,8 +176,8 @@ export class ThreadPanel {
     const all = [...this.items.values()];
     const root = all.filter((i) => i.row.key === this.rootId).map((i) => i.row);
     const replies = all.filter((i) => i.row.key !== this.rootId).map((i) => i.row).sort((a, b) => a.seq - b.seq || a.createdAt.getTime() - b.createdAt.getTime());
-    renderRows(this.rootList, root, (id) => this.host.nameOf(id), null, this.host.selfId);
-    renderRows(this.replyList, replies, (id) => this.host.nameOf(id), null, this.host.selfId);
+    renderRows(this.rootList, root, null, this.host.selfId);
+    renderRows(this.replyList, replies, null, this.host.selfId);
     const live = all.filter((i) => i.row.key !== this.rootId && !i.message?.deleted_at).length;
     this.count.textContent = live === 0 ? "No replies yet." : replyCountLabel(live);
     this.panel.body.scrollTop = this.panel.body.scrollHeight;
@@ -215,7 +215,7 @@ export class ThreadPanel {
     if (!item) {
       const el = createMessageElement(key, null);
       showText(el, text);
-      item = { row: { key, seq: Infinity, authorId: this.host.selfId, createdAt: new Date(), el }, message: null, text };
+      item = { row: { key, seq: Infinity, authorId: this.host.selfId, authorName: this.host.nameOf(this.host.selfId), createdAt: new Date(), el }, message: null, text };
       this.items.set(key, item);
       this.render();
     }

@@ -14,6 +14,8 @@ export interface ChatMessage {
   channel_id: string;
   seq: number;
   sender_id: string;
+  /** The author's name from the server's data for this message; null once the account is deleted. */
+  sender_name: string | null;
   sender_device_id: string;
   client_id: string;
   scheme: Scheme;
@@ -34,6 +36,7 @@ const KEYS: Array<[keyof ChatMessage, string]> = [
   ["channel_id", "channelId"],
   ["seq", "seq"],
   ["sender_id", "senderId"],
+  ["sender_name", "senderName"],
   ["sender_device_id", "senderDeviceId"],
   ["client_id", "clientId"],
   ["scheme", "scheme"],
@@ -48,6 +51,11 @@ const KEYS: Array<[keyof ChatMessage, string]> = [
   ["deleted_at", "deletedAt"],
 ];
 
+/** The author as a reader sees it: the server's name for the message, "Deleted user" once the account is gone. */
+export function authorName(m: Pick<ChatMessage, "sender_id" | "sender_name">): string {
+  return m.sender_name ?? (m.sender_id ? "Unknown" : "Deleted user");
+}
+
 /** Accepts the HTTP (snake_case) or WebSocket (camelCase) shape; null when it is not a message. */
 export function normaliseMessage(raw: unknown): ChatMessage | null {
   if (typeof raw !== "object" || raw === null) return null;
@@ -59,7 +67,7 @@ export function normaliseMessage(raw: unknown): ChatMessage | null {
   out.mentions = Array.isArray(out.mentions) ? out.mentions : [];
   out.reactions = Array.isArray(out.reactions) ? out.reactions : [];
   out.thread_reply_count = typeof out.thread_reply_count === "number" && out.thread_reply_count > 0 ? out.thread_reply_count : 0;
-  for (const k of ["reply_to_id", "thread_root_id", "edited_at", "deleted_at", "ciphertext"] as const) out[k] ??= null;
+  for (const k of ["reply_to_id", "thread_root_id", "edited_at", "deleted_at", "ciphertext", "sender_name"] as const) out[k] ??= null;
   out.client_id ??= "";
   out.created_at ??= new Date().toISOString();
   return out as unknown as ChatMessage;

@@ -12,6 +12,8 @@ export interface Row {
   key: string; // message id, or "pending:<client id>"
   seq: number; // Infinity while pending
   authorId: string;
+  /** From the server's data for the message (never a member list): see authorName in types.ts. */
+  authorName: string;
   createdAt: Date;
   el: HTMLElement; // the .msg element, reused across re-renders
 }
@@ -48,10 +50,29 @@ export function showText(msg: HTMLElement, text: string, opts: { isKnownUser?: (
   msg.removeAttribute("aria-busy");
 }
 
-/** Waiting for keys / failed / deleted: a visible, readable state, never a silent blank. */
-export function showNotice(msg: HTMLElement, state: "waiting" | "failed" | "deleted", text: string): void {
+/** Fired (bubbling) by a waiting message's Retry: index.ts asks for its key again at once. */
+export const RETRY_KEYS_EVENT = "chat:retry-keys";
+/** Where "can't be decrypted" points for an explanation (src/features/home help page). */
+export const DECRYPT_HELP = "/help/encryption#cannot-decrypt";
+
+/**
+ * The one state a message that is not shown as text is in (engine.ts DecryptOutcome), readable,
+ * never a silent blank: waiting for its key (with Retry), sent before the reader joined, can't be
+ * decrypted (with a link to what that means), or deleted.
+ */
+export function showNotice(msg: HTMLElement, state: "waiting" | "unavailable" | "failed" | "deleted", text: string): void {
   const box = msg.querySelector<HTMLElement>(".msg__text")!;
   const note = el("p", `msg__notice msg__notice--${state}`, text);
+  if (state === "waiting") {
+    const retry = el("button", "btn btn--ghost btn--sm msg__retry-keys", "Retry");
+    retry.type = "button";
+    retry.addEventListener("click", () => retry.dispatchEvent(new CustomEvent(RETRY_KEYS_EVENT, { bubbles: true })));
+    note.append(" ", retry);
+  } else if (state === "failed") {
+    const help = el("a", "msg__help", "What does this mean?");
+    help.setAttribute("href", DECRYPT_HELP);
+    note.append(" ", help);
+  }
   box.replaceChildren(note);
   msg.dataset.state = state;
 }
@@ -89,7 +110,7 @@ function timeLabel(d: Date): string {
  * Rebuilds the list's structure (separators and groups) around the existing .msg elements, in
  * seq order. Items of the list that are not ours (the channel intro) stay first.
  */
-export function renderRows(list: HTMLElement, rows: readonly Row[], nameOf: (userId: string) => string, unreadAfterSeq: number | null, selfId: string): void {
+export function renderRows(list: HTMLElement, rows: readonly Row[], unreadAfterSeq: number | null, selfId: string): void {
   for (const child of [...list.children]) if (child.hasAttribute("data-chat-item")) child.remove();
   let lastDay = "";
   let group: HTMLElement | null = null;
@@ -125,7 +146,7 @@ export function renderRows(list: HTMLElement, rows: readonly Row[], nameOf: (use
     if (!group || groupAuthor !== row.authorId || time - groupTime > GROUP_WINDOW_MS) {
       const li = el("li", "msg-group");
       li.dataset.chatItem = "";
-      const name = nameOf(row.authorId);
+      const name = row.authorName;
       const avatar = el("span", `avatar avatar--md avatar--c${colourIndex(row.authorId)}`);
       avatar.setAttribute("aria-hidden", "true");
       avatar.append(el("span", "avatar__initials", initials(name)));

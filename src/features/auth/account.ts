@@ -30,6 +30,21 @@ export function registerAccountDeletionBlocker(check: AccountDeletionBlocker): (
   };
 }
 
+/**
+ * Deletion steps: other features register work that must happen in the deletion transaction,
+ * after every blocker passed and before the user row goes (its cascades remove memberships and
+ * devices). The communities feature gives the user's channels a new viewer version there.
+ */
+export type AccountDeletionStep = (tx: Executor, userId: string) => Promise<void>;
+const deletionSteps: AccountDeletionStep[] = [];
+export function registerAccountDeletionStep(step: AccountDeletionStep): () => void {
+  deletionSteps.push(step);
+  return () => {
+    const i = deletionSteps.indexOf(step);
+    if (i !== -1) deletionSteps.splice(i, 1);
+  };
+}
+
 const tx = (kernel: AuthKernel) => ({ db: kernel.deps.database.db, events: kernel.deps.events });
 
 export async function requireOwnUser(kernel: AuthKernel, actor: Actor): Promise<UserRow> {
@@ -135,6 +150,7 @@ export async function deleteAccount(kernel: AuthKernel, actor: Actor, password: 
       if (reason) throw new ConflictError(reason, "ACCOUNT_DELETION_BLOCKED");
     }
     if (user.is_owner) throw new ConflictError("The instance owner cannot delete their account.", "ACCOUNT_DELETION_BLOCKED");
+    for (const step of deletionSteps) await step(t, user.id);
     await revokeAllSessions(t, kernel, outbox, user.id, "account_deleted");
     await insertAuditEntry(t, { actorId: null, action: "account_deleted", targetType: "user", targetId: user.id, metadata: { username: user.username }, at: new Date(kernel.now()), meta });
     await t.deleteFrom("users").where("id", "=", user.id).execute();

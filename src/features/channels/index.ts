@@ -17,4 +17,4 @@ export { insertGroupWithGeneralChannel } from "./queries.ts";
 export { listVisibleGroups, visibleGroupsFor, listSubscriptionTopics, type SidebarGroup } from "./visibility.ts";
 export { authorizeChannelAction, decideChannelAction, type ChannelAction, type ChannelDecision } from "./authorize.ts";
 export { accessChannel } from "../permissions/index.ts";
-export { listChannelViewers, MAX_CHANNEL_VIEWERS, type ChannelViewer } from "./viewers.ts";
+export { listChannelViewers, describeViewerSet, findViewerSince, MAX_CHANNEL_VIEWERS, type ChannelViewer, type ViewerSet } from "./viewers.ts";

@@ -6,7 +6,7 @@ import { authGuard } from "../auth/index.ts";
 import type { ChannelRecord } from "../permissions/index.ts";
 import { addChannelMember, removeChannelMember, createChannel, createGroup, deleteChannel, deleteGroup, getChannel, getGroup, listCommunityOverrides, removeChannelOverride, renameGroup, setChannelOverride, updateChannel, type ChannelInput } from "./service.ts";
 import { listVisibleGroups } from "./visibility.ts";
-import { listChannelViewers } from "./viewers.ts";
+import { describeViewerSet } from "./viewers.ts";
 
 const ChannelBody = t.Object({
   name: t.Optional(t.String({ maxLength: 200 })),
@@ -17,10 +17,13 @@ const ChannelBody = t.Object({
   archived: t.Optional(t.Boolean()),
   slow_mode_seconds: t.Optional(t.Integer()),
   message_ttl_seconds: t.Optional(t.Integer()),
+  history_visibility: t.Optional(t.String({ maxLength: 16 })),
 });
 
+const ChannelIdParams = t.Object({ id: t.String({ maxLength: 64 }) });
+
 function channelInput(b: typeof ChannelBody.static): ChannelInput {
-  return { name: b.name, kind: b.kind, topic: b.topic, isPrivate: b.is_private, readOnly: b.read_only, archived: b.archived, slowModeSeconds: b.slow_mode_seconds, messageTtlSeconds: b.message_ttl_seconds };
+  return { name: b.name, kind: b.kind, topic: b.topic, isPrivate: b.is_private, readOnly: b.read_only, archived: b.archived, slowModeSeconds: b.slow_mode_seconds, messageTtlSeconds: b.message_ttl_seconds, historyVisibility: b.history_visibility };
 }
 
 export function channelJson(c: ChannelRecord) {
@@ -36,6 +39,7 @@ export function channelJson(c: ChannelRecord) {
     archived: c.archived,
     slow_mode_seconds: c.slowModeSeconds,
     message_ttl_seconds: c.messageTtlSeconds,
+    history_visibility: c.historyVisibility,
     created_at: c.createdAt.toISOString(),
   };
 }
@@ -73,12 +77,18 @@ export function channelApiRoutes(deps: AppDeps) {
       return json(channelJson((await getChannel(deps, actor, created.id)).channel), { status: 201 });
     }, { auth: true, body: ChannelBody })
     .get("/api/channels/:id", async ({ actor, params }) => channelJson((await getChannel(deps, actor, params.id)).channel), { auth: true })
-    // Everyone who can see the channel: the recipients of its sender keys (docs/messages.md).
+    // Everyone who can see the channel, with their devices and the viewer version: the
+    // recipients of its sender keys and pairwise envelopes (docs/messages.md "Who gets a channel's key").
     .get("/api/channels/:id/members", async ({ actor, params }) => {
       const { channel } = await getChannel(deps, actor, params.id);
-      const viewers = await listChannelViewers(deps.database.db, channel, new Date((deps.now ?? Date.now)()));
-      return { members: viewers.map((v) => ({ user_id: v.userId, display_name: v.displayName, nickname: v.nickname })) };
-    }, { auth: true })
+      const set = await describeViewerSet(deps.database.db, channel, actor.userId, new Date((deps.now ?? Date.now)()));
+      return {
+        viewer_version: set.viewerVersion,
+        history_visibility: set.historyVisibility,
+        viewer_since: set.viewerSince?.toISOString() ?? null,
+        members: set.viewers.map((v) => ({ user_id: v.userId, display_name: v.displayName, nickname: v.nickname, devices: v.devices })),
+      };
+    }, { auth: true, params: ChannelIdParams })
     .patch("/api/channels/:id", async ({ actor, params, body }) => {
       await updateChannel(deps, actor, params.id, channelInput(body));
       return channelJson((await getChannel(deps, actor, params.id)).channel);

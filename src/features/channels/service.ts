@@ -4,7 +4,7 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessChannel, accessCommunity, accessGroup, applyChange, requireCan } from "../permissions/index.ts";
+import { accessChannel, accessCommunity, accessGroup, applyChange, bumpViewerVersions, requireCan } from "../permissions/index.ts";
 import { ASSIGNABLE_ROLES, isPermission, type AssignableRole } from "../permissions/index.ts";
 import { insertCommunityAudit, queueAccessChange } from "../communities/index.ts";
 import { dbOf, mutate, nowOf, optionalText, requireIntRange, requireText, type ActorLike } from "../communities/index.ts";
@@ -72,10 +72,14 @@ export type ChannelInput = {
   archived?: boolean;
   slowModeSeconds?: number;
   messageTtlSeconds?: number;
+  historyVisibility?: string;
 };
 
+/** docs/crypto.md "Shared history": may new members read what was said before they joined. */
+export const HISTORY_VISIBILITIES = ["shared", "joined"] as const;
+
 function validateChannelInput(input: ChannelInput) {
-  const out: { name?: string; kind?: string; topic?: string | null; is_private?: boolean; read_only?: boolean; archived?: boolean; slow_mode_seconds?: number; message_ttl_seconds?: number } = {};
+  const out: { name?: string; kind?: string; topic?: string | null; is_private?: boolean; read_only?: boolean; archived?: boolean; slow_mode_seconds?: number; message_ttl_seconds?: number; history_visibility?: string } = {};
   if (input.name !== undefined) {
     const name = requireText("name", "Channel name", input.name, 1, 64);
     out.name = name;
@@ -90,6 +94,12 @@ function validateChannelInput(input: ChannelInput) {
   if (input.archived !== undefined) out.archived = input.archived;
   if (input.slowModeSeconds !== undefined) out.slow_mode_seconds = requireIntRange("slow_mode_seconds", "Slow mode", input.slowModeSeconds, 0, 86400, " seconds");
   if (input.messageTtlSeconds !== undefined) out.message_ttl_seconds = requireIntRange("message_ttl_seconds", "Message lifetime", input.messageTtlSeconds, 0, MAX_TTL_SECONDS, " seconds (30 days)");
+  if (input.historyVisibility !== undefined) {
+    if (!(HISTORY_VISIBILITIES as readonly string[]).includes(input.historyVisibility)) {
+      throw new InvalidInputError("History visibility must be shared or joined.", { history_visibility: "Choose shared (new members read earlier messages) or joined (only from when they joined)." }, "INVALID_HISTORY_VISIBILITY");
+    }
+    out.history_visibility = input.historyVisibility;
+  }
   return out;
 }
 
@@ -107,7 +117,7 @@ export async function createChannel(deps: AppDeps, actor: ActorLike, groupId: st
     const id = Bun.randomUUIDv7();
     await tx
       .insertInto("channels")
-      .values({ id, community_id: access.community.id, group_id: groupId, name: values.name!, kind: values.kind!, topic: values.topic ?? null, is_private: values.is_private ?? false, read_only: values.read_only ?? false, archived: values.archived ?? false, slow_mode_seconds: values.slow_mode_seconds ?? 0, message_ttl_seconds: values.message_ttl_seconds ?? 0, position: count, created_by: actor.userId, created_at: now })
+      .values({ id, community_id: access.community.id, group_id: groupId, name: values.name!, kind: values.kind!, topic: values.topic ?? null, is_private: values.is_private ?? false, read_only: values.read_only ?? false, archived: values.archived ?? false, slow_mode_seconds: values.slow_mode_seconds ?? 0, message_ttl_seconds: values.message_ttl_seconds ?? 0, history_visibility: values.history_visibility ?? "shared", position: count, created_by: actor.userId, created_at: now })
       .execute();
     // The creator of a private channel is in it.
     if (values.is_private) await tx.insertInto("channel_members").values({ channel_id: id, user_id: actor.userId, added_at: now }).execute();
@@ -131,6 +141,7 @@ export async function updateChannel(deps: AppDeps, actor: ActorLike, channelId: 
     if (Object.keys(values).length === 0) return;
     await tx.updateTable("channels").set(values).where("id", "=", channelId).execute();
     if (values.is_private !== undefined && values.is_private !== access.channel.isPrivate) {
+      await bumpViewerVersions(tx, { channelIds: [channelId] });
       queueAccessChange(deps, outbox, { communityId: access.channel.communityId!, kind: "channel_privacy_changed", channelIds: [channelId] });
     } else if ((values.archived !== undefined && values.archived !== access.channel.archived) || (values.kind !== undefined && values.kind !== access.channel.kind)) {
       // Viewing is unchanged, but an archived channel or one that is no longer a voice channel takes no callers.

@@ -65,3 +65,50 @@ export async function listChannelViewers(db: Executor, channel: ChannelRecord, n
     })
     .map((m) => ({ userId: m.user_id, displayName: m.display_name, nickname: m.nickname }));
 }
+
+/**
+ * When `userId` became a reader of the channel as far as the server's records go: joining the
+ * community, and for a private channel (or a DM / group DM) being added to it, whichever is
+ * later. Gaining a role or an override that opens the channel does not start a new period (the
+ * server keeps no history of roles); leaving and coming back does. Null: not a member.
+ */
+export async function findViewerSince(db: Executor, channel: ChannelRecord, userId: string): Promise<Date | null> {
+  const added = channel.isPrivate || !channel.communityId
+    ? await db.selectFrom("channel_members").select("added_at").where("channel_id", "=", channel.id).where("user_id", "=", userId).executeTakeFirst()
+    : undefined;
+  if (!channel.communityId) return added ? new Date(added.added_at) : null;
+  const member = await db.selectFrom("community_members").select("joined_at").where("community_id", "=", channel.communityId).where("user_id", "=", userId).executeTakeFirst();
+  if (!member) return null;
+  const joined = new Date(member.joined_at);
+  return added && new Date(added.added_at) > joined ? new Date(added.added_at) : joined;
+}
+
+export type ViewerSet = {
+  /** Read before the list (access query): a change committed after it has a higher version. */
+  viewerVersion: number;
+  historyVisibility: "shared" | "joined";
+  /** The caller's own start as a reader (findViewerSince). */
+  viewerSince: Date | null;
+  viewers: (ChannelViewer & { devices: string[] })[];
+};
+
+/**
+ * Everything a sender encrypts for (GET /api/channels/{id}/members): the viewers with their
+ * devices, and the viewer version they belong to. `channel` comes from the access check, whose
+ * query read the version FIRST; the viewers and devices are read after it, so they are at least
+ * as new as the version (a change committing in between makes the send refuse it, never accept a
+ * stale list).
+ */
+export async function describeViewerSet(db: Executor, channel: ChannelRecord, selfId: string, now: Date): Promise<ViewerSet> {
+  const viewers = await listChannelViewers(db, channel, now);
+  const ids = viewers.map((v) => v.userId);
+  const devices = ids.length ? await db.selectFrom("key_devices").select(["user_id", "device_id"]).where("user_id", "in", ids).orderBy("created_at").execute() : [];
+  const byUser = new Map<string, string[]>();
+  for (const d of devices) byUser.set(d.user_id, [...(byUser.get(d.user_id) ?? []), d.device_id]);
+  return {
+    viewerVersion: channel.viewerVersion,
+    historyVisibility: channel.communityId ? channel.historyVisibility : "joined",
+    viewerSince: await findViewerSince(db, channel, selfId),
+    viewers: viewers.map((v) => ({ ...v, devices: byUser.get(v.userId) ?? [] })),
+  };
+}

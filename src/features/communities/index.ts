@@ -12,7 +12,8 @@
  *   insertCommunityAudit, queueMembershipChange, loadTarget, removeMembershipRows (slice-internal helpers)
  */
 import type { Executor } from "../../db/tx.ts";
-import { registerAccountDeletionBlocker } from "../auth/index.ts";
+import { registerAccountDeletionBlocker, registerAccountDeletionStep } from "../auth/index.ts";
+import { bumpViewerVersions } from "../permissions/index.ts";
 
 export { onMembershipChanged, queueMembershipChange, onAccessChanged, queueAccessChange, type MembershipChange, type MembershipChangeKind, type MembershipListener, type AccessChange, type AccessChangeKind, type AccessListener } from "./events.ts";
 export { insertCommunityAudit, listCommunityAudit, type CommunityAuditAction } from "./audit.ts";
@@ -33,3 +34,7 @@ export async function userOwnsCommunity(db: Executor, userId: string): Promise<b
 registerAccountDeletionBlocker(async (db, userId) =>
   (await userOwnsCommunity(db, userId)) ? "You own a community. Transfer its ownership or delete it before deleting your account." : null,
 );
+// A deleted account leaves every channel it could read: the senders there must drop its devices.
+registerAccountDeletionStep(async (tx, userId) => {
+  await bumpViewerVersions(tx, { userIds: [userId] });
+});

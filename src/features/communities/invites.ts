@@ -10,6 +10,7 @@ import { accessCommunity, allows, isUuid, requireCan } from "../permissions/inde
 import { insertCommunityAudit } from "./audit.ts";
 import { dbOf, mutate, nowOf, requireIntRange, type ActorLike } from "./context.ts";
 import { queueMembershipChange } from "./events.ts";
+import { insertMembership } from "./membership.ts";
 import { countMembers, listCommunityChannelIds } from "./queries.ts";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -116,13 +117,7 @@ export async function acceptInvite(deps: AppDeps, actor: ActorLike, code: string
       .returning("id")
       .executeTakeFirst();
     if (!used) throw new NotFoundError(INVALID, "INVITE_INVALID");
-    const inserted = await tx
-      .insertInto("community_members")
-      .values({ community_id: found.community_id, user_id: actor.userId, role: "member", nickname: null, joined_at: now })
-      .onConflict((oc) => oc.doNothing())
-      .returning("user_id")
-      .executeTakeFirst();
-    if (!inserted) throw new ConflictError("You are already a member of this community.", "ALREADY_MEMBER");
+    if (!(await insertMembership(tx, { communityId: found.community_id, userId: actor.userId, role: "member", now }))) throw new ConflictError("You are already a member of this community.", "ALREADY_MEMBER");
     const community = await tx.selectFrom("communities").select(["id", "name"]).where("id", "=", found.community_id).executeTakeFirstOrThrow();
     const channelIds = await listCommunityChannelIds(tx, community.id);
     queueMembershipChange(deps, outbox, { userId: actor.userId, communityId: community.id, kind: "joined", channelIds, role: "member" });
@@ -153,13 +148,7 @@ export async function joinDiscoverable(deps: AppDeps, actor: ActorLike, communit
     if (!community || !community.discoverable) throw new NotFoundError("No such community.");
     const banned = await tx.selectFrom("community_bans").select("user_id").where("community_id", "=", community.id).where("user_id", "=", actor.userId).executeTakeFirst();
     if (banned) throw new ForbiddenError("You are banned from this community.", "BANNED");
-    const inserted = await tx
-      .insertInto("community_members")
-      .values({ community_id: community.id, user_id: actor.userId, role: "member", nickname: null, joined_at: now })
-      .onConflict((oc) => oc.doNothing())
-      .returning("user_id")
-      .executeTakeFirst();
-    if (!inserted) throw new ConflictError("You are already a member of this community.", "ALREADY_MEMBER");
+    if (!(await insertMembership(tx, { communityId: community.id, userId: actor.userId, role: "member", now }))) throw new ConflictError("You are already a member of this community.", "ALREADY_MEMBER");
     queueMembershipChange(deps, outbox, { userId: actor.userId, communityId: community.id, kind: "joined", channelIds: await listCommunityChannelIds(tx, community.id), role: "member" });
     return { communityId: community.id, name: community.name };
   });

@@ -98,7 +98,6 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
   const timedOutUntil = access.subject.member?.timedOutUntil ?? null;
   // The last page of history, rendered as structure + ciphertext; the chat bundle decrypts it.
   const history = channel && channel.kind !== "voice" ? await listHistory(deps, actor, channel.id, { limit: HISTORY_PAGE }) : null;
-  const names = new Map(members.map((m) => [m.userId, m.nickname || m.displayName] as [string, string]));
   const canManage = allows(access, "edit_community") || allows(access, "view_audit_log") || allows(access, "manage_roles") || allows(access, "review_reports");
   return renderPage(
     deps,
@@ -114,7 +113,7 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
       timedOutUntil={timedOutUntil}
       now={now}
       reportDialog={<ReportDialog communityId={communityId} members={members} selfId={actor.userId} />}
-      history={history ? <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} names={names} /> : undefined}
+      history={history ? <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} /> : undefined}
       chat={channel ? { channelId: channel.id, scheme: "sk", selfId: actor.userId, communityId, src: deps.assets.url("chat.js"), moderate: allows(access, "manage_messages") } : undefined}
     />,
     { variant: "app" },

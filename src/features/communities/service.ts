@@ -4,13 +4,14 @@
  */
 import type { AppDeps } from "../../app.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
-import { accessCommunity, applyChange, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
+import { accessCommunity, applyChange, bumpViewerVersions, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
 import { findMembership } from "../permissions/index.ts";
 import { ASSIGNABLE_ROLES, type AssignableRole, type CommunityPolicy } from "../permissions/index.ts";
 import { insertGroupWithGeneralChannel } from "../channels/index.ts";
 import { insertCommunityAudit } from "./audit.ts";
 import { dbOf, mutate, nowOf, optionalText, requireText, type ActorLike } from "./context.ts";
 import { queueMembershipChange } from "./events.ts";
+import { insertMembership } from "./membership.ts";
 import { listCommunityChannelIds, listMembers, type MemberView } from "./queries.ts";
 
 const POLICIES: readonly CommunityPolicy[] = ["everyone", "moderator", "admin"];
@@ -25,7 +26,7 @@ export async function createCommunity(deps: AppDeps, actor: ActorLike, input: { 
   const id = Bun.randomUUIDv7();
   await mutate(deps, async (tx, outbox) => {
     await tx.insertInto("communities").values({ id, name, description, owner_id: actor.userId, created_at: now }).execute();
-    await tx.insertInto("community_members").values({ community_id: id, user_id: actor.userId, role: "owner", nickname: null, joined_at: now }).execute();
+    await insertMembership(tx, { communityId: id, userId: actor.userId, role: "owner", now });
     // A community starts usable: one folder with its #general channel.
     const { channelId } = await insertGroupWithGeneralChannel(tx, { communityId: id, name: "General", createdBy: actor.userId, now });
     await insertCommunityAudit(tx, { communityId: id, actorId: actor.userId, action: "community_created", targetType: "community", targetId: id, at: now });
@@ -96,8 +97,13 @@ export async function transferOwnership(deps: AppDeps, actor: ActorLike, id: str
   });
 }
 
-/** Removes a member's rows in one community (membership cascades custom roles). */
+/**
+ * Removes a member's rows in one community (membership cascades custom roles). Every removal
+ * (leave, kick, ban) goes through here, so this is where the community's channels get a new
+ * viewer version (viewer-versions.ts): the next send there is encrypted without the member.
+ */
 export async function removeMembershipRows(tx: Parameters<Parameters<typeof mutate>[1]>[0], communityId: string, userId: string): Promise<string[]> {
+  await bumpViewerVersions(tx, { communityIds: [communityId] });
   const channelIds = await listCommunityChannelIds(tx, communityId);
   if (channelIds.length) await tx.deleteFrom("channel_members").where("user_id", "=", userId).where("channel_id", "in", channelIds).execute();
   await tx.deleteFrom("community_members").where("community_id", "=", communityId).where("user_id", "=", userId).execute();

@@ -38,7 +38,7 @@ export const SETTINGS_FORMS: readonly SettingsForm[] = [
     path: /^channels\/([^/]+)$/,
     back: "channels",
     run: (deps, actor, _id, f, m) =>
-      updateChannel(deps, actor, m[1]!, { name: f.name, topic: f.topic ?? null, readOnly: f.read_only === "on", archived: f.archived === "on", slowModeSeconds: optionalInt(f.slow_mode_seconds) ?? 0, messageTtlSeconds: optionalInt(f.message_ttl_seconds) ?? 0 }),
+      updateChannel(deps, actor, m[1]!, { name: f.name, topic: f.topic ?? null, readOnly: f.read_only === "on", archived: f.archived === "on", slowModeSeconds: optionalInt(f.slow_mode_seconds) ?? 0, messageTtlSeconds: optionalInt(f.message_ttl_seconds) ?? 0, historyVisibility: f.history_visibility }),
   },
   {
     name: "overrides",

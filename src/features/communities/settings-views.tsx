@@ -132,13 +132,20 @@ export const OverviewSection: FC<{ base: string; c: { name: string; description:
   </div>
 );
 
-type ChannelRow = { id: string; name: string | null; kind: string; topic: string | null; isPrivate: boolean; readOnly: boolean; archived: boolean; slowModeSeconds: number; messageTtlSeconds: number };
+type ChannelRow = { id: string; name: string | null; kind: string; topic: string | null; isPrivate: boolean; readOnly: boolean; archived: boolean; slowModeSeconds: number; messageTtlSeconds: number; historyVisibility: "shared" | "joined" };
+
+/** docs/crypto.md "Shared history": what each choice means, in the words the channel header uses. */
+const HISTORY_OPTIONS = [
+  { value: "shared", label: "Shared: new members can read earlier messages" },
+  { value: "joined", label: "From joining: new members read only what is sent after they join" },
+];
 
 const ChannelEditor: FC<{ base: string; c: ChannelRow }> = ({ base, c }) => (
   <details class="channel-editor">
     <summary>
       #{c.name} <span class="badge badge--neutral">{c.kind}</span> {c.isPrivate ? <span class="badge">private</span> : null} {c.readOnly ? <span class="badge">read-only</span> : null}{" "}
-      {c.archived ? <span class="badge">archived</span> : null} {c.slowModeSeconds ? <span class="badge">slow {c.slowModeSeconds}s</span> : null}
+      {c.archived ? <span class="badge">archived</span> : null} {c.slowModeSeconds ? <span class="badge">slow {c.slowModeSeconds}s</span> : null}{" "}
+      {c.historyVisibility === "joined" ? <span class="badge">history from joining</span> : null}
     </summary>
     <Form action={`${base}/channels/${c.id}`}>
       <Field name="name" id={`ce-name-${c.id}`} label="Name" required maxLength={64} value={c.name ?? ""} />
@@ -147,6 +154,14 @@ const ChannelEditor: FC<{ base: string; c: ChannelRow }> = ({ base, c }) => (
       <CheckboxField name="archived" id={`ce-ar-${c.id}`} label="Archived (nobody posts)" checked={c.archived} />
       <Field name="slow_mode_seconds" id={`ce-slow-${c.id}`} label="Slow mode (seconds, 0–86400)" type="number" min={0} max={86400} value={String(c.slowModeSeconds)} required />
       <Field name="message_ttl_seconds" id={`ce-ttl-${c.id}`} label="Disappearing messages after (seconds, 0 = off, up to 30 days)" type="number" min={0} max={2592000} value={String(c.messageTtlSeconds)} required />
+      <SelectField
+        name="history_visibility"
+        id={`ce-history-${c.id}`}
+        label="Message history for new members"
+        hint="Shared: members' devices pass the keys of earlier messages to a newcomer's devices, so everything said here before stays readable to anyone who joins later. From joining: newcomers cannot read earlier messages."
+        options={HISTORY_OPTIONS}
+        value={c.historyVisibility}
+      />
       <div class="form__actions">
         <button class="btn btn--primary btn--sm" type="submit">
           Save channel

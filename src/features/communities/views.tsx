@@ -238,7 +238,7 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
       header={
         ch ? (
           <div class="btn-row">
-            <ChannelHeader name={ch.name ?? ""} topic={ch.topic ?? undefined} kind={channelKind(ch)} encrypted />
+            <ChannelHeader name={ch.name ?? ""} topic={ch.topic ?? undefined} kind={channelKind(ch)} encrypted history={ch.kind === "voice" ? undefined : ch.historyVisibility} />
             {p.reportDialog}
           </div>
         ) : (

@@ -137,7 +137,6 @@ export function dmPages(deps: AppDeps) {
       if (!dm) throw new NotFoundError("No such conversation.");
       const title = titleOf(dm, actor.userId);
       const history = await listHistory(deps, actor, dm.channelId, { limit: HISTORY_PAGE });
-      const names = new Map(dm.participants.map((x) => [x.id, x.displayName] as [string, string]));
       const other = dm.kind === "dm" ? dm.participants.find((x) => x.id !== actor.userId) : undefined;
       const header = (
         <div class="btn-row">
@@ -162,7 +161,7 @@ export function dmPages(deps: AppDeps) {
             <h2 class="channel-intro__title">{title}</h2>
             <p class="channel-intro__text">This is the start of your conversation. Messages are end-to-end encrypted.</p>
           </li>
-          <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} names={names} />
+          <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} />
         </MessageList>, <Composer action={`/dms/${dm.channelId}/messages`} channelName={title} />),
         { variant: "app" },
       );

@@ -20,6 +20,7 @@ import {
   type PrekeyBundle,
   encodeBase64url,
 } from "../../shared/e2ee/index.ts";
+import { bumpViewerVersions } from "../permissions/index.ts";
 import { accessKeyOwner, accessOwnDevice } from "./access.ts";
 import { queueKeysChanged, queueKeysLow } from "./events.ts";
 import { keysKernelOf, type KeysKernel } from "./kernel.ts";
@@ -77,6 +78,9 @@ export async function registerDevice(deps: AppDeps, actor: Actor, body: unknown)
   const now = new Date(kernel.now());
   try {
     return await runInTransaction(ctx(deps), async (tx, outbox) => {
+      // Before the user lock (viewer-versions.ts "Locking"): every channel the owner can read
+      // gets a new viewer version, so its senders share their keys with the new device.
+      await bumpViewerVersions(tx, { userIds: [actor.userId] });
       await q.lockUser(tx, actor.userId);
       if (await q.findDevice(tx, actor.userId, bundle.deviceId)) {
         // Never replace a device's identity in place: peers pinned it (TOFU). Revoke, then register.
@@ -186,6 +190,8 @@ export async function fetchBundles(deps: AppDeps, actor: Actor, ownerParam: stri
 export async function revokeDevice(deps: AppDeps, actor: Actor, deviceParam: string): Promise<void> {
   const kernel = keysKernelOf(deps);
   await runInTransaction(ctx(deps), async (tx, outbox) => {
+    // As for a registration: senders stop encrypting to the revoked device (and rotate).
+    await bumpViewerVersions(tx, { userIds: [actor.userId] });
     await q.lockUser(tx, actor.userId);
     const device = await accessOwnDevice(tx, actor.userId, deviceParam);
     await q.deleteDevice(tx, actor.userId, device.deviceId);

@@ -10,11 +10,12 @@ import type { ActorRef } from "../permissions/index.ts";
 import { mutate, nowOf } from "../communities/index.ts";
 import { accessMessage, allowsIn } from "./access.ts";
 import { viewOf, toWire, type MessageView } from "./queries.ts";
-import { decodeCiphertext, EDIT_WINDOW_MS } from "./schemas.ts";
+import { decodeCiphertext, EDIT_WINDOW_MS, parseViewerVersion, viewersChanged } from "./schemas.ts";
 import { checkMaySend } from "./send.ts";
 
-export async function editMessage(deps: AppDeps, actor: ActorRef, messageId: string, input: { ciphertext?: unknown }): Promise<MessageView> {
+export async function editMessage(deps: AppDeps, actor: ActorRef, messageId: string, input: { ciphertext?: unknown; viewer_version?: unknown }): Promise<MessageView> {
   const ciphertext = decodeCiphertext(input.ciphertext);
+  const viewerVersion = parseViewerVersion(input.viewer_version);
   const now = nowOf(deps);
   return mutate(deps, async (tx, outbox) => {
     const access = await accessMessage(tx, actor, messageId, now, { forUpdate: true });
@@ -24,6 +25,12 @@ export async function editMessage(deps: AppDeps, actor: ActorRef, messageId: str
     if (now.getTime() - new Date(m.created_at).getTime() > EDIT_WINDOW_MS) throw new ForbiddenError("Messages can be edited for 15 minutes after sending.", "EDIT_WINDOW_PASSED");
     // The same rules as sending: a timed-out member or an archived channel takes no edits.
     await checkMaySend(tx, access, actor, m.scheme as "sk" | "pw");
+    if (viewerVersion !== null) {
+      // As for a send (send.ts): the new ciphertext must be for the current viewer set. FOR SHARE
+      // waits for a viewer change in flight (it holds the row) and keeps one from starting.
+      const channel = await tx.selectFrom("channels").select("viewer_version").where("id", "=", m.channel_id).forShare().executeTakeFirstOrThrow();
+      if (viewerVersion < Number(channel.viewer_version)) throw viewersChanged();
+    }
     await tx.insertInto("message_edits").values({ id: Bun.randomUUIDv7(), message_id: m.id, ciphertext: m.ciphertext!, created_at: m.edited_at ?? m.created_at, replaced_at: now }).execute();
     const row = await tx.updateTable("messages").set({ ciphertext, edited_at: now }).where("id", "=", m.id).returningAll().executeTakeFirstOrThrow();
     const message = await viewOf(tx, row, actor.userId, now);

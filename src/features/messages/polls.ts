@@ -28,6 +28,8 @@ export type PollView = {
   id: string;
   channel_id: string;
   creator_id: string | null;
+  /** The creator's name as the server knows it (nickname, else display name); null once the account is deleted. */
+  creator_name: string | null;
   question_ciphertext: string;
   option_count: number;
   multi_select: boolean;
@@ -198,6 +200,16 @@ function parseIndexes(value: unknown, poll: PollRow): number[] {
 
 async function pollView(db: Executor, poll: PollRow, viewerId: string, now: Date): Promise<PollView> {
   const votes = await db.selectFrom("poll_votes").select(["user_id", "option_index"]).where("poll_id", "=", poll.id).orderBy("created_at").orderBy("user_id").execute();
+  // The creator's name from the server's data (as for message authors: never a client's member list).
+  const creator = poll.creator_id
+    ? await db
+        .selectFrom("users as u")
+        .innerJoin("channels as c", (j) => j.on("c.id", "=", poll.channel_id))
+        .leftJoin("community_members as cm", (j) => j.onRef("cm.community_id", "=", "c.community_id").onRef("cm.user_id", "=", "u.id"))
+        .select(["u.display_name", "cm.nickname"])
+        .where("u.id", "=", poll.creator_id)
+        .executeTakeFirst()
+    : undefined;
   const tallies: Tally[] = Array.from({ length: poll.option_count }, (_, i) => (poll.anonymous ? { option_index: i, count: 0 } : { option_index: i, count: 0, voter_ids: [] }));
   const voters = new Set<string>();
   const mine: number[] = [];
@@ -213,6 +225,7 @@ async function pollView(db: Executor, poll: PollRow, viewerId: string, now: Date
     id: poll.id,
     channel_id: poll.channel_id,
     creator_id: poll.creator_id,
+    creator_name: creator ? creator.nickname || creator.display_name : null,
     question_ciphertext: encodeCiphertext(poll.question_ciphertext)!,
     option_count: poll.option_count,
     multi_select: poll.multi_select,

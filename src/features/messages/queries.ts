@@ -16,6 +16,12 @@ export type MessageView = {
   channel_id: string;
   seq: number;
   sender_id: string | null;
+  /**
+   * The author's name as the server knows it (community nickname, else display name), so a
+   * client never needs its member list to name an author (issue 11 §1); null once the account
+   * is deleted (sender_id is then null too).
+   */
+  sender_name: string | null;
   sender_device_id: string;
   client_id: string;
   scheme: string;
@@ -31,12 +37,13 @@ export type MessageView = {
   expires_at: string | null;
 };
 
-export function toView(row: MessageRow, reactions: ReactionCount[] = [], threadReplyCount = 0): MessageView {
+export function toView(row: MessageRow, senderName: string | null, reactions: ReactionCount[] = [], threadReplyCount = 0): MessageView {
   return {
     id: row.id,
     channel_id: row.channel_id,
     seq: Number(row.seq),
     sender_id: row.sender_id,
+    sender_name: row.sender_id === null ? null : senderName,
     sender_device_id: row.sender_device_id,
     client_id: row.client_id,
     scheme: row.scheme,
@@ -64,6 +71,7 @@ export function toWire(view: MessageView) {
     channelId: view.channel_id,
     seq: view.seq,
     senderId: view.sender_id,
+    senderName: view.sender_name,
     senderDeviceId: view.sender_device_id,
     clientId: view.client_id,
     scheme: view.scheme,
@@ -130,12 +138,30 @@ export async function threadCountsOf(db: Executor, rootIds: string[], now: Date)
   return out;
 }
 
-/** Views of rows with their reactions and thread counts: three queries whatever the page size. */
+/**
+ * Each message's author name as shown in its channel: the community nickname, else the display
+ * name (a member who left, was kicked or banned keeps their display name). One query.
+ */
+export async function senderNamesOf(db: Executor, messageIds: string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (messageIds.length === 0) return out;
+  const rows = await db
+    .selectFrom("messages as m")
+    .innerJoin("users as u", "u.id", "m.sender_id")
+    .innerJoin("channels as c", "c.id", "m.channel_id")
+    .leftJoin("community_members as cm", (j) => j.onRef("cm.community_id", "=", "c.community_id").onRef("cm.user_id", "=", "m.sender_id"))
+    .select(["m.id", "u.display_name", "cm.nickname"])
+    .where("m.id", "in", messageIds)
+    .execute();
+  for (const r of rows) out.set(r.id, r.nickname || r.display_name);
+  return out;
+}
+
+/** Views of rows with their authors' names, reactions and thread counts: four queries whatever the page size. */
 export async function viewsOf(db: Executor, rows: MessageRow[], viewerId: string, now: Date): Promise<MessageView[]> {
   const ids = rows.map((r) => r.id);
-  const reactions = await reactionsOf(db, ids, viewerId);
-  const threads = await threadCountsOf(db, ids, now);
-  return rows.map((r) => toView(r, reactions.get(r.id) ?? [], threads.get(r.id) ?? 0));
+  const [reactions, threads, names] = [await reactionsOf(db, ids, viewerId), await threadCountsOf(db, ids, now), await senderNamesOf(db, ids)];
+  return rows.map((r) => toView(r, names.get(r.id) ?? null, reactions.get(r.id) ?? [], threads.get(r.id) ?? 0));
 }
 
 export async function viewOf(db: Executor, row: MessageRow, viewerId: string, now: Date): Promise<MessageView> {

@@ -114,6 +114,25 @@ export function parseSeq(value: unknown, field: string): number | null {
   return n;
 }
 
+/**
+ * `viewer_version` of a send or edit: the channel's viewer-set version the ciphertext was
+ * encrypted for (from GET /api/channels/{id}/members). Optional: null means "not checked"
+ * (bots and API clients that do not track it; the check protects honest senders from their own
+ * stale recipient list, it is not an access control).
+ */
+export function parseViewerVersion(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidInputError("viewer_version must be a whole number ≥ 1.", { viewer_version: "Invalid." }, "INVALID_VIEWER_VERSION");
+  }
+  return value;
+}
+
+/** 409 VIEWERS_CHANGED: the ciphertext was encrypted for an older viewer set than the channel's. */
+export function viewersChanged(): AppError {
+  return new AppError("VIEWERS_CHANGED", 409, "The people who can read this conversation changed since this message was encrypted. Encrypt it for the current list and send it again.");
+}
+
 export function parseLimit(value: unknown): number {
   if (value === undefined || value === null || value === "") return HISTORY_DEFAULT_LIMIT;
   const n = Number(value);

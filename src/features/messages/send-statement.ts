@@ -6,7 +6,8 @@
  *                  with consecutive seqs in the given order — one statement, one row lock, one
  *                  WAL flush (group commit, send-batcher.ts)
  *
- * Both write only rows whose client id is new and whose sender's device is registered; a refused
+ * Both write only rows whose client id is new, whose sender's device is registered and whose
+ * viewer_version (when given) is not older than the channel's (viewer-versions.ts); a refused
  * row takes no seq. A concurrent duplicate that committed first makes the unique (sender_id,
  * client_id) index fail the statement, which rolls back whole (no seq used): see orDuplicate.
  */
@@ -30,7 +31,9 @@ type Stored = { seq: number | string; expires_at: Date | string | null };
 
 /**
  * The seq and the row in one statement. "refused": nothing written — the client id exists, the
- * device is not registered, slow mode applies (unless `slowModeChecked`), or the channel is gone.
+ * device is not registered, the ciphertext was encrypted for an older viewer set than the
+ * channel's (checked on the locked row: a viewer change committed while this statement waited
+ * for the lock is seen), slow mode applies (unless `slowModeChecked`), or the channel is gone.
  */
 export async function insertWithSeq(ex: Executor, d: Draft, slowModeChecked: boolean): Promise<MessageRow | "refused"> {
   const p = d.parsed;
@@ -41,6 +44,7 @@ export async function insertWithSeq(ex: Executor, d: Draft, slowModeChecked: boo
         and (slow_mode_seconds = 0 or ${slowModeChecked}::boolean)
         and not exists (select 1 from messages where sender_id = ${d.senderId}::uuid and client_id = ${p.clientId}::uuid)
         and ${deviceRegisteredCondition(d.senderId, p.deviceId)}
+        and (${p.viewerVersion}::bigint is null or viewer_version <= ${p.viewerVersion}::bigint)
       returning id, last_seq, message_ttl_seconds
     )
     insert into messages (id, channel_id, seq, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, expires_at)
@@ -54,17 +58,20 @@ export async function insertWithSeq(ex: Executor, d: Draft, slowModeChecked: boo
   return stored ? rowOf(d, stored) : "refused";
 }
 
-/** The most messages one batch statement carries (its parameters: 11 per message). */
+/** The most messages one batch statement carries (its parameters: 12 per message). */
 export const MAX_BATCH = 64;
 
-const BATCH_COLUMNS = 11;
+const BATCH_COLUMNS = 12;
 const batchTexts = new Map<number, string>();
 
 /**
  * The text for n messages, built once per n (so each size is one prepared statement per
- * connection). `input` keeps the caller's order (k); `ok` drops rows whose client id exists or
- * whose device is not registered and numbers the rest 1..m in that order; the UPDATE takes the row
- * lock and adds m (not at all when m = 0, or when slow mode applies to someone in the batch);
+ * connection). `input` keeps the caller's order (k); `ok` drops rows whose client id exists, whose
+ * device is not registered or whose viewer_version is older than the channel's, and numbers the
+ * rest 1..m in that order; the UPDATE takes the row lock and adds m (not at all when m = 0, when
+ * slow mode applies to someone in the batch, or when the locked row's viewer_version moved past
+ * the oldest accepted one while the statement waited: then every message is "refused" and
+ * send.ts explains each);
  * every accepted row gets seq last_seq - m + its number.
  */
 function batchText(n: number): string {
@@ -74,21 +81,23 @@ function batchText(n: number): string {
   for (let i = 0; i < n; i++) {
     const b = 2 + i * BATCH_COLUMNS; // $1 is the channel id
     rows.push(
-      `(${i + 1}, $${b}::uuid, $${b + 1}::uuid, $${b + 2}::text, $${b + 3}::uuid, $${b + 4}::text, $${b + 5}::bytea, $${b + 6}::uuid, $${b + 7}::uuid, $${b + 8}::uuid[], $${b + 9}::timestamptz, $${b + 10}::boolean)`,
+      `(${i + 1}, $${b}::uuid, $${b + 1}::uuid, $${b + 2}::text, $${b + 3}::uuid, $${b + 4}::text, $${b + 5}::bytea, $${b + 6}::uuid, $${b + 7}::uuid, $${b + 8}::uuid[], $${b + 9}::timestamptz, $${b + 10}::boolean, $${b + 11}::bigint)`,
     );
   }
-  text = `with input (k, id, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, exempt) as (
+  text = `with input (k, id, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, exempt, viewer_version) as (
   values ${rows.join(",\n    ")}
 ), ok as (
   select input.*, row_number() over (order by k) as n from input
   where not exists (select 1 from messages m where m.sender_id = input.sender_id and m.client_id = input.client_id)
     and ${deviceRegisteredConditionOn("input.sender_id", "input.sender_device_id")}
+    and (input.viewer_version is null or input.viewer_version >= (select v.viewer_version from channels v where v.id = $1::uuid))
 ), total as (
-  select count(*)::int as m, coalesce(bool_and(exempt), true) as exempt from ok
+  select count(*)::int as m, coalesce(bool_and(exempt), true) as exempt, min(viewer_version) as viewer_version from ok
 ), locked as (
   update channels set last_seq = channels.last_seq + total.m
   from total
   where channels.id = $1::uuid and total.m > 0 and (channels.slow_mode_seconds = 0 or total.exempt)
+    and (total.viewer_version is null or channels.viewer_version <= total.viewer_version)
   returning channels.id, channels.last_seq, channels.message_ttl_seconds, total.m
 )
 insert into messages (id, channel_id, seq, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, expires_at)
@@ -114,7 +123,7 @@ export async function insertBatch(ex: Executor, drafts: readonly Draft[], exempt
   for (const [i, d] of drafts.entries()) {
     if (d.channelId !== drafts[0]!.channelId) throw new Error("insertBatch: one channel per batch");
     const p = d.parsed;
-    params.push(d.id, d.senderId, p.deviceId, p.clientId, p.scheme, p.ciphertext, d.links.replyToId, d.links.threadRootId, d.mentions, d.now, exempt[i] ?? false);
+    params.push(d.id, d.senderId, p.deviceId, p.clientId, p.scheme, p.ciphertext, d.links.replyToId, d.links.threadRootId, d.mentions, d.now, exempt[i] ?? false, p.viewerVersion);
   }
   const { rows } = await ex.executeQuery<Stored & { id: string }>(CompiledQuery.raw(batchText(drafts.length), params));
   const byId = new Map(rows.map((r) => [r.id, r]));

@@ -40,7 +40,7 @@ import { accessChannel, type ActorRef, type ChannelAccess } from "../permissions
 import { dbOf, nowOf } from "../communities/index.ts";
 import { allowsIn, isDm } from "./access.ts";
 import { findByClientId, findMessage, toView, toWire, type MessageRow, type MessageView } from "./queries.ts";
-import { decodeCiphertext, optionalUuid, parseMentions, requireDeviceId, requireScheme, requireUuid, type Scheme } from "./schemas.ts";
+import { decodeCiphertext, optionalUuid, parseMentions, parseViewerVersion, requireDeviceId, requireScheme, requireUuid, viewersChanged, type Scheme } from "./schemas.ts";
 import { noteActivity } from "./realtime.ts";
 import { sendBatched, type Outcome } from "./send-batcher.ts";
 import { insertWithSeq, orDuplicate, type Draft } from "./send-statement.ts";
@@ -53,9 +53,11 @@ export type SendInput = {
   reply_to_id?: unknown;
   thread_root_id?: unknown;
   mentions?: unknown;
+  viewer_version?: unknown;
 };
 
-export type Parsed = { clientId: string; scheme: Scheme; ciphertext: Uint8Array; deviceId: string; replyToId: string | null; threadRootId: string | null; mentions: string[] };
+/** `viewerVersion`: the viewer set the ciphertext was encrypted for; null = not checked (schemas.ts parseViewerVersion). */
+export type Parsed = { clientId: string; scheme: Scheme; ciphertext: Uint8Array; deviceId: string; replyToId: string | null; threadRootId: string | null; mentions: string[]; viewerVersion: number | null };
 
 export function parseSendInput(input: SendInput): Parsed {
   return {
@@ -66,6 +68,7 @@ export function parseSendInput(input: SendInput): Parsed {
     replyToId: optionalUuid(input.reply_to_id, "reply_to_id"),
     threadRootId: optionalUuid(input.thread_root_id, "thread_root_id"),
     mentions: parseMentions(input.mentions),
+    viewerVersion: parseViewerVersion(input.viewer_version),
   };
 }
 
@@ -88,6 +91,9 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
   let mentions: string[];
   try {
     await checkMaySend(db, access, actor, parsed.scheme);
+    // Encrypted for an older viewer set: refused before any work (the statement re-checks it
+    // under the channel's row lock, so a change committing in between is caught there too).
+    if (parsed.viewerVersion !== null && parsed.viewerVersion < access.channel.viewerVersion) throw viewersChanged();
     links = await resolveLinks(db, access.channel.id, parsed, now);
     mentions = await keepMembers(db, access, parsed.mentions);
   } catch (error) {
@@ -101,13 +107,15 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
   const exempt = allowsIn(access, "manage_messages");
   // Group commit (send-batcher.ts): published there, after COMMIT and in seq order.
   let sent: MessageView | undefined;
-  let outcome: Outcome = await sendBatched(db, { draft, exempt, committed: (row) => (sent = publishSent(deps, row)) });
+  let outcome: Outcome = await sendBatched(db, { draft, exempt, committed: (row) => (sent = publishSent(deps, row, access.actorName ?? null)) });
   if (sent) return { message: sent, created: true };
   if (outcome === "refused") {
-    // Rare: a retry, an unknown device, slow mode, or the channel was deleted meanwhile.
+    // Rare: a retry, an unknown device, a viewer change racing the send, slow mode, or the
+    // channel was deleted meanwhile.
     const seen = await findByClientId(db, actor.userId, parsed.clientId);
     if (seen) return { message: sameChannel(seen, access), created: false };
     if (!(await isDeviceRegistered(db, actor.userId, parsed.deviceId))) throw unknownDevice();
+    await checkViewerVersion(db, draft);
     outcome = await orDuplicate(db.transaction().execute(async (tx) => {
       // Slow mode: lock the row first, so this sender's last message is read after every
       // concurrent send of the channel committed; then the same statement (it re-checks the rest).
@@ -121,15 +129,24 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
     const winner = await findByClientId(db, actor.userId, parsed.clientId);
     if (winner) return { message: sameChannel(winner, access), created: false };
     if (outcome === "refused" && !(await isDeviceRegistered(db, actor.userId, parsed.deviceId))) throw unknownDevice();
+    if (outcome === "refused") await checkViewerVersion(db, draft);
     throw new ConflictError("That message id is being used. Try again.", "CLIENT_ID_CONFLICT");
   }
   // Committed (the slow-mode transaction): publish.
-  return { message: publishSent(deps, outcome), created: true };
+  return { message: publishSent(deps, outcome, access.actorName ?? null), created: true };
+}
+
+/** Explains a refusal of the statement: the viewer set changed after the access check read it. */
+async function checkViewerVersion(db: Executor, draft: Draft): Promise<void> {
+  const wanted = draft.parsed.viewerVersion;
+  if (wanted === null) return;
+  const row = await db.selectFrom("channels").select("viewer_version").where("id", "=", draft.channelId).executeTakeFirst();
+  if (row && Number(row.viewer_version) > wanted) throw viewersChanged();
 }
 
 /** After COMMIT: message:new to the channel topic, then channel:activity (the outbox order of runInTransaction). */
-function publishSent(deps: AppDeps, row: MessageRow): MessageView {
-  const message = toView(row);
+function publishSent(deps: AppDeps, row: MessageRow, senderName: string | null): MessageView {
+  const message = toView(row, senderName);
   deps.events.publish(channelTopic(row.channel_id), { type: "message:new", message: toWire(message) });
   noteActivity(deps, row.channel_id, message.seq);
   return message;
@@ -137,7 +154,7 @@ function publishSent(deps: AppDeps, row: MessageRow): MessageView {
 
 function sameChannel(row: MessageRow, access: ChannelAccess): MessageView {
   if (row.channel_id !== access.channel.id) throw new ConflictError("That client_id was already used for a message in another channel.", "CLIENT_ID_REUSED");
-  return toView(row);
+  return toView(row, access.actorName ?? null); // the actor's own message
 }
 
 /** The channel's rules, each with its stable code (docs/messages.md). */

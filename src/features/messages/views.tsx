@@ -20,8 +20,11 @@ function dayKey(iso: string): string {
   return iso.slice(0, 10);
 }
 
-/** Messages oldest first; `names` maps user ids to display names. */
-export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean; names: ReadonlyMap<string, string> }> = (props) => {
+/** What an author whose account was deleted is called (sender_id and sender_name are null). */
+export const DELETED_AUTHOR = "Deleted user";
+
+/** Messages oldest first; each author's name comes with its message (`sender_name`), never from a member list. */
+export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean }> = (props) => {
   const replies = props.messages.filter((m) => m.thread_root_id);
   const p = { ...props, messages: props.messages.filter((m) => !m.thread_root_id) };
   const items: unknown[] = [];
@@ -43,7 +46,7 @@ export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean; nam
     i += group.length;
     const authorId = first.sender_id ?? "deleted";
     items.push(
-      <MessageGroup author={{ id: authorId, name: p.names.get(authorId) ?? "Unknown member" }} time={first.created_at} timeLabel={first.created_at.slice(11, 16)}>
+      <MessageGroup author={{ id: authorId, name: first.sender_name ?? DELETED_AUTHOR }} time={first.created_at} timeLabel={first.created_at.slice(11, 16)}>
         {group.map((m) => <MessageRowView m={m} />)}
       </MessageGroup>,
     );
@@ -66,6 +69,7 @@ const MessageRowView: FC<{ m: MessageView }> = ({ m }) => (
     data-ciphertext={m.ciphertext ?? undefined}
     data-seq={String(m.seq)}
     data-sender-id={m.sender_id ?? ""}
+    data-sender-name={m.sender_name ?? undefined}
     data-sender-device-id={m.sender_device_id}
     data-client-id={m.client_id}
     data-reply-to-id={m.reply_to_id ?? undefined}

@@ -43,7 +43,8 @@ export async function accessGroup(db: Executor, actor: ActorRef, groupId: string
   return { ...access, group: { id: row.id, communityId: row.community_id, name: row.name, position: row.position, createdAt: row.created_at } };
 }
 
-export type ChannelAccess = { channel: ChannelRecord; community: CommunityAccess | null };
+/** `actorName`: the actor's name in this channel (nickname, else display name), from the same query. */
+export type ChannelAccess = { channel: ChannelRecord; community: CommunityAccess | null; actorName?: string | null };
 
 /**
  * A community channel the actor may view, or a DM/group DM they take part in. DMs are reachable
@@ -56,7 +57,7 @@ export async function accessChannel(db: Executor, actor: ActorRef, channelId: st
   const { channel } = loaded;
   if (channel.kind === "dm" || channel.kind === "group_dm") {
     if (!loaded.inChannelMembers) throw new NotFoundError("No such channel.");
-    return { channel, community: null };
+    return { channel, community: null, actorName: loaded.actorName };
   }
   if (!loaded.community || (!loaded.member && !actor.isOwner)) throw new NotFoundError("No such channel.");
   const facts: ChannelFacts = {
@@ -74,5 +75,5 @@ export async function accessChannel(db: Executor, actor: ActorRef, channelId: st
     ctx: { ...policyContext(loaded.community, now), channel: facts },
   };
   if (!can(community.subject, "view_channel", community.ctx)) throw new NotFoundError("No such channel.");
-  return { channel, community };
+  return { channel, community, actorName: loaded.actorName };
 }

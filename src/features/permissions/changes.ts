@@ -17,6 +17,7 @@ import { accessChannel, accessCommunity, isUuid, type ActorRef, type CommunityAc
 import { findMembership } from "./load.ts";
 import { BASE_ROLES, baseRank, type AssignableRole, type BaseRole, type CustomRole, type Subject, type PermissionContext } from "./model.ts";
 import { decideChange, type BaseRoleFacts, type Change, type OverridableBaseRole, type PermissionPair, type RoleFacts, type TargetFacts } from "./hierarchy.ts";
+import { bumpViewerVersions, type ViewerScope } from "./viewer-versions.ts";
 
 export type RoleFields = { name?: string; permissions?: string[]; position?: number };
 export type OverrideTarget = { baseRole: OverridableBaseRole } | { roleId: string };
@@ -50,7 +51,11 @@ export type ChangeResults = {
 export type ChangeRequestKind = keyof ChangeRequests;
 
 type Decidable = { subject: Subject; ctx: PermissionContext };
-type Prepared<R> = { access: Decidable; change: Change; write: () => Promise<R> };
+/**
+ * `viewers`: whose channels' viewer sets this write may change (viewer-versions.ts), bumped in
+ * the same transaction right after it; a function of the result when that decides it.
+ */
+type Prepared<R> = { access: Decidable; change: Change; write: () => Promise<R>; viewers: ViewerScope | ((result: R) => ViewerScope) };
 type Preparer<K extends ChangeRequestKind> = (tx: Tx, actor: ActorRef, request: ChangeRequests[K], now: Date) => Promise<Prepared<ChangeResults[K]>>;
 
 /** Throws the refusal `decideChange` gives, if any. For callers whose facts are already loaded. */
@@ -63,7 +68,9 @@ export async function applyChange<K extends ChangeRequestKind>(tx: Tx, actor: Ac
   const prepare = PREPARERS[kind] as Preparer<K>;
   const prepared = await prepare(tx, actor, request, now);
   requireChange(prepared.access, prepared.change);
-  return prepared.write();
+  const result = await prepared.write();
+  await bumpViewerVersions(tx, typeof prepared.viewers === "function" ? prepared.viewers(result) : prepared.viewers);
+  return result;
 }
 
 /** Serialises hierarchy changes in one community (see the file comment). */
@@ -152,6 +159,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access,
       change: { kind: "create_role", position: req.position, permissions: req.permissions },
+      viewers: {}, // nobody holds a new role yet
       async write() {
         const clash = await tx.selectFrom("community_roles").select("id").where("community_id", "=", req.communityId).where((eb) => eb(eb.fn("lower", ["name"]), "=", req.name.toLowerCase())).executeTakeFirst();
         if (clash) throw new ConflictError("A role with that name already exists.", "ROLE_EXISTS", { name: "A role with that name already exists." });
@@ -168,6 +176,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access,
       change: { kind: "update_role", role, position: req.set.position ?? role.position, permissions: req.set.permissions ?? role.permissions },
+      viewers: (r) => (r.permissionsChanged ? { communityIds: [req.communityId] } : {}),
       async write() {
         if (req.set.name !== undefined && req.set.name.toLowerCase() !== role.name.toLowerCase()) {
           const clash = await tx.selectFrom("community_roles").select("id").where("community_id", "=", req.communityId).where("id", "<>", role.id).where((eb) => eb(eb.fn("lower", ["name"]), "=", req.set.name!.toLowerCase())).executeTakeFirst();
@@ -185,6 +194,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access,
       change: { kind: "delete_role", role },
+      viewers: { communityIds: [req.communityId] },
       async write() {
         // Its assignments and the overrides naming it go with it (ON DELETE CASCADE).
         await tx.deleteFrom("community_roles").where("id", "=", role.id).execute();
@@ -199,6 +209,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access,
       change: { kind: "set_base_role", target, to: req.role },
+      viewers: { communityIds: [req.communityId] },
       async write() {
         await tx.updateTable("community_members").set({ role: req.role }).where("community_id", "=", req.communityId).where("user_id", "=", req.userId).execute();
         return { from: target.member!.role };
@@ -217,6 +228,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access,
       change: { kind: "set_custom_roles", target, added: roles.filter((r) => !held.some((h) => h.id === r.id)), removed: held.filter((h) => !wanted.includes(h.id)) },
+      viewers: { communityIds: [req.communityId] },
       async write() {
         await tx.deleteFrom("community_member_roles").where("community_id", "=", req.communityId).where("user_id", "=", req.userId).execute();
         if (roles.length) await tx.insertInto("community_member_roles").values(roles.map((r) => ({ community_id: req.communityId, user_id: req.userId, role_id: r.id }))).execute();
@@ -234,6 +246,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access: decidable,
       change: { kind: "write_override", on, before, after: { allow: req.allow, deny: req.deny } },
+      viewers: { channelIds: [channel.id] },
       async write() {
         let q = tx.deleteFrom("channel_role_overrides").where("channel_id", "=", channel.id);
         q = "baseRole" in req.target ? q.where("base_role", "=", req.target.baseRole) : q.where("role_id", "=", req.target.roleId);
@@ -253,6 +266,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access: decidable,
       change: { kind: "write_override", on, before: { allow: row.allow, deny: row.deny }, after: EMPTY },
+      viewers: { channelIds: [channel.id] },
       async write() {
         await tx.deleteFrom("channel_role_overrides").where("id", "=", row.id).execute();
         return { communityId };
@@ -266,6 +280,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access: decidable,
       change: { kind: "add_channel_member", target },
+      viewers: { channelIds: [channel.id] },
       async write() {
         await tx.insertInto("channel_members").values({ channel_id: channel.id, user_id: req.userId, added_at: now }).onConflict((oc) => oc.doNothing()).execute();
         return { communityId };
@@ -281,6 +296,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access: decidable,
       change: { kind: "remove_channel_member", target: { userId: req.userId, member } },
+      viewers: { channelIds: [channel.id] },
       async write() {
         await tx.deleteFrom("channel_members").where("channel_id", "=", channel.id).where("user_id", "=", req.userId).execute();
         return { communityId };
@@ -295,6 +311,7 @@ const PREPARERS: { [K in ChangeRequestKind]: Preparer<K> } = {
     return {
       access,
       change: { kind: "transfer_ownership", target: { userId: req.userId, member } },
+      viewers: { communityIds: [req.communityId] },
       async write() {
         if (!isUuid(req.userId)) throw new NotFoundError("That user is not a member of this community.");
         if (req.userId === oldOwner) throw new ConflictError("That user already owns this community.", "ALREADY_OWNER");

@@ -9,3 +9,4 @@ export * from "./access.ts";
 export * from "./load.ts";
 export * from "./hierarchy.ts";
 export * from "./changes.ts";
+export * from "./viewer-versions.ts";

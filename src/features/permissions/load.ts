@@ -72,6 +72,10 @@ export type ChannelRecord = {
   messageTtlSeconds: number;
   position: number;
   createdAt: Date;
+  /** Bumped with every change of who may read the channel (viewer-versions.ts). */
+  viewerVersion: number;
+  /** May new members read what was said before they joined (docs/crypto.md). */
+  historyVisibility: "shared" | "joined";
 };
 
 export function toChannelRecord(r: {
@@ -88,6 +92,8 @@ export function toChannelRecord(r: {
   message_ttl_seconds: number;
   position: number;
   created_at: Date;
+  viewer_version: number | string;
+  history_visibility: string;
 }): ChannelRecord {
   return {
     id: r.id,
@@ -103,6 +109,8 @@ export function toChannelRecord(r: {
     messageTtlSeconds: r.message_ttl_seconds,
     position: r.position,
     createdAt: r.created_at,
+    viewerVersion: Number(r.viewer_version),
+    historyVisibility: r.history_visibility === "joined" ? "joined" : "shared",
   };
 }
 
@@ -116,6 +124,8 @@ export type LoadedChannelAccess = {
   /** The user is in channel_members (a DM's participants, a private channel's members). */
   inChannelMembers: boolean;
   overrides: ChannelFacts["overrides"];
+  /** The user's name as shown in this channel (community nickname, else display name); null if unknown. */
+  actorName: string | null;
 };
 
 /**
@@ -153,6 +163,7 @@ export async function loadChannelAccess(db: Executor, channelId: string, userId:
     member,
     inChannelMembers: Boolean(row.in_channel_members),
     overrides: row.overrides.map((o) => ({ baseRole: o.base_role, roleId: o.role_id, allow: o.allow, deny: o.deny })),
+    actorName: row.member_nickname ?? row.actor_display_name ?? null,
   };
 }
 
@@ -178,6 +189,8 @@ function buildChannelAccessQuery(db: Executor) {
     .leftJoin("communities as co", "co.id", "c.community_id")
     .leftJoin("community_members as m", (j) => j.onRef("m.community_id", "=", "c.community_id").on("m.user_id", "=", userId))
     .leftJoin("community_timeouts as t", (j) => j.onRef("t.community_id", "=", "c.community_id").on("t.user_id", "=", userId))
+    // The sender's name for the message:new a send publishes (authors come from the server's data).
+    .leftJoin("users as u", (j) => j.on("u.id", "=", userId))
     .selectAll("c")
     .select([
       "co.id as co_id",
@@ -189,6 +202,8 @@ function buildChannelAccessQuery(db: Executor) {
       "co.discoverable as co_discoverable",
       "co.created_at as co_created_at",
       "m.role as member_role",
+      "m.nickname as member_nickname",
+      "u.display_name as actor_display_name",
       "t.expires_at as timeout_expires_at",
     ])
     .select((eb) => [

@@ -20,15 +20,22 @@
  *   access changes           (onAccessChanged, after COMMIT, awaited) overrides, private members,
  *                            privacy, role permissions: everyone following the channel is re-asked
  *                            (recheckTopics) or just the named users; a deleted channel is dropped
+ *   viewer sets              every change above that bumps viewer versions (permissions/
+ *                            viewer-versions.ts), and devices added or revoked (onKeysChanged),
+ *                            tells the readers' open tabs `viewers:changed` so they share their
+ *                            keys before their next send (publishViewersChanged)
  */
 import type { AppDeps } from "../../app.ts";
 import { NotFoundError } from "../../errors.ts";
 import type { Hub, HubActor } from "../../ws/hub.ts";
 import { channelTopic, parseTopic, userTopic } from "../../ws/topics.ts";
-import { onAccessChanged, onMembershipChanged } from "../communities/index.ts";
+import { onAccessChanged, onMembershipChanged, type MembershipChangeKind } from "../communities/index.ts";
+import { onKeysChanged } from "../keys/index.ts";
 import { accessChannel, accessCommunity, allows } from "../permissions/index.ts";
 
 const REMOVALS = new Set(["left", "kicked", "banned"]);
+/** Membership changes that change who may read the community's channels (they bump its viewer versions). */
+const VIEWER_CHANGES = new Set<MembershipChangeKind>(["joined", "left", "kicked", "banned", "role_changed"]);
 
 export const communityTopic = (communityId: string) => `community:${communityId}`;
 export const moderatorsTopic = (communityId: string) => `community:${communityId}:moderators`;
@@ -80,7 +87,35 @@ export function wireRealtime(deps: AppDeps, hub: Hub): void {
     }
   });
 
+  // viewers:changed (docs/protocol.md): a hint to re-fetch GET /api/channels/{id}/members; the
+  // send path's VIEWERS_CHANGED refusal is what guarantees freshness, this only makes it rare.
+  const viewersChangedInCommunity = (communityId: string) => deps.events.publish(communityTopic(communityId), { type: "viewers:changed", communityId });
+  const viewersChangedIn = (channelIds: string[]) => {
+    for (const id of channelIds) deps.events.publish(channelTopic(id), { type: "viewers:changed", channelIds: [id] });
+  };
+  onMembershipChanged(deps, (change) => {
+    // After the change's own frames and every listener (a removed user's sockets leave the
+    // community topic first, whoever unsubscribes them): the removed never hear this hint.
+    if (VIEWER_CHANGES.has(change.kind)) queueMicrotask(() => viewersChangedInCommunity(change.communityId));
+  });
+  onKeysChanged(deps, (event) => {
+    void (async () => {
+      const communities = await db().selectFrom("community_members").select("community_id").where("user_id", "=", event.userId).execute();
+      for (const c of communities) viewersChangedInCommunity(c.community_id);
+      const dms = await db()
+        .selectFrom("channel_members as m")
+        .innerJoin("channels as c", "c.id", "m.channel_id")
+        .select("c.id")
+        .where("m.user_id", "=", event.userId)
+        .where("c.kind", "in", ["dm", "group_dm"])
+        .execute();
+      viewersChangedIn(dms.map((d) => d.id));
+    })().catch((error: unknown) => deps.log.error("realtime.viewers_changed_failed", { error: error instanceof Error ? error : String(error) }));
+  });
+
   onAccessChanged(deps, async (change) => {
+    if (change.kind === "role_permissions_changed") viewersChangedInCommunity(change.communityId);
+    else if (change.kind !== "channel_deleted") viewersChangedIn(change.channelIds);
     const topics = change.channelIds.map(channelTopic);
     if (change.kind === "channel_deleted") return hub.dropTopics(topics, "CHANNEL_DELETED");
     if (change.kind === "channel_settings_changed") return; // nobody's view changed (voice re-checks its seats)

@@ -1,12 +1,17 @@
 // The messaging bundle as shipped: public/build/chat-<hash>.js (E2EE library + chat client).
 // app.js imports it only on chat pages ([data-chat-src]); the crypto part stays within the
-// e2ee.js budget (test/client/e2ee/built-asset.test.ts), the whole bundle within 55.5 KiB gzip.
+// e2ee.js budget (test/client/e2ee/built-asset.test.ts), the whole bundle within 61 KiB gzip.
 // (48 KiB until the thread panel, pin list and Seen-by listing: 47.2 → 51.2 KiB. Loading the
 // panels as chunks of their own saved only ~1.3 KiB of the first load and cost an extra request,
 // so the bundle stays one file. 52 → 54 KiB with the More… menu, automatic resend and the
 // blocked-user collapse, which every conversation needs at once; the optional UI is the lazy
 // chunk below. 54 → 55.5 KiB for issue 10 §6: the linear-time markdown parser, +1.0 KiB, and the
-// received-text length limits, +0.4 KiB (53.4 → 54.9 KiB): docs/decisions/0003-markdown-parser.md.)
+// received-text length limits, +0.4 KiB (53.4 → 54.9 KiB): docs/decisions/0003-markdown-parser.md.;
+// 55.5 → 61 KiB with issue 11 (main measured 55.6 → 60.6 KiB here, 56,908 → 62,074 B, +5.0 KiB): the live reader list and viewer versions, live
+// sender-key sharing, key requests and their answers, and the honest message states are the E2EE
+// reliability paths a conversation needs on its first view — a joiner's first page asks for
+// history keys at once and answers other devices' requests while it reads its to-device queue,
+// before the lazy chunk is fetched — not optional UI.)
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,7 +26,7 @@ describe("built chat.js", () => {
     const gzip = Bun.gzipSync(bytes).length;
     const crypto = Bun.gzipSync(read("e2ee.js")).length;
     console.log(`built ${manifest.files["chat.js"]}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip (crypto library alone ${(crypto / 1024).toFixed(1)} KiB gzip)`);
-    expect(gzip).toBeLessThanOrEqual(55.5 * 1024);
+    expect(gzip).toBeLessThanOrEqual(61 * 1024);
     const text = bytes.toString("utf8");
     for (const forbidden of ["elysia", "kysely", "postgres", "pglite", "jose", "innerHTML", "insertAdjacentHTML", "outerHTML"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
     expect(text).toContain("Hearth X3DH v1");

@@ -43,7 +43,8 @@ async function as<T>(headers: Record<string, string>, fn: () => Promise<T>): Pro
 describe("received text over its limit is not shown", () => {
   let alice: ChatEngine;
   let bob: ChatEngine;
-  const participants = () => [m.alice.id, m.bob.id];
+  /** The devices Alice encrypts for (issue 11: the engine takes the readers' devices, viewers.ts). */
+  const participants = () => [{ userId: m.bob.id, deviceId: bob.deviceId }];
 
   /** Alice's client, modified to skip the limit: encrypts `text` and posts it (or edits `editId`). */
   async function aliceSends(text: string, editId?: string): Promise<ChatMessage> {

@@ -164,8 +164,13 @@ describe("membership-change events", () => {
       expect(heard).toHaveLength(1);
       expect(heard[0]).toMatchObject({ userId: victim.user.id, communityId: c.communityId, kind: "kicked" });
       expect(heard[0]!.channelIds).toContain(c.generalChannelId);
-      expect(order).toEqual(["listener", `publish user:${victim.user.id}`, `publish community:${c.communityId}`]);
-      expect(published.map((p) => p.topic)).toEqual([`user:${victim.user.id}`, `community:${c.communityId}`]);
+      // Then the readers' hint that who can read the community's channels changed (issue 11).
+      expect(order).toEqual(["listener", `publish user:${victim.user.id}`, `publish community:${c.communityId}`, `publish community:${c.communityId}`]);
+      expect(published.map((p) => [p.topic, p.event.type])).toEqual([
+        [`user:${victim.user.id}`, "member:kicked"],
+        [`community:${c.communityId}`, "member:kicked"],
+        [`community:${c.communityId}`, "viewers:changed"],
+      ]);
       expect(JSON.stringify(published)).not.toContain("secret reason");
       expect(published.some((p) => [c.member, c.admin, c.owner].some((x) => p.topic === `user:${x.user.id}`))).toBe(false);
       // Timeouts and role changes reach the hub too.

@@ -57,6 +57,13 @@ beforeAll(async () => {
     ["DELETE", `/api/channels/${c.generalChannelId}/members/${uid}`],
     ["GET", `/api/channels/${dmId}`],
     ["GET", `/api/dms/${dmId}`],
+    // Live key distribution and key requests (issue 11): the viewer list with devices, entitlements, key holders.
+    ["GET", `/api/channels/${c.generalChannelId}/members`],
+    ["GET", `/api/channels/${dmId}/members`],
+    ["GET", `/api/channels/${c.generalChannelId}/key-entitlements?user_id=${uid}&ids=${crypto.randomUUID()}`],
+    ["GET", `/api/channels/${dmId}/key-entitlements?user_id=${uid}&ids=${crypto.randomUUID()}`],
+    ["GET", `/api/channels/${c.generalChannelId}/key-holders`],
+    ["GET", `/api/channels/${dmId}/key-holders`],
     ["GET", `/api/communities/${cid}/bans`],
     ["PUT", `/api/communities/${cid}/bans/${uid}`, {}],
     ["DELETE", `/api/communities/${cid}/bans/${uid}`],

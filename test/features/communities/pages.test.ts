@@ -48,6 +48,23 @@ describe("pages", () => {
     expect(chat.html).toContain("general");
   });
 
+  test("channel settings set the history visibility (admins); the channel header shows it", async () => {
+    const settings = await get(c.owner, `/c/${c.communityId}/settings/channels`);
+    expect(settings.html).toContain(`id="ce-history-${c.generalChannelId}"`);
+    const form = { name: "general", topic: "", slow_mode_seconds: "0", message_ttl_seconds: "0", history_visibility: "joined" };
+    expect((await post(c.moderator, `/c/${c.communityId}/settings/channels/${c.generalChannelId}`, form)).status).toBe(403); // manage_channels
+    const saved = await post(c.owner, `/c/${c.communityId}/settings/channels/${c.generalChannelId}`, form);
+    expect(saved.status).toBeLessThan(400);
+    expect((await expectOk(c.member.call("GET", `/api/channels/${c.generalChannelId}`))).history_visibility).toBe("joined");
+    const chat = await get(c.member, `/c/${c.communityId}/ch/${c.generalChannelId}`);
+    expect(chat.html).toContain('data-history="joined"');
+    expect(chat.html).toContain("History from joining");
+    const bad = await post(c.owner, `/c/${c.communityId}/settings/channels/${c.generalChannelId}`, { ...form, history_visibility: "everyone" });
+    expect(bad.status).toBeGreaterThanOrEqual(400);
+    await post(c.owner, `/c/${c.communityId}/settings/channels/${c.generalChannelId}`, { ...form, history_visibility: "shared" });
+    expect((await get(c.member, `/c/${c.communityId}/ch/${c.generalChannelId}`)).html).toContain("History shared");
+  });
+
   test("hostile names render escaped everywhere", async () => {
     const chat = await get(c.member, `/c/${c.communityId}/ch/${c.generalChannelId}`);
     const settings = await get(c.owner, `/c/${c.communityId}/settings/channels`);
