@@ -413,7 +413,7 @@ export interface ScheduledMessagesTable {
   processed_at: Date | null;
 }
 
-/** migrations/0020_voice.sql: one seat per user in a call (docs/voice.md). */
+/** migrations/0011_voice.sql: one seat per user in a call (docs/voice.md). */
 export interface VoiceParticipantsTable {
   user_id: string;
   channel_id: string;

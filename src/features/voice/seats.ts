@@ -1,5 +1,5 @@
 /**
- * The voice tables (migrations/0020_voice.sql) as the voice feature reads and writes them:
+ * The voice tables (migrations/0011_voice.sql) as the voice feature reads and writes them:
  * `voice_participants` (one seat per user) and `voice_rings`. Row types stay here; the rest of
  * the feature sees Seat and VoiceParticipant.
  */
