@@ -60,6 +60,20 @@ export async function deleteInvite(kernel: AuthKernel, actor: Actor, id: string,
   });
 }
 
+/** Whether the code could be spent now (read-only; consumeInvite decides, inside the transaction). */
+export async function isInviteUsable(db: Executor, code: string, nowMs: number): Promise<boolean> {
+  const normalized = normalizeCode(code, 3);
+  if (!normalized) return false;
+  const row = await db
+    .selectFrom("registration_invites")
+    .select("id")
+    .where("code", "=", normalized)
+    .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))]))
+    .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", new Date(nowMs))]))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Spends one use of the code; false when it is unknown, expired or used up. */
 export async function consumeInvite(tx: Tx, code: string, nowMs: number): Promise<boolean> {
   const normalized = normalizeCode(code, 3);

@@ -7,11 +7,11 @@ import { ConflictError, ForbiddenError, InvalidInputError, type FieldErrors } fr
 import { runInTransaction } from "../../db/tx.ts";
 import { ADMIN_POWERS } from "./admin-powers.ts";
 import { insertAuditEntry, type RequestMeta } from "./audit.ts";
-import { consumeInvite } from "./invites.ts";
+import { consumeInvite, isInviteUsable } from "./invites.ts";
 import type { AuthKernel } from "./kernel.ts";
 import { checkPasswordRules, hashPassword } from "./passwords.ts";
 import { createSession, type IssuedTokens } from "./sessions.ts";
-import { consumeSetupToken } from "./setup.ts";
+import { consumeSetupToken, isSetupTokenValid } from "./setup.ts";
 import { generateCode, hashToken } from "./tokens.ts";
 import { findUserById, hasAnyUser, isEmailTaken, isUsernameTaken, type UserRow } from "./users.ts";
 import { checkEmail, checkLength, checkUsername, cleanText } from "./validation.ts";
@@ -46,32 +46,55 @@ function isUniqueViolation(error: unknown): boolean {
   return e?.code === "23505" || e?.cause?.code === "23505";
 }
 
+const SETUP_TOKEN_INVALID = () => new ForbiddenError("The setup token is not valid (it may have been used already).", "SETUP_TOKEN_INVALID");
+const SETUP_TOKEN_REQUIRED = () => new ForbiddenError("This new instance is waiting for its owner. Use the one-time setup link printed in the server log.", "SETUP_TOKEN_REQUIRED");
+const REGISTRATION_CLOSED = () => new ForbiddenError("Registration is closed on this server.", "REGISTRATION_CLOSED");
+const INVITE_REQUIRED = () => new ForbiddenError("Registration on this server needs an invite code.", "INVITE_REQUIRED");
+const INVITE_INVALID = () => new ForbiddenError("This invite code is not valid: it may be mistyped, expired or used up.", "INVITE_INVALID");
+
+/**
+ * The same refusals as inside the transaction, read-only and before the password is hashed: a
+ * registration that will be refused (closed, no or a bad invite, no setup token) must not cost the
+ * server ~165 ms of Argon2 (64 MiB) first, or registration is a cheap CPU and memory lever. The
+ * transaction still decides (a code can be used up in between).
+ */
+async function refuseEarly(kernel: AuthKernel, input: RegisterInput, nowMs: number): Promise<void> {
+  const db = kernel.deps.database.db;
+  const mode = kernel.deps.config.registrationMode;
+  if (input.setupToken) {
+    if (!(await isSetupTokenValid(db, input.setupToken.trim()))) throw SETUP_TOKEN_INVALID();
+    return;
+  }
+  if (!(await hasAnyUser(db))) throw SETUP_TOKEN_REQUIRED();
+  if (mode === "closed") throw REGISTRATION_CLOSED();
+  const code = input.inviteCode?.trim();
+  if (mode === "invite_only" && !code) throw INVITE_REQUIRED();
+  if (mode === "invite_only" && code && !(await isInviteUsable(db, code, nowMs))) throw INVITE_INVALID();
+}
+
 export async function registerUser(kernel: AuthKernel, input: RegisterInput, meta: RequestMeta, opts: { passwordHash?: string } = {}): Promise<Registered> {
   const { config } = kernel.deps;
   const fields = checkFields(input);
+  const nowMs = kernel.now();
+  await refuseEarly(kernel, input, nowMs);
   // Hash outside the transaction: ~165 ms of Argon2 must not hold row locks.
   const passwordHash = opts.passwordHash ?? (await hashPassword(input.password));
   const recovery = newRecoveryCode();
-  const nowMs = kernel.now();
   try {
     return await runInTransaction({ db: kernel.deps.database.db, events: kernel.deps.events }, async (tx) => {
       let isFirst = false;
       if (input.setupToken) {
         isFirst = await consumeSetupToken(tx, input.setupToken.trim());
-        if (!isFirst) throw new ForbiddenError("The setup token is not valid (it may have been used already).", "SETUP_TOKEN_INVALID");
+        if (!isFirst) throw SETUP_TOKEN_INVALID();
       } else if (!(await hasAnyUser(tx))) {
-        throw new ForbiddenError("This new instance is waiting for its owner. Use the one-time setup link printed in the server log.", "SETUP_TOKEN_REQUIRED");
+        throw SETUP_TOKEN_REQUIRED();
       }
       if (!isFirst) {
-        if (config.registrationMode === "closed") throw new ForbiddenError("Registration is closed on this server.", "REGISTRATION_CLOSED");
+        if (config.registrationMode === "closed") throw REGISTRATION_CLOSED();
         const code = input.inviteCode?.trim();
-        if (config.registrationMode === "invite_only" && !code) {
-          throw new ForbiddenError("Registration on this server needs an invite code.", "INVITE_REQUIRED");
-        }
+        if (config.registrationMode === "invite_only" && !code) throw INVITE_REQUIRED();
         // In open mode invites are not needed and not consumed.
-        if (config.registrationMode === "invite_only" && code && !(await consumeInvite(tx, code!, nowMs))) {
-          throw new ForbiddenError("This invite code is not valid: it may be mistyped, expired or used up.", "INVITE_INVALID");
-        }
+        if (config.registrationMode === "invite_only" && code && !(await consumeInvite(tx, code!, nowMs))) throw INVITE_INVALID();
       }
       const taken: FieldErrors = {};
       if (await isUsernameTaken(tx, fields.username)) taken.username = "This username is taken.";

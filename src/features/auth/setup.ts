@@ -55,6 +55,17 @@ export async function consumeSetupToken(tx: Tx, token: string): Promise<boolean>
   return row !== undefined;
 }
 
+/** Whether the token matches the pending setup token (read-only; consumeSetupToken decides). */
+export async function isSetupTokenValid(db: Executor, token: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("instance_settings")
+    .select("key")
+    .where("key", "=", SETUP_KEY)
+    .where(sql<string>`value #>> '{}'`, "=", hashToken(token))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function isSetupPending(db: Executor): Promise<boolean> {
   return !(await hasAnyUser(db));
 }

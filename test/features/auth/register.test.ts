@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { createUser, signIn } from "../../helpers/users.ts";
 import { authKernelOf, hashPassword } from "../../../src/features/auth/index.ts";
+import * as passwords from "../../../src/features/auth/passwords.ts";
 import { registerUser } from "../../../src/features/auth/register.ts";
 import { ensureSetupToken, grantConfiguredAdmin } from "../../../src/features/auth/setup.ts";
 import { newAccount, postJson, getJson } from "./helpers.ts";
@@ -74,6 +75,32 @@ describe("registration mode matrix", () => {
     expect((await postJson(c.ctx, "/api/auth/register", { ...newAccount(), invite_code: code })).status).toBe(201);
     const again = await postJson(c.ctx, "/api/auth/register", { ...newAccount(), invite_code: code });
     expect(again.body.error.code).toBe("INVITE_INVALID");
+  });
+
+  test("a registration that will be refused costs no password hash (Argon2 is ~165 ms and 64 MiB each)", async () => {
+    const spy = spyOn(passwords, "hashPassword");
+    try {
+      const refused: [Mode, string | undefined, string][] = [
+        ["closed", undefined, "REGISTRATION_CLOSED"],
+        ["invite_only", undefined, "INVITE_REQUIRED"],
+        ["invite_only", "ZZZZ-ZZZZ-ZZZZ", "INVITE_INVALID"],
+        ["invite_only", await makeInvite("invite_only", "expired"), "INVITE_INVALID"],
+        ["invite_only", await makeInvite("invite_only", "used_up"), "INVITE_INVALID"],
+      ];
+      for (const [mode, code, want] of refused) {
+        const r = await postJson(contexts[mode]!.ctx, "/api/auth/register", { ...newAccount(), invite_code: code });
+        expect(r.body.error.code).toBe(want);
+      }
+      const bad = await postJson(contexts.open!.ctx, "/api/auth/register", { ...newAccount(), setup_token: "not-the-token" });
+      expect(bad.body.error.code).toBe("SETUP_TOKEN_INVALID");
+      expect(spy).toHaveBeenCalledTimes(0);
+      // The check is not a blanket skip: an accepted registration hashes once.
+      const ok = await postJson(contexts.invite_only!.ctx, "/api/auth/register", { ...newAccount(), invite_code: await makeInvite("invite_only", "valid") });
+      expect(ok.status).toBe(201);
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test("20 concurrent registrations on a one-use invite create exactly one account", async () => {

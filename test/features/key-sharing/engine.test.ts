@@ -8,6 +8,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import { eventually, openDevice, type Device } from "../../helpers/engines.ts";
+
+/** Polling attempts (25 ms apart) before a wait gives up. */
+const TRIES = 200;
 import { connectWithToken, listen } from "../../helpers/ws.ts";
 import { signIn } from "../../helpers/users.ts";
 import type { ChatMessage } from "../../../src/client/chat/types.ts";
@@ -29,8 +32,8 @@ beforeAll(async () => {
   const groups = await expectOk(olivia.call("GET", `/api/communities/${communityId}/groups`));
   groupId = groups.groups[0].id;
   general = groups.groups[0].channels[0].id;
-}, 30_000);
-afterAll(() => ctx.close(), 30_000);
+});
+afterAll(() => ctx.close());
 
 async function join(name: string): Promise<Client> {
   const c = await client(ctx, { displayName: name });
@@ -45,7 +48,7 @@ async function readsEventually(reader: Device, message: ChatMessage, responders:
     for (const r of responders) await r.engine.processToDevice();
     const outcome = await reader.read(message);
     return outcome.status === "ok" ? outcome.text : undefined;
-  }, 200);
+  }, TRIES);
 }
 
 describe("live keys and shared history", () => {
@@ -95,7 +98,7 @@ describe("live keys and shared history", () => {
       await o.engine.processToDevice();
       await blind.engine.processToDevice();
       return blind.engine.stats.refusalsReceived > 0 ? true : undefined;
-    }, 200);
+    }, TRIES);
     expect((await blind.read(early)).status).toBe("unavailable");
     expect([blind.engine.stats.keysOffered, o.engine.stats.keysForwarded, o.engine.stats.refusalsSent > 0]).toEqual([0, 0, true]);
   });
@@ -127,7 +130,7 @@ describe("live keys and shared history", () => {
       await ben.engine.processToDevice();
       const r = [await kay.read(late), await kay.read(benLate)];
       return r.some((x) => x.status === "waiting") ? undefined : r;
-    }, 200);
+    }, TRIES);
     expect(outcomes.map((x) => x.status)).toEqual(["failed", "failed"]);
     expect([kay.engine.stats.keysOffered, kay.engine.stats.refusalsReceived >= 2]).toEqual([0, true]);
     expect([o.engine.stats.refusalsSent > 0, ben.engine.stats.refusalsSent > 0, o.engine.stats.keysForwarded, ben.engine.stats.keysForwarded]).toEqual([true, true, 0, 0]);
@@ -152,7 +155,7 @@ describe("live keys and shared history", () => {
         let ok = 0;
         for (const m of sent) if ((await zed.engine.decrypt(m)).status === "ok") ok++;
         return ok === sent.length ? true : undefined;
-      }, 200);
+      }, TRIES);
       // Each item named once, to its sender's device; each key forwarded once. Messages: one
       // request and one forward hold 200 items / 300 keys; a slow box may split the 300 ms
       // gathering window in two, never more.

@@ -17,11 +17,11 @@ beforeAll(async () => {
   ctx = await messagingContext();
   p = await populatedCommunity(ctx);
   ws = (await withSockets(ctx)).ws;
-}, 30_000);
+});
 afterAll(async () => {
   for (const s of sockets) s.close();
   await ctx.close();
-}, 30_000);
+});
 
 async function joinCommunity(): Promise<Client> {
   const c = await client(ctx);

@@ -28,11 +28,11 @@ beforeAll(async () => {
   p = await populatedCommunity(ctx);
   channel = p.generalChannelId;
   ws = (await withSockets(ctx)).ws;
-}, 30_000);
+});
 afterAll(async () => {
   for (const s of sockets) s.close();
   await ctx.close();
-}, 30_000);
+});
 
 async function versionOf(c: Client, channelId = channel): Promise<number> {
   return (await expectOk(c.call("GET", `/api/channels/${channelId}/members`))).viewer_version;
@@ -206,6 +206,7 @@ describe("a ciphertext for an older viewer set is refused", () => {
     expect(c!.seq).toBe(a!.seq + 1);
   });
 
+  if (!TEST_DATABASE_URL) console.log("[skip] viewer change racing a send: needs TEST_DATABASE_URL (PGlite has one connection, so no transaction can hold the channel row while a send waits)");
   test.skipIf(!TEST_DATABASE_URL)("a viewer change committing while the send statement waits for the channel's row refuses the send (PostgreSQL)", async () => {
     const v = await versionOf(p.member);
     const db = ctx.database.db;
