@@ -23,6 +23,9 @@ type MembersAnswer = {
   members: { user_id: string; display_name: string; nickname?: string | null; devices: string[] }[];
 };
 
+/** Extra fetches when the list changed while it was being fetched. */
+const MAX_REFETCHES = 3;
+
 export class Viewers {
   private list: ViewerList | null = null;
   private loading: Promise<ViewerList> | null = null;
@@ -39,11 +42,24 @@ export class Viewers {
     return this.list;
   }
 
-  /** The current list: fetched again when stale (one request for concurrent callers). */
+  /**
+   * The current list: fetched again when stale (one request for concurrent callers). A list
+   * invalidated while its request was in flight may predate the change (a new reader's device
+   * registered meanwhile), so the load fetches again before anyone is handed it — otherwise the
+   * caller that asked because of the change gets the old list and shares with nobody new.
+   */
   current(): Promise<ViewerList> {
     if (!this.stale && this.list) return Promise.resolve(this.list);
-    this.loading ??= this.fetch().finally(() => (this.loading = null));
+    this.loading ??= this.fetchUntilFresh().finally(() => (this.loading = null));
     return this.loading;
+  }
+
+  private async fetchUntilFresh(): Promise<ViewerList> {
+    let list = await this.fetch();
+    // Bounded: a stream of changes must not keep a send waiting forever; the send path's
+    // VIEWERS_CHANGED refusal still guarantees freshness after that.
+    for (let i = 0; i < MAX_REFETCHES && this.stale; i++) list = await this.fetch();
+    return list;
   }
 
   /** Something changed who can read (or we cannot know: a reconnect): fetch before the next use. */
