@@ -282,7 +282,7 @@ export function describeBlobStoreContract(name: string, target: ContractTarget) 
     });
 
     test("health check passes", async () => {
-      await store().checkHealth();
+      await expect(store().checkHealth()).resolves.toBeUndefined();
     });
   });
 }
