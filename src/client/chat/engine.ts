@@ -328,6 +328,12 @@ export class ChatEngine {
     this.contexts.set(channelId, list);
   }
 
+  /** Counts an event and publishes the stats at once (tests read them while the engine works). */
+  private count(name: keyof EngineStats, n = 1): void {
+    this.stats[name] += n;
+    this.publishStats();
+  }
+
   private publishStats(): void {
     if (typeof document !== "undefined") document.documentElement.dataset.e2eeStats = JSON.stringify(this.stats);
   }
@@ -380,10 +386,8 @@ export class ChatEngine {
       for (let attempt = 0; batch.length > 0; attempt++) {
         try {
           await this.api.call("POST", "/api/e2ee/to-device", { sender_device_id: this.device.deviceId, messages: batch });
-          for (const m of batch) {
-            queued.add(`${m.user_id}/${m.device_id}`);
-            this.stats.toDeviceBytesSent += m.ciphertext.length;
-          }
+          for (const m of batch) queued.add(`${m.user_id}/${m.device_id}`);
+          this.count("toDeviceBytesSent", batch.reduce((n, m) => n + m.ciphertext.length, 0));
           break;
         } catch (error) {
           const refused = error instanceof ApiError && error.code === "QUEUE_FULL" ? Object.keys(error.fields ?? {}).map((f) => Number(f.split(".")[1])) : [];
@@ -392,7 +396,6 @@ export class ChatEngine {
         }
       }
     }
-    this.publishStats();
     return queued;
   }
 
@@ -462,7 +465,7 @@ export class ChatEngine {
       const ready = await this.ensureSessions(plan.distributeTo, !sending);
       const queued = await this.postToDevices(ready.map((ref) => ({ ref, bytes })));
       for (const k of queued) holders.add(k);
-      this.stats.distributionsSent += queued.size;
+      this.count("distributionsSent", queued.size);
     }
     this.state.distributed[channelId] = { keyId: key.keyId, devices: [...holders] };
     return key;
@@ -639,9 +642,8 @@ export class ChatEngine {
     this.archive.rememberMessageKey(id, decodeBase64url(fk[1]));
     if (fk[2] && fk[3]) this.state.ads[id] = { ad: fk[2], entry: fk[3] };
     delete this.state.forwarded![id];
-    this.stats.keysAccepted++;
+    this.count("keysAccepted");
     this.settleRequest(id, from);
-    this.publishStats();
   }
 
   /** An item opened: stop waiting; devices asked for it that did not answer are told to forget it. */
@@ -704,7 +706,7 @@ export class ChatEngine {
             if (keyMessage) this.receiveKeyMessage(keyMessage, from, requests);
             else {
               this.senderKeys.acceptDistribution(result.session, result.plaintext);
-              this.stats.distributionsReceived++;
+              this.count("distributionsReceived");
             }
             accepted++;
           } catch {
@@ -717,7 +719,6 @@ export class ChatEngine {
         if (messages.length < 50) break;
       }
       if (requests.size) await this.answerKeyRequests([...requests.values()]);
-      this.publishStats();
       return accepted;
     });
   }
@@ -747,12 +748,12 @@ export class ChatEngine {
       const list = ((this.state.forwarded ??= {})[fk[0]] ??= []);
       if (list.length < MAX_CANDIDATES && !list.some(([k]) => k[1] === fk[1])) {
         list.push([fk, fromKey]);
-        this.stats.keysOffered++;
+        this.count("keysOffered");
       }
     }
     for (const [id, why] of m.n) {
       if (!askedThem(id)) continue;
-      this.stats.refusalsReceived++;
+      this.count("refusalsReceived");
       if (why === "BEFORE_JOINED" || why === "NOT_A_VIEWER") pending[id]!.refused = why;
     }
   }
@@ -788,8 +789,8 @@ export class ChatEngine {
           else refused.push([e.id, "UNAVAILABLE"]);
         }
       }
-      this.stats.keysForwarded += keys.length;
-      this.stats.refusalsSent += refused.length;
+      this.count("keysForwarded", keys.length);
+      this.count("refusalsSent", refused.length);
       const keyParts = chunk(keys, MAX_KEYS_PER_MESSAGE);
       const refusedParts = chunk(refused, MAX_ITEMS_PER_MESSAGE);
       for (let i = 0; i < Math.max(keyParts.length, refusedParts.length); i++) {
@@ -799,7 +800,7 @@ export class ChatEngine {
     if (out.length === 0) return;
     const ready = new Set((await this.ensureSessions(out.map((o) => o.ref), true)).map(deviceKey));
     const queued = await this.postToDevices(out.filter((o) => ready.has(deviceKey(o.ref)))).catch(() => new Set<string>());
-    this.stats.keyForwardsSent += out.filter((o) => queued.has(deviceKey(o.ref))).length;
+    this.count("keyForwardsSent", out.filter((o) => queued.has(deviceKey(o.ref))).length);
     await this.save();
   }
 
@@ -887,8 +888,8 @@ export class ChatEngine {
       for (const { ref, items } of plan.values()) {
         for (const i of chunk(items, MAX_ITEMS_PER_MESSAGE)) {
           out.push({ ref, bytes: encodeKeyMessage({ t: "kr", c, i }) });
-          this.stats.keyRequestsSent++;
-          this.stats.keyRequestItems += i.length;
+          this.count("keyRequestsSent");
+          this.count("keyRequestItems", i.length);
         }
       }
     }
@@ -901,7 +902,6 @@ export class ChatEngine {
       await this.postToDevices(out.filter((o) => ready.has(deviceKey(o.ref)))).catch(() => undefined);
     }
     await this.save();
-    this.publishStats();
   }
 
   /**
