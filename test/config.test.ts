@@ -192,7 +192,7 @@ describe("planned variables (features not in this version)", () => {
   const SOURCES = {
     version: [], production: ["NODE_ENV"], listen: ["LISTEN_ADDR"], publicUrl: ["PUBLIC_URL"], publicOrigin: ["PUBLIC_URL"],
     secureCookies: ["PUBLIC_URL"], staticDir: ["STATIC_FILES_PATH"], logLevel: ["LOG_LEVEL", "RUST_LOG"], dataDir: ["DATA_DIR"],
-    databaseUrl: ["DATABASE_URL"], redisUrl: ["REDIS_URL"], trustedProxies: ["TRUSTED_PROXIES"], jwt: ["JWT_PRIVATE_KEY_PATH", "JWT_PUBLIC_KEY_PATH"],
+    databaseUrl: ["DATABASE_URL"], redisUrl: ["REDIS_URL"], metrics: ["METRICS_ADDR", "METRICS_TOKEN"], trustedProxies: ["TRUSTED_PROXIES"], jwt: ["JWT_PRIVATE_KEY_PATH", "JWT_PUBLIC_KEY_PATH"],
     totpEncryptionKey: ["TOTP_ENCRYPTION_KEY"], registrationMode: ["REGISTRATION_MODE"], adminUsername: ["ADMIN_USERNAME"], setupToken: ["SETUP_TOKEN"],
     communityCreationMode: ["COMMUNITY_CREATION_MODE"], clientIpHeader: ["CLIENT_IP_HEADER"], files: [] /* by sub-field: FILE_SOURCES */,
     oidc: ["OIDC_ISSUER_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URI", "OIDC_DISABLE_PASSWORD_LOGIN"], giphyApiKey: ["GIPHY_API_KEY"],
