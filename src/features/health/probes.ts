@@ -48,8 +48,9 @@ async function checkMigrations(deps: AppDeps, shipped: readonly Migration[]): Pr
 
 /** A connection of its own per probe: the answer is about Redis now, not a client's reconnect state. */
 async function pingRedis(url: string): Promise<boolean> {
-  const client = new RedisClient(url, { connectionTimeout: READY_CHECK_TIMEOUT_MS, autoReconnect: false, enableOfflineQueue: false });
+  const client = new RedisClient(url, { connectionTimeout: READY_CHECK_TIMEOUT_MS, autoReconnect: false });
   try {
+    await client.connect();
     return (await client.send("PING", [])) === "PONG";
   } finally {
     client.close();

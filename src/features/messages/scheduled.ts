@@ -166,7 +166,7 @@ async function deliverOne(deps: AppDeps, id: string, now: Date): Promise<"sent" 
   }
   const status = "message_id" in result ? "sent" : "failed";
   // How late it went out (the job runs every SCHEDULED_INTERVAL_MS; more means a backlog or an outage).
-  observeJobLag("scheduled_messages", (nowOf(deps).getTime() - new Date(row.send_at).getTime()) / 1000);
+  observeJobLag("scheduled_messages", (now.getTime() - new Date(row.send_at).getTime()) / 1000);
   await mutate(deps, (tx) =>
     tx
       .updateTable("scheduled_messages")
