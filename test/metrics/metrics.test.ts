@@ -15,6 +15,7 @@ import type { TestContext } from "../helpers/app.ts";
 import { listen } from "../helpers/ws.ts";
 import { spawnHearth, type HearthProcess } from "../helpers/process.ts";
 import { deliverScheduledMessages, startMessageJobs } from "../../src/features/messages/index.ts";
+import { encodingsOf } from "../helpers/plaintext-scan.ts";
 import { envelope, messagingContext, populatedCommunity, sendBody, socketFor, subscribe, TEST_DEVICE_ID, type Populated } from "../features/messages/helpers.ts";
 
 const PROMTOOL = Bun.which("promtool");
@@ -96,12 +97,17 @@ describe("GET /metrics on the public address, behind METRICS_TOKEN", () => {
     const sender = await socketFor(ctx, p.admin, ws);
     const HTTP_SENDS = 5;
     const WS_SENDS = 3;
+    const ciphertexts: string[] = [];
     for (let i = 0; i < HTTP_SENDS; i++) {
-      const res = await fetch(`${http}/api/channels/${channel}/messages`, { method: "POST", headers: p.owner.headers, body: JSON.stringify(sendBody()) });
+      const body = sendBody();
+      ciphertexts.push(body.ciphertext);
+      const res = await fetch(`${http}/api/channels/${channel}/messages`, { method: "POST", headers: p.owner.headers, body: JSON.stringify(body) });
       expect(res.status).toBe(201);
     }
     for (let i = 0; i < WS_SENDS; i++) {
-      sender.send({ type: "message:send", ref: `m${i}`, channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: envelope(), senderDeviceId: TEST_DEVICE_ID });
+      const ciphertext = envelope();
+      ciphertexts.push(ciphertext);
+      sender.send({ type: "message:send", ref: `m${i}`, channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext, senderDeviceId: TEST_DEVICE_ID });
       expect((await sender.nextOfType("message:sent")).ref).toBe(`m${i}`);
     }
     for (let i = 0; i < HTTP_SENDS + WS_SENDS; i++) expect((await listener.nextOfType("message:new")).type).toBe("message:new");
@@ -158,9 +164,10 @@ describe("GET /metrics on the public address, behind METRICS_TOKEN", () => {
     expect(has(after, "nodejs_eventloop_lag_p99_seconds")).toBe(true);
     expect(has(after, "process_cpu_seconds_total")).toBe(true);
 
-    // No id, name or path with an id in any label: routes are templates.
+    // No id, name, content or path with an id in any label: routes are templates.
     expect(text).not.toMatch(UUID);
-    for (const c of [p.owner, p.admin, p.member]) expect(text).not.toContain(c.user.username);
+    for (const c of [p.owner, p.admin, p.member]) for (const { label, bytes } of encodingsOf(c.user.username)) expect({ label, found: text.includes(bytes.toString()) }).toEqual({ label, found: false });
+    for (const c of ciphertexts) expect(text).not.toContain(c.slice(0, 16));
     const routes = new Set(after.filter((s) => s.name === "hearth_http_requests_total").map((s) => s.labels.route!));
     for (const route of routes) expect(route === "unmatched" || /^\/[A-Za-z0-9_\-/:.*]*$/.test(route)).toBe(true);
     listener.close();
