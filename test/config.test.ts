@@ -136,6 +136,16 @@ describe("loadConfig", () => {
     expect(c.communityCreationMode).toBe("anyone");
   });
 
+  test("METRICS_ADDR and METRICS_TOKEN: off by default, parsed when set, a bad value named (the token never echoed)", () => {
+    expect(loadConfig({}).metrics).toEqual({ listen: undefined, token: undefined });
+    const token = "0123456789abcdef0123456789abcdef";
+    expect(loadConfig({ METRICS_ADDR: "127.0.0.1:9464", METRICS_TOKEN: token }).metrics).toEqual({ listen: { hostname: "127.0.0.1", port: 9464 }, token });
+    expect(loadConfig({ METRICS_ADDR: "[::1]:9464" }).metrics.listen).toEqual({ hostname: "::1", port: 9464 });
+    const problems = problemsOf({ METRICS_ADDR: "9464", METRICS_TOKEN: "short secret" });
+    expect(problems.find((p) => p.startsWith("METRICS_ADDR="))).toContain("host:port");
+    expect(problems.find((p) => p.startsWith("METRICS_TOKEN="))).toBe("METRICS_TOKEN=(hidden) is invalid: expected 16 to 256 printable characters without spaces (openssl rand -hex 32)");
+  });
+
   test("OIDC stays off unless all three of issuer, id and secret are set", () => {
     const warnings: string[] = [];
     expect(loadConfig({ OIDC_ISSUER_URL: "https://id.example.com" }, warnings).oidc).toBeUndefined();
