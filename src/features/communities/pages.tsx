@@ -83,7 +83,8 @@ export function communityPages(deps: AppDeps) {
       const form = formOf(body);
       await createReport(deps, actor, { communityId: form.community_id ?? "", targetType: form.target_type ?? "", targetId: form.target_id ?? "", reason: form.reason ?? "", attachedText: form.attached_text });
       const toast = <Toast oob message="Thanks: the moderators will look at your report." tone="success" />;
-      if (isHtmx(request)) return fragment(<><p class="muted">Report sent.</p>{toast}</>);
+      // Only the toast: the dialog's form stays for the next report (data-dialog-done closes it).
+      if (isHtmx(request)) return fragment(toast);
       return redirect(request, `/c/${form.community_id}`);
     }, { auth: true });
 }

@@ -92,10 +92,19 @@ export const MembersSection: FC<{ base: string; rows: MemberRowActions[]; roles:
                 </Form>
               ) : null}
               {can.canKick ? (
-                <ActionButton action={`${p.base}/members/${m.userId}/kick`} tone="ghost" label="Kick" />
+                <ActionButton
+                  action={`${p.base}/members/${m.userId}/kick`}
+                  tone="ghost"
+                  label="Kick"
+                  confirm={{ title: `Kick ${m.displayName}?`, detail: `${m.displayName} is removed from this community now and loses its channels. They can come back with a new invite.`, action: `Kick ${m.displayName}` }}
+                />
               ) : null}
               {can.canBan ? (
-                <Form action={`${p.base}/members/${m.userId}/ban`} inline>
+                <Form
+                  action={`${p.base}/members/${m.userId}/ban`}
+                  inline
+                  confirm={{ title: `Ban ${m.displayName}?`, detail: `${m.displayName} is removed from this community now and cannot rejoin, even with an invite, until a moderator lifts the ban.`, action: `Ban ${m.displayName}` }}
+                >
                   <input class="input" name="reason" maxlength={500} placeholder="Reason" aria-label={`Ban reason for ${m.displayName}`} />
                   <button class="btn btn--danger btn--sm" type="submit">
                     Ban

@@ -1,0 +1,252 @@
+// Issue 13 §9, "the rough edges found", in real Chromium against the real server: each rough
+// edge has a test here (layout at 1280 and 360 px, keyboard paths, axe-core, no CSP violations).
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { setActivityInterval } from "../../src/features/messages/index.ts";
+import { createTestContext, type TestContext } from "../helpers/app.ts";
+import { launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
+import { createUser, signIn } from "../helpers/users.ts";
+import { aliceAndBobInCommunity, apiCaller, openSignedIn, seesDecrypted, type ApiCall, type TwoMembers } from "../helpers/chat-e2e.ts";
+
+setDefaultTimeout(90_000);
+
+const browser: Browser | null = await launchBrowser();
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 360, height: 740 };
+const WAIT = { timeout: 30_000 };
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+let ctx: TestContext;
+let base = "";
+const opened: BrowserContext[] = [];
+
+beforeAll(async () => {
+  if (!browser) return;
+  ctx = await createTestContext({ env: { COMMUNITY_CREATION_MODE: "anyone" } });
+  setActivityInterval(ctx.deps, 20);
+  ctx.app.listen({ hostname: "127.0.0.1", port: 0 });
+  base = `http://127.0.0.1:${ctx.app.server!.port}`;
+});
+
+afterAll(async () => {
+  for (const c of opened) await c.close().catch(() => {});
+  await browser?.close();
+  await ctx?.close();
+});
+
+type Session = { context: BrowserContext; page: Page; problems: PageProblems };
+
+/** Polls `check` until it holds (bounded: 30 s). */
+async function until(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 150 && !(await check()); i++) await Bun.sleep(200);
+}
+
+/** Serious and critical axe-core violations on the page, as "rule: target" lines. */
+async function axeSerious(page: Page): Promise<string[]> {
+  // Evaluated through the DevTools protocol, not as page script, so the strict CSP stays on.
+  if (!(await page.evaluate(() => "axe" in window))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, o: unknown): Promise<{ violations: { id: string; impact: string; nodes: { target: string[]; failureSummary: string }[] }[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical").flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(" ")} ${n.failureSummary}`));
+  });
+  return result;
+}
+
+describe.skipIf(!browser)("rough edges", () => {
+  let m: TwoMembers;
+  let aliceS: Session;
+  let bobS: Session;
+  const call: ApiCall = (...args) => apiCaller(ctx)(...args);
+
+  async function openAs(user: { id: string }, viewport = DESKTOP): Promise<Session> {
+    return openSignedIn(browser!, ctx, base, user, { track: opened, viewport });
+  }
+  async function openChat(s: Session, path: string): Promise<void> {
+    const response = await s.page.goto(`${base}${path}`, { waitUntil: "load" });
+    expect(response?.status()).toBe(200);
+    await s.page.waitForSelector("[data-chat-ready]", WAIT);
+  }
+
+  test("setup: Alice and Bob in a channel, Alice's message decrypts", async () => {
+    m = await aliceAndBobInCommunity(ctx, call, "Rough crew");
+    aliceS = await openAs(m.alice);
+    await openChat(aliceS, m.channelPath);
+    await aliceS.page.locator("#composer-input").fill("hello there");
+    await aliceS.page.locator("#composer-input").press("Enter");
+    await seesDecrypted(aliceS.page, "hello there");
+  });
+
+  test("(a) the Status picker sits inside the sidebar on one line, at 1280 and 360 px", async () => {
+    const page = aliceS.page;
+    for (const viewport of [DESKTOP, PHONE]) {
+      await page.setViewportSize(viewport);
+      if (viewport === PHONE) {
+        await page.locator('[data-panel-toggle="nav"]').focus();
+        await page.keyboard.press("Enter");
+        await page.waitForFunction(() => document.querySelector("#app-frame")?.getAttribute("data-open") === "nav", undefined, WAIT);
+        await page.waitForTimeout(300); // the drawer's slide
+      }
+      const picker = page.locator(".presence-picker");
+      await picker.waitFor(WAIT);
+      const [box, sidebar, rail, label] = await Promise.all([picker.boundingBox(), page.locator(".sidebar").boundingBox(), page.locator(".rail").boundingBox(), page.locator(".presence-picker__label").boundingBox()]);
+      expect(box!.x).toBeGreaterThanOrEqual(sidebar!.x);
+      expect(box!.x).toBeGreaterThanOrEqual(rail!.x + rail!.width);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(sidebar!.x + sidebar!.width + 0.5);
+      // "Status" on one line (it wrapped as "Stat/us"): one line of 13 px text.
+      expect(label!.height).toBeLessThan(24);
+      expect(await page.locator(".presence-picker__label").textContent()).toBe("Status");
+      await screenshot(page, `rough-a-status-${viewport.width}`);
+      if (viewport === PHONE) {
+        await page.keyboard.press("Escape");
+        await page.setViewportSize(DESKTOP);
+      }
+    }
+    expect(aliceS.problems.all()).toEqual([]);
+  });
+  test("(b) the report dialog closes after sending, with a toast, and a second report works without a reload", async () => {
+    bobS = await openAs(m.bob);
+    await openChat(bobS, m.channelPath);
+    await seesDecrypted(bobS.page, "hello there");
+    const page = bobS.page;
+    const dialog = page.locator("dialog[data-report-dialog]");
+    for (const reason of ["first report: spam", "second report: still spam"]) {
+      await page.getByRole("button", { name: "Report…" }).click();
+      await dialog.waitFor({ state: "visible", ...WAIT });
+      expect(await dialog.locator("[data-report-title]").textContent()).toContain("Report a member");
+      expect(await dialog.locator("textarea[name=reason]").inputValue()).toBe(""); // a fresh form each time
+      await dialog.locator("#report-target").selectOption({ label: "Alice" });
+      await dialog.locator("textarea[name=reason]").fill(reason);
+      await dialog.getByRole("button", { name: "Send report" }).click();
+      await dialog.waitFor({ state: "hidden", ...WAIT });
+      await page.locator("#toasts .toast", { hasText: "the moderators will look at your report" }).last().waitFor(WAIT);
+    }
+    const reports = await call(m.aliceHeaders, "GET", `/api/communities/${m.communityId}/reports`);
+    expect(reports.reports.map((r: { reason: string; target_type: string }) => `${r.target_type}: ${r.reason}`).sort()).toEqual(["user: first report: spam", "user: second report: still spam"]);
+    await screenshot(page, "rough-b-report-closed");
+    expect(bobS.problems.all()).toEqual([]);
+  });
+
+  test("(c) 'Report message' in the message menu reports that message, by keyboard, at 360 px", async () => {
+    const page = bobS.page;
+    await page.setViewportSize(PHONE);
+    const row = page.locator(".msg", { hasText: "hello there" });
+    await row.getByRole("button", { name: "More actions" }).focus();
+    await page.keyboard.press("Enter");
+    const report = row.getByRole("button", { name: "Report message" });
+    await report.waitFor(WAIT);
+    await report.focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.locator("dialog[data-report-dialog]");
+    await dialog.waitFor({ state: "visible", ...WAIT });
+    expect(await dialog.locator("[data-report-title]").textContent()).toBe("Report a message");
+    expect(await dialog.locator("[data-report-message]").textContent()).toBe("A message by Alice.");
+    expect(await dialog.locator("#report-target").isVisible()).toBe(false);
+    expect(await dialog.locator("textarea[name=attached_text]").inputValue()).toBe("hello there");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("reason");
+    await page.keyboard.type("this message is abusive");
+    const box = await dialog.boundingBox();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(page, "rough-c-report-message-360");
+    expect(await axeSerious(page)).toEqual([]);
+    await dialog.getByRole("button", { name: "Send report" }).click();
+    await dialog.waitFor({ state: "hidden", ...WAIT });
+    // Focus returns to the message's menu; the dialog is back to reporting members.
+    await page.waitForFunction(() => document.querySelector("[data-report-title]")?.textContent?.includes("Report a member"), undefined, WAIT);
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("aria-label"))).toBe("More actions");
+    const messageId = await row.getAttribute("data-message-id");
+    const reports = await call(m.aliceHeaders, "GET", `/api/communities/${m.communityId}/reports`);
+    const mine = reports.reports.find((r: { target_type: string }) => r.target_type === "message");
+    expect(mine).toMatchObject({ target_id: messageId, reason: "this message is abusive", attached_text: "hello there" });
+    // Own messages offer no "Report"; and a reporter may only report what they can see:
+    // someone outside the community gets the same 404 as an unknown message.
+    const carol = await createUser(ctx, { displayName: "Carol" });
+    const c = await signIn(ctx, carol);
+    const res = await ctx.request("/api/reports", { method: "POST", headers: c.headers, body: JSON.stringify({ community_id: m.communityId, target_type: "message", target_id: messageId, reason: "probe" }) });
+    expect(res.status).toBe(404);
+    await page.setViewportSize(DESKTOP);
+    expect(bobS.problems.all()).toEqual([]);
+  });
+
+  test("(d) deleting a message asks first, naming what happens; Cancel keeps it", async () => {
+    const page = aliceS.page;
+    await page.locator("#composer-input").fill("delete me soon");
+    await page.locator("#composer-input").press("Enter");
+    await seesDecrypted(page, "delete me soon");
+    const row = page.locator(".msg", { hasText: "delete me soon" });
+    await row.getByRole("button", { name: "More actions" }).focus();
+    await page.keyboard.press("Enter");
+    expect(await row.getByRole("button", { name: "Report message" }).count()).toBe(0); // not one's own
+    await row.getByRole("button", { name: "Delete message" }).focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.getByRole("dialog", { name: "Delete this message?" });
+    await dialog.waitFor(WAIT);
+    expect(await dialog.textContent()).toContain("disappears for everyone");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Cancel");
+    await page.keyboard.press("Enter");
+    await dialog.waitFor({ state: "detached", ...WAIT });
+    expect(await row.getAttribute("data-state")).toBe("ok");
+    await row.getByRole("button", { name: "More actions" }).focus();
+    await page.keyboard.press("Enter");
+    await row.getByRole("button", { name: "Delete message" }).focus();
+    await page.keyboard.press("Enter");
+    await dialog.getByRole("button", { name: "Delete message" }).click();
+    await page.waitForFunction(() => ![...document.querySelectorAll(".msg")].some((m) => m.textContent?.includes("delete me soon") && !m.classList.contains("msg--deleted")), undefined, WAIT);
+    expect(aliceS.problems.all()).toEqual([]);
+  });
+
+  test("(d) kick, ban, sign-out-everywhere and account deletion each ask first, naming what will happen", async () => {
+    const dave = await createUser(ctx, { displayName: "Dave" });
+    const d = await signIn(ctx, dave);
+    const invite = await call(m.aliceHeaders, "POST", `/api/communities/${m.communityId}/invites`, {});
+    await call(d.headers, "POST", `/api/community-invites/${invite.code}/accept`);
+    const page = aliceS.page;
+    await page.goto(`${base}/c/${m.communityId}/settings/members`, { waitUntil: "load" });
+    const kickForm = page.locator(`form[action$="/members/${dave.id}/kick"]`);
+    await kickForm.getByRole("button", { name: "Kick" }).click();
+    let dialog = page.getByRole("dialog", { name: "Kick Dave?" });
+    await dialog.waitFor(WAIT);
+    expect(await dialog.textContent()).toContain("Dave is removed from this community now");
+    await screenshot(page, "rough-d-kick-confirm");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached", ...WAIT });
+    const members = async () => (await call(m.aliceHeaders, "GET", `/api/communities/${m.communityId}/members`)).members.map((x: { user_id: string }) => x.user_id);
+    expect(await members()).toContain(dave.id);
+    await kickForm.getByRole("button", { name: "Kick" }).click();
+    await dialog.getByRole("button", { name: "Kick Dave" }).click();
+    await until(async () => !(await members()).includes(dave.id));
+    expect(await members()).not.toContain(dave.id);
+    const banForm = page.locator(`form[action$="/members/${m.bob.id}/ban"]`);
+    await banForm.getByRole("button", { name: "Ban" }).click();
+    dialog = page.getByRole("dialog", { name: "Ban Bob?" });
+    await dialog.waitFor(WAIT);
+    expect(await dialog.textContent()).toContain("cannot rejoin");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached", ...WAIT });
+    expect(await members()).toContain(m.bob.id);
+
+    const daveS = await openAs(dave);
+    await daveS.page.goto(`${base}/settings/security`, { waitUntil: "load" });
+    await daveS.page.getByRole("button", { name: "Sign out everywhere" }).click();
+    dialog = daveS.page.getByRole("dialog", { name: "Sign out everywhere?" });
+    await dialog.waitFor(WAIT);
+    expect(await dialog.textContent()).toContain("this one included");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    expect(daveS.page.url()).toContain("/settings/security");
+    await daveS.page.goto(`${base}/settings/account`, { waitUntil: "load" });
+    await daveS.page.locator("#delete-form input[name=password]").fill(dave.password);
+    await daveS.page.getByRole("button", { name: "Delete my account" }).click();
+    dialog = daveS.page.getByRole("dialog", { name: "Delete your account?" });
+    await dialog.waitFor(WAIT);
+    expect(await dialog.textContent()).toContain("cannot be undone");
+    await daveS.page.setViewportSize(PHONE);
+    await screenshot(daveS.page, "rough-d-delete-account-confirm-360");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    expect(await daveS.page.locator("#delete-form").count()).toBe(1);
+    expect(await call(d.headers, "GET", "/api/account/me").catch(() => null)).not.toBeNull();
+    expect([...aliceS.problems.all(), ...daveS.problems.all()]).toEqual([]);
+  });
+});
