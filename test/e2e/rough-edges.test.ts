@@ -249,4 +249,36 @@ describe.skipIf(!browser)("rough edges", () => {
     expect(await call(d.headers, "GET", "/api/account/me").catch(() => null)).not.toBeNull();
     expect([...aliceS.problems.all(), ...daveS.problems.all()]).toEqual([]);
   });
+
+  test("(e) the members and invites admin tables read as one card per row at 360 px (no letter-by-letter wrapping)", async () => {
+    const page = aliceS.page;
+    const eve = await createUser(ctx, { displayName: "Eve" });
+    await call(m.aliceHeaders, "POST", `/api/communities/${m.communityId}/invites`, { max_uses: 5 });
+    await call(m.aliceHeaders, "PUT", `/api/communities/${m.communityId}/bans/${eve.id}`, { reason: "a very long reason for the ban that has to wrap somewhere sensible" });
+    await page.setViewportSize(PHONE);
+    for (const section of ["members", "invites", "bans"]) {
+      const response = await page.goto(`${base}/c/${m.communityId}/settings/${section}`, { waitUntil: "load" });
+      expect(response?.status()).toBe(200);
+      const table = page.locator("table.table--stack");
+      await table.waitFor(WAIT);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+      // Every cell spans the card (the squeezed columns were ~30 px wide).
+      const widths = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>("table.table--stack td")].map((td) => td.getBoundingClientRect().width));
+      expect(widths.length).toBeGreaterThan(0);
+      expect(Math.min(...widths)).toBeGreaterThan(250);
+      if (section === "members") {
+        // "@username" on one line, not one letter per line.
+        const lines = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>("#members-table td .muted")].map((s) => s.getClientRects().length));
+        expect(Math.max(...lines)).toBe(1);
+        // Keyboard: Tab reaches the row's actions.
+        await page.locator("#members-table select").first().focus();
+        expect(await page.evaluate(() => document.activeElement?.closest("td")?.dataset.label)).toBe("Role");
+      }
+      await screenshot(page, `rough-e-${section}-360`, true);
+      expect(await axeSerious(page)).toEqual([]);
+    }
+    await page.setViewportSize(DESKTOP);
+    await screenshot(page, "rough-e-bans-desktop");
+    expect(aliceS.problems.all()).toEqual([]);
+  });
 });
