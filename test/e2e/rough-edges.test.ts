@@ -281,4 +281,61 @@ describe.skipIf(!browser)("rough edges", () => {
     await screenshot(page, "rough-e-bans-desktop");
     expect(aliceS.problems.all()).toEqual([]);
   });
+
+  test("(f) the phone composer shows the emoji button, and it inserts an emoji by keyboard", async () => {
+    const page = bobS.page;
+    await page.setViewportSize(PHONE);
+    await openChat(bobS, m.channelPath);
+    const emoji = page.getByRole("button", { name: "Insert emoji" });
+    await page.waitForFunction(() => !document.querySelector<HTMLButtonElement>(".composer__emoji")?.disabled, undefined, WAIT);
+    expect(await emoji.isVisible()).toBe(true);
+    const [button, composer] = await Promise.all([emoji.boundingBox(), page.locator(".composer").boundingBox()]);
+    expect(button!.x).toBeGreaterThanOrEqual(composer!.x);
+    expect(button!.x + button!.width).toBeLessThanOrEqual(composer!.x + composer!.width);
+    expect(button!.width).toBeGreaterThanOrEqual(24);
+    await emoji.focus();
+    await page.keyboard.press("Enter");
+    const search = page.getByRole("searchbox", { name: "Search emoji by name" });
+    await search.waitFor(WAIT);
+    await page.keyboard.type("party");
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => document.querySelector<HTMLTextAreaElement>("#composer-input")?.value.includes("🎉"), undefined, WAIT);
+    await screenshot(page, "rough-f-composer-360");
+    await page.locator("#composer-input").fill("");
+    await page.setViewportSize(DESKTOP);
+    expect(bobS.problems.all()).toEqual([]);
+  });
+
+  test("(g) on a phone the polls strip starts collapsed to one line and opens by keyboard", async () => {
+    // Alice creates a poll from her desktop; Bob, on a phone, opens the channel.
+    const page = aliceS.page;
+    await openChat(aliceS, m.channelPath);
+    await page.getByRole("button", { name: "Create a poll" }).click();
+    const dialog = page.getByRole("dialog", { name: "Create a poll" });
+    await dialog.waitFor(WAIT);
+    await dialog.getByLabel("Question").fill("Lunch where?");
+    await dialog.getByLabel("Option 1", { exact: true }).fill("Pizza");
+    await dialog.getByLabel("Option 2", { exact: true }).fill("Noodles");
+    await dialog.getByRole("button", { name: "Create poll" }).click();
+    await dialog.waitFor({ state: "detached", ...WAIT });
+    await page.locator(".polls__list li").first().waitFor(WAIT);
+
+    const phone = bobS.page;
+    await phone.setViewportSize(PHONE);
+    await openChat(bobS, m.channelPath);
+    const strip = phone.locator("section.polls");
+    await strip.waitFor(WAIT);
+    await phone.waitForFunction(() => document.querySelector(".polls__summary")?.textContent === "Polls · 1 open", undefined, WAIT);
+    expect(await phone.locator("details.polls__details").evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    const collapsed = await strip.boundingBox();
+    expect(collapsed!.height).toBeLessThanOrEqual(48);
+    await screenshot(phone, "rough-g-polls-collapsed-360");
+    await phone.locator(".polls__summary").focus();
+    await phone.keyboard.press("Enter");
+    await phone.locator(".polls__list li").first().waitFor(WAIT);
+    await screenshot(phone, "rough-g-polls-open-360");
+    await phone.setViewportSize(DESKTOP);
+    expect([...aliceS.problems.all(), ...bobS.problems.all()]).toEqual([]);
+  });
 });
