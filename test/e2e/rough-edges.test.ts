@@ -338,4 +338,36 @@ describe.skipIf(!browser)("rough edges", () => {
     await phone.setViewportSize(DESKTOP);
     expect([...aliceS.problems.all(), ...bobS.problems.all()]).toEqual([]);
   });
+
+  test("(h) a paste longer than a message says at the composer that it was cut, and by how much", async () => {
+    const page = bobS.page;
+    await page.setViewportSize(PHONE);
+    await bobS.context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+    const input = page.locator("#composer-input");
+    await input.fill("");
+    await input.focus();
+    await page.evaluate((t) => navigator.clipboard.writeText(t), "x".repeat(4_500));
+    await page.keyboard.press("Control+V");
+    const notice = page.locator("[data-paste-notice]");
+    await notice.waitFor(WAIT);
+    expect(await notice.textContent()).toBe("Pasted text was cut: a message holds 4,000 characters, so the last 500 were left out.");
+    expect(await notice.getAttribute("role")).toBe("status");
+    expect((await input.inputValue()).length).toBe(4_000);
+    const [box, composer] = await Promise.all([notice.boundingBox(), page.locator(".composer").boundingBox()]);
+    expect(box!.y + box!.height).toBeLessThanOrEqual(composer!.y + 1); // right above the composer
+    expect(box!.x + box!.width).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(page, "rough-h-paste-cut-360");
+    // A paste that fits says nothing; sending clears the notice.
+    await input.fill("short");
+    await page.keyboard.press("Enter");
+    await notice.waitFor({ state: "detached", ...WAIT });
+    await page.evaluate((t) => navigator.clipboard.writeText(t), "fits fine");
+    await input.focus();
+    await page.keyboard.press("Control+V");
+    expect(await input.inputValue()).toBe("fits fine");
+    expect(await notice.count()).toBe(0);
+    await input.fill("");
+    await page.setViewportSize(DESKTOP);
+    expect(bobS.problems.all()).toEqual([]);
+  });
 });
