@@ -77,6 +77,9 @@ describe.skipIf(!browser)("rough edges", () => {
     await aliceS.page.locator("#composer-input").fill("hello there");
     await aliceS.page.locator("#composer-input").press("Enter");
     await seesDecrypted(aliceS.page, "hello there");
+    bobS = await openAs(m.bob);
+    await openChat(bobS, m.channelPath);
+    await seesDecrypted(bobS.page, "hello there");
   });
 
   test("(a) the Status picker sits inside the sidebar on one line, at 1280 and 360 px", async () => {
@@ -107,9 +110,6 @@ describe.skipIf(!browser)("rough edges", () => {
     expect(aliceS.problems.all()).toEqual([]);
   });
   test("(b) the report dialog closes after sending, with a toast, and a second report works without a reload", async () => {
-    bobS = await openAs(m.bob);
-    await openChat(bobS, m.channelPath);
-    await seesDecrypted(bobS.page, "hello there");
     const page = bobS.page;
     const dialog = page.locator("dialog[data-report-dialog]");
     for (const reason of ["first report: spam", "second report: still spam"]) {
@@ -369,5 +369,54 @@ describe.skipIf(!browser)("rough edges", () => {
     await input.fill("");
     await page.setViewportSize(DESKTOP);
     expect(bobS.problems.all()).toEqual([]);
+  });
+
+  test("(i) an unknown invite code in the join form is answered at the field, not with a 404 page", async () => {
+    const page = bobS.page;
+    await page.setViewportSize(PHONE);
+    await page.goto(`${base}/communities`, { waitUntil: "load" });
+    const field = page.locator("#join-invite input[name=code]");
+    await field.fill("nosuchcode123");
+    await field.press("Enter");
+    await page.waitForSelector("#join-invite input[name=code][aria-invalid='true']", WAIT);
+    expect(new URL(page.url()).pathname).toBe("/communities");
+    expect(await page.locator("#join-invite .field__error").textContent()).toContain("No invite with that code works");
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("name"))).toBe("code");
+    expect(await field.inputValue()).toBe("nosuchcode123");
+    await screenshot(page, "rough-i-join-error-360");
+    // A malformed one too; and a good link still goes to the invite page.
+    await field.fill("not a code!");
+    await field.press("Enter");
+    await page.waitForFunction(() => document.querySelector("#join-invite .field__error")?.textContent?.includes("does not look like"), undefined, WAIT);
+    const invite = await call(m.aliceHeaders, "POST", `/api/communities/${m.communityId}/invites`, {});
+    await page.locator("#join-invite input[name=code]").fill(`${base}/invite/${invite.code}`);
+    await page.locator("#join-invite input[name=code]").press("Enter");
+    await page.waitForURL(`**/invite/${invite.code}`, WAIT);
+    // Plain POST (no htmx) answers the same way, with the page.
+    const res = await ctx.request("/communities/join", { method: "POST", headers: { ...m.bobHeaders, "content-type": "application/x-www-form-urlencoded" }, body: "code=nosuchcode123" });
+    expect(res.status).toBe(422);
+    expect(await res.text()).toContain("No invite with that code works");
+    // Chromium logs the 422 fetches; nothing else (no CSP reports) is allowed.
+    expect(bobS.problems.all().filter((p) => !/status of 422/.test(p))).toEqual([]);
+    await page.setViewportSize(DESKTOP);
+  });
+
+  test("(k) a re-rendered form error logs no CSP 'inline style' violation, even over fields that carry a style attribute", async () => {
+    const page = bobS.page;
+    const before = bobS.problems.cspViolations.length;
+    await page.goto(`${base}/communities`, { waitUntil: "load" });
+    for (const attempt of ["nosuchcode1", "nosuchcode2", "nosuchcode3"]) {
+      // What a password manager, an extension or a screenshot tool leaves on a field (CSSOM
+      // writes are allowed by the CSP; copying them with setAttribute is not).
+      await page.evaluate(() => {
+        for (const el of document.querySelectorAll<HTMLElement>("#join-invite, #join-invite *")) el.style.outlineOffset = "0px";
+      });
+      const field = page.locator("#join-invite input[name=code]");
+      await field.fill(attempt);
+      await field.press("Enter");
+      await page.waitForFunction((v) => document.querySelector<HTMLInputElement>("#join-invite input[name=code]")?.getAttribute("value") === v && !document.querySelector("#join-invite input[style]"), attempt, WAIT);
+    }
+    expect(await page.evaluate(() => (window as unknown as { htmx: { config: { defaultSettleDelay: number } } }).htmx.config.defaultSettleDelay)).toBe(0);
+    expect(bobS.problems.cspViolations.slice(before)).toEqual([]);
   });
 });
