@@ -419,4 +419,29 @@ describe.skipIf(!browser)("rough edges", () => {
     expect(await page.evaluate(() => (window as unknown as { htmx: { config: { defaultSettleDelay: number } } }).htmx.config.defaultSettleDelay)).toBe(0);
     expect(bobS.problems.cspViolations.slice(before)).toEqual([]);
   });
+
+  test("(j) 'start a DM' with nobody ticked says to choose someone, at the list, by keyboard at 360 px", async () => {
+    const page = bobS.page;
+    await page.setViewportSize(PHONE);
+    await page.goto(`${base}/dms/new`, { waitUntil: "load" });
+    await page.locator("#dm-start").getByRole("button", { name: "Start conversation" }).focus();
+    await page.keyboard.press("Enter");
+    const error = page.locator("#dm-start-error");
+    await error.waitFor(WAIT);
+    expect(await error.textContent()).toContain("Choose someone to message");
+    expect(await page.locator("#dm-start").textContent()).not.toContain("two");
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("dm-start-error");
+    expect(new URL(page.url()).pathname).toBe("/dms/new");
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(page, "rough-j-dm-nobody-360");
+    // Then ticking Alice starts the DM.
+    await page.locator("#dm-candidates label", { hasText: "Alice" }).locator("input").check();
+    await page.locator("#dm-start").getByRole("button", { name: "Start conversation" }).click();
+    await page.waitForURL(/\/dms\/[0-9a-f-]{36}$/, WAIT);
+    // The JSON API says the same.
+    const res = await ctx.request("/api/dms", { method: "POST", headers: m.bobHeaders, body: JSON.stringify({ user_ids: [] }) });
+    expect(JSON.stringify(await res.json())).toContain("Choose someone to message");
+    expect(bobS.problems.all().filter((p) => !/status of 422/.test(p))).toEqual([]);
+    await page.setViewportSize(DESKTOP);
+  });
 });

@@ -88,6 +88,7 @@ export async function openDm(deps: AppDeps, actor: ActorLike, targetId: string):
 
 export async function openGroupDm(deps: AppDeps, actor: ActorLike, userIds: string[]): Promise<DmView> {
   const others = [...new Set(userIds)].filter((id) => id !== actor.userId);
+  if (others.length === 0) throw new InvalidInputError("Choose someone to message.", { user_ids: "Choose someone to message." });
   if (others.length < 2) throw new InvalidInputError("A group conversation needs at least two other people.", { user_ids: "Pick at least two people." });
   if (others.length + 1 > MAX_GROUP_DM_PEOPLE) throw new InvalidInputError(`A group conversation has at most ${MAX_GROUP_DM_PEOPLE} people, you included.`, { user_ids: `At most ${MAX_GROUP_DM_PEOPLE - 1} others.` }, "GROUP_DM_LIMIT");
   const now = nowOf(deps);
