@@ -130,13 +130,13 @@ export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKin
 export type ChatMount = { channelId: string; scheme: "sk" | "pw"; selfId: string; communityId?: string; src: string; moderate?: boolean };
 
 /** The scrolling message log. role=log + aria-live announces new messages politely. */
+// The live region (role="log") wraps the list instead of replacing its role: an <ol role="log">
+// is no list, so its <li> rows were list items outside a list (axe-core "listitem", serious).
 export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string; chat?: ChatMount }>> = (p) => (
+  <div class="messages-log" role="log" aria-live="polite" aria-label={p.label ?? "Messages"}>
   <ol
     class="messages"
     id={p.id ?? "messages"}
-    role="log"
-    aria-live="polite"
-    aria-label={p.label ?? "Messages"}
     data-chat-channel={p.chat?.channelId}
     data-chat-scheme={p.chat?.scheme}
     data-chat-self={p.chat?.selfId}
@@ -146,17 +146,21 @@ export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string; ch
   >
     {p.children}
   </ol>
+  </div>
 );
 
 export const DaySeparator: FC<{ label: string; date?: string }> = (p) => (
-  <li class="day-sep" role="separator" aria-label={p.label}>
+  <li class="day-sep">
     <time datetime={p.date}>{p.label}</time>
   </li>
 );
 
 export const UnreadDivider: FC<{ label?: string }> = (p) => (
-  <li class="unread-sep" role="separator" aria-label={p.label ?? "New messages"}>
-    <span>{p.label ?? "New"}</span>
+  <li class="unread-sep">
+    <span>
+      {p.label ?? "New"}
+      {p.label ? null : <span class="visually-hidden"> messages</span>}
+    </span>
   </li>
 );
 

@@ -444,4 +444,41 @@ describe.skipIf(!browser)("rough edges", () => {
     expect(bobS.problems.all().filter((p) => !/status of 422/.test(p))).toEqual([]);
     await page.setViewportSize(DESKTOP);
   });
+
+  test("(m) axe-core: no serious or critical violations on the chat and DM pages, at 1280 and 360 px, with an offline member", async () => {
+    // Frank and others join and never open the app: their avatars (every avatar colour, most
+    // likely) show offline in the member list.
+    const invite = await call(m.aliceHeaders, "POST", `/api/communities/${m.communityId}/invites`, {});
+    for (const name of ["Frank", "Gina", "Hank", "Ivy", "Jon", "Kim", "Lee", "Mo", "Ned", "Oda", "Pia", "Quin"]) {
+      const user = await createUser(ctx, { displayName: name });
+      await call((await signIn(ctx, user)).headers, "POST", `/api/community-invites/${invite.code}/accept`);
+    }
+    const dm = await call(m.aliceHeaders, "POST", "/api/dms", { user_id: m.bob.id });
+    const page = aliceS.page;
+    for (const path of [m.channelPath, `/dms/${dm.channel_id}`]) {
+      for (const viewport of [DESKTOP, PHONE]) {
+        await page.setViewportSize(viewport);
+        await openChat(aliceS, path);
+        await page.waitForSelector(".msg[data-state='ok'], .channel-intro", WAIT);
+        if (path === m.channelPath) await page.locator(".member--offline", { hasText: "Frank" }).waitFor({ state: "attached", ...WAIT });
+        const violations = await axeSerious(page);
+        await screenshot(page, `rough-m-${path.startsWith("/dms") ? "dm" : "chat"}-${viewport.width}`);
+        expect({ path, width: viewport.width, violations }).toEqual({ path, width: viewport.width, violations: [] });
+      }
+    }
+    // Offline avatars are greyed, never faded (opacity lowered their initials' contrast).
+    await openChat(aliceS, m.channelPath);
+    const faded = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>(".member--offline .avatar")].filter((a) => {
+        for (let n: HTMLElement | null = a; n; n = n.parentElement) if (Number(getComputedStyle(n).opacity) < 1) return true;
+        return false;
+      }).length,
+    );
+    expect(faded).toBe(0);
+    // The live region still wraps the list, and the list is a list again.
+    expect(await page.evaluate(() => document.querySelector("#messages")?.parentElement?.getAttribute("role"))).toBe("log");
+    expect(await page.evaluate(() => document.querySelector("#messages")?.getAttribute("role"))).toBeNull();
+    await page.setViewportSize(DESKTOP);
+    expect(aliceS.problems.all()).toEqual([]);
+  });
 });
