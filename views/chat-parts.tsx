@@ -172,7 +172,9 @@ export const MessageGroup: FC<PropsWithChildren<{ author: MessageAuthor; time: s
     <Avatar userId={p.author.id} name={p.author.name} imageUrl={p.author.avatarUrl} size="md" />
     <div class="msg-group__content">
       <p class="msg-group__meta">
-        <span class="msg-group__author">{p.author.name}</span>
+        <button type="button" class="msg-group__author" data-profile-user={p.author.id}>
+          {p.author.name}
+        </button>
         {p.author.badge ? <span class="badge badge--neutral">{p.author.badge}</span> : null}
         <time class="msg-group__time" datetime={p.time}>
           {p.timeLabel}
@@ -231,8 +233,11 @@ export const MemberGroup: FC<PropsWithChildren<{ label: string; count: number }>
 
 export const MemberRow: FC<{ id: string; name: string; avatarUrl?: string | null; status?: "online" | "idle" | "dnd" | "offline"; role?: string }> = (p) => (
   <li class={p.status === "offline" ? "member member--offline" : "member"} data-presence-user={p.id}>
-    <Avatar userId={p.id} name={p.name} imageUrl={p.avatarUrl} size="sm" status={p.status} />
-    <span class="member__name">{p.name}</span>
+    {/* Opens the member's profile card (src/client/chat/profile-card.ts). */}
+    <button type="button" class="member__open" data-profile-user={p.id}>
+      <Avatar userId={p.id} name={p.name} imageUrl={p.avatarUrl} size="sm" status={p.status} />
+      <span class="member__name">{p.name}</span>
+    </button>
     {p.role ? <span class="badge badge--neutral member__role">{p.role}</span> : null}
   </li>
 );

@@ -481,4 +481,74 @@ describe.skipIf(!browser)("rough edges", () => {
     await page.setViewportSize(DESKTOP);
     expect(aliceS.problems.all()).toEqual([]);
   });
+
+  test("(l) status, pronouns and about me show on a profile card opened from a name or avatar, by mouse and keyboard, at 1280 and 360 px", async () => {
+    await call(m.bobHeaders, "PUT", "/api/account/profile", { custom_status: "Baking bread 🍞", pronouns: "he/him", bio: "Line one of about me.\nLine two <b>not bold</b>." });
+    const page = aliceS.page;
+    await page.setViewportSize(DESKTOP);
+    await openChat(aliceS, m.channelPath);
+    // The extension point: another module hears profile-card:open and fills the container.
+    await page.evaluate(() => {
+      document.addEventListener("profile-card:open", (e) => {
+        const { extra, userId } = (e as CustomEvent<{ extra: HTMLElement; userId: string }>).detail;
+        extra.dataset.heard = userId;
+      });
+    });
+    // Mouse: Bob's row in the member list.
+    const bobRow = page.locator("#app-members [data-profile-user]", { hasText: "Bob" });
+    await bobRow.click();
+    const card = page.locator("dialog.profile-card");
+    await card.waitFor(WAIT);
+    await card.locator(".profile-card__status").waitFor(WAIT);
+    expect(await card.locator("h2").textContent()).toBe("Bob");
+    expect(await card.locator(".profile-card__handle").textContent()).toBe(`@${m.bob.username} · he/him`);
+    expect(await card.locator(".profile-card__status").textContent()).toBe("Baking bread 🍞");
+    expect(await card.locator(".profile-card__about").textContent()).toBe("Line one of about me.\nLine two <b>not bold</b>.");
+    expect(await card.locator("b").count()).toBe(0); // text, never markup
+    expect(await card.locator("[data-profile-extra]").getAttribute("data-heard")).toBe(m.bob.id);
+    expect(await page.getByRole("dialog", { name: "Bob" }).count()).toBe(1);
+    await screenshot(page, "rough-l-profile-card-desktop");
+    expect(await axeSerious(page)).toEqual([]);
+    await page.keyboard.press("Escape");
+    await card.waitFor({ state: "detached", ...WAIT });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute("data-profile-user"))).toBe(m.bob.id);
+
+    // Keyboard: a message author's name is a button; Enter opens the card (Alice's own).
+    const author = page.locator(".msg-group__author", { hasText: "Alice" }).first();
+    await author.focus();
+    await page.keyboard.press("Enter");
+    await card.waitFor(WAIT);
+    await page.waitForFunction(() => document.querySelector(".profile-card__handle")?.textContent?.startsWith("@"), undefined, WAIT);
+    expect(await card.locator("h2").textContent()).toBe("Alice");
+    expect(await card.textContent()).toContain("No status or about me yet.");
+    await card.getByRole("button", { name: "Close" }).press("Enter");
+    await card.waitFor({ state: "detached", ...WAIT });
+    // The author's avatar opens it too (mouse).
+    await page.locator(".msg-group > .avatar").first().click();
+    await card.waitFor(WAIT);
+    await page.keyboard.press("Escape");
+    await card.waitFor({ state: "detached", ...WAIT });
+
+    // Phone: from the members drawer; the card fits 360 px.
+    await page.setViewportSize(PHONE);
+    await page.locator('[data-panel-toggle="members"]').click();
+    await page.locator("#app-members [data-profile-user]", { hasText: "Bob" }).click();
+    await card.locator(".profile-card__status").waitFor(WAIT);
+    const box = await card.boundingBox();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(PHONE.width);
+    await screenshot(page, "rough-l-profile-card-360");
+    expect(await axeSerious(page)).toEqual([]);
+    await page.keyboard.press("Escape");
+    await page.setViewportSize(DESKTOP);
+
+    // The API behind it: yourself and acquaintances only; a stranger's id reads like an unknown one.
+    const stranger = await createUser(ctx, { displayName: "Stranger" });
+    const s = await signIn(ctx, stranger);
+    for (const [headers, id, status] of [[m.aliceHeaders, m.bob.id, 200], [m.bobHeaders, m.bob.id, 200], [s.headers, m.bob.id, 404], [m.aliceHeaders, stranger.id, 404], [m.aliceHeaders, crypto.randomUUID(), 404]] as const) {
+      const res = await ctx.request(`/api/users/${id}/profile`, { headers });
+      expect({ id, status: res.status }).toEqual({ id, status });
+    }
+    expect(aliceS.problems.all()).toEqual([]);
+  });
 });

@@ -151,7 +151,11 @@ export function renderRows(list: HTMLElement, rows: readonly Row[], unreadAfterS
       avatar.append(el("span", "avatar__initials", initials(name)));
       const content = el("div", "msg-group__content");
       const meta = el("p", "msg-group__meta");
-      meta.append(el("span", "msg-group__author", name));
+      // A button: it opens the author's profile card (profile-card.ts, via chat index.ts).
+      const author = el("button", "msg-group__author", name);
+      author.type = "button";
+      author.dataset.profileUser = row.authorId;
+      meta.append(author);
       const t = el("time", "msg-group__time", timeLabel(row.createdAt));
       t.dateTime = row.createdAt.toISOString();
       meta.append(t);
