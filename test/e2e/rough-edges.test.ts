@@ -247,6 +247,12 @@ describe.skipIf(!browser)("rough edges", () => {
     await dialog.getByRole("button", { name: "Cancel" }).click();
     expect(await daveS.page.locator("#delete-form").count()).toBe(1);
     expect(await call(d.headers, "GET", "/api/account/me").catch(() => null)).not.toBeNull();
+    // Confirming goes through (a plain POST form: the confirmed submit is the real one).
+    await daveS.page.goto(`${base}/settings/security`, { waitUntil: "load" });
+    await daveS.page.getByRole("button", { name: "Sign out everywhere" }).click();
+    await daveS.page.getByRole("dialog", { name: "Sign out everywhere?" }).getByRole("button", { name: "Sign out everywhere" }).click();
+    await daveS.page.waitForURL(/\/login/, WAIT);
+    expect((await ctx.request("/api/account/me", { headers: d.headers })).status).toBe(401);
     expect([...aliceS.problems.all(), ...daveS.problems.all()]).toEqual([]);
   });
 
