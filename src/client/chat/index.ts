@@ -16,6 +16,14 @@ import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRow
 import { el } from "./dom.ts";
 import * as textLimits from "../../shared/text-limits.ts";
 
+/** The QR encoder bundle's URL (scripts/build.ts defines it; src/client/qr.ts). */
+declare const __HEARTH_QR_SRC__: string | undefined;
+const loadQr = () => {
+  const src = typeof __HEARTH_QR_SRC__ === "string" ? __HEARTH_QR_SRC__ : "";
+  // `.trim()`: a run-time value, so the bundler leaves the URL alone instead of resolving it.
+  return src ? (import(/* @vite-ignore */ src.trim()) as Promise<typeof import("../qr.ts")>) : Promise.reject(new Error("no qr.js"));
+};
+
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
 let hub: HubClient | null = null;
@@ -132,7 +140,10 @@ function onEvent(frame: EventFrame): void {
       if (f.status !== "offline" && typeof f.userId === "string" && f.userId !== selfUserId && viewers?.known?.devicesByUser.has(f.userId)) void engine?.then((e) => e.nudgeKeyRequests(currentChannel));
       return;
     case "keys:changed":
-      if (typeof f.userId === "string" && viewers?.known?.devicesByUser.has(f.userId)) refreshViewers();
+      if (typeof f.userId === "string" && viewers?.known?.devicesByUser.has(f.userId)) {
+        refreshViewers();
+        void c?.trust?.then((t) => t.onKeysChanged(f));
+      }
       void engine?.then((e) => {
         if (f.userId === selfUserId && f.change === "device_revoked" && f.deviceId === e.deviceId) onDeviceRevoked();
       });
@@ -205,6 +216,13 @@ document.addEventListener("chat:error", (e) => flash(String((e as CustomEvent).d
 document.addEventListener(RETRY_KEYS_EVENT, () => void engine?.then((e) => e.retryKeyRequest(currentChannel)));
 document.addEventListener("chat:notice", (e) => flash(String((e as CustomEvent).detail)));
 document.addEventListener("chat:identity-changed", () => flash("A contact's security key changed. Compare safety numbers before sharing anything sensitive."));
+
+/** Settings › Security: this account's encryption devices (trust-ui.ts, in the lazy chunk). */
+export async function mountOwnDevices(root: HTMLElement): Promise<void> {
+  const selfId = root.dataset.e2eeDevices ?? "";
+  const [m, mine] = await Promise.all([import("./trust-ui.ts"), ChatEngine.storedDeviceId(selfId).catch(() => null)]);
+  await m.mountOwnDevices(root, callApi, selfId, mine);
+}
 
 export async function mountChat(root: HTMLElement): Promise<void> {
   if (root.dataset.chatMounted) return;
@@ -290,6 +308,11 @@ export async function mountChat(root: HTMLElement): Promise<void> {
       return m.mountExtras({ engine: e, channelId, scheme, selfId, encryptForReaders, names, call: callApi, normalise: normaliseMessage, limits: textLimits, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
     });
     controller.extras.catch((error) => setStatus(`Some chat features could not load: ${(error as Error).message}`));
+    // Verification (trust-ui.ts): badges, Verify panels, the key-change stop, the server's identity.
+    controller.trust = import("./trust-ui.ts").then((m) =>
+      m.mountTrust({ engine: e, call: callApi, loadQr, selfId, scheme, viewers: channelViewers, names, pane, input: canSend ? input : null, notify: flash }),
+    );
+    controller.trust.catch((error) => setStatus(`Verification could not load: ${(error as Error).message}`));
     root.dataset.chatReady = "1";
   } catch (error) {
     setStatus(`Encrypted chat could not start: ${(error as Error).message}`);

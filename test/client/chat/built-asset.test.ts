@@ -32,20 +32,38 @@ describe("built chat.js", () => {
     expect(text).toContain("Hearth X3DH v1");
   });
 
-  test("its optional UI (emoji picker, polls, schedule, bookmarks, backup banner) is one lazy chunk within 16 KiB gzip", () => {
+  test("its optional UI (emoji picker, polls, schedule, bookmarks, backup banner) and verification are lazy chunks within 16 KiB gzip each", () => {
     const entry = read("chat.js").toString("utf8");
     const chunks = readdirSync(join(STATIC_DIR, "build")).filter((f) => /^chat-chunk-[a-z0-9]+\.js$/.test(f));
-    expect(chunks.length).toBe(1);
+    // The extras (extras-ui.ts) and verification (trust-ui.ts, issue 11 §5); no shared chunk:
+    // one would be preloaded by a static import in chat.js.
+    expect(chunks.length).toBe(2);
     // Loaded with import() only: the entry has no static import, so its budget above is the whole
     // code a chat page runs before the messages show.
     expect(entry).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
-    expect(entry).toContain(chunks[0]!);
-    const bytes = readFileSync(join(STATIC_DIR, "build", chunks[0]!));
-    const gzip = Bun.gzipSync(bytes).length;
-    console.log(`lazy chunk ${chunks[0]}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
-    expect(gzip).toBeLessThanOrEqual(16 * 1024);
-    const text = bytes.toString("utf8");
-    for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
+    const texts = new Map(chunks.map((c) => [c, readFileSync(join(STATIC_DIR, "build", c))]));
+    const extras = chunks.find((c) => texts.get(c)!.toString("utf8").includes("Create a poll"));
+    const trust = chunks.find((c) => texts.get(c)!.toString("utf8").includes("data-safety-number") || texts.get(c)!.toString("utf8").includes("safetyNumber"));
+    expect({ extras: !!extras, trust: !!trust, distinct: extras !== trust }).toEqual({ extras: true, trust: true, distinct: true });
+    for (const chunk of chunks) {
+      expect(entry).toContain(chunk);
+      const bytes = texts.get(chunk)!;
+      const gzip = Bun.gzipSync(bytes).length;
+      console.log(`lazy chunk ${chunk} (${chunk === extras ? "extras" : "verification"}): ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+      expect(gzip).toBeLessThanOrEqual(16 * 1024);
+      const text = bytes.toString("utf8");
+      expect(text).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
+      for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
+    }
+  });
+
+  test("the QR encoder of the safety-number screen is a bundle of its own, imported by URL", () => {
+    const qr = read("qr.js");
+    const gzip = Bun.gzipSync(qr).length;
+    console.log(`built ${manifest.files["qr.js"]}: ${(qr.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+    expect(gzip).toBeLessThanOrEqual(12 * 1024);
+    expect(qr.toString("utf8")).not.toContain("innerHTML");
+    expect(read("chat.js").toString("utf8")).toContain(`/${manifest.files["qr.js"]}`);
   });
 
   test("app.js loads it on demand and does not carry it", () => {
