@@ -52,7 +52,8 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
       // chunk (src/client/chat/extras-ui.ts) so the messaging bundle stays within its budget.
       splitting: name === "chat.js",
       // chat.js imports the QR bundle by URL when a Verify panel opens (src/client/qr.ts).
-      define: name === "chat.js" && files["qr.js"] ? { __HEARTH_QR_SRC__: JSON.stringify(`/${files["qr.js"]}`) } : undefined,
+      // Its file name: chat.js resolves it against its own URL (both are in build/).
+      define: name === "chat.js" && files["qr.js"] ? { __HEARTH_QR_SRC__: JSON.stringify(basename(files["qr.js"])) } : undefined,
       naming: { entry: `${basename(name, ".js")}-[hash].[ext]`, chunk: `${basename(name, ".js")}-chunk-[hash].[ext]` },
     });
     if (!result.success) throw new AggregateError(result.logs, `Bundling ${entry} failed`);

@@ -8,12 +8,14 @@
 //    warning that must be acknowledged.
 //  - A replaced server identity produces the warning on the next load, and sending is paused.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { sql } from "kysely";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { keysKernelOf } from "../../src/features/keys/kernel.ts";
 import { setActivityInterval } from "../../src/features/messages/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { seriousAxeViolations } from "../helpers/axe.ts";
 import { launchBrowser, screenshot, type PageProblems } from "../helpers/browser.ts";
-import { aliceAndBobInCommunity, apiCaller, openSignedIn } from "../helpers/chat-e2e.ts";
+import { aliceAndBobInCommunity, apiCaller, openSignedIn, seesDecrypted } from "../helpers/chat-e2e.ts";
 import type { TestUser } from "../helpers/users.ts";
 import { newDevice, registrationBody } from "../features/keys/helpers.ts";
 
@@ -87,6 +89,130 @@ describe.skipIf(!browser)("your own encryption devices in settings", () => {
     expect(await deviceIds(call, aliceHeaders, alice.id)).toEqual([browserDevice!]);
     // Nothing overflows at 360 px.
     expect(await s.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    expect(s.problems.all()).toEqual([]);
+  });
+});
+
+async function dmOf(call: ReturnType<typeof apiCaller>, headers: Record<string, string>, otherId: string): Promise<string> {
+  return `/dms/${(await call(headers, "POST", "/api/dms", { user_id: otherId })).channel_id}`;
+}
+
+async function type(s: Session, text: string): Promise<void> {
+  await s.page.waitForFunction(() => !document.querySelector<HTMLTextAreaElement>("#composer-input")?.disabled, undefined, WAIT);
+  await s.page.locator("#composer-input").fill(text);
+  await s.page.locator("#composer-input").press("Enter");
+}
+
+/** Opens the Verify panel from the DM header with the keyboard; returns the digits shown per device. */
+async function verifyPanel(s: Session, name: string): Promise<Record<string, string>> {
+  const trigger = s.page.locator(`button[data-verify-user]`, { hasText: `Verify ${name}` });
+  await s.page.waitForFunction(() => document.querySelector<HTMLButtonElement>("button[data-verify-user]")?.disabled === false, undefined, WAIT);
+  await trigger.focus();
+  await s.page.keyboard.press("Enter");
+  await s.page.waitForSelector("dialog[open] [data-safety-number]", WAIT);
+  await s.page.waitForSelector("dialog[open] svg.safety-qr", WAIT);
+  return s.page.evaluate(() => Object.fromEntries([...document.querySelectorAll<HTMLElement>("dialog[open] [data-verify-device]")].map((li) => [li.dataset.verifyDevice!, li.querySelector<HTMLElement>("[data-safety-number]")!.dataset.safetyNumber!])));
+}
+
+describe.skipIf(!browser)("verifying a contact", () => {
+  test("the same 60 digits in both browsers, a QR code, a badge; a new device of a verified contact stops the next send until acknowledged", async () => {
+    const call = apiCaller(ctx);
+    const { alice, bob, aliceHeaders, bobHeaders } = await aliceAndBobInCommunity(ctx, call, "Verify crew");
+    const path = await dmOf(call, aliceHeaders, bob.id);
+    const a = await openAs(alice, path, 360);
+    const b = await openAs(bob, path, 1000);
+    const [aliceDevice] = await deviceIds(call, aliceHeaders, alice.id);
+    const [bobDevice] = await deviceIds(call, bobHeaders, bob.id);
+
+    const seenByAlice = await verifyPanel(a, "Bob");
+    const seenByBob = await verifyPanel(b, "Alice");
+    // One device each: the number for the pair (Alice's device, Bob's device), computed in each browser.
+    expect(Object.keys(seenByAlice)).toEqual([bobDevice!]);
+    expect(Object.keys(seenByBob)).toEqual([aliceDevice!]);
+    expect(seenByAlice[bobDevice!]).toMatch(/^\d{60}$/);
+    expect(seenByAlice[bobDevice!]).toBe(seenByBob[aliceDevice!]!);
+    // Grouped for reading aloud: twelve groups of five.
+    expect(await a.page.locator("dialog[open] .safety-number__group").count()).toBe(12);
+    expect(await seriousAxeViolations(a.page, "dialog[open]")).toEqual([]);
+    await screenshot(a.page, "verify-panel-360");
+    expect(await a.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+
+    // Mark as verified: a badge on Bob in the DM header.
+    await a.page.locator("dialog[open] [data-mark-verified]").click();
+    await a.page.waitForSelector('[data-trust-badge]:not([hidden])[data-trust-state="verified"]', WAIT);
+    expect(await a.page.locator("[data-trust-badge]").textContent()).toBe("Verified");
+    await a.page.keyboard.press("Escape");
+    await a.page.waitForSelector("dialog[open]", { state: "detached", ...WAIT });
+    await b.page.keyboard.press("Escape");
+
+    // Nothing changed: sending goes straight through.
+    await type(a, "before any change");
+    await seesDecrypted(b.page, "before any change", WAIT);
+
+    // Bob sets up a device again (new keys, new id): Alice's DM says so, live.
+    await call(bobHeaders, "POST", "/api/keys/devices", registrationBody(newDevice(bob.id, "bob-phone-2")));
+    const note = a.page.locator("[data-device-notes] .device-note", { hasText: "Bob added a new device." });
+    await note.waitFor(WAIT);
+    expect(await note.textContent()).toContain("you will be asked before your next message is sent");
+
+    // The next send stops at the warning; "Don't send" keeps the draft and sends nothing.
+    await type(a, "after the change");
+    const warning = a.page.locator("dialog[open][data-key-change]");
+    await warning.waitFor(WAIT);
+    expect(await warning.textContent()).toContain("Your message has not been sent");
+    expect(await seriousAxeViolations(a.page, "dialog[open]")).toEqual([]);
+    await screenshot(a.page, "verify-key-change-360");
+    await warning.getByRole("button", { name: "Don't send" }).click();
+    await a.page.waitForSelector("dialog[open]", { state: "detached", ...WAIT });
+    expect(await a.page.locator("#composer-input").inputValue()).toBe("after the change");
+    expect(await a.page.locator(".msg", { hasText: "after the change" }).count()).toBe(0);
+
+    // Acknowledged: sent, and Bob is no longer shown as verified.
+    await a.page.locator("#composer-input").press("Enter");
+    await warning.waitFor(WAIT);
+    await warning.locator("[data-acknowledge-keys]").click();
+    await seesDecrypted(b.page, "after the change", WAIT);
+    await a.page.waitForSelector("[data-trust-badge][hidden]", { state: "attached", ...WAIT });
+    // Acknowledged once: the following send does not ask again.
+    await type(a, "and again");
+    await seesDecrypted(b.page, "and again", WAIT);
+    expect(await a.page.locator("dialog[open]").count()).toBe(0);
+    expect(a.problems.all()).toEqual([]);
+    expect(b.problems.all()).toEqual([]);
+  });
+});
+
+describe.skipIf(!browser)("the server's identity", () => {
+  test("replacing it in the database produces the warning on the next load, and sending pauses until accepted", async () => {
+    const call = apiCaller(ctx);
+    const { alice, channelPath } = await aliceAndBobInCommunity(ctx, call, "Pinned crew");
+    const s = await openAs(alice, channelPath, 360);
+    await s.page.waitForSelector('[data-server-identity="first-use"]', WAIT);
+    await s.page.reload({ waitUntil: "load" });
+    await s.page.waitForSelector('[data-server-identity="match"]', WAIT);
+    expect(await s.page.locator("[data-server-identity-warning]").count()).toBe(0);
+
+    // The operator's database gets another identity (a restore without its keys, or an impostor).
+    await sql`delete from instance_settings where key = 'server_identity_key'`.execute(ctx.deps.database.db);
+    keysKernelOf(ctx.deps).serverIdentity = undefined; // as after a restart
+    const fresh = await call({}, "GET", "/api/keys/server-identity");
+
+    await s.page.reload({ waitUntil: "load" });
+    await s.page.waitForSelector("[data-chat-ready]", WAIT);
+    const warning = s.page.locator("[data-server-identity-warning]");
+    await warning.waitFor(WAIT);
+    expect(await warning.textContent()).toContain("This server's identity has changed");
+    expect(await warning.locator("[data-server-fingerprint]").textContent()).toBe(fresh.fingerprint);
+    expect(await s.page.locator("#composer-input").isDisabled()).toBe(true);
+    expect(await seriousAxeViolations(s.page, "[data-server-identity-warning]")).toEqual([]);
+    await screenshot(s.page, "server-identity-warning-360");
+    expect(await s.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+
+    // Accepting (after asking the admin) pins the new identity; the next load is quiet.
+    await warning.locator("[data-accept-server-identity]").focus();
+    await Promise.all([s.page.waitForEvent("load", WAIT), s.page.keyboard.press("Enter")]);
+    await s.page.waitForSelector('[data-server-identity="match"]', WAIT);
+    expect(await s.page.locator("[data-server-identity-warning]").count()).toBe(0);
     expect(s.problems.all()).toEqual([]);
   });
 });

@@ -16,12 +16,12 @@ import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRow
 import { el } from "./dom.ts";
 import * as textLimits from "../../shared/text-limits.ts";
 
-/** The QR encoder bundle's URL (scripts/build.ts defines it; src/client/qr.ts). */
+/** The QR encoder bundle's file name, beside chat.js (scripts/build.ts defines it; src/client/qr.ts). */
 declare const __HEARTH_QR_SRC__: string | undefined;
 const loadQr = () => {
-  const src = typeof __HEARTH_QR_SRC__ === "string" ? __HEARTH_QR_SRC__ : "";
-  // `.trim()`: a run-time value, so the bundler leaves the URL alone instead of resolving it.
-  return src ? (import(/* @vite-ignore */ src.trim()) as Promise<typeof import("../qr.ts")>) : Promise.reject(new Error("no qr.js"));
+  const file = typeof __HEARTH_QR_SRC__ === "string" ? __HEARTH_QR_SRC__ : "";
+  // A run-time URL, so the bundler leaves the import alone instead of resolving it.
+  return file ? (import(/* @vite-ignore */ new URL(file, import.meta.url).href) as Promise<typeof import("../qr.ts")>) : Promise.reject(new Error("no qr.js"));
 };
 
 let engine: Promise<ChatEngine> | null = null;
@@ -118,7 +118,10 @@ function onEvent(frame: EventFrame): void {
       if (f.channelId !== currentChannel) markSidebarUnread(String(f.channelId), false);
       return;
     case "viewers:changed":
-      if (isViewersChangedFrame(frame) && (frame.communityId === currentCommunity || frame.channelIds?.includes(currentChannel))) refreshViewers();
+      if (isViewersChangedFrame(frame) && (frame.communityId === currentCommunity || frame.channelIds?.includes(currentChannel))) {
+        refreshViewers();
+        void c?.trust?.then((t) => t.onViewersChanged());
+      }
       return;
     case "device:message":
       void engine?.then(async (e) => {
@@ -140,10 +143,7 @@ function onEvent(frame: EventFrame): void {
       if (f.status !== "offline" && typeof f.userId === "string" && f.userId !== selfUserId && viewers?.known?.devicesByUser.has(f.userId)) void engine?.then((e) => e.nudgeKeyRequests(currentChannel));
       return;
     case "keys:changed":
-      if (typeof f.userId === "string" && viewers?.known?.devicesByUser.has(f.userId)) {
-        refreshViewers();
-        void c?.trust?.then((t) => t.onKeysChanged(f));
-      }
+      if (typeof f.userId === "string" && viewers?.known?.devicesByUser.has(f.userId)) refreshViewers();
       void engine?.then((e) => {
         if (f.userId === selfUserId && f.change === "device_revoked" && f.deviceId === e.deviceId) onDeviceRevoked();
       });

@@ -298,7 +298,7 @@ function showServerIdentityWarning(host: HTMLElement, fingerprint: string, inval
       "e2ee-banner__text",
       "This device remembered the server's identity key the first time it connected, and the server now presents a different one. Either the admin moved Hearth to a new installation or restored it without its keys, or you are not talking to your real server (someone in between, or a copy). Your messages stay end-to-end encrypted either way, but a server you do not trust can hand you wrong keys for other people.",
     ),
-    h("p", "e2ee-banner__text", "What to do: ask your admin, in person or through another channel, whether the server was replaced, and compare this fingerprint with the one they give you. Until then, sending from this device is paused."),
+    h("p", "e2ee-banner__text", "What to do: ask your admin, in person or through another channel, whether the server was replaced, and compare this fingerprint with the one they give you. Until then, sending from this device is paused; trust the new identity only once they confirmed it."),
   );
   const key = h("code", "e2ee-banner__key", fingerprint);
   key.dataset.serverFingerprint = "";
@@ -310,7 +310,7 @@ function showServerIdentityWarning(host: HTMLElement, fingerprint: string, inval
   const status = h("p", "e2ee-banner__status");
   status.setAttribute("role", "status");
   if (accept) {
-    const ok = button("The admin confirmed it: trust the new identity", "btn btn--secondary btn--sm");
+    const ok = button("Trust the new identity", "btn btn--secondary btn--sm");
     ok.dataset.acceptServerIdentity = "";
     ok.addEventListener("click", async () => {
       ok.disabled = true;
@@ -421,8 +421,8 @@ export interface TrustContext {
 export interface TrustApi {
   /** Before a send: false keeps the draft (a verified reader's keys changed, or the server's identity did). */
   beforeSend(): Promise<boolean>;
-  /** keys:changed about a reader: "Bob added a new device" in a DM, badges. */
-  onKeysChanged(frame: Record<string, unknown>): void;
+  /** viewers:changed: in a DM, fetch the readers now, so a device change shows at once ("Bob added a new device"). */
+  onViewersChanged(): void;
   dispose(): void;
 }
 
@@ -451,13 +451,40 @@ export function mountTrust(ctx: TrustContext): TrustApi {
   cleanup.push(() => document.removeEventListener("click", onVerifyClick));
   for (const b of document.querySelectorAll<HTMLButtonElement>("button[data-verify-user]")) b.disabled = false;
 
+  // A reader's devices changed (compared with the list before): a line in a DM, the badges.
+  let before = devicesNow();
+  cleanup.push(
+    ctx.viewers.onChange((list) => {
+      const previous = before;
+      before = list.devicesByUser;
+      badges();
+      if (ctx.scheme !== "pw") return;
+      for (const [userId, devices] of list.devicesByUser) {
+        const old = previous.get(userId);
+        // A first device is someone setting up encryption, not a change worth a line.
+        if (userId === ctx.selfId || !old?.length) continue;
+        const name = list.names.get(userId) ?? "Someone";
+        const added = devices.filter((d) => !old.includes(d)).length;
+        const removed = old.filter((d) => !devices.includes(d)).length;
+        if (!added && !removed) continue;
+        void ctx.engine.trust.check(userId, devices.map((deviceId) => ({ deviceId }))).then((state) => {
+          const host = ctx.pane.querySelector<HTMLElement>(".pane-composer") ?? ctx.pane;
+          if (added) noteDeviceChange(host, name, "device_added", state === "changed", () => verify(userId, name, null));
+          if (removed) noteDeviceChange(host, name, "device_revoked", false, () => {});
+        });
+      }
+    }),
+  );
+
   // The server proves its identity on every load; a change pauses sending until the user decides.
   let serverDistrusted = false;
   void checkServer(ctx).then(({ check, publicKey, fingerprint }) => {
+    ctx.pane.dataset.serverIdentity = check; // first-use | match | changed | invalid
     if (check === "match" || check === "first-use") return;
     serverDistrusted = true;
     if (ctx.input) ctx.input.disabled = true;
-    const host = ctx.pane.querySelector<HTMLElement>(".pane-body__inner") ?? ctx.pane;
+    // Where the user writes (sending is what is paused), as the "signed out of encryption" banner.
+    const host = ctx.pane.querySelector<HTMLElement>(".pane-composer") ?? ctx.pane;
     showServerIdentityWarning(host, fingerprint, check === "invalid", check === "changed" ? () => ctx.engine.trust.acceptServer(publicKey) : null);
   }).catch(() => {});
 
@@ -470,18 +497,8 @@ export function mountTrust(ctx: TrustContext): TrustApi {
       const list = await ctx.viewers.current();
       return confirmReaders(ctx.engine, list.devicesByUser, ctx.names, ctx.call, ctx.loadQr, ctx.input);
     },
-    onKeysChanged(frame) {
-      const userId = String(frame.userId ?? "");
-      const change = String(frame.change ?? "");
-      badges();
-      if (!userId || userId === ctx.selfId || ctx.scheme !== "pw" || !ctx.names.has(userId)) return;
-      const name = ctx.names.get(userId) ?? "Someone";
-      const added = change === "device_added" ? [String(frame.deviceId ?? "")] : [];
-      void ctx.engine.trust.check(userId, [...(devicesNow().get(userId) ?? []), ...added].map((deviceId) => ({ deviceId }))).then((state) => {
-        const host = ctx.pane.querySelector<HTMLElement>(".pane-composer") ?? ctx.pane;
-        noteDeviceChange(host, name, change, state === "changed", () => verify(userId, name, null));
-        badges();
-      });
+    onViewersChanged() {
+      if (ctx.scheme === "pw") void ctx.viewers.current().catch(() => {});
     },
     dispose() {
       for (const fn of cleanup) fn();

@@ -63,7 +63,7 @@ describe("built chat.js", () => {
     console.log(`built ${manifest.files["qr.js"]}: ${(qr.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
     expect(gzip).toBeLessThanOrEqual(12 * 1024);
     expect(qr.toString("utf8")).not.toContain("innerHTML");
-    expect(read("chat.js").toString("utf8")).toContain(`/${manifest.files["qr.js"]}`);
+    expect(read("chat.js").toString("utf8")).toContain(`"${manifest.files["qr.js"]!.replace("build/", "")}"`);
   });
 
   test("app.js loads it on demand and does not carry it", () => {
