@@ -182,6 +182,30 @@ describe.skipIf(!browser)("verifying a contact", () => {
   });
 });
 
+describe.skipIf(!browser)("verifying from a channel's member list", () => {
+  test("each other member's row has a Verify button; marking shows the badge on the row", async () => {
+    const call = apiCaller(ctx);
+    const { alice, bob, channelPath } = await aliceAndBobInCommunity(ctx, call, "Members crew");
+    await openAs(bob, channelPath, 1200); // Bob's device exists
+    const a = await openAs(alice, channelPath, 1200);
+    const row = a.page.locator(`.member[data-presence-user="${bob.id}"]`);
+    const verify = row.locator("button[data-verify-user]");
+    await verify.waitFor(WAIT);
+    expect(await a.page.locator(`.member[data-presence-user="${alice.id}"] button[data-verify-user]`).count()).toBe(0); // not yourself
+    await verify.focus();
+    await a.page.keyboard.press("Enter");
+    await a.page.waitForSelector("dialog[open] [data-safety-number]", WAIT);
+    expect(await a.page.locator("dialog[open] .dialog__title").textContent()).toBe("Verify Bob");
+    await a.page.locator("dialog[open] [data-mark-verified]").click();
+    await row.locator('.member__trust[data-trust-state="verified"]').waitFor(WAIT);
+    expect(await row.locator(".member__trust").textContent()).toBe("Verified");
+    await a.page.keyboard.press("Escape");
+    expect(await seriousAxeViolations(a.page, ".members")).toEqual([]);
+    await screenshot(a.page, "verify-member-list");
+    expect(a.problems.all()).toEqual([]);
+  });
+});
+
 describe.skipIf(!browser)("the server's identity", () => {
   test("replacing it in the database produces the warning on the next load, and sending pauses until accepted", async () => {
     const call = apiCaller(ctx);

@@ -441,15 +441,9 @@ export class ChannelController {
   // ---- sending ---------------------------------------------------------------------------
 
   async send(text: string, replyTo: string | null = null): Promise<void> {
-    // A verified reader's keys changed, or the server's identity did: ask first (trust-ui.ts).
-    if (this.trust && !(await this.trust.then((t) => t.beforeSend()).catch(() => true))) {
-      const input = this.ui.input;
-      if (input && !input.value) {
-        input.value = text;
-        input.dispatchEvent(new Event("input"));
-      }
-      return;
-    }
+    // A verified reader's keys changed, or the server's identity did: ask first (trust-ui.ts; a
+    // refusal puts the text back in the composer).
+    if (this.trust && !(await this.trust.then((t) => t.beforeSend(text)).catch(() => true))) return;
     const item = this.queue.enqueue(this.config.channelId, text, replyTo ?? undefined);
     const key = `pending:${item.clientId}`;
     const msg = createMessageElement(key, null);

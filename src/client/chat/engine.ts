@@ -70,6 +70,7 @@ import { deviceKey, planSenderKey, type DeviceRef } from "./recipients.ts";
 import { authorName, normaliseMessage, type ChatMessage, type Scheme } from "./types.ts";
 import { Viewers, type ViewerList } from "./viewers.ts";
 
+/** Where this browser keeps its device (trust-ui.ts reads its id on the settings page: keep in step). */
 const DEVICE_RECORD = "chat:device";
 const STATE_RECORD = "chat:state";
 const RECOVERY_RECORD = "chat:recovery";
@@ -207,11 +208,6 @@ export class ChatEngine {
     acceptServer: (publicKey: Uint8Array) => acceptServerIdentity(this.store, publicKey),
   };
 
-  /** This browser's device id for `userId` if it has one, without creating or registering one. */
-  static async storedDeviceId(userId: string): Promise<string | null> {
-    const raw = await (await IndexedDbKeyStore.open(`hearth-chat-${userId}`)).get(DEVICE_RECORD);
-    return raw ? String((JSON.parse(raw) as { deviceId?: unknown }).deviceId ?? "") || null : null;
-  }
 
   /** `api`: the page's own by default; tests and the soak drive several users' engines in one process. */
   static async open(userId: string, store?: KeyStore, api: Api = pageApi): Promise<ChatEngine> {

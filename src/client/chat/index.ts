@@ -6,6 +6,7 @@ import { HubClient } from "../ws.ts";
 import { CLOSE, isSubscriptionRevokedFrame, isViewersChangedFrame, type EventFrame } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
+import { IndexedDbKeyStore } from "../e2ee/indexeddb-key-store.ts";
 import { ChatEngine } from "./engine.ts";
 import { DEVICE_REVOKED_EVENT } from "./types.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
@@ -17,12 +18,9 @@ import { el } from "./dom.ts";
 import * as textLimits from "../../shared/text-limits.ts";
 
 /** The QR encoder bundle's file name, beside chat.js (scripts/build.ts defines it; src/client/qr.ts). */
-declare const __HEARTH_QR_SRC__: string | undefined;
-const loadQr = () => {
-  const file = typeof __HEARTH_QR_SRC__ === "string" ? __HEARTH_QR_SRC__ : "";
-  // A run-time URL, so the bundler leaves the import alone instead of resolving it.
-  return file ? (import(/* @vite-ignore */ new URL(file, import.meta.url).href) as Promise<typeof import("../qr.ts")>) : Promise.reject(new Error("no qr.js"));
-};
+declare const __HEARTH_QR_SRC__: string;
+// A run-time URL, so the bundler leaves the import alone instead of resolving it.
+const loadQr = () => import(/* @vite-ignore */ new URL(__HEARTH_QR_SRC__, import.meta.url).href) as Promise<typeof import("../qr.ts")>;
 
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
@@ -219,9 +217,7 @@ document.addEventListener("chat:identity-changed", () => flash("A contact's secu
 
 /** Settings › Security: this account's encryption devices (trust-ui.ts, in the lazy chunk). */
 export async function mountOwnDevices(root: HTMLElement): Promise<void> {
-  const selfId = root.dataset.e2eeDevices ?? "";
-  const [m, mine] = await Promise.all([import("./trust-ui.ts"), ChatEngine.storedDeviceId(selfId).catch(() => null)]);
-  await m.mountOwnDevices(root, callApi, selfId, mine);
+  (await import("./trust-ui.ts")).mountOwnDevices(root, callApi, IndexedDbKeyStore);
 }
 
 export async function mountChat(root: HTMLElement): Promise<void> {

@@ -185,14 +185,29 @@ async function renderTrustBadges(engine: ChatEngine, devicesByUser: ReadonlyMap<
     const devices = devicesByUser.get(userId);
     const state = devices ? await engine.trust.check(userId, devices.map((deviceId) => ({ deviceId }))) : undefined;
     for (const b of document.querySelectorAll<HTMLElement>(`[data-trust-badge="${CSS.escape(userId)}"]`)) showBadge(b, state);
-    for (const row of document.querySelectorAll<HTMLElement>(`.member[data-presence-user="${CSS.escape(userId)}"]`)) {
-      let b = row.querySelector<HTMLElement>(".member__trust");
-      if (!b && state) {
-        b = h("span", "badge member__trust");
-        row.querySelector(".member__name")?.after(b);
-      }
-      if (b) showBadge(b, state);
+    // A member row's Verify button is its badge too (no room for both in the panel).
+    for (const b of document.querySelectorAll<HTMLElement>(`.member[data-presence-user="${CSS.escape(userId)}"] .member__verify`)) {
+      b.dataset.trustState = state ?? "";
+      b.textContent = state === "verified" ? "Verified" : state === "changed" ? "Keys changed" : "Verify";
+      b.setAttribute("aria-label", `${b.textContent} — ${b.dataset.verifyName}`);
+      b.classList.toggle("member__trust", !!state);
+      b.classList.toggle("badge--success", state === "verified");
+      b.classList.toggle("badge--warning", state === "changed");
     }
+  }
+}
+
+/** A "Verify" button on each other member's row of the member list (opens the Verify panel). */
+function addMemberVerifyButtons(selfId: string): void {
+  for (const row of document.querySelectorAll<HTMLElement>(".member[data-presence-user]")) {
+    const userId = row.dataset.presenceUser!;
+    if (userId === selfId || row.querySelector("[data-verify-user]")) continue;
+    const name = row.querySelector(".member__name")?.textContent ?? "them";
+    const b = button("Verify", "btn btn--ghost btn--sm member__verify");
+    b.setAttribute("aria-label", `Verify — ${name}`);
+    b.dataset.verifyUser = userId;
+    b.dataset.verifyName = name;
+    row.append(b);
   }
 }
 
@@ -337,7 +352,15 @@ function showServerIdentityWarning(host: HTMLElement, fingerprint: string, inval
  * browser's marked, each removable through DELETE /api/keys/devices/{id} (the key service's own
  * route: it stops everyone from encrypting to it; a removed device cannot read new messages).
  */
-export async function mountOwnDevices(root: HTMLElement, call: Call, selfId: string, thisDevice: string | null): Promise<void> {
+export async function mountOwnDevices(root: HTMLElement, call: Call, keyStores: { open(name: string): Promise<{ get(name: string): Promise<string | undefined> }> }): Promise<void> {
+  const selfId = root.dataset.e2eeDevices ?? "";
+  // This browser's device, if it has one (never created here): engine.ts's DEVICE_RECORD, spelled
+  // out because importing engine.ts here would share a module with chat.js.
+  const thisDevice = await keyStores
+    .open(`hearth-chat-${selfId}`)
+    .then((store) => store.get("chat:device"))
+    .then((raw) => (raw ? String((JSON.parse(raw) as { deviceId?: unknown }).deviceId ?? "") : null))
+    .catch(() => null);
   const list = root.querySelector<HTMLElement>("[data-e2ee-device-list]") ?? root.appendChild(h("ul", "session-list"));
   const status = root.querySelector<HTMLElement>("[data-e2ee-device-status]") ?? root.appendChild(h("p", "muted"));
   status.setAttribute("role", "status");
@@ -419,8 +442,8 @@ export interface TrustContext {
 }
 
 export interface TrustApi {
-  /** Before a send: false keeps the draft (a verified reader's keys changed, or the server's identity did). */
-  beforeSend(): Promise<boolean>;
+  /** Before a send: false puts `text` back in the composer (a verified reader's keys changed, or the server's identity did). */
+  beforeSend(text: string): Promise<boolean>;
   /** viewers:changed: in a DM, fetch the readers now, so a device change shows at once ("Bob added a new device"). */
   onViewersChanged(): void;
   dispose(): void;
@@ -438,7 +461,10 @@ async function checkServer(ctx: TrustContext): Promise<{ check: string; publicKe
 export function mountTrust(ctx: TrustContext): TrustApi {
   const cleanup: (() => void)[] = [];
   const devicesNow = () => ctx.viewers.known?.devicesByUser ?? new Map<string, string[]>();
-  const badges = () => void renderTrustBadges(ctx.engine, devicesNow()).catch(() => {});
+  const badges = () => {
+    addMemberVerifyButtons(ctx.selfId);
+    void renderTrustBadges(ctx.engine, devicesNow()).catch(() => {});
+  };
   badges();
   document.addEventListener(TRUST_CHANGED_EVENT, badges);
   cleanup.push(() => document.removeEventListener(TRUST_CHANGED_EVENT, badges));
@@ -489,13 +515,16 @@ export function mountTrust(ctx: TrustContext): TrustApi {
   }).catch(() => {});
 
   return {
-    async beforeSend() {
-      if (serverDistrusted) {
-        ctx.notify("Sending is paused: this server's identity changed (see the warning above).");
-        return false;
+    async beforeSend(text) {
+      let go = !serverDistrusted;
+      if (go) go = await confirmReaders(ctx.engine, (await ctx.viewers.current()).devicesByUser, ctx.names, ctx.call, ctx.loadQr, ctx.input);
+      else ctx.notify("Sending is paused: this server's identity changed (see the warning).");
+      const input = ctx.input;
+      if (!go && input && !input.value) {
+        input.value = text;
+        input.dispatchEvent(new Event("input")); // the draft is kept as typed
       }
-      const list = await ctx.viewers.current();
-      return confirmReaders(ctx.engine, list.devicesByUser, ctx.names, ctx.call, ctx.loadQr, ctx.input);
+      return go;
     },
     onViewersChanged() {
       if (ctx.scheme === "pw") void ctx.viewers.current().catch(() => {});
