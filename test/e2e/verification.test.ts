@@ -123,16 +123,19 @@ describe.skipIf(!browser)("verifying a contact", () => {
     const b = await openAs(bob, path, 1000);
     const [aliceDevice] = await deviceIds(call, aliceHeaders, alice.id);
     const [bobDevice] = await deviceIds(call, bobHeaders, bob.id);
+    // Bob also has a phone.
+    await call(bobHeaders, "POST", "/api/keys/devices", registrationBody(newDevice(bob.id, "bob-phone")));
 
     const seenByAlice = await verifyPanel(a, "Bob");
     const seenByBob = await verifyPanel(b, "Alice");
-    // One device each: the number for the pair (Alice's device, Bob's device), computed in each browser.
-    expect(Object.keys(seenByAlice)).toEqual([bobDevice!]);
+    // A number per device pair, computed in each browser: (Alice's device, Bob's browser) is the same on both sides.
+    expect(Object.keys(seenByAlice).sort()).toEqual([bobDevice!, "bob-phone"].sort());
     expect(Object.keys(seenByBob)).toEqual([aliceDevice!]);
+    expect(seenByAlice["bob-phone"]).not.toBe(seenByAlice[bobDevice!]);
     expect(seenByAlice[bobDevice!]).toMatch(/^\d{60}$/);
     expect(seenByAlice[bobDevice!]).toBe(seenByBob[aliceDevice!]!);
     // Grouped for reading aloud: twelve groups of five.
-    expect(await a.page.locator("dialog[open] .safety-number__group").count()).toBe(12);
+    expect(await a.page.locator(`dialog[open] [data-verify-device="${bobDevice}"] .safety-number__group`).count()).toBe(12);
     expect(await seriousAxeViolations(a.page, "dialog[open]")).toEqual([]);
     await screenshot(a.page, "verify-panel-360");
     expect(await a.page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
@@ -149,11 +152,14 @@ describe.skipIf(!browser)("verifying a contact", () => {
     await type(a, "before any change");
     await seesDecrypted(b.page, "before any change", WAIT);
 
-    // Bob sets up a device again (new keys, new id): Alice's DM says so, live.
+    // Bob re-registers his phone (revoked, then set up again: new keys, new id): Alice's DM says so, live.
+    await call(bobHeaders, "DELETE", "/api/keys/devices/bob-phone");
     await call(bobHeaders, "POST", "/api/keys/devices", registrationBody(newDevice(bob.id, "bob-phone-2")));
-    const note = a.page.locator("[data-device-notes] .device-note", { hasText: "Bob added a new device." });
+    // (The phone's first registration, before Bob was verified, had its own plain line.)
+    const note = a.page.locator("[data-device-notes] .device-note", { hasText: "you will be asked before your next message is sent" });
     await note.waitFor(WAIT);
-    expect(await note.textContent()).toContain("you will be asked before your next message is sent");
+    expect(await note.textContent()).toContain("Bob added a new device.");
+    await a.page.locator("[data-device-notes] .device-note", { hasText: "Bob removed a device." }).waitFor(WAIT);
 
     // The next send stops at the warning; "Don't send" keeps the draft and sends nothing.
     await type(a, "after the change");
