@@ -19,6 +19,8 @@ const ROOT = resolve(import.meta.dir, "..");
 const ENTRIES: Record<string, string> = {
   "app.js": "src/client/app.ts",
   "e2ee.js": "src/client/e2ee/index.ts",
+  // The QR encoder of the safety-number screen; before chat.js, which is given its URL.
+  "qr.js": "src/client/qr.ts",
   // The messaging client (E2EE library included); app.js imports it only on chat pages.
   "chat.js": "src/client/chat/index.ts",
 };
@@ -49,6 +51,9 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
       // chat.js loads its optional UI (emoji picker, polls, scheduling, bookmarks) as a lazy
       // chunk (src/client/chat/extras-ui.ts) so the messaging bundle stays within its budget.
       splitting: name === "chat.js",
+      // chat.js imports the QR bundle by URL when a Verify panel opens (src/client/qr.ts).
+      // Its file name: chat.js resolves it against its own URL (both are in build/).
+      define: name === "chat.js" && files["qr.js"] ? { __HEARTH_QR_SRC__: JSON.stringify(basename(files["qr.js"])) } : undefined,
       naming: { entry: `${basename(name, ".js")}-[hash].[ext]`, chunk: `${basename(name, ".js")}-chunk-[hash].[ext]` },
     });
     if (!result.success) throw new AggregateError(result.logs, `Bundling ${entry} failed`);

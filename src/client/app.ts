@@ -39,5 +39,18 @@ function loadChat(): void {
   if (!root || !src || !src.startsWith("/")) return;
   void import(/* @vite-ignore */ src).then((m: { mountChat(root: HTMLElement): Promise<void> }) => m.mountChat(root));
 }
-loadChat();
-document.addEventListener("htmx:after:swap", loadChat);
+// Settings › Security lists this account's encryption devices ([data-e2ee-devices]): the same
+// bundle, whose lazy chunk draws the list.
+function loadDevices(): void {
+  const root = document.querySelector<HTMLElement>("[data-e2ee-devices-src]:not([data-e2ee-devices-mounted])");
+  const src = root?.dataset.e2eeDevicesSrc;
+  if (!root || !src || !src.startsWith("/")) return;
+  root.dataset.e2eeDevicesMounted = "1";
+  void import(/* @vite-ignore */ src).then((m: { mountOwnDevices(root: HTMLElement): Promise<void> }) => m.mountOwnDevices(root));
+}
+const loadAll = () => {
+  loadChat();
+  loadDevices();
+};
+loadAll();
+document.addEventListener("htmx:after:swap", loadAll);

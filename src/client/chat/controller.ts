@@ -21,6 +21,7 @@ import { ScrollGeometry, TypingLine } from "./pane-bits.ts";
 import { AutoResend } from "./resend.ts";
 import { collapseBlocked, loadBlockedUsers } from "./blocked.ts";
 import type { ExtrasApi } from "./extras-types.ts";
+import type { TrustApi } from "./trust-ui.ts";
 
 const PAGE = 50;
 
@@ -53,6 +54,8 @@ export class ChannelController {
   private blocked = new Set<string>();
   /** The lazily loaded extras chunk (emoji picker, polls, schedule, bookmarks), set by index.ts. */
   extras: Promise<ExtrasApi> | null = null;
+  /** The lazily loaded verification chunk (trust-ui.ts), set by index.ts. */
+  trust: Promise<TrustApi> | null = null;
 
   constructor(
     private readonly engine: ChatEngine,
@@ -86,6 +89,7 @@ export class ChannelController {
     this.retryTimer = undefined;
     this.resend.dispose();
     void this.extras?.then((x) => x.dispose());
+    void this.trust?.then((t) => t.dispose());
     this.typing.clear();
   }
 
@@ -437,6 +441,9 @@ export class ChannelController {
   // ---- sending ---------------------------------------------------------------------------
 
   async send(text: string, replyTo: string | null = null): Promise<void> {
+    // A verified reader's keys changed, or the server's identity did: ask first (trust-ui.ts; a
+    // refusal puts the text back in the composer).
+    if (this.trust && !(await this.trust.then((t) => t.beforeSend(text)).catch(() => true))) return;
     const item = this.queue.enqueue(this.config.channelId, text, replyTo ?? undefined);
     const key = `pending:${item.clientId}`;
     const msg = createMessageElement(key, null);

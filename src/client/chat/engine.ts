@@ -5,7 +5,13 @@
 // backup. Every operation runs through one queue: ratchet and chain states change one at a time.
 
 import {
+  acceptServerIdentity,
+  acknowledgePersonChange,
   checkContactIdentity,
+  checkPersonDevices,
+  checkServerIdentityProof,
+  getDeviceIdentityKeyBytes,
+  markPersonVerified,
   countOneTimePrekeysToGenerate,
   createDeviceIdentity,
   createKeyBackup,
@@ -55,7 +61,8 @@ import {
   type KeyStore,
   type OwnSenderKey,
   type PairwiseSession,
-} from "../e2ee/index.ts";
+} from "../e2ee/library.ts";
+import { computeSha512 } from "../e2ee/primitives.ts";
 import { checkReceivedText, describeLimit, MAX_MESSAGE_CHARS } from "../../shared/text-limits.ts";
 import { ApiError, pageApi, type Api } from "./api.ts";
 import { AnswerLimiter, askedAgo, chunk, encodeKeyMessage, MAX_ITEMS_PER_MESSAGE, MAX_KEYS_PER_MESSAGE, parseKeyMessage, planKeyRequests, prunePending, type ForwardedKey, type KeyMessage, type PendingKey, type Refusal } from "./key-requests.ts";
@@ -63,6 +70,7 @@ import { deviceKey, planSenderKey, type DeviceRef } from "./recipients.ts";
 import { authorName, normaliseMessage, type ChatMessage, type Scheme } from "./types.ts";
 import { Viewers, type ViewerList } from "./viewers.ts";
 
+/** Where this browser keeps its device (trust-ui.ts reads its id on the settings page: keep in step). */
 const DEVICE_RECORD = "chat:device";
 const STATE_RECORD = "chat:state";
 const RECOVERY_RECORD = "chat:recovery";
@@ -182,6 +190,24 @@ export class ChatEngine {
   get deviceId(): string {
     return this.device.deviceId;
   }
+
+  /**
+   * Trust records (trust-store.ts) and what safety numbers need (safety-numbers-core.ts) for the Verify panel,
+   * the key-change interstitial and the server pin (trust-ui.ts, in the lazy chunk: it gets them
+   * as values so no module is shared between chat.js and the chunk). `key`: signing ‖ DH (64 B).
+   */
+  readonly trust = {
+    /** This device's identity key (signing ‖ DH) and the SHA-512 the safety numbers use. */
+    ownKey: () => getDeviceIdentityKeyBytes(this.device),
+    sha512: computeSha512,
+    markVerified: (userId: string, devices: { deviceId: string; identityKey: Uint8Array }[]) => markPersonVerified(this.store, userId, devices),
+    check: (userId: string, devices: { deviceId: string; identityKey?: Uint8Array }[]) => checkPersonDevices(this.store, userId, devices),
+    acknowledge: (userId: string) => acknowledgePersonChange(this.store, userId),
+    /** The server's answer to a fresh challenge (trust-ui.ts asks), checked against the pin. */
+    checkServer: (publicKey: Uint8Array, challenge: Uint8Array, signature: Uint8Array) => checkServerIdentityProof(this.store, publicKey, challenge, signature),
+    acceptServer: (publicKey: Uint8Array) => acceptServerIdentity(this.store, publicKey),
+  };
+
 
   /** `api`: the page's own by default; tests and the soak drive several users' engines in one process. */
   static async open(userId: string, store?: KeyStore, api: Api = pageApi): Promise<ChatEngine> {

@@ -6,6 +6,7 @@ import { HubClient } from "../ws.ts";
 import { CLOSE, isSubscriptionRevokedFrame, isViewersChangedFrame, type EventFrame } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
+import { IndexedDbKeyStore } from "../e2ee/indexeddb-key-store.ts";
 import { ChatEngine } from "./engine.ts";
 import { DEVICE_REVOKED_EVENT } from "./types.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
@@ -15,6 +16,11 @@ import { RETRY_KEYS_EVENT } from "./view.ts";
 import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 import { el } from "./dom.ts";
 import * as textLimits from "../../shared/text-limits.ts";
+
+/** The QR encoder bundle's file name, beside chat.js (scripts/build.ts defines it; src/client/qr.ts). */
+declare const __HEARTH_QR_SRC__: string;
+// A run-time URL, so the bundler leaves the import alone instead of resolving it.
+const loadQr = () => import(/* @vite-ignore */ new URL(__HEARTH_QR_SRC__, import.meta.url).href) as Promise<typeof import("../qr.ts")>;
 
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
@@ -110,7 +116,10 @@ function onEvent(frame: EventFrame): void {
       if (f.channelId !== currentChannel) markSidebarUnread(String(f.channelId), false);
       return;
     case "viewers:changed":
-      if (isViewersChangedFrame(frame) && (frame.communityId === currentCommunity || frame.channelIds?.includes(currentChannel))) refreshViewers();
+      if (isViewersChangedFrame(frame) && (frame.communityId === currentCommunity || frame.channelIds?.includes(currentChannel))) {
+        refreshViewers();
+        void c?.trust?.then((t) => t.onViewersChanged());
+      }
       return;
     case "device:message":
       void engine?.then(async (e) => {
@@ -214,6 +223,11 @@ document.addEventListener("click", (event) => {
 document.addEventListener("chat:notice", (e) => flash(String((e as CustomEvent).detail)));
 document.addEventListener("chat:identity-changed", () => flash("A contact's security key changed. Compare safety numbers before sharing anything sensitive."));
 
+/** Settings › Security: this account's encryption devices (trust-ui.ts, in the lazy chunk). */
+export async function mountOwnDevices(root: HTMLElement): Promise<void> {
+  (await import("./trust-ui.ts")).mountOwnDevices(root, callApi, IndexedDbKeyStore);
+}
+
 export async function mountChat(root: HTMLElement): Promise<void> {
   if (root.dataset.chatMounted) return;
   root.dataset.chatMounted = "1";
@@ -298,6 +312,11 @@ export async function mountChat(root: HTMLElement): Promise<void> {
       return m.mountExtras({ engine: e, channelId, scheme, selfId, encryptForReaders, names, call: callApi, normalise: normaliseMessage, limits: textLimits, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
     });
     controller.extras.catch((error) => setStatus(`Some chat features could not load: ${(error as Error).message}`));
+    // Verification (trust-ui.ts): badges, Verify panels, the key-change stop, the server's identity.
+    controller.trust = import("./trust-ui.ts").then((m) =>
+      m.mountTrust({ engine: e, call: callApi, loadQr, selfId, scheme, viewers: channelViewers, names, pane, input: canSend ? input : null, notify: flash }),
+    );
+    controller.trust.catch((error) => setStatus(`Verification could not load: ${(error as Error).message}`));
     root.dataset.chatReady = "1";
   } catch (error) {
     setStatus(`Encrypted chat could not start: ${(error as Error).message}`);

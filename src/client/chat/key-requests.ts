@@ -10,7 +10,7 @@
 // They travel like Sender Key distributions: inside one Double Ratchet message per device, so
 // the server sees sizes only. Item ids are message ids, or `poll:<id>` for a poll's question.
 
-import { encodeUtf8, decodeUtf8 } from "../e2ee/index.ts";
+import { encodeUtf8, decodeUtf8 } from "../e2ee/library.ts";
 import { deviceKey, type DeviceRef } from "./recipients.ts";
 
 export type ForwardedKey = [id: string, key: string, ad?: string, entry?: string];

@@ -1,21 +1,4 @@
-// Public API of the browser E2EE library. Wire formats live in src/shared/e2ee (the server
-// validates with the same code); everything here runs only on user devices.
-
-export * from "../../shared/e2ee/index.ts";
-export * from "./attachments.ts";
-export { concatBytes, decodeUtf8, encodeUtf8, equalBytes, randomBytes } from "./bytes.ts";
-export * from "./device-identity.ts";
-export * from "./double-ratchet.ts";
-export * from "./errors.ts";
-export * from "./indexeddb-key-store.ts";
-export * from "./key-backup.ts";
-export * from "./key-store.ts";
-export * from "./message-key-archive.ts";
-export * from "./pairwise-session.ts";
-export * from "./ratchet-state-codec.ts";
-export * from "./recovery-key.ts";
+// Public API of the browser E2EE library (the e2ee.js bundle, tests, the soak): library.ts and
+// the safety numbers. chat.js imports library.ts, leaving safety numbers to its lazy Verify chunk.
+export * from "./library.ts";
 export * from "./safety-numbers.ts";
-export * from "./sender-key-store.ts";
-export * from "./sender-keys.ts";
-export * from "./trust-store.ts";
-export * from "./x3dh.ts";

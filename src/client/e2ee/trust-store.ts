@@ -6,6 +6,7 @@
 import { concatBytes, equalBytes, encodeUtf8 } from "./bytes.ts";
 import { fromB64, readStateObject, toB64 } from "./codec.ts";
 import type { KeyStore } from "./key-store.ts";
+import { verifySignature } from "./primitives.ts";
 
 export type ContactTrustState = "unverified" | "verified" | "changed";
 export type IdentityCheck = "first-use" | "match" | "changed";
@@ -77,7 +78,77 @@ export async function checkServerIdentity(store: KeyStore, fingerprint: string |
   return equalBytes(fromB64(pinned, undefined, "serverPin"), seen) ? "match" : "changed";
 }
 
+const SERVER_IDENTITY_CONTEXT = "Hearth server identity v1\0";
+
+/**
+ * The server's answer to GET /api/keys/server-identity?challenge=… (src/features/keys/
+ * server-identity.ts): its Ed25519 public key and a signature over context ‖ our fresh challenge.
+ * "invalid" when the signature does not verify (someone who only copied the public key);
+ * otherwise the pin check of that public key.
+ */
+export async function checkServerIdentityProof(store: KeyStore, publicKey: Uint8Array, challenge: Uint8Array, signature: Uint8Array): Promise<IdentityCheck | "invalid"> {
+  const valid = verifySignature(publicKey, concatBytes(encodeUtf8(SERVER_IDENTITY_CONTEXT), challenge), signature);
+  return valid ? checkServerIdentity(store, publicKey) : "invalid";
+}
+
 /** After the user confirmed a legitimate change (e.g. the admin announced a new key). */
 export async function acceptServerIdentity(store: KeyStore, fingerprint: string | Uint8Array): Promise<void> {
   await store.put(SERVER_PIN_NAME, toB64(normaliseFingerprint(fingerprint)));
+}
+
+// ---- people (all of a contact's devices at once) ------------------------------------------------
+// What the user marks in the Verify panel: "this person, with exactly these devices and keys".
+// A device that is not in the record (a new or re-registered device) turns the person "changed"
+// until the user acknowledges it (which drops them back to unverified) or verifies again.
+
+interface PersonRecord {
+  state: "verified" | "changed";
+  /** deviceId -> base64 identity key (signing ‖ DH) as compared. */
+  devices: Record<string, string>;
+}
+
+function personName(userId: string): string {
+  return `trust/person/${userId}`;
+}
+
+async function readPerson(store: KeyStore, userId: string): Promise<PersonRecord | undefined> {
+  const raw = await store.get(personName(userId));
+  return raw === undefined ? undefined : (readStateObject(JSON.parse(raw), "person") as unknown as PersonRecord);
+}
+
+/** The user compared safety numbers with every one of these devices: the person is verified. */
+export async function markPersonVerified(store: KeyStore, userId: string, devices: readonly { deviceId: string; identityKey: Uint8Array }[]): Promise<void> {
+  const record: PersonRecord = { state: "verified", devices: {} };
+  for (const d of devices) {
+    record.devices[d.deviceId] = toB64(d.identityKey);
+    await markContactVerified(store, userId, d.deviceId, d.identityKey);
+  }
+  await store.put(personName(userId), JSON.stringify(record));
+}
+
+/**
+ * A person's trust given the devices the server lists for them now. `undefined`: never verified.
+ * A listed device that was not verified (or whose key differs, when keys are given) makes a
+ * verified person "changed", and it stays so until acknowledged or verified again; a device
+ * that was removed changes nothing (nobody new can read).
+ */
+export async function checkPersonDevices(
+  store: KeyStore,
+  userId: string,
+  devices: readonly { deviceId: string; identityKey?: Uint8Array }[],
+): Promise<"verified" | "changed" | undefined> {
+  const record = await readPerson(store, userId);
+  if (!record || record.state === "changed") return record?.state;
+  const fresh = devices.some((d) => {
+    const known = record.devices[d.deviceId];
+    return known === undefined || (d.identityKey !== undefined && !equalBytes(fromB64(known, undefined, "person.identityKey"), d.identityKey));
+  });
+  if (!fresh) return "verified";
+  await store.put(personName(userId), JSON.stringify({ ...record, state: "changed" }));
+  return "changed";
+}
+
+/** The user read the key-change warning and chose to go on: the person is unverified again. */
+export async function acknowledgePersonChange(store: KeyStore, userId: string): Promise<void> {
+  await store.delete(personName(userId));
 }

@@ -63,6 +63,8 @@ export function settingsPageRoutes(deps: AppDeps) {
     const u = await requireOwnUser(kernel, actor);
     const props: SecurityPageProps = {
       sessions: await listActiveSessions(db, actor.userId, actor.sessionId, new Date(kernel.now()), kernel.signer.keyId),
+      userId: actor.userId,
+      chatSrc: deps.assets.url("chat.js"),
       totpEnabled: u.totp_enabled,
       backupCodesLeft: u.totp_backup_code_hashes.length,
       pendingSetup: await pendingTotpSetup(kernel, u),

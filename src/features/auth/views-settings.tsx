@@ -118,6 +118,9 @@ export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, d
 
 export type SecurityPageProps = {
   sessions: SessionView[];
+  /** The account (its encryption devices are listed by the client bundle at this URL). */
+  userId: string;
+  chatSrc: string;
   totpEnabled: boolean;
   backupCodesLeft: number;
   pendingSetup: TotpSetup | null;
@@ -173,6 +176,26 @@ const SessionsTable: FC<{ sessions: SessionView[] }> = ({ sessions }) => (
         </li>
       ))}
     </ul>
+  </section>
+);
+
+/**
+ * The account's encryption devices (keys in a browser), listed and removed by the client bundle
+ * (src/client/chat/trust-ui.ts) through the key service's own routes: only the browser knows
+ * which device is itself, and removal is DELETE /api/keys/devices/{id}.
+ */
+const EncryptionDevices: FC<{ userId: string; chatSrc: string }> = (p) => (
+  <section class="panel" aria-labelledby="e2ee-devices-h" id="encryption-devices" data-e2ee-devices={p.userId} data-e2ee-devices-src={p.chatSrc}>
+    <div class="panel__header">
+      <h2 class="panel__title" id="e2ee-devices-h">
+        Encryption devices
+      </h2>
+    </div>
+    <p class="muted panel__body">Each browser where you opened a chat has its own encryption keys. Remove one you no longer use or do not recognise: it stops receiving new messages at once.</p>
+    <ul class="session-list" data-e2ee-device-list data-testid="e2ee-devices-list"></ul>
+    <p class="muted panel__body" data-e2ee-device-status role="status">
+      Loading your devices…
+    </p>
   </section>
 );
 
@@ -248,6 +271,7 @@ const TwoFactor: FC<SecurityPageProps> = (p) => (
 export const SecuritySettings: FC<SecurityPageProps> = (p) => (
   <div class="stack">
     <SessionsTable sessions={p.sessions} />
+    <EncryptionDevices userId={p.userId} chatSrc={p.chatSrc} />
     <TwoFactor {...p} />
     {p.hasPassword ? (
       <section class="card stack" aria-labelledby="password-h">

@@ -159,6 +159,15 @@ export function dmPages(deps: AppDeps) {
         <div class="btn-row">
           <h1 class="channel-header__name">{title}</h1>
           {other ? (
+            <>
+              {/* Filled and enabled by the chat bundle (src/client/chat/trust-ui.ts): trust lives in this browser. */}
+              <span class="badge" data-trust-badge={other.id} hidden></span>
+              <button type="button" class="btn btn--ghost btn--sm" data-verify-user={other.id} data-verify-name={other.displayName} disabled>
+                Verify {other.displayName}
+              </button>
+            </>
+          ) : null}
+          {other ? (
             <form method="post" action={`/dms/block/${other.id}`} hx-post={`/dms/block/${other.id}`} hx-target="this" hx-swap="outerHTML">
               <ErrorSlot />
               <button class="btn btn--ghost btn--sm" type="submit">

@@ -38,6 +38,20 @@ export function helpRoutes(deps: AppDeps) {
           <p>
             A new device asks your other devices for the keys of messages you could read before. With a key backup, entering your recovery key also restores them.
           </p>
+          <h2 id="verify">Verifying the people you talk to</h2>
+          <p>
+            “Verify” in a conversation shows a 60-digit safety number and a QR code for each of the other person’s devices, computed on your device from both
+            devices’ keys. Compare the digits with them in person or on a call you trust; if they match, nobody in between (not even the server) swapped their keys.
+            Mark them as verified and a badge shows it. If a verified person later adds a device or sets one up again, your next message to them waits until you
+            confirm you know about it; they then show as not verified until you compare again. Your own devices are listed, and can be removed, in Settings › Security.
+          </p>
+          <h2 id="server-identity">“This server’s identity has changed”</h2>
+          <p>
+            The first time your device connects, it remembers the server’s identity key, and on every load the server has to prove it still holds that key. A
+            different key means the server was reinstalled or restored without its keys — or that you are not talking to your real server. Messages stay end-to-end
+            encrypted, but a server you cannot trust could hand you wrong keys for other people. Ask your administrator, through another channel, whether the server
+            was replaced and compare the fingerprint shown with theirs; only then trust the new identity. Sending from that device is paused until you do.
+          </p>
         </article>
       </Layout>,
     ),

@@ -12,6 +12,11 @@
 // reliability paths a conversation needs on its first view — a joiner's first page asks for
 // history keys at once and answers other devices' requests while it reads its to-device queue,
 // before the lazy chunk is fetched — not optional UI.)
+// Issue 11 §5 (verification) stays within 61 KiB (main 61,773 → 62,425 B measured here, +652 B, main's merge
+// included): chat.js carries only the trust checks a send needs and the server-identity proof;
+// the Verify panel, badges, warnings and the settings device list are a second lazy chunk
+// (trust-ui.ts), the safety-number algorithm is bundled only there (safety-numbers-core.ts), and
+// the QR encoder (qrcode, CommonJS) is a bundle of its own, qr.js, imported by URL.
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -26,30 +31,47 @@ describe("built chat.js", () => {
     const gzip = Bun.gzipSync(bytes).length;
     const crypto = Bun.gzipSync(read("e2ee.js")).length;
     console.log(`built ${manifest.files["chat.js"]}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip (crypto library alone ${(crypto / 1024).toFixed(1)} KiB gzip)`);
-    expect(gzip).toBeLessThanOrEqual(61 * 1024);
+    // 61 → 62 KiB with issue 11 §5 and issue 13 §9: the key-change stop and the server-identity
+    // check run before every send (they cannot wait for a lazy chunk), and the profile card's and
+    // paste notice's hooks; everything else of those features is in lazy chunks (below).
+    expect(gzip).toBeLessThanOrEqual(62 * 1024);
     const text = bytes.toString("utf8");
     for (const forbidden of ["elysia", "kysely", "postgres", "pglite", "jose", "innerHTML", "insertAdjacentHTML", "outerHTML"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
     expect(text).toContain("Hearth X3DH v1");
   });
 
-  test("its optional UI (emoji picker, polls, schedule, bookmarks, backup banner; the profile card) is lazy chunks within 16 KiB gzip each", () => {
+  test("its optional UI (emoji picker, polls, schedule, bookmarks, backup banner), verification and the profile card are lazy chunks within 16 KiB gzip each", () => {
     const entry = read("chat.js").toString("utf8");
     const chunks = readdirSync(join(STATIC_DIR, "build")).filter((f) => /^chat-chunk-[a-z0-9]+\.js$/.test(f));
-    // The extras chunk and the profile card's (src/client/chat/profile-card.ts imports nothing,
-    // so no third, shared chunk is split off).
-    expect(chunks.length).toBeGreaterThanOrEqual(2);
+    // The extras (extras-ui.ts), verification (trust-ui.ts, issue 11 §5) and the profile card
+    // (profile-card.ts); no shared chunk: one would be preloaded by a static import in chat.js.
+    expect(chunks.length).toBe(3);
     // Loaded with import() only: the entry has no static import, so its budget above is the whole
     // code a chat page runs before the messages show.
     expect(entry).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
+    const texts = new Map(chunks.map((c) => [c, readFileSync(join(STATIC_DIR, "build", c))]));
+    const extras = chunks.find((c) => texts.get(c)!.toString("utf8").includes("Create a poll"));
+    const trust = chunks.find((c) => texts.get(c)!.toString("utf8").includes("data-safety-number") || texts.get(c)!.toString("utf8").includes("safetyNumber"));
+    expect({ extras: !!extras, trust: !!trust, distinct: extras !== trust }).toEqual({ extras: true, trust: true, distinct: true });
     for (const chunk of chunks) {
       expect(entry).toContain(chunk);
-      const bytes = readFileSync(join(STATIC_DIR, "build", chunk));
+      const bytes = texts.get(chunk)!;
       const gzip = Bun.gzipSync(bytes).length;
-      console.log(`lazy chunk ${chunk}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+      console.log(`lazy chunk ${chunk} (${chunk === extras ? "extras" : chunk === trust ? "verification" : "profile card"}): ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
       expect(gzip).toBeLessThanOrEqual(16 * 1024);
       const text = bytes.toString("utf8");
+      expect(text).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
       for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
     }
+  });
+
+  test("the QR encoder of the safety-number screen is a bundle of its own, imported by URL", () => {
+    const qr = read("qr.js");
+    const gzip = Bun.gzipSync(qr).length;
+    console.log(`built ${manifest.files["qr.js"]}: ${(qr.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+    expect(gzip).toBeLessThanOrEqual(12 * 1024);
+    expect(qr.toString("utf8")).not.toContain("innerHTML");
+    expect(read("chat.js").toString("utf8")).toContain(`"${manifest.files["qr.js"]!.replace("build/", "")}"`);
   });
 
   test("app.js loads it on demand and does not carry it", () => {
