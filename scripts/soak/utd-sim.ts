@@ -27,9 +27,10 @@
  * it became due is undecryptable. After the steps, every remaining device comes online and the
  * run settles until every due pair is read or has failed.
  */
-import { ApiError } from "../../src/client/chat/api.ts";
+import { ApiError, type Api } from "../../src/client/chat/api.ts";
 import { ChatEngine, type EngineStats } from "../../src/client/chat/engine.ts";
 import { encryptAndSend, type SendTarget } from "../../src/client/chat/sender.ts";
+import type { PendingKey } from "../../src/client/chat/key-requests.ts";
 import type { ChatMessage } from "../../src/client/chat/types.ts";
 import { recipientsOf, Viewers } from "../../src/client/chat/viewers.ts";
 import { MemoryKeyStore } from "../../src/client/e2ee/index.ts";
@@ -53,7 +54,7 @@ export type SoakOptions = {
   log?: (line: string) => void;
 };
 
-export type Failure = { message: string; channel: string; history: "shared" | "joined"; sender: string; reader: string; device: string; dueFor: number; outcome: string; healedAfter?: number };
+export type Failure = { message: string; channel: string; history: "shared" | "joined"; sender: string; reader: string; device: string; dueFor: number; outcome: string; detail: string; healedAfter?: number };
 
 export type SoakResult = {
   seed: number;
@@ -68,6 +69,7 @@ export type SoakResult = {
   failures: Failure[];
   ttd: { p50: number; p99: number; max: number };
   stats: EngineStats;
+  diag: Soak["diag"];
 };
 
 /** mulberry32: small, seeded, good enough to choose steps reproducibly. */
@@ -150,7 +152,7 @@ class SimDevice {
   async open(): Promise<void> {
     const session = await signIn(this.sim.ctx, { id: this.user.id });
     this.token = session.accessToken;
-    this.api = engineApi(this.sim.ctx, session.headers, () => this.online);
+    this.api = this.sim.observe(engineApi(this.sim.ctx, session.headers, () => this.online));
     this.online = true;
     this.engine = await ChatEngine.open(this.user.id, this.store, this.api);
     this.engines.push(this.engine);
@@ -187,7 +189,8 @@ class SimDevice {
     this.attempted.clear();
     for (const v of this.views.values()) v.viewers.invalidate();
     await this.engine.maintainPrekeys().catch(() => {});
-    await this.engine.processToDevice().catch(() => 0);
+    const read = await this.engine.processToDevice().catch(() => 0);
+    this.sim.diag.toDeviceRead += read; // not `+= await`: that reads the sum before the wait
     await this.syncViews();
     this.stopped = false;
     this.retryDue = true;
@@ -259,11 +262,13 @@ class SimDevice {
         if (poll) {
           this.retryDue = false;
           this.lastPoll = now;
-          await this.engine.processToDevice();
+          const read = await this.engine.processToDevice();
+          this.sim.diag.toDeviceRead += read;
         }
         await this.sim.readAs(this, poll, this.attempted);
-      } catch {
+      } catch (error) {
         // offline, revoked or a passing failure: the next round tries again
+        if (process.env.SOAK_DEBUG) console.log("PUMP-ERROR", this.user.name, this.online, this.sim.dead.has(this.engine.deviceId), error instanceof ApiError ? error.code : (error as Error).message);
       }
       await Bun.sleep(150);
     }
@@ -311,6 +316,32 @@ class Soak {
   /** Every device that ever ran (dropped ones too), for the engines' counters. */
   readonly allDevices: SimDevice[] = [];
   readonly actions: Record<string, number> = {};
+  /** To-device messages fetched vs read (the rest could not be decrypted), and the entitlement answers. */
+  readonly diag = { toDeviceFetched: 0, toDeviceRead: 0, entitled: 0, refused: {} as Record<string, number>, errors: {} as Record<string, number> };
+
+  /** Counts what the engines fetch (to-device messages, entitlement answers) without changing it. */
+  observe(api: Api): Api {
+    return {
+      text: (path) => api.text(path),
+      call: async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+        let answer: T;
+        try {
+          answer = await api.call<T>(method, path, body);
+        } catch (error) {
+          const what = `${method} ${path.split("?")[0]!.replace(/[0-9a-f-]{36}/g, ":id")} ${error instanceof ApiError ? error.code : "network"}`;
+          this.diag.errors[what] = (this.diag.errors[what] ?? 0) + 1;
+          throw error;
+        }
+        const a = answer as { messages?: unknown[]; entitled?: unknown[]; refused?: { reason: string }[] };
+        if (method === "GET" && path.startsWith("/api/e2ee/to-device?")) this.diag.toDeviceFetched += a.messages?.length ?? 0;
+        if (method === "GET" && path.includes("/key-entitlements?")) {
+          this.diag.entitled += a.entitled?.length ?? 0;
+          for (const r of a.refused ?? []) this.diag.refused[r.reason] = (this.diag.refused[r.reason] ?? 0) + 1;
+        }
+        return answer;
+      },
+    };
+  }
   private invite = "";
   constructor(
     readonly opts: Required<Omit<SoakOptions, "log" | "steps" | "durationMs">> & Pick<SoakOptions, "log" | "steps" | "durationMs">,
@@ -340,21 +371,37 @@ class Soak {
       p.dueSince ??= Math.max(d.onlineSince, s.at, d.user.since);
       if (retry || !attempted.has(key)) {
         attempted.add(key);
+        const due = p.dueSince!;
         const outcome = await d.decrypt(s.m);
         if (d.engine.deviceId !== deviceId) return; // reset meanwhile: the next round reads as the new device
         const at = Date.now();
         if (outcome.status === "ok") {
           p.decryptedAt = at;
-          p.ttd = at - p.dueSince!;
+          p.ttd = at - due;
           if (p.failed) p.failed.healedAfter = p.ttd;
           continue;
         }
         p.last = `${outcome.status}: ${outcome.reason}`;
       }
       if (!p.failed && now - p.dueSince! > this.opts.deadlineMs) {
-        p.failed = { message: s.m.id, channel: s.channel.id, history: s.channel.history, sender: s.m.sender_id, reader: d.user.name, device: deviceId, dueFor: now - p.dueSince!, outcome: p.last };
+        p.failed = { message: s.m.id, channel: s.channel.id, history: s.channel.history, sender: s.m.sender_id, reader: d.user.name, device: deviceId, dueFor: now - p.dueSince!, outcome: p.last, detail: this.diagnose(d, s) };
       }
     }
+  }
+
+  /** What the failing device's engine waits for, and who of the asked was online (for the report). */
+  diagnose(d: SimDevice, s: Sent): string {
+    const state = (d.engine as unknown as { state: { keyRequests?: Record<string, PendingKey> } }).state;
+    const p = state.keyRequests?.[s.m.id];
+    const now = Date.now();
+    const who = (key: string) => {
+      const dev = this.allDevices.find((x) => key.endsWith(`/${x.deviceId}`));
+      return dev ? `${dev.user.name}${dev.online ? "" : " (offline)"}${this.dead.has(dev.deviceId) ? " (revoked)" : ""}` : key;
+    };
+    const sender = this.allDevices.find((x) => x.deviceId === s.senderDevice);
+    const senderState = sender ? `${sender.online ? "online" : "offline"}${this.dead.has(s.senderDevice) ? ", revoked" : ""}` : "gone";
+    const pending = p ? `asked ${p.n} times, first ${((now - p.at) / 1000).toFixed(1)} s ago, next in ${((p.next - now) / 1000).toFixed(1)} s; asked: ${Object.keys(p.asked).map(who).join(", ") || "nobody"}${p.refused ? `; refused ${p.refused}` : ""}` : "no pending request";
+    return `sent ${((now - s.at) / 1000).toFixed(1)} s ago by ${sender?.user.name ?? "?"}'s device (${senderState}); reader device ${d.engines.length - 1} reloads; ${pending}`;
   }
 
   /** A device went offline: its pairs stop being due (their clock starts again when it is back). */
@@ -542,7 +589,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     if (p.decryptedAt === undefined && !p.failed && p.dueSince !== null) {
       const [message, device] = key.split(" ") as [string, string];
       const s = sim.sent.find((x) => x.m.id === message)!;
-      p.failed = { message, channel: s.channel.id, history: s.channel.history, sender: s.m.sender_id, reader: sim.users.find((u) => u.devices.some((d) => d.deviceId === device))?.name ?? "?", device, dueFor: Date.now() - p.dueSince, outcome: `${p.last} (unread at the end)` };
+      const d = sim.allDevices.find((x) => x.deviceId === device);
+      p.failed = { message, channel: s.channel.id, history: s.channel.history, sender: s.m.sender_id, reader: d?.user.name ?? "?", device, dueFor: Date.now() - p.dueSince, outcome: `${p.last} (unread at the end)`, detail: d ? sim.diagnose(d, s) : "" };
     }
   }
   const counted = pairs.filter((p) => p.decryptedAt !== undefined || p.failed);
@@ -564,5 +612,6 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     failures,
     ttd: { p50: quantile(ttds, 0.5), p99: quantile(ttds, 0.99), max: ttds[ttds.length - 1] ?? 0 },
     stats,
+    diag: sim.diag,
   };
 }

@@ -37,9 +37,12 @@ console.log(`  undecryptable (not read within ${(arg("deadline") ?? 10)} s of be
 console.log(`  time to decrypt: p50 ${s(result.ttd.p50)}, p99 ${s(result.ttd.p99)}, max ${s(result.ttd.max)}`);
 console.log(`  key requests sent: ${result.stats.keyRequestsSent} (${result.stats.keyRequestItems} items), keys accepted: ${result.stats.keysAccepted}, refusals: ${result.stats.refusalsSent}`);
 console.log(`  sender key distributions sent: ${result.stats.distributionsSent}`);
+console.log(`  to-device messages fetched: ${result.diag.toDeviceFetched}, read: ${result.diag.toDeviceRead} (the rest could not be decrypted)`);
+console.log(`  entitlement answers: ${result.diag.entitled} entitled, refused ${JSON.stringify(result.diag.refused)}`);
+console.log(`  requests the server refused: ${JSON.stringify(result.diag.errors)}`);
 if (result.undecryptable > 0) {
   console.log(`\nfailing cases:`);
-  for (const f of result.failures) console.log(`  message ${f.message} in ${f.history} channel ${f.channel} from ${f.sender}: ${f.reader}'s device ${f.device}, due ${s(f.dueFor)}: ${f.outcome}${f.healedAfter !== undefined ? ` (read after ${s(f.healedAfter)})` : ""}`);
+  for (const f of result.failures) console.log(`  message ${f.message} in ${f.history} channel ${f.channel} from ${f.sender}: ${f.reader}'s device ${f.device}, due ${s(f.dueFor)}: ${f.outcome}\n    ${f.detail}${f.healedAfter !== undefined ? ` (read after ${s(f.healedAfter)})` : ""}`);
   process.exit(1);
 }
 process.exit(0);
