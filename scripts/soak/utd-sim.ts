@@ -88,9 +88,9 @@ function rng(seed: number): () => number {
  * Web Locks as the browser has them (Bun has none): the engine serialises its operations, and a
  * reloaded page's engine with the one it replaces, under `hearth-chat-<user>`.
  */
-function installLocks(): void {
+function installLocks(): () => void {
   const nav = globalThis.navigator as unknown as { locks?: unknown };
-  if (nav.locks) return;
+  if (nav.locks) return () => {};
   const tails = new Map<string, Promise<unknown>>();
   nav.locks = {
     request(name: string, fn: () => Promise<unknown>) {
@@ -102,6 +102,7 @@ function installLocks(): void {
       return run;
     },
   };
+  return () => delete nav.locks; // a test process goes on with other files: leave no trace
 }
 
 type Channel = { id: string; history: "shared" | "joined" };
@@ -357,6 +358,7 @@ class Soak {
     const deviceId = d.engine.deviceId;
     if (this.dead.has(deviceId)) return;
     for (const s of this.sent) {
+      if (this.dead.has(deviceId)) return; // revoked while this round ran
       if (s.senderDevice === deviceId) continue;
       const key = `${s.m.id} ${deviceId}`;
       const pair = this.pairs.get(key);
@@ -373,7 +375,8 @@ class Soak {
         attempted.add(key);
         const due = p.dueSince!;
         const outcome = await d.decrypt(s.m);
-        if (d.engine.deviceId !== deviceId) return; // reset meanwhile: the next round reads as the new device
+        if (d.engine.deviceId !== deviceId || this.dead.has(deviceId)) return; // reset or revoked meanwhile
+        if (p.dueSince === null) continue; // went offline meanwhile: not due now
         const at = Date.now();
         if (outcome.status === "ok") {
           p.decryptedAt = at;
@@ -415,8 +418,10 @@ class Soak {
     for (const d of u.devices) this.pauseDevice(d);
   }
 
+  uninstallLocks = () => {};
+
   async setup(): Promise<void> {
-    installLocks();
+    this.uninstallLocks = installLocks();
     this.ctx = await createTestContext({ env: { COMMUNITY_CREATION_MODE: "anyone" } });
     this.wsUrl = (await listen(this.ctx)).ws;
     for (let i = 0; i < this.opts.users; i++) {
@@ -586,8 +591,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const pairs = [...sim.pairs.values()];
   // Undecided pairs at the end: due and never read in time (settle waited past the deadline).
   for (const [key, p] of sim.pairs) {
-    if (p.decryptedAt === undefined && !p.failed && p.dueSince !== null) {
-      const [message, device] = key.split(" ") as [string, string];
+    const [message, device] = key.split(" ") as [string, string];
+    if (p.decryptedAt === undefined && !p.failed && p.dueSince !== null && !sim.dead.has(device)) {
       const s = sim.sent.find((x) => x.m.id === message)!;
       const d = sim.allDevices.find((x) => x.deviceId === device);
       p.failed = { message, channel: s.channel.id, history: s.channel.history, sender: s.m.sender_id, reader: d?.user.name ?? "?", device, dueFor: Date.now() - p.dueSince, outcome: `${p.last} (unread at the end)`, detail: d ? sim.diagnose(d, s) : "" };
@@ -599,6 +604,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const engines = sim.allDevices.flatMap((d) => d.engines);
   const stats = Object.fromEntries(Object.keys(engines[0]?.stats ?? {}).map((k) => [k, engines.reduce((n, e) => n + (e.stats as Record<string, number>)[k]!, 0)])) as EngineStats;
   await sim.ctx.close();
+  sim.uninstallLocks();
   return {
     seed: options.seed,
     steps: step,
