@@ -267,9 +267,8 @@ class SimDevice {
           this.sim.diag.toDeviceRead += read;
         }
         await this.sim.readAs(this, poll, this.attempted);
-      } catch (error) {
-        // offline, revoked or a passing failure: the next round tries again
-        if (process.env.SOAK_DEBUG) console.log("PUMP-ERROR", this.user.name, this.online, this.sim.dead.has(this.engine.deviceId), error instanceof ApiError ? error.code : (error as Error).message);
+      } catch {
+        // offline, revoked or a passing failure (the refused requests are in diag.errors): the next round tries again
       }
       await Bun.sleep(150);
     }
@@ -381,6 +380,8 @@ class Soak {
         if (outcome.status === "ok") {
           p.decryptedAt = at;
           p.ttd = at - due;
+          // Read, but late (this round came after the deadline: a busy engine queue): a failure too.
+          if (!p.failed && p.ttd > this.opts.deadlineMs) p.failed = { message: s.m.id, channel: s.channel.id, history: s.channel.history, sender: s.m.sender_id, reader: d.user.name, device: deviceId, dueFor: p.ttd, outcome: `${p.last} (then read late)`, detail: this.diagnose(d, s) };
           if (p.failed) p.failed.healedAfter = p.ttd;
           continue;
         }
@@ -404,7 +405,9 @@ class Soak {
     const sender = this.allDevices.find((x) => x.deviceId === s.senderDevice);
     const senderState = sender ? `${sender.online ? "online" : "offline"}${this.dead.has(s.senderDevice) ? ", revoked" : ""}` : "gone";
     const pending = p ? `asked ${p.n} times, first ${((now - p.at) / 1000).toFixed(1)} s ago, next in ${((p.next - now) / 1000).toFixed(1)} s; asked: ${Object.keys(p.asked).map(who).join(", ") || "nobody"}${p.refused ? `; refused ${p.refused}` : ""}` : "no pending request";
-    return `sent ${((now - s.at) / 1000).toFixed(1)} s ago by ${sender?.user.name ?? "?"}'s device (${senderState}); reader device ${d.engines.length - 1} reloads; ${pending}`;
+    const holds = (dev: SimDevice | undefined) => !!(dev?.engine as unknown as { archive?: { findMessageKey(id: string): unknown } } | undefined)?.archive?.findMessageKey(s.m.id);
+    const offered = (state as { forwarded?: Record<string, unknown[]> }).forwarded?.[s.m.id]?.length ?? 0;
+    return `sent ${((now - s.at) / 1000).toFixed(1)} s ago by ${sender?.user.name ?? "?"}'s device (${senderState}, ${holds(sender) ? "holds" : "lacks"} its key); reader device ${d.engines.length - 1} reloads, ${offered} keys offered not opening it; ${pending}`;
   }
 
   /** A device went offline: its pairs stop being due (their clock starts again when it is back). */

@@ -4,7 +4,21 @@
 // the real app. No device may be left unable to read a message it was entitled to. Timing is
 // not asserted: the deadline a reader has is generous (a loaded 2-core box is slow, not wrong).
 import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { runSoak } from "../../scripts/soak/utd-sim.ts";
+
+const SOAK = resolve(import.meta.dir, "../../scripts/soak");
+
+describe("scripts/soak", () => {
+  test("every script is in its README, and the benchmarks' README points there", () => {
+    const readme = readFileSync(join(SOAK, "README.md"), "utf8");
+    const scripts = readdirSync(SOAK).filter((f) => f.endsWith(".ts") && !f.endsWith("-sim.ts"));
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(scripts.filter((f) => !readme.includes(`\`${f}\``))).toEqual([]);
+    expect(readFileSync(join(SOAK, "../bench/README.md"), "utf8")).toContain("scripts/soak/README.md");
+  });
+});
 
 describe("UTD soak (short)", () => {
   test("every entitled device reads every message; nothing is left undecryptable", async () => {
