@@ -88,14 +88,25 @@ function rng(seed: number): () => number {
  * Web Locks as the browser has them (Bun has none): the engine serialises its operations, and a
  * reloaded page's engine with the one it replaces, under `hearth-chat-<user>`.
  */
-function installLocks(): () => void {
+function installLocks(timing: { maxLockWaitMs: number; maxLockHoldMs: number }): () => void {
   const nav = globalThis.navigator as unknown as { locks?: unknown };
   if (nav.locks) return () => {};
   const tails = new Map<string, Promise<unknown>>();
   nav.locks = {
     request(name: string, fn: () => Promise<unknown>) {
       const prev = tails.get(name) ?? Promise.resolve();
-      const run = prev.then(fn, fn);
+      const asked = Date.now();
+      // How long an engine operation waited for, and held, its lock (a slow read is a busy queue).
+      const timed = async () => {
+        const start = Date.now();
+        timing.maxLockWaitMs = Math.max(timing.maxLockWaitMs, start - asked);
+        try {
+          return await fn();
+        } finally {
+          timing.maxLockHoldMs = Math.max(timing.maxLockHoldMs, Date.now() - start);
+        }
+      };
+      const run = prev.then(timed, timed);
       const tail = run.catch(() => {});
       tails.set(name, tail);
       void tail.then(() => tails.get(name) === tail && tails.delete(name));
@@ -317,7 +328,7 @@ class Soak {
   readonly allDevices: SimDevice[] = [];
   readonly actions: Record<string, number> = {};
   /** To-device messages fetched vs read (the rest could not be decrypted), and the entitlement answers. */
-  readonly diag = { toDeviceFetched: 0, toDeviceRead: 0, entitled: 0, refused: {} as Record<string, number>, errors: {} as Record<string, number> };
+  readonly diag = { toDeviceFetched: 0, toDeviceRead: 0, entitled: 0, refused: {} as Record<string, number>, errors: {} as Record<string, number>, maxLockWaitMs: 0, maxLockHoldMs: 0 };
 
   /** Counts what the engines fetch (to-device messages, entitlement answers) without changing it. */
   observe(api: Api): Api {
@@ -424,7 +435,7 @@ class Soak {
   uninstallLocks = () => {};
 
   async setup(): Promise<void> {
-    this.uninstallLocks = installLocks();
+    this.uninstallLocks = installLocks(this.diag);
     this.ctx = await createTestContext({ env: { COMMUNITY_CREATION_MODE: "anyone" } });
     this.wsUrl = (await listen(this.ctx)).ws;
     for (let i = 0; i < this.opts.users; i++) {

@@ -40,6 +40,7 @@ console.log(`  sender key distributions sent: ${result.stats.distributionsSent}`
 console.log(`  to-device messages fetched: ${result.diag.toDeviceFetched}, read: ${result.diag.toDeviceRead} (the rest could not be decrypted)`);
 console.log(`  entitlement answers: ${result.diag.entitled} entitled, refused ${JSON.stringify(result.diag.refused)}`);
 console.log(`  requests the server refused: ${JSON.stringify(result.diag.errors)}`);
+console.log(`  longest engine operation: waited ${s(result.diag.maxLockWaitMs)} for its lock, held it ${s(result.diag.maxLockHoldMs)}`);
 if (result.undecryptable > 0) {
   console.log(`\nfailing cases:`);
   for (const f of result.failures) console.log(`  message ${f.message} in ${f.history} channel ${f.channel} from ${f.sender}: ${f.reader}'s device ${f.device}, due ${s(f.dueFor)}: ${f.outcome}\n    ${f.detail}${f.healedAfter !== undefined ? ` (read after ${s(f.healedAfter)})` : ""}`);

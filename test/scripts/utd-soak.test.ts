@@ -22,7 +22,7 @@ describe("scripts/soak", () => {
 
 describe("UTD soak (short)", () => {
   test("every entitled device reads every message; nothing is left undecryptable", async () => {
-    const result = await runSoak({ seed: 11, steps: 110, users: 8, deadlineMs: 90_000 });
+    const result = await runSoak({ seed: 11, steps: 110, users: 8, deadlineMs: 150_000 });
     const summary = { messages: result.messages, devices: result.devices, entitledReads: result.entitledReads, undecryptable: result.undecryptable, ttd: result.ttd, keyRequests: result.stats.keyRequestsSent, actions: result.actions };
     console.log(`[utd-soak] ${JSON.stringify(summary)}`);
     expect(result.failures).toEqual([]);
