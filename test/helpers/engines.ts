@@ -8,13 +8,15 @@ import { encryptAndSend, type SendTarget } from "../../src/client/chat/sender.ts
 import type { ChatMessage, Scheme } from "../../src/client/chat/types.ts";
 import { normaliseMessage } from "../../src/client/chat/types.ts";
 import { Viewers } from "../../src/client/chat/viewers.ts";
-import { MemoryKeyStore, type KeyStore } from "../../src/client/e2ee/index.ts";
+import { MemoryKeyStore } from "../../src/client/e2ee/index.ts";
 import type { TestContext } from "./app.ts";
 import { signIn } from "./users.ts";
 
 export type Device = {
   userId: string;
   engine: ChatEngine;
+  /** Its key store: open another Device on it to model a reload of the same browser. */
+  store: MemoryKeyStore;
   /** A conversation as this user's page would hold it (its readers kept as the server lists them). */
   target(channelId: string, scheme?: Scheme): SendTarget;
   send(channelId: string, text: string, scheme?: Scheme): Promise<ChatMessage>;
@@ -44,12 +46,12 @@ export function caller(ctx: TestContext, headers: Record<string, string>) {
 
 /**
  * A new device (fresh key store, registered through the key service) for `user`; with `store`,
- * the device that store holds (a reload: the engine re-created from what it persisted).
+ * the same device reopened from what it saved (a reload).
  */
-export async function openDevice(ctx: TestContext, user: { id: string }, opts: { store?: KeyStore } = {}): Promise<Device> {
+export async function openDevice(ctx: TestContext, user: { id: string }, store = new MemoryKeyStore()): Promise<Device> {
   const { headers } = await signIn(ctx, user);
   const api = engineApi(ctx, headers);
-  const engine = await ChatEngine.open(user.id, opts.store ?? new MemoryKeyStore(), api);
+  const engine = await ChatEngine.open(user.id, store, api);
   const targets = new Map<string, SendTarget>();
   const target = (channelId: string, scheme: Scheme = "sk"): SendTarget => {
     let t = targets.get(channelId);
@@ -63,6 +65,7 @@ export async function openDevice(ctx: TestContext, user: { id: string }, opts: {
   return {
     userId: user.id,
     engine,
+    store,
     target,
     send: (channelId, text, scheme = "sk") => encryptAndSend(engine, target(channelId, scheme), { clientId: crypto.randomUUID(), text }),
     async read(message) {
