@@ -14,7 +14,7 @@
  * (decoded ciphertext) each way; wall time until everything shown was readable.
  */
 import { createTestContext } from "../../test/helpers/app.ts";
-import { openDevice, type Device } from "../../test/helpers/engines.ts";
+import { caller, openDevice, type Device } from "../../test/helpers/engines.ts";
 import { createUser, signIn } from "../../test/helpers/users.ts";
 import { connectWithToken, listen } from "../../test/helpers/ws.ts";
 import type { ChatMessage } from "../../src/client/chat/types.ts";
@@ -28,11 +28,7 @@ const N = arg("messages", 1000);
 
 const ctx = await createTestContext({ env: { COMMUNITY_CREATION_MODE: "anyone" } });
 try {
-  const call = async (headers: Record<string, string>, method: string, path: string, body?: unknown) => {
-    const res = await ctx.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.status === 204 ? undefined : res.json();
-  };
+  const call = (headers: Record<string, string>, method: string, path: string, body?: unknown) => caller(ctx, headers)(method, path, body);
   const [oliviaU, bobU, frankU] = await Promise.all(["Olivia", "Bob", "Frank"].map((displayName) => createUser(ctx, { displayName })));
   const [o, b, f] = await Promise.all([oliviaU!, bobU!, frankU!].map((u) => signIn(ctx, u)));
   const community = await call(o!.headers, "POST", "/api/communities", { name: "History" });

@@ -2,7 +2,7 @@
 // user: an in-memory key store instead of IndexedDB, and the app's own request handler with the
 // user's bearer token instead of the page's cookies. The same code paths as the browser for
 // encryption, viewer lists, sends, to-device key distribution and key requests (issue 11).
-import { createApi } from "../../src/client/chat/api.ts";
+import { createApi, type Api } from "../../src/client/chat/api.ts";
 import { ChatEngine } from "../../src/client/chat/engine.ts";
 import { encryptAndSend, type SendTarget } from "../../src/client/chat/sender.ts";
 import type { ChatMessage, Scheme } from "../../src/client/chat/types.ts";
@@ -27,12 +27,30 @@ export type Device = {
 };
 
 /**
+ * The page's API as a signed-in session has it: the app's own request handler with the bearer
+ * token. `online() === false` fails every request as a browser without a network does.
+ */
+export function engineApi(ctx: TestContext, headers: Record<string, string>, online: () => boolean = () => true): Api {
+  return createApi({ fetch: (url, init) => (online() ? ctx.request(url, init) : Promise.reject(new TypeError("Failed to fetch (offline)"))), headers });
+}
+
+/** JSON calls as a signed-in user for setup steps (communities, invites, kicks); throws on an error status. */
+export function caller(ctx: TestContext, headers: Record<string, string>) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  return async (method: string, path: string, body?: unknown): Promise<any> => {
+    const res = await ctx.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return res.status === 204 ? undefined : res.json();
+  };
+}
+
+/**
  * A new device (fresh key store, registered through the key service) for `user`; with `store`,
  * the same device reopened from what it saved (a reload).
  */
 export async function openDevice(ctx: TestContext, user: { id: string }, store = new MemoryKeyStore()): Promise<Device> {
   const { headers } = await signIn(ctx, user);
-  const api = createApi({ fetch: (url, init) => ctx.request(url, init), headers });
+  const api = engineApi(ctx, headers);
   const engine = await ChatEngine.open(user.id, store, api);
   const targets = new Map<string, SendTarget>();
   const target = (channelId: string, scheme: Scheme = "sk"): SendTarget => {

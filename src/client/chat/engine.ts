@@ -151,6 +151,9 @@ function failureOf(code: string | undefined): string | null {
   return `Can't be decrypted: its encrypted form is not one this app can read (${code ?? "unknown error"}).`;
 }
 
+/** To-device refusals that name the entries they are about (the others in the call can go again). */
+const LEAVE_OUT = new Set(["QUEUE_FULL", "DEVICE_NOT_FOUND", "USER_NOT_FOUND"]);
+
 const toWire = (obj: unknown): string => encodeBase64url(encodeUtf8(JSON.stringify(obj)));
 const fromWire = (text: string): Uint8Array => decodeBase64url(text);
 
@@ -416,8 +419,11 @@ export class ChatEngine {
           this.count("toDeviceBytesSent", batch.reduce((n, m) => n + m.ciphertext.length, 0));
           break;
         } catch (error) {
-          const refused = error instanceof ApiError && error.code === "QUEUE_FULL" ? Object.keys(error.fields ?? {}).map((f) => Number(f.split(".")[1])) : [];
-          if (refused.length === 0 || attempt > 0) throw error;
+          // Entries the server names (a full share; a device revoked or a user who stopped being a
+          // contact since we listed them) are left out and the rest sent again: one gone device
+          // must not lose every other device's key (the soak found key requests lost this way).
+          const refused = error instanceof ApiError && LEAVE_OUT.has(error.code) ? Object.keys(error.fields ?? {}).map((f) => Number(f.split(".")[1])) : [];
+          if (refused.length === 0 || attempt >= LEAVE_OUT.size) throw error;
           batch = batch.filter((_, i) => !refused.includes(i));
         }
       }

@@ -39,6 +39,13 @@ export type PendingKey = {
 
 /** Ask again after 15 s, 1 min, 5 min, 15 min, then every 30 min (new holders may be online). */
 export const KEY_RETRY_MS = [15_000, 60_000, 300_000, 900_000, 1_800_000] as const;
+/**
+ * After a first round that asked the sender's device alone: ask everyone else this soon. The
+ * server knows that the sender's USER is online, not which device (it may be another tab, or a
+ * device revoked since the reader's list was fetched): the UTD soak found readers waiting the
+ * whole 15 s for a device that was never going to answer.
+ */
+export const SENDER_FIRST_WAIT_MS = 3_000;
 /** One device is asked for one item at most this often (unless the reader presses Retry). */
 export const REASK_SAME_DEVICE_MS = 600_000;
 export const MAX_ITEMS_PER_MESSAGE = 200;
@@ -96,7 +103,8 @@ export type RequestTargets = {
  * item goes to its sender's device (if still a reader's), this user's other devices and the
  * picked holders — except the first time when its sender is online: then the sender's device
  * alone (with our own), which holds every key it sent, so a joiner's history is not forwarded
- * twice. An item is due when its retry time came (or `force`), and one device is asked for one
+ * twice; the others follow SENDER_FIRST_WAIT_MS later if the sender's device has not answered.
+ * An item is due when its retry time came (or `force`), and one device is asked for one
  * item at most every REASK_SAME_DEVICE_MS (unless `force`).
  */
 export function planKeyRequests(pending: Record<string, PendingKey>, channelId: string, self: DeviceRef, targets: RequestTargets, now: number, force = false): Map<string, { ref: DeviceRef; items: string[] }> {
@@ -122,7 +130,7 @@ export function planKeyRequests(pending: Record<string, PendingKey>, channelId: 
     }
     if (any) {
       p.n += 1;
-      p.next = now + KEY_RETRY_MS[Math.min(p.n - 1, KEY_RETRY_MS.length - 1)]!;
+      p.next = now + (senderFirst ? SENDER_FIRST_WAIT_MS : KEY_RETRY_MS[Math.min(p.n - 1, KEY_RETRY_MS.length - 1)]!);
       p.at ||= now;
       p.last = now;
     } else p.next = now + KEY_RETRY_MS[0]; // nobody to ask yet (no reader's device known): look again soon

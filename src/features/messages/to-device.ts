@@ -17,7 +17,7 @@
 import { sql } from "kysely";
 import type { AppDeps } from "../../app.ts";
 import type { Executor } from "../../db/tx.ts";
-import { AppError, InvalidInputError, NotFoundError, RateLimitedError } from "../../errors.ts";
+import { AppError, InvalidInputError, RateLimitedError } from "../../errors.ts";
 import { MemoryRateLimitStore, type Limit, type RateLimitStore } from "../../http/rate-limit.ts";
 import { userTopic } from "../../ws/topics.ts";
 import { accessOwnDevice, isDeviceRegistered, mayFetchKeysOf } from "../keys/index.ts";
@@ -95,15 +95,15 @@ export async function queueToDevice(deps: AppDeps, actor: ActorRef, input: ToDev
   const messages = await store.take(`to-device-messages:${actor.userId}`, TO_DEVICE_MESSAGE_RATE, now.getTime(), items.length);
   if (!messages.allowed) throw new RateLimitedError(messages.retryAfterSecs, `Too many key messages: at most ${TO_DEVICE_MESSAGE_RATE.ratePerSec} per second after a burst of ${TO_DEVICE_MESSAGE_RATE.burst}. Try again shortly.`);
   const userIds = [...new Set(items.map((i) => i.userId))];
-  for (const userId of userIds) {
-    if (!(await mayFetchKeysOf(db, actor.userId, userId))) throw new NotFoundError("No such user.", "USER_NOT_FOUND");
-  }
+  const strangers = new Set<string>();
+  for (const userId of userIds) if (!(await mayFetchKeysOf(db, actor.userId, userId))) strangers.add(userId);
+  if (strangers.size > 0) throw notFoundEntries("USER_NOT_FOUND", "No such user.", items, (i) => strangers.has(i.userId));
   await mutate(deps, async (tx, outbox) => {
     // The same rule and code as a message send: one of the sender's registered (not revoked) devices.
     if (!(await isDeviceRegistered(tx, actor.userId, senderDevice))) throw unknownDevice();
     const known = await tx.selectFrom("key_devices").select(["user_id", "device_id"]).where("user_id", "in", userIds).execute();
     const knownSet = new Set(known.map((k) => `${k.user_id}/${k.device_id}`));
-    if (items.some((i) => !knownSet.has(`${i.userId}/${i.deviceId}`))) throw new NotFoundError("No such device.", "DEVICE_NOT_FOUND");
+    if (items.some((i) => !knownSet.has(`${i.userId}/${i.deviceId}`))) throw notFoundEntries("DEVICE_NOT_FOUND", "No such device.", items, (i) => !knownSet.has(`${i.userId}/${i.deviceId}`));
     // One sender's calls queue behind each other here, so two concurrent calls cannot both fit
     // into the last slots of a share. Other senders never wait on this lock.
     await sql`select pg_advisory_xact_lock(hashtext(${`to-device:${actor.userId}`}))`.execute(tx);
@@ -117,6 +117,20 @@ export async function queueToDevice(deps: AppDeps, actor: ActorRef, input: ToDev
     }
   });
   return { queued: items.length };
+}
+
+/**
+ * A 404 naming the entries it is about (`messages.<i>`), as QUEUE_FULL does: a client sending to
+ * many devices drops those (a device revoked, a reader who left since it listed them) and sends
+ * the rest again, instead of losing every key in the call. Nothing was queued. The sender learns
+ * nothing new: it named these users and devices itself.
+ */
+function notFoundEntries(code: "USER_NOT_FOUND" | "DEVICE_NOT_FOUND", message: string, items: Item[], refused: (i: Item) => boolean): AppError {
+  const fields: Record<string, string> = {};
+  items.forEach((item, i) => {
+    if (refused(item)) fields[`messages.${i}`] = message;
+  });
+  return new AppError(code, 404, `${message} Nothing was queued.`, { fields });
 }
 
 /**

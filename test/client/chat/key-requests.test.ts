@@ -7,6 +7,7 @@ import {
   askedAgo,
   encodeKeyMessage,
   KEY_RETRY_MS,
+  SENDER_FIRST_WAIT_MS,
   MAX_PENDING,
   parseKeyMessage,
   planKeyRequests,
@@ -58,7 +59,11 @@ describe("planKeyRequests", () => {
     const p = { [M1]: pending("olivia", "o1") };
     const online = { ...targets, online: new Set(["olivia"]) };
     expect([...planKeyRequests(p, C, self, online, 0).keys()].sort()).toEqual(["me/mine2", "olivia/o1"]);
-    expect([...planKeyRequests(p, C, self, online, KEY_RETRY_MS[0]).keys()]).toEqual(["bob/b1"]);
+    // Her user is online, maybe not that device (another tab, or revoked since): the others are
+    // asked SENDER_FIRST_WAIT_MS later, not after the whole first retry delay (found by the UTD soak).
+    expect(p[M1]!.next).toBe(SENDER_FIRST_WAIT_MS);
+    expect(planKeyRequests(p, C, self, online, SENDER_FIRST_WAIT_MS - 1).size).toBe(0);
+    expect([...planKeyRequests(p, C, self, online, SENDER_FIRST_WAIT_MS).keys()]).toEqual(["bob/b1"]);
   });
 
   test("refused items and other channels are left alone", () => {

@@ -15,6 +15,7 @@ import { connectWithToken, listen } from "../../helpers/ws.ts";
 import { signIn } from "../../helpers/users.ts";
 import { withCurrentReaders } from "../../../src/client/chat/sender.ts";
 import { normaliseMessage, type ChatMessage } from "../../../src/client/chat/types.ts";
+import { recipientsOf } from "../../../src/client/chat/viewers.ts";
 import { messagingContext } from "../messages/helpers.ts";
 // Not the messaging helpers' client: that one registers a stand-in device with zero keys.
 import { client, expectOk, type Client } from "../communities/helpers.ts";
@@ -138,6 +139,30 @@ describe("live keys and shared history", () => {
     // Meanwhile a member's new device (entitled) asks and is healed.
     const o2 = await openDevice(ctx, olivia.user);
     expect(await readsEventually(o2, late, [o])).toBe("after the kick");
+  });
+
+  test("a device revoked since the sender listed it costs only its own copy: the others in the same to-device call get their key (found by the UTD soak)", async () => {
+    const o = await openDevice(ctx, olivia.user);
+    const amyUser = await join("Amy");
+    const amy1 = await openDevice(ctx, amyUser.user);
+    await o.send(general, "Olivia's key reaches every reader");
+    // Amy's second device writes: Olivia's device now has a session with it, but never gave it her key.
+    const amy2 = await openDevice(ctx, amyUser.user);
+    const hers = await amy2.send(general, "from Amy's second device");
+    expect(await readsEventually(o, hers, [amy2])).toBe("from Amy's second device");
+    await expectOk(amyUser.call("DELETE", `/api/keys/devices/${amy2.engine.deviceId}`), 204);
+    const newcomer = await openDevice(ctx, (await join("Noa")).user);
+    // Olivia's open page still lists the revoked device when it shares its key with the newcomer
+    // (the list is the server's, plus the device revoked since): the server refuses that one
+    // entry (404 DEVICE_NOT_FOUND naming it) and the rest goes again.
+    o.target(general).viewers.invalidate();
+    const stale = [...recipientsOf(await o.target(general).viewers.current(), { userId: olivia.user.id, deviceId: o.engine.deviceId }), { userId: amyUser.user.id, deviceId: amy2.engine.deviceId }];
+    await o.engine.shareSenderKey(general, stale);
+    await newcomer.engine.processToDevice();
+    expect(newcomer.engine.stats.distributionsReceived).toBeGreaterThanOrEqual(1);
+    // The server names the refused entry and queues nothing.
+    const res = await amyUser.call("POST", "/api/e2ee/to-device", { sender_device_id: amy1.engine.deviceId, messages: [{ user_id: olivia.user.id, device_id: o.engine.deviceId, ciphertext: "AAAA" }, { user_id: amyUser.user.id, device_id: amy2.engine.deviceId, ciphertext: "AAAA" }] });
+    expect([res.status, res.body.error.code, Object.keys(res.body.error.fields ?? {})]).toEqual([404, "DEVICE_NOT_FOUND", ["messages.1"]]);
   });
 
   test("a joiner's history costs one forwarded key per message when its sender is online (bounded traffic, no duplicates)", async () => {
