@@ -130,13 +130,13 @@ export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKin
 export type ChatMount = { channelId: string; scheme: "sk" | "pw"; selfId: string; communityId?: string; src: string; moderate?: boolean };
 
 /** The scrolling message log. role=log + aria-live announces new messages politely. */
+// The live region (role="log") wraps the list instead of replacing its role: an <ol role="log">
+// is no list, so its <li> rows were list items outside a list (axe-core "listitem", serious).
 export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string; chat?: ChatMount }>> = (p) => (
+  <div class="messages-log" role="log" aria-live="polite" aria-label={p.label ?? "Messages"}>
   <ol
     class="messages"
     id={p.id ?? "messages"}
-    role="log"
-    aria-live="polite"
-    aria-label={p.label ?? "Messages"}
     data-chat-channel={p.chat?.channelId}
     data-chat-scheme={p.chat?.scheme}
     data-chat-self={p.chat?.selfId}
@@ -146,17 +146,21 @@ export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string; ch
   >
     {p.children}
   </ol>
+  </div>
 );
 
 export const DaySeparator: FC<{ label: string; date?: string }> = (p) => (
-  <li class="day-sep" role="separator" aria-label={p.label}>
+  <li class="day-sep">
     <time datetime={p.date}>{p.label}</time>
   </li>
 );
 
 export const UnreadDivider: FC<{ label?: string }> = (p) => (
-  <li class="unread-sep" role="separator" aria-label={p.label ?? "New messages"}>
-    <span>{p.label ?? "New"}</span>
+  <li class="unread-sep">
+    <span>
+      {p.label ?? "New"}
+      {p.label ? null : <span class="visually-hidden"> messages</span>}
+    </span>
   </li>
 );
 
@@ -168,7 +172,9 @@ export const MessageGroup: FC<PropsWithChildren<{ author: MessageAuthor; time: s
     <Avatar userId={p.author.id} name={p.author.name} imageUrl={p.author.avatarUrl} size="md" />
     <div class="msg-group__content">
       <p class="msg-group__meta">
-        <span class="msg-group__author">{p.author.name}</span>
+        <button type="button" class="msg-group__author" data-profile-user={p.author.id}>
+          {p.author.name}
+        </button>
         {p.author.badge ? <span class="badge badge--neutral">{p.author.badge}</span> : null}
         <time class="msg-group__time" datetime={p.time}>
           {p.timeLabel}
@@ -227,8 +233,11 @@ export const MemberGroup: FC<PropsWithChildren<{ label: string; count: number }>
 
 export const MemberRow: FC<{ id: string; name: string; avatarUrl?: string | null; status?: "online" | "idle" | "dnd" | "offline"; role?: string }> = (p) => (
   <li class={p.status === "offline" ? "member member--offline" : "member"} data-presence-user={p.id}>
-    <Avatar userId={p.id} name={p.name} imageUrl={p.avatarUrl} size="sm" status={p.status} />
-    <span class="member__name">{p.name}</span>
+    {/* Opens the member's profile card (src/client/chat/profile-card.ts). */}
+    <button type="button" class="member__open" data-profile-user={p.id}>
+      <Avatar userId={p.id} name={p.name} imageUrl={p.avatarUrl} size="sm" status={p.status} />
+      <span class="member__name">{p.name}</span>
+    </button>
     {p.role ? <span class="badge badge--neutral member__role">{p.role}</span> : null}
   </li>
 );

@@ -66,6 +66,13 @@ export function htmxConfig(extraExtensions: string[] = []) {
     // Extension whitelist: only ours (plus any the page adds explicitly) may register.
     extensions: [HEARTH_HTMX_EXTENSION, ...extraExtensions].join(","),
     defaultTimeout: 30000,
+    // No settle phase: with a settle delay, an innerHTML/outerHTML swap first copies each old
+    // element's class/style/width/height onto its new twin (for CSS transitions) with
+    // setAttribute("style", …), which the strict CSP refuses and reports whenever the old one
+    // carries a style attribute (left by the browser, an extension or an automation tool):
+    // every re-rendered form error logged an "inline style" violation. We use no settle
+    // transitions, so none is lost.
+    defaultSettleDelay: 0,
   };
 }
 

@@ -2,6 +2,8 @@
 // Alpine; see views/layout.tsx orderScripts). Small on purpose: E2EE, WebSocket and WebRTC
 // code live in their own modules and load only where needed. The imported modules have no
 // top-level side effects, so the theme below is the first thing that touches the page.
+import { installConfirmForms } from "./confirm-forms.ts";
+import { installDialogForms } from "./dialog-forms.ts";
 import { installHtmxErrorHandling } from "./htmx-errors.ts";
 import { registerHtmxHardening } from "./htmx-hardening.ts";
 import { htmxOnPage } from "./htmx-types.ts";
@@ -18,6 +20,8 @@ if (stored) applyTheme(stored);
 const htmx = htmxOnPage();
 if (htmx) registerHtmxHardening(htmx);
 installHtmxErrorHandling();
+installDialogForms();
+installConfirmForms();
 
 // 3. Alpine components: registered on alpine:init, which fires after this module ran.
 registerAlpineComponents();

@@ -251,6 +251,8 @@ describe.skipIf(!browser)("threads, pins and read receipts in two browsers", () 
     await panelRow(aliceS, reply2).hover();
     await panelRow(aliceS, reply2).getByRole("button", { name: "More actions" }).click();
     await panelRow(aliceS, reply2).getByRole("button", { name: "Delete message" }).click();
+    // It asks first (issue 13 §9): the dialog names what happens.
+    await aliceS.page.getByRole("dialog", { name: "Delete this message?" }).getByRole("button", { name: "Delete message" }).click();
     for (const s of [aliceS, bobS]) {
       await threadPanel(s).getByText("This message was deleted.").waitFor(WAIT);
       await threadPanel(s).getByText("1 reply").waitFor(WAIT);

@@ -88,15 +88,34 @@ export class ComposerBinding {
  * when it handled Escape.
  */
 export function submitOnEnter(form: HTMLFormElement, input: HTMLTextAreaElement, submit: () => void, onEscape?: () => boolean): void {
+  const send = () => {
+    form.parentElement?.querySelector("[data-paste-notice]")?.remove();
+    submit();
+  };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    submit();
+    send();
   });
   input.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && onEscape?.()) event.preventDefault();
     else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
-      submit();
+      send();
     }
+  });
+  // The browser cuts a paste at maxlength without a word: say so at the composer.
+  input.addEventListener("paste", (event) => {
+    const max = input.maxLength;
+    const cut = (event.clipboardData?.getData("text").length ?? 0) - (max - input.value.length + input.selectionEnd - input.selectionStart);
+    if (max <= 0 || cut <= 0) return;
+    let note = form.parentElement?.querySelector<HTMLElement>("[data-paste-notice]");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "composer-notice composer-notice--warn";
+      note.dataset.pasteNotice = "";
+      note.setAttribute("role", "status");
+      form.before(note);
+    }
+    note.textContent = `Pasted text was cut: a message holds ${max.toLocaleString("en")} characters, so the last ${cut.toLocaleString("en")} were left out.`;
   });
 }

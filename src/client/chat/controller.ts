@@ -516,7 +516,10 @@ export class ChannelController {
       edit: () => this.startEdit(message.id, inPanel),
       setPinned: (pinned) => void this.pins?.setPinned(message.id, pinned),
       bookmark: (anchor) => void this.extras?.then((x) => x.openBookmarkDialog(message.id, anchor)),
-      remove: () => void this.remove(message.id),
+      remove: (anchor) => void this.extras?.then((x) => x.confirmDeleteMessage(anchor)).then((yes) => (yes ? this.remove(message.id) : undefined)),
+      report: document.querySelector("dialog[data-report-dialog]")
+        ? (anchor) => void this.extras?.then((x) => x.openReportMessage(message.id, this.entries.get(message.id)?.row.authorName ?? "someone", this.copyOf(message.id, inPanel)?.text, anchor))
+        : undefined,
     });
   }
 

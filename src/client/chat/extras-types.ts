@@ -31,6 +31,9 @@ export interface ExtrasContext {
 export interface ExtrasApi {
   openReactionPicker(trigger: HTMLElement, react: (emoji: string) => Promise<void>): void;
   openBookmarkDialog(messageId: string, trigger: HTMLElement): void;
+  /** report-message.ts: false when the page has no report dialog. */
+  openReportMessage(messageId: string, author: string, text: string | undefined, opener: HTMLElement): boolean;
+  confirmDeleteMessage(opener: HTMLElement): Promise<boolean>;
   onPollUpdated(frame: Record<string, unknown>): void;
   /** Keys arrived: retry polls that were waiting for them. */
   retryWaiting(): Promise<void>;

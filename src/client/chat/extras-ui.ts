@@ -7,6 +7,7 @@ import { openBookmarkDialog, openBookmarkList } from "./bookmarks-ui.ts";
 import { openEmojiPicker } from "./emoji-picker.ts";
 import type { ExtrasApi, ExtrasContext } from "./extras-types.ts";
 import { PollStrip } from "./polls-ui.ts";
+import { confirmDeleteMessage, openReportMessage } from "./report-message.ts";
 import { openScheduledList, openScheduleDialog } from "./schedule.ts";
 import { button, h } from "./ui-kit.ts";
 
@@ -67,6 +68,8 @@ export function mountExtras(ctx: ExtrasContext): ExtrasApi {
     openBookmarkDialog(messageId, trigger) {
       openBookmarkDialog(ctx, messageId, trigger);
     },
+    openReportMessage,
+    confirmDeleteMessage,
     onPollUpdated(frame) {
       void polls.onUpdated(frame).catch(() => {});
     },

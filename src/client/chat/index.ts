@@ -203,6 +203,14 @@ function onDeviceRevoked(): void {
 document.addEventListener(DEVICE_REVOKED_EVENT, onDeviceRevoked);
 document.addEventListener("chat:error", (e) => flash(String((e as CustomEvent).detail)));
 document.addEventListener(RETRY_KEYS_EVENT, () => void engine?.then((e) => e.retryKeyRequest(currentChannel)));
+// Names and avatars with data-profile-user (message authors, member rows) open the profile card,
+// a lazy chunk; an author's avatar opens its group's card too (the name is the keyboard path).
+document.addEventListener("click", (event) => {
+  const target = event.target as Element;
+  const trigger = target.closest?.<HTMLElement>("[data-profile-user]") ?? target.closest?.(".msg-group > .avatar")?.parentElement?.querySelector<HTMLElement>("[data-profile-user]");
+  const userId = trigger?.dataset.profileUser;
+  if (userId) void import("./profile-card.ts").then((m) => m.openProfileCard(userId, trigger));
+});
 document.addEventListener("chat:notice", (e) => flash(String((e as CustomEvent).detail)));
 document.addEventListener("chat:identity-changed", () => flash("A contact's security key changed. Compare safety numbers before sharing anything sensitive."));
 

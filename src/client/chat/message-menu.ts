@@ -26,7 +26,10 @@ export interface MenuActions {
   setPinned(pinned: boolean): void;
   /** The bookmark dialog, anchored to the "Bookmark" button (focus returns there). */
   bookmark(anchor: HTMLElement): void;
-  remove(): void;
+  /** Asks first (a dialog anchored to the "Delete" button). */
+  remove(anchor: HTMLElement): void;
+  /** The page's report dialog for this message; left out where there is none (DMs). */
+  report?(anchor: HTMLElement): void;
 }
 
 type Item = { label: string; text: string; run: (button: HTMLElement) => void };
@@ -58,6 +61,7 @@ export function renderMessageMenu(msg: HTMLElement, message: ChatMessage, state:
     state.scheme === "sk" && state.canPin !== false && (state.pinned ? { label: "Unpin message", text: "Unpin", run: () => actions.setPinned(false) } : { label: "Pin message", text: "Pin", run: () => actions.setPinned(true) }),
     { label: "Bookmark message", text: "Bookmark", run: actions.bookmark },
     own && { label: "Delete message", text: "Delete", run: actions.remove },
+    !own && !!actions.report && { label: "Report message", text: "Report", run: actions.report },
   ];
   const bar = document.createElement("div");
   bar.className = "msg__actions";

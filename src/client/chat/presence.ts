@@ -74,14 +74,16 @@ export function watchPresenceRows(selfId: string): void {
   });
 }
 
-/** Adds the picker once to the sidebar; `send` delivers presence:set over the hub. */
+/** Adds the picker once to the foot of the sidebar; `send` delivers presence:set over the hub. */
 export function mountStatusPicker(send: (status: PresenceStatus) => void): void {
   if (document.querySelector("select[data-presence-picker]")) return;
   const host = document.querySelector<HTMLElement>(".sidebar");
   if (!host) return;
   const label = document.createElement("label");
   label.className = "presence-picker";
-  label.textContent = "Status ";
+  const text = document.createElement("span");
+  text.className = "presence-picker__label";
+  text.textContent = "Status";
   const select = document.createElement("select");
   select.dataset.presencePicker = "";
   select.className = "input input--sm";
@@ -92,6 +94,7 @@ export function mountStatusPicker(send: (status: PresenceStatus) => void): void 
     select.append(option);
   }
   select.addEventListener("change", () => send(select.value as PresenceStatus));
-  label.append(select);
-  host.prepend(label);
+  label.append(text, select);
+  // At the foot of the sidebar, on its own padded row (the user's corner in a chat frame).
+  host.append(label);
 }

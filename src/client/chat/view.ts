@@ -121,9 +121,8 @@ export function renderRows(list: HTMLElement, rows: readonly Row[], unreadAfterS
   for (const row of rows) {
     const day = row.createdAt.toDateString();
     if (day !== lastDay) {
+      // Plain list items (a role="separator" <li> is not allowed in a list: axe "list").
       const sep = el("li", "day-sep");
-      sep.setAttribute("role", "separator");
-      sep.setAttribute("aria-label", dayLabel(row.createdAt));
       sep.dataset.chatItem = "";
       const t = el("time", undefined, dayLabel(row.createdAt));
       t.dateTime = row.createdAt.toISOString().slice(0, 10);
@@ -134,10 +133,10 @@ export function renderRows(list: HTMLElement, rows: readonly Row[], unreadAfterS
     }
     if (!unreadPlaced && unreadAfterSeq !== null && row.seq > unreadAfterSeq && row.seq !== Infinity && row.authorId !== selfId) {
       const sep = el("li", "unread-sep");
-      sep.setAttribute("role", "separator");
-      sep.setAttribute("aria-label", "New messages");
       sep.dataset.chatItem = "";
-      sep.append(el("span", undefined, "New"));
+      const badge = el("span", undefined, "New");
+      badge.append(el("span", "visually-hidden", " messages"));
+      sep.append(badge);
       frag.append(sep);
       unreadPlaced = true;
       group = null;
@@ -152,7 +151,11 @@ export function renderRows(list: HTMLElement, rows: readonly Row[], unreadAfterS
       avatar.append(el("span", "avatar__initials", initials(name)));
       const content = el("div", "msg-group__content");
       const meta = el("p", "msg-group__meta");
-      meta.append(el("span", "msg-group__author", name));
+      // A button: it opens the author's profile card (profile-card.ts, via chat index.ts).
+      const author = el("button", "msg-group__author", name);
+      author.type = "button";
+      author.dataset.profileUser = row.authorId;
+      meta.append(author);
       const t = el("time", "msg-group__time", timeLabel(row.createdAt));
       t.dateTime = row.createdAt.toISOString();
       meta.append(t);

@@ -94,7 +94,15 @@ export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, d
       <section class="card stack" aria-labelledby="delete-h">
         <h2 id="delete-h">Delete account</h2>
         <p class="muted">This removes your account and signs out every device. It cannot be undone.</p>
-        <form class="form" method="post" action="/settings/account/delete" id="delete-form">
+        <form
+          class="form"
+          method="post"
+          action="/settings/account/delete"
+          id="delete-form"
+          data-confirm="Delete your account?"
+          data-confirm-detail="Your account and profile are removed, you leave every community, and every device is signed out. This cannot be undone."
+          data-confirm-action="Delete my account"
+        >
           <Slot state={deleteState} title="Could not delete the account" />
           {hasPassword ? <Field name="password" label="Your password" type="password" autocomplete="current-password" required error={deleteState?.fields?.password} /> : null}
           <div class="form__actions">
@@ -127,7 +135,14 @@ const SessionsTable: FC<{ sessions: SessionView[] }> = ({ sessions }) => (
       <h2 class="panel__title" id="sessions-h">
         Signed-in devices
       </h2>
-      <form method="post" action="/settings/security/logout-all" class="inline-form">
+      <form
+        method="post"
+        action="/settings/security/logout-all"
+        class="inline-form"
+        data-confirm="Sign out everywhere?"
+        data-confirm-detail="Every device signed in to your account, this one included, is signed out and must sign in again."
+        data-confirm-action="Sign out everywhere"
+      >
         <button type="submit" class="btn btn--secondary btn--sm">
           Sign out everywhere
         </button>

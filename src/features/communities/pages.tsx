@@ -14,7 +14,7 @@ import { dbOf, nowOf } from "./context.ts";
 import { acceptInvite, joinDiscoverable, listDiscoverable, previewInvite } from "./invites.ts";
 import { listCommunitiesOf, listMembers } from "./queries.ts";
 import { createCommunity, getCommunity, listCommunityMembers } from "./service.ts";
-import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, MEMBER_PAGE, MemberPage } from "./views.tsx";
+import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, JoinInviteForm, MEMBER_PAGE, MemberPage } from "./views.tsx";
 import { ReportDialog } from "./report-dialog.tsx";
 import { formOf, renderPage } from "./page-helpers.tsx";
 
@@ -54,10 +54,25 @@ export function communityPages(deps: AppDeps) {
       const joined = await joinDiscoverable(deps, actor, params.id);
       return redirect(request, `/c/${joined.communityId}`);
     }, { auth: true })
-    .post("/communities/join", async ({ body, request }) => {
-      const code = inviteCodeOf(formOf(body).code ?? "");
-      if (!/^[A-Za-z0-9]{1,64}$/.test(code)) throw new InvalidInputError("That does not look like an invite link or code.", { code: "Paste the invite link or its code." });
-      return redirect(request, `/invite/${code}`);
+    .post("/communities/join", async ({ actor, body, request }) => {
+      const typed = formOf(body).code ?? "";
+      const code = inviteCodeOf(typed);
+      let error: string | null = null;
+      if (!/^[A-Za-z0-9]{1,64}$/.test(code)) error = "That does not look like an invite link or code: paste the link or its code.";
+      else {
+        // Checked here so an unknown code is answered at the field, not with the 404 page.
+        try {
+          await previewInvite(deps, actor, code);
+        } catch (e) {
+          if (!(e instanceof NotFoundError)) throw e;
+          error = "No invite with that code works: it may be mistyped, used up, revoked or expired.";
+        }
+      }
+      if (!error) return redirect(request, `/invite/${code}`);
+      const join = { code: typed.slice(0, 300), error };
+      if (isHtmx(request)) return fragment(<JoinInviteForm {...join} />, { status: 422 });
+      const [communities, discoverable] = await Promise.all([listCommunitiesOf(db, actor.userId), listDiscoverable(deps, actor)]);
+      return renderPage(deps, request, actor, "Communities", <CommunityPicker communities={communities} canCreate={canCreateCommunities(deps, actor)} discoverable={discoverable} join={join} />, { status: 422 });
     }, { auth: true })
     .get("/invite/:code", async ({ actor, params, request }) => {
       const p = await previewInvite(deps, actor, params.code);
@@ -83,7 +98,8 @@ export function communityPages(deps: AppDeps) {
       const form = formOf(body);
       await createReport(deps, actor, { communityId: form.community_id ?? "", targetType: form.target_type ?? "", targetId: form.target_id ?? "", reason: form.reason ?? "", attachedText: form.attached_text });
       const toast = <Toast oob message="Thanks: the moderators will look at your report." tone="success" />;
-      if (isHtmx(request)) return fragment(<><p class="muted">Report sent.</p>{toast}</>);
+      // Only the toast: the dialog's form stays for the next report (data-dialog-done closes it).
+      if (isHtmx(request)) return fragment(toast);
       return redirect(request, `/c/${form.community_id}`);
     }, { auth: true });
 }

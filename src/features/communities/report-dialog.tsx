@@ -1,4 +1,10 @@
-/** The report dialog (Alpine `dialog`): a member reports another, optionally pasting what they saw. */
+/**
+ * The report dialog (Alpine `dialog`): a member reports another, optionally pasting what they saw.
+ * The message menu's "Report message" opens the same dialog for one message (the chat's extras
+ * chunk, report-message.ts, switches [data-report-*] to the message and back on close). On
+ * success the server answers with a toast only: the form stays, and data-dialog-done
+ * (src/client/dialog-forms.ts) empties it and closes the dialog, ready for the next report.
+ */
 import type { FC } from "hono/jsx";
 import { ErrorSlot, Field } from "../../../views/index.ts";
 import type { MemberView } from "./queries.ts";
@@ -8,21 +14,23 @@ export const ReportDialog: FC<{ communityId: string; members: MemberView[]; self
     <button type="button" class="btn btn--ghost btn--sm" x-on:click="show">
       Report…
     </button>
-    <dialog class="dialog" x-ref="dialog" aria-labelledby="report-title">
-      <form method="post" action="/reports" hx-post="/reports" hx-target="this" hx-swap="outerHTML" class="form">
+    <dialog class="dialog" x-ref="dialog" aria-labelledby="report-title" data-report-dialog>
+      <form method="post" action="/reports" hx-post="/reports" hx-target="this" hx-swap="outerHTML" class="form" data-dialog-done>
         <div class="dialog__header">
-          <h2 class="dialog__title" id="report-title">
+          <h2 class="dialog__title" id="report-title" data-report-title>
             Report a member
           </h2>
         </div>
         <div class="dialog__body stack">
           <ErrorSlot />
           <input type="hidden" name="community_id" value={p.communityId} />
-          <input type="hidden" name="target_type" value="user" />
-          <label class="field__label" for="report-target">
+          <input type="hidden" name="target_type" value="user" data-report-type />
+          <input type="hidden" name="target_id" value="" data-report-message-id disabled />
+          <p class="muted" data-report-message hidden />
+          <label class="field__label" for="report-target" data-report-member>
             Member
           </label>
-          <select class="select" id="report-target" name="target_id">
+          <select class="select" id="report-target" name="target_id" data-report-member>
             {p.members
               .filter((m) => m.userId !== p.selfId)
               .map((m) => (

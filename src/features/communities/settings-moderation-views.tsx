@@ -22,21 +22,21 @@ export type WarningRow = { id: string; displayName: string; reason: string; crea
 export const MembersSection: FC<{ base: string; rows: MemberRowActions[]; roles: { id: string; name: string }[]; warnings: WarningRow[] | null }> = (p) => (
   <div class="stack">
   <div class="table-wrap">
-    <table class="table" id="members-table">
-      <thead>
-        <tr>
-          <th>Member</th>
-          <th>Role</th>
-          <th>Actions</th>
+    <table class="table table--stack" id="members-table" role="table">
+      <thead role="rowgroup">
+        <tr role="row">
+          <th role="columnheader">Member</th>
+          <th role="columnheader">Role</th>
+          <th role="columnheader">Actions</th>
         </tr>
       </thead>
-      <tbody>
+      <tbody role="rowgroup">
         {p.rows.map(({ member: m, ...can }) => (
-          <tr data-user-id={m.userId}>
-            <td>
+          <tr data-user-id={m.userId} role="row">
+            <td role="cell" data-label="Member">
               {m.displayName} <span class="muted">@{m.username}</span> {m.timedOutUntil ? <span class="badge badge--warning">timed out</span> : null}
             </td>
-            <td>
+            <td role="cell" data-label="Role">
               {can.canRole ? (
                 <Form action={`${p.base}/members/${m.userId}/role`} inline>
                   <select class="select" name="role" aria-label={`Role of ${m.displayName}`}>
@@ -69,7 +69,7 @@ export const MembersSection: FC<{ base: string; rows: MemberRowActions[]; roles:
                 m.customRoles.map((r) => <span class="badge badge--neutral">{r.name}</span>)
               )}
             </td>
-            <td>
+            <td role="cell" data-label="Actions">
               <div class="btn-row">
               {can.canTimeout ? (
                 <Form action={`${p.base}/members/${m.userId}/timeout`} inline>
@@ -92,10 +92,19 @@ export const MembersSection: FC<{ base: string; rows: MemberRowActions[]; roles:
                 </Form>
               ) : null}
               {can.canKick ? (
-                <ActionButton action={`${p.base}/members/${m.userId}/kick`} tone="ghost" label="Kick" />
+                <ActionButton
+                  action={`${p.base}/members/${m.userId}/kick`}
+                  tone="ghost"
+                  label="Kick"
+                  confirm={{ title: `Kick ${m.displayName}?`, detail: `${m.displayName} is removed from this community now and loses its channels. They can come back with a new invite.`, action: `Kick ${m.displayName}` }}
+                />
               ) : null}
               {can.canBan ? (
-                <Form action={`${p.base}/members/${m.userId}/ban`} inline>
+                <Form
+                  action={`${p.base}/members/${m.userId}/ban`}
+                  inline
+                  confirm={{ title: `Ban ${m.displayName}?`, detail: `${m.displayName} is removed from this community now and cannot rejoin, even with an invite, until a moderator lifts the ban.`, action: `Ban ${m.displayName}` }}
+                >
                   <input class="input" name="reason" maxlength={500} placeholder="Reason" aria-label={`Ban reason for ${m.displayName}`} />
                   <button class="btn btn--danger btn--sm" type="submit">
                     Ban
@@ -139,27 +148,29 @@ export const InvitesSection: FC<{ base: string; invites: InviteView[]; baseUrl: 
       </Form>
     ) : null}
     <div class="table-wrap">
-      <table class="table" id="invites-table">
-        <thead>
-          <tr>
-            <th>Link</th>
-            <th>Uses</th>
-            <th>Expires</th>
-            <th />
+      <table class="table table--stack" id="invites-table" role="table">
+        <thead role="rowgroup">
+          <tr role="row">
+            <th role="columnheader">Link</th>
+            <th role="columnheader">Uses</th>
+            <th role="columnheader">Expires</th>
+            <th role="columnheader">
+              <span class="visually-hidden">Actions</span>
+            </th>
           </tr>
         </thead>
-        <tbody>
+        <tbody role="rowgroup">
           {p.invites.map((i) => (
-            <tr>
-              <td>
+            <tr role="row">
+              <td role="cell" data-label="Link">
                 <code class="invite-link" data-secret>{`${p.baseUrl}/invite/${i.code}`}</code>
               </td>
-              <td>
+              <td role="cell" data-label="Uses">
                 {i.uses}
                 {i.maxUses ? ` / ${i.maxUses}` : ""}
               </td>
-              <td>{i.revokedAt ? "revoked" : i.expiresAt ? i.expiresAt.toISOString().slice(0, 16).replace("T", " ") : "never"}</td>
-              <td>
+              <td role="cell" data-label="Expires">{i.revokedAt ? "revoked" : i.expiresAt ? i.expiresAt.toISOString().slice(0, 16).replace("T", " ") : "never"}</td>
+              <td role="cell">
                 {i.revokedAt ? null : (
                   <ActionButton action={`${p.base}/invites/${i.id}/revoke`} tone="ghost" label="Revoke" />
                 )}
@@ -174,20 +185,22 @@ export const InvitesSection: FC<{ base: string; invites: InviteView[]; baseUrl: 
 
 export const BansSection: FC<{ base: string; bans: { userId: string; displayName: string; reason: string | null; createdAt: Date }[] }> = (p) => (
   <div class="table-wrap">
-    <table class="table">
-      <thead>
-        <tr>
-          <th>User</th>
-          <th>Reason</th>
-          <th />
+    <table class="table table--stack" role="table">
+      <thead role="rowgroup">
+        <tr role="row">
+          <th role="columnheader">User</th>
+          <th role="columnheader">Reason</th>
+          <th role="columnheader">
+            <span class="visually-hidden">Actions</span>
+          </th>
         </tr>
       </thead>
-      <tbody>
+      <tbody role="rowgroup">
         {p.bans.map((b) => (
-          <tr>
-            <td>{b.displayName}</td>
-            <td>{b.reason ?? "—"}</td>
-            <td>
+          <tr role="row">
+            <td role="cell" data-label="User">{b.displayName}</td>
+            <td role="cell" data-label="Reason">{b.reason ?? "—"}</td>
+            <td role="cell">
               <ActionButton action={`${p.base}/bans/${b.userId}/unban`} tone="ghost" label="Unban" />
             </td>
           </tr>

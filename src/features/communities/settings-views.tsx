@@ -32,16 +32,30 @@ export const SettingsFrame: FC<{ communityId: string; name: string; section: Sec
   </SettingsShell>
 );
 
-export const Form: FC<{ action: string; children?: Child; inline?: boolean; id?: string }> = (p) => (
-  <form method="post" action={p.action} hx-post={p.action} hx-target="this" hx-swap="outerHTML" class={p.inline ? "btn-row" : "form"} id={p.id}>
+/** `confirm`: asked before submitting, naming what will happen (src/client/confirm-forms.ts). */
+export type Confirm = { title: string; detail: string; action: string };
+
+export const Form: FC<{ action: string; children?: Child; inline?: boolean; id?: string; confirm?: Confirm }> = (p) => (
+  <form
+    method="post"
+    action={p.action}
+    hx-post={p.action}
+    hx-target="this"
+    hx-swap="outerHTML"
+    class={p.inline ? "btn-row" : "form"}
+    id={p.id}
+    data-confirm={p.confirm?.title}
+    data-confirm-detail={p.confirm?.detail}
+    data-confirm-action={p.confirm?.action}
+  >
     <ErrorSlot />
     {p.children}
   </form>
 );
 
 /** A one-button form (revoke, unban, kick, delete…): the same htmx wiring and error slot as Form. */
-export const ActionButton: FC<{ action: string; label: string; tone?: "ghost" | "primary" | "secondary" | "danger" }> = (p) => (
-  <Form action={p.action} inline>
+export const ActionButton: FC<{ action: string; label: string; tone?: "ghost" | "primary" | "secondary" | "danger"; confirm?: Confirm }> = (p) => (
+  <Form action={p.action} inline confirm={p.confirm}>
     <button class={`btn btn--${p.tone ?? "ghost"} btn--sm`} type="submit">
       {p.label}
     </button>

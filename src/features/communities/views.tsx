@@ -59,7 +59,7 @@ export const CreateCommunityForm: FC<{ name?: string; description?: string; erro
   </form>
 );
 
-export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: boolean; discoverable: { id: string; name: string; description: string | null; memberCount: number }[] }> = (p) => (
+export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: boolean; discoverable: { id: string; name: string; description: string | null; memberCount: number }[]; join?: { code: string; error: string } }> = (p) => (
   <div class="stack community-picker page-narrow">
     <h1>Your communities</h1>
     {p.communities.length === 0 ? (
@@ -100,17 +100,22 @@ export const CommunityPicker: FC<{ communities: CommunitySummary[]; canCreate: b
       </section>
     ) : null}
     {p.canCreate ? <CreateCommunityForm /> : <p class="muted">On this server only administrators create communities.</p>}
-    <form class="form card" method="post" action="/communities/join" hx-post="/communities/join" hx-target="this" hx-swap="outerHTML">
-      <h2>Join with an invite</h2>
-      <ErrorSlot />
-      <Field name="code" label="Invite link or code" required maxLength={300} />
-      <div class="form__actions">
-        <button type="submit" class="btn btn--secondary">
-          Continue
-        </button>
-      </div>
-    </form>
+    <JoinInviteForm code={p.join?.code} error={p.join?.error} />
   </div>
+);
+
+/** An unknown, expired or malformed invite is answered here, at the field (422), not with a 404 page. */
+export const JoinInviteForm: FC<{ code?: string; error?: string }> = (p) => (
+  <form class="form card" method="post" action="/communities/join" hx-post="/communities/join" hx-target="this" hx-swap="outerHTML" id="join-invite">
+    <h2>Join with an invite</h2>
+    <ErrorSlot />
+    <Field name="code" label="Invite link or code" required maxLength={300} value={p.code} error={p.error} />
+    <div class="form__actions">
+      <button type="submit" class="btn btn--secondary">
+        Continue
+      </button>
+    </div>
+  </form>
 );
 
 export const InviteCard: FC<{ code: string; name: string; description: string | null; memberCount: number; alreadyMember: boolean; banned: boolean; communityId: string }> = (p) => (

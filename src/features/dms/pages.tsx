@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import type { FC } from "hono/jsx";
 import type { AppDeps } from "../../app.ts";
 import { NotFoundError } from "../../errors.ts";
-import { redirect } from "../../http/render.ts";
+import { fragment, isHtmx, redirect } from "../../http/render.ts";
 import { queryOf, text } from "../../http/input-schemas.ts";
 import { AppFrame, Avatar, Composer, EmptyState, ErrorSlot, Field, MessageList, SidebarHeader } from "../../../views/index.ts";
 import { authGuard } from "../auth/index.ts";
@@ -41,16 +41,17 @@ const DmList: FC<{ dms: DmView[]; selfId: string; currentId?: string }> = (p) =>
   </div>
 );
 
-const Picker: FC<{ query: string; candidates: { id: string; username: string; displayName: string }[] }> = (p) => (
-  <div class="stack dm-picker panel__body">
-    <form method="get" action="/dms/new" class="btn-row" hx-boost="true">
-      <Field name="q" label="Find people in your communities" type="search" value={p.query} maxLength={64} />
-      <button class="btn btn--secondary" type="submit">
-        Search
-      </button>
-    </form>
-    <form method="post" action="/dms/new" hx-post="/dms/new" hx-target="this" hx-swap="outerHTML" class="form">
+/** Nobody ticked: "choose someone" at the list (422), not a group-size rule. */
+const NOBODY = "Choose someone to message: tick one person, or several for a group conversation.";
+
+const StartForm: FC<{ candidates: { id: string; username: string; displayName: string }[]; error?: string }> = (p) => (
+  <form method="post" action="/dms/new" hx-post="/dms/new" hx-target="this" hx-swap="outerHTML" class="form" id="dm-start">
       <ErrorSlot />
+      {p.error ? (
+        <p class="field__error" id="dm-start-error" role="alert" tabindex={-1} data-error-banner>
+          {p.error}
+        </p>
+      ) : null}
       <ul class="stack" id="dm-candidates">
         {p.candidates.map((c) => (
           <li>
@@ -70,7 +71,18 @@ const Picker: FC<{ query: string; candidates: { id: string; username: string; di
       ) : (
         <p class="muted">Nobody found. You can message people you share a community with.</p>
       )}
+  </form>
+);
+
+const Picker: FC<{ query: string; candidates: { id: string; username: string; displayName: string }[]; error?: string }> = (p) => (
+  <div class="stack dm-picker panel__body">
+    <form method="get" action="/dms/new" class="btn-row" hx-boost="true">
+      <Field name="q" label="Find people in your communities" type="search" value={p.query} maxLength={64} />
+      <button class="btn btn--secondary" type="submit">
+        Search
+      </button>
     </form>
+    <StartForm candidates={p.candidates} error={p.error} />
   </div>
 );
 
@@ -101,6 +113,11 @@ export function dmPages(deps: AppDeps) {
     }, { auth: true, query: queryOf({ q: text(256) }) })
     .post("/dms/new", async ({ actor, body, request }) => {
       const ids = Object.entries(formOf(body)).filter(([k, v]) => k.startsWith("u_") && v === "on").map(([k]) => k.slice(2));
+      if (ids.length === 0) {
+        const candidates = await listDmCandidates(deps, actor, "");
+        if (isHtmx(request)) return fragment(<StartForm candidates={candidates} error={NOBODY} />, { status: 422 });
+        return renderPage(deps, request, actor, "New message", await frame(actor, undefined, <h1 class="channel-header__name">New message</h1>, <Picker query="" candidates={candidates} error={NOBODY} />), { variant: "app", status: 422 });
+      }
       const dm = ids.length === 1 ? await openDm(deps, actor, ids[0]!) : await openGroupDm(deps, actor, ids);
       return redirect(request, `/dms/${dm.channelId}`);
     }, { auth: true })

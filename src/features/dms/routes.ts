@@ -4,7 +4,8 @@ import type { AppDeps } from "../../app.ts";
 import { NotFoundError } from "../../errors.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
-import { blockUser, getDm, listBlocks, listDms, openDm, openGroupDm, unblockUser, type DmView } from "./service.ts";
+import { Uuid } from "../../http/input-schemas.ts";
+import { blockUser, getDm, getProfile, listBlocks, listDms, openDm, openGroupDm, unblockUser, type DmView } from "./service.ts";
 
 export function dmJson(d: DmView) {
   return { channel_id: d.channelId, kind: d.kind, participants: d.participants.map((p) => ({ id: p.id, username: p.username, display_name: p.displayName })), created_at: d.createdAt.toISOString() };
@@ -23,6 +24,11 @@ export function dmApiRoutes(deps: AppDeps) {
       if (!dm) throw new NotFoundError("No such conversation.");
       return dmJson(dm);
     }, { auth: true })
+    // The profile card (src/client/chat/profile-card.ts): 404 unless self or an acquaintance.
+    .get("/api/users/:id/profile", async ({ actor, params }) => {
+      const p = await getProfile(deps, actor, params.id);
+      return { id: p.id, username: p.username, display_name: p.displayName, pronouns: p.pronouns, custom_status: p.customStatus, bio: p.bio };
+    }, { auth: true, params: t.Object({ id: Uuid }) })
     .get("/api/users/blocks", async ({ actor }) => ({ blocks: (await listBlocks(deps, actor)).map((b) => ({ user_id: b.userId, username: b.username, display_name: b.displayName, created_at: b.createdAt.toISOString() })) }), { auth: true })
     .post("/api/users/blocks", async ({ actor, body }) => {
       await blockUser(deps, actor, body.user_id);

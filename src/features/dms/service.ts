@@ -88,6 +88,7 @@ export async function openDm(deps: AppDeps, actor: ActorLike, targetId: string):
 
 export async function openGroupDm(deps: AppDeps, actor: ActorLike, userIds: string[]): Promise<DmView> {
   const others = [...new Set(userIds)].filter((id) => id !== actor.userId);
+  if (others.length === 0) throw new InvalidInputError("Choose someone to message.", { user_ids: "Choose someone to message." });
   if (others.length < 2) throw new InvalidInputError("A group conversation needs at least two other people.", { user_ids: "Pick at least two people." });
   if (others.length + 1 > MAX_GROUP_DM_PEOPLE) throw new InvalidInputError(`A group conversation has at most ${MAX_GROUP_DM_PEOPLE} people, you included.`, { user_ids: `At most ${MAX_GROUP_DM_PEOPLE - 1} others.` }, "GROUP_DM_LIMIT");
   const now = nowOf(deps);
@@ -203,3 +204,22 @@ export async function listBlocks(deps: AppDeps, actor: ActorLike) {
     .execute();
   return rows.map((r) => ({ userId: r.blocked_id, username: r.username, displayName: r.display_name, createdAt: r.created_at }));
 }
+
+export type Profile = { id: string; username: string; displayName: string; pronouns: string | null; customStatus: string | null; bio: string | null };
+
+/**
+ * The profile card's data (status, pronouns, about me) of someone the actor knows: themself, or a
+ * person they share a community or conversation with. Anyone else, an unknown or malformed id
+ * alike, is 404: the card is no way to look strangers up.
+ */
+export async function getProfile(deps: AppDeps, actor: ActorLike, userId: string): Promise<Profile> {
+  const db = dbOf(deps);
+  if (userId.toLowerCase() !== actor.userId) {
+    const relation = await relationTo(db, actor, userId);
+    if (!relation || !acquainted(relation, actor)) throw new NotFoundError("No such user.", "USER_NOT_FOUND");
+  }
+  const row = await db.selectFrom("users").select(["id", "username", "display_name", "pronouns", "custom_status", "bio"]).where("id", "=", userId.toLowerCase()).executeTakeFirst();
+  if (!row) throw new NotFoundError("No such user.", "USER_NOT_FOUND");
+  return { id: row.id, username: row.username, displayName: row.display_name, pronouns: row.pronouns, customStatus: row.custom_status, bio: row.bio };
+}
+

@@ -57,6 +57,8 @@ beforeAll(async () => {
     ["DELETE", `/api/channels/${c.generalChannelId}/members/${uid}`],
     ["GET", `/api/channels/${dmId}`],
     ["GET", `/api/dms/${dmId}`],
+    // The profile card's data (issue 13 §9): acquaintances only.
+    ["GET", `/api/users/${uid}/profile`],
     // Live key distribution and key requests (issue 11): the viewer list with devices, entitlements, key holders.
     ["GET", `/api/channels/${c.generalChannelId}/members`],
     ["GET", `/api/channels/${dmId}/members`],

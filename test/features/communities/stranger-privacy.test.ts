@@ -113,6 +113,22 @@ describe("reports name only what the reporter can see", () => {
   });
 });
 
+describe("a stranger learns nothing from the profile card's route", () => {
+  test("GET /api/users/{id}/profile: a community mate or DM contact → 200; unknown id or a stranger → the same 404, one query path", async () => {
+    const stranger = await client(ctx);
+    const contact = await client(ctx);
+    await makeContacts(ctx, p.member.user.id, contact.user.id);
+    const profile = (id: string) => p.member.call("GET", `/api/users/${id}/profile`);
+    expect((await expectOk(profile(p.admin.user.id))).id).toBe(p.admin.user.id);
+    expect((await expectOk(profile(contact.user.id))).id).toBe(contact.user.id);
+    expect((await expectOk(profile(p.member.user.id))).id).toBe(p.member.user.id);
+    const baseline = shape(await profile(unknownId()));
+    expect([baseline.status, baseline.body.error.code]).toEqual([404, "USER_NOT_FOUND"]);
+    expect(shape(await profile(stranger.user.id))).toEqual(baseline);
+    expect(await countQueries(() => profile(stranger.user.id))).toBe(await countQueries(() => profile(unknownId())));
+  });
+});
+
 describe("a stranger learns nothing from DM creation and the block routes", () => {
   test("POST /api/dms: unknown id, a stranger, a stranger who blocked you (with or without DMs from anyone) → one answer, one query path", async () => {
     const asker = await formerMember();
