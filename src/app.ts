@@ -54,6 +54,7 @@ import { presenceRoutes } from "./features/presence/routes.ts";
 import { keySharingRoutes } from "./features/key-sharing/index.ts";
 import { helpRoutes } from "./features/home/help-encryption.tsx";
 import { installVoice, voiceRoutes } from "./features/voice/index.ts";
+import { apiDocsRoutes, type DocumentedApp } from "./features/api-docs/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 import type { Timers } from "./timers.ts";
 
@@ -129,6 +130,7 @@ export function createApp(deps: AppDeps) {
   if (deps.hub) installMessaging(deps, deps.hub);
   if (deps.hub) installPresence(deps, deps.hub);
   if (deps.hub) installVoice(deps, deps.hub);
+  let documented: DocumentedApp | undefined;
   const app = new Elysia({
     name: "hearth",
     // Bun-level WebSocket settings (they apply to the whole server, hence here, not in the hub):
@@ -219,7 +221,10 @@ export function createApp(deps: AppDeps) {
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))
-    .use(hubRoutes(hub, deps));
+    .use(hubRoutes(hub, deps))
+    // Last: the OpenAPI document reads the finished route table (on its first request).
+    .use(apiDocsRoutes(deps, () => documented!));
+  documented = app as unknown as DocumentedApp;
   // Bun's own limit, the backstop for every route: no body larger than the largest budget is
   // accepted at all (Bun answers 413 itself and stops reading).
   app.config.serve = { ...app.config.serve, maxRequestBodySize: bodyGuard.largestBudget() };
