@@ -64,6 +64,7 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
 }
 // Reports (moderation) may name only a message the reporter can read: 404 otherwise.
 export { accessMessage } from "./access.ts";
+export { checkMayPost } from "./send.ts";
 // Chat pages render the last page of history server-side (structure + ciphertext only).
 export { listHistory } from "./history.ts";
 export { HISTORY_PAGE, MessageHistory } from "./views.tsx";
