@@ -8,7 +8,9 @@
  *   - client library: encrypt + upload in parts (src/client/files), download + decrypt (the
  *     AES-GCM of both sides runs in this process, like a browser would), SHA-256 compared.
  *
- *   bun scripts/bench/files.ts [--mb 100] [--s3]
+ *   bun scripts/bench/files.ts [--mb 100] [--part-chunks 64] [--s3]
+ *
+ * --part-chunks: 64 KiB chunks per part (64 = 4 MiB + 1 KiB, the client library's default).
  *
  * --s3 stores the files in s3rver (a JavaScript S3 emulator on loopback: its figures bound
  * Hearth's side from below, they are not S3's or MinIO's).
@@ -27,7 +29,8 @@ const arg = (name: string, fallback: number) => {
 const MB = arg("mb", 100);
 const SIZE = MB * 1024 * 1024;
 const CHUNK = 65536;
-const PART = 128 * (CHUNK + 16);
+const PART_CHUNKS = arg("part-chunks", 64);
+const PART = PART_CHUNKS * (CHUNK + 16);
 const useS3 = process.argv.includes("--s3");
 
 const work = mkdtempSync(join(tmpdir(), "hearth-bench-files-"));
@@ -96,7 +99,7 @@ try {
 
   let fileId = "";
   figures.push(
-    await measure("ciphertext upload (session + 8 MiB parts)", pid, async () => {
+    await measure(`ciphertext upload (session + ${PART_CHUNKS / 16} MiB parts)`, pid, async () => {
       const { upload } = await post("/api/files/uploads", { channel_id: channelId, size: SIZE, part_size: PART, chunk_size: CHUNK }, auth);
       fileId = upload.id;
       for (let part = 0; part < upload.part_count; part++) {
@@ -118,7 +121,7 @@ try {
   let state: Awaited<ReturnType<typeof uploadFile>> | undefined;
   figures.push(
     await measure("client library: encrypt + upload", pid, async () => {
-      state = await uploadFile(api, { channelId, file: Bun.file(source) });
+      state = await uploadFile(api, { channelId, file: Bun.file(source) }, { chunksPerPart: PART_CHUNKS });
     }),
   );
   let digest = "";
