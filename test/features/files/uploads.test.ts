@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import type { TestContext } from "../../helpers/app.ts";
-import { expectOk, messagingContext, populatedCommunity, send, type Populated } from "../messages/helpers.ts";
+import { expectOk, messagingContext, populatedCommunity, send, socketFor, type Populated } from "../messages/helpers.ts";
+import { listen } from "../../helpers/ws.ts";
 import { chunked, download, putPart, quotaOf, randomBytes, SEALED, upload } from "./helpers.ts";
 
 let ctx: TestContext;
@@ -139,6 +140,23 @@ describe("downloads", () => {
     // Kicked.
     await expectOk(p.owner.call("DELETE", `/api/communities/${p.communityId}/members/${p.moderator.user.id}`), 204);
     expect(await bodyOf(p.moderator.headers)).toEqual([404, unknown]);
+  });
+
+  test("a message:send frame over the socket carries fileIds too", async () => {
+    const bytes = randomBytes(2500);
+    const { id } = await upload(ctx, p.member, channel, bytes);
+    const { ws } = await listen(ctx);
+    const socket = await socketFor(ctx, p.member, ws);
+    try {
+      socket.send({ type: "message:send", ref: "f1", channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: Buffer.from("w".repeat(40)).toString("base64url"), senderDeviceId: "dev1", fileIds: [id] });
+      const sent = await socket.nextOfType("message:sent");
+      expect(sent.ref).toBe("f1");
+      const row = await ctx.database.db.selectFrom("files").select("message_id").where("id", "=", id).executeTakeFirstOrThrow();
+      expect(row.message_id).toBe((sent.message as { id: string }).id);
+      expect((await download(ctx, p.admin, id)).status).toBe(200);
+    } finally {
+      socket.close();
+    }
   });
 
   test("another user's upload, or another channel's, cannot be attached", async () => {
