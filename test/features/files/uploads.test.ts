@@ -8,6 +8,7 @@ import { readdirSync } from "node:fs";
 import type { TestContext } from "../../helpers/app.ts";
 import { expectOk, messagingContext, populatedCommunity, send, socketFor, type Populated } from "../messages/helpers.ts";
 import { listen } from "../../helpers/ws.ts";
+import { signIn } from "../../helpers/users.ts";
 import { chunked, download, putPart, quotaOf, randomBytes, SEALED, upload } from "./helpers.ts";
 
 let ctx: TestContext;
@@ -157,6 +158,30 @@ describe("downloads", () => {
     } finally {
       socket.close();
     }
+  });
+
+  test("a download in progress stops when its session is revoked; the revoked session then gets 401", async () => {
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const { id } = await upload(ctx, p.member, channel, bytes, 256);
+    const session = await signIn(ctx, p.member.user);
+    const res = await ctx.request(`/api/files/${id}`, { headers: session.headers });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    expect((await p.member.call("DELETE", `/api/account/sessions/${session.sessionId}`)).status).toBe(204);
+    let received = first.value!.byteLength;
+    const rest = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return "completed";
+        received += value.byteLength;
+      }
+    })();
+    expect(await rest.catch(() => "stopped")).toBe("stopped");
+    expect(received).toBeLessThan(bytes.length);
+    expect((await ctx.request(`/api/files/${id}`, { headers: session.headers })).status).toBe(401);
+    expect((await download(ctx, p.member, id)).status).toBe(200);
   });
 
   test("another user's upload, or another channel's, cannot be attached", async () => {
