@@ -33,6 +33,11 @@ const PART_CHUNKS = arg("part-chunks", 64);
 const PART = PART_CHUNKS * (CHUNK + 16);
 const useS3 = process.argv.includes("--s3");
 
+// The server serves pages: a fresh clone has no public/build yet.
+{
+  const { ensureClientBuild } = await import("../build.ts");
+  await ensureClientBuild();
+}
 const work = mkdtempSync(join(tmpdir(), "hearth-bench-files-"));
 const source = join(work, "source.bin");
 {
