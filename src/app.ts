@@ -55,6 +55,7 @@ import { keySharingRoutes } from "./features/key-sharing/index.ts";
 import { helpRoutes } from "./features/home/help-encryption.tsx";
 import { installVoice, voiceRoutes } from "./features/voice/index.ts";
 import { apiDocsRoutes, type DocumentedApp } from "./features/api-docs/index.ts";
+import { fileRoutes } from "./features/files/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 import type { Timers } from "./timers.ts";
 
@@ -67,7 +68,7 @@ export type AppDeps = {
   /** The WebSocket hub (/ws). main.ts and tests pass the same object as `events`. */
   hub?: Hub;
   assets: AssetResolver;
-  /** Encrypted file bytes (local directory or S3). main.ts and the test helper always set it; no route uses it yet (issue 12). */
+  /** Encrypted file bytes (local directory or S3; docs/files.md). main.ts and the test helper always set it. */
   blobs?: BlobStore;
   rateLimits?: RateLimits;
   rateLimitStore?: RateLimitStore;
@@ -218,6 +219,7 @@ export function createApp(deps: AppDeps) {
     .use(keySharingRoutes(deps))
     .use(presenceRoutes(deps))
     .use(voiceRoutes(deps))
+    .use(fileRoutes(deps))
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))

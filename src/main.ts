@@ -15,6 +15,7 @@ import { ensureInstanceId } from "./db/instance.ts";
 import { announceSetupToken, ensureSetupToken, grantConfiguredAdmin } from "./features/auth/setup.ts";
 import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
 import { installMessaging, startMessageJobs } from "./features/messages/index.ts";
+import { startFileJobs } from "./features/files/index.ts";
 import { installVoice } from "./features/voice/index.ts";
 import { Hub } from "./ws/hub.ts";
 import { LocalFanout } from "./ws/fanout-local.ts";
@@ -118,6 +119,7 @@ const deps = { config, database, log, secrets, events: hub, hub, assets, blobs, 
 const app = createApp(deps);
 const stopHousekeeping = startAuthHousekeeping(deps);
 const stopMessageJobs = startMessageJobs(deps);
+const stopFileJobs = startFileJobs(deps);
 // createApp installed messaging on this hub; asking again returns its `stop` (idempotent).
 const stopMessaging = installMessaging(deps, hub);
 // Likewise for voice: its stop drops its timers and waits for its queries before the hub stops.
@@ -156,6 +158,7 @@ async function shutdown(signal: string) {
   // waits on a query started after it.
   stopHousekeeping();
   await stopMessageJobs();
+  await stopFileJobs();
   await stopMessaging().catch(() => {});
   // Before the hub: closing its sockets must not start graces (other instances free the seats).
   await stopVoice().catch(() => {});

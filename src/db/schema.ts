@@ -413,6 +413,30 @@ export interface ScheduledMessagesTable {
   processed_at: Date | null;
 }
 
+/** migrations/0013_files.sql: encrypted uploads (docs/files.md); size columns are bigint. */
+export interface FilesTable {
+  id: string;
+  blob_id: string;
+  uploader_id: string;
+  channel_id: string;
+  size: ColumnType<string | number, string | number, string | number>;
+  chunk_size: number;
+  part_size: number;
+  part_count: number;
+  created_at: Date;
+  expires_at: Date;
+  completed_at: Date | null;
+  message_id: string | null;
+  scheduled_message_id: string | null;
+  released_at: Date | null;
+}
+
+export interface FilePartsTable {
+  file_id: string;
+  part: number;
+  size: number;
+}
+
 /** migrations/0011_voice.sql: one seat per user in a call (docs/voice.md). */
 export interface VoiceParticipantsTable {
   user_id: string;
@@ -479,4 +503,6 @@ export interface DB {
   scheduled_messages: ScheduledMessagesTable;
   voice_participants: VoiceParticipantsTable;
   voice_rings: VoiceRingsTable;
+  files: FilesTable;
+  file_parts: FilePartsTable;
 }

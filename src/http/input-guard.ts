@@ -38,6 +38,8 @@ export const PATH_PARAMS: Record<string, { schema: TSchema; hint: string }> = {
   b: { schema: Slug, hint: "Must be 1–64 of A–Z a–z 0–9 _ -." },
   c: { schema: Slug, hint: "Must be 1–64 of A–Z a–z 0–9 _ -." },
   d: { schema: Slug, hint: "Must be 1–64 of A–Z a–z 0–9 _ -." },
+  /** A file upload's part number (docs/files.md): the service checks it against the upload's part count. */
+  part: { schema: t.String({ pattern: "^[0-9]{1,4}$", maxLength: 4 }), hint: "Must be a part number 0–9999." },
   /** A reaction: the service checks it is 1–32 characters without controls (messages/schemas.ts). */
   emoji: { schema: t.String({ minLength: 1, maxLength: 256 }), hint: "Must be an emoji or a short name." },
   /** Static files: serveStatic resolves it inside the static directory. */

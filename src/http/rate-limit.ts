@@ -4,7 +4,8 @@
  * by several instances) plugs in behind the same interface.
  */
 export type Limit = Readonly<{ ratePerSec: number; burst: number }>;
-export type RateLimits = Readonly<{ general: Limit; auth: Limit }>;
+/** `uploads`: per user, file upload session starts and parts (src/features/files/limits.ts UPLOAD_RATE when unset). */
+export type RateLimits = Readonly<{ general: Limit; auth: Limit; uploads?: Limit }>;
 
 export const DEFAULT_RATE_LIMITS: RateLimits = Object.freeze({
   general: { ratePerSec: 20, burst: 50 },

@@ -100,6 +100,7 @@ export function realParam(world: World, path: string, name: string): string {
   if (name === "outcome") return "dismiss";
   if (name === "section" || name === "a") return "overview";
   if (name === "deviceId") return TEST_DEVICE_ID;
+  if (name === "part") return "0";
   if (name === "code") return world.inviteCode;
   const byPrevious: Record<string, string> = {
     communities: world.communityId,

@@ -12,6 +12,7 @@ import { accessMessage, allowsIn } from "./access.ts";
 import { viewOf, toWire, type MessageView } from "./queries.ts";
 import { decodeCiphertext, EDIT_WINDOW_MS, parseViewerVersion, viewersChanged } from "./schemas.ts";
 import { checkMaySend } from "./send.ts";
+import { releaseFilesOf } from "../files/index.ts";
 
 export async function editMessage(deps: AppDeps, actor: ActorRef, messageId: string, input: { ciphertext?: unknown; viewer_version?: unknown }): Promise<MessageView> {
   const ciphertext = decodeCiphertext(input.ciphertext);
@@ -58,4 +59,5 @@ export async function eraseMessages(tx: Parameters<Parameters<typeof mutate>[1]>
   await tx.deleteFrom("message_edits").where("message_id", "in", ids).execute();
   await tx.deleteFrom("message_reactions").where("message_id", "in", ids).execute();
   await tx.deleteFrom("channel_pins").where("message_id", "in", ids).execute();
+  await releaseFilesOf(tx, ids, now);
 }

@@ -47,6 +47,7 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
       thread_root_id: f.threadRootId,
       mentions: f.mentions,
       viewer_version: f.viewerVersion,
+      file_ids: f.fileIds,
     }).catch((error: unknown) => {
       // The channel of a frame is an id like any other: "not yours" reads as "not found".
       if (error instanceof AppError && error.status === 404) throw new AppError("CHANNEL_NOT_FOUND", 404, "No such channel.");
@@ -64,6 +65,7 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
 }
 // Reports (moderation) may name only a message the reporter can read: 404 otherwise.
 export { accessMessage } from "./access.ts";
+export { checkMayPost } from "./send.ts";
 // Chat pages render the last page of history server-side (structure + ciphertext only).
 export { listHistory } from "./history.ts";
 export { HISTORY_PAGE, MessageHistory } from "./views.tsx";

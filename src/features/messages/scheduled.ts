@@ -12,6 +12,7 @@ import { accessChannel, isUuid, type ActorRef } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";
 import { checkMaySend, parseSendInput, resolveLinks, sendMessage, unknownDevice, type SendInput } from "./send.ts";
 import { isDeviceRegistered } from "../keys/index.ts";
+import { attachFiles, listScheduledFileIds } from "../files/index.ts";
 import { encodeCiphertext, parseInstant } from "./schemas.ts";
 import type { ScheduledMessagesTable } from "../../db/schema.ts";
 import type { Selectable } from "kysely";
@@ -102,6 +103,8 @@ export async function scheduleMessage(deps: AppDeps, actor: ActorRef, channelId:
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    // Its files are kept for it (never expired as unattached uploads) and go out with it.
+    await attachFiles(tx, parsed.fileIds, { scheduledMessageId: row.id, senderId: actor.userId, channelId: access.channel.id });
     return { scheduled: toView(row), created: true };
   });
 }
@@ -158,7 +161,8 @@ async function deliverOne(deps: AppDeps, id: string, now: Date): Promise<"sent" 
       reply_to_id: row.reply_to_id,
       thread_root_id: row.thread_root_id,
       mentions: row.mentions,
-    });
+      file_ids: await listScheduledFileIds(dbOf(deps), row.id),
+    }, { scheduledMessageId: row.id });
     result = { message_id: message.id };
   } catch (error) {
     if (!(error instanceof AppError)) throw error; // a database failure: retried at the next run

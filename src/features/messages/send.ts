@@ -42,6 +42,7 @@ import { allowsIn, isDm } from "./access.ts";
 import { findByClientId, findMessage, toView, toWire, type MessageRow, type MessageView } from "./queries.ts";
 import { decodeCiphertext, optionalUuid, parseMentions, parseViewerVersion, requireDeviceId, requireScheme, requireUuid, viewersChanged, type Scheme } from "./schemas.ts";
 import { noteActivity } from "./realtime.ts";
+import { attachFiles, parseFileIds } from "../files/index.ts";
 import { sendBatched, type Outcome } from "./send-batcher.ts";
 import { insertWithSeq, orDuplicate, type Draft } from "./send-statement.ts";
 import { noteMessageSent } from "../../metrics/registry.ts";
@@ -55,10 +56,12 @@ export type SendInput = {
   thread_root_id?: unknown;
   mentions?: unknown;
   viewer_version?: unknown;
+  /** Uploads this message carries (docs/files.md "Attaching"): the server links the ids, nothing more. */
+  file_ids?: unknown;
 };
 
 /** `viewerVersion`: the viewer set the ciphertext was encrypted for; null = not checked (schemas.ts parseViewerVersion). */
-export type Parsed = { clientId: string; scheme: Scheme; ciphertext: Uint8Array; deviceId: string; replyToId: string | null; threadRootId: string | null; mentions: string[]; viewerVersion: number | null };
+export type Parsed = { clientId: string; scheme: Scheme; ciphertext: Uint8Array; deviceId: string; replyToId: string | null; threadRootId: string | null; mentions: string[]; viewerVersion: number | null; fileIds: string[] };
 
 export function parseSendInput(input: SendInput): Parsed {
   return {
@@ -70,6 +73,7 @@ export function parseSendInput(input: SendInput): Parsed {
     threadRootId: optionalUuid(input.thread_root_id, "thread_root_id"),
     mentions: parseMentions(input.mentions),
     viewerVersion: parseViewerVersion(input.viewer_version),
+    fileIds: parseFileIds(input.file_ids),
   };
 }
 
@@ -83,7 +87,12 @@ export function unknownDevice(): AppError {
 }
 
 /** Returns the message and whether this call created it (false: the client id was seen before). */
-export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: string, input: SendInput): Promise<{ message: MessageView; created: boolean }> {
+/**
+ * `opts.scheduledMessageId`: the delivery of a scheduled message (scheduled.ts), whose files were
+ * linked to it when it was scheduled. A send carrying files takes the careful path below (one
+ * transaction: message row, then the files linked to it or the whole send refused).
+ */
+export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: string, input: SendInput, opts: { scheduledMessageId?: string } = {}): Promise<{ message: MessageView; created: boolean }> {
   const parsed = parseSendInput(input);
   const now = nowOf(deps);
   const db = dbOf(deps);
@@ -108,7 +117,8 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
   const exempt = allowsIn(access, "manage_messages");
   // Group commit (send-batcher.ts): published there, after COMMIT and in seq order.
   let sent: MessageView | undefined;
-  let outcome: Outcome = await sendBatched(db, { draft, exempt, committed: (row) => (sent = publishSent(deps, row, access.actorName ?? null)) });
+  const withFiles = parsed.fileIds.length > 0;
+  let outcome: Outcome = withFiles ? "refused" : await sendBatched(db, { draft, exempt, committed: (row) => (sent = publishSent(deps, row, access.actorName ?? null)) });
   if (sent) return { message: sent, created: true };
   if (outcome === "refused") {
     // Rare: a retry, an unknown device, a viewer change racing the send, slow mode, or the
@@ -123,7 +133,9 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
       const channel = await tx.selectFrom("channels").select("slow_mode_seconds").where("id", "=", draft.channelId).forUpdate().executeTakeFirst();
       if (!channel) throw new NotFoundError("No such channel.");
       if (channel.slow_mode_seconds > 0 && !exempt) await checkSlowMode(tx, draft.channelId, actor.userId, channel.slow_mode_seconds, now);
-      return insertWithSeq(tx, draft, true);
+      const row = await insertWithSeq(tx, draft, true);
+      if (row !== "refused") await attachFiles(tx, parsed.fileIds, { messageId: row.id, scheduledMessageId: opts.scheduledMessageId, senderId: actor.userId, channelId: draft.channelId });
+      return row;
     }));
   }
   if (outcome === "refused" || outcome === "duplicate") {

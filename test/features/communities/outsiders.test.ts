@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import { client, communityTestContext, expectOk, populatedCommunity, type Client, type Populated } from "./helpers.ts";
+import { registerTestDevice, sendBody } from "../messages/helpers.ts";
 
 let ctx: TestContext;
 let c: Populated;
@@ -24,6 +25,14 @@ beforeAll(async () => {
   dmId = (await expectOk(c.member.call("POST", "/api/dms", { user_id: c.moderator.user.id }))).channel_id;
   const voiceId = (await expectOk(c.owner.call("POST", `/api/groups/${c.groupId}/channels`, { name: "voice", kind: "voice" }), 201)).id;
   const uid = c.member.user.id;
+  // Files (docs/files.md): an upload of the member not in a message yet, and one their message carries.
+  await registerTestDevice(ctx, uid);
+  const startUpload = () => expectOk(c.member.call("POST", "/api/files/uploads", { channel_id: c.generalChannelId, size: 100, part_size: 4112, chunk_size: 4096 }), 201).then((b) => b.upload.id as string);
+  const putPart = (id: string) => ctx.request(`/api/files/uploads/${id}/parts/0`, { method: "PUT", headers: { ...c.member.headers, "content-type": "application/octet-stream" }, body: new Uint8Array(100) });
+  const uploadId = await startUpload();
+  const attachedId = await startUpload();
+  expect((await putPart(attachedId)).status).toBe(200);
+  await expectOk(c.member.call("POST", `/api/channels/${c.generalChannelId}/messages`, { ...sendBody(), file_ids: [attachedId] }), 201);
   routes = [
     ["GET", `/api/communities/${cid}`],
     ["PATCH", `/api/communities/${cid}`, { name: "x" }],
@@ -83,6 +92,12 @@ beforeAll(async () => {
     ["GET", `/api/channels/${voiceId}/voice`],
     ["GET", `/api/channels/${dmId}/voice`],
     ["GET", `/api/communities/${cid}/voice`],
+    // Files: uploads are their uploader's only; a file is its message's readers' only.
+    ["POST", "/api/files/uploads", { channel_id: c.generalChannelId, size: 100, part_size: 4112, chunk_size: 4096 }],
+    ["GET", `/api/files/uploads/${uploadId}`],
+    ["PUT", `/api/files/uploads/${uploadId}/parts/0`],
+    ["DELETE", `/api/files/uploads/${uploadId}`],
+    ["GET", `/api/files/${attachedId}`],
   ];
 });
 afterAll(() => ctx.close());
