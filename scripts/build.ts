@@ -19,6 +19,11 @@ const ROOT = resolve(import.meta.dir, "..");
 const ENTRIES: Record<string, string> = {
   "app.js": "src/client/app.ts",
   "e2ee.js": "src/client/e2ee/index.ts",
+  // The files UI (tray, upload, display): a bundle of its own that chat.js imports on first use
+  // (src/client/chat/files-hook.ts). Built before chat.js, which learns its name (`define`): as a
+  // chunk of chat.js it would share the E2EE modules with it, which Bun splits into a third chunk
+  // that every chat page would load.
+  "chat-files.js": "src/client/chat/files-ui.ts",
   // The messaging client (E2EE library included); app.js imports it only on chat pages.
   "chat.js": "src/client/chat/index.ts",
 };
@@ -49,6 +54,7 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
       // chat.js loads its optional UI (emoji picker, polls, scheduling, bookmarks) as a lazy
       // chunk (src/client/chat/extras-ui.ts) so the messaging bundle stays within its budget.
       splitting: name === "chat.js",
+      define: name === "chat.js" && files["chat-files.js"] ? { HEARTH_FILES_CHUNK: JSON.stringify(basename(files["chat-files.js"])) } : {},
       naming: { entry: `${basename(name, ".js")}-[hash].[ext]`, chunk: `${basename(name, ".js")}-chunk-[hash].[ext]` },
     });
     if (!result.success) throw new AggregateError(result.logs, `Bundling ${entry} failed`);

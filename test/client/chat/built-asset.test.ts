@@ -11,7 +11,9 @@
 // sender-key sharing, key requests and their answers, and the honest message states are the E2EE
 // reliability paths a conversation needs on its first view — a joiner's first page asks for
 // history keys at once and answers other devices' requests while it reads its to-device queue,
-// before the lazy chunk is fetched — not optional UI.)
+// before the lazy chunk is fetched — not optional UI. Issue 12's files add +0.6 KiB here — the
+// composer's paperclip/drop/paste hook, `files` in the plaintext, file_ids on sends — and the
+// files UI itself is chat-files.js, loaded on first use.)
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,6 +47,22 @@ describe("built chat.js", () => {
     console.log(`lazy chunk ${chunks[0]}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
     expect(gzip).toBeLessThanOrEqual(16 * 1024);
     const text = bytes.toString("utf8");
+    for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
+  });
+
+  test("the files UI (tray, upload, display: issue 12) is a bundle of its own within 10 KiB gzip, imported on first use", () => {
+    const entry = read("chat.js").toString("utf8");
+    const files = manifest.files["chat-files.js"]!;
+    expect(files).toMatch(/^build\/chat-files-[a-z0-9]+\.js$/);
+    // chat.js names it (its import() on the first attached or received file) and imports nothing statically.
+    expect(entry).toContain(files.slice("build/".length));
+    const bytes = read("chat-files.js");
+    const gzip = Bun.gzipSync(bytes).length;
+    console.log(`files UI ${files}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+    expect(gzip).toBeLessThanOrEqual(10 * 1024);
+    const text = bytes.toString("utf8");
+    // Self-contained: no import of chat.js's modules (a shared chunk would load with every chat page).
+    expect(text).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
     for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
   });
 
