@@ -103,7 +103,6 @@ export const ENV_SPEC = {
 
 export type EnvName = keyof typeof ENV_SPEC;
 
-const FILES = "file sharing";
 const EMAIL = "email (meeting invitations)";
 
 /**
@@ -114,8 +113,6 @@ const EMAIL = "email (meeting invitations)";
  * variables listed here, and every variable listed here feeds only such fields).
  */
 export const PLANNED_VARIABLES = {
-  MAX_FILE_SIZE_MB: FILES,
-  UPLOAD_QUOTA_MB: FILES,
   GIPHY_API_KEY: "GIF search",
   GITHUB_API_TOKEN: "feedback to GitHub issues",
   GITHUB_REPO_OWNER: "feedback to GitHub issues",
