@@ -53,9 +53,11 @@ VOLUME ["/app/data"]
 USER bun
 EXPOSE 8080
 
-# No curl in the image: the check is a 5-second fetch in Bun (scripts/healthcheck.ts).
+# No curl in the image: the check is a 5-second fetch in Bun (scripts/healthcheck.ts) of GET /readyz
+# (database reachable, migrations applied, Redis when configured). Orchestrators with separate
+# probes use GET /livez for liveness and GET /readyz for readiness (docs/operations.md).
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
-  CMD ["bun", "scripts/healthcheck.ts"]
+  CMD ["bun", "scripts/healthcheck.ts", "/readyz"]
 
 # Bun directly (not the base image's wrapper script) so `docker compose run hearth <script.ts>`
 # runs any script, and SIGTERM reaches the server (compose.yml adds an init process).

@@ -1,14 +1,19 @@
 #!/usr/bin/env bun
-// Container health probe: GET /health on the local server, exit 0 when it answers 200, else 1.
-// Written in Bun so the image needs no curl. It reads LISTEN_ADDR itself (not src/config.ts):
-// a probe must stay tiny and must not fail because some unrelated setting is invalid.
+// Container health probe: GET /readyz on the local server (database reachable, migrations applied,
+// Redis reachable when configured), exit 0 when it answers 200, else 1. Written in Bun so the
+// image needs no curl. It reads LISTEN_ADDR itself (not src/config.ts): a probe must stay tiny
+// and must not fail because some unrelated setting is invalid.
 //
-// Usage: bun scripts/healthcheck.ts [URL]   (default: http://<LISTEN_ADDR host>:<port>/health)
+// Usage: bun scripts/healthcheck.ts [/path | URL]
+//   /readyz (default)  ready to serve: what the image's HEALTHCHECK and compose.yml use
+//   /livez             the process answers at all (a liveness probe: restart only when this fails)
+//   a full URL         that URL
 
 export const TIMEOUT_MS = 5_000;
+export const DEFAULT_PATH = "/readyz";
 
-/** Where to reach a server bound to LISTEN_ADDR from the same machine. */
-export function healthUrl(listenAddr: string | undefined): string {
+/** Where to reach `path` on a server bound to LISTEN_ADDR from the same machine. */
+export function healthUrl(listenAddr: string | undefined, path = DEFAULT_PATH): string {
   const addr = (listenAddr ?? "").trim() || "0.0.0.0:8080";
   // "[::1]:8080", "0.0.0.0:8080", ":8080", "8080"
   const match = /^(?:(?:\[([^\]]*)\]|([^:]*)):)?(\d+)$/.exec(addr);
@@ -18,7 +23,13 @@ export function healthUrl(listenAddr: string | undefined): string {
   // A wildcard bind is reachable on loopback; a specific address only on itself.
   const wildcard = host === "" || host === "0.0.0.0" || host === "::";
   const target = wildcard ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
-  return `http://${target}:${port}/health`;
+  return `http://${target}:${port}${path}`;
+}
+
+/** The URL the command line asks for: a path on the local server (default /readyz), or a full URL. */
+export function targetUrl(arg: string | undefined, listenAddr: string | undefined): string {
+  if (arg === undefined || arg.startsWith("/")) return healthUrl(listenAddr, arg ?? DEFAULT_PATH);
+  return arg;
 }
 
 /** 0 when `url` answers 200 within `timeoutMs`, else 1 (with the reason on stderr). */
@@ -38,7 +49,7 @@ export async function probe(url: string, timeoutMs = TIMEOUT_MS): Promise<0 | 1>
 
 async function main(): Promise<number> {
   try {
-    return await probe(process.argv[2] ?? healthUrl(process.env.LISTEN_ADDR));
+    return await probe(targetUrl(process.argv[2], process.env.LISTEN_ADDR));
   } catch (error) {
     console.error(`unhealthy: ${(error as Error).message}`);
     return 1;

@@ -5,7 +5,8 @@
  * and every response, including errors and static files, gets the security headers. The body
  * guard (src/http/body-guard.ts) comes last in onRequest: it decides, before Elysia's parse phase
  * reads anything, whether the body may be read (per-route budget, authentication first for large
- * bodies, bytes in flight per client and per process), and onAfterResponse gives back its bytes.
+ * bodies, bytes in flight per client and per process), and onAfterResponse gives back its bytes
+ * and counts the request in the metrics by route template (src/metrics/registry.ts).
  */
 import { Elysia } from "elysia";
 import type { Config } from "./config.ts";
@@ -27,6 +28,9 @@ import { validationToAppError } from "./http/validation-error.ts";
 import type { AssetResolver } from "./http/assets.ts";
 import type { BlobStore } from "./blobs/index.ts";
 import { healthRoutes } from "./features/health/routes.ts";
+import { probeRoutes } from "./features/health/probes.ts";
+import { metricsRoutes } from "./metrics/routes.ts";
+import { observeHttpRequest } from "./metrics/registry.ts";
 import { homeRoutes } from "./features/home/routes.tsx";
 import { oidcRoutes } from "./features/oidc/index.ts";
 import { keysRoutes } from "./features/keys/index.ts";
@@ -76,7 +80,8 @@ export type AppDeps = {
   timers?: Timers;
 };
 
-type RequestState = { requestId: string; clientIp: string; startedMs: number; path: string };
+/** `status`: the answer's status once known (mapResponse, error renderer), for the metrics. */
+type RequestState = { requestId: string; clientIp: string; startedMs: number; path: string; status?: number };
 
 // Per-request state, keyed by the Request object (module-level so features can read the client
 // IP the pipeline resolved, through clientIpOf, without re-deriving it from proxy headers).
@@ -110,7 +115,15 @@ export function createApp(deps: AppDeps) {
   const errorResponse = (error: unknown, request: Request): Response => {
     const state = stateOf(request);
     const appError = toAppError(error, state.requestId, deps.log);
+    state.status = appError.status;
     return applySecurityHeaders(renderError({ error: appError, request, path: state.path, requestId: state.requestId, assets: deps.assets }));
+  };
+
+  // A refusal before routing: Elysia runs no onAfterResponse for it, so it is counted here (no route matched yet).
+  const refuseEarly = (error: unknown, request: Request): Response => {
+    const response = errorResponse(error, request);
+    observeHttpRequest(request.method, undefined, response.status, (performance.now() - stateOf(request).startedMs) / 1000);
+    return response;
   };
 
   // Messaging wires itself into the hub (subscribe check, membership listener, message:send).
@@ -145,12 +158,12 @@ export function createApp(deps: AppDeps) {
         const result = await store.take(`${check.key}:${limitSubjectOf(state.clientIp)}`, check.limit, now());
         if (!result.allowed) {
           deps.log.info("http.rate_limited", { requestId: state.requestId, ip: state.clientIp, bucket: check.key, path: state.path });
-          return errorResponse(new RateLimitedError(result.retryAfterSecs), request);
+          return refuseEarly(new RateLimitedError(result.retryAfterSecs), request);
         }
       }
       // Bodies in flight are counted per client like the rate limits (an IPv6 client by its /64).
       const refused = await bodyGuard.admit(request, state.path, limitSubjectOf(state.clientIp), set);
-      if (refused) return errorResponse(refused, request);
+      if (refused) return refuseEarly(refused, request);
     })
     .onError(({ error, code, request }) => {
       // An AppError first: Elysia reports a thrown error's own `code` here, so a service's
@@ -169,6 +182,7 @@ export function createApp(deps: AppDeps) {
     .mapResponse(({ request, responseValue, set }) => {
       // Every successful response passes here; make sure headers land even on raw Response objects.
       // HTML and JSON are compressed here when that is safe (src/http/compression.ts).
+      stateOf(request).status ??= responseValue instanceof Response ? responseValue.status : Number(set.status);
       if (responseValue instanceof Response) {
         responseValue.headers.set("x-request-id", stateOf(request).requestId);
         return compressDynamic(request, applySecurityHeaders(responseValue), set);
@@ -176,13 +190,17 @@ export function createApp(deps: AppDeps) {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) set.headers[name] ??= value;
       return compressDynamic(request, responseValue, set);
     })
-    .onAfterResponse(({ request, set }) => {
+    .onAfterResponse(({ request, set, route }) => {
       bodyGuard.finish(request);
       const state = stateOf(request);
+      // By route template, never the raw path (ids would make one series per message).
+      observeHttpRequest(request.method, route, state.status ?? Number(set.status), (performance.now() - state.startedMs) / 1000);
       deps.log.debug("http.request", { requestId: state.requestId, method: request.method, path: state.path, status: set.status, ms: Math.round(performance.now() - state.startedMs) });
     })
     .use(inputGuard())
     .use(healthRoutes(deps))
+    .use(probeRoutes(deps))
+    .use(metricsRoutes(deps))
     .use(oidcRoutes(deps))
     .get("/public/*", ({ params, request }) => serveStatic(deps.config.staticDir, params["*"], request))
     .use(authApiRoutes(deps))

@@ -48,6 +48,8 @@ export const ENV_SPEC = {
   TRUSTED_PROXIES: v(Str, "Comma-separated IPs/CIDRs of reverse proxies whose CLIENT_IP_HEADER is believed", { default: "127.0.0.0/8,::1", allowed: "comma-separated IP addresses or CIDR ranges" }),
   CLIENT_IP_HEADER: v(Str, "The one header a trusted proxy's client IP is read from (CF-Connecting-IP only behind Cloudflare)", { default: "X-Forwarded-For", allowed: `one of: ${CLIENT_IP_HEADERS.join(", ")}` }),
   REDIS_URL: v(RedisUrl, "Redis for multi-instance fan-out, shared rate limits and presence", { allowed: "a redis:// or rediss:// URL" }),
+  METRICS_ADDR: v(HostPort, "Serve Prometheus metrics (GET /metrics) on this separate address only; unset = on the public address when METRICS_TOKEN is set", { allowed: "host:port, e.g. 127.0.0.1:9464" }),
+  METRICS_TOKEN: v(t.String({ minLength: 16, maxLength: 256, pattern: "^[\\x21-\\x7e]+$" }), "Bearer token GET /metrics requires (unset with METRICS_ADDR unset = no metrics endpoint)", { allowed: "16 to 256 printable characters without spaces (openssl rand -hex 32)" }),
   // Authentication
   JWT_PRIVATE_KEY_PATH: v(Str, "Ed25519 private key PEM for signing access tokens"),
   JWT_PUBLIC_KEY_PATH: v(Str, "Ed25519 public key PEM for verifying access tokens"),
@@ -154,6 +156,8 @@ export type Config = Readonly<{
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  /** GET /metrics: on its own listener (`listen`), or on the public address behind `token`; neither = not served. */
+  metrics: Readonly<{ listen: Readonly<{ hostname: string; port: number }> | undefined; token: string | undefined }>;
   trustedProxies: readonly string[];
   /** Lower-case header name (or "none"): the only place a trusted proxy's client IP is read from. */
   clientIpHeader: ClientIpHeader;
@@ -355,6 +359,10 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
   if (e.LISTEN_ADDR && !listen && !problems.some((p) => p.startsWith("LISTEN_ADDR="))) {
     problems.push(`LISTEN_ADDR=${JSON.stringify(e.LISTEN_ADDR)} is invalid: expected host:port, e.g. 0.0.0.0:8080 or [::]:8080`);
   }
+  const metricsListen = e.METRICS_ADDR ? parseListenAddr(e.METRICS_ADDR) : undefined;
+  if (e.METRICS_ADDR && !metricsListen && !problems.some((p) => p.startsWith("METRICS_ADDR="))) {
+    problems.push(`METRICS_ADDR=${JSON.stringify(e.METRICS_ADDR)} is invalid: expected host:port, e.g. 127.0.0.1:9464`);
+  }
   const trustedProxies = (e.TRUSTED_PROXIES ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const badProxies = trustedProxies.filter((p) => !isIpOrCidr(p));
   if (badProxies.length > 0) problems.push(`TRUSTED_PROXIES has invalid entries ${JSON.stringify(badProxies)}: expected comma-separated IP addresses or CIDR ranges`);
@@ -405,6 +413,7 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
     dataDir,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    metrics: { listen: metricsListen, token: e.METRICS_TOKEN },
     trustedProxies,
     clientIpHeader: clientIpHeader!,
     jwt: { privateKeyPath: e.JWT_PRIVATE_KEY_PATH, publicKeyPath: e.JWT_PUBLIC_KEY_PATH },

@@ -24,6 +24,7 @@ import { RedisSocketCounter } from "./ws/socket-count.ts";
 import { RedisRateLimitStore } from "./http/rate-limit-redis.ts";
 import { BlobStoreUnavailableError, openBlobStore } from "./blobs/index.ts";
 import { PROCESS_UMASK, restrictDataDir } from "./data-dir.ts";
+import { startMetricsServer } from "./metrics/server.ts";
 
 // Before anything creates a file: the database, secrets and uploads are for this user only.
 process.umask(PROCESS_UMASK);
@@ -125,6 +126,15 @@ const stopMessaging = installMessaging(deps, hub);
 const stopVoice = installVoice(deps, hub);
 // Bun's server-wide body limit comes from createApp (the largest route budget).
 app.listen({ hostname: config.listen.hostname, port: config.listen.port });
+// METRICS_ADDR: GET /metrics on its own listener (the public address then answers 404 for it).
+let metricsServer: ReturnType<typeof startMetricsServer> | undefined;
+if (config.metrics.listen) {
+  try {
+    metricsServer = startMetricsServer({ ...config.metrics.listen, token: config.metrics.token, log });
+  } catch (error) {
+    fail(`Could not listen on METRICS_ADDR ${config.metrics.listen.hostname}:${config.metrics.listen.port}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 // Before "server.listening": whoever waits for that line finds the setup link already logged.
 if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
 log.info("server.listening", {
@@ -154,6 +164,7 @@ async function shutdown(signal: string) {
   await stopVoice().catch(() => {});
   await hub.stop().catch(() => {});
   await app.stop().catch(() => {});
+  await metricsServer?.stop().catch(() => {});
   rateLimitStore?.close();
   await database.close().catch(() => {});
   process.exit(0);

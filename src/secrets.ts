@@ -94,8 +94,11 @@ export function loadSecrets(config: Config, log: Logger): Secrets {
     }
   }
 
-  const havePrivate = existsSync(privatePath);
+  // The public half first: a generating instance publishes the private half, then the public
+  // one, so looking in the opposite order can never see "public only" from a race (it did, in
+  // CI: private looked absent, then both appeared before the public half was looked at).
   let havePublic = existsSync(publicPath);
+  const havePrivate = existsSync(privatePath);
   // Another instance may be between publishing the private half and the public one.
   if (havePrivate && !havePublic && !config.production && !explicit) {
     waitForFile(publicPath);

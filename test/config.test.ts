@@ -136,6 +136,16 @@ describe("loadConfig", () => {
     expect(c.communityCreationMode).toBe("anyone");
   });
 
+  test("METRICS_ADDR and METRICS_TOKEN: off by default, parsed when set, a bad value named (the token never echoed)", () => {
+    expect(loadConfig({}).metrics).toEqual({ listen: undefined, token: undefined });
+    const token = "0123456789abcdef0123456789abcdef";
+    expect(loadConfig({ METRICS_ADDR: "127.0.0.1:9464", METRICS_TOKEN: token }).metrics).toEqual({ listen: { hostname: "127.0.0.1", port: 9464 }, token });
+    expect(loadConfig({ METRICS_ADDR: "[::1]:9464" }).metrics.listen).toEqual({ hostname: "::1", port: 9464 });
+    const problems = problemsOf({ METRICS_ADDR: "9464", METRICS_TOKEN: "short secret" });
+    expect(problems.find((p) => p.startsWith("METRICS_ADDR="))).toContain("host:port");
+    expect(problems.find((p) => p.startsWith("METRICS_TOKEN="))).toBe("METRICS_TOKEN=(hidden) is invalid: expected 16 to 256 printable characters without spaces (openssl rand -hex 32)");
+  });
+
   test("OIDC stays off unless all three of issuer, id and secret are set", () => {
     const warnings: string[] = [];
     expect(loadConfig({ OIDC_ISSUER_URL: "https://id.example.com" }, warnings).oidc).toBeUndefined();
@@ -192,7 +202,7 @@ describe("planned variables (features not in this version)", () => {
   const SOURCES = {
     version: [], production: ["NODE_ENV"], listen: ["LISTEN_ADDR"], publicUrl: ["PUBLIC_URL"], publicOrigin: ["PUBLIC_URL"],
     secureCookies: ["PUBLIC_URL"], staticDir: ["STATIC_FILES_PATH"], logLevel: ["LOG_LEVEL", "RUST_LOG"], dataDir: ["DATA_DIR"],
-    databaseUrl: ["DATABASE_URL"], redisUrl: ["REDIS_URL"], trustedProxies: ["TRUSTED_PROXIES"], jwt: ["JWT_PRIVATE_KEY_PATH", "JWT_PUBLIC_KEY_PATH"],
+    databaseUrl: ["DATABASE_URL"], redisUrl: ["REDIS_URL"], metrics: ["METRICS_ADDR", "METRICS_TOKEN"], trustedProxies: ["TRUSTED_PROXIES"], jwt: ["JWT_PRIVATE_KEY_PATH", "JWT_PUBLIC_KEY_PATH"],
     totpEncryptionKey: ["TOTP_ENCRYPTION_KEY"], registrationMode: ["REGISTRATION_MODE"], adminUsername: ["ADMIN_USERNAME"], setupToken: ["SETUP_TOKEN"],
     communityCreationMode: ["COMMUNITY_CREATION_MODE"], clientIpHeader: ["CLIENT_IP_HEADER"], files: [] /* by sub-field: FILE_SOURCES */,
     oidc: ["OIDC_ISSUER_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URI", "OIDC_DISABLE_PASSWORD_LOGIN"], giphyApiKey: ["GIPHY_API_KEY"],

@@ -13,6 +13,7 @@ import { PostgresPoolDriver } from "./postgres-driver.ts";
 import { isDatabaseUnavailable } from "./error-kinds.ts";
 import type { DB } from "./schema.ts";
 import type { Logger } from "../log.ts";
+import { observeDbQuery } from "../metrics/registry.ts";
 
 export type Db = Kysely<DB>;
 
@@ -84,6 +85,8 @@ export async function openPostgres(url: string, log?: Logger, max = 16, onQuery?
       createIntrospector: (k) => new PostgresIntrospector(k),
       createQueryCompiler: () => new PostgresQueryCompiler(),
     },
+    // Every statement's latency, for the metrics (hearth_db_query_duration_seconds).
+    log: observeDbQuery,
   });
   log?.info("database.opened", { kind: "postgres" });
   return {
@@ -115,7 +118,7 @@ export async function openPglite(dataDir: string, log?: Logger): Promise<Databas
 
 /** Wraps an already-created PGlite (tests clone one from a migrated template). */
 export function wrapPglite(pglite: PGlite, onClose: () => void = () => {}): Database {
-  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }), plugins: [new PgliteGcPlugin()] });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect({ pglite }), plugins: [new PgliteGcPlugin()], log: observeDbQuery });
   const gcTimer = setInterval(() => Bun.gc(false), PGLITE_GC_INTERVAL_MS);
   gcTimer.unref();
   let closed = false;

@@ -17,6 +17,7 @@
  */
 import { CompiledQuery, PostgresDriver, type DatabaseConnection, type QueryResult, type TransactionSettings } from "kysely";
 import type { ReservedSql, Sql } from "postgres";
+import { observePoolWait } from "../metrics/registry.ts";
 
 /** A query still running after this long makes the driver check that the server answers. */
 export const SLOW_QUERY_CHECK_MS = 1_000;
@@ -38,7 +39,10 @@ class PoolConnection implements DatabaseConnection {
 
   /** Pins this Kysely connection to one backend until release (a transaction). */
   async reserve(): Promise<void> {
-    this.reserved ??= await this.driver.watch(this.driver.pool.reserve());
+    if (this.reserved) return;
+    const started = performance.now();
+    this.reserved = await this.driver.watch(this.driver.pool.reserve());
+    observePoolWait((performance.now() - started) / 1000);
   }
 
   release(): void {

@@ -95,6 +95,8 @@ export type MessageSendFrame = {
   mentions?: string[];
   /** The channel's viewer-set version the ciphertext was encrypted for (docs/messages.md); refused with VIEWERS_CHANGED when older. */
   viewerVersion?: number | null;
+  /** Complete uploads of the sender for this channel that the message carries (docs/files.md "Attaching"), ≤ 10. */
+  fileIds?: string[];
 };
 /** Presence (docs/protocol.md): the user's chosen status; `invisible` is shown to others as offline. */
 export const PRESENCE_STATUSES = ["online", "idle", "dnd", "invisible"] as const;
@@ -206,6 +208,16 @@ const channelIdList: Check = (f) => {
   return ids.every(isUuid) ? null : "channelIds";
 };
 const channelId: Check = (f) => (isUuid(f.channelId) ? null : "channelId");
+const optionalUuid =
+  (key: string): Check =>
+  (f) =>
+    f[key] == null || isUuid(f[key]) ? null : key;
+const optionalUuids =
+  (key: string, max: number): Check =>
+  (f) => {
+    const v = f[key];
+    return v === undefined || (Array.isArray(v) && v.length <= max && v.every(isUuid)) ? null : key;
+  };
 const optionalBool =
   (key: string): Check =>
   (f) =>
@@ -231,17 +243,18 @@ const CLIENT_FRAMES: Record<ClientFrameType, Check[]> = {
   "typing:stop": [only("ref", "channelId"), optionalRef, (f) => (isUuid(f.channelId) ? null : "channelId")],
   "presence:set": [only("ref", "status"), optionalRef, (f) => ((PRESENCE_STATUSES as readonly unknown[]).includes(f.status) ? null : "status")],
   "message:send": [
-    only("ref", "channelId", "clientId", "scheme", "ciphertext", "senderDeviceId", "replyToId", "threadRootId", "mentions", "viewerVersion"),
+    only("ref", "channelId", "clientId", "scheme", "ciphertext", "senderDeviceId", "replyToId", "threadRootId", "mentions", "viewerVersion", "fileIds"),
     optionalRef,
     (f) => (isUuid(f.channelId) ? null : "channelId"),
     (f) => (isUuid(f.clientId) ? null : "clientId"),
     (f) => (f.scheme === "sk" || f.scheme === "pw" ? null : "scheme"),
     (f) => (typeof f.ciphertext === "string" && f.ciphertext.length > 0 && f.ciphertext.length <= MAX_CIPHERTEXT_CHARS && /^[A-Za-z0-9_-]+$/.test(f.ciphertext) ? null : "ciphertext"),
     (f) => (typeof f.senderDeviceId === "string" && /^[A-Za-z0-9_-]{1,64}$/.test(f.senderDeviceId) ? null : "senderDeviceId"),
-    (f) => (f.replyToId === undefined || f.replyToId === null || isUuid(f.replyToId) ? null : "replyToId"),
-    (f) => (f.threadRootId === undefined || f.threadRootId === null || isUuid(f.threadRootId) ? null : "threadRootId"),
-    (f) => (f.mentions === undefined || (Array.isArray(f.mentions) && f.mentions.length <= MAX_MENTIONS && f.mentions.every(isUuid)) ? null : "mentions"),
+    optionalUuid("replyToId"),
+    optionalUuid("threadRootId"),
+    optionalUuids("mentions", MAX_MENTIONS),
     (f) => (f.viewerVersion === undefined || f.viewerVersion === null || (Number.isSafeInteger(f.viewerVersion) && (f.viewerVersion as number) >= 1) ? null : "viewerVersion"),
+    optionalUuids("fileIds", 10), // MAX_FILES_PER_MESSAGE (src/features/files/limits.ts)
   ],
   "voice:join": [only("ref", "channelId", "deviceId", "muted", "deafened"), optionalRef, channelId, (f) => (typeof f.deviceId === "string" && DEVICE_ID.test(f.deviceId) ? null : "deviceId"), optionalBool("muted"), optionalBool("deafened")],
   "voice:leave": [only("ref", "channelId"), optionalRef, channelId],

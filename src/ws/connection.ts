@@ -24,6 +24,7 @@ import { DATABASE_RETRY_AFTER_SECS, isDatabaseUnavailable } from "../db/error-ki
 import type { Hub, HubActor, HubSocket, SubscribeRefusal, SubscribeVerdict } from "./hub.ts";
 import { newBucket, takeToken, type Bucket } from "./rate-limit.ts";
 import { channelTopic, sessionTopic, userTopic } from "./topics.ts";
+import { noteFrameReceived } from "../metrics/registry.ts";
 
 /** Checks a Bearer token from an `auth` frame; null when invalid or the session has ended. */
 export type TokenAuthenticator = (token: string) => Promise<HubActor | null>;
@@ -168,6 +169,7 @@ export class Connection implements HubSocket {
       const { ok: _ok, ...problem } = parsed;
       return this.error(problem.code, problem.message, { field: problem.field, ref: problem.ref });
     }
+    noteFrameReceived(parsed.frame.type);
     try {
       await this.dispatch(parsed.frame);
     } catch (thrown) {

@@ -36,6 +36,7 @@ import { LocalFanout } from "./fanout-local.ts";
 import { SocketRegistry, type RegisteredSocket } from "./registry.ts";
 import type { SocketCounter } from "./socket-count.ts";
 import { dropTopicSockets, recheckTopicSockets, recheckUserSockets } from "./revalidate.ts";
+import { noteSocketAdmitted, noteSocketReleased, observeFanout } from "../metrics/registry.ts";
 
 /** What the hub knows about an authenticated socket's user (a subset of the auth Actor). */
 export type HubActor = Readonly<{ userId: string; sessionId: string; isAdmin: boolean; isOwner: boolean }>;
@@ -245,6 +246,7 @@ export class Hub implements EventPublisher {
       this.log.error("ws.publish_invalid_event", { topic, type: typeof type === "string" ? type : typeof type });
       return;
     }
+    const started = performance.now();
     let data: string;
     try {
       data = JSON.stringify(event);
@@ -254,6 +256,8 @@ export class Hub implements EventPublisher {
       return;
     }
     this.fanout.publish({ kind: "event", topic, data });
+    // Serialising plus the local delivery (synchronous) plus handing it to Redis.
+    observeFanout((performance.now() - started) / 1000);
   }
 
   /** Closes the sockets of these sessions (or all of the user's) on every instance. */
@@ -354,6 +358,7 @@ export class Hub implements EventPublisher {
     // Registered at once (revocations and kicks reach it from now on); its topics, the user's own
     // included, are joined by the connection right before `hello`, so no event precedes hello.
     this.registry.add(socket);
+    noteSocketAdmitted();
     this.syncSocketCount(userId);
     this.notifySockets(socket, 1);
     return true;
@@ -449,6 +454,7 @@ export class Hub implements EventPublisher {
     if (removed) this.noteAlive(socket);
     if (this.registry.countFor(socket.userId) === 0) this.membershipGenerations.delete(socket.userId);
     if (removed) {
+      noteSocketReleased();
       this.syncSocketCount(socket.userId);
       this.notifySockets(socket, -1);
     }

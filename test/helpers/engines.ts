@@ -15,6 +15,8 @@ import { signIn } from "./users.ts";
 export type Device = {
   userId: string;
   engine: ChatEngine;
+  /** Its key store: open another Device on it to model a reload of the same browser. */
+  store: MemoryKeyStore;
   /** A conversation as this user's page would hold it (its readers kept as the server lists them). */
   target(channelId: string, scheme?: Scheme): SendTarget;
   send(channelId: string, text: string, scheme?: Scheme): Promise<ChatMessage>;
@@ -24,11 +26,14 @@ export type Device = {
   history(channelId: string, limit?: number): Promise<ChatMessage[]>;
 };
 
-/** A new device (fresh key store, registered through the key service) for `user`. */
-export async function openDevice(ctx: TestContext, user: { id: string }): Promise<Device> {
+/**
+ * A new device (fresh key store, registered through the key service) for `user`; with `store`,
+ * the same device reopened from what it saved (a reload).
+ */
+export async function openDevice(ctx: TestContext, user: { id: string }, store = new MemoryKeyStore()): Promise<Device> {
   const { headers } = await signIn(ctx, user);
   const api = createApi({ fetch: (url, init) => ctx.request(url, init), headers });
-  const engine = await ChatEngine.open(user.id, new MemoryKeyStore(), api);
+  const engine = await ChatEngine.open(user.id, store, api);
   const targets = new Map<string, SendTarget>();
   const target = (channelId: string, scheme: Scheme = "sk"): SendTarget => {
     let t = targets.get(channelId);
@@ -42,6 +47,7 @@ export async function openDevice(ctx: TestContext, user: { id: string }): Promis
   return {
     userId: user.id,
     engine,
+    store,
     target,
     send: (channelId, text, scheme = "sk") => encryptAndSend(engine, target(channelId, scheme), { clientId: crypto.randomUUID(), text }),
     async read(message) {

@@ -94,7 +94,7 @@ describe("compose.yml", () => {
     });
 
     test("has the same healthcheck as the image", () => {
-      expect(hearth.healthcheck.test).toEqual(["CMD", "bun", "scripts/healthcheck.ts"]);
+      expect(hearth.healthcheck.test).toEqual(["CMD", "bun", "scripts/healthcheck.ts", "/readyz"]);
     });
   });
 

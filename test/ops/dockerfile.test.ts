@@ -41,11 +41,11 @@ describe("Dockerfile", () => {
     expect(user).not.toMatch(/^(root|0)(:|$)/);
   });
 
-  test("exposes 8080 and checks /health without curl", () => {
+  test("exposes 8080 and checks /readyz without curl", () => {
     expect(of("EXPOSE").map((i) => i.args)).toContain("8080");
     const health = of("HEALTHCHECK").at(-1)!;
     const cmd = parseCommand(health.args.replace(/^(--\S+\s+)*CMD\s+/, ""));
-    expect(cmd).toEqual(["bun", "scripts/healthcheck.ts"]);
+    expect(cmd).toEqual(["bun", "scripts/healthcheck.ts", "/readyz"]);
     expect(health.args).not.toContain("curl");
   });
 

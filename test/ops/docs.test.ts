@@ -18,7 +18,7 @@ describe("docs/operations.md", () => {
     for (const heading of [
       "## Install with Docker Compose", "## Embedded database or PostgreSQL", "## TLS and reverse proxy",
       "## Several instances behind one proxy", "## Backups", "## Restore", "## Upgrade", "## Voice and video: TURN",
-      "## Troubleshooting",
+      "## Health probes", "## Metrics", "## Troubleshooting",
     ]) {
       expect(doc).toContain(heading);
     }

@@ -1,7 +1,8 @@
-// scripts/healthcheck.ts is the container's HEALTHCHECK: exit 0 only for a 200 from /health.
+// scripts/healthcheck.ts is the container's HEALTHCHECK: exit 0 only for a 200 from /readyz
+// (or the path it is given: /livez).
 import { afterAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { TIMEOUT_MS, healthUrl, probe as probeUrl } from "../../scripts/healthcheck.ts";
+import { TIMEOUT_MS, healthUrl, probe as probeUrl, targetUrl } from "../../scripts/healthcheck.ts";
 import { repoRoot } from "./helpers.ts";
 
 let status = 200;
@@ -11,8 +12,10 @@ const server = Bun.serve({
   fetch(req) {
     const path = new URL(req.url).pathname;
     if (path === "/hang") return new Promise<Response>(() => {}); // never answers
-    if (path !== "/health") return new Response("not found", { status: 404 });
-    return Response.json({ status: status === 200 ? "ok" : "degraded" }, { status });
+    // Alive whatever the dependencies; ready only while `status` says so.
+    if (path === "/livez") return Response.json({ status: "alive" });
+    if (path !== "/readyz") return new Response("not found", { status: 404 });
+    return Response.json({ status: status === 200 ? "ready" : "not_ready" }, { status });
   },
 });
 afterAll(() => server.stop(true));
@@ -30,14 +33,14 @@ async function probe(env: Record<string, string>, args: string[] = []) {
 
 describe("healthUrl", () => {
   test.each([
-    [undefined, "http://127.0.0.1:8080/health"],
-    ["0.0.0.0:8080", "http://127.0.0.1:8080/health"],
-    ["[::]:9000", "http://127.0.0.1:9000/health"],
-    [":8081", "http://127.0.0.1:8081/health"],
-    ["8082", "http://127.0.0.1:8082/health"],
-    ["127.0.0.1:3000", "http://127.0.0.1:3000/health"],
-    ["10.0.0.5:8080", "http://10.0.0.5:8080/health"],
-    ["[::1]:8080", "http://[::1]:8080/health"],
+    [undefined, "http://127.0.0.1:8080/readyz"],
+    ["0.0.0.0:8080", "http://127.0.0.1:8080/readyz"],
+    ["[::]:9000", "http://127.0.0.1:9000/readyz"],
+    [":8081", "http://127.0.0.1:8081/readyz"],
+    ["8082", "http://127.0.0.1:8082/readyz"],
+    ["127.0.0.1:3000", "http://127.0.0.1:3000/readyz"],
+    ["10.0.0.5:8080", "http://10.0.0.5:8080/readyz"],
+    ["[::1]:8080", "http://[::1]:8080/readyz"],
   ])("LISTEN_ADDR=%p -> %s", (addr, url) => {
     expect(healthUrl(addr)).toBe(url);
   });
@@ -45,19 +48,26 @@ describe("healthUrl", () => {
   test("rejects an address without a port", () => {
     expect(() => healthUrl("example.org:http")).toThrow("LISTEN_ADDR");
   });
+
+  test("the argument is a path on the local server or a full URL", () => {
+    expect(targetUrl(undefined, "0.0.0.0:8080")).toBe("http://127.0.0.1:8080/readyz");
+    expect(targetUrl("/livez", "0.0.0.0:8080")).toBe("http://127.0.0.1:8080/livez");
+    expect(targetUrl("http://10.0.0.5:9000/readyz", "0.0.0.0:8080")).toBe("http://10.0.0.5:9000/readyz");
+  });
 });
 
 describe("healthcheck.ts", () => {
-  test("exits 0 when /health answers 200 on the LISTEN_ADDR port", async () => {
+  test("exits 0 when /readyz answers 200 on the LISTEN_ADDR port", async () => {
     status = 200;
     expect((await probe({ LISTEN_ADDR: `0.0.0.0:${server.port}` })).code).toBe(0);
   });
 
-  test("exits 1 when the server reports degraded (503)", async () => {
+  test("exits 1 when the server is not ready (503); /livez still passes", async () => {
     status = 503;
     const r = await probe({ LISTEN_ADDR: `127.0.0.1:${server.port}` });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("503");
+    expect((await probe({ LISTEN_ADDR: `127.0.0.1:${server.port}` }, ["/livez"])).code).toBe(0);
   });
 
   test("exits 1 when nothing listens", async () => {

@@ -2,7 +2,7 @@
  * A database outage under a running Hearth: a private PostgreSQL cluster (initdb on a free
  * loopback port) is stopped, then frozen (SIGSTOP: the server holds its sockets and answers
  * nothing, like a dropped network), and brought back each time. While it is gone the process keeps
- * serving: /health is 503 "degraded", and every request that needs the database — signed-in ones
+ * serving: /health is 503 "degraded", /readyz 503 naming the database while /livez stays 200, and every request that needs the database — signed-in ones
  * too, since the session lookup is a query — answers 503 DATABASE_UNAVAILABLE with Retry-After
  * within the 5 s budget (the design answers in about 0–3 s: docs/operations.md, "Database
  * outage"), as JSON, an htmx fragment or a page, and over the WebSocket. It recovers by itself.
@@ -79,7 +79,7 @@ afterAll(() => {
 });
 
 describe.skipIf(Boolean(skipReason))("database outage", () => {
-  test("503 DATABASE_UNAVAILABLE with Retry-After within 5 s on every face while PostgreSQL is stopped or frozen; health degraded; recovery by itself", async () => {
+  test("503 DATABASE_UNAVAILABLE with Retry-After within 5 s on every face while PostgreSQL is stopped or frozen; health degraded, /readyz 503, /livez 200; recovery by itself", async () => {
     const dir = mkdtempSync(join(tmpdir(), "hearth-pgcluster-"));
     clusterDir = dir;
     if (pgUid) chownSync(dir, pgUid, pgUid);
@@ -133,6 +133,12 @@ describe.skipIf(Boolean(skipReason))("database outage", () => {
         const up = await pollUntil(() => timed(`${url}/api/account/me`, { headers: bearer }), (r) => r.status === 200, { attempts: 60, intervalMs: 250 });
         expect(up.status).toBe(200);
         expect((await getJson(`${url}/health`)).body).toMatchObject({ status: "ok", db_healthy: true });
+        expect((await getJson(`${url}/readyz`)).status).toBe(200);
+      };
+      // Readiness names the database; liveness does not depend on it (nothing should restart us).
+      const probesDuringOutage = async () => {
+        expect(await getJson(`${url}/readyz`)).toEqual({ status: 503, body: { status: "not_ready", failed: ["database"], checks: { database: "unreachable", migrations: "unknown", redis: "not_configured" } } });
+        expect(await getJson(`${url}/livez`)).toEqual({ status: 200, body: { status: "alive" } });
       };
 
       // 1. Stopped: connections are refused at once.
@@ -140,6 +146,7 @@ describe.skipIf(Boolean(skipReason))("database outage", () => {
       const down = await pollUntil(() => getJson(`${url}/health`), (r) => r.status === 503, { attempts: 40, intervalMs: 250 });
       expect(down.body).toMatchObject({ status: "degraded", db_healthy: false });
       expect((await getJson(`${url}/api/health`)).status).toBe(503);
+      await probesDuringOutage();
       await outageChecks("stopped");
       expect(start().code).toBe(0);
       await recovered();
@@ -149,6 +156,7 @@ describe.skipIf(Boolean(skipReason))("database outage", () => {
       for (const pid of frozen) process.kill(pid, "SIGSTOP");
       await outageChecks("frozen");
       expect((await getJson(`${url}/health`)).status).toBe(503);
+      await probesDuringOutage();
       for (const pid of frozen) process.kill(pid, "SIGCONT");
       frozen = [];
       await recovered();

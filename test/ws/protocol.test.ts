@@ -31,6 +31,12 @@ describe("shared protocol module", () => {
     for (const text of ["", "x", "[]", "{}", '{"type":""}', "null"]) expect(parseServerFrame(text)).toBeNull();
   });
 
+  test("message:send takes fileIds: at most 10 UUIDs; anything else names the field", () => {
+    const base = { type: "message:send", channelId: crypto.randomUUID(), clientId: crypto.randomUUID(), scheme: "sk", ciphertext: "QUJD", senderDeviceId: "d1" };
+    for (const ok of [undefined, [], [crypto.randomUUID()], Array.from({ length: 10 }, () => crypto.randomUUID())]) expect(validateClientFrame({ ...base, fileIds: ok }).ok).toBe(true);
+    for (const bad of [null, "x", [1], ["not-a-uuid"], Array.from({ length: 11 }, () => crypto.randomUUID())]) expect(validateClientFrame({ ...base, fileIds: bad })).toMatchObject({ ok: false, field: "fileIds" });
+  });
+
   test("message:send takes viewerVersion: a whole number ≥ 1, or null; anything else names the field", () => {
     const base = { type: "message:send", channelId: crypto.randomUUID(), clientId: crypto.randomUUID(), scheme: "sk", ciphertext: "QUJD", senderDeviceId: "d1" };
     for (const ok of [undefined, null, 1, 42]) expect(validateClientFrame({ ...base, viewerVersion: ok }).ok).toBe(true);

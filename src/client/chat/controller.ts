@@ -566,7 +566,7 @@ export class ChannelController {
       const result = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext, viewer_version: viewerVersion });
       await remember(messageId);
       return result;
-    }, undefined, entry?.files);
+    }, undefined, undefined, entry?.files);
     const message = normaliseMessage(answer.message);
     if (message) void this.thread?.onEdited(message, text);
     if (message && entry) {

@@ -413,8 +413,12 @@ export class ChatEngine {
    * names. Returns the ciphertext and a callback that archives the key once the server id is known.
    * `maxChars`: the longest text receivers show (shared/text-limits.ts); longer text is refused
    * here, so no path (composer, edit, thread, schedule) sends what readers would not show.
+   * `archiveAs` (a new message's `client:<client id>`): the key is archived under that name in the
+   * same save that advances the ratchet, before the ciphertext leaves — a tab closed between the
+   * server's answer and `remember` must not lose the only key of the message it sent (other
+   * devices' key requests name the client id too, see findKey).
    */
-  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, files?: unknown[]): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[]): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
     if (text.length > maxChars) return Promise.reject(new ApiError(0, "MESSAGE_TOO_LONG", describeLimit("A message", maxChars)));
     return this.run(async () => {
       if (scheme === "pw") {
@@ -425,12 +429,17 @@ export class ChatEngine {
         const first = list[0]!;
         const key = messageKeys.get(first.deviceId)!;
         const ad = encodeBase64url(first.session.ratchet.associatedData);
+        if (archiveAs) {
+          this.archive.rememberMessageKey(archiveAs, key);
+          this.state.ads[archiveAs] = { ad, entry: first.deviceId };
+        }
         await this.save();
         return {
           ciphertext: toWire(encodePairwiseEnvelope(envelope)),
           remember: (id) => this.run(async () => {
             this.archive.rememberMessageKey(id, key);
             this.state.ads[id] = { ad, entry: first.deviceId };
+            this.forgetProvisional(archiveAs, id);
             await this.save();
             this.scheduleBackup();
           }),
@@ -438,16 +447,25 @@ export class ChatEngine {
       }
       const key = await this.distributeOwnKey(channelId, recipients, true);
       const { message, messageKey } = encryptGroupMessage(key, this.device.deviceId, encodeChatPlaintext(text, files));
+      if (archiveAs) this.archive.rememberMessageKey(archiveAs, messageKey);
       await this.save();
       return {
         ciphertext: toWire(encodeSenderKeyMessage(message)),
         remember: (id) => this.run(async () => {
           this.archive.rememberMessageKey(id, messageKey);
+          this.forgetProvisional(archiveAs, id);
           await this.save();
           this.scheduleBackup();
         }),
       };
     });
+  }
+
+  /** Once a sent message's key is archived under its id, its provisional client-id copy goes. */
+  private forgetProvisional(archiveAs: string | undefined, id: string): void {
+    if (!archiveAs || archiveAs === id) return;
+    this.archive.forgetMessageKey(archiveAs);
+    delete this.state.ads[archiveAs];
   }
 
   /**

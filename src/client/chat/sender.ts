@@ -57,12 +57,13 @@ export async function withCurrentReaders<T>(
   text: string,
   deliver: (ciphertext: string, viewerVersion: number, remember: (id: string) => Promise<void>) => Promise<T>,
   maxChars?: number,
+  archiveAs?: string,
   files?: unknown[],
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       const list = await target.viewers.current();
-      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, files);
+      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, archiveAs, files);
       return await deliver(ciphertext, list.version, remember);
     } catch (error) {
       if (attempt >= MAX_READER_CHANGES || !isStaleReaders(error)) throw error;
@@ -89,5 +90,5 @@ export async function encryptAndSend(engine: ChatEngine, target: SendTarget, ite
     if (!message) throw new ApiError(500, "BAD_ANSWER", "The server's answer was not a message.");
     await remember(message.id);
     return message;
-  }, undefined, item.files?.files);
+  }, undefined, `client:${item.clientId}`, item.files?.files); // the key survives a tab closed before remember (engine.encrypt)
 }

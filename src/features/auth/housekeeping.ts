@@ -6,6 +6,7 @@
 import type { AppDeps } from "../../app.ts";
 import { authKernelOf, type AuthKernel } from "./kernel.ts";
 import { LOCKOUT_WINDOW_MS } from "./lockout.ts";
+import { timeJob } from "../../metrics/registry.ts";
 
 const KEEP_ENDED_MS = 7 * 24 * 3600 * 1000;
 const INTERVAL_MS = 3600 * 1000;
@@ -32,7 +33,7 @@ export async function runAuthHousekeeping(kernel: AuthKernel): Promise<{ session
 export function startAuthHousekeeping(deps: AppDeps): () => void {
   const kernel = authKernelOf(deps);
   const timer = setInterval(() => {
-    runAuthHousekeeping(kernel).catch((error) => deps.log.warn("auth.housekeeping_failed", { error: error instanceof Error ? error.message : String(error) }));
+    timeJob("auth_housekeeping", () => runAuthHousekeeping(kernel)).catch((error) => deps.log.warn("auth.housekeeping_failed", { error: error instanceof Error ? error.message : String(error) }));
   }, INTERVAL_MS);
   timer.unref();
   return () => clearInterval(timer);

@@ -16,6 +16,7 @@ import { isUuid, type ActorRef } from "../permissions/index.ts";
 import { dbOf, nowOf } from "../communities/index.ts";
 import { accessMessage } from "../messages/index.ts";
 import { findFile, listParts, type FileRow } from "./queries.ts";
+import { stoppable, trackTransfer } from "./transfers.ts";
 
 function fileNotFound(): NotFoundError {
   return new NotFoundError("No such file.", "FILE_NOT_FOUND");
@@ -60,7 +61,8 @@ export function parseRange(header: string | null, size: number): ByteRange | "un
   return { start, end: Math.min(last + 1, size) };
 }
 
-export async function downloadFile(deps: AppDeps, actor: ActorRef, id: string, request: Request): Promise<Response> {
+/** The stream stops (errors) when the actor's session is revoked meanwhile (transfers.ts). */
+export async function downloadFile(deps: AppDeps, actor: ActorRef & { sessionId?: string }, id: string, request: Request): Promise<Response> {
   const db = dbOf(deps);
   const row = await accessFile(db, actor, id, nowOf(deps));
   const size = Number(row.size);
@@ -81,7 +83,8 @@ export async function downloadFile(deps: AppDeps, actor: ActorRef, id: string, r
   }
   const { start, end } = range ?? { start: 0, end: size };
   const stream = await deps.blobs!.readBlob(blobId, { start, end, stat });
+  const transfer = trackTransfer(deps, actor);
   headers["content-length"] = String(end - start);
   if (range) headers["content-range"] = `bytes ${start}-${end - 1}/${size}`;
-  return new Response(stream, { status: range ? 206 : 200, headers });
+  return new Response(stoppable(stream, transfer.signal, transfer.done), { status: range ? 206 : 200, headers });
 }

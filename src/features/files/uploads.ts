@@ -16,7 +16,7 @@
  *  - sessions expire 24 h after their start unless a message carries the file (files job).
  */
 import type { AppDeps } from "../../app.ts";
-import { AppError, ConflictError, InvalidInputError, NotFoundError, PayloadTooLargeError, RateLimitedError } from "../../errors.ts";
+import { AppError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError, UnauthenticatedError } from "../../errors.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "../../http/rate-limit.ts";
 import { newBlobId, parseBlobId, type BlobId } from "../../blobs/index.ts";
 import type { Executor } from "../../db/tx.ts";
@@ -25,6 +25,7 @@ import { dbOf, nowOf } from "../communities/index.ts";
 import { checkMayPost } from "../messages/index.ts";
 import { ciphertextSizeOf, expectedPartSize, MAX_ATTACHMENT_CHUNK_SIZE, MAX_PART_SIZE, MAX_PARTS, MIN_ATTACHMENT_CHUNK_SIZE, AEAD_TAG_LENGTH, ATTACHMENT_CHUNK_SIZE, UPLOAD_RATE, UPLOAD_SESSION_TTL_MS } from "./limits.ts";
 import { findFile, listParts, type FileRow } from "./queries.ts";
+import { trackTransfer } from "./transfers.ts";
 
 export type StartUploadInput = { channel_id: string; size: number; part_size: number; chunk_size?: number };
 
@@ -144,7 +145,7 @@ export type PartResult = { part: number; size: number; parts_received: number; c
  * Streams one part into the blob store. `body` is the request body (never buffered here);
  * `declared` its Content-Length when it had one (over the part's size: 413 before reading).
  */
-export async function writeUploadPart(deps: AppDeps, actor: ActorRef, id: string, partText: string, request: Request): Promise<PartResult> {
+export async function writeUploadPart(deps: AppDeps, actor: ActorRef & { sessionId?: string }, id: string, partText: string, request: Request): Promise<PartResult> {
   await takeUploadToken(deps, actor);
   const db = dbOf(deps);
   const now = nowOf(deps);
@@ -176,9 +177,11 @@ export async function writeUploadPart(deps: AppDeps, actor: ActorRef, id: string
       },
     }),
   );
+  const transfer = trackTransfer(deps, actor);
   try {
-    await deps.blobs!.writePart(blobId, part, exact, { maxBytes: expected, signal: request.signal });
+    await deps.blobs!.writePart(blobId, part, exact, { maxBytes: expected, signal: AbortSignal.any([request.signal, transfer.signal]) });
   } catch (error) {
+    if (transfer.signal.aborted) throw new UnauthenticatedError("Your session was signed out.", "SESSION_REVOKED");
     if (error instanceof AppError && error.status === 413) {
       // More than declared: the session is cancelled whole (nothing stored, nothing charged).
       await db.deleteFrom("files").where("id", "=", row.id).where("message_id", "is", null).where("scheduled_message_id", "is", null).execute();
@@ -189,6 +192,8 @@ export async function writeUploadPart(deps: AppDeps, actor: ActorRef, id: string
     // The body stream failed: the client went away mid-part (it resumes from the status).
     if (request.signal.aborted || seen < expected) throw partIncomplete(part, expected, seen);
     throw error;
+  } finally {
+    transfer.done();
   }
   const result = await db.transaction().execute(async (tx) => {
     const live = await tx.selectFrom("files").select(["id", "part_count"]).where("id", "=", row.id).forUpdate().executeTakeFirst();

@@ -47,6 +47,7 @@ export function installMessaging(deps: AppDeps, hub: Hub): () => Promise<void> {
       thread_root_id: f.threadRootId,
       mentions: f.mentions,
       viewer_version: f.viewerVersion,
+      file_ids: f.fileIds,
     }).catch((error: unknown) => {
       // The channel of a frame is an id like any other: "not yours" reads as "not found".
       if (error instanceof AppError && error.status === 404) throw new AppError("CHANNEL_NOT_FOUND", 404, "No such channel.");

@@ -19,6 +19,7 @@ import { eraseMessages } from "./edit-delete.ts";
 import { deliverScheduledMessages } from "./scheduled.ts";
 import { HARD_DELETE_AFTER_MS } from "./schemas.ts";
 import { toDeviceCutoff } from "./to-device.ts";
+import { timeJob } from "../../metrics/registry.ts";
 
 const BATCH = 1000;
 export const JOB_INTERVAL_MS = 60_000;
@@ -112,11 +113,13 @@ export function startMessageJobs(deps: AppDeps, intervalMs = JOB_INTERVAL_MS): (
     if (current || stopped) return;
     current = (async () => {
       try {
-        const expired = await expireMessages(deps);
-        const hard = await hardDeleteMessages(deps);
-        const purged = await processMessagePurges(deps);
-        const keysExpired = await expireToDeviceMessages(deps);
-        if (expired + hard + purged + keysExpired > 0) deps.log.info("messages.jobs", { expired, hard_deleted: hard, purged, to_device_expired: keysExpired });
+        await timeJob("message_jobs", async () => {
+          const expired = await expireMessages(deps);
+          const hard = await hardDeleteMessages(deps);
+          const purged = await processMessagePurges(deps);
+          const keysExpired = await expireToDeviceMessages(deps);
+          if (expired + hard + purged + keysExpired > 0) deps.log.info("messages.jobs", { expired, hard_deleted: hard, purged, to_device_expired: keysExpired });
+        });
       } catch (error) {
         if (!stopped) deps.log.warn("messages.jobs_failed", { error: error instanceof Error ? error.message : String(error) });
       } finally {
@@ -129,7 +132,7 @@ export function startMessageJobs(deps: AppDeps, intervalMs = JOB_INTERVAL_MS): (
     if (currentScheduled || stopped) return;
     currentScheduled = (async () => {
       try {
-        const { sent, failed } = await deliverScheduledMessages(deps);
+        const { sent, failed } = await timeJob("scheduled_messages", () => deliverScheduledMessages(deps));
         if (sent + failed > 0) deps.log.info("messages.scheduled", { sent, failed });
       } catch (error) {
         if (!stopped) deps.log.warn("messages.scheduled_failed", { error: error instanceof Error ? error.message : String(error) });

@@ -16,6 +16,7 @@ import { attachFiles, listScheduledFileIds } from "../files/index.ts";
 import { encodeCiphertext, parseInstant } from "./schemas.ts";
 import type { ScheduledMessagesTable } from "../../db/schema.ts";
 import type { Selectable } from "kysely";
+import { observeJobLag } from "../../metrics/registry.ts";
 
 export const MAX_SCHEDULE_AHEAD_MS = 30 * 24 * 3600 * 1000;
 export const MAX_PENDING_SCHEDULED = 50;
@@ -168,6 +169,8 @@ async function deliverOne(deps: AppDeps, id: string, now: Date): Promise<"sent" 
     result = { code: error.code };
   }
   const status = "message_id" in result ? "sent" : "failed";
+  // How late it went out (the job runs every SCHEDULED_INTERVAL_MS; more means a backlog or an outage).
+  observeJobLag("scheduled_messages", (now.getTime() - new Date(row.send_at).getTime()) / 1000);
   await mutate(deps, (tx) =>
     tx
       .updateTable("scheduled_messages")

@@ -45,6 +45,7 @@ import { noteActivity } from "./realtime.ts";
 import { attachFiles, parseFileIds } from "../files/index.ts";
 import { sendBatched, type Outcome } from "./send-batcher.ts";
 import { insertWithSeq, orDuplicate, type Draft } from "./send-statement.ts";
+import { noteMessageSent } from "../../metrics/registry.ts";
 
 export type SendInput = {
   client_id?: unknown;
@@ -159,6 +160,7 @@ async function checkViewerVersion(db: Executor, draft: Draft): Promise<void> {
 /** After COMMIT: message:new to the channel topic, then channel:activity (the outbox order of runInTransaction). */
 function publishSent(deps: AppDeps, row: MessageRow, senderName: string | null): MessageView {
   const message = toView(row, senderName);
+  noteMessageSent(row.scheme);
   deps.events.publish(channelTopic(row.channel_id), { type: "message:new", message: toWire(message) });
   noteActivity(deps, row.channel_id, message.seq);
   return message;

@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import type { TestContext } from "../../helpers/app.ts";
-import { expectOk, messagingContext, populatedCommunity, send, type Populated } from "../messages/helpers.ts";
+import { expectOk, messagingContext, populatedCommunity, send, socketFor, type Populated } from "../messages/helpers.ts";
+import { listen } from "../../helpers/ws.ts";
+import { signIn } from "../../helpers/users.ts";
 import { chunked, download, putPart, quotaOf, randomBytes, SEALED, upload } from "./helpers.ts";
 
 let ctx: TestContext;
@@ -139,6 +141,47 @@ describe("downloads", () => {
     // Kicked.
     await expectOk(p.owner.call("DELETE", `/api/communities/${p.communityId}/members/${p.moderator.user.id}`), 204);
     expect(await bodyOf(p.moderator.headers)).toEqual([404, unknown]);
+  });
+
+  test("a message:send frame over the socket carries fileIds too", async () => {
+    const bytes = randomBytes(2500);
+    const { id } = await upload(ctx, p.member, channel, bytes);
+    const { ws } = await listen(ctx);
+    const socket = await socketFor(ctx, p.member, ws);
+    try {
+      socket.send({ type: "message:send", ref: "f1", channelId: channel, clientId: crypto.randomUUID(), scheme: "sk", ciphertext: Buffer.from("w".repeat(40)).toString("base64url"), senderDeviceId: "dev1", fileIds: [id] });
+      const sent = await socket.nextOfType("message:sent");
+      expect(sent.ref).toBe("f1");
+      const row = await ctx.database.db.selectFrom("files").select("message_id").where("id", "=", id).executeTakeFirstOrThrow();
+      expect(row.message_id).toBe((sent.message as { id: string }).id);
+      expect((await download(ctx, p.admin, id)).status).toBe(200);
+    } finally {
+      socket.close();
+    }
+  });
+
+  test("a download in progress stops when its session is revoked; the revoked session then gets 401", async () => {
+    const bytes = randomBytes(3 * 1024 * 1024);
+    const { id } = await upload(ctx, p.member, channel, bytes, 256);
+    const session = await signIn(ctx, p.member.user);
+    const res = await ctx.request(`/api/files/${id}`, { headers: session.headers });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    expect((await p.member.call("DELETE", `/api/account/sessions/${session.sessionId}`)).status).toBe(204);
+    let received = first.value!.byteLength;
+    const rest = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return "completed";
+        received += value.byteLength;
+      }
+    })();
+    expect(await rest.catch(() => "stopped")).toBe("stopped");
+    expect(received).toBeLessThan(bytes.length);
+    expect((await ctx.request(`/api/files/${id}`, { headers: session.headers })).status).toBe(401);
+    expect((await download(ctx, p.member, id)).status).toBe(200);
   });
 
   test("another user's upload, or another channel's, cannot be attached", async () => {
