@@ -21,6 +21,11 @@ const ENTRIES: Record<string, string> = {
   "e2ee.js": "src/client/e2ee/index.ts",
   // The QR encoder of the safety-number screen; before chat.js, which is given its URL.
   "qr.js": "src/client/qr.ts",
+  // The files UI (tray, upload, display): a bundle of its own that chat.js imports on first use
+  // (src/client/chat/files-hook.ts). Built before chat.js, which learns its name (`define`): as a
+  // chunk of chat.js it would share the E2EE modules with it, which Bun splits into a third chunk
+  // that every chat page would load.
+  "chat-files.js": "src/client/chat/files-ui.ts",
   // The messaging client (E2EE library included); app.js imports it only on chat pages.
   "chat.js": "src/client/chat/index.ts",
 };
@@ -51,9 +56,15 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
       // chat.js loads its optional UI (emoji picker, polls, scheduling, bookmarks) as a lazy
       // chunk (src/client/chat/extras-ui.ts) so the messaging bundle stays within its budget.
       splitting: name === "chat.js",
-      // chat.js imports the QR bundle by URL when a Verify panel opens (src/client/qr.ts).
-      // Its file name: chat.js resolves it against its own URL (both are in build/).
-      define: name === "chat.js" && files["qr.js"] ? { __HEARTH_QR_SRC__: JSON.stringify(basename(files["qr.js"])) } : undefined,
+      // chat.js imports the QR bundle by URL when a Verify panel opens (src/client/qr.ts), and the
+      // files UI on first use (files-hook.ts). Their file names: chat.js resolves them against its
+      // own URL (all are in build/).
+      define: name === "chat.js"
+        ? {
+            ...(files["qr.js"] ? { __HEARTH_QR_SRC__: JSON.stringify(basename(files["qr.js"])) } : {}),
+            ...(files["chat-files.js"] ? { HEARTH_FILES_CHUNK: JSON.stringify(basename(files["chat-files.js"])) } : {}),
+          }
+        : undefined,
       naming: { entry: `${basename(name, ".js")}-[hash].[ext]`, chunk: `${basename(name, ".js")}-chunk-[hash].[ext]` },
     });
     if (!result.success) throw new AggregateError(result.logs, `Bundling ${entry} failed`);

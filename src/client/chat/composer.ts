@@ -1,5 +1,8 @@
 // The main composer of a conversation: drafts (this tab only), Enter to send, typing signals,
-// and the "Replying to …" bar (Escape cancels it). Sending itself is the controller's.
+// and the "Replying to …" bar (Escape cancels it); attached files (files-hook.ts: the tray lives in
+// the lazily loaded files UI) go with the next send. Sending itself is the controller's.
+import type { Attached, FilesTray } from "./files-types.ts";
+import { loadFilesUi, wireAttach } from "./files-hook.ts";
 
 const TYPING_THROTTLE_MS = 3_000;
 
@@ -14,13 +17,20 @@ export class ComposerBinding {
   /** The message the next send replies to (reply_to_id), if any. */
   replyTo: string | null = null;
   private lastTypingSent = 0;
+  /** The files tray, once something was attached. */
+  private tray: Promise<FilesTray> | null = null;
+  private trayNow: FilesTray | null = null;
 
   constructor(
     private readonly ui: ComposerUi,
     private readonly channelId: string,
     private readonly sendTyping: (channelId: string, stop?: boolean) => void,
-    private readonly submitText: (text: string, replyTo: string | null) => void,
+    private readonly submitText: (text: string, replyTo: string | null, files?: Attached) => void,
   ) {}
+
+  dispose(): void {
+    void this.tray?.then((t) => t.dispose());
+  }
 
   private draftKey(): string {
     return `hearth.draft.${this.channelId}`;
@@ -54,16 +64,25 @@ export class ComposerBinding {
     input.value = sessionStorage.getItem(this.draftKey()) ?? "";
     input.disabled = false;
     form.querySelector<HTMLButtonElement>(".composer__send")!.disabled = false;
+    wireAttach(form, input, (files) => {
+      this.tray ??= loadFilesUi().then((m) => (this.trayNow = m.createTray({ channelId: this.channelId, form, notify: (detail) => document.dispatchEvent(new CustomEvent("chat:notice", { detail })) })));
+      this.tray.then((t) => t.add(files), (error: Error) => {
+        this.tray = null;
+        document.dispatchEvent(new CustomEvent("chat:error", { detail: `Files could not load: ${error.message}` }));
+      });
+    });
     const submit = () => {
       const text = input.value.trim();
-      if (!text) return;
+      const files = this.trayNow?.take() ?? null;
+      if (typeof files === "string") return void document.dispatchEvent(new CustomEvent("chat:notice", { detail: files }));
+      if (!text && !files) return;
       input.value = "";
       sessionStorage.removeItem(this.draftKey());
       if (this.lastTypingSent) this.sendTyping(this.channelId, true);
       this.lastTypingSent = 0;
       const replyTo = this.replyTo;
       this.setReply(null);
-      this.submitText(text, replyTo);
+      this.submitText(text, replyTo, files ?? undefined);
     };
     submitOnEnter(form, input, submit, () => {
       if (!this.replyTo) return false;

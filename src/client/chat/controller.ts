@@ -11,7 +11,8 @@ import { authorName, normaliseMessage, type ChatMessage, type Reaction, type Sch
 import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
-import { encryptAndSend, withCurrentReaders, type SendTarget } from "./sender.ts";
+import { encryptAndSend, withCurrentReaders, type Attached, type SendTarget } from "./sender.ts";
+import { loadFilesUi } from "./files-hook.ts";
 import { ThreadPanel, type PanelCopy } from "./thread-panel.ts";
 import { PinsPanel } from "./pins-panel.ts";
 import { ComposerBinding } from "./composer.ts";
@@ -28,7 +29,13 @@ const PAGE = 50;
 /** What the controller sends to: the same shape as the send path's target (sender.ts). */
 export type ChannelConfig = SendTarget;
 
-type Entry = { row: Row; message: ChatMessage | null; clientId?: string; text?: string };
+type Entry = { row: Row; message: ChatMessage | null; clientId?: string; text?: string; files?: unknown[] };
+
+/** A message's files under its text (the files UI bundle draws them); none: whatever was there goes. */
+function showFiles(msg: HTMLElement, files: unknown[] | undefined): void {
+  if (files?.length) void loadFilesUi().then((m) => m.renderAttachments(msg, files), () => {});
+  else msg.querySelector(".msg__files")?.remove();
+}
 
 export class ChannelController {
   readonly timeline = new ChannelTimeline();
@@ -78,7 +85,7 @@ export class ChannelController {
     this.typing = new TypingLine(ui.typing, (id) => config.names.get(id) ?? "Someone");
     this.scroll = new ScrollGeometry(scroller);
     this.seen = config.scheme === "pw" && ui.seen ? new SeenBy(config.channelId, config.selfId, ui.seen, (id) => config.names.get(id) ?? "Someone") : null;
-    this.composer = new ComposerBinding(ui, config.channelId, sendTyping, (text, replyTo) => void this.send(text, replyTo));
+    this.composer = new ComposerBinding(ui, config.channelId, sendTyping, (text, replyTo, files) => void this.send(text, replyTo, files));
   }
 
   /** Another conversation replaced this one (boosted navigation): stop timers, close panels. */
@@ -88,6 +95,7 @@ export class ChannelController {
     clearInterval(this.retryTimer);
     this.retryTimer = undefined;
     this.resend.dispose();
+    this.composer.dispose();
     void this.extras?.then((x) => x.dispose());
     void this.trust?.then((t) => t.dispose());
     this.typing.clear();
@@ -346,8 +354,12 @@ export class ChannelController {
     const outcome = await this.engine.decrypt(message);
     if (outcome.status === "ok") {
       const entry = this.entries.get(message.id);
-      if (entry) entry.text = outcome.text;
+      if (entry) {
+        entry.text = outcome.text;
+        entry.files = outcome.files;
+      }
       showText(msg, outcome.text, { isKnownUser: (n) => [...this.config.names.values()].includes(n) });
+      showFiles(msg, outcome.files);
       this.waiting.delete(message.id);
     } else if (outcome.status === "waiting") {
       showNotice(msg, "waiting", outcome.reason);
@@ -440,16 +452,18 @@ export class ChannelController {
 
   // ---- sending ---------------------------------------------------------------------------
 
-  async send(text: string, replyTo: string | null = null): Promise<void> {
+  async send(text: string, replyTo: string | null = null, files?: Attached): Promise<void> {
     // A verified reader's keys changed, or the server's identity did: ask first (trust-ui.ts; a
     // refusal puts the text back in the composer).
     if (this.trust && !(await this.trust.then((t) => t.beforeSend(text)).catch(() => true))) return;
     const item = this.queue.enqueue(this.config.channelId, text, replyTo ?? undefined);
+    item.files = files;
     const key = `pending:${item.clientId}`;
     const msg = createMessageElement(key, null);
     showText(msg, text);
+    showFiles(msg, files?.files);
     setSendState(msg, "pending");
-    this.entries.set(key, { row: { key, seq: Infinity, authorId: this.config.selfId, authorName: this.config.names.get(this.config.selfId) ?? "You", createdAt: new Date(), el: msg }, message: null, clientId: item.clientId, text });
+    this.entries.set(key, { row: { key, seq: Infinity, authorId: this.config.selfId, authorName: this.config.names.get(this.config.selfId) ?? "You", createdAt: new Date(), el: msg }, message: null, clientId: item.clientId, text, files: files?.files });
     this.renderNow();
     this.scrollToBottom();
     await this.attempt(item.clientId);
@@ -459,7 +473,7 @@ export class ChannelController {
     const item = this.queue.get(clientId);
     if (!item) return;
     try {
-      const message = await encryptAndSend(this.engine, this.config, { clientId, text: item.text, replyToId: item.replyToId });
+      const message = await encryptAndSend(this.engine, this.config, { clientId, text: item.text, replyToId: item.replyToId, files: item.files });
       const result = this.timeline.accept(message);
       if (result.kind === "new" || !this.entries.has(message.id)) this.confirmOwn(clientId, message);
       if (result.kind === "new" && result.gapAfter !== null) void this.catchUp();
@@ -505,7 +519,7 @@ export class ChannelController {
     entry.row.seq = message.seq;
     entry.row.authorName = authorName(message);
     entry.row.createdAt = new Date(message.created_at);
-    this.entries.set(message.id, { row: entry.row, message, text: entry.text });
+    this.entries.set(message.id, { row: entry.row, message, text: entry.text, files: entry.files });
     this.decorate(message, el);
     this.scheduleRender();
   }
@@ -562,7 +576,7 @@ export class ChannelController {
       const result = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext, viewer_version: viewerVersion });
       await remember(messageId);
       return result;
-    });
+    }, undefined, undefined, entry?.files);
     const message = normaliseMessage(answer.message);
     if (message) void this.thread?.onEdited(message, text);
     if (message && entry) {

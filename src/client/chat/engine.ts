@@ -112,7 +112,7 @@ interface PersistedState {
  *    device never read: a key it lacks is asked for, not reported as a replay).
  */
 export type DecryptOutcome =
-  | { status: "ok"; text: string }
+  | { status: "ok"; text: string; files?: unknown[] }
   | { status: "waiting"; reason: string }
   | { status: "unavailable"; reason: string }
   | { status: "failed"; reason: string };
@@ -134,14 +134,22 @@ export type EngineStats = {
   toDeviceBytesSent: number;
 };
 
-/** The plaintext inside every ciphertext: versioned JSON so attachments etc. can be added. */
-export function encodeChatPlaintext(text: string): Uint8Array {
-  return encodeUtf8(JSON.stringify({ v: 1, text }));
+/**
+ * The plaintext inside every ciphertext: versioned JSON `{"v":1,"text":…}`; a message with files
+ * adds `"files":[…]` (each file's id, key, header, name, type, size: files-ui.ts), which a
+ * reader without file support ignores (it shows the caption). Checked by the files chunk.
+ */
+export type ChatContent = { text: string; files?: unknown[] };
+export function encodeChatPlaintext(text: string, files?: unknown[]): Uint8Array {
+  return encodeUtf8(JSON.stringify(files?.length ? { v: 1, text, files } : { v: 1, text }));
+}
+export function decodeChatContent(bytes: Uint8Array): ChatContent {
+  const parsed = JSON.parse(decodeUtf8(bytes)) as { v?: number; text?: unknown; files?: unknown };
+  if (parsed.v !== 1 || typeof parsed.text !== "string") throw new Error("unsupported message format");
+  return Array.isArray(parsed.files) && parsed.files.length ? { text: parsed.text, files: parsed.files } : { text: parsed.text };
 }
 export function decodeChatPlaintext(bytes: Uint8Array): string {
-  const parsed = JSON.parse(decodeUtf8(bytes)) as { v?: number; text?: unknown };
-  if (parsed.v !== 1 || typeof parsed.text !== "string") throw new Error("unsupported message format");
-  return parsed.text;
+  return decodeChatContent(bytes).text;
 }
 
 /** A decryption failure in plain language (docs/crypto.md "What a reader sees"); null: a key is missing. */
@@ -442,14 +450,14 @@ export class ChatEngine {
    * server's answer and `remember` must not lose the only key of the message it sent (other
    * devices' key requests name the client id too, see findKey).
    */
-  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[]): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
     if (text.length > maxChars) return Promise.reject(new ApiError(0, "MESSAGE_TOO_LONG", describeLimit("A message", maxChars)));
     return this.run(async () => {
       if (scheme === "pw") {
         const ready = await this.ensureSessions(recipients);
         if (ready.length === 0) throw new ApiError(0, "NO_DEVICES", "Nobody in this conversation has a device that can read messages yet.");
         const list = ready.map((r) => ({ deviceId: r.deviceId, session: this.sessions.get(deviceKey(r))![0]! }));
-        const { envelope, messageKeys } = encryptForDevices(this.device.deviceId, list, encodeChatPlaintext(text));
+        const { envelope, messageKeys } = encryptForDevices(this.device.deviceId, list, encodeChatPlaintext(text, files));
         const first = list[0]!;
         const key = messageKeys.get(first.deviceId)!;
         const ad = encodeBase64url(first.session.ratchet.associatedData);
@@ -470,7 +478,7 @@ export class ChatEngine {
         };
       }
       const key = await this.distributeOwnKey(channelId, recipients, true);
-      const { message, messageKey } = encryptGroupMessage(key, this.device.deviceId, encodeChatPlaintext(text));
+      const { message, messageKey } = encryptGroupMessage(key, this.device.deviceId, encodeChatPlaintext(text, files));
       if (archiveAs) this.archive.rememberMessageKey(archiveAs, messageKey);
       await this.save();
       return {
@@ -554,12 +562,13 @@ export class ChatEngine {
       const pending = this.state.keyRequests?.[message.id];
       let failure: string | null = null;
       try {
-        const text = this.decryptNow(message);
-        if (text !== null) {
+        const content = this.decryptNow(message);
+        if (content !== null) {
           if (pending) this.settleRequest(message.id, null);
           await this.save();
           this.scheduleBackup();
-          return checkReceivedText("Message", text, maxChars);
+          const shown = checkReceivedText("Message", content.text, maxChars);
+          return content.files && shown.status === "ok" ? { ...shown, files: content.files } : shown;
         }
       } catch (error) {
         failure = failureOf((error as { code?: string }).code);
@@ -601,7 +610,7 @@ export class ChatEngine {
    * message-key archive (history), keys other devices forwarded (each proven by opening the
    * message before it is kept), then the live session or sender key.
    */
-  private decryptNow(message: ChatMessage): string | null {
+  private decryptNow(message: ChatMessage): ChatContent | null {
     // A scheduled message's key was archived under its client id when it was encrypted.
     const byClient = message.client_id ? `client:${message.client_id}` : "";
     const archived = this.archive.findMessageKey(message.id) ?? (byClient ? this.archive.findMessageKey(byClient) : undefined);
@@ -609,7 +618,7 @@ export class ChatEngine {
     const candidates = this.state.forwarded?.[message.id] ?? [];
     if (message.scheme === "sk") {
       const group = parseSenderKeyMessage(bytes);
-      const open = (key: Uint8Array) => decodeChatPlaintext(decryptGroupMessageWithKey(key, message.channel_id, message.sender_device_id, group));
+      const open = (key: Uint8Array) => decodeChatContent(decryptGroupMessageWithKey(key, message.channel_id, message.sender_device_id, group));
       if (archived) {
         try {
           return open(archived);
@@ -632,7 +641,7 @@ export class ChatEngine {
       try {
         const { plaintext, messageKey } = decryptGroupMessage(state, group);
         this.archive.rememberMessageKey(message.id, messageKey);
-        return decodeChatPlaintext(plaintext);
+        return decodeChatContent(plaintext);
       } catch (error) {
         // An iteration before the one our copy of the key starts at (we joined later), or one
         // read before whose key was lost: a key to ask for, not a replay to report.
@@ -641,9 +650,9 @@ export class ChatEngine {
       }
     }
     const envelope = parsePairwiseEnvelope(bytes);
-    const openWith = (key: Uint8Array, ad: Ad): string | null => {
+    const openWith = (key: Uint8Array, ad: Ad): ChatContent | null => {
       const entry = envelope.recipients.find((r) => r.deviceId === ad.entry);
-      return entry ? decodeChatPlaintext(decryptRatchetMessageWithKey(key, decodeBase64url(ad.ad), entry.message)) : null;
+      return entry ? decodeChatContent(decryptRatchetMessageWithKey(key, decodeBase64url(ad.ad), entry.message)) : null;
     };
     if (archived) {
       const ad = this.state.ads[message.id] ?? (byClient ? this.state.ads[byClient] : undefined);
@@ -678,7 +687,7 @@ export class ChatEngine {
       this.sessions.set(key, promoteSession(sessions, result.session));
       this.archive.rememberMessageKey(message.id, result.messageKey);
       this.state.ads[message.id] = { ad: encodeBase64url(result.session.ratchet.associatedData), entry: entry.deviceId };
-      return decodeChatPlaintext(result.plaintext);
+      return decodeChatContent(result.plaintext);
     } catch (error) {
       // Read before (its key was used) but not archived here, or no session: ask for the key.
       const code = (error as { code?: string }).code;
@@ -712,14 +721,14 @@ export class ChatEngine {
   }
 
   /** History read by a device whose keys came from the backup (see restoreFromBackup). */
-  private decryptRestored(message: ChatMessage, envelope: ReturnType<typeof parsePairwiseEnvelope>, key: Uint8Array): string | null {
+  private decryptRestored(message: ChatMessage, envelope: ReturnType<typeof parsePairwiseEnvelope>, key: Uint8Array): ChatContent | null {
     for (const r of this.state.restored) {
       const sent = envelope.senderDeviceId === r.deviceId;
       const entry = sent ? envelope.recipients[0] : envelope.recipients.find((x) => x.deviceId === r.deviceId);
       if (!entry) continue;
       for (const ad of r.adByPeer[sent ? entry.deviceId : envelope.senderDeviceId] ?? []) {
         try {
-          return decodeChatPlaintext(decryptRatchetMessageWithKey(key, decodeBase64url(ad), entry.message));
+          return decodeChatContent(decryptRatchetMessageWithKey(key, decodeBase64url(ad), entry.message));
         } catch {
           // another session's AD
         }

@@ -9,6 +9,8 @@ export interface OutgoingMessage {
   channelId: string;
   text: string;
   replyToId?: string;
+  /** Uploaded files the message carries (sender.ts Attached). */
+  files?: { files: unknown[]; ids: string[] };
   state: SendState;
   attempts: number;
   messageId?: string;

@@ -26,7 +26,11 @@ export interface OutgoingText {
   text: string;
   replyToId?: string;
   threadRootId?: string;
+  /** Files carried (files-ui.ts): their descriptions go inside the ciphertext, their ids (and thumbnails') as file_ids. */
+  files?: Attached;
 }
+
+export type Attached = { files: unknown[]; ids: string[] };
 
 /** Encryptions and sends tried per message when the readers keep changing under it. */
 export const MAX_READER_CHANGES = 4;
@@ -54,11 +58,12 @@ export async function withCurrentReaders<T>(
   deliver: (ciphertext: string, viewerVersion: number, remember: (id: string) => Promise<void>) => Promise<T>,
   maxChars?: number,
   archiveAs?: string,
+  files?: unknown[],
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       const list = await target.viewers.current();
-      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, archiveAs);
+      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, archiveAs, files);
       return await deliver(ciphertext, list.version, remember);
     } catch (error) {
       if (attempt >= MAX_READER_CHANGES || !isStaleReaders(error)) throw error;
@@ -79,10 +84,11 @@ export async function encryptAndSend(engine: ChatEngine, target: SendTarget, ite
       ...(item.replyToId ? { reply_to_id: item.replyToId } : {}),
       ...(item.threadRootId ? { thread_root_id: item.threadRootId } : {}),
       ...(mentions.length ? { mentions } : {}),
+      ...(item.files ? { file_ids: item.files.ids } : {}),
     });
     const message = normaliseMessage(answer.message);
     if (!message) throw new ApiError(500, "BAD_ANSWER", "The server's answer was not a message.");
     await remember(message.id);
     return message;
-  }, undefined, `client:${item.clientId}`); // the key survives a tab closed before remember (engine.encrypt)
+  }, undefined, `client:${item.clientId}`, item.files?.files); // the key survives a tab closed before remember (engine.encrypt)
 }

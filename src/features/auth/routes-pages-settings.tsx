@@ -13,6 +13,7 @@ import { changePassword, deleteAccount, logoutAll, requireOwnUser, revokeOwnSess
 import { hasAdminPower } from "./admin-powers.ts";
 import { clearedSessionCookies, withCookies } from "./cookies.ts";
 import { authGuard, type Actor } from "./guard.ts";
+import { usedBytes } from "../files/index.ts";
 import { createInvite, deleteInvite, listInvites } from "./invites.ts";
 import { authKernelOf } from "./kernel.ts";
 import { formField, toFormState } from "./page-helpers.tsx";
@@ -54,6 +55,7 @@ export function settingsPageRoutes(deps: AppDeps) {
     const props: AccountPageProps = {
       profile: { displayName: u.display_name, customStatus: u.custom_status, bio: u.bio, pronouns: u.pronouns, allowDmsFromAnyone: u.allow_dms_from_anyone, username: u.username, email: u.email },
       hasPassword: u.password_hash !== null,
+      storage: { usedBytes: await usedBytes(db, actor.userId), quotaBytes: deps.config.files.uploadQuotaBytes, maxFileBytes: deps.config.files.maxFileSizeBytes },
       ...extra,
     };
     return page(await shell(actor, "account", "Profile", <AccountSettings {...props} />, flash, "How other people see you."), { status });

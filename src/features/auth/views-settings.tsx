@@ -65,9 +65,50 @@ export type AccountPageProps = {
   profileState?: FormState;
   deleteState?: FormState;
   hasPassword: boolean;
+  /** Files (docs/files.md): bytes stored or reserved by the user, the quota (0 = unlimited), the largest file. */
+  storage?: { usedBytes: number; quotaBytes: number; maxFileBytes: number };
 };
 
-export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, deleteState, hasPassword }) => {
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let n = bytes / 1024;
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n < 10 ? n.toFixed(1) : Math.round(n)} ${units[i]}`;
+}
+
+/** Used and remaining upload quota (GET /api/files/quota says the same). */
+const StorageSection: FC<{ storage: NonNullable<AccountPageProps["storage"]> }> = ({ storage }) => {
+  const { usedBytes, quotaBytes, maxFileBytes } = storage;
+  const left = Math.max(0, quotaBytes - usedBytes);
+  return (
+    <section class="card stack" aria-labelledby="storage-h">
+      <h2 id="storage-h">Files</h2>
+      {quotaBytes > 0 ? (
+        <>
+          <p data-quota-used={String(usedBytes)} data-quota-left={String(left)}>
+            <strong>{formatBytes(usedBytes)}</strong> used of {formatBytes(quotaBytes)} · <strong>{formatBytes(left)}</strong> left
+          </p>
+          <progress class="quota-bar" max={quotaBytes} value={Math.min(usedBytes, quotaBytes)} aria-label="Upload quota used" />
+        </>
+      ) : (
+        <p data-quota-used={String(usedBytes)}>
+          <strong>{formatBytes(usedBytes)}</strong> used · no upload quota on this server
+        </p>
+      )}
+      <p class="muted">
+        Counts the files you sent that still exist and uploads in progress; deleting a message gives its files' space back. Largest file: {formatBytes(maxFileBytes)}. Files are end-to-end encrypted: the server
+        stores only their encrypted bytes.
+      </p>
+    </section>
+  );
+};
+
+export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, deleteState, hasPassword, storage }) => {
   const v = profileState?.values;
   const f = profileState?.fields ?? {};
   return (
@@ -91,6 +132,7 @@ export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, d
           </div>
         </form>
       </section>
+      {storage ? <StorageSection storage={storage} /> : null}
       <section class="card stack" aria-labelledby="delete-h">
         <h2 id="delete-h">Delete account</h2>
         <p class="muted">This removes your account and signs out every device. It cannot be undone.</p>
