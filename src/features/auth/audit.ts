@@ -28,6 +28,8 @@ export type AuditAction =
   | "profile_updated"
   | "user_suspended"
   | "user_unsuspended"
+  | "sessions_ended_by_admin"
+  | "all_sessions_ended"
   | "access_token_created"
   | "access_token_revoked";
 

@@ -47,7 +47,7 @@ export function settingsPageRoutes(deps: AppDeps) {
   const shell = async (actor: Actor, current: string, title: string, body: Child, flashKey?: string, description?: string) => {
     const user = await requireOwnUser(kernel, actor);
     return (
-      <AccountShell assets={deps.assets.page()} user={{ id: user.id, displayName: user.display_name, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: hasAdminPower(actor, "audit") }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description}>
+      <AccountShell assets={deps.assets.page()} user={{ id: user.id, displayName: user.display_name, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: hasAdminPower(actor, "audit"), canManageUsers: hasAdminPower(actor, "users") }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description}>
         {body}
       </AccountShell>
     );

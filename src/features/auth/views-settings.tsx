@@ -10,7 +10,7 @@ import type { SessionView } from "./sessions.ts";
 import type { TotpSetup } from "./totp.ts";
 import type { FormState } from "./views-auth.tsx";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean };
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean };
 
 export const SignOutButton: FC = () => (
   <form method="post" action="/logout" class="inline-form">
@@ -41,11 +41,12 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
           ],
         },
-        ...(p.user.canManageInvites || p.user.canReadAudit
+        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers
           ? [
               {
                 title: "Administration",
                 items: [
+                  ...(p.user.canManageUsers ? [{ href: "/admin/users", label: "Users", current: p.current === "users" }] : []),
                   ...(p.user.canManageInvites ? [{ href: "/admin/invites", label: "Invites", current: p.current === "invites" }] : []),
                   ...(p.user.canReadAudit ? [{ href: "/admin/audit-log", label: "Audit log", current: p.current === "audit" }] : []),
                 ],

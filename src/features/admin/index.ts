@@ -1,0 +1,6 @@
+/**
+ * The instance admin area (issue 15, docs/admin.md). Today: the users tab (list, search, detail,
+ * suspend/unsuspend, sign out a user or everyone). Invites and the audit log still live in the
+ * auth feature's settings pages, under the same "Administration" navigation.
+ */
+export { adminUserRoutes } from "./routes.tsx";

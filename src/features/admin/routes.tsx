@@ -1,0 +1,149 @@
+/**
+ * The admin area's users tab (docs/admin.md): the JSON API under /api/admin/users and the pages
+ * under /admin/users call the same services (users.ts). Every route is guarded by exactly one
+ * power, `users`; the target rules (owner, self, other admins) are the service's.
+ */
+import { Elysia, t } from "elysia";
+import type { AppDeps } from "../../app.ts";
+import { AppError } from "../../errors.ts";
+import { page, redirect } from "../../http/render.ts";
+import { int, queryOf, text } from "../../http/input-schemas.ts";
+import { AccountShell, authGuard, authKernelOf, hasAdminPower, requestMeta, type Actor } from "../auth/index.ts";
+import { adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
+import { UserDetailView, UsersList, type UserDetailProps } from "./views-users.tsx";
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const UsersQuery = queryOf({ q: text(100), filter: t.Union(USER_FILTERS.map((f) => t.Literal(f))), page: int(1, 10_000) });
+const FlashQuery = queryOf({ saved: text(32) });
+const ReasonBody = t.Object({ reason: t.String({ minLength: 1, maxLength: 2000, description: "Why: shown to the user at sign-in, kept in the audit log (1–500 characters once trimmed)." }) });
+const IdParams = t.Object({ id: text(64) });
+
+const FLASH: Record<string, string> = {
+  suspended: "Suspended. Their sessions ended and their open tabs were closed.",
+  unsuspended: "Suspension lifted: they can sign in again.",
+  sessions: "Signed out everywhere.",
+  all_sessions: "Everyone else was signed out.",
+};
+
+function userJson(u: UserListItem) {
+  return { id: u.id, username: u.username, display_name: u.displayName, email: u.email, is_owner: u.isOwner, is_admin: u.isAdmin, suspended_at: iso(u.suspendedAt), created_at: iso(u.createdAt), last_seen_at: iso(u.lastSeenAt) };
+}
+
+function detailJson(u: UserDetail) {
+  return {
+    ...userJson(u),
+    suspended_reason: u.suspendedReason,
+    admin_powers: u.adminPowers,
+    totp_enabled: u.totpEnabled,
+    sso: u.sso,
+    communities: u.communities,
+    sessions: u.sessions.map((s) => ({ id: s.id, device_name: s.deviceName, ip: s.ip, created_at: iso(s.createdAt), last_used_at: iso(s.lastUsedAt), api_token: s.token })),
+    devices: u.devices.map((d) => ({ device_id: d.deviceId, created_at: iso(d.createdAt) })),
+    audit: u.audit.map((a) => ({ id: a.id, action: a.action, actor_username: a.actorUsername, ip: a.ip, created_at: iso(a.createdAt) })),
+  };
+}
+
+/** Why this admin may not act on this user (the same rules as the service, for the page), or null. */
+function whyNotActOn(actor: Actor, u: UserDetail): string | null {
+  if (u.id === actor.userId) return "This is your account: use your own settings.";
+  if (u.isOwner) return "Nobody can act on the instance owner's account.";
+  if (u.isAdmin && !actor.isOwner) return "Only the instance owner can act on another administrator.";
+  return null;
+}
+
+export function adminUserRoutes(deps: AppDeps) {
+  const kernel = authKernelOf(deps);
+  const db = deps.database.db;
+  const now = () => new Date(kernel.now());
+
+  const shell = (actor: Actor, title: string, body: unknown, flash?: string, description?: string) => (
+    <AccountShell
+      assets={deps.assets.page()}
+      user={{ id: actor.userId, displayName: actor.displayName, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: hasAdminPower(actor, "audit"), canManageUsers: true }}
+      title={title}
+      current="users"
+      flash={flash ? FLASH[flash] : undefined}
+      description={description}
+    >
+      {body as never}
+    </AccountShell>
+  );
+
+  const detailPage = async (actor: Actor, id: string, extra: Partial<UserDetailProps> = {}, flash?: string, status = 200) => {
+    const user = await userDetail(db, id, now());
+    const whyNot = whyNotActOn(actor, user);
+    return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} whyNot={whyNot ?? undefined} {...extra} />, flash, `@${user.username}`), { status });
+  };
+
+  /** A page action: on a 4xx, the detail page again with the error where the admin acted. */
+  const act = async (actor: Actor, id: string, run: () => Promise<unknown>, flash: string, request: Request, reason?: string) => {
+    try {
+      await run();
+      return redirect(request, `/admin/users/${id}?saved=${flash}`);
+    } catch (error) {
+      if (error instanceof AppError && error.status < 500 && error.status !== 404) return detailPage(actor, id, { error: error.publicMessage, reason }, undefined, 422);
+      throw error;
+    }
+  };
+
+  return new Elysia({ name: "admin-users" })
+    .use(authGuard(deps))
+    // JSON API
+    .get(
+      "/api/admin/users",
+      async ({ query }) => {
+        const r = await listUsers(db, { q: query.q, filter: (query.filter ?? "all") as UserFilter, page: query.page, now: now() });
+        return { users: r.users.map(userJson), page: r.page, has_more: r.hasMore };
+      },
+      { admin: "users", query: UsersQuery },
+    )
+    .get("/api/admin/users/:id", async ({ params }) => detailJson(await userDetail(db, params.id, now())), { admin: "users", params: IdParams })
+    .post(
+      "/api/admin/users/:id/suspend",
+      async ({ actor, params, body, request }) => {
+        await adminSuspend(deps, actor, params.id, body.reason, requestMeta(request));
+        return new Response(null, { status: 204 });
+      },
+      { admin: "users", params: IdParams, body: ReasonBody },
+    )
+    .post(
+      "/api/admin/users/:id/unsuspend",
+      async ({ actor, params, request }) => {
+        await adminUnsuspend(deps, actor, params.id, requestMeta(request));
+        return new Response(null, { status: 204 });
+      },
+      { admin: "users", params: IdParams },
+    )
+    .post("/api/admin/users/:id/end-sessions", async ({ actor, params, request }) => ({ revoked_count: await endUserSessions(deps, actor, params.id, requestMeta(request)) }), { admin: "users", params: IdParams })
+    .post("/api/admin/sessions/end-all", async ({ actor, request }) => ({ revoked_count: await endAllSessions(deps, actor, requestMeta(request)) }), { admin: "users" })
+    // Pages
+    .get("/admin", ({ actor, request }) => redirect(request, hasAdminPower(actor, "users") ? "/admin/users" : hasAdminPower(actor, "invites") ? "/admin/invites" : hasAdminPower(actor, "audit") ? "/admin/audit-log" : "/settings/account"), { auth: true })
+    .get(
+      "/admin/users",
+      async ({ actor, query }) => {
+        const filter = (query.filter ?? "all") as UserFilter;
+        const r = await listUsers(db, { q: query.q, filter, page: query.page, now: now() });
+        return page(shell(actor, "Users", <UsersList users={r.users} q={query.q ?? ""} filter={filter} page={r.page} hasMore={r.hasMore} canEndAll />, query.saved, "Find, suspend and sign out the people on this instance."));
+      },
+      { admin: "users", query: queryOf({ q: text(100), filter: t.Union(USER_FILTERS.map((f) => t.Literal(f))), page: int(1, 10_000), saved: text(32) }) },
+    )
+    .get("/admin/users/:id", ({ actor, params, query }) => detailPage(actor, params.id, {}, query.saved), { admin: "users", params: IdParams, query: FlashQuery })
+    .post(
+      "/admin/users/:id/suspend",
+      ({ actor, params, body, request }) => {
+        const reason = typeof (body as Record<string, unknown> | null)?.reason === "string" ? String((body as Record<string, unknown>).reason) : "";
+        return act(actor, params.id, () => adminSuspend(deps, actor, params.id, reason, requestMeta(request)), "suspended", request, reason);
+      },
+      { admin: "users", params: IdParams },
+    )
+    .post("/admin/users/:id/unsuspend", ({ actor, params, request }) => act(actor, params.id, () => adminUnsuspend(deps, actor, params.id, requestMeta(request)), "unsuspended", request), { admin: "users", params: IdParams })
+    .post("/admin/users/:id/end-sessions", ({ actor, params, request }) => act(actor, params.id, () => endUserSessions(deps, actor, params.id, requestMeta(request)), "sessions", request), { admin: "users", params: IdParams })
+    .post(
+      "/admin/sessions/end-all",
+      async ({ actor, request }) => {
+        await endAllSessions(deps, actor, requestMeta(request));
+        return redirect(request, "/admin/users?saved=all_sessions");
+      },
+      { admin: "users" },
+    );
+}

@@ -1,0 +1,244 @@
+/**
+ * /admin/users and /admin/users/{id}: the users tab of the admin area. Plain GET search and POST
+ * forms (they work without JavaScript); destructive forms carry a confirmation that names what
+ * happens. Lists, not tables, so they stay readable at 360 px.
+ */
+import type { FC } from "hono/jsx";
+import { ErrorBanner, ErrorSlot, Field } from "../../../views/index.ts";
+import { formatTime } from "../auth/index.ts";
+import { USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
+
+const FILTER_LABELS: Record<UserFilter, string> = { all: "Everyone", suspended: "Suspended", admins: "Administrators", never_signed_in: "Never signed in" };
+
+const Badges: FC<{ u: UserListItem }> = ({ u }) => (
+  <>
+    {u.isOwner ? <span class="badge badge--accent">Owner</span> : u.isAdmin ? <span class="badge badge--accent">Admin</span> : null}
+    {u.suspendedAt ? <span class="badge badge--danger">Suspended</span> : null}
+  </>
+);
+
+export type UsersListProps = { users: UserListItem[]; q: string; filter: UserFilter; page: number; hasMore: boolean; canEndAll: boolean };
+
+function pageHref(p: UsersListProps, page: number): string {
+  const params = new URLSearchParams();
+  if (p.q) params.set("q", p.q);
+  if (p.filter !== "all") params.set("filter", p.filter);
+  params.set("page", String(page));
+  return `/admin/users?${params.toString()}`;
+}
+
+export const UsersList: FC<UsersListProps> = (p) => (
+  <div class="stack">
+    <form class="form card" method="get" action="/admin/users" role="search" aria-label="Find users">
+      <Field name="q" label="Search" type="search" value={p.q} maxLength={100} hint="Username, display name or email." />
+      <div class="field">
+        <label class="field__label" for="f-filter">
+          Show
+        </label>
+        <select class="select" id="f-filter" name="filter">
+          {USER_FILTERS.map((f) => (
+            <option value={f} selected={f === p.filter}>
+              {FILTER_LABELS[f]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div class="form__actions">
+        <button type="submit" class="btn btn--primary">
+          Search
+        </button>
+      </div>
+    </form>
+    <section class="panel" aria-labelledby="users-h">
+      <div class="panel__header">
+        <h2 class="panel__title" id="users-h">
+          Users
+        </h2>
+        {p.canEndAll ? (
+          <form
+            method="post"
+            action="/admin/sessions/end-all"
+            class="inline-form"
+            data-confirm="Sign everyone out?"
+            data-confirm-detail="Every session on this instance ends, API tokens included, except yours. Everyone must sign in again; open tabs go to the sign-in page."
+            data-confirm-action="Sign everyone out"
+          >
+            <button type="submit" class="btn btn--secondary btn--sm">
+              Sign everyone out
+            </button>
+          </form>
+        ) : null}
+      </div>
+      <ul class="session-list" data-testid="users-list">
+        {p.users.length === 0 ? <li class="session muted">Nobody matches.</li> : null}
+        {p.users.map((u) => (
+          <li class="session" data-user-id={u.id}>
+            <div class="session__main">
+              <p class="session__device">
+                <a href={`/admin/users/${u.id}`}>{u.displayName}</a> <span class="muted">@{u.username}</span> <Badges u={u} />
+              </p>
+              <p class="session__meta muted">
+                <span>{u.email || "no email"}</span> · <span>joined {formatTime(u.createdAt)}</span> · <span>last seen {formatTime(u.lastSeenAt)}</span>
+              </p>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+    <nav class="btn-row" aria-label="Pages">
+      {p.page > 1 ? (
+        <a class="btn btn--ghost btn--sm" href={pageHref(p, p.page - 1)} rel="prev">
+          Newer
+        </a>
+      ) : null}
+      {p.hasMore ? (
+        <a class="btn btn--ghost btn--sm" href={pageHref(p, p.page + 1)} rel="next">
+          Older
+        </a>
+      ) : null}
+    </nav>
+  </div>
+);
+
+export type UserDetailProps = { user: UserDetail; mayAct: boolean; whyNot?: string; error?: string; reason?: string };
+
+export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, whyNot, error, reason }) => (
+  <div class="stack">
+    <p>
+      <a href="/admin/users">← All users</a>
+    </p>
+    <section class="card stack" aria-labelledby="user-h">
+      <h2 id="user-h">
+        {u.displayName} <span class="muted">@{u.username}</span> <Badges u={u} />
+      </h2>
+      <ul class="plain-list">
+        <li>Email: {u.email || "none"}</li>
+        <li>Joined {formatTime(u.createdAt)} · last seen {formatTime(u.lastSeenAt)}</li>
+        <li>
+          Two-factor: {u.totpEnabled ? "on" : "off"} · single sign-on: {u.sso ? "yes" : "no"}
+        </li>
+        {u.isAdmin ? <li>Admin powers: {u.adminPowers.join(", ") || "none"}</li> : null}
+        {u.suspendedAt ? (
+          <li>
+            Suspended {formatTime(u.suspendedAt)}: “{u.suspendedReason}”
+          </li>
+        ) : null}
+      </ul>
+    </section>
+    <section class="card stack" aria-labelledby="actions-h">
+      <h2 id="actions-h">Actions</h2>
+      {mayAct ? (
+        <>
+          <ErrorSlot>{error ? <ErrorBanner title="That did not work" message={error} /> : null}</ErrorSlot>
+          {u.suspendedAt ? (
+            <form method="post" action={`/admin/users/${u.id}/unsuspend`} class="form" data-confirm={`Lift the suspension of ${u.displayName}?`} data-confirm-detail="They can sign in again at once." data-confirm-action="Unsuspend">
+              <button type="submit" class="btn btn--primary">
+                Unsuspend
+              </button>
+            </form>
+          ) : (
+            <form
+              method="post"
+              action={`/admin/users/${u.id}/suspend`}
+              class="form"
+              id="suspend-form"
+              data-confirm={`Suspend ${u.displayName}?`}
+              data-confirm-detail="Every session and API token of theirs ends now, their open tabs close within a second on every instance, and sign-in answers that the account is suspended, with your reason. Their messages stay."
+              data-confirm-action="Suspend"
+            >
+              <Field name="reason" id="suspend-reason" label="Reason" type="textarea" rows={2} required maxLength={500} value={reason} hint="Shown to them when they try to sign in, and in the audit log." />
+              <div class="form__actions">
+                <button type="submit" class="btn btn--danger">
+                  Suspend
+                </button>
+              </div>
+            </form>
+          )}
+          <form
+            method="post"
+            action={`/admin/users/${u.id}/end-sessions`}
+            class="inline-form"
+            data-confirm={`Sign ${u.displayName} out everywhere?`}
+            data-confirm-detail="Every session and API token of theirs ends; they can sign in again."
+            data-confirm-action="Sign out everywhere"
+          >
+            <button type="submit" class="btn btn--secondary">
+              Sign out everywhere
+            </button>
+          </form>
+        </>
+      ) : (
+        <p class="muted">{whyNot}</p>
+      )}
+    </section>
+    <section class="panel" aria-labelledby="communities-h">
+      <div class="panel__header">
+        <h2 class="panel__title" id="communities-h">
+          Communities ({u.communities.length})
+        </h2>
+      </div>
+      <ul class="session-list">
+        {u.communities.length === 0 ? <li class="session muted">None.</li> : null}
+        {u.communities.map((c) => (
+          <li class="session">
+            {c.name} <span class="muted">{c.owner ? "owner" : c.role}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+    <section class="panel" aria-labelledby="sessions-h">
+      <div class="panel__header">
+        <h2 class="panel__title" id="sessions-h">
+          Sessions ({u.sessions.length})
+        </h2>
+      </div>
+      <ul class="session-list" data-testid="user-sessions">
+        {u.sessions.length === 0 ? <li class="session muted">Not signed in anywhere.</li> : null}
+        {u.sessions.map((s) => (
+          <li class="session">
+            <div class="session__main">
+              <p class="session__device">{s.deviceName}</p>
+              <p class="session__meta muted">
+                IP {s.ip} · signed in {formatTime(s.createdAt)} · last used {formatTime(s.lastUsedAt)}
+              </p>
+            </div>
+          </li>
+        ))}
+      </ul>
+    </section>
+    <section class="panel" aria-labelledby="devices-h">
+      <div class="panel__header">
+        <h2 class="panel__title" id="devices-h">
+          Encryption devices ({u.devices.length})
+        </h2>
+      </div>
+      <ul class="session-list">
+        {u.devices.length === 0 ? <li class="session muted">None.</li> : null}
+        {u.devices.map((d) => (
+          <li class="session">
+            <code>{d.deviceId}</code> <span class="muted">added {formatTime(d.createdAt)}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+    <section class="panel" aria-labelledby="audit-h">
+      <div class="panel__header">
+        <h2 class="panel__title" id="audit-h">
+          Recent audit entries
+        </h2>
+      </div>
+      <ul class="session-list">
+        {u.audit.length === 0 ? <li class="session muted">None.</li> : null}
+        {u.audit.map((a) => (
+          <li class="session">
+            <code>{a.action}</code> <span class="muted">
+              {a.actorUsername ? `by ${a.actorUsername} · ` : ""}
+              {formatTime(a.createdAt)}
+              {a.ip ? ` · IP ${a.ip}` : ""}
+            </span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  </div>
+);
