@@ -14,6 +14,12 @@ import { REPO_ROOT, signalGroup, stopGroup } from "./process.ts";
 
 export const haveNginx = Bun.which("nginx") !== null;
 
+/** nginx process groups not stopped yet: killed when the test process exits, whatever happened. */
+const live = new Set<number>();
+process.once("exit", () => {
+  for (const group of live) signalGroup(group, "SIGKILL");
+});
+
 export type TestNginx = {
   /** https://127.0.0.1:<port> (self-signed: fetch with `tls: { rejectUnauthorized: false }`, see `insecureFetch`). */
   url: string;
@@ -22,6 +28,8 @@ export type TestNginx = {
   kill(): Promise<void>;
   stop(): Promise<void>;
   errorLog(): string;
+  /** One line per finished request: "<method> <uri> <status> <bytes sent to Hearth, headers included>". */
+  accessLog(): string[];
 };
 
 /** fetch for the proxy's self-signed certificate. */
@@ -74,12 +82,13 @@ export async function startDocumentedNginx(upstreamPort: number): Promise<TestNg
   const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `${k}_temp_path ${dir}/tmp/${k};`);
   const conf = join(dir, "nginx.conf");
   // One worker: the test machine is small, and a kill must reach every process (one group).
-  writeFileSync(conf, [`pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log;`, "worker_processes 1;", "events {}", "http {", "access_log off;", ...temps, body, "}"].join("\n"));
+  writeFileSync(conf, [`pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log;`, "worker_processes 1;", "events {}", "http {", "log_format upstream '$request_method $request_uri $status $upstream_bytes_sent';", `access_log ${dir}/access.log upstream;`, ...temps, body, "}"].join("\n"));
   const url = `https://127.0.0.1:${tlsPort}`;
   let proc: Subprocess | undefined;
 
   const start = async () => {
-    proc = Bun.spawn(["nginx", "-p", dir, "-e", join(dir, "error.log"), "-c", conf, "-g", "daemon off;"], { stdout: "ignore", stderr: "pipe", detached: true });
+    proc = Bun.spawn(["nginx", "-p", dir, "-e", join(dir, "error.log"), "-c", conf, "-g", "daemon off;"], { stdout: "ignore", stderr: "ignore", detached: true });
+    live.add(proc.pid);
     let last = "";
     for (let i = 0; i < 100; i++) {
       try {
@@ -101,12 +110,21 @@ export async function startDocumentedNginx(upstreamPort: number): Promise<TestNg
       return "";
     }
   };
+  const accessLog = () => {
+    try {
+      return readFileSync(join(dir, "access.log"), "utf8").split("\n").filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
   const kill = async () => {
-    if (!proc) return;
-    signalGroup(proc.pid, "SIGKILL");
-    await stopGroup(proc.pid, 0);
-    await proc.exited;
+    const running = proc;
+    if (!running) return;
     proc = undefined;
+    signalGroup(running.pid, "SIGKILL");
+    await stopGroup(running.pid, 0);
+    await running.exited;
+    live.delete(running.pid);
   };
   await start();
   return {
@@ -114,11 +132,14 @@ export async function startDocumentedNginx(upstreamPort: number): Promise<TestNg
     start,
     kill,
     errorLog,
+    accessLog,
     async stop() {
-      if (proc) {
-        await stopGroup(proc.pid, 5_000);
-        await proc.exited;
-        proc = undefined;
+      const running = proc;
+      proc = undefined;
+      if (running) {
+        await stopGroup(running.pid, 5_000);
+        await running.exited;
+        live.delete(running.pid);
       }
       rmSync(dir, { recursive: true, force: true });
     },

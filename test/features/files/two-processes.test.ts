@@ -52,11 +52,14 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await b?.stop();
-  await a?.stop();
-  await database?.drop();
-  await s3?.stop();
-  rmSync(work, { recursive: true, force: true });
+  try {
+    await b?.stop();
+    await a?.stop();
+  } finally {
+    await database?.drop();
+    await s3?.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
 }, 60_000);
 
 describe.skipIf(skip)("files across two Hearth processes (PostgreSQL, S3, Redis)", () => {
