@@ -101,6 +101,8 @@ export const ENV_SPEC = {
   // Compose-only (declared so the names never drift; the server does not use them)
   CLOUDFLARE_TUNNEL_TOKEN: v(Str, "Cloudflare Tunnel token (compose only)"),
   DB_PASSWORD: v(Str, "PostgreSQL password used by compose to build DATABASE_URL (compose only)"),
+  HEARTH_IMAGE: v(Str, "The hearth service's image: built here or pulled from a registry (compose only)"),
+  UPDATER_SCHEDULE: v(Str, "When the updater profile checks for a new image, 6-field cron (compose only)"),
 } as const;
 
 export type EnvName = keyof typeof ENV_SPEC;

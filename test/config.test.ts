@@ -222,7 +222,7 @@ describe("planned variables (features not in this version)", () => {
     ...Object.entries(FILE_SOURCES).map(([sub, names]) => [`files\\??\\.${sub}`, names] as [string, EnvName[]]),
   ];
   /** Read by compose.yml, never by the server. */
-  const COMPOSE_ONLY: EnvName[] = ["CLOUDFLARE_TUNNEL_TOKEN", "DB_PASSWORD"];
+  const COMPOSE_ONLY: EnvName[] = ["CLOUDFLARE_TUNNEL_TOKEN", "DB_PASSWORD", "HEARTH_IMAGE", "UPDATER_SCHEDULE"];
 
   const root = resolve(import.meta.dir, "..");
   const sources = (dir: string): string[] =>
