@@ -23,3 +23,5 @@ export { suspendUser, unsuspendUser } from "./suspension.ts";
 export { insertAuditEntry, type AuditAction, type RequestMeta } from "./audit.ts";
 export { findLiveSessionIds } from "./session-liveness.ts";
 export { requestMeta } from "./request-meta.ts";
+// The settings frame, for settings pages of other features (Notifications).
+export { AccountShell, type ShellUser } from "./views-settings.tsx";
