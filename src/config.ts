@@ -308,7 +308,7 @@ function decodeBase64Key(raw: string): Buffer | undefined {
  * would sign tokens every push service rejects, found only when the first push fails. Keys are
  * normalised to base64url without padding (what web-push and PushManager.subscribe take).
  */
-function parseVapid(e: EnvValues): { value?: Config["vapid"]; problems: string[] } {
+function parseVapid(e: EnvValues, subjectInvalid: boolean): { value?: Config["vapid"]; problems: string[] } {
   const priv = e.VAPID_PRIVATE_KEY;
   const pub = e.VAPID_PUBLIC_KEY;
   if (!priv && !pub) return { problems: [] };
@@ -330,7 +330,7 @@ function parseVapid(e: EnvValues): { value?: Config["vapid"]; problems: string[]
   }
   if (!derived.equals(pubBytes!)) return { problems: ["VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY: set both from one pair (npx web-push generate-vapid-keys)"] };
   const subject = e.VAPID_SUBJECT ?? (e.PUBLIC_URL?.startsWith("https://") ? e.PUBLIC_URL.replace(/\/+$/, "") : undefined);
-  if (!subject) return { problems: ["VAPID_SUBJECT is required with the VAPID keys when PUBLIC_URL is not an https:// URL: set it to mailto:you@example.com or an https:// URL (push services use it to contact you)"] };
+  if (!subject) return { problems: subjectInvalid ? [] : ["VAPID_SUBJECT is required with the VAPID keys when PUBLIC_URL is not an https:// URL: set it to mailto:you@example.com or an https:// URL (push services use it to contact you)"] };
   return { value: { privateKey: privBytes!.toString("base64url"), publicKey: pubBytes!.toString("base64url"), subject }, problems };
 }
 
@@ -416,7 +416,7 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
   const storagePath = resolve(e.FILE_STORAGE_PATH ?? join(dataDir, "files"));
   const storage = parseFileStorage(e, env, storagePath, e.NODE_ENV === "production", warnings);
   problems.push(...storage.problems);
-  const vapid = parseVapid(e);
+  const vapid = parseVapid(e, problems.some((p) => p.startsWith("VAPID_SUBJECT=")));
   problems.push(...vapid.problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
