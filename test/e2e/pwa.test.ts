@@ -33,7 +33,7 @@ beforeAll(async () => {
   ctx = await createTestContext({ env: vapidEnv() });
   ctx.app.listen({ hostname: "127.0.0.1", port: 0 });
   base = `http://127.0.0.1:${ctx.app.server!.port}`;
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => {});

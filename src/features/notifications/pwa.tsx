@@ -48,7 +48,7 @@ export function pwaRoutes(deps: AppDeps) {
     if (sw) return sw;
     const shell = deps.assets.page();
     const precache = [OFFLINE_PATH, ...shell.styles, ...shell.scripts.map((s) => s.src), ...ICONS.map((i) => deps.assets.url(i.name))];
-    const bundle = readFileSync(join(deps.config.staticDir, deps.assets.url("sw.js").replace(/^\/public\//, "")), "utf8").replace(/\n\/\/# sourceMappingURL=.*$/, "");
+    const bundle = readFileSync(join(deps.config.staticDir, deps.assets.url("sw.js").replace(/^\/public\//, "")), "utf8").replace(/\n\/\/# (?:sourceMappingURL|debugId)=[^\n]*/g, "");
     const version = createHash("sha256").update(JSON.stringify(precache)).update(bundle).digest("hex").slice(0, 12);
     sw = `self.HEARTH_SW=${JSON.stringify({ version, precache, offline: OFFLINE_PATH })};\n${bundle}`;
     return sw;

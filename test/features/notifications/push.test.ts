@@ -28,7 +28,7 @@ beforeAll(async () => {
   ctx = await messagingContext({ env });
   p = await populatedCommunity(ctx);
   dmId = await openDm(p.moderator, p.member);
-}, 60_000);
+}, 120_000);
 afterAll(async () => {
   await pushSettled(ctx?.deps ?? {});
   await ctx?.close();

@@ -42,7 +42,7 @@ describe.skipIf(!REDIS_URL)("web push across two instances", () => {
     p = await populatedCommunity(apps[0]!);
     dmId = await openDm(p.moderator, p.member);
     await subscribe(p.member, service);
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     for (const ctx of apps) await pushSettled(ctx.deps);
     for (const ctx of apps) await ctx.close().catch(() => {});
