@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
 import { startPushService, type TestPushService } from "../../helpers/push-service.ts";
+import { encodingsOf } from "../../helpers/plaintext-scan.ts";
 import { connectWithToken, listen, type TestSocket } from "../../helpers/ws.ts";
 import { signIn } from "../../helpers/users.ts";
 import { expectOk, messagingContext, populatedCommunity, type Populated } from "../messages/helpers.ts";
@@ -65,7 +66,10 @@ describe("web push on new messages", () => {
       expect(push.text).not.toContain(forbidden);
       expect(push.text).not.toContain(forbidden.slice(0, 24));
     }
-    expect(Buffer.from(push.raw).includes(Buffer.from(PLAINTEXT_MARKER))).toBe(false);
+    // The marker in every encoding the plaintext scan knows, in the payload and on the wire.
+    for (const { label, bytes } of encodingsOf(PLAINTEXT_MARKER)) {
+      expect([label, Buffer.from(push.text).includes(bytes), Buffer.from(push.raw).includes(bytes)]).toEqual([label, false, false]);
+    }
     // A second unread message: the count says so.
     const next = await pushesDuring(() => send(alice(), dmId, "pw"));
     expect(JSON.parse(next.pushes[0]!.text).count).toBe(2);
