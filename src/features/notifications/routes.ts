@@ -13,11 +13,11 @@
  *
  * Settings live on the server, so every device of the user sees the same ones. Community and
  * channel settings are id-addressed: a non-member gets 404 exactly as for an unknown id.
+ * Bodies are small JSON objects: the default body budget (64 KiB, src/http/body-budget.ts).
  */
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { NotFoundError } from "../../errors.ts";
-import { bodyBudgets } from "../../http/body-budget.ts";
 import { Uuid } from "../../http/input-schemas.ts";
 import { authGuard } from "../auth/index.ts";
 import { accessChannel, accessCommunity } from "../permissions/index.ts";
@@ -28,8 +28,6 @@ const Level = t.Union(NOTIFY_LEVELS.map((l) => t.Literal(l)));
 const Mute = t.Union(MUTE_CHOICES.map((m) => t.Literal(m)), { description: "off, 1h, 8h, 24h, or forever (until turned back on)" });
 const ScopeLevel = t.Union([...NOTIFY_LEVELS.map((l) => t.Literal(l)), t.Literal("inherit")]);
 const IdParams = t.Object({ id: Uuid });
-export const SETTINGS_BODY_BYTES = 1024;
-export const SUBSCRIPTION_BODY_BYTES = 4096;
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -60,7 +58,6 @@ export function notificationApiRoutes(deps: AppDeps) {
 
   return new Elysia({ name: "notifications-api" })
     .use(authGuard(deps))
-    .use(bodyBudgets)
     .get("/api/notifications/settings", async ({ actor }) => preferencesView(await readPreferences(db, actor.userId), push), { auth: true })
     .put(
       "/api/notifications/settings",
@@ -73,19 +70,19 @@ export function notificationApiRoutes(deps: AppDeps) {
         };
         return preferencesView(await writePreferences(db, actor.userId, change, now()), push);
       },
-      { auth: true, body: t.Object({ level: t.Optional(Level), dm_level: t.Optional(Level), dnd: t.Optional(t.Boolean()), mute: t.Optional(Mute) }), bodyLimit: SETTINGS_BODY_BYTES },
+      { auth: true, body: t.Object({ level: t.Optional(Level), dm_level: t.Optional(Level), dnd: t.Optional(t.Boolean()), mute: t.Optional(Mute) }) },
     )
     .get("/api/communities/:id/notifications", async ({ actor, params }) => overrideView(await readOverride(db, actor.userId, { communityId: await requireMember(actor, params.id) })), { auth: true, params: IdParams })
     .put(
       "/api/communities/:id/notifications",
       async ({ actor, params, body }) => overrideView(await writeOverride(db, actor.userId, { communityId: await requireMember(actor, params.id) }, scopeChange(body), now())),
-      { auth: true, params: IdParams, body: ScopeBody, bodyLimit: SETTINGS_BODY_BYTES },
+      { auth: true, params: IdParams, body: ScopeBody },
     )
     .get("/api/channels/:id/notifications", async ({ actor, params }) => overrideView(await readOverride(db, actor.userId, { channelId: await requireChannel(actor, params.id) })), { auth: true, params: IdParams })
     .put(
       "/api/channels/:id/notifications",
       async ({ actor, params, body }) => overrideView(await writeOverride(db, actor.userId, { channelId: await requireChannel(actor, params.id) }, scopeChange(body), now())),
-      { auth: true, params: IdParams, body: ScopeBody, bodyLimit: SETTINGS_BODY_BYTES },
+      { auth: true, params: IdParams, body: ScopeBody },
     )
     .get("/api/push/subscriptions", async ({ actor }) => ({ enabled: push.enabled, public_key: push.publicKey, subscriptions: await listSubscriptions(db, actor.userId, actor.sessionId) }), { auth: true })
     .post(
@@ -105,7 +102,6 @@ export function notificationApiRoutes(deps: AppDeps) {
           // PushSubscription.toJSON() carries it; the server has no use for it.
           expirationTime: t.Optional(t.Union([t.Number(), t.Null()])),
         }),
-        bodyLimit: SUBSCRIPTION_BODY_BYTES,
       },
     )
     .delete(
