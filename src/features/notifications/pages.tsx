@@ -13,7 +13,8 @@ import { queryOf, text, Uuid } from "../../http/input-schemas.ts";
 import { AccountShell, authGuard, hasAdminPower, type Actor } from "../auth/index.ts";
 import { accessCommunity } from "../permissions/index.ts";
 import { CheckboxField, SelectField } from "../../../views/index.ts";
-import { MUTE_CHOICES, MUTE_FOREVER, muteUntil, NOTIFY_LEVELS, readPreferences, writeOverride, writePreferences, type MuteChoice, type NotifyLevel, type Preferences } from "./settings.ts";
+import { MUTE_CHOICES, MUTE_FOREVER, NOTIFY_LEVELS } from "./levels.ts";
+import { muteUntil, readPreferences, writeOverride, writePreferences, type MuteChoice, type NotifyLevel, type Preferences } from "./settings.ts";
 
 const LEVEL_LABELS: Record<NotifyLevel, string> = { all: "All messages", mentions: "Only mentions", none: "Nothing" };
 const MUTE_LABELS: Record<MuteChoice, string> = { off: "Not muted", "1h": "Mute for 1 hour", "8h": "Mute for 8 hours", "24h": "Mute for 24 hours", forever: "Mute until I turn it back on" };

@@ -22,7 +22,8 @@ import { Uuid } from "../../http/input-schemas.ts";
 import { authGuard } from "../auth/index.ts";
 import { accessChannel, accessCommunity } from "../permissions/index.ts";
 import { checkEndpoint, deleteSubscription, listSubscriptions, saveSubscription } from "./push-subscriptions.ts";
-import { MUTE_CHOICES, muteUntil, NOTIFY_LEVELS, readOverride, readPreferences, writeOverride, writePreferences, type MuteChoice, type NotifyLevel, type Override, type Preferences } from "./settings.ts";
+import { MUTE_CHOICES, NOTIFY_LEVELS } from "./levels.ts";
+import { muteUntil, readOverride, readPreferences, writeOverride, writePreferences, type MuteChoice, type NotifyLevel, type Override, type Preferences } from "./settings.ts";
 
 const Level = t.Union(NOTIFY_LEVELS.map((l) => t.Literal(l)));
 const Mute = t.Union(MUTE_CHOICES.map((m) => t.Literal(m)), { description: "off, 1h, 8h, 24h, or forever (until turned back on)" });

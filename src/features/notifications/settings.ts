@@ -12,18 +12,11 @@
  */
 import type { AppDeps } from "../../app.ts";
 import type { Executor } from "../../db/tx.ts";
-import type { NotifyLevel } from "../../db/schema.ts";
+import type { NotifyLevel } from "./levels.ts";
 import { presenceOf } from "../presence/index.ts";
 
-export const NOTIFY_LEVELS = ["all", "mentions", "none"] as const satisfies readonly NotifyLevel[];
-export type { NotifyLevel };
-
-/** "Until I turn it back on": a date no mute reaches otherwise (Postgres 'infinity' does not survive every driver). */
-export const MUTE_FOREVER = new Date("9999-12-31T00:00:00Z");
-/** The mute choices the UI and API offer, in hours; "forever" = MUTE_FOREVER. */
-export const MUTE_HOURS = [1, 8, 24] as const;
-export type MuteChoice = "off" | "1h" | "8h" | "24h" | "forever";
-export const MUTE_CHOICES = ["off", "1h", "8h", "24h", "forever"] as const satisfies readonly MuteChoice[];
+export { NOTIFY_LEVELS, MUTE_FOREVER, MUTE_HOURS, MUTE_CHOICES, type MuteChoice, type NotifyLevel } from "./levels.ts";
+import { MUTE_FOREVER, type MuteChoice } from "./levels.ts";
 
 export type Preferences = { level: NotifyLevel; dmLevel: NotifyLevel; dnd: boolean; mutedUntil: Date | null };
 export const DEFAULT_PREFERENCES: Preferences = Object.freeze({ level: "mentions", dmLevel: "all", dnd: false, mutedUntil: null });
