@@ -9,7 +9,8 @@ usage() {
   cat <<'USAGE'
 Usage: scripts/generate-secrets.sh [--env-file FILE] [--secrets-dir DIR]
 
-  1. Creates the JWT key pair with scripts/generate-keys.sh (skipped if both keys exist).
+  1. Creates the JWT key pair with scripts/generate-keys.sh (skipped if both keys exist), and an
+     empty secrets/registry_creds for the updater profile (anonymous pulls) if there is none.
   2. Creates .env from .env.example if .env does not exist (mode 600).
   3. Fills DB_PASSWORD (32 random characters), TOTP_ENCRYPTION_KEY (openssl rand -hex 32) and
      TURN_AUTH_SECRET (openssl rand -hex 32) when they are empty or commented out.
@@ -44,6 +45,13 @@ if [[ -e "$secrets_dir/jwt_private.pem" && -e "$secrets_dir/jwt_public.pem" ]]; 
   echo "JWT keys already exist in $secrets_dir (kept)"
 else
   "$repo_root/scripts/generate-keys.sh" --out-dir "$secrets_dir"
+fi
+
+# 1b. Registry credentials of the updater profile: empty means anonymous pulls (compose needs
+# the file to exist; docs/operations.md "Managed updates").
+if [[ ! -e "$secrets_dir/registry_creds" ]]; then
+  (umask 077; : >"$secrets_dir/registry_creds")
+  echo "Created an empty $secrets_dir/registry_creds (the updater pulls anonymously)"
 fi
 
 # 2. .env from the template.

@@ -3,6 +3,7 @@
 // code live in their own modules and load only where needed. The imported modules have no
 // top-level side effects, so the theme below is the first thing that touches the page.
 import { installConfirmForms } from "./confirm-forms.ts";
+import { installCopyButtons } from "./copy-buttons.ts";
 import { installDialogForms } from "./dialog-forms.ts";
 import { installHtmxErrorHandling } from "./htmx-errors.ts";
 import { registerHtmxHardening } from "./htmx-hardening.ts";
@@ -32,6 +33,7 @@ installThemeToggle();
 installPanels();
 installToasts();
 installPwa();
+installCopyButtons();
 
 // 5. Chat pages carry [data-chat-src]: load the messaging bundle (E2EE included) only there, on
 //    first load and after boosted navigation swaps in a chat.

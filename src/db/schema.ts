@@ -66,6 +66,18 @@ export interface SessionsTable {
   key_id: string | null;
 }
 
+/** migrations/0017: personal access tokens; each acts through its own session row (key_id 'token'). */
+export interface AccessTokensTable {
+  id: string;
+  user_id: string;
+  session_id: string;
+  name: string;
+  scope: "read" | "write";
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+}
+
 export interface RefreshTokensTable {
   token_hash: string;
   session_id: string;
@@ -502,6 +514,7 @@ export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
+  access_tokens: AccessTokensTable;
   login_attempts: LoginAttemptsTable;
   registration_invites: RegistrationInvitesTable;
   audit_log: AuditLogTable;

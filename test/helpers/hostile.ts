@@ -29,6 +29,7 @@ export type World = {
   scheduledId: string;
   dmId: string;
   sessionId: string;
+  tokenId: string;
   owner: Client;
   /** The owner's password hash (TEST_PASSWORD at the lowest Argon2id cost). */
   cheapHash: string;
@@ -58,6 +59,7 @@ export async function buildWorld(ctx: TestContext): Promise<World> {
   const scheduled = (await expectOk(owner.call("POST", `/api/channels/${channel}/scheduled`, { ...sendBody(), send_at: new Date(Date.now() + 3_600_000).toISOString() }), 201)).scheduled;
   const dm = await expectOk(owner.call("POST", "/api/dms", { user_id: p.member.user.id }));
   const other = await signIn(ctx, owner.user);
+  const token = await expectOk(owner.call("POST", "/api/account/tokens", { name: "walker", scope: "read" }), 201);
   return {
     communityId: cid,
     groupId: p.groupId,
@@ -75,6 +77,7 @@ export async function buildWorld(ctx: TestContext): Promise<World> {
     scheduledId: scheduled.id,
     dmId: dm.channel_id ?? dm.id,
     sessionId: other.sessionId,
+    tokenId: token.access_token.id,
     owner,
     cheapHash,
   };
@@ -125,6 +128,7 @@ export function realParam(world: World, path: string, name: string): string {
     overrides: world.overrideId,
     reports: world.reportId,
     sessions: world.sessionId,
+    tokens: world.tokenId,
   };
   if (before === "invites") return path.startsWith("/api/admin") || path.startsWith("/admin") ? world.adminInviteId : world.inviteId;
   return byPrevious[before] ?? crypto.randomUUID();

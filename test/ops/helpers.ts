@@ -18,6 +18,7 @@ export const CONTRACT_ENV_NAMES = [
   "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "EMAIL_FROM", "EMAIL_FROM_NAME",
   "TURN_AUTH_SECRET", "TURN_URLS", "TURN_CREDENTIAL_TTL_SECS", "TURN_EXTERNAL_IP", "TURN_LISTENING_PORT",
   "TURN_TLS_PORT", "ICE_SERVERS", "CLOUDFLARE_TUNNEL_TOKEN", "DB_PASSWORD",
+  "HEARTH_IMAGE", "UPDATER_SCHEDULE",
 ] as const;
 
 // --- Dockerfile ------------------------------------------------------------------------------

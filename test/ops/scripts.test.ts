@@ -95,6 +95,9 @@ describe("generate-secrets.sh", () => {
     const r = run([script, "--env-file", join(dir, ".env"), "--secrets-dir", join(dir, "secrets")]);
     expect(r.code).toBe(0);
     expect(existsSync(join(dir, "secrets/jwt_private.pem"))).toBe(true);
+    // The updater profile's registry credentials: empty (anonymous pulls), owner-only.
+    expect(readFileSync(join(dir, "secrets/registry_creds"), "utf8")).toBe("");
+    expect(mode(join(dir, "secrets/registry_creds"))).toBe(0o600);
     expect(mode(join(dir, ".env"))).toBe(0o600);
     const env = readFileSync(join(dir, ".env"), "utf8");
     expect(valueOf(env, "DB_PASSWORD")).toMatch(/^[A-Za-z0-9]{32}$/);

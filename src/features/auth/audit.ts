@@ -27,7 +27,9 @@ export type AuditAction =
   | "account_deleted"
   | "profile_updated"
   | "user_suspended"
-  | "user_unsuspended";
+  | "user_unsuspended"
+  | "access_token_created"
+  | "access_token_revoked";
 
 export type RequestMeta = {
   ip: string;

@@ -18,6 +18,7 @@ import { assertSameOrigin } from "./csrf.ts";
 import { authKernelOf, type AuthKernel } from "./kernel.ts";
 import { rotateRefreshToken } from "./sessions.ts";
 import type { AccessClaims } from "./tokens.ts";
+import { checkTokenReach, findAccessToken, looksLikeAccessToken, tokenRefused, TOKEN_SESSION_KEY, type AccessTokenScope } from "./access-tokens.ts";
 
 export type Actor = Readonly<{
   userId: string;
@@ -27,8 +28,10 @@ export type Actor = Readonly<{
   isOwner: boolean;
   isAdmin: boolean;
   adminPowers: readonly string[];
-  /** How the request authenticated: cookie requests are subject to CSRF checks. */
-  via: "bearer" | "cookie";
+  /** How the request authenticated: cookie requests are subject to CSRF checks; "token" is a personal access token. */
+  via: "bearer" | "cookie" | "token";
+  /** A personal access token's scope (access-tokens.ts); absent for sessions. */
+  tokenScope?: AccessTokenScope;
 }>;
 
 /** Parallel browser requests may present one refresh cookie within this window (see sessions.ts). */
@@ -45,7 +48,7 @@ function addSetCookies(set: HeaderSink | undefined, cookies: string[]): void {
   set.headers["set-cookie"] = [...list, ...cookies];
 }
 
-async function loadActor(kernel: AuthKernel, claims: AccessClaims, via: Actor["via"]): Promise<Actor | null> {
+async function loadActor(kernel: AuthKernel, claims: AccessClaims, via: Actor["via"], tokenScope?: AccessTokenScope): Promise<Actor | null> {
   const db = kernel.deps.database.db;
   const now = new Date(kernel.now());
   const row = await db
@@ -56,8 +59,9 @@ async function loadActor(kernel: AuthKernel, claims: AccessClaims, via: Actor["v
     .where("s.user_id", "=", claims.userId)
     .where("s.revoked_at", "is", null)
     .where("s.expires_at", ">", now)
-    // Bound to the key that issued it: a session of a rotated-out key never acts again.
-    .where("s.key_id", "=", kernel.signer.keyId)
+    // Bound to the key that issued it: a session of a rotated-out key never acts again. A
+    // token's session is bound to no key (it has no JWT and no refresh token).
+    .where("s.key_id", "=", via === "token" ? TOKEN_SESSION_KEY : kernel.signer.keyId)
     .where("u.suspended_at", "is", null)
     .executeTakeFirst();
   if (!row) return null;
@@ -69,10 +73,12 @@ async function loadActor(kernel: AuthKernel, claims: AccessClaims, via: Actor["v
     sessionId: claims.sessionId,
     username: row.username,
     displayName: row.display_name,
-    isOwner: row.is_owner,
-    isAdmin: row.is_admin,
-    adminPowers: row.admin_powers,
+    // A token never carries instance-admin rights, on any route (least privilege by construction).
+    isOwner: via === "token" ? false : row.is_owner,
+    isAdmin: via === "token" ? false : row.is_admin,
+    adminPowers: via === "token" ? [] : row.admin_powers,
     via,
+    ...(tokenScope ? { tokenScope } : {}),
   };
 }
 
@@ -90,6 +96,14 @@ function bearerOf(request: Request): string | null | undefined {
 export async function resolveActor(kernel: AuthKernel, request: Request, set?: HeaderSink): Promise<Actor | null> {
   const bearer = bearerOf(request);
   const nowMs = kernel.now();
+  if (bearer && looksLikeAccessToken(bearer)) {
+    const token = await findAccessToken(kernel.deps.database.db, bearer);
+    if (!token) throw tokenRefused();
+    const actor = await loadActor(kernel, { userId: token.userId, sessionId: token.sessionId }, "token", token.scope);
+    if (!actor) throw tokenRefused();
+    checkTokenReach(token.scope, request);
+    return actor;
+  }
   if (bearer !== undefined) {
     const claims = bearer ? await kernel.signer.verifyAccessToken(bearer, nowMs) : null;
     if (!claims) throw new UnauthenticatedError("The access token is invalid or expired. Refresh it and try again.", "TOKEN_INVALID");

@@ -24,6 +24,7 @@ import { listActiveSessions, rotateRefreshToken, type RotateResult } from "./ses
 import { isSetupPending } from "./setup.ts";
 import { confirmTotpSetup, disableTotp, regenerateBackupCodes, startTotpSetup } from "./totp.ts";
 import { toOwnUser } from "./users.ts";
+import { accessTokenApiRoutes } from "./routes-tokens.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -43,6 +44,7 @@ export function authApiRoutes(deps: AppDeps) {
   const db = deps.database.db;
   return new Elysia({ name: "auth-api" })
     .use(authGuard(deps))
+    .use(accessTokenApiRoutes(deps))
     .get("/api/auth/config", async () => ({
       registration_mode: deps.config.registrationMode,
       setup_required: await isSetupPending(db),

@@ -23,6 +23,8 @@ import { listActiveSessions } from "./sessions.ts";
 import { confirmTotpSetup, disableTotp, pendingTotpSetup, regenerateBackupCodes, startTotpSetup } from "./totp.ts";
 import { AuditLogAdmin, InvitesAdmin } from "./views-admin.tsx";
 import { listAuditEntries } from "./audit.ts";
+import { createAccessToken, listAccessTokens, revokeAccessToken } from "./access-tokens.ts";
+import { TokensSettings, type TokensPageProps } from "./views-tokens.tsx";
 import { AccountSettings, AccountShell, SecuritySettings, type AccountPageProps, type SecurityPageProps } from "./views-settings.tsx";
 
 /** Flash messages by key: the query string selects one, its text is never echoed. */
@@ -34,6 +36,7 @@ const FLASH: Record<string, string> = {
   totp_setup: "Scan the QR code to finish setting up two-factor authentication.",
   invite: "Invite created.",
   invite_revoked: "Invite revoked.",
+  token_revoked: "Token revoked. Scripts using it no longer work.",
 };
 const FlashQuery = queryOf({ saved: text(32) });
 
@@ -74,6 +77,11 @@ export function settingsPageRoutes(deps: AppDeps) {
       ...extra,
     };
     return page(await shell(actor, "security", "Security", <SecuritySettings {...props} />, flash, "Devices, two-factor authentication, password and recovery."), { status });
+  };
+
+  const tokensPage = async (actor: Actor, request: Request, extra: Partial<TokensPageProps>, flash?: string, status = 200) => {
+    const props: TokensPageProps = { tokens: await listAccessTokens(db, actor.userId, new Date(kernel.now())), publicUrl: deps.config.publicUrl ?? new URL(request.url).origin, ...extra };
+    return page(await shell(actor, "tokens", "API tokens", <TokensSettings {...props} />, flash, "Personal access tokens for scripts and bots."), { status });
   };
 
   const invitesPage = async (actor: Actor, extra: { state?: ReturnType<typeof toFormState>; created?: string }, flash?: string, status = 200) => {
@@ -203,6 +211,29 @@ export function settingsPageRoutes(deps: AppDeps) {
         } catch (error) {
           return securityPage(actor, { recoveryState: toFormState(error, {}) }, undefined, 422);
         }
+      },
+      { auth: true },
+    )
+    .get("/settings/tokens", ({ actor, query, request }) => tokensPage(actor, request, {}, query.saved), { auth: true, query: FlashQuery })
+    .post(
+      "/settings/tokens",
+      async ({ actor, body, request }) => {
+        const values = { name: formField(body, "name"), scope: formField(body, "scope"), expires_in_days: formField(body, "expires_in_days") };
+        try {
+          const days = values.expires_in_days === "never" ? null : Number(values.expires_in_days);
+          const { token, view } = await createAccessToken(kernel, actor.userId, { name: values.name, scope: values.scope, expiresInDays: Number.isNaN(days) ? -1 : days }, requestMeta(request));
+          return tokensPage(actor, request, { created: { token, name: view.name } });
+        } catch (error) {
+          return tokensPage(actor, request, { state: toFormState(error, values) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/tokens/:id/revoke",
+      async ({ actor, params, request }) => {
+        await revokeAccessToken(kernel, actor.userId, params.id, requestMeta(request));
+        return redirect(request, "/settings/tokens?saved=token_revoked");
       },
       { auth: true },
     )

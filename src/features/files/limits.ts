@@ -14,8 +14,7 @@ export { AEAD_TAG_LENGTH, ATTACHMENT_CHUNK_SIZE, MAX_ATTACHMENT_CHUNK_SIZE, MIN_
 export const MAX_PART_SIZE = 16 * 1024 * 1024 + 256 * AEAD_TAG_LENGTH;
 /** An upload session that is not attached to a message within this time is removed, its quota released. */
 export const UPLOAD_SESSION_TTL_MS = 24 * 3600 * 1000;
-/** Files one message may carry (the WebSocket frame's validation in shared/protocol.ts says 10 too). */
-export const MAX_FILES_PER_MESSAGE = 10;
+export { MAX_FILES_PER_MESSAGE } from "../../shared/file-limits.ts";
 /** Per user, shared through Redis: session starts and part PUTs each take one token. */
 export const UPLOAD_RATE: Limit = { ratePerSec: 10, burst: 100 };
 /** A stored blob with no database row is an orphan once it is this old (a write racing a session's removal may land late). */

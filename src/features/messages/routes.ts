@@ -1,5 +1,5 @@
-/** HTTP API of messages (docs/messages.md). Validation lives in the services; bodies are loose objects. */
-import { Elysia, t } from "elysia";
+/** HTTP API of messages (docs/messages.md). Bodies are stated in body-schemas.ts; the services check what a schema cannot. */
+import { Elysia } from "elysia";
 import type { AppDeps } from "../../app.ts";
 import { json } from "../../http/render.ts";
 import { bodyBudgets } from "../../http/body-budget.ts";
@@ -16,10 +16,10 @@ import { listThread } from "./threads.ts";
 import { messageExtrasRoutes } from "./extras-routes.ts";
 import { ackToDevice, fetchToDevice, queueToDevice } from "./to-device.ts";
 import { MAX_MESSAGE_REQUEST_BYTES, MAX_TO_DEVICE_REQUEST_BYTES } from "./schemas.ts";
+import { EditBody, ReadBody, SendBody, ToDeviceAckBody, ToDeviceBody } from "./body-schemas.ts";
 
 const noContent = () => new Response(null, { status: 204 });
 
-const Loose = t.Record(t.String(), t.Any());
 // The services parse these with their own codes (INVALID_LIMIT, INVALID_AFTER_SEQ … in
 // docs/messages.md); the schemas name the parameters and bound their length.
 const HistoryQuery = queryOf({ before_seq: text(20), after_seq: text(20), limit: text(16) });
@@ -34,10 +34,10 @@ export function messageApiRoutes(deps: AppDeps) {
     .post("/api/channels/:id/messages", async ({ actor, params, body }) => {
       const { message, created } = await sendMessage(deps, actor, params.id, body);
       return json({ message }, { status: created ? 201 : 200 });
-    }, { auth: true, body: Loose, bodyLimit: MAX_MESSAGE_REQUEST_BYTES })
+    }, { auth: true, body: SendBody, bodyLimit: MAX_MESSAGE_REQUEST_BYTES })
     .get("/api/channels/:id/messages", async ({ actor, params, query }) => listHistory(deps, actor, params.id, query), { auth: true, query: HistoryQuery })
     .get("/api/channels/:id/messages/:messageId", async ({ actor, params }) => ({ message: await getMessage(deps, actor, params.id, params.messageId) }), { auth: true })
-    .patch("/api/messages/:id", async ({ actor, params, body }) => ({ message: await editMessage(deps, actor, params.id, body) }), { auth: true, body: Loose, bodyLimit: MAX_MESSAGE_REQUEST_BYTES })
+    .patch("/api/messages/:id", async ({ actor, params, body }) => ({ message: await editMessage(deps, actor, params.id, body) }), { auth: true, body: EditBody, bodyLimit: MAX_MESSAGE_REQUEST_BYTES })
     .delete("/api/messages/:id", async ({ actor, params }) => {
       await deleteMessage(deps, actor, params.id);
       return noContent();
@@ -57,13 +57,13 @@ export function messageApiRoutes(deps: AppDeps) {
     .put("/api/channels/:id/read", async ({ actor, params, body }) => {
       await markRead(deps, actor, params.id, body);
       return noContent();
-    }, { auth: true, body: Loose })
+    }, { auth: true, body: ReadBody })
     .get("/api/channels/:id/read-receipts", async ({ actor, params }) => ({ receipts: await listReadReceipts(deps, actor, params.id) }), { auth: true })
     .get("/api/channels/unread", async ({ actor }) => ({ channels: await listUnread(deps, actor) }), { auth: true })
-    .post("/api/e2ee/to-device", async ({ actor, body }) => json(await queueToDevice(deps, actor, body), { status: 202 }), { auth: true, body: Loose, bodyLimit: MAX_TO_DEVICE_REQUEST_BYTES })
+    .post("/api/e2ee/to-device", async ({ actor, body }) => json(await queueToDevice(deps, actor, body), { status: 202 }), { auth: true, body: ToDeviceBody, bodyLimit: MAX_TO_DEVICE_REQUEST_BYTES })
     .get("/api/e2ee/to-device", async ({ actor, query }) => ({ messages: await fetchToDevice(deps, actor, query) }), { auth: true, query: ToDeviceQuery })
     .post("/api/e2ee/to-device/ack", async ({ actor, body }) => {
       await ackToDevice(deps, actor, body);
       return noContent();
-    }, { auth: true, body: Loose });
+    }, { auth: true, body: ToDeviceAckBody });
 }
