@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { precompressDir, pruneCache } from "./precompress.ts";
+import { appIcons } from "./icons.ts";
 import { vendorAssets } from "./vendor.ts";
 import { withDirectoryLock } from "./dir-lock.ts";
 
@@ -28,6 +29,10 @@ const ENTRIES: Record<string, string> = {
   "chat-files.js": "src/client/chat/files-ui.ts",
   // The messaging client (E2EE library included); app.js imports it only on chat pages.
   "chat.js": "src/client/chat/index.ts",
+  // The service worker (served as /sw.js with its precache list prepended; notifications/pwa.tsx)
+  // and the push switch of Settings › Notifications: bundles of their own, loaded nowhere else.
+  "sw.js": "src/client/sw/index.ts",
+  "push-settings.js": "src/client/push-settings.ts",
 };
 const STYLES: Record<string, string> = { "app.css": "src/client/styles/app.css" };
 
@@ -81,6 +86,13 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
     files[name] = `build/${file}`;
   }
 
+  // App icons of the web app manifest, drawn here (scripts/icons.ts), content-hashed like the rest.
+  for (const [name, png] of Object.entries(appIcons())) {
+    const file = `${basename(name, ".png")}-${createHash("sha256").update(png).digest("hex").slice(0, 8)}.png`;
+    writeFileSync(join(buildDir, file), png);
+    files[name] = `build/${file}`;
+  }
+
   writeFileSync(join(buildDir, "manifest.json"), JSON.stringify({ files, sources: hashBuildInputs() }, null, 2));
   const cacheDir = join(ROOT, "node_modules", ".cache", "hearth-precompress");
   precompressDir(buildDir, cacheDir);
@@ -91,7 +103,7 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
 
 // What a build depends on. All of src/ rather than the client's import graph: a few milliseconds
 // of hashing buys never serving a bundle older than the code that imports shared modules.
-const INPUTS = ["src", "scripts/build.ts", "scripts/vendor.ts", "package.json", "bun.lock"];
+const INPUTS = ["src", "scripts/build.ts", "scripts/icons.ts", "scripts/vendor.ts", "package.json", "bun.lock"];
 
 /** sha256 over the paths and contents of every build input (vendored libraries come via bun.lock). */
 export function hashBuildInputs(): string {

@@ -57,6 +57,7 @@ import { helpRoutes } from "./features/home/help-encryption.tsx";
 import { installVoice, voiceRoutes } from "./features/voice/index.ts";
 import { apiDocsRoutes, type DocumentedApp } from "./features/api-docs/index.ts";
 import { fileRoutes } from "./features/files/index.ts";
+import { installNotifications, notificationApiRoutes, notificationPages, pwaRoutes } from "./features/notifications/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 import type { Timers } from "./timers.ts";
 
@@ -132,6 +133,8 @@ export function createApp(deps: AppDeps) {
   if (deps.hub) installMessaging(deps, deps.hub);
   if (deps.hub) installPresence(deps, deps.hub);
   if (deps.hub) installVoice(deps, deps.hub);
+  // Web push on new messages (when VAPID keys are set); settings work either way.
+  installNotifications(deps);
   let documented: DocumentedApp | undefined;
   const app = new Elysia({
     name: "hearth",
@@ -222,6 +225,9 @@ export function createApp(deps: AppDeps) {
     .use(presenceRoutes(deps))
     .use(voiceRoutes(deps))
     .use(fileRoutes(deps))
+    .use(notificationApiRoutes(deps))
+    .use(notificationPages(deps))
+    .use(pwaRoutes(deps))
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))

@@ -8,6 +8,7 @@
  */
 import { Type as t, type TSchema, type Static, type TLiteral, type TUnion } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { createECDH } from "node:crypto";
 import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import pkg from "../package.json" with { type: "json" };
@@ -80,8 +81,9 @@ export const ENV_SPEC = {
   GITHUB_REPO_OWNER: v(Str, "GitHub owner for feedback issues"),
   GITHUB_REPO_NAME: v(Str, "GitHub repository for feedback issues"),
   // Web push
-  VAPID_PRIVATE_KEY: v(Str, "Base64url ECDSA P-256 private key for web push"),
-  VAPID_PUBLIC_KEY: v(Str, "Base64url ECDSA P-256 public key for web push"),
+  VAPID_PRIVATE_KEY: v(Str, "Base64 or base64url ECDSA P-256 private key for web push (32 bytes; npx web-push generate-vapid-keys); unset = push off", { allowed: "the base64url private key printed by npx web-push generate-vapid-keys" }),
+  VAPID_PUBLIC_KEY: v(Str, "Base64 or base64url ECDSA P-256 public key for web push (65 bytes, uncompressed); unset = push off", { allowed: "the base64url public key printed by npx web-push generate-vapid-keys" }),
+  VAPID_SUBJECT: v(t.String({ pattern: "^(mailto:[^\\s@]+@[^\\s@]+|https://[^\\s]+)$" }), "Contact push services may use (RFC 8292): a mailto: address or https: URL; default PUBLIC_URL when it is https://", { allowed: "mailto:you@example.com or an https:// URL" }),
   // Email
   SMTP_HOST: v(Str, "SMTP relay host (email disabled unless SMTP_HOST and EMAIL_FROM are set)"),
   SMTP_PORT: v(Int(1, 65_535), "SMTP port", { default: 587 }),
@@ -121,8 +123,6 @@ export const PLANNED_VARIABLES = {
   GITHUB_API_TOKEN: "feedback to GitHub issues",
   GITHUB_REPO_OWNER: "feedback to GitHub issues",
   GITHUB_REPO_NAME: "feedback to GitHub issues",
-  VAPID_PRIVATE_KEY: "web push notifications",
-  VAPID_PUBLIC_KEY: "web push notifications",
   SMTP_HOST: EMAIL,
   SMTP_PORT: EMAIL,
   SMTP_USERNAME: EMAIL,
@@ -173,7 +173,8 @@ export type Config = Readonly<{
   oidc: Readonly<{ issuerUrl: string; clientId: string; clientSecret: string; redirectUri: string | undefined; disablePasswordLogin: boolean }> | undefined;
   giphyApiKey: string | undefined;
   github: Readonly<{ token: string; owner: string; repo: string }> | undefined;
-  vapid: Readonly<{ privateKey: string; publicKey: string }> | undefined;
+  /** Web push (docs/notifications.md): both keys base64url, the pair checked at boot; unset = push off and hidden. */
+  vapid: Readonly<{ privateKey: string; publicKey: string; subject: string }> | undefined;
   smtp: Readonly<{ host: string; port: number; username: string | undefined; password: string | undefined; tls: boolean; from: string; fromName: string }> | undefined;
   turn: Readonly<{ authSecret: string | undefined; urls: readonly string[]; credentialTtlSecs: number; externalIp: string | undefined; listeningPort: number; tlsPort: number }>;
   iceServers: readonly IceServer[] | undefined;
@@ -297,6 +298,44 @@ function parseFileStorage(
   };
 }
 
+/** Base64 (standard or url-safe, padded or not) to bytes; undefined when it is neither. */
+function decodeBase64Key(raw: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(raw)) return undefined;
+  return Buffer.from(raw.replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_"), "base64url");
+}
+
+/**
+ * VAPID_PRIVATE_KEY + VAPID_PUBLIC_KEY (seeds/001): both or neither. Each must decode to a P-256
+ * key of the right length, and the public key must be the private key's own: a mismatched pair
+ * would sign tokens every push service rejects, found only when the first push fails. Keys are
+ * normalised to base64url without padding (what web-push and PushManager.subscribe take).
+ */
+function parseVapid(e: EnvValues, subjectInvalid: boolean): { value?: Config["vapid"]; problems: string[] } {
+  const priv = e.VAPID_PRIVATE_KEY;
+  const pub = e.VAPID_PUBLIC_KEY;
+  if (!priv && !pub) return { problems: [] };
+  const generate = "generate a pair with: npx web-push generate-vapid-keys";
+  if (!priv || !pub) return { problems: [`${priv ? "VAPID_PUBLIC_KEY" : "VAPID_PRIVATE_KEY"} is required when ${priv ? "VAPID_PRIVATE_KEY" : "VAPID_PUBLIC_KEY"} is set (web push needs both; unset both to turn push off): ${generate}`] };
+  const problems: string[] = [];
+  const privBytes = decodeBase64Key(priv);
+  const pubBytes = decodeBase64Key(pub);
+  if (!privBytes || privBytes.length !== 32) problems.push(`VAPID_PRIVATE_KEY=(hidden) is invalid: expected a base64url P-256 private key (32 bytes); ${generate}`);
+  if (!pubBytes || pubBytes.length !== 65 || pubBytes[0] !== 4) problems.push(`VAPID_PUBLIC_KEY=${JSON.stringify(pub)} is invalid: expected a base64url uncompressed P-256 public key (65 bytes starting with 0x04); ${generate}`);
+  if (problems.length > 0) return { problems };
+  let derived: Buffer | undefined;
+  try {
+    const ecdh = createECDH("prime256v1");
+    ecdh.setPrivateKey(privBytes!);
+    derived = ecdh.getPublicKey();
+  } catch {
+    return { problems: [`VAPID_PRIVATE_KEY=(hidden) is invalid: not a valid P-256 private key; ${generate}`] };
+  }
+  if (!derived.equals(pubBytes!)) return { problems: ["VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY: set both from one pair (npx web-push generate-vapid-keys)"] };
+  const subject = e.VAPID_SUBJECT ?? (e.PUBLIC_URL?.startsWith("https://") ? e.PUBLIC_URL.replace(/\/+$/, "") : undefined);
+  if (!subject) return { problems: subjectInvalid ? [] : ["VAPID_SUBJECT is required with the VAPID keys when PUBLIC_URL is not an https:// URL: set it to mailto:you@example.com or an https:// URL (push services use it to contact you)"] };
+  return { value: { privateKey: privBytes!.toString("base64url"), publicKey: pubBytes!.toString("base64url"), subject }, problems };
+}
+
 /** A STUN/TURN URL as RTCIceServer takes it (RFC 7064 / 7065): scheme, host, optional port and transport. */
 const ICE_URL = /^(stuns?|turns?):(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(\?transport=(udp|tcp))?$/;
 const MAX_ICE_SERVERS = 10;
@@ -379,6 +418,8 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
   const storagePath = resolve(e.FILE_STORAGE_PATH ?? join(dataDir, "files"));
   const storage = parseFileStorage(e, env, storagePath, e.NODE_ENV === "production", warnings);
   problems.push(...storage.problems);
+  const vapid = parseVapid(e, problems.some((p) => p.startsWith("VAPID_SUBJECT=")));
+  problems.push(...vapid.problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -441,7 +482,7 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
       : undefined,
     giphyApiKey: e.GIPHY_API_KEY,
     github: e.GITHUB_API_TOKEN && e.GITHUB_REPO_OWNER && e.GITHUB_REPO_NAME ? { token: e.GITHUB_API_TOKEN, owner: e.GITHUB_REPO_OWNER, repo: e.GITHUB_REPO_NAME } : undefined,
-    vapid: e.VAPID_PRIVATE_KEY && e.VAPID_PUBLIC_KEY ? { privateKey: e.VAPID_PRIVATE_KEY, publicKey: e.VAPID_PUBLIC_KEY } : undefined,
+    vapid: vapid.value,
     smtp: smtpEnabled
       ? { host: e.SMTP_HOST!, port: e.SMTP_PORT ?? 587, username: e.SMTP_USERNAME, password: e.SMTP_PASSWORD, tls: e.SMTP_TLS ?? true, from: e.EMAIL_FROM!, fromName: e.EMAIL_FROM_NAME ?? "Hearth" }
       : undefined,

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { createECDH } from "node:crypto";
 import { ConfigError, ENV_SPEC, loadConfig, PLANNED_VARIABLES, type Config, type EnvName } from "../src/config.ts";
 
 const problemsOf = (env: Record<string, string>): string[] => {
@@ -206,7 +207,7 @@ describe("planned variables (features not in this version)", () => {
     totpEncryptionKey: ["TOTP_ENCRYPTION_KEY"], registrationMode: ["REGISTRATION_MODE"], adminUsername: ["ADMIN_USERNAME"], setupToken: ["SETUP_TOKEN"],
     communityCreationMode: ["COMMUNITY_CREATION_MODE"], clientIpHeader: ["CLIENT_IP_HEADER"], files: [] /* by sub-field: FILE_SOURCES */,
     oidc: ["OIDC_ISSUER_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URI", "OIDC_DISABLE_PASSWORD_LOGIN"], giphyApiKey: ["GIPHY_API_KEY"],
-    github: ["GITHUB_API_TOKEN", "GITHUB_REPO_OWNER", "GITHUB_REPO_NAME"], vapid: ["VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY"],
+    github: ["GITHUB_API_TOKEN", "GITHUB_REPO_OWNER", "GITHUB_REPO_NAME"], vapid: ["VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY", "VAPID_SUBJECT", "PUBLIC_URL"],
     smtp: ["SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "EMAIL_FROM", "EMAIL_FROM_NAME"],
     turn: ["TURN_AUTH_SECRET", "TURN_URLS", "TURN_CREDENTIAL_TTL_SECS", "TURN_EXTERNAL_IP", "TURN_LISTENING_PORT", "TURN_TLS_PORT"], iceServers: ["ICE_SERVERS"],
   } satisfies Record<keyof Config, EnvName[]>;
@@ -249,5 +250,51 @@ describe("planned variables (features not in this version)", () => {
     // A variable that also feeds a field someone reads is in use.
     for (const [field, names] of FIELDS) if (isRead(field)) for (const name of names) unreadOnly.delete(name);
     expect({ unread, planned: [...planned].sort() as string[] }).toEqual({ unread, planned: [...unreadOnly].sort() });
+  });
+});
+
+describe("web push keys (VAPID_*)", () => {
+  const pair = () => {
+    const ecdh = createECDH("prime256v1");
+    ecdh.generateKeys();
+    return { VAPID_PRIVATE_KEY: ecdh.getPrivateKey().toString("base64url"), VAPID_PUBLIC_KEY: ecdh.getPublicKey().toString("base64url") };
+  };
+  const problems = (env: Record<string, string>): string[] => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      return (error as ConfigError).problems.slice();
+    }
+  };
+
+  test("unset = push off; a valid pair (base64url or padded base64) is normalised, the subject defaults to an https PUBLIC_URL", () => {
+    expect(loadConfig({}).vapid).toBeUndefined();
+    const keys = pair();
+    const padded = { VAPID_PRIVATE_KEY: Buffer.from(keys.VAPID_PRIVATE_KEY, "base64url").toString("base64"), VAPID_PUBLIC_KEY: Buffer.from(keys.VAPID_PUBLIC_KEY, "base64url").toString("base64") };
+    expect(loadConfig({ ...padded, PUBLIC_URL: "https://chat.example.com/" }).vapid).toEqual({ privateKey: keys.VAPID_PRIVATE_KEY, publicKey: keys.VAPID_PUBLIC_KEY, subject: "https://chat.example.com" });
+    expect(loadConfig({ ...keys, VAPID_SUBJECT: "mailto:ops@example.com" }).vapid?.subject).toBe("mailto:ops@example.com");
+  });
+
+  test("a malformed key, a missing half, a mismatched pair or no usable subject stops the boot naming the variable", () => {
+    const keys = pair();
+    const other = pair();
+    const subject = { VAPID_SUBJECT: "mailto:ops@example.com" };
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ ...keys, ...subject, VAPID_PRIVATE_KEY: "not*base64" }, /^VAPID_PRIVATE_KEY=\(hidden\) is invalid/],
+      [{ ...keys, ...subject, VAPID_PRIVATE_KEY: "AAAA" }, /^VAPID_PRIVATE_KEY=\(hidden\) is invalid/],
+      [{ ...keys, ...subject, VAPID_PUBLIC_KEY: keys.VAPID_PUBLIC_KEY.slice(0, 40) }, /^VAPID_PUBLIC_KEY=".*" is invalid/],
+      [{ VAPID_PUBLIC_KEY: keys.VAPID_PUBLIC_KEY, ...subject }, /^VAPID_PRIVATE_KEY is required/],
+      [{ VAPID_PRIVATE_KEY: keys.VAPID_PRIVATE_KEY, ...subject }, /^VAPID_PUBLIC_KEY is required/],
+      [{ ...keys, ...subject, VAPID_PUBLIC_KEY: other.VAPID_PUBLIC_KEY }, /^VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY/],
+      [{ ...keys, PUBLIC_URL: "http://chat.example.com" }, /^VAPID_SUBJECT is required/],
+      [{ ...keys, VAPID_SUBJECT: "http://example.com" }, /^VAPID_SUBJECT=.* is invalid/],
+    ];
+    for (const [env, expected] of cases) {
+      const found = problems(env);
+      expect({ env: Object.keys(env), found: found.length, ok: found.some((p) => expected.test(p)) }).toEqual({ env: Object.keys(env), found: 1, ok: true });
+      // The private key is never echoed.
+      expect(found.join("\n")).not.toContain(keys.VAPID_PRIVATE_KEY);
+    }
   });
 });

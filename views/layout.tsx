@@ -132,6 +132,9 @@ export const Layout: FC<LayoutProps> = (p) => {
         <title>{p.title === siteName ? siteName : `${p.title} · ${siteName}`}</title>
         {/* An empty data: icon stops the browser's /favicon.ico request (a 404 in every console). */}
         <link rel="icon" href="data:," />
+        {/* Installable app (src/features/notifications/pwa.tsx): manifest and the colour of its window. */}
+        <link rel="manifest" href="/manifest.webmanifest" />
+        <meta name="theme-color" content="#4450c4" />
         {p.assets.styles.map((href) => (
           <link rel="stylesheet" href={href} />
         ))}

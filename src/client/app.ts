@@ -9,6 +9,7 @@ import { installHtmxErrorHandling } from "./htmx-errors.ts";
 import { registerHtmxHardening } from "./htmx-hardening.ts";
 import { htmxOnPage } from "./htmx-types.ts";
 import { installPanels } from "./panels.ts";
+import { installPwa } from "./pwa.ts";
 import { applyTheme, installThemeToggle, readStoredTheme } from "./theme.ts";
 import { installToasts } from "./toasts.ts";
 import { registerAlpineComponents } from "./ui/register.ts";
@@ -31,6 +32,7 @@ registerAlpineComponents();
 installThemeToggle();
 installPanels();
 installToasts();
+installPwa();
 installCopyButtons();
 
 // 5. Chat pages carry [data-chat-src]: load the messaging bundle (E2EE included) only there, on

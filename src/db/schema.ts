@@ -474,6 +474,40 @@ export interface VoiceRingsTable {
   expires_at: Timestamp;
 }
 
+/** migrations/0014_push.sql: notification settings and web push subscriptions (docs/notifications.md). */
+export type NotifyLevel = "all" | "mentions" | "none";
+export interface NotificationPreferencesTable {
+  user_id: string;
+  level: Generated<NotifyLevel>;
+  dm_level: Generated<NotifyLevel>;
+  dnd: Generated<boolean>;
+  muted_until: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface NotificationOverridesTable {
+  id: string;
+  user_id: string;
+  community_id: string | null;
+  channel_id: string | null;
+  level: NotifyLevel | null;
+  muted_until: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface PushSubscriptionsTable {
+  id: string;
+  user_id: string;
+  session_id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  created_at: Timestamp;
+  last_success_at: Timestamp | null;
+  failure_count: Generated<number>;
+  last_failure_at: Timestamp | null;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
@@ -518,4 +552,7 @@ export interface DB {
   voice_rings: VoiceRingsTable;
   files: FilesTable;
   file_parts: FilePartsTable;
+  notification_preferences: NotificationPreferencesTable;
+  notification_overrides: NotificationOverridesTable;
+  push_subscriptions: PushSubscriptionsTable;
 }

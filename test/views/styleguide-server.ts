@@ -88,6 +88,10 @@ export async function startStyleguide(): Promise<Styleguide> {
         // Hardening check: htmx must not run scripts that arrive inside a fragment.
         return html('<p id="frag">fragment arrived</p><script src="/evil.js"></script><script>document.title = "pwned"</script>');
       }
+      // Every page registers /sw.js and links the manifest (src/features/notifications/pwa.tsx):
+      // stand-ins here, so the pages' consoles stay clean; the real ones are tested in test/e2e/pwa.test.ts.
+      if (p === "/sw.js") return new Response("// styleguide: no offline shell or push here\n", { headers: { "content-type": "text/javascript", "content-security-policy": CSP } });
+      if (p === "/manifest.webmanifest") return new Response(JSON.stringify({ name: "Hearth styleguide", start_url: "/", display: "standalone" }), { headers: { "content-type": "application/manifest+json" } });
       if (p === "/evil.js") {
         evilRequests++;
         return new Response('document.title = "pwned";', { headers: { "content-type": "text/javascript", "content-security-policy": CSP } });

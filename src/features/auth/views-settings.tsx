@@ -38,6 +38,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
           items: [
             { href: "/settings/account", label: "Profile", current: p.current === "account" },
             { href: "/settings/security", label: "Security", current: p.current === "security" },
+            { href: "/settings/notifications", label: "Notifications", current: p.current === "notifications" },
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
           ],
         },

@@ -20,6 +20,8 @@ export { flushActivity, setActivityInterval, setActivityOptions, stopActivity, A
 export { expireMessages, expireToDeviceMessages, hardDeleteMessages, processMessagePurges, startMessageJobs } from "./jobs.ts";
 export { deliverScheduledMessages } from "./scheduled.ts";
 export { setToDeviceQuotas } from "./to-device.ts";
+// Notifications (web push) listen for new messages here (created-hooks.ts).
+export { onMessageCreated, type CreatedMessage } from "./created-hooks.ts";
 
 const installed = new WeakMap<object, () => Promise<void>>();
 const typingOptions = new WeakMap<object, { intervalMs?: number; autoStopMs?: number }>();

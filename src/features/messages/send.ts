@@ -42,6 +42,7 @@ import { allowsIn, isDm } from "./access.ts";
 import { findByClientId, findMessage, toView, toWire, type MessageRow, type MessageView } from "./queries.ts";
 import { decodeCiphertext, optionalUuid, parseMentions, parseViewerVersion, requireDeviceId, requireScheme, requireUuid, viewersChanged, type Scheme } from "./schemas.ts";
 import { noteActivity } from "./realtime.ts";
+import { emitMessageCreated } from "./created-hooks.ts";
 import { attachFiles, parseFileIds } from "../files/index.ts";
 import { sendBatched, type Outcome } from "./send-batcher.ts";
 import { insertWithSeq, orDuplicate, type Draft } from "./send-statement.ts";
@@ -163,6 +164,7 @@ function publishSent(deps: AppDeps, row: MessageRow, senderName: string | null):
   noteMessageSent(row.scheme);
   deps.events.publish(channelTopic(row.channel_id), { type: "message:new", message: toWire(message) });
   noteActivity(deps, row.channel_id, message.seq);
+  if (row.sender_id) emitMessageCreated(deps, { id: row.id, channelId: row.channel_id, senderId: row.sender_id, senderName, mentions: row.mentions ?? [], seq: message.seq });
   return message;
 }
 

@@ -75,6 +75,13 @@ beforeAll(async () => {
     ["GET", `/api/channels/${dmId}/key-entitlements?user_id=${uid}&ids=${crypto.randomUUID()}`],
     ["GET", `/api/channels/${c.generalChannelId}/key-holders`],
     ["GET", `/api/channels/${dmId}/key-holders`],
+    // Notification settings (issue 13 §4): members only.
+    ["GET", `/api/communities/${cid}/notifications`],
+    ["PUT", `/api/communities/${cid}/notifications`, { level: "all" }],
+    ["GET", `/api/channels/${c.generalChannelId}/notifications`],
+    ["PUT", `/api/channels/${c.generalChannelId}/notifications`, { mute: "1h" }],
+    ["GET", `/api/channels/${dmId}/notifications`],
+    ["PUT", `/api/channels/${dmId}/notifications`, { level: "none" }],
     ["GET", `/api/communities/${cid}/bans`],
     ["PUT", `/api/communities/${cid}/bans/${uid}`, {}],
     ["DELETE", `/api/communities/${cid}/bans/${uid}`],
