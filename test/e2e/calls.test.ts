@@ -14,10 +14,12 @@ import { launchBrowser, MEDIA_ARGS, screenshot, type PageProblems } from "../hel
 import { aliceAndBobInCommunity, apiCaller, openSignedIn, type ApiCall } from "../helpers/chat-e2e.ts";
 import { createUser, signIn, type TestUser } from "../helpers/users.ts";
 
-setDefaultTimeout(120_000);
+// Browser steps use bounded waits of their own (WAIT): wide, because the shared 2-core box is
+// often at a load of 15+ and four Chromium pages in a call are slow there, not wrong.
+setDefaultTimeout(240_000);
 
 const browser: Browser | null = await launchBrowser(MEDIA_ARGS);
-const WAIT = { timeout: 30_000 };
+const WAIT = { timeout: 60_000 };
 const DESKTOP = { width: 1280, height: 800 };
 
 let ctx: TestContext;
@@ -137,6 +139,31 @@ async function waitPackets(page: Page): Promise<number> {
   return (await inboundAudio(page)).reduce((n, s) => n + s.packets, 0);
 }
 
+/** Waits until `n` inbound video streams have decoded frames, and their count rises over a second. */
+async function waitFrames(page: Page, n: number): Promise<void> {
+  const frames = () =>
+    page.evaluate(async () => {
+      const out: number[] = [];
+      for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
+        if (pc.connectionState !== "connected") continue;
+        (await pc.getStats()).forEach((s) => {
+          if (s.type === "inbound-rtp" && s.kind === "video" && s.framesDecoded > 0) out.push(s.framesDecoded);
+        });
+      }
+      return out;
+    });
+  const deadline = Date.now() + WAIT.timeout;
+  let first = await frames();
+  while (first.length < n && Date.now() < deadline) {
+    await Bun.sleep(250);
+    first = await frames();
+  }
+  expect(first.length).toBeGreaterThanOrEqual(n);
+  await Bun.sleep(1_000);
+  const later = await frames();
+  expect(later.reduce((a, b) => a + b, 0)).toBeGreaterThan(first.reduce((a, b) => a + b, 0));
+}
+
 /** The loudest inbound audio level over ~3 s of samples (the fake microphone beeps). */
 async function loudest(page: Page): Promise<number> {
   let max = 0;
@@ -254,7 +281,7 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     for (const p of [a, b, carolS]) expect(p.problems.all()).toEqual([]);
   });
 
-  test("a server that rewrites the DTLS fingerprint in relayed SDP is caught: both refuse the connection and say why", async () => {
+  test("a server that rewrites the DTLS fingerprint in relayed SDP is caught: the receiving client refuses the connection and says why; no media flows", async () => {
     const FAKE = Array.from({ length: 32 }, (_, i) => (i * 7 % 256).toString(16).padStart(2, "0").toUpperCase()).join(":");
     let rewritten = 0;
     setSignalRelayHook(ctx.deps, (event) => {
@@ -286,7 +313,7 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     }
   });
 
-  test("a DM call: Alice calls, Bob's page rings, he accepts, and the call connects with audio", async () => {
+  test("a DM call: Alice calls, Bob's page rings, he accepts, the call connects with audio, camera and screen share show on the other side, and it survives navigation", async () => {
     const b = await open(bob, generalPath);
     await b.page.waitForSelector("[data-chat-ready]", WAIT);
     const a = await open(alice, `/dms/${dmId}`);
@@ -301,6 +328,24 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     expect(await waitPackets(a.page)).toBeGreaterThan(0);
     expect(await waitPackets(b.page)).toBeGreaterThan(0);
     await b.page.waitForSelector(`[data-voice-ring="${dmId}"]`, { state: "detached", timeout: WAIT.timeout });
+
+    // Camera, then screen share (the fake camera's and screen's pictures): tiles on the other side
+    // whose decoded frames keep rising; usable and accessible at 360 px.
+    await a.page.click("#voice-dock [data-voice-action='camera']");
+    await b.page.waitForSelector(`#voice-dock video[data-voice-video="${alice.id}"]`, WAIT);
+    await waitFrames(b.page, 1);
+    await a.page.click("#voice-dock [data-voice-action='screen']");
+    await b.page.waitForFunction((id) => document.querySelectorAll(`#voice-dock video[data-voice-video="${id}"]`).length === 2, alice.id, WAIT);
+    await waitFrames(b.page, 2);
+    await a.page.waitForSelector("#voice-dock .voice-tile__video--self", WAIT);
+    await b.page.setViewportSize({ width: 360, height: 740 });
+    expect(await seriousAxeViolations(b.page)).toEqual([]);
+    expect(await b.page.evaluate(() => document.querySelector("#voice-dock")!.scrollWidth - document.querySelector("#voice-dock")!.clientWidth)).toBeLessThanOrEqual(0);
+    await screenshot(b.page, "call-dm-video-360");
+    await b.page.setViewportSize(DESKTOP);
+    await a.page.click("#voice-dock [data-voice-action='screen']");
+    await a.page.click("#voice-dock [data-voice-action='camera']");
+    await b.page.waitForFunction((id) => document.querySelectorAll(`#voice-dock video[data-voice-video="${id}"]`).length === 0, alice.id, WAIT);
     // Bob moves to another page of the app: the call carries on (the audio is outside the page).
     await b.page.click(`a[data-voice-channel="${loungeId}"]`);
     await b.page.waitForSelector(`[data-voice-stage="${loungeId}"]`, WAIT);

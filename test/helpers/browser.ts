@@ -21,9 +21,10 @@ export const CHROMIUM_ARGS = [
 
 /**
  * Calls (test/e2e/calls.test.ts): a fake microphone and camera (Chromium's test patterns: a beep
- * and a moving picture), permission prompts answered yes, and playback without a gesture.
+ * and a moving picture), permission prompts answered yes, the screen picked for a screen share,
+ * and playback without a gesture.
  */
-export const MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--autoplay-policy=no-user-gesture-required"];
+export const MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--auto-select-desktop-capture-source=Entire screen", "--autoplay-policy=no-user-gesture-required"];
 
 export const SCREENSHOT_DIR = join(import.meta.dir, "..", "..", "test-artifacts", "screenshots");
 

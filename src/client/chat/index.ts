@@ -240,12 +240,11 @@ function openEngine(selfId: string): Promise<ChatEngine> {
   }
   return engine;
 }
-const voiceHost = async () => ({ selfId: selfUserId, hub: (hub ??= connectHub()), crypto: await engine!, call: callApi });
+const voiceHost = async () => ({ selfId: selfUserId, hub: (hub ??= connectHub()), crypto: () => openEngine(selfUserId), call: callApi });
 
 /** Pages that offer calls ([data-voice-self]: a community's sidebar, a DM's call button): the call client. */
 export async function mountVoice(root: HTMLElement): Promise<void> {
   selfUserId ||= root.dataset.voiceSelf!;
-  await openEngine(selfUserId);
   (await loadVoice(voiceHost)).onPage();
 }
 

@@ -6,7 +6,7 @@ import type { DtlsFingerprint } from "../../shared/call-attestation.ts";
 import { MAX_SIGNALS_PER_FRAME, type RtcSignal, type RtcSignalEvent, type VoiceParticipant } from "../../shared/protocol.ts";
 import { LevelMeter, openMicrophone, RemoteAudio } from "./media.ts";
 import { Peer, type Seat } from "./peer.ts";
-import type { VoiceHost } from "./types.ts";
+import type { VoiceCrypto, VoiceHost } from "./types.ts";
 
 export type IceAnswer = { iceServers: RTCIceServer[]; expiresAt: string | null };
 
@@ -25,7 +25,11 @@ export class Call {
   joined = false;
   readonly participants = new Map<string, VoiceParticipant>();
   readonly peers = new Map<string, Peer>();
-  readonly audio = new Map<string, RemoteAudio>();
+  /** Remote playback and video by `${connId} ${stream id}` (a screen share with tab audio is a second stream). */
+  readonly audio = new Map<string, { connId: string; userId: string; audio: RemoteAudio }>();
+  readonly videos = new Map<string, { connId: string; userId: string; el: HTMLVideoElement }>();
+  camera: MediaStream | null = null;
+  screen: MediaStream | null = null;
   /** Per-person volume (0–1), kept for the whole page session. */
   static readonly volumes = new Map<string, number>();
   muted = false;
@@ -51,6 +55,7 @@ export class Call {
     private readonly cert: RTCCertificate,
     private ice: IceAnswer,
     private readonly events: CallEvents,
+    readonly crypto: VoiceCrypto,
   ) {
     this.fingerprints = cert.getFingerprints().map((f) => ({ algorithm: f.algorithm ?? "", value: f.value ?? "" }));
     this.meter = new LevelMeter((speaking) => {
@@ -95,19 +100,14 @@ export class Call {
     peer = new Peer(
       {
         channelId: this.channelId,
-        self: { userId: this.host.selfId, deviceId: this.host.crypto.deviceId, connId: this.connId },
+        self: { userId: this.host.selfId, deviceId: this.crypto.deviceId, connId: this.connId },
         config: () => this.config(),
         refreshIce: () => this.refreshIce(),
         fingerprints: this.fingerprints,
-        crypto: this.host.crypto,
+        crypto: this.crypto,
         send: (to, part, now) => this.queue(to, part, now),
-        tracks: () => this.mic.getAudioTracks().map((track) => ({ track, stream: this.mic })),
-        onTrack: (peer, stream) => {
-          this.audio.get(peer.remote.connId)?.stop();
-          const audio = new RemoteAudio(stream);
-          this.audio.set(peer.remote.connId, audio);
-          this.applyAudio();
-        },
+        tracks: () => [this.mic, this.camera, this.screen].flatMap((stream) => (stream ? stream.getTracks().map((track) => ({ track, stream })) : [])),
+        onTrack: (peer, track, stream) => this.remoteTrack(peer, track, stream),
         onChange: () => this.events.changed(),
         onRefused: (peer, why, fingerprint) => this.events.refused(peer.remote.userId, why, fingerprint),
       },
@@ -135,6 +135,7 @@ export class Call {
     const before = this.participants.get(p.userId);
     if (before && before.connId !== p.connId) this.dropPeer(before.connId); // re-bound: it offers again
     this.participants.set(p.userId, p);
+    this.applyCaps();
     this.events.changed();
   }
 
@@ -143,14 +144,119 @@ export class Call {
     this.participants.delete(userId);
     if (seat) this.dropPeer(seat.connId);
     this.dropPeer(connId);
+    this.applyCaps();
     this.events.changed();
   }
 
   private dropPeer(connId: string): void {
     this.peers.get(connId)?.close();
     this.peers.delete(connId);
-    this.audio.get(connId)?.stop();
-    this.audio.delete(connId);
+    for (const [key, a] of this.audio) if (a.connId === connId) (a.audio.stop(), this.audio.delete(key));
+    for (const [key, v] of this.videos) if (v.connId === connId) (v.el.remove(), this.videos.delete(key));
+  }
+
+  private remoteTrack(peer: Peer, track: MediaStreamTrack, stream: MediaStream): void {
+    const { connId, userId } = peer.remote;
+    const key = `${connId} ${stream.id}`;
+    if (track.kind === "audio" && !this.audio.has(key)) {
+      this.audio.set(key, { connId, userId, audio: new RemoteAudio(stream) });
+      this.applyAudio();
+    }
+    if (track.kind === "video" && !this.videos.has(key)) {
+      const el = document.createElement("video");
+      el.autoplay = el.muted = el.playsInline = true;
+      el.srcObject = stream;
+      this.videos.set(key, { connId, userId, el });
+      // The sender stopped this stream (camera off, share ended): its tile goes.
+      const gone = () => {
+        if (stream.getVideoTracks().some((t) => t.readyState === "live" && !t.muted)) return;
+        el.remove();
+        this.videos.delete(key);
+        this.events.changed();
+      };
+      stream.addEventListener("removetrack", gone);
+      track.addEventListener("mute", gone);
+      track.addEventListener("unmute", () => {
+        if (!this.videos.has(key) && this.peers.get(connId) === peer) this.videos.set(key, { connId, userId, el }), this.events.changed();
+      });
+      this.events.changed();
+    }
+  }
+
+  // ------------------------------------------------------------------ camera and screen
+
+  /**
+   * What one outgoing video stream may use. The mesh sends one copy per peer, so the caps step
+   * down as the call grows (docs/voice.md "Video caps"): a 2-core laptop encodes n − 1 streams.
+   */
+  videoCaps(screen = false): { width: number; height: number; frameRate: number; maxBitrate: number } {
+    const n = Math.max(2, this.participants.size);
+    if (screen) return n <= 4 ? { width: 1920, height: 1080, frameRate: 15, maxBitrate: 1_200_000 } : { width: 1280, height: 720, frameRate: 8, maxBitrate: 400_000 };
+    if (n <= 2) return { width: 1280, height: 720, frameRate: 30, maxBitrate: 1_200_000 };
+    if (n <= 4) return { width: 640, height: 360, frameRate: 24, maxBitrate: 450_000 };
+    return { width: 320, height: 180, frameRate: 15, maxBitrate: 150_000 };
+  }
+
+  /** Applies the caps for the current size to the camera and the screen, on every peer connection. */
+  applyCaps(): void {
+    for (const [stream, screen] of [[this.camera, false], [this.screen, true]] as const) {
+      const track = stream?.getVideoTracks()[0];
+      if (!track) continue;
+      const caps = this.videoCaps(screen);
+      void track.applyConstraints({ width: { max: caps.width }, height: { max: caps.height }, frameRate: { max: caps.frameRate } }).catch(() => {});
+      for (const p of this.peers.values()) {
+        const sender = p.pc?.getSenders().find((s) => s.track === track);
+        if (!sender) continue;
+        const params = sender.getParameters();
+        if (!params.encodings?.length) continue; // before negotiation: applied on the next change
+        params.encodings[0]!.maxBitrate = caps.maxBitrate;
+        void sender.setParameters(params).catch(() => {});
+      }
+    }
+  }
+
+  private addStream(stream: MediaStream): void {
+    for (const p of this.peers.values()) for (const track of stream.getTracks()) if (p.pc && p.pc.signalingState !== "closed") p.pc.addTrack(track, stream);
+  }
+
+  private removeStream(stream: MediaStream): void {
+    for (const p of this.peers.values()) {
+      for (const sender of p.pc?.getSenders() ?? []) if (sender.track && stream.getTracks().includes(sender.track) && p.pc!.signalingState !== "closed") p.pc!.removeTrack(sender);
+    }
+    for (const t of stream.getTracks()) t.stop();
+  }
+
+  async setCamera(on: boolean): Promise<void> {
+    if (on === !!this.camera) return;
+    if (on) {
+      const caps = this.videoCaps();
+      this.camera = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: caps.width }, height: { ideal: caps.height }, frameRate: { max: caps.frameRate } } });
+      this.addStream(this.camera);
+      setTimeout(() => this.applyCaps(), 2_000);
+    } else {
+      this.removeStream(this.camera!);
+      this.camera = null;
+    }
+    this.host.hub.send({ type: "voice:state", channelId: this.channelId, video: on });
+    this.events.changed();
+  }
+
+  /** A screen or window (with tab audio where the browser offers it); the browser's own Stop ends it too. */
+  async setScreen(on: boolean): Promise<void> {
+    if (on === !!this.screen) return;
+    if (on) {
+      const caps = this.videoCaps(true);
+      const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { max: caps.frameRate } }, audio: true });
+      this.screen = stream;
+      stream.getVideoTracks()[0]?.addEventListener("ended", () => void this.setScreen(false));
+      this.addStream(stream);
+      setTimeout(() => this.applyCaps(), 2_000);
+    } else {
+      this.removeStream(this.screen!);
+      this.screen = null;
+    }
+    this.host.hub.send({ type: "voice:state", channelId: this.channelId, screen: on });
+    this.events.changed();
   }
 
   private queue(to: string, part: Omit<RtcSignal, "to">, now = false): void {
@@ -239,10 +345,7 @@ export class Call {
   }
 
   applyAudio(): void {
-    for (const [connId, audio] of this.audio) {
-      const peer = this.peers.get(connId);
-      audio.set(Call.volumes.get(peer?.remote.userId ?? "") ?? 1, this.deafened, this.sinkId);
-    }
+    for (const a of this.audio.values()) a.audio.set(Call.volumes.get(a.userId) ?? 1, this.deafened, this.sinkId);
   }
 
   /** Another microphone: its track replaces the old one on every peer connection. */
@@ -264,7 +367,8 @@ export class Call {
     this.joined = false;
     clearTimeout(this.flushTimer);
     for (const connId of [...this.peers.keys()]) this.dropPeer(connId);
-    for (const t of this.mic.getTracks()) t.stop();
+    for (const stream of [this.mic, this.camera, this.screen]) for (const t of stream?.getTracks() ?? []) t.stop();
+    this.camera = this.screen = null;
     this.meter.stop();
     removeEventListener("online", this.onNetwork);
     (navigator as Navigator & { connection?: EventTarget }).connection?.removeEventListener?.("change", this.onNetwork);

@@ -140,11 +140,25 @@ const actions: UiActions = {
     host?.hub.send({ type: "voice:decline", channelId: ring.channelId });
     update();
   },
+  camera: () => void media(() => state.call!.setCamera(!state.call!.camera), "No camera could be started (none found, or permission denied)."),
+  screen: () => void media(() => state.call!.setScreen(!state.call!.screen), "Screen sharing did not start."),
   dismissWarnings: () => {
     state.warnings = [];
     update();
   },
 };
+
+async function media(fn: () => Promise<void>, problem: string): Promise<void> {
+  if (!state.call) return;
+  state.errors.delete("dock");
+  try {
+    await fn();
+  } catch (error) {
+    // Cancelling the browser's screen picker is not an error worth a message.
+    if ((error as DOMException).name !== "AbortError") state.errors.set("dock", problem);
+  }
+  update();
+}
 
 async function join(channelId: string, kind: "community" | "conversation", name: string, where: string, ring = kind === "conversation"): Promise<void> {
   if (!host || state.joining || state.call?.channelId === channelId) return;
@@ -164,9 +178,10 @@ async function join(channelId: string, kind: "community" | "conversation", name:
   }
   if (state.call) actions.leave(); // moving from another call
   try {
-    const [ice, cert] = await Promise.all([
+    const [ice, cert, crypto] = await Promise.all([
       h.call<IceAnswer>("GET", "/api/account/turn-credentials"),
       RTCPeerConnection.generateCertificate({ name: "ECDSA", namedCurve: "P-256" } as EcKeyGenParams),
+      h.crypto(),
     ]);
     state.call = new Call(h, channelId, kind, name, mic, cert, ice, {
       changed: update,
@@ -184,14 +199,14 @@ async function join(channelId: string, kind: "community" | "conversation", name:
         );
         update();
       },
-    });
+    }, crypto);
   } catch (error) {
     for (const t of mic.getTracks()) t.stop();
     return fail(where, "", (error as Error).message);
   }
   ringWhenJoined = ring;
   if (kind === "community") h.hub.subscribe([channelId]);
-  if (!h.hub.send({ type: "voice:join", channelId, deviceId: h.crypto.deviceId, ref: "voice-join" })) return fail(where, "OFFLINE");
+  if (!h.hub.send({ type: "voice:join", channelId, deviceId: state.call.crypto.deviceId, ref: "voice-join" })) return fail(where, "OFFLINE");
   clearTimeout(joinTimer);
   joinTimer = setTimeout(() => fail(where, "TIMEOUT"), JOIN_TIMEOUT_MS);
   learnNames(channelId);
@@ -334,5 +349,5 @@ export { onFrame, onPage };
 /** The socket came back: a join within the grace re-binds the seat (a new connId; peers offered again). */
 export function onReconnected(): void {
   const call = state.call;
-  if (call && host) host.hub.send({ type: "voice:join", channelId: call.channelId, deviceId: host.crypto.deviceId, ref: "voice-rejoin" });
+  if (call && host) host.hub.send({ type: "voice:join", channelId: call.channelId, deviceId: call.crypto.deviceId, ref: "voice-rejoin" });
 }

@@ -19,7 +19,7 @@ export type PeerEnv = {
   /** Queues an entry for this peer; `now` flushes the batch at once (descriptions). */
   send(to: string, part: Omit<RtcSignal, "to">, now?: boolean): void;
   tracks(): { track: MediaStreamTrack; stream: MediaStream }[];
-  onTrack(peer: Peer, stream: MediaStream): void;
+  onTrack(peer: Peer, track: MediaStreamTrack, stream: MediaStream): void;
   onChange(peer: Peer): void;
   onRefused(peer: Peer, why: string, fingerprint: boolean): void;
 };
@@ -93,7 +93,7 @@ export class Peer {
       }
     };
     pc.onicecandidate = ({ candidate }) => this.post({ candidates: [candidate ? (candidate.toJSON() as RtcCandidate) : { candidate: "" }] });
-    pc.ontrack = ({ track, streams }) => this.env.onTrack(this, streams[0] ?? new MediaStream([track]));
+    pc.ontrack = ({ track, streams }) => this.env.onTrack(this, track, streams[0] ?? new MediaStream([track]));
     pc.oniceconnectionstatechange = () => {
       clearTimeout(this.restartTimer);
       if (pc.iceConnectionState === "failed") this.restartIce();

@@ -22,7 +22,8 @@ export type VoiceHub = {
 export type VoiceHost = {
   selfId: string;
   hub: VoiceHub;
-  crypto: VoiceCrypto;
+  /** The E2EE device, opened on first use (a page that only shows who is in a call needs none). */
+  crypto(): Promise<VoiceCrypto>;
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
 };
 

@@ -39,6 +39,8 @@ export type UiActions = {
   accept(ring: Ring): void;
   decline(ring: Ring): void;
   dismissWarnings(): void;
+  camera(): void;
+  screen(): void;
 };
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
@@ -212,10 +214,52 @@ function renderDock(state: UiState, actions: UiActions): void {
     mute.setAttribute("aria-pressed", String(call.muted));
     const deafen = button(call.deafened ? "Undeafen" : "Deafen", "btn--secondary", "deafen", () => actions.deafen());
     deafen.setAttribute("aria-pressed", String(call.deafened));
-    controls.append(mute, deafen, button("Leave", "btn--danger", "leave-dock", () => actions.leave()));
-    parts.push(title, status, list(state, people, "voice-dock__people", actions, "People in this call"), controls, settings(state, call, actions));
+    const camera = button(call.camera ? "Camera off" : "Camera on", "btn--secondary", "camera", () => actions.camera());
+    camera.setAttribute("aria-pressed", String(!!call.camera));
+    controls.append(mute, deafen, camera);
+    if (typeof navigator.mediaDevices?.getDisplayMedia === "function") {
+      const share = button(call.screen ? "Stop sharing" : "Share screen", "btn--secondary", "screen", () => actions.screen());
+      share.setAttribute("aria-pressed", String(!!call.screen));
+      controls.append(share);
+    }
+    controls.append(button("Leave", "btn--danger", "leave-dock", () => actions.leave()));
+    parts.push(title, status, tiles(state, call), list(state, people, "voice-dock__people", actions, "People in this call"), controls, settings(state, call, actions));
   }
   redraw(dock, parts);
+}
+
+/** Camera and screen tiles: remote videos (kept by the call across redraws) and our own preview. */
+const ownPreviews = new Map<MediaStream, HTMLVideoElement>();
+function tiles(state: UiState, call: Call): HTMLElement {
+  const grid = el("div", "voice-tiles");
+  const tile = (video: HTMLVideoElement, label: string) => {
+    const fig = el("figure", "voice-tile");
+    fig.append(video, el("figcaption", "voice-tile__name", label));
+    grid.append(fig);
+    // Moving a playing element through the DOM pauses it.
+    if (video.paused) void video.play().catch(() => {});
+  };
+  for (const [stream, label] of [[call.camera, "You"], [call.screen, "Your screen"]] as const) {
+    if (!stream) continue;
+    let v = ownPreviews.get(stream);
+    if (!v) {
+      v = el("video", "voice-tile__video voice-tile__video--self");
+      v.autoplay = v.muted = v.playsInline = true;
+      v.srcObject = stream;
+      ownPreviews.set(stream, v);
+    }
+    tile(v, label);
+  }
+  for (const [s] of ownPreviews) if (s !== call.camera && s !== call.screen) ownPreviews.delete(s);
+  for (const v of call.videos.values()) {
+    v.el.className = "voice-tile__video";
+    v.el.dataset.voiceVideo = v.userId;
+    tile(v.el, state.name(v.userId));
+  }
+  grid.hidden = grid.childElementCount === 0;
+  grid.setAttribute("aria-label", "Video");
+  grid.setAttribute("role", "group");
+  return grid;
 }
 
 function settings(state: UiState, call: Call, actions: UiActions): HTMLElement {
