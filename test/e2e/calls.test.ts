@@ -16,7 +16,7 @@ import { createUser, signIn, type TestUser } from "../helpers/users.ts";
 
 // Browser steps use bounded waits of their own (WAIT): wide, because the shared 2-core box is
 // often at a load of 15+ and four Chromium pages in a call are slow there, not wrong.
-setDefaultTimeout(240_000);
+setDefaultTimeout(360_000);
 
 const browser: Browser | null = await launchBrowser(MEDIA_ARGS);
 const WAIT = { timeout: 60_000 };
@@ -64,7 +64,7 @@ async function open(user: TestUser, path: string, viewport = DESKTOP): Promise<P
 /** The voice channel page with its Join button drawn by the call client. */
 async function openLounge(user: TestUser, channelId = loungeId): Promise<Person> {
   const p = await open(user, `/c/${communityId}/ch/${channelId}`);
-  await p.page.waitForSelector(`[data-voice-stage="${channelId}"] [data-voice-action="join"]`, WAIT);
+  await p.page.waitForSelector(`[data-voice-stage="${channelId}"][data-voice-ready] [data-voice-action="join"]`, WAIT);
   return p;
 }
 
@@ -102,8 +102,14 @@ function chromiumTicks(): number {
 
 const connectedPeers = (page: Page) => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState === "connected").length);
 
-async function waitConnected(page: Page, n = 1): Promise<void> {
-  await page.waitForFunction((n) => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState === "connected").length >= n, n, WAIT);
+async function waitConnected(page: Page, n = 1, wait = WAIT): Promise<void> {
+  await page.waitForFunction((n) => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState === "connected").length >= n, n, wait).catch(async (error) => {
+    const detail = await page.evaluate(() => ({
+      pcs: (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.map((pc) => `${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}`),
+      dock: document.querySelector("#voice-dock")?.textContent,
+    }));
+    throw new Error(`${n} connected wanted: ${JSON.stringify(detail)} ${error}`);
+  });
 }
 
 /** inbound-rtp audio of every connected peer connection (packets and the last audio level). */
@@ -372,11 +378,11 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
         await p.page.waitForSelector("#voice-dock [data-voice-action='mute']", WAIT);
         continue;
       }
-      await waitConnected(p.page, i);
+      await waitConnected(p.page, i, { timeout: 120_000 });
       lastSetup = await p.page.evaluate(([t, n]) => (window as unknown as { __connectedAt: number[] }).__connectedAt[n - 1]! - t, [clicked, i] as const);
       console.log(`join click → all ${i} peer connections 'connected' (${i + 1} people, loopback): ${Math.round(lastSetup)} ms`);
     }
-    for (const p of pages) await waitConnected(p.page, 3);
+    for (const p of pages) await waitConnected(p.page, 3, { timeout: 120_000 });
     for (const p of pages) await p.page.waitForSelector("#voice-dock [data-voice-connected='3']", WAIT);
     // Every peer connection of every page receives audio.
     for (const p of pages) {
@@ -409,5 +415,5 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     for (const p of pages.slice(0, 3)) await p.page.click("#voice-dock [data-voice-action='leave-dock']");
     await waitRoster(pages[3]!.page, hallId, []);
     for (const p of pages) expect(p.problems.all()).toEqual([]);
-  });
+  }, 480_000);
 });

@@ -299,6 +299,9 @@ function onPage(): void {
   if (drop.length) host.hub.unsubscribe(drop);
   if (ids.length) host.hub.subscribe(ids);
   followed = ids;
+  // A page with a Join or Call button: open the E2EE device now, so a click does not wait for it.
+  const stages = document.querySelectorAll<HTMLElement>("[data-voice-stage], button[data-voice-call]");
+  if (stages.length) void host.crypto().then(() => stages.forEach((e) => (e.dataset.voiceReady = "")), () => {});
   if (nextCommunity && isUuid(nextCommunity)) {
     communityId = nextCommunity;
     void host
@@ -330,6 +333,8 @@ export function start(h: VoiceHost): void {
     if (pttKey(e)) state.call?.talk(false);
   });
   addEventListener("blur", () => state.call?.talk(false));
+  // Any page of the app keeps the dock (a page without calls of its own, e.g. settings, too).
+  document.addEventListener("htmx:after:swap", update);
   // Leaving the page: peers closed at once; the seat waits out the grace (a reload resumes it).
   addEventListener("pagehide", () => state.call?.end());
   // Rings waiting for us, and a seat to resume after a reload (docs/voice.md, "What a client does" 2).
