@@ -1,6 +1,6 @@
 // Issue 14: a call through the TURN relay. coturn runs on loopback with compose.yml's flags
 // (use-auth-secret, the realm, the quotas) except the loopback denials — both "public" relay
-// addresses are 127.0.0.1 here — and Hearth mints the credentials (GET
+// addresses are 127.0.0.1 here, listening and relaying on loopback — and Hearth mints the credentials (GET
 // /api/account/turn-credentials). Both Chromiums are forced to `iceTransportPolicy: "relay"` by
 // the test (an init script; the app has no such switch): the selected candidate pair is a relay
 // pair on both sides and inbound audio bytes rise.
@@ -42,7 +42,9 @@ beforeAll(async () => {
   if (init.code !== 0) throw new Error(`turn-init failed: ${init.out}`);
   const port = freePort();
   const args = coturnArgs(SECRET, certs, port, freePort()).filter((a) => a !== "--denied-peer-ip=127.0.0.1" && a !== "--denied-peer-ip=127.0.0.0-127.255.255.255");
-  coturn = Bun.spawn(["turnserver", ...args, "--allow-loopback-peers", `--pidfile=${join(work, "turnserver.pid")}`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  // Relay sockets on loopback too: with the host's own address as the relay address, a peer's
+  // packets (sent to the advertised 127.0.0.1) would never reach the other allocation.
+  coturn = Bun.spawn(["turnserver", ...args, "--allow-loopback-peers", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", `--pidfile=${join(work, "turnserver.pid")}`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   void new Response(coturn.stdout as ReadableStream).text().then((t) => (output += t));
   void new Response(coturn.stderr as ReadableStream).text().then((t) => (output += t));
   const probe = await StunClient.open(port, () => output);
