@@ -27,6 +27,8 @@ const ENTRIES: Record<string, string> = {
   // chunk of chat.js it would share the E2EE modules with it, which Bun splits into a third chunk
   // that every chat page would load.
   "chat-files.js": "src/client/chat/files-ui.ts",
+  // The call client (docs/voice.md), imported by chat.js when a page offers calls (voice-hook.ts).
+  "chat-voice.js": "src/client/voice/index.ts",
   // The messaging client (E2EE library included); app.js imports it only on chat pages.
   "chat.js": "src/client/chat/index.ts",
   // The service worker (served as /sw.js with its precache list prepended; notifications/pwa.tsx)
@@ -68,6 +70,7 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
         ? {
             ...(files["qr.js"] ? { __HEARTH_QR_SRC__: JSON.stringify(basename(files["qr.js"])) } : {}),
             ...(files["chat-files.js"] ? { HEARTH_FILES_CHUNK: JSON.stringify(basename(files["chat-files.js"])) } : {}),
+            ...(files["chat-voice.js"] ? { HEARTH_VOICE_CHUNK: JSON.stringify(basename(files["chat-voice.js"])) } : {}),
           }
         : undefined,
       naming: { entry: `${basename(name, ".js")}-[hash].[ext]`, chunk: `${basename(name, ".js")}-chunk-[hash].[ext]` },

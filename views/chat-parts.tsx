@@ -76,6 +76,8 @@ export type ChannelLinkProps = {
   unread?: number;
   mentions?: number;
   muted?: boolean;
+  /** A voice channel's id: the call client lists who is in its call under the link. */
+  voiceId?: string;
 };
 
 export const ChannelLink: FC<ChannelLinkProps> = (p) => {
@@ -83,7 +85,7 @@ export const ChannelLink: FC<ChannelLinkProps> = (p) => {
   const cls = ["channel", p.unread ? "channel--unread" : "", p.muted ? "channel--muted" : ""].filter(Boolean).join(" ");
   return (
     <li>
-      <a class={cls} href={p.href} aria-current={p.current ? "page" : undefined}>
+      <a class={cls} href={p.href} aria-current={p.current ? "page" : undefined} data-voice-channel={p.voiceId}>
         <Icon name={icon} class="channel__icon" />
         <span class="channel__name">{p.name}</span>
         {p.mentions ? (

@@ -52,9 +52,20 @@ function loadDevices(): void {
   root.dataset.e2eeDevicesMounted = "1";
   void import(/* @vite-ignore */ src).then((m: { mountOwnDevices(root: HTMLElement): Promise<void> }) => m.mountOwnDevices(root));
 }
+// Pages that offer calls ([data-voice-src]: a community's sidebar, a DM's call button): the same
+// bundle, which loads the call client (chat-voice.js). The call itself lives in that module, so
+// it survives boosted navigation; the page's call UI is drawn again after each swap.
+function loadVoice(): void {
+  const root = document.querySelector<HTMLElement>("[data-voice-src]:not([data-voice-mounted])");
+  const src = root?.dataset.voiceSrc;
+  if (!root || !src || !src.startsWith("/")) return;
+  root.dataset.voiceMounted = "1";
+  void import(/* @vite-ignore */ src).then((m: { mountVoice(root: HTMLElement): Promise<void> }) => m.mountVoice(root));
+}
 const loadAll = () => {
   loadChat();
   loadDevices();
+  loadVoice();
 };
 loadAll();
 document.addEventListener("htmx:after:swap", loadAll);

@@ -19,15 +19,23 @@ export const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 
+/**
+ * Calls (test/e2e/calls.test.ts): a fake microphone and camera (Chromium's test patterns: a beep
+ * and a moving picture), permission prompts answered yes, the screen picked for a screen share,
+ * and playback without a gesture.
+ */
+export const MEDIA_ARGS = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", "--auto-select-desktop-capture-source=Entire screen", "--autoplay-policy=no-user-gesture-required"];
+
 export const SCREENSHOT_DIR = join(import.meta.dir, "..", "..", "test-artifacts", "screenshots");
 
-export async function launchBrowser(): Promise<Browser | null> {
+/** `extraArgs` are added to CHROMIUM_ARGS (e.g. MEDIA_ARGS); no argument keeps the usual browser. */
+export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser | null> {
   if (!existsSync(CHROMIUM_PATH)) {
     console.warn(`[skip] browser tests: no Chromium at ${CHROMIUM_PATH} (set CHROMIUM_PATH or apt-get install chromium)`);
     return null;
   }
   try {
-    return await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    return await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
   } catch (error) {
     console.warn(`[skip] browser tests: Chromium at ${CHROMIUM_PATH} failed to start: ${String(error)}`);
     return null;

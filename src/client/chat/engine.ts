@@ -62,7 +62,8 @@ import {
   type OwnSenderKey,
   type PairwiseSession,
 } from "../e2ee/library.ts";
-import { computeSha512 } from "../e2ee/primitives.ts";
+import { computeSha512, signBytes, verifySignature } from "../e2ee/primitives.ts";
+import { SIGNED_CONTEXT } from "../../shared/call-attestation.ts";
 import { checkReceivedText, describeLimit, MAX_MESSAGE_CHARS } from "../../shared/text-limits.ts";
 import { ApiError, pageApi, type Api } from "./api.ts";
 import { AnswerLimiter, askedAgo, chunk, encodeKeyMessage, MAX_ITEMS_PER_MESSAGE, MAX_KEYS_PER_MESSAGE, parseKeyMessage, planKeyRequests, prunePending, type ForwardedKey, type KeyMessage, type PendingKey, type Refusal } from "./key-requests.ts";
@@ -437,6 +438,42 @@ export class ChatEngine {
       }
     }
     return queued;
+  }
+
+  // The call client (src/client/voice, its own bundle): the DTLS fingerprint attestation
+  // (docs/crypto.md, "Calls") travels as one pairwise ratchet message in `rtc:signal`, outside the
+  // to-device queue, through the same sessions (and queue) as everything else here.
+  /** Seals `bytes` for one device: the wire form of a pairwise ratchet message. */
+  sealForDevice(ref: DeviceRef, bytes: Uint8Array): Promise<string> {
+    return this.run(async () => {
+      const session = (await this.ensureSessions([ref])).length ? this.sessions.get(deviceKey(ref))![0]! : null;
+      if (!session) throw new ApiError(0, "NO_SESSION", "No encryption session with that device.");
+      const { envelope } = encryptForDevices(this.device.deviceId, [{ deviceId: ref.deviceId, session }], bytes);
+      await this.save();
+      return toWire(encodeRatchetMessage(envelope.recipients[0]!.message));
+    });
+  }
+
+  /** Opens what `ref` sealed for this device; with that device's Ed25519 key (from its checked bundle). */
+  openFromDevice(ref: DeviceRef, wire: string): Promise<{ plaintext: Uint8Array; signingKey: Uint8Array }> {
+    return this.run(async () => {
+      const key = deviceKey(ref);
+      const sessions = this.sessions.get(key) ?? [];
+      const result = receivePairwiseMessage(this.device, sessions, ref, parseRatchetMessage(fromWire(wire)));
+      this.sessions.set(key, promoteSession(sessions, result.session));
+      await this.save();
+      return { plaintext: result.plaintext, signingKey: result.session.remote.signingKey };
+    });
+  }
+
+  /** Signs a call attestation's signed bytes, and nothing else (they start with its context). */
+  signCallBytes(bytes: Uint8Array): Uint8Array {
+    if (decodeUtf8(bytes.subarray(0, SIGNED_CONTEXT.length)) !== SIGNED_CONTEXT) throw new Error("not a call attestation");
+    return signBytes(this.device.signing.privateKey, bytes);
+  }
+
+  verifyCallBytes(signingKey: Uint8Array, bytes: Uint8Array, signature: Uint8Array): boolean {
+    return verifySignature(signingKey, bytes, signature);
   }
 
   /**

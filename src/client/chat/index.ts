@@ -16,6 +16,7 @@ import { RETRY_KEYS_EVENT } from "./view.ts";
 import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 import { el } from "./dom.ts";
 import * as textLimits from "../../shared/text-limits.ts";
+import { isVoiceFrame, loadVoice, voiceLoaded } from "./voice-hook.ts";
 
 /** The QR encoder bundle's file name, beside chat.js (scripts/build.ts defines it; src/client/qr.ts). */
 declare const __HEARTH_QR_SRC__: string;
@@ -91,6 +92,8 @@ function startTimeout(communityId: string, until: number): void {
 function onEvent(frame: EventFrame): void {
   const f = frame as Record<string, unknown>;
   const c = current;
+  if (isVoiceFrame(frame.type)) return void (frame.type === "voice:ring" ? loadVoice(voiceHost) : voiceLoaded())?.then((m) => m.onFrame(frame));
+  if (frame.type === "subscription:revoked") void voiceLoaded()?.then((m) => m.onFrame(frame));
   switch (frame.type) {
     case "message:new": {
       const m = normaliseMessage(f.message);
@@ -168,12 +171,14 @@ function onEvent(frame: EventFrame): void {
 function connectHub(): HubClient {
   const client = new HubClient({
     onEvent,
+    onError: (f) => void (isVoiceFrame(f.type, f.ref) && voiceLoaded()?.then((m) => m.onFrame(f))),
     onState: (state, detail) => {
       if (state === "open" && selfUserId) void refreshPresence(selfUserId).catch(() => {});
       const reconnecting = detail?.code === CLOSE.TOO_MANY_SESSIONS ? "Too many open tabs or devices. Close one; retrying…" : "Reconnecting…";
       setStatus(state === "open" ? "" : state === "ended" ? "Disconnected. Reload the page to reconnect." : state === "reconnecting" ? reconnecting : "");
     },
     onReconnected: () => {
+      void voiceLoaded()?.then((m) => m.onReconnected());
       refreshViewers(); // viewers:changed events may have been missed while disconnected
       void engine?.then((e) => e.processToDevice()).then(() => current?.retryWaiting()).catch(() => {});
       void current?.catchUp();
@@ -228,6 +233,21 @@ export async function mountOwnDevices(root: HTMLElement): Promise<void> {
   (await import("./trust-ui.ts")).mountOwnDevices(root, callApi, IndexedDbKeyStore);
 }
 
+function openEngine(selfId: string): Promise<ChatEngine> {
+  if (!engine || engineUser !== selfId) {
+    engineUser = selfId;
+    engine = ChatEngine.open(selfId);
+  }
+  return engine;
+}
+const voiceHost = async () => ({ selfId: selfUserId, hub: (hub ??= connectHub()), crypto: () => openEngine(selfUserId), call: callApi });
+
+/** Pages that offer calls ([data-voice-self]: a community's sidebar, a DM's call button): the call client. */
+export async function mountVoice(root: HTMLElement): Promise<void> {
+  selfUserId ||= root.dataset.voiceSelf!;
+  (await loadVoice(voiceHost)).onPage();
+}
+
 export async function mountChat(root: HTMLElement): Promise<void> {
   if (root.dataset.chatMounted) return;
   root.dataset.chatMounted = "1";
@@ -264,12 +284,8 @@ export async function mountChat(root: HTMLElement): Promise<void> {
   if (input) input.disabled = true;
 
   try {
-    if (!engine || engineUser !== selfId) {
-      engineUser = selfId;
-      setStatus("Setting up encryption on this device…");
-      engine = ChatEngine.open(selfId);
-    }
-    const e = await engine;
+    if (!engine || engineUser !== selfId) setStatus("Setting up encryption on this device…");
+    const e = await openEngine(selfId);
     setStatus("");
     void e.maintainPrekeys().catch(() => {});
     await e.processToDevice().catch(() => 0);

@@ -195,6 +195,8 @@ export type ChatFrameProps = {
   chat?: ChatMount;
   /** Server-rendered last page of history (structure and ciphertext only). */
   history?: Child;
+  /** The call client's mount (chat.js loads chat-voice.js): who is signed in, and the bundle. */
+  voice?: { selfId: string; src: string };
 };
 
 function channelKind(c: ChannelRecord): "text" | "voice" | "private" {
@@ -216,11 +218,11 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
           </a>
         ) : null}
       </SidebarHeader>
-      <nav aria-label="Channels" id="channel-nav">
+      <nav aria-label="Channels" id="channel-nav" data-voice-src={p.voice?.src} data-voice-self={p.voice?.selfId} data-voice-community={p.community.id}>
         {p.groups.map((g) => (
           <ChannelGroup name={g.name}>
             {g.channels.map((c) => (
-              <ChannelLink href={`/c/${p.community.id}/ch/${c.id}`} name={c.name ?? ""} kind={channelKind(c)} current={c.id === p.channel?.id} muted={c.archived} />
+              <ChannelLink href={`/c/${p.community.id}/ch/${c.id}`} name={c.name ?? ""} kind={channelKind(c)} current={c.id === p.channel?.id} muted={c.archived} voiceId={c.kind === "voice" ? c.id : undefined} />
             ))}
           </ChannelGroup>
         ))}
@@ -252,10 +254,14 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
       }
       main={
         ch ? (
+          <>
+          {/* The call of a voice channel: drawn by the call client (src/client/voice/ui.ts). */}
+          {ch.kind === "voice" ? <section class="voice-stage" data-voice-stage={ch.id} data-voice-name={ch.name ?? ""} aria-label={`Voice call in ${ch.name}`} /> : null}
           <MessageList label={`Messages in #${ch.name}`} chat={ch.kind === "voice" ? undefined : p.chat}>
             <ChannelIntro name={ch.name ?? ""} topic={ch.topic ?? undefined} kind={channelKind(ch)} />
             {p.history}
           </MessageList>
+          </>
         ) : (
           <EmptyState title="No channels you can see" message="Ask a moderator to add you to a channel." icon="hash" />
         )

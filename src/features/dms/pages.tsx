@@ -158,6 +158,10 @@ export function dmPages(deps: AppDeps) {
       const header = (
         <div class="btn-row">
           <h1 class="channel-header__name">{title}</h1>
+          {/* Enabled by the call client (chat.js loads chat-voice.js; docs/voice.md). */}
+          <button type="button" class="btn btn--ghost btn--sm" data-voice-call={dm.channelId} data-voice-name={title} data-voice-src={deps.assets.url("chat.js")} data-voice-self={actor.userId} disabled>
+            Call
+          </button>
           {other ? (
             <>
               {/* Filled and enabled by the chat bundle (src/client/chat/trust-ui.ts): trust lives in this browser. */}

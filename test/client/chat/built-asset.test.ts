@@ -19,6 +19,8 @@
 // the QR encoder (qrcode, CommonJS) is a bundle of its own, qr.js, imported by URL.
 // Issue 12's files add +0.6 KiB here — the composer's paperclip/drop/paste hook, `files` in the
 // plaintext, file_ids on sends — and the files UI itself is chat-files.js, loaded on first use.
+// Issue 14's calls add ~0.5 KiB here — the hook that loads chat-voice.js and forwards call frames,
+// and the engine's attestation sealing/signing — and the call client is chat-voice.js.
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -91,6 +93,22 @@ describe("built chat.js", () => {
     // Self-contained: no import of chat.js's modules (a shared chunk would load with every chat page).
     expect(text).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
     for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
+  });
+
+  test("the call client (issue 14) is a bundle of its own within 16 KiB gzip, imported on demand, without the E2EE library", () => {
+    const entry = read("chat.js").toString("utf8");
+    const voice = manifest.files["chat-voice.js"]!;
+    expect(voice).toMatch(/^build\/chat-voice-[a-z0-9]+\.js$/);
+    expect(entry).toContain(voice.slice("build/".length));
+    const bytes = read("chat-voice.js");
+    const gzip = Bun.gzipSync(bytes).length;
+    console.log(`call client ${voice}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+    expect(gzip).toBeLessThanOrEqual(16 * 1024);
+    const text = bytes.toString("utf8");
+    // Self-contained, and the crypto stays in chat.js (the engine is handed over at run time).
+    expect(text).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
+    for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
+    expect(text).toContain("Hearth call fingerprint v1");
   });
 
   test("app.js loads it on demand and does not carry it", () => {
