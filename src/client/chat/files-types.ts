@@ -26,4 +26,6 @@ export interface FilesModule {
   renderAttachments(msg: HTMLElement, files: readonly unknown[]): void;
   /** The voice-note recorder above the composer (voice-ui.ts); the recording goes into the tray and is sent. */
   recordVoice(tray: FilesTray, form: HTMLFormElement, button: HTMLButtonElement): void;
+  /** A message's file decrypted whole (a report's attachment); throws when damaged or not a file description. */
+  decryptSent(raw: unknown): Promise<{ name: string; type: string; blob: Blob }>;
 }

@@ -4,14 +4,20 @@
 // (src/client/files) with its own progress bar, Cancel, and Retry that resumes from the parts the
 // server acknowledged — and the display of received files (files-view.ts).
 import { FileApiError, resumeUpload, uploadFile, type FilesApi, type UploadState } from "../files/index.ts";
-import { describeFile, formatSize } from "./file-ref.ts";
+import { describeFile, formatSize, readSentFile } from "./file-ref.ts";
 import type { Attached, FilesHost, FilesModule, FilesTray } from "./files-types.ts";
-import { renderAttachments } from "./files-view.ts";
+import { fetchFile, renderAttachments } from "./files-view.ts";
 import { recordVoice } from "./voice-ui.ts";
 import { CLEANABLE, cleanImage, makeThumbnail, measureImage, type Picture } from "./image-clean.ts";
 import { videoPoster, webmCodecs } from "./media-prep.ts";
 
 export { recordVoice, renderAttachments };
+
+export async function decryptSent(raw: unknown): Promise<{ name: string; type: string; blob: Blob }> {
+  const file = readSentFile(raw);
+  if (!file) throw new Error("not a file");
+  return { name: file.name, type: file.type, blob: await fetchFile(file, file.size, file.type) };
+}
 
 /** file_ids per message (src/features/files/limits.ts MAX_FILES_PER_MESSAGE): thumbnails count too. */
 const MAX_IDS = 10;
@@ -218,4 +224,4 @@ export function createTray(host: FilesHost): FilesTray {
   };
 }
 
-export default { createTray, renderAttachments, recordVoice } satisfies FilesModule;
+export default { createTray, renderAttachments, recordVoice, decryptSent } satisfies FilesModule;
