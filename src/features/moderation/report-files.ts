@@ -21,6 +21,11 @@ import { dbOf, mutate, nowOf, type ActorLike } from "../communities/index.ts";
 /** All of one report's files together. */
 export const REPORT_FILES_MAX_BYTES = 10 * 1024 * 1024;
 export const REPORT_FILES_MAX_COUNT = 10;
+/**
+ * The upload route's body budget: the bound plus a margin, so that a body over the bound is
+ * refused here (REPORT_FILES_TOO_LARGE) before the body guard's generic cut at the budget.
+ */
+export const REPORT_FILES_BODY_BUDGET = REPORT_FILES_MAX_BYTES + 64 * 1024;
 /** A reporter adds files right after sending the report, not later. */
 export const REPORT_FILES_WINDOW_MS = 60 * 60 * 1000;
 /** Served inline to moderators (as an <img>); every other type is a download. */

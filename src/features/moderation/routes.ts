@@ -8,7 +8,7 @@ import { accessCommunity, requireCan } from "../permissions/index.ts";
 import { listCommunityAudit } from "../communities/index.ts";
 import { banUser, kickMember, listBans, listTimeouts, listWarnings, removeTimeout, timeoutMember, unbanUser, warnMember } from "./service.ts";
 import { closeReport, createReport, listReports } from "./reports.ts";
-import { addReportFile, listReportFiles, readReportFile, REPORT_FILES_MAX_BYTES } from "./report-files.ts";
+import { addReportFile, listReportFiles, readReportFile, REPORT_FILES_BODY_BUDGET } from "./report-files.ts";
 import { bodyBudgets } from "../../http/body-budget.ts";
 
 const Reason = t.Optional(t.Nullable(t.String({ maxLength: 5000 })));
@@ -71,7 +71,7 @@ export function moderationApiRoutes(deps: AppDeps) {
       parse: "none",
       params: t.Object({ id: Uuid }),
       query: t.Object({ name: t.String({ minLength: 1, maxLength: 255 }), type: t.String({ minLength: 3, maxLength: 127 }) }),
-      bodyLimit: { bytes: REPORT_FILES_MAX_BYTES, streamed: true },
+      bodyLimit: { bytes: REPORT_FILES_BODY_BUDGET, streamed: true },
     })
     .get("/api/communities/:id/reports/:reportId/files/:fileId", async ({ actor, params }) => readReportFile(deps, actor, params.id, params.reportId, params.fileId), {
       auth: true,
