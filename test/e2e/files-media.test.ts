@@ -15,7 +15,7 @@ import { seriousAxeViolations } from "../helpers/axe.ts";
 import { CHROMIUM_ARGS, CHROMIUM_PATH, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { aliceAndBobInCommunity, apiCaller, openSignedIn, seesDecrypted, type ApiCall } from "../helpers/chat-e2e.ts";
 import { createInspectableTestDatabase } from "../helpers/db.ts";
-import type { TestUser } from "../helpers/users.ts";
+import { signIn, type TestUser } from "../helpers/users.ts";
 
 setDefaultTimeout(120_000);
 
@@ -281,6 +281,56 @@ describe.skipIf(!browser)("video, audio and voice notes in two browsers", () => 
     expect(await bobS.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     expect(await seriousAxeViolations(bobS.page, ".msg__files")).toEqual([]);
     await bobS.page.setViewportSize(DESKTOP);
+  });
+
+  test("Bob reports Alice's message and ticks its WAV file; Alice, moderator, gets the same bytes from the report queue", async () => {
+    const page = bobS.page;
+    const row = page.locator(".msg", { hasText: mediaCaption });
+    await row.getByRole("button", { name: "More actions" }).focus();
+    await page.keyboard.press("Enter");
+    const report = row.getByRole("button", { name: "Report message" });
+    await report.waitFor(WAIT);
+    await report.focus();
+    await page.keyboard.press("Enter");
+    const dialog = page.locator("dialog[data-report-dialog]");
+    await dialog.waitFor({ state: "visible", ...WAIT });
+    const picker = dialog.getByRole("group", { name: "The message's files" });
+    await picker.waitFor(WAIT);
+    expect(await picker.textContent()).toContain("no longer end-to-end encrypted");
+    expect(await picker.getByRole("checkbox").count()).toBe(2);
+    expect(await picker.getByRole("checkbox", { name: /tone\.wav/ }).isChecked()).toBe(false); // unticked unless chosen
+    await page.keyboard.type("offensive recording");
+    await picker.getByRole("checkbox", { name: /tone\.wav/ }).focus();
+    await page.keyboard.press("Space");
+    await page.setViewportSize(PHONE);
+    await screenshot(page, "report-with-file-360");
+    const box = await dialog.boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(PHONE.width);
+    expect(await seriousAxeViolations(page, "dialog[data-report-dialog]")).toEqual([]);
+    await page.setViewportSize(DESKTOP);
+    await dialog.getByRole("button", { name: "Send report" }).click();
+    await dialog.waitFor({ state: "hidden", ...WAIT }).catch(async (error) => {
+      throw new Error(`the dialog stayed: ${await dialog.locator("[data-report-files-status]").textContent()} ${error}`);
+    });
+    // The moderators' queue (Alice owns the community) lists the file; its bytes are Alice's WAV.
+    const aliceHeaders = (await signIn(ctx, alice)).headers;
+    const messageId = await row.getAttribute("data-message-id");
+    const cid = channelPath.split("/")[2]!;
+    const queue = await call(aliceHeaders, "GET", `/api/communities/${cid}/reports`);
+    const mine = queue.reports.find((r: { target_id: string }) => r.target_id === messageId);
+    expect(mine).toMatchObject({ reason: "offensive recording", files: [{ name: "tone.wav", type: "audio/wav", size: wav.length }] });
+    const res = await ctx.request(`/api/communities/${cid}/reports/${mine.id}/files/${mine.files[0].id}`, { headers: aliceHeaders });
+    expect(res.status).toBe(200);
+    expect(Buffer.from(await res.arrayBuffer()).equals(wav)).toBe(true);
+    // In Alice's browser: the settings page of reports offers it as a download with the same bytes.
+    await aliceS.page.goto(`${base}/c/${cid}/settings/reports`, { waitUntil: "load" });
+    const link = aliceS.page.getByRole("link", { name: /^Download tone\.wav/ });
+    await link.waitFor(WAIT);
+    const download = aliceS.page.waitForEvent("download", WAIT);
+    await link.click();
+    const saved = readFileSync((await (await download).path())!);
+    expect(saved.equals(wav)).toBe(true);
+    await openChat(aliceS, channelPath);
   });
 
   test("damaged blobs: 'File damaged' and no player, for the streamed video and the WAV decrypted whole", async () => {
