@@ -210,6 +210,10 @@ export const Composer: FC<{ action: string; channelName: string; disabled?: bool
     <button type="button" class="icon-btn composer__attach" aria-label="Attach a file" disabled={p.disabled}>
       <Icon name="paperclip" />
     </button>
+    {/* Shown by chat.js where MediaRecorder and a microphone API exist (files-hook.ts). */}
+    <button type="button" class="icon-btn composer__record" aria-label="Record a voice note" hidden disabled={p.disabled}>
+      <Icon name="mic" />
+    </button>
     <label class="visually-hidden" for="composer-input">
       Message #{p.channelName}
     </label>

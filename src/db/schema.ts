@@ -297,6 +297,17 @@ export interface ReportsTable {
   created_at: Created;
 }
 
+/** A file a reporter attached to a message report, decrypted by them (migrations/0014). */
+export interface ReportFilesTable {
+  id: string;
+  report_id: string;
+  name: string;
+  type: string;
+  size: number;
+  data: Uint8Array;
+  created_at: Timestamp;
+}
+
 export interface CommunityAuditLogTable {
   id: string;
   community_id: string;
@@ -536,6 +547,7 @@ export interface DB {
   community_warnings: CommunityWarningsTable;
   message_purge_requests: MessagePurgeRequestsTable;
   reports: ReportsTable;
+  report_files: ReportFilesTable;
   community_audit_log: CommunityAuditLogTable;
   user_blocks: UserBlocksTable;
   messages: MessagesTable;

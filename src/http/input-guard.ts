@@ -27,6 +27,8 @@ export const PATH_PARAMS: Record<string, { schema: TSchema; hint: string }> = {
   inviteId: { schema: Uuid, hint: "Must be a UUID." },
   overrideId: { schema: Uuid, hint: "Must be a UUID." },
   reportId: { schema: Uuid, hint: "Must be a UUID." },
+  /** A file attached to a report (moderation/report-files.ts). */
+  fileId: { schema: Uuid, hint: "Must be a UUID." },
   deviceId: { schema: DeviceId, hint: "Must be 1–64 of A–Z a–z 0–9 _ -." },
   /** Invite codes (12 letters and digits today; unknown ones are a 404 of their own). */
   code: { schema: Slug, hint: "Must be 1–64 of A–Z a–z 0–9 _ -." },

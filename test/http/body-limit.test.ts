@@ -9,6 +9,7 @@ import { MAX_BACKUP_JSON_BYTES, MAX_BUNDLE_JSON_BYTES } from "../../src/shared/e
 import { MAX_MESSAGE_REQUEST_BYTES, MAX_TO_DEVICE_REQUEST_BYTES } from "../../src/features/messages/schemas.ts";
 import { InFlightBodies } from "../../src/http/body-in-flight.ts";
 import { MAX_PART_SIZE } from "../../src/features/files/index.ts";
+import { REPORT_FILES_BODY_BUDGET } from "../../src/features/moderation/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { createUser, signIn } from "../helpers/users.ts";
 
@@ -70,6 +71,8 @@ const DECLARED_ABOVE_DEFAULT: Record<string, number> = {
   "PUT /api/keys/backup": MAX_BACKUP_JSON_BYTES,
   // Streamed into the blob store, never buffered (docs/files.md): the largest part.
   "PUT /api/files/uploads/:id/parts/:part": MAX_PART_SIZE,
+  // A report's decrypted files (issue 12 §7): 10 MB per report plus a margin (report-files.ts).
+  "POST /api/reports/:id/files": REPORT_FILES_BODY_BUDGET,
 };
 
 describe("every route has a body budget", () => {

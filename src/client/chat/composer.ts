@@ -1,7 +1,7 @@
 // The main composer of a conversation: drafts (this tab only), Enter to send, typing signals,
 // and the "Replying to …" bar (Escape cancels it); attached files (files-hook.ts: the tray lives in
 // the lazily loaded files UI) go with the next send. Sending itself is the controller's.
-import type { Attached, FilesTray } from "./files-types.ts";
+import type { Attached, FilesModule, FilesTray } from "./files-types.ts";
 import { loadFilesUi, wireAttach } from "./files-hook.ts";
 
 const TYPING_THROTTLE_MS = 3_000;
@@ -64,13 +64,15 @@ export class ComposerBinding {
     input.value = sessionStorage.getItem(this.draftKey()) ?? "";
     input.disabled = false;
     form.querySelector<HTMLButtonElement>(".composer__send")!.disabled = false;
-    wireAttach(form, input, (files) => {
-      this.tray ??= loadFilesUi().then((m) => (this.trayNow = m.createTray({ channelId: this.channelId, form, notify: (detail) => document.dispatchEvent(new CustomEvent("chat:notice", { detail })) })));
-      this.tray.then((t) => t.add(files), (error: Error) => {
+    const withTray = (use: (t: FilesTray, m: FilesModule) => void) => {
+      const load = loadFilesUi();
+      this.tray ??= load.then((m) => (this.trayNow = m.createTray({ channelId: this.channelId, form, notify: (detail) => document.dispatchEvent(new CustomEvent("chat:notice", { detail })) })));
+      Promise.all([this.tray, load]).then(([t, m]) => use(t, m), (error: Error) => {
         this.tray = null;
         document.dispatchEvent(new CustomEvent("chat:error", { detail: `Files could not load: ${error.message}` }));
       });
-    });
+    };
+    wireAttach(form, input, (files) => withTray((t) => t.add(files)), (button) => withTray((t, m) => m.recordVoice(t, form, button)));
     const submit = () => {
       const text = input.value.trim();
       const files = this.trayNow?.take() ?? null;

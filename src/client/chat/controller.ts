@@ -539,7 +539,7 @@ export class ChannelController {
       bookmark: (anchor) => void this.extras?.then((x) => x.openBookmarkDialog(message.id, anchor)),
       remove: (anchor) => void this.extras?.then((x) => x.confirmDeleteMessage(anchor)).then((yes) => (yes ? this.remove(message.id) : undefined)),
       report: document.querySelector("dialog[data-report-dialog]")
-        ? (anchor) => void this.extras?.then((x) => x.openReportMessage(message.id, this.entries.get(message.id)?.row.authorName ?? "someone", this.copyOf(message.id, inPanel)?.text, anchor))
+        ? (anchor) => void this.extras?.then((x) => x.openReportMessage(message.id, this.entries.get(message.id)?.row.authorName ?? "someone", this.copyOf(message.id, inPanel)?.text, anchor, this.entries.get(message.id)?.files, loadFilesUi))
         : undefined,
     });
   }

@@ -1,6 +1,7 @@
 // What chat.js hands to the lazily loaded extras chunk (extras-ui.ts). Types only: the chunk
 // receives the engine and helpers as values, so no module is shared between the two bundles.
 import type { callApi } from "./api.ts";
+import type { FilesModule } from "./files-types.ts";
 import type * as TextLimits from "../../shared/text-limits.ts";
 import type { ChatEngine } from "./engine.ts";
 import type { normaliseMessage, Scheme } from "./types.ts";
@@ -32,7 +33,8 @@ export interface ExtrasApi {
   openReactionPicker(trigger: HTMLElement, react: (emoji: string) => Promise<void>): void;
   openBookmarkDialog(messageId: string, trigger: HTMLElement): void;
   /** report-message.ts: false when the page has no report dialog. */
-  openReportMessage(messageId: string, author: string, text: string | undefined, opener: HTMLElement): boolean;
+  /** `files`: the message's decrypted file descriptions, offered for the report; decrypted by the files bundle (`loadFilesUi`). */
+  openReportMessage(messageId: string, author: string, text: string | undefined, opener: HTMLElement, files?: readonly unknown[], loadFilesUi?: () => Promise<FilesModule>): boolean;
   confirmDeleteMessage(opener: HTMLElement): Promise<boolean>;
   onPollUpdated(frame: Record<string, unknown>): void;
   /** Keys arrived: retry polls that were waiting for them. */

@@ -17,10 +17,19 @@ export function loadFilesUi(): Promise<FilesModule> {
   return loading;
 }
 
-/** Files from the picker, a drop anywhere on the conversation pane, or a paste into the composer go to `take`. */
-export function wireAttach(form: HTMLFormElement, input: HTMLTextAreaElement, take: (files: File[]) => void): void {
+/**
+ * Files from the picker, a drop anywhere on the conversation pane, or a paste into the composer go
+ * to `take`. The voice-note button shows only where recording can work; `record` opens the
+ * recorder (in the files bundle), which asks for the microphone only then.
+ */
+export function wireAttach(form: HTMLFormElement, input: HTMLTextAreaElement, take: (files: File[]) => void, record: (button: HTMLButtonElement) => void): void {
   const attach = form.querySelector<HTMLButtonElement>(".composer__attach");
   if (!attach) return;
+  const mic = form.querySelector<HTMLButtonElement>(".composer__record");
+  if (mic && typeof MediaRecorder === "function" && typeof navigator.mediaDevices?.getUserMedia === "function") {
+    mic.hidden = mic.disabled = false;
+    mic.addEventListener("click", () => record(mic));
+  }
   const picker = document.createElement("input");
   picker.type = "file";
   picker.multiple = true;

@@ -13,7 +13,8 @@ export interface FilesHost {
 
 /** The files attached in the composer, uploading or uploaded, until a send takes them. */
 export interface FilesTray {
-  add(files: readonly File[]): void;
+  /** `send`: the composer sends (its text as the caption) once every attached file is uploaded. */
+  add(files: readonly File[], opts?: { send?: boolean }): void;
   /** null: nothing attached; a string: why the send has to wait; else what the message carries (the tray empties). */
   take(): Attached | string | null;
   dispose(): void;
@@ -23,4 +24,8 @@ export interface FilesModule {
   createTray(host: FilesHost): FilesTray;
   /** Shows a message's files (from its decrypted content) under its text: images inline, others as cards. */
   renderAttachments(msg: HTMLElement, files: readonly unknown[]): void;
+  /** The voice-note recorder above the composer (voice-ui.ts); the recording goes into the tray and is sent. */
+  recordVoice(tray: FilesTray, form: HTMLFormElement, button: HTMLButtonElement): void;
+  /** A message's file decrypted whole (a report's attachment); throws when damaged or not a file description. */
+  decryptSent(raw: unknown): Promise<{ name: string; type: string; blob: Blob }>;
 }

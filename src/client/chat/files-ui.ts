@@ -4,12 +4,20 @@
 // (src/client/files) with its own progress bar, Cancel, and Retry that resumes from the parts the
 // server acknowledged — and the display of received files (files-view.ts).
 import { FileApiError, resumeUpload, uploadFile, type FilesApi, type UploadState } from "../files/index.ts";
-import { describeFile, formatSize } from "./file-ref.ts";
+import { describeFile, formatSize, readSentFile } from "./file-ref.ts";
 import type { Attached, FilesHost, FilesModule, FilesTray } from "./files-types.ts";
-import { renderAttachments } from "./files-view.ts";
-import { CLEANABLE, cleanImage, makeThumbnail, measureImage } from "./image-clean.ts";
+import { fetchFile, renderAttachments } from "./files-view.ts";
+import { recordVoice } from "./voice-ui.ts";
+import { CLEANABLE, cleanImage, makeThumbnail, measureImage, type Picture } from "./image-clean.ts";
+import { videoPoster, webmCodecs } from "./media-prep.ts";
 
-export { renderAttachments };
+export { recordVoice, renderAttachments };
+
+export async function decryptSent(raw: unknown): Promise<{ name: string; type: string; blob: Blob }> {
+  const file = readSentFile(raw);
+  if (!file) throw new Error("not a file");
+  return { name: file.name, type: file.type, blob: await fetchFile(file, file.size, file.type) };
+}
 
 /** file_ids per message (src/features/files/limits.ts MAX_FILES_PER_MESSAGE): thumbnails count too. */
 const MAX_IDS = 10;
@@ -40,7 +48,9 @@ type Item = {
   retry: HTMLButtonElement;
   abort: AbortController | null;
   /** What is uploaded: the re-encoded image, or the file itself. */
-  sent: { blob: Blob; type: string; width?: number; height?: number } | null;
+  sent: { blob: Blob; type: string; width?: number; height?: number; codecs?: string } | null;
+  /** A video's poster frame, uploaded as its thumbnail. */
+  poster: Picture | null;
   upload: UploadState | null;
   thumb: { state: UploadState; width: number; height: number } | null;
   done: Record<string, unknown> | null;
@@ -62,6 +72,8 @@ export function createTray(host: FilesHost): FilesTray {
   tray.hidden = true;
   host.form.before(tray);
   let items: Item[] = [];
+  /** A voice note asked to be sent as soon as the uploads are done. */
+  let autoSend = false;
 
   const drop = (item: Item) => {
     item.abort?.abort();
@@ -87,7 +99,12 @@ export function createTray(host: FilesHost): FilesTray {
       if (!item.sent) {
         show(item, "working", item.image && !item.original ? "Removing location and camera data…" : "Preparing…");
         if (item.image && !item.original) item.sent = await cleanImage(item.file);
-        else {
+        else if (/^(video|audio)\//.test(item.file.type)) {
+          const type = item.file.type.split(";")[0]!;
+          const frame = type.startsWith("video/") ? await videoPoster(item.file) : null;
+          item.poster = frame?.poster ?? null;
+          item.sent = { blob: item.file, type, width: frame?.width, height: frame?.height, codecs: await webmCodecs(item.file, type) };
+        } else {
           const size = item.image ? await measureImage(item.file) : null;
           item.sent = { blob: item.file, type: item.file.type, ...size };
         }
@@ -96,8 +113,8 @@ export function createTray(host: FilesHost): FilesTray {
       const sent = item.sent;
       // A thumbnail of its own (shown before the full image) while message ids remain.
       const ids = items.reduce((n, i) => n + 1 + (i.thumb ? 1 : 0), 0);
-      if (item.image && !item.thumb && ids < MAX_IDS && sent.width) {
-        const small = await makeThumbnail(sent.blob);
+      if ((item.image || item.poster) && !item.thumb && ids < MAX_IDS && sent.width) {
+        const small = item.poster ?? (await makeThumbnail(sent.blob));
         if (small) {
           const state = await uploadFile(api, { channelId: host.channelId, file: small.blob }, { signal });
           item.thumb = { state, width: small.width, height: small.height };
@@ -112,8 +129,12 @@ export function createTray(host: FilesHost): FilesTray {
       // 1 MiB parts for files up to 16 MiB (a fine progress bar, little lost to a dropped
       // connection), 4 MiB beyond (fewer requests against the upload rate limit).
       else await uploadFile(api, { channelId: host.channelId, file: sent.blob }, { signal, onProgress, chunksPerPart: sent.blob.size <= 16 << 20 ? 16 : 64, onStart: (state) => (item.upload = state) });
-      item.done = describeFile(item.upload!, { name: item.file.name, type: sent.type || "application/octet-stream", size: sent.blob.size, width: sent.width, height: sent.height }, item.thumb ?? undefined);
+      item.done = describeFile(item.upload!, { name: item.file.name, type: sent.type || "application/octet-stream", size: sent.blob.size, width: sent.width, height: sent.height, codecs: sent.codecs }, item.thumb ?? undefined);
       show(item, "done", item.image && !item.original ? "Ready · location and camera data removed" : "Ready");
+      if (autoSend && items.every((i) => i.done)) {
+        autoSend = false;
+        host.form.requestSubmit();
+      }
     } catch (error) {
       if (signal.aborted) return;
       show(item, "failed", `Not uploaded: ${reasonOf(error)}`);
@@ -134,7 +155,7 @@ export function createTray(host: FilesHost): FilesTray {
     status.setAttribute("role", "status");
     const retry = button("Retry", `Retry ${file.name}`);
     const action = button("Cancel", `Cancel ${file.name}`);
-    const item: Item = { file, image, original: false, row, bar, status, action, retry, abort: null, sent: null, upload: null, thumb: null, done: null };
+    const item: Item = { file, image, original: false, row, bar, status, action, retry, abort: null, sent: null, poster: null, upload: null, thumb: null, done: null };
     const head = h("div", "file-tray__head");
     head.append(name, size);
     const controls = h("div", "file-tray__controls");
@@ -170,7 +191,8 @@ export function createTray(host: FilesHost): FilesTray {
   };
 
   return {
-    add(files) {
+    add(files, opts) {
+      if (opts?.send) autoSend = true;
       for (const f of files) add(f);
     },
     take(): Attached | string | null {
@@ -202,4 +224,4 @@ export function createTray(host: FilesHost): FilesTray {
   };
 }
 
-export default { createTray, renderAttachments } satisfies FilesModule;
+export default { createTray, renderAttachments, recordVoice, decryptSent } satisfies FilesModule;

@@ -1,10 +1,12 @@
 // Received files under a message's text: images inline (the small thumbnail first when there is
-// one, then the full image, both decrypted into blob: URLs; a lightbox with the arrow keys), every
+// one, then the full image, both decrypted into blob: URLs; a lightbox with the arrow keys), video
+// and audio in a player (media-view.ts: streamed into a MediaSource or decrypted whole), every
 // other file as a card with its name, size and a Download button. A file is shown only once it
 // decrypted whole: a damaged or truncated blob fails authentication (attachments.ts) and reads
 // "File damaged", never a partial image.
 import { downloadFile, type FileRef } from "../files/index.ts";
 import { formatSize, readSentFile, type SentFile } from "./file-ref.ts";
+import { isInlineMedia, renderMedia } from "./media-view.ts";
 
 /** Shown inline (decoded by the browser as an <img>, never as a document). */
 const INLINE = new Set(["image/jpeg", "image/png", "image/webp", "image/gif", "image/avif"]);
@@ -34,6 +36,12 @@ function damaged(box: HTMLElement, file: SentFile | null): void {
   card.append(h("span", "file-card__status", file ? DAMAGED : "File damaged: its description in the message is not readable."));
   box.replaceChildren(card);
 }
+
+const mediaHost = {
+  fetchWhole: (file: SentFile) => fetchFile(file, file.size, file.type),
+  fetchThumb: (file: SentFile) => fetchFile(file.thumb!, null, "image/jpeg"),
+  damaged,
+};
 
 function renderCard(box: HTMLElement, file: SentFile): void {
   const card = h("div", "file-card");
@@ -125,6 +133,7 @@ export function renderAttachments(msg: HTMLElement, files: readonly unknown[]): 
     const file = readSentFile(raw);
     if (!file) damaged(item, null);
     else if (INLINE.has(file.type) && file.size <= INLINE_MAX) renderImage(item, file);
+    else if (isInlineMedia(file)) renderMedia(item, file, mediaHost);
     else renderCard(item, file);
     list.append(item);
   }

@@ -38,14 +38,19 @@ export async function makeThumbnail(image: Blob): Promise<Picture | null> {
   try {
     const bitmap = await createImageBitmap(image, { imageOrientation: "from-image" });
     try {
-      const scale = Math.min(1, THUMB_MAX / Math.max(bitmap.width, bitmap.height));
-      return await encode(bitmap, Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)), "image/jpeg", 0.7);
+      return await thumbnailOf(bitmap);
     } finally {
       bitmap.close();
     }
   } catch {
     return null;
   }
+}
+
+/** The THUMB_MAX JPEG of a decoded picture (an image, or a video frame: media-prep.ts). */
+export function thumbnailOf(bitmap: ImageBitmap): Promise<Picture> {
+  const scale = Math.min(1, THUMB_MAX / Math.max(bitmap.width, bitmap.height));
+  return encode(bitmap, Math.max(1, Math.round(bitmap.width * scale)), Math.max(1, Math.round(bitmap.height * scale)), "image/jpeg", 0.7);
 }
 
 /** Width and height of an image as sent (for the reader's layout), null when it cannot be decoded. */

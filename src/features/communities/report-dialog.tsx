@@ -39,6 +39,15 @@ export const ReportDialog: FC<{ communityId: string; members: MemberView[]; self
           </select>
           <Field name="reason" id="report-reason" label="Reason" type="textarea" rows={3} required maxLength={2000} />
           <Field name="attached_text" id="report-text" label="What you saw (shared with moderators)" type="textarea" rows={3} maxLength={4000} hint="The server cannot read messages; paste the text you want moderators to see." />
+          {/* A reported message's files (report-message.ts fills the list): sent only when ticked. */}
+          <fieldset class="report-pick" data-report-files hidden>
+            <legend class="field__label">The message's files</legend>
+            <p class="field__hint">
+              A file you tick is decrypted on this device and sent to this community's moderators as it is (up to 10 MB in all): the server keeps it readable with the report, no longer end-to-end encrypted. Files you leave unticked stay private.
+            </p>
+            <ul class="report-pick__list" data-report-files-list />
+            <p class="field__hint" role="status" data-report-files-status />
+          </fieldset>
         </div>
         <div class="dialog__footer">
           <button type="button" class="btn btn--ghost" x-on:click="close">

@@ -5,6 +5,7 @@ import type { InviteView } from "./invites.ts";
 import type { MemberView } from "./queries.ts";
 import { Field } from "../../../views/index.ts";
 import { ActionButton, Form } from "./settings-views.tsx";
+import { isInlineReportImage } from "../moderation/index.ts";
 
 const TIMEOUTS = [
   { value: "60", label: "1 minute" },
@@ -210,7 +211,31 @@ export const BansSection: FC<{ base: string; bans: { userId: string; displayName
   </div>
 );
 
-export const ReportsSection: FC<{ base: string; reports: { id: string; targetType: string; targetName: string | null; targetId: string; reason: string; attachedText: string | null; reporterName: string | null }[] }> = (p) => (
+type ReportFile = { id: string; name: string; type: string; size: number };
+
+const sizeText = (n: number) => (n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`);
+
+/** Files the reporter decrypted and attached (moderation/report-files.ts): images inline, the rest as downloads. */
+const ReportFiles: FC<{ communityId: string; reportId: string; files: ReportFile[] }> = (p) => (
+  <div class="stack report-files">
+    <p class="muted">Files the reporter attached (decrypted by them; the server cannot check they are the message's):</p>
+    <ul class="report-files__list">
+      {p.files.map((f) => {
+        const href = `/api/communities/${p.communityId}/reports/${p.reportId}/files/${f.id}`;
+        return (
+          <li class="report-files__item">
+            {isInlineReportImage(f.type) ? <img class="report-files__img" src={href} alt={`Attached image ${f.name}`} loading="lazy" /> : null}
+            <a class="report-files__link" href={href} download={f.name}>
+              Download {f.name} ({sizeText(f.size)})
+            </a>
+          </li>
+        );
+      })}
+    </ul>
+  </div>
+);
+
+export const ReportsSection: FC<{ base: string; communityId: string; reports: { id: string; targetType: string; targetName: string | null; targetId: string; reason: string; attachedText: string | null; reporterName: string | null; files: ReportFile[] }[] }> = (p) => (
   <ul class="stack">
     {p.reports.length === 0 ? <p class="muted">No open reports.</p> : null}
     {p.reports.map((r) => (
@@ -225,6 +250,7 @@ export const ReportsSection: FC<{ base: string; reports: { id: string; targetTyp
             {r.attachedText}
           </blockquote>
         ) : null}
+        {r.files.length ? <ReportFiles communityId={p.communityId} reportId={r.id} files={r.files} /> : null}
         <div class="btn-row">
           <ActionButton action={`${p.base}/reports/${r.id}/resolve`} tone="primary" label="Resolve" />
           <ActionButton action={`${p.base}/reports/${r.id}/dismiss`} tone="ghost" label="Dismiss" />

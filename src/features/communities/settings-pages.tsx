@@ -8,7 +8,7 @@ import { authGuard } from "../auth/index.ts";
 import { allows, type CommunityAccess } from "../permissions/index.ts";
 import type { Membership } from "../permissions/index.ts";
 import { listCommunityOverrides, listVisibleGroups } from "../channels/index.ts";
-import { listBans, listReports, listWarnings } from "../moderation/index.ts";
+import { listBans, listReportFiles, listReports, listWarnings } from "../moderation/index.ts";
 import { listCommunityAudit } from "./audit.ts";
 import { dbOf, nowOf } from "./context.ts";
 import { listInvites } from "./invites.ts";
@@ -93,9 +93,12 @@ export function communitySettingsPages(deps: AppDeps) {
         case "bans":
           body = <BansSection base={base} bans={await listBans(deps, actor, c.id)} />;
           break;
-        case "reports":
-          body = <ReportsSection base={base} reports={await listReports(deps, actor, c.id)} />;
+        case "reports": {
+          const reports = await listReports(deps, actor, c.id);
+          const files = await listReportFiles(deps, reports.map((r) => r.id));
+          body = <ReportsSection base={base} communityId={c.id} reports={reports.map((r) => ({ ...r, files: files.get(r.id) ?? [] }))} />;
           break;
+        }
         case "audit":
           {
             const entries = await listCommunityAudit(db, c.id, { limit: AUDIT_PAGE + 1, before: query.before });

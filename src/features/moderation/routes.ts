@@ -8,6 +8,8 @@ import { accessCommunity, requireCan } from "../permissions/index.ts";
 import { listCommunityAudit } from "../communities/index.ts";
 import { banUser, kickMember, listBans, listTimeouts, listWarnings, removeTimeout, timeoutMember, unbanUser, warnMember } from "./service.ts";
 import { closeReport, createReport, listReports } from "./reports.ts";
+import { addReportFile, listReportFiles, readReportFile, REPORT_FILES_BODY_BUDGET } from "./report-files.ts";
+import { bodyBudgets } from "../../http/body-budget.ts";
 
 const Reason = t.Optional(t.Nullable(t.String({ maxLength: 5000 })));
 
@@ -15,6 +17,7 @@ export function moderationApiRoutes(deps: AppDeps) {
   const db = deps.database.db;
   return new Elysia({ name: "moderation-api" })
     .use(authGuard(deps))
+    .use(bodyBudgets)
     .delete("/api/communities/:id/members/:userId", async ({ actor, params, body }) => {
       await kickMember(deps, actor, params.id, params.userId, { reason: body?.reason });
       return new Response(null, { status: 204 });
@@ -52,11 +55,28 @@ export function moderationApiRoutes(deps: AppDeps) {
       const r = await createReport(deps, actor, { communityId: body.community_id, targetType: body.target_type, targetId: body.target_id, reason: body.reason, attachedText: body.attached_text });
       return json({ id: r.id }, { status: 201 });
     }, { auth: true, body: t.Object({ community_id: t.String({ maxLength: 64 }), target_type: t.String({ maxLength: 16 }), target_id: t.String({ maxLength: 64 }), reason: t.String({ maxLength: 5000 }), attached_text: t.Optional(t.Nullable(t.String({ maxLength: 10000 }))) }) })
-    .get("/api/communities/:id/reports", async ({ actor, params, query }) => ({
-      reports: (await listReports(deps, actor, params.id, query.status ?? "open")).map((r) => ({
-        id: r.id, target_type: r.targetType, target_id: r.targetId, reason: r.reason, attached_text: r.attachedText, status: r.status, reporter_name: r.reporterName, created_at: r.createdAt.toISOString(), resolved_at: r.resolvedAt?.toISOString() ?? null,
-      })),
-    }), { auth: true, query: queryOf({ status: t.Union([t.Literal("open"), t.Literal("resolved"), t.Literal("dismissed"), t.Literal("all")]) }) })
+    .get("/api/communities/:id/reports", async ({ actor, params, query }) => {
+      const reports = await listReports(deps, actor, params.id, query.status ?? "open");
+      const files = await listReportFiles(deps, reports.map((r) => r.id));
+      return {
+        reports: reports.map((r) => ({
+          id: r.id, target_type: r.targetType, target_id: r.targetId, reason: r.reason, attached_text: r.attachedText, status: r.status, reporter_name: r.reporterName, created_at: r.createdAt.toISOString(), resolved_at: r.resolvedAt?.toISOString() ?? null, files: files.get(r.id) ?? [],
+        })),
+      };
+    }, { auth: true, query: queryOf({ status: t.Union([t.Literal("open"), t.Literal("resolved"), t.Literal("dismissed"), t.Literal("all")]) }) })
+    // A file the reporter decrypted and attaches to their report (report-files.ts): the raw bytes,
+    // read here up to the report's remaining room, never more.
+    .post("/api/reports/:id/files", async ({ actor, params, query, request }) => json({ file: await addReportFile(deps, actor, params.id, { name: query.name, type: query.type }, request) }, { status: 201 }), {
+      auth: true,
+      parse: "none",
+      params: t.Object({ id: Uuid }),
+      query: t.Object({ name: t.String({ minLength: 1, maxLength: 255 }), type: t.String({ minLength: 3, maxLength: 127 }) }),
+      bodyLimit: { bytes: REPORT_FILES_BODY_BUDGET, streamed: true },
+    })
+    .get("/api/communities/:id/reports/:reportId/files/:fileId", async ({ actor, params }) => readReportFile(deps, actor, params.id, params.reportId, params.fileId), {
+      auth: true,
+      params: t.Object({ id: Uuid, reportId: Uuid, fileId: Uuid }),
+    })
     .post("/api/communities/:id/reports/:reportId/:outcome", async ({ actor, params, body }) => {
       await closeReport(deps, actor, params.id, params.reportId, params.outcome === "resolve" ? "resolved" : "dismissed", body?.note);
       return new Response(null, { status: 204 });

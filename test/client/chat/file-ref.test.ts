@@ -48,4 +48,11 @@ describe("chat plaintext with files", () => {
   test("sizes read as people write them", () => {
     expect([formatSize(512), formatSize(2048), formatSize(5 * 1024 * 1024), formatSize(150 * 1024 * 1024)]).toEqual(["512 B", "2.0 KB", "5.0 MB", "150 MB"]);
   });
+  test("a WebM's codecs travel with it (the reader streams it into a MediaSource); anything else in `codecs` is dropped", () => {
+    const described = describeFile(state(ID), { name: "note.webm", type: "audio/webm", size: 10, codecs: "opus" });
+    expect(readSentFile(JSON.parse(JSON.stringify(described)))!.codecs).toBe("opus");
+    expect(readSentFile({ ...described, codecs: "VP8,Opus" })!.codecs).toBe("vp8,opus");
+    for (const bad of ['opus"; x', "a,b,c", "", 7, "opus avc1"]) expect(readSentFile({ ...described, codecs: bad })!.codecs).toBeUndefined();
+    expect(describeFile(state(ID), { name: "x.webm", type: "video/webm", size: 1, codecs: 'vp8" onload' }).codecs).toBeUndefined();
+  });
 });

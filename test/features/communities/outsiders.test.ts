@@ -22,6 +22,13 @@ beforeAll(async () => {
   const invite = await expectOk(c.owner.call("POST", `/api/communities/${cid}/invites`, {}), 201);
   const role = await expectOk(c.owner.call("POST", `/api/communities/${cid}/roles`, { name: "R", permissions: [] }), 201);
   const report = await expectOk(c.member.call("POST", "/api/reports", { community_id: cid, target_type: "user", target_id: c.moderator.user.id, reason: "rude" }), 201);
+  // A message report carrying a file (issue 12 §7): its file is the moderators' only.
+  await registerTestDevice(ctx, c.moderator.user.id);
+  const reported = (await expectOk(c.moderator.call("POST", `/api/channels/${c.generalChannelId}/messages`, sendBody()), 201)).message.id;
+  const messageReport = await expectOk(c.member.call("POST", "/api/reports", { community_id: cid, target_type: "message", target_id: reported, reason: "abuse" }), 201);
+  const reportFile = await ctx.request(`/api/reports/${messageReport.id}/files?name=a.png&type=image/png`, { method: "POST", headers: { ...c.member.headers, "content-type": "application/octet-stream" }, body: new Uint8Array(10) });
+  expect(reportFile.status).toBe(201);
+  const reportFileId = ((await reportFile.json()) as { file: { id: string } }).file.id;
   dmId = (await expectOk(c.member.call("POST", "/api/dms", { user_id: c.moderator.user.id }))).channel_id;
   const voiceId = (await expectOk(c.owner.call("POST", `/api/groups/${c.groupId}/channels`, { name: "voice", kind: "voice" }), 201)).id;
   const uid = c.member.user.id;
@@ -93,6 +100,8 @@ beforeAll(async () => {
     ["POST", "/api/reports", { community_id: cid, target_type: "user", target_id: uid, reason: "r" }],
     ["GET", `/api/communities/${cid}/reports`],
     ["POST", `/api/communities/${cid}/reports/${report.id}/resolve`],
+    ["POST", `/api/reports/${messageReport.id}/files?name=b.png&type=image/png`],
+    ["GET", `/api/communities/${cid}/reports/${messageReport.id}/files/${reportFileId}`],
     ["GET", `/api/communities/${cid}/audit-log`],
     // Voice (docs/voice.md): who is in a channel's or a conversation's call.
     ["GET", `/api/channels/${c.generalChannelId}/voice`],
