@@ -11,6 +11,7 @@ import { installPanels } from "./panels.ts";
 import { applyTheme, installThemeToggle, readStoredTheme } from "./theme.ts";
 import { installToasts } from "./toasts.ts";
 import { registerAlpineComponents } from "./ui/register.ts";
+import { installUserMenu } from "./user-menu.ts";
 
 // 1. Stored theme first (a server-rendered data-theme from the cookie stays if storage is empty).
 const stored = readStoredTheme();
@@ -30,6 +31,7 @@ registerAlpineComponents();
 installThemeToggle();
 installPanels();
 installToasts();
+installUserMenu();
 
 // 5. Chat pages carry [data-chat-src]: load the messaging bundle (E2EE included) only there, on
 //    first load and after boosted navigation swaps in a chat.
@@ -48,7 +50,15 @@ function loadDevices(): void {
   root.dataset.e2eeDevicesMounted = "1";
   void import(/* @vite-ignore */ src).then((m: { mountOwnDevices(root: HTMLElement): Promise<void> }) => m.mountOwnDevices(root));
 }
+// Signed-in pages name the live socket module (views/layout.tsx): one socket per tab, on every
+// page; chat.js imports the same URL and shares it.
+function loadLive(): void {
+  const src = document.body.dataset.liveSrc;
+  if (!src || !src.startsWith("/")) return;
+  void import(/* @vite-ignore */ src);
+}
 const loadAll = () => {
+  loadLive();
   loadChat();
   loadDevices();
 };

@@ -81,3 +81,20 @@ describe("ownership and account deletion", () => {
     expect(log.entries.some((e: any) => e.action === "ownership_transferred" && e.actor_id === null)).toBe(true);
   });
 });
+
+describe("role permission changes tell open pages (issue 13 §2)", () => {
+  test("editing a role's permissions publishes role:updated, deleting it role:deleted, on the community topic", async () => {
+    const p = await populatedCommunity(ctx, "Roles live");
+    hub.connect(p.member.user.id, [`community:${p.communityId}`]);
+    const role = await expectOk(p.owner.call("POST", `/api/communities/${p.communityId}/roles`, { name: "Pinners", permissions: ["pin"] }), 201);
+    await expectOk(p.owner.call("PATCH", `/api/communities/${p.communityId}/roles/${role.id}`, { name: "Renamed only" }), 204);
+    await expectOk(p.owner.call("PATCH", `/api/communities/${p.communityId}/roles/${role.id}`, { permissions: [] }), 204);
+    await expectOk(p.owner.call("DELETE", `/api/communities/${p.communityId}/roles/${role.id}`), 204);
+    const roleFrames = hub.frames(p.member.user.id).filter((f) => f.event.type.startsWith("role:"));
+    // A rename alone changes nobody's view: no frame for it.
+    expect(roleFrames.map((f) => [f.topic, f.event.type, f.event.role_id, f.event.community_id])).toEqual([
+      [`community:${p.communityId}`, "role:updated", role.id, p.communityId],
+      [`community:${p.communityId}`, "role:deleted", role.id, p.communityId],
+    ]);
+  });
+});

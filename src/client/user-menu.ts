@@ -1,0 +1,17 @@
+// The account menu (views/user-menu.tsx) is a native <details>; this adds what menus are expected
+// to do: Escape closes it (focus back on its button), a click elsewhere closes it, and only one
+// is open at a time.
+export function installUserMenu(): void {
+  const openMenus = () => [...document.querySelectorAll<HTMLDetailsElement>("details[data-user-menu][open]")];
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    for (const menu of openMenus()) {
+      menu.open = false;
+      menu.querySelector<HTMLElement>("summary")?.focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const inside = (event.target as Element).closest?.("details[data-user-menu]");
+    for (const menu of openMenus()) if (menu !== inside) menu.open = false;
+  });
+}
