@@ -98,3 +98,17 @@ describe("role permission changes tell open pages (issue 13 §2)", () => {
     ]);
   });
 });
+
+describe("a new conversation is announced (issue 13 §2)", () => {
+  test("opening a first 1:1 DM publishes dm:created to the other person only; opening it again publishes nothing", async () => {
+    const p = await populatedCommunity(ctx, "DM live");
+    hub.connect(p.owner.user.id, []);
+    hub.connect(p.member.user.id, []);
+    const dm = await expectOk(p.owner.call("POST", "/api/dms", { user_id: p.member.user.id }));
+    await expectOk(p.owner.call("POST", "/api/dms", { user_id: p.member.user.id }));
+    await expectOk(p.member.call("POST", "/api/dms", { user_id: p.owner.user.id }));
+    const created = (userId: string) => hub.frames(userId).filter((f) => f.event.type === "dm:created").map((f) => [f.topic, f.event.channel_id]);
+    expect(created(p.member.user.id)).toEqual([[`user:${p.member.user.id}`, dm.channel_id]]);
+    expect(created(p.owner.user.id)).toEqual([]);
+  });
+});
