@@ -12,6 +12,7 @@ import { applyTheme, installThemeToggle, readStoredTheme } from "./theme.ts";
 import { installToasts } from "./toasts.ts";
 import { registerAlpineComponents } from "./ui/register.ts";
 import { installUserMenu } from "./user-menu.ts";
+import { installCopyButtons } from "./copy-buttons.ts";
 
 // 1. Stored theme first (a server-rendered data-theme from the cookie stays if storage is empty).
 const stored = readStoredTheme();
@@ -32,6 +33,7 @@ installThemeToggle();
 installPanels();
 installToasts();
 installUserMenu();
+installCopyButtons();
 
 // 5. Chat pages carry [data-chat-src]: load the messaging bundle (E2EE included) only there, on
 //    first load and after boosted navigation swaps in a chat.

@@ -23,3 +23,4 @@ export { suspendUser, unsuspendUser } from "./suspension.ts";
 export { insertAuditEntry, type AuditAction, type RequestMeta } from "./audit.ts";
 export { findLiveSessionIds } from "./session-liveness.ts";
 export { requestMeta } from "./request-meta.ts";
+export { registerCommunityInviteRedeemer, type CommunityInviteRedeemer } from "./community-invites.ts";
