@@ -228,6 +228,21 @@ describe.skipIf(!browser)("navigation and the live socket", () => {
     }
   });
 
+  test("a permission change that hides the channel Bob is reading removes it and moves him out with a notice", async () => {
+    const hidden = await call(m.aliceHeaders, "POST", `/api/groups/${m.group.id}/channels`, { name: "soon-hidden" });
+    const s = await openAs(m.bob);
+    await s.page.goto(`${base}/c/${m.communityId}/ch/${hidden.id}`);
+    await s.page.waitForSelector("[data-chat-ready]", WAIT);
+    await call(m.aliceHeaders, "PUT", `/api/channels/${hidden.id}/overrides`, { base_role: "member", allow: [], deny: ["view_channel"] });
+    await s.page.waitForURL(`${base}${m.channelPath}`, WAIT);
+    const notice = s.page.locator('[data-testid="live-notice"]');
+    await notice.waitFor(WAIT);
+    expect(await notice.textContent()).toContain("That channel is no longer available to you.");
+    expect(await s.page.locator(`#channel-nav a[href$="/ch/${hidden.id}"]`).count()).toBe(0);
+    expect(s.problems.all()).toEqual([]);
+    await s.context.close();
+  });
+
   test("a kick moves Bob out of the community with a notice, not a 404", async () => {
     const s = await openAs(m.bob);
     await s.page.goto(`${base}${m.channelPath}`);
