@@ -29,6 +29,8 @@ const ENTRIES: Record<string, string> = {
   "chat-files.js": "src/client/chat/files-ui.ts",
   // The call client (docs/voice.md), imported by chat.js when a page offers calls (voice-hook.ts).
   "chat-voice.js": "src/client/voice/index.ts",
+  // The live socket of signed-in pages (src/client/live/): app.js and chat.js import it by URL.
+  "live.js": "src/client/live/index.ts",
   // The messaging client (E2EE library included); app.js imports it only on chat pages.
   "chat.js": "src/client/chat/index.ts",
   // The service worker (served as /sw.js with its precache list prepended; notifications/pwa.tsx)
@@ -62,7 +64,8 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
       sourcemap: "linked",
       // chat.js loads its optional UI (emoji picker, polls, scheduling, bookmarks) as a lazy
       // chunk (src/client/chat/extras-ui.ts) so the messaging bundle stays within its budget.
-      splitting: name === "chat.js",
+      // live.js: the profile card (opened from the account menu) is a lazy chunk of it.
+      splitting: name === "chat.js" || name === "live.js",
       // chat.js imports the QR bundle by URL when a Verify panel opens (src/client/qr.ts), and the
       // files UI on first use (files-hook.ts). Their file names: chat.js resolves them against its
       // own URL (all are in build/).

@@ -5,6 +5,7 @@
 // data-open on #app-frame and keep aria-expanded in sync; Escape and the scrim close.
 import type { Child, FC } from "hono/jsx";
 import { Icon } from "./icons.tsx";
+import { UserMenu } from "./user-menu.tsx";
 
 export type AppFrameProps = {
   /** Community icons (RailItem list). */
@@ -24,6 +25,8 @@ export type AppFrameProps = {
   paneLabel?: string;
   /** Start with the member panel collapsed on wide screens. */
   membersCollapsed?: boolean;
+  /** The signed-in user: the account menu at the foot of the sidebar. */
+  user?: { id: string; displayName: string; avatarUrl?: string | null };
 };
 
 export const APP_FRAME_ID = "app-frame";
@@ -31,8 +34,21 @@ export const APP_FRAME_ID = "app-frame";
 export const AppFrame: FC<AppFrameProps> = (p) => (
   <div class="app-frame" id={APP_FRAME_ID} data-app-frame data-members={p.members && !p.membersCollapsed ? "shown" : "hidden"}>
     <nav class="app-nav" id="app-nav" aria-label={p.navLabel ?? "Communities and channels"}>
-      <div class="rail">{p.rail}</div>
-      <div class="sidebar">{p.sidebar}</div>
+      {/* data-live-region: the live socket module (src/client/live/) re-fetches this page and
+          swaps these in when a channel, group or community changes (rename, create, delete). */}
+      <div class="rail" id="app-rail" data-live-region>
+        {p.rail}
+      </div>
+      <div class="sidebar">
+        <div class="sidebar__live" id="app-sidebar" data-live-region>
+          {p.sidebar}
+        </div>
+        {p.user ? (
+          <div class="sidebar__footer">
+            <UserMenu user={p.user} place="sidebar" />
+          </div>
+        ) : null}
+      </div>
     </nav>
     <div class="scrim" data-panel-close aria-hidden="true" />
     <section class="pane" aria-label={p.paneLabel ?? "Conversation"}>

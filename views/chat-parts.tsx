@@ -102,7 +102,7 @@ export const ChannelLink: FC<ChannelLinkProps> = (p) => {
 
 /** `history`: the channel's history setting (docs/crypto.md "Shared history"), shown so nobody has to guess. */
 export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKind; encrypted?: boolean; history?: "shared" | "joined" }> = (p) => (
-  <div class="channel-header">
+  <div class="channel-header" id="channel-header" data-live-region>
     <Icon name={p.kind === "private" ? "lock" : p.kind === "voice" ? "speaker" : "hash"} class="channel-header__icon" />
     <h1 class="channel-header__name">{p.name}</h1>
     {p.encrypted ? (

@@ -13,6 +13,8 @@ export type { AvatarProps, AvatarSize } from "./avatar.tsx";
 export { ErrorPage } from "./error-page.tsx";
 export type { ErrorPageProps } from "./error-page.tsx";
 export { AppFrame, APP_FRAME_ID } from "./app-frame.tsx";
+export { UserMenu } from "./user-menu.tsx";
+export type { UserMenuProps } from "./user-menu.tsx";
 export type { AppFrameProps } from "./app-frame.tsx";
 export { AuthCard } from "./auth-card.tsx";
 export type { AuthCardProps } from "./auth-card.tsx";

@@ -3,8 +3,8 @@
 // No inline script or style anywhere (CSP script-src/style-src 'self'): behaviour comes from
 // the scripts passed in `assets`, state from data-* attributes.
 import type { Child, FC, PropsWithChildren } from "hono/jsx";
-import { Avatar } from "./avatar.tsx";
 import { TOAST_REGION_ID } from "./toast.tsx";
+import { UserMenu } from "./user-menu.tsx";
 
 export type ScriptAsset = {
   src: string;
@@ -20,6 +20,11 @@ export type PageAssets = {
    * must have registered its alpine:init listener before that). Use orderScripts().
    */
   scripts: ScriptAsset[];
+  /**
+   * The live socket module (src/client/live/): app.js imports it on signed-in pages (the body
+   * carries its URL), chat.js imports the same URL, so a tab holds one socket.
+   */
+  live?: string;
 };
 
 /** Builds `scripts` in the only order that works (see PageAssets.scripts). */
@@ -140,7 +145,7 @@ export const Layout: FC<LayoutProps> = (p) => {
         ))}
         {p.assets.scripts.map((s) => (s.module ? <script type="module" src={s.src} /> : <script defer src={s.src} />))}
       </head>
-      <body class={`body--${variant}`}>
+      <body class={`body--${variant}`} data-live-src={p.user && p.assets.live ? p.assets.live : undefined}>
         <a class="skip-link" href="#main">
           Skip to content
         </a>
@@ -151,11 +156,16 @@ export const Layout: FC<LayoutProps> = (p) => {
             </a>
             <div class="topbar__end">
               {p.user ? (
-                <span class="topbar__user">
-                  <Avatar userId={p.user.id} name={p.user.displayName} imageUrl={p.user.avatarUrl} size="sm" />
-                  <span class="topbar__name">{p.user.displayName}</span>
-                </span>
+                <nav class="topbar__nav" aria-label="Main">
+                  <a class="topbar__link" href="/dms" data-live-dms>
+                    Messages
+                  </a>
+                  <a class="topbar__link" href="/communities">
+                    Communities
+                  </a>
+                </nav>
               ) : null}
+              {p.user ? <UserMenu user={p.user} place="topbar" /> : null}
               <ThemeToggle />
               {p.topBarActions}
             </div>

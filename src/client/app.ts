@@ -13,6 +13,7 @@ import { installPwa } from "./pwa.ts";
 import { applyTheme, installThemeToggle, readStoredTheme } from "./theme.ts";
 import { installToasts } from "./toasts.ts";
 import { registerAlpineComponents } from "./ui/register.ts";
+import { installUserMenu } from "./user-menu.ts";
 
 // 1. Stored theme first (a server-rendered data-theme from the cookie stays if storage is empty).
 const stored = readStoredTheme();
@@ -33,6 +34,7 @@ installThemeToggle();
 installPanels();
 installToasts();
 installPwa();
+installUserMenu();
 installCopyButtons();
 
 // 5. Chat pages carry [data-chat-src]: load the messaging bundle (E2EE included) only there, on
@@ -62,7 +64,15 @@ function loadVoice(): void {
   root.dataset.voiceMounted = "1";
   void import(/* @vite-ignore */ src).then((m: { mountVoice(root: HTMLElement): Promise<void> }) => m.mountVoice(root));
 }
+// Signed-in pages name the live socket module (views/layout.tsx): one socket per tab, on every
+// page; chat.js imports the same URL and shares it.
+function loadLive(): void {
+  const src = document.body.dataset.liveSrc;
+  if (!src || !src.startsWith("/")) return;
+  void import(/* @vite-ignore */ src);
+}
 const loadAll = () => {
+  loadLive();
   loadChat();
   loadDevices();
   loadVoice();

@@ -43,7 +43,8 @@ export function loadAssets(staticDir: string): AssetResolver {
         // Alpine last: our bundle registers its components on alpine:init before Alpine starts.
         { src: url("alpine.js") },
       ];
-      return { styles: [url("app.css")], scripts };
+      // live.js is absent from builds made before it existed (and from hand-made test manifests).
+      return { styles: [url("app.css")], scripts, ...(manifest.files["live.js"] ? { live: url("live.js") } : {}) };
     },
   };
 }

@@ -2,7 +2,7 @@
 // boosted navigation). Creates this browser's E2EE device on first use, connects the hub once,
 // and mounts one ChannelController for the conversation on screen.
 
-import { HubClient } from "../ws.ts";
+import type { HubClient } from "../ws.ts";
 import { CLOSE, isSubscriptionRevokedFrame, isViewersChangedFrame, type EventFrame } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
@@ -13,7 +13,7 @@ import { normaliseMessage, type Reaction } from "./types.ts";
 import { recipientsOf, Viewers } from "./viewers.ts";
 import { withCurrentReaders } from "./sender.ts";
 import { RETRY_KEYS_EVENT } from "./view.ts";
-import { mountStatusPicker, onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
+import { onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 import { el } from "./dom.ts";
 import * as textLimits from "../../shared/text-limits.ts";
 import { isVoiceFrame, loadVoice, voiceLoaded } from "./voice-hook.ts";
@@ -26,6 +26,9 @@ const loadQr = () => import(/* @vite-ignore */ new URL(__HEARTH_QR_SRC__, import
 let engine: Promise<ChatEngine> | null = null;
 let engineUser = "";
 let hub: HubClient | null = null;
+let hubReady: Promise<HubClient> | null = null;
+/** The shared socket, listened to once: mountChat and the call client may both ask first. */
+const ensureHub = () => (hubReady ??= connectHub().then((h) => (hub = h)));
 let current: ChannelController | null = null;
 let currentChannel = "";
 let currentCommunity = "";
@@ -168,8 +171,18 @@ function onEvent(frame: EventFrame): void {
   }
 }
 
-function connectHub(): HubClient {
-  const client = new HubClient({
+type LiveModule = typeof import("../live/index.ts");
+
+/**
+ * The tab's one socket lives in live.js (src/client/live/), which app.js already imported from
+ * the URL on <body data-live-src>: importing the same URL gives the same module, so chat.js
+ * listens on that socket rather than opening a second one.
+ */
+async function connectHub(): Promise<HubClient> {
+  const src = document.body.dataset.liveSrc;
+  if (!src || !src.startsWith("/")) throw new Error("the live connection module is missing on this page");
+  const live = (await import(/* @vite-ignore */ src)) as LiveModule;
+  live.listen({
     onEvent,
     onError: (f) => void (isVoiceFrame(f.type, f.ref) && voiceLoaded()?.then((m) => m.onFrame(f))),
     onState: (state, detail) => {
@@ -184,15 +197,8 @@ function connectHub(): HubClient {
       void current?.catchUp();
       current?.onReconnected();
     },
-    beforeReconnect: async () => {
-      const res = await fetch("/api/auth/refresh", { method: "POST", credentials: "same-origin" }).catch(() => null);
-      // The session has ended (signed out elsewhere, or the server's signing keys were replaced):
-      // reconnecting cannot work, so go and sign in again, then come back here.
-      if (res?.status === 401) location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
-    },
   });
-  client.connect();
-  return client;
+  return live.hub;
 }
 
 let noticeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -240,7 +246,7 @@ function openEngine(selfId: string): Promise<ChatEngine> {
   }
   return engine;
 }
-const voiceHost = async () => ({ selfId: selfUserId, hub: (hub ??= connectHub()), crypto: () => openEngine(selfUserId), call: callApi });
+const voiceHost = async () => ({ selfId: selfUserId, hub: await ensureHub(), crypto: () => openEngine(selfUserId), call: callApi });
 
 /** Pages that offer calls ([data-voice-self]: a community's sidebar, a DM's call button): the call client. */
 export async function mountVoice(root: HTMLElement): Promise<void> {
@@ -303,8 +309,7 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     viewers = channelViewers;
     currentCommunity = root.dataset.chatCommunity ?? "";
     selfUserId = selfId;
-    hub ??= connectHub();
-    mountStatusPicker((status) => hub?.send({ type: "presence:set", status }));
+    hub = await ensureHub();
     void refreshPresence(selfId).catch(() => {});
     watchPresenceRows(selfId);
     if (currentChannel && currentChannel !== channelId) hub.unsubscribe([currentChannel]);

@@ -1,8 +1,7 @@
 // Presence in the browser (docs/protocol.md "Presence"): dots on member rows and 1:1 DM links
 // ([data-presence-user]), filled from GET /api/presence and kept current by presence:changed;
-// and a status picker (a native <select>: keyboard usable) at the top of the sidebar.
+// the status picker itself is the account menu's (views/user-menu.tsx, driven by src/client/live/).
 
-import type { PresenceStatus } from "../../shared/protocol.ts";
 import { callApi } from "./api.ts";
 
 const DOT_STATUSES = ["online", "idle", "dnd", "offline"];
@@ -72,29 +71,4 @@ export function watchPresenceRows(selfId: string): void {
     clearTimeout(refreshTimer);
     refreshTimer = setTimeout(() => void refreshPresence(selfId).catch(() => {}), 200);
   });
-}
-
-/** Adds the picker once to the foot of the sidebar; `send` delivers presence:set over the hub. */
-export function mountStatusPicker(send: (status: PresenceStatus) => void): void {
-  if (document.querySelector("select[data-presence-picker]")) return;
-  const host = document.querySelector<HTMLElement>(".sidebar");
-  if (!host) return;
-  const label = document.createElement("label");
-  label.className = "presence-picker";
-  const text = document.createElement("span");
-  text.className = "presence-picker__label";
-  text.textContent = "Status";
-  const select = document.createElement("select");
-  select.dataset.presencePicker = "";
-  select.className = "input input--sm";
-  for (const status of ["online", "idle", "dnd", "invisible"] as const) {
-    const option = document.createElement("option");
-    option.value = status;
-    option.textContent = LABELS[status]!;
-    select.append(option);
-  }
-  select.addEventListener("change", () => send(select.value as PresenceStatus));
-  label.append(text, select);
-  // At the foot of the sidebar, on its own padded row (the user's corner in a chat frame).
-  host.append(label);
 }

@@ -26,3 +26,4 @@ export { requestMeta } from "./request-meta.ts";
 // The settings frame, for settings and admin pages of other features (Notifications, admin).
 export { AccountShell, type ShellUser } from "./views-settings.tsx";
 export { formatTime } from "./page-helpers.tsx";
+export { registerCommunityInviteRedeemer, type CommunityInviteRedeemer } from "./community-invites.ts";

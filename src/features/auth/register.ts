@@ -8,6 +8,7 @@ import { runInTransaction } from "../../db/tx.ts";
 import { ADMIN_POWERS } from "./admin-powers.ts";
 import { insertAuditEntry, type RequestMeta } from "./audit.ts";
 import { consumeInvite, isInviteUsable } from "./invites.ts";
+import { communityInviteRedeemer } from "./community-invites.ts";
 import type { AuthKernel } from "./kernel.ts";
 import { checkPasswordRules, hashPassword } from "./passwords.ts";
 import { createSession, type IssuedTokens } from "./sessions.ts";
@@ -17,7 +18,8 @@ import { findUserById, hasAnyUser, isEmailTaken, isUsernameTaken, type UserRow }
 import { checkEmail, checkLength, checkUsername, cleanText } from "./validation.ts";
 
 export type RegisterInput = { username: string; email: string; password: string; displayName?: string; inviteCode?: string; setupToken?: string };
-export type Registered = { tokens: IssuedTokens; user: UserRow; recoveryCode: string };
+/** `joinedCommunityId`: the community whose invite link the account was created with (issue 13 §8). */
+export type Registered = { tokens: IssuedTokens; user: UserRow; recoveryCode: string; joinedCommunityId?: string };
 
 export function newRecoveryCode(): { code: string; hash: string } {
   const code = generateCode(4);
@@ -69,7 +71,7 @@ async function refuseEarly(kernel: AuthKernel, input: RegisterInput, nowMs: numb
   if (mode === "closed") throw REGISTRATION_CLOSED();
   const code = input.inviteCode?.trim();
   if (mode === "invite_only" && !code) throw INVITE_REQUIRED();
-  if (mode === "invite_only" && code && !(await isInviteUsable(db, code, nowMs))) throw INVITE_INVALID();
+  if (mode === "invite_only" && code && !(await isInviteUsable(db, code, nowMs)) && !(await communityInviteRedeemer()?.grantsRegistration(db, code, new Date(nowMs)))) throw INVITE_INVALID();
 }
 
 export async function registerUser(kernel: AuthKernel, input: RegisterInput, meta: RequestMeta, opts: { passwordHash?: string } = {}): Promise<Registered> {
@@ -81,8 +83,10 @@ export async function registerUser(kernel: AuthKernel, input: RegisterInput, met
   const passwordHash = opts.passwordHash ?? (await hashPassword(input.password));
   const recovery = newRecoveryCode();
   try {
-    return await runInTransaction({ db: kernel.deps.database.db, events: kernel.deps.events }, async (tx) => {
+    return await runInTransaction({ db: kernel.deps.database.db, events: kernel.deps.events }, async (tx, outbox) => {
       let isFirst = false;
+      /** The code is a community invite that carries the right to register (spent after the user row). */
+      let viaCommunityInvite = false;
       if (input.setupToken) {
         isFirst = await consumeSetupToken(tx, input.setupToken.trim());
         if (!isFirst) throw SETUP_TOKEN_INVALID();
@@ -94,7 +98,10 @@ export async function registerUser(kernel: AuthKernel, input: RegisterInput, met
         const code = input.inviteCode?.trim();
         if (config.registrationMode === "invite_only" && !code) throw INVITE_REQUIRED();
         // In open mode invites are not needed and not consumed.
-        if (config.registrationMode === "invite_only" && code && !(await consumeInvite(tx, code!, nowMs))) throw INVITE_INVALID();
+        if (config.registrationMode === "invite_only" && code && !(await consumeInvite(tx, code!, nowMs))) {
+          if (!(await communityInviteRedeemer()?.grantsRegistration(tx, code, new Date(nowMs)))) throw INVITE_INVALID();
+          viaCommunityInvite = true;
+        }
       }
       const taken: FieldErrors = {};
       if (await isUsernameTaken(tx, fields.username)) taken.username = "This username is taken.";
@@ -126,9 +133,19 @@ export async function registerUser(kernel: AuthKernel, input: RegisterInput, met
       if (isAdmin) {
         await insertAuditEntry(tx, { actorId: null, action: "admin_granted", targetType: "user", targetId: id, metadata: { source: isFirst ? "setup_token" : "ADMIN_USERNAME" }, at: now, meta });
       }
+      // A community invite link: join it now, in this transaction (its one use is spent here, so
+      // a one-use link makes one account even when sign-ups race). In open mode a community
+      // invite is joined too; any other code was a registration invite (or nothing).
+      let joinedCommunityId: string | undefined;
+      const code = input.inviteCode?.trim();
+      if (code && !isFirst && (viaCommunityInvite || config.registrationMode === "open")) {
+        const joined = await communityInviteRedeemer()?.redeem(kernel.deps, tx, outbox, { code, userId: id, now, requireRight: viaCommunityInvite });
+        if (viaCommunityInvite && !joined) throw INVITE_INVALID();
+        joinedCommunityId = joined?.communityId;
+      }
       const tokens = await createSession(tx, kernel, id, meta);
       const user = (await findUserById(tx, id))!;
-      return { tokens, user, recoveryCode: recovery.code };
+      return { tokens, user, recoveryCode: recovery.code, ...(joinedCommunityId ? { joinedCommunityId } : {}) };
     });
   } catch (error) {
     // Two registrations raced past the checks: the unique index decides, reported as 409 (not 500).

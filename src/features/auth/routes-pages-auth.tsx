@@ -29,18 +29,23 @@ export function authPageRoutes(deps: AppDeps) {
   const kernel = authKernelOf(deps);
   const { config } = deps;
   const assets = () => deps.assets.page();
-  const registerLink = (
-    <>
-      New here? <a href="/register">Create an account</a>
-    </>
-  );
+  // Someone sent here by a community invite link (/invite/CODE → sign in first) keeps the invite
+  // when they choose to create an account instead (issue 13 §8).
+  const registerLink = (next?: string) => {
+    const invite = next ? /^\/invite\/([A-Za-z0-9]{1,64})$/.exec(next)?.[1] : undefined;
+    return (
+      <>
+        New here? <a href={invite ? `/register?invite=${invite}` : "/register"}>Create an account</a>
+      </>
+    );
+  };
   const loginLink = (
     <>
       Have an account? <a href="/login">Sign in</a>
     </>
   );
-  const loginPage = (form: Child) => (
-    <AuthPage assets={assets()} title="Sign in" subtitle="Welcome back to Hearth." footer={config.registrationMode === "closed" ? undefined : registerLink}>
+  const loginPage = (form: Child, next?: string) => (
+    <AuthPage assets={assets()} title="Sign in" subtitle="Welcome back to Hearth." footer={config.registrationMode === "closed" ? undefined : registerLink(next)}>
       {form}
     </AuthPage>
   );
@@ -68,7 +73,9 @@ export function authPageRoutes(deps: AppDeps) {
     const setup = await isSetupPending(deps.database.db);
     if (!setup && config.registrationMode === "closed") return <ClosedNotice />;
     const needsInvite = config.registrationMode === "invite_only";
-    const form = <RegisterForm state={state} needsSetupToken={setup} needsInvite={needsInvite} inviteOptional={false} />;
+    // An invite code that came with the link is shown (and kept) in open mode too: a community
+    // invite given at sign-up is joined there.
+    const form = <RegisterForm state={state} needsSetupToken={setup} needsInvite={needsInvite} inviteOptional={Boolean(state.values?.invite_code)} />;
     // SSO cannot claim a new instance (the owner registers with the setup token), so it is offered
     // only once the instance is set up.
     if (!config.oidc || setup) return form;
@@ -89,7 +96,7 @@ export function authPageRoutes(deps: AppDeps) {
     .get("/login", async ({ request, query, set }) => {
       const next = safeRedirectTarget(request, query.next, "/", config.publicOrigin);
       if (await resolveActor(kernel, request, set as { headers: Record<string, unknown> })) return redirect(request, next);
-      return page(loginPage(<LoginForm state={{}} next={next} sso={ssoOf(config)} />));
+      return page(loginPage(<LoginForm state={{}} next={next} sso={ssoOf(config)} />, next));
     }, { query: queryOf({ next: text(2048) }) })
     .post("/login", async ({ request, body }) => {
       assertSameOrigin(request, config);
@@ -133,7 +140,8 @@ export function authPageRoutes(deps: AppDeps) {
           { ...values, password: formField(body, "password"), displayName: values.display_name || undefined, inviteCode: values.invite_code || undefined, setupToken: values.setup_token || undefined },
           requestMeta(request),
         );
-        const notice = <RecoveryCodeNotice code={r.recoveryCode} continueHref="/" continueLabel="I saved it — continue" intro="Your account is ready. Save this recovery code somewhere safe: it lets you reset your password." />;
+        // Signed up through a community invite link: continue straight into its channels.
+        const notice = <RecoveryCodeNotice code={r.recoveryCode} continueHref={r.joinedCommunityId ? `/c/${r.joinedCommunityId}` : "/"} continueLabel="I saved it — continue" intro={r.joinedCommunityId ? "Your account is ready and you joined the community. Save this recovery code somewhere safe: it lets you reset your password." : "Your account is ready. Save this recovery code somewhere safe: it lets you reset your password."} />;
         return withCookies(respondWithForm(request, notice, registerPage, 200), [...sessionCookies(config, r.tokens), trustedDeviceCookieFor(kernel, request, r.user.id)]);
       } catch (error) {
         return respondWithForm(request, await registerForm(toFormState(error, values)), registerPage, 422);

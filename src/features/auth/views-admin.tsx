@@ -56,8 +56,22 @@ export const InvitesAdmin: FC<{ invites: InviteView[]; state?: FormState; regist
             {invites.map((i) => (
               <tr data-invite-id={i.id}>
                 <td>
-                  <code data-secret>{i.code}</code> {i.code === created ? <span class="badge badge--accent">New</span> : null}
-                  {i.usable ? null : <span class="badge badge--neutral">Spent</span>}
+                  <div class="invite-link">
+                    <code class="invite-link__url" data-secret>{i.code}</code> {i.code === created ? <span class="badge badge--accent">New</span> : null}
+                    {i.usable ? (
+                      // The sign-up link with the code filled in; the button copies it as a full URL.
+                      <button type="button" class="btn btn--secondary btn--sm" data-copy={`/register?invite=${i.code}`} aria-label={`Copy the sign-up link of invite ${i.code}`}>
+                        Copy link
+                      </button>
+                    ) : (
+                      <span class="badge badge--neutral">Spent</span>
+                    )}
+                  </div>
+                  <p class="muted" data-invite-allows>
+                    {i.usable
+                      ? `Lets ${i.maxUses === null ? "anyone with it" : i.maxUses - i.uses === 1 ? "one person" : `${i.maxUses - i.uses} people`} create an account on this server (they join no community by it).`
+                      : "Used up or expired: it no longer lets anyone in."}
+                  </p>
                 </td>
                 <td>
                   {i.uses} / {i.maxUses ?? "∞"}

@@ -12,7 +12,8 @@
  *   insertCommunityAudit, queueMembershipChange, loadTarget, removeMembershipRows (slice-internal helpers)
  */
 import type { Executor } from "../../db/tx.ts";
-import { registerAccountDeletionBlocker, registerAccountDeletionStep } from "../auth/index.ts";
+import { registerAccountDeletionBlocker, registerAccountDeletionStep, registerCommunityInviteRedeemer } from "../auth/index.ts";
+import { communityInviteRedeemer } from "./invites.ts";
 import { bumpViewerVersions } from "../permissions/index.ts";
 
 export { onMembershipChanged, queueMembershipChange, onAccessChanged, queueAccessChange, type MembershipChange, type MembershipChangeKind, type MembershipListener, type AccessChange, type AccessChangeKind, type AccessListener } from "./events.ts";
@@ -38,3 +39,6 @@ registerAccountDeletionBlocker(async (db, userId) =>
 registerAccountDeletionStep(async (tx, userId) => {
   await bumpViewerVersions(tx, { userIds: [userId] });
 });
+// Sign-up through a community invite link (issue 13 §8): auth's registration transaction joins
+// the community through this.
+registerCommunityInviteRedeemer(communityInviteRedeemer);

@@ -12,6 +12,8 @@ import { dbOf, mutate, nowOf, requireIntRange, type ActorLike } from "./context.
 import { queueMembershipChange } from "./events.ts";
 import { insertMembership } from "./membership.ts";
 import { countMembers, listCommunityChannelIds } from "./queries.ts";
+import type { Executor } from "../../db/tx.ts";
+import type { CommunityInviteRedeemer } from "../auth/index.ts";
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -26,7 +28,8 @@ function generateCode(): string {
   return code;
 }
 
-export type InviteView = { id: string; code: string; maxUses: number | null; uses: number; expiresAt: Date | null; revokedAt: Date | null; createdAt: Date; createdBy: string | null; createdByName: string | null };
+/** `grantsRegistration`: made by the instance's owner or an administrator, so it also lets someone without an account create one (invite_only registration). */
+export type InviteView = { id: string; code: string; maxUses: number | null; uses: number; expiresAt: Date | null; revokedAt: Date | null; createdAt: Date; createdBy: string | null; createdByName: string | null; grantsRegistration: boolean };
 
 export async function createInvite(deps: AppDeps, actor: ActorLike, communityId: string, input: { maxUses?: number | null; expiresInHours?: number | null }) {
   const maxUses = input.maxUses == null ? null : requireIntRange("max_uses", "Max uses", input.maxUses, 1, 100000);
@@ -40,7 +43,7 @@ export async function createInvite(deps: AppDeps, actor: ActorLike, communityId:
     const expiresAt = hours === null ? null : new Date(now.getTime() + hours * 3600_000);
     await tx.insertInto("community_invites").values({ id, community_id: communityId, code, created_by: actor.userId, max_uses: maxUses, expires_at: expiresAt, created_at: now }).execute();
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "invite_created", targetType: "invite", targetId: id, metadata: { max_uses: maxUses, expires_in_hours: hours }, at: now });
-    return { id, code, maxUses, uses: 0, expiresAt, revokedAt: null, createdAt: now, createdBy: actor.userId, createdByName: null } satisfies InviteView;
+    return { id, code, maxUses, uses: 0, expiresAt, revokedAt: null, createdAt: now, createdBy: actor.userId, createdByName: null, grantsRegistration: actor.isOwner || actor.isAdmin } satisfies InviteView;
   });
 }
 
@@ -51,13 +54,13 @@ export async function listInvites(deps: AppDeps, actor: ActorLike, communityId: 
   let q = db
     .selectFrom("community_invites as i")
     .leftJoin("users as u", "u.id", "i.created_by")
-    .select(["i.id", "i.code", "i.max_uses", "i.uses", "i.expires_at", "i.revoked_at", "i.created_at", "i.created_by", "u.display_name"])
+    .select(["i.id", "i.code", "i.max_uses", "i.uses", "i.expires_at", "i.revoked_at", "i.created_at", "i.created_by", "u.display_name", "u.is_owner", "u.is_admin"])
     .where("i.community_id", "=", communityId)
     .orderBy("i.created_at", "desc")
     .limit(200);
   if (!allows(access, "manage_invites")) q = q.where("i.created_by", "=", actor.userId);
   const rows = await q.execute();
-  return rows.map((r) => ({ id: r.id, code: r.code, maxUses: r.max_uses, uses: r.uses, expiresAt: r.expires_at, revokedAt: r.revoked_at, createdAt: r.created_at, createdBy: r.created_by, createdByName: r.display_name }));
+  return rows.map((r) => ({ id: r.id, code: r.code, maxUses: r.max_uses, uses: r.uses, expiresAt: r.expires_at, revokedAt: r.revoked_at, createdAt: r.created_at, createdBy: r.created_by, createdByName: r.display_name, grantsRegistration: inviteGrantsRegistration(r) }));
 }
 
 export async function revokeInvite(deps: AppDeps, actor: ActorLike, communityId: string, inviteId: string) {
@@ -153,3 +156,51 @@ export async function joinDiscoverable(deps: AppDeps, actor: ActorLike, communit
     return { communityId: community.id, name: community.name };
   });
 }
+
+/**
+ * A community invite used at sign-up (auth's registration transaction calls this through the
+ * redeemer registered in index.ts; src/features/auth/community-invites.ts says why). The right
+ * to create an account comes from who made the invite: the instance's owner or an administrator.
+ */
+async function findUsableInvite(db: Executor, code: string, now: Date) {
+  if (!/^[A-Za-z0-9]{1,64}$/.test(code)) return undefined;
+  return db
+    .selectFrom("community_invites as i")
+    .leftJoin("users as u", "u.id", "i.created_by")
+    .select(["i.id", "i.community_id", "u.is_owner", "u.is_admin"])
+    .where("i.code", "=", code)
+    .where("i.revoked_at", "is", null)
+    .where((eb) => eb.or([eb("i.expires_at", "is", null), eb("i.expires_at", ">", now)]))
+    .where((eb) => eb.or([eb("i.max_uses", "is", null), eb("i.uses", "<", eb.ref("i.max_uses"))]))
+    .executeTakeFirst();
+}
+
+/** Whether the invite lets someone without an account create one (invite_only registration). */
+export function inviteGrantsRegistration(invite: { is_owner: boolean | null; is_admin: boolean | null } | undefined): boolean {
+  return invite?.is_owner === true || invite?.is_admin === true;
+}
+
+export const communityInviteRedeemer: CommunityInviteRedeemer = {
+  async grantsRegistration(db, code, now) {
+    return inviteGrantsRegistration(await findUsableInvite(db, code, now));
+  },
+  async redeem(deps, tx, outbox, { code, userId, now, requireRight }) {
+    const invite = await findUsableInvite(tx, code, now);
+    if (!invite || (requireRight && !inviteGrantsRegistration(invite))) return null;
+    // The same conditional UPDATE as acceptInvite: its row lock serialises racing sign-ups.
+    const used = await tx
+      .updateTable("community_invites")
+      .set({ uses: sql`uses + 1` })
+      .where("id", "=", invite.id)
+      .where("revoked_at", "is", null)
+      .where((eb) => eb.or([eb("expires_at", "is", null), eb("expires_at", ">", now)]))
+      .where((eb) => eb.or([eb("max_uses", "is", null), eb("uses", "<", eb.ref("max_uses"))]))
+      .returning("id")
+      .executeTakeFirst();
+    if (!used) return null;
+    if (!(await insertMembership(tx, { communityId: invite.community_id, userId, role: "member", now }))) return null;
+    const channelIds = await listCommunityChannelIds(tx, invite.community_id);
+    queueMembershipChange(deps, outbox, { userId, communityId: invite.community_id, kind: "joined", channelIds, role: "member" });
+    return { communityId: invite.community_id };
+  },
+};

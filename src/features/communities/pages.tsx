@@ -131,6 +131,7 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
       reportDialog={<ReportDialog communityId={communityId} members={members} selfId={actor.userId} />}
       history={history ? <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} /> : undefined}
       voice={{ selfId: actor.userId, src: deps.assets.url("chat.js") }}
+      user={{ id: actor.userId, displayName: actor.displayName }}
       chat={channel ? { channelId: channel.id, scheme: "sk", selfId: actor.userId, communityId, src: deps.assets.url("chat.js"), moderate: allows(access, "manage_messages") } : undefined}
     />,
     { variant: "app" },

@@ -48,6 +48,8 @@ export async function updateRole(deps: AppDeps, actor: ActorLike, communityId: s
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "role_updated", targetType: "role", targetId: roleId, metadata: set, at: now });
     // Its holders may have lost view_channel (or gained it) in any channel of the community.
     if (permissionsChanged) queueAccessChange(deps, outbox, { communityId, kind: "role_permissions_changed", channelIds: await listCommunityChannelIds(tx, communityId) });
+    // Open pages re-fetch their channel list (a channel may have appeared or gone for its holders).
+    if (permissionsChanged) outbox.push(`community:${communityId}`, { type: "role:updated", community_id: communityId, role_id: roleId });
   });
 }
 
@@ -58,5 +60,6 @@ export async function deleteRole(deps: AppDeps, actor: ActorLike, communityId: s
     await insertCommunityAudit(tx, { communityId, actorId: actor.userId, action: "role_deleted", targetType: "role", targetId: roleId, metadata: { name }, at: now });
     // Overrides naming the role go with it (cascade), and its holders lose its permissions.
     queueAccessChange(deps, outbox, { communityId, kind: "role_permissions_changed", channelIds: await listCommunityChannelIds(tx, communityId) });
+    outbox.push(`community:${communityId}`, { type: "role:deleted", community_id: communityId, role_id: roleId });
   });
 }

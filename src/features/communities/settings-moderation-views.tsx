@@ -135,7 +135,15 @@ export const MembersSection: FC<{ base: string; rows: MemberRowActions[]; roles:
   </div>
 );
 
-export const InvitesSection: FC<{ base: string; invites: InviteView[]; baseUrl: string; canCreate: boolean }> = (p) => (
+/** What one invite link lets its holder do, in a sentence (issue 13 §8). */
+function inviteAllows(i: InviteView, registrationMode: string): string {
+  const uses = i.maxUses ? ` (${Math.max(0, i.maxUses - i.uses)} of ${i.maxUses} uses left)` : "";
+  if (i.revokedAt) return "Revoked: this link no longer works.";
+  if (registrationMode === "open" || (registrationMode === "invite_only" && i.grantsRegistration)) return `Anyone with this link can join, creating an account on this server first if they have none${uses}.`;
+  return `People who already have an account on this server can join with this link${uses}.`;
+}
+
+export const InvitesSection: FC<{ base: string; invites: InviteView[]; baseUrl: string; canCreate: boolean; registrationMode: string }> = (p) => (
   <div class="stack">
     {p.canCreate ? (
       <Form action={`${p.base}/invites`} id="create-invite">
@@ -164,7 +172,17 @@ export const InvitesSection: FC<{ base: string; invites: InviteView[]; baseUrl: 
           {p.invites.map((i) => (
             <tr role="row">
               <td role="cell" data-label="Link">
-                <code class="invite-link" data-secret>{`${p.baseUrl}/invite/${i.code}`}</code>
+                <div class="invite-link">
+                  <code class="invite-link__url" data-secret>{`${p.baseUrl}/invite/${i.code}`}</code>
+                  {i.revokedAt ? null : (
+                    <button type="button" class="btn btn--secondary btn--sm" data-copy={`${p.baseUrl}/invite/${i.code}`}>
+                      Copy link
+                    </button>
+                  )}
+                </div>
+                <p class="muted" data-invite-allows>
+                  {inviteAllows(i, p.registrationMode)}
+                </p>
               </td>
               <td role="cell" data-label="Uses">
                 {i.uses}

@@ -88,7 +88,7 @@ export function communitySettingsPages(deps: AppDeps) {
           break;
         }
         case "invites":
-          body = <InvitesSection base={base} invites={await listInvites(deps, actor, c.id)} baseUrl={baseUrlOf(deps, request)} canCreate={allows(access, "create_invite")} />;
+          body = <InvitesSection base={base} invites={await listInvites(deps, actor, c.id)} baseUrl={baseUrlOf(deps, request)} canCreate={allows(access, "create_invite")} registrationMode={deps.config.registrationMode} />;
           break;
         case "bans":
           body = <BansSection base={base} bans={await listBans(deps, actor, c.id)} />;

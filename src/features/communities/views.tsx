@@ -30,7 +30,15 @@ import type { ChannelRecord } from "../permissions/index.ts";
 
 export const Rail: FC<{ communities: CommunitySummary[]; currentId?: string; dmsCurrent?: boolean }> = (p) => (
   <>
-    <a class="rail-item rail-item--action" href="/dms" title="Direct messages" aria-current={p.dmsCurrent ? "page" : undefined}>
+    <a class="rail-item rail-item--action" href="/" title="Home">
+      <span class="rail-item__pill" aria-hidden="true" />
+      <span class="rail-item__action">
+        <Icon name="home" />
+      </span>
+      <span class="visually-hidden">Home</span>
+    </a>
+    {/* data-live-dms: the live socket module puts the count of new conversations here. */}
+    <a class="rail-item rail-item--action" href="/dms" title="Direct messages" aria-current={p.dmsCurrent ? "page" : undefined} data-live-dms>
       <span class="rail-item__pill" aria-hidden="true" />
       <span class="rail-item__action">
         <Icon name="inbox" />
@@ -197,6 +205,8 @@ export type ChatFrameProps = {
   history?: Child;
   /** The call client's mount (chat.js loads chat-voice.js): who is signed in, and the bundle. */
   voice?: { selfId: string; src: string };
+  /** The signed-in user (the account menu). */
+  user?: { id: string; displayName: string };
 };
 
 function channelKind(c: ChannelRecord): "text" | "voice" | "private" {
@@ -249,7 +259,9 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
             {p.reportDialog}
           </div>
         ) : (
-          <h1 class="channel-header__name">{p.community.name}</h1>
+          <h1 class="channel-header__name" id="channel-header" data-live-region>
+            {p.community.name}
+          </h1>
         )
       }
       main={
@@ -279,6 +291,7 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
         ) : undefined
       }
       members={<MemberPanel members={p.members} communityId={p.community.id} />}
+      user={p.user}
     />
   );
 };

@@ -6,5 +6,6 @@
  *   relationTo(db, actor, userId) + isVisibleTo(relation, actor)  may the actor learn this account
  *                                 exists? (reports; anything else that takes a user id from a stranger)
  */
+export { listDms, type DmView } from "./service.ts";
 export { shareCommunityOrDm, relationTo, isVisibleTo, MAX_GROUP_DM_PEOPLE } from "./service.ts";
 export { isBlockedEitherWay, isDmPartnerBlocked } from "./queries.ts";

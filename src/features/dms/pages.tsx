@@ -88,7 +88,7 @@ const Picker: FC<{ query: string; candidates: { id: string; username: string; di
 
 export function dmPages(deps: AppDeps) {
   const db = deps.database.db;
-  const frame = async (actor: { userId: string }, currentId: string | undefined, header: unknown, main: unknown, composer?: unknown) => {
+  const frame = async (actor: { userId: string; displayName: string }, currentId: string | undefined, header: unknown, main: unknown, composer?: unknown) => {
     const [communities, dms] = await Promise.all([listCommunitiesOf(db, actor.userId), listDms(deps, actor as never)]);
     return (
       <AppFrame
@@ -98,6 +98,7 @@ export function dmPages(deps: AppDeps) {
         main={main as never}
         composer={composer as never}
         navLabel="Direct messages"
+        user={{ id: actor.userId, displayName: actor.displayName }}
       />
     );
   };

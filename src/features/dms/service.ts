@@ -66,7 +66,7 @@ export type DmView = { channelId: string; kind: "dm" | "group_dm"; participants:
 /** Get-or-create the one DM between the actor and `targetId`. */
 export async function openDm(deps: AppDeps, actor: ActorLike, targetId: string): Promise<DmView> {
   const now = nowOf(deps);
-  const channelId = await mutate(deps, async (tx) => {
+  const channelId = await mutate(deps, async (tx, outbox) => {
     // Checked inside the transaction: a block made a moment ago is seen.
     const target = await requireDmAllowed(tx, actor, targetId);
     const [a, b] = actor.userId < target.id ? [actor.userId, target.id] : [target.id, actor.userId];
@@ -81,6 +81,9 @@ export async function openDm(deps: AppDeps, actor: ActorLike, targetId: string):
       return (await tx.selectFrom("dm_pairs").select("channel_id").where("user_a", "=", a).where("user_b", "=", b).executeTakeFirstOrThrow()).channel_id;
     }
     await tx.insertInto("channel_members").values([a, b].map((user_id) => ({ channel_id: id, user_id, added_at: now }))).execute();
+    // The other person's open pages list the new conversation (with its badge) without a reload;
+    // opening an existing DM again announces nothing.
+    outbox.push(`user:${target.id}`, { type: "dm:created", channel_id: id });
     return id;
   });
   return (await getDm(deps, actor, channelId))!;

@@ -70,4 +70,5 @@ export { accessMessage } from "./access.ts";
 export { checkMayPost } from "./send.ts";
 // Chat pages render the last page of history server-side (structure + ciphertext only).
 export { listHistory } from "./history.ts";
+export { summariseUnread } from "./read-state.ts";
 export { HISTORY_PAGE, MessageHistory } from "./views.tsx";

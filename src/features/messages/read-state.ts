@@ -85,3 +85,17 @@ export async function listUnread(deps: AppDeps, actor: ActorRef): Promise<Unread
   }
   return out;
 }
+
+/**
+ * Unread counts grouped for the home hub: per channel (DMs) and per community (the sum of its
+ * channels'). listUnread plus one query for the communities of the channels that have any.
+ */
+export async function summariseUnread(deps: AppDeps, actor: ActorRef): Promise<{ byChannel: Map<string, number>; byCommunity: Map<string, number> }> {
+  const entries = (await listUnread(deps, actor)).filter((e) => e.unread > 0);
+  const byChannel = new Map(entries.map((e) => [e.channel_id, e.unread]));
+  const byCommunity = new Map<string, number>();
+  if (entries.length === 0) return { byChannel, byCommunity };
+  const rows = await dbOf(deps).selectFrom("channels").select(["id", "community_id"]).where("id", "in", [...byChannel.keys()]).where("community_id", "is not", null).execute();
+  for (const r of rows) byCommunity.set(r.community_id!, (byCommunity.get(r.community_id!) ?? 0) + byChannel.get(r.id)!);
+  return { byChannel, byCommunity };
+}

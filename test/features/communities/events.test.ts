@@ -81,3 +81,34 @@ describe("ownership and account deletion", () => {
     expect(log.entries.some((e: any) => e.action === "ownership_transferred" && e.actor_id === null)).toBe(true);
   });
 });
+
+describe("role permission changes tell open pages (issue 13 §2)", () => {
+  test("editing a role's permissions publishes role:updated, deleting it role:deleted, on the community topic", async () => {
+    const p = await populatedCommunity(ctx, "Roles live");
+    hub.connect(p.member.user.id, [`community:${p.communityId}`]);
+    const role = await expectOk(p.owner.call("POST", `/api/communities/${p.communityId}/roles`, { name: "Pinners", permissions: ["pin"] }), 201);
+    await expectOk(p.owner.call("PATCH", `/api/communities/${p.communityId}/roles/${role.id}`, { name: "Renamed only" }), 204);
+    await expectOk(p.owner.call("PATCH", `/api/communities/${p.communityId}/roles/${role.id}`, { permissions: [] }), 204);
+    await expectOk(p.owner.call("DELETE", `/api/communities/${p.communityId}/roles/${role.id}`), 204);
+    const roleFrames = hub.frames(p.member.user.id).filter((f) => f.event.type.startsWith("role:"));
+    // A rename alone changes nobody's view: no frame for it.
+    expect(roleFrames.map((f) => [f.topic, f.event.type, f.event.role_id, f.event.community_id])).toEqual([
+      [`community:${p.communityId}`, "role:updated", role.id, p.communityId],
+      [`community:${p.communityId}`, "role:deleted", role.id, p.communityId],
+    ]);
+  });
+});
+
+describe("a new conversation is announced (issue 13 §2)", () => {
+  test("opening a first 1:1 DM publishes dm:created to the other person only; opening it again publishes nothing", async () => {
+    const p = await populatedCommunity(ctx, "DM live");
+    hub.connect(p.owner.user.id, []);
+    hub.connect(p.member.user.id, []);
+    const dm = await expectOk(p.owner.call("POST", "/api/dms", { user_id: p.member.user.id }));
+    await expectOk(p.owner.call("POST", "/api/dms", { user_id: p.member.user.id }));
+    await expectOk(p.member.call("POST", "/api/dms", { user_id: p.owner.user.id }));
+    const created = (userId: string) => hub.frames(userId).filter((f) => f.event.type === "dm:created").map((f) => [f.topic, f.event.channel_id]);
+    expect(created(p.member.user.id)).toEqual([[`user:${p.member.user.id}`, dm.channel_id]]);
+    expect(created(p.owner.user.id)).toEqual([]);
+  });
+});
