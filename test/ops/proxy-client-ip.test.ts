@@ -52,6 +52,13 @@ type Entry = { name: string; url: string; servername?: string };
 
 const work = mkdtempSync(join(tmpdir(), "hearth-proxy-ip-"));
 const procs: Subprocess[] = [];
+// Set by afterAll: a setup that outlived its hook's timeout (a loaded machine) must not leave a
+// proxy running after the file ended, so whatever it spawns afterwards is stopped at once.
+let stopped = false;
+function track(proc: Subprocess): void {
+  procs.push(proc);
+  if (stopped) proc.kill("SIGTERM");
+}
 let ctx: TestContext;
 let hearthPort = 0;
 const entries: Entry[] = [];
@@ -83,7 +90,7 @@ async function startNginx(): Promise<void> {
   const temps = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((k) => `${k}_temp_path ${dir}/tmp/${k};`);
   const conf = join(dir, "nginx.conf");
   writeFileSync(conf, [`pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log;`, "events {}", "http {", "access_log off;", ...temps, body, "}"].join("\n"));
-  procs.push(Bun.spawn(["nginx", "-p", dir, "-e", join(dir, "error.log"), "-c", conf, "-g", "daemon off;"], { stdout: "ignore", stderr: "pipe" }));
+  track(Bun.spawn(["nginx", "-p", dir, "-e", join(dir, "error.log"), "-c", conf, "-g", "daemon off;"], { stdout: "ignore", stderr: "pipe" }));
   entries.push({ name: "nginx (TLS server block)", url: `https://127.0.0.1:${tlsPort}`, servername: "chat.example.com" });
   entries.push({ name: "nginx (several instances, upstream block)", url: `http://127.0.0.1:${lbPort}` });
 }
@@ -101,7 +108,7 @@ async function startCaddy(): Promise<void> {
     rewrite(lb!, [["chat.example.com {", `http://127.0.0.1:${lbPort} {`], ["reverse_proxy 127.0.0.1:8080 127.0.0.1:8081 {", `reverse_proxy 127.0.0.1:${hearthPort} 127.0.0.1:${hearthPort} {`]]),
   ].join("\n"));
   const env = { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, "data"), XDG_CONFIG_HOME: join(dir, "config") };
-  procs.push(Bun.spawn(["caddy", "run", "--config", file, "--adapter", "caddyfile"], { env, stdout: "ignore", stderr: "pipe" }));
+  track(Bun.spawn(["caddy", "run", "--config", file, "--adapter", "caddyfile"], { env, stdout: "ignore", stderr: "pipe" }));
   entries.push({ name: "Caddy (single instance block)", url: `http://127.0.0.1:${mainPort}` });
   entries.push({ name: "Caddy (several instances, load-balancing block)", url: `http://127.0.0.1:${lbPort}` });
 }
@@ -172,9 +179,10 @@ beforeAll(async () => {
   if (haveNginx) await startNginx();
   if (haveCaddy) await startCaddy();
   for (const entry of entries) await waitUntilServing(entry);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
+  stopped = true;
   for (const proc of procs) {
     proc.kill("SIGTERM");
     await proc.exited;
