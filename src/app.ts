@@ -9,15 +9,16 @@
  * and counts the request in the metrics by route template (src/metrics/registry.ts).
  */
 import { Elysia } from "elysia";
-import type { Config } from "./config.ts";
-import type { Database } from "./db/open.ts";
-import type { EventPublisher } from "./db/tx.ts";
-import type { Logger } from "./log.ts";
-import type { Secrets } from "./secrets.ts";
+// The dependency type and the request context live below every feature (src/deps.ts,
+// src/http/request-context.ts), so features never import this file: no import cycle through it.
+export type { AppDeps } from "./deps.ts";
+export { clientIpOf } from "./http/request-context.ts";
+import type { AppDeps } from "./deps.ts";
+import { requestStates, type RequestState } from "./http/request-context.ts";
 import { AppError, NotFoundError, RateLimitedError } from "./errors.ts";
 import { createClientIpResolver, limitSubjectOf } from "./http/client-ip.ts";
 import { applySecurityHeaders, SECURITY_HEADERS } from "./http/security-headers.ts";
-import { DEFAULT_RATE_LIMITS, isAuthEndpoint, MemoryRateLimitStore, type RateLimits, type RateLimitStore } from "./http/rate-limit.ts";
+import { DEFAULT_RATE_LIMITS, isAuthEndpoint, MemoryRateLimitStore } from "./http/rate-limit.ts";
 import { renderError, toAppError } from "./http/error-response.tsx";
 import { serveStatic } from "./http/static-files.ts";
 import { createBodyGuard } from "./http/body-guard.ts";
@@ -25,8 +26,6 @@ import { InFlightBodies } from "./http/body-in-flight.ts";
 import { compressDynamic } from "./http/compression.ts";
 import { assertPathParamsKnown, inputGuard } from "./http/input-guard.ts";
 import { validationToAppError } from "./http/validation-error.ts";
-import type { AssetResolver } from "./http/assets.ts";
-import type { BlobStore } from "./blobs/index.ts";
 import { healthRoutes } from "./features/health/routes.ts";
 import { probeRoutes } from "./features/health/probes.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
@@ -59,41 +58,6 @@ import { apiDocsRoutes, type DocumentedApp } from "./features/api-docs/index.ts"
 import { fileRoutes } from "./features/files/index.ts";
 import { installNotifications, notificationApiRoutes, notificationPages, pwaRoutes } from "./features/notifications/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
-import type { Timers } from "./timers.ts";
-
-export type AppDeps = {
-  config: Config;
-  database: Database;
-  log: Logger;
-  secrets: Secrets;
-  events: EventPublisher;
-  /** The WebSocket hub (/ws). main.ts and tests pass the same object as `events`. */
-  hub?: Hub;
-  assets: AssetResolver;
-  /** Encrypted file bytes (local directory or S3; docs/files.md). main.ts and the test helper always set it. */
-  blobs?: BlobStore;
-  rateLimits?: RateLimits;
-  rateLimitStore?: RateLimitStore;
-  /** Request-body bytes in flight per client IP and per process; tests pass small caps to inspect it. */
-  inFlightBodies?: InFlightBodies;
-  now?: () => number;
-  /** The progressive login delay waits through this; tests pass a recorder instead of sleeping. */
-  sleep?: (ms: number) => Promise<void>;
-  /** Presence grace/batching and typing auto-stop run on these; tests pass timers they advance. */
-  timers?: Timers;
-};
-
-/** `status`: the answer's status once known (mapResponse, error renderer), for the metrics. */
-type RequestState = { requestId: string; clientIp: string; startedMs: number; path: string; status?: number };
-
-// Per-request state, keyed by the Request object (module-level so features can read the client
-// IP the pipeline resolved, through clientIpOf, without re-deriving it from proxy headers).
-const requestStates = new WeakMap<Request, RequestState>();
-
-/** The client IP as resolved by the pipeline (trusted proxies honoured); "unknown" before it ran. */
-export function clientIpOf(request: Request): string {
-  return requestStates.get(request)?.clientIp ?? "unknown";
-}
 
 export function createApp(deps: AppDeps) {
   // Without an injected hub /ws still works (a private hub that no service publishes to).

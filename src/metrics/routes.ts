@@ -4,7 +4,7 @@
  * security headers), and is counted in hearth_http_requests_total like the others.
  */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { checkMetricsToken, metricsNotServed, metricsResponse } from "./access.ts";
 
 export function metricsRoutes(deps: AppDeps) {

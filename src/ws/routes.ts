@@ -10,7 +10,7 @@
  */
 import { Elysia } from "elysia";
 import type { ServerWebSocket } from "bun";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { ForbiddenError, InvalidInputError, UnauthenticatedError } from "../errors.ts";
 import { authKernelOf, findLiveSessionIds, onSessionsRevoked, resolveActor, type Actor } from "../features/auth/index.ts";
 import { ACCESS_COOKIE, parseCookies, REFRESH_COOKIE } from "../features/auth/cookies.ts";

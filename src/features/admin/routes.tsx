@@ -4,7 +4,7 @@
  * power, `users`; the target rules (owner, self, other admins) are the service's.
  */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
 import { int, queryOf, text } from "../../http/input-schemas.ts";

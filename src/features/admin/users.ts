@@ -8,7 +8,7 @@ import { ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.t
 import { runInTransaction, type Executor } from "../../db/tx.ts";
 import { authKernelOf, insertAuditEntry, revokeAllSessions, suspendUser, unsuspendUser, type Actor, type RequestMeta } from "../auth/index.ts";
 import { isUuid } from "../../shared/ids.ts";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 
 export const USERS_PAGE_SIZE = 50;
 export const USER_FILTERS = ["all", "suspended", "admins", "never_signed_in"] as const;

@@ -6,7 +6,7 @@
  * describe routes, never data.
  */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { json, page } from "../../http/render.ts";
 import { Layout } from "../../../views/layout.tsx";
 import { API_PAGE_PATH, buildOpenApiDocument, OPENAPI_PATH, type DocumentedApp } from "./document.ts";

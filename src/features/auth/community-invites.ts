@@ -9,7 +9,7 @@
  * Auth does not know communities (they depend on auth): the communities feature installs the
  * redeemer below when it is imported (src/features/communities/index.ts).
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Executor, Outbox, Tx } from "../../db/tx.ts";
 
 export type CommunityInviteRedeemer = {

@@ -10,7 +10,7 @@
  * Cookie-authenticated unsafe methods must pass the same-origin (CSRF) check; Bearer is exempt.
  */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ForbiddenError, UnauthenticatedError } from "../../errors.ts";
 import { hasAdminPower, type AdminPower } from "./admin-powers.ts";
 import { ACCESS_COOKIE, clearedSessionCookies, parseCookies, REFRESH_COOKIE, sessionCookies } from "./cookies.ts";

@@ -3,7 +3,7 @@
  * refresh tokens (ON DELETE CASCADE), and login_attempts rows that no longer lock or count.
  * Rotated refresh tokens of live sessions are kept on purpose: they are how reuse is detected.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { authKernelOf, type AuthKernel } from "./kernel.ts";
 import { LOCKOUT_WINDOW_MS } from "./lockout.ts";
 import { timeJob } from "../../metrics/registry.ts";

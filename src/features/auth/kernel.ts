@@ -3,7 +3,7 @@
  * login delay, and the listeners told about revoked sessions. Keyed by the AppDeps object so two
  * apps in one process (tests) never share listeners.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Outbox } from "../../db/tx.ts";
 import { createTokenSigner, type TokenSigner } from "./tokens.ts";
 

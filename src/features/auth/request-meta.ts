@@ -1,4 +1,4 @@
-import { clientIpOf } from "../../app.ts";
+import { clientIpOf } from "../../http/request-context.ts";
 import type { RequestMeta } from "./audit.ts";
 import { deviceCookieOf } from "./device-cookie.ts";
 

@@ -3,7 +3,7 @@
  * Each handler parses, calls one service function, and shapes the answer.
  */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { NotFoundError, UnauthenticatedError } from "../../errors.ts";
 import { json } from "../../http/render.ts";
 import { hasAdminPower } from "./admin-powers.ts";

@@ -4,7 +4,7 @@
  */
 import { Elysia } from "elysia";
 import type { Child } from "hono/jsx";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { page, redirect } from "../../http/render.ts";
 import { queryOf, text } from "../../http/input-schemas.ts";
 import { logout } from "./account.ts";

@@ -5,7 +5,7 @@
  */
 import { Elysia } from "elysia";
 import type { Child } from "hono/jsx";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
 import { queryOf, text, Uuid } from "../../http/input-schemas.ts";

@@ -3,7 +3,7 @@
  * signed-in API client) manages them; a token never reaches these routes (access-tokens.ts).
  */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { json } from "../../http/render.ts";
 import { createAccessToken, listAccessTokens, revokeAccessToken, TOKEN_EXPIRY_DAYS, type AccessTokenView } from "./access-tokens.ts";
 import { authGuard } from "./guard.ts";

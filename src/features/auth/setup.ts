@@ -5,7 +5,7 @@
  * instance_settings; registration consumes it with one DELETE … RETURNING (single use, atomic).
  */
 import { sql } from "kysely";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Executor, Tx } from "../../db/tx.ts";
 import { ADMIN_POWERS } from "./admin-powers.ts";
 import { insertAuditEntry } from "./audit.ts";

@@ -1,6 +1,6 @@
 /** JSON API of groups and channels. */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
 import type { ChannelRecord } from "../permissions/index.ts";

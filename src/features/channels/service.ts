@@ -2,7 +2,7 @@
  * Groups (folders) and channels. Limits: 200 groups per community, 100 channels per group; the
  * community row is locked while counting so two concurrent creations cannot both squeeze past.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessChannel, accessCommunity, accessGroup, applyChange, bumpViewerVersions, requireCan } from "../permissions/index.ts";
 import { ASSIGNABLE_ROLES, isPermission, type AssignableRole } from "../permissions/index.ts";

@@ -1,5 +1,5 @@
 /** Which channels a user can see: the sidebar, GET /groups, and the WebSocket subscriptions. */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Executor } from "../../db/tx.ts";
 import { accessCommunity, can, type ActorRef, type ChannelFacts, type ChannelRecord } from "../permissions/index.ts";
 import { dbOf, nowOf, type ActorLike } from "../communities/index.ts";

@@ -1,5 +1,5 @@
 /** Small helpers every service of this slice uses: the db, the clock, and the one transaction helper. */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { runInTransaction, type Outbox, type Tx } from "../../db/tx.ts";
 import type { Db } from "../../db/open.ts";
 import { InvalidInputError } from "../../errors.ts";

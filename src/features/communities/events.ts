@@ -7,7 +7,7 @@
  * Both happen after COMMIT, listeners FIRST: a removed user's socket is unsubscribed before the
  * community topic hears about the removal, so it never receives another event of that community.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Outbox } from "../../db/tx.ts";
 
 export type MembershipChangeKind = "joined" | "left" | "kicked" | "banned" | "unbanned" | "timed_out" | "timeout_removed" | "role_changed";

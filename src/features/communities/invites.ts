@@ -4,7 +4,7 @@
  * one-use invite cannot both succeed.
  */
 import { sql } from "kysely";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessCommunity, allows, isUuid, requireCan } from "../permissions/index.ts";
 import { insertCommunityAudit } from "./audit.ts";

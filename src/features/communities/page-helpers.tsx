@@ -1,6 +1,6 @@
 /** Shared bits of the community pages: the page shell and form-body reading. */
 import type { Child } from "hono/jsx";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { page } from "../../http/render.ts";
 import { Layout, parseTheme, THEME_COOKIE, Toast } from "../../../views/index.ts";
 

@@ -1,6 +1,6 @@
 /** htmx pages of communities: picker, create, join, invite page, the chat frame, reports. */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
 import { fragment, isHtmx, redirect, seeOther } from "../../http/render.ts";
 import { Offset, queryOf } from "../../http/input-schemas.ts";

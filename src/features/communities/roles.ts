@@ -3,7 +3,7 @@
  * Who may create, edit or delete which role is decided by `applyChange` (permissions feature):
  * never a permission the actor does not hold, never a role ranked at or above them.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError } from "../../errors.ts";
 import { accessCommunity, applyChange, ROLE_PERMISSIONS, type RoleFields } from "../permissions/index.ts";
 import { insertCommunityAudit } from "./audit.ts";

@@ -1,6 +1,6 @@
 /** JSON API of communities, members, invites and custom roles (`/api/...`, snake_case). */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";
 import { createCommunity, deleteCommunity, getCommunity, leaveCommunity, listCommunityMembers, setMemberCustomRoles, setMemberRole, transferOwnership, updateCommunity } from "./service.ts";

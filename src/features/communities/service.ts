@@ -2,7 +2,7 @@
  * Communities: create, read, settings, delete, transfer, leave, member roles. Both faces (JSON
  * API and pages) call these; every mutation is one transaction with events after COMMIT.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessCommunity, applyChange, bumpViewerVersions, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
 import { findMembership } from "../permissions/index.ts";

@@ -4,7 +4,7 @@
  * enumerate every form (test/features/permissions/mutation-paths.test.ts requires each one that
  * changes roles, overrides or members to be covered by the hierarchy matrix).
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ROLE_PERMISSIONS } from "../permissions/index.ts";
 import { createChannel, createGroup, deleteChannel, deleteGroup, removeChannelOverride, renameGroup, setChannelOverride, updateChannel } from "../channels/index.ts";
 import { banUser, closeReport, kickMember, timeoutMember, unbanUser, warnMember } from "../moderation/index.ts";

@@ -1,6 +1,6 @@
 /** Community settings pages (htmx). Every form calls the same service as the JSON API. */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ForbiddenError, NotFoundError } from "../../errors.ts";
 import { redirect, seeOther } from "../../http/render.ts";
 import { queryOf, Uuid } from "../../http/input-schemas.ts";

@@ -1,7 +1,7 @@
 /** DM pages: the conversation list with a "new message" picker, and one conversation. */
 import { Elysia } from "elysia";
 import type { FC } from "hono/jsx";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { NotFoundError } from "../../errors.ts";
 import { fragment, isHtmx, redirect } from "../../http/render.ts";
 import { queryOf, text } from "../../http/input-schemas.ts";

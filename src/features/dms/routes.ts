@@ -1,6 +1,6 @@
 /** JSON API of DMs, group DMs and user blocks. */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { NotFoundError } from "../../errors.ts";
 import { json } from "../../http/render.ts";
 import { authGuard } from "../auth/index.ts";

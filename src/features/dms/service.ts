@@ -9,7 +9,7 @@
  * DM knowing its UUID) and no adding people later (a new group DM is created instead).
  */
 import { sql } from "kysely";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { isUuid } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf, type ActorLike } from "../communities/index.ts";

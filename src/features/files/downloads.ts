@@ -8,7 +8,7 @@
  * yet, only its uploader, once complete. Everyone else gets 404 FILE_NOT_FOUND, the same answer
  * as an unknown id.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { AppError, NotFoundError } from "../../errors.ts";
 import { parseBlobId, type BlobStat } from "../../blobs/index.ts";
 import type { Executor } from "../../db/tx.ts";

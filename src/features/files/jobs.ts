@@ -12,7 +12,7 @@
  *  4. Leftovers of writes a crash interrupted (the local store's temporaries).
  * Rows go first, blobs after: a blob whose deletion fails is found again by the walk.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { MAX_LIST_LIMIT, parseBlobId, type BlobId } from "../../blobs/index.ts";
 import { dbOf, nowOf } from "../communities/index.ts";
 import { FILE_JOB_INTERVAL_MS, ORPHAN_GRACE_MS } from "./limits.ts";

@@ -10,7 +10,7 @@
  * downloadable by whoever may read its message, else 404 FILE_NOT_FOUND like an unknown id.
  */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { json } from "../../http/render.ts";
 import { bodyBudgets } from "../../http/body-budget.ts";
 import { Uuid } from "../../http/input-schemas.ts";

@@ -4,7 +4,7 @@
  * a download's stream errors, a part's write is aborted (nothing stored). Process-local: a
  * transfer on another instance stops at its next request, which no longer authenticates.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { onSessionsRevoked } from "../auth/index.ts";
 
 type Registry = Map<string, Map<string, Set<AbortController>>>;

@@ -15,7 +15,7 @@
  *  - status: which parts are acknowledged, for a client resuming after a dropped connection.
  *  - sessions expire 24 h after their start unless a message carries the file (files job).
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { AppError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError, UnauthenticatedError } from "../../errors.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "../../http/rate-limit.ts";
 import { newBlobId, parseBlobId, type BlobId } from "../../blobs/index.ts";

@@ -14,7 +14,7 @@
 import { Elysia } from "elysia";
 import { RedisClient } from "bun";
 import { sql } from "kysely";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { readMigrations, type Migration } from "../../db/migrate.ts";
 import { json } from "../../http/render.ts";
 

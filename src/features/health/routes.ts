@@ -4,7 +4,7 @@
  * when the database returns (the driver reconnects on the next query).
  */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { json } from "../../http/render.ts";
 
 export function healthRoutes(deps: AppDeps) {

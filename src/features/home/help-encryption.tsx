@@ -4,7 +4,7 @@
  * sign-in; the words match docs/crypto.md "What a reader sees".
  */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { page } from "../../http/render.ts";
 import { Layout } from "../../../views/layout.tsx";
 

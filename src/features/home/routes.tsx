@@ -7,7 +7,7 @@
  */
 import { Elysia } from "elysia";
 import type { FC } from "hono/jsx";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { redirect } from "../../http/render.ts";
 import { Avatar, EmptyState } from "../../../views/index.ts";
 import { authGuard, hasAdminPower } from "../auth/index.ts";

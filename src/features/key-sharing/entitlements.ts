@@ -14,7 +14,7 @@
  * Items are message ids, or `poll:<id>` for a poll's question (polls-ui archives it under that
  * name). Only a reader of the channel may ask (404 otherwise, as for any channel route).
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessChannel, isUuid, type ActorRef } from "../permissions/index.ts";
 import { findViewerSince } from "../channels/index.ts";

@@ -6,7 +6,7 @@
  * most recent writers' devices: the request waits in their to-device queue and is answered when
  * one of them comes online (docs/crypto.md "Shared history").
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { accessChannel, type ActorRef } from "../permissions/index.ts";
 import { listChannelViewers } from "../channels/index.ts";
 import { dbOf, nowOf } from "../communities/index.ts";

@@ -1,6 +1,6 @@
 /** HTTP face of key sharing (docs/messages.md "Key requests"): Elysia types stay here. */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { authGuard } from "../auth/index.ts";
 import { checkKeyEntitlements, MAX_ENTITLEMENT_ITEMS } from "./entitlements.ts";
 import { listKeyHolders } from "./holders.ts";

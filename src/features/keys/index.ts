@@ -9,7 +9,7 @@
  *   isDeviceRegistered(db, u, d)     the same as a query (explaining a refusal)
  *   setKeyFetchLimits(deps, limits)  drain-guard budgets (tests, operators)
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { KeysChangedEvent } from "./events.ts";
 import { keysKernelOf } from "./kernel.ts";
 

@@ -3,7 +3,7 @@
  * in-process listeners for key changes, and the cached server identity. Keyed by the AppDeps
  * object (like the auth kernel) so two apps in one test process never share buckets or listeners.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { MemoryRateLimitStore, type Limit, type RateLimitStore } from "../../http/rate-limit.ts";
 import type { KeysChangedEvent } from "./events.ts";
 

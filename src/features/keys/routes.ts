@@ -3,7 +3,7 @@
  * call the service and shape the response; Elysia types stay in this file.
  */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { bodyBudgets } from "../../http/body-budget.ts";
 import { json } from "../../http/render.ts";
 import { MAX_BACKUP_JSON_BYTES, MAX_BUNDLE_JSON_BYTES } from "../../shared/e2ee/index.ts";

@@ -14,7 +14,7 @@
  */
 import { ed25519 } from "@noble/curves/ed25519.js";
 import { sha256 } from "@noble/hashes/sha2.js";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError } from "../../errors.ts";
 import { decodeBase64url, encodeBase64url, WireFormatError } from "../../shared/e2ee/index.ts";
 import { keysKernelOf } from "./kernel.ts";

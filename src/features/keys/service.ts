@@ -4,7 +4,7 @@
  * route schemas and are parsed again with the shared wire-format parsers (one definition of the
  * format for client and server); signatures are checked with the shared verifier.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { runInTransaction } from "../../db/tx.ts";
 import { AppError, ConflictError, InvalidInputError, NotFoundError, RateLimitedError } from "../../errors.ts";
 import {

@@ -4,7 +4,7 @@
  * can see may be bookmarked (404 otherwise); a second bookmark of the same message is 409
  * BOOKMARK_EXISTS. Listing skips bookmarks whose message the user can no longer see.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { isUuid, type ActorRef } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";

@@ -3,7 +3,7 @@
  * deletes (sender, or manage_messages in the channel; content erased at once, the row hard-deleted
  * after 30 days by the job). Each is one transaction; the event follows COMMIT.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ConflictError, ForbiddenError } from "../../errors.ts";
 import { channelTopic } from "../../ws/topics.ts";
 import type { ActorRef } from "../permissions/index.ts";

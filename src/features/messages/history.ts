@@ -3,7 +3,7 @@
  * seq (catch-up after a reconnect). Deleted messages stay in the page as erased placeholders so a
  * client sees every seq; expired ones are gone. Three queries per page whatever its size.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessChannel, type ActorRef } from "../permissions/index.ts";
 import { dbOf, nowOf } from "../communities/index.ts";

@@ -6,7 +6,7 @@
  *                                  expiry, scheduled messages (main.ts); run-once
  *                                  functions for tests in jobs.ts
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import type { Hub } from "../../ws/hub.ts";
 import type { MessageSendFrame } from "../../shared/protocol.ts";

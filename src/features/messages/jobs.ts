@@ -11,7 +11,7 @@
  *  - deliverScheduledMessages (scheduled.ts): due scheduled messages through the send path, on
  *    its own shorter interval (SCHEDULED_INTERVAL_MS) so they go out at most 10 s late.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { channelTopic } from "../../ws/topics.ts";
 import { markMessagePurgeDone, pendingMessagePurges } from "../moderation/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";

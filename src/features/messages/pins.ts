@@ -1,5 +1,5 @@
 /** Pins: pin_message permission, at most 50 per channel, idempotent; `pin:changed` after COMMIT. */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ConflictError, ForbiddenError, NotFoundError } from "../../errors.ts";
 import { channelTopic } from "../../ws/topics.ts";
 import { accessChannel, type ActorRef } from "../permissions/index.ts";

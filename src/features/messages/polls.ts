@@ -6,7 +6,7 @@
  * A closed or expired poll refuses votes with 409 POLL_CLOSED. `poll:updated` (counts only) is
  * published to the channel topic after COMMIT.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Executor, Outbox } from "../../db/tx.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { channelTopic } from "../../ws/topics.ts";

@@ -4,7 +4,7 @@
  * distinct emoji per message (a new emoji beyond that is refused; joining an existing one is
  * fine), emoji 1–32 characters. Idempotent PUT/DELETE; `reaction:changed` after COMMIT.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ConflictError, ForbiddenError } from "../../errors.ts";
 import { isDmPartnerBlocked } from "../dms/index.ts";
 import { channelTopic } from "../../ws/topics.ts";

@@ -7,7 +7,7 @@
  * them would point at nothing; the cursor still moves over their seqs.
  */
 import { sql } from "kysely";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError } from "../../errors.ts";
 import { channelTopic, userTopic } from "../../ws/topics.ts";
 import { accessChannel, type ActorRef } from "../permissions/index.ts";

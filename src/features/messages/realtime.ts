@@ -7,7 +7,7 @@
  *    ACTIVITY_INTERVAL_MS with the latest seq) and sent to `user:<id>` of the people who can see
  *    the channel, so a busy channel costs one recipients query per interval, not per message.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Hub } from "../../ws/hub.ts";
 import { userTopic } from "../../ws/topics.ts";
 import { dbOf } from "../communities/index.ts";

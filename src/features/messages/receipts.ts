@@ -4,7 +4,7 @@
  * user is left out entirely, not shown at an old position). Community channels have no listing:
  * receipts there would tell every member what everyone read.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError } from "../../errors.ts";
 import { dbOf, nowOf } from "../communities/index.ts";
 import { accessChannel, type ActorRef } from "../permissions/index.ts";

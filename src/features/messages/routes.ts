@@ -1,6 +1,6 @@
 /** HTTP API of messages (docs/messages.md). Bodies are stated in body-schemas.ts; the services check what a schema cannot. */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { json } from "../../http/render.ts";
 import { bodyBudgets } from "../../http/body-budget.ts";
 import { queryOf, text } from "../../http/input-schemas.ts";

@@ -6,7 +6,7 @@
  * and thread links and mentions are kept. Limits: send_at in the future and ≤ 30 days ahead;
  * ≤ 50 pending per user.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { AppError, ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessChannel, isUuid, type ActorRef } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";

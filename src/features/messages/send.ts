@@ -30,7 +30,7 @@
  * into a lookup of the winner. Channels in slow mode (for senders it applies to) take the
  * careful path: lock the row, check the sender's last message, then the same statement.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Executor } from "../../db/tx.ts";
 import { AppError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError, RateLimitedError } from "../../errors.ts";
 import { channelTopic } from "../../ws/topics.ts";

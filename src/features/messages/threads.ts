@@ -3,7 +3,7 @@
  * level, so a reply id names the same thread as its root. Channel history also contains the
  * replies (every seq is in it), but they are scattered there: this serves a complete thread.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { dbOf, nowOf } from "../communities/index.ts";
 import type { ActorRef } from "../permissions/index.ts";
 import { accessMessage } from "./access.ts";

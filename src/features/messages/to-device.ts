@@ -15,7 +15,7 @@
  * After COMMIT each recipient device gets one `device:message {deviceId, id}` (its newest id).
  */
 import { sql } from "kysely";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Executor } from "../../db/tx.ts";
 import { AppError, InvalidInputError, RateLimitedError } from "../../errors.ts";
 import { MemoryRateLimitStore, type Limit, type RateLimitStore } from "../../http/rate-limit.ts";

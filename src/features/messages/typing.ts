@@ -11,7 +11,7 @@
  *    (timed out meanwhile) publishes `typing:stopped`, so nobody keeps seeing the indicator.
  * State is per instance; a start on A and a stop on B both reach everyone through the fan-out.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { AppError, NotFoundError } from "../../errors.ts";
 import type { Hub, HubActor } from "../../ws/hub.ts";
 import { channelTopic } from "../../ws/topics.ts";

@@ -13,7 +13,7 @@
  * REPORT_FILES_MAX_COUNT files (409 REPORT_FILES_TOO_MANY). The bytes live in report_files next to
  * the report, and go with it (CASCADE).
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { AppError, ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessCommunity, isUuid, requireCan } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf, type ActorLike } from "../communities/index.ts";

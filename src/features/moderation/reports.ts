@@ -6,7 +6,7 @@
  * user they share a community or conversation with (or can otherwise see, dms' isVisibleTo).
  * Anything else is 404 exactly like an unknown id, so reports do not probe for messages or users.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessCommunity, isUuid, requireCan } from "../permissions/index.ts";
 import { insertCommunityAudit } from "../communities/index.ts";

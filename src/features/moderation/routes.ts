@@ -1,6 +1,6 @@
 /** JSON API of moderation: kick, bans, timeouts, warnings, reports, the community audit log. */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { json } from "../../http/render.ts";
 import { int, queryOf, text, Uuid } from "../../http/input-schemas.ts";
 import { authGuard } from "../auth/index.ts";

@@ -3,7 +3,7 @@
  * target's rank, writes the community audit log, and queues the membership change so the hub
  * cuts the user's sockets off at once (reference §9: kicks that did not).
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessCommunity, accessCommunityForChange, isUuid, requireCan, requireChange } from "../permissions/index.ts";
 import { findMembership } from "../permissions/index.ts";

@@ -12,7 +12,7 @@
  *     sender's and conversation's names the server already knows, the unread count. Never the
  *     message text, which the server does not have, and never the ciphertext.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { accessChannel } from "../permissions/index.ts";
 import { presenceOf } from "../presence/index.ts";
 import type { CreatedMessage } from "../messages/index.ts";

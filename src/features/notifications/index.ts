@@ -7,7 +7,7 @@
  *   installNotifications(deps)          web push on new messages (when VAPID keys are set)
  *   startPushJobs(deps)                 prunes failing and signed-out subscriptions (main.ts)
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { onSessionsRevoked } from "../auth/index.ts";
 import { onMessageCreated } from "../messages/index.ts";
 import { dispatchMessage, track } from "./dispatch.ts";

@@ -3,7 +3,7 @@
  * MAX_PUSH_FAILURES times in a row (404/410 are deleted at once by the sender) and those of
  * sessions that were signed out or expired (they receive nothing any more). Hourly from main.ts.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { MAX_PUSH_FAILURES } from "./push-sender.ts";
 
 export const PUSH_JOB_INTERVAL_MS = 3_600_000;

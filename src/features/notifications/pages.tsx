@@ -6,7 +6,7 @@
  */
 import { Elysia, t } from "elysia";
 import type { FC } from "hono/jsx";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
 import { queryOf, text, Uuid } from "../../http/input-schemas.ts";

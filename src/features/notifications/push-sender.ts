@@ -11,7 +11,7 @@
  *              MAX_PUSH_FAILURES consecutive failures
  */
 import webpush from "web-push";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Target } from "./push-subscriptions.ts";
 
 /** Seconds a push service keeps an undelivered message (a chat alert a day late is noise). */

@@ -14,7 +14,7 @@ import { Elysia } from "elysia";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { page } from "../../http/render.ts";
 import { Layout } from "../../../views/index.ts";
 

@@ -16,7 +16,7 @@
  * Bodies are small JSON objects: the default body budget (64 KiB, src/http/body-budget.ts).
  */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { NotFoundError } from "../../errors.ts";
 import { Uuid } from "../../http/input-schemas.ts";
 import { authGuard } from "../auth/index.ts";

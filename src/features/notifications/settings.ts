@@ -10,7 +10,7 @@
  * The most specific level wins (channel, then community, then the user's default); any mute in
  * force, or do-not-disturb, silences the event whatever the level.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { Executor } from "../../db/tx.ts";
 import type { NotifyLevel } from "./levels.ts";
 import { presenceOf } from "../presence/index.ts";

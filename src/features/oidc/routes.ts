@@ -5,8 +5,8 @@
  */
 import { Elysia, t } from "elysia";
 import * as oidc from "openid-client";
-import type { AppDeps } from "../../app.ts";
-import { clientIpOf } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
+import { clientIpOf } from "../../http/request-context.ts";
 import { runInTransaction } from "../../db/tx.ts";
 import { AppError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { parseCookies, sessionCookies, withCookies } from "../auth/cookies.ts";

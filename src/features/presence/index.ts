@@ -12,7 +12,7 @@
  *    The user's own sockets get `presence:changed {self: true}` with the real status.
  */
 import { sql } from "kysely";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { PresenceSetFrame, PresenceStatus, VisiblePresence } from "../../shared/protocol.ts";
 import type { Hub } from "../../ws/hub.ts";
 import { realTimers, type TimerHandle, type Timers } from "../../timers.ts";

@@ -4,7 +4,7 @@
  * GET|PUT /api/account/preferences   {read_receipts}: whether reading publishes read:receipt.
  */
 import { Elysia, t } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError } from "../../errors.ts";
 import { isUuid } from "../../shared/protocol.ts";
 import { authGuard } from "../auth/index.ts";

@@ -25,7 +25,7 @@
  *                            tells the readers' open tabs `viewers:changed` so they share their
  *                            keys before their next send (publishViewersChanged)
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { NotFoundError } from "../../errors.ts";
 import type { Hub, HubActor } from "../../ws/hub.ts";
 import { channelTopic, parseTopic, userTopic } from "../../ws/topics.ts";

@@ -9,7 +9,7 @@
  *   sweepVoice(deps)            tests: run one sweep now
  *   mintTurnCredentials(config, userId, nowMs), turnCredentialFor(secret, userId, expiry)
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import type { RtcSignalFrame, VoiceDeclineFrame, VoiceJoinFrame, VoiceLeaveFrame, VoiceRingFrame, VoiceStateFrame } from "../../shared/protocol.ts";
 import type { Hub } from "../../ws/hub.ts";
 import { installEnforcement } from "./enforcement.ts";

@@ -9,7 +9,7 @@
  * 400 from the input guard (src/http/input-guard.ts types every path param by name).
  */
 import { Elysia } from "elysia";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { NotFoundError, RateLimitedError } from "../../errors.ts";
 import { json } from "../../http/render.ts";
 import type { Limit } from "../../http/rate-limit.ts";

@@ -4,7 +4,7 @@
  * microphone), the grace and ring timers it started, and the work in flight (awaited on stop,
  * so no query outlives the database). Everything another instance must know is in the database.
  */
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { MemoryRateLimitStore, type RateLimitStore } from "../../http/rate-limit.ts";
 import type { RtcSignalEvent } from "../../shared/protocol.ts";
 import type { Hub, HubSocket } from "../../ws/hub.ts";

@@ -1,0 +1,38 @@
+/**
+ * What the application is built from (createApp in src/app.ts, main.ts, the test helper): every
+ * feature takes this. It lives here, below the features, so that no feature imports src/app.ts
+ * (which imports every feature): test/ops/import-cycles.test.ts keeps it that way.
+ */
+import type { Config } from "./config.ts";
+import type { Database } from "./db/open.ts";
+import type { EventPublisher } from "./db/tx.ts";
+import type { Logger } from "./log.ts";
+import type { Secrets } from "./secrets.ts";
+import type { RateLimits, RateLimitStore } from "./http/rate-limit.ts";
+import type { InFlightBodies } from "./http/body-in-flight.ts";
+import type { AssetResolver } from "./http/assets.ts";
+import type { BlobStore } from "./blobs/index.ts";
+import type { Hub } from "./ws/hub.ts";
+import type { Timers } from "./timers.ts";
+
+export type AppDeps = {
+  config: Config;
+  database: Database;
+  log: Logger;
+  secrets: Secrets;
+  events: EventPublisher;
+  /** The WebSocket hub (/ws). main.ts and tests pass the same object as `events`. */
+  hub?: Hub;
+  assets: AssetResolver;
+  /** Encrypted file bytes (local directory or S3; docs/files.md). main.ts and the test helper always set it. */
+  blobs?: BlobStore;
+  rateLimits?: RateLimits;
+  rateLimitStore?: RateLimitStore;
+  /** Request-body bytes in flight per client IP and per process; tests pass small caps to inspect it. */
+  inFlightBodies?: InFlightBodies;
+  now?: () => number;
+  /** The progressive login delay waits through this; tests pass a recorder instead of sleeping. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Presence grace/batching and typing auto-stop run on these; tests pass timers they advance. */
+  timers?: Timers;
+};
