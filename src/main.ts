@@ -137,6 +137,12 @@ if (config.metrics.listen) {
     fail(`Could not listen on METRICS_ADDR ${config.metrics.listen.hostname}:${config.metrics.listen.port}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
+// The signal handlers before "server.listening": whoever waits for that line may stop the server
+// at once, and a SIGTERM that arrived before the handler was installed would kill the process
+// without a clean shutdown (exit 143; seen on a loaded machine).
+let stopping = false;
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
 // Before "server.listening": whoever waits for that line finds the setup link already logged.
 if (setupToken) announceSetupToken({ config, log }, setupToken, `http://${config.listen.hostname === "0.0.0.0" ? "localhost" : config.listen.hostname}:${app.server?.port ?? config.listen.port}`);
 log.info("server.listening", {
@@ -150,7 +156,6 @@ log.info("server.listening", {
   boot_ms: Math.round(performance.now() - bootStarted),
 });
 
-let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
@@ -172,5 +177,3 @@ async function shutdown(signal: string) {
   await database.close().catch(() => {});
   process.exit(0);
 }
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -35,7 +35,7 @@ export async function launchBrowser(extraArgs: readonly string[] = []): Promise<
     return null;
   }
   try {
-    return await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
+    return ignoreLateSocketFrames(await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] }));
   } catch (error) {
     console.warn(`[skip] browser tests: Chromium at ${CHROMIUM_PATH} failed to start: ${String(error)}`);
     return null;
@@ -89,4 +89,25 @@ export async function collectProblems(page: Page): Promise<PageProblems> {
     pageErrors,
     all: () => [...consoleErrors, ...cspViolations, ...pageErrors],
   };
+}
+
+type ClientConnection = { dispatch(message: { guid?: string; method?: string }): void; _objects: Map<string, unknown> };
+
+/**
+ * Playwright reports the first frames of every WebSocket of a page, listened to or not, and its
+ * client throws "Cannot find object to \"frameReceived\": ws@…" (an uncaught error that fails
+ * whichever test runs) when such a frame arrives after the page navigated and the socket object
+ * was disposed. Every signed-in page holds a socket (live.js), so any navigation can hit that
+ * race. Events for WebSocket objects that no longer exist are dropped here; everything else is
+ * dispatched as before.
+ */
+function ignoreLateSocketFrames(browser: Browser): Browser {
+  const connection = (browser as unknown as { _connection?: ClientConnection })._connection;
+  if (!connection || typeof connection.dispatch !== "function" || !(connection._objects instanceof Map)) return browser;
+  const dispatch = connection.dispatch.bind(connection);
+  connection.dispatch = (message) => {
+    if (message.guid?.startsWith("ws@") && message.method !== "__create__" && !connection._objects.has(message.guid)) return;
+    dispatch(message);
+  };
+  return browser;
 }

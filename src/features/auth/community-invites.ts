@@ -23,12 +23,17 @@ export type CommunityInviteRedeemer = {
   redeem(deps: AppDeps, tx: Tx, outbox: Outbox, input: { code: string; userId: string; now: Date; requireRight: boolean }): Promise<{ communityId: string } | null>;
 };
 
-let redeemer: CommunityInviteRedeemer | null = null;
+// `var` without an initializer, on purpose: communities registers while its own module is being
+// evaluated, which can run before this module is (a script that imports communities first, with
+// auth ⇄ communities imports in between). A `let` would be in its temporal dead zone then
+// (ReferenceError), and an initializer would wipe the registration when this module runs later.
+// eslint-disable-next-line no-var
+var redeemer: CommunityInviteRedeemer | undefined;
 
 export function registerCommunityInviteRedeemer(r: CommunityInviteRedeemer): void {
   redeemer = r;
 }
 
 export function communityInviteRedeemer(): CommunityInviteRedeemer | null {
-  return redeemer;
+  return redeemer ?? null;
 }
