@@ -73,7 +73,7 @@ describe.skipIf(!browser)("communities in Chromium", () => {
     await ready(owner.page);
     await owner.page.click("#create-invite button[type=submit]");
     await owner.page.waitForSelector(".invite-link");
-    const inviteUrl = (await owner.page.locator(".invite-link").first().textContent())!.trim();
+    const inviteUrl = (await owner.page.locator(".invite-link__url").first().textContent())!.trim();
     expect(inviteUrl).toMatch(/\/invite\/[A-Za-z0-9]{12}$/);
     await screenshot(owner.page, "communities-settings-invites-desktop");
 

@@ -60,13 +60,16 @@ describe.skipIf(!browser)("presence and read receipts in the browser", () => {
     await expect(bobDot.waitFor(WAIT)).resolves.toBeUndefined();
     await aliceS.page.waitForFunction((id) => document.querySelector<HTMLElement>(`.presence-dot[data-presence-user="${id}"]`)?.dataset.presence === "online", bob.id, WAIT);
 
-    // Keyboard: focus the picker, choose "Do not disturb" with the arrow keys.
-    const picker = bobS.page.locator("select[data-presence-picker]");
+    // Keyboard: open the account menu (where the status picker lives, issue 13 §1), focus the
+    // picker, choose "Do not disturb" with the arrow keys.
+    await bobS.page.locator("[data-user-menu] summary").first().focus();
+    await bobS.page.keyboard.press("Enter");
+    const picker = bobS.page.locator("[data-user-menu][open] select[data-presence-picker]");
     await picker.focus();
     await picker.press("ArrowDown"); // idle
     await picker.press("ArrowDown"); // dnd
     await aliceS.page.waitForFunction((id) => document.querySelector<HTMLElement>(`.presence-dot[data-presence-user="${id}"]`)?.dataset.presence === "dnd", bob.id, WAIT);
-    expect(await bobS.page.evaluate(() => document.querySelector<HTMLSelectElement>("select[data-presence-picker]")?.value)).toBe("dnd");
+    expect(await bobS.page.evaluate(() => document.querySelector<HTMLSelectElement>("[data-user-menu][open] select[data-presence-picker]")?.value)).toBe("dnd");
 
     // Alice sends; Bob's open page reads it; Alice sees "Seen by Bob".
     const input = aliceS.page.locator("#composer-input");
