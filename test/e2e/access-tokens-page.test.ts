@@ -3,11 +3,12 @@
 // it, revoke through the confirmation; no CSP violation, no serious axe violation, no sideways
 // scrolling at 1280 and 360 px. launchBrowser prints "[skip]" when Chromium is missing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { seriousAxeViolations } from "../helpers/axe.ts";
-import { collectProblems, launchBrowser, screenshot } from "../helpers/browser.ts";
-import { cookieSignIn, createUser } from "../helpers/users.ts";
+import { launchBrowser, screenshot } from "../helpers/browser.ts";
+import { openSignedIn } from "../helpers/chat-e2e.ts";
+import { createUser } from "../helpers/users.ts";
 
 const browser: Browser | null = await launchBrowser();
 let ctx: TestContext;
@@ -32,16 +33,13 @@ describe.skipIf(!browser)("Settings › API tokens", () => {
   ]) {
     test(`at ${viewport.width} px: create by keyboard, copy once, revoke with a confirmation`, async () => {
       const user = await createUser(ctx);
-      const tokens = await cookieSignIn(ctx, user);
-      const context = await browser!.newContext({ viewport: { width: viewport.width, height: viewport.height } });
-      await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
-      await context.addCookies([
-        { name: "hearth_access", value: tokens.accessToken, url: base },
-        { name: "hearth_refresh", value: tokens.refreshToken, url: base },
-      ]);
+      const track: BrowserContext[] = [];
+      const { page, problems } = await openSignedIn(browser!, ctx, base, user, {
+        track,
+        viewport: { width: viewport.width, height: viewport.height },
+        beforePage: (context) => context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base }),
+      });
       try {
-        const page = await context.newPage();
-        const problems = await collectProblems(page);
         await page.goto(`${base}/settings/account`, { waitUntil: "load" });
         await page.getByRole("link", { name: "API tokens" }).click();
         await page.waitForURL(`${base}/settings/tokens`);
@@ -72,7 +70,7 @@ describe.skipIf(!browser)("Settings › API tokens", () => {
         expect((await fetch(`${base}/api/account/me`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
         expect(problems.all()).toEqual([]);
       } finally {
-        await context.close();
+        for (const context of track) await context.close();
       }
     });
   }

@@ -3,11 +3,12 @@
 // CSP violation, no serious axe violation, no sideways scrolling, at 1280 and 360 px.
 // launchBrowser prints "[skip]" when Chromium is missing.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { seriousAxeViolations } from "../helpers/axe.ts";
-import { collectProblems, launchBrowser, screenshot } from "../helpers/browser.ts";
-import { cookieSignIn, createUser } from "../helpers/users.ts";
+import { launchBrowser, screenshot } from "../helpers/browser.ts";
+import { openSignedIn } from "../helpers/chat-e2e.ts";
+import { createUser } from "../helpers/users.ts";
 
 const browser: Browser | null = await launchBrowser();
 let ctx: TestContext;
@@ -33,15 +34,9 @@ describe.skipIf(!browser)("Administration › Users", () => {
     test(`at ${viewport.width} px: find, suspend with a reason, unsuspend; by keyboard`, async () => {
       const admin = await createUser(ctx, { isAdmin: true, adminPowers: ["users"] });
       const target = await createUser(ctx, { displayName: `Mallory ${viewport.name}` });
-      const tokens = await cookieSignIn(ctx, admin);
-      const context = await browser!.newContext({ viewport: { width: viewport.width, height: viewport.height } });
-      await context.addCookies([
-        { name: "hearth_access", value: tokens.accessToken, url: base },
-        { name: "hearth_refresh", value: tokens.refreshToken, url: base },
-      ]);
+      const track: BrowserContext[] = [];
+      const { page, problems } = await openSignedIn(browser!, ctx, base, admin, { track, viewport: { width: viewport.width, height: viewport.height } });
       try {
-        const page = await context.newPage();
-        const problems = await collectProblems(page);
         await page.goto(`${base}/settings/account`, { waitUntil: "load" });
         await page.getByRole("link", { name: "Users" }).click();
         await page.waitForURL(`${base}/admin/users`);
@@ -72,7 +67,7 @@ describe.skipIf(!browser)("Administration › Users", () => {
         expect(after.suspended_at).toBeNull();
         expect(problems.all()).toEqual([]);
       } finally {
-        await context.close();
+        for (const context of track) await context.close();
       }
     });
   }
