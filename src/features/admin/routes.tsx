@@ -9,7 +9,7 @@ import { AppError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
 import { int, queryOf, text } from "../../http/input-schemas.ts";
 import { AccountShell, authGuard, authKernelOf, hasAdminPower, requestMeta, type Actor } from "../auth/index.ts";
-import { adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
+import { adminSuspend, adminUnsuspend, targetRefusal, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
 import { UserDetailView, UsersList, type UserDetailProps } from "./views-users.tsx";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -43,14 +43,6 @@ function detailJson(u: UserDetail) {
   };
 }
 
-/** Why this admin may not act on this user (the same rules as the service, for the page), or null. */
-function whyNotActOn(actor: Actor, u: UserDetail): string | null {
-  if (u.id === actor.userId) return "This is your account: use your own settings.";
-  if (u.isOwner) return "Nobody can act on the instance owner's account.";
-  if (u.isAdmin && !actor.isOwner) return "Only the instance owner can act on another administrator.";
-  return null;
-}
-
 export function adminUserRoutes(deps: AppDeps) {
   const kernel = authKernelOf(deps);
   const db = deps.database.db;
@@ -71,7 +63,7 @@ export function adminUserRoutes(deps: AppDeps) {
 
   const detailPage = async (actor: Actor, id: string, extra: Partial<UserDetailProps> = {}, flash?: string, status = 200) => {
     const user = await userDetail(db, id, now());
-    const whyNot = whyNotActOn(actor, user);
+    const whyNot = targetRefusal(actor, user);
     return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} whyNot={whyNot ?? undefined} {...extra} />, flash, `@${user.username}`), { status });
   };
 

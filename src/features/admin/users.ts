@@ -133,6 +133,14 @@ export async function userDetail(db: Executor, userId: string, now: Date): Promi
   };
 }
 
+/** Why `actor` may not act on this user (the detail page shows it instead of the actions), or null. */
+export function targetRefusal(actor: Actor, target: { id: string; isOwner: boolean; isAdmin: boolean }): string | null {
+  if (target.id === actor.userId) return "This is your own account: use your settings instead.";
+  if (target.isOwner) return "Nobody can act on the instance owner's account.";
+  if (target.isAdmin && !actor.isOwner) return "Only the instance owner can act on another administrator.";
+  return null;
+}
+
 /**
  * The target rules of every action on a user: unknown → 404 (as for an id that does not exist);
  * oneself or the owner → 403 ADMIN_TARGET_FORBIDDEN; another admin → only the owner.
@@ -141,9 +149,8 @@ async function checkTarget(db: Executor, actor: Actor, userId: string): Promise<
   if (!isUuid(userId)) throw new NotFoundError("No such user.", "USER_NOT_FOUND");
   const target = await db.selectFrom("users").select(["id", "username", "is_owner", "is_admin", "suspended_at"]).where("id", "=", userId).executeTakeFirst();
   if (!target) throw new NotFoundError("No such user.", "USER_NOT_FOUND");
-  if (target.id === actor.userId) throw new ForbiddenError("You cannot do this to your own account here. Use your settings instead.", "ADMIN_TARGET_FORBIDDEN");
-  if (target.is_owner) throw new ForbiddenError("Nobody can act on the instance owner's account.", "ADMIN_TARGET_FORBIDDEN");
-  if (target.is_admin && !actor.isOwner) throw new ForbiddenError("Only the instance owner can act on another administrator.", "ADMIN_TARGET_FORBIDDEN");
+  const refusal = targetRefusal(actor, { id: target.id, isOwner: target.is_owner, isAdmin: target.is_admin });
+  if (refusal) throw new ForbiddenError(refusal, "ADMIN_TARGET_FORBIDDEN");
   return { id: target.id, username: target.username, suspended: target.suspended_at !== null };
 }
 
