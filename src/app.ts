@@ -38,6 +38,7 @@ import { authenticateBeforeBody } from "./features/auth/index.ts";
 import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
 import { adminUserRoutes } from "./features/admin/index.ts";
+import { auditRoutes } from "./features/audit/index.ts";
 import { communityApiRoutes } from "./features/communities/routes.ts";
 import { channelApiRoutes } from "./features/channels/routes.ts";
 import { dmApiRoutes } from "./features/dms/routes.ts";
@@ -177,6 +178,7 @@ export function createApp(deps: AppDeps) {
     .use(authPageRoutes(deps))
     .use(settingsPageRoutes(deps))
     .use(adminUserRoutes(deps))
+    .use(auditRoutes(deps))
     .use(homeRoutes(deps))
     .use(helpRoutes(deps))
     .use(keysRoutes(deps))

@@ -60,6 +60,7 @@ export const ENV_SPEC = {
   ADMIN_USERNAME: v(Str, "Username granted instance admin at startup and on registration"),
   SETUP_TOKEN: v(t.String({ minLength: 16, maxLength: 128 }), "Presets the one-time first-account setup token (automated installs)", { allowed: "16 to 128 characters" }),
   COMMUNITY_CREATION_MODE: v(oneOf("anyone", "admin_only", "open"), "Who may create communities (open = anyone)", { default: "admin_only" }),
+  AUDIT_RETENTION_DAYS: v(Int(0, 36_500), "Days the instance audit log is kept (0 = forever); pruning leaves a signed checkpoint", { default: 0 }),
   // File uploads
   FILE_STORAGE_PATH: v(Str, "Directory where uploaded (encrypted) files are stored; default DATA_DIR/files"),
   MAX_FILE_SIZE_MB: v(Int(1, 10_000), "Maximum single file upload size in MB", { default: 100 }),
@@ -169,6 +170,8 @@ export type Config = Readonly<{
   adminUsername: string | undefined;
   setupToken: string | undefined;
   communityCreationMode: "anyone" | "admin_only";
+  /** Days the audit log is kept; 0 = forever (features/audit). */
+  auditRetentionDays: number;
   files: Readonly<{ storagePath: string; storage: FileStorage; maxFileSizeBytes: number; uploadQuotaBytes: number }>;
   oidc: Readonly<{ issuerUrl: string; clientId: string; clientSecret: string; redirectUri: string | undefined; disablePasswordLogin: boolean }> | undefined;
   giphyApiKey: string | undefined;
@@ -465,6 +468,7 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
     adminUsername: e.ADMIN_USERNAME,
     setupToken: e.SETUP_TOKEN,
     communityCreationMode: e.COMMUNITY_CREATION_MODE === "admin_only" || e.COMMUNITY_CREATION_MODE === undefined ? "admin_only" : "anyone",
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS ?? 0,
     files: {
       storagePath,
       storage: storage.value!,

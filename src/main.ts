@@ -17,6 +17,7 @@ import { startAuthHousekeeping } from "./features/auth/housekeeping.ts";
 import { installMessaging, startMessageJobs } from "./features/messages/index.ts";
 import { startFileJobs } from "./features/files/index.ts";
 import { startPushJobs } from "./features/notifications/index.ts";
+import { startAuditJobs } from "./features/audit/index.ts";
 import { installVoice } from "./features/voice/index.ts";
 import { Hub } from "./ws/hub.ts";
 import { LocalFanout } from "./ws/fanout-local.ts";
@@ -122,6 +123,7 @@ const stopHousekeeping = startAuthHousekeeping(deps);
 const stopMessageJobs = startMessageJobs(deps);
 const stopFileJobs = startFileJobs(deps);
 const stopPushJobs = startPushJobs(deps);
+const stopAuditJobs = startAuditJobs(deps);
 // createApp installed messaging on this hub; asking again returns its `stop` (idempotent).
 const stopMessaging = installMessaging(deps, hub);
 // Likewise for voice: its stop drops its timers and waits for its queries before the hub stops.
@@ -167,6 +169,7 @@ async function shutdown(signal: string) {
   await stopMessageJobs();
   await stopFileJobs();
   await stopPushJobs();
+  await stopAuditJobs();
   await stopMessaging().catch(() => {});
   // Before the hub: closing its sockets must not start graces (other instances free the seats).
   await stopVoice().catch(() => {});

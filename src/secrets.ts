@@ -23,6 +23,12 @@ export type Secrets = Readonly<{
   totpKey: Uint8Array;
   /** HMAC-SHA256 key of trusted-device cookies, derived from the JWT private key. */
   deviceCookieKey: Uint8Array;
+  /**
+   * HMAC-SHA256 key of the audit log's hash chain and checkpoints (features/audit), derived from
+   * the TOTP key: that key is never rotated (2FA users would be locked out), so the chain stays
+   * verifiable for as long as the log is kept, and nobody holding only the database can forge it.
+   */
+  auditKey: Uint8Array;
 }>;
 
 export class MissingSecretsError extends Error {
@@ -135,6 +141,7 @@ export function loadSecrets(config: Config, log: Logger): Secrets {
     jwtKeyId: jwtKeyIdOf(jwtPublicPem),
     totpKey: Uint8Array.from(Buffer.from(totpHex!, "hex")),
     deviceCookieKey: deriveSubkey(jwtPrivatePem, "hearth device cookie v1"),
+    auditKey: new Uint8Array(hkdfSync("sha256", Buffer.from(totpHex!, "hex"), "hearth", "hearth audit chain v1", 32)),
   });
 }
 

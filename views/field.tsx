@@ -10,6 +10,7 @@ export type FieldType =
   | "search"
   | "url"
   | "tel"
+  | "date"
   | "number"
   | "textarea";
 

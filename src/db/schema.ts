@@ -113,6 +113,25 @@ export interface AuditLogTable {
   user_agent: string | null;
   metadata: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: Timestamp;
+  /** Place in the hash chain; null until the sealer reaches the row (features/audit). */
+  chain_pos: ColumnType<string | null, never, string>;
+  prev_hash: ColumnType<Uint8Array | null, never, Uint8Array>;
+  hash: ColumnType<Uint8Array | null, never, Uint8Array>;
+}
+
+export interface AuditChainTable {
+  id: number;
+  head_pos: ColumnType<string, string | number, string | number>;
+  head_hash: Uint8Array;
+  anchored_pos: ColumnType<string, string | number | undefined, string | number>;
+}
+
+export interface AuditCheckpointsTable {
+  chain_pos: ColumnType<string, string | number, string | number>;
+  hash: Uint8Array;
+  pruned_rows: ColumnType<string, string | number, string | number>;
+  created_at: Timestamp;
+  signature: Uint8Array;
 }
 
 /** Public keys of one device (features/keys). Byte columns are raw bytes, never base64. */
@@ -529,6 +548,8 @@ export interface DB {
   login_attempts: LoginAttemptsTable;
   registration_invites: RegistrationInvitesTable;
   audit_log: AuditLogTable;
+  audit_chain: AuditChainTable;
+  audit_checkpoints: AuditCheckpointsTable;
   key_devices: KeyDevicesTable;
   key_one_time_prekeys: KeyOneTimePrekeysTable;
   key_backups: KeyBackupsTable;

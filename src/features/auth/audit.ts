@@ -31,7 +31,9 @@ export type AuditAction =
   | "sessions_ended_by_admin"
   | "all_sessions_ended"
   | "access_token_created"
-  | "access_token_revoked";
+  | "access_token_revoked"
+  | "audit_log_exported"
+  | "audit_log_verified";
 
 export type RequestMeta = {
   ip: string;
@@ -80,8 +82,20 @@ export type AuditRow = {
   createdAt: Date;
 };
 
+export type AuditFilter = {
+  /** Exact action name. */
+  action?: string;
+  /** The actor's username (case-insensitive) or id. */
+  actor?: string;
+  /** The target's id. */
+  target?: string;
+  /** Inclusive lower and exclusive upper bound of created_at. */
+  since?: Date;
+  until?: Date;
+};
+
 /** Newest first; keyset pagination on (created_at, id) via the `before` id. */
-export async function listAuditEntries(db: Executor, opts: { limit: number; before?: string; action?: string }): Promise<AuditRow[]> {
+export async function listAuditEntries(db: Executor, opts: { limit: number; before?: string } & AuditFilter): Promise<AuditRow[]> {
   let query = db
     .selectFrom("audit_log as a")
     .leftJoin("users as u", "u.id", "a.actor_id")
@@ -90,6 +104,13 @@ export async function listAuditEntries(db: Executor, opts: { limit: number; befo
     .orderBy("a.id", "desc")
     .limit(opts.limit);
   if (opts.action) query = query.where("a.action", "=", opts.action);
+  if (opts.actor) {
+    const actor = opts.actor;
+    query = /^[0-9a-f-]{36}$/i.test(actor) ? query.where("a.actor_id", "=", actor) : query.where((eb) => eb(eb.fn("lower", ["u.username"]), "=", actor.toLowerCase()));
+  }
+  if (opts.target) query = query.where("a.target_id", "=", opts.target);
+  if (opts.since) query = query.where("a.created_at", ">=", opts.since);
+  if (opts.until) query = query.where("a.created_at", "<", opts.until);
   if (opts.before && /^[0-9a-f-]{36}$/i.test(opts.before)) {
     const cursor = await db.selectFrom("audit_log").select(["created_at", "id"]).where("id", "=", opts.before).executeTakeFirst();
     if (cursor) {

@@ -20,7 +20,7 @@ export { ACCESS_COOKIE, REFRESH_COOKIE } from "./cookies.ts";
 export { confirmCurrentPassword, registerAccountDeletionBlocker, registerAccountDeletionStep, type AccountDeletionBlocker, type AccountDeletionStep } from "./account.ts";
 export { openSessionForVerifiedIdentity } from "./login.ts";
 export { suspendUser, unsuspendUser } from "./suspension.ts";
-export { insertAuditEntry, type AuditAction, type RequestMeta } from "./audit.ts";
+export { insertAuditEntry, listAuditEntries, type AuditAction, type AuditFilter, type AuditRow, type RequestMeta } from "./audit.ts";
 export { findLiveSessionIds } from "./session-liveness.ts";
 export { requestMeta } from "./request-meta.ts";
 // The settings frame, for settings and admin pages of other features (Notifications, admin).

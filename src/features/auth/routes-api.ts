@@ -7,7 +7,6 @@ import type { AppDeps } from "../../deps.ts";
 import { NotFoundError, UnauthenticatedError } from "../../errors.ts";
 import { json } from "../../http/render.ts";
 import { hasAdminPower } from "./admin-powers.ts";
-import { listAuditEntries } from "./audit.ts";
 import { changePassword, deleteAccount, logout, logoutAll, requireOwnUser, revokeOwnSession, updateProfile } from "./account.ts";
 import { clearedSessionCookies, parseCookies, REFRESH_COOKIE, sessionCookies, withCookies } from "./cookies.ts";
 import { assertSameOrigin } from "./csrf.ts";
@@ -205,28 +204,5 @@ export function authApiRoutes(deps: AppDeps) {
         return new Response(null, { status: 204 });
       },
       { auth: true, params: S.IdParams },
-    )
-    .get(
-      "/api/admin/audit-log",
-      async ({ query }) => {
-        const limit = query.limit ?? 50;
-        const rows = await listAuditEntries(db, { limit, before: query.before, action: query.action });
-        return {
-          entries: rows.map((r) => ({
-            id: r.id,
-            actor_id: r.actorId,
-            actor_username: r.actorUsername,
-            action: r.action,
-            target_type: r.targetType,
-            target_id: r.targetId,
-            ip: r.ip,
-            user_agent: r.userAgent,
-            metadata: r.metadata,
-            created_at: iso(r.createdAt),
-          })),
-          next_before: rows.length === limit ? rows[rows.length - 1]!.id : null,
-        };
-      },
-      { admin: "audit", query: S.AuditQuery },
     );
 }

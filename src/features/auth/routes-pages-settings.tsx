@@ -21,8 +21,7 @@ import { regenerateRecoveryCode } from "./recovery.ts";
 import { requestMeta } from "./request-meta.ts";
 import { listActiveSessions } from "./sessions.ts";
 import { confirmTotpSetup, disableTotp, pendingTotpSetup, regenerateBackupCodes, startTotpSetup } from "./totp.ts";
-import { AuditLogAdmin, InvitesAdmin } from "./views-admin.tsx";
-import { listAuditEntries } from "./audit.ts";
+import { InvitesAdmin } from "./views-admin.tsx";
 import { createAccessToken, listAccessTokens, revokeAccessToken } from "./access-tokens.ts";
 import { TokensSettings, type TokensPageProps } from "./views-tokens.tsx";
 import { AccountSettings, AccountShell, SecuritySettings, type AccountPageProps, type SecurityPageProps } from "./views-settings.tsx";
@@ -238,16 +237,6 @@ export function settingsPageRoutes(deps: AppDeps) {
       { auth: true },
     )
     .get("/admin/invites", ({ actor, query }) => invitesPage(actor, {}, query.saved), { admin: "invites", query: FlashQuery })
-    .get(
-      "/admin/audit-log",
-      async ({ actor, query }) => {
-        const limit = 50;
-        const entries = await listAuditEntries(db, { limit, before: query.before });
-        const nextBefore = entries.length === limit ? entries[entries.length - 1]!.id : null;
-        return page(await shell(actor, "audit", "Audit log", <AuditLogAdmin entries={entries} nextBefore={nextBefore} />, undefined, "Security and administrative actions, newest first."));
-      },
-      { admin: "audit", query: queryOf({ before: Uuid }) },
-    )
     .post(
       "/admin/invites",
       async ({ actor, body, request }) => {

@@ -33,4 +33,3 @@ export const InviteBody = t.Object({
   expires_in_hours: t.Optional(t.Union([t.Integer({ minimum: 1, maximum: 8760 }), t.Null()])),
 });
 export const IdParams = t.Object({ id: text(64) });
-export const AuditQuery = queryOf({ limit: int(1, 200), before: Uuid, action: text(64) });

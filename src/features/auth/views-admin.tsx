@@ -1,7 +1,6 @@
 /** /admin/invites: create and revoke registration invites. */
 import type { FC } from "hono/jsx";
 import { ErrorBanner, ErrorSlot, Field } from "../../../views/index.ts";
-import type { AuditRow } from "./audit.ts";
 import type { InviteView } from "./invites.ts";
 import { formatTime } from "./page-helpers.tsx";
 import type { FormState } from "./views-auth.tsx";
@@ -91,36 +90,5 @@ export const InvitesAdmin: FC<{ invites: InviteView[]; state?: FormState; regist
         </table>
       </div>
     </section>
-  </div>
-);
-
-/** /admin/audit-log: newest first, keyset pages ("Older entries"). Metadata shown as JSON text (escaped). */
-export const AuditLogAdmin: FC<{ entries: AuditRow[]; nextBefore: string | null }> = ({ entries, nextBefore }) => (
-  <div class="stack">
-    <ul class="session-list card" data-testid="audit-list">
-      {entries.length === 0 ? <li class="session muted">Nothing recorded yet.</li> : null}
-      {entries.map((e) => (
-        <li class="session" data-audit-id={e.id}>
-          <div class="session__main">
-            <p class="session__device">
-              <code>{e.action}</code> {e.actorUsername ? <span>by {e.actorUsername}</span> : null}
-            </p>
-            <p class="session__meta muted">
-              <time datetime={e.createdAt.toISOString()}>{formatTime(e.createdAt)}</time>
-              {e.ip ? ` · IP ${e.ip}` : ""}
-              {e.targetType ? ` · ${e.targetType} ${e.targetId ?? ""}` : ""}
-              {Object.keys(e.metadata).length > 0 ? ` · ${JSON.stringify(e.metadata)}` : ""}
-            </p>
-          </div>
-        </li>
-      ))}
-    </ul>
-    {nextBefore ? (
-      <p>
-        <a class="btn btn--secondary" href={`/admin/audit-log?before=${nextBefore}`}>
-          Older entries
-        </a>
-      </p>
-    ) : null}
   </div>
 );
