@@ -77,13 +77,19 @@ export class RedisFanout implements Fanout {
 
   publish(message: FanoutMessage): void {
     this.deliver(message);
-    this.publisher.publish(this.channel, encodeFanout(this.instanceId, message)).catch((error: unknown) => {
+    const sent: Promise<unknown> = this.publisher.publish(this.channel, encodeFanout(this.instanceId, message)).catch((error: unknown) => {
       this.log.error("ws.fanout.publish_failed", { kind: message.kind, error: error instanceof Error ? error.message : String(error) });
     });
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
   }
+
+  /** Publishes not yet acknowledged by Redis: close() lets them finish (a process that publishes and exits, hearthctl or a shutdown, would otherwise lose them). */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.inFlight.size > 0) await Promise.race([Promise.allSettled([...this.inFlight]), Bun.sleep(2_000)]);
     clearTimeout(this.reconnectTimer);
     this.subscriber?.close();
     this.publisher.close();

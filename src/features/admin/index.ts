@@ -4,3 +4,5 @@
  * auth feature's settings pages, under the same "Administration" navigation.
  */
 export { adminUserRoutes } from "./routes.tsx";
+// For hearthctl (src/cli): the same services, the same rules.
+export { adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, USER_FILTERS, type UserFilter } from "./users.ts";

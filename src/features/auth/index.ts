@@ -27,3 +27,6 @@ export { requestMeta } from "./request-meta.ts";
 export { AccountShell, type ShellUser } from "./views-settings.tsx";
 export { formatTime } from "./page-helpers.tsx";
 export { registerCommunityInviteRedeemer, type CommunityInviteRedeemer } from "./community-invites.ts";
+// For hearthctl (src/cli): the setup link and registration invites, as the admin area makes them.
+export { ensureSetupToken } from "./setup.ts";
+export { createInvite } from "./invites.ts";
