@@ -30,80 +30,23 @@
 import type { Server } from "bun";
 import type { EventPublisher } from "../db/tx.ts";
 import type { Logger } from "../log.ts";
-import { CLIENT_FRAME_TYPES, CLOSE, EVENT_TYPE, FRAME_RATE, MAX_SOCKETS_PER_USER, type ClientFrame, type ErrorCode, type ServerFrame, type SubscriptionRevokedReason } from "../shared/protocol.ts";
+import { CLIENT_FRAME_TYPES, CLOSE, EVENT_TYPE, FRAME_RATE, MAX_SOCKETS_PER_USER, type SubscriptionRevokedReason } from "../shared/protocol.ts";
 import type { Fanout, FanoutMessage } from "./fanout.ts";
 import { LocalFanout } from "./fanout-local.ts";
-import { SocketRegistry, type RegisteredSocket } from "./registry.ts";
-import type { SocketCounter } from "./socket-count.ts";
+import { SocketRegistry } from "./registry.ts";
+import { LivenessProbes } from "./probes.ts";
+import { SocketCap } from "./socket-cap.ts";
 import { dropTopicSockets, recheckTopicSockets, recheckUserSockets } from "./revalidate.ts";
 import { noteSocketAdmitted, noteSocketReleased, observeFanout } from "../metrics/registry.ts";
 
-/** What the hub knows about an authenticated socket's user (a subset of the auth Actor). */
-export type HubActor = Readonly<{ userId: string; sessionId: string; isAdmin: boolean; isOwner: boolean }>;
-
-/** A refusal with its own error code and reason (a timeout: TIMED_OUT until …); `false` reads as CHANNEL_NOT_FOUND. */
-export type SubscribeRefusal = { code: ErrorCode; message: string; reason: SubscriptionRevokedReason; until?: string; communityId?: string };
-export type SubscribeVerdict = boolean | SubscribeRefusal;
-
-/** Decides whether `actor` may receive `topic` (`channel:<id>`); features install the real one. */
-export type AuthorizeSubscribe = (actor: HubActor, topic: string) => SubscribeVerdict | Promise<SubscribeVerdict>;
-
-/**
- * A feature's handler for a client frame type (validated against the catalogue in protocol.ts
- * before it is called). Return a frame to answer this socket (e.g. `message:sent`); throw an
- * AppError to answer `error {code, message, ref}`; anything else thrown becomes INTERNAL_ERROR.
- * `socket` is the sending socket, for features whose state belongs to one socket (a voice seat).
- */
-export type FrameHandler = (context: { actor: HubActor; frame: ClientFrame; socket: HubSocket }) => ServerFrame | void | Promise<ServerFrame | void>;
+export type { AuthorizeSubscribe, FrameHandler, HubActor, HubOptions, HubSocket, InitialTopics, SocketsListener, SubscribeRefusal, SubscribeVerdict } from "./hub-types.ts";
+import type { AuthorizeSubscribe, FrameHandler, HubActor, HubOptions, HubSocket, InitialTopics, SocketsListener, SubscribeVerdict } from "./hub-types.ts";
 
 /** Frames the hub itself must answer: a feature cannot take them over. */
 const RESERVED_FRAMES = new Set(["ping", "auth", "subscribe", "unsubscribe"]);
 
-/** Told when this instance admits (+1) or releases (-1) one of the user's sockets. */
-export type SocketsListener = (userId: string, delta: 1 | -1, socket: HubSocket) => void;
-
-/** Topics a socket joins when it connects, beyond user:<id> and session:<id> (e.g. its communities). */
-export type InitialTopics = (actor: HubActor) => string[] | Promise<string[]>;
-
-/** One authenticated socket as the hub sees it; the connection layer implements it. */
-export interface HubSocket extends RegisteredSocket {
-  readonly actor: HubActor;
-  /** Sends a protocol ping; the answer reaches hub.noteAlive (as does any frame). */
-  ping(): void;
-  /** Drops the connection at once, without a closing handshake (the peer is gone). */
-  terminate(): void;
-  /** The topics the socket is subscribed to now. */
-  topics(): string[];
-  send(frame: ServerFrame): void;
-  /** Sends an error frame, then closes: the client learns why before the close event. */
-  fail(code: ErrorCode, message: string, closeCode: number): void;
-}
-
-export type HubOptions = {
-  log: Logger;
-  fanout?: Fanout;
-  version: string;
-  now?: () => number;
-  /** How often every open socket's session is re-checked against the database. */
-  livenessIntervalMs?: number;
-  authDeadlineMs?: number;
-  frameRate?: { burst: number; perSec: number };
-  maxSocketsPerUser?: number;
-  maxFrameBytes?: number;
-  /** Counts a user's sockets over every instance (Redis); without it the cap is per process. */
-  socketCounter?: SocketCounter;
-  /** At the cap, how long a socket has to answer a ping before it counts as dead. */
-  probeTimeoutMs?: number;
-};
-
 /** At the cap, a socket that does not answer a ping within this is terminated as dead. */
 export const PROBE_TIMEOUT_MS = 2_000;
-/** With a shared count, how long beyond the probe the other instances get to publish their new counts. */
-const PROBE_GRACE_MS = 1_000;
-const PROBE_POLL_MS = 100;
-
-/** A liveness probe of one user's sockets on this instance. */
-type Probe = { waiting: Set<HubSocket>; settle: () => void; done: Promise<number> };
 
 /** Revocations remembered this long, to refuse a socket whose auth check raced the revocation. */
 const REVOCATION_MEMORY_MS = 120_000;
@@ -130,13 +73,12 @@ export class Hub implements EventPublisher {
   private readonly membershipGenerations = new Map<string, number>();
   /** Bumped by recheckTopics/dropTopics, which concern users not known in advance. */
   private globalGeneration = 0;
-  /** Admissions waiting for the shared socket count, per user (they count against the cap). */
-  private readonly pendingAdmissions = new Map<string, number>();
-  private readonly socketCounter: SocketCounter | undefined;
+  /** The cap's counting, local and shared (socket-cap.ts). */
+  private readonly cap: SocketCap;
   /** The local half of the last recheck delivered (fan-out delivers locally, synchronously). */
   private localWork: Promise<void> | undefined;
-  /** Liveness probes in flight, per user (at most one each). */
-  private readonly probes = new Map<string, Probe>();
+  /** Liveness probes at the cap (probes.ts). */
+  private readonly probes: LivenessProbes;
 
   constructor(opts: HubOptions) {
     this.log = opts.log;
@@ -151,7 +93,11 @@ export class Hub implements EventPublisher {
       authDeadlineMs: opts.authDeadlineMs,
       maxFrameBytes: opts.maxFrameBytes,
     };
-    this.socketCounter = opts.socketCounter;
+    this.cap = new SocketCap(this.registry, opts.socketCounter, this.fanout, this.log);
+    this.probes = new LivenessProbes(this.registry, this.options.probeTimeoutMs, (socket) => {
+      socket.terminate();
+      this.release(socket);
+    }, this.log);
   }
 
   /** Starts the fan-out listener (Redis subscribe); idempotent. main.ts awaits it before listen. */
@@ -328,30 +274,18 @@ export class Hub implements EventPublisher {
     const { userId } = socket.actor;
     if (this.refuseRevoked(socket, authStartedMs)) return false;
     const cap = this.options.maxSocketsPerUser;
-    if (this.localCount(userId) >= cap) {
+    if (this.cap.localCount(userId) >= cap) {
       await this.probeUserSockets(userId);
       if (this.refuseRevoked(socket, authStartedMs)) return false;
-      if (this.localCount(userId) >= cap) return this.refuseCap(socket);
+      if (this.cap.localCount(userId) >= cap) return this.refuseCap(socket);
     }
-    if (this.socketCounter) {
-      this.pendingAdmissions.set(userId, (this.pendingAdmissions.get(userId) ?? 0) + 1);
-      let admitted: boolean;
-      try {
-        admitted = (await this.socketCounter.tryReserve(userId, this.localCount(userId), cap)) || (await this.reserveAfterProbe(this.socketCounter, userId, cap));
-      } catch (error) {
-        // Redis briefly unavailable: the local cap still holds; do not lock users out.
-        this.log.warn("ws.socket_count_failed", { error: error instanceof Error ? error.message : String(error) });
-        admitted = true;
-      }
-      const left = (this.pendingAdmissions.get(userId) ?? 1) - 1;
-      if (left > 0) this.pendingAdmissions.set(userId, left);
-      else this.pendingAdmissions.delete(userId);
-      if (!admitted) {
-        this.syncSocketCount(userId);
+    if (this.cap.counter) {
+      if (!(await this.cap.reserve(userId, cap, this.options.probeTimeoutMs, () => this.probes.running(userId)))) {
+        this.cap.sync(userId);
         return this.refuseCap(socket);
       }
       if (this.refuseRevoked(socket, authStartedMs)) {
-        this.syncSocketCount(userId);
+        this.cap.sync(userId);
         return false;
       }
     }
@@ -359,68 +293,22 @@ export class Hub implements EventPublisher {
     // included, are joined by the connection right before `hello`, so no event precedes hello.
     this.registry.add(socket);
     noteSocketAdmitted();
-    this.syncSocketCount(userId);
+    this.cap.sync(userId);
     this.notifySockets(socket, 1);
     return true;
   }
 
   /**
-   * The shared count is full: every instance (this one included, synchronously) probes its
-   * sockets of the user and writes its new count; meanwhile the reservation is retried until the
-   * probes had time to finish. A dead instance's count still expires by itself (SOCKET_COUNT_TTL_MS).
-   */
-  private async reserveAfterProbe(counter: SocketCounter, userId: string, cap: number): Promise<boolean> {
-    const deadline = Date.now() + this.options.probeTimeoutMs + PROBE_GRACE_MS;
-    this.fanout.publish({ kind: "probe", userId });
-    await this.probes.get(userId)?.done;
-    for (;;) {
-      if (await counter.tryReserve(userId, this.localCount(userId), cap)) return true;
-      if (Date.now() >= deadline) return false;
-      await Bun.sleep(PROBE_POLL_MS);
-    }
-  }
-
-  /**
    * Pings the user's sockets on this instance and terminates those that stay silent for
-   * probeTimeoutMs (a frame or a pong from a socket proves it alive). Resolves to the number
-   * dropped; concurrent calls for one user share one probe.
+   * probeTimeoutMs. Resolves to the number dropped; concurrent calls for one user share one probe.
    */
   probeUserSockets(userId: string): Promise<number> {
-    const running = this.probes.get(userId);
-    if (running) return running.done;
-    const sockets = this.registry.socketsOf(userId);
-    if (sockets.length === 0) return Promise.resolve(0);
-    let settle!: () => void;
-    const settled = new Promise<void>((resolve) => (settle = resolve));
-    const timer = setTimeout(settle, this.options.probeTimeoutMs);
-    timer.unref?.();
-    const probe: Probe = {
-      waiting: new Set(sockets),
-      settle,
-      done: settled.then(() => {
-        clearTimeout(timer);
-        this.probes.delete(userId);
-        let dropped = 0;
-        for (const socket of probe.waiting) {
-          if (!this.registry.socketsOf(userId).includes(socket)) continue;
-          socket.terminate();
-          this.release(socket);
-          dropped++;
-        }
-        if (dropped > 0) this.log.info("ws.dead_sockets_dropped", { userId, dropped });
-        return dropped;
-      }),
-    };
-    this.probes.set(userId, probe);
-    for (const socket of sockets) socket.ping();
-    return probe.done;
+    return this.probes.probe(userId);
   }
 
   /** A socket answered a ping or sent a frame: it is alive (ends a probe waiting for it). */
   noteAlive(socket: HubSocket): void {
-    if (this.probes.size === 0) return;
-    const probe = this.probes.get(socket.userId);
-    if (probe?.waiting.delete(socket) && probe.waiting.size === 0) probe.settle();
+    this.probes.noteAlive(socket);
   }
 
   private refuseRevoked(socket: HubSocket, authStartedMs: number): boolean {
@@ -436,18 +324,6 @@ export class Hub implements EventPublisher {
     return false;
   }
 
-  /** Registered plus pending sockets of the user on this instance. */
-  private localCount(userId: string): number {
-    return this.registry.countFor(userId) + (this.pendingAdmissions.get(userId) ?? 0);
-  }
-
-  /** Writes this instance's current count for the user to the shared counter (in issue order). */
-  private syncSocketCount(userId: string): void {
-    this.socketCounter?.setLocal(userId, this.localCount(userId)).catch((error: unknown) => {
-      this.log.warn("ws.socket_count_failed", { error: error instanceof Error ? error.message : String(error) });
-    });
-  }
-
   release(socket: HubSocket): void {
     const removed = this.registry.remove(socket);
     // A socket that closed during a probe needs no answer (noteAlive ends the wait the same way).
@@ -455,7 +331,7 @@ export class Hub implements EventPublisher {
     if (this.registry.countFor(socket.userId) === 0) this.membershipGenerations.delete(socket.userId);
     if (removed) {
       noteSocketReleased();
-      this.syncSocketCount(socket.userId);
+      this.cap.sync(socket.userId);
       this.notifySockets(socket, -1);
     }
   }
@@ -567,7 +443,7 @@ export class Hub implements EventPublisher {
       this.release(socket);
     }
     for (const hook of this.stopHooks) hook();
-    await this.socketCounter?.close();
+    await this.cap.counter?.close();
     await this.fanout.close();
   }
 }
