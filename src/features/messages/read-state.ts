@@ -142,10 +142,15 @@ export async function markAllRead(deps: AppDeps, actor: ActorRef, communityId: s
  * Unread counts grouped for the home hub: per channel (DMs) and per community (the sum of its
  * channels'), from the one listUnread statement.
  */
-export async function summariseUnread(deps: AppDeps, actor: ActorRef): Promise<{ byChannel: Map<string, number>; byCommunity: Map<string, number> }> {
-  const entries = (await listUnread(deps, actor)).filter((e) => e.unread > 0);
-  const byChannel = new Map(entries.map((e) => [e.channel_id, e.unread]));
-  const byCommunity = new Map<string, number>();
-  for (const e of entries) if (e.community_id) byCommunity.set(e.community_id, (byCommunity.get(e.community_id) ?? 0) + e.unread);
+type Counts = { unread: number; mentions: number };
+export async function summariseUnread(deps: AppDeps, actor: ActorRef): Promise<{ byChannel: Map<string, Counts>; byCommunity: Map<string, Counts> }> {
+  const entries = (await listUnread(deps, actor)).filter((e) => e.unread > 0 || e.mentions > 0);
+  const byChannel = new Map(entries.map((e) => [e.channel_id, { unread: e.unread, mentions: e.mentions }]));
+  const byCommunity = new Map<string, Counts>();
+  for (const e of entries) {
+    if (!e.community_id) continue;
+    const sum = byCommunity.get(e.community_id) ?? { unread: 0, mentions: 0 };
+    byCommunity.set(e.community_id, { unread: sum.unread + e.unread, mentions: sum.mentions + e.mentions });
+  }
   return { byChannel, byCommunity };
 }
