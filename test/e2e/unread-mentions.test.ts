@@ -183,7 +183,7 @@ describe.skipIf(!browser)("unread and mention counts", () => {
     const jumpButton = s.page.getByRole("button", { name: "Jump to first unread ↑" });
     await jumpButton.waitFor({ state: "visible", ...WAIT });
     // The divider sits right before the first message after the cursor.
-    expect(await s.page.evaluate(() => (document.querySelector(".unread-sep")?.nextElementSibling as HTMLElement | null)?.querySelector(".msg")?.dataset.messageId)).toBe(sent[5].message.id);
+    expect(await s.page.evaluate(() => (document.querySelector(".unread-sep")?.nextElementSibling as HTMLElement | null)?.querySelector<HTMLElement>(".msg")?.dataset.messageId)).toBe(sent[5].message.id);
     await axeClean(s.page, "channel with jump to first unread 360");
     await jumpButton.click();
     await s.page.waitForFunction(() => {
