@@ -30,14 +30,25 @@ try {
   const call = async (headers: Record<string, string>, method: string, path: string, body?: unknown) => {
     const res = await ctx.request(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-    return res.json() as Promise<any>;
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as any;
   };
   const community = await call(o.headers, "POST", "/api/communities", { name: "Busy" });
   const invite = await call(o.headers, "POST", `/api/communities/${community.id}/invites`, {});
   await call(r.headers, "POST", `/api/community-invites/${invite.code}/accept`);
   const group = (await call(o.headers, "GET", `/api/communities/${community.id}/groups`)).groups[0];
   const ids: string[] = [group.channels[0].id];
-  for (let i = ids.length; i < CHANNELS; i++) ids.push((await call(o.headers, "POST", `/api/groups/${group.id}/channels`, { name: `c${i}` })).id);
+  let groupId: string = group.id;
+  for (let i = ids.length; i < CHANNELS; i++) {
+    // A group holds at most 100 channels: a new folder every 90 (its own #general counts too).
+    if (i % 90 === 0) {
+      const g = await call(o.headers, "POST", "/api/groups", { community_id: community.id, name: `g${i}` });
+      groupId = g.id;
+      ids.push(g.general_channel_id);
+      continue;
+    }
+    ids.push((await call(o.headers, "POST", `/api/groups/${groupId}/channels`, { name: `c${i}` })).id);
+  }
   const db = ctx.database.db;
   let t = performance.now();
   for (const channelId of ids) {
