@@ -266,8 +266,26 @@ describe.skipIf(!browser)("mentions", () => {
     await plain.waitFor(WAIT);
     expect(await plain.locator(".mention").count()).toBe(0);
     expect(await plain.evaluate((el) => el.classList.contains("msg--mentioned"))).toBe(false);
+
+    // Bob made a moderator is offered @everyone; demoted while the page is open, his @everyone is
+    // refused (403 MENTION_EVERYONE_DENIED) and the reason shows at the composer.
+    await call(m.aliceHeaders, "PUT", `/api/communities/${m.communityId}/members/${m.bob.id}/role`, { role: "moderator" });
+    await bob.page.reload();
+    await bob.page.waitForSelector("[data-chat-ready]", WAIT);
+    await bobInput.click();
+    await bob.page.keyboard.type("@every");
+    await bobList.waitFor({ state: "visible", ...WAIT });
+    expect((await bobList.getByRole("option").allTextContents()).map((o) => o.split(" ")[0])).toEqual(["@everyone"]);
+    await bob.page.keyboard.press("Enter");
+    await call(m.aliceHeaders, "PUT", `/api/communities/${m.communityId}/members/${m.bob.id}/role`, { role: "member" });
+    await bob.page.keyboard.type("meeting");
+    await bob.page.keyboard.press("Enter");
+    const notice = bob.page.locator(".composer-notice[data-paste-notice]");
+    await notice.waitFor(WAIT);
+    expect(await notice.textContent()).toContain("permission to mention @everyone");
     expect(alice.problems.all()).toEqual([]);
-    expect(bob.problems.all()).toEqual([]);
+    // Bob's one expected problem: the refused send's 403 in the console.
+    expect(bob.problems.all().filter((p) => !p.includes("403"))).toEqual([]);
     await alice.context.close();
     await bob.context.close();
   });

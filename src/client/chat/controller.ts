@@ -15,7 +15,7 @@ import { encryptAndSend, withCurrentReaders, type Attached, type SendTarget } fr
 import { loadFilesUi } from "./files-hook.ts";
 import { ThreadPanel, type PanelCopy } from "./thread-panel.ts";
 import { PinsPanel } from "./pins-panel.ts";
-import { ComposerBinding } from "./composer.ts";
+import { ComposerBinding, composerNotice } from "./composer.ts";
 import { adoptServerRendered } from "./server-rendered.ts";
 import { SeenBy } from "./seen-by.ts";
 import { ScrollGeometry, TypingLine } from "./pane-bits.ts";
@@ -487,6 +487,8 @@ export class ChannelController {
       // Network errors, 5xx and 429 are resent automatically (backoff, and on reconnect); the
       // row shows the failure meanwhile. Refusals wait for the user's Retry.
       const auto = this.resend.schedule(clientId, err);
+      // @everyone / @here refused (the permission changed since the page loaded): said at the composer too.
+      if (err.code === "MENTION_EVERYONE_DENIED" && this.ui.form) composerNotice(this.ui.form, err.message);
       const entry = this.entries.get(`pending:${clientId}`);
       if (entry) setSendState(entry.row.el, "failed", () => void this.retry(clientId), auto ? `${err.message} Retrying automatically…` : err.message);
     }
