@@ -33,6 +33,29 @@ export const RailItem: FC<RailItemProps> = (p) => (
   </a>
 );
 
+/**
+ * Unread and mention counts on a link (the home hub renders them; live.js paints the same markup
+ * everywhere else and keeps it current: src/client/live/unread.ts setBadges). The mention badge
+ * is its own colour and says "@".
+ */
+export const UnreadBadges: FC<{ unread?: number; mentions?: number }> = ({ unread = 0, mentions = 0 }) =>
+  unread || mentions ? (
+    <span class="unread-badges" data-unread-badge={`${unread}:${mentions}`}>
+      {mentions ? (
+        <span class="badge badge--mention">
+          @{mentions > 99 ? "99+" : mentions}
+          <span class="visually-hidden">{mentions === 1 ? " mention" : " mentions"}</span>
+        </span>
+      ) : null}
+      {unread ? (
+        <span class="badge badge--unread">
+          {unread > 99 ? "99+" : unread}
+          <span class="visually-hidden"> unread</span>
+        </span>
+      ) : null}
+    </span>
+  ) : null;
+
 export const RailSeparator: FC = () => <hr class="rail-sep" />;
 
 export const RailButton: FC<{ label: string; href: string; icon: "plus" | "search" | "settings" }> = (p) => (
@@ -129,7 +152,8 @@ export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKin
  * imports it when it finds `data-chat-src`, also after boosted navigation). No message content.
  */
 /** `moderate`: the viewer may manage messages here (the client offers e.g. closing others' polls; the server decides). */
-export type ChatMount = { channelId: string; scheme: "sk" | "pw"; selfId: string; communityId?: string; src: string; moderate?: boolean };
+/** `mentionAll`: the viewer may mention @everyone / @here here (the composer offers them; the server decides). */
+export type ChatMount = { channelId: string; scheme: "sk" | "pw"; selfId: string; communityId?: string; src: string; moderate?: boolean; mentionAll?: boolean };
 
 /** The scrolling message log. role=log + aria-live announces new messages politely. */
 // The live region (role="log") wraps the list instead of replacing its role: an <ol role="log">
@@ -145,6 +169,7 @@ export const MessageList: FC<PropsWithChildren<{ id?: string; label?: string; ch
     data-chat-community={p.chat?.communityId}
     data-chat-src={p.chat?.src}
     data-chat-moderate={p.chat?.moderate ? "" : undefined}
+    data-chat-mention-all={p.chat?.mentionAll ? "" : undefined}
   >
     {p.children}
   </ol>

@@ -25,6 +25,7 @@ export type { IconName } from "./icons.tsx";
 export {
   RailItem,
   RailSeparator,
+  UnreadBadges,
   RailButton,
   SidebarHeader,
   ChannelGroup,

@@ -359,6 +359,10 @@ export interface MessagesTable {
   reply_to_id: string | null;
   thread_root_id: string | null;
   mentions: ColumnType<string[], string[] | undefined, string[]>;
+  /** @everyone / @here (migration 0018); null: none. */
+  mention_all: ColumnType<"everyone" | "here" | null, "everyone" | "here" | null | undefined, "everyone" | "here" | null>;
+  /** For @here: who was online at send time (never exposed). */
+  here_ids: ColumnType<string[], string[] | undefined, string[]>;
   created_at: Created;
   edited_at: Date | null;
   deleted_at: Date | null;
@@ -447,6 +451,7 @@ export interface ScheduledMessagesTable {
   reply_to_id: string | null;
   thread_root_id: string | null;
   mentions: ColumnType<string[], string[] | undefined, string[]>;
+  mention_all: ColumnType<"everyone" | "here" | null, "everyone" | "here" | null | undefined, "everyone" | "here" | null>;
   send_at: Date;
   status: Generated<string>;
   message_id: string | null;

@@ -129,14 +129,19 @@ export function submitOnEnter(form: HTMLFormElement, input: HTMLTextAreaElement,
     const max = input.maxLength;
     const cut = (event.clipboardData?.getData("text").length ?? 0) - (max - input.value.length + input.selectionEnd - input.selectionStart);
     if (max <= 0 || cut <= 0) return;
-    let note = form.parentElement?.querySelector<HTMLElement>("[data-paste-notice]");
-    if (!note) {
-      note = document.createElement("p");
-      note.className = "composer-notice composer-notice--warn";
-      note.dataset.pasteNotice = "";
-      note.setAttribute("role", "status");
-      form.before(note);
-    }
-    note.textContent = `Pasted text was cut: a message holds ${max.toLocaleString("en")} characters, so the last ${cut.toLocaleString("en")} were left out.`;
+    composerNotice(form, `Pasted text was cut: a message holds ${max.toLocaleString("en")} characters, so the last ${cut.toLocaleString("en")} were left out.`);
   });
+}
+
+/** A warning right above the composer (the paste cut, a refused @everyone); the next send clears it. */
+export function composerNotice(form: HTMLFormElement, text: string): void {
+  let note = form.parentElement?.querySelector<HTMLElement>("[data-paste-notice]");
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "composer-notice composer-notice--warn";
+    note.dataset.pasteNotice = "";
+    note.setAttribute("role", "status");
+    form.before(note);
+  }
+  note.textContent = text;
 }

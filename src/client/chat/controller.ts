@@ -15,7 +15,7 @@ import { encryptAndSend, withCurrentReaders, type Attached, type SendTarget } fr
 import { loadFilesUi } from "./files-hook.ts";
 import { ThreadPanel, type PanelCopy } from "./thread-panel.ts";
 import { PinsPanel } from "./pins-panel.ts";
-import { ComposerBinding } from "./composer.ts";
+import { ComposerBinding, composerNotice } from "./composer.ts";
 import { adoptServerRendered } from "./server-rendered.ts";
 import { SeenBy } from "./seen-by.ts";
 import { ScrollGeometry, TypingLine } from "./pane-bits.ts";
@@ -69,7 +69,7 @@ export class ChannelController {
     private readonly config: ChannelConfig,
     private readonly list: HTMLElement,
     private readonly scroller: HTMLElement,
-    private readonly ui: { typing: HTMLElement; jump: HTMLButtonElement; form: HTMLFormElement | null; input: HTMLTextAreaElement | null; canSend: boolean; reply: HTMLElement; seen?: HTMLElement },
+    private readonly ui: { typing: HTMLElement; jump: HTMLButtonElement; jumpUnread: HTMLButtonElement; form: HTMLFormElement | null; input: HTMLTextAreaElement | null; canSend: boolean; reply: HTMLElement; seen?: HTMLElement },
     private readonly sendTyping: (channelId: string, stop?: boolean) => void,
   ) {
     this.pins = config.scheme === "sk"
@@ -105,9 +105,9 @@ export class ChannelController {
 
   async start(): Promise<void> {
     this.list.setAttribute("aria-busy", "true");
-    const unread = await callApi<{ channels: { channel_id: string; read_seq: number }[] }>("GET", "/api/channels/unread").catch(() => null);
-    const mine = unread?.channels.find((c) => c.channel_id === this.config.channelId);
-    this.unreadAfter = mine ? mine.read_seq : null;
+    // Where the "New" divider goes: this channel's cursor (GET /api/channels/:id/unread, not the whole listing).
+    const mine = await callApi<{ channel: { read_seq: number } }>("GET", `/api/channels/${this.config.channelId}/unread`).catch(() => null);
+    this.unreadAfter = mine ? mine.channel.read_seq : null;
     this.blocked = await loadBlockedUsers(true);
     let messages = adoptServerRendered(this.list, this.config.channelId);
     if (messages.length === 0) {
@@ -358,7 +358,10 @@ export class ChannelController {
         entry.text = outcome.text;
         entry.files = outcome.files;
       }
-      showText(msg, outcome.text, { isKnownUser: (n) => [...this.config.names.values()].includes(n) });
+      // The reader's own mentions are highlighted: their name, and a permitted @everyone / @here.
+      const c = this.config;
+      showText(msg, outcome.text, { isKnownUser: (n) => this.isKnownUser(n), selfUsername: c.names.get(c.selfId), mentionAll: message.mention_all });
+      msg.classList.toggle("msg--mentioned", message.sender_id !== c.selfId && (message.mentions.includes(c.selfId) || message.mention_all !== null));
       showFiles(msg, outcome.files);
       this.waiting.delete(message.id);
     } else if (outcome.status === "waiting") {
@@ -484,6 +487,8 @@ export class ChannelController {
       // Network errors, 5xx and 429 are resent automatically (backoff, and on reconnect); the
       // row shows the failure meanwhile. Refusals wait for the user's Retry.
       const auto = this.resend.schedule(clientId, err);
+      // @everyone / @here refused (the permission changed since the page loaded): said at the composer too.
+      if (err.code === "MENTION_EVERYONE_DENIED" && this.ui.form) composerNotice(this.ui.form, err.message);
       const entry = this.entries.get(`pending:${clientId}`);
       if (entry) setSendState(entry.row.el, "failed", () => void this.retry(clientId), auto ? `${err.message} Retrying automatically…` : err.message);
     }
@@ -615,6 +620,13 @@ export class ChannelController {
     const rows = [...this.entries.values()].filter((e) => !e.message?.thread_root_id).map((e) => e.row).sort((a, b) => a.seq - b.seq || a.createdAt.getTime() - b.createdAt.getTime());
     renderRows(this.list, rows, this.unreadAfter, this.config.selfId);
     if (atBottom) this.scrollToBottom();
+    this.showUnreadJump();
+  }
+
+  /** "Jump to first unread" while the "New" divider is above the visible part of the log. */
+  private showUnreadJump(): void {
+    const sep = this.list.querySelector(".unread-sep");
+    this.ui.jumpUnread.hidden = !sep || sep.getBoundingClientRect().bottom > this.scroller.getBoundingClientRect().top;
   }
 
   scrollToBottom(): void {
@@ -626,9 +638,14 @@ export class ChannelController {
     this.scroller.addEventListener("scroll", () => {
       if (this.scroll.fromTop() < 150) void this.loadOlder();
       this.ui.jump.hidden = this.scroll.nearBottom();
+      this.showUnreadJump();
       if (this.scroll.nearBottom()) this.markRead();
     }, { passive: true });
     this.ui.jump.addEventListener("click", () => this.scrollToBottom());
+    this.ui.jumpUnread.addEventListener("click", () => {
+      this.list.querySelector(".unread-sep")?.scrollIntoView({ block: "start" });
+      this.ui.jumpUnread.hidden = true;
+    });
   }
 
   private markRead(): void {

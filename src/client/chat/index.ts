@@ -60,18 +60,6 @@ function refreshViewers(): void {
   });
 }
 
-function markSidebarUnread(channelId: string, unread: boolean): void {
-  for (const link of document.querySelectorAll<HTMLAnchorElement>(`a.channel[href$="/ch/${CSS.escape(channelId)}"], a.channel[href="/dms/${CSS.escape(channelId)}"]`)) {
-    link.classList.toggle("channel--unread", unread);
-    let dot = link.querySelector(".channel__dot");
-    if (unread && !dot && !link.querySelector(".badge")) {
-      dot = el("span", "channel__dot");
-      dot.setAttribute("aria-label", "unread");
-      link.append(dot);
-    } else if (!unread) dot?.remove();
-  }
-}
-
 /** A timeout cut the live feed of a community's channels: when (and where) to follow again. */
 let timeout: { communityId: string; until: number; timer: ReturnType<typeof setTimeout> } | null = null;
 
@@ -100,8 +88,8 @@ function onEvent(frame: EventFrame): void {
   switch (frame.type) {
     case "message:new": {
       const m = normaliseMessage(f.message);
+      // Other channels' badges: live.js counts them (src/client/live/unread.ts).
       if (m && c && m.channel_id === currentChannel) void c.receive(m, true);
-      else if (m && !m.thread_root_id) markSidebarUnread(m.channel_id, true); // replies are not unread (docs/messages.md)
       return;
     }
     case "message:edited":
@@ -114,12 +102,6 @@ function onEvent(frame: EventFrame): void {
       return;
     case "pin:changed":
       if (f.channelId === currentChannel) c?.onPinChanged(String(f.messageId), f.pinned === true);
-      return;
-    case "channel:activity":
-      if (f.channelId !== currentChannel) markSidebarUnread(String(f.channelId), true);
-      return;
-    case "read:updated":
-      if (f.channelId !== currentChannel) markSidebarUnread(String(f.channelId), false);
       return;
     case "viewers:changed":
       if (isViewersChangedFrame(frame) && (frame.communityId === currentCommunity || frame.channelIds?.includes(currentChannel))) {
@@ -274,6 +256,10 @@ export async function mountChat(root: HTMLElement): Promise<void> {
   jump.type = "button";
   jump.hidden = true;
   pane.insertBefore(jump, scroller.nextSibling);
+  const jumpUnread = el("button", "btn btn--secondary btn--sm chat-jump chat-jump--unread", "Jump to first unread ↑");
+  jumpUnread.type = "button";
+  jumpUnread.hidden = true;
+  pane.insertBefore(jumpUnread, scroller);
   const composerPane = pane.querySelector<HTMLElement>(".pane-composer");
   const typing = el("p", "chat-typing");
   typing.setAttribute("aria-live", "polite");
@@ -314,7 +300,8 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     watchPresenceRows(selfId);
     if (currentChannel && currentChannel !== channelId) hub.unsubscribe([currentChannel]);
     currentChannel = channelId;
-    const controller = new ChannelController(e, { channelId, scheme, selfId, viewers: channelViewers, names }, root, scroller, { typing, jump, form, input, canSend, reply, seen }, (id, stop) => {
+    const mentionAll = root.dataset.chatMentionAll !== undefined;
+    const controller = new ChannelController(e, { channelId, scheme, selfId, viewers: channelViewers, names, mentionAll }, root, scroller, { typing, jump, jumpUnread, form, input, canSend, reply, seen }, (id, stop) => {
       hub?.send({ type: stop ? "typing:stop" : "typing:start", channelId: id });
     });
     current?.dispose();
@@ -323,7 +310,8 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     await controller.start();
     // The window between the history fetch and the subscription: catch up once.
     await controller.catchUp();
-    markSidebarUnread(channelId, false);
+    // Mention autocomplete (a lazy chunk): "@" opens the readers' names.
+    if (canSend && form && input) void import("./mention-complete.ts").then((m) => m.attachMentionComplete(form, input, names, selfId, mentionAll), () => {});
     // Emoji picker, polls, scheduling and bookmarks: a lazy chunk, off the messages' critical path.
     // The key-backup banner comes with it.
     controller.extras = import("./extras-ui.ts").then((m) => {

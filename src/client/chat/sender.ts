@@ -19,6 +19,8 @@ export interface SendTarget {
   viewers: Viewers;
   /** The readers' names (mentions, typing), kept in step with `viewers` by index.ts. */
   names: Map<string, string>;
+  /** The page says @everyone / @here are allowed here (data-chat-mention-all); the server decides. */
+  mentionAll?: boolean;
 }
 
 export interface OutgoingText {
@@ -72,8 +74,15 @@ export async function withCurrentReaders<T>(
   }
 }
 
+/** @everyone / @here in the text, when allowed here (else it stays plain text for everyone). */
+export function mentionAllOf(target: SendTarget, text: string): "everyone" | "here" | null {
+  if (!target.mentionAll) return null;
+  return /(?:^|\W)@everyone\b/.test(text) ? "everyone" : /(?:^|\W)@here\b/.test(text) ? "here" : null;
+}
+
 export async function encryptAndSend(engine: ChatEngine, target: SendTarget, item: OutgoingText): Promise<ChatMessage> {
   const mentions = mentionedIds(target, item.text);
+  const all = mentionAllOf(target, item.text);
   return withCurrentReaders(engine, target, item.text, async (ciphertext, viewerVersion, remember) => {
     const answer = await engine.api.call<{ message: unknown }>("POST", `/api/channels/${target.channelId}/messages`, {
       client_id: item.clientId,
@@ -84,6 +93,7 @@ export async function encryptAndSend(engine: ChatEngine, target: SendTarget, ite
       ...(item.replyToId ? { reply_to_id: item.replyToId } : {}),
       ...(item.threadRootId ? { thread_root_id: item.threadRootId } : {}),
       ...(mentions.length ? { mentions } : {}),
+      ...(all ? { mention_all: all } : {}),
       ...(item.files ? { file_ids: item.files.ids } : {}),
     });
     const message = normaliseMessage(answer.message);

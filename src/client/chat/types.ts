@@ -23,6 +23,8 @@ export interface ChatMessage {
   reply_to_id: string | null;
   thread_root_id: string | null;
   mentions: string[];
+  /** @everyone / @here, set by the server only when the sender was allowed it. */
+  mention_all: "everyone" | "here" | null;
   reactions: Reaction[];
   /** Live replies of a thread root (0 for thread replies and plain messages). */
   thread_reply_count: number;
@@ -44,6 +46,7 @@ const KEYS: Array<[keyof ChatMessage, string]> = [
   ["reply_to_id", "replyToId"],
   ["thread_root_id", "threadRootId"],
   ["mentions", "mentions"],
+  ["mention_all", "mentionAll"],
   ["reactions", "reactions"],
   ["thread_reply_count", "threadReplyCount"],
   ["created_at", "createdAt"],
@@ -65,6 +68,7 @@ export function normaliseMessage(raw: unknown): ChatMessage | null {
   if (typeof out.id !== "string" || typeof out.channel_id !== "string" || typeof out.seq !== "number") return null;
   if (out.scheme !== "sk" && out.scheme !== "pw") return null;
   out.mentions = Array.isArray(out.mentions) ? out.mentions : [];
+  if (out.mention_all !== "everyone" && out.mention_all !== "here") out.mention_all = null;
   out.reactions = Array.isArray(out.reactions) ? out.reactions : [];
   out.thread_reply_count = typeof out.thread_reply_count === "number" && out.thread_reply_count > 0 ? out.thread_reply_count : 0;
   for (const k of ["reply_to_id", "thread_root_id", "edited_at", "deleted_at", "ciphertext", "sender_name"] as const) out[k] ??= null;

@@ -3,7 +3,7 @@
 // Text reaches the page only through textContent and the markdown renderer (no innerHTML).
 
 import { parseMarkdown } from "../messages/markdown.ts";
-import { renderBlocks } from "../messages/render-dom.ts";
+import { renderBlocks, type RenderOptions } from "../messages/render-dom.ts";
 import { el } from "./dom.ts";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
@@ -43,7 +43,7 @@ export function createMessageElement(key: string, messageId: string | null): HTM
 }
 
 /** Fills .msg__text with the rendered markdown of the decrypted text. */
-export function showText(msg: HTMLElement, text: string, opts: { isKnownUser?: (name: string) => boolean; selfUsername?: string } = {}): void {
+export function showText(msg: HTMLElement, text: string, opts: RenderOptions = {}): void {
   const box = msg.querySelector<HTMLElement>(".msg__text")!;
   box.replaceChildren(renderBlocks(document, parseMarkdown(text), opts));
   msg.dataset.state = "ok";

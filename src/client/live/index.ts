@@ -6,13 +6,15 @@
 // current when the server publishes a change (it re-fetches the page and swaps the
 // [data-live-region] elements, regions.ts), badges new conversations, moves the user out of a
 // community they were removed from or a channel they can no longer see (with a notice shown on
-// the next page), and drives the status picker of the account menu.
+// the next page), drives the status picker of the account menu, and keeps the unread and mention
+// counts (unread.ts) on every link and in the tab title.
 import { HubClient, type HubClientState } from "../ws.ts";
 import type { ErrorFrame, EventFrame, HelloFrame } from "../../shared/protocol.ts";
 import { applyNewDmBadges, forgetNewDm, rememberNewDm } from "./badges.ts";
 import { leave, showPendingNotice } from "./notice.ts";
 import { afterRefresh, currentPlace, refreshRegions } from "./regions.ts";
 import { installPresencePicker, onOwnPresence } from "./presence-picker.ts";
+import { onActivity, onRead, onReadAll, reloadUnread, startUnread } from "./unread.ts";
 
 export type LiveListener = {
   onEvent?(frame: EventFrame): void;
@@ -50,6 +52,7 @@ export const hub = new HubClient({
   onReconnected() {
     // Changes published while the socket was down were missed (delivery is at most once).
     refreshRegions();
+    reloadUnread();
     for (const l of listeners) l.onReconnected?.();
   },
   async beforeReconnect() {
@@ -87,6 +90,9 @@ function react(frame: EventFrame): void {
   const f = frame as Record<string, unknown>;
   const type = frame.type;
   const here = currentPlace();
+  if (type === "channel:activity") return onActivity(str(f.channelId), Number(f.seq));
+  if (type === "read:updated") return onRead(str(f.channelId), Number(f.seq));
+  if (type === "read:all") return onReadAll(typeof f.communityId === "string" ? f.communityId : null);
   if (type === "presence:changed") {
     if (f.self === true && str(f.userId) === selfId()) onOwnPresence(str(f.status));
     return;
@@ -122,6 +128,7 @@ function react(frame: EventFrame): void {
 
 // Start: signed-in pages only (the body names this module); a page without it never imports us.
 showPendingNotice();
+startUnread();
 forgetNewDm(currentPlace().dmId);
 applyNewDmBadges();
 afterRefresh(applyNewDmBadges);

@@ -11,6 +11,8 @@ export type RenderOptions = {
   isKnownUser?: (name: string) => boolean;
   /** The reader's own username: mentions of them are highlighted. */
   selfUsername?: string;
+  /** The message's @everyone / @here as the server stored it: only that word renders as a (highlighted) mention. */
+  mentionAll?: string | null;
 };
 
 /** Appends one by one: spreading thousands of children into one append() call can exceed the engine's argument limit. */
@@ -83,9 +85,11 @@ function renderInline(doc: Document, node: Inline, opts: RenderOptions): Node {
       return a;
     }
     case "mention": {
-      if (opts.isKnownUser && !opts.isKnownUser(node.name)) return doc.createTextNode(`@${node.name}`);
+      const lower = node.name.toLowerCase();
+      const all = lower === "everyone" || lower === "here";
+      if (all ? opts.mentionAll !== lower : opts.isKnownUser && !opts.isKnownUser(node.name)) return doc.createTextNode(`@${node.name}`);
       const span = doc.createElement("span");
-      span.className = node.name.toLowerCase() === opts.selfUsername?.toLowerCase() ? "mention mention--self" : "mention";
+      span.className = all || lower === opts.selfUsername?.toLowerCase() ? "mention mention--self" : "mention";
       span.textContent = `@${node.name}`;
       return span;
     }

@@ -6,7 +6,7 @@ import { fragment, isHtmx, redirect, seeOther } from "../../http/render.ts";
 import { Offset, queryOf } from "../../http/input-schemas.ts";
 import { Toast } from "../../../views/index.ts";
 import { authGuard } from "../auth/index.ts";
-import { allows } from "../permissions/index.ts";
+import { accessChannel, allows } from "../permissions/index.ts";
 import { listVisibleGroups } from "../channels/index.ts";
 import { createReport } from "../moderation/index.ts";
 import { HISTORY_PAGE, listHistory, MessageHistory } from "../messages/index.ts";
@@ -114,6 +114,8 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
   const timedOutUntil = access.subject.member?.timedOutUntil ?? null;
   // The last page of history, rendered as structure + ciphertext; the chat bundle decrypts it.
   const history = channel && channel.kind !== "voice" ? await listHistory(deps, actor, channel.id, { limit: HISTORY_PAGE }) : null;
+  // @everyone / @here in the composer: the channel's own rule (overrides included), as the send path decides it.
+  const mentionAll = channel && channel.kind !== "voice" ? allows((await accessChannel(db, actor, channel.id, now)).community!, "mention_everyone") : false;
   const canManage = allows(access, "edit_community") || allows(access, "view_audit_log") || allows(access, "manage_roles") || allows(access, "review_reports");
   return renderPage(
     deps,
@@ -132,7 +134,7 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
       history={history ? <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} /> : undefined}
       voice={{ selfId: actor.userId, src: deps.assets.url("chat.js") }}
       user={{ id: actor.userId, displayName: actor.displayName }}
-      chat={channel ? { channelId: channel.id, scheme: "sk", selfId: actor.userId, communityId, src: deps.assets.url("chat.js"), moderate: allows(access, "manage_messages") } : undefined}
+      chat={channel ? { channelId: channel.id, scheme: "sk", selfId: actor.userId, communityId, src: deps.assets.url("chat.js"), moderate: allows(access, "manage_messages"), mentionAll } : undefined}
     />,
     { variant: "app" },
   );

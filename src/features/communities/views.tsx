@@ -227,6 +227,13 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
             <Icon name="plus" />
           </a>
         ) : null}
+        {/* Plain POST back to this page; live.js clears the badges on every device (read:all). */}
+        <form method="post" action={`/c/${p.community.id}/read-all`}>
+          <input type="hidden" name="next" value={p.channel ? `/c/${p.community.id}/ch/${p.channel.id}` : `/c/${p.community.id}`} />
+          <button type="submit" class="icon-btn" aria-label={`Mark all of ${p.community.name} as read`} title="Mark all as read" data-testid="community-read-all">
+            <Icon name="check" />
+          </button>
+        </form>
       </SidebarHeader>
       <nav aria-label="Channels" id="channel-nav" data-voice-src={p.voice?.src} data-voice-self={p.voice?.selfId} data-voice-community={p.community.id}>
         {p.groups.map((g) => (

@@ -187,7 +187,7 @@ export function dmPages(deps: AppDeps) {
         request,
         actor,
         title,
-        await frame(actor, dm.channelId, header, <MessageList label={`Conversation with ${title}`} chat={{ channelId: dm.channelId, scheme: "pw", selfId: actor.userId, src: deps.assets.url("chat.js") }}>
+        await frame(actor, dm.channelId, header, <MessageList label={`Conversation with ${title}`} chat={{ channelId: dm.channelId, scheme: "pw", selfId: actor.userId, src: deps.assets.url("chat.js"), mentionAll: dm.kind === "group_dm" }}>
           <li class="channel-intro">
             <h2 class="channel-intro__title">{title}</h2>
             <p class="channel-intro__text">This is the start of your conversation. Messages are end-to-end encrypted.</p>

@@ -9,7 +9,7 @@ import { Elysia } from "elysia";
 import type { FC } from "hono/jsx";
 import type { AppDeps } from "../../deps.ts";
 import { redirect } from "../../http/render.ts";
-import { Avatar, EmptyState } from "../../../views/index.ts";
+import { Avatar, EmptyState, UnreadBadges } from "../../../views/index.ts";
 import { authGuard, hasAdminPower } from "../auth/index.ts";
 import { listCommunitiesOf, renderPage, type CommunitySummary } from "../communities/index.ts";
 import { listDms, type DmView } from "../dms/index.ts";
@@ -22,15 +22,9 @@ function dmTitle(dm: DmView, selfId: string): string {
   return dm.participants.filter((p) => p.id !== selfId).map((p) => p.displayName).join(", ") || "Just you";
 }
 
-const UnreadBadge: FC<{ count: number | undefined }> = ({ count }) =>
-  count ? (
-    <span class="badge badge--count" title={`${count} unread`}>
-      {count > 99 ? "99+" : count}
-      <span class="visually-hidden"> unread</span>
-    </span>
-  ) : null;
+type Counts = Map<string, { unread: number; mentions: number }>;
 
-const CommunitiesSection: FC<{ communities: CommunitySummary[]; unread: Map<string, number> }> = (p) => (
+const CommunitiesSection: FC<{ communities: CommunitySummary[]; unread: Counts }> = (p) => (
   <section class="stack" id="home-communities" data-live-region aria-labelledby="home-communities-title">
     <h2 id="home-communities-title">Your communities</h2>
     {p.communities.length === 0 ? (
@@ -53,7 +47,7 @@ const CommunitiesSection: FC<{ communities: CommunitySummary[]; unread: Map<stri
                 <span class="home-hub__meta">
                   {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
                 </span>
-                <UnreadBadge count={p.unread.get(c.id)} />
+                <UnreadBadges {...p.unread.get(c.id)} />
               </a>
             </li>
           ))}
@@ -66,7 +60,7 @@ const CommunitiesSection: FC<{ communities: CommunitySummary[]; unread: Map<stri
   </section>
 );
 
-const DmsSection: FC<{ dms: DmView[]; selfId: string; unread: Map<string, number> }> = (p) => (
+const DmsSection: FC<{ dms: DmView[]; selfId: string; unread: Counts }> = (p) => (
   <section class="stack" id="home-dms" data-live-region aria-labelledby="home-dms-title">
     <h2 id="home-dms-title">Direct messages</h2>
     {p.dms.length === 0 ? (
@@ -79,7 +73,7 @@ const DmsSection: FC<{ dms: DmView[]; selfId: string; unread: Map<string, number
               <Avatar userId={dm.participants.find((x) => x.id !== p.selfId)?.id ?? p.selfId} name={dmTitle(dm, p.selfId)} size="sm" />
               <span class="home-hub__name">{dmTitle(dm, p.selfId)}</span>
               {dm.kind === "group_dm" ? <span class="home-hub__meta">group</span> : null}
-              <UnreadBadge count={p.unread.get(dm.channelId)} />
+              <UnreadBadges {...p.unread.get(dm.channelId)} />
             </a>
           </li>
         ))}
@@ -111,7 +105,16 @@ export function homeRoutes(deps: AppDeps) {
         actor,
         "Home",
         <div class="home home-hub page-narrow" data-testid="home">
-          <h1>Welcome, {actor.displayName}</h1>
+          <div class="home-hub__head">
+            <h1>Welcome, {actor.displayName}</h1>
+            {/* Every channel and conversation: the user's other devices clear too (read:all). */}
+            <form method="post" action="/read-all">
+              <input type="hidden" name="next" value="/" />
+              <button type="submit" class="btn btn--ghost btn--sm" data-testid="mark-all-read">
+                Mark all as read
+              </button>
+            </form>
+          </div>
           <CommunitiesSection communities={communities} unread={unread.byCommunity} />
           <DmsSection dms={dms} selfId={actor.userId} unread={unread.byChannel} />
           <section class="stack" aria-labelledby="home-settings-title">

@@ -48,6 +48,12 @@ const sendFields = {
   thread_root_id: nullable(uuid("INVALID_THREAD_ROOT_ID"), "INVALID_THREAD_ROOT_ID"),
   mentions: nullable(t.Array(uuid("INVALID_MENTIONS"), { maxItems: MAX_MENTIONS, "x-code": "TOO_MANY_MENTIONS" }), "INVALID_MENTIONS"),
   viewer_version: nullable(Type.Integer({ minimum: 1, description: "The channel's viewer-set version the ciphertext was encrypted for (optional)." }), "INVALID_VIEWER_VERSION"),
+  mention_all: nullable(
+    t.Union([t.Literal("everyone"), t.Literal("here")], {
+      description: '@everyone (everyone who can read the channel) or @here (those online when it is sent): needs the mention_everyone permission in community channels, else 403 MENTION_EVERYONE_DENIED (docs/messages.md "Unread and mentions").',
+    }),
+    "INVALID_MENTION_ALL",
+  ),
   file_ids: nullable(t.Array(uuid("INVALID_FILE_IDS"), { maxItems: MAX_FILES_PER_MESSAGE, "x-code": "INVALID_FILE_IDS" }), "INVALID_FILE_IDS"),
 };
 

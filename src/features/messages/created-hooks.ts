@@ -11,6 +11,10 @@ export type CreatedMessage = Readonly<{
   senderName: string | null;
   /** The user ids the sender mentioned (members only; docs/messages.md). */
   mentions: readonly string[];
+  /** @everyone / @here, only when the sender was allowed it. */
+  mentionAll: "everyone" | "here" | null;
+  /** For @here: who was online when it was sent. */
+  hereIds: readonly string[];
   seq: number;
 }>;
 

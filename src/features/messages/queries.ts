@@ -29,6 +29,8 @@ export type MessageView = {
   reply_to_id: string | null;
   thread_root_id: string | null;
   mentions: string[];
+  /** @everyone / @here, only when the sender was allowed it (docs/messages.md "Unread and mentions"). */
+  mention_all: "everyone" | "here" | null;
   reactions: ReactionCount[];
   thread_reply_count: number;
   created_at: string;
@@ -51,6 +53,7 @@ export function toView(row: MessageRow, senderName: string | null, reactions: Re
     reply_to_id: row.reply_to_id,
     thread_root_id: row.thread_root_id,
     mentions: row.mentions ?? [],
+    mention_all: row.mention_all ?? null,
     reactions,
     thread_reply_count: threadReplyCount,
     created_at: iso(row.created_at)!,
@@ -79,6 +82,7 @@ export function toWire(view: MessageView) {
     replyToId: view.reply_to_id,
     threadRootId: view.thread_root_id,
     mentions: view.mentions,
+    mentionAll: view.mention_all,
     reactions: view.reactions.map((r) => ({ emoji: r.emoji, count: r.count })),
     threadReplyCount: view.thread_reply_count,
     createdAt: view.created_at,

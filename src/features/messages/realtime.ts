@@ -8,6 +8,7 @@
  *    the channel, so a busy channel costs one recipients query per interval, not per message.
  */
 import type { AppDeps } from "../../deps.ts";
+import type { Executor } from "../../db/tx.ts";
 import type { Hub } from "../../ws/hub.ts";
 import { userTopic } from "../../ws/topics.ts";
 import { dbOf } from "../communities/index.ts";
@@ -96,29 +97,41 @@ export function flushActivity(deps: AppDeps): Promise<void> {
 
 async function publishActivity(deps: AppDeps, channelId: string, seq: number, perUserMax: number): Promise<void> {
   const db = dbOf(deps);
-  const channel = await db.selectFrom("channels").select(["id", "community_id", "is_private"]).where("id", "=", channelId).executeTakeFirst();
-  if (!channel) return;
+  const audience = await findAudience(db, channelId, perUserMax + 1);
+  if (!audience) return;
   const event = { type: "channel:activity", channelId, seq };
-  let userIds: string[];
-  if (!channel.community_id) {
-    userIds = (await db.selectFrom("channel_members").select("user_id").where("channel_id", "=", channelId).execute()).map((r) => r.user_id);
-  } else {
-    // Channels that hide themselves from someone (private, or any override denying view) are
-    // announced only to their explicit members and the community's owner/admins: some people
-    // may miss a badge, nobody learns about a channel they cannot see.
-    const restricted = channel.is_private || (await db.selectFrom("channel_role_overrides").select("id").where("channel_id", "=", channelId).where((eb) => eb(eb.val("view_channel"), "=", eb.fn.any("deny"))).executeTakeFirst()) !== undefined;
-    let q = db.selectFrom("community_members as m").select("m.user_id").where("m.community_id", "=", channel.community_id);
-    if (restricted) {
-      q = q.where((eb) => eb.or([eb("m.role", "in", ["owner", "admin"]), eb.exists(eb.selectFrom("channel_members as c").select("c.user_id").where("c.channel_id", "=", channelId).whereRef("c.user_id", "=", "m.user_id"))]));
-    }
-    const rows = await q.limit(perUserMax + 1).execute();
-    if (!restricted && rows.length > perUserMax) {
-      deps.events.publish(`community:${channel.community_id}`, event);
-      return;
-    }
-    userIds = rows.map((r) => r.user_id);
+  if (audience.communityId && !audience.restricted && audience.userIds.length > perUserMax) {
+    deps.events.publish(`community:${audience.communityId}`, event);
+    return;
   }
-  for (const id of userIds) deps.events.publish(userTopic(id), event);
+  for (const id of audience.userIds) deps.events.publish(userTopic(id), event);
+}
+
+/**
+ * Who is told about a channel's activity (at most `limit` people): a DM's participants; for a
+ * community channel its members, narrowed for channels that hide themselves from someone
+ * (private, or any override denying view) to their explicit members and the community's
+ * owner/admins: some people may miss a badge, nobody learns about a channel they cannot see.
+ */
+async function findAudience(db: Executor, channelId: string, limit: number): Promise<{ communityId: string | null; restricted: boolean; userIds: string[] } | null> {
+  const channel = await db.selectFrom("channels").select(["id", "community_id", "is_private"]).where("id", "=", channelId).executeTakeFirst();
+  if (!channel) return null;
+  if (!channel.community_id) {
+    const rows = await db.selectFrom("channel_members").select("user_id").where("channel_id", "=", channelId).limit(limit).execute();
+    return { communityId: null, restricted: true, userIds: rows.map((r) => r.user_id) };
+  }
+  const restricted = channel.is_private || (await db.selectFrom("channel_role_overrides").select("id").where("channel_id", "=", channelId).where((eb) => eb(eb.val("view_channel"), "=", eb.fn.any("deny"))).executeTakeFirst()) !== undefined;
+  let q = db.selectFrom("community_members as m").select("m.user_id").where("m.community_id", "=", channel.community_id);
+  if (restricted) {
+    q = q.where((eb) => eb.or([eb("m.role", "in", ["owner", "admin"]), eb.exists(eb.selectFrom("channel_members as c").select("c.user_id").where("c.channel_id", "=", channelId).whereRef("c.user_id", "=", "m.user_id"))]));
+  }
+  const rows = await q.limit(limit).execute();
+  return { communityId: channel.community_id, restricted, userIds: rows.map((r) => r.user_id) };
+}
+
+/** The people a channel's activity reaches (findAudience), at most `limit`: @here picks the online ones among them. */
+export async function listAudience(db: Executor, channelId: string, limit: number): Promise<string[]> {
+  return (await findAudience(db, channelId, limit))?.userIds ?? [];
 }
 
 /**

@@ -10,7 +10,8 @@ import { getMessage, listHistory } from "./history.ts";
 import { deleteMessage, editMessage } from "./edit-delete.ts";
 import { setReaction } from "./reactions.ts";
 import { listPins, setPin } from "./pins.ts";
-import { listUnread, markRead } from "./read-state.ts";
+import { markRead } from "./read-state.ts";
+import { readStateRoutes } from "./read-routes.ts";
 import { listReadReceipts } from "./receipts.ts";
 import { listThread } from "./threads.ts";
 import { messageExtrasRoutes } from "./extras-routes.ts";
@@ -31,6 +32,7 @@ export function messageApiRoutes(deps: AppDeps) {
     .use(authGuard(deps))
     .use(bodyBudgets)
     .use(messageExtrasRoutes(deps))
+    .use(readStateRoutes(deps))
     .post("/api/channels/:id/messages", async ({ actor, params, body }) => {
       const { message, created } = await sendMessage(deps, actor, params.id, body);
       return json({ message }, { status: created ? 201 : 200 });
@@ -59,7 +61,6 @@ export function messageApiRoutes(deps: AppDeps) {
       return noContent();
     }, { auth: true, body: ReadBody })
     .get("/api/channels/:id/read-receipts", async ({ actor, params }) => ({ receipts: await listReadReceipts(deps, actor, params.id) }), { auth: true })
-    .get("/api/channels/unread", async ({ actor }) => ({ channels: await listUnread(deps, actor) }), { auth: true })
     .post("/api/e2ee/to-device", async ({ actor, body }) => json(await queueToDevice(deps, actor, body), { status: 202 }), { auth: true, body: ToDeviceBody, bodyLimit: MAX_TO_DEVICE_REQUEST_BYTES })
     .get("/api/e2ee/to-device", async ({ actor, query }) => ({ messages: await fetchToDevice(deps, actor, query) }), { auth: true, query: ToDeviceQuery })
     .post("/api/e2ee/to-device/ack", async ({ actor, body }) => {

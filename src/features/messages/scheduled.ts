@@ -10,7 +10,7 @@ import type { AppDeps } from "../../deps.ts";
 import { AppError, ConflictError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessChannel, isUuid, type ActorRef } from "../permissions/index.ts";
 import { dbOf, mutate, nowOf } from "../communities/index.ts";
-import { checkMaySend, parseSendInput, resolveLinks, sendMessage, unknownDevice, type SendInput } from "./send.ts";
+import { checkMayMentionAll, checkMaySend, parseSendInput, resolveLinks, sendMessage, unknownDevice, type SendInput } from "./send.ts";
 import { isDeviceRegistered } from "../keys/index.ts";
 import { attachFiles, listScheduledFileIds } from "../files/index.ts";
 import { encodeCiphertext, parseInstant } from "./schemas.ts";
@@ -33,6 +33,7 @@ export type ScheduledView = {
   reply_to_id: string | null;
   thread_root_id: string | null;
   mentions: string[];
+  mention_all: "everyone" | "here" | null;
   send_at: Date;
   status: string;
   message_id: string | null;
@@ -52,6 +53,7 @@ function toView(r: Row): ScheduledView {
     reply_to_id: r.reply_to_id,
     thread_root_id: r.thread_root_id,
     mentions: r.mentions,
+    mention_all: r.mention_all,
     send_at: r.send_at,
     status: r.status,
     message_id: r.message_id,
@@ -81,6 +83,7 @@ export async function scheduleMessage(deps: AppDeps, actor: ActorRef, channelId:
     // Checked now for an early answer, and again at delivery (the send path): a device revoked
     // before send_at fails the delivery with UNKNOWN_DEVICE.
     await checkMaySend(tx, access, actor, parsed.scheme);
+    if (parsed.mentionAll) checkMayMentionAll(access);
     if (!(await isDeviceRegistered(tx, actor.userId, parsed.deviceId))) throw unknownDevice();
     await resolveLinks(tx, access.channel.id, parsed, now);
     const pending = await tx.selectFrom("scheduled_messages").select((eb) => eb.fn.countAll<number>().as("n")).where("user_id", "=", actor.userId).where("status", "=", "pending").executeTakeFirstOrThrow();
@@ -98,6 +101,7 @@ export async function scheduleMessage(deps: AppDeps, actor: ActorRef, channelId:
         reply_to_id: parsed.replyToId,
         thread_root_id: parsed.threadRootId,
         mentions: parsed.mentions,
+        mention_all: parsed.mentionAll,
         send_at: sendAt,
         created_at: now,
       })
@@ -161,6 +165,7 @@ async function deliverOne(deps: AppDeps, id: string, now: Date): Promise<"sent" 
       reply_to_id: row.reply_to_id,
       thread_root_id: row.thread_root_id,
       mentions: row.mentions,
+      mention_all: row.mention_all,
       file_ids: await listScheduledFileIds(dbOf(deps), row.id),
     }, { scheduledMessageId: row.id });
     result = { message_id: message.id };

@@ -83,6 +83,14 @@ export function requireScheme(value: unknown): Scheme {
   return value;
 }
 
+export type MentionAll = "everyone" | "here";
+
+export function parseMentionAll(value: unknown): MentionAll | null {
+  if (value === undefined || value === null) return null;
+  if (value !== "everyone" && value !== "here") throw new InvalidInputError('The field "mention_all" must be "everyone", "here" or null.', { mention_all: 'Must be "everyone" or "here".' }, "INVALID_MENTION_ALL");
+  return value;
+}
+
 /** Distinct lower-cased ids; more than MAX_MENTIONS is refused (not silently cut). */
 export function parseMentions(value: unknown): string[] {
   if (value === undefined || value === null) return [];

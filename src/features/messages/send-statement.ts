@@ -24,6 +24,8 @@ export type Draft = {
   parsed: Parsed;
   links: { replyToId: string | null; threadRootId: string | null };
   mentions: string[];
+  /** @here: who was online at send time (send.ts listOnlineAudience); [] otherwise. */
+  hereIds: string[];
   now: Date;
 };
 
@@ -47,9 +49,9 @@ export async function insertWithSeq(ex: Executor, d: Draft, slowModeChecked: boo
         and (${p.viewerVersion}::bigint is null or viewer_version <= ${p.viewerVersion}::bigint)
       returning id, last_seq, message_ttl_seconds
     )
-    insert into messages (id, channel_id, seq, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, expires_at)
+    insert into messages (id, channel_id, seq, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, mention_all, here_ids, created_at, expires_at)
     select ${d.id}::uuid, locked.id, locked.last_seq, ${d.senderId}::uuid, ${p.deviceId}::text, ${p.clientId}::uuid, ${p.scheme}::text, ${p.ciphertext}::bytea,
-      ${d.links.replyToId}::uuid, ${d.links.threadRootId}::uuid, ${d.mentions}::uuid[], ${d.now}::timestamptz,
+      ${d.links.replyToId}::uuid, ${d.links.threadRootId}::uuid, ${d.mentions}::uuid[], ${p.mentionAll}::text, ${d.hereIds}::uuid[], ${d.now}::timestamptz,
       case when locked.message_ttl_seconds > 0 then ${d.now}::timestamptz + locked.message_ttl_seconds * interval '1 second' end
     from locked
     returning seq, expires_at`;
@@ -58,10 +60,10 @@ export async function insertWithSeq(ex: Executor, d: Draft, slowModeChecked: boo
   return stored ? rowOf(d, stored) : "refused";
 }
 
-/** The most messages one batch statement carries (its parameters: 12 per message). */
+/** The most messages one batch statement carries (its parameters: 14 per message). */
 export const MAX_BATCH = 64;
 
-const BATCH_COLUMNS = 12;
+const BATCH_COLUMNS = 14;
 const batchTexts = new Map<number, string>();
 
 /**
@@ -81,10 +83,10 @@ function batchText(n: number): string {
   for (let i = 0; i < n; i++) {
     const b = 2 + i * BATCH_COLUMNS; // $1 is the channel id
     rows.push(
-      `(${i + 1}, $${b}::uuid, $${b + 1}::uuid, $${b + 2}::text, $${b + 3}::uuid, $${b + 4}::text, $${b + 5}::bytea, $${b + 6}::uuid, $${b + 7}::uuid, $${b + 8}::uuid[], $${b + 9}::timestamptz, $${b + 10}::boolean, $${b + 11}::bigint)`,
+      `(${i + 1}, $${b}::uuid, $${b + 1}::uuid, $${b + 2}::text, $${b + 3}::uuid, $${b + 4}::text, $${b + 5}::bytea, $${b + 6}::uuid, $${b + 7}::uuid, $${b + 8}::uuid[], $${b + 9}::timestamptz, $${b + 10}::boolean, $${b + 11}::bigint, $${b + 12}::text, $${b + 13}::uuid[])`,
     );
   }
-  text = `with input (k, id, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, exempt, viewer_version) as (
+  text = `with input (k, id, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, exempt, viewer_version, mention_all, here_ids) as (
   values ${rows.join(",\n    ")}
 ), ok as (
   select input.*, row_number() over (order by k) as n from input
@@ -100,9 +102,9 @@ function batchText(n: number): string {
     and (total.viewer_version is null or channels.viewer_version <= total.viewer_version)
   returning channels.id, channels.last_seq, channels.message_ttl_seconds, total.m
 )
-insert into messages (id, channel_id, seq, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, created_at, expires_at)
+insert into messages (id, channel_id, seq, sender_id, sender_device_id, client_id, scheme, ciphertext, reply_to_id, thread_root_id, mentions, mention_all, here_ids, created_at, expires_at)
 select ok.id, locked.id, locked.last_seq - locked.m + ok.n, ok.sender_id, ok.sender_device_id, ok.client_id, ok.scheme, ok.ciphertext,
-  ok.reply_to_id, ok.thread_root_id, ok.mentions, ok.created_at,
+  ok.reply_to_id, ok.thread_root_id, ok.mentions, ok.mention_all, ok.here_ids, ok.created_at,
   case when locked.message_ttl_seconds > 0 then ok.created_at + locked.message_ttl_seconds * interval '1 second' end
 from ok cross join locked
 returning id, seq, expires_at`;
@@ -123,7 +125,7 @@ export async function insertBatch(ex: Executor, drafts: readonly Draft[], exempt
   for (const [i, d] of drafts.entries()) {
     if (d.channelId !== drafts[0]!.channelId) throw new Error("insertBatch: one channel per batch");
     const p = d.parsed;
-    params.push(d.id, d.senderId, p.deviceId, p.clientId, p.scheme, p.ciphertext, d.links.replyToId, d.links.threadRootId, d.mentions, d.now, exempt[i] ?? false, p.viewerVersion);
+    params.push(d.id, d.senderId, p.deviceId, p.clientId, p.scheme, p.ciphertext, d.links.replyToId, d.links.threadRootId, d.mentions, d.now, exempt[i] ?? false, p.viewerVersion, p.mentionAll, d.hereIds);
   }
   const { rows } = await ex.executeQuery<Stored & { id: string }>(CompiledQuery.raw(batchText(drafts.length), params));
   const byId = new Map(rows.map((r) => [r.id, r]));
@@ -148,6 +150,8 @@ function rowOf(d: Draft, stored: Stored): MessageRow {
     reply_to_id: d.links.replyToId,
     thread_root_id: d.links.threadRootId,
     mentions: d.mentions,
+    mention_all: p.mentionAll,
+    here_ids: d.hereIds,
     created_at: d.now,
     edited_at: null,
     deleted_at: null,

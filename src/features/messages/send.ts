@@ -40,8 +40,9 @@ import { accessChannel, type ActorRef, type ChannelAccess } from "../permissions
 import { dbOf, nowOf } from "../communities/index.ts";
 import { allowsIn, isDm } from "./access.ts";
 import { findByClientId, findMessage, toView, toWire, type MessageRow, type MessageView } from "./queries.ts";
-import { decodeCiphertext, optionalUuid, parseMentions, parseViewerVersion, requireDeviceId, requireScheme, requireUuid, viewersChanged, type Scheme } from "./schemas.ts";
-import { noteActivity } from "./realtime.ts";
+import { decodeCiphertext, optionalUuid, parseMentionAll, parseMentions, type MentionAll, parseViewerVersion, requireDeviceId, requireScheme, requireUuid, viewersChanged, type Scheme } from "./schemas.ts";
+import { listAudience, noteActivity } from "./realtime.ts";
+import { presenceOf } from "../presence/index.ts";
 import { emitMessageCreated } from "./created-hooks.ts";
 import { attachFiles, parseFileIds } from "../files/index.ts";
 import { sendBatched, type Outcome } from "./send-batcher.ts";
@@ -56,13 +57,15 @@ export type SendInput = {
   reply_to_id?: unknown;
   thread_root_id?: unknown;
   mentions?: unknown;
+  /** @everyone / @here (docs/messages.md "Unread and mentions"). */
+  mention_all?: unknown;
   viewer_version?: unknown;
   /** Uploads this message carries (docs/files.md "Attaching"): the server links the ids, nothing more. */
   file_ids?: unknown;
 };
 
 /** `viewerVersion`: the viewer set the ciphertext was encrypted for; null = not checked (schemas.ts parseViewerVersion). */
-export type Parsed = { clientId: string; scheme: Scheme; ciphertext: Uint8Array; deviceId: string; replyToId: string | null; threadRootId: string | null; mentions: string[]; viewerVersion: number | null; fileIds: string[] };
+export type Parsed = { clientId: string; scheme: Scheme; ciphertext: Uint8Array; deviceId: string; replyToId: string | null; threadRootId: string | null; mentions: string[]; mentionAll: MentionAll | null; viewerVersion: number | null; fileIds: string[] };
 
 export function parseSendInput(input: SendInput): Parsed {
   return {
@@ -73,6 +76,7 @@ export function parseSendInput(input: SendInput): Parsed {
     replyToId: optionalUuid(input.reply_to_id, "reply_to_id"),
     threadRootId: optionalUuid(input.thread_root_id, "thread_root_id"),
     mentions: parseMentions(input.mentions),
+    mentionAll: parseMentionAll(input.mention_all),
     viewerVersion: parseViewerVersion(input.viewer_version),
     fileIds: parseFileIds(input.file_ids),
   };
@@ -107,6 +111,7 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
     if (parsed.viewerVersion !== null && parsed.viewerVersion < access.channel.viewerVersion) throw viewersChanged();
     links = await resolveLinks(db, access.channel.id, parsed, now);
     mentions = await keepMembers(db, access, parsed.mentions);
+    if (parsed.mentionAll) checkMayMentionAll(access);
   } catch (error) {
     // A retry of a message stored before the refusal (timed out since, say) gets the original.
     // The common retry path needs no lookup here: the insert's refusal below finds it.
@@ -114,7 +119,8 @@ export async function sendMessage(deps: AppDeps, actor: ActorRef, channelId: str
     if (seen) return { message: sameChannel(seen, access), created: false };
     throw error;
   }
-  const draft: Draft = { id: Bun.randomUUIDv7(), channelId: access.channel.id, senderId: actor.userId, parsed, links, mentions, now };
+  const hereIds = parsed.mentionAll === "here" ? await listOnlineAudience(deps, access, actor.userId) : [];
+  const draft: Draft = { id: Bun.randomUUIDv7(), channelId: access.channel.id, senderId: actor.userId, parsed, links, mentions, hereIds, now };
   const exempt = allowsIn(access, "manage_messages");
   // Group commit (send-batcher.ts): published there, after COMMIT and in seq order.
   let sent: MessageView | undefined;
@@ -164,7 +170,7 @@ function publishSent(deps: AppDeps, row: MessageRow, senderName: string | null):
   noteMessageSent(row.scheme);
   deps.events.publish(channelTopic(row.channel_id), { type: "message:new", message: toWire(message) });
   noteActivity(deps, row.channel_id, message.seq);
-  if (row.sender_id) emitMessageCreated(deps, { id: row.id, channelId: row.channel_id, senderId: row.sender_id, senderName, mentions: row.mentions ?? [], seq: message.seq });
+  if (row.sender_id) emitMessageCreated(deps, { id: row.id, channelId: row.channel_id, senderId: row.sender_id, senderName, mentions: row.mentions ?? [], mentionAll: row.mention_all ?? null, hereIds: row.here_ids ?? [], seq: message.seq });
   return message;
 }
 
@@ -225,6 +231,28 @@ export async function resolveLinks(tx: Executor, channelId: string, p: Parsed, n
 
 function invalidLink(field: string): AppError {
   return new InvalidInputError(`The message in "${field}" is not in this channel.`, { [field]: "Not in this channel." }, "INVALID_" + field.toUpperCase());
+}
+
+/** @everyone / @here need mention_everyone in community channels; in a DM or group DM everyone is already addressed. */
+export function checkMayMentionAll(access: ChannelAccess): void {
+  if (allowsIn(access, "mention_everyone")) return;
+  throw new ForbiddenError("You do not have permission to mention @everyone or @here in this channel.", "MENTION_EVERYONE_DENIED");
+}
+
+/**
+ * @here: the people who may read the channel and have an open socket now (any instance: the
+ * presence store), at most HERE_MAX of them; never the sender. Restricted channels (private, or
+ * an override denying view) are narrowed as channel:activity narrows them (realtime.ts).
+ */
+export const HERE_MAX = 2_000;
+async function listOnlineAudience(deps: AppDeps, access: ChannelAccess, senderId: string): Promise<string[]> {
+  const db = dbOf(deps);
+  const presence = presenceOf(deps);
+  if (!presence) return [];
+  const ids = await listAudience(db, access.channel.id, HERE_MAX * 5);
+  const candidates = ids.filter((id) => id !== senderId);
+  const counts = await presence.store.counts(candidates);
+  return candidates.filter((id) => (counts.get(id) ?? 0) > 0).slice(0, HERE_MAX);
 }
 
 /** Mentions of people who are not in the channel's community (or the DM) are dropped. */

@@ -57,6 +57,16 @@ export function track(deps: object, work: Promise<unknown>): void {
   void work.finally(() => set.delete(work));
 }
 
+/**
+ * Who of `candidates` the message mentions: the named ids, everyone for @everyone, the people
+ * online at send time for @here (who, having a tab open then, rarely get a push: see step 3).
+ */
+export function mentionedAmong(message: Pick<CreatedMessage, "mentions" | "mentionAll" | "hereIds">, candidates: readonly string[]): string[] {
+  if (message.mentionAll === "everyone") return [...candidates];
+  const named = new Set([...message.mentions, ...(message.mentionAll === "here" ? message.hereIds : [])]);
+  return candidates.filter((id) => named.has(id));
+}
+
 export async function dispatchMessage(deps: AppDeps, message: CreatedMessage): Promise<number> {
   const db = deps.database.db;
   const now = new Date(deps.now?.() ?? Date.now());
@@ -93,7 +103,8 @@ export async function dispatchMessage(deps: AppDeps, message: CreatedMessage): P
     candidates = await usersWithTargets(db, visible.filter((id): id is string => id !== null), now);
   }
   if (candidates.length === 0) return 0;
-  const wanted = await usersToNotify(deps, candidates, { kind: "message", channelId: channel.id, communityId: channel.community_id, dm }, message.mentions, now);
+  const mentions = mentionedAmong(message, candidates);
+  const wanted = await usersToNotify(deps, candidates, { kind: "message", channelId: channel.id, communityId: channel.community_id, dm }, mentions, now);
   if (wanted.length === 0) return 0;
   const counts = await (presenceOf(deps)?.store.counts(wanted) ?? Promise.resolve(new Map<string, number>()));
   const offline = wanted.filter((id) => (counts.get(id) ?? 0) === 0);
@@ -101,7 +112,7 @@ export async function dispatchMessage(deps: AppDeps, message: CreatedMessage): P
   const cursors = await db.selectFrom("read_cursors").select(["user_id", "seq"]).where("channel_id", "=", channel.id).where("user_id", "in", offline).execute();
   const readSeq = new Map(cursors.map((r) => [r.user_id, Number(r.seq)]));
   const unreadOf = (userId: string) => Math.max(1, message.seq - (readSeq.get(userId) ?? 0));
-  const mentioned = new Set(message.mentions);
+  const mentioned = new Set(mentions);
   const url = dm ? `/dms/${channel.id}` : `/c/${channel.community_id}/ch/${channel.id}`;
   const targets = await listTargets(db, offline, now);
   const outcomes = await Promise.all(

@@ -104,3 +104,14 @@ test.skipIf(!browser)("the issue's 39 KB message (`_a ` × 13,000) renders in fu
   expect(result.text).toBe(input);
   expect(result.elements).toBe(1); // one <p>: no delimiter in it has a valid closer
 });
+
+test.skipIf(!browser)("@everyone / @here render as the reader's mention only when the message carries that permitted mention", async () => {
+  const render = (mentionAll: string | null) =>
+    page.evaluate(([all]) => {
+      window.renderMessageInto("out", "hey @everyone and @here", "alice", all);
+      return [...document.querySelectorAll("#out .mention--self")].map((m) => m.textContent);
+    }, [mentionAll] as const);
+  expect(await render(null)).toEqual([]);
+  expect(await render("everyone")).toEqual(["@everyone"]);
+  expect(await render("here")).toEqual(["@here"]);
+});

@@ -4,11 +4,11 @@ import { renderBlocks } from "../../../src/client/messages/render-dom.ts";
 
 declare global {
   interface Window {
-    renderMessageInto(id: string, text: string, self?: string): void;
+    renderMessageInto(id: string, text: string, self?: string, mentionAll?: string | null): void;
   }
 }
 
-window.renderMessageInto = (id, text, self) => {
+window.renderMessageInto = (id, text, self, mentionAll) => {
   const target = document.getElementById(id)!;
-  target.replaceChildren(renderBlocks(document, parseMarkdown(text), { selfUsername: self, isKnownUser: (n) => n !== "ghost" }));
+  target.replaceChildren(renderBlocks(document, parseMarkdown(text), { selfUsername: self, isKnownUser: (n) => n !== "ghost", mentionAll }));
 };

@@ -166,6 +166,6 @@ describe("scheduled messages", () => {
       .where("table_name" as any, "in", ["message_bookmarks", "polls", "poll_votes", "scheduled_messages"])
       .where("data_type" as any, "in", ["text", "character varying", "json", "jsonb"])
       .execute();
-    expect(cols.map((c: any) => `${c.table_name}.${c.column_name}`).sort()).toEqual(["scheduled_messages.failure_code", "scheduled_messages.scheme", "scheduled_messages.sender_device_id", "scheduled_messages.status"]);
+    expect(cols.map((c: any) => `${c.table_name}.${c.column_name}`).sort()).toEqual(["scheduled_messages.failure_code", "scheduled_messages.mention_all", "scheduled_messages.scheme", "scheduled_messages.sender_device_id", "scheduled_messages.status"]);
   });
 });

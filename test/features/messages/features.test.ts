@@ -114,13 +114,13 @@ describe("read state", () => {
     await send(p.member, id); // own: not unread for member
     await expectOk(p.admin.call("DELETE", `/api/messages/${sent[4].id}`), 204);
     const find = async () => (await expectOk(p.member.call("GET", "/api/channels/unread"))).channels.find((c: any) => c.channel_id === id);
-    expect(await find()).toEqual({ channel_id: id, unread: 4, last_seq: 6, read_seq: 0 });
+    expect(await find()).toEqual({ channel_id: id, community_id: p.communityId, unread: 4, mentions: 0, last_seq: 6, read_seq: 0 });
     expect((await p.member.call("PUT", `/api/channels/${id}/read`, { seq: 2 })).status).toBe(204);
-    expect(await find()).toEqual({ channel_id: id, unread: 2, last_seq: 6, read_seq: 2 });
+    expect(await find()).toEqual({ channel_id: id, community_id: p.communityId, unread: 2, mentions: 0, last_seq: 6, read_seq: 2 });
     await expectOk(p.member.call("PUT", `/api/channels/${id}/read`, { seq: 1 }), 204);
     expect((await find()).read_seq).toBe(2);
     await expectOk(p.member.call("PUT", `/api/channels/${id}/read`, { seq: 999 }), 204);
-    expect(await find()).toEqual({ channel_id: id, unread: 0, last_seq: 6, read_seq: 6 });
+    expect(await find()).toEqual({ channel_id: id, community_id: p.communityId, unread: 0, mentions: 0, last_seq: 6, read_seq: 6 });
     expect((await p.member.call("PUT", `/api/channels/${id}/read`, { seq: -1 })).status).toBe(400);
     // DMs are listed too; the outsider sees none of the community's channels.
     const dm = await expectOk(p.admin.call("POST", "/api/dms", { user_id: p.member.user.id }));

@@ -141,7 +141,7 @@ describe("group commit", () => {
 });
 
 function draftOf(p: Populated, c: Client, body: Record<string, unknown> = sendBody()): Draft {
-  return { id: Bun.randomUUIDv7(), channelId: p.generalChannelId, senderId: c.user.id, parsed: parseSendInput(body), links: { replyToId: null, threadRootId: null }, mentions: [], now: new Date() };
+  return { id: Bun.randomUUIDv7(), channelId: p.generalChannelId, senderId: c.user.id, parsed: parseSendInput(body), links: { replyToId: null, threadRootId: null }, mentions: [], hereIds: [], now: new Date() };
 }
 
 describe("a batch that fails", () => {

@@ -197,6 +197,7 @@ describe("a ciphertext for an older viewer set is refused", () => {
       parsed: parseSendInput(sendBody(viewerVersion === null ? {} : { viewer_version: viewerVersion })),
       links: { replyToId: null, threadRootId: null },
       mentions: [],
+      hereIds: [],
       now: new Date(),
     });
     const drafts = [draft(v), draft(v - 1), draft(null)];
