@@ -9,19 +9,29 @@ import { AppError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
 import { int, queryOf, text } from "../../http/input-schemas.ts";
 import { AccountShell, authGuard, authKernelOf, hasAdminPower, requestMeta, type Actor } from "../auth/index.ts";
-import { adminSuspend, adminUnsuspend, targetRefusal, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
+import { adminSuspend, adminUnsuspend, checkTarget, targetRefusal, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
 import { UserDetailView, UsersList, type UserDetailProps } from "./views-users.tsx";
+import { adminDeleteUser, deletionPlan } from "./delete.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const UsersQuery = queryOf({ q: text(100), filter: t.Union(USER_FILTERS.map((f) => t.Literal(f))), page: int(1, 10_000) });
 const FlashQuery = queryOf({ saved: text(32) });
 const ReasonBody = t.Object({ reason: t.String({ minLength: 1, maxLength: 2000, description: "Why: shown to the user at sign-in, kept in the audit log (1–500 characters once trimmed)." }) });
 const IdParams = t.Object({ id: text(64) });
+const Uuidish = t.String({ maxLength: 64 });
+const DeleteBody = t.Object({
+  heirs: t.Optional(t.Record(Uuidish, Uuidish, { maxProperties: 1000, description: "For each community the user owns (its id), the member who inherits it (their user id)." })),
+});
+/** The page's delete form: one `heir_<community id>` select per owned community ("" when none chosen). */
+const DeleteForm = t.Record(t.String({ pattern: "^heir_[0-9a-fA-F-]{1,64}$" }), t.String({ maxLength: 64 }), { maxProperties: 1000 });
+const heirsFromForm = (body: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(body).filter(([k, v]) => k.startsWith("heir_") && v !== "").map(([k, v]) => [k.slice("heir_".length), v]));
 
 const FLASH: Record<string, string> = {
   suspended: "Suspended. Their sessions ended and their open tabs were closed.",
   unsuspended: "Suspension lifted: they can sign in again.",
   sessions: "Signed out everywhere.",
+  deleted: "Account deleted. Their messages stay, shown as “Deleted user”.",
   all_sessions: "Everyone else was signed out.",
 };
 
@@ -64,7 +74,8 @@ export function adminUserRoutes(deps: AppDeps) {
   const detailPage = async (actor: Actor, id: string, extra: Partial<UserDetailProps> = {}, flash?: string, status = 200) => {
     const user = await userDetail(db, id, now());
     const whyNot = targetRefusal(actor, user);
-    return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} whyNot={whyNot ?? undefined} {...extra} />, flash, `@${user.username}`), { status });
+    const plan = whyNot === null ? await deletionPlan(deps, id) : undefined;
+    return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} whyNot={whyNot ?? undefined} plan={plan} {...extra} />, flash, `@${user.username}`), { status });
   };
 
   /** A page action: on a 4xx, the detail page again with the error where the admin acted. */
@@ -107,6 +118,23 @@ export function adminUserRoutes(deps: AppDeps) {
       { admin: "users", params: IdParams },
     )
     .post("/api/admin/users/:id/end-sessions", async ({ actor, params, request }) => ({ revoked_count: await endUserSessions(deps, actor, params.id, requestMeta(request)) }), { admin: "users", params: IdParams })
+    .get(
+      "/api/admin/users/:id/deletion-plan",
+      async ({ actor, params }) => {
+        await checkTarget(db, actor, params.id);
+        const plan = await deletionPlan(deps, params.id);
+        return { communities: plan.communities.map((c) => ({ id: c.id, name: c.name, member_count: c.memberCount, heir_candidates: c.candidates.map((m) => ({ id: m.userId, username: m.username, display_name: m.displayName, role: m.role })) })) };
+      },
+      { admin: "users", params: IdParams },
+    )
+    .delete(
+      "/api/admin/users/:id",
+      async ({ actor, params, body, request }) => {
+        await adminDeleteUser(deps, actor, params.id, body?.heirs ?? {}, requestMeta(request));
+        return new Response(null, { status: 204 });
+      },
+      { admin: "users", params: IdParams, body: t.Optional(DeleteBody) },
+    )
     .post("/api/admin/sessions/end-all", async ({ actor, request }) => ({ revoked_count: await endAllSessions(deps, actor, requestMeta(request)) }), { admin: "users" })
     // Pages
     .get("/admin", ({ actor, request }) => redirect(request, hasAdminPower(actor, "users") ? "/admin/users" : hasAdminPower(actor, "invites") ? "/admin/invites" : hasAdminPower(actor, "audit") ? "/admin/audit-log" : "/settings/account"), { auth: true })
@@ -127,6 +155,20 @@ export function adminUserRoutes(deps: AppDeps) {
         return act(actor, params.id, () => adminSuspend(deps, actor, params.id, reason, requestMeta(request)), "suspended", request, reason);
       },
       { admin: "users", params: IdParams },
+    )
+    .post(
+      "/admin/users/:id/delete",
+      async ({ actor, params, body, request }) => {
+        const heirs = heirsFromForm(body ?? {});
+        try {
+          await adminDeleteUser(deps, actor, params.id, heirs, requestMeta(request));
+          return redirect(request, "/admin/users?saved=deleted");
+        } catch (error) {
+          if (error instanceof AppError && error.status < 500 && error.status !== 404) return detailPage(actor, params.id, { deleteError: error.publicMessage, heirs }, undefined, 422);
+          throw error;
+        }
+      },
+      { admin: "users", params: IdParams, body: t.Optional(DeleteForm) },
     )
     .post("/admin/users/:id/unsuspend", ({ actor, params, request }) => act(actor, params.id, () => adminUnsuspend(deps, actor, params.id, requestMeta(request)), "unsuspended", request), { admin: "users", params: IdParams })
     .post("/admin/users/:id/end-sessions", ({ actor, params, request }) => act(actor, params.id, () => endUserSessions(deps, actor, params.id, requestMeta(request)), "sessions", request), { admin: "users", params: IdParams })

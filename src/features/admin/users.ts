@@ -145,7 +145,7 @@ export function targetRefusal(actor: Actor, target: { id: string; isOwner: boole
  * The target rules of every action on a user: unknown → 404 (as for an id that does not exist);
  * oneself or the owner → 403 ADMIN_TARGET_FORBIDDEN; another admin → only the owner.
  */
-async function checkTarget(db: Executor, actor: Actor, userId: string): Promise<{ id: string; username: string; suspended: boolean }> {
+export async function checkTarget(db: Executor, actor: Actor, userId: string): Promise<{ id: string; username: string; suspended: boolean }> {
   if (!isUuid(userId)) throw new NotFoundError("No such user.", "USER_NOT_FOUND");
   const target = await db.selectFrom("users").select(["id", "username", "is_owner", "is_admin", "suspended_at"]).where("id", "=", userId).executeTakeFirst();
   if (!target) throw new NotFoundError("No such user.", "USER_NOT_FOUND");

@@ -31,7 +31,15 @@ export type AuditAction =
   | "sessions_ended_by_admin"
   | "all_sessions_ended"
   | "access_token_created"
-  | "access_token_revoked";
+  | "access_token_revoked"
+  | "user_deleted"
+  | "password_reset_link_created"
+  | "password_reset_by_link"
+  | "admin_powers_changed"
+  | "announcement_published"
+  | "announcement_updated"
+  | "announcement_expired"
+  | "legal_page_updated";
 
 export type RequestMeta = {
   ip: string;

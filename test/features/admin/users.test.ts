@@ -44,11 +44,14 @@ async function routes(): Promise<[string, string, unknown?][]> {
     ["POST", `/api/admin/users/${victim.id}/suspend`, { reason: "matrix" }],
     ["POST", `/api/admin/users/${victim.id}/unsuspend`],
     ["POST", `/api/admin/users/${victim.id}/end-sessions`],
+    ["GET", `/api/admin/users/${victim.id}/deletion-plan`],
+    ["DELETE", `/api/admin/users/${(await createUser(ctx)).id}`, {}],
     ["GET", "/admin/users"],
     ["GET", `/admin/users/${victim.id}`],
     ["POST", `/admin/users/${victim.id}/suspend`, { reason: "matrix" }],
     ["POST", `/admin/users/${victim.id}/unsuspend`],
     ["POST", `/admin/users/${victim.id}/end-sessions`],
+    ["POST", `/admin/users/${(await createUser(ctx)).id}/delete`, {}],
   ];
 }
 
