@@ -36,6 +36,7 @@ import { keysRoutes } from "./features/keys/index.ts";
 import { authApiRoutes } from "./features/auth/routes-api.ts";
 import { authenticateBeforeBody } from "./features/auth/index.ts";
 import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
+import { passwordResetRoutes } from "./features/auth/routes-reset.tsx";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
 import { adminUserRoutes } from "./features/admin/index.ts";
 import { communityApiRoutes } from "./features/communities/routes.ts";
@@ -175,6 +176,7 @@ export function createApp(deps: AppDeps) {
     .get("/public/*", ({ params, request }) => serveStatic(deps.config.staticDir, params["*"], request))
     .use(authApiRoutes(deps))
     .use(authPageRoutes(deps))
+    .use(passwordResetRoutes(deps))
     .use(settingsPageRoutes(deps))
     .use(adminUserRoutes(deps))
     .use(homeRoutes(deps))

@@ -7,9 +7,9 @@ import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
-import { int, queryOf, text } from "../../http/input-schemas.ts";
+import { int, queryOf, text, Uuid } from "../../http/input-schemas.ts";
 import { AccountShell, authGuard, authKernelOf, hasAdminPower, requestMeta, type Actor } from "../auth/index.ts";
-import { adminSuspend, adminUnsuspend, checkTarget, targetRefusal, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
+import { adminResetLink, adminSuspend, adminUnsuspend, checkTarget, targetRefusal, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
 import { UserDetailView, UsersList, type UserDetailProps } from "./views-users.tsx";
 import { adminDeleteUser, deletionPlan } from "./delete.ts";
 
@@ -18,14 +18,16 @@ const UsersQuery = queryOf({ q: text(100), filter: t.Union(USER_FILTERS.map((f) 
 const FlashQuery = queryOf({ saved: text(32) });
 const ReasonBody = t.Object({ reason: t.String({ minLength: 1, maxLength: 2000, description: "Why: shown to the user at sign-in, kept in the audit log (1–500 characters once trimmed)." }) });
 const IdParams = t.Object({ id: text(64) });
-const Uuidish = t.String({ maxLength: 64 });
 const DeleteBody = t.Object({
-  heirs: t.Optional(t.Record(Uuidish, Uuidish, { maxProperties: 1000, description: "For each community the user owns (its id), the member who inherits it (their user id)." })),
+  heirs: t.Optional(
+    t.Array(t.Object({ community_id: Uuid, heir_id: Uuid }), { maxItems: 1000, description: "For each community the user owns, the member who inherits it." }),
+  ),
 });
-/** The page's delete form: one `heir_<community id>` select per owned community ("" when none chosen). */
-const DeleteForm = t.Record(t.String({ pattern: "^heir_[0-9a-fA-F-]{1,64}$" }), t.String({ maxLength: 64 }), { maxProperties: 1000 });
-const heirsFromForm = (body: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(body).filter(([k, v]) => k.startsWith("heir_") && v !== "").map(([k, v]) => [k.slice("heir_".length), v]));
+/** The page's delete form: one `heirs` select per owned community, valued "<community id>:<heir id>" ("<community id>:" when none chosen). */
+const HeirChoice = t.String({ maxLength: 80 });
+const DeleteForm = t.Object({ heirs: t.Optional(t.Union([HeirChoice, t.Array(HeirChoice, { maxItems: 1000 })])) });
+const heirsFromForm = (heirs: string | string[] | undefined): Record<string, string> =>
+  Object.fromEntries((typeof heirs === "string" ? [heirs] : (heirs ?? [])).map((v) => v.split(":")).filter(([c, u]) => c && u).map(([c, u]) => [c!, u!]));
 
 const FLASH: Record<string, string> = {
   suspended: "Suspended. Their sessions ended and their open tabs were closed.",
@@ -57,6 +59,7 @@ export function adminUserRoutes(deps: AppDeps) {
   const kernel = authKernelOf(deps);
   const db = deps.database.db;
   const now = () => new Date(kernel.now());
+  const baseUrl = (request: Request) => deps.config.publicUrl ?? new URL(request.url).origin;
 
   const shell = (actor: Actor, title: string, body: unknown, flash?: string, description?: string) => (
     <AccountShell
@@ -78,14 +81,19 @@ export function adminUserRoutes(deps: AppDeps) {
     return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} whyNot={whyNot ?? undefined} plan={plan} {...extra} />, flash, `@${user.username}`), { status });
   };
 
-  /** A page action: on a 4xx, the detail page again with the error where the admin acted. */
+  /** A page action's refusal (a 4xx): the detail page again, with the error where the admin acted. */
+  const refused = (actor: Actor, id: string, error: unknown, extra: Partial<UserDetailProps>) => {
+    if (error instanceof AppError && error.status < 500 && error.status !== 404) return detailPage(actor, id, extra, undefined, 422);
+    throw error;
+  };
+
+  /** A page action: done → back to the detail page with a notice; refused → the error beside the form. */
   const act = async (actor: Actor, id: string, run: () => Promise<unknown>, flash: string, request: Request, reason?: string) => {
     try {
       await run();
       return redirect(request, `/admin/users/${id}?saved=${flash}`);
     } catch (error) {
-      if (error instanceof AppError && error.status < 500 && error.status !== 404) return detailPage(actor, id, { error: error.publicMessage, reason }, undefined, 422);
-      throw error;
+      return refused(actor, id, error, { error: (error as AppError).publicMessage, reason });
     }
   };
 
@@ -130,10 +138,19 @@ export function adminUserRoutes(deps: AppDeps) {
     .delete(
       "/api/admin/users/:id",
       async ({ actor, params, body, request }) => {
-        await adminDeleteUser(deps, actor, params.id, body?.heirs ?? {}, requestMeta(request));
+        await adminDeleteUser(deps, actor, params.id, Object.fromEntries((body?.heirs ?? []).map((h) => [h.community_id, h.heir_id])), requestMeta(request));
         return new Response(null, { status: 204 });
       },
       { admin: "users", params: IdParams, body: t.Optional(DeleteBody) },
+    )
+    .post(
+      "/api/admin/users/:id/reset-link",
+      async ({ actor, params, request, set }) => {
+        const link = await adminResetLink(deps, actor, params.id, baseUrl(request), requestMeta(request));
+        set.status = 201;
+        return { reset_url: link.url, expires_at: iso(link.expiresAt) };
+      },
+      { admin: "users", params: IdParams },
     )
     .post("/api/admin/sessions/end-all", async ({ actor, request }) => ({ revoked_count: await endAllSessions(deps, actor, requestMeta(request)) }), { admin: "users" })
     // Pages
@@ -159,16 +176,27 @@ export function adminUserRoutes(deps: AppDeps) {
     .post(
       "/admin/users/:id/delete",
       async ({ actor, params, body, request }) => {
-        const heirs = heirsFromForm(body ?? {});
+        const heirs = heirsFromForm(body?.heirs);
         try {
           await adminDeleteUser(deps, actor, params.id, heirs, requestMeta(request));
           return redirect(request, "/admin/users?saved=deleted");
         } catch (error) {
-          if (error instanceof AppError && error.status < 500 && error.status !== 404) return detailPage(actor, params.id, { deleteError: error.publicMessage, heirs }, undefined, 422);
-          throw error;
+          return refused(actor, params.id, error, { deleteError: (error as AppError).publicMessage, heirs });
         }
       },
       { admin: "users", params: IdParams, body: t.Optional(DeleteForm) },
+    )
+    .post(
+      "/admin/users/:id/reset-link",
+      async ({ actor, params, request }) => {
+        try {
+          // Shown once, on this response (no redirect: the secret must not sit in a URL).
+          return await detailPage(actor, params.id, { resetLink: await adminResetLink(deps, actor, params.id, baseUrl(request), requestMeta(request)) });
+        } catch (error) {
+          return refused(actor, params.id, error, { error: (error as AppError).publicMessage });
+        }
+      },
+      { admin: "users", params: IdParams },
     )
     .post("/admin/users/:id/unsuspend", ({ actor, params, request }) => act(actor, params.id, () => adminUnsuspend(deps, actor, params.id, requestMeta(request)), "unsuspended", request), { admin: "users", params: IdParams })
     .post("/admin/users/:id/end-sessions", ({ actor, params, request }) => act(actor, params.id, () => endUserSessions(deps, actor, params.id, requestMeta(request)), "sessions", request), { admin: "users", params: IdParams })

@@ -6,7 +6,7 @@
  */
 import { ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { runInTransaction, type Executor } from "../../db/tx.ts";
-import { authKernelOf, insertAuditEntry, revokeAllSessions, suspendUser, unsuspendUser, type Actor, type RequestMeta } from "../auth/index.ts";
+import { authKernelOf, createPasswordResetLink, insertAuditEntry, revokeAllSessions, suspendUser, unsuspendUser, RESET_LINK_PATH, type Actor, type RequestMeta } from "../auth/index.ts";
 import { isUuid } from "../../shared/ids.ts";
 import type { AppDeps } from "../../deps.ts";
 
@@ -196,4 +196,14 @@ export async function endAllSessions(deps: AppDeps, actor: Actor, meta: RequestM
     await insertAuditEntry(tx, { actorId: actor.userId, action: "all_sessions_ended", targetType: "instance", metadata: { revoked_count: count }, at: new Date(kernel.now()), meta });
     return count;
   });
+}
+
+/**
+ * A one-time password-reset link for the admin to hand over (auth's reset-links.ts): replaces the
+ * user's earlier unused link; redeeming it ends their sessions. `baseUrl`: PUBLIC_URL or the request's origin.
+ */
+export async function adminResetLink(deps: AppDeps, actor: Actor, userId: string, baseUrl: string, meta: RequestMeta): Promise<{ url: string; expiresAt: Date }> {
+  await checkTarget(deps.database.db, actor, userId);
+  const link = await createPasswordResetLink(authKernelOf(deps), actor.userId, userId, meta);
+  return { url: `${baseUrl}${RESET_LINK_PATH}${link.token}`, expiresAt: link.expiresAt };
 }

@@ -5,7 +5,7 @@
  */
 import type { FC } from "hono/jsx";
 import { ErrorBanner, ErrorSlot, Field } from "../../../views/index.ts";
-import { formatTime } from "../auth/index.ts";
+import { formatTime, HISTORY_NOTICE, RESET_LINK_HOURS } from "../auth/index.ts";
 import { USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
 import type { DeletionPlan } from "./delete.ts";
 
@@ -101,10 +101,46 @@ export const UsersList: FC<UsersListProps> = (p) => (
   </div>
 );
 
-export type UserDetailProps = { user: UserDetail; mayAct: boolean; whyNot?: string; error?: string; reason?: string; plan?: DeletionPlan; heirs?: Record<string, string>; deleteError?: string };
+export type UserDetailProps = { user: UserDetail; mayAct: boolean; whyNot?: string; error?: string; reason?: string; plan?: DeletionPlan; heirs?: Record<string, string>; deleteError?: string; resetLink?: { url: string; expiresAt: Date } };
 
 /**
- * Delete: one select per community they own (the heir, among its members); the confirmation
+ * Reset password: a one-time link for the admin to hand over, shown once with a copy button (the
+ * page then holds a secret: data-secret keeps it uncompressed). Says what it does not do.
+ */
+const ResetLinkSection: FC<{ u: UserDetail; link?: { url: string; expiresAt: Date } }> = ({ u, link }) => (
+  <section class="card stack" aria-labelledby="reset-h">
+    <h2 id="reset-h">Reset password</h2>
+    <p>
+      A link that lets {u.displayName} choose a new password: it works once, for {RESET_LINK_HOURS} hours, and using it signs them out everywhere. Hand it over yourself, through a channel you trust. A new link replaces the last.
+    </p>
+    <p class="signin-notice" data-testid="reset-history-notice">
+      {HISTORY_NOTICE}
+    </p>
+    {link ? (
+      <div class="stack" role="status">
+        <p>Here is the link. It is shown only now:</p>
+        <div class="invite-link">
+          <code class="invite-link__url" id="reset-link" data-secret data-testid="reset-link">
+            {link.url}
+          </code>
+          <button type="button" class="btn btn--secondary btn--sm" data-copy-target="reset-link" data-copied-text="Copied">
+            Copy link
+          </button>
+        </div>
+        <p class="muted">Valid until {formatTime(link.expiresAt)}.</p>
+      </div>
+    ) : (
+      <form method="post" action={`/admin/users/${u.id}/reset-link`} class="inline-form" data-confirm={`Make a password-reset link for ${u.displayName}?`} data-confirm-detail={`Anyone holding the link can set a new password for @${u.username} within ${RESET_LINK_HOURS} hours, once; their sessions then end. Any earlier link stops working. Their encrypted history stays readable only with their recovery key.`} data-confirm-action="Make the link">
+        <button type="submit" class="btn btn--secondary">
+          Make a reset link
+        </button>
+      </form>
+    )}
+  </section>
+);
+
+/**
+ * Delete: one select per community they own (valued "<community id>:<heir id>") (the heir, among its members); the confirmation
  * names what happens. Without a candidate for some community the form says so and is not offered.
  */
 const DeleteForm: FC<{ u: UserDetail; plan: DeletionPlan; heirs: Record<string, string>; error?: string }> = ({ u, plan, heirs, error }) => {
@@ -135,10 +171,10 @@ const DeleteForm: FC<{ u: UserDetail; plan: DeletionPlan; heirs: Record<string, 
               <label class="field__label" for={`heir-${c.id}`}>
                 Heir of “{c.name}” ({c.memberCount} members)
               </label>
-              <select class="select" id={`heir-${c.id}`} name={`heir_${c.id}`} required>
+              <select class="select" id={`heir-${c.id}`} name="heirs" required>
                 <option value="">Choose a member…</option>
                 {c.candidates.map((m) => (
-                  <option value={m.userId} selected={heirs[c.id] === m.userId}>
+                  <option value={`${c.id}:${m.userId}`} selected={heirs[c.id] === m.userId}>
                     {m.displayName} (@{m.username}, {m.role})
                   </option>
                 ))}
@@ -157,7 +193,7 @@ const DeleteForm: FC<{ u: UserDetail; plan: DeletionPlan; heirs: Record<string, 
   );
 };
 
-export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, whyNot, error, reason, plan, heirs, deleteError }) => (
+export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, whyNot, error, reason, plan, heirs, deleteError, resetLink }) => (
   <div class="stack">
     <p>
       <a href="/admin/users">← All users</a>
@@ -226,6 +262,7 @@ export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, whyNot, e
         <p class="muted">{whyNot}</p>
       )}
     </section>
+    {mayAct ? <ResetLinkSection u={u} link={resetLink} /> : null}
     {mayAct && plan ? <DeleteForm u={u} plan={plan} heirs={heirs ?? {}} error={deleteError} /> : null}
     <section class="panel" aria-labelledby="communities-h">
       <div class="panel__header">

@@ -20,6 +20,7 @@ export { ACCESS_COOKIE, REFRESH_COOKIE } from "./cookies.ts";
 export { confirmCurrentPassword, deleteUserAccount, type UserDeletion, registerAccountDeletionBlocker, registerAccountDeletionStep, type AccountDeletionBlocker, type AccountDeletionStep } from "./account.ts";
 export { openSessionForVerifiedIdentity } from "./login.ts";
 export { suspendUser, unsuspendUser } from "./suspension.ts";
+export { createPasswordResetLink, HISTORY_NOTICE, RESET_LINK_HOURS, RESET_LINK_PATH } from "./reset-links.ts";
 export { insertAuditEntry, type AuditAction, type RequestMeta } from "./audit.ts";
 export { findLiveSessionIds } from "./session-liveness.ts";
 export { requestMeta } from "./request-meta.ts";

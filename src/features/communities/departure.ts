@@ -65,7 +65,7 @@ export async function transferOwnedCommunities(deps: AppDeps, tx: Tx, outbox: Ou
     const heir = isUuid(heirId) && heirId !== input.userId
       ? await tx.selectFrom("community_members as m").innerJoin("users as u", "u.id", "m.user_id").select("m.user_id").where("m.community_id", "=", c.id).where("m.user_id", "=", heirId).where("u.suspended_at", "is", null).executeTakeFirst()
       : undefined;
-    const notMember = () => new InvalidInputError(`The heir chosen for “${c.name}” is not one of its members.`, { [`heir_${c.id}`]: "Choose a member of this community." }, "HEIR_NOT_MEMBER");
+    const notMember = () => new InvalidInputError(`The heir chosen for “${c.name}” is not one of its members.`, { heirs: `Choose a member of “${c.name}”.` }, "HEIR_NOT_MEMBER");
     if (!heir) throw notMember();
     try {
       // On behalf of the departing owner: the same rules and viewer-version bump as their own transfer.

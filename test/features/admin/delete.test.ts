@@ -43,7 +43,7 @@ describe("deleting a community owner", () => {
     expect(refused.body.error.communities.map((c: any) => c.id).sort()).toEqual([a.communityId, beta.id].sort());
 
     // One heir fine, the other not a member of Beta: the whole deletion rolls back, Alpha included.
-    const wrong = await usersAdmin.call("DELETE", `/api/admin/users/${a.owner.user.id}`, { heirs: { [a.communityId]: a.admin.user.id, [beta.id]: a.outsider.user.id } });
+    const wrong = await usersAdmin.call("DELETE", `/api/admin/users/${a.owner.user.id}`, { heirs: [{ community_id: a.communityId, heir_id: a.admin.user.id }, { community_id: beta.id, heir_id: a.outsider.user.id }] });
     expect([wrong.status, wrong.body.error.code]).toEqual([400, "HEIR_NOT_MEMBER"]);
     expect(await ownerOf(a.communityId)).toBe(a.owner.user.id);
     expect(await ownerOf(beta.id)).toBe(a.owner.user.id);
@@ -63,7 +63,7 @@ describe("deleting a community owner", () => {
     const r = await ctx.request(`/api/admin/users/${p.owner.user.id}`, {
       method: "DELETE",
       headers: { ...usersAdmin.headers, "content-type": "application/json", "x-forwarded-for": "203.0.113.7" },
-      body: JSON.stringify({ heirs: { [p.communityId]: p.moderator.user.id } }),
+      body: JSON.stringify({ heirs: [{ community_id: p.communityId, heir_id: p.moderator.user.id }] }),
     });
     expect(r.status).toBe(204);
     expect((await socket.closed).code).toBeGreaterThanOrEqual(4000);
@@ -112,15 +112,15 @@ describe("the page", () => {
     const p = await populatedCommunity(ctx, "<script>alert(1)</script> Delta");
     const cookies = (await cookieSignIn(ctx, usersAdmin.user)).headers;
     const html = await (await ctx.request(`/admin/users/${p.owner.user.id}`, { headers: cookies })).text();
-    expect(html).toContain(`name="heir_${p.communityId}"`);
+    expect(html).toContain(`value="${p.communityId}:${p.admin.user.id}"`);
     expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt; Delta");
     expect(html).not.toContain("<script>alert(1)");
     expect(html).toMatch(/data-confirm-detail="[^"]*Their messages stay, shown as “Deleted user”/);
     const form = { "content-type": "application/x-www-form-urlencoded", ...cookies };
-    const missing = await ctx.request(`/admin/users/${p.owner.user.id}/delete`, { method: "POST", headers: form, body: `heir_${p.communityId}=` });
+    const missing = await ctx.request(`/admin/users/${p.owner.user.id}/delete`, { method: "POST", headers: form, body: "" });
     expect(missing.status).toBe(422);
     expect(await missing.text()).toContain("choose an heir");
-    const done = await ctx.request(`/admin/users/${p.owner.user.id}/delete`, { method: "POST", headers: form, body: `heir_${p.communityId}=${p.admin.user.id}` });
+    const done = await ctx.request(`/admin/users/${p.owner.user.id}/delete`, { method: "POST", headers: form, body: `heirs=${encodeURIComponent(`${p.communityId}:${p.admin.user.id}`)}` });
     expect([done.status, done.headers.get("location")]).toEqual([303, "/admin/users?saved=deleted"]);
     expect(await ownerOf(p.communityId)).toBe(p.admin.user.id);
   });

@@ -45,6 +45,7 @@ async function routes(): Promise<[string, string, unknown?][]> {
     ["POST", `/api/admin/users/${victim.id}/unsuspend`],
     ["POST", `/api/admin/users/${victim.id}/end-sessions`],
     ["GET", `/api/admin/users/${victim.id}/deletion-plan`],
+    ["POST", `/api/admin/users/${victim.id}/reset-link`],
     ["DELETE", `/api/admin/users/${(await createUser(ctx)).id}`, {}],
     ["GET", "/admin/users"],
     ["GET", `/admin/users/${victim.id}`],
@@ -52,6 +53,7 @@ async function routes(): Promise<[string, string, unknown?][]> {
     ["POST", `/admin/users/${victim.id}/unsuspend`],
     ["POST", `/admin/users/${victim.id}/end-sessions`],
     ["POST", `/admin/users/${(await createUser(ctx)).id}/delete`, {}],
+    ["POST", `/admin/users/${victim.id}/reset-link`],
   ];
 }
 
