@@ -38,7 +38,7 @@ import { authenticateBeforeBody } from "./features/auth/index.ts";
 import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
 import { passwordResetRoutes } from "./features/auth/routes-reset.tsx";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
-import { adminUserRoutes } from "./features/admin/index.ts";
+import { adminPowerRoutes, adminUserRoutes } from "./features/admin/index.ts";
 import { communityApiRoutes } from "./features/communities/routes.ts";
 import { channelApiRoutes } from "./features/channels/routes.ts";
 import { dmApiRoutes } from "./features/dms/routes.ts";
@@ -179,6 +179,7 @@ export function createApp(deps: AppDeps) {
     .use(passwordResetRoutes(deps))
     .use(settingsPageRoutes(deps))
     .use(adminUserRoutes(deps))
+    .use(adminPowerRoutes(deps))
     .use(homeRoutes(deps))
     .use(helpRoutes(deps))
     .use(keysRoutes(deps))

@@ -8,7 +8,8 @@ import type { AppDeps } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
 import { int, queryOf, text, Uuid } from "../../http/input-schemas.ts";
-import { AccountShell, authGuard, authKernelOf, hasAdminPower, requestMeta, type Actor } from "../auth/index.ts";
+import { authGuard, authKernelOf, requestMeta, type Actor } from "../auth/index.ts";
+import { adminShell, firstAdminTab } from "./shell.tsx";
 import { adminResetLink, adminSuspend, adminUnsuspend, checkTarget, targetRefusal, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
 import { UserDetailView, UsersList, type UserDetailProps } from "./views-users.tsx";
 import { adminDeleteUser, deletionPlan } from "./delete.ts";
@@ -61,18 +62,7 @@ export function adminUserRoutes(deps: AppDeps) {
   const now = () => new Date(kernel.now());
   const baseUrl = (request: Request) => deps.config.publicUrl ?? new URL(request.url).origin;
 
-  const shell = (actor: Actor, title: string, body: unknown, flash?: string, description?: string) => (
-    <AccountShell
-      assets={deps.assets.page()}
-      user={{ id: actor.userId, displayName: actor.displayName, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: hasAdminPower(actor, "audit"), canManageUsers: true }}
-      title={title}
-      current="users"
-      flash={flash ? FLASH[flash] : undefined}
-      description={description}
-    >
-      {body as never}
-    </AccountShell>
-  );
+  const shell = (actor: Actor, title: string, body: unknown, flash?: string, description?: string) => adminShell(deps, actor, { title, current: "users", flash: flash ? FLASH[flash] : undefined, description, body });
 
   const detailPage = async (actor: Actor, id: string, extra: Partial<UserDetailProps> = {}, flash?: string, status = 200) => {
     const user = await userDetail(db, id, now());
@@ -154,7 +144,7 @@ export function adminUserRoutes(deps: AppDeps) {
     )
     .post("/api/admin/sessions/end-all", async ({ actor, request }) => ({ revoked_count: await endAllSessions(deps, actor, requestMeta(request)) }), { admin: "users" })
     // Pages
-    .get("/admin", ({ actor, request }) => redirect(request, hasAdminPower(actor, "users") ? "/admin/users" : hasAdminPower(actor, "invites") ? "/admin/invites" : hasAdminPower(actor, "audit") ? "/admin/audit-log" : "/settings/account"), { auth: true })
+    .get("/admin", ({ actor, request }) => redirect(request, firstAdminTab(actor)), { auth: true })
     .get(
       "/admin/users",
       async ({ actor, query }) => {

@@ -25,6 +25,6 @@ export { insertAuditEntry, type AuditAction, type RequestMeta } from "./audit.ts
 export { findLiveSessionIds } from "./session-liveness.ts";
 export { requestMeta } from "./request-meta.ts";
 // The settings frame, for settings and admin pages of other features (Notifications, admin).
-export { AccountShell, type ShellUser } from "./views-settings.tsx";
+export { AccountShell, shellUserOf, type ShellUser } from "./views-settings.tsx";
 export { formatTime } from "./page-helpers.tsx";
 export { registerCommunityInviteRedeemer, type CommunityInviteRedeemer } from "./community-invites.ts";
