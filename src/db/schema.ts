@@ -89,22 +89,6 @@ export interface PasswordResetLinksTable {
   used_at: Timestamp | null;
 }
 
-/** migrations/0021: the instance banner; live while expires_at is null or in the future. */
-export interface AnnouncementsTable {
-  id: string;
-  body: string;
-  created_by: string | null;
-  created_at: Timestamp;
-  updated_at: Timestamp;
-  expires_at: Timestamp | null;
-}
-
-export interface AnnouncementDismissalsTable {
-  announcement_id: string;
-  user_id: string;
-  dismissed_at: Timestamp;
-}
-
 export interface RefreshTokensTable {
   token_hash: string;
   session_id: string;
@@ -554,8 +538,6 @@ export interface DB {
   refresh_tokens: RefreshTokensTable;
   access_tokens: AccessTokensTable;
   password_reset_links: PasswordResetLinksTable;
-  announcements: AnnouncementsTable;
-  announcement_dismissals: AnnouncementDismissalsTable;
   login_attempts: LoginAttemptsTable;
   registration_invites: RegistrationInvitesTable;
   audit_log: AuditLogTable;

@@ -17,7 +17,7 @@ export const POWER_LABELS: Record<AdminPower, string> = {
   invites: "Registration invites",
   roles: "Role management: grant and revoke admin powers",
   auth_settings: "Authentication settings",
-  server_settings: "Server settings: announcements, legal pages",
+  server_settings: "Server settings",
   privacy: "Privacy and data management",
   backups: "Backups",
   encryption: "Encryption",

@@ -35,11 +35,7 @@ export type AuditAction =
   | "user_deleted"
   | "password_reset_link_created"
   | "password_reset_by_link"
-  | "admin_powers_changed"
-  | "announcement_published"
-  | "announcement_updated"
-  | "announcement_expired"
-  | "legal_page_updated";
+  | "admin_powers_changed";
 
 export type RequestMeta = {
   ip: string;

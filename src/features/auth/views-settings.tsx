@@ -12,7 +12,7 @@ import type { FormState } from "./views-auth.tsx";
 
 import { hasAdminPower } from "./admin-powers.ts";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canManageServer?: boolean };
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean };
 
 /** The settings frame's user: which Administration tabs this actor's powers open. */
 export function shellUserOf(actor: { userId: string; displayName: string; isOwner: boolean; isAdmin: boolean; adminPowers: readonly string[] }): ShellUser {
@@ -23,7 +23,6 @@ export function shellUserOf(actor: { userId: string; displayName: string; isOwne
     canManageInvites: hasAdminPower(actor, "invites"),
     canReadAudit: hasAdminPower(actor, "audit"),
     canManageRoles: hasAdminPower(actor, "roles"),
-    canManageServer: hasAdminPower(actor, "server_settings"),
   };
 }
 
@@ -57,7 +56,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
           ],
         },
-        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canManageServer
+        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles
           ? [
               {
                 title: "Administration",
