@@ -36,8 +36,9 @@ import { keysRoutes } from "./features/keys/index.ts";
 import { authApiRoutes } from "./features/auth/routes-api.ts";
 import { authenticateBeforeBody } from "./features/auth/index.ts";
 import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
+import { passwordResetRoutes } from "./features/auth/routes-reset.tsx";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
-import { adminUserRoutes } from "./features/admin/index.ts";
+import { adminPowerRoutes, adminUserRoutes } from "./features/admin/index.ts";
 import { auditRoutes } from "./features/audit/index.ts";
 import { communityApiRoutes } from "./features/communities/routes.ts";
 import { channelApiRoutes } from "./features/channels/routes.ts";
@@ -176,9 +177,11 @@ export function createApp(deps: AppDeps) {
     .get("/public/*", ({ params, request }) => serveStatic(deps.config.staticDir, params["*"], request))
     .use(authApiRoutes(deps))
     .use(authPageRoutes(deps))
+    .use(passwordResetRoutes(deps))
     .use(settingsPageRoutes(deps))
     .use(adminUserRoutes(deps))
     .use(auditRoutes(deps))
+    .use(adminPowerRoutes(deps))
     .use(homeRoutes(deps))
     .use(helpRoutes(deps))
     .use(keysRoutes(deps))

@@ -11,7 +11,7 @@ export class AppError extends Error {
     readonly status: number,
     /** Safe to show to the user. */
     readonly publicMessage: string,
-    readonly details?: { fields?: FieldErrors; retryAfterSecs?: number } & Record<string, unknown>,
+    readonly details?: { fields?: FieldErrors; retryAfterSecs?: number; data?: Record<string, unknown> } & Record<string, unknown>,
   ) {
     super(publicMessage);
     this.name = "AppError";
@@ -41,8 +41,9 @@ export class NotFoundError extends AppError {
   }
 }
 export class ConflictError extends AppError {
-  constructor(message: string, code = "CONFLICT", fields?: FieldErrors) {
-    super(code, 409, message, fields ? { fields } : undefined);
+  /** `data`: stable extra members of the error envelope (e.g. the list of what blocks the action). */
+  constructor(message: string, code = "CONFLICT", fields?: FieldErrors, data?: Record<string, unknown>) {
+    super(code, 409, message, fields || data ? { ...(fields ? { fields } : {}), ...(data ? { data } : {}) } : undefined);
   }
 }
 export class PayloadTooLargeError extends AppError {

@@ -78,6 +78,17 @@ export interface AccessTokensTable {
   expires_at: Timestamp | null;
 }
 
+/** migrations/0020: one-time password-reset links an admin hands over (SHA-256 of the secret only). */
+export interface PasswordResetLinksTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  created_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
 export interface RefreshTokensTable {
   token_hash: string;
   session_id: string;
@@ -550,6 +561,7 @@ export interface DB {
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   access_tokens: AccessTokensTable;
+  password_reset_links: PasswordResetLinksTable;
   login_attempts: LoginAttemptsTable;
   registration_invites: RegistrationInvitesTable;
   audit_log: AuditLogTable;

@@ -36,6 +36,7 @@ export const SECRET_JSON_FIELDS = [
   "code",
   "invite_code",
   "credential",
+  "reset_url",
 ] as const;
 const SECRET_JSON_KEYS = SECRET_JSON_FIELDS.map((name) => `"${name}":`);
 

@@ -59,7 +59,8 @@ export function renderError(args: { error: AppError; request: Request; path: str
   if (error.details?.retryAfterSecs !== undefined) headers["retry-after"] = String(error.details.retryAfterSecs);
   if (wantsJson(request, path) || !args.assets) {
     const body: { error: { code: string; message: string; fields?: Record<string, string>; retry_after_secs?: number; request_id?: string } } = {
-      error: { code: error.code, message: error.publicMessage },
+      // `data`: a service's stable extra members (e.g. `communities` of a refused deletion); never overrides the envelope's own.
+      error: { ...(error.details?.data ?? {}), code: error.code, message: error.publicMessage },
     };
     if (error.details?.fields) body.error.fields = error.details.fields;
     if (error.details?.retryAfterSecs !== undefined) body.error.retry_after_secs = error.details.retryAfterSecs;

@@ -32,6 +32,8 @@ export const PATH_PARAMS: Record<string, { schema: TSchema; hint: string }> = {
   deviceId: { schema: DeviceId, hint: "Must be 1–64 of A–Z a–z 0–9 _ -." },
   /** Invite codes (12 letters and digits today; unknown ones are a 404 of their own). */
   code: { schema: Slug, hint: "Must be 1–64 of A–Z a–z 0–9 _ -." },
+  /** A one-time link's secret (password-reset links: 43 base64url characters; unknown ones are a 404 of their own). */
+  token: { schema: Slug, hint: "Must be 1–64 of A–Z a–z 0–9 _ -." },
   /** Report outcome (resolve | dismiss): the route's own schema narrows it. */
   outcome: { schema: Slug, hint: "Must be 1–64 of A–Z a–z 0–9 _ -." },
   /** Settings pages: a section name, and the segments of a settings form's action (words or UUIDs). */

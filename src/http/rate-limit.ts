@@ -53,5 +53,5 @@ export function isAuthEndpoint(method: string, path: string): boolean {
   // SSO start and callback are sign-in attempts too, whatever the method (seeds/001).
   if (path.startsWith("/auth/oidc/")) return true;
   if (method !== "POST") return false;
-  return path === "/login" || path === "/register" || path === "/recover" || path.startsWith("/login/") || path.startsWith("/auth/");
+  return path === "/login" || path === "/register" || path === "/recover" || path.startsWith("/login/") || path.startsWith("/auth/") || path.startsWith("/reset-password/");
 }

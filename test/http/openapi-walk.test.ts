@@ -82,11 +82,12 @@ function probes(): { probes: Probe[]; loose: string[]; unbreakable: string[] } {
   return { probes: out, loose, unbreakable };
 }
 
-/** The API's `error.fields` has the field; a page's error shows it quoted (a bare word could be anywhere in a page). */
+/** The API's `error.fields` has the field (or a part of it); a page's error shows it quoted (a bare word could be anywhere in a page). */
 function namesField(path: string, text: string, field: string, code = "VALIDATION_ERROR"): boolean {
   if (path.startsWith("/api/")) {
     const error = (JSON.parse(text) as { error?: { code?: string; fields?: Record<string, string> } }).error;
-    return error?.code === code && Object.keys(error.fields ?? {}).includes(field);
+    // An item inside the field ("heirs.0" when an object came where a list belongs) names it too.
+    return error?.code === code && Object.keys(error.fields ?? {}).some((k) => k === field || k.startsWith(`${field}.`));
   }
   return new RegExp(`(?:"|&quot;|&#34;)${field}(?:"|&quot;|&#34;)`).test(text);
 }

@@ -1,8 +1,9 @@
 /**
  * The instance admin area (issue 15, docs/admin.md). Today: the users tab (list, search, detail,
- * suspend/unsuspend, sign out a user or everyone). Invites and the audit log still live in the
+ * suspend/unsuspend, delete, reset links, sign out a user or everyone) and the powers tab. Invites and the audit log still live in the
  * auth feature's settings pages, under the same "Administration" navigation.
  */
 export { adminUserRoutes } from "./routes.tsx";
+export { adminPowerRoutes } from "./routes-powers.tsx";
 // For hearthctl (src/cli): the same services, the same rules.
 export { adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, USER_FILTERS, type UserFilter } from "./users.ts";

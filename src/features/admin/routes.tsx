@@ -7,21 +7,34 @@ import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
-import { int, queryOf, text } from "../../http/input-schemas.ts";
-import { AccountShell, authGuard, authKernelOf, hasAdminPower, requestMeta, type Actor } from "../auth/index.ts";
-import { adminSuspend, adminUnsuspend, targetRefusal, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
+import { int, queryOf, text, Uuid } from "../../http/input-schemas.ts";
+import { authGuard, authKernelOf, requestMeta, type Actor } from "../auth/index.ts";
+import { adminShell, firstAdminTab } from "./shell.tsx";
+import { adminResetLink, adminSuspend, adminUnsuspend, checkTarget, targetRefusal, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
 import { UserDetailView, UsersList, type UserDetailProps } from "./views-users.tsx";
+import { adminDeleteUser, deletionPlan } from "./delete.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const UsersQuery = queryOf({ q: text(100), filter: t.Union(USER_FILTERS.map((f) => t.Literal(f))), page: int(1, 10_000) });
 const FlashQuery = queryOf({ saved: text(32) });
 const ReasonBody = t.Object({ reason: t.String({ minLength: 1, maxLength: 2000, description: "Why: shown to the user at sign-in, kept in the audit log (1–500 characters once trimmed)." }) });
 const IdParams = t.Object({ id: text(64) });
+const DeleteBody = t.Object({
+  heirs: t.Optional(
+    t.Array(t.Object({ community_id: Uuid, heir_id: Uuid }), { maxItems: 1000, description: "For each community the user owns, the member who inherits it." }),
+  ),
+});
+/** The page's delete form: one `heirs` select per owned community, valued "<community id>:<heir id>" ("<community id>:" when none chosen). */
+const HeirChoice = t.String({ maxLength: 80 });
+const DeleteForm = t.Object({ heirs: t.Optional(t.Union([HeirChoice, t.Array(HeirChoice, { maxItems: 1000 })])) });
+const heirsFromForm = (heirs: string | string[] | undefined): Record<string, string> =>
+  Object.fromEntries((typeof heirs === "string" ? [heirs] : (heirs ?? [])).map((v) => v.split(":")).filter(([c, u]) => c && u).map(([c, u]) => [c!, u!]));
 
 const FLASH: Record<string, string> = {
   suspended: "Suspended. Their sessions ended and their open tabs were closed.",
   unsuspended: "Suspension lifted: they can sign in again.",
   sessions: "Signed out everywhere.",
+  deleted: "Account deleted. Their messages stay, shown as “Deleted user”.",
   all_sessions: "Everyone else was signed out.",
 };
 
@@ -47,34 +60,30 @@ export function adminUserRoutes(deps: AppDeps) {
   const kernel = authKernelOf(deps);
   const db = deps.database.db;
   const now = () => new Date(kernel.now());
+  const baseUrl = (request: Request) => deps.config.publicUrl ?? new URL(request.url).origin;
 
-  const shell = (actor: Actor, title: string, body: unknown, flash?: string, description?: string) => (
-    <AccountShell
-      assets={deps.assets.page()}
-      user={{ id: actor.userId, displayName: actor.displayName, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: hasAdminPower(actor, "audit"), canManageUsers: true }}
-      title={title}
-      current="users"
-      flash={flash ? FLASH[flash] : undefined}
-      description={description}
-    >
-      {body as never}
-    </AccountShell>
-  );
+  const shell = (actor: Actor, title: string, body: unknown, flash?: string, description?: string) => adminShell(deps, actor, { title, current: "users", flash: flash ? FLASH[flash] : undefined, description, body });
 
   const detailPage = async (actor: Actor, id: string, extra: Partial<UserDetailProps> = {}, flash?: string, status = 200) => {
     const user = await userDetail(db, id, now());
     const whyNot = targetRefusal(actor, user);
-    return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} whyNot={whyNot ?? undefined} {...extra} />, flash, `@${user.username}`), { status });
+    const plan = whyNot === null ? await deletionPlan(deps, id) : undefined;
+    return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} whyNot={whyNot ?? undefined} plan={plan} {...extra} />, flash, `@${user.username}`), { status });
   };
 
-  /** A page action: on a 4xx, the detail page again with the error where the admin acted. */
+  /** A page action's refusal (a 4xx): the detail page again, with the error where the admin acted. */
+  const refused = (actor: Actor, id: string, error: unknown, extra: Partial<UserDetailProps>) => {
+    if (error instanceof AppError && error.status < 500 && error.status !== 404) return detailPage(actor, id, extra, undefined, 422);
+    throw error;
+  };
+
+  /** A page action: done → back to the detail page with a notice; refused → the error beside the form. */
   const act = async (actor: Actor, id: string, run: () => Promise<unknown>, flash: string, request: Request, reason?: string) => {
     try {
       await run();
       return redirect(request, `/admin/users/${id}?saved=${flash}`);
     } catch (error) {
-      if (error instanceof AppError && error.status < 500 && error.status !== 404) return detailPage(actor, id, { error: error.publicMessage, reason }, undefined, 422);
-      throw error;
+      return refused(actor, id, error, { error: (error as AppError).publicMessage, reason });
     }
   };
 
@@ -107,9 +116,35 @@ export function adminUserRoutes(deps: AppDeps) {
       { admin: "users", params: IdParams },
     )
     .post("/api/admin/users/:id/end-sessions", async ({ actor, params, request }) => ({ revoked_count: await endUserSessions(deps, actor, params.id, requestMeta(request)) }), { admin: "users", params: IdParams })
+    .get(
+      "/api/admin/users/:id/deletion-plan",
+      async ({ actor, params }) => {
+        await checkTarget(db, actor, params.id);
+        const plan = await deletionPlan(deps, params.id);
+        return { communities: plan.communities.map((c) => ({ id: c.id, name: c.name, member_count: c.memberCount, heir_candidates: c.candidates.map((m) => ({ id: m.userId, username: m.username, display_name: m.displayName, role: m.role })) })) };
+      },
+      { admin: "users", params: IdParams },
+    )
+    .delete(
+      "/api/admin/users/:id",
+      async ({ actor, params, body, request }) => {
+        await adminDeleteUser(deps, actor, params.id, Object.fromEntries((body?.heirs ?? []).map((h) => [h.community_id, h.heir_id])), requestMeta(request));
+        return new Response(null, { status: 204 });
+      },
+      { admin: "users", params: IdParams, body: t.Optional(DeleteBody) },
+    )
+    .post(
+      "/api/admin/users/:id/reset-link",
+      async ({ actor, params, request, set }) => {
+        const link = await adminResetLink(deps, actor, params.id, baseUrl(request), requestMeta(request));
+        set.status = 201;
+        return { reset_url: link.url, expires_at: iso(link.expiresAt) };
+      },
+      { admin: "users", params: IdParams },
+    )
     .post("/api/admin/sessions/end-all", async ({ actor, request }) => ({ revoked_count: await endAllSessions(deps, actor, requestMeta(request)) }), { admin: "users" })
     // Pages
-    .get("/admin", ({ actor, request }) => redirect(request, hasAdminPower(actor, "users") ? "/admin/users" : hasAdminPower(actor, "invites") ? "/admin/invites" : hasAdminPower(actor, "audit") ? "/admin/audit-log" : "/settings/account"), { auth: true })
+    .get("/admin", ({ actor, request }) => redirect(request, firstAdminTab(actor)), { auth: true })
     .get(
       "/admin/users",
       async ({ actor, query }) => {
@@ -125,6 +160,31 @@ export function adminUserRoutes(deps: AppDeps) {
       ({ actor, params, body, request }) => {
         const reason = typeof (body as Record<string, unknown> | null)?.reason === "string" ? String((body as Record<string, unknown>).reason) : "";
         return act(actor, params.id, () => adminSuspend(deps, actor, params.id, reason, requestMeta(request)), "suspended", request, reason);
+      },
+      { admin: "users", params: IdParams },
+    )
+    .post(
+      "/admin/users/:id/delete",
+      async ({ actor, params, body, request }) => {
+        const heirs = heirsFromForm(body?.heirs);
+        try {
+          await adminDeleteUser(deps, actor, params.id, heirs, requestMeta(request));
+          return redirect(request, "/admin/users?saved=deleted");
+        } catch (error) {
+          return refused(actor, params.id, error, { deleteError: (error as AppError).publicMessage, heirs });
+        }
+      },
+      { admin: "users", params: IdParams, body: t.Optional(DeleteForm) },
+    )
+    .post(
+      "/admin/users/:id/reset-link",
+      async ({ actor, params, request }) => {
+        try {
+          // Shown once, on this response (no redirect: the secret must not sit in a URL).
+          return await detailPage(actor, params.id, { resetLink: await adminResetLink(deps, actor, params.id, baseUrl(request), requestMeta(request)) });
+        } catch (error) {
+          return refused(actor, params.id, error, { error: (error as AppError).publicMessage });
+        }
       },
       { admin: "users", params: IdParams },
     )

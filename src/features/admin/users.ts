@@ -6,7 +6,7 @@
  */
 import { ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { runInTransaction, type Executor } from "../../db/tx.ts";
-import { authKernelOf, insertAuditEntry, revokeAllSessions, suspendUser, unsuspendUser, type Actor, type RequestMeta } from "../auth/index.ts";
+import { authKernelOf, createPasswordResetLink, insertAuditEntry, revokeAllSessions, suspendUser, unsuspendUser, RESET_LINK_PATH, type Actor, type RequestMeta } from "../auth/index.ts";
 import { isUuid } from "../../shared/ids.ts";
 import type { AppDeps } from "../../deps.ts";
 
@@ -145,7 +145,7 @@ export function targetRefusal(actor: Actor, target: { id: string; isOwner: boole
  * The target rules of every action on a user: unknown → 404 (as for an id that does not exist);
  * oneself or the owner → 403 ADMIN_TARGET_FORBIDDEN; another admin → only the owner.
  */
-async function checkTarget(db: Executor, actor: Actor, userId: string): Promise<{ id: string; username: string; suspended: boolean }> {
+export async function checkTarget(db: Executor, actor: Actor, userId: string): Promise<{ id: string; username: string; suspended: boolean }> {
   if (!isUuid(userId)) throw new NotFoundError("No such user.", "USER_NOT_FOUND");
   const target = await db.selectFrom("users").select(["id", "username", "is_owner", "is_admin", "suspended_at"]).where("id", "=", userId).executeTakeFirst();
   if (!target) throw new NotFoundError("No such user.", "USER_NOT_FOUND");
@@ -196,4 +196,14 @@ export async function endAllSessions(deps: AppDeps, actor: Actor, meta: RequestM
     await insertAuditEntry(tx, { actorId: actor.userId, action: "all_sessions_ended", targetType: "instance", metadata: { revoked_count: count }, at: new Date(kernel.now()), meta });
     return count;
   });
+}
+
+/**
+ * A one-time password-reset link for the admin to hand over (auth's reset-links.ts): replaces the
+ * user's earlier unused link; redeeming it ends their sessions. `baseUrl`: PUBLIC_URL or the request's origin.
+ */
+export async function adminResetLink(deps: AppDeps, actor: Actor, userId: string, baseUrl: string, meta: RequestMeta): Promise<{ url: string; expiresAt: Date }> {
+  await checkTarget(deps.database.db, actor, userId);
+  const link = await createPasswordResetLink(authKernelOf(deps), actor.userId, userId, meta);
+  return { url: `${baseUrl}${RESET_LINK_PATH}${link.token}`, expiresAt: link.expiresAt };
 }

@@ -5,8 +5,9 @@
  */
 import type { FC } from "hono/jsx";
 import { ErrorBanner, ErrorSlot, Field } from "../../../views/index.ts";
-import { formatTime } from "../auth/index.ts";
+import { formatTime, HISTORY_NOTICE, RESET_LINK_HOURS } from "../auth/index.ts";
 import { USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
+import type { DeletionPlan } from "./delete.ts";
 
 const FILTER_LABELS: Record<UserFilter, string> = { all: "Everyone", suspended: "Suspended", admins: "Administrators", never_signed_in: "Never signed in" };
 
@@ -100,9 +101,99 @@ export const UsersList: FC<UsersListProps> = (p) => (
   </div>
 );
 
-export type UserDetailProps = { user: UserDetail; mayAct: boolean; whyNot?: string; error?: string; reason?: string };
+export type UserDetailProps = { user: UserDetail; mayAct: boolean; whyNot?: string; error?: string; reason?: string; plan?: DeletionPlan; heirs?: Record<string, string>; deleteError?: string; resetLink?: { url: string; expiresAt: Date } };
 
-export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, whyNot, error, reason }) => (
+/**
+ * Reset password: a one-time link for the admin to hand over, shown once with a copy button (the
+ * page then holds a secret: data-secret keeps it uncompressed). Says what it does not do.
+ */
+const ResetLinkSection: FC<{ u: UserDetail; link?: { url: string; expiresAt: Date } }> = ({ u, link }) => (
+  <section class="card stack" aria-labelledby="reset-h">
+    <h2 id="reset-h">Reset password</h2>
+    <p>
+      A link that lets {u.displayName} choose a new password: it works once, for {RESET_LINK_HOURS} hours, and using it signs them out everywhere. Hand it over yourself, through a channel you trust. A new link replaces the last.
+    </p>
+    <p class="signin-notice" data-testid="reset-history-notice">
+      {HISTORY_NOTICE}
+    </p>
+    {link ? (
+      <div class="stack" role="status">
+        <p>Here is the link. It is shown only now:</p>
+        <div class="invite-link">
+          <code class="invite-link__url" id="reset-link" data-secret data-testid="reset-link">
+            {link.url}
+          </code>
+          <button type="button" class="btn btn--secondary btn--sm" data-copy-target="reset-link" data-copied-text="Copied">
+            Copy link
+          </button>
+        </div>
+        <p class="muted">Valid until {formatTime(link.expiresAt)}.</p>
+      </div>
+    ) : (
+      <form method="post" action={`/admin/users/${u.id}/reset-link`} class="inline-form" data-confirm={`Make a password-reset link for ${u.displayName}?`} data-confirm-detail={`Anyone holding the link can set a new password for @${u.username} within ${RESET_LINK_HOURS} hours, once; their sessions then end. Any earlier link stops working. Their encrypted history stays readable only with their recovery key.`} data-confirm-action="Make the link">
+        <button type="submit" class="btn btn--secondary">
+          Make a reset link
+        </button>
+      </form>
+    )}
+  </section>
+);
+
+/**
+ * Delete: one select per community they own (valued "<community id>:<heir id>") (the heir, among its members); the confirmation
+ * names what happens. Without a candidate for some community the form says so and is not offered.
+ */
+const DeleteForm: FC<{ u: UserDetail; plan: DeletionPlan; heirs: Record<string, string>; error?: string }> = ({ u, plan, heirs, error }) => {
+  const orphan = plan.communities.filter((c) => c.candidates.length === 0);
+  const owned = plan.communities.length;
+  const detail =
+    `Their account ends now: every session and API token, their encryption devices and open tabs on every instance. ` +
+    (owned ? `${owned === 1 ? "The community they own goes" : `The ${owned} communities they own go`} to the heir${owned === 1 ? "" : "s"} you chose. ` : "") +
+    `Their messages stay, shown as “Deleted user”. This cannot be undone.`;
+  return (
+    <section class="card stack" aria-labelledby="delete-h">
+      <h2 id="delete-h">Delete account</h2>
+      <ErrorSlot>{error ? <ErrorBanner title="Not deleted" message={error} /> : null}</ErrorSlot>
+      {orphan.length > 0 ? (
+        <p data-testid="delete-blocked">
+          Cannot be deleted yet: nobody else can inherit {orphan.map((c, i) => (
+            <>
+              {i > 0 ? ", " : ""}“{c.name}”
+            </>
+          ))}{" "}
+          (no other active member). Its owner must invite someone, or the instance owner can take it over.
+        </p>
+      ) : (
+        <form method="post" action={`/admin/users/${u.id}/delete`} class="form" id="delete-form" data-confirm={`Delete ${u.displayName} (@${u.username})?`} data-confirm-detail={detail} data-confirm-action="Delete account">
+          {plan.communities.length > 0 ? <p>They own {owned === 1 ? "a community" : `${owned} communities`}. Choose who takes over each one:</p> : <p class="muted">They own no community.</p>}
+          {plan.communities.map((c) => (
+            <div class="field">
+              <label class="field__label" for={`heir-${c.id}`}>
+                Heir of “{c.name}” ({c.memberCount} members)
+              </label>
+              <select class="select" id={`heir-${c.id}`} name="heirs" required>
+                <option value="">Choose a member…</option>
+                {c.candidates.map((m) => (
+                  <option value={`${c.id}:${m.userId}`} selected={heirs[c.id] === m.userId}>
+                    {m.displayName} (@{m.username}, {m.role})
+                  </option>
+                ))}
+              </select>
+            </div>
+          ))}
+          <p class="muted">Their messages stay, shown as “Deleted user”. Sessions, devices and open tabs end now.</p>
+          <div class="form__actions">
+            <button type="submit" class="btn btn--danger">
+              Delete account
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+};
+
+export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, whyNot, error, reason, plan, heirs, deleteError, resetLink }) => (
   <div class="stack">
     <p>
       <a href="/admin/users">← All users</a>
@@ -171,6 +262,8 @@ export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, whyNot, e
         <p class="muted">{whyNot}</p>
       )}
     </section>
+    {mayAct ? <ResetLinkSection u={u} link={resetLink} /> : null}
+    {mayAct && plan ? <DeleteForm u={u} plan={plan} heirs={heirs ?? {}} error={deleteError} /> : null}
     <section class="panel" aria-labelledby="communities-h">
       <div class="panel__header">
         <h2 class="panel__title" id="communities-h">

@@ -9,7 +9,7 @@ import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError } from "../../errors.ts";
 import { page } from "../../http/render.ts";
 import { int, queryOf, text, Uuid } from "../../http/input-schemas.ts";
-import { AccountShell, authGuard, authKernelOf, hasAdminPower, insertAuditEntry, listAuditEntries, requestMeta, type Actor, type AuditFilter, type AuditRow } from "../auth/index.ts";
+import { AccountShell, authGuard, authKernelOf, insertAuditEntry, shellUserOf, listAuditEntries, requestMeta, type Actor, type AuditFilter, type AuditRow } from "../auth/index.ts";
 import { checkAnchor, parseAnchor, sealAuditLog, verifyAuditLog, type Verification } from "./chain.ts";
 import { AuditLogPage, type AuditFilterValues, type AuditPageProps } from "./views.tsx";
 
@@ -116,7 +116,7 @@ export function auditRoutes(deps: AppDeps) {
     return page(
       <AccountShell
         assets={deps.assets.page()}
-        user={{ id: actor.userId, displayName: actor.displayName, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: true, canManageUsers: hasAdminPower(actor, "users") }}
+        user={shellUserOf(actor)}
         title="Audit log"
         current="audit"
         description="Security and administrative actions, newest first."

@@ -4,7 +4,7 @@
  * owning a community; everything else goes in one transaction, so nothing is half-deleted).
  */
 import { ConflictError, InvalidInputError, NotFoundError, type FieldErrors } from "../../errors.ts";
-import { runInTransaction, type Executor } from "../../db/tx.ts";
+import { runInTransaction, type Executor, type Outbox, type Tx } from "../../db/tx.ts";
 import { insertAuditEntry, type RequestMeta } from "./audit.ts";
 import type { Actor } from "./guard.ts";
 import { checkSignedInCredential } from "./credential-check.ts";
@@ -144,15 +144,38 @@ export async function logoutAll(kernel: AuthKernel, actor: Actor, meta: RequestM
 export async function deleteAccount(kernel: AuthKernel, actor: Actor, password: string, meta: RequestMeta): Promise<void> {
   const user = await requireOwnUser(kernel, actor);
   await requireCurrentPassword(kernel, user, password, meta, "delete_account", "password");
+  await deleteUserAccount(kernel, { userId: user.id, username: user.username, isOwner: user.is_owner, actorId: null, meta });
+}
+
+export type UserDeletion = {
+  userId: string;
+  username: string;
+  isOwner: boolean;
+  /** null: the user deleted their own account (`account_deleted`); else the admin who did (`user_deleted`). */
+  actorId: string | null;
+  meta: RequestMeta;
+  /** Work in the same transaction before the blockers run (an admin's heirs take over communities). */
+  before?: (tx: Tx, outbox: Outbox) => Promise<Record<string, unknown> | void>;
+};
+
+/**
+ * The one account deletion, for the user themselves and for an admin (docs/admin.md): blockers,
+ * deletion steps, every session ended (sockets close after COMMIT), audited, the row removed
+ * (memberships, devices and keys cascade; messages stay with a null sender: "Deleted user").
+ * One transaction: a refusal anywhere leaves everything as it was.
+ */
+export async function deleteUserAccount(kernel: AuthKernel, d: UserDeletion): Promise<void> {
   await runInTransaction(tx(kernel), async (t, outbox) => {
+    const extra = d.before ? await d.before(t, outbox) : undefined;
     for (const check of deletionBlockers) {
-      const reason = await check(t, user.id);
+      const reason = await check(t, d.userId);
       if (reason) throw new ConflictError(reason, "ACCOUNT_DELETION_BLOCKED");
     }
-    if (user.is_owner) throw new ConflictError("The instance owner cannot delete their account.", "ACCOUNT_DELETION_BLOCKED");
-    for (const step of deletionSteps) await step(t, user.id);
-    await revokeAllSessions(t, kernel, outbox, user.id, "account_deleted");
-    await insertAuditEntry(t, { actorId: null, action: "account_deleted", targetType: "user", targetId: user.id, metadata: { username: user.username }, at: new Date(kernel.now()), meta });
-    await t.deleteFrom("users").where("id", "=", user.id).execute();
+    if (d.isOwner) throw new ConflictError("The instance owner cannot delete their account.", "ACCOUNT_DELETION_BLOCKED");
+    for (const step of deletionSteps) await step(t, d.userId);
+    await revokeAllSessions(t, kernel, outbox, d.userId, "account_deleted");
+    const action = d.actorId === null ? "account_deleted" : "user_deleted";
+    await insertAuditEntry(t, { actorId: d.actorId, action, targetType: "user", targetId: d.userId, metadata: { username: d.username, ...(extra ?? {}) }, at: new Date(kernel.now()), meta: d.meta });
+    await t.deleteFrom("users").where("id", "=", d.userId).execute();
   });
 }

@@ -33,7 +33,11 @@ export type AuditAction =
   | "access_token_created"
   | "access_token_revoked"
   | "audit_log_exported"
-  | "audit_log_verified";
+  | "audit_log_verified"
+  | "user_deleted"
+  | "password_reset_link_created"
+  | "password_reset_by_link"
+  | "admin_powers_changed";
 
 export type RequestMeta = {
   ip: string;

@@ -17,14 +17,15 @@ export { revokeAllSessions, revokeSession, createSession } from "./sessions.ts";
 // No raw verifyPassword here: every check of a password goes through the lockout gate.
 export { hashPassword } from "./passwords.ts";
 export { ACCESS_COOKIE, REFRESH_COOKIE } from "./cookies.ts";
-export { confirmCurrentPassword, registerAccountDeletionBlocker, registerAccountDeletionStep, type AccountDeletionBlocker, type AccountDeletionStep } from "./account.ts";
+export { confirmCurrentPassword, deleteUserAccount, type UserDeletion, registerAccountDeletionBlocker, registerAccountDeletionStep, type AccountDeletionBlocker, type AccountDeletionStep } from "./account.ts";
 export { openSessionForVerifiedIdentity } from "./login.ts";
 export { suspendUser, unsuspendUser } from "./suspension.ts";
+export { createPasswordResetLink, HISTORY_NOTICE, RESET_LINK_HOURS, RESET_LINK_PATH } from "./reset-links.ts";
 export { insertAuditEntry, listAuditEntries, type AuditAction, type AuditFilter, type AuditRow, type RequestMeta } from "./audit.ts";
 export { findLiveSessionIds } from "./session-liveness.ts";
 export { requestMeta } from "./request-meta.ts";
 // The settings frame, for settings and admin pages of other features (Notifications, admin).
-export { AccountShell, type ShellUser } from "./views-settings.tsx";
+export { AccountShell, shellUserOf, type ShellUser } from "./views-settings.tsx";
 export { formatTime } from "./page-helpers.tsx";
 export { registerCommunityInviteRedeemer, type CommunityInviteRedeemer } from "./community-invites.ts";
 // For hearthctl (src/cli): the setup link and registration invites, as the admin area makes them.

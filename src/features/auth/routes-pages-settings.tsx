@@ -24,7 +24,7 @@ import { confirmTotpSetup, disableTotp, pendingTotpSetup, regenerateBackupCodes,
 import { InvitesAdmin } from "./views-admin.tsx";
 import { createAccessToken, listAccessTokens, revokeAccessToken } from "./access-tokens.ts";
 import { TokensSettings, type TokensPageProps } from "./views-tokens.tsx";
-import { AccountSettings, AccountShell, SecuritySettings, type AccountPageProps, type SecurityPageProps } from "./views-settings.tsx";
+import { AccountSettings, AccountShell, SecuritySettings, shellUserOf, type AccountPageProps, type SecurityPageProps } from "./views-settings.tsx";
 
 /** Flash messages by key: the query string selects one, its text is never echoed. */
 const FLASH: Record<string, string> = {
@@ -46,7 +46,7 @@ export function settingsPageRoutes(deps: AppDeps) {
   const shell = async (actor: Actor, current: string, title: string, body: Child, flashKey?: string, description?: string) => {
     const user = await requireOwnUser(kernel, actor);
     return (
-      <AccountShell assets={deps.assets.page()} user={{ id: user.id, displayName: user.display_name, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: hasAdminPower(actor, "audit"), canManageUsers: hasAdminPower(actor, "users") }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description}>
+      <AccountShell assets={deps.assets.page()} user={{ ...shellUserOf(actor), displayName: user.display_name }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description}>
         {body}
       </AccountShell>
     );

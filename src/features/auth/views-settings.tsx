@@ -10,7 +10,21 @@ import type { SessionView } from "./sessions.ts";
 import type { TotpSetup } from "./totp.ts";
 import type { FormState } from "./views-auth.tsx";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean };
+import { hasAdminPower } from "./admin-powers.ts";
+
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean };
+
+/** The settings frame's user: which Administration tabs this actor's powers open. */
+export function shellUserOf(actor: { userId: string; displayName: string; isOwner: boolean; isAdmin: boolean; adminPowers: readonly string[] }): ShellUser {
+  return {
+    id: actor.userId,
+    displayName: actor.displayName,
+    canManageUsers: hasAdminPower(actor, "users"),
+    canManageInvites: hasAdminPower(actor, "invites"),
+    canReadAudit: hasAdminPower(actor, "audit"),
+    canManageRoles: hasAdminPower(actor, "roles"),
+  };
+}
 
 export const SignOutButton: FC = () => (
   <form method="post" action="/logout" class="inline-form">
@@ -42,7 +56,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
           ],
         },
-        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers
+        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles
           ? [
               {
                 title: "Administration",
@@ -50,6 +64,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
                   ...(p.user.canManageUsers ? [{ href: "/admin/users", label: "Users", current: p.current === "users" }] : []),
                   ...(p.user.canManageInvites ? [{ href: "/admin/invites", label: "Invites", current: p.current === "invites" }] : []),
                   ...(p.user.canReadAudit ? [{ href: "/admin/audit-log", label: "Audit log", current: p.current === "audit" }] : []),
+                  ...(p.user.canManageRoles ? [{ href: "/admin/powers", label: "Powers", current: p.current === "powers" }] : []),
                 ],
               },
             ]

@@ -5,6 +5,7 @@
  *   onAccessChanged(deps, f)          f({communityId, kind, channelIds, userIds?}) after COMMIT, awaited:
  *                                     overrides, private members, privacy, deletion, role permissions
  *   userOwnsCommunity(db, userId)     account deletion refuses while true
+ *   listOwnedCommunities, listHeirCandidates, transferOwnedCommunities  an admin deleting an owner (departure.ts)
  * Siblings of this slice (kept apart to avoid import cycles):
  *   dms/index.ts         shareCommunityOrDm(db, a, b), isBlockedEitherWay(db, a, b)
  *   moderation/index.ts  isTimedOut(db, userId, communityId, now?), pendingMessagePurges(db)
@@ -21,6 +22,7 @@ export { insertCommunityAudit, listCommunityAudit, type CommunityAuditAction } f
 export { loadTarget, removeMembershipRows, getCommunity } from "./service.ts";
 export { dbOf, nowOf, mutate, requireText, optionalText, requireIntRange, type ActorLike } from "./context.ts";
 export { listCommunitiesOf, listCommunityChannelIds, listMembers, countMembers, type CommunitySummary, type MemberView } from "./queries.ts";
+export { listOwnedCommunities, listHeirCandidates, transferOwnedCommunities, HEIRS_REQUIRED, type OwnedCommunity } from "./departure.ts";
 export { renderPage, formOf, optionalInt } from "./page-helpers.tsx";
 export { Rail } from "./views.tsx";
 

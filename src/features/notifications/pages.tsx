@@ -10,7 +10,7 @@ import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
 import { queryOf, text, Uuid } from "../../http/input-schemas.ts";
-import { AccountShell, authGuard, hasAdminPower, type Actor } from "../auth/index.ts";
+import { AccountShell, authGuard, shellUserOf, type Actor } from "../auth/index.ts";
 import { accessCommunity } from "../permissions/index.ts";
 import { CheckboxField, SelectField } from "../../../views/index.ts";
 import { MUTE_CHOICES, MUTE_FOREVER, NOTIFY_LEVELS } from "./levels.ts";
@@ -136,7 +136,7 @@ export function notificationPages(deps: AppDeps) {
     return page(
       <AccountShell
         assets={deps.assets.page(vapid ? ["push-settings.js"] : [])}
-        user={{ id: actor.userId, displayName: actor.displayName, canManageInvites: hasAdminPower(actor, "invites"), canReadAudit: hasAdminPower(actor, "audit") }}
+        user={shellUserOf(actor)}
         title="Notifications"
         current="notifications"
         flash={flash ? FLASH[flash] : undefined}
