@@ -6,7 +6,7 @@
 import { sql } from "kysely";
 import type { AppDeps } from "../deps.ts";
 import { NotFoundError } from "../errors.ts";
-import { adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, USER_FILTERS, type UserFilter } from "../features/admin/index.ts";
+import { adminResetLink, adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, setAdminPowers, USER_FILTERS, type UserFilter } from "../features/admin/index.ts";
 import { anchorText, checkAnchor, parseAnchor, sealAuditLog, verifyAuditLog } from "../features/audit/index.ts";
 import { ADMIN_POWERS, authKernelOf, createInvite, ensureSetupToken, type Actor, type RequestMeta } from "../features/auth/index.ts";
 
@@ -111,10 +111,11 @@ export const COMMANDS: Command[] = [
       ["users suspend USER --reason TEXT", "suspend (sessions end; sign-in answers ACCOUNT_SUSPENDED)"],
       ["users unsuspend USER", "lift a suspension"],
       ["users end-sessions USER", "sign one account out everywhere"],
+      ["users reset-link USER", "a one-time password-reset link to hand over (24 h)"],
     ],
     async run(ctx, args) {
       const [sub, ...rest] = args;
-      if (sub === "suspend" || sub === "unsuspend" || sub === "end-sessions") return USER_ACTIONS[sub](ctx, rest);
+      if (sub === "suspend" || sub === "unsuspend" || sub === "end-sessions" || sub === "reset-link") return USER_ACTIONS[sub](ctx, rest);
       if (sub !== "list" && sub !== "find") throw new UsageError(`expected: ${this.usage}`);
       if (sub === "find") needArgs(rest, 1, "users find TEXT");
       else needArgs(rest, 0, "users list [--filter …]");
@@ -123,6 +124,25 @@ export const COMMANDS: Command[] = [
       const r = await listUsers(db(ctx), { q: sub === "find" ? rest[0] : undefined, filter, now: now(ctx) });
       const rows = r.users.map((u) => ({ id: u.id, username: u.username, display_name: u.displayName, email: u.email, admin: u.isAdmin, owner: u.isOwner, suspended: u.suspendedAt !== null, last_seen_at: u.lastSeenAt?.toISOString() ?? null }));
       print(ctx, { users: rows, has_more: r.hasMore }, rows.length === 0 ? "No users match." : rows.map((u) => `${u.username}\t${u.id}\t${u.owner ? "owner" : u.admin ? "admin" : "member"}${u.suspended ? "\tsuspended" : ""}\tlast seen ${u.last_seen_at ?? "never"}`).join("\n") + (r.hasMore ? "\n(more: narrow the search)" : ""));
+      return 0;
+    },
+  },
+  {
+    name: "admin",
+    usage: "admin grant USER [--powers all|p1,p2] | admin revoke USER",
+    help: [
+      ["admin grant USER [--powers all|p1,p2]", `make USER an admin (powers: ${ADMIN_POWERS.join(", ")}; default all)`],
+      ["admin revoke USER", "take every admin power away"],
+    ],
+    async run(ctx, args) {
+      needArgs(args, 2, this.usage);
+      const [sub, name] = args as [string, string];
+      if (sub !== "grant" && sub !== "revoke") throw new UsageError(`expected: ${this.usage}`);
+      const raw = typeof ctx.options.powers === "string" ? ctx.options.powers : "all";
+      const powers = sub === "revoke" ? [] : raw === "all" ? [...ADMIN_POWERS] : raw.split(",").map((p) => p.trim()).filter(Boolean);
+      const user = await findUser(ctx, name);
+      const after = await setAdminPowers(ctx.deps, await ownerActor(ctx), { id: user.id }, { isAdmin: sub === "grant", powers }, META);
+      print(ctx, { id: after.id, admin: sub === "grant", powers: after.powers }, sub === "grant" ? `${after.username} is an admin with: ${after.powers.join(", ") || "no power"}.` : `${user.username} is no longer an admin.`);
       return 0;
     },
   },
@@ -172,7 +192,7 @@ export const COMMANDS: Command[] = [
   },
 ];
 
-const USER_ACTIONS: Record<"suspend" | "unsuspend" | "end-sessions", (ctx: CliContext, args: string[]) => Promise<number>> = {
+const USER_ACTIONS: Record<"suspend" | "unsuspend" | "end-sessions" | "reset-link", (ctx: CliContext, args: string[]) => Promise<number>> = {
   async suspend(ctx, args) {
     needArgs(args, 1, "users suspend USER --reason TEXT");
     const reason = reasonOf(ctx);
@@ -194,6 +214,13 @@ const USER_ACTIONS: Record<"suspend" | "unsuspend" | "end-sessions", (ctx: CliCo
     }
     await adminUnsuspend(ctx.deps, await ownerActor(ctx), user.id, META);
     print(ctx, { id: user.id, suspended: false, changed: true }, `${user.username} may sign in again.`);
+    return 0;
+  },
+  async "reset-link"(ctx, args) {
+    needArgs(args, 1, "users reset-link USER");
+    const user = await findUser(ctx, args[0]!);
+    const link = await adminResetLink(ctx.deps, await ownerActor(ctx), user.id, base(ctx), META);
+    print(ctx, { id: user.id, reset_url: link.url, expires_at: link.expiresAt.toISOString() }, `One-time link for ${user.username}, valid until ${link.expiresAt.toISOString()} (an earlier link stopped working):\n${link.url}\nTheir encrypted history stays readable only with their recovery key.`);
     return 0;
   },
   async "end-sessions"(ctx, args) {

@@ -90,6 +90,17 @@ describe.skipIf(!TEST_DATABASE_URL)("hearthctl beside a running server (PostgreS
     const ended = ctl(env, "users", "end-sessions", "ctlbob", "--json");
     expect([ended.code, JSON.parse(ended.out).revoked_count]).toEqual([0, 1]);
 
+    // A reset link to hand over; powers granted and taken back.
+    const reset = ctl(env, "users", "reset-link", "ctlbob", "--json");
+    expect(reset.code).toBe(0);
+    expect(JSON.parse(reset.out).reset_url).toMatch(/\/reset-password\/[A-Za-z0-9_-]{20,}$/);
+    const granted = ctl(env, "admin", "grant", "ctlbob", "--powers", "audit,users", "--json");
+    expect([granted.code, JSON.parse(granted.out).powers.sort()]).toEqual([0, ["audit", "users"]]);
+    expect((await api(base, "GET", "/api/admin/audit-log?limit=1", (await api(base, "POST", "/api/auth/login", null, { username: "ctlbob", password: "ctlbob password 1234 long" })).body.access_token)).status).toBe(200);
+    expect(ctl(env, "admin", "grant", "ctlbob", "--powers", "everything").code).toBe(2);
+    expect(ctl(env, "admin", "revoke", "ctlbob").code).toBe(0);
+    expect(ctl(env, "admin", "grant", "ctlowner").code).toBe(3);
+
     // Refusals and usage errors.
     const onOwner = ctl(env, "users", "suspend", "ctlowner", "--reason", "no");
     expect([onOwner.code, onOwner.err]).toEqual([3, expect.stringContaining("owner")]);

@@ -6,4 +6,5 @@
 export { adminUserRoutes } from "./routes.tsx";
 export { adminPowerRoutes } from "./routes-powers.tsx";
 // For hearthctl (src/cli): the same services, the same rules.
-export { adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, USER_FILTERS, type UserFilter } from "./users.ts";
+export { adminResetLink, adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, USER_FILTERS, type UserFilter } from "./users.ts";
+export { setAdminPowers } from "./powers.ts";
