@@ -287,11 +287,13 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     for (const p of [a, b, carolS]) expect(p.problems.all()).toEqual([]);
   });
 
-  test("a server that rewrites the DTLS fingerprint in relayed SDP is caught: the receiving client refuses the connection and says why; no media flows", async () => {
+  test("a server that rewrites the DTLS fingerprint in relayed SDP is caught: the receiving client refuses the connection and says why, and its sealed refusal notice tells the other side why; no media flows", async () => {
     const FAKE = Array.from({ length: 32 }, (_, i) => (i * 7 % 256).toString(16).padStart(2, "0").toUpperCase()).join(":");
     let rewritten = 0;
+    // Only what Bob sends is rewritten: Alice refuses, and Bob, whose own checks pass, learns why
+    // from the refusal notice Alice's device seals for his.
     setSignalRelayHook(ctx.deps, (event) => {
-      if (!event.description) return event;
+      if (!event.description || event.fromUserId !== bob.id) return event;
       rewritten++;
       return { ...event, description: { ...event.description, sdp: event.description.sdp.replace(/^a=fingerprint:(\S+) \S+/gm, `a=fingerprint:$1 ${FAKE}`) } };
     });
@@ -301,17 +303,52 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
       await a.page.click(`[data-voice-stage="${backroomId}"] [data-voice-action="join"]`);
       await a.page.waitForSelector("#voice-dock [data-voice-action='mute']", WAIT);
       await b.page.click(`[data-voice-stage="${backroomId}"] [data-voice-action="join"]`);
-      // Bob's offer reaches Alice rewritten: Alice refuses. (Bob never gets an answer.)
+      // Bob's offer reaches Alice rewritten: Alice refuses.
       const warning = await a.page.waitForSelector("[data-voice-warning]", WAIT);
       const text = (await warning.textContent()) ?? "";
       expect(text).toContain("The connection to Bob was refused: its security fingerprint does not match what Bob's device signed. The server may be interfering with this call.");
       expect(rewritten).toBeGreaterThan(0);
       await screenshot(a.page, "call-fingerprint-refused");
+      // Bob, whose offer was refused, is told why by Alice's device (not left at "connecting…").
+      const notice = await b.page.waitForSelector("[data-voice-warning]", WAIT);
+      expect((await notice.textContent()) ?? "").toContain("Alice's device refused the connection: the security fingerprint it received for this browser does not match what this device signed. The server may be interfering with this call.");
+      await b.page.waitForSelector(`#voice-dock [data-voice-user="${alice.id}"] [data-voice-peer-state="refused"]`, WAIT);
+      expect(await b.page.textContent(`#voice-dock [data-voice-user="${alice.id}"]`)).toContain("refused by their device");
+      await screenshot(b.page, "call-fingerprint-refused-other-side");
       // No media path was ever set up with the rewritten certificate.
       await Bun.sleep(1_000);
       expect(await connectedPeers(a.page)).toBe(0);
       expect(await connectedPeers(b.page)).toBe(0);
       expect(await a.page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.map((pc) => pc.connectionState))).toEqual(["closed"]);
+      await a.page.click("#voice-dock [data-voice-action='leave-dock']");
+      await b.page.click("#voice-dock [data-voice-action='leave-dock']");
+    } finally {
+      setSignalRelayHook(ctx.deps, undefined);
+    }
+  });
+
+  test("a server that rewrites the fingerprint and drops the refusal notice: the waiting side says it is not connected and why that may be", async () => {
+    const FAKE = Array.from({ length: 32 }, (_, i) => ((i * 11) % 256).toString(16).padStart(2, "0").toUpperCase()).join(":");
+    let dropped = 0;
+    setSignalRelayHook(ctx.deps, (event) => {
+      // A notice is an entry with only a sealed blob (no description, no candidates).
+      if (event.attestation && !event.description && !event.candidates) return dropped++, null;
+      if (!event.description || event.fromUserId !== bob.id) return event;
+      return { ...event, description: { ...event.description, sdp: event.description.sdp.replace(/^a=fingerprint:(\S+) \S+/gm, `a=fingerprint:$1 ${FAKE}`) } };
+    });
+    try {
+      const a = await openLounge(alice, backroomId);
+      const b = await openLounge(bob, backroomId);
+      await a.page.click(`[data-voice-stage="${backroomId}"] [data-voice-action="join"]`);
+      await a.page.waitForSelector("#voice-dock [data-voice-action='mute']", WAIT);
+      await b.page.click(`[data-voice-stage="${backroomId}"] [data-voice-action="join"]`);
+      await a.page.waitForSelector("[data-voice-warning]", WAIT);
+      // Bob hears nothing from Alice's device; after the stall time his row for Alice explains.
+      const flag = await b.page.waitForSelector(`#voice-dock [data-voice-user="${alice.id}"] [data-voice-peer-state="stalled"]`, { timeout: 90_000 });
+      expect(await flag.textContent()).toContain("their device may have refused the connection (a security check), or the network blocks calls");
+      expect(dropped).toBeGreaterThan(0);
+      expect(await connectedPeers(b.page)).toBe(0);
+      expect(await seriousAxeViolations(b.page)).toEqual([]);
       await a.page.click("#voice-dock [data-voice-action='leave-dock']");
       await b.page.click("#voice-dock [data-voice-action='leave-dock']");
     } finally {

@@ -190,12 +190,14 @@ async function join(channelId: string, kind: "community" | "conversation", name:
         else state.speaking.delete(userId);
         markSpeaking(userId, speaking);
       },
-      refused: (userId, why, fingerprint) => {
+      refused: (userId, why, fingerprint, byPeer) => {
         const who = state.name(userId);
         state.warnings.push(
-          fingerprint
-            ? `The connection to ${who} was refused: its security fingerprint does not match what ${who}'s device signed. The server may be interfering with this call. (${why})`
-            : `The connection to ${who} was refused: ${why}.`,
+          byPeer
+            ? `${who}'s device refused the connection: the security fingerprint it received for this browser does not match what this device signed. The server may be interfering with this call. (${who}'s device: ${why})`
+            : fingerprint
+              ? `The connection to ${who} was refused: its security fingerprint does not match what ${who}'s device signed. The server may be interfering with this call. (${why})`
+              : `The connection to ${who} was refused: ${why}.`,
         );
         update();
       },

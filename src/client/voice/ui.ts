@@ -6,6 +6,7 @@
 import type { VoiceParticipant } from "../../shared/protocol.ts";
 import type { Call } from "./call.ts";
 import type { Devices } from "./media.ts";
+import { STALLED_MS } from "./peer.ts";
 
 export type Ring = { channelId: string; callerId: string; expiresAt: string };
 
@@ -78,7 +79,12 @@ function person(state: UiState, p: VoiceParticipant, actions: UiActions | null):
   const flags = [p.deafened ? "deafened" : p.muted ? "muted" : "", p.connected ? "" : "reconnecting…"].filter(Boolean).join(", ");
   if (flags) li.append(el("span", "voice-person__flags", flags));
   const peer = actions && state.call ? [...state.call.peers.values()].find((x) => x.remote.userId === p.userId) : undefined;
-  if (peer && peer.state !== "connected") li.append(el("span", "voice-person__flags", peer.state === "refused" ? "refused" : "connecting…"));
+  if (peer && peer.state !== "connected") {
+    const text = peer.state === "refused" ? (peer.refusedByPeer ? "refused by their device" : "refused") : peer.stalled ? `not connected after ${STALLED_MS / 1000} s: their device may have refused the connection (a security check), or the network blocks calls` : "connecting…";
+    const flag = el("span", "voice-person__flags", text);
+    flag.dataset.voicePeerState = peer.state === "refused" ? "refused" : peer.stalled ? "stalled" : "connecting";
+    li.append(flag);
+  }
   if (actions && p.userId !== state.selfId && state.call) {
     const label = el("label", "voice-person__volume");
     const range = el("input");
