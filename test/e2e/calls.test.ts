@@ -180,6 +180,15 @@ async function loudest(page: Page): Promise<number> {
   return max;
 }
 
+/** Waits until the conversation on screen shows call records of these kinds (in order, at the end). */
+async function waitCallRecords(page: Page, kinds: string[]): Promise<void> {
+  await page
+    .waitForFunction((want) => JSON.stringify([...document.querySelectorAll<HTMLElement>("[data-call-record]")].slice(-want.length).map((e) => e.dataset.callRecord)) === JSON.stringify(want), kinds, WAIT)
+    .catch(async (error) => {
+      throw new Error(`call records ${JSON.stringify(await page.$$eval("[data-call-record]", (els) => els.map((e) => e.textContent)))}, wanted ${JSON.stringify(kinds)}: ${error}`);
+    });
+}
+
 const rosterNames = (page: Page, channelId: string) =>
   page.$$eval(`a[data-voice-channel="${channelId}"] ~ ul.voice-roster .voice-person__name`, (els) => els.map((e) => e.textContent ?? "").sort());
 
@@ -398,7 +407,44 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     expect((await inboundAudio(b.page)).reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(before);
     await a.page.click(`button[data-voice-call="${dmId}"]`); // Hang up
     await b.page.waitForFunction(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.every((pc) => pc.connectionState === "closed"), null, WAIT);
+
+    // The call record: Alice's client wrote "started" and "ended · duration" into the DM as
+    // encrypted messages; both draw them as compact rows, and the server holds only ciphertext.
+    await waitCallRecords(a.page, ["started", "ended"]);
+    expect(await a.page.textContent(`[data-call-record="ended"] .msg__text`)).toMatch(/^Call ended · \d+ (s|min)$/);
+    await b.page.click("#voice-dock [data-voice-action='leave-dock']"); // Bob sat alone in the DM's call
+    await b.page.waitForSelector("#voice-dock [data-voice-action='leave-dock']", { state: "detached", timeout: WAIT.timeout });
+    await b.page.goto(`${base}/dms/${dmId}`);
+    await waitCallRecords(b.page, ["started", "ended"]);
+    expect(await b.page.textContent(`[data-call-record="started"] .msg__text`)).toBe("Started a call");
+    expect(await seriousAxeViolations(b.page)).toEqual([]);
+    await screenshot(b.page, "call-records-dm");
+    const stored = await ctx.database.db.selectFrom("messages").select("ciphertext").where("channel_id", "=", dmId).execute();
+    expect(stored.length).toBeGreaterThanOrEqual(2);
+    for (const m of stored) expect(Buffer.from(String(m.ciphertext), "base64url").toString("latin1") + String(m.ciphertext)).not.toMatch(/Call ended|Started a call|"seconds"/);
     for (const p of [a, b]) expect(p.problems.all()).toEqual([]);
+  });
+
+  test("a DM call declined on one of Bob's devices stops the ring on the other, and Alice's DM gets a 'Call declined' record", async () => {
+    const b1 = await open(bob, generalPath);
+    const b2 = await open(bob, `/dms/${dmId}`);
+    for (const p of [b1, b2]) await p.page.waitForSelector("[data-chat-ready]", WAIT);
+    const a = await open(alice, `/dms/${dmId}`);
+    await a.page.waitForSelector(`button[data-voice-call="${dmId}"]:not([disabled])`, WAIT);
+    await a.page.click(`button[data-voice-call="${dmId}"]`);
+    await b1.page.waitForSelector(`[data-voice-ring="${dmId}"]`, WAIT);
+    await b2.page.waitForSelector(`[data-voice-ring="${dmId}"]`, WAIT);
+    await b2.page.click(`[data-voice-action="decline:${dmId}"]`);
+    await b1.page.waitForSelector(`[data-voice-ring="${dmId}"]`, { state: "detached", timeout: WAIT.timeout });
+    await a.page.waitForFunction(() => document.querySelector("#voice-dock")?.textContent?.includes("declined the call"), null, WAIT);
+    await waitCallRecords(a.page, ["started", "declined"]);
+    const records = await a.page.$$eval("[data-call-record]", (els) => els.length);
+    // Bob's open DM shows it live too.
+    await b2.page.waitForFunction(() => [...document.querySelectorAll("[data-call-record] .msg__text")].some((e) => e.textContent === "Call declined"), null, WAIT);
+    await a.page.click(`button[data-voice-call="${dmId}"]`); // Hang up: no further record
+    await Bun.sleep(1_000);
+    expect(await a.page.$$eval("[data-call-record]", (els) => els.length)).toBe(records);
+    for (const p of [a, b1, b2]) expect(p.problems.all()).toEqual([]);
   });
 
   test("four people: the full mesh connects, audio reaches everyone, one leaves and the others update", async () => {

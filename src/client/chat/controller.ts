@@ -8,7 +8,7 @@ import type { ChatEngine, DecryptOutcome } from "./engine.ts";
 import { SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
 import { authorName, normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
-import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
+import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showCallRecord, showNotice, showText, type Row } from "./view.ts";
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
 import { encryptAndSend, withCurrentReaders, type Attached, type SendTarget } from "./sender.ts";
@@ -358,7 +358,8 @@ export class ChannelController {
         entry.text = outcome.text;
         entry.files = outcome.files;
       }
-      showText(msg, outcome.text, { isKnownUser: (n) => [...this.config.names.values()].includes(n) });
+      if (outcome.call) showCallRecord(msg, outcome.call);
+      else showText(msg, outcome.text, { isKnownUser: (n) => [...this.config.names.values()].includes(n) });
       showFiles(msg, outcome.files);
       this.waiting.delete(message.id);
     } else if (outcome.status === "waiting") {

@@ -7,6 +7,7 @@ import { Call, type IceAnswer } from "./call.ts";
 import { listDevices, MicError_, openMicrophone } from "./media.ts";
 import { markSpeaking, render, type Ring, type UiActions, type UiState } from "./ui.ts";
 import type { VoiceHost } from "./types.ts";
+import { CallLog } from "./records.ts";
 
 const JOIN_TIMEOUT_MS = 15_000;
 const SAVED = "hearth.voice";
@@ -15,6 +16,10 @@ let host: VoiceHost | null = null;
 let joinTimer: ReturnType<typeof setTimeout> | undefined;
 let joinWhere = "dock";
 let ringWhenJoined = false;
+/** The conversation's message scheme ("pw" DM, "sk" group DM) for call records; "" in voice channels. */
+let joinScheme: "pw" | "sk" | "" = "";
+/** The record this tab writes as the caller of the current call (records.ts). */
+let callLog: CallLog | null = null;
 let communityId = "";
 let followed: string[] = [];
 const names = new Map<string, string>();
@@ -103,6 +108,8 @@ function fail(where: string, code: string, message?: string): void {
 function endCall(text: string): void {
   const call = state.call;
   if (!call) return;
+  callLog?.finish();
+  callLog = null;
   call.end();
   const roster = state.rosters.get(call.channelId);
   if (roster) state.rosters.set(call.channelId, roster.filter((p) => p.userId !== state.selfId));
@@ -114,7 +121,7 @@ function endCall(text: string): void {
 }
 
 const actions: UiActions = {
-  join: (channelId, kind, name, where) => void join(channelId, kind, name, where),
+  join: (channelId, kind, name, where, scheme) => void join(channelId, kind, name, where, kind === "conversation", scheme),
   leave() {
     const call = state.call;
     if (!call || !host) return;
@@ -160,9 +167,10 @@ async function media(fn: () => Promise<void>, problem: string): Promise<void> {
   update();
 }
 
-async function join(channelId: string, kind: "community" | "conversation", name: string, where: string, ring = kind === "conversation"): Promise<void> {
+async function join(channelId: string, kind: "community" | "conversation", name: string, where: string, ring = kind === "conversation", scheme: "pw" | "sk" | "" = ""): Promise<void> {
   if (!host || state.joining || state.call?.channelId === channelId) return;
   const h = host;
+  joinScheme = scheme;
   state.errors.delete(where);
   state.status = "";
   state.joining = channelId;
@@ -227,7 +235,18 @@ function onJoined(f: Record<string, unknown>): void {
   state.rosters.set(call.channelId, participants);
   call.joinedAs(f.connId, participants);
   sessionStorage.setItem(SAVED, JSON.stringify({ channelId: call.channelId, kind: call.kind, name: call.name }));
-  if (ringWhenJoined && participants.every((p) => p.userId === state.selfId)) host?.hub.send({ type: "voice:ring", channelId: call.channelId, ref: "voice-ring" });
+  if (ringWhenJoined && participants.every((p) => p.userId === state.selfId)) {
+    host?.hub.send({ type: "voice:ring", channelId: call.channelId, ref: "voice-ring" });
+    const h = host!;
+    const scheme = joinScheme;
+    if (scheme)
+      callLog = new CallLog((record) =>
+        void h.sendRecord(call.channelId, scheme, record).catch(() => {
+          state.status = "The call record could not be written into the conversation.";
+          update();
+        }),
+      );
+  }
   ringWhenJoined = false;
   update();
 }
@@ -245,6 +264,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
       const p = f.participant as VoiceParticipant;
       upsert(channelId, p);
       if (inThisCall) call.participantUpdated(p);
+      if (inThisCall && p.userId !== state.selfId) callLog?.answered();
       learnNames(channelId);
       return update();
     }
@@ -252,6 +272,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
       const list = state.rosters.get(channelId);
       if (list) state.rosters.set(channelId, list.filter((p) => p.userId !== f.userId));
       if (inThisCall && f.userId !== state.selfId) call.participantLeft(String(f.userId), String(f.connId));
+      if (inThisCall && [...call.participants.keys()].every((id) => id === state.selfId)) callLog?.othersLeft();
       return update();
     }
     case "voice:speaking":
@@ -264,6 +285,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
     case "rtc:signal":
       return call?.onSignal(frame as unknown as RtcSignalEvent);
     case "voice:ringing":
+      if (inThisCall && Array.isArray(f.userIds)) callLog?.rang(f.userIds.map(String));
       state.status = "Ringing…";
       return update();
     case "voice:ring": {
@@ -275,6 +297,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
     case "voice:ring_ended": {
       if (f.calleeId === state.selfId) state.rings = state.rings.filter((r) => r.channelId !== channelId);
       else if (f.callerId === state.selfId && inThisCall) {
+        callLog?.ringEnded(String(f.calleeId), String(f.reason));
         const who = state.name(String(f.calleeId));
         state.status = f.reason === "DECLINED" ? `${who} declined the call.` : f.reason === "TIMEOUT" ? `${who} did not answer.` : "";
       }

@@ -28,7 +28,8 @@ export type UiState = {
 };
 
 export type UiActions = {
-  join(channelId: string, kind: "community" | "conversation", name: string, where: string): void;
+  /** `scheme`: a conversation's message scheme, for the call record the caller writes. */
+  join(channelId: string, kind: "community" | "conversation", name: string, where: string, scheme?: "pw" | "sk"): void;
   leave(): void;
   mute(): void;
   deafen(): void;
@@ -159,7 +160,7 @@ export function render(state: UiState, actions: UiActions): void {
     b.classList.toggle("btn--danger", inCall(id));
     if (!b.dataset.voiceWired) {
       b.dataset.voiceWired = "1";
-      b.addEventListener("click", () => (state.call?.channelId === id ? actions.leave() : actions.join(id, "conversation", b.dataset.voiceName ?? "this conversation", where)));
+      b.addEventListener("click", () => (state.call?.channelId === id ? actions.leave() : actions.join(id, "conversation", b.dataset.voiceName ?? "this conversation", where, b.dataset.voiceScheme === "sk" ? "sk" : "pw")));
     }
     let slot = b.parentElement?.querySelector<HTMLElement>(`[data-voice-error="${CSS.escape(where)}"]`);
     const fresh = errorSlot(state, where);
