@@ -394,6 +394,31 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     expect(await seriousAxeViolations(b.page)).toEqual([]);
     expect(await b.page.evaluate(() => document.querySelector("#voice-dock")!.scrollWidth - document.querySelector("#voice-dock")!.clientWidth)).toBeLessThanOrEqual(0);
     await screenshot(b.page, "call-dm-video-360");
+
+    // Grid and focus layouts at 360 px: a tap on a tile shows it large (the other becomes a
+    // thumbnail), Enter on the other tile moves the focus there, "Grid view" goes back.
+    const widths = () => b.page.$$eval("#voice-dock button.voice-tile", (els) => els.map((e) => ({ focused: e.classList.contains("voice-tile--focused"), pressed: e.getAttribute("aria-pressed"), width: e.getBoundingClientRect().width })));
+    expect((await widths()).map((t) => t.focused)).toEqual([false, false]);
+    await b.page.click("#voice-dock button.voice-tile >> nth=0");
+    await b.page.waitForSelector("#voice-dock .voice-tiles--focus button.voice-tile--focused[aria-pressed='true']", WAIT);
+    let tiles = await widths();
+    const big = tiles.find((t) => t.focused)!;
+    const small = tiles.find((t) => !t.focused)!;
+    expect(big.width).toBeGreaterThan(small.width * 2);
+    expect(await seriousAxeViolations(b.page)).toEqual([]);
+    expect(await b.page.evaluate(() => document.querySelector("#voice-dock")!.scrollWidth - document.querySelector("#voice-dock")!.clientWidth)).toBeLessThanOrEqual(0);
+    await screenshot(b.page, "call-dm-video-focus-360");
+    const other = await b.page.$eval("#voice-dock button.voice-tile:not(.voice-tile--focused)", (e) => (e as HTMLElement).dataset.voiceAction!);
+    await b.page.focus(`#voice-dock [data-voice-action="${other}"]`);
+    await b.page.keyboard.press("Enter");
+    await b.page.waitForSelector(`#voice-dock [data-voice-action="${other}"].voice-tile--focused`, WAIT);
+    // The redraw keeps keyboard focus on the tile that was used.
+    expect(await b.page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.voiceAction)).toBe(other);
+    await b.page.click("#voice-dock [data-voice-action='grid']");
+    await b.page.waitForSelector("#voice-dock .voice-tiles--focus", { state: "detached", timeout: WAIT.timeout });
+    tiles = await widths();
+    expect(tiles.map((t) => t.focused)).toEqual([false, false]);
+    expect(await b.page.$("#voice-dock [data-voice-action='grid']")).toBeNull();
     await b.page.setViewportSize(DESKTOP);
     await a.page.click("#voice-dock [data-voice-action='screen']");
     await a.page.click("#voice-dock [data-voice-action='camera']");

@@ -149,6 +149,7 @@ const actions: UiActions = {
   },
   camera: () => void media(() => state.call!.setCamera(!state.call!.camera), "No camera could be started (none found, or permission denied)."),
   screen: () => void media(() => state.call!.setScreen(!state.call!.screen), "Screen sharing did not start."),
+  layout: update,
   dismissWarnings: () => {
     state.warnings = [];
     update();

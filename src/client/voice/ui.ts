@@ -41,6 +41,8 @@ export type UiActions = {
   accept(ring: Ring): void;
   decline(ring: Ring): void;
   dismissWarnings(): void;
+  /** The tile layout changed (grid or focus): draw again. */
+  layout(): void;
   camera(): void;
   screen(): void;
 };
@@ -230,23 +232,30 @@ function renderDock(state: UiState, actions: UiActions): void {
       controls.append(share);
     }
     controls.append(button("Leave", "btn--danger", "leave-dock", () => actions.leave()));
-    parts.push(title, status, tiles(state, call), list(state, people, "voice-dock__people", actions, "People in this call"), controls, settings(state, call, actions));
+    const grid = tiles(state, call, actions);
+    if (focusedTile)
+      controls.append(
+        button("Grid view", "btn--secondary", "grid", () => {
+          focusedTile = "";
+          actions.layout();
+        }),
+      );
+    parts.push(title, status, grid, list(state, people, "voice-dock__people", actions, "People in this call"), controls, settings(state, call, actions));
   }
   redraw(dock, parts);
 }
 
-/** Camera and screen tiles: remote videos (kept by the call across redraws) and our own preview. */
+/**
+ * Camera and screen tiles: remote videos (kept by the call across redraws) and our own preview.
+ * Grid by default; a tile is a button, so a click, Enter or Space shows it large (focus layout:
+ * the others become a strip of thumbnails), again or "Grid view" goes back.
+ */
 const ownPreviews = new Map<MediaStream, HTMLVideoElement>();
-function tiles(state: UiState, call: Call): HTMLElement {
+let focusedTile = "";
+function tiles(state: UiState, call: Call, actions: UiActions): HTMLElement {
   const grid = el("div", "voice-tiles");
-  const tile = (video: HTMLVideoElement, label: string) => {
-    const fig = el("figure", "voice-tile");
-    fig.append(video, el("figcaption", "voice-tile__name", label));
-    grid.append(fig);
-    // Moving a playing element through the DOM pauses it.
-    if (video.paused) void video.play().catch(() => {});
-  };
-  for (const [stream, label] of [[call.camera, "You"], [call.screen, "Your screen"]] as const) {
+  const shown: [key: string, video: HTMLVideoElement, label: string][] = [];
+  for (const [stream, label, key] of [[call.camera, "You", "self:camera"], [call.screen, "Your screen", "self:screen"]] as const) {
     if (!stream) continue;
     let v = ownPreviews.get(stream);
     if (!v) {
@@ -255,16 +264,34 @@ function tiles(state: UiState, call: Call): HTMLElement {
       v.srcObject = stream;
       ownPreviews.set(stream, v);
     }
-    tile(v, label);
+    shown.push([key, v, label]);
   }
   for (const [s] of ownPreviews) if (s !== call.camera && s !== call.screen) ownPreviews.delete(s);
-  for (const v of call.videos.values()) {
+  for (const [key, v] of call.videos) {
     v.el.className = "voice-tile__video";
     v.el.dataset.voiceVideo = v.userId;
-    tile(v.el, state.name(v.userId));
+    shown.push([key, v.el, state.name(v.userId)]);
   }
-  grid.hidden = grid.childElementCount === 0;
-  grid.setAttribute("aria-label", "Video");
+  if (!shown.some(([key]) => key === focusedTile)) focusedTile = "";
+  grid.classList.toggle("voice-tiles--focus", !!focusedTile);
+  for (const [key, video, label] of shown) {
+    const focused = key === focusedTile;
+    const tile = el("button", focused ? "voice-tile voice-tile--focused" : "voice-tile");
+    tile.type = "button";
+    tile.dataset.voiceAction = `tile:${key}`;
+    tile.setAttribute("aria-pressed", String(focused));
+    tile.setAttribute("aria-label", focused ? `${label}, shown large: back to the grid` : `Show ${label} large`);
+    tile.addEventListener("click", () => {
+      focusedTile = focused ? "" : key;
+      actions.layout();
+    });
+    tile.append(video, el("span", "voice-tile__name", label));
+    grid.append(tile);
+    // Moving a playing element through the DOM pauses it.
+    if (video.paused) void video.play().catch(() => {});
+  }
+  grid.hidden = shown.length === 0;
+  grid.setAttribute("aria-label", focusedTile ? "Video, one shown large" : "Video");
   grid.setAttribute("role", "group");
   return grid;
 }
