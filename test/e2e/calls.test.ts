@@ -365,6 +365,56 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     }
   });
 
+  test("push to talk with a key of one's choosing: Space by default, V once chosen (kept in this browser), the microphone sends only while it is held", async () => {
+    const a = await openLounge(alice);
+    await a.page.evaluate(() => {
+      // Every microphone the page opens, to read its track's `enabled` (what push to talk flips).
+      const w = window as unknown as { __mics: MediaStream[] };
+      w.__mics = [];
+      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (c) => {
+        const stream = await original(c);
+        if (stream.getAudioTracks().length) w.__mics.push(stream);
+        return stream;
+      };
+    });
+    const sending = () => a.page.evaluate(() => (window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled);
+    await a.page.click(`[data-voice-stage="${loungeId}"] [data-voice-action="join"]`);
+    await a.page.waitForSelector("#voice-dock [data-voice-action='mute']", WAIT);
+    await a.page.click("#voice-dock [data-voice-action='settings']");
+    expect(await a.page.textContent("#voice-dock .voice-settings__key kbd")).toBe("Space");
+    await a.page.check("#voice-dock [data-voice-action='ptt']");
+    await a.page.waitForFunction(async () => !(window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled, null, WAIT);
+    // Choose V by keyboard: focus "Change key", Enter, then press V.
+    await a.page.focus("#voice-dock [data-voice-action='ptt-key']");
+    await a.page.keyboard.press("Enter");
+    await a.page.waitForSelector("#voice-dock [data-voice-action='ptt-key'][aria-pressed='true']", WAIT);
+    expect(await a.page.textContent("#voice-dock .voice-settings__key")).toContain("Press the key to use for push to talk");
+    await a.page.keyboard.press("v");
+    await a.page.waitForFunction(() => document.querySelector("#voice-dock .voice-settings__key kbd")?.textContent === "V", null, WAIT);
+    expect(await a.page.textContent("#voice-dock .voice-settings__check")).toContain("hold V while the page has focus");
+    expect(await seriousAxeViolations(a.page)).toEqual([]);
+    await screenshot(a.page, "call-push-to-talk-key");
+    // Held on the page (not in a field), V sends; Space no longer does.
+    await a.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await a.page.keyboard.down("Space");
+    await Bun.sleep(200);
+    expect(await sending()).toBe(false);
+    await a.page.keyboard.up("Space");
+    await a.page.keyboard.down("v");
+    await a.page.waitForFunction(() => (window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled, null, WAIT);
+    await a.page.keyboard.up("v");
+    await a.page.waitForFunction(() => !(window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled, null, WAIT);
+    // Escape cancels a new choice; the key is kept in this browser across a reload.
+    await a.page.click("#voice-dock [data-voice-action='ptt-key']");
+    await a.page.keyboard.press("Escape");
+    await a.page.waitForFunction(() => document.querySelector("#voice-dock .voice-settings__key kbd")?.textContent === "V", null, WAIT);
+    await a.page.click("#voice-dock [data-voice-action='leave-dock']");
+    await a.page.reload();
+    expect(await a.page.evaluate(() => localStorage.getItem("hearth.voice.pttKey"))).toBe("KeyV");
+    expect(a.problems.all()).toEqual([]);
+  });
+
   test("a DM call: Alice calls, Bob's page rings, he accepts, the call connects with audio, camera and screen share show on the other side, and it survives navigation", async () => {
     const b = await open(bob, generalPath);
     await b.page.waitForSelector("[data-chat-ready]", WAIT);

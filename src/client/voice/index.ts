@@ -8,6 +8,7 @@ import { listDevices, MicError_, openMicrophone } from "./media.ts";
 import { markSpeaking, render, type Ring, type UiActions, type UiState } from "./ui.ts";
 import type { VoiceHost } from "./types.ts";
 import { CallLog } from "./records.ts";
+import { pttKeyCode, pttKeyLabel, setPttKeyCode } from "./ptt-key.ts";
 
 const JOIN_TIMEOUT_MS = 15_000;
 const SAVED = "hearth.voice";
@@ -35,6 +36,8 @@ const state: UiState = {
   status: "",
   warnings: [],
   errors: new Map(),
+  pttKey: "",
+  choosingKey: false,
   devices: { inputs: [], outputs: [] },
   name: (id) => names.get(id) ?? document.querySelector(`[data-presence-user="${CSS.escape(id)}"] .member__name`)?.textContent?.trim() ?? "Someone",
   volume: (id) => Call.volumes.get(id) ?? 1,
@@ -131,6 +134,10 @@ const actions: UiActions = {
   mute: () => state.call?.setMuted(!state.call.muted),
   deafen: () => state.call?.setDeafened(!state.call.deafened),
   pushToTalk: (on) => state.call?.setPushToTalk(on),
+  choosePttKey: () => {
+    state.choosingKey = !state.choosingKey;
+    update();
+  },
   volume: (userId, value) => state.call?.setVolume(userId, value / 100),
   input: (id) =>
     void state.call?.setInput(id).then(update, (e) => {
@@ -344,14 +351,27 @@ function onPage(): void {
 
 function pttKey(e: KeyboardEvent): boolean {
   const t = e.target as HTMLElement | null;
-  return e.code === "Space" && !!state.call?.pushToTalk && !t?.closest?.("input, textarea, select, button, summary, a, [contenteditable]");
+  return e.code === pttKeyCode() && !!state.call?.pushToTalk && !t?.closest?.("input, textarea, select, button, summary, a, [contenteditable]");
+}
+
+/** "Change key" was pressed: the next key (but Escape, which cancels, and Tab) becomes the key. */
+function chooseKey(e: KeyboardEvent): boolean {
+  if (!state.choosingKey) return false;
+  if (e.code === "Tab") return false;
+  e.preventDefault();
+  state.choosingKey = false;
+  if (e.code !== "Escape") setPttKeyCode(e.code);
+  state.pttKey = pttKeyLabel();
+  update();
+  return true;
 }
 
 export function start(h: VoiceHost): void {
   host = h;
   state.selfId = h.selfId;
+  state.pttKey = pttKeyLabel();
   document.addEventListener("keydown", (e) => {
-    if (!pttKey(e)) return;
+    if (chooseKey(e) || !pttKey(e)) return;
     e.preventDefault();
     if (!e.repeat) state.call?.talk(true);
   });

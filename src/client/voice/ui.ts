@@ -22,6 +22,9 @@ export type UiState = {
   /** Errors by where the user acted: "stage:<id>", "call:<id>", "dock". */
   errors: Map<string, string>;
   devices: Devices;
+  /** The push-to-talk key's label (ptt-key.ts), and whether the next key press will replace it. */
+  pttKey: string;
+  choosingKey: boolean;
   name(userId: string): string;
   /** Per-person volume, 0–1. */
   volume(userId: string): number;
@@ -34,6 +37,8 @@ export type UiActions = {
   mute(): void;
   deafen(): void;
   pushToTalk(on: boolean): void;
+  /** Start (or cancel) choosing the push-to-talk key. */
+  choosePttKey(): void;
   /** 0–100 from the slider. */
   volume(userId: string, value: number): void;
   input(deviceId: string): void;
@@ -328,8 +333,15 @@ function settings(state: UiState, call: Call, actions: UiActions): HTMLElement {
   box.checked = call.pushToTalk;
   box.dataset.voiceAction = "ptt";
   box.addEventListener("change", () => actions.pushToTalk(box.checked));
-  ptt.append(box, el("span", "", " Push to talk (hold Space while the page has focus, outside text fields)"));
-  details.append(ptt);
+  ptt.append(box, el("span", "", ` Push to talk (hold ${state.pttKey} while the page has focus, outside text fields)`));
+  const key = el("p", "voice-settings__key");
+  const current = el("span", "", state.choosingKey ? "Press the key to use for push to talk (Escape cancels)…" : "Push-to-talk key: ");
+  current.setAttribute("aria-live", "polite");
+  if (!state.choosingKey) current.append(el("kbd", "", state.pttKey));
+  const change = button(state.choosingKey ? "Cancel" : "Change key", "btn--ghost", "ptt-key", () => actions.choosePttKey());
+  change.setAttribute("aria-pressed", String(state.choosingKey));
+  key.append(current, " ", change);
+  details.append(ptt, key);
   return details;
 }
 
