@@ -12,6 +12,7 @@ import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { seriousAxeViolations } from "../helpers/axe.ts";
 import { launchBrowser, MEDIA_ARGS, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { aliceAndBobInCommunity, apiCaller, openSignedIn, type ApiCall } from "../helpers/chat-e2e.ts";
+import { recordPeerConnections, waitConnected } from "../helpers/calls-e2e.ts";
 import { createUser, signIn, type TestUser } from "../helpers/users.ts";
 
 // Browser steps use bounded waits of their own (WAIT): wide, because the shared 2-core box is
@@ -33,23 +34,6 @@ let backroomId = "";
 let hallId = "";
 let dmId = "";
 let generalPath = "";
-
-/** Every RTCPeerConnection the page makes is kept (for getStats), with when it first connected. */
-function recordPeerConnections(): void {
-  const w = window as unknown as { __pcs: RTCPeerConnection[]; __connectedAt: number[]; RTCPeerConnection: typeof RTCPeerConnection };
-  const Original = w.RTCPeerConnection;
-  w.__pcs = [];
-  w.__connectedAt = [];
-  w.RTCPeerConnection = class extends Original {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      w.__pcs.push(this);
-      this.addEventListener("connectionstatechange", () => {
-        if (this.connectionState === "connected") w.__connectedAt.push(performance.now());
-      });
-    }
-  };
-}
 
 type Person = { page: Page; problems: PageProblems };
 
@@ -101,16 +85,6 @@ function chromiumTicks(): number {
 }
 
 const connectedPeers = (page: Page) => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState === "connected").length);
-
-async function waitConnected(page: Page, n = 1, wait = WAIT): Promise<void> {
-  await page.waitForFunction((n) => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState === "connected").length >= n, n, wait).catch(async (error) => {
-    const detail = await page.evaluate(() => ({
-      pcs: (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.map((pc) => `${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}`),
-      dock: document.querySelector("#voice-dock")?.textContent,
-    }));
-    throw new Error(`${n} connected wanted: ${JSON.stringify(detail)} ${error}`);
-  });
-}
 
 /** inbound-rtp audio of every connected peer connection (packets and the last audio level). */
 function inboundAudio(page: Page): Promise<{ packets: number; level: number }[]> {
