@@ -109,3 +109,29 @@ export function attestationMismatch(a: CallAttestation, expected: { channelId: s
   if (Math.abs(a.issuedAt - expected.nowMs) > ATTESTATION_MAX_SKEW_MS) return "the attestation is too old or from the future";
   return null;
 }
+
+/**
+ * A refusal notice: the refusing participant's device tells the refused one why, sealed in a
+ * pairwise ratchet message like an attestation and sent in the same `attestation` field (the
+ * server relays it as opaquely). Without it the refused side would only ever see "connecting…".
+ * Bound to the two bindings (connIds) of this call; the ratchet authenticates the sender's device.
+ * A server can drop it (it can always drop signals): the waiting side then says so after a timeout.
+ * Plaintext: UTF-8 JSON `{ "refusal": 1, channelId, fromConnId, toConnId, reason }`.
+ */
+export type RefusalNotice = { refusal: 1; channelId: string; fromConnId: string; toConnId: string; reason: string };
+
+export function encodeRefusalNotice(n: Omit<RefusalNotice, "refusal">): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ refusal: 1, channelId: n.channelId, fromConnId: n.fromConnId, toConnId: n.toConnId, reason: n.reason.slice(0, 300) }));
+}
+
+/** The notice in a decrypted plaintext, or null when it is not one (an attestation, say). */
+export function parseRefusalNotice(bytes: Uint8Array): RefusalNotice | null {
+  try {
+    const o = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)) as Record<string, unknown>;
+    if (o === null || typeof o !== "object" || o.refusal !== 1) return null;
+    if (!isText(o.channelId) || !isText(o.fromConnId) || !isText(o.toConnId) || !isText(o.reason, 300)) return null;
+    return { refusal: 1, channelId: o.channelId, fromConnId: o.fromConnId, toConnId: o.toConnId, reason: o.reason };
+  } catch {
+    return null;
+  }
+}

@@ -5,17 +5,14 @@
 // the test (an init script; the app has no such switch): the selected candidate pair is a relay
 // pair on both sides and inbound audio bytes rise.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { launchBrowser, MEDIA_ARGS } from "../helpers/browser.ts";
 import { aliceAndBobInCommunity, apiCaller, openSignedIn } from "../helpers/chat-e2e.ts";
 import type { TestUser } from "../helpers/users.ts";
-import { coturnArgs, haveCoturn, message, runTurnInit, StunClient } from "../ops/coturn.ts";
-import { freePort } from "../ops/helpers.ts";
+import { recordRelayOnlyPeerConnections, startLoopbackCoturn } from "../helpers/calls-e2e.ts";
+import { haveCoturn } from "../ops/coturn.ts";
 
 setDefaultTimeout(240_000);
 
@@ -26,9 +23,7 @@ const SECRET = randomBytes(32).toString("hex");
 
 let ctx: TestContext;
 let base = "";
-let work = "";
-let coturn: ReturnType<typeof Bun.spawn> | null = null;
-let output = "";
+let coturn: { port: number; stop(): Promise<void> } | null = null;
 const opened: BrowserContext[] = [];
 let alice: TestUser, bob: TestUser;
 let communityId = "";
@@ -36,23 +31,8 @@ let loungeId = "";
 
 beforeAll(async () => {
   if (!browser) return;
-  work = mkdtempSync(join(tmpdir(), "hearth-calls-relay-"));
-  const certs = join(work, "certs");
-  const init = runTurnInit(certs, { HAS_TURN_AUTH_SECRET: "yes", TURN_EXTERNAL_IP: "127.0.0.1" });
-  if (init.code !== 0) throw new Error(`turn-init failed: ${init.out}`);
-  const port = freePort();
-  const args = coturnArgs(SECRET, certs, port, freePort()).filter((a) => a !== "--denied-peer-ip=127.0.0.1" && a !== "--denied-peer-ip=127.0.0.0-127.255.255.255");
-  // Relay sockets on loopback too: with the host's own address as the relay address, a peer's
-  // packets (sent to the advertised 127.0.0.1) would never reach the other allocation.
-  coturn = Bun.spawn(["turnserver", ...args, "--allow-loopback-peers", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", `--pidfile=${join(work, "turnserver.pid")}`], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  void new Response(coturn.stdout as ReadableStream).text().then((t) => (output += t));
-  void new Response(coturn.stderr as ReadableStream).text().then((t) => (output += t));
-  const probe = await StunClient.open(port, () => output);
-  try {
-    expect((await probe.request(message(0x0001, []))).type).toBe(0x0101); // Binding success: up
-  } finally {
-    probe.close();
-  }
+  coturn = await startLoopbackCoturn(SECRET);
+  const port = coturn.port;
   ctx = await createTestContext({ env: { COMMUNITY_CREATION_MODE: "anyone", TURN_AUTH_SECRET: SECRET, TURN_URLS: `turn:127.0.0.1:${port}?transport=udp` }, captureLogs: true });
   ctx.app.listen({ hostname: "127.0.0.1", port: 0 });
   base = `http://127.0.0.1:${ctx.app.server!.port}`;
@@ -66,33 +46,12 @@ afterAll(async () => {
   for (const c of opened) await c.close().catch(() => {});
   await browser?.close();
   await ctx?.close();
-  if (coturn) {
-    coturn.kill("SIGTERM");
-    await Promise.race([coturn.exited, Bun.sleep(3000)]);
-    if (coturn.exitCode === null) coturn.kill("SIGKILL");
-  }
-  if (work) rmSync(work, { recursive: true, force: true });
+  await coturn?.stop();
 });
-
-/** Forces every peer connection to relay candidates only, and keeps them for getStats. */
-function relayOnly(): void {
-  const w = window as unknown as { __pcs: RTCPeerConnection[]; RTCPeerConnection: typeof RTCPeerConnection };
-  const Original = w.RTCPeerConnection;
-  w.__pcs = [];
-  w.RTCPeerConnection = class extends Original {
-    constructor(config?: RTCConfiguration) {
-      super({ ...config, iceTransportPolicy: "relay" });
-      w.__pcs.push(this);
-    }
-    override setConfiguration(config?: RTCConfiguration): void {
-      super.setConfiguration({ ...config, iceTransportPolicy: "relay" });
-    }
-  };
-}
 
 async function joinLounge(user: TestUser): Promise<Page> {
   const { page } = await openSignedIn(browser!, ctx, base, user, { track: opened, viewport: { width: 1280, height: 800 } });
-  await page.addInitScript(relayOnly);
+  await page.addInitScript(recordRelayOnlyPeerConnections);
   await page.goto(`${base}/c/${communityId}/ch/${loungeId}`, { waitUntil: "load" });
   await page.click(`[data-voice-stage="${loungeId}"] [data-voice-action="join"]`, WAIT);
   await page.waitForSelector("#voice-dock [data-voice-action='mute']", WAIT);

@@ -12,6 +12,7 @@ import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { seriousAxeViolations } from "../helpers/axe.ts";
 import { launchBrowser, MEDIA_ARGS, screenshot, type PageProblems } from "../helpers/browser.ts";
 import { aliceAndBobInCommunity, apiCaller, openSignedIn, type ApiCall } from "../helpers/chat-e2e.ts";
+import { recordPeerConnections, waitConnected } from "../helpers/calls-e2e.ts";
 import { createUser, signIn, type TestUser } from "../helpers/users.ts";
 
 // Browser steps use bounded waits of their own (WAIT): wide, because the shared 2-core box is
@@ -34,29 +35,12 @@ let hallId = "";
 let dmId = "";
 let generalPath = "";
 
-/** Every RTCPeerConnection the page makes is kept (for getStats), with when it first connected. */
-function recordPeerConnections(): void {
-  const w = window as unknown as { __pcs: RTCPeerConnection[]; __connectedAt: number[]; RTCPeerConnection: typeof RTCPeerConnection };
-  const Original = w.RTCPeerConnection;
-  w.__pcs = [];
-  w.__connectedAt = [];
-  w.RTCPeerConnection = class extends Original {
-    constructor(config?: RTCConfiguration) {
-      super(config);
-      w.__pcs.push(this);
-      this.addEventListener("connectionstatechange", () => {
-        if (this.connectionState === "connected") w.__connectedAt.push(performance.now());
-      });
-    }
-  };
-}
-
 type Person = { page: Page; problems: PageProblems };
 
 async function open(user: TestUser, path: string, viewport = DESKTOP): Promise<Person> {
   const { page, problems } = await openSignedIn(browser!, ctx, base, user, { track: opened, viewport });
   await page.addInitScript(recordPeerConnections);
-  const response = await page.goto(`${base}${path}`, { waitUntil: "load" });
+  const response = await page.goto(`${base}${path}`, { waitUntil: "load", timeout: WAIT.timeout });
   expect(response?.status()).toBe(200);
   return { page, problems };
 }
@@ -101,16 +85,6 @@ function chromiumTicks(): number {
 }
 
 const connectedPeers = (page: Page) => page.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState === "connected").length);
-
-async function waitConnected(page: Page, n = 1, wait = WAIT): Promise<void> {
-  await page.waitForFunction((n) => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.filter((pc) => pc.connectionState === "connected").length >= n, n, wait).catch(async (error) => {
-    const detail = await page.evaluate(() => ({
-      pcs: (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.map((pc) => `${pc.connectionState}/${pc.iceConnectionState}/${pc.signalingState}`),
-      dock: document.querySelector("#voice-dock")?.textContent,
-    }));
-    throw new Error(`${n} connected wanted: ${JSON.stringify(detail)} ${error}`);
-  });
-}
 
 /** inbound-rtp audio of every connected peer connection (packets and the last audio level). */
 function inboundAudio(page: Page): Promise<{ packets: number; level: number }[]> {
@@ -178,6 +152,15 @@ async function loudest(page: Page): Promise<number> {
     await Bun.sleep(200);
   }
   return max;
+}
+
+/** Waits until the conversation on screen shows call records of these kinds (in order, at the end). */
+async function waitCallRecords(page: Page, kinds: string[]): Promise<void> {
+  await page
+    .waitForFunction((want) => JSON.stringify([...document.querySelectorAll<HTMLElement>("[data-call-record]")].slice(-want.length).map((e) => e.dataset.callRecord)) === JSON.stringify(want), kinds, WAIT)
+    .catch(async (error) => {
+      throw new Error(`call records ${JSON.stringify(await page.$$eval("[data-call-record]", (els) => els.map((e) => e.textContent)))}, wanted ${JSON.stringify(kinds)}: ${error}`);
+    });
 }
 
 const rosterNames = (page: Page, channelId: string) =>
@@ -287,11 +270,13 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     for (const p of [a, b, carolS]) expect(p.problems.all()).toEqual([]);
   });
 
-  test("a server that rewrites the DTLS fingerprint in relayed SDP is caught: the receiving client refuses the connection and says why; no media flows", async () => {
+  test("a server that rewrites the DTLS fingerprint in relayed SDP is caught: the receiving client refuses the connection and says why, and its sealed refusal notice tells the other side why; no media flows", async () => {
     const FAKE = Array.from({ length: 32 }, (_, i) => (i * 7 % 256).toString(16).padStart(2, "0").toUpperCase()).join(":");
     let rewritten = 0;
+    // Only what Bob sends is rewritten: Alice refuses, and Bob, whose own checks pass, learns why
+    // from the refusal notice Alice's device seals for his.
     setSignalRelayHook(ctx.deps, (event) => {
-      if (!event.description) return event;
+      if (!event.description || event.fromUserId !== bob.id) return event;
       rewritten++;
       return { ...event, description: { ...event.description, sdp: event.description.sdp.replace(/^a=fingerprint:(\S+) \S+/gm, `a=fingerprint:$1 ${FAKE}`) } };
     });
@@ -301,12 +286,18 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
       await a.page.click(`[data-voice-stage="${backroomId}"] [data-voice-action="join"]`);
       await a.page.waitForSelector("#voice-dock [data-voice-action='mute']", WAIT);
       await b.page.click(`[data-voice-stage="${backroomId}"] [data-voice-action="join"]`);
-      // Bob's offer reaches Alice rewritten: Alice refuses. (Bob never gets an answer.)
+      // Bob's offer reaches Alice rewritten: Alice refuses.
       const warning = await a.page.waitForSelector("[data-voice-warning]", WAIT);
       const text = (await warning.textContent()) ?? "";
       expect(text).toContain("The connection to Bob was refused: its security fingerprint does not match what Bob's device signed. The server may be interfering with this call.");
       expect(rewritten).toBeGreaterThan(0);
       await screenshot(a.page, "call-fingerprint-refused");
+      // Bob, whose offer was refused, is told why by Alice's device (not left at "connecting…").
+      const notice = await b.page.waitForSelector("[data-voice-warning]", WAIT);
+      expect((await notice.textContent()) ?? "").toContain("Alice's device refused the connection: the security fingerprint it received for this browser does not match what this device signed. The server may be interfering with this call.");
+      await b.page.waitForSelector(`#voice-dock [data-voice-user="${alice.id}"] [data-voice-peer-state="refused"]`, WAIT);
+      expect(await b.page.textContent(`#voice-dock [data-voice-user="${alice.id}"]`)).toContain("refused by their device");
+      await screenshot(b.page, "call-fingerprint-refused-other-side");
       // No media path was ever set up with the rewritten certificate.
       await Bun.sleep(1_000);
       expect(await connectedPeers(a.page)).toBe(0);
@@ -317,6 +308,85 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     } finally {
       setSignalRelayHook(ctx.deps, undefined);
     }
+  });
+
+  test("a server that rewrites the fingerprint and drops everything the refusing side sends, its notice included: the waiting side says it is not connected and why that may be", async () => {
+    const FAKE = Array.from({ length: 32 }, (_, i) => ((i * 11) % 256).toString(16).padStart(2, "0").toUpperCase()).join(":");
+    let dropped = 0;
+    setSignalRelayHook(ctx.deps, (event) => {
+      // Nothing of Alice's reaches Bob, her refusal notice included (it may ride with candidates).
+      if (event.fromUserId === alice.id) return dropped++, null;
+      if (!event.description || event.fromUserId !== bob.id) return event;
+      return { ...event, description: { ...event.description, sdp: event.description.sdp.replace(/^a=fingerprint:(\S+) \S+/gm, `a=fingerprint:$1 ${FAKE}`) } };
+    });
+    try {
+      const a = await openLounge(alice, backroomId);
+      const b = await openLounge(bob, backroomId);
+      await a.page.click(`[data-voice-stage="${backroomId}"] [data-voice-action="join"]`);
+      await a.page.waitForSelector("#voice-dock [data-voice-action='mute']", WAIT);
+      await b.page.click(`[data-voice-stage="${backroomId}"] [data-voice-action="join"]`);
+      await a.page.waitForSelector("[data-voice-warning]", WAIT);
+      // Bob hears nothing from Alice's device; after the stall time his row for Alice explains.
+      const flag = await b.page.waitForSelector(`#voice-dock [data-voice-user="${alice.id}"] [data-voice-peer-state="stalled"]`, { timeout: 90_000 });
+      expect(await flag.textContent()).toContain("their device may have refused the connection (a security check), or the network blocks calls");
+      expect(dropped).toBeGreaterThan(0);
+      expect(await connectedPeers(b.page)).toBe(0);
+      expect(await seriousAxeViolations(b.page)).toEqual([]);
+      await a.page.click("#voice-dock [data-voice-action='leave-dock']");
+      await b.page.click("#voice-dock [data-voice-action='leave-dock']");
+    } finally {
+      setSignalRelayHook(ctx.deps, undefined);
+    }
+  });
+
+  test("push to talk with a key of one's choosing: Space by default, V once chosen (kept in this browser), the microphone sends only while it is held", async () => {
+    const a = await openLounge(alice);
+    await a.page.evaluate(() => {
+      // Every microphone the page opens, to read its track's `enabled` (what push to talk flips).
+      const w = window as unknown as { __mics: MediaStream[] };
+      w.__mics = [];
+      const original = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = async (c) => {
+        const stream = await original(c);
+        if (stream.getAudioTracks().length) w.__mics.push(stream);
+        return stream;
+      };
+    });
+    const sending = () => a.page.evaluate(() => (window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled);
+    await a.page.click(`[data-voice-stage="${loungeId}"] [data-voice-action="join"]`);
+    await a.page.waitForSelector("#voice-dock [data-voice-action='mute']", WAIT);
+    await a.page.click("#voice-dock [data-voice-action='settings']");
+    expect(await a.page.textContent("#voice-dock .voice-settings__key kbd")).toBe("Space");
+    await a.page.check("#voice-dock [data-voice-action='ptt']");
+    await a.page.waitForFunction(async () => !(window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled, null, WAIT);
+    // Choose V by keyboard: focus "Change key", Enter, then press V.
+    await a.page.focus("#voice-dock [data-voice-action='ptt-key']");
+    await a.page.keyboard.press("Enter");
+    await a.page.waitForSelector("#voice-dock [data-voice-action='ptt-key'][aria-pressed='true']", WAIT);
+    expect(await a.page.textContent("#voice-dock .voice-settings__key")).toContain("Press the key to use for push to talk");
+    await a.page.keyboard.press("v");
+    await a.page.waitForFunction(() => document.querySelector("#voice-dock .voice-settings__key kbd")?.textContent === "V", null, WAIT);
+    expect(await a.page.textContent("#voice-dock .voice-settings__check")).toContain("hold V while the page has focus");
+    expect(await seriousAxeViolations(a.page)).toEqual([]);
+    await screenshot(a.page, "call-push-to-talk-key");
+    // Held on the page (not in a field), V sends; Space no longer does.
+    await a.page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await a.page.keyboard.down("Space");
+    await Bun.sleep(200);
+    expect(await sending()).toBe(false);
+    await a.page.keyboard.up("Space");
+    await a.page.keyboard.down("v");
+    await a.page.waitForFunction(() => (window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled, null, WAIT);
+    await a.page.keyboard.up("v");
+    await a.page.waitForFunction(() => !(window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled, null, WAIT);
+    // Escape cancels a new choice; the key is kept in this browser across a reload.
+    await a.page.click("#voice-dock [data-voice-action='ptt-key']");
+    await a.page.keyboard.press("Escape");
+    await a.page.waitForFunction(() => document.querySelector("#voice-dock .voice-settings__key kbd")?.textContent === "V", null, WAIT);
+    await a.page.click("#voice-dock [data-voice-action='leave-dock']");
+    await a.page.reload();
+    expect(await a.page.evaluate(() => localStorage.getItem("hearth.voice.pttKey"))).toBe("KeyV");
+    expect(a.problems.all()).toEqual([]);
   });
 
   test("a DM call: Alice calls, Bob's page rings, he accepts, the call connects with audio, camera and screen share show on the other side, and it survives navigation", async () => {
@@ -348,6 +418,31 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     expect(await seriousAxeViolations(b.page)).toEqual([]);
     expect(await b.page.evaluate(() => document.querySelector("#voice-dock")!.scrollWidth - document.querySelector("#voice-dock")!.clientWidth)).toBeLessThanOrEqual(0);
     await screenshot(b.page, "call-dm-video-360");
+
+    // Grid and focus layouts at 360 px: a tap on a tile shows it large (the other becomes a
+    // thumbnail), Enter on the other tile moves the focus there, "Grid view" goes back.
+    const widths = () => b.page.$$eval("#voice-dock button.voice-tile", (els) => els.map((e) => ({ focused: e.classList.contains("voice-tile--focused"), pressed: e.getAttribute("aria-pressed"), width: e.getBoundingClientRect().width })));
+    expect((await widths()).map((t) => t.focused)).toEqual([false, false]);
+    await b.page.click("#voice-dock button.voice-tile >> nth=0");
+    await b.page.waitForSelector("#voice-dock .voice-tiles--focus button.voice-tile--focused[aria-pressed='true']", WAIT);
+    let tiles = await widths();
+    const big = tiles.find((t) => t.focused)!;
+    const small = tiles.find((t) => !t.focused)!;
+    expect(big.width).toBeGreaterThan(small.width * 2);
+    expect(await seriousAxeViolations(b.page)).toEqual([]);
+    expect(await b.page.evaluate(() => document.querySelector("#voice-dock")!.scrollWidth - document.querySelector("#voice-dock")!.clientWidth)).toBeLessThanOrEqual(0);
+    await screenshot(b.page, "call-dm-video-focus-360");
+    const other = await b.page.$eval("#voice-dock button.voice-tile:not(.voice-tile--focused)", (e) => (e as HTMLElement).dataset.voiceAction!);
+    await b.page.focus(`#voice-dock [data-voice-action="${other}"]`);
+    await b.page.keyboard.press("Enter");
+    await b.page.waitForSelector(`#voice-dock [data-voice-action="${other}"].voice-tile--focused`, WAIT);
+    // The redraw keeps keyboard focus on the tile that was used.
+    expect(await b.page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.voiceAction)).toBe(other);
+    await b.page.click("#voice-dock [data-voice-action='grid']");
+    await b.page.waitForSelector("#voice-dock .voice-tiles--focus", { state: "detached", timeout: WAIT.timeout });
+    tiles = await widths();
+    expect(tiles.map((t) => t.focused)).toEqual([false, false]);
+    expect(await b.page.$("#voice-dock [data-voice-action='grid']")).toBeNull();
     await b.page.setViewportSize(DESKTOP);
     await a.page.click("#voice-dock [data-voice-action='screen']");
     await a.page.click("#voice-dock [data-voice-action='camera']");
@@ -361,7 +456,46 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     expect((await inboundAudio(b.page)).reduce((n, s) => n + s.packets, 0)).toBeGreaterThan(before);
     await a.page.click(`button[data-voice-call="${dmId}"]`); // Hang up
     await b.page.waitForFunction(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.every((pc) => pc.connectionState === "closed"), null, WAIT);
+
+    // The call record: Alice's client wrote "started" and "ended · duration" into the DM as
+    // encrypted messages; both draw them as compact rows, and the server holds only ciphertext.
+    await waitCallRecords(a.page, ["started", "ended"]);
+    expect(await a.page.textContent(`[data-call-record="ended"] .msg__text`)).toMatch(/^Call ended · \d+ (s|min)$/);
+    await b.page.click("#voice-dock [data-voice-action='leave-dock']"); // Bob sat alone in the DM's call
+    await b.page.waitForSelector("#voice-dock [data-voice-action='leave-dock']", { state: "detached", timeout: WAIT.timeout });
+    await b.page.goto(`${base}/dms/${dmId}`);
+    await waitCallRecords(b.page, ["started", "ended"]);
+    expect(await b.page.textContent(`[data-call-record="started"] .msg__text`)).toBe("Started a call");
+    expect(await seriousAxeViolations(b.page)).toEqual([]);
+    await screenshot(b.page, "call-records-dm");
+    const stored = await ctx.database.db.selectFrom("messages").select("ciphertext").where("channel_id", "=", dmId).execute();
+    expect(stored.length).toBeGreaterThanOrEqual(2);
+    for (const m of stored) expect(Buffer.from(String(m.ciphertext), "base64url").toString("latin1") + String(m.ciphertext)).not.toMatch(/Call ended|Started a call|"seconds"/);
     for (const p of [a, b]) expect(p.problems.all()).toEqual([]);
+  });
+
+  test("a DM call declined on one of Bob's devices stops the ring on the other, and Alice's DM gets a 'Call declined' record", async () => {
+    const b1 = await open(bob, generalPath);
+    const b2 = await open(bob, `/dms/${dmId}`);
+    for (const p of [b1, b2]) await p.page.waitForSelector("[data-chat-ready]", WAIT);
+    const a = await open(alice, `/dms/${dmId}`);
+    await a.page.waitForSelector(`button[data-voice-call="${dmId}"]:not([disabled])`, WAIT);
+    await a.page.click(`button[data-voice-call="${dmId}"]`);
+    await b1.page.waitForSelector(`[data-voice-ring="${dmId}"]`, WAIT);
+    await b2.page.waitForSelector(`[data-voice-ring="${dmId}"]`, WAIT);
+    await b2.page.click(`[data-voice-action="decline:${dmId}"]`);
+    await b1.page.waitForSelector(`[data-voice-ring="${dmId}"]`, { state: "detached", timeout: WAIT.timeout });
+    await a.page.waitForFunction(() => document.querySelector("#voice-dock")?.textContent?.includes("declined the call"), null, WAIT);
+    await waitCallRecords(a.page, ["started", "declined"]);
+    // Bob's open DM shows it live too.
+    await b2.page.waitForFunction(() => [...document.querySelectorAll("[data-call-record] .msg__text")].some((e) => e.textContent === "Call declined"), null, WAIT);
+    // Hang up: no further record (a new one would come last, below the history that may still
+    // be decrypting above).
+    await a.page.click(`button[data-voice-call="${dmId}"]`);
+    await a.page.waitForSelector(`button[data-voice-call="${dmId}"]:not(.btn--danger)`, WAIT);
+    await Bun.sleep(2_000);
+    await waitCallRecords(a.page, ["started", "declined"]);
+    for (const p of [a, b1, b2]) expect(p.problems.all()).toEqual([]);
   });
 
   test("four people: the full mesh connects, audio reaches everyone, one leaves and the others update", async () => {

@@ -8,7 +8,7 @@ import type { ChatEngine, DecryptOutcome } from "./engine.ts";
 import { SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
 import { authorName, normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
-import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
+import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showCallRecord, showNotice, showText, type Row } from "./view.ts";
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
 import { encryptAndSend, withCurrentReaders, type Attached, type SendTarget } from "./sender.ts";
@@ -360,8 +360,9 @@ export class ChannelController {
       }
       // The reader's own mentions are highlighted: their name, and a permitted @everyone / @here.
       const c = this.config;
-      showText(msg, outcome.text, { isKnownUser: (n) => this.isKnownUser(n), selfUsername: c.names.get(c.selfId), mentionAll: message.mention_all });
-      msg.classList.toggle("msg--mentioned", message.sender_id !== c.selfId && (message.mentions.includes(c.selfId) || message.mention_all !== null));
+      if (outcome.call) showCallRecord(msg, outcome.call);
+      else showText(msg, outcome.text, { isKnownUser: (n) => this.isKnownUser(n), selfUsername: c.names.get(c.selfId), mentionAll: message.mention_all });
+      msg.classList.toggle("msg--mentioned", !outcome.call && message.sender_id !== c.selfId && (message.mentions.includes(c.selfId) || message.mention_all !== null));
       showFiles(msg, outcome.files);
       this.waiting.delete(message.id);
     } else if (outcome.status === "waiting") {

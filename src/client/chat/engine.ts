@@ -64,6 +64,7 @@ import {
 } from "../e2ee/library.ts";
 import { computeSha512, signBytes, verifySignature } from "../e2ee/primitives.ts";
 import { SIGNED_CONTEXT } from "../../shared/call-attestation.ts";
+import { parseCallRecord, type CallRecord } from "./call-record.ts";
 import { checkReceivedText, describeLimit, MAX_MESSAGE_CHARS } from "../../shared/text-limits.ts";
 import { ApiError, pageApi, type Api } from "./api.ts";
 import { AnswerLimiter, askedAgo, chunk, encodeKeyMessage, MAX_ITEMS_PER_MESSAGE, MAX_KEYS_PER_MESSAGE, parseKeyMessage, planKeyRequests, prunePending, type ForwardedKey, type KeyMessage, type PendingKey, type Refusal } from "./key-requests.ts";
@@ -113,7 +114,7 @@ interface PersistedState {
  *    device never read: a key it lacks is asked for, not reported as a replay).
  */
 export type DecryptOutcome =
-  | { status: "ok"; text: string; files?: unknown[] }
+  | { status: "ok"; text: string; files?: unknown[]; call?: CallRecord }
   | { status: "waiting"; reason: string }
   | { status: "unavailable"; reason: string }
   | { status: "failed"; reason: string };
@@ -140,14 +141,15 @@ export type EngineStats = {
  * adds `"files":[…]` (each file's id, key, header, name, type, size: files-ui.ts), which a
  * reader without file support ignores (it shows the caption). Checked by the files chunk.
  */
-export type ChatContent = { text: string; files?: unknown[] };
-export function encodeChatPlaintext(text: string, files?: unknown[]): Uint8Array {
-  return encodeUtf8(JSON.stringify(files?.length ? { v: 1, text, files } : { v: 1, text }));
+export type ChatContent = { text: string; files?: unknown[]; call?: CallRecord };
+export function encodeChatPlaintext(text: string, files?: unknown[], call?: CallRecord): Uint8Array {
+  return encodeUtf8(JSON.stringify({ v: 1, text, ...(files?.length ? { files } : {}), ...(call ? { call } : {}) }));
 }
 export function decodeChatContent(bytes: Uint8Array): ChatContent {
-  const parsed = JSON.parse(decodeUtf8(bytes)) as { v?: number; text?: unknown; files?: unknown };
+  const parsed = JSON.parse(decodeUtf8(bytes)) as { v?: number; text?: unknown; files?: unknown; call?: unknown };
   if (parsed.v !== 1 || typeof parsed.text !== "string") throw new Error("unsupported message format");
-  return Array.isArray(parsed.files) && parsed.files.length ? { text: parsed.text, files: parsed.files } : { text: parsed.text };
+  const call = parseCallRecord(parsed.call);
+  return { text: parsed.text, ...(Array.isArray(parsed.files) && parsed.files.length ? { files: parsed.files } : {}), ...(call ? { call } : {}) };
 }
 export function decodeChatPlaintext(bytes: Uint8Array): string {
   return decodeChatContent(bytes).text;
@@ -487,14 +489,14 @@ export class ChatEngine {
    * server's answer and `remember` must not lose the only key of the message it sent (other
    * devices' key requests name the client id too, see findKey).
    */
-  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[]): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[], call?: CallRecord): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
     if (text.length > maxChars) return Promise.reject(new ApiError(0, "MESSAGE_TOO_LONG", describeLimit("A message", maxChars)));
     return this.run(async () => {
       if (scheme === "pw") {
         const ready = await this.ensureSessions(recipients);
         if (ready.length === 0) throw new ApiError(0, "NO_DEVICES", "Nobody in this conversation has a device that can read messages yet.");
         const list = ready.map((r) => ({ deviceId: r.deviceId, session: this.sessions.get(deviceKey(r))![0]! }));
-        const { envelope, messageKeys } = encryptForDevices(this.device.deviceId, list, encodeChatPlaintext(text, files));
+        const { envelope, messageKeys } = encryptForDevices(this.device.deviceId, list, encodeChatPlaintext(text, files, call));
         const first = list[0]!;
         const key = messageKeys.get(first.deviceId)!;
         const ad = encodeBase64url(first.session.ratchet.associatedData);
@@ -515,7 +517,7 @@ export class ChatEngine {
         };
       }
       const key = await this.distributeOwnKey(channelId, recipients, true);
-      const { message, messageKey } = encryptGroupMessage(key, this.device.deviceId, encodeChatPlaintext(text, files));
+      const { message, messageKey } = encryptGroupMessage(key, this.device.deviceId, encodeChatPlaintext(text, files, call));
       if (archiveAs) this.archive.rememberMessageKey(archiveAs, messageKey);
       await this.save();
       return {
@@ -605,7 +607,7 @@ export class ChatEngine {
           await this.save();
           this.scheduleBackup();
           const shown = checkReceivedText("Message", content.text, maxChars);
-          return content.files && shown.status === "ok" ? { ...shown, files: content.files } : shown;
+          return shown.status === "ok" ? { ...shown, files: content.files, call: content.call } : shown;
         }
       } catch (error) {
         failure = failureOf((error as { code?: string }).code);

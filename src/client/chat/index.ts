@@ -8,10 +8,11 @@ import { callApi } from "./api.ts";
 import { ChannelController } from "./controller.ts";
 import { IndexedDbKeyStore } from "../e2ee/indexeddb-key-store.ts";
 import { ChatEngine } from "./engine.ts";
-import { DEVICE_REVOKED_EVENT } from "./types.ts";
+import { DEVICE_REVOKED_EVENT, type Scheme } from "./types.ts";
 import { normaliseMessage, type Reaction } from "./types.ts";
 import { recipientsOf, Viewers } from "./viewers.ts";
-import { withCurrentReaders } from "./sender.ts";
+import { describeCall, type CallRecord } from "./call-record.ts";
+import { encryptAndSend, withCurrentReaders } from "./sender.ts";
 import { RETRY_KEYS_EVENT } from "./view.ts";
 import { onPresenceChanged, refreshPresence, watchPresenceRows } from "./presence.ts";
 import { el } from "./dom.ts";
@@ -228,7 +229,15 @@ function openEngine(selfId: string): Promise<ChatEngine> {
   }
   return engine;
 }
-const voiceHost = async () => ({ selfId: selfUserId, hub: await ensureHub(), crypto: () => openEngine(selfUserId), call: callApi });
+const voiceHost = async () => ({
+  selfId: selfUserId,
+  hub: await ensureHub(),
+  crypto: () => openEngine(selfUserId),
+  call: callApi,
+  // A call record: the ordinary encrypted send path (sender.ts), from whatever page the call is on.
+  sendRecord: async (channelId: string, scheme: Scheme, call: CallRecord) =>
+    void (await encryptAndSend(await openEngine(selfUserId), { channelId, scheme, selfId: selfUserId, viewers: new Viewers(channelId), names: new Map() }, { clientId: crypto.randomUUID(), text: describeCall(call), call })),
+});
 
 /** Pages that offer calls ([data-voice-self]: a community's sidebar, a DM's call button): the call client. */
 export async function mountVoice(root: HTMLElement): Promise<void> {

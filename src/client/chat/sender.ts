@@ -7,6 +7,7 @@
 // stays with the caller.
 
 import { ApiError } from "./api.ts";
+import type { CallRecord } from "./call-record.ts";
 import type { ChatEngine } from "./engine.ts";
 import { normaliseMessage, type ChatMessage, type Scheme } from "./types.ts";
 import { recipientsOf, type Viewers } from "./viewers.ts";
@@ -30,6 +31,8 @@ export interface OutgoingText {
   threadRootId?: string;
   /** Files carried (files-ui.ts): their descriptions go inside the ciphertext, their ids (and thumbnails') as file_ids. */
   files?: Attached;
+  /** A call record (call-record.ts): `text` is then its words. */
+  call?: CallRecord;
 }
 
 export type Attached = { files: unknown[]; ids: string[] };
@@ -61,11 +64,12 @@ export async function withCurrentReaders<T>(
   maxChars?: number,
   archiveAs?: string,
   files?: unknown[],
+  call?: CallRecord,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       const list = await target.viewers.current();
-      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, archiveAs, files);
+      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, archiveAs, files, call);
       return await deliver(ciphertext, list.version, remember);
     } catch (error) {
       if (attempt >= MAX_READER_CHANGES || !isStaleReaders(error)) throw error;
@@ -100,5 +104,5 @@ export async function encryptAndSend(engine: ChatEngine, target: SendTarget, ite
     if (!message) throw new ApiError(500, "BAD_ANSWER", "The server's answer was not a message.");
     await remember(message.id);
     return message;
-  }, undefined, `client:${item.clientId}`, item.files?.files); // the key survives a tab closed before remember (engine.encrypt)
+  }, undefined, `client:${item.clientId}`, item.files?.files, item.call); // the key survives a tab closed before remember (engine.encrypt)
 }

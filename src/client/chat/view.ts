@@ -5,6 +5,7 @@
 import { parseMarkdown } from "../messages/markdown.ts";
 import { renderBlocks, type RenderOptions } from "../messages/render-dom.ts";
 import { el } from "./dom.ts";
+import { describeCall, type CallRecord } from "./call-record.ts";
 
 const GROUP_WINDOW_MS = 5 * 60 * 1000;
 
@@ -46,6 +47,16 @@ export function createMessageElement(key: string, messageId: string | null): HTM
 export function showText(msg: HTMLElement, text: string, opts: RenderOptions = {}): void {
   const box = msg.querySelector<HTMLElement>(".msg__text")!;
   box.replaceChildren(renderBlocks(document, parseMarkdown(text), opts));
+  msg.classList.remove("msg--call");
+  msg.dataset.state = "ok";
+  msg.removeAttribute("aria-busy");
+}
+
+/** A call record (call-record.ts): a compact row in the reader's words, never the sender's text. */
+export function showCallRecord(msg: HTMLElement, record: CallRecord): void {
+  msg.querySelector<HTMLElement>(".msg__text")!.textContent = describeCall(record);
+  msg.classList.add("msg--call");
+  msg.dataset.callRecord = record.event;
   msg.dataset.state = "ok";
   msg.removeAttribute("aria-busy");
 }

@@ -17,7 +17,7 @@ const MAX_FRAME_CHARS = 96 * 1024;
 export type CallEvents = {
   changed(): void;
   speaking(userId: string, speaking: boolean): void;
-  refused(userId: string, why: string, fingerprint: boolean): void;
+  refused(userId: string, why: string, fingerprint: boolean, byPeer: boolean): void;
 };
 
 export class Call {
@@ -109,7 +109,7 @@ export class Call {
         tracks: () => [this.mic, this.camera, this.screen].flatMap((stream) => (stream ? stream.getTracks().map((track) => ({ track, stream })) : [])),
         onTrack: (peer, track, stream) => this.remoteTrack(peer, track, stream),
         onChange: () => this.events.changed(),
-        onRefused: (peer, why, fingerprint) => this.events.refused(peer.remote.userId, why, fingerprint),
+        onRefused: (peer, why, fingerprint, byPeer) => this.events.refused(peer.remote.userId, why, fingerprint, byPeer),
       },
       { userId: p.userId, deviceId: p.deviceId, connId: p.connId },
     );

@@ -7,6 +7,8 @@ import { Call, type IceAnswer } from "./call.ts";
 import { listDevices, MicError_, openMicrophone } from "./media.ts";
 import { markSpeaking, render, type Ring, type UiActions, type UiState } from "./ui.ts";
 import type { VoiceHost } from "./types.ts";
+import { CallLog } from "./records.ts";
+import { pttKeyCode, pttKeyLabel, setPttKeyCode } from "./ptt-key.ts";
 
 const JOIN_TIMEOUT_MS = 15_000;
 const SAVED = "hearth.voice";
@@ -15,6 +17,10 @@ let host: VoiceHost | null = null;
 let joinTimer: ReturnType<typeof setTimeout> | undefined;
 let joinWhere = "dock";
 let ringWhenJoined = false;
+/** The conversation's message scheme ("pw" DM, "sk" group DM) for call records; "" in voice channels. */
+let joinScheme: "pw" | "sk" | "" = "";
+/** The record this tab writes as the caller of the current call (records.ts). */
+let callLog: CallLog | null = null;
 let communityId = "";
 let followed: string[] = [];
 const names = new Map<string, string>();
@@ -30,6 +36,8 @@ const state: UiState = {
   status: "",
   warnings: [],
   errors: new Map(),
+  pttKey: "",
+  choosingKey: false,
   devices: { inputs: [], outputs: [] },
   name: (id) => names.get(id) ?? document.querySelector(`[data-presence-user="${CSS.escape(id)}"] .member__name`)?.textContent?.trim() ?? "Someone",
   volume: (id) => Call.volumes.get(id) ?? 1,
@@ -103,6 +111,8 @@ function fail(where: string, code: string, message?: string): void {
 function endCall(text: string): void {
   const call = state.call;
   if (!call) return;
+  callLog?.finish();
+  callLog = null;
   call.end();
   const roster = state.rosters.get(call.channelId);
   if (roster) state.rosters.set(call.channelId, roster.filter((p) => p.userId !== state.selfId));
@@ -114,7 +124,7 @@ function endCall(text: string): void {
 }
 
 const actions: UiActions = {
-  join: (channelId, kind, name, where) => void join(channelId, kind, name, where),
+  join: (channelId, kind, name, where, scheme) => void join(channelId, kind, name, where, kind === "conversation", scheme),
   leave() {
     const call = state.call;
     if (!call || !host) return;
@@ -124,6 +134,10 @@ const actions: UiActions = {
   mute: () => state.call?.setMuted(!state.call.muted),
   deafen: () => state.call?.setDeafened(!state.call.deafened),
   pushToTalk: (on) => state.call?.setPushToTalk(on),
+  choosePttKey: () => {
+    state.choosingKey = !state.choosingKey;
+    update();
+  },
   volume: (userId, value) => state.call?.setVolume(userId, value / 100),
   input: (id) =>
     void state.call?.setInput(id).then(update, (e) => {
@@ -142,6 +156,7 @@ const actions: UiActions = {
   },
   camera: () => void media(() => state.call!.setCamera(!state.call!.camera), "No camera could be started (none found, or permission denied)."),
   screen: () => void media(() => state.call!.setScreen(!state.call!.screen), "Screen sharing did not start."),
+  layout: update,
   dismissWarnings: () => {
     state.warnings = [];
     update();
@@ -160,9 +175,10 @@ async function media(fn: () => Promise<void>, problem: string): Promise<void> {
   update();
 }
 
-async function join(channelId: string, kind: "community" | "conversation", name: string, where: string, ring = kind === "conversation"): Promise<void> {
+async function join(channelId: string, kind: "community" | "conversation", name: string, where: string, ring = kind === "conversation", scheme: "pw" | "sk" | "" = ""): Promise<void> {
   if (!host || state.joining || state.call?.channelId === channelId) return;
   const h = host;
+  joinScheme = scheme;
   state.errors.delete(where);
   state.status = "";
   state.joining = channelId;
@@ -190,12 +206,14 @@ async function join(channelId: string, kind: "community" | "conversation", name:
         else state.speaking.delete(userId);
         markSpeaking(userId, speaking);
       },
-      refused: (userId, why, fingerprint) => {
+      refused: (userId, why, fingerprint, byPeer) => {
         const who = state.name(userId);
         state.warnings.push(
-          fingerprint
-            ? `The connection to ${who} was refused: its security fingerprint does not match what ${who}'s device signed. The server may be interfering with this call. (${why})`
-            : `The connection to ${who} was refused: ${why}.`,
+          byPeer
+            ? `${who}'s device refused the connection: the security fingerprint it received for this browser does not match what this device signed. The server may be interfering with this call. (${who}'s device: ${why})`
+            : fingerprint
+              ? `The connection to ${who} was refused: its security fingerprint does not match what ${who}'s device signed. The server may be interfering with this call. (${why})`
+              : `The connection to ${who} was refused: ${why}.`,
         );
         update();
       },
@@ -225,7 +243,18 @@ function onJoined(f: Record<string, unknown>): void {
   state.rosters.set(call.channelId, participants);
   call.joinedAs(f.connId, participants);
   sessionStorage.setItem(SAVED, JSON.stringify({ channelId: call.channelId, kind: call.kind, name: call.name }));
-  if (ringWhenJoined && participants.every((p) => p.userId === state.selfId)) host?.hub.send({ type: "voice:ring", channelId: call.channelId, ref: "voice-ring" });
+  if (ringWhenJoined && participants.every((p) => p.userId === state.selfId)) {
+    host?.hub.send({ type: "voice:ring", channelId: call.channelId, ref: "voice-ring" });
+    const h = host!;
+    const scheme = joinScheme;
+    if (scheme)
+      callLog = new CallLog((record) =>
+        void h.sendRecord(call.channelId, scheme, record).catch(() => {
+          state.status = "The call record could not be written into the conversation.";
+          update();
+        }),
+      );
+  }
   ringWhenJoined = false;
   update();
 }
@@ -243,6 +272,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
       const p = f.participant as VoiceParticipant;
       upsert(channelId, p);
       if (inThisCall) call.participantUpdated(p);
+      if (inThisCall && p.userId !== state.selfId) callLog?.answered();
       learnNames(channelId);
       return update();
     }
@@ -250,6 +280,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
       const list = state.rosters.get(channelId);
       if (list) state.rosters.set(channelId, list.filter((p) => p.userId !== f.userId));
       if (inThisCall && f.userId !== state.selfId) call.participantLeft(String(f.userId), String(f.connId));
+      if (inThisCall && [...call.participants.keys()].every((id) => id === state.selfId)) callLog?.othersLeft();
       return update();
     }
     case "voice:speaking":
@@ -262,6 +293,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
     case "rtc:signal":
       return call?.onSignal(frame as unknown as RtcSignalEvent);
     case "voice:ringing":
+      if (inThisCall && Array.isArray(f.userIds)) callLog?.rang(f.userIds.map(String));
       state.status = "Ringing…";
       return update();
     case "voice:ring": {
@@ -273,6 +305,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
     case "voice:ring_ended": {
       if (f.calleeId === state.selfId) state.rings = state.rings.filter((r) => r.channelId !== channelId);
       else if (f.callerId === state.selfId && inThisCall) {
+        callLog?.ringEnded(String(f.calleeId), String(f.reason));
         const who = state.name(String(f.calleeId));
         state.status = f.reason === "DECLINED" ? `${who} declined the call.` : f.reason === "TIMEOUT" ? `${who} did not answer.` : "";
       }
@@ -318,14 +351,27 @@ function onPage(): void {
 
 function pttKey(e: KeyboardEvent): boolean {
   const t = e.target as HTMLElement | null;
-  return e.code === "Space" && !!state.call?.pushToTalk && !t?.closest?.("input, textarea, select, button, summary, a, [contenteditable]");
+  return e.code === pttKeyCode() && !!state.call?.pushToTalk && !t?.closest?.("input, textarea, select, button, summary, a, [contenteditable]");
+}
+
+/** "Change key" was pressed: the next key (but Escape, which cancels, and Tab) becomes the key. */
+function chooseKey(e: KeyboardEvent): boolean {
+  if (!state.choosingKey) return false;
+  if (e.code === "Tab") return false;
+  e.preventDefault();
+  state.choosingKey = false;
+  if (e.code !== "Escape") setPttKeyCode(e.code);
+  state.pttKey = pttKeyLabel();
+  update();
+  return true;
 }
 
 export function start(h: VoiceHost): void {
   host = h;
   state.selfId = h.selfId;
+  state.pttKey = pttKeyLabel();
   document.addEventListener("keydown", (e) => {
-    if (!pttKey(e)) return;
+    if (chooseKey(e) || !pttKey(e)) return;
     e.preventDefault();
     if (!e.repeat) state.call?.talk(true);
   });

@@ -2,7 +2,7 @@
 // (the smaller connId is polite), trickled candidates, ICE restart, and the fingerprint
 // attestation — no remote description is applied before the peer's device-signed attestation
 // verified, and none whose `a=fingerprint` that attestation does not name (docs/crypto.md, "Calls").
-import { attestationMismatch, attestationSignedBytes, encodeAttestationPlaintext, fingerprintMismatch, parseAttestationPlaintext, type DtlsFingerprint } from "../../shared/call-attestation.ts";
+import { attestationMismatch, attestationSignedBytes, encodeAttestationPlaintext, encodeRefusalNotice, fingerprintMismatch, parseAttestationPlaintext, parseRefusalNotice, type DtlsFingerprint } from "../../shared/call-attestation.ts";
 import type { RtcCandidate, RtcSignal, RtcSignalEvent } from "../../shared/protocol.ts";
 import type { DeviceRef, VoiceCrypto } from "./types.ts";
 
@@ -21,16 +21,26 @@ export type PeerEnv = {
   tracks(): { track: MediaStreamTrack; stream: MediaStream }[];
   onTrack(peer: Peer, track: MediaStreamTrack, stream: MediaStream): void;
   onChange(peer: Peer): void;
-  onRefused(peer: Peer, why: string, fingerprint: boolean): void;
+  /** `byPeer`: the other side refused us (its device said why, in a sealed refusal notice). */
+  onRefused(peer: Peer, why: string, fingerprint: boolean, byPeer: boolean): void;
 };
 
 /** A peer that stays "disconnected" this long gets an ICE restart (a "failed" one at once). */
 const DISCONNECTED_RESTART_MS = 3_000;
+/**
+ * Not connected this long after the peer connection was made: the row says so and why it may be
+ * (a refusal notice the server dropped, a network that blocks the media). The connection keeps trying.
+ */
+export const STALLED_MS = 20_000;
 
 export class Peer {
   pc: RTCPeerConnection | null = null;
   readonly polite: boolean;
   refused = "";
+  /** True when the other side's device refused us (a refusal notice), not this one. */
+  refusedByPeer = false;
+  /** Still not connected STALLED_MS after the peer connection was made. */
+  stalled = false;
   closed = false;
   private makingOffer = false;
   private ignoreOffer = false;
@@ -41,6 +51,9 @@ export class Peer {
   private pending: RtcCandidate[] = [];
   private chain: Promise<unknown>;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The last sealed blob opened from this peer (attestations repeat with every description). */
+  private openedWire = "";
 
   constructor(
     private readonly env: PeerEnv,
@@ -99,7 +112,15 @@ export class Peer {
       if (pc.iceConnectionState === "failed") this.restartIce();
       else if (pc.iceConnectionState === "disconnected") this.restartTimer = setTimeout(() => this.restartIce(), DISCONNECTED_RESTART_MS);
     };
-    pc.onconnectionstatechange = () => this.env.onChange(this);
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === "connected") this.stalled = false;
+      this.env.onChange(this);
+    };
+    this.stallTimer = setTimeout(() => {
+      if (this.closed || pc.connectionState === "connected") return;
+      this.stalled = true;
+      this.env.onChange(this);
+    }, STALLED_MS);
     this.env.onChange(this);
   }
 
@@ -134,7 +155,10 @@ export class Peer {
 
   private async handle(signal: RtcSignalEvent): Promise<void> {
     if (this.closed || !this.pc) return;
-    if (signal.attestation && !this.attested) await this.verify(signal.attestation);
+    if (signal.attestation && signal.attestation !== this.openedWire) {
+      this.openedWire = signal.attestation;
+      await this.verify(signal.attestation);
+    }
     const pc = this.pc;
     if (this.closed) return;
     const description = signal.description;
@@ -177,8 +201,15 @@ export class Peer {
     try {
       opened = await env.crypto.openFromDevice(remote, wire);
     } catch {
-      return this.refuse("its fingerprint attestation could not be decrypted", true);
+      return this.attested ? undefined : this.refuse("its fingerprint attestation could not be decrypted", true);
     }
+    const notice = parseRefusalNotice(opened.plaintext);
+    if (notice) {
+      // Only a notice about these two bindings counts (the ratchet already proved the device).
+      if (notice.channelId === env.channelId && notice.fromConnId === remote.connId && notice.toConnId === env.self.connId) this.refuse(notice.reason, true, true);
+      return;
+    }
+    if (this.attested) return; // the first attestation holds for this peer connection
     const parsed = parseAttestationPlaintext(opened.plaintext);
     if (!parsed || !env.crypto.verifyCallBytes(opened.signingKey, attestationSignedBytes(parsed.attestation), parsed.signature)) return this.refuse("its fingerprint attestation is not signed by its device", true);
     const why = attestationMismatch(parsed.attestation, {
@@ -195,17 +226,25 @@ export class Peer {
     this.attested = parsed.attestation.fingerprints;
   }
 
-  private refuse(why: string, fingerprint: boolean): void {
+  private refuse(why: string, fingerprint: boolean, byPeer = false): void {
     if (this.closed) return;
     this.refused = why;
+    this.refusedByPeer = byPeer;
     this.close();
-    this.env.onRefused(this, why, fingerprint);
+    this.env.onRefused(this, why, fingerprint, byPeer);
+    // Tell the other side why (it would only see "connecting…"), sealed for its device: best
+    // effort, there may be no session (the reason for some refusals) and the server may drop it.
+    if (byPeer || !fingerprint) return;
+    const { env, remote } = this;
+    const bytes = encodeRefusalNotice({ channelId: env.channelId, fromConnId: env.self.connId, toConnId: remote.connId, reason: why });
+    void env.crypto.sealForDevice(remote, bytes).then((wire) => env.send(remote.connId, { attestation: wire }, true), () => {});
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.restartTimer);
+    clearTimeout(this.stallTimer);
     this.pc?.close();
     this.env.onChange(this);
   }

@@ -1,6 +1,7 @@
 // What chat.js hands the call client (its own bundle, chat-voice.js; docs/voice.md "What a client
 // does"): the page's socket and E2EE device, without bundling either twice.
 import type { ClientFrame, ErrorFrame, EventFrame } from "../../shared/protocol.ts";
+import type { CallRecord } from "../chat/call-record.ts";
 
 export type DeviceRef = { userId: string; deviceId: string };
 
@@ -25,6 +26,8 @@ export type VoiceHost = {
   /** The E2EE device, opened on first use (a page that only shows who is in a call needs none). */
   crypto(): Promise<VoiceCrypto>;
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Writes a call record into a conversation (an encrypted message; chat.js's send path). */
+  sendRecord(channelId: string, scheme: "pw" | "sk", record: CallRecord): Promise<void>;
 };
 
 export type VoiceModule = {

@@ -6,6 +6,7 @@
 import type { VoiceParticipant } from "../../shared/protocol.ts";
 import type { Call } from "./call.ts";
 import type { Devices } from "./media.ts";
+import { STALLED_MS } from "./peer.ts";
 
 export type Ring = { channelId: string; callerId: string; expiresAt: string };
 
@@ -21,17 +22,23 @@ export type UiState = {
   /** Errors by where the user acted: "stage:<id>", "call:<id>", "dock". */
   errors: Map<string, string>;
   devices: Devices;
+  /** The push-to-talk key's label (ptt-key.ts), and whether the next key press will replace it. */
+  pttKey: string;
+  choosingKey: boolean;
   name(userId: string): string;
   /** Per-person volume, 0–1. */
   volume(userId: string): number;
 };
 
 export type UiActions = {
-  join(channelId: string, kind: "community" | "conversation", name: string, where: string): void;
+  /** `scheme`: a conversation's message scheme, for the call record the caller writes. */
+  join(channelId: string, kind: "community" | "conversation", name: string, where: string, scheme?: "pw" | "sk"): void;
   leave(): void;
   mute(): void;
   deafen(): void;
   pushToTalk(on: boolean): void;
+  /** Start (or cancel) choosing the push-to-talk key. */
+  choosePttKey(): void;
   /** 0–100 from the slider. */
   volume(userId: string, value: number): void;
   input(deviceId: string): void;
@@ -39,6 +46,8 @@ export type UiActions = {
   accept(ring: Ring): void;
   decline(ring: Ring): void;
   dismissWarnings(): void;
+  /** The tile layout changed (grid or focus): draw again. */
+  layout(): void;
   camera(): void;
   screen(): void;
 };
@@ -78,7 +87,12 @@ function person(state: UiState, p: VoiceParticipant, actions: UiActions | null):
   const flags = [p.deafened ? "deafened" : p.muted ? "muted" : "", p.connected ? "" : "reconnecting…"].filter(Boolean).join(", ");
   if (flags) li.append(el("span", "voice-person__flags", flags));
   const peer = actions && state.call ? [...state.call.peers.values()].find((x) => x.remote.userId === p.userId) : undefined;
-  if (peer && peer.state !== "connected") li.append(el("span", "voice-person__flags", peer.state === "refused" ? "refused" : "connecting…"));
+  if (peer && peer.state !== "connected") {
+    const text = peer.state === "refused" ? (peer.refusedByPeer ? "refused by their device" : "refused") : peer.stalled ? `not connected after ${STALLED_MS / 1000} s: their device may have refused the connection (a security check), or the network blocks calls` : "connecting…";
+    const flag = el("span", "voice-person__flags", text);
+    flag.dataset.voicePeerState = peer.state === "refused" ? "refused" : peer.stalled ? "stalled" : "connecting";
+    li.append(flag);
+  }
   if (actions && p.userId !== state.selfId && state.call) {
     const label = el("label", "voice-person__volume");
     const range = el("input");
@@ -153,7 +167,7 @@ export function render(state: UiState, actions: UiActions): void {
     b.classList.toggle("btn--danger", inCall(id));
     if (!b.dataset.voiceWired) {
       b.dataset.voiceWired = "1";
-      b.addEventListener("click", () => (state.call?.channelId === id ? actions.leave() : actions.join(id, "conversation", b.dataset.voiceName ?? "this conversation", where)));
+      b.addEventListener("click", () => (state.call?.channelId === id ? actions.leave() : actions.join(id, "conversation", b.dataset.voiceName ?? "this conversation", where, b.dataset.voiceScheme === "sk" ? "sk" : "pw")));
     }
     let slot = b.parentElement?.querySelector<HTMLElement>(`[data-voice-error="${CSS.escape(where)}"]`);
     const fresh = errorSlot(state, where);
@@ -223,23 +237,30 @@ function renderDock(state: UiState, actions: UiActions): void {
       controls.append(share);
     }
     controls.append(button("Leave", "btn--danger", "leave-dock", () => actions.leave()));
-    parts.push(title, status, tiles(state, call), list(state, people, "voice-dock__people", actions, "People in this call"), controls, settings(state, call, actions));
+    const grid = tiles(state, call, actions);
+    if (focusedTile)
+      controls.append(
+        button("Grid view", "btn--secondary", "grid", () => {
+          focusedTile = "";
+          actions.layout();
+        }),
+      );
+    parts.push(title, status, grid, list(state, people, "voice-dock__people", actions, "People in this call"), controls, settings(state, call, actions));
   }
   redraw(dock, parts);
 }
 
-/** Camera and screen tiles: remote videos (kept by the call across redraws) and our own preview. */
+/**
+ * Camera and screen tiles: remote videos (kept by the call across redraws) and our own preview.
+ * Grid by default; a tile is a button, so a click, Enter or Space shows it large (focus layout:
+ * the others become a strip of thumbnails), again or "Grid view" goes back.
+ */
 const ownPreviews = new Map<MediaStream, HTMLVideoElement>();
-function tiles(state: UiState, call: Call): HTMLElement {
+let focusedTile = "";
+function tiles(state: UiState, call: Call, actions: UiActions): HTMLElement {
   const grid = el("div", "voice-tiles");
-  const tile = (video: HTMLVideoElement, label: string) => {
-    const fig = el("figure", "voice-tile");
-    fig.append(video, el("figcaption", "voice-tile__name", label));
-    grid.append(fig);
-    // Moving a playing element through the DOM pauses it.
-    if (video.paused) void video.play().catch(() => {});
-  };
-  for (const [stream, label] of [[call.camera, "You"], [call.screen, "Your screen"]] as const) {
+  const shown: [key: string, video: HTMLVideoElement, label: string][] = [];
+  for (const [stream, label, key] of [[call.camera, "You", "self:camera"], [call.screen, "Your screen", "self:screen"]] as const) {
     if (!stream) continue;
     let v = ownPreviews.get(stream);
     if (!v) {
@@ -248,16 +269,34 @@ function tiles(state: UiState, call: Call): HTMLElement {
       v.srcObject = stream;
       ownPreviews.set(stream, v);
     }
-    tile(v, label);
+    shown.push([key, v, label]);
   }
   for (const [s] of ownPreviews) if (s !== call.camera && s !== call.screen) ownPreviews.delete(s);
-  for (const v of call.videos.values()) {
+  for (const [key, v] of call.videos) {
     v.el.className = "voice-tile__video";
     v.el.dataset.voiceVideo = v.userId;
-    tile(v.el, state.name(v.userId));
+    shown.push([key, v.el, state.name(v.userId)]);
   }
-  grid.hidden = grid.childElementCount === 0;
-  grid.setAttribute("aria-label", "Video");
+  if (!shown.some(([key]) => key === focusedTile)) focusedTile = "";
+  grid.classList.toggle("voice-tiles--focus", !!focusedTile);
+  for (const [key, video, label] of shown) {
+    const focused = key === focusedTile;
+    const tile = el("button", focused ? "voice-tile voice-tile--focused" : "voice-tile");
+    tile.type = "button";
+    tile.dataset.voiceAction = `tile:${key}`;
+    tile.setAttribute("aria-pressed", String(focused));
+    tile.setAttribute("aria-label", focused ? `${label}, shown large: back to the grid` : `Show ${label} large`);
+    tile.addEventListener("click", () => {
+      focusedTile = focused ? "" : key;
+      actions.layout();
+    });
+    tile.append(video, el("span", "voice-tile__name", label));
+    grid.append(tile);
+    // Moving a playing element through the DOM pauses it.
+    if (video.paused) void video.play().catch(() => {});
+  }
+  grid.hidden = shown.length === 0;
+  grid.setAttribute("aria-label", focusedTile ? "Video, one shown large" : "Video");
   grid.setAttribute("role", "group");
   return grid;
 }
@@ -294,8 +333,15 @@ function settings(state: UiState, call: Call, actions: UiActions): HTMLElement {
   box.checked = call.pushToTalk;
   box.dataset.voiceAction = "ptt";
   box.addEventListener("change", () => actions.pushToTalk(box.checked));
-  ptt.append(box, el("span", "", " Push to talk (hold Space while the page has focus, outside text fields)"));
-  details.append(ptt);
+  ptt.append(box, el("span", "", ` Push to talk (hold ${state.pttKey} while the page has focus, outside text fields)`));
+  const key = el("p", "voice-settings__key");
+  const current = el("span", "", state.choosingKey ? "Press the key to use for push to talk (Escape cancels)…" : "Push-to-talk key: ");
+  current.setAttribute("aria-live", "polite");
+  if (!state.choosingKey) current.append(el("kbd", "", state.pttKey));
+  const change = button(state.choosingKey ? "Cancel" : "Change key", "btn--ghost", "ptt-key", () => actions.choosePttKey());
+  change.setAttribute("aria-pressed", String(state.choosingKey));
+  key.append(current, " ", change);
+  details.append(ptt, key);
   return details;
 }
 

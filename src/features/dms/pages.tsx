@@ -160,7 +160,7 @@ export function dmPages(deps: AppDeps) {
         <div class="btn-row">
           <h1 class="channel-header__name">{title}</h1>
           {/* Enabled by the call client (chat.js loads chat-voice.js; docs/voice.md). */}
-          <button type="button" class="btn btn--ghost btn--sm" data-voice-call={dm.channelId} data-voice-name={title} data-voice-src={deps.assets.url("chat.js")} data-voice-self={actor.userId} disabled>
+          <button type="button" class="btn btn--ghost btn--sm" data-voice-call={dm.channelId} data-voice-name={title} data-voice-scheme={dm.kind === "dm" ? "pw" : "sk"} data-voice-src={deps.assets.url("chat.js")} data-voice-self={actor.userId} disabled>
             Call
           </button>
           {other ? (

@@ -8,7 +8,7 @@ import { describe, expect, test } from "bun:test";
 import { createDeviceIdentity, decryptRatchetMessage, encryptRatchetMessage, type DeviceIdentity } from "../../../src/client/e2ee/index.ts";
 import { signCallAttestation, verifyCallAttestation } from "../../../src/client/e2ee/call-attestation.ts";
 import { encodeBase64url, encodeRatchetMessage } from "../../../src/shared/e2ee/index.ts";
-import { ATTESTATION_MAX_SKEW_MS, attestationMismatch, fingerprintMismatch, sdpFingerprints, type CallAttestation } from "../../../src/shared/call-attestation.ts";
+import { ATTESTATION_MAX_SKEW_MS, attestationMismatch, encodeRefusalNotice, fingerprintMismatch, parseAttestationPlaintext, parseRefusalNotice, sdpFingerprints, type CallAttestation } from "../../../src/shared/call-attestation.ts";
 import { MAX_ATTESTATION_CHARS } from "../../../src/shared/protocol.ts";
 import { establishSessions } from "./test-helpers.ts";
 
@@ -45,6 +45,23 @@ describe("call fingerprint attestation", () => {
     expect(verified.fingerprints).toEqual([{ algorithm: "sha-256", value: FP }]);
     expect(attestationMismatch(verified, { ...a, nowMs: Date.now() })).toBeNull();
     expect(fingerprintMismatch(sdp(), verified.fingerprints)).toBeNull();
+  });
+
+  test("a refusal notice goes back through the same session, within the relay's size bound, and is never taken for an attestation (or the reverse)", () => {
+    const [alice, bob] = [device("alice"), device("bob")];
+    const { aliceSession, bobSession } = establishSessions(alice, bob);
+    const why = fingerprintMismatch(sdp("00:11"), [{ algorithm: "sha-256", value: FP }])!;
+    const notice = { channelId: "ch", fromConnId: "conn-b", toConnId: "conn-a", reason: why };
+    const { message } = encryptRatchetMessage(bobSession.ratchet, encodeRefusalNotice(notice));
+    const wire = encodeBase64url(new TextEncoder().encode(JSON.stringify(encodeRatchetMessage(message))));
+    expect(wire.length).toBeLessThan(MAX_ATTESTATION_CHARS);
+    const { plaintext } = decryptRatchetMessage(aliceSession.ratchet, message);
+    expect(parseRefusalNotice(plaintext)).toEqual({ refusal: 1, ...notice });
+    expect(parseAttestationPlaintext(plaintext)).toBeNull();
+    expect(parseRefusalNotice(signCallAttestation(alice, attestation(alice, bob)))).toBeNull();
+    // Bounded and typed: a long reason is cut, a malformed notice is none.
+    expect(parseRefusalNotice(encodeRefusalNotice({ ...notice, reason: "x".repeat(1000) }))!.reason.length).toBe(300);
+    for (const bad of ['{"refusal":2,"channelId":"c","fromConnId":"f","toConnId":"t","reason":"r"}', '{"refusal":1,"channelId":"c","fromConnId":"f","toConnId":"t"}', "not json", "null"]) expect(parseRefusalNotice(new TextEncoder().encode(bad))).toBeNull();
   });
 
   test("a server rewriting the fingerprint in relayed SDP is caught, with a reason to show", () => {
