@@ -87,6 +87,8 @@ function react(frame: EventFrame): void {
   const f = frame as Record<string, unknown>;
   const type = frame.type;
   const here = currentPlace();
+  // Desktop notifications and settings changes (a lazy chunk: desktop-notify.ts).
+  if (type.startsWith("notify:")) return void import("./desktop-notify.ts").then((m) => m.onNotifyFrame(frame));
   if (type === "presence:changed") {
     if (f.self === true && str(f.userId) === selfId()) onOwnPresence(str(f.status));
     return;

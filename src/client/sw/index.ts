@@ -8,8 +8,11 @@
  *     served cache-first so the offline shell has its stylesheet and scripts. Nothing else (no
  *     API answer, no file, no page) is ever put in the cache, so no decrypted content or
  *     authenticated data can be read back from it.
- *  3. Push: shows "who, where, how many" from the payload (it never carries message text) and
- *     opens the conversation on click.
+ *  3. Notifications: a push shows "who, where, how many" from the payload (it never carries
+ *     message text; a DM call's ring shows "Incoming call from …"); an open tab hands over the
+ *     server's `notify:message` frame (src/client/live/desktop-notify.ts), shown once per message
+ *     whatever the number of tabs, and not while one of them has the focus. A click focuses a
+ *     tab and opens the conversation there (or a new window when there is no tab).
  *
  * `self.HEARTH_SW` (version, precache list, offline path) is prepended by the server.
  */
@@ -20,11 +23,15 @@ type ExtendableEvent = Event & { waitUntil(p: Promise<unknown>): void };
 type FetchEvent = ExtendableEvent & { request: Request; respondWith(r: Response | Promise<Response>): void };
 type PushEvent = ExtendableEvent & { data: { json(): unknown } | null };
 type NotificationEvent = ExtendableEvent & { notification: Notification & { data: unknown; close(): void } };
-type WindowClient = { url: string; focus(): Promise<unknown>; navigate(url: string): Promise<unknown> };
+type WindowClient = { url: string; focused: boolean; visibilityState: string; focus(): Promise<WindowClient>; navigate(url: string): Promise<WindowClient | null> };
+type MessageEvent = ExtendableEvent & { data: unknown };
 type Scope = {
   HEARTH_SW: SwConfig;
   location: Location;
-  registration: { showNotification(title: string, options: NotificationOptions & { data?: unknown }): Promise<void> };
+  registration: {
+    showNotification(title: string, options: NotificationOptions & { data?: unknown }): Promise<void>;
+    getNotifications(filter?: { tag?: string }): Promise<(Notification & { data: unknown })[]>;
+  };
   clients: { claim(): Promise<void>; matchAll(o: { type: "window"; includeUncontrolled: boolean }): Promise<WindowClient[]>; openWindow(url: string): Promise<unknown> };
   skipWaiting(): Promise<void>;
   addEventListener(type: string, listener: (event: never) => void): void;
@@ -74,6 +81,17 @@ sw.addEventListener("fetch", (event: FetchEvent) => {
   );
 });
 
+/** A same-origin path, or "/" (a payload never sends the user elsewhere). */
+const pathOf = (url: unknown): string => (typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : "/");
+const ICON = config.precache.find((u) => /icon-192/.test(u));
+
+function show(payload: PushView & { message_id?: string }): Promise<void> {
+  const { title, body } = describePush(payload);
+  // One notification per conversation (a newer one replaces it, its count says how many), one per ringing call.
+  const tag = payload.type === "call" ? `call:${payload.channel_id ?? ""}` : (payload.channel_id ?? "hearth");
+  return sw.registration.showNotification(title, { body, tag, icon: ICON, data: { url: pathOf(payload.url), ...(payload.message_id ? { message_id: payload.message_id } : {}) } });
+}
+
 sw.addEventListener("push", (event: PushEvent) => {
   let payload: PushView = {};
   try {
@@ -81,22 +99,50 @@ sw.addEventListener("push", (event: PushEvent) => {
   } catch {
     payload = {};
   }
-  const { title, body } = describePush(payload);
-  const url = typeof payload.url === "string" && payload.url.startsWith("/") && !payload.url.startsWith("//") ? payload.url : "/";
-  const icon = config.precache.find((u) => /icon-192/.test(u));
-  event.waitUntil(sw.registration.showNotification(title, { body, tag: payload.channel_id ?? "hearth", icon, data: { url } }));
+  event.waitUntil(show(payload));
+});
+
+// Frames handed over by open tabs, one at a time: every tab of the user sends the same one.
+const seen: string[] = [];
+let queue: Promise<unknown> = Promise.resolve();
+
+async function showFromTab(frame: PushView & { message_id?: string }): Promise<void> {
+  const id = frame.message_id;
+  if (typeof id !== "string" || seen.includes(id)) return;
+  seen.push(id);
+  if (seen.length > 200) seen.shift();
+  const windows = await sw.clients.matchAll({ type: "window", includeUncontrolled: true });
+  if (windows.some((w) => w.focused && w.visibilityState === "visible")) return;
+  // The worker may have been restarted between two tabs' messages: the shown one carries the id.
+  const shown = await sw.registration.getNotifications({ tag: frame.channel_id ?? "hearth" });
+  if (shown.some((n) => (n.data as { message_id?: string } | null)?.message_id === id)) return;
+  await show(frame);
+}
+
+sw.addEventListener("message", (event: MessageEvent) => {
+  const data = event.data as { type?: string; frame?: unknown } | null;
+  if (data?.type !== "hearth:notify" || typeof data.frame !== "object" || data.frame === null) return;
+  const frame = data.frame as PushView & { message_id?: string; type?: string };
+  if (frame.type !== "notify:message") return;
+  queue = queue.then(() => showFromTab({ ...frame, type: "message" })).catch(() => {});
+  event.waitUntil(queue);
 });
 
 sw.addEventListener("notificationclick", (event: NotificationEvent) => {
   event.notification.close();
-  const data = event.notification.data as { url?: string } | null;
-  const target = new URL(data?.url ?? "/", sw.location.origin).href;
+  const target = new URL(pathOf((event.notification.data as { url?: string } | null)?.url), sw.location.origin).href;
   event.waitUntil(
     sw.clients.matchAll({ type: "window", includeUncontrolled: true }).then(async (windows) => {
       const same = windows.find((w) => w.url === target);
       if (same) return same.focus();
-      const any = windows[0];
-      if (any) return any.navigate(target).then(() => any.focus());
+      // The tab the user was in last (matchAll lists the most recently focused first); focus it
+      // while the click still allows it, then take it to the conversation.
+      const tab = windows.find((w) => w.focused) ?? windows[0];
+      if (tab) {
+        const focused = await tab.focus().catch(() => tab);
+        const moved = await focused.navigate(target).catch(() => null);
+        if (moved) return moved;
+      }
       return sw.clients.openWindow(target);
     }),
   );
