@@ -92,6 +92,11 @@ function show(payload: PushView & { message_id?: string }): Promise<void> {
   return sw.registration.showNotification(title, { body, tag, icon: ICON, data: { url: pathOf(payload.url), ...(payload.message_id ? { message_id: payload.message_id } : {}) } });
 }
 
+// Notifications are shown one at a time, in the order they came (pushes and tabs' frames alike):
+// every tab of the user hands over the same frame, and the second must see the first's outcome.
+let queue: Promise<unknown> = Promise.resolve();
+const enqueue = (work: () => Promise<void>): Promise<unknown> => (queue = queue.then(work).catch(() => {}));
+
 sw.addEventListener("push", (event: PushEvent) => {
   let payload: PushView = {};
   try {
@@ -99,12 +104,10 @@ sw.addEventListener("push", (event: PushEvent) => {
   } catch {
     payload = {};
   }
-  event.waitUntil(show(payload));
+  event.waitUntil(enqueue(() => show(payload)));
 });
 
-// Frames handed over by open tabs, one at a time: every tab of the user sends the same one.
 const seen: string[] = [];
-let queue: Promise<unknown> = Promise.resolve();
 
 async function showFromTab(frame: PushView & { message_id?: string }): Promise<void> {
   const id = frame.message_id;
@@ -124,8 +127,7 @@ sw.addEventListener("message", (event: MessageEvent) => {
   if (data?.type !== "hearth:notify" || typeof data.frame !== "object" || data.frame === null) return;
   const frame = data.frame as PushView & { message_id?: string; type?: string };
   if (frame.type !== "notify:message") return;
-  queue = queue.then(() => showFromTab({ ...frame, type: "message" })).catch(() => {});
-  event.waitUntil(queue);
+  event.waitUntil(enqueue(() => showFromTab({ ...frame, type: "message" })));
 });
 
 sw.addEventListener("notificationclick", (event: NotificationEvent) => {
