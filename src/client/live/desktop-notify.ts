@@ -17,5 +17,20 @@ export function onNotifyFrame(frame: EventFrame): void {
   if (frame.type !== "notify:message") return;
   if (!("Notification" in window) || Notification.permission !== "granted" || !("serviceWorker" in navigator)) return;
   if (document.visibilityState === "visible" && document.hasFocus()) return;
-  void navigator.serviceWorker.ready.then((registration) => registration.active?.postMessage({ type: "hearth:notify", frame })).catch(() => {});
+  const f = frame as Record<string, unknown>;
+  // The service worker renders pushes; the same fields, in the push payload's spelling.
+  const payload = {
+    message_id: f.messageId,
+    channel_id: f.channelId,
+    community_id: f.communityId,
+    kind: f.kind,
+    sender_id: f.senderId,
+    sender_name: f.senderName,
+    channel_name: f.channelName,
+    community_name: f.communityName,
+    mention: f.mention,
+    count: f.count,
+    url: f.url,
+  };
+  void navigator.serviceWorker.ready.then((registration) => registration.active?.postMessage({ type: "hearth:notify", frame: payload })).catch(() => {});
 }

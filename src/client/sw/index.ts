@@ -125,8 +125,7 @@ async function showFromTab(frame: PushView & { message_id?: string }): Promise<v
 sw.addEventListener("message", (event: MessageEvent) => {
   const data = event.data as { type?: string; frame?: unknown } | null;
   if (data?.type !== "hearth:notify" || typeof data.frame !== "object" || data.frame === null) return;
-  const frame = data.frame as PushView & { message_id?: string; type?: string };
-  if (frame.type !== "notify:message") return;
+  const frame = data.frame as PushView & { message_id?: string };
   event.waitUntil(enqueue(() => showFromTab({ ...frame, type: "message" })));
 });
 

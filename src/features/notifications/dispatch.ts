@@ -45,8 +45,24 @@ export type PushPayload = {
   url: string;
 };
 
-/** The frame an open tab gets instead of a push: the same fields, and the message's id (one notification per message, however many tabs). */
-export type NotifyFrame = Omit<PushPayload, "v" | "type"> & { type: "notify:message"; message_id: string };
+/**
+ * The frame an open tab gets instead of a push: the same facts, spelled camelCase like every new
+ * frame (docs/protocol.md), and the message's id (one notification per message, however many tabs).
+ */
+export type NotifyFrame = {
+  type: "notify:message";
+  messageId: string;
+  channelId: string;
+  communityId: string | null;
+  kind: PushPayload["kind"];
+  senderId: string;
+  senderName: string | null;
+  channelName: string | null;
+  communityName: string | null;
+  mention: boolean;
+  count: number;
+  url: string;
+};
 
 const pending = new WeakMap<object, Set<Promise<unknown>>>();
 
@@ -123,7 +139,21 @@ export async function dispatchMessage(deps: AppDeps, message: CreatedMessage): P
   let frames = 0;
   for (const userId of wanted) {
     if (!onlineSet.has(userId)) continue;
-    const frame: NotifyFrame = { type: "notify:message", message_id: message.id, ...about(userId) };
+    const a = about(userId);
+    const frame: NotifyFrame = {
+      type: "notify:message",
+      messageId: message.id,
+      channelId: a.channel_id,
+      communityId: a.community_id,
+      kind: a.kind,
+      senderId: a.sender_id,
+      senderName: a.sender_name,
+      channelName: a.channel_name,
+      communityName: a.community_name,
+      mention: a.mention,
+      count: a.count,
+      url: a.url,
+    };
     deps.events.publish(userTopic(userId), frame);
     frames++;
   }

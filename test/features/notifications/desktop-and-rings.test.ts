@@ -58,8 +58,9 @@ describe("desktop notifications: a frame to open tabs, decided like a push", () 
     for (const s of [laptop, phone]) {
       const frames = notices(await settledFrames(s, bob));
       expect(frames).toHaveLength(1);
-      expect(frames[0]).toMatchObject({ type: "notify:message", kind: "dm", channel_id: dmId, community_id: null, sender_id: alice.user.id, mention: false, count: 1, url: `/dms/${dmId}` });
-      expect(typeof frames[0]!.message_id).toBe("string");
+      expect(frames[0]).toMatchObject({ type: "notify:message", kind: "dm", channelId: dmId, communityId: null, senderId: alice.user.id, channelName: null, mention: false, count: 1, url: `/dms/${dmId}` });
+      expect(typeof frames[0]!.messageId).toBe("string");
+      expect(typeof frames[0]!.senderName).toBe("string");
       const raw = JSON.stringify(frames[0]);
       for (const forbidden of [PLAINTEXT_MARKER, ciphertext.slice(0, 24)]) expect(raw).not.toContain(forbidden);
     }
@@ -75,7 +76,7 @@ describe("desktop notifications: a frame to open tabs, decided like a push", () 
     await send(alice, w.generalChannelId, "sk", { mentions: [bob.user.id] });
     const mention = notices(await settledFrames(tab, bob));
     expect(mention).toHaveLength(1);
-    expect(mention[0]).toMatchObject({ kind: "channel", mention: true, channel_id: w.generalChannelId, community_id: w.communityId, url: `/c/${w.communityId}/ch/${w.generalChannelId}` });
+    expect(mention[0]).toMatchObject({ kind: "channel", mention: true, channelId: w.generalChannelId, communityId: w.communityId, url: `/c/${w.communityId}/ch/${w.generalChannelId}` });
 
     await expectOk(bob.call("PUT", "/api/notifications/settings", { dnd: true }));
     await send(alice, w.generalChannelId, "sk", { mentions: [bob.user.id] });
@@ -95,7 +96,7 @@ describe("desktop notifications: a frame to open tabs, decided like a push", () 
     await send(w.owner, hidden.id, "sk", { mentions: [bob.user.id] }).catch(() => null);
     await send(w.owner, w.generalChannelId, "sk");
     const frames = notices(await settledFrames(tab, bob));
-    expect(frames.map((f) => f.channel_id)).toEqual([w.generalChannelId]);
+    expect(frames.map((f) => f.channelId)).toEqual([w.generalChannelId]);
   });
 });
 
