@@ -20,7 +20,7 @@ import { describePush, type PushView } from "./describe.ts";
 
 type SwConfig = { version: string; precache: string[]; offline: string };
 type ExtendableEvent = Event & { waitUntil(p: Promise<unknown>): void };
-type FetchEvent = ExtendableEvent & { request: Request; respondWith(r: Response | Promise<Response>): void };
+type FetchEvent = ExtendableEvent & { request: Request; preloadResponse?: Promise<Response | undefined>; respondWith(r: Response | Promise<Response>): void };
 type PushEvent = ExtendableEvent & { data: { json(): unknown } | null };
 type NotificationEvent = ExtendableEvent & { notification: Notification & { data: unknown; close(): void } };
 type WindowClient = { url: string; focused: boolean; visibilityState: string; focus(): Promise<WindowClient>; navigate(url: string): Promise<WindowClient | null> };
@@ -29,6 +29,7 @@ type Scope = {
   HEARTH_SW: SwConfig;
   location: Location;
   registration: {
+    navigationPreload?: { enable(): Promise<void> };
     showNotification(title: string, options: NotificationOptions & { data?: unknown }): Promise<void>;
     getNotifications(filter?: { tag?: string }): Promise<(Notification & { data: unknown })[]>;
   };
@@ -42,12 +43,24 @@ const config = sw.HEARTH_SW;
 const CACHE = `hearth-static-${config.version}`;
 const STATIC = /^\/public\/(build|vendor)\//;
 
-sw.addEventListener("install", (event: ExtendableEvent) => {
+type InstallEvent = ExtendableEvent & { addRoutes?(rules: unknown[]): Promise<void> };
+
+sw.addEventListener("install", (event: InstallEvent) => {
+  // Only navigations and static assets need this worker; everything else (API calls, files,
+  // the socket) goes straight to the network without waking it (Chromium's static routing;
+  // other browsers run the fetch handler, which lets those requests through untouched).
+  const routes =
+    event.addRoutes && typeof URLPattern === "function"
+      ? event
+          .addRoutes([
+            { condition: { requestMode: "navigate" }, source: "fetch-event" },
+            { condition: { urlPattern: new URLPattern({ pathname: "/public/*" }) }, source: "fetch-event" },
+            { condition: { urlPattern: new URLPattern({ pathname: "/*" }) }, source: "network" },
+          ])
+          .catch(() => {})
+      : Promise.resolve();
   event.waitUntil(
-    caches
-      .open(CACHE)
-      .then((cache) => cache.addAll(config.precache))
-      .then(() => sw.skipWaiting()),
+    Promise.all([routes, caches.open(CACHE).then((cache) => cache.addAll(config.precache))]).then(() => sw.skipWaiting()),
   );
 });
 
@@ -56,6 +69,8 @@ sw.addEventListener("activate", (event: ExtendableEvent) => {
     caches
       .keys()
       .then((keys) => Promise.all(keys.filter((k) => k.startsWith("hearth-") && k !== CACHE).map((k) => caches.delete(k))))
+      // The page's request starts while the worker boots, instead of after it (navigation preload).
+      .then(() => sw.registration.navigationPreload?.enable().catch(() => {}))
       .then(() => sw.clients.claim()),
   );
 });
@@ -66,7 +81,12 @@ sw.addEventListener("fetch", (event: FetchEvent) => {
   const url = new URL(request.url);
   if (url.origin !== sw.location.origin) return;
   if (request.mode === "navigate") {
-    event.respondWith(fetch(request).catch(() => caches.match(config.offline).then((r) => r ?? Response.error())));
+    const preloaded = event.preloadResponse ?? Promise.resolve(undefined);
+    event.respondWith(
+      preloaded
+        .then((r) => r ?? fetch(request))
+        .catch(() => caches.match(config.offline).then((r) => r ?? Response.error())),
+    );
     return;
   }
   if (!STATIC.test(url.pathname)) return;
