@@ -15,7 +15,7 @@
  * with an empty HTTP cache, not a new device. Alice's messages are real ones: she types them in
  * her own browser (Sender Keys in the channel, a pairwise Double Ratchet envelope in the DM).
  *
- *   bun scripts/bench/first-load.ts [--runs 3]
+ *   bun scripts/bench/first-load.ts [--runs 3] [--ttfd-only]
  */
 import { parseArgs } from "node:util";
 import type { CDPSession, Page } from "playwright-core";
@@ -24,7 +24,7 @@ import { launchBrowser } from "../../test/helpers/browser.ts";
 import { aliceAndBobInCommunity, apiCaller, openSignedIn, seesDecrypted } from "../../test/helpers/chat-e2e.ts";
 import { ensureClientBuild } from "../build.ts";
 
-const { values } = parseArgs({ options: { runs: { type: "string", default: "3" } } });
+const { values } = parseArgs({ options: { runs: { type: "string", default: "3" }, "ttfd-only": { type: "boolean", default: false } } });
 const runs = Math.max(1, Number(values.runs));
 const WAIT = { timeout: 120_000 };
 
@@ -155,7 +155,7 @@ try {
   console.log(`first load over loopback, Accept-Encoding: gzip; medians of ${runs}; bytes = encoded bodies + headers of requests that reached the network`);
   console.log(["page", "cold: requests (network)", "cold: bytes", "× baseline", "warm: requests (network)", "warm: bytes", "encodings"].join(" | "));
   let baselineBytes = 0;
-  for (const [name, path, text] of pages) {
+  for (const [name, path, text] of values["ttfd-only"] ? [] : pages) {
     const target = { page, cdp };
     const cold: Load[] = [];
     const warm: Load[] = [];

@@ -54,6 +54,10 @@ sw.addEventListener("install", (event: InstallEvent) => {
       ? event
           .addRoutes([
             { condition: { requestMode: "navigate" }, source: "fetch-event" },
+            // Static assets come from this worker's cache without running it (a miss goes to the network).
+            // (No regular expressions: static routing refuses them.)
+            { condition: { urlPattern: new URLPattern({ pathname: "/public/build/*" }) }, source: { cacheName: CACHE } },
+            { condition: { urlPattern: new URLPattern({ pathname: "/public/vendor/*" }) }, source: { cacheName: CACHE } },
             { condition: { urlPattern: new URLPattern({ pathname: "/public/*" }) }, source: "fetch-event" },
             { condition: { urlPattern: new URLPattern({ pathname: "/*" }) }, source: "network" },
           ])
