@@ -2,8 +2,7 @@
  * First loads in Chromium (issue 13 "Measure"), against a real server on loopback (gzip as the
  * Accept-Encoding, as asked; the server also speaks br):
  *
- *  1. Bytes on the wire (encoded bodies and headers, the DevTools protocol's encodedDataLength)
- *     and requests for home, a community channel and a DM, cold (HTTP cache, service worker and
+ *  1. Bytes on the wire (headers and encoded bodies, Resource Timing's transferSize) and requests for home, a community channel and a DM, cold (HTTP cache, service worker and
  *     its cache cleared) and warm (the same page again). Baseline in the same run: the static
  *     offline page (the app's frame, its stylesheet and scripts, no data), cold.
  *  2. Time to the first decrypted message (from navigation start to the message's text on
@@ -51,60 +50,37 @@ async function say(page: Page, text: string): Promise<void> {
   await page.waitForFunction((t) => [...document.querySelectorAll<HTMLElement>(".msg")].some((m) => m.textContent?.includes(t) && m.dataset.messageId && !m.classList.contains("msg--pending")), text, WAIT);
 }
 
-type Load = { requests: number; network: number; bytes: number; encodings: Set<string>; decryptedMs: number | null };
+type Load = { requests: number; network: number; bytes: number; decryptedMs: number | null };
 
-/** One navigation, counted: every request of the page, those that went to the network, their bytes. */
+/**
+ * One navigation, counted by the page's own Resource Timing (the document, every asset, every API
+ * call; not the socket): a request answered from the HTTP cache or the service worker's cache
+ * transfers 0 bytes; the others transfer headers and encoded body (`transferSize`).
+ */
 async function measure(page: Page, cdp: CDPSession, path: string, opts: { cold: boolean; text?: string }): Promise<Load> {
   await page.goto("about:blank");
   if (opts.cold) {
     await cdp.send("Network.clearBrowserCache");
     await cdp.send("Storage.clearDataForOrigin", { origin: base, storageTypes: "cache_storage,service_workers" });
   }
-  const seen = new Map<string, { cached: boolean; bytes: number }>();
-  const encodings = new Set<string>();
-  const onRequest = (e: { requestId: string; request: { url: string } }) => {
-    if (e.request.url.startsWith(base)) seen.set(e.requestId, { cached: false, bytes: 0 });
-  };
-  const onResponse = (e: { requestId: string; response: { fromDiskCache?: boolean; fromServiceWorker?: boolean; fromPrefetchCache?: boolean; headers: Record<string, string> } }) => {
-    const r = seen.get(e.requestId);
-    if (!r) return;
-    r.cached = Boolean(e.response.fromDiskCache || e.response.fromServiceWorker || e.response.fromPrefetchCache);
-    const enc = Object.entries(e.response.headers).find(([k]) => k.toLowerCase() === "content-encoding")?.[1];
-    if (enc && !r.cached) encodings.add(enc);
-  };
-  const onCached = (e: { requestId: string }) => {
-    const r = seen.get(e.requestId);
-    if (r) r.cached = true;
-  };
-  const onFinished = (e: { requestId: string; encodedDataLength: number }) => {
-    const r = seen.get(e.requestId);
-    if (r) r.bytes = e.encodedDataLength;
-  };
-  cdp.on("Network.requestWillBeSent", onRequest);
-  cdp.on("Network.responseReceived", onResponse);
-  cdp.on("Network.requestServedFromCache", onCached);
-  cdp.on("Network.loadingFinished", onFinished);
-  try {
-    await page.goto(`${base}${path}`, { waitUntil: "load", timeout: WAIT.timeout });
-    let decryptedMs: number | null = null;
-    if (opts.text) {
-      const handle = await page.waitForFunction(
-        (t) => ([...document.querySelectorAll<HTMLElement>(".msg[data-state='ok'] .msg__text")].some((m) => m.textContent?.includes(t)) ? performance.now() : 0),
-        opts.text,
-        { ...WAIT, polling: 10 },
-      );
-      decryptedMs = (await handle.jsonValue()) as number;
-    }
-    await page.waitForLoadState("networkidle", WAIT);
-    const all = [...seen.values()];
-    const network = all.filter((r) => !r.cached);
-    return { requests: all.length, network: network.length, bytes: network.reduce((n, r) => n + r.bytes, 0), encodings, decryptedMs };
-  } finally {
-    cdp.off("Network.requestWillBeSent", onRequest);
-    cdp.off("Network.responseReceived", onResponse);
-    cdp.off("Network.requestServedFromCache", onCached);
-    cdp.off("Network.loadingFinished", onFinished);
+  await page.goto(`${base}${path}`, { waitUntil: "load", timeout: WAIT.timeout });
+  let decryptedMs: number | null = null;
+  if (opts.text) {
+    const handle = await page.waitForFunction(
+      (t) => ([...document.querySelectorAll<HTMLElement>(".msg[data-state='ok'] .msg__text")].some((m) => m.textContent?.includes(t)) ? performance.now() : 0),
+      opts.text,
+      { ...WAIT, polling: 10 },
+    );
+    decryptedMs = (await handle.jsonValue()) as number;
   }
+  await page.waitForLoadState("networkidle", WAIT);
+  const entries = await page.evaluate((origin) =>
+    [...performance.getEntriesByType("navigation"), ...performance.getEntriesByType("resource")]
+      .filter((e) => e.name.startsWith(origin))
+      .map((e) => (e as PerformanceResourceTiming).transferSize),
+  base);
+  const network = entries.filter((n) => n > 0);
+  return { requests: entries.length, network: network.length, bytes: network.reduce((a, b) => a + b, 0), decryptedMs };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -152,8 +128,8 @@ try {
     ["community channel", crew.channelPath, channelText],
     ["DM", dmPath, dmText],
   ];
-  console.log(`first load over loopback, Accept-Encoding: gzip; medians of ${runs}; bytes = encoded bodies + headers of requests that reached the network`);
-  console.log(["page", "cold: requests (network)", "cold: bytes", "× baseline", "warm: requests (network)", "warm: bytes", "encodings"].join(" | "));
+  console.log(`first load over loopback, Accept-Encoding: gzip; medians of ${runs}; bytes = headers + encoded bodies of the requests that reached the network (Resource Timing transferSize)`);
+  console.log(["page", "cold: requests (network)", "cold: bytes", "× baseline", "warm: requests (network)", "warm: bytes"].join(" | "));
   let baselineBytes = 0;
   for (const [name, path, text] of values["ttfd-only"] ? [] : pages) {
     const target = { page, cdp };
@@ -165,9 +141,8 @@ try {
     }
     const coldBytes = median(cold.map((l) => l.bytes));
     if (!baselineBytes) baselineBytes = coldBytes;
-    const encodings = new Set([...cold, ...warm].flatMap((l) => [...l.encodings]));
     console.log(
-      [name, `${median(cold.map((l) => l.requests))} (${median(cold.map((l) => l.network))})`, kib(coldBytes), `${(coldBytes / baselineBytes).toFixed(2)}×`, `${median(warm.map((l) => l.requests))} (${median(warm.map((l) => l.network))})`, kib(median(warm.map((l) => l.bytes))), [...encodings].join(",") || "none"].join(" | "),
+      [name, `${median(cold.map((l) => l.requests))} (${median(cold.map((l) => l.network))})`, kib(coldBytes), `${(coldBytes / baselineBytes).toFixed(2)}×`, `${median(warm.map((l) => l.requests))} (${median(warm.map((l) => l.network))})`, kib(median(warm.map((l) => l.bytes)))].join(" | "),
     );
   }
 
