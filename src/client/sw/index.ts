@@ -54,10 +54,8 @@ sw.addEventListener("install", (event: InstallEvent) => {
       ? event
           .addRoutes([
             { condition: { requestMode: "navigate" }, source: "fetch-event" },
-            // Static assets come from this worker's cache without running it (a miss goes to the network).
-            // (No regular expressions: static routing refuses them.)
-            { condition: { urlPattern: new URLPattern({ pathname: "/public/build/*" }) }, source: { cacheName: CACHE } },
-            { condition: { urlPattern: new URLPattern({ pathname: "/public/vendor/*" }) }, source: { cacheName: CACHE } },
+            // Static assets run the worker: it fills its cache as they are first fetched (a route
+            // straight to the cache would never fill it for the chat bundles, which are not precached).
             { condition: { urlPattern: new URLPattern({ pathname: "/public/*" }) }, source: "fetch-event" },
             { condition: { urlPattern: new URLPattern({ pathname: "/*" }) }, source: "network" },
           ])
