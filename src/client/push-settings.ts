@@ -1,6 +1,7 @@
-// Settings › Notifications › "Push notifications on this device" ([data-push-settings], present
-// only when the server has VAPID keys). Permission is asked only when the user presses "Turn on",
-// never on page load. The subscription is sent to POST /api/push/subscriptions for this session;
+// Settings › Notifications: "Desktop notifications" ([data-desktop-notify]) and "Push
+// notifications on this device" ([data-push-settings], present only when the server has VAPID
+// keys). The browser's permission is asked only when the user presses "Enable desktop
+// notifications" or "Turn on", never on page load. The subscription is sent to POST /api/push/subscriptions for this session;
 // "Turn off" deletes it there and unsubscribes the browser.
 const STORAGE_KEY = "hearth.push.subscription";
 
@@ -72,5 +73,35 @@ async function mount(root: HTMLElement): Promise<void> {
   await refresh();
 }
 
+/** The desktop switch: only the browser's permission (the server decides what notifies). */
+function mountDesktop(root: HTMLElement): void {
+  const status = root.querySelector<HTMLElement>("[data-desktop-status]");
+  const enable = root.querySelector<HTMLButtonElement>("[data-desktop-enable]");
+  if (!status || !enable) return;
+  const show = () => {
+    const supported = "Notification" in window && "serviceWorker" in navigator && window.isSecureContext;
+    const permission = supported ? Notification.permission : "unsupported";
+    status.textContent = {
+      granted: "On in this browser: a tab you are not looking at shows who wrote and where.",
+      denied: "Blocked for this site in your browser's settings.",
+      default: "Off in this browser. Your browser will ask you once.",
+      unsupported: "This browser cannot show notifications here (it needs HTTPS).",
+    }[permission];
+    enable.hidden = permission !== "default";
+  };
+  enable.addEventListener("click", async () => {
+    enable.disabled = true;
+    try {
+      await Notification.requestPermission();
+    } finally {
+      enable.disabled = false;
+      show();
+    }
+  });
+  show();
+}
+
+const desktop = document.querySelector<HTMLElement>("[data-desktop-notify]");
+if (desktop) mountDesktop(desktop);
 const root = document.querySelector<HTMLElement>("[data-push-settings]");
 if (root) void mount(root).catch(() => {});

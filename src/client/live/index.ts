@@ -93,6 +93,8 @@ function react(frame: EventFrame): void {
   if (type === "channel:activity") return onActivity(str(f.channelId), Number(f.seq));
   if (type === "read:updated") return onRead(str(f.channelId), Number(f.seq));
   if (type === "read:all") return onReadAll(typeof f.communityId === "string" ? f.communityId : null);
+  // Desktop notifications and settings changes (a lazy chunk: desktop-notify.ts).
+  if (type.startsWith("notify:")) return void import("./desktop-notify.ts").then((m) => m.onNotifyFrame(frame));
   if (type === "presence:changed") {
     if (f.self === true && str(f.userId) === selfId()) onOwnPresence(str(f.status));
     return;

@@ -4,6 +4,7 @@ export type PushView = { type?: string; kind?: string; sender_name?: string | nu
 /** The notification's words, from metadata only. */
 export function describePush(p: PushView): { title: string; body: string } {
   const who = p.sender_name || "Someone";
+  if (p.type === "call") return { title: `Incoming call from ${who}`, body: p.kind === "group_dm" && p.channel_name ? `In ${p.channel_name}. Open to answer.` : "Open the conversation to answer." };
   const count = Math.max(1, Math.floor(Number(p.count) || 1));
   const many = count > 1 ? `${count} new messages` : "New message";
   if (p.kind === "dm") return { title: who, body: count > 1 ? `${many} from ${who}` : `${who} sent you a message` };

@@ -8,8 +8,11 @@
  *     served cache-first so the offline shell has its stylesheet and scripts. Nothing else (no
  *     API answer, no file, no page) is ever put in the cache, so no decrypted content or
  *     authenticated data can be read back from it.
- *  3. Push: shows "who, where, how many" from the payload (it never carries message text) and
- *     opens the conversation on click.
+ *  3. Notifications: a push shows "who, where, how many" from the payload (it never carries
+ *     message text; a DM call's ring shows "Incoming call from …"); an open tab hands over the
+ *     server's `notify:message` frame (src/client/live/desktop-notify.ts), shown once per message
+ *     whatever the number of tabs, and not while one of them has the focus. A click focuses a
+ *     tab and opens the conversation there (or a new window when there is no tab).
  *
  * `self.HEARTH_SW` (version, precache list, offline path) is prepended by the server.
  */
@@ -17,14 +20,19 @@ import { describePush, type PushView } from "./describe.ts";
 
 type SwConfig = { version: string; precache: string[]; offline: string };
 type ExtendableEvent = Event & { waitUntil(p: Promise<unknown>): void };
-type FetchEvent = ExtendableEvent & { request: Request; respondWith(r: Response | Promise<Response>): void };
+type FetchEvent = ExtendableEvent & { request: Request; preloadResponse?: Promise<Response | undefined>; respondWith(r: Response | Promise<Response>): void };
 type PushEvent = ExtendableEvent & { data: { json(): unknown } | null };
 type NotificationEvent = ExtendableEvent & { notification: Notification & { data: unknown; close(): void } };
-type WindowClient = { url: string; focus(): Promise<unknown>; navigate(url: string): Promise<unknown> };
+type WindowClient = { url: string; focused: boolean; visibilityState: string; focus(): Promise<WindowClient>; navigate(url: string): Promise<WindowClient | null> };
+type MessageEvent = ExtendableEvent & { data: unknown };
 type Scope = {
   HEARTH_SW: SwConfig;
   location: Location;
-  registration: { showNotification(title: string, options: NotificationOptions & { data?: unknown }): Promise<void> };
+  registration: {
+    navigationPreload?: { enable(): Promise<void> };
+    showNotification(title: string, options: NotificationOptions & { data?: unknown }): Promise<void>;
+    getNotifications(filter?: { tag?: string }): Promise<(Notification & { data: unknown })[]>;
+  };
   clients: { claim(): Promise<void>; matchAll(o: { type: "window"; includeUncontrolled: boolean }): Promise<WindowClient[]>; openWindow(url: string): Promise<unknown> };
   skipWaiting(): Promise<void>;
   addEventListener(type: string, listener: (event: never) => void): void;
@@ -35,12 +43,26 @@ const config = sw.HEARTH_SW;
 const CACHE = `hearth-static-${config.version}`;
 const STATIC = /^\/public\/(build|vendor)\//;
 
-sw.addEventListener("install", (event: ExtendableEvent) => {
+type InstallEvent = ExtendableEvent & { addRoutes?(rules: unknown[]): Promise<void> };
+
+sw.addEventListener("install", (event: InstallEvent) => {
+  // Only navigations and static assets need this worker; everything else (API calls, files,
+  // the socket) goes straight to the network without waking it (Chromium's static routing;
+  // other browsers run the fetch handler, which lets those requests through untouched).
+  const routes =
+    event.addRoutes && typeof URLPattern === "function"
+      ? event
+          .addRoutes([
+            { condition: { requestMode: "navigate" }, source: "fetch-event" },
+            // Static assets run the worker: it fills its cache as they are first fetched (a route
+            // straight to the cache would never fill it for the chat bundles, which are not precached).
+            { condition: { urlPattern: new URLPattern({ pathname: "/public/*" }) }, source: "fetch-event" },
+            { condition: { urlPattern: new URLPattern({ pathname: "/*" }) }, source: "network" },
+          ])
+          .catch(() => {})
+      : Promise.resolve();
   event.waitUntil(
-    caches
-      .open(CACHE)
-      .then((cache) => cache.addAll(config.precache))
-      .then(() => sw.skipWaiting()),
+    Promise.all([routes, caches.open(CACHE).then((cache) => cache.addAll(config.precache))]).then(() => sw.skipWaiting()),
   );
 });
 
@@ -49,6 +71,8 @@ sw.addEventListener("activate", (event: ExtendableEvent) => {
     caches
       .keys()
       .then((keys) => Promise.all(keys.filter((k) => k.startsWith("hearth-") && k !== CACHE).map((k) => caches.delete(k))))
+      // The page's request starts while the worker boots, instead of after it (navigation preload).
+      .then(() => sw.registration.navigationPreload?.enable().catch(() => {}))
       .then(() => sw.clients.claim()),
   );
 });
@@ -59,7 +83,12 @@ sw.addEventListener("fetch", (event: FetchEvent) => {
   const url = new URL(request.url);
   if (url.origin !== sw.location.origin) return;
   if (request.mode === "navigate") {
-    event.respondWith(fetch(request).catch(() => caches.match(config.offline).then((r) => r ?? Response.error())));
+    const preloaded = event.preloadResponse ?? Promise.resolve(undefined);
+    event.respondWith(
+      preloaded
+        .then((r) => r ?? fetch(request))
+        .catch(() => caches.match(config.offline).then((r) => r ?? Response.error())),
+    );
     return;
   }
   if (!STATIC.test(url.pathname)) return;
@@ -74,6 +103,22 @@ sw.addEventListener("fetch", (event: FetchEvent) => {
   );
 });
 
+/** A same-origin path, or "/" (a payload never sends the user elsewhere). */
+const pathOf = (url: unknown): string => (typeof url === "string" && url.startsWith("/") && !url.startsWith("//") ? url : "/");
+const ICON = config.precache.find((u) => /icon-192/.test(u));
+
+function show(payload: PushView & { message_id?: string }): Promise<void> {
+  const { title, body } = describePush(payload);
+  // One notification per conversation (a newer one replaces it, its count says how many), one per ringing call.
+  const tag = payload.type === "call" ? `call:${payload.channel_id ?? ""}` : (payload.channel_id ?? "hearth");
+  return sw.registration.showNotification(title, { body, tag, icon: ICON, data: { url: pathOf(payload.url), ...(payload.message_id ? { message_id: payload.message_id } : {}) } });
+}
+
+// Notifications are shown one at a time, in the order they came (pushes and tabs' frames alike):
+// every tab of the user hands over the same frame, and the second must see the first's outcome.
+let queue: Promise<unknown> = Promise.resolve();
+const enqueue = (work: () => Promise<void>): Promise<unknown> => (queue = queue.then(work).catch(() => {}));
+
 sw.addEventListener("push", (event: PushEvent) => {
   let payload: PushView = {};
   try {
@@ -81,22 +126,46 @@ sw.addEventListener("push", (event: PushEvent) => {
   } catch {
     payload = {};
   }
-  const { title, body } = describePush(payload);
-  const url = typeof payload.url === "string" && payload.url.startsWith("/") && !payload.url.startsWith("//") ? payload.url : "/";
-  const icon = config.precache.find((u) => /icon-192/.test(u));
-  event.waitUntil(sw.registration.showNotification(title, { body, tag: payload.channel_id ?? "hearth", icon, data: { url } }));
+  event.waitUntil(enqueue(() => show(payload)));
+});
+
+const seen: string[] = [];
+
+async function showFromTab(frame: PushView & { message_id?: string }): Promise<void> {
+  const id = frame.message_id;
+  if (typeof id !== "string" || seen.includes(id)) return;
+  seen.push(id);
+  if (seen.length > 200) seen.shift();
+  const windows = await sw.clients.matchAll({ type: "window", includeUncontrolled: true });
+  if (windows.some((w) => w.focused && w.visibilityState === "visible")) return;
+  // The worker may have been restarted between two tabs' messages: the shown one carries the id.
+  const shown = await sw.registration.getNotifications({ tag: frame.channel_id ?? "hearth" });
+  if (shown.some((n) => (n.data as { message_id?: string } | null)?.message_id === id)) return;
+  await show(frame);
+}
+
+sw.addEventListener("message", (event: MessageEvent) => {
+  const data = event.data as { type?: string; frame?: unknown } | null;
+  if (data?.type !== "hearth:notify" || typeof data.frame !== "object" || data.frame === null) return;
+  const frame = data.frame as PushView & { message_id?: string };
+  event.waitUntil(enqueue(() => showFromTab({ ...frame, type: "message" })));
 });
 
 sw.addEventListener("notificationclick", (event: NotificationEvent) => {
   event.notification.close();
-  const data = event.notification.data as { url?: string } | null;
-  const target = new URL(data?.url ?? "/", sw.location.origin).href;
+  const target = new URL(pathOf((event.notification.data as { url?: string } | null)?.url), sw.location.origin).href;
   event.waitUntil(
     sw.clients.matchAll({ type: "window", includeUncontrolled: true }).then(async (windows) => {
       const same = windows.find((w) => w.url === target);
       if (same) return same.focus();
-      const any = windows[0];
-      if (any) return any.navigate(target).then(() => any.focus());
+      // The tab the user was in last (matchAll lists the most recently focused first); focus it
+      // while the click still allows it, then take it to the conversation.
+      const tab = windows.find((w) => w.focused) ?? windows[0];
+      if (tab) {
+        const focused = await tab.focus().catch(() => tab);
+        const moved = await focused.navigate(target).catch(() => null);
+        if (moved) return moved;
+      }
       return sw.clients.openWindow(target);
     }),
   );

@@ -4,7 +4,8 @@
  *   notificationApiRoutes(deps)         settings and push subscription API
  *   notificationPages(deps)             /settings/notifications
  *   pwaRoutes(deps)                     /manifest.webmanifest, /sw.js, /offline
- *   installNotifications(deps)          web push on new messages (when VAPID keys are set)
+ *   installNotifications(deps)          on new messages: a frame to open tabs, web push to the others (VAPID keys set)
+ *   notifyRing(deps, ring)              a DM call's ring pushed to callees with no open tab
  *   startPushJobs(deps)                 prunes failing and signed-out subscriptions (main.ts)
  */
 import type { AppDeps } from "../../deps.ts";
@@ -17,7 +18,8 @@ export { notificationApiRoutes } from "./routes.ts";
 export { notificationPages } from "./pages.tsx";
 export { pwaRoutes } from "./pwa.tsx";
 export { prunePushSubscriptions, startPushJobs } from "./jobs.ts";
-export { pushSettled, type PushPayload } from "./dispatch.ts";
+export { pushSettled, type NotifyFrame, type PushPayload } from "./dispatch.ts";
+export { notifyRing, type CallPushPayload } from "./calls.ts";
 
 const installed = new WeakMap<AppDeps, () => void>();
 
@@ -26,16 +28,15 @@ export function installNotifications(deps: AppDeps): () => void {
   const existing = installed.get(deps);
   if (existing) return existing;
   const offs: (() => void)[] = [];
-  if (deps.config.vapid) {
-    offs.push(
-      onMessageCreated(deps, (message) => {
-        track(
-          deps,
-          dispatchMessage(deps, message).catch((error: unknown) => deps.log.warn("push.dispatch_failed", { error: error instanceof Error ? error.message : String(error) })),
-        );
-      }),
-    );
-  }
+  // Desktop notifications need no VAPID keys: open tabs are told over their socket.
+  offs.push(
+    onMessageCreated(deps, (message) => {
+      track(
+        deps,
+        dispatchMessage(deps, message).catch((error: unknown) => deps.log.warn("notify.dispatch_failed", { error: error instanceof Error ? error.message : String(error) })),
+      );
+    }),
+  );
   // A signed-out device gets no more pushes (listTargets skips it too; this frees the row).
   offs.push(
     onSessionsRevoked(deps, (userId, sessionIds) => {

@@ -1,8 +1,9 @@
 /**
  * Settings › Notifications (docs/notifications.md): the defaults (community channels, DMs),
- * do-not-disturb, a mute for a while, a level and mute per community, and, when the server has
- * VAPID keys, push on this device (src/client/push-settings.ts does the browser side; without
- * JavaScript the section says so). Plain POST forms, post/redirect/get.
+ * do-not-disturb, a mute for a while, a level and mute per community, desktop notifications in this
+ * browser and, when the server has VAPID keys, push on this device (src/client/push-settings.ts
+ * does the browser side; without JavaScript the sections say so). Plain POST forms,
+ * post/redirect/get; the forms are live regions, re-read when another device changes a setting.
  */
 import { Elysia, t } from "elysia";
 import type { FC } from "hono/jsx";
@@ -14,7 +15,7 @@ import { AccountShell, authGuard, shellUserOf, type Actor } from "../auth/index.
 import { accessCommunity } from "../permissions/index.ts";
 import { CheckboxField, SelectField } from "../../../views/index.ts";
 import { MUTE_CHOICES, MUTE_FOREVER, NOTIFY_LEVELS } from "./levels.ts";
-import { muteUntil, readPreferences, writeOverride, writePreferences, type MuteChoice, type NotifyLevel, type Preferences } from "./settings.ts";
+import { announceSettingsChanged, muteUntil, readPreferences, writeOverride, writePreferences, type MuteChoice, type NotifyLevel, type Preferences } from "./settings.ts";
 
 const LEVEL_LABELS: Record<NotifyLevel, string> = { all: "All messages", mentions: "Only mentions", none: "Nothing" };
 const MUTE_LABELS: Record<MuteChoice, string> = { off: "Not muted", "1h": "Mute for 1 hour", "8h": "Mute for 8 hours", "24h": "Mute for 24 hours", forever: "Mute until I turn it back on" };
@@ -37,7 +38,8 @@ const MuteSelect: FC<{ id: string; until: Date | null; now: Date; label: string 
 
 const NotificationSettings: FC<{ prefs: Preferences; communities: CommunityRow[]; now: Date; push: { publicKey: string } | null }> = ({ prefs, communities, now, push }) => (
   <div class="stack">
-    <section class="card stack" aria-labelledby="notify-defaults-h">
+    {/* Live regions: a change made on another device re-renders them here (notify:settings, src/client/live/desktop-notify.ts). */}
+    <section class="card stack" aria-labelledby="notify-defaults-h" id="notify-defaults" data-live-region>
       <h2 id="notify-defaults-h">Defaults</h2>
       <p class="muted">The same on every device you use. Direct messages and mentions notify unless you change it.</p>
       <form method="post" action="/settings/notifications" class="stack" data-testid="notify-defaults">
@@ -53,7 +55,7 @@ const NotificationSettings: FC<{ prefs: Preferences; communities: CommunityRow[]
       </form>
     </section>
     {communities.length > 0 ? (
-      <section class="card stack" aria-labelledby="notify-communities-h">
+      <section class="card stack" aria-labelledby="notify-communities-h" id="notify-communities" data-live-region>
         <h2 id="notify-communities-h">Communities</h2>
         <ul class="notify-communities stack">
           {communities.map((c) => (
@@ -79,6 +81,18 @@ const NotificationSettings: FC<{ prefs: Preferences; communities: CommunityRow[]
         </ul>
       </section>
     ) : null}
+    <section class="card stack" aria-labelledby="notify-desktop-h" data-desktop-notify>
+      <h2 id="notify-desktop-h">Desktop notifications</h2>
+      <p class="muted">While Hearth is open in a tab you are not looking at, this browser can show who wrote and where, following the settings above. The message itself is never shown.</p>
+      <p data-desktop-status role="status">
+        Desktop notifications need JavaScript in this browser.
+      </p>
+      <div>
+        <button type="button" class="btn btn--primary" data-desktop-enable hidden>
+          Enable desktop notifications
+        </button>
+      </div>
+    </section>
     {push ? (
       <section class="card stack" aria-labelledby="notify-push-h" data-push-settings data-push-key={push.publicKey}>
         <h2 id="notify-push-h">Push notifications on this device</h2>
@@ -135,7 +149,7 @@ export function notificationPages(deps: AppDeps) {
     const vapid = deps.config.vapid;
     return page(
       <AccountShell
-        assets={deps.assets.page(vapid ? ["push-settings.js"] : [])}
+        assets={deps.assets.page(["push-settings.js"])}
         user={shellUserOf(actor)}
         title="Notifications"
         current="notifications"
@@ -156,6 +170,7 @@ export function notificationPages(deps: AppDeps) {
         const level = levelOf(body.level, "level");
         const dmLevel = levelOf(body.dm_level, "dm_level");
         await writePreferences(db, actor.userId, { ...(level ? { level } : {}), ...(dmLevel ? { dmLevel } : {}), dnd: body.dnd !== undefined && body.dnd !== "", ...muteOf(body.mute, now()) }, now());
+        announceSettingsChanged(deps, actor.userId);
         return redirect(request, "/settings/notifications?saved=saved");
       },
       { auth: true, body: Form },
@@ -167,6 +182,7 @@ export function notificationPages(deps: AppDeps) {
         if (!access.subject.member) throw new NotFoundError("No such community.");
         const level = levelOf(body.level, "level", true);
         await writeOverride(db, actor.userId, { communityId: access.community.id }, { ...(level !== undefined ? { level } : {}), ...muteOf(body.mute, now()) }, now());
+        announceSettingsChanged(deps, actor.userId);
         return redirect(request, "/settings/notifications?saved=community");
       },
       { auth: true, params: t.Object({ id: Uuid }), body: Form },

@@ -23,7 +23,7 @@ import { authGuard } from "../auth/index.ts";
 import { accessChannel, accessCommunity } from "../permissions/index.ts";
 import { checkEndpoint, deleteSubscription, listSubscriptions, saveSubscription } from "./push-subscriptions.ts";
 import { MUTE_CHOICES, NOTIFY_LEVELS } from "./levels.ts";
-import { muteUntil, readOverride, readPreferences, writeOverride, writePreferences, type MuteChoice, type NotifyLevel, type Override, type Preferences } from "./settings.ts";
+import { announceSettingsChanged, muteUntil, readOverride, readPreferences, writeOverride, writePreferences, type MuteChoice, type NotifyLevel, type Override, type Preferences } from "./settings.ts";
 
 const Level = t.Union(NOTIFY_LEVELS.map((l) => t.Literal(l)));
 const Mute = t.Union(MUTE_CHOICES.map((m) => t.Literal(m)), { description: "off, 1h, 8h, 24h, or forever (until turned back on)" });
@@ -69,20 +69,30 @@ export function notificationApiRoutes(deps: AppDeps) {
           ...(body.dnd !== undefined ? { dnd: body.dnd } : {}),
           ...(body.mute !== undefined ? { mutedUntil: muteUntil(body.mute, now()) } : {}),
         };
-        return preferencesView(await writePreferences(db, actor.userId, change, now()), push);
+        const saved = await writePreferences(db, actor.userId, change, now());
+        announceSettingsChanged(deps, actor.userId);
+        return preferencesView(saved, push);
       },
       { auth: true, body: t.Object({ level: t.Optional(Level), dm_level: t.Optional(Level), dnd: t.Optional(t.Boolean()), mute: t.Optional(Mute) }) },
     )
     .get("/api/communities/:id/notifications", async ({ actor, params }) => overrideView(await readOverride(db, actor.userId, { communityId: await requireMember(actor, params.id) })), { auth: true, params: IdParams })
     .put(
       "/api/communities/:id/notifications",
-      async ({ actor, params, body }) => overrideView(await writeOverride(db, actor.userId, { communityId: await requireMember(actor, params.id) }, scopeChange(body), now())),
+      async ({ actor, params, body }) => {
+        const saved = await writeOverride(db, actor.userId, { communityId: await requireMember(actor, params.id) }, scopeChange(body), now());
+        announceSettingsChanged(deps, actor.userId);
+        return overrideView(saved);
+      },
       { auth: true, params: IdParams, body: ScopeBody },
     )
     .get("/api/channels/:id/notifications", async ({ actor, params }) => overrideView(await readOverride(db, actor.userId, { channelId: await requireChannel(actor, params.id) })), { auth: true, params: IdParams })
     .put(
       "/api/channels/:id/notifications",
-      async ({ actor, params, body }) => overrideView(await writeOverride(db, actor.userId, { channelId: await requireChannel(actor, params.id) }, scopeChange(body), now())),
+      async ({ actor, params, body }) => {
+        const saved = await writeOverride(db, actor.userId, { channelId: await requireChannel(actor, params.id) }, scopeChange(body), now());
+        announceSettingsChanged(deps, actor.userId);
+        return overrideView(saved);
+      },
       { auth: true, params: IdParams, body: ScopeBody },
     )
     .get("/api/push/subscriptions", async ({ actor }) => ({ enabled: push.enabled, public_key: push.publicKey, subscriptions: await listSubscriptions(db, actor.userId, actor.sessionId) }), { auth: true })

@@ -14,6 +14,7 @@ import type { AppDeps } from "../../deps.ts";
 import type { Executor } from "../../db/tx.ts";
 import type { NotifyLevel } from "./levels.ts";
 import { presenceOf } from "../presence/index.ts";
+import { userTopic } from "../../ws/topics.ts";
 
 export { NOTIFY_LEVELS, MUTE_FOREVER, MUTE_HOURS, MUTE_CHOICES, type MuteChoice, type NotifyLevel } from "./levels.ts";
 import { MUTE_FOREVER, type MuteChoice } from "./levels.ts";
@@ -22,8 +23,8 @@ export type Preferences = { level: NotifyLevel; dmLevel: NotifyLevel; dnd: boole
 export const DEFAULT_PREFERENCES: Preferences = Object.freeze({ level: "mentions", dmLevel: "all", dnd: false, mutedUntil: null });
 export type Override = { level: NotifyLevel | null; mutedUntil: Date | null };
 
-/** What may trigger a notification. Only messages today; calls and the like join here. */
-export type NotifyEvent = Readonly<{ kind: "message"; channelId: string; communityId: string | null; dm: boolean; mentioned: boolean }>;
+/** What may trigger a notification: a message, or a call ringing (calls.ts; a ring counts as a mention of the callee). */
+export type NotifyEvent = Readonly<{ kind: "message" | "call"; channelId: string; communityId: string | null; dm: boolean; mentioned: boolean }>;
 
 export function muteUntil(choice: MuteChoice, now: Date): Date | null {
   if (choice === "off") return null;
@@ -47,6 +48,14 @@ export async function writePreferences(db: Executor, userId: string, change: Par
     .onConflict((oc) => oc.column("user_id").doUpdateSet(values))
     .execute();
   return next;
+}
+
+/**
+ * Tells the user's open tabs that their settings changed (any device, any scope): a tab showing
+ * the settings page re-reads it. Their decisions need nothing: the server decides each time.
+ */
+export function announceSettingsChanged(deps: AppDeps, userId: string): void {
+  deps.events.publish(userTopic(userId), { type: "notify:settings" });
 }
 
 type Scope = { communityId: string } | { channelId: string };

@@ -2,7 +2,7 @@
  * Ringing in DMs and group DMs (docs/voice.md, "Calls in conversations"). A participant of a
  * conversation's call sends `voice:ring`: each named member (default: every member not already
  * in the call) gets `voice:ring {channelId, callerId, expiresAt}` on `user:<id>`, so every one
- * of their devices rings. It stops for all of them at once with `voice:ring_ended {reason}` on
+ * of their open tabs rings; a callee with no open tab gets a push (notifications' notifyRing). It stops for all of them at once with `voice:ring_ended {reason}` on
  * the conversation's audience: ANSWERED (they joined from any device), DECLINED (`voice:decline`
  * from any device), TIMEOUT (RING_TIMEOUT_MS), CANCELLED (the call emptied).
  *
@@ -17,6 +17,7 @@ import type { VoiceDeclineFrame, VoiceRingFrame } from "../../shared/protocol.ts
 import type { HubActor, HubSocket } from "../../ws/hub.ts";
 import { userTopic } from "../../ws/topics.ts";
 import { isBlockedEitherWay } from "../dms/index.ts";
+import { notifyRing } from "../notifications/index.ts";
 import { publishAll, ringEndedEvent, type Published } from "./end.ts";
 import type { VoiceRuntime } from "./runtime.ts";
 import { notInCall } from "./seat-frames.ts";
@@ -57,6 +58,8 @@ export async function ring(rt: VoiceRuntime, actor: HubActor, socket: HubSocket,
     rt.publish(userTopic(calleeId), { type: "voice:ring", channelId, callerId: actor.userId, expiresAt: expiresAt.toISOString() });
     rt.schedule(rt.ringTimers, `${channelId}:${calleeId}`, rt.options.ringTimeoutMs, () => expireRings(rt, { channelId, calleeId }));
   }
+  // A callee with no open tab hears nothing from the frame: their devices get a push instead.
+  notifyRing(rt.deps, { channelId, callerId: actor.userId, calleeIds: callees, expiresAt });
   return { type: "voice:ringing", channelId, userIds: callees, expiresAt: expiresAt.toISOString(), ref: frame.ref };
 }
 

@@ -25,7 +25,7 @@ async function post(headers: Record<string, string>, path: string, form: Record<
 }
 
 describe("Settings › Notifications", () => {
-  test("renders the defaults and the user's communities; no push section while VAPID keys are unset", async () => {
+  test("renders the defaults, the user's communities and the desktop section; no push section while VAPID keys are unset", async () => {
     const { headers } = await cookieSignIn(ctx, p.member.user);
     const res = await ctx.request("/settings/notifications", { headers });
     expect(res.status).toBe(200);
@@ -34,7 +34,9 @@ describe("Settings › Notifications", () => {
     expect(html).toContain(`action="/settings/notifications/communities/${p.communityId}"`);
     expect(html).toContain('<option value="mentions" selected="">Only mentions</option>');
     expect(html).not.toContain("data-push-settings");
-    expect(html).not.toContain("push-settings");
+    // Desktop notifications need no VAPID keys: their section and its script are there.
+    expect(html).toContain("data-desktop-notify");
+    expect(html).toMatch(/src="\/public\/build\/push-settings-[a-z0-9]+\.js"/);
     expect(html).toContain('href="/settings/notifications"');
     const api = await expectOk(p.member.call("GET", "/api/notifications/settings"));
     expect(api).toEqual({ level: "mentions", dm_level: "all", dnd: false, muted_until: null, push: { enabled: false, public_key: null } });
