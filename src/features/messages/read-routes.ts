@@ -17,7 +17,6 @@ import { getUnread, listUnread, markAllRead } from "./read-state.ts";
 /** Per user: a burst of 10, then one every 2 s (each call runs the unread listing). */
 export const MARK_ALL_READ_RATE: Limit = { ratePerSec: 0.5, burst: 10 };
 
-const NoBody = t.Optional(t.Object({}, { additionalProperties: false, description: "No fields." }));
 const ReadAllForm = t.Object({ next: t.Optional(t.String({ maxLength: MAX_REDIRECT_PATH, description: "Where to go back to (same-origin path)." })) });
 const IdParams = t.Object({ id: Uuid });
 const MARK_ALL_BUDGET = 1024;
@@ -34,8 +33,8 @@ export function readStateRoutes(deps: AppDeps) {
     .use(bodyBudgets)
     .get("/api/channels/unread", async ({ actor }) => ({ channels: await listUnread(deps, actor) }), { auth: true })
     .get("/api/channels/:id/unread", async ({ actor, params }) => ({ channel: await getUnread(deps, actor, params.id) }), { auth: true, params: IdParams })
-    .post("/api/channels/read-all", async ({ actor }) => markAll(actor.userId, actor.isOwner, null), { auth: true, body: NoBody, bodyLimit: MARK_ALL_BUDGET })
-    .post("/api/communities/:id/read-all", async ({ actor, params }) => markAll(actor.userId, actor.isOwner, params.id), { auth: true, params: IdParams, body: NoBody, bodyLimit: MARK_ALL_BUDGET })
+    .post("/api/channels/read-all", async ({ actor }) => markAll(actor.userId, actor.isOwner, null), { auth: true, bodyLimit: MARK_ALL_BUDGET })
+    .post("/api/communities/:id/read-all", async ({ actor, params }) => markAll(actor.userId, actor.isOwner, params.id), { auth: true, params: IdParams, bodyLimit: MARK_ALL_BUDGET })
     .post("/read-all", async ({ actor, body, request }) => {
       await markAll(actor.userId, actor.isOwner, null);
       return redirect(request, body.next || "/");
