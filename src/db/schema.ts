@@ -24,7 +24,8 @@ export interface InstanceSettingsTable {
 export interface UsersTable {
   id: string;
   username: string;
-  email: string;
+  /** Optional (migration 0024): null when the user gave none. */
+  email: string | null;
   password_hash: string | null;
   display_name: string;
   custom_status: string | null;

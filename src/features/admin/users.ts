@@ -18,7 +18,7 @@ export type UserListItem = {
   id: string;
   username: string;
   displayName: string;
-  email: string;
+  email: string | null;
   isOwner: boolean;
   isAdmin: boolean;
   suspendedAt: Date | null;
@@ -73,7 +73,7 @@ export async function listUsers(db: Executor, opts: { q?: string; filter?: UserF
   return { users: rows.slice(0, USERS_PAGE_SIZE).map(toListItem), page, hasMore: rows.length > USERS_PAGE_SIZE };
 }
 
-type ListRow = { id: string; username: string; display_name: string; email: string; is_owner: boolean; is_admin: boolean; suspended_at: Date | null; created_at: Date; last_seen_at: Date | string | null };
+type ListRow = { id: string; username: string; display_name: string; email: string | null; is_owner: boolean; is_admin: boolean; suspended_at: Date | null; created_at: Date; last_seen_at: Date | string | null };
 
 function toListItem(r: ListRow): UserListItem {
   return {

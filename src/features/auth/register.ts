@@ -17,7 +17,7 @@ import { generateCode, hashToken } from "./tokens.ts";
 import { findUserById, hasAnyUser, isEmailTaken, isUsernameTaken, type UserRow } from "./users.ts";
 import { checkEmail, checkLength, checkUsername, cleanText } from "./validation.ts";
 
-export type RegisterInput = { username: string; email: string; password: string; displayName?: string; inviteCode?: string; setupToken?: string };
+export type RegisterInput = { username: string; email?: string; password: string; displayName?: string; inviteCode?: string; setupToken?: string };
 /** `joinedCommunityId`: the community whose invite link the account was created with (issue 13 §8). */
 export type Registered = { tokens: IssuedTokens; user: UserRow; recoveryCode: string; joinedCommunityId?: string };
 
@@ -26,14 +26,15 @@ export function newRecoveryCode(): { code: string; hash: string } {
   return { code, hash: hashToken(code) };
 }
 
-function checkFields(input: RegisterInput): { username: string; email: string; displayName: string } {
+function checkFields(input: RegisterInput): { username: string; email: string | null; displayName: string } {
   const username = input.username.trim();
-  const email = input.email.trim();
+  // Optional: empty means none (nothing sends users mail yet; see migration 0024).
+  const email = input.email?.trim() || null;
   const displayName = cleanText(input.displayName ?? "") || username;
   const fields: FieldErrors = {};
   const u = checkUsername(username);
   if (u) fields.username = u;
-  const e = checkEmail(email);
+  const e = email === null ? null : checkEmail(email);
   if (e) fields.email = e;
   const p = checkPasswordRules(input.password, username);
   if (p) fields.password = p;
@@ -105,7 +106,7 @@ export async function registerUser(kernel: AuthKernel, input: RegisterInput, met
       }
       const taken: FieldErrors = {};
       if (await isUsernameTaken(tx, fields.username)) taken.username = "This username is taken.";
-      if (await isEmailTaken(tx, fields.email)) taken.email = "An account with this email exists.";
+      if (fields.email !== null && (await isEmailTaken(tx, fields.email))) taken.email = "An account with this email exists.";
       if (taken.username) throw new ConflictError("This username is taken.", "USERNAME_TAKEN", taken);
       if (taken.email) throw new ConflictError("An account with this email address already exists.", "EMAIL_TAKEN", taken);
 

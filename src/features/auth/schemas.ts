@@ -7,7 +7,7 @@ const text = (max: number) => t.String({ maxLength: max });
 
 export const RegisterBody = t.Object({
   username: text(64),
-  email: text(254),
+  email: t.Optional(text(254)),
   password: text(1024),
   display_name: t.Optional(text(256)),
   invite_code: t.Optional(text(64)),

@@ -39,7 +39,7 @@ export type PublicUser = {
 };
 
 /** What the user sees about themself (GET /api/account/me, register and login responses). */
-export type OwnUser = PublicUser & { email: string; totp_enabled: boolean; admin_powers: string[]; allow_dms_from_anyone: boolean; has_password: boolean };
+export type OwnUser = PublicUser & { email: string | null; totp_enabled: boolean; admin_powers: string[]; allow_dms_from_anyone: boolean; has_password: boolean };
 
 export function toPublicUser(row: UserRow): PublicUser {
   return {

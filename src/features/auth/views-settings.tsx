@@ -79,7 +79,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
 const Slot: FC<{ state?: FormState; title: string }> = ({ state, title }) => <ErrorSlot>{state?.message ? <ErrorBanner title={title} message={state.message} /> : null}</ErrorSlot>;
 
 export type AccountPageProps = {
-  profile: { displayName: string; customStatus: string | null; bio: string | null; pronouns: string | null; allowDmsFromAnyone: boolean; username: string; email: string };
+  profile: { displayName: string; customStatus: string | null; bio: string | null; pronouns: string | null; allowDmsFromAnyone: boolean; username: string; email: string | null };
   profileState?: FormState;
   deleteState?: FormState;
   hasPassword: boolean;
@@ -134,7 +134,7 @@ export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, d
       <section class="card stack" aria-labelledby="profile-h">
         <h2 id="profile-h">Profile</h2>
         <p class="muted">
-          Signed in as <strong>{profile.username}</strong> ({profile.email})
+          Signed in as <strong>{profile.username}</strong>{profile.email ? ` (${profile.email})` : ""}
         </p>
         <form class="form" method="post" action="/settings/account/profile" id="profile-form">
           <Slot state={profileState} title="Could not save" />

@@ -152,6 +152,29 @@ describe("registration rules", () => {
     expect(sameEmail.body.error.code).toBe("EMAIL_TAKEN");
   });
 
+  test("the email is optional (issue 13 §8): absent or empty, by the API and by the form; two accounts without one do not collide", async () => {
+    const c = contexts.open!;
+    const { email: _omit, ...noEmail } = newAccount();
+    const api = await postJson(c.ctx, "/api/auth/register", noEmail);
+    expect(api.status).toBe(201);
+    const empty = await postJson(c.ctx, "/api/auth/register", newAccount({ email: "   " }));
+    expect(empty.status).toBe(201);
+    const stored = await c.ctx.database.db.selectFrom("users").select(["username", "email"]).where("username", "in", [noEmail.username, empty.body.user.username]).execute();
+    expect(stored.map((u) => u.email)).toEqual([null, null]);
+    const form = newAccount();
+    const res = await c.ctx.request("/register", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" },
+      body: new URLSearchParams({ username: form.username, email: "", password: form.password }).toString(),
+    });
+    expect(res.status).toBeLessThan(400);
+    const viaForm = await c.ctx.database.db.selectFrom("users").select("email").where("username", "=", form.username).executeTakeFirstOrThrow();
+    expect(viaForm.email).toBeNull();
+    // The form says it is optional, and why.
+    const page = await c.ctx.request("/register", { headers: {} });
+    expect(await page.text()).toContain("Email (optional)");
+  });
+
   test("a malformed body is a clean 400", async () => {
     const c = contexts.open!;
     const r = await postJson(c.ctx, "/api/auth/register", { username: 5 });
