@@ -19,7 +19,6 @@ export const MARK_ALL_READ_RATE: Limit = { ratePerSec: 0.5, burst: 10 };
 
 const ReadAllForm = t.Object({ next: t.Optional(t.String({ maxLength: MAX_REDIRECT_PATH, description: "Where to go back to (same-origin path)." })) });
 const IdParams = t.Object({ id: Uuid });
-const MARK_ALL_BUDGET = 1024;
 
 export function readStateRoutes(deps: AppDeps) {
   const store = deps.rateLimitStore ?? new MemoryRateLimitStore();
@@ -33,14 +32,14 @@ export function readStateRoutes(deps: AppDeps) {
     .use(bodyBudgets)
     .get("/api/channels/unread", async ({ actor }) => ({ channels: await listUnread(deps, actor) }), { auth: true })
     .get("/api/channels/:id/unread", async ({ actor, params }) => ({ channel: await getUnread(deps, actor, params.id) }), { auth: true, params: IdParams })
-    .post("/api/channels/read-all", async ({ actor }) => markAll(actor.userId, actor.isOwner, null), { auth: true, bodyLimit: MARK_ALL_BUDGET })
-    .post("/api/communities/:id/read-all", async ({ actor, params }) => markAll(actor.userId, actor.isOwner, params.id), { auth: true, params: IdParams, bodyLimit: MARK_ALL_BUDGET })
+    .post("/api/channels/read-all", async ({ actor }) => markAll(actor.userId, actor.isOwner, null), { auth: true })
+    .post("/api/communities/:id/read-all", async ({ actor, params }) => markAll(actor.userId, actor.isOwner, params.id), { auth: true, params: IdParams })
     .post("/read-all", async ({ actor, body, request }) => {
       await markAll(actor.userId, actor.isOwner, null);
       return redirect(request, body.next || "/");
-    }, { auth: true, body: ReadAllForm, bodyLimit: MARK_ALL_BUDGET })
+    }, { auth: true, body: ReadAllForm })
     .post("/c/:id/read-all", async ({ actor, params, body, request }) => {
       await markAll(actor.userId, actor.isOwner, params.id);
       return redirect(request, body.next || `/c/${params.id}`);
-    }, { auth: true, params: IdParams, body: ReadAllForm, bodyLimit: MARK_ALL_BUDGET });
+    }, { auth: true, params: IdParams, body: ReadAllForm });
 }
