@@ -59,7 +59,7 @@ export const InvitesAdmin: FC<{ invites: InviteView[]; state?: FormState; regist
                     <code class="invite-link__url" data-secret>{i.code}</code> {i.code === created ? <span class="badge badge--accent">New</span> : null}
                     {i.usable ? (
                       // The sign-up link with the code filled in; the button copies it as a full URL.
-                      <button type="button" class="btn btn--secondary btn--sm" data-copy={`/register?invite=${i.code}`} aria-label={`Copy the sign-up link of invite ${i.code}`}>
+                      <button type="button" class="btn btn--secondary btn--sm" data-copy={`/register?invite=${i.code}`} aria-label={`Copy link: the sign-up link of invite ${i.code}`}>
                         Copy link
                       </button>
                     ) : (

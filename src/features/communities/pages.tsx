@@ -89,7 +89,9 @@ export function communityPages(deps: AppDeps) {
       return renderChat(deps, request, actor, params.id, null);
     }, { auth: true })
     .get("/c/:id/ch/:channelId", async ({ actor, params, request }) => renderChat(deps, request, actor, params.id, params.channelId), { auth: true })
-    .get("/c/:id/members", async ({ actor, params, query }) => {
+    .get("/c/:id/members", async ({ actor, params, query, request }) => {
+      // The members panel's "more" (htmx); opened as a page, it is the community's page.
+      if (!isHtmx(request)) return seeOther(request, `/c/${params.id}`);
       const offset = query.offset ?? 0;
       const members = await listCommunityMembers(deps, actor, params.id, { limit: MEMBER_PAGE, offset });
       return fragment(<MemberPage members={members} communityId={params.id} offset={offset} />);

@@ -126,7 +126,7 @@ export function dmPages(deps: AppDeps) {
       const blocks = await listBlocks(deps, actor);
       const main = (
         <ul class="stack panel__body" id="blocked-list">
-          {blocks.length === 0 ? <p class="muted">You have not blocked anyone.</p> : null}
+          {blocks.length === 0 ? <li class="muted">You have not blocked anyone.</li> : null}
           {blocks.map((b) => (
             <li class="btn-row">
               <span>{b.displayName}</span> <span class="muted">@{b.username}</span>
