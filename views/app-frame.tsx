@@ -53,8 +53,11 @@ export const AppFrame: FC<AppFrameProps> = (p) => (
     <div class="scrim" data-panel-close aria-hidden="true" />
     <section class="pane" aria-label={p.paneLabel ?? "Conversation"}>
       <header class="pane-header">
-        <button type="button" class="icon-btn pane-header__nav-toggle" data-panel-toggle="nav" aria-controls="app-nav" aria-expanded="false" aria-label="Show channels">
+        {/* Named by its own text, not aria-label: live.js adds the unread totals inside it, and a
+            label that did not contain them would not match what is shown (axe label-content-name-mismatch). */}
+        <button type="button" class="icon-btn pane-header__nav-toggle" data-panel-toggle="nav" aria-controls="app-nav" aria-expanded="false">
           <Icon name="menu" />
+          <span class="visually-hidden">Show channels</span>
         </button>
         <div class="pane-header__main">{p.header}</div>
         {p.members ? (

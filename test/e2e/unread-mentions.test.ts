@@ -284,8 +284,10 @@ describe.skipIf(!browser)("mentions", () => {
     await notice.waitFor(WAIT);
     expect(await notice.textContent()).toContain("permission to mention @everyone");
     expect(alice.problems.all()).toEqual([]);
-    // Bob's one expected problem: the refused send's 403 in the console.
-    expect(bob.problems.all().filter((p) => !p.includes("403"))).toEqual([]);
+    // Bob's expected problems: the refused send's 403 in the console, and, when his send raced the
+    // role changes (a role change bumps the readers' version), the 409 VIEWERS_CHANGED the client
+    // answers by encrypting for the new readers and sending again (docs/messages.md).
+    expect(bob.problems.all().filter((p) => !p.includes("403") && !p.includes("409"))).toEqual([]);
     await alice.context.close();
     await bob.context.close();
   });

@@ -140,7 +140,7 @@ function paint(): void {
       else continue;
       setBadges(link, counts?.unread ?? 0, counts?.mentions ?? 0);
     }
-    // On a phone the sidebars hide behind this button: it carries the totals (its aria-label names it; the title has them too).
+    // On a phone the sidebars hide behind this button: it carries the totals (named by its own text, so they join its name).
     for (const toggle of document.querySelectorAll<HTMLElement>(".pane-header__nav-toggle")) setBadges(toggle, all.unread, all.mentions);
     const base = document.title.replace(TITLE_PREFIX, "");
     const title = all.unread || all.mentions ? `(${all.mentions ? `@${format(all.mentions)} · ` : ""}${format(all.unread)}) ${base}` : base;
