@@ -35,10 +35,10 @@ export function forgetNewDm(id: string): void {
   save(ids);
 }
 
-function badge(cls: string, text: string, hidden: string): HTMLElement {
+/** A count badge: the visible text, and words for screen readers ("3" + " unread"); shared with unread.ts. */
+export function countBadge(cls: string, text: string, hidden: string): HTMLElement {
   const b = document.createElement("span");
   b.className = cls;
-  b.dataset.liveBadge = "";
   b.textContent = text;
   const sr = document.createElement("span");
   sr.className = "visually-hidden";
@@ -47,12 +47,21 @@ function badge(cls: string, text: string, hidden: string): HTMLElement {
   return b;
 }
 
+/** Counts past 99 read "99+". */
+export const formatCount = (n: number): string => (n > 99 ? "99+" : String(n));
+
+function badge(cls: string, text: string, hidden: string): HTMLElement {
+  const b = countBadge(cls, text, hidden);
+  b.dataset.liveBadge = "";
+  return b;
+}
+
 export function applyNewDmBadges(): void {
   for (const link of document.querySelectorAll<HTMLElement>("[data-live-dms]")) {
     link.querySelector("[data-live-badge]")?.remove();
     if (!ids.length) continue;
     const railItem = link.classList.contains("rail-item");
-    const n = ids.length > 99 ? "99+" : String(ids.length);
+    const n = formatCount(ids.length);
     link.append(badge(`badge badge--count live-badge${railItem ? " rail-item__badge" : ""}`, n, ids.length === 1 ? " new conversation" : " new conversations"));
   }
   for (const id of ids) {

@@ -9,6 +9,8 @@
 // htmx, re-fetched by regions.ts or rebuilt by chat.js gets its badges back: the class of bug
 // where a refreshed region dropped them cannot come back link by link.
 
+import { countBadge, formatCount } from "./badges.ts";
+
 type Entry = { unread: number; mentions: number; community: string | null; last: number };
 type Wire = { channel_id: string; community_id: string | null; unread: number; mentions: number; last_seq: number; read_seq: number };
 
@@ -83,20 +85,8 @@ export function onReadAll(communityId: string | null): void {
   reloadUnread(500);
 }
 
-function format(n: number): string {
-  return n > 99 ? "99+" : String(n);
-}
-
-function badge(cls: string, text: string, hidden: string): HTMLElement {
-  const b = document.createElement("span");
-  b.className = `badge ${cls}`;
-  b.textContent = text;
-  const sr = document.createElement("span");
-  sr.className = "visually-hidden";
-  sr.textContent = hidden;
-  b.append(sr);
-  return b;
-}
+const format = formatCount;
+const badge = (cls: string, text: string, hidden: string) => countBadge(`badge ${cls}`, text, hidden);
 
 /** Same markup as views/chat-parts.tsx UnreadBadges (the home hub renders it on the server). */
 function setBadges(link: HTMLElement, unread: number, mentions: number): void {
