@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { setSignalRelayHook } from "../../src/features/voice/index.ts";
+import { setSignalRelayHook, setVoiceOptions, VOICE_GRACE_MS } from "../../src/features/voice/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { seriousAxeViolations } from "../helpers/axe.ts";
 import { launchBrowser, MEDIA_ARGS, screenshot, type PageProblems } from "../helpers/browser.ts";
@@ -461,8 +461,9 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     // encrypted messages; both draw them as compact rows, and the server holds only ciphertext.
     await waitCallRecords(a.page, ["started", "ended"]);
     expect(await a.page.textContent(`[data-call-record="ended"] .msg__text`)).toMatch(/^Call ended · \d+ (s|min)$/);
-    await b.page.click("#voice-dock [data-voice-action='leave-dock']"); // Bob sat alone in the DM's call
+    // Bob is not left sitting alone in the DM's call: it ended for him when Alice hung up.
     await b.page.waitForSelector("#voice-dock [data-voice-action='leave-dock']", { state: "detached", timeout: WAIT.timeout });
+    expect(await b.page.textContent("#voice-dock")).toContain("Everyone else left; the call ended.");
     await b.page.goto(`${base}/dms/${dmId}`);
     await waitCallRecords(b.page, ["started", "ended"]);
     expect(await b.page.textContent(`[data-call-record="started"] .msg__text`)).toBe("Started a call");
@@ -472,6 +473,44 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     expect(stored.length).toBeGreaterThanOrEqual(2);
     for (const m of stored) expect(Buffer.from(String(m.ciphertext), "base64url").toString("latin1") + String(m.ciphertext)).not.toMatch(/Call ended|Started a call|"seconds"/);
     for (const p of [a, b]) expect(p.problems.all()).toEqual([]);
+  });
+
+  test("the caller's tab closes mid-call: Bob's call ends once Alice's seat is freed, and Alice's next page of the app writes the closing 'Call ended' record, once", async () => {
+    setVoiceOptions(ctx.deps, { graceMs: 1_000 });
+    try {
+      const b = await open(bob, `/dms/${dmId}`);
+      await b.page.waitForSelector("[data-chat-ready]", WAIT);
+      const a = await open(alice, `/dms/${dmId}`);
+      await a.page.waitForSelector(`button[data-voice-call="${dmId}"]:not([disabled])`, WAIT);
+      await a.page.click(`button[data-voice-call="${dmId}"]`);
+      await b.page.waitForSelector(`[data-voice-action="accept:${dmId}"]`, WAIT);
+      await b.page.click(`[data-voice-action="accept:${dmId}"]`);
+      await waitConnected(a.page);
+      await waitConnected(b.page);
+      await waitCallRecords(b.page, ["started"]);
+      // The log of the call in progress is kept in Alice's browser, not on the server.
+      await a.page.waitForFunction(() => Object.values(JSON.parse(localStorage.getItem("hearth.voice.records") ?? "{}") as { answeredAt: number }[]).some((s) => s.answeredAt > 0), null, WAIT);
+      const context = a.page.context();
+      await a.page.close();
+      // Bob is not left alone: once Alice's seat is freed (the grace after her socket closed), his call ends.
+      await b.page.waitForFunction(() => document.querySelector("#voice-dock")?.textContent?.includes("Everyone else left; the call ended."), null, WAIT);
+      expect(await b.page.$("#voice-dock [data-voice-action='leave-dock']")).toBeNull();
+      // Alice opens Hearth again in the same browser: her next page writes the closing record.
+      const again = await context.newPage();
+      await again.addInitScript(recordPeerConnections);
+      await again.goto(`${base}/dms/${dmId}`, { waitUntil: "load", timeout: WAIT.timeout });
+      await waitCallRecords(again, ["started", "ended"]);
+      expect(await again.textContent(`[data-call-record="ended"] >> nth=-1`)).toMatch(/Call ended · \d+ (s|min)/);
+      await waitCallRecords(b.page, ["started", "ended"]);
+      await again.waitForFunction(() => localStorage.getItem("hearth.voice.records") === null, null, WAIT);
+      // Written once: a reload of Alice's page finds nothing left to write.
+      await again.reload({ waitUntil: "load" });
+      await again.waitForSelector(`button[data-voice-call="${dmId}"]:not([disabled])`, WAIT);
+      await waitCallRecords(again, ["started", "ended"]);
+      expect(b.problems.all()).toEqual([]);
+    } finally {
+      setVoiceOptions(ctx.deps, { graceMs: VOICE_GRACE_MS });
+    }
   });
 
   test("a DM call declined on one of Bob's devices stops the ring on the other, and Alice's DM gets a 'Call declined' record", async () => {

@@ -7,7 +7,8 @@ import { Call, type IceAnswer } from "./call.ts";
 import { listDevices, MicError_, openMicrophone } from "./media.ts";
 import { markSpeaking, render, type Ring, type UiActions, type UiState } from "./ui.ts";
 import type { VoiceHost } from "./types.ts";
-import { CallLog } from "./records.ts";
+import { findPending } from "./pending-records.ts";
+import { RecordKeeper } from "./record-keeper.ts";
 import { pttKeyCode, pttKeyLabel, setPttKeyCode } from "./ptt-key.ts";
 
 const JOIN_TIMEOUT_MS = 15_000;
@@ -20,7 +21,15 @@ let ringWhenJoined = false;
 /** The conversation's message scheme ("pw" DM, "sk" group DM) for call records; "" in voice channels. */
 let joinScheme: "pw" | "sk" | "" = "";
 /** The record this tab writes as the caller of the current call (records.ts). */
-let callLog: CallLog | null = null;
+const records = new RecordKeeper(
+  (channelId, scheme, record) => host!.sendRecord(channelId, scheme, record),
+  () => {
+    state.status = "The call record could not be written into the conversation.";
+    update();
+  },
+);
+/** Someone else has sat in this tab's current call (a conversation call then ends when they all left). */
+let hadCompany = false;
 let communityId = "";
 let followed: string[] = [];
 const names = new Map<string, string>();
@@ -101,6 +110,7 @@ function upsert(channelId: string, p: VoiceParticipant): void {
 
 function fail(where: string, code: string, message?: string): void {
   clearTimeout(joinTimer);
+  records.forget();
   state.call?.end();
   state.call = null;
   state.joining = null;
@@ -111,8 +121,7 @@ function fail(where: string, code: string, message?: string): void {
 function endCall(text: string): void {
   const call = state.call;
   if (!call) return;
-  callLog?.finish();
-  callLog = null;
+  records.finish();
   call.end();
   const roster = state.rosters.get(call.channelId);
   if (roster) state.rosters.set(call.channelId, roster.filter((p) => p.userId !== state.selfId));
@@ -179,6 +188,7 @@ async function join(channelId: string, kind: "community" | "conversation", name:
   if (!host || state.joining || state.call?.channelId === channelId) return;
   const h = host;
   joinScheme = scheme;
+  hadCompany = false;
   state.errors.delete(where);
   state.status = "";
   state.joining = channelId;
@@ -242,20 +252,15 @@ function onJoined(f: Record<string, unknown>): void {
   state.joining = null;
   state.rosters.set(call.channelId, participants);
   call.joinedAs(f.connId, participants);
-  sessionStorage.setItem(SAVED, JSON.stringify({ channelId: call.channelId, kind: call.kind, name: call.name }));
+  if (participants.some((p) => p.userId !== state.selfId)) hadCompany = true;
   if (ringWhenJoined && participants.every((p) => p.userId === state.selfId)) {
     host?.hub.send({ type: "voice:ring", channelId: call.channelId, ref: "voice-ring" });
-    const h = host!;
-    const scheme = joinScheme;
-    if (scheme)
-      callLog = new CallLog((record) =>
-        void h.sendRecord(call.channelId, scheme, record).catch(() => {
-          state.status = "The call record could not be written into the conversation.";
-          update();
-        }),
-      );
+    if (joinScheme) records.open({ channelId: call.channelId, scheme: joinScheme });
   }
   ringWhenJoined = false;
+  sessionStorage.setItem(SAVED, JSON.stringify({ channelId: call.channelId, kind: call.kind, name: call.name, record: records.log?.id ?? null }));
+  // A resumed log whose callee left while this tab reloaded: the call is over for the record.
+  if (records.log && !participants.some((p) => p.userId !== state.selfId)) records.log.othersLeft();
   update();
 }
 
@@ -272,7 +277,10 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
       const p = f.participant as VoiceParticipant;
       upsert(channelId, p);
       if (inThisCall) call.participantUpdated(p);
-      if (inThisCall && p.userId !== state.selfId) callLog?.answered();
+      if (inThisCall && p.userId !== state.selfId) {
+        records.log?.answer();
+        hadCompany = true;
+      }
       learnNames(channelId);
       return update();
     }
@@ -280,7 +288,15 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
       const list = state.rosters.get(channelId);
       if (list) state.rosters.set(channelId, list.filter((p) => p.userId !== f.userId));
       if (inThisCall && f.userId !== state.selfId) call.participantLeft(String(f.userId), String(f.connId));
-      if (inThisCall && [...call.participants.keys()].every((id) => id === state.selfId)) callLog?.othersLeft();
+      if (inThisCall && [...call.participants.keys()].every((id) => id === state.selfId)) {
+        records.log?.othersLeft();
+        // A DM or group DM call with nobody else left (and nobody still being rung) is over: the
+        // one who stayed is not left sitting alone in it.
+        if (call.kind === "conversation" && hadCompany && !records.log?.ringingCount && host) {
+          host.hub.send({ type: "voice:leave", channelId: call.channelId });
+          return endCall("Everyone else left; the call ended.");
+        }
+      }
       return update();
     }
     case "voice:speaking":
@@ -293,7 +309,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
     case "rtc:signal":
       return call?.onSignal(frame as unknown as RtcSignalEvent);
     case "voice:ringing":
-      if (inThisCall && Array.isArray(f.userIds)) callLog?.rang(f.userIds.map(String));
+      if (inThisCall && Array.isArray(f.userIds)) records.log?.rang(f.userIds.map(String));
       state.status = "Ringing…";
       return update();
     case "voice:ring": {
@@ -305,7 +321,7 @@ function onFrame(frame: EventFrame | ErrorFrame): void {
     case "voice:ring_ended": {
       if (f.calleeId === state.selfId) state.rings = state.rings.filter((r) => r.channelId !== channelId);
       else if (f.callerId === state.selfId && inThisCall) {
-        callLog?.ringEnded(String(f.calleeId), String(f.reason));
+        records.log?.ringEnded(String(f.calleeId), String(f.reason));
         const who = state.name(String(f.calleeId));
         state.status = f.reason === "DECLINED" ? `${who} declined the call.` : f.reason === "TIMEOUT" ? `${who} did not answer.` : "";
       }
@@ -382,14 +398,25 @@ export function start(h: VoiceHost): void {
   // Any page of the app keeps the dock (a page without calls of its own, e.g. settings, too).
   document.addEventListener("htmx:after:swap", update);
   // Leaving the page: peers closed at once; the seat waits out the grace (a reload resumes it).
-  addEventListener("pagehide", () => state.call?.end());
+  // The call log notes the moment, for the length a later page records if this tab is gone.
+  addEventListener("pagehide", () => {
+    records.log?.alive();
+    state.call?.end();
+  });
   // Rings waiting for us, and a seat to resume after a reload (docs/voice.md, "What a client does" 2).
   void h
     .call<{ call: { channelId: string } | null; rings: Ring[] }>("GET", "/api/account/voice")
     .then((a) => {
       for (const r of a.rings) if (!state.rings.some((x) => x.channelId === r.channelId)) state.rings.push(r);
-      const saved = JSON.parse(sessionStorage.getItem(SAVED) ?? "null") as { channelId: string; kind: "community" | "conversation"; name: string } | null;
-      if (saved && a.call?.channelId === saved.channelId) void join(saved.channelId, saved.kind, saved.name, "dock", false);
+      const saved = JSON.parse(sessionStorage.getItem(SAVED) ?? "null") as { channelId: string; kind: "community" | "conversation"; name: string; record?: string | null } | null;
+      const resume = !!saved && a.call?.channelId === saved.channelId;
+      const log = resume && saved?.record ? findPending(saved.record) : undefined;
+      if (resume && saved) {
+        if (log) records.open(log);
+        void join(saved.channelId, saved.kind, saved.name, "dock", false);
+      }
+      // Logs of calls whose tab went away (closed, crashed): their closing records, written now.
+      void records.closeAbandoned(a.call?.channelId ?? null, log?.id ?? null);
       update();
     })
     .catch(() => {});

@@ -26,6 +26,12 @@ export async function openMicrophone(deviceId?: string): Promise<MediaStream> {
 /** Speaking = the level stays above a threshold; a short hold avoids flapping between words. */
 const SPEAKING_LEVEL = 0.02;
 const HOLD_MS = 400;
+/** Each read looks at the last FFT_SIZE samples (2048 ≈ 43–46 ms at 44.1–48 kHz), and reads come
+ *  every READ_MS, so the windows overlap and a short sound between two reads is never missed.
+ *  (With a 21 ms window read every 100 ms, a sound repeating at a multiple of 100 ms — Chromium's
+ *  fake microphone beeps every 500 ms — could fall between reads for good.) */
+const FFT_SIZE = 2048;
+const READ_MS = 40;
 
 export class LevelMeter {
   private ctx: AudioContext | null = null;
@@ -44,7 +50,7 @@ export class LevelMeter {
       void this.ctx.resume().catch(() => {});
       this.source = this.ctx.createMediaStreamSource(stream);
       this.analyser = this.ctx.createAnalyser();
-      this.analyser.fftSize = 1024;
+      this.analyser.fftSize = FFT_SIZE;
       this.source.connect(this.analyser);
     } catch {
       return; // no WebAudio: no speaking indicator, the call works
@@ -67,7 +73,7 @@ export class LevelMeter {
         this.speaking = speaking;
         this.onSpeaking(speaking);
       }
-    }, 100);
+    }, READ_MS);
   }
 
   private detachSource(): void {
