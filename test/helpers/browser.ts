@@ -111,3 +111,9 @@ function ignoreLateSocketFrames(browser: Browser): Browser {
   };
   return browser;
 }
+
+/** Signs out the way a person does: the account menu (top bar or sidebar), then "Sign out". */
+export async function signOutThroughMenu(page: Page): Promise<void> {
+  await page.locator('[data-testid="user-menu"]:visible').first().click();
+  await page.locator('[data-testid="menu-sign-out"]:visible').first().click();
+}

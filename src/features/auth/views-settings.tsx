@@ -26,21 +26,12 @@ export function shellUserOf(actor: { userId: string; displayName: string; isOwne
   };
 }
 
-export const SignOutButton: FC = () => (
-  <form method="post" action="/logout" class="inline-form">
-    <button type="submit" class="btn btn--ghost btn--sm" data-testid="sign-out">
-      Sign out
-    </button>
-  </form>
-);
-
 export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: string; description?: string; current: string; flash?: string; children: Child }> = (p) => (
   <Layout
     title={p.title}
     assets={p.assets}
     topBar
     user={{ id: p.user.id, displayName: p.user.displayName }}
-    topBarActions={<SignOutButton />}
     toasts={p.flash ? <Toast message={p.flash} tone="success" /> : undefined}
   >
     <SettingsShell

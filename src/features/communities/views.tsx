@@ -252,9 +252,7 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
     ? `You are timed out until ${p.timedOutUntil.toISOString().slice(0, 16).replace("T", " ")} UTC.`
     : ch?.archived
       ? "This channel is archived."
-      : ch?.kind === "voice"
-        ? "This is a voice channel."
-        : "Only moderators can post here.";
+      : "Only moderators can post here.";
   return (
     <AppFrame
       rail={<div hx-boost:inherited="true" hx-swap:inherited="outerHTML">{<Rail communities={p.communities} currentId={p.community.id} />}</div>}
@@ -286,7 +284,8 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
         )
       }
       composer={
-        ch ? (
+        // A voice channel has no text conversation: no composer (not a disabled one).
+        ch && ch.kind !== "voice" ? (
           <div>
             {blocked ? (
               <p class="composer-notice muted" id="composer-notice" role="status">

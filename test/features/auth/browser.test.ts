@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { Secret, TOTP } from "otpauth";
 import type { Browser, Page } from "playwright-core";
-import { collectProblems, launchBrowser, screenshot } from "../../helpers/browser.ts";
+import { collectProblems, launchBrowser, screenshot, signOutThroughMenu } from "../../helpers/browser.ts";
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { ensureSetupToken } from "../../../src/features/auth/setup.ts";
 
@@ -82,7 +82,7 @@ describe.skipIf(!browser)("accounts in Chromium", () => {
     await page.waitForSelector('[data-testid="backup-codes"]');
     expect(await page.locator('[data-testid="backup-codes"] li').count()).toBe(8);
 
-    await page.click('[data-testid="sign-out"]');
+    await signOutThroughMenu(page);
     await page.waitForURL(`${base}/login`);
     await screenshot(page, "auth-login-desktop");
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
-import { collectProblems, launchBrowser, screenshot } from "../../helpers/browser.ts";
+import { collectProblems, launchBrowser, screenshot, signOutThroughMenu } from "../../helpers/browser.ts";
 import { createTestContext, type TestContext } from "../../helpers/app.ts";
 import { createUser, TEST_PASSWORD, type TestUser } from "../../helpers/users.ts";
 
@@ -51,7 +51,7 @@ describe.skipIf(!browser)("failed sign-in attempts in Chromium", () => {
     expect(device!.httpOnly).toBe(true);
     expect(device!.sameSite).toBe("Strict");
     expect(await page.evaluate(() => document.cookie)).not.toContain("hearth_device");
-    await page.click('[data-testid="sign-out"]');
+    await signOutThroughMenu(page);
     await page.waitForURL(`${base}/login`);
 
     // Strangers, elsewhere: ten wrong passwords lock the account for untrusted clients.
@@ -75,7 +75,7 @@ describe.skipIf(!browser)("failed sign-in attempts in Chromium", () => {
     await page.waitForURL(`${base}/settings/security`);
 
     // Shown once: signing out and in again goes straight through.
-    await page.click('[data-testid="sign-out"]');
+    await signOutThroughMenu(page);
     await page.waitForURL(`${base}/login`);
     await signInThroughForm(page, TEST_PASSWORD);
     await page.waitForURL(`${base}/settings/security`);
