@@ -26,6 +26,7 @@ const DeleteBody = t.Object({
 });
 /** The page's delete form: one `heirs` select per owned community, valued "<community id>:<heir id>" ("<community id>:" when none chosen). */
 const HeirChoice = t.String({ maxLength: 80 });
+const SuspendForm = t.Object({ reason: t.Optional(t.String({ maxLength: 2000, description: "Why (1–500 characters once trimmed)." })) });
 const DeleteForm = t.Object({ heirs: t.Optional(t.Union([HeirChoice, t.Array(HeirChoice, { maxItems: 1000 })])) });
 const heirsFromForm = (heirs: string | string[] | undefined): Record<string, string> =>
   Object.fromEntries((typeof heirs === "string" ? [heirs] : (heirs ?? [])).map((v) => v.split(":")).filter(([c, u]) => c && u).map(([c, u]) => [c!, u!]));
@@ -158,10 +159,11 @@ export function adminUserRoutes(deps: AppDeps) {
     .post(
       "/admin/users/:id/suspend",
       ({ actor, params, body, request }) => {
-        const reason = typeof (body as Record<string, unknown> | null)?.reason === "string" ? String((body as Record<string, unknown>).reason) : "";
+        const reason = body?.reason ?? "";
         return act(actor, params.id, () => adminSuspend(deps, actor, params.id, reason, requestMeta(request)), "suspended", request, reason);
       },
-      { admin: "users", params: IdParams },
+      // An empty reason is the service's to refuse, on the page, next to the field.
+      { admin: "users", params: IdParams, body: t.Optional(SuspendForm) },
     )
     .post(
       "/admin/users/:id/delete",
