@@ -101,7 +101,11 @@ export async function queueToDevice(deps: AppDeps, actor: ActorRef, input: ToDev
   await mutate(deps, async (tx, outbox) => {
     // The same rule and code as a message send: one of the sender's registered (not revoked) devices.
     if (!(await isDeviceRegistered(tx, actor.userId, senderDevice))) throw unknownDevice();
-    const known = await tx.selectFrom("key_devices").select(["user_id", "device_id"]).where("user_id", "in", userIds).execute();
+    // FOR KEY SHARE: a device revoked while this call runs either is gone before this read (its
+    // entries get DEVICE_NOT_FOUND) or waits for this commit (and its cascade then drops what was
+    // queued for it). Without the lock the revocation could land between this check and the
+    // INSERT, which then failed on the foreign key as an INTERNAL_ERROR.
+    const known = await tx.selectFrom("key_devices").select(["user_id", "device_id"]).where("user_id", "in", userIds).forKeyShare().execute();
     const knownSet = new Set(known.map((k) => `${k.user_id}/${k.device_id}`));
     if (items.some((i) => !knownSet.has(`${i.userId}/${i.deviceId}`))) throw notFoundEntries("DEVICE_NOT_FOUND", "No such device.", items, (i) => !knownSet.has(`${i.userId}/${i.deviceId}`));
     // One sender's calls queue behind each other here, so two concurrent calls cannot both fit
