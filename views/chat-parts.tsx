@@ -230,24 +230,28 @@ export const Message: FC<MessageProps> = (p) => (
   </div>
 );
 
+// Every control starts disabled: chat.js enables them once the device's encryption is ready and
+// the form is wired to encrypt (src/client/chat/composer.ts). A form nothing has wired yet (a slow
+// phone still loading the script) must not be able to send text to the server in the clear.
+// `data-can-send` says whether this person may post here at all (read-only, archived, timed out).
 export const Composer: FC<{ action: string; channelName: string; disabled?: boolean; extra?: Child }> = (p) => (
-  <form class="composer" method="post" action={p.action} data-composer>
-    <button type="button" class="icon-btn composer__attach" aria-label="Attach a file" disabled={p.disabled}>
+  <form class="composer" method="post" action={p.action} data-composer data-can-send={p.disabled ? undefined : ""}>
+    <button type="button" class="icon-btn composer__attach" aria-label="Attach a file" disabled>
       <Icon name="paperclip" />
     </button>
     {/* Shown by chat.js where MediaRecorder and a microphone API exist (files-hook.ts). */}
-    <button type="button" class="icon-btn composer__record" aria-label="Record a voice note" hidden disabled={p.disabled}>
+    <button type="button" class="icon-btn composer__record" aria-label="Record a voice note" hidden disabled>
       <Icon name="mic" />
     </button>
     <label class="visually-hidden" for="composer-input">
       Message #{p.channelName}
     </label>
-    <textarea id="composer-input" class="composer__input" name="text" rows={1} placeholder={`Message #${p.channelName}`} maxlength={MAX_MESSAGE_CHARS} disabled={p.disabled} />
+    <textarea id="composer-input" class="composer__input" name="text" rows={1} placeholder={`Message #${p.channelName}`} maxlength={MAX_MESSAGE_CHARS} disabled />
     {p.extra}
-    <button type="button" class="icon-btn composer__emoji" aria-label="Insert emoji" disabled={p.disabled}>
+    <button type="button" class="icon-btn composer__emoji" aria-label="Insert emoji" disabled>
       <Icon name="smile" />
     </button>
-    <button type="submit" class="btn btn--primary btn--icon composer__send" aria-label="Send" disabled={p.disabled}>
+    <button type="submit" class="btn btn--primary btn--icon composer__send" aria-label="Send" disabled>
       <Icon name="send" />
     </button>
   </form>

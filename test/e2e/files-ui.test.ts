@@ -129,8 +129,10 @@ describe.skipIf(!browser)("files in two browsers", () => {
     bobS = await openSignedIn(browser!, ctx, base, bob, { track: opened, viewport: DESKTOP });
     await openChat(aliceS, channelPath);
     await openChat(bobS, channelPath);
-    const attach = aliceS.page.getByRole("button", { name: "Attach a file" });
-    expect(await attach.isEnabled()).toBe(true);
+    // Drawn disabled by the server; chat.js enables it once it has wired it (a dead paperclip
+    // before that would swallow the click).
+    await aliceS.page.waitForSelector(".composer__attach:not([disabled])", WAIT);
+    expect(await aliceS.page.getByRole("button", { name: "Attach a file" }).isEnabled()).toBe(true);
     // A real JPEG (Chromium's encoder), then an Exif segment with a GPS IFD put in after SOI.
     const b64 = await aliceS.page.evaluate(async () => {
       const c = document.createElement("canvas");

@@ -279,9 +279,10 @@ export async function mountChat(root: HTMLElement): Promise<void> {
   composerPane?.prepend(seen, typing, reply);
   const form = composerPane?.querySelector<HTMLFormElement>("form[data-composer]") ?? null;
   const input = form?.querySelector<HTMLTextAreaElement>("textarea") ?? null;
-  // Until the device is ready the composer stays disabled: nothing can leave unencrypted. A
-  // composer the server disabled (read-only, archived, timed out) stays disabled.
-  const canSend = !!input && !input.disabled;
+  // Until the device is ready the composer stays disabled (the server draws it so): nothing can
+  // leave unencrypted. One the server marks as not for this person (read-only, archived, timed
+  // out: no data-can-send) stays disabled.
+  const canSend = !!input && form?.dataset.canSend !== undefined;
   if (input) input.disabled = true;
 
   try {

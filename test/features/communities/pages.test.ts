@@ -92,11 +92,24 @@ describe("pages", () => {
     expect((await post(c.outsider, `/c/${c.communityId}/settings/members/${c.member.user.id}/kick`, {})).status).toBe(404);
   });
 
+  test("the composer is drawn with every control disabled (chat.js enables them once it encrypts): nothing can be sent in the clear before the script runs; data-can-send says who may post", async () => {
+    const composerOf = (html: string) => html.slice(html.indexOf("<form class=\"composer\""), html.indexOf("</form>", html.indexOf("<form class=\"composer\"")));
+    const form = composerOf((await get(c.owner, `/c/${c.communityId}/ch/${c.generalChannelId}`)).html);
+    expect(form).toContain("data-can-send");
+    for (const control of ["<textarea", 'aria-label="Send"', 'aria-label="Attach a file"', 'aria-label="Insert emoji"', 'aria-label="Record a voice note"']) {
+      const tag = form.slice(form.indexOf(control), form.indexOf(">", form.indexOf(control)));
+      expect(tag.length).toBeGreaterThan(0);
+      expect(tag).toContain("disabled");
+    }
+  });
+
   test("moderation forms act through the same service; the timed-out member sees it", async () => {
     const r = await post(c.moderator, `/c/${c.communityId}/settings/members/${c.member.user.id}/timeout`, { duration_seconds: "3600" });
     expect(r.status).toBe(204);
     const chat = await get(c.member, `/c/${c.communityId}/ch/${c.generalChannelId}`);
     expect(chat.html).toContain("You are timed out until");
+    expect(chat.html).toContain("data-composer");
+    expect(chat.html).not.toContain("data-can-send");
     const members = await get(c.moderator, `/c/${c.communityId}/settings/members`);
     expect(members.html).toContain("timed out");
     const audit = await get(c.owner, `/c/${c.communityId}/settings/audit`);
