@@ -38,6 +38,9 @@ import { LivenessProbes } from "./probes.ts";
 import { SocketCap } from "./socket-cap.ts";
 import { dropTopicSockets, recheckTopicSockets, recheckUserSockets } from "./revalidate.ts";
 import { noteSocketAdmitted, noteSocketReleased, observeFanout } from "../metrics/registry.ts";
+import { RevocationMemory } from "./revocations.ts";
+import { MembershipGenerations } from "./generations.ts";
+import { sweepSessionSockets } from "./session-sweep.ts";
 
 export type { AuthorizeSubscribe, FrameHandler, HubActor, HubOptions, HubSocket, InitialTopics, SocketsListener, SubscribeRefusal, SubscribeVerdict } from "./hub-types.ts";
 import type { AuthorizeSubscribe, FrameHandler, HubActor, HubOptions, HubSocket, InitialTopics, SocketsListener, SubscribeVerdict } from "./hub-types.ts";
@@ -48,8 +51,6 @@ const RESERVED_FRAMES = new Set(["ping", "auth", "subscribe", "unsubscribe"]);
 /** At the cap, a socket that does not answer a ping within this is terminated as dead. */
 export const PROBE_TIMEOUT_MS = 2_000;
 
-/** Revocations remembered this long, to refuse a socket whose auth check raced the revocation. */
-const REVOCATION_MEMORY_MS = 120_000;
 
 export class Hub implements EventPublisher {
   readonly log: Logger;
@@ -64,15 +65,13 @@ export class Hub implements EventPublisher {
   private started: Promise<void> | undefined;
   private livenessTimer: Timer | undefined;
   private checkSessions: ((ids: string[]) => Promise<Set<string>>) | undefined;
-  /** `s:<sessionId>` or `u:<userId>` (all sessions) -> when it was revoked. */
-  private readonly revoked = new Map<string, number>();
+  /** Revocations remembered a while, to refuse a socket whose auth raced one (revocations.ts). */
+  private readonly revoked: RevocationMemory;
   private readonly frameHandlers = new Map<string, FrameHandler>();
   private readonly socketListeners: SocketsListener[] = [];
   private readonly stopHooks: (() => void)[] = [];
-  /** Bumped by unsubscribeUser: an authorisation that straddles a kick is re-run. */
-  private readonly membershipGenerations = new Map<string, number>();
-  /** Bumped by recheckTopics/dropTopics, which concern users not known in advance. */
-  private globalGeneration = 0;
+  /** An authorisation that straddles a kick or recheck is re-run (generations.ts). */
+  private readonly generations = new MembershipGenerations();
   /** The cap's counting, local and shared (socket-cap.ts). */
   private readonly cap: SocketCap;
   /** The local half of the last recheck delivered (fan-out delivers locally, synchronously). */
@@ -85,6 +84,7 @@ export class Hub implements EventPublisher {
     this.fanout = opts.fanout ?? new LocalFanout();
     this.version = opts.version;
     this.now = opts.now ?? Date.now;
+    this.revoked = new RevocationMemory(this.now);
     this.options = {
       livenessIntervalMs: opts.livenessIntervalMs ?? 30_000,
       frameRate: opts.frameRate ?? FRAME_RATE,
@@ -312,9 +312,7 @@ export class Hub implements EventPublisher {
   }
 
   private refuseRevoked(socket: HubSocket, authStartedMs: number): boolean {
-    const { userId, sessionId } = socket.actor;
-    const revokedAll = this.revoked.get(`u:${userId}`);
-    if (!this.revoked.has(`s:${sessionId}`) && !(revokedAll !== undefined && revokedAll >= authStartedMs)) return false;
+    if (!this.revoked.refuses(socket.actor, authStartedMs)) return false;
     socket.fail("SESSION_ENDED", "This session has ended. Please sign in again.", CLOSE.SESSION_ENDED);
     return true;
   }
@@ -328,7 +326,7 @@ export class Hub implements EventPublisher {
     const removed = this.registry.remove(socket);
     // A socket that closed during a probe needs no answer (noteAlive ends the wait the same way).
     if (removed) this.noteAlive(socket);
-    if (this.registry.countFor(socket.userId) === 0) this.membershipGenerations.delete(socket.userId);
+    if (this.registry.countFor(socket.userId) === 0) this.generations.forget(socket.userId);
     if (removed) {
       noteSocketReleased();
       this.cap.sync(socket.userId);
@@ -338,11 +336,7 @@ export class Hub implements EventPublisher {
 
   /** Changes whenever a subscription decision about the user may have gone stale. */
   membershipGeneration(userId: string): number {
-    return (this.membershipGenerations.get(userId) ?? 0) + this.globalGeneration;
-  }
-
-  private bumpGeneration(userId: string): void {
-    this.membershipGenerations.set(userId, (this.membershipGenerations.get(userId) ?? 0) + 1);
+    return this.generations.of(userId);
   }
 
   // ------------------------------------------------------------ delivery (local half of fan-out)
@@ -353,7 +347,7 @@ export class Hub implements EventPublisher {
         this.server?.publish(message.topic, message.data);
         return;
       case "close": {
-        this.rememberRevocation(message.userId, message.sessionIds);
+        this.revoked.remember(message.userId, message.sessionIds);
         for (const socket of this.registry.socketsOf(message.userId, message.sessionIds)) {
           socket.fail("SESSION_ENDED", "This session has ended. Please sign in again.", message.code);
           this.release(socket); // at once: nothing published after this may reach it
@@ -364,7 +358,7 @@ export class Hub implements EventPublisher {
         for (const socket of this.registry.socketsOf(message.userId)) for (const topic of message.topics) socket.subscribe(topic);
         return;
       case "unsubscribe":
-        this.bumpGeneration(message.userId);
+        this.generations.bump(message.userId);
         for (const socket of this.registry.socketsOf(message.userId)) for (const topic of message.topics) socket.unsubscribe(topic);
         return;
       case "recheck":
@@ -374,7 +368,7 @@ export class Hub implements EventPublisher {
         this.localWork = this.recheckTopicsHere(message.topics).catch((error: unknown) => this.log.error("ws.recheck_failed", { error: error instanceof Error ? error : String(error) }));
         return;
       case "drop_topics":
-        this.globalGeneration++;
+        this.generations.bumpAll();
         dropTopicSockets(this.registry, message.topics, message.reason);
         return;
       case "probe":
@@ -393,46 +387,18 @@ export class Hub implements EventPublisher {
   private async recheck(userId: string): Promise<void> {
     if (this.registry.countFor(userId) === 0) return;
     // Bumped first: a subscribe or connect whose permission check straddles this one re-asks.
-    this.bumpGeneration(userId);
+    this.generations.bump(userId);
     await recheckUserSockets(this, userId);
   }
 
   private async recheckTopicsHere(topics: readonly string[]): Promise<void> {
-    this.globalGeneration++;
+    this.generations.bumpAll();
     await recheckTopicSockets(this, topics);
   }
 
-  private rememberRevocation(userId: string, sessionIds: readonly string[] | "all"): void {
-    const now = this.now();
-    for (const [key, at] of this.revoked) if (now - at > REVOCATION_MEMORY_MS) this.revoked.delete(key);
-    if (sessionIds === "all") this.revoked.set(`u:${userId}`, now);
-    else for (const id of sessionIds) this.revoked.set(`s:${id}`, now);
-  }
-
   /** Closes sockets whose session is no longer live (expired, revoked, user suspended). */
-  async sweepSessions(): Promise<number> {
-    if (!this.checkSessions) return 0;
-    const ids = this.registry.sessionIds();
-    if (ids.length === 0) return 0;
-    let live: Set<string>;
-    try {
-      live = await this.checkSessions(ids);
-    } catch (error) {
-      // Database briefly unavailable: keep the sockets; the next sweep decides.
-      this.log.warn("ws.liveness_check_failed", { error: error instanceof Error ? error.message : String(error) });
-      return 0;
-    }
-    let closed = 0;
-    for (const id of ids) {
-      if (live.has(id)) continue;
-      for (const socket of this.registry.socketsOfSession(id)) {
-        socket.fail("SESSION_ENDED", "This session has ended. Please sign in again.", CLOSE.SESSION_ENDED);
-        this.release(socket);
-        closed++;
-      }
-    }
-    if (closed > 0) this.log.info("ws.sessions_swept", { closed });
-    return closed;
+  sweepSessions(): Promise<number> {
+    return this.checkSessions ? sweepSessionSockets(this.registry, this.checkSessions, (socket) => this.release(socket), this.log) : Promise.resolve(0);
   }
 
   /** Closes every socket (server shutdown) and the fan-out connections. */
