@@ -38,7 +38,7 @@ import { authenticateBeforeBody } from "./features/auth/index.ts";
 import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
 import { passwordResetRoutes } from "./features/auth/routes-reset.tsx";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
-import { adminPowerRoutes, adminUserRoutes } from "./features/admin/index.ts";
+import { adminMoreRoutes, adminPowerRoutes, adminUserRoutes } from "./features/admin/index.ts";
 import { auditRoutes } from "./features/audit/index.ts";
 import { communityApiRoutes } from "./features/communities/routes.ts";
 import { channelApiRoutes } from "./features/channels/routes.ts";
@@ -181,7 +181,9 @@ export function createApp(deps: AppDeps) {
     .use(settingsPageRoutes(deps))
     .use(adminUserRoutes(deps))
     .use(auditRoutes(deps))
-    .use(adminPowerRoutes(deps))
+    // The communities and reports tabs ride on the powers plugin: one more step in this chain is
+    // past tsc's instantiation depth (TS2589).
+    .use(adminPowerRoutes(deps).use(adminMoreRoutes(deps)))
     .use(homeRoutes(deps))
     .use(helpRoutes(deps))
     .use(keysRoutes(deps))

@@ -326,6 +326,14 @@ export interface ReportsTable {
   resolved_at: Timestamp | null;
   resolution_note: string | null;
   created_at: Created;
+  /** Escalated to the instance's administrators (migrations/0032). */
+  escalated_at: Timestamp | null;
+  escalated_by: string | null;
+  escalation_note: string | null;
+  admin_status: string | null;
+  admin_closed_by: string | null;
+  admin_closed_at: Timestamp | null;
+  admin_note: string | null;
 }
 
 /** A file a reporter attached to a message report, decrypted by them (migrations/0014). */

@@ -5,6 +5,7 @@
  */
 export { adminUserRoutes } from "./routes.tsx";
 export { adminPowerRoutes } from "./routes-powers.tsx";
+export { adminMoreRoutes } from "./routes-more.tsx";
 // For hearthctl (src/cli): the same services, the same rules.
 export { adminResetLink, adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, USER_FILTERS, type UserFilter } from "./users.ts";
 export { setAdminPowers } from "./powers.ts";

@@ -37,7 +37,7 @@ export type UserDetail = UserListItem & {
   audit: { id: string; action: string; actorUsername: string | null; createdAt: Date; ip: string | null }[];
 };
 
-const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** One page of users, newest first; `q` matches username, display name or email (case-insensitive). */
 export async function listUsers(db: Executor, opts: { q?: string; filter?: UserFilter; page?: number; now: Date }): Promise<{ users: UserListItem[]; page: number; hasMore: boolean }> {

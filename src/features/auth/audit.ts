@@ -37,7 +37,8 @@ export type AuditAction =
   | "user_deleted"
   | "password_reset_link_created"
   | "password_reset_by_link"
-  | "admin_powers_changed";
+  | "admin_powers_changed"
+  | "report_closed_by_admin";
 
 export type RequestMeta = {
   ip: string;

@@ -12,7 +12,7 @@ import type { FormState } from "./views-auth.tsx";
 
 import { hasAdminPower } from "./admin-powers.ts";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean };
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canSeeCommunities?: boolean };
 
 /** The settings frame's user: which Administration tabs this actor's powers open. */
 export function shellUserOf(actor: { userId: string; displayName: string; isOwner: boolean; isAdmin: boolean; adminPowers: readonly string[] }): ShellUser {
@@ -23,6 +23,7 @@ export function shellUserOf(actor: { userId: string; displayName: string; isOwne
     canManageInvites: hasAdminPower(actor, "invites"),
     canReadAudit: hasAdminPower(actor, "audit"),
     canManageRoles: hasAdminPower(actor, "roles"),
+    canSeeCommunities: hasAdminPower(actor, "directory"),
   };
 }
 
@@ -47,12 +48,14 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
           ],
         },
-        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles
+        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canSeeCommunities
           ? [
               {
                 title: "Administration",
                 items: [
                   ...(p.user.canManageUsers ? [{ href: "/admin/users", label: "Users", current: p.current === "users" }] : []),
+                  ...(p.user.canManageUsers ? [{ href: "/admin/reports", label: "Reports", current: p.current === "admin-reports" }] : []),
+                  ...(p.user.canSeeCommunities ? [{ href: "/admin/communities", label: "Communities", current: p.current === "admin-communities" }] : []),
                   ...(p.user.canManageInvites ? [{ href: "/admin/invites", label: "Invites", current: p.current === "invites" }] : []),
                   ...(p.user.canReadAudit ? [{ href: "/admin/audit-log", label: "Audit log", current: p.current === "audit" }] : []),
                   ...(p.user.canManageRoles ? [{ href: "/admin/powers", label: "Powers", current: p.current === "powers" }] : []),

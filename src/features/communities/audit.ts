@@ -33,6 +33,7 @@ export type CommunityAuditAction =
   | "channel_override_removed"
   | "report_resolved"
   | "report_dismissed"
+  | "report_escalated"
   | "messages_purge_requested";
 
 export type CommunityAuditEntry = {

@@ -7,7 +7,7 @@
 import type { AppDeps } from "../../deps.ts";
 import { ROLE_PERMISSIONS } from "../permissions/index.ts";
 import { createChannel, createGroup, deleteChannel, deleteGroup, removeChannelOverride, renameGroup, setChannelOverride, updateChannel } from "../channels/index.ts";
-import { banUser, closeReport, kickMember, timeoutMember, unbanUser, warnMember } from "../moderation/index.ts";
+import { banUser, closeReport, escalateReport, kickMember, timeoutMember, unbanUser, warnMember } from "../moderation/index.ts";
 import type { ActorLike } from "./context.ts";
 import { createInvite, revokeInvite } from "./invites.ts";
 import { optionalInt } from "./page-helpers.tsx";
@@ -72,4 +72,5 @@ export const SETTINGS_FORMS: readonly SettingsForm[] = [
   { name: "invites/revoke", path: /^invites\/([^/]+)\/revoke$/, back: "invites", run: (deps, actor, id, _f, m) => revokeInvite(deps, actor, id, m[1]!) },
   { name: "bans/unban", path: /^bans\/([^/]+)\/unban$/, back: "bans", run: (deps, actor, id, _f, m) => unbanUser(deps, actor, id, m[1]!) },
   { name: "reports/close", path: /^reports\/([^/]+)\/(resolve|dismiss)$/, back: "reports", run: (deps, actor, id, f, m) => closeReport(deps, actor, id, m[1]!, m[2] === "resolve" ? "resolved" : "dismissed", f.note) },
+  { name: "reports/escalate", path: /^reports\/([^/]+)\/escalate$/, back: "reports", run: (deps, actor, id, f, m) => escalateReport(deps, actor, id, m[1]!, f.note) },
 ];

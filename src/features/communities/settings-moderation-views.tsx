@@ -253,7 +253,7 @@ const ReportFiles: FC<{ communityId: string; reportId: string; files: ReportFile
   </div>
 );
 
-export const ReportsSection: FC<{ base: string; communityId: string; reports: { id: string; targetType: string; targetName: string | null; targetId: string; reason: string; attachedText: string | null; reporterName: string | null; files: ReportFile[] }[] }> = (p) => (
+export const ReportsSection: FC<{ base: string; communityId: string; reports: { id: string; targetType: string; targetName: string | null; targetId: string; reason: string; attachedText: string | null; reporterName: string | null; escalatedAt?: Date | null; files: ReportFile[] }[] }> = (p) => (
   <ul class="stack">
     {p.reports.length === 0 ? <p class="muted">No open reports.</p> : null}
     {p.reports.map((r) => (
@@ -273,6 +273,18 @@ export const ReportsSection: FC<{ base: string; communityId: string; reports: { 
           <ActionButton action={`${p.base}/reports/${r.id}/resolve`} tone="primary" label="Resolve" />
           <ActionButton action={`${p.base}/reports/${r.id}/dismiss`} tone="ghost" label="Dismiss" />
         </div>
+        {r.escalatedAt ? (
+          <p class="muted" data-report-escalated>
+            Escalated to the instance's administrators on {r.escalatedAt.toISOString().slice(0, 16).replace("T", " ")} UTC.
+          </p>
+        ) : (
+          <Form action={`${p.base}/reports/${r.id}/escalate`} inline>
+            <input class="input" name="note" maxlength={2000} placeholder="Why the administrators should look" aria-label={`Note for the administrators about this report`} />
+            <button class="btn btn--secondary btn--sm" type="submit">
+              Escalate to administrators
+            </button>
+          </Form>
+        )}
       </li>
     ))}
   </ul>

@@ -56,6 +56,8 @@ export type ReportView = {
   createdAt: Date;
   resolvedAt: Date | null;
   resolutionNote: string | null;
+  /** Handed to the instance's administrators (escalations.ts). */
+  escalatedAt: Date | null;
 };
 
 export async function listReports(deps: AppDeps, actor: ActorLike, communityId: string, status: string = "open"): Promise<ReportView[]> {
@@ -66,13 +68,13 @@ export async function listReports(deps: AppDeps, actor: ActorLike, communityId: 
     .selectFrom("reports as r")
     .leftJoin("users as rep", "rep.id", "r.reporter_id")
     .leftJoin("users as t", (j) => j.onRef("t.id", "=", "r.target_id").on("r.target_type", "=", "user"))
-    .select(["r.id", "r.target_type", "r.target_id", "t.display_name as target_name", "r.reason", "r.attached_text", "r.status", "rep.display_name as reporter_name", "r.created_at", "r.resolved_at", "r.resolution_note"])
+    .select(["r.id", "r.target_type", "r.target_id", "t.display_name as target_name", "r.reason", "r.attached_text", "r.status", "rep.display_name as reporter_name", "r.created_at", "r.resolved_at", "r.resolution_note", "r.escalated_at"])
     .where("r.community_id", "=", communityId)
     .orderBy("r.created_at", "desc")
     .limit(200);
   if (status !== "all") q = q.where("r.status", "=", status);
   const rows = await q.execute();
-  return rows.map((r) => ({ id: r.id, targetType: r.target_type, targetId: r.target_id, targetName: r.target_name, reason: r.reason, attachedText: r.attached_text, status: r.status, reporterName: r.reporter_name, createdAt: r.created_at, resolvedAt: r.resolved_at, resolutionNote: r.resolution_note }));
+  return rows.map((r) => ({ id: r.id, targetType: r.target_type, targetId: r.target_id, targetName: r.target_name, reason: r.reason, attachedText: r.attached_text, status: r.status, reporterName: r.reporter_name, createdAt: r.created_at, resolvedAt: r.resolved_at, resolutionNote: r.resolution_note, escalatedAt: r.escalated_at }));
 }
 
 export async function closeReport(deps: AppDeps, actor: ActorLike, communityId: string, reportId: string, outcome: "resolved" | "dismissed", note?: string | null) {

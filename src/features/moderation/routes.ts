@@ -8,6 +8,7 @@ import { accessCommunity, requireCan } from "../permissions/index.ts";
 import { listCommunityAudit } from "../communities/index.ts";
 import { banUser, kickMember, listBans, listTimeouts, listWarnings, removeTimeout, timeoutMember, unbanUser, warnMember } from "./service.ts";
 import { closeReport, createReport, listReports } from "./reports.ts";
+import { escalateReport } from "./escalations.ts";
 import { addReportFile, listReportFiles, readReportFile, REPORT_FILES_BODY_BUDGET } from "./report-files.ts";
 import { bodyBudgets } from "../../http/body-budget.ts";
 
@@ -60,7 +61,7 @@ export function moderationApiRoutes(deps: AppDeps) {
       const files = await listReportFiles(deps, reports.map((r) => r.id));
       return {
         reports: reports.map((r) => ({
-          id: r.id, target_type: r.targetType, target_id: r.targetId, reason: r.reason, attached_text: r.attachedText, status: r.status, reporter_name: r.reporterName, created_at: r.createdAt.toISOString(), resolved_at: r.resolvedAt?.toISOString() ?? null, files: files.get(r.id) ?? [],
+          id: r.id, target_type: r.targetType, target_id: r.targetId, reason: r.reason, attached_text: r.attachedText, status: r.status, reporter_name: r.reporterName, created_at: r.createdAt.toISOString(), resolved_at: r.resolvedAt?.toISOString() ?? null, escalated_at: r.escalatedAt?.toISOString() ?? null, files: files.get(r.id) ?? [],
         })),
       };
     }, { auth: true, query: queryOf({ status: t.Union([t.Literal("open"), t.Literal("resolved"), t.Literal("dismissed"), t.Literal("all")]) }) })
@@ -77,6 +78,10 @@ export function moderationApiRoutes(deps: AppDeps) {
       auth: true,
       params: t.Object({ id: Uuid, reportId: Uuid, fileId: Uuid }),
     })
+    .post("/api/communities/:id/reports/:reportId/escalate", async ({ actor, params, body }) => {
+      await escalateReport(deps, actor, params.id, params.reportId, body?.note);
+      return new Response(null, { status: 204 });
+    }, { auth: true, params: t.Object({ id: Uuid, reportId: Uuid }), body: t.Optional(t.Object({ note: Reason })) })
     .post("/api/communities/:id/reports/:reportId/:outcome", async ({ actor, params, body }) => {
       await closeReport(deps, actor, params.id, params.reportId, params.outcome === "resolve" ? "resolved" : "dismissed", body?.note);
       return new Response(null, { status: 204 });

@@ -52,6 +52,12 @@ const ROUTES: Record<string, Spec> = {
   "GET /admin/powers": { power: "roles", allowed: 200 },
   "POST /admin/users/:id/powers": { power: "roles", allowed: 303, body: () => ({ is_admin: "false" }) },
   "POST /admin/powers/grant": { power: "roles", allowed: 303, body: (victim) => ({ username: victim.username }) },
+  "GET /api/admin/communities": { power: "directory", allowed: 200 },
+  "GET /admin/communities": { power: "directory", allowed: 200 },
+  "GET /api/admin/reports": { power: "users", allowed: 200 },
+  "GET /admin/reports": { power: "users", allowed: 200 },
+  "POST /api/admin/reports/:id/close": { power: "users", allowed: 404, target: "unknown", body: () => ({ outcome: "resolved" }) },
+  "POST /admin/reports/:id/close": { power: "users", allowed: 404, target: "unknown", body: () => ({ outcome: "resolved" }) },
 };
 /** Not a power's route: GET /admin sends any signed-in user to the first tab they may open (their settings if none). */
 const UNGUARDED = new Set(["GET /admin"]);
