@@ -406,7 +406,7 @@ class Soak {
 
   /** What the failing device's engine waits for, and who of the asked was online (for the report). */
   diagnose(d: SimDevice, s: Sent): string {
-    const state = (d.engine as unknown as { state: { keyRequests?: Record<string, PendingKey> } }).state;
+    const state = (d.engine as unknown as { core: { state: { keyRequests?: Record<string, PendingKey> } } }).core.state;
     const p = state.keyRequests?.[s.m.id];
     const now = Date.now();
     const who = (key: string) => {
@@ -416,7 +416,7 @@ class Soak {
     const sender = this.allDevices.find((x) => x.deviceId === s.senderDevice);
     const senderState = sender ? `${sender.online ? "online" : "offline"}${this.dead.has(s.senderDevice) ? ", revoked" : ""}` : "gone";
     const pending = p ? `asked ${p.n} times, first ${((now - p.at) / 1000).toFixed(1)} s ago, next in ${((p.next - now) / 1000).toFixed(1)} s; asked: ${Object.keys(p.asked).map(who).join(", ") || "nobody"}${p.refused ? `; refused ${p.refused}` : ""}` : "no pending request";
-    const holds = (dev: SimDevice | undefined) => !!(dev?.engine as unknown as { archive?: { findMessageKey(id: string): unknown } } | undefined)?.archive?.findMessageKey(s.m.id);
+    const holds = (dev: SimDevice | undefined) => !!(dev?.engine as unknown as { core?: { archive: { findMessageKey(id: string): unknown } } } | undefined)?.core?.archive.findMessageKey(s.m.id);
     const offered = (state as { forwarded?: Record<string, unknown[]> }).forwarded?.[s.m.id]?.length ?? 0;
     return `sent ${((now - s.at) / 1000).toFixed(1)} s ago by ${sender?.user.name ?? "?"}'s device (${senderState}, ${holds(sender) ? "holds" : "lacks"} its key); reader device ${d.engines.length - 1} reloads, ${offered} keys offered not opening it; ${pending}`;
   }

@@ -1,4 +1,4 @@
-// How a message's ciphertext describes one file (engine.ts ChatContent `files`): what a reader
+// How a message's ciphertext describes one file (plaintext.ts ChatContent `files`): what a reader
 // needs to download, decrypt and show it. Written by the sender's tray (files-ui.ts), checked
 // here before anything is fetched: a modified client can put anything in a message.
 //

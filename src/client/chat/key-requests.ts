@@ -1,6 +1,7 @@
 // Key requests between devices (issue 11 §2–3, docs/crypto.md "Key requests"): the wire format of
 // the three to-device messages, whom to ask for which item, when to ask again, and what the
-// reader is told meanwhile. Pure; the engine does the I/O (engine.ts) and unit tests cover this.
+// reader is told meanwhile. Pure; the engine does the I/O (engine-key-requests.ts,
+// engine-to-device.ts) and unit tests cover this.
 //
 //   kr  {t, c: channel, i: [item ids]}                      "please forward these keys"
 //   kf  {t, c, k: [[id, key, ad?, entry?]], n: [[id, why]]}  keys (ad/entry for pairwise items)

@@ -1,5 +1,5 @@
 // The action bar of one message (hover/focus on desktop, always shown on touch screens). It only
-// builds buttons: what each one does is the caller's (controller.ts). Add an action here by
+// builds buttons: what each one does is the caller's (channel-menu.ts). Add an action here by
 // adding an entry to `items`.
 
 import type { ChatMessage, Scheme } from "./types.ts";

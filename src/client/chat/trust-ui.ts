@@ -354,8 +354,8 @@ function showServerIdentityWarning(host: HTMLElement, fingerprint: string, inval
  */
 export async function mountOwnDevices(root: HTMLElement, call: Call, keyStores: { open(name: string): Promise<{ get(name: string): Promise<string | undefined> }> }): Promise<void> {
   const selfId = root.dataset.e2eeDevices ?? "";
-  // This browser's device, if it has one (never created here): engine.ts's DEVICE_RECORD, spelled
-  // out because importing engine.ts here would share a module with chat.js.
+  // This browser's device, if it has one (never created here): engine-state.ts's DEVICE_RECORD,
+  // spelled out because importing it here would share a module with chat.js.
   const thisDevice = await keyStores
     .open(`hearth-chat-${selfId}`)
     .then((store) => store.get("chat:device"))
