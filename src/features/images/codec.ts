@@ -21,8 +21,8 @@ import { AppError, InvalidInputError } from "../../errors.ts";
 export const IMAGE_KINDS = ["avatar", "icon", "banner", "emoji"] as const;
 export type ImageKind = (typeof IMAGE_KINDS)[number];
 
-/** seeds/000: icon and banner uploads are capped at 10 MB; the same cap holds for every kind. */
-export const MAX_IMAGE_UPLOAD_BYTES = 10 * 1024 * 1024;
+import { MAX_IMAGE_UPLOAD_BYTES } from "../../shared/image-limits.ts";
+export { MAX_IMAGE_UPLOAD_BYTES };
 /** Per frame: 40 megapixels (8000 × 5000). A 50,000 × 50,000 bomb is 2,500 megapixels. */
 export const MAX_INPUT_PIXELS = 40_000_000;
 /** All frames read of an animation together. */

@@ -14,7 +14,8 @@ import { dbOf, insertCommunityAudit, mutate, nowOf, type ActorLike } from "../co
 import { accessCommunity, requireCan } from "../permissions/index.ts";
 import { deleteBlobs, deleteImageRows, encodeAndWrite, imageUrl, insertImage, withWrittenImage } from "./store.ts";
 
-export const MAX_EMOJI_PER_COMMUNITY = 50;
+import { MAX_EMOJI_PER_COMMUNITY } from "../../shared/image-limits.ts";
+export { MAX_EMOJI_PER_COMMUNITY };
 export const SHORTCODE_PATTERN = /^[A-Za-z0-9_]{2,32}$/;
 /** A reaction naming a custom emoji: `:shortcode:`. */
 export const CUSTOM_REACTION_PATTERN = /^:([A-Za-z0-9_]{2,32}):$/;

@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => ctx.close(), 30_000);
 
 async function upload(c: Client, method: string, path: string, bytes: Uint8Array, contentType = "image/png") {
-  const res = await ctx.request(path, { method, headers: { ...c.headers, "content-type": contentType }, body: bytes });
+  const res = await ctx.request(path, { method, headers: { ...c.headers, "content-type": contentType }, body: bytes as Uint8Array<ArrayBuffer> });
   const text = await res.text();
   let body: any = text;
   try {
