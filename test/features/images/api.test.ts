@@ -243,3 +243,27 @@ describe("custom emoji", () => {
     expect((await p.member.call("PUT", `/api/messages/${m.id}/reactions/${encodeURIComponent(":hearth_fire:")}`)).body.error.code).toBe("EMOJI_NOT_FOUND");
   }, T);
 });
+
+describe("the plaintext scan still covers the blob store", () => {
+  test("image blobs and file ciphertext live in one store, and the scan reads both", async () => {
+    const { scanBlobStore } = await import("../../helpers/plaintext-scan.ts");
+    const r = await upload(p.owner, "PUT", "/api/account/avatar", await png(40, 40, { r: 7, g: 7, b: 7 }));
+    const imageId = r.body.avatar_url.split("/")[2];
+    const row = await ctx.database.db.selectFrom("images").select("blob_id").where("id", "=", imageId).executeTakeFirstOrThrow();
+    // A file upload's ciphertext (the message path) carrying a control marker, in the same store.
+    const marker = `SCAN-CONTROL-${crypto.randomUUID()}`;
+    const start = await expectOk(p.owner.call("POST", "/api/files/uploads", { channel_id: p.generalChannelId, size: 100, part_size: 4112, chunk_size: 4096 }), 201);
+    const part = Buffer.alloc(100);
+    part.write(marker);
+    const put = await ctx.request(`/api/files/uploads/${start.upload.id}/parts/0`, { method: "PUT", headers: { ...p.owner.headers, "content-type": "application/octet-stream" }, body: new Uint8Array(part) });
+    expect(put.status).toBe(200);
+    const seen: string[] = [];
+    let markerFound = false;
+    await scanBlobStore(ctx.config.files.storage, (what, bytes) => {
+      seen.push(what);
+      if (bytes.includes(marker)) markerFound = true;
+    });
+    expect(markerFound).toBe(true);
+    expect(seen.some((what) => what.includes(row.blob_id))).toBe(true);
+  }, T);
+});
