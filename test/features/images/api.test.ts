@@ -164,6 +164,12 @@ describe("community icon, banner, welcome message", () => {
     expect(look.icon_url).toBe(icon.body.url);
     expect(look.banner_url).toBe(banner.body.url);
     expect(look.welcome_message).toBe("Welcome! Read #rules first.");
+    // New members see it when they join through an invite (the invite page and its API).
+    const invite = await expectOk(p.owner.call("POST", `/api/communities/${p.communityId}/invites`, {}), 201);
+    const joining = await client(ctx);
+    expect((await expectOk(joining.call("GET", `/api/community-invites/${invite.code}`))).welcome_message).toBe("Welcome! Read #rules first.");
+    const invitePage = await ctx.request(`/invite/${invite.code}`, { headers: joining.headers });
+    expect(await invitePage.text()).toContain("Welcome! Read #rules first.");
     const served = await fetchImage(p.member, banner.body.url);
     const meta = await sharp(served.bytes).metadata();
     expect(meta.width! <= 1920 && meta.height! <= 640).toBe(true);
