@@ -273,3 +273,18 @@ describe("the plaintext scan still covers the blob store", () => {
     expect(seen.some((what) => what.includes(row.blob_id))).toBe(true);
   }, T);
 });
+
+describe("deletion", () => {
+  test("a deleted account takes its avatar row with it; the files job then removes the blob", async () => {
+    const c = await client(ctx);
+    const r = await upload(c, "PUT", "/api/account/avatar", await png(50, 50, { r: 3, g: 2, b: 1 }));
+    const imageId = r.body.avatar_url.split("/")[2];
+    const row = await ctx.database.db.selectFrom("images").select("blob_id").where("id", "=", imageId).executeTakeFirstOrThrow();
+    await ctx.database.db.deleteFrom("users").where("id", "=", c.user.id).execute();
+    expect(await ctx.database.db.selectFrom("images").select("id").where("id", "=", imageId).executeTakeFirst()).toBeUndefined();
+    const before = await ctx.deps.blobs!.statBlob(row.blob_id as never);
+    expect(before).toBeDefined();
+    await collectFiles(ctx.deps, { orphanGraceMs: 0 });
+    expect(await ctx.deps.blobs!.statBlob(row.blob_id as never)).toBeUndefined();
+  }, T);
+});
