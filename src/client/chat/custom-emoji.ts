@@ -2,25 +2,24 @@
 // the community's image when the shortcode is in its set; otherwise (unknown, deleted, a DM) it
 // stays text. A lazy chunk of chat.js that imports nothing; view.ts loads it only when a text or
 // a reaction contains something shaped like `:shortcode:`. The set comes from GET /api/emoji
-// (every community the user is in), cached for the page and dropped on `emoji:changed`.
+// (every community the user is in), cached for a minute (an added or deleted emoji shows within it).
 
 type Emoji = { shortcode: string; url: string };
 type Sets = Map<string, Map<string, string>>;
 
 const PATTERN = /:([A-Za-z0-9_]{2,32}):/g;
 let sets: Promise<Sets> | null = null;
+let loadedAt = 0;
+const CACHE_MS = 60_000;
 
 function load(): Promise<Sets> {
+  if (Date.now() - loadedAt > CACHE_MS) sets = null;
+  if (!sets) loadedAt = Date.now();
   sets ??= fetch("/api/emoji", { credentials: "same-origin", headers: { accept: "application/json" } })
     .then((r) => (r.ok ? (r.json() as Promise<{ communities: { community_id: string; emoji: Emoji[] }[] }>) : { communities: [] }))
     .then((body) => new Map(body.communities.map((c) => [c.community_id, new Map(c.emoji.map((e) => [e.shortcode, e.url]))])))
     .catch(() => new Map());
   return sets;
-}
-
-/** Called when the server says a community's set changed (emoji:changed). */
-export function forgetCustomEmoji(): void {
-  sets = null;
 }
 
 function communityOf(node: Element): string | undefined {

@@ -8,7 +8,11 @@ import { EMOJI, filterEmoji } from "./emoji-data.ts";
 
 type CustomSet = { community_id: string; name: string; emoji: { shortcode: string; url: string }[] };
 let customSets: Promise<CustomSet[]> | null = null;
+let customLoadedAt = 0;
 function loadCustomSets(): Promise<CustomSet[]> {
+  // Fetched again after a minute: an emoji added or deleted meanwhile shows in the next picker.
+  if (Date.now() - customLoadedAt > 60_000) customSets = null;
+  if (!customSets) customLoadedAt = Date.now();
   customSets ??= fetch("/api/emoji", { credentials: "same-origin", headers: { accept: "application/json" } })
     .then((r) => (r.ok ? (r.json() as Promise<{ communities: CustomSet[] }>) : { communities: [] }))
     .then((b) => b.communities)
