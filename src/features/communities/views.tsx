@@ -173,7 +173,7 @@ export const MemberPage: FC<{ members: MemberView[]; communityId: string; offset
       {byRole.map((g) => (
         <MemberGroup label={ROLE_LABELS[g.role]!} count={g.list.length}>
           {g.list.map((m) => (
-            <MemberRow id={m.userId} name={m.nickname ?? m.displayName} role={m.timedOutUntil ? "timed out" : m.customRoles[0]?.name} />
+            <MemberRow id={m.userId} name={m.nickname ?? m.displayName} avatarUrl={m.avatarUrl} role={m.timedOutUntil ? "timed out" : m.customRoles[0]?.name} />
           ))}
         </MemberGroup>
       ))}

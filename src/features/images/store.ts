@@ -11,12 +11,13 @@ import type { Executor, Tx } from "../../db/tx.ts";
 import { newBlobId, parseBlobId } from "../../blobs/index.ts";
 import { ServiceUnavailableError } from "../../errors.ts";
 import { reencodeImage, type Crop, type ImageKind } from "./codec.ts";
+import { publicImageUrl } from "../../shared/image-limits.ts";
 
 export type StoredImage = { id: string; blobId: string; sha256: string; width: number; height: number; animated: boolean };
 
 /** The versioned URL: the content hash is in the path, so a changed image is a new URL. */
 export function imageUrl(image: { id: string; sha256: string } | null | undefined): string | null {
-  return image ? `/media/${image.id}/${image.sha256}.webp` : null;
+  return image ? publicImageUrl(image.id, image.sha256) : null;
 }
 
 /** Re-encodes and writes the blob; returns what the row needs. Throws IMAGE_* before anything is stored. */

@@ -89,6 +89,9 @@ describe("avatars", () => {
     expect(strangerView).toEqual(unknownView);
     const mate = await expectOk(p.member.call("GET", `/api/users/${p.moderator.user.id}`));
     expect(mate.avatar_url).toBe(r.body.avatar_url);
+    // The member list carries it too (the chat's member panel shows the image).
+    const members = await expectOk(p.member.call("GET", `/api/communities/${p.communityId}/members`));
+    expect(members.members.find((m: any) => m.user_id === p.moderator.user.id).avatar_url).toBe(r.body.avatar_url);
     expect(mate.username).toBe(p.moderator.user.username);
 
     const search = await expectOk(stranger.call("GET", `/api/users/search?q=${encodeURIComponent(p.moderator.user.username.slice(0, 4))}`));
