@@ -37,6 +37,9 @@ const ENTRIES: Record<string, string> = {
   // and the push switch of Settings › Notifications: bundles of their own, loaded nowhere else.
   "sw.js": "src/client/sw/index.ts",
   "push-settings.js": "src/client/push-settings.ts",
+  // Public image uploads (avatar, community icon/banner/emoji; src/client/images-ui.ts): app.js
+  // imports it by URL where a page carries [data-images-src].
+  "images-ui.js": "src/client/images-ui.ts",
 };
 const STYLES: Record<string, string> = { "app.css": "src/client/styles/app.css" };
 

@@ -58,6 +58,7 @@ import { helpRoutes } from "./features/home/help-encryption.tsx";
 import { installVoice, voiceRoutes } from "./features/voice/index.ts";
 import { apiDocsRoutes, type DocumentedApp } from "./features/api-docs/index.ts";
 import { fileRoutes } from "./features/files/index.ts";
+import { imageRoutes } from "./features/images/index.ts";
 import { installNotifications, notificationApiRoutes, notificationPages, pwaRoutes } from "./features/notifications/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
@@ -195,7 +196,9 @@ export function createApp(deps: AppDeps) {
     .use(keySharingRoutes(deps))
     .use(presenceRoutes(deps))
     .use(voiceRoutes(deps))
-    .use(fileRoutes(deps))
+    // Public images ride on the files plugin: one more step in this chain is one too many for
+    // tsc's instantiation depth (TS2589); imageRoutes is typed as a plain plugin for the same reason.
+    .use(fileRoutes(deps).use(imageRoutes(deps)))
     .use(notificationApiRoutes(deps))
     .use(notificationPages(deps))
     .use(pwaRoutes(deps))

@@ -43,3 +43,5 @@ export {
   ChannelIntro,
 } from "./chat-parts.tsx";
 export type { RailItemProps, ChannelLinkProps, ChannelKind, ChatMount, MessageAuthor, MessageProps } from "./chat-parts.tsx";
+export { ImageUpload } from "./image-upload.tsx";
+export type { ImageUploadProps } from "./image-upload.tsx";

@@ -71,8 +71,17 @@ function loadLive(): void {
   if (!src || !src.startsWith("/")) return;
   void import(/* @vite-ignore */ src);
 }
+// Public image uploads ([data-images-src]: Settings › Profile, a community's Appearance settings).
+function loadImages(): void {
+  const root = document.querySelector<HTMLElement>("[data-images-src]:not([data-images-mounted])");
+  const src = root?.dataset.imagesSrc;
+  if (!root || !src || !src.startsWith("/")) return;
+  root.dataset.imagesMounted = "1";
+  void import(/* @vite-ignore */ src).then((m: { mountImages(root: HTMLElement): void }) => m.mountImages(root));
+}
 const loadAll = () => {
   loadLive();
+  loadImages();
   loadChat();
   loadDevices();
   loadVoice();

@@ -46,6 +46,8 @@ export interface UsersTable {
   read_receipts: Generated<boolean>;
   oidc_issuer: string | null;
   oidc_subject: string | null;
+  /** migrations/0028: the public (not E2EE) avatar, an images row. */
+  avatar_image_id: string | null;
   /** migrations/0009: failed credential checks since the last sign-in (shown at the next one). */
   failed_attempts_since_login: Generated<number>;
   last_failed_attempt_at: Timestamp | null;
@@ -187,6 +189,10 @@ export interface CommunitiesTable {
   who_can_invite: Generated<string>;
   discoverable: Generated<boolean>;
   created_at: Created;
+  /** migrations/0028: public images and the welcome message. */
+  icon_image_id: string | null;
+  banner_image_id: string | null;
+  welcome_message: string | null;
 }
 
 export interface CommunityMembersTable {
@@ -563,6 +569,31 @@ export interface PushSubscriptionsTable {
   last_failure_at: Timestamp | null;
 }
 
+/** migrations/0028: public images (not E2EE), re-encoded by the server. */
+export interface ImagesTable {
+  id: string;
+  blob_id: string;
+  sha256: string;
+  kind: string;
+  content_type: string;
+  width: number;
+  height: number;
+  size: number;
+  animated: Generated<boolean>;
+  user_id: string | null;
+  community_id: string | null;
+  created_at: Created;
+}
+
+export interface CommunityEmojiTable {
+  id: string;
+  community_id: string;
+  shortcode: string;
+  image_id: string;
+  created_by: string | null;
+  created_at: Created;
+}
+
 export interface DB {
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
@@ -614,4 +645,6 @@ export interface DB {
   notification_preferences: NotificationPreferencesTable;
   notification_overrides: NotificationOverridesTable;
   push_subscriptions: PushSubscriptionsTable;
+  images: ImagesTable;
+  community_emoji: CommunityEmojiTable;
 }

@@ -46,6 +46,10 @@ export const PATH_PARAMS: Record<string, { schema: TSchema; hint: string }> = {
   part: { schema: t.String({ pattern: "^[0-9]{1,4}$", maxLength: 4 }), hint: "Must be a part number 0–9999." },
   /** A reaction: the service checks it is 1–32 characters without controls (messages/schemas.ts). */
   emoji: { schema: t.String({ minLength: 1, maxLength: 256 }), hint: "Must be an emoji or a short name." },
+  /** A custom emoji's shortcode (images/emoji.ts checks 2–32 of A–Z a–z 0–9 _). */
+  shortcode: { schema: t.String({ pattern: "^[A-Za-z0-9_]{1,64}$", maxLength: 64 }), hint: "Must be 1–64 of A–Z a–z 0–9 _." },
+  /** A public image's versioned file name: its SHA-256 in hex and the extension (images/serve.ts). */
+  file: { schema: t.String({ pattern: "^[0-9a-f]{64}\\.webp$", maxLength: 69 }), hint: "Must be <sha256>.webp." },
   /** Static files: serveStatic resolves it inside the static directory. */
   "*": { schema: t.String({ maxLength: 1024 }), hint: "Must be a file path." },
 };

@@ -5,7 +5,10 @@
  * DATA_DIR and the blob store (its local directory, or every object under the S3 prefix plus,
  * for s3rver, the server's own data directory) are searched for each marker in UTF-8, hex,
  * UTF-16 and base64/base64url at every alignment. A control value the caller stores on purpose
- * must be found, or the scan proves nothing.
+ * must be found, or the scan proves nothing. The blob store also holds the public images
+ * (avatars, icons, banners, custom emoji: docs/profiles.md, deliberately not E2EE, re-encoded by
+ * the server); they are scanned with everything else, so message content that reached the store
+ * by any path would still be found (test/features/images/api.test.ts checks the store is read whole).
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";

@@ -12,6 +12,7 @@ import { MAX_PART_SIZE } from "../../src/features/files/index.ts";
 import { REPORT_FILES_BODY_BUDGET } from "../../src/features/moderation/index.ts";
 import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { createUser, signIn } from "../helpers/users.ts";
+import { MAX_IMAGE_UPLOAD_BYTES } from "../../src/features/images/index.ts";
 
 const inFlight = new InFlightBodies();
 let ctx: TestContext;
@@ -73,6 +74,11 @@ const DECLARED_ABOVE_DEFAULT: Record<string, number> = {
   "PUT /api/files/uploads/:id/parts/:part": MAX_PART_SIZE,
   // A report's decrypted files (issue 12 §7): 10 MB per report plus a margin (report-files.ts).
   "POST /api/reports/:id/files": REPORT_FILES_BODY_BUDGET,
+  // Public images (docs/profiles.md): the raw file, ≤ 10 MB (seeds/000 icon/banner cap), re-encoded by the server.
+  "PUT /api/account/avatar": MAX_IMAGE_UPLOAD_BYTES,
+  "PUT /api/communities/:id/icon": MAX_IMAGE_UPLOAD_BYTES,
+  "PUT /api/communities/:id/banner": MAX_IMAGE_UPLOAD_BYTES,
+  "POST /api/communities/:id/emoji": MAX_IMAGE_UPLOAD_BYTES,
 };
 
 describe("every route has a body budget", () => {

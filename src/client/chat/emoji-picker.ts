@@ -2,7 +2,23 @@
 // field that filters by name, and a grid with arrow-key navigation (roving tabindex). Enter
 // picks, Escape closes and returns focus to the button; typing in the grid goes to the search.
 // A pick that the server refuses (e.g. 409 TOO_MANY_REACTIONS) shows its message in the picker.
+// Custom emoji (docs/profiles.md): a tab per community the user is in that has any (GET /api/emoji);
+// picking one gives `:shortcode:`, which the server checks for reactions and the client renders.
 import { EMOJI, filterEmoji } from "./emoji-data.ts";
+
+type CustomSet = { community_id: string; name: string; emoji: { shortcode: string; url: string }[] };
+let customSets: Promise<CustomSet[]> | null = null;
+let customLoadedAt = 0;
+function loadCustomSets(): Promise<CustomSet[]> {
+  // Fetched again after a minute: an emoji added or deleted meanwhile shows in the next picker.
+  if (Date.now() - customLoadedAt > 60_000) customSets = null;
+  if (!customSets) customLoadedAt = Date.now();
+  customSets ??= fetch("/api/emoji", { credentials: "same-origin", headers: { accept: "application/json" } })
+    .then((r) => (r.ok ? (r.json() as Promise<{ communities: CustomSet[] }>) : { communities: [] }))
+    .then((b) => b.communities)
+    .catch(() => []);
+  return customSets;
+}
 
 const COLS = 8;
 let open: { trigger: HTMLElement; close(returnFocus: boolean): void } | null = null;
@@ -49,7 +65,14 @@ export function openEmojiPicker(opts: PickerOptions): void {
   const error = node("p", "emoji-picker__error");
   error.setAttribute("role", "alert");
   error.hidden = true;
-  box.append(search, grid, empty, error);
+  const tabs = node("div", "emoji-picker__tabs");
+  tabs.setAttribute("role", "tablist");
+  tabs.setAttribute("aria-label", "Emoji sets");
+  tabs.hidden = true;
+  box.append(tabs, search, grid, empty, error);
+  // 0 = the standard emoji; 1… = the communities' custom sets.
+  let sets: CustomSet[] = [];
+  let tab = 0;
   let cells: HTMLButtonElement[] = [];
   let active = 0;
   let busy = false;
@@ -77,20 +100,31 @@ export function openEmojiPicker(opts: PickerOptions): void {
   };
 
   const render = () => {
-    const items = filterEmoji(search.value, EMOJI);
+    const q = search.value.trim().toLowerCase();
+    const set = tab > 0 ? sets[tab - 1] : undefined;
+    const items: { value: string; name: string; url?: string }[] = set
+      ? set.emoji.filter((e) => e.shortcode.toLowerCase().includes(q)).map((e) => ({ value: `:${e.shortcode}:`, name: `:${e.shortcode}:`, url: e.url }))
+      : filterEmoji(search.value, EMOJI).map((e) => ({ value: e.emoji, name: e.name }));
     grid.replaceChildren();
     cells = [];
     for (let r = 0; r < items.length; r += COLS) {
       const row = node("div", "emoji-picker__row");
       row.setAttribute("role", "row");
       for (const item of items.slice(r, r + COLS)) {
-        const cell = node("button", "emoji-picker__cell", item.emoji);
+        const cell = node("button", "emoji-picker__cell", item.url ? undefined : item.value);
+        if (item.url) {
+          const img = node("img", "custom-emoji");
+          img.src = item.url;
+          img.alt = "";
+          cell.append(img);
+        }
+        cell.dataset.value = item.value;
         cell.type = "button";
         cell.setAttribute("role", "gridcell");
         cell.setAttribute("aria-label", item.name);
         cell.title = item.name;
         cell.tabIndex = -1;
-        cell.addEventListener("click", () => void pick(item.emoji));
+        cell.addEventListener("click", () => void pick(item.value));
         row.append(cell);
         cells.push(cell);
       }
@@ -109,7 +143,7 @@ export function openEmojiPicker(opts: PickerOptions): void {
     } else if (e.key === "Enter") {
       e.preventDefault();
       const first = cells[0];
-      if (first) void pick(first.textContent!);
+      if (first) void pick(first.dataset.value!);
     }
   });
   grid.addEventListener("keydown", (e) => {
@@ -128,7 +162,7 @@ export function openEmojiPicker(opts: PickerOptions): void {
     } else if (e.key === "Enter" || e.key === " ") {
       e.preventDefault();
       const cell = cells[active];
-      if (cell) void pick(cell.textContent!);
+      if (cell) void pick(cell.dataset.value!);
     } else if (e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey) {
       // Type-to-filter from the grid.
       e.preventDefault();
@@ -159,6 +193,37 @@ export function openEmojiPicker(opts: PickerOptions): void {
   const handle = { trigger, close };
   open = handle;
 
+  const tabButtons: HTMLButtonElement[] = [];
+  const selectTab = (i: number, focus: boolean) => {
+    tab = i;
+    tabButtons.forEach((b, j) => {
+      b.setAttribute("aria-selected", j === i ? "true" : "false");
+      b.tabIndex = j === i ? 0 : -1;
+    });
+    if (focus) tabButtons[i]?.focus();
+    render();
+  };
+  tabs.addEventListener("keydown", (e) => {
+    const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
+    if (!step) return;
+    e.preventDefault();
+    selectTab((tab + step + tabButtons.length) % tabButtons.length, true);
+  });
+  void loadCustomSets().then((found) => {
+    if (open !== handle || found.length === 0) return;
+    sets = found;
+    for (const [i, label] of ["Emoji", ...found.map((c) => c.name)].entries()) {
+      const b = node("button", "emoji-picker__tab", label);
+      b.type = "button";
+      b.setAttribute("role", "tab");
+      b.setAttribute("aria-controls", grid.id);
+      b.addEventListener("click", () => selectTab(i, false));
+      tabButtons.push(b);
+    }
+    tabs.replaceChildren(...tabButtons);
+    tabs.hidden = false;
+    selectTab(tab, false);
+  });
   render();
   trigger.setAttribute("aria-haspopup", "dialog");
   trigger.setAttribute("aria-expanded", "true");

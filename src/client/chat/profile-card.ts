@@ -11,7 +11,7 @@
 
 export type ProfileCardEventDetail = { userId: string; extra: HTMLElement; dialog: HTMLDialogElement };
 
-type Profile = { id: string; username: string; display_name: string; pronouns: string | null; custom_status: string | null; bio: string | null };
+type Profile = { id: string; username: string; display_name: string; pronouns: string | null; custom_status: string | null; bio: string | null; avatar_url?: string | null };
 
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const n = document.createElement(tag);
@@ -32,6 +32,7 @@ export async function openProfileCard(userId: string, opener: HTMLElement): Prom
   const header = h("div", "profile-card__header");
   // The avatar the user clicked next to (initials and colour), shown larger; decorative.
   const avatar = opener.closest("[data-profile-user]")?.querySelector(".avatar") ?? opener.closest(".msg-group")?.querySelector(":scope > .avatar");
+  let initials: HTMLElement | null = null;
   if (avatar) {
     const copy = avatar.cloneNode(true) as HTMLElement;
     copy.classList.remove("avatar--sm", "avatar--md", "avatar--xs");
@@ -39,6 +40,7 @@ export async function openProfileCard(userId: string, opener: HTMLElement): Prom
     copy.querySelector(".avatar__status")?.remove();
     copy.setAttribute("aria-hidden", "true");
     header.append(copy);
+    initials = copy;
   }
   const names = h("div", "profile-card__names");
   const title = h("h2", "dialog__title profile-card__name", opener.textContent?.trim() || "Profile");
@@ -81,7 +83,8 @@ export async function openProfileCard(userId: string, opener: HTMLElement): Prom
 
   let profile: Profile | null = null;
   try {
-    const res = await fetch(`/api/users/${encodeURIComponent(userId)}/profile`, { headers: { accept: "application/json" }, credentials: "same-origin" });
+    // GET /api/users/{id}: the profile card's fields plus the avatar (docs/profiles.md).
+    const res = await fetch(`/api/users/${encodeURIComponent(userId)}`, { headers: { accept: "application/json" }, credentials: "same-origin" });
     if (res.ok) profile = (await res.json()) as Profile;
   } catch {
     profile = null;
@@ -92,6 +95,16 @@ export async function openProfileCard(userId: string, opener: HTMLElement): Prom
     return;
   }
   title.textContent = profile.display_name;
+  if (profile.avatar_url?.startsWith("/media/")) {
+    // The uploaded avatar (a server re-encoding, same origin) replaces the initials; decorative.
+    const img = h("img", "avatar avatar--lg avatar--image");
+    img.src = profile.avatar_url;
+    img.alt = "";
+    img.width = 64;
+    img.height = 64;
+    if (initials) initials.replaceWith(img);
+    else header.prepend(img);
+  }
   handle.textContent = `@${profile.username}${profile.pronouns ? ` · ${profile.pronouns}` : ""}`;
   const parts: HTMLElement[] = [];
   if (profile.custom_status) {

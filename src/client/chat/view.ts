@@ -47,6 +47,7 @@ export function createMessageElement(key: string, messageId: string | null): HTM
 export function showText(msg: HTMLElement, text: string, opts: RenderOptions = {}): void {
   const box = msg.querySelector<HTMLElement>(".msg__text")!;
   box.replaceChildren(renderBlocks(document, parseMarkdown(text), opts));
+  customEmoji(box, text);
   msg.classList.remove("msg--call");
   msg.dataset.state = "ok";
   msg.removeAttribute("aria-busy");
@@ -195,6 +196,12 @@ export function renderReactions(msg: HTMLElement, reactions: { emoji: string; co
     box.append(b);
   }
   msg.append(box);
+  customEmoji(box, reactions.map((r) => r.emoji).join(" "));
+}
+
+/** `:shortcode:` custom emoji (docs/profiles.md): a lazy chunk, loaded only when the text has one. */
+function customEmoji(box: HTMLElement, text: string): void {
+  if (/:\w{2,32}:/.test(text)) void import("./custom-emoji.ts").then((m) => m.decorateCustomEmoji(box));
 }
 
 export function replyCountLabel(n: number): string {

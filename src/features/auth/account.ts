@@ -45,6 +45,21 @@ export function registerAccountDeletionStep(step: AccountDeletionStep): () => vo
   };
 }
 
+/**
+ * Profile change steps: other features register work that runs in the transaction of a profile
+ * change (display name, status, pronouns, about me) with its outbox, e.g. telling the people who
+ * can see the profile (community mates, DM partners) that it changed.
+ */
+export type ProfileChangeStep = (tx: Executor, outbox: Outbox, userId: string) => Promise<void>;
+const profileChangeSteps: ProfileChangeStep[] = [];
+export function registerProfileChangeStep(step: ProfileChangeStep): () => void {
+  profileChangeSteps.push(step);
+  return () => {
+    const i = profileChangeSteps.indexOf(step);
+    if (i !== -1) profileChangeSteps.splice(i, 1);
+  };
+}
+
 const tx = (kernel: AuthKernel) => ({ db: kernel.deps.database.db, events: kernel.deps.events });
 
 export async function requireOwnUser(kernel: AuthKernel, actor: Actor): Promise<UserRow> {
@@ -76,10 +91,12 @@ export async function updateProfile(kernel: AuthKernel, actor: Actor, input: Pro
   optional("pronouns", input.pronouns, 50);
   if (input.allowDmsFromAnyone !== undefined) changes.allow_dms_from_anyone = input.allowDmsFromAnyone;
   if (Object.keys(fields).length > 0) throw new InvalidInputError("Some fields need attention.", fields);
-  return runInTransaction(tx(kernel), async (t) => {
+  return runInTransaction(tx(kernel), async (t, outbox) => {
     const at = new Date(kernel.now());
     const row = await t.updateTable("users").set({ ...changes, updated_at: at }).where("id", "=", actor.userId).returningAll().executeTakeFirstOrThrow();
     await insertAuditEntry(t, { actorId: actor.userId, action: "profile_updated", targetType: "user", targetId: actor.userId, metadata: { fields: Object.keys(changes) }, at, meta });
+    const shown = ["display_name", "custom_status", "bio", "pronouns"].some((k) => k in changes);
+    if (shown) for (const step of profileChangeSteps) await step(t, outbox, actor.userId);
     return row;
   });
 }

@@ -17,7 +17,7 @@ export { revokeAllSessions, revokeSession, createSession } from "./sessions.ts";
 // No raw verifyPassword here: every check of a password goes through the lockout gate.
 export { hashPassword } from "./passwords.ts";
 export { ACCESS_COOKIE, REFRESH_COOKIE } from "./cookies.ts";
-export { confirmCurrentPassword, deleteUserAccount, type UserDeletion, registerAccountDeletionBlocker, registerAccountDeletionStep, type AccountDeletionBlocker, type AccountDeletionStep } from "./account.ts";
+export { confirmCurrentPassword, deleteUserAccount, type UserDeletion, registerAccountDeletionBlocker, registerAccountDeletionStep, registerProfileChangeStep, type ProfileChangeStep, type AccountDeletionBlocker, type AccountDeletionStep } from "./account.ts";
 export { openSessionForVerifiedIdentity } from "./login.ts";
 export { suspendUser, unsuspendUser } from "./suspension.ts";
 export { createPasswordResetLink, HISTORY_NOTICE, RESET_LINK_HOURS, RESET_LINK_PATH } from "./reset-links.ts";

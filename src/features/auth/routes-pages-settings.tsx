@@ -58,6 +58,7 @@ export function settingsPageRoutes(deps: AppDeps) {
       profile: { displayName: u.display_name, customStatus: u.custom_status, bio: u.bio, pronouns: u.pronouns, allowDmsFromAnyone: u.allow_dms_from_anyone, username: u.username, email: u.email },
       hasPassword: u.password_hash !== null,
       storage: { usedBytes: await usedBytes(db, actor.userId), quotaBytes: deps.config.files.uploadQuotaBytes, maxFileBytes: deps.config.files.maxFileSizeBytes },
+      avatar: { userId: actor.userId, imagesSrc: deps.assets.url("images-ui.js") },
       ...extra,
     };
     return page(await shell(actor, "account", "Profile", <AccountSettings {...props} />, flash, "How other people see you."), { status });

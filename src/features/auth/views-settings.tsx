@@ -4,7 +4,7 @@
  * (backup codes, a new recovery code) are rendered in the response that created them, never stored.
  */
 import type { Child, FC } from "hono/jsx";
-import { CheckboxField, ErrorBanner, ErrorSlot, Field, Layout, SettingsShell, Toast, type PageAssets } from "../../../views/index.ts";
+import { CheckboxField, ErrorBanner, ErrorSlot, Field, ImageUpload, Layout, SettingsShell, Toast, type PageAssets } from "../../../views/index.ts";
 import { formatTime } from "./page-helpers.tsx";
 import type { SessionView } from "./sessions.ts";
 import type { TotpSetup } from "./totp.ts";
@@ -79,6 +79,8 @@ export type AccountPageProps = {
   hasPassword: boolean;
   /** Files (docs/files.md): bytes stored or reserved by the user, the quota (0 = unlimited), the largest file. */
   storage?: { usedBytes: number; quotaBytes: number; maxFileBytes: number };
+  /** The avatar control (docs/profiles.md): the user's id and the images-ui.js bundle's URL. */
+  avatar?: { userId: string; imagesSrc: string };
 };
 
 function formatBytes(bytes: number): string {
@@ -120,7 +122,7 @@ const StorageSection: FC<{ storage: NonNullable<AccountPageProps["storage"]> }> 
   );
 };
 
-export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, deleteState, hasPassword, storage }) => {
+export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, deleteState, hasPassword, storage, avatar }) => {
   const v = profileState?.values;
   const f = profileState?.fields ?? {};
   return (
@@ -144,6 +146,12 @@ export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, d
           </div>
         </form>
       </section>
+      {avatar ? (
+        <section class="card stack" aria-labelledby="avatar-h" data-images-src={avatar.imagesSrc}>
+          <h2 id="avatar-h">Avatar</h2>
+          <ImageUpload id="avatar" label="Avatar" endpoint="/api/account/avatar" squareCrop removable currentSrc={`/api/users/${avatar.userId}`} currentField="avatar_url" audience="everyone who shares a community or a conversation with you" />
+        </section>
+      ) : null}
       {storage ? <StorageSection storage={storage} /> : null}
       <section class="card stack" aria-labelledby="delete-h">
         <h2 id="delete-h">Delete account</h2>

@@ -75,7 +75,7 @@ export async function revokeInvite(deps: AppDeps, actor: ActorLike, communityId:
   });
 }
 
-export type InvitePreview = { code: string; communityId: string; name: string; description: string | null; memberCount: number; alreadyMember: boolean; banned: boolean };
+export type InvitePreview = { code: string; communityId: string; name: string; description: string | null; welcomeMessage: string | null; memberCount: number; alreadyMember: boolean; banned: boolean };
 
 const INVALID = "This invite is invalid, used up, revoked or expired.";
 
@@ -86,7 +86,7 @@ export async function previewInvite(deps: AppDeps, actor: ActorLike, code: strin
   const invite = await db
     .selectFrom("community_invites as i")
     .innerJoin("communities as c", "c.id", "i.community_id")
-    .select(["i.code", "i.max_uses", "i.uses", "i.expires_at", "i.revoked_at", "c.id", "c.name", "c.description"])
+    .select(["i.code", "i.max_uses", "i.uses", "i.expires_at", "i.revoked_at", "c.id", "c.name", "c.description", "c.welcome_message"])
     .where("i.code", "=", code)
     .executeTakeFirst();
   if (!invite || invite.revoked_at || (invite.expires_at && invite.expires_at <= now) || (invite.max_uses !== null && invite.uses >= invite.max_uses)) {
@@ -96,7 +96,7 @@ export async function previewInvite(deps: AppDeps, actor: ActorLike, code: strin
     db.selectFrom("community_members").select("user_id").where("community_id", "=", invite.id).where("user_id", "=", actor.userId).executeTakeFirst(),
     db.selectFrom("community_bans").select("user_id").where("community_id", "=", invite.id).where("user_id", "=", actor.userId).executeTakeFirst(),
   ]);
-  return { code: invite.code, communityId: invite.id, name: invite.name, description: invite.description, memberCount: await countMembers(db, invite.id), alreadyMember: !!member, banned: !!ban };
+  return { code: invite.code, communityId: invite.id, name: invite.name, description: invite.description, welcomeMessage: invite.welcome_message, memberCount: await countMembers(db, invite.id), alreadyMember: !!member, banned: !!ban };
 }
 
 export async function acceptInvite(deps: AppDeps, actor: ActorLike, code: string): Promise<{ communityId: string; name: string }> {

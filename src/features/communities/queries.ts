@@ -2,6 +2,7 @@
 import { sql } from "kysely";
 import type { Executor } from "../../db/tx.ts";
 import { memberRankSql } from "../permissions/index.ts";
+import { publicImageUrl } from "../../shared/image-limits.ts";
 
 export type CommunitySummary = { id: string; name: string; description: string | null; role: string; memberCount: number };
 
@@ -25,6 +26,8 @@ export async function countMembers(db: Executor, communityId: string): Promise<n
 
 export type MemberView = {
   userId: string;
+  /** The uploaded avatar's address, or null (initials). */
+  avatarUrl: string | null;
   username: string;
   displayName: string;
   nickname: string | null;
@@ -41,7 +44,9 @@ export async function listMembers(db: Executor, communityId: string, opts: { lim
     .selectFrom("community_members as m")
     .innerJoin("users as u", "u.id", "m.user_id")
     .leftJoin("community_timeouts as t", (j) => j.onRef("t.community_id", "=", "m.community_id").onRef("t.user_id", "=", "m.user_id"))
-    .select(["m.user_id", "u.username", "u.display_name", "m.nickname", "m.role", "m.joined_at", "t.expires_at"])
+    // The avatar (docs/profiles.md): every member may see their community mates' avatars.
+    .leftJoin("images as av", "av.id", "u.avatar_image_id")
+    .select(["m.user_id", "u.username", "u.display_name", "m.nickname", "m.role", "m.joined_at", "t.expires_at", "av.id as avatar_id", "av.sha256 as avatar_sha"])
     .where("m.community_id", "=", communityId)
     .orderBy(memberRankSql("m"), "desc")
     .orderBy(sql`lower(coalesce(m.nickname, u.display_name))`)
@@ -65,6 +70,7 @@ export async function listMembers(db: Executor, communityId: string, opts: { lim
     username: r.username,
     displayName: r.display_name,
     nickname: r.nickname,
+    avatarUrl: r.avatar_id && r.avatar_sha ? publicImageUrl(r.avatar_id, r.avatar_sha) : null,
     role: r.role,
     customRoles: roles.filter((x) => x.user_id === r.user_id).map((x) => ({ id: x.id, name: x.name })),
     joinedAt: r.joined_at,

@@ -77,7 +77,7 @@ export function communityApiRoutes(deps: AppDeps) {
     }, { auth: true })
     .get("/api/community-invites/:code", async ({ actor, params }) => {
       const p = await previewInvite(deps, actor, params.code);
-      return { code: p.code, community_id: p.communityId, community_name: p.name, community_description: p.description, member_count: p.memberCount, already_member: p.alreadyMember };
+      return { code: p.code, community_id: p.communityId, community_name: p.name, community_description: p.description, welcome_message: p.welcomeMessage, member_count: p.memberCount, already_member: p.alreadyMember };
     }, { auth: true })
     .post("/api/community-invites/:code/accept", async ({ actor, params }) => {
       const joined = await acceptInvite(deps, actor, params.code);

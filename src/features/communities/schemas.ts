@@ -54,6 +54,7 @@ export function memberJson(m: MemberView) {
     username: m.username,
     display_name: m.displayName,
     nickname: m.nickname,
+    avatar_url: m.avatarUrl,
     role: m.role,
     custom_roles: m.customRoles,
     joined_at: m.joinedAt.toISOString(),

@@ -18,7 +18,8 @@ import { listRoles } from "./roles.ts";
 import { getCommunity } from "./service.ts";
 import { SETTINGS_FORMS } from "./settings-forms.ts";
 import { baseUrlOf } from "./routes.ts";
-import { ChannelsSection, OverviewSection, RolesSection, SECTIONS, SettingsFrame, type Section } from "./settings-views.tsx";
+import { AppearanceSection, ChannelsSection, OverviewSection, RolesSection, SECTIONS, SettingsFrame, type Section } from "./settings-views.tsx";
+import { MAX_EMOJI_PER_COMMUNITY } from "../../shared/image-limits.ts";
 import { AuditSection, BansSection, InvitesSection, MembersSection, ReportsSection } from "./settings-moderation-views.tsx";
 
 const ANYONE = { target: { userId: "", member: null } };
@@ -26,6 +27,7 @@ const AUDIT_PAGE = 100;
 
 export function visibleSections(a: CommunityAccess): Section[] {
   const out: Section[] = ["overview"];
+  if (allows(a, "edit_community") || allows(a, "manage_emoji")) out.push("appearance");
   if (allows(a, "manage_channels") || allows(a, "create_group")) out.push("channels");
   if (allows(a, "manage_roles")) out.push("roles");
   if (allows(a, "kick_member", ANYONE) || allows(a, "timeout_member", ANYONE) || allows(a, "ban_member", ANYONE) || allows(a, "manage_roles")) out.push("members");
@@ -54,6 +56,9 @@ export function communitySettingsPages(deps: AppDeps) {
       switch (section) {
         case "overview":
           body = <OverviewSection base={base} c={c} canEdit={allows(access, "edit_community")} isOwner={allows(access, "delete_community")} isMember={access.subject.member !== null && access.subject.member.role !== "owner"} canRecover={actor.isOwner && c.ownerId !== actor.userId} selfId={actor.userId} members={await listMembers(db, c.id, { limit: 500, offset: 0, now })} />;
+          break;
+        case "appearance":
+          body = <AppearanceSection communityId={c.id} canEdit={allows(access, "edit_community")} canEmoji={allows(access, "manage_emoji")} imagesSrc={deps.assets.url("images-ui.js")} maxEmoji={MAX_EMOJI_PER_COMMUNITY} />;
           break;
         case "channels":
           body = <ChannelsSection base={base} groups={await listVisibleGroups(deps, actor, c.id)} />;

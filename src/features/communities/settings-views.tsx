@@ -1,6 +1,6 @@
 /** Community settings sections inside SettingsShell. Each form posts to /c/:id/settings/… */
 import type { Child, FC } from "hono/jsx";
-import { CheckboxField, ErrorSlot, Field, SelectField, SettingsShell } from "../../../views/index.ts";
+import { CheckboxField, ErrorSlot, Field, ImageUpload, SelectField, SettingsShell } from "../../../views/index.ts";
 import { ROLE_PERMISSIONS } from "../permissions/index.ts";
 import type { MemberView } from "./queries.ts";
 import type { RoleView } from "./roles.ts";
@@ -8,6 +8,7 @@ import { OVERRIDE_PERMISSIONS } from "./override-permissions.ts";
 
 export const SECTIONS = [
   ["overview", "Overview"],
+  ["appearance", "Appearance & emoji"],
   ["channels", "Channels"],
   ["roles", "Roles & permissions"],
   ["members", "Members"],
@@ -315,3 +316,53 @@ export const RolesSection: FC<{ base: string; roles: RoleView[]; overrides: Over
   </div>
 );
 
+
+/**
+ * Icon, banner, welcome message (edit_community) and custom emoji (manage_emoji): docs/profiles.md.
+ * Driven by images-ui.js (the uploads and the emoji list go to the JSON API); the images are not
+ * end-to-end encrypted, which each upload control says.
+ */
+export const AppearanceSection: FC<{ communityId: string; canEdit: boolean; canEmoji: boolean; imagesSrc: string; maxEmoji: number }> = (p) => {
+  const api = `/api/communities/${p.communityId}`;
+  const members = "every member of this community";
+  return (
+    <div class="stack" data-images-src={p.imagesSrc}>
+      {p.canEdit ? (
+        <>
+          <section class="card stack" aria-labelledby="icon-h">
+            <h2 id="icon-h">Icon</h2>
+            <ImageUpload id="community-icon" label="Icon" endpoint={`${api}/icon`} squareCrop removable currentSrc={`${api}/appearance`} currentField="icon_url" audience={members} />
+          </section>
+          <section class="card stack" aria-labelledby="banner-h">
+            <h2 id="banner-h">Banner</h2>
+            <ImageUpload id="community-banner" label="Banner" endpoint={`${api}/banner`} removable currentSrc={`${api}/appearance`} currentField="banner_url" audience={members} />
+          </section>
+          <section class="card stack" aria-labelledby="welcome-h" data-welcome-form={`${api}/welcome`}>
+            <h2 id="welcome-h">Welcome message</h2>
+            <div class="field">
+              <label class="field__label" for="welcome-text">
+                Shown to people when they join
+              </label>
+              <textarea class="field__input" id="welcome-text" rows={4} maxlength={2000} data-welcome-text />
+            </div>
+            <div class="btn-row">
+              <button type="button" class="btn btn--primary btn--sm" data-welcome-save>
+                Save welcome message
+              </button>
+            </div>
+            <p role="status" class="muted" data-welcome-status />
+          </section>
+        </>
+      ) : null}
+      {p.canEmoji ? (
+        <section class="card stack" aria-labelledby="emoji-h" data-emoji-manager data-community-id={p.communityId} data-emoji-max={String(p.maxEmoji)}>
+          <h2 id="emoji-h">
+            Custom emoji <span class="muted" data-emoji-count />
+          </h2>
+          <ul class="emoji-admin" data-emoji-list aria-label="Custom emoji of this community" />
+          <ImageUpload id="emoji-new" label="New emoji" endpoint={`${api}/emoji`} method="POST" shortcode audience={members} />
+        </section>
+      ) : null}
+    </div>
+  );
+};

@@ -126,12 +126,20 @@ export const JoinInviteForm: FC<{ code?: string; error?: string }> = (p) => (
   </form>
 );
 
-export const InviteCard: FC<{ code: string; name: string; description: string | null; memberCount: number; alreadyMember: boolean; banned: boolean; communityId: string }> = (p) => (
+export const InviteCard: FC<{ code: string; name: string; description: string | null; welcomeMessage?: string | null; memberCount: number; alreadyMember: boolean; banned: boolean; communityId: string }> = (p) => (
   <div class="page-narrow">
   <section class="card stack invite-card">
     <p class="muted">You have been invited to join</p>
     <h1 id="invite-community-name">{p.name}</h1>
     {p.description ? <p>{p.description}</p> : null}
+    {p.welcomeMessage ? (
+      <section class="invite-card__welcome" aria-labelledby="invite-welcome-h">
+        <h2 id="invite-welcome-h" class="profile-card__label">
+          Welcome message
+        </h2>
+        <p>{p.welcomeMessage}</p>
+      </section>
+    ) : null}
     <p class="muted">
       {p.memberCount} {p.memberCount === 1 ? "member" : "members"}
     </p>
@@ -165,7 +173,7 @@ export const MemberPage: FC<{ members: MemberView[]; communityId: string; offset
       {byRole.map((g) => (
         <MemberGroup label={ROLE_LABELS[g.role]!} count={g.list.length}>
           {g.list.map((m) => (
-            <MemberRow id={m.userId} name={m.nickname ?? m.displayName} role={m.timedOutUntil ? "timed out" : m.customRoles[0]?.name} />
+            <MemberRow id={m.userId} name={m.nickname ?? m.displayName} avatarUrl={m.avatarUrl} role={m.timedOutUntil ? "timed out" : m.customRoles[0]?.name} />
           ))}
         </MemberGroup>
       ))}

@@ -5,7 +5,7 @@
  *  1. Expired uploads: rows no message and no scheduled message carries, past expires_at (24 h
  *     after their start) — row deleted (quota released), then the blob.
  *  2. Released files (their message was deleted or purged) — row deleted, then the blob.
- *  3. Orphan walk: every stored blob without a row (its message was hard-deleted or expired,
+ *  3. Orphan walk: every stored blob without a row (files, or images for the public images) (its message was hard-deleted or expired,
  *     its channel or uploader deleted — rows that went by CASCADE), older than ORPHAN_GRACE_MS,
  *     is removed. A blob with a row — a live message's, a scheduled message's, an upload in
  *     progress — is never touched.
@@ -15,6 +15,7 @@
 import type { AppDeps } from "../../deps.ts";
 import { MAX_LIST_LIMIT, parseBlobId, type BlobId } from "../../blobs/index.ts";
 import { dbOf, nowOf } from "../communities/index.ts";
+import { blobIdsWithImages } from "../images/index.ts";
 import { FILE_JOB_INTERVAL_MS, ORPHAN_GRACE_MS } from "./limits.ts";
 
 const BATCH = 500;
@@ -59,12 +60,15 @@ export async function collectFiles(deps: AppDeps, opts: { now?: Date; orphanGrac
     const page = await blobs.listBlobs({ after, limit: MAX_LIST_LIMIT });
     after = page.next;
     if (page.blobs.length === 0) break;
-    const known = new Set((await db.selectFrom("files").select("blob_id").where("blob_id", "in", page.blobs.map((b) => b.id)).execute()).map((r) => r.blob_id));
+    const ids = page.blobs.map((b) => b.id);
+    const known = new Set((await db.selectFrom("files").select("blob_id").where("blob_id", "in", ids).execute()).map((r) => r.blob_id));
+    // Public images (avatars, icons, banners, emoji) share the store: a blob with an images row stays.
+    for (const id of await blobIdsWithImages(db, ids)) known.add(id);
     for (const blob of page.blobs) {
       if (known.has(blob.id) || blob.modifiedAt.getTime() > now.getTime() - graceMs) continue;
       // Checked again just before: a row created since the page was read keeps its blob.
       const row = await db.selectFrom("files").select("id").where("blob_id", "=", blob.id).executeTakeFirst();
-      if (row) continue;
+      if (row || (await blobIdsWithImages(db, [blob.id])).size > 0) continue;
       await blobs.deleteBlob(blob.id);
       orphans++;
     }

@@ -2,7 +2,7 @@
  * Reactions: react permission in the channel (so not while timed out or archived), never across
  * a block in a 1:1 DM (adding one is `403 BLOCKED`, as sending; taking one's own back is fine), at most 20
  * distinct emoji per message (a new emoji beyond that is refused; joining an existing one is
- * fine), emoji 1–32 characters. Idempotent PUT/DELETE; `reaction:changed` after COMMIT.
+ * fine), emoji 1–32 characters; `:shortcode:` only for a custom emoji of the channel's community. Idempotent PUT/DELETE; `reaction:changed` after COMMIT.
  */
 import type { AppDeps } from "../../deps.ts";
 import { ConflictError, ForbiddenError } from "../../errors.ts";
@@ -12,6 +12,7 @@ import type { ActorRef } from "../permissions/index.ts";
 import { mutate, nowOf } from "../communities/index.ts";
 import { accessMessage, allowsIn } from "./access.ts";
 import { reactionsOf, type ReactionCount } from "./queries.ts";
+import { requireKnownCustomReaction } from "../images/index.ts";
 import { MAX_DISTINCT_REACTIONS, requireEmoji } from "./schemas.ts";
 
 export async function setReaction(deps: AppDeps, actor: ActorRef, messageId: string, rawEmoji: string, on: boolean): Promise<ReactionCount[]> {
@@ -28,6 +29,8 @@ export async function setReaction(deps: AppDeps, actor: ActorRef, messageId: str
       throw new ForbiddenError("You cannot react in this channel.", "PERMISSION_DENIED");
     }
     if (on && access.channel.kind === "dm" && (await isDmPartnerBlocked(tx, access.channel.id, actor.userId))) throw new ForbiddenError("You cannot react to this person's messages.", "BLOCKED");
+    // `:shortcode:` names a custom emoji of the channel's community (issue 17 §4); taking one back needs no check.
+    if (on) await requireKnownCustomReaction(tx, access.channel.communityId ?? null, emoji);
     let changed = false;
     if (on) {
       const distinct = await tx.selectFrom("message_reactions").select("emoji").distinct().where("message_id", "=", m.id).execute();

@@ -4,6 +4,7 @@
  * id that does not exist. The same routes answer non-404 to a member, so the 404 is not an accident.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import sharp from "sharp";
 import type { TestContext } from "../../helpers/app.ts";
 import { client, communityTestContext, expectOk, populatedCommunity, type Client, type Populated } from "./helpers.ts";
 import { registerTestDevice, sendBody } from "../messages/helpers.ts";
@@ -40,7 +41,31 @@ beforeAll(async () => {
   const attachedId = await startUpload();
   expect((await putPart(attachedId)).status).toBe(200);
   await expectOk(c.member.call("POST", `/api/channels/${c.generalChannelId}/messages`, { ...sendBody(), file_ids: [attachedId] }), 201);
+  // Public images (docs/profiles.md): the member's avatar, the community's icon and one emoji.
+  const image = new Uint8Array(await sharp({ create: { width: 8, height: 8, channels: 3, background: "#c33" } }).png().toBuffer());
+  const putImage = async (method: string, path: string, who: Client) => {
+    const res = await ctx.request(path, { method, headers: { ...who.headers, "content-type": "application/octet-stream" }, body: image });
+    expect(res.ok).toBe(true);
+    return (await res.json()) as Record<string, any>;
+  };
+  const avatarUrl = (await putImage("PUT", "/api/account/avatar", c.member)).avatar_url as string;
+  const iconUrl = (await putImage("PUT", `/api/communities/${cid}/icon`, c.owner)).url as string;
+  const emojiUrl = (await putImage("POST", `/api/communities/${cid}/emoji?shortcode=matrix_emoji`, c.owner)).emoji.url as string;
   routes = [
+    ["GET", `/api/users/${uid}`],
+    ["GET", avatarUrl],
+    ["GET", iconUrl],
+    ["GET", emojiUrl],
+    ["PUT", `/api/communities/${cid}/nickname`, { nickname: "n" }],
+    ["GET", `/api/communities/${cid}/appearance`],
+    ["PUT", `/api/communities/${cid}/icon`],
+    ["DELETE", `/api/communities/${cid}/icon`],
+    ["PUT", `/api/communities/${cid}/banner`],
+    ["DELETE", `/api/communities/${cid}/banner`],
+    ["PUT", `/api/communities/${cid}/welcome`, { welcome_message: "w" }],
+    ["GET", `/api/communities/${cid}/emoji`],
+    ["POST", `/api/communities/${cid}/emoji?shortcode=outsider_emoji`],
+    ["DELETE", `/api/communities/${cid}/emoji/matrix_emoji`],
     ["GET", `/api/communities/${cid}`],
     ["PATCH", `/api/communities/${cid}`, { name: "x" }],
     ["DELETE", `/api/communities/${cid}`, { confirm_name: "Test community" }],
