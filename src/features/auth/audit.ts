@@ -37,7 +37,11 @@ export type AuditAction =
   | "user_deleted"
   | "password_reset_link_created"
   | "password_reset_by_link"
-  | "admin_powers_changed";
+  | "admin_powers_changed"
+  | "reauthenticated"
+  | "data_exported"
+  | "user_data_exported"
+  | "user_wiped";
 
 export type RequestMeta = {
   ip: string;
