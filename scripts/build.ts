@@ -37,6 +37,9 @@ const ENTRIES: Record<string, string> = {
   // and the push switch of Settings › Notifications: bundles of their own, loaded nowhere else.
   "sw.js": "src/client/sw/index.ts",
   "push-settings.js": "src/client/push-settings.ts",
+  // Settings › Your data: the export download and "Decrypt my export" (the chat engine and a zip
+  // reader; docs/admin.md "Data rights"). Loaded by those two pages only.
+  "export-decrypt.js": "src/client/export-decrypt.ts",
 };
 const STYLES: Record<string, string> = { "app.css": "src/client/styles/app.css" };
 

@@ -85,7 +85,7 @@ export function dataRightsRoutes(deps: AppDeps): Elysia {
       .use(authGuard(deps))
       // Self-service
       .get("/settings/data", ({ actor }) => selfPage(actor, "Your data", "data", <SelfDataView />, ["export-decrypt.js"]), { auth: true })
-      .get("/settings/data/decrypt", ({ actor }) => selfPage(actor, "Decrypt my export", "data", <DecryptView />, ["export-decrypt.js"]), { auth: true })
+      .get("/settings/data/decrypt", ({ actor }) => selfPage(actor, "Decrypt my export", "data", <DecryptView userId={actor.userId} />, ["export-decrypt.js"]), { auth: true })
       .get("/api/account/export", ({ actor, request }) => exportOwnData(deps, actor, requestMeta(request)), { auth: true })
       // Admin: JSON
       .post(

@@ -29,9 +29,9 @@ export const SelfDataView: FC<{ error?: string }> = ({ error }) => (
   </div>
 );
 
-export const DecryptView: FC = () => (
+export const DecryptView: FC<{ userId: string }> = ({ userId }) => (
   <div class="stack">
-    <section class="card stack" aria-labelledby="decrypt-h" data-export-decrypt>
+    <section class="card stack" aria-labelledby="decrypt-h" data-export-decrypt data-user-id={userId}>
       <h2 id="decrypt-h">Decrypt my export</h2>
       <p>
         Choose the zip you downloaded from <a href="/settings/data">Your data</a>. This browser opens your messages with the keys it holds for you and makes a readable archive that you save. Nothing you read here is sent anywhere: the decryption happens on this device.
