@@ -43,6 +43,10 @@ async function eraseRowsOf(tx: Tx, user: WipeTarget): Promise<Record<string, num
   await sql`UPDATE messages SET mentions = array_remove(mentions, ${id}::uuid) WHERE ${id}::uuid = ANY(mentions)`.execute(tx);
   await sql`UPDATE scheduled_messages SET mentions = array_remove(mentions, ${id}::uuid) WHERE ${id}::uuid = ANY(mentions)`.execute(tx);
   const lower = user.username.toLowerCase();
+  // Entries about others that name them in their metadata (an ownership transfer's "from"):
+  // the entry stays for the community, without the keys naming the wiped user.
+  await sql`UPDATE community_audit_log SET metadata = metadata - ARRAY(SELECT key FROM jsonb_each_text(metadata) WHERE value = ${id} OR lower(value) = ${lower})
+            WHERE strpos(metadata::text, ${id}) > 0 OR strpos(lower(metadata::text), ${lower}) > 0`.execute(tx);
   await tx.deleteFrom("login_attempts").where("key", "in", [`login:${lower}`, `recover:${lower}`]).execute();
   return { messages, polls, reports, moderation_entries: moderation };
 }
