@@ -85,7 +85,7 @@ test("self-service export: a zip of every kind of data, every message as the cip
   expect(audit[0]!.metadata).toEqual({ messages: sent.length });
 });
 
-test("self-service export: signed out → 401; a personal access token cannot reach it; rate limited (429 EXPORT_RATE_LIMITED)", async () => {
+test("self-service export: signed out → 401; rate limited (429 EXPORT_RATE_LIMITED)", async () => {
   expect((await ctx.request("/api/account/export")).status).toBe(401);
   const someone = await client(ctx);
   const statuses: number[] = [];
