@@ -85,9 +85,12 @@ test("self-service export: a zip of every kind of data, every message as the cip
   expect(audit[0]!.metadata).toEqual({ messages: sent.length });
 });
 
-test("self-service export: signed out → 401; rate limited (429 EXPORT_RATE_LIMITED)", async () => {
+test("self-service export: signed out → 401; a personal access token → 403 TOKEN_NOT_ALLOWED; rate limited (429 EXPORT_RATE_LIMITED)", async () => {
   expect((await ctx.request("/api/account/export")).status).toBe(401);
   const someone = await client(ctx);
+  const created = await expectOk(someone.call("POST", "/api/account/tokens", { name: "export", scope: "write" }), 201);
+  const viaToken = await ctx.request("/api/account/export", { headers: { authorization: `Bearer ${created.token}` } });
+  expect([viaToken.status, (await viaToken.json()).error.code]).toEqual([403, "TOKEN_NOT_ALLOWED"]);
   const statuses: number[] = [];
   for (let i = 0; i < 4; i++) {
     const res = await ctx.request("/api/account/export", { headers: someone.headers });
