@@ -153,7 +153,11 @@ async function* auditChunks(db: Executor, userId: string, scope: ExportScope): A
   yield "\n]\n";
 }
 
-/** The user's messages (not deleted), oldest first, a page at a time by id (UUIDv7: time order). */
+/**
+ * The user's messages (not deleted), oldest first, a page at a time by id (UUIDv7: time order).
+ * Each page is bounded (memory); its cost is an index scan of the user's messages (sender index)
+ * or of the ids after the bound, whichever the planner picks: scripts/bench/data-export.ts.
+ */
 async function* messageLines(db: Executor, userId: string): AsyncGenerator<string> {
   let after: string | null = null;
   for (;;) {
