@@ -40,6 +40,9 @@ const ENTRIES: Record<string, string> = {
   // Public image uploads (avatar, community icon/banner/emoji; src/client/images-ui.ts): app.js
   // imports it by URL where a page carries [data-images-src].
   "images-ui.js": "src/client/images-ui.ts",
+  // Settings › Your data: the export download and "Decrypt my export" (the chat engine and a zip
+  // reader; docs/admin.md "Data rights"). Loaded by those two pages only.
+  "export-decrypt.js": "src/client/export-decrypt.ts",
 };
 const STYLES: Record<string, string> = { "app.css": "src/client/styles/app.css" };
 

@@ -37,6 +37,7 @@ import { authApiRoutes } from "./features/auth/routes-api.ts";
 import { authenticateBeforeBody } from "./features/auth/index.ts";
 import { authPageRoutes } from "./features/auth/routes-pages-auth.tsx";
 import { passwordResetRoutes } from "./features/auth/routes-reset.tsx";
+import { dataRightsRoutes } from "./features/data-rights/index.ts";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
 import { adminMoreRoutes, adminPowerRoutes, adminUserRoutes } from "./features/admin/index.ts";
 import { auditRoutes } from "./features/audit/index.ts";
@@ -208,6 +209,9 @@ export function createApp(deps: AppDeps) {
     .use(hubRoutes(hub, deps))
     // Last: the OpenAPI document reads the finished route table (on its first request).
     .use(apiDocsRoutes(deps, () => documented!));
+  // Outside the chain: the chain's type is at TypeScript's instantiation depth (TS2589). Before
+  // the first request, so the OpenAPI document (built on its first request) includes it.
+  app.use(dataRightsRoutes(deps));
   documented = app as unknown as DocumentedApp;
   // Bun's own limit, the backstop for every route: no body larger than the largest budget is
   // accepted at all (Bun answers 413 itself and stops reading).

@@ -23,6 +23,7 @@ import { loadSecrets, MissingSecretsError } from "../secrets.ts";
 import { onSessionsRevoked } from "../features/auth/index.ts";
 import { Hub } from "../ws/hub.ts";
 import { RedisFanout } from "../ws/fanout-redis.ts";
+import { openSealed, SealError } from "../features/data-rights/index.ts";
 import { COMMANDS, runCommand, UsageError, type CliContext } from "./commands.ts";
 
 export const EXIT = { ok: 0, checkFailed: 1, usage: 2, notFound: 3, cannotRun: 4 } as const;
@@ -30,6 +31,8 @@ export const EXIT = { ok: 0, checkFailed: 1, usage: 2, notFound: 3, cannotRun: 4
 const HELP = `Usage: bun run hearthctl <command> [options]
 
 ${COMMANDS.flatMap((c) => c.help.map(([usage, what]) => `  ${usage.padEnd(58)} ${what}`)).join("\n")}
+  ${"export decrypt FILE --out OUT".padEnd(58)} decrypt an admin export (hearth-sealed v1); the passphrase
+  ${"".padEnd(58)} from HEARTH_EXPORT_PASSPHRASE or the first line of stdin
 
 Options everywhere: --json (machine-readable output), -h/--help.
 Exit codes: 0 done, 1 check failed, 2 usage, 3 not found or refused, 4 cannot run here.
@@ -51,12 +54,15 @@ async function main(argv: string[]): Promise<number> {
       "max-uses": { type: "string" },
       "expires-hours": { type: "string" },
       powers: { type: "string" },
+      out: { type: "string" },
     },
   });
   if (values.help || positionals.length === 0) {
     process.stdout.write(`${HELP}\n`);
     return positionals.length === 0 && !values.help ? EXIT.usage : EXIT.ok;
   }
+  // Needs no configuration or database: it may run on another machine than the server.
+  if (positionals[0] === "export") return decryptExport(positionals, values.out);
   const config = loadConfig(process.env);
   const log = createLogger("warn", { service: "hearthctl" }, (line) => process.stderr.write(`${line}\n`));
   const secrets = loadSecrets(config, log);
@@ -88,6 +94,28 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class CannotRun extends Error {}
+
+/** `export decrypt FILE --out OUT`: exit 0 written, 1 wrong passphrase or damaged file, 2 usage. */
+async function decryptExport(positionals: string[], out: string | undefined): Promise<number> {
+  const file = positionals[2];
+  if (positionals[1] !== "decrypt" || !file || positionals.length > 3 || !out) throw new UsageError("Usage: hearthctl export decrypt FILE --out OUT");
+  let passphrase = process.env.HEARTH_EXPORT_PASSPHRASE;
+  if (passphrase === undefined) {
+    process.stderr.write("Passphrase: ");
+    passphrase = (await new Response(Bun.stdin.stream()).text()).split(/\r?\n/)[0] ?? "";
+  }
+  if (!(await Bun.file(file).exists())) throw new UsageError(`No such file: ${file}`);
+  try {
+    const plain = await openSealed(new Uint8Array(await Bun.file(file).arrayBuffer()), passphrase);
+    await Bun.write(out, plain);
+  } catch (error) {
+    if (!(error instanceof SealError)) throw error;
+    process.stderr.write(`hearthctl: ${error.message}\n`);
+    return EXIT.checkFailed;
+  }
+  process.stdout.write(`Decrypted to ${out} (a zip).\n`);
+  return EXIT.ok;
+}
 
 if (import.meta.main) {
   let code: number;

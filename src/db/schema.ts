@@ -67,6 +67,8 @@ export interface SessionsTable {
   revoked_reason: string | null;
   /** migrations/0009: thumbprint of the JWT key that issued the session (null = before 0009). */
   key_id: string | null;
+  /** migrations/0027: when the password (and TOTP) was entered again on this session (admin export/wipe). */
+  reauthenticated_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 /** migrations/0017: personal access tokens; each acts through its own session row (key_id 'token'). */

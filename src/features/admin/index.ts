@@ -9,3 +9,7 @@ export { adminMoreRoutes } from "./routes-more.tsx";
 // For hearthctl (src/cli): the same services, the same rules.
 export { adminResetLink, adminSuspend, adminUnsuspend, endAllSessions, endUserSessions, listUsers, USER_FILTERS, type UserFilter } from "./users.ts";
 export { setAdminPowers } from "./powers.ts";
+// For the data-rights feature (admin export and wipe of a user): the same target rules and heirs.
+export { checkTarget } from "./users.ts";
+export { deletionPlan, type DeletionPlan } from "./delete.ts";
+export { adminShell } from "./shell.tsx";

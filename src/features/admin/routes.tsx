@@ -8,7 +8,7 @@ import type { AppDeps } from "../../deps.ts";
 import { AppError } from "../../errors.ts";
 import { page, redirect } from "../../http/render.ts";
 import { int, queryOf, text, Uuid } from "../../http/input-schemas.ts";
-import { authGuard, authKernelOf, requestMeta, type Actor } from "../auth/index.ts";
+import { authGuard, authKernelOf, hasAdminPower, requestMeta, type Actor } from "../auth/index.ts";
 import { adminShell, firstAdminTab } from "./shell.tsx";
 import { adminResetLink, adminSuspend, adminUnsuspend, checkTarget, targetRefusal, endAllSessions, endUserSessions, listUsers, userDetail, USER_FILTERS, type UserDetail, type UserFilter, type UserListItem } from "./users.ts";
 import { UserDetailView, UsersList, type UserDetailProps } from "./views-users.tsx";
@@ -69,7 +69,7 @@ export function adminUserRoutes(deps: AppDeps) {
     const user = await userDetail(db, id, now());
     const whyNot = targetRefusal(actor, user);
     const plan = whyNot === null ? await deletionPlan(deps, id) : undefined;
-    return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} whyNot={whyNot ?? undefined} plan={plan} {...extra} />, flash, `@${user.username}`), { status });
+    return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} privacy={hasAdminPower(actor, "privacy")} whyNot={whyNot ?? undefined} plan={plan} {...extra} />, flash, `@${user.username}`), { status });
   };
 
   /** A page action's refusal (a 4xx): the detail page again, with the error where the admin acted. */

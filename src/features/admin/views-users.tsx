@@ -101,7 +101,7 @@ export const UsersList: FC<UsersListProps> = (p) => (
   </div>
 );
 
-export type UserDetailProps = { user: UserDetail; mayAct: boolean; whyNot?: string; error?: string; reason?: string; plan?: DeletionPlan; heirs?: Record<string, string>; deleteError?: string; resetLink?: { url: string; expiresAt: Date } };
+export type UserDetailProps = { user: UserDetail; mayAct: boolean; /** The viewer holds `privacy`: link to the data page (export, wipe). */ privacy?: boolean; whyNot?: string; error?: string; reason?: string; plan?: DeletionPlan; heirs?: Record<string, string>; deleteError?: string; resetLink?: { url: string; expiresAt: Date } };
 
 /**
  * Reset password: a one-time link for the admin to hand over, shown once with a copy button (the
@@ -193,7 +193,7 @@ const DeleteForm: FC<{ u: UserDetail; plan: DeletionPlan; heirs: Record<string, 
   );
 };
 
-export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, whyNot, error, reason, plan, heirs, deleteError, resetLink }) => (
+export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, privacy, whyNot, error, reason, plan, heirs, deleteError, resetLink }) => (
   <div class="stack">
     <p>
       <a href="/admin/users">← All users</a>
@@ -263,6 +263,17 @@ export const UserDetailView: FC<UserDetailProps> = ({ user: u, mayAct, whyNot, e
       )}
     </section>
     {mayAct ? <ResetLinkSection u={u} link={resetLink} /> : null}
+    {mayAct && privacy ? (
+      <section class="card stack" aria-labelledby="data-h">
+        <h2 id="data-h">Their data</h2>
+        <p>
+          An encrypted export of their data, or a wipe of every row of theirs (messages included). Both ask for your password again.{" "}
+          <a href={`/admin/users/${u.id}/data`} data-testid="user-data-link">
+            Export or wipe
+          </a>
+        </p>
+      </section>
+    ) : null}
     {mayAct && plan ? <DeleteForm u={u} plan={plan} heirs={heirs ?? {}} error={deleteError} /> : null}
     <section class="panel" aria-labelledby="communities-h">
       <div class="panel__header">

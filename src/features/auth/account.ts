@@ -173,6 +173,11 @@ export type UserDeletion = {
   meta: RequestMeta;
   /** Work in the same transaction before the blockers run (an admin's heirs take over communities). */
   before?: (tx: Tx, outbox: Outbox) => Promise<Record<string, unknown> | void>;
+  /**
+   * A wipe (admin, issue 15 §3): audited as `user_wiped`, and the entry keeps what the log needs
+   * (who acted, the id, the counts from `before`), not the username.
+   */
+  wipe?: boolean;
 };
 
 /**
@@ -191,8 +196,8 @@ export async function deleteUserAccount(kernel: AuthKernel, d: UserDeletion): Pr
     if (d.isOwner) throw new ConflictError("The instance owner cannot delete their account.", "ACCOUNT_DELETION_BLOCKED");
     for (const step of deletionSteps) await step(t, d.userId);
     await revokeAllSessions(t, kernel, outbox, d.userId, "account_deleted");
-    const action = d.actorId === null ? "account_deleted" : "user_deleted";
-    await insertAuditEntry(t, { actorId: d.actorId, action, targetType: "user", targetId: d.userId, metadata: { username: d.username, ...(extra ?? {}) }, at: new Date(kernel.now()), meta: d.meta });
+    const action = d.wipe ? "user_wiped" : d.actorId === null ? "account_deleted" : "user_deleted";
+    await insertAuditEntry(t, { actorId: d.actorId, action, targetType: "user", targetId: d.userId, metadata: { ...(d.wipe ? {} : { username: d.username }), ...(extra ?? {}) }, at: new Date(kernel.now()), meta: d.meta });
     await t.deleteFrom("users").where("id", "=", d.userId).execute();
   });
 }

@@ -38,7 +38,11 @@ export type AuditAction =
   | "password_reset_link_created"
   | "password_reset_by_link"
   | "admin_powers_changed"
-  | "report_closed_by_admin";
+  | "report_closed_by_admin"
+  | "reauthenticated"
+  | "data_exported"
+  | "user_data_exported"
+  | "user_wiped";
 
 export type RequestMeta = {
   ip: string;

@@ -31,3 +31,5 @@ export { registerCommunityInviteRedeemer, type CommunityInviteRedeemer } from ".
 // For hearthctl (src/cli): the setup link and registration invites, as the admin area makes them.
 export { ensureSetupToken } from "./setup.ts";
 export { createInvite } from "./invites.ts";
+// Fresh re-authentication (per session, 5 minutes) for the admin export and wipe of a user.
+export { reauthenticate, reauthExpiresAt, requireFreshReauth, REAUTH_WINDOW_MS } from "./reauth.ts";

@@ -46,6 +46,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/security", label: "Security", current: p.current === "security" },
             { href: "/settings/notifications", label: "Notifications", current: p.current === "notifications" },
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
+            { href: "/settings/data", label: "Your data", current: p.current === "data" },
           ],
         },
         ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canSeeCommunities

@@ -15,7 +15,8 @@ import { communityTestContext } from "../communities/helpers.ts";
 
 type Target = "user" | "unknown";
 /** `refused`: what those without the power get (403, or 404 where the route hides what exists). */
-type Spec = { power: AdminPower; allowed: number; refused?: number; body?: (victim: TestUser) => unknown; target?: Target };
+/** `reauth`: the acting session holds a fresh re-authentication (the data-rights routes need one; without it they answer 403 REAUTH_REQUIRED: test/features/data-rights/). */
+type Spec = { power: AdminPower; allowed: number; refused?: number; body?: (victim: TestUser, actor: TestUser) => unknown; target?: Target; reauth?: boolean };
 
 /** Each admin route: its power, the status an allowed request gets (with a fresh plain user as `:id`, or an unknown id). */
 const ROUTES: Record<string, Spec> = {
@@ -58,6 +59,13 @@ const ROUTES: Record<string, Spec> = {
   "GET /admin/reports": { power: "users", allowed: 200 },
   "POST /api/admin/reports/:id/close": { power: "users", allowed: 404, target: "unknown", body: () => ({ outcome: "resolved" }) },
   "POST /admin/reports/:id/close": { power: "users", allowed: 404, target: "unknown", body: () => ({ outcome: "resolved" }) },
+  "POST /api/admin/reauth": { power: "privacy", allowed: 200, body: (_victim, actor) => ({ password: actor.password }) },
+  "POST /api/admin/users/:id/export": { power: "privacy", allowed: 200, body: () => ({ passphrase: "matrix passphrase 1" }), reauth: true },
+  "POST /api/admin/users/:id/wipe": { power: "privacy", allowed: 200, body: (victim) => ({ confirm_username: victim.username }), reauth: true },
+  "GET /admin/users/:id/data": { power: "privacy", allowed: 200 },
+  "POST /admin/users/:id/data/reauth": { power: "privacy", allowed: 200, body: (_victim, actor) => ({ password: actor.password }) },
+  "POST /admin/users/:id/data/export": { power: "privacy", allowed: 200, body: () => ({ passphrase: "matrix passphrase 1" }), reauth: true },
+  "POST /admin/users/:id/data/wipe": { power: "privacy", allowed: 200, body: (victim) => ({ confirm_username: victim.username }), reauth: true },
 };
 /** Not a power's route: GET /admin sends any signed-in user to the first tab they may open (their settings if none). */
 const UNGUARDED = new Set(["GET /admin"]);
@@ -111,10 +119,11 @@ test("every admin route × owner, exact power, every other power, member, suspen
       const victim = await createUser(ctx);
       const url = path.replace(":id", spec.target === "unknown" ? crypto.randomUUID() : victim.id);
       const session = path.startsWith("/api/") ? await signIn(ctx, user) : await cookieSignIn(ctx, user);
-      const body = spec.body?.(victim);
+      if (spec.reauth) await ctx.database.db.updateTable("sessions").set({ reauthenticated_at: new Date() }).where("id", "=", session.sessionId).execute();
+      const body = spec.body?.(victim, user);
       const res = await ctx.request(url, { method, headers: { ...session.headers, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
       requests++;
-      const text = await res.text();
+      const text = Buffer.from(await res.arrayBuffer()).toString("latin1");
       if (!ok(res.status)) failures.push(`${who}: ${method} ${url} → ${res.status} ${text.slice(0, 100)}`);
       else if (res.status === 403 && path.startsWith("/api/") && !text.includes("ADMIN_POWER_REQUIRED")) failures.push(`${who}: ${method} ${url} → 403 without ADMIN_POWER_REQUIRED`);
     }
