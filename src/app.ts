@@ -40,6 +40,7 @@ import { passwordResetRoutes } from "./features/auth/routes-reset.tsx";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
 import { adminPowerRoutes, adminUserRoutes } from "./features/admin/index.ts";
 import { auditRoutes } from "./features/audit/index.ts";
+import { announcementRoutes } from "./features/announcements/index.ts";
 import { communityApiRoutes } from "./features/communities/routes.ts";
 import { channelApiRoutes } from "./features/channels/routes.ts";
 import { dmApiRoutes } from "./features/dms/routes.ts";
@@ -60,6 +61,11 @@ import { apiDocsRoutes, type DocumentedApp } from "./features/api-docs/index.ts"
 import { fileRoutes } from "./features/files/index.ts";
 import { installNotifications, notificationApiRoutes, notificationPages, pwaRoutes } from "./features/notifications/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
+
+/** The admin area's routers as one plugin (one .use keeps the app's route type within tsc's depth). */
+function adminAreaRoutes(deps: AppDeps) {
+  return new Elysia({ name: "admin-area" }).use(adminUserRoutes(deps)).use(auditRoutes(deps)).use(adminPowerRoutes(deps)).use(announcementRoutes(deps));
+}
 
 export function createApp(deps: AppDeps) {
   // Without an injected hub /ws still works (a private hub that no service publishes to).
@@ -179,9 +185,7 @@ export function createApp(deps: AppDeps) {
     .use(authPageRoutes(deps))
     .use(passwordResetRoutes(deps))
     .use(settingsPageRoutes(deps))
-    .use(adminUserRoutes(deps))
-    .use(auditRoutes(deps))
-    .use(adminPowerRoutes(deps))
+    .use(adminAreaRoutes(deps))
     .use(homeRoutes(deps))
     .use(helpRoutes(deps))
     .use(keysRoutes(deps))

@@ -37,7 +37,12 @@ export type AuditAction =
   | "user_deleted"
   | "password_reset_link_created"
   | "password_reset_by_link"
-  | "admin_powers_changed";
+  | "admin_powers_changed"
+  | "announcement_created"
+  | "announcement_updated"
+  | "announcement_expired"
+  | "legal_page_updated"
+  | "instance_setting_changed";
 
 export type RequestMeta = {
   ip: string;

@@ -3,6 +3,7 @@
  * Successful plain actions answer 303 (post/redirect/get, with a flash key); failures re-render
  * the page with inline errors (422); actions that reveal a one-time secret answer 200 with it.
  */
+import { announcementBanner } from "../announcements/index.ts";
 import { Elysia } from "elysia";
 import type { Child } from "hono/jsx";
 import type { AppDeps } from "../../deps.ts";
@@ -46,7 +47,7 @@ export function settingsPageRoutes(deps: AppDeps) {
   const shell = async (actor: Actor, current: string, title: string, body: Child, flashKey?: string, description?: string) => {
     const user = await requireOwnUser(kernel, actor);
     return (
-      <AccountShell assets={deps.assets.page()} user={{ ...shellUserOf(actor), displayName: user.display_name }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description}>
+      <AccountShell assets={deps.assets.page()} user={{ ...shellUserOf(actor), displayName: user.display_name }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description} banner={await announcementBanner(deps, actor.userId)}>
         {body}
       </AccountShell>
     );

@@ -12,7 +12,7 @@ import type { FormState } from "./views-auth.tsx";
 
 import { hasAdminPower } from "./admin-powers.ts";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean };
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canManageServer?: boolean; canSeeUsage?: boolean };
 
 /** The settings frame's user: which Administration tabs this actor's powers open. */
 export function shellUserOf(actor: { userId: string; displayName: string; isOwner: boolean; isAdmin: boolean; adminPowers: readonly string[] }): ShellUser {
@@ -23,6 +23,8 @@ export function shellUserOf(actor: { userId: string; displayName: string; isOwne
     canManageInvites: hasAdminPower(actor, "invites"),
     canReadAudit: hasAdminPower(actor, "audit"),
     canManageRoles: hasAdminPower(actor, "roles"),
+    canManageServer: hasAdminPower(actor, "server_settings"),
+    canSeeUsage: hasAdminPower(actor, "analytics"),
   };
 }
 
@@ -34,7 +36,8 @@ export const SignOutButton: FC = () => (
   </form>
 );
 
-export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: string; description?: string; current: string; flash?: string; children: Child }> = (p) => (
+/** `banner`: the instance announcements for this user (src/features/announcements, announcementBanner). */
+export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: string; description?: string; current: string; flash?: string; banner?: Child; children: Child }> = (p) => (
   <Layout
     title={p.title}
     assets={p.assets}
@@ -42,6 +45,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
     user={{ id: p.user.id, displayName: p.user.displayName }}
     topBarActions={<SignOutButton />}
     toasts={p.flash ? <Toast message={p.flash} tone="success" /> : undefined}
+    banner={p.banner}
   >
     <SettingsShell
       title={p.title}
@@ -56,7 +60,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
           ],
         },
-        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles
+        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canManageServer || p.user.canSeeUsage
           ? [
               {
                 title: "Administration",
@@ -65,6 +69,10 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
                   ...(p.user.canManageInvites ? [{ href: "/admin/invites", label: "Invites", current: p.current === "invites" }] : []),
                   ...(p.user.canReadAudit ? [{ href: "/admin/audit-log", label: "Audit log", current: p.current === "audit" }] : []),
                   ...(p.user.canManageRoles ? [{ href: "/admin/powers", label: "Powers", current: p.current === "powers" }] : []),
+                  ...(p.user.canManageServer ? [{ href: "/admin/announcements", label: "Announcements", current: p.current === "announcements" }] : []),
+                  ...(p.user.canManageServer ? [{ href: "/admin/legal", label: "Legal pages", current: p.current === "legal" }] : []),
+                  ...(p.user.canManageServer ? [{ href: "/admin/settings", label: "Settings", current: p.current === "settings" }] : []),
+                  ...(p.user.canSeeUsage ? [{ href: "/admin/usage", label: "Usage", current: p.current === "usage" }] : []),
                 ],
               },
             ]
