@@ -13,7 +13,8 @@ import type { TestContext } from "../../helpers/app.ts";
 import { cookieSignIn, createUser, signIn, type TestUser } from "../../helpers/users.ts";
 import { communityTestContext } from "../communities/helpers.ts";
 
-type Target = "user" | "unknown";
+/** `:id`: a fresh plain user, an unknown id, or a fresh active announcement. */
+type Target = "user" | "unknown" | "announcement";
 /** `refused`: what those without the power get (403, or 404 where the route hides what exists). */
 type Spec = { power: AdminPower; allowed: number; refused?: number; body?: (victim: TestUser) => unknown; target?: Target };
 
@@ -52,6 +53,14 @@ const ROUTES: Record<string, Spec> = {
   "GET /admin/powers": { power: "roles", allowed: 200 },
   "POST /admin/users/:id/powers": { power: "roles", allowed: 303, body: () => ({ is_admin: "false" }) },
   "POST /admin/powers/grant": { power: "roles", allowed: 303, body: (victim) => ({ username: victim.username }) },
+  "GET /api/admin/announcements": { power: "server_settings", allowed: 200 },
+  "POST /api/admin/announcements": { power: "server_settings", allowed: 201, body: () => ({ body: "matrix" }) },
+  "PATCH /api/admin/announcements/:id": { power: "server_settings", allowed: 200, body: () => ({ body: "matrix edit" }), target: "announcement" },
+  "POST /api/admin/announcements/:id/expire": { power: "server_settings", allowed: 200, target: "announcement" },
+  "GET /admin/announcements": { power: "server_settings", allowed: 200 },
+  "POST /admin/announcements": { power: "server_settings", allowed: 303, body: () => ({ body: "matrix", expires_in: "1h" }) },
+  "POST /admin/announcements/:id": { power: "server_settings", allowed: 303, body: () => ({ body: "matrix edit", expires_in: "keep" }), target: "announcement" },
+  "POST /admin/announcements/:id/expire": { power: "server_settings", allowed: 303, target: "announcement" },
 };
 /** Not a power's route: GET /admin sends any signed-in user to the first tab they may open (their settings if none). */
 const UNGUARDED = new Set(["GET /admin"]);
@@ -78,6 +87,13 @@ afterAll(async () => {
   await ctx.close();
 });
 
+async function freshAnnouncement(): Promise<string> {
+  const id = crypto.randomUUID();
+  const at = new Date();
+  await ctx.database.db.insertInto("announcements").values({ id, body: "matrix", created_by: owner.id, created_at: at, updated_at: at, expires_at: null }).execute();
+  return id;
+}
+
 const adminRoutesOfRouter = () => [...new Set(ctx.app.routes.filter((r) => r.path === "/admin" || r.path.startsWith("/admin/") || r.path.startsWith("/api/admin/")).map((r) => `${r.method} ${r.path}`))];
 
 test("ROUTES names exactly the admin routes the router serves", () => {
@@ -103,7 +119,7 @@ test("every admin route × owner, exact power, every other power, member, suspen
     ];
     for (const [who, user, ok] of actors) {
       const victim = await createUser(ctx);
-      const url = path.replace(":id", spec.target === "unknown" ? crypto.randomUUID() : victim.id);
+      const url = path.replace(":id", spec.target === "unknown" ? crypto.randomUUID() : spec.target === "announcement" ? await freshAnnouncement() : victim.id);
       const session = path.startsWith("/api/") ? await signIn(ctx, user) : await cookieSignIn(ctx, user);
       const body = spec.body?.(victim);
       const res = await ctx.request(url, { method, headers: { ...session.headers, ...(body === undefined ? {} : { "content-type": "application/json" }) }, body: body === undefined ? undefined : JSON.stringify(body) });
