@@ -188,6 +188,14 @@ export const Layout: FC<LayoutProps> = (p) => {
         <main id="main" class={`main main--${variant}`} tabindex={-1}>
           {p.children}
         </main>
+        {p.user ? null : (
+          <footer class="site-footer">
+            <nav aria-label="Legal">
+              <a href="/terms">Terms of service</a>
+              <a href="/privacy">Privacy policy</a>
+            </nav>
+          </footer>
+        )}
         <div id={TOAST_REGION_ID} class="toast-region" aria-live="polite" aria-relevant="additions">
           {p.toasts}
         </div>

@@ -61,6 +61,14 @@ const ROUTES: Record<string, Spec> = {
   "POST /admin/announcements": { power: "server_settings", allowed: 303, body: () => ({ body: "matrix", expires_in: "1h" }) },
   "POST /admin/announcements/:id": { power: "server_settings", allowed: 303, body: () => ({ body: "matrix edit", expires_in: "keep" }), target: "announcement" },
   "POST /admin/announcements/:id/expire": { power: "server_settings", allowed: 303, target: "announcement" },
+  "GET /api/admin/legal": { power: "server_settings", allowed: 200 },
+  "PUT /api/admin/legal/terms": { power: "server_settings", allowed: 200, body: () => ({ body: "matrix terms" }) },
+  "DELETE /api/admin/legal/terms": { power: "server_settings", allowed: 200 },
+  "PUT /api/admin/legal/privacy": { power: "server_settings", allowed: 200, body: () => ({ body: "matrix privacy" }) },
+  "DELETE /api/admin/legal/privacy": { power: "server_settings", allowed: 200 },
+  "GET /admin/legal": { power: "server_settings", allowed: 200 },
+  "POST /admin/legal/terms": { power: "server_settings", allowed: 303, body: () => ({ body: "matrix terms" }) },
+  "POST /admin/legal/privacy": { power: "server_settings", allowed: 303, body: () => ({ restore: "true" }) },
 };
 /** Not a power's route: GET /admin sends any signed-in user to the first tab they may open (their settings if none). */
 const UNGUARDED = new Set(["GET /admin"]);
