@@ -4,6 +4,7 @@
  * the page with inline errors (422); actions that reveal a one-time secret answer 200 with it.
  */
 import { announcementBanner } from "../announcements/index.ts";
+import { registrationModeOf } from "../../db/runtime-settings.ts";
 import { Elysia } from "elysia";
 import type { Child } from "hono/jsx";
 import type { AppDeps } from "../../deps.ts";
@@ -86,7 +87,7 @@ export function settingsPageRoutes(deps: AppDeps) {
 
   const invitesPage = async (actor: Actor, extra: { state?: ReturnType<typeof toFormState>; created?: string }, flash?: string, status = 200) => {
     const invites = await listInvites(db, kernel.now());
-    return page(await shell(actor, "invites", "Invites", <InvitesAdmin invites={invites} registrationMode={deps.config.registrationMode} {...extra} />, flash, "Invite codes let people register while registration is invite-only."), { status });
+    return page(await shell(actor, "invites", "Invites", <InvitesAdmin invites={invites} registrationMode={await registrationModeOf(deps)} {...extra} />, flash, "Invite codes let people register while registration is invite-only."), { status });
   };
 
   const optionalInt = (raw: string, field: string): number | undefined => {

@@ -69,6 +69,10 @@ const ROUTES: Record<string, Spec> = {
   "GET /admin/legal": { power: "server_settings", allowed: 200 },
   "POST /admin/legal/terms": { power: "server_settings", allowed: 303, body: () => ({ body: "matrix terms" }) },
   "POST /admin/legal/privacy": { power: "server_settings", allowed: 303, body: () => ({ restore: "true" }) },
+  "GET /api/admin/settings": { power: "server_settings", allowed: 200 },
+  "PUT /api/admin/settings": { power: "server_settings", allowed: 200, body: () => ({}) },
+  "GET /admin/settings": { power: "server_settings", allowed: 200 },
+  "POST /admin/settings": { power: "server_settings", allowed: 303, body: () => ({}) },
 };
 /** Not a power's route: GET /admin sends any signed-in user to the first tab they may open (their settings if none). */
 const UNGUARDED = new Set(["GET /admin"]);
