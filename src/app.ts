@@ -43,6 +43,7 @@ import { auditRoutes } from "./features/audit/index.ts";
 import { announcementRoutes } from "./features/announcements/index.ts";
 import { legalRoutes } from "./features/legal/index.ts";
 import { serverSettingsRoutes } from "./features/server-settings/index.ts";
+import { usageRoutes } from "./features/usage/index.ts";
 import { communityApiRoutes } from "./features/communities/routes.ts";
 import { channelApiRoutes } from "./features/channels/routes.ts";
 import { dmApiRoutes } from "./features/dms/routes.ts";
@@ -66,7 +67,7 @@ import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
 /** The admin area's routers as one plugin (one .use keeps the app's route type within tsc's depth). */
 function adminAreaRoutes(deps: AppDeps) {
-  return new Elysia({ name: "admin-area" }).use(adminUserRoutes(deps)).use(auditRoutes(deps)).use(adminPowerRoutes(deps)).use(announcementRoutes(deps)).use(legalRoutes(deps)).use(serverSettingsRoutes(deps));
+  return new Elysia({ name: "admin-area" }).use(adminUserRoutes(deps)).use(auditRoutes(deps)).use(adminPowerRoutes(deps)).use(announcementRoutes(deps)).use(legalRoutes(deps)).use(serverSettingsRoutes(deps)).use(usageRoutes(deps));
 }
 
 export function createApp(deps: AppDeps) {

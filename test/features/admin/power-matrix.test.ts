@@ -73,6 +73,8 @@ const ROUTES: Record<string, Spec> = {
   "PUT /api/admin/settings": { power: "server_settings", allowed: 200, body: () => ({}) },
   "GET /admin/settings": { power: "server_settings", allowed: 200 },
   "POST /admin/settings": { power: "server_settings", allowed: 303, body: () => ({}) },
+  "GET /api/admin/usage": { power: "analytics", allowed: 200 },
+  "GET /admin/usage": { power: "analytics", allowed: 200 },
 };
 /** Not a power's route: GET /admin sends any signed-in user to the first tab they may open (their settings if none). */
 const UNGUARDED = new Set(["GET /admin"]);
