@@ -41,6 +41,10 @@ import { dataRightsRoutes } from "./features/data-rights/index.ts";
 import { settingsPageRoutes } from "./features/auth/routes-pages-settings.tsx";
 import { adminMoreRoutes, adminPowerRoutes, adminUserRoutes } from "./features/admin/index.ts";
 import { auditRoutes } from "./features/audit/index.ts";
+import { announcementRoutes } from "./features/announcements/index.ts";
+import { legalRoutes } from "./features/legal/index.ts";
+import { serverSettingsRoutes } from "./features/server-settings/index.ts";
+import { usageRoutes } from "./features/usage/index.ts";
 import { communityApiRoutes } from "./features/communities/routes.ts";
 import { channelApiRoutes } from "./features/channels/routes.ts";
 import { dmApiRoutes } from "./features/dms/routes.ts";
@@ -62,6 +66,11 @@ import { fileRoutes } from "./features/files/index.ts";
 import { imageRoutes } from "./features/images/index.ts";
 import { installNotifications, notificationApiRoutes, notificationPages, pwaRoutes } from "./features/notifications/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
+
+/** The admin area's routers as one plugin (one .use keeps the app's route type within tsc's depth). */
+function adminAreaRoutes(deps: AppDeps) {
+  return new Elysia({ name: "admin-area" }).use(adminUserRoutes(deps)).use(auditRoutes(deps)).use(adminPowerRoutes(deps)).use(adminMoreRoutes(deps)).use(announcementRoutes(deps)).use(legalRoutes(deps)).use(serverSettingsRoutes(deps)).use(usageRoutes(deps));
+}
 
 export function createApp(deps: AppDeps) {
   // Without an injected hub /ws still works (a private hub that no service publishes to).
@@ -181,11 +190,7 @@ export function createApp(deps: AppDeps) {
     .use(authPageRoutes(deps))
     .use(passwordResetRoutes(deps))
     .use(settingsPageRoutes(deps))
-    .use(adminUserRoutes(deps))
-    .use(auditRoutes(deps))
-    // The communities and reports tabs ride on the powers plugin: one more step in this chain is
-    // past tsc's instantiation depth (TS2589).
-    .use(adminPowerRoutes(deps).use(adminMoreRoutes(deps)))
+    .use(adminAreaRoutes(deps))
     .use(homeRoutes(deps))
     .use(helpRoutes(deps))
     .use(keysRoutes(deps))

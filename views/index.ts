@@ -1,5 +1,5 @@
 // Shared UI primitives. Feature views import from "views" (this file) only.
-export { Layout, ThemeToggle, BrandMark, orderScripts, htmxConfig, parseTheme, THEME_COOKIE, THEME_STORAGE_KEY, HEARTH_HTMX_EXTENSION } from "./layout.tsx";
+export { Layout, ANNOUNCEMENT_REGION_ID, ThemeToggle, BrandMark, orderScripts, htmxConfig, parseTheme, THEME_COOKIE, THEME_STORAGE_KEY, HEARTH_HTMX_EXTENSION } from "./layout.tsx";
 export type { LayoutProps, LayoutUser, PageAssets, ScriptAsset, Theme } from "./layout.tsx";
 export { xOn } from "./alpine.ts";
 export { Field, CheckboxField, SelectField } from "./field.tsx";
@@ -45,3 +45,4 @@ export {
 export type { RailItemProps, ChannelLinkProps, ChannelKind, ChatMount, MessageAuthor, MessageProps } from "./chat-parts.tsx";
 export { ImageUpload } from "./image-upload.tsx";
 export type { ImageUploadProps } from "./image-upload.tsx";
+export { Markdown } from "./markdown.tsx";

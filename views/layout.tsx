@@ -101,7 +101,16 @@ export type LayoutProps = PropsWithChildren<{
   siteName?: string;
   /** Toasts present at load (a flash message after a redirect); later ones arrive via htmx OOB. */
   toasts?: Child;
+  /**
+   * The instance announcements this signed-in user has not dismissed (src/features/announcements):
+   * rendered in the #announcement-banner region on every signed-in page; live.js replaces the
+   * region when an announcement changes or is dismissed on another device.
+   */
+  banner?: Child;
 }>;
+
+/** The id of the announcements region (views and the live client agree on it). */
+export const ANNOUNCEMENT_REGION_ID = "announcement-banner";
 
 export const ThemeToggle: FC = () => (
   <button type="button" class="icon-btn theme-toggle" data-theme-toggle aria-label="Toggle dark theme" aria-pressed="false" title="Toggle theme">
@@ -171,9 +180,22 @@ export const Layout: FC<LayoutProps> = (p) => {
             </div>
           </header>
         ) : null}
+        {p.user ? (
+          <div id={ANNOUNCEMENT_REGION_ID} class="announcements">
+            {p.banner}
+          </div>
+        ) : null}
         <main id="main" class={`main main--${variant}`} tabindex={-1}>
           {p.children}
         </main>
+        {p.user ? null : (
+          <footer class="site-footer">
+            <nav aria-label="Legal">
+              <a href="/terms">Terms of service</a>
+              <a href="/privacy">Privacy policy</a>
+            </nav>
+          </footer>
+        )}
         <div id={TOAST_REGION_ID} class="toast-region" aria-live="polite" aria-relevant="additions">
           {p.toasts}
         </div>

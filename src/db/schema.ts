@@ -84,6 +84,21 @@ export interface AccessTokensTable {
 }
 
 /** migrations/0020: one-time password-reset links an admin hands over (SHA-256 of the secret only). */
+export interface AnnouncementsTable {
+  id: string;
+  body: string;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  expires_at: Timestamp | null;
+}
+
+export interface AnnouncementDismissalsTable {
+  announcement_id: string;
+  user_id: string;
+  dismissed_at: Timestamp;
+}
+
 export interface PasswordResetLinksTable {
   id: string;
   user_id: string;
@@ -604,6 +619,8 @@ export interface DB {
   refresh_tokens: RefreshTokensTable;
   access_tokens: AccessTokensTable;
   password_reset_links: PasswordResetLinksTable;
+  announcements: AnnouncementsTable;
+  announcement_dismissals: AnnouncementDismissalsTable;
   login_attempts: LoginAttemptsTable;
   registration_invites: RegistrationInvitesTable;
   audit_log: AuditLogTable;

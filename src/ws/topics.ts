@@ -7,6 +7,11 @@
 export const userTopic = (userId: string) => `user:${userId}`;
 export const sessionTopic = (sessionId: string) => `session:${sessionId}`;
 export const channelTopic = (channelId: string) => `channel:${channelId}`;
+/**
+ * Every authenticated socket on every instance (joined at connect through the realtime feature's
+ * initial topics): instance-wide events such as `announcement:changed`. Carries nothing private.
+ */
+export const INSTANCE_TOPIC = "instance";
 
 export type TopicKind = "user" | "session" | "channel";
 

@@ -21,7 +21,7 @@ const WIDTHS = [
   { width: 360, height: 740 },
 ];
 /** Not pages: the API, assets, probes, the socket, redirect-only endpoints. */
-const NOT_PAGES = /^\/(api|public|ws|livez|readyz|health|metrics|auth\/oidc)(\/|$)|\.(js|css|png|svg|ico|json|webmanifest|txt|xml)$|^\/sw\.js$|^\/logout/;
+const NOT_PAGES = /^\/(api|public|ws|livez|readyz|health|metrics|auth\/oidc)(\/|$)|^\/announcements\/banner$|\.(js|css|png|svg|ico|json|webmanifest|txt|xml)$|^\/sw\.js$|^\/logout/;
 
 let ctx: TestContext;
 let base = "";
@@ -34,6 +34,9 @@ beforeAll(async () => {
   ctx.app.listen({ hostname: "127.0.0.1", port: 0 });
   base = `http://127.0.0.1:${ctx.app.server!.port}`;
   world = await buildWorld(ctx);
+  // An active announcement (docs/admin.md): its banner is on every signed-in page swept below.
+  const at = new Date();
+  await ctx.database.db.insertInto("announcements").values({ id: crypto.randomUUID(), body: "Maintenance at **22:00 UTC**: see [the status page](https://example.org/status).\n- item one\n- item two", created_by: world.owner.user.id, created_at: at, updated_at: at, expires_at: null }).execute();
 }, 180_000);
 
 afterAll(async () => {

@@ -52,6 +52,7 @@ export const hub = new HubClient({
   onReconnected() {
     // Changes published while the socket was down were missed (delivery is at most once).
     refreshRegions();
+    if (document.querySelector("#announcement-banner")) void import("./announcements.ts").then((m) => m.onAnnouncementFrame({ type: "announcement:changed" }));
     reloadUnread();
     for (const l of listeners) l.onReconnected?.();
   },
@@ -95,6 +96,8 @@ function react(frame: EventFrame): void {
   if (type === "read:all") return onReadAll(typeof f.communityId === "string" ? f.communityId : null);
   // Desktop notifications and settings changes (a lazy chunk: desktop-notify.ts).
   if (type.startsWith("notify:")) return void import("./desktop-notify.ts").then((m) => m.onNotifyFrame(frame));
+  // Instance announcements (a lazy chunk: announcements.ts re-fetches the banner region).
+  if (type.startsWith("announcement:")) return void import("./announcements.ts").then((m) => m.onAnnouncementFrame(frame));
   if (type === "presence:changed") {
     if (f.self === true && str(f.userId) === selfId()) onOwnPresence(str(f.status));
     return;

@@ -35,7 +35,7 @@ export function adminPowerRoutes(deps: AppDeps) {
     const admins = await listAdmins(db);
     const held = ADMIN_POWERS.filter((p) => hasAdminPower(actor, p));
     const body = <PowersPage admins={admins} held={held} refusalFor={(a) => powersRefusal(actor, a)} {...extra} />;
-    return page(adminShell(deps, actor, { title: "Powers", current: "powers", flash: flash ? FLASH[flash] : undefined, description: "Who administers this instance, and with which powers.", body }), { status });
+    return page(await adminShell(deps, actor, { title: "Powers", current: "powers", flash: flash ? FLASH[flash] : undefined, description: "Who administers this instance, and with which powers.", body }), { status });
   };
   const onRefusal = (actor: Actor, targetId: string, error: unknown, username?: string) => {
     if (error instanceof AppError && error.status < 500) return render(actor, { error: { targetId, message: error.publicMessage }, username }, undefined, 422);

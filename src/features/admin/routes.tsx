@@ -69,7 +69,7 @@ export function adminUserRoutes(deps: AppDeps) {
     const user = await userDetail(db, id, now());
     const whyNot = targetRefusal(actor, user);
     const plan = whyNot === null ? await deletionPlan(deps, id) : undefined;
-    return page(shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} privacy={hasAdminPower(actor, "privacy")} whyNot={whyNot ?? undefined} plan={plan} {...extra} />, flash, `@${user.username}`), { status });
+    return page(await shell(actor, user.displayName, <UserDetailView user={user} mayAct={whyNot === null} privacy={hasAdminPower(actor, "privacy")} whyNot={whyNot ?? undefined} plan={plan} {...extra} />, flash, `@${user.username}`), { status });
   };
 
   /** A page action's refusal (a 4xx): the detail page again, with the error where the admin acted. */
@@ -151,7 +151,7 @@ export function adminUserRoutes(deps: AppDeps) {
       async ({ actor, query }) => {
         const filter = (query.filter ?? "all") as UserFilter;
         const r = await listUsers(db, { q: query.q, filter, page: query.page, now: now() });
-        return page(shell(actor, "Users", <UsersList users={r.users} q={query.q ?? ""} filter={filter} page={r.page} hasMore={r.hasMore} canEndAll />, query.saved, "Find, suspend and sign out the people on this instance."));
+        return page(await shell(actor, "Users", <UsersList users={r.users} q={query.q ?? ""} filter={filter} page={r.page} hasMore={r.hasMore} canEndAll />, query.saved, "Find, suspend and sign out the people on this instance."));
       },
       { admin: "users", query: queryOf({ q: text(100), filter: t.Union(USER_FILTERS.map((f) => t.Literal(f))), page: int(1, 10_000), saved: text(32) }) },
     )

@@ -4,6 +4,7 @@
  * page /admin/audit-log, both on the same services (chain.ts, listAuditEntries). Exports and
  * verifications are themselves audited.
  */
+import { announcementBanner } from "../announcements/index.ts";
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError } from "../../errors.ts";
@@ -120,6 +121,7 @@ export function auditRoutes(deps: AppDeps) {
         title="Audit log"
         current="audit"
         description="Security and administrative actions, newest first."
+        banner={await announcementBanner(deps, actor.userId)}
       >
         {body}
       </AccountShell>,

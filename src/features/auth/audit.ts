@@ -42,7 +42,12 @@ export type AuditAction =
   | "reauthenticated"
   | "data_exported"
   | "user_data_exported"
-  | "user_wiped";
+  | "user_wiped"
+  | "announcement_created"
+  | "announcement_updated"
+  | "announcement_expired"
+  | "legal_page_updated"
+  | "instance_setting_changed";
 
 export type RequestMeta = {
   ip: string;

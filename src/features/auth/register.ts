@@ -2,6 +2,7 @@
  * Registration: mode (open / invite_only / closed), the first-run setup token, field rules,
  * invite consumption, the recovery code (shown once), and the first session — one transaction.
  */
+import { registrationModeOf } from "../../db/runtime-settings.ts";
 import { sql } from "kysely";
 import { ConflictError, ForbiddenError, InvalidInputError, type FieldErrors } from "../../errors.ts";
 import { runInTransaction } from "../../db/tx.ts";
@@ -63,7 +64,8 @@ const INVITE_INVALID = () => new ForbiddenError("This invite code is not valid: 
  */
 async function refuseEarly(kernel: AuthKernel, input: RegisterInput, nowMs: number): Promise<void> {
   const db = kernel.deps.database.db;
-  const mode = kernel.deps.config.registrationMode;
+  // The runtime value (Settings tab) when an admin set one, else REGISTRATION_MODE.
+  const mode = await registrationModeOf(kernel.deps);
   if (input.setupToken) {
     if (!(await isSetupTokenValid(db, input.setupToken.trim()))) throw SETUP_TOKEN_INVALID();
     return;
@@ -94,12 +96,13 @@ export async function registerUser(kernel: AuthKernel, input: RegisterInput, met
       } else if (!(await hasAnyUser(tx))) {
         throw SETUP_TOKEN_REQUIRED();
       }
+      const mode = await registrationModeOf(kernel.deps, tx);
       if (!isFirst) {
-        if (config.registrationMode === "closed") throw REGISTRATION_CLOSED();
+        if (mode === "closed") throw REGISTRATION_CLOSED();
         const code = input.inviteCode?.trim();
-        if (config.registrationMode === "invite_only" && !code) throw INVITE_REQUIRED();
+        if (mode === "invite_only" && !code) throw INVITE_REQUIRED();
         // In open mode invites are not needed and not consumed.
-        if (config.registrationMode === "invite_only" && code && !(await consumeInvite(tx, code!, nowMs))) {
+        if (mode === "invite_only" && code && !(await consumeInvite(tx, code!, nowMs))) {
           if (!(await communityInviteRedeemer()?.grantsRegistration(tx, code, new Date(nowMs)))) throw INVITE_INVALID();
           viaCommunityInvite = true;
         }
@@ -139,7 +142,7 @@ export async function registerUser(kernel: AuthKernel, input: RegisterInput, met
       // invite is joined too; any other code was a registration invite (or nothing).
       let joinedCommunityId: string | undefined;
       const code = input.inviteCode?.trim();
-      if (code && !isFirst && (viaCommunityInvite || config.registrationMode === "open")) {
+      if (code && !isFirst && (viaCommunityInvite || mode === "open")) {
         const joined = await communityInviteRedeemer()?.redeem(kernel.deps, tx, outbox, { code, userId: id, now, requireRight: viaCommunityInvite });
         if (viaCommunityInvite && !joined) throw INVITE_INVALID();
         joinedCommunityId = joined?.communityId;

@@ -2,6 +2,7 @@
  * The JSON API of accounts and authentication (snake_case; errors via the one renderer).
  * Each handler parses, calls one service function, and shapes the answer.
  */
+import { registrationModeOf } from "../../db/runtime-settings.ts";
 import { Elysia, t } from "elysia";
 import type { AppDeps } from "../../deps.ts";
 import { NotFoundError, UnauthenticatedError } from "../../errors.ts";
@@ -45,7 +46,7 @@ export function authApiRoutes(deps: AppDeps) {
     .use(authGuard(deps))
     .use(accessTokenApiRoutes(deps))
     .get("/api/auth/config", async () => ({
-      registration_mode: deps.config.registrationMode,
+      registration_mode: await registrationModeOf(deps),
       setup_required: await isSetupPending(db),
       oidc_enabled: Boolean(deps.config.oidc),
       password_login_enabled: !deps.config.oidc?.disablePasswordLogin,

@@ -2,6 +2,7 @@
  * Pages: /login (with the 2FA step), /register, /recover, and POST /logout. Each POST calls the
  * same service as the JSON API. Public form posts are CSRF-checked too (login CSRF).
  */
+import { lastKnownRegistrationMode, registrationModeOf } from "../../db/runtime-settings.ts";
 import { Elysia } from "elysia";
 import type { Child } from "hono/jsx";
 import type { AppDeps } from "../../deps.ts";
@@ -45,7 +46,7 @@ export function authPageRoutes(deps: AppDeps) {
     </>
   );
   const loginPage = (form: Child, next?: string) => (
-    <AuthPage assets={assets()} title="Sign in" subtitle="Welcome back to Hearth." footer={config.registrationMode === "closed" ? undefined : registerLink(next)}>
+    <AuthPage assets={assets()} title="Sign in" subtitle="Welcome back to Hearth." footer={lastKnownRegistrationMode(deps) === "closed" ? undefined : registerLink(next)}>
       {form}
     </AuthPage>
   );
@@ -71,8 +72,9 @@ export function authPageRoutes(deps: AppDeps) {
   };
   const registerForm = async (state: FormState) => {
     const setup = await isSetupPending(deps.database.db);
-    if (!setup && config.registrationMode === "closed") return <ClosedNotice />;
-    const needsInvite = config.registrationMode === "invite_only";
+    const mode = await registrationModeOf(deps);
+    if (!setup && mode === "closed") return <ClosedNotice />;
+    const needsInvite = mode === "invite_only";
     // An invite code that came with the link is shown (and kept) in open mode too: a community
     // invite given at sign-up is joined there.
     const form = <RegisterForm state={state} needsSetupToken={setup} needsInvite={needsInvite} inviteOptional={Boolean(state.values?.invite_code)} />;

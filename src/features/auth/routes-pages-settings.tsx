@@ -3,6 +3,8 @@
  * Successful plain actions answer 303 (post/redirect/get, with a flash key); failures re-render
  * the page with inline errors (422); actions that reveal a one-time secret answer 200 with it.
  */
+import { announcementBanner } from "../announcements/index.ts";
+import { registrationModeOf } from "../../db/runtime-settings.ts";
 import { Elysia } from "elysia";
 import type { Child } from "hono/jsx";
 import type { AppDeps } from "../../deps.ts";
@@ -46,7 +48,7 @@ export function settingsPageRoutes(deps: AppDeps) {
   const shell = async (actor: Actor, current: string, title: string, body: Child, flashKey?: string, description?: string) => {
     const user = await requireOwnUser(kernel, actor);
     return (
-      <AccountShell assets={deps.assets.page()} user={{ ...shellUserOf(actor), displayName: user.display_name }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description}>
+      <AccountShell assets={deps.assets.page()} user={{ ...shellUserOf(actor), displayName: user.display_name }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description} banner={await announcementBanner(deps, actor.userId)}>
         {body}
       </AccountShell>
     );
@@ -86,7 +88,7 @@ export function settingsPageRoutes(deps: AppDeps) {
 
   const invitesPage = async (actor: Actor, extra: { state?: ReturnType<typeof toFormState>; created?: string }, flash?: string, status = 200) => {
     const invites = await listInvites(db, kernel.now());
-    return page(await shell(actor, "invites", "Invites", <InvitesAdmin invites={invites} registrationMode={deps.config.registrationMode} {...extra} />, flash, "Invite codes let people register while registration is invite-only."), { status });
+    return page(await shell(actor, "invites", "Invites", <InvitesAdmin invites={invites} registrationMode={await registrationModeOf(deps)} {...extra} />, flash, "Invite codes let people register while registration is invite-only."), { status });
   };
 
   const optionalInt = (raw: string, field: string): number | undefined => {

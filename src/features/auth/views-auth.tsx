@@ -128,6 +128,9 @@ export const RegisterForm: FC<RegisterFormProps> = ({ state, needsSetupToken, ne
       <Field name="display_name" label="Display name" maxLength={64} value={v.display_name} error={f.display_name} />
       <Field name="email" label="Email (optional)" type="email" autocomplete="email" maxLength={254} value={v.email} error={f.email} hint="Not used yet: Hearth sends no mail. Single sign-on can link an account by a confirmed address." />
       <Field name="password" label="Password" type="password" autocomplete="new-password" required minLength={8} maxLength={128} error={f.password} hint="8–128 characters; not a common password." />
+      <p class="muted form__note">
+        By creating an account you accept the <a href="/terms">terms of service</a> and the <a href="/privacy">privacy policy</a>.
+      </p>
       <Submit label="Create account" testid="register-submit" />
     </form>
   );

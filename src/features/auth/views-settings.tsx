@@ -12,7 +12,7 @@ import type { FormState } from "./views-auth.tsx";
 
 import { hasAdminPower } from "./admin-powers.ts";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canSeeCommunities?: boolean };
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canSeeCommunities?: boolean; canManageServer?: boolean; canSeeUsage?: boolean };
 
 /** The settings frame's user: which Administration tabs this actor's powers open. */
 export function shellUserOf(actor: { userId: string; displayName: string; isOwner: boolean; isAdmin: boolean; adminPowers: readonly string[] }): ShellUser {
@@ -24,16 +24,20 @@ export function shellUserOf(actor: { userId: string; displayName: string; isOwne
     canReadAudit: hasAdminPower(actor, "audit"),
     canManageRoles: hasAdminPower(actor, "roles"),
     canSeeCommunities: hasAdminPower(actor, "directory"),
+    canManageServer: hasAdminPower(actor, "server_settings"),
+    canSeeUsage: hasAdminPower(actor, "analytics"),
   };
 }
 
-export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: string; description?: string; current: string; flash?: string; children: Child }> = (p) => (
+/** `banner`: the instance announcements for this user (src/features/announcements, announcementBanner). */
+export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: string; description?: string; current: string; flash?: string; banner?: Child; children: Child }> = (p) => (
   <Layout
     title={p.title}
     assets={p.assets}
     topBar
     user={{ id: p.user.id, displayName: p.user.displayName }}
     toasts={p.flash ? <Toast message={p.flash} tone="success" /> : undefined}
+    banner={p.banner}
   >
     <SettingsShell
       title={p.title}
@@ -49,7 +53,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/data", label: "Your data", current: p.current === "data" },
           ],
         },
-        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canSeeCommunities
+        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canSeeCommunities || p.user.canManageServer || p.user.canSeeUsage
           ? [
               {
                 title: "Administration",
@@ -60,6 +64,10 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
                   ...(p.user.canManageInvites ? [{ href: "/admin/invites", label: "Invites", current: p.current === "invites" }] : []),
                   ...(p.user.canReadAudit ? [{ href: "/admin/audit-log", label: "Audit log", current: p.current === "audit" }] : []),
                   ...(p.user.canManageRoles ? [{ href: "/admin/powers", label: "Powers", current: p.current === "powers" }] : []),
+                  ...(p.user.canManageServer ? [{ href: "/admin/announcements", label: "Announcements", current: p.current === "announcements" }] : []),
+                  ...(p.user.canManageServer ? [{ href: "/admin/legal", label: "Legal pages", current: p.current === "legal" }] : []),
+                  ...(p.user.canManageServer ? [{ href: "/admin/settings", label: "Settings", current: p.current === "settings" }] : []),
+                  ...(p.user.canSeeUsage ? [{ href: "/admin/usage", label: "Usage", current: p.current === "usage" }] : []),
                 ],
               },
             ]

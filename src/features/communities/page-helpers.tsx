@@ -2,6 +2,7 @@
 import type { Child } from "hono/jsx";
 import type { AppDeps } from "../../deps.ts";
 import { page } from "../../http/render.ts";
+import { announcementBanner } from "../announcements/index.ts";
 import { Layout, parseTheme, THEME_COOKIE, Toast } from "../../../views/index.ts";
 
 export type PageActor = { userId: string; displayName: string };
@@ -12,8 +13,10 @@ function themeOf(request: Request) {
   return parseTheme(match?.[1]);
 }
 
-export function renderPage(deps: AppDeps, request: Request, actor: PageActor, title: string, body: Child, opts: { variant?: "app" | "page"; status?: number; toast?: string } = {}): Response {
+/** Async: every signed-in page carries the instance announcements this user has not dismissed. */
+export async function renderPage(deps: AppDeps, request: Request, actor: PageActor, title: string, body: Child, opts: { variant?: "app" | "page"; status?: number; toast?: string } = {}): Promise<Response> {
   const variant = opts.variant ?? "page";
+  const banner = await announcementBanner(deps, actor.userId);
   return page(
     <Layout
       title={title}
@@ -23,6 +26,7 @@ export function renderPage(deps: AppDeps, request: Request, actor: PageActor, ti
       user={{ id: actor.userId, displayName: actor.displayName }}
       theme={themeOf(request)}
       toasts={opts.toast ? <Toast message={opts.toast} tone="success" /> : undefined}
+      banner={banner}
     >
       {variant === "page" ? <div class="page-content" hx-boost:inherited="true" hx-swap:inherited="outerHTML">{body}</div> : body}
     </Layout>,

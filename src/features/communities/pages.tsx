@@ -1,4 +1,5 @@
 /** htmx pages of communities: picker, create, join, invite page, the chat frame, reports. */
+import { communityCreationModeOf } from "../../db/runtime-settings.ts";
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../deps.ts";
 import { InvalidInputError, NotFoundError } from "../../errors.ts";
@@ -18,8 +19,8 @@ import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, JoinInvite
 import { ReportDialog } from "./report-dialog.tsx";
 import { formOf, renderPage } from "./page-helpers.tsx";
 
-export function canCreateCommunities(deps: AppDeps, actor: { isOwner: boolean; isAdmin: boolean }): boolean {
-  return deps.config.communityCreationMode === "anyone" || actor.isOwner || actor.isAdmin;
+export async function canCreateCommunities(deps: AppDeps, actor: { isOwner: boolean; isAdmin: boolean }): Promise<boolean> {
+  return actor.isOwner || actor.isAdmin || (await communityCreationModeOf(deps)) === "anyone";
 }
 
 /** Accepts a bare code or a pasted link ending in /invite/<code>. */
@@ -35,7 +36,7 @@ export function communityPages(deps: AppDeps) {
     .use(authGuard(deps))
     .get("/communities", async ({ actor, request }) => {
       const [communities, discoverable] = await Promise.all([listCommunitiesOf(db, actor.userId), listDiscoverable(deps, actor)]);
-      return renderPage(deps, request, actor, "Communities", <CommunityPicker communities={communities} canCreate={canCreateCommunities(deps, actor)} discoverable={discoverable} />);
+      return renderPage(deps, request, actor, "Communities", <CommunityPicker communities={communities} canCreate={await canCreateCommunities(deps, actor)} discoverable={discoverable} />);
     }, { auth: true })
     .post("/communities", async ({ actor, body, request }) => {
       const form = formOf(body);
@@ -72,7 +73,7 @@ export function communityPages(deps: AppDeps) {
       const join = { code: typed.slice(0, 300), error };
       if (isHtmx(request)) return fragment(<JoinInviteForm {...join} />, { status: 422 });
       const [communities, discoverable] = await Promise.all([listCommunitiesOf(db, actor.userId), listDiscoverable(deps, actor)]);
-      return renderPage(deps, request, actor, "Communities", <CommunityPicker communities={communities} canCreate={canCreateCommunities(deps, actor)} discoverable={discoverable} join={join} />, { status: 422 });
+      return renderPage(deps, request, actor, "Communities", <CommunityPicker communities={communities} canCreate={await canCreateCommunities(deps, actor)} discoverable={discoverable} join={join} />, { status: 422 });
     }, { auth: true })
     .get("/invite/:code", async ({ actor, params, request }) => {
       const p = await previewInvite(deps, actor, params.code);

@@ -2,6 +2,7 @@
  * Communities: create, read, settings, delete, transfer, leave, member roles. Both faces (JSON
  * API and pages) call these; every mutation is one transaction with events after COMMIT.
  */
+import { communityCreationModeOf } from "../../db/runtime-settings.ts";
 import type { AppDeps } from "../../deps.ts";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../errors.ts";
 import { accessCommunity, applyChange, bumpViewerVersions, isUuid, requireCan, type CommunityAccess } from "../permissions/index.ts";
@@ -17,7 +18,8 @@ import { listCommunityChannelIds, listMembers, type MemberView } from "./queries
 const POLICIES: readonly CommunityPolicy[] = ["everyone", "moderator", "admin"];
 
 export async function createCommunity(deps: AppDeps, actor: ActorLike, input: { name: string; description?: string | null }) {
-  if (deps.config.communityCreationMode === "admin_only" && !actor.isOwner && !actor.isAdmin) {
+  // The runtime value (Settings tab) when an admin set one, else COMMUNITY_CREATION_MODE.
+  if (!actor.isOwner && !actor.isAdmin && (await communityCreationModeOf(deps)) === "admin_only") {
     throw new ForbiddenError("On this server only administrators can create communities.", "COMMUNITY_CREATION_RESTRICTED");
   }
   const name = requireText("name", "Community name", input.name, 1, 64);

@@ -1,4 +1,5 @@
 /** Community settings pages (htmx). Every form calls the same service as the JSON API. */
+import { registrationModeOf } from "../../db/runtime-settings.ts";
 import { Elysia } from "elysia";
 import type { AppDeps } from "../../deps.ts";
 import { ForbiddenError, NotFoundError } from "../../errors.ts";
@@ -93,7 +94,7 @@ export function communitySettingsPages(deps: AppDeps) {
           break;
         }
         case "invites":
-          body = <InvitesSection base={base} invites={await listInvites(deps, actor, c.id)} baseUrl={baseUrlOf(deps, request)} canCreate={allows(access, "create_invite")} registrationMode={deps.config.registrationMode} />;
+          body = <InvitesSection base={base} invites={await listInvites(deps, actor, c.id)} baseUrl={baseUrlOf(deps, request)} canCreate={allows(access, "create_invite")} registrationMode={await registrationModeOf(deps)} />;
           break;
         case "bans":
           body = <BansSection base={base} bans={await listBans(deps, actor, c.id)} />;

@@ -5,6 +5,7 @@
  * does the browser side; without JavaScript the sections say so). Plain POST forms,
  * post/redirect/get; the forms are live regions, re-read when another device changes a setting.
  */
+import { announcementBanner } from "../announcements/index.ts";
 import { Elysia, t } from "elysia";
 import type { FC } from "hono/jsx";
 import type { AppDeps } from "../../deps.ts";
@@ -155,6 +156,7 @@ export function notificationPages(deps: AppDeps) {
         current="notifications"
         flash={flash ? FLASH[flash] : undefined}
         description="What notifies you, everywhere or per community, and push on this device."
+        banner={await announcementBanner(deps, actor.userId)}
       >
         <NotificationSettings prefs={prefs} communities={communities} now={now()} push={vapid ? { publicKey: vapid.publicKey } : null} />
       </AccountShell>,

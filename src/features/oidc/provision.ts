@@ -11,6 +11,7 @@
  */
 import { sql } from "kysely";
 import type { Config } from "../../config.ts";
+import { readRegistrationMode } from "../../db/runtime-settings.ts";
 import type { Tx } from "../../db/tx.ts";
 import { AppError, ForbiddenError, InvalidInputError } from "../../errors.ts";
 import { ADMIN_POWERS } from "../auth/admin-powers.ts";
@@ -95,13 +96,14 @@ export async function signInWithOidc(tx: Tx, config: Config, claims: VerifiedCla
   await sql`select pg_advisory_xact_lock(hashtext(${`oidc:${claims.issuer}:${claims.subject}`}))`.execute(tx);
   const { count } = await tx.selectFrom("users").select((eb) => eb.fn.countAll<number>().as("count")).executeTakeFirstOrThrow();
   if (Number(count) === 0) throw new ForbiddenError("This server has not been set up yet. The administrator must create the first account with the setup link.", "SETUP_REQUIRED");
-  if (config.registrationMode === "closed") throw new ForbiddenError("Registration is closed on this server. Ask an administrator to create your account.", "REGISTRATION_CLOSED");
+  const mode = await readRegistrationMode(tx, config); // the runtime value (Settings tab) or REGISTRATION_MODE
+  if (mode === "closed") throw new ForbiddenError("Registration is closed on this server. Ask an administrator to create your account.", "REGISTRATION_CLOSED");
   if (!email) throw new InvalidInputError("Your identity provider did not share an email address, which Hearth needs to create your account.", undefined, "OIDC_EMAIL_MISSING");
   const emailTaken = await tx.selectFrom("users").select("id").where(sql`lower(email)`, "=", email).executeTakeFirst();
   if (emailTaken) {
     throw new AppError("EMAIL_TAKEN", 409, "An account with this email already exists. Sign in with your password (the identity provider did not confirm that this email is yours).");
   }
-  const inviteId = config.registrationMode === "invite_only" ? await consumeInvite(tx, opts.invite, opts.now) : undefined;
+  const inviteId = mode === "invite_only" ? await consumeInvite(tx, opts.invite, opts.now) : undefined;
 
   const username = await findFreeUsername(tx, deriveUsername(claims.preferredUsername, email));
   const isAdmin = Boolean(config.adminUsername && config.adminUsername.toLowerCase() === username.toLowerCase());

@@ -5,7 +5,7 @@
  *   subscribe {channelIds}   allowed iff accessChannel() lets the user view the channel
  *                            (community channel with view_channel, or a DM they are part of) and
  *                            the user is not timed out in its community (refused: TIMED_OUT + until)
- *   at connect               community:<id> for each community, community:<id>:moderators where
+ *   at connect               `instance` (instance-wide events: announcements), community:<id> for each community, community:<id>:moderators where
  *                            the user may review reports
  *   kicked / banned / left   the user's sockets leave the community, its moderators topic and
  *                            all its channels at once (synchronously, before the community hears
@@ -28,7 +28,7 @@
 import type { AppDeps } from "../../deps.ts";
 import { NotFoundError } from "../../errors.ts";
 import type { Hub, HubActor } from "../../ws/hub.ts";
-import { channelTopic, parseTopic, userTopic } from "../../ws/topics.ts";
+import { channelTopic, INSTANCE_TOPIC, parseTopic, userTopic } from "../../ws/topics.ts";
 import { onAccessChanged, onMembershipChanged, type MembershipChangeKind } from "../communities/index.ts";
 import { onKeysChanged } from "../keys/index.ts";
 import { accessChannel, accessCommunity, allows } from "../permissions/index.ts";
@@ -65,7 +65,8 @@ export function wireRealtime(deps: AppDeps, hub: Hub): void {
 
   hub.setInitialTopics(async (actor) => {
     const rows = await db().selectFrom("community_members").select("community_id").where("user_id", "=", actor.userId).execute();
-    const topics: string[] = [];
+    // Every socket hears instance-wide events (announcements); kept at every recheck since it is wanted here.
+    const topics: string[] = [INSTANCE_TOPIC];
     for (const { community_id: id } of rows) {
       topics.push(communityTopic(id));
       const access = await accessCommunity(db(), actorRef(actor), id, now()).catch(() => null);

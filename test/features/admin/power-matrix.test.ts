@@ -13,7 +13,8 @@ import type { TestContext } from "../../helpers/app.ts";
 import { cookieSignIn, createUser, signIn, type TestUser } from "../../helpers/users.ts";
 import { communityTestContext } from "../communities/helpers.ts";
 
-type Target = "user" | "unknown";
+/** `:id`: a fresh plain user, an unknown id, or a fresh active announcement. */
+type Target = "user" | "unknown" | "announcement";
 /** `refused`: what those without the power get (403, or 404 where the route hides what exists). */
 /** `reauth`: the acting session holds a fresh re-authentication (the data-rights routes need one; without it they answer 403 REAUTH_REQUIRED: test/features/data-rights/). */
 type Spec = { power: AdminPower; allowed: number; refused?: number; body?: (victim: TestUser, actor: TestUser) => unknown; target?: Target; reauth?: boolean };
@@ -66,6 +67,28 @@ const ROUTES: Record<string, Spec> = {
   "POST /admin/users/:id/data/reauth": { power: "privacy", allowed: 200, body: (_victim, actor) => ({ password: actor.password }) },
   "POST /admin/users/:id/data/export": { power: "privacy", allowed: 200, body: () => ({ passphrase: "matrix passphrase 1" }), reauth: true },
   "POST /admin/users/:id/data/wipe": { power: "privacy", allowed: 200, body: (victim) => ({ confirm_username: victim.username }), reauth: true },
+  "GET /api/admin/announcements": { power: "server_settings", allowed: 200 },
+  "POST /api/admin/announcements": { power: "server_settings", allowed: 201, body: () => ({ body: "matrix" }) },
+  "PATCH /api/admin/announcements/:id": { power: "server_settings", allowed: 200, body: () => ({ body: "matrix edit" }), target: "announcement" },
+  "POST /api/admin/announcements/:id/expire": { power: "server_settings", allowed: 200, target: "announcement" },
+  "GET /admin/announcements": { power: "server_settings", allowed: 200 },
+  "POST /admin/announcements": { power: "server_settings", allowed: 303, body: () => ({ body: "matrix", expires_in: "1h" }) },
+  "POST /admin/announcements/:id": { power: "server_settings", allowed: 303, body: () => ({ body: "matrix edit", expires_in: "keep" }), target: "announcement" },
+  "POST /admin/announcements/:id/expire": { power: "server_settings", allowed: 303, target: "announcement" },
+  "GET /api/admin/legal": { power: "server_settings", allowed: 200 },
+  "PUT /api/admin/legal/terms": { power: "server_settings", allowed: 200, body: () => ({ body: "matrix terms" }) },
+  "DELETE /api/admin/legal/terms": { power: "server_settings", allowed: 200 },
+  "PUT /api/admin/legal/privacy": { power: "server_settings", allowed: 200, body: () => ({ body: "matrix privacy" }) },
+  "DELETE /api/admin/legal/privacy": { power: "server_settings", allowed: 200 },
+  "GET /admin/legal": { power: "server_settings", allowed: 200 },
+  "POST /admin/legal/terms": { power: "server_settings", allowed: 303, body: () => ({ body: "matrix terms" }) },
+  "POST /admin/legal/privacy": { power: "server_settings", allowed: 303, body: () => ({ restore: "true" }) },
+  "GET /api/admin/settings": { power: "server_settings", allowed: 200 },
+  "PUT /api/admin/settings": { power: "server_settings", allowed: 200, body: () => ({}) },
+  "GET /admin/settings": { power: "server_settings", allowed: 200 },
+  "POST /admin/settings": { power: "server_settings", allowed: 303, body: () => ({}) },
+  "GET /api/admin/usage": { power: "analytics", allowed: 200 },
+  "GET /admin/usage": { power: "analytics", allowed: 200 },
 };
 /** Not a power's route: GET /admin sends any signed-in user to the first tab they may open (their settings if none). */
 const UNGUARDED = new Set(["GET /admin"]);
@@ -92,6 +115,13 @@ afterAll(async () => {
   await ctx.close();
 });
 
+async function freshAnnouncement(): Promise<string> {
+  const id = crypto.randomUUID();
+  const at = new Date();
+  await ctx.database.db.insertInto("announcements").values({ id, body: "matrix", created_by: owner.id, created_at: at, updated_at: at, expires_at: null }).execute();
+  return id;
+}
+
 const adminRoutesOfRouter = () => [...new Set(ctx.app.routes.filter((r) => r.path === "/admin" || r.path.startsWith("/admin/") || r.path.startsWith("/api/admin/")).map((r) => `${r.method} ${r.path}`))];
 
 test("ROUTES names exactly the admin routes the router serves", () => {
@@ -117,7 +147,7 @@ test("every admin route × owner, exact power, every other power, member, suspen
     ];
     for (const [who, user, ok] of actors) {
       const victim = await createUser(ctx);
-      const url = path.replace(":id", spec.target === "unknown" ? crypto.randomUUID() : victim.id);
+      const url = path.replace(":id", spec.target === "unknown" ? crypto.randomUUID() : spec.target === "announcement" ? await freshAnnouncement() : victim.id);
       const session = path.startsWith("/api/") ? await signIn(ctx, user) : await cookieSignIn(ctx, user);
       if (spec.reauth) await ctx.database.db.updateTable("sessions").set({ reauthenticated_at: new Date() }).where("id", "=", session.sessionId).execute();
       const body = spec.body?.(victim, user);
