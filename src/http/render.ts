@@ -12,6 +12,9 @@ export function isHtmx(request: Request): boolean {
 
 /** A full page. `Vary: HX-Request` keeps caches from mixing pages and fragments of one URL. */
 export function page(markup: Markup, init: ResponseInit = {}): Response {
+  // hono's JSX type admits Promises (async components), so tsc cannot catch an un-awaited async
+  // view (an admin shell, a page helper): it would render "[object Promise]". Fail loudly instead.
+  if (markup instanceof Promise) throw new Error("page() was given a Promise: await the view first");
   const headers = new Headers(init.headers);
   headers.set("content-type", "text/html; charset=utf-8");
   headers.set("vary", "HX-Request");

@@ -64,7 +64,7 @@ export function dataRightsRoutes(deps: AppDeps): Elysia {
       deletionPlan(deps, target.id),
     ]);
     return page(
-      adminShell(deps, actor, {
+      await adminShell(deps, actor, {
         title: `Data of ${target.displayName}`,
         current: "users",
         description: `@${target.username}: export or wipe`,
@@ -140,7 +140,7 @@ export function dataRightsRoutes(deps: AppDeps): Elysia {
             const target = await findWipeTarget(deps, actor, params.id);
             if ((body.confirm_username ?? "").trim() !== target.username) throw new ConfirmationMismatch();
             const counts = await wipeUser(deps, actor, target, heirsFromForm(body.heirs), requestMeta(request));
-            return page(adminShell(deps, actor, { title: "Wiped", current: "users", body: <WipedView counts={counts} /> }));
+            return page(await adminShell(deps, actor, { title: "Wiped", current: "users", body: <WipedView counts={counts} /> }));
           } catch (error) {
             return refused(actor, params.id, error, "wipeError");
           }
