@@ -58,6 +58,7 @@ import { helpRoutes } from "./features/home/help-encryption.tsx";
 import { installVoice, voiceRoutes } from "./features/voice/index.ts";
 import { apiDocsRoutes, type DocumentedApp } from "./features/api-docs/index.ts";
 import { fileRoutes } from "./features/files/index.ts";
+import { webhookRoutes } from "./features/webhooks/index.ts";
 import { installNotifications, notificationApiRoutes, notificationPages, pwaRoutes } from "./features/notifications/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
@@ -197,6 +198,7 @@ export function createApp(deps: AppDeps) {
     .use(notificationApiRoutes(deps))
     .use(notificationPages(deps))
     .use(pwaRoutes(deps))
+    .use(webhookRoutes(deps))
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))

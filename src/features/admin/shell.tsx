@@ -8,6 +8,7 @@ export const ADMIN_TABS: { power: AdminPower; href: string }[] = [
   { power: "invites", href: "/admin/invites" },
   { power: "audit", href: "/admin/audit-log" },
   { power: "roles", href: "/admin/powers" },
+  { power: "privacy", href: "/admin/webhooks" },
 ];
 
 export function firstAdminTab(actor: Actor): string {

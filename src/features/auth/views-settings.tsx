@@ -12,7 +12,7 @@ import type { FormState } from "./views-auth.tsx";
 
 import { hasAdminPower } from "./admin-powers.ts";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean };
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canSeeWebhooks?: boolean };
 
 /** The settings frame's user: which Administration tabs this actor's powers open. */
 export function shellUserOf(actor: { userId: string; displayName: string; isOwner: boolean; isAdmin: boolean; adminPowers: readonly string[] }): ShellUser {
@@ -23,6 +23,7 @@ export function shellUserOf(actor: { userId: string; displayName: string; isOwne
     canManageInvites: hasAdminPower(actor, "invites"),
     canReadAudit: hasAdminPower(actor, "audit"),
     canManageRoles: hasAdminPower(actor, "roles"),
+    canSeeWebhooks: hasAdminPower(actor, "privacy"),
   };
 }
 
@@ -54,9 +55,10 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/security", label: "Security", current: p.current === "security" },
             { href: "/settings/notifications", label: "Notifications", current: p.current === "notifications" },
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
+            { href: "/settings/link-previews", label: "Link previews", current: p.current === "link-previews" },
           ],
         },
-        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles
+        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canSeeWebhooks
           ? [
               {
                 title: "Administration",
@@ -65,6 +67,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
                   ...(p.user.canManageInvites ? [{ href: "/admin/invites", label: "Invites", current: p.current === "invites" }] : []),
                   ...(p.user.canReadAudit ? [{ href: "/admin/audit-log", label: "Audit log", current: p.current === "audit" }] : []),
                   ...(p.user.canManageRoles ? [{ href: "/admin/powers", label: "Powers", current: p.current === "powers" }] : []),
+                  ...(p.user.canSeeWebhooks ? [{ href: "/admin/webhooks", label: "Webhooks", current: p.current === "webhooks" }] : []),
                 ],
               },
             ]

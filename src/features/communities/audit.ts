@@ -33,7 +33,9 @@ export type CommunityAuditAction =
   | "channel_override_removed"
   | "report_resolved"
   | "report_dismissed"
-  | "messages_purge_requested";
+  | "messages_purge_requested"
+  | "webhook_created"
+  | "webhook_revoked";
 
 export type CommunityAuditEntry = {
   communityId: string;

@@ -22,6 +22,7 @@ import { ChannelsSection, OverviewSection, RolesSection, SECTIONS, SettingsFrame
 import { AuditSection, BansSection, InvitesSection, MembersSection, ReportsSection } from "./settings-moderation-views.tsx";
 
 const ANYONE = { target: { userId: "", member: null } };
+const PLAIN_CHANNEL = { kind: "text" as const, isPrivate: false, readOnly: false, archived: false, isChannelMember: false, overrides: [] };
 const AUDIT_PAGE = 100;
 
 export function visibleSections(a: CommunityAccess): Section[] {
@@ -30,6 +31,9 @@ export function visibleSections(a: CommunityAccess): Section[] {
   if (allows(a, "manage_roles")) out.push("roles");
   if (allows(a, "kick_member", ANYONE) || allows(a, "timeout_member", ANYONE) || allows(a, "ban_member", ANYONE) || allows(a, "manage_roles")) out.push("members");
   if (allows(a, "create_invite")) out.push("invites");
+  // Webhooks are per channel; the tab shows for whoever holds manage_webhooks community-wide
+  // (the page itself lists exactly the channels where the actor holds it).
+  if (allows(a, "manage_webhooks", { channel: PLAIN_CHANNEL })) out.push("webhooks");
   if (allows(a, "ban_member", ANYONE)) out.push("bans");
   if (allows(a, "review_reports")) out.push("reports");
   if (allows(a, "view_audit_log")) out.push("audit");

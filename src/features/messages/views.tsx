@@ -80,6 +80,7 @@ const MessageRowView: FC<{ m: MessageView }> = ({ m }) => (
     data-edited-at={m.edited_at ?? undefined}
     data-deleted-at={m.deleted_at ?? undefined}
     data-reactions={m.reactions.length ? JSON.stringify(m.reactions) : undefined}
+    data-webhook={m.webhook ? JSON.stringify(m.webhook) : undefined}
   >
     <div class="msg__text">{m.deleted_at ? <p class="msg__notice msg__notice--deleted">This message was deleted.</p> : null}</div>
     {m.edited_at ? <span class="msg__edited">(edited)</span> : null}
