@@ -198,13 +198,15 @@ export function createApp(deps: AppDeps) {
     .use(notificationApiRoutes(deps))
     .use(notificationPages(deps))
     .use(pwaRoutes(deps))
-    .use(webhookRoutes(deps))
     .use(communityPages(deps))
     .use(communitySettingsPages(deps))
     .use(dmPages(deps))
     .use(hubRoutes(hub, deps))
     // Last: the OpenAPI document reads the finished route table (on its first request).
     .use(apiDocsRoutes(deps, () => documented!));
+  // Outside the typed chain, which is at TypeScript's instantiation depth (TS2589): use() adds
+  // to this same instance, before the route table is read (OpenAPI, path params, body budgets).
+  (app as unknown as Elysia).use(webhookRoutes(deps));
   documented = app as unknown as DocumentedApp;
   // Bun's own limit, the backstop for every route: no body larger than the largest budget is
   // accepted at all (Bun answers 413 itself and stops reading).
