@@ -8,7 +8,7 @@ import type { ChatEngine, DecryptOutcome } from "./engine.ts";
 import { SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
 import { authorName, normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
-import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showCallRecord, showNotice, showText, type Row } from "./view.ts";
+import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showCallRecord, showNotice, showText, showWebhook, type Row } from "./view.ts";
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
 import { encryptAndSend, withCurrentReaders, type Attached, type SendTarget } from "./sender.ts";
@@ -198,7 +198,8 @@ export class ChannelController {
   private async addMessage(message: ChatMessage): Promise<void> {
     const msg = createMessageElement(message.id, message.id);
     if (message.ciphertext) msg.dataset.ciphertext = message.ciphertext;
-    const row: Row = { key: message.id, seq: message.seq, authorId: message.sender_id, authorName: authorName(message), createdAt: new Date(message.created_at), el: msg };
+    const hook = message.webhook;
+    const row: Row = { key: message.id, seq: message.seq, authorId: hook ? `webhook:${hook.username}` : message.sender_id, authorName: hook ? hook.username ?? "Webhook" : authorName(message), createdAt: new Date(message.created_at), el: msg };
     this.entries.set(message.id, { row, message });
     this.decorate(message, msg);
     await this.decryptInto(message, msg);
@@ -274,6 +275,7 @@ export class ChannelController {
   /** For the panels: the text the timeline already decrypted, else a decryption of their own. */
   private async decryptText(message: ChatMessage): Promise<DecryptOutcome> {
     const entry = this.entries.get(message.id);
+    if (message.webhook) return { status: "ok", text: message.webhook.content };
     if (entry?.text !== undefined && entry.message?.ciphertext === message.ciphertext) return { status: "ok", text: entry.text };
     return this.engine.decrypt(message);
   }
@@ -346,6 +348,7 @@ export class ChannelController {
   }
 
   private async decryptInto(message: ChatMessage, msg: HTMLElement): Promise<void> {
+    if (message.webhook) return showWebhook(msg, message.webhook.content); // plaintext: nothing to decrypt
     if (message.deleted_at || !message.ciphertext) {
       showNotice(msg, "deleted", "This message was deleted.");
       this.waiting.delete(message.id);
