@@ -52,6 +52,9 @@ const ROUTES: Record<string, Spec> = {
   "GET /admin/powers": { power: "roles", allowed: 200 },
   "POST /admin/users/:id/powers": { power: "roles", allowed: 303, body: () => ({ is_admin: "false" }) },
   "POST /admin/powers/grant": { power: "roles", allowed: 303, body: (victim) => ({ username: victim.username }) },
+  // Incoming webhooks, read-only (docs/integrations.md): their posts are plaintext, a privacy matter.
+  "GET /api/admin/webhooks": { power: "privacy", allowed: 200 },
+  "GET /admin/webhooks": { power: "privacy", allowed: 200 },
 };
 /** Not a power's route: GET /admin sends any signed-in user to the first tab they may open (their settings if none). */
 const UNGUARDED = new Set(["GET /admin"]);
