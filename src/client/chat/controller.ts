@@ -363,6 +363,7 @@ export class ChannelController {
       }
       // The reader's own mentions are highlighted: their name, and a permitted @everyone / @here.
       const c = this.config;
+      if (outcome.preview) void import("./link-preview.ts").then((m) => m.showPreview(msg, outcome.preview));
       if (outcome.call) showCallRecord(msg, outcome.call);
       else showText(msg, outcome.text, { isKnownUser: (n) => this.isKnownUser(n), selfUsername: c.names.get(c.selfId), mentionAll: message.mention_all });
       msg.classList.toggle("msg--mentioned", !outcome.call && message.sender_id !== c.selfId && (message.mentions.includes(c.selfId) || message.mention_all !== null));

@@ -114,7 +114,7 @@ interface PersistedState {
  *    device never read: a key it lacks is asked for, not reported as a replay).
  */
 export type DecryptOutcome =
-  | { status: "ok"; text: string; files?: unknown[]; call?: CallRecord }
+  | { status: "ok"; text: string; files?: unknown[]; call?: CallRecord; preview?: unknown }
   | { status: "waiting"; reason: string }
   | { status: "unavailable"; reason: string }
   | { status: "failed"; reason: string };
@@ -141,15 +141,16 @@ export type EngineStats = {
  * adds `"files":[…]` (each file's id, key, header, name, type, size: files-ui.ts), which a
  * reader without file support ignores (it shows the caption). Checked by the files chunk.
  */
-export type ChatContent = { text: string; files?: unknown[]; call?: CallRecord };
-export function encodeChatPlaintext(text: string, files?: unknown[], call?: CallRecord): Uint8Array {
-  return encodeUtf8(JSON.stringify({ v: 1, text, ...(files?.length ? { files } : {}), ...(call ? { call } : {}) }));
+export type ChatContent = { text: string; files?: unknown[]; call?: CallRecord; preview?: unknown };
+/** `preview`: a link preview the sender's composer made (link-preview.ts; docs/integrations.md), checked by the reader's renderer. */
+export function encodeChatPlaintext(text: string, files?: unknown[], call?: CallRecord, preview?: unknown): Uint8Array {
+  return encodeUtf8(JSON.stringify({ v: 1, text, ...(files?.length ? { files } : {}), ...(call ? { call } : {}), ...(preview ? { preview } : {}) }));
 }
 export function decodeChatContent(bytes: Uint8Array): ChatContent {
-  const parsed = JSON.parse(decodeUtf8(bytes)) as { v?: number; text?: unknown; files?: unknown; call?: unknown };
+  const parsed = JSON.parse(decodeUtf8(bytes)) as { v?: number; text?: unknown; files?: unknown; call?: unknown; preview?: unknown };
   if (parsed.v !== 1 || typeof parsed.text !== "string") throw new Error("unsupported message format");
   const call = parseCallRecord(parsed.call);
-  return { text: parsed.text, ...(Array.isArray(parsed.files) && parsed.files.length ? { files: parsed.files } : {}), ...(call ? { call } : {}) };
+  return { text: parsed.text, ...(Array.isArray(parsed.files) && parsed.files.length ? { files: parsed.files } : {}), ...(call ? { call } : {}), ...(parsed.preview && typeof parsed.preview === "object" ? { preview: parsed.preview } : {}) };
 }
 export function decodeChatPlaintext(bytes: Uint8Array): string {
   return decodeChatContent(bytes).text;
@@ -489,14 +490,14 @@ export class ChatEngine {
    * server's answer and `remember` must not lose the only key of the message it sent (other
    * devices' key requests name the client id too, see findKey).
    */
-  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[], call?: CallRecord): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[], call?: CallRecord, preview?: unknown): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
     if (text.length > maxChars) return Promise.reject(new ApiError(0, "MESSAGE_TOO_LONG", describeLimit("A message", maxChars)));
     return this.run(async () => {
       if (scheme === "pw") {
         const ready = await this.ensureSessions(recipients);
         if (ready.length === 0) throw new ApiError(0, "NO_DEVICES", "Nobody in this conversation has a device that can read messages yet.");
         const list = ready.map((r) => ({ deviceId: r.deviceId, session: this.sessions.get(deviceKey(r))![0]! }));
-        const { envelope, messageKeys } = encryptForDevices(this.device.deviceId, list, encodeChatPlaintext(text, files, call));
+        const { envelope, messageKeys } = encryptForDevices(this.device.deviceId, list, encodeChatPlaintext(text, files, call, preview));
         const first = list[0]!;
         const key = messageKeys.get(first.deviceId)!;
         const ad = encodeBase64url(first.session.ratchet.associatedData);
@@ -517,7 +518,7 @@ export class ChatEngine {
         };
       }
       const key = await this.distributeOwnKey(channelId, recipients, true);
-      const { message, messageKey } = encryptGroupMessage(key, this.device.deviceId, encodeChatPlaintext(text, files, call));
+      const { message, messageKey } = encryptGroupMessage(key, this.device.deviceId, encodeChatPlaintext(text, files, call, preview));
       if (archiveAs) this.archive.rememberMessageKey(archiveAs, messageKey);
       await this.save();
       return {
@@ -607,7 +608,7 @@ export class ChatEngine {
           await this.save();
           this.scheduleBackup();
           const shown = checkReceivedText("Message", content.text, maxChars);
-          return shown.status === "ok" ? { ...shown, files: content.files, call: content.call } : shown;
+          return shown.status === "ok" ? { ...shown, files: content.files, call: content.call, preview: content.preview } : shown;
         }
       } catch (error) {
         failure = failureOf((error as { code?: string }).code);
