@@ -7,7 +7,8 @@
 
 export type Preview = { url: string; title: string | null; description: string | null; site_name: string | null };
 
-const URL_RE = /https?:\/\/[^\s<>"']+/;
+/** A link the writer finished (a space or newline after it): no preview is asked for half a URL. */
+const URL_RE = /https?:\/\/[^\s<>"']+(?=\s)/;
 const NOTE = "Preview fetched by the server, which learns this link (not your message).";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
@@ -82,6 +83,7 @@ export function watchComposer(form: HTMLFormElement, input: HTMLTextAreaElement)
   };
   const check = async () => {
     const url = URL_RE.exec(input.value)?.[0] ?? "";
+    if (!url && current && input.value.includes(current.url)) return; // still being edited after it
     if (!url || dismissed.has(url)) {
       if (current && current.url !== url) clear();
       return;
@@ -91,7 +93,7 @@ export function watchComposer(form: HTMLFormElement, input: HTMLTextAreaElement)
     const response = await fetch("/api/link-preview", { method: "POST", credentials: "same-origin", headers: { "content-type": "application/json", accept: "application/json" }, body: JSON.stringify({ url }) }).catch(() => null);
     if (!response?.ok || asked !== url) return;
     const p = parsePreview(await response.json());
-    if (p && URL_RE.exec(input.value)?.[0] === url) show(p);
+    if (p && input.value.includes(url)) show(p);
   };
   input.addEventListener("input", () => {
     clearTimeout(timer);
@@ -100,7 +102,7 @@ export function watchComposer(form: HTMLFormElement, input: HTMLTextAreaElement)
   void check();
   return {
     take(text: string) {
-      const p = current && text.includes(current.url) ? current : null;
+      const p = current && text.includes(current.url) ? current : null; // text is trimmed: match by inclusion
       clear();
       asked = "";
       return p;
