@@ -69,10 +69,7 @@ describe("creating, listing, revoking", () => {
   test("a channel override grants manage_webhooks to members of one channel", async () => {
     const ch = await expectOk(c.owner.call("POST", `/api/groups/${c.groupId}/channels`, { name: "alerts" }), 201);
     expect((await c.member.call("POST", `/api/channels/${ch.id}/webhooks`, { name: "x" })).status).toBe(403);
-    await expectOk(c.owner.call("PUT", `/api/channels/${ch.id}/overrides`, { base_role: "member", allow: ["manage_webhooks"], deny: [] }), 200).catch(async () => {
-      // Some versions answer 204.
-      expect((await c.owner.call("PUT", `/api/channels/${ch.id}/overrides`, { base_role: "member", allow: ["manage_webhooks"], deny: [] })).status).toBeLessThan(300);
-    });
+    expect((await c.owner.call("PUT", `/api/channels/${ch.id}/overrides`, { base_role: "member", allow: ["manage_webhooks"], deny: [] })).status).toBeLessThan(300);
     const made = await expectOk(c.member.call("POST", `/api/channels/${ch.id}/webhooks`, { name: "x" }), 201);
     expect(made.channel_id).toBe(ch.id);
     expect((await c.member.call("POST", `/api/channels/${c.generalChannelId}/webhooks`, { name: "x" })).status).toBe(403);
@@ -174,9 +171,8 @@ describe("POST /webhook/{token}", () => {
     const prefix = `test:webhooks:${crypto.randomUUID()}:`;
     const storeA = new RedisRateLimitStore(new RedisClient(REDIS_URL!), silentLogger, prefix);
     const storeB = new RedisRateLimitStore(new RedisClient(REDIS_URL!), silentLogger, prefix);
-    const other = await communityTestContext();
     try {
-      // Instance B: the same database rows are not needed; the bucket is what is shared.
+      // This instance takes through store A; a second instance's client (store B) sees the same bucket.
       ctx.deps.rateLimitStore = storeA;
       const hook = await createHook("shared");
       for (let i = 0; i < WEBHOOK_RATE.burst; i++) expect((await post(hook.token, { content: `a ${i}` })).status).toBe(201);
@@ -186,7 +182,6 @@ describe("POST /webhook/{token}", () => {
       expect(taken.allowed).toBe(false);
     } finally {
       ctx.deps.rateLimitStore = undefined;
-      await other.close();
     }
   });
 });
