@@ -211,6 +211,13 @@ test("a moderator (no manage_webhooks) can manage no channel's webhooks; an admi
   const again = await (await ctx.request(`/c/${c.communityId}/settings/webhooks`, { headers: c.admin.headers })).text();
   expect(again).toContain("From the page");
   expect(again).not.toContain(url![1]!);
+  // Revoke from the list: the form posts, the page comes back, the URL stops working.
+  const id = /data-webhook-id="([0-9a-f-]{36})"><td role="cell" data-label="Name">From the page</.exec(again)?.[1];
+  expect(id).toBeDefined();
+  const revoked = await ctx.request(`/c/${c.communityId}/settings/webhooks/${id}/revoke`, { method: "POST", headers: { ...c.admin.headers, "content-type": "application/x-www-form-urlencoded" }, body: "" });
+  expect(revoked.status).toBe(303);
+  expect(revoked.headers.get("location")).toBe(`/c/${c.communityId}/settings/webhooks?revoked=1`);
+  expect((await post(url![1]!, { content: "after revoke" })).status).toBe(404);
 });
 
 test("a non-member posting the create form gets 404", async () => {
