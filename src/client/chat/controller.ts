@@ -7,7 +7,7 @@ import { ApiError, callApi } from "./api.ts";
 import type { ChatEngine, DecryptOutcome } from "./engine.ts";
 import { SendQueue } from "./send-queue.ts";
 import { ChannelTimeline } from "./timeline.ts";
-import { authorName, normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
+import { authorKey, authorName, normaliseMessage, type ChatMessage, type Reaction, type Scheme } from "./types.ts";
 import { createMessageElement, renderReactions, renderRows, replyCountLabel, setSendState, showCallRecord, showNotice, showText, showWebhook, type Row } from "./view.ts";
 import { renderMessageMenu } from "./message-menu.ts";
 import { openInlineEditor } from "./inline-editor.ts";
@@ -198,8 +198,7 @@ export class ChannelController {
   private async addMessage(message: ChatMessage): Promise<void> {
     const msg = createMessageElement(message.id, message.id);
     if (message.ciphertext) msg.dataset.ciphertext = message.ciphertext;
-    const hook = message.webhook;
-    const row: Row = { key: message.id, seq: message.seq, authorId: hook ? `webhook:${hook.username}` : message.sender_id, authorName: hook ? hook.username ?? "Webhook" : authorName(message), createdAt: new Date(message.created_at), el: msg };
+    const row: Row = { key: message.id, seq: message.seq, authorId: authorKey(message), authorName: authorName(message), createdAt: new Date(message.created_at), el: msg };
     this.entries.set(message.id, { row, message });
     this.decorate(message, msg);
     await this.decryptInto(message, msg);

@@ -64,6 +64,11 @@ export function authorName(m: Pick<ChatMessage, "sender_id" | "sender_name">): s
   return m.sender_name ?? (m.sender_id ? "Unknown" : "Deleted user");
 }
 
+/** Who a row is by, for grouping and the header: a webhook's rows carry the badge (view.ts). */
+export function authorKey(m: Pick<ChatMessage, "sender_id" | "webhook">): string {
+  return m.webhook ? `webhook:${m.webhook.username}` : m.sender_id ?? "";
+}
+
 /** Accepts the HTTP (snake_case) or WebSocket (camelCase) shape; null when it is not a message. */
 export function normaliseMessage(raw: unknown): ChatMessage | null {
   if (typeof raw !== "object" || raw === null) return null;
