@@ -64,6 +64,8 @@ import { installVoice, voiceRoutes } from "./features/voice/index.ts";
 import { apiDocsRoutes, type DocumentedApp } from "./features/api-docs/index.ts";
 import { fileRoutes } from "./features/files/index.ts";
 import { imageRoutes } from "./features/images/index.ts";
+import { webhookRoutes } from "./features/webhooks/index.ts";
+import { linkPreviewRoutes } from "./features/link-previews/index.ts";
 import { installNotifications, notificationApiRoutes, notificationPages, pwaRoutes } from "./features/notifications/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
@@ -217,6 +219,9 @@ export function createApp(deps: AppDeps) {
   // Outside the chain: the chain's type is at TypeScript's instantiation depth (TS2589). Before
   // the first request, so the OpenAPI document (built on its first request) includes it.
   app.use(dataRightsRoutes(deps));
+  // Outside the typed chain, which is at TypeScript's instantiation depth (TS2589): use() adds
+  // to this same instance, before the route table is read (OpenAPI, path params, body budgets).
+  (app as unknown as Elysia).use(webhookRoutes(deps)).use(linkPreviewRoutes(deps));
   documented = app as unknown as DocumentedApp;
   // Bun's own limit, the backstop for every route: no body larger than the largest budget is
   // accepted at all (Bun answers 413 itself and stops reading).

@@ -35,4 +35,17 @@ export type AppDeps = {
   sleep?: (ms: number) => Promise<void>;
   /** Presence grace/batching and typing auto-stop run on these; tests pass timers they advance. */
   timers?: Timers;
+  /**
+   * The link-preview fetcher's policy (src/features/link-previews/fetcher.ts FetchPolicy): tests
+   * inject a resolver and an address policy that admits their loopback server; unset in
+   * production (system resolver, public addresses only).
+   */
+  linkPreviewPolicy?: {
+    resolve?: (hostname: string) => Promise<string[]>;
+    allowAddress?: (ip: string) => boolean;
+    allowPort?: (port: number) => boolean;
+    timeoutMs?: number;
+    maxBytes?: number;
+    maxRedirects?: number;
+  };
 };

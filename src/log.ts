@@ -18,6 +18,8 @@ const SECRET_IN_URL: readonly (readonly [RegExp, string])[] = [
   // Community invite links (pages and API): the code alone lets anyone join.
   [/(\/invite\/)[^/?#\s"']+/gi, "$1[redacted]"],
   [/(\/community-invites\/)[^/?#\s"']+/gi, "$1[redacted]"],
+  // Incoming webhooks (docs/integrations.md): the token in the path is the credential.
+  [/(\/webhook\/)[^/?#\s"']+/gi, "$1[redacted]"],
   // One-time links: instance setup, password reset, email verification, magic sign-in.
   [/(\/(?:setup|reset|reset-password|password-reset|verify|verify-email|magic)\/)[^/?#\s"']+/gi, "$1[redacted]"],
   // Secrets in query strings (setup links, invite links, OAuth callbacks, tokens).

@@ -51,6 +51,8 @@ export interface UsersTable {
   /** migrations/0009: failed credential checks since the last sign-in (shown at the next one). */
   failed_attempts_since_login: Generated<number>;
   last_failed_attempt_at: Timestamp | null;
+  /** Migration 0030: the composer may ask the server for link previews (docs/integrations.md). */
+  link_previews: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -406,10 +408,28 @@ export interface MessagesTable {
   mention_all: ColumnType<"everyone" | "here" | null, "everyone" | "here" | null | undefined, "everyone" | "here" | null>;
   /** For @here: who was online at send time (never exposed). */
   here_ids: ColumnType<string[], string[] | undefined, string[]>;
+  /** Migration 0030: the webhook that posted it (scheme 'wh'); null for people's messages. */
+  webhook_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Migration 0030: a webhook message's content as JSON ({content, username, avatar_url}); never set for scheme sk/pw. */
+  plaintext: ColumnType<WebhookPlaintext | null, string | null | undefined, string | null>;
   created_at: Created;
   edited_at: Date | null;
   deleted_at: Date | null;
   expires_at: Date | null;
+}
+
+/** What a webhook message holds in messages.plaintext (docs/integrations.md). */
+export type WebhookPlaintext = { content: string; username: string | null; avatar_url: string | null };
+
+export interface WebhooksTable {
+  id: string;
+  channel_id: string;
+  name: string;
+  token_hash: Uint8Array;
+  created_by: string | null;
+  created_at: Created;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
 }
 
 export interface MessageEditsTable {
@@ -615,6 +635,7 @@ export interface DB {
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
   users: UsersTable;
+  webhooks: WebhooksTable;
   sessions: SessionsTable;
   refresh_tokens: RefreshTokensTable;
   access_tokens: AccessTokensTable;

@@ -32,7 +32,7 @@ const TITLES: Record<number, string> = {
 export function wantsJson(request: Request, path: string): boolean {
   // A refused WebSocket upgrade is never a page (nor a redirect to /login): JSON with the code.
   // Probes and the metrics endpoint answer machines: JSON too.
-  if (path.startsWith("/api/") || path === "/api" || path === "/health" || path === "/ws" || path === "/livez" || path === "/readyz" || path === "/metrics") return true;
+  if (path.startsWith("/api/") || path === "/api" || path === "/health" || path === "/ws" || path === "/livez" || path === "/readyz" || path === "/metrics" || path.startsWith("/webhook/")) return true;
   const accept = request.headers.get("accept") ?? "";
   return accept.includes("application/json") && !accept.includes("text/html");
 }

@@ -26,6 +26,7 @@ export const PATH_PARAMS: Record<string, { schema: TSchema; hint: string }> = {
   roleId: { schema: Uuid, hint: "Must be a UUID." },
   inviteId: { schema: Uuid, hint: "Must be a UUID." },
   overrideId: { schema: Uuid, hint: "Must be a UUID." },
+  webhookId: { schema: Uuid, hint: "Must be a UUID." },
   reportId: { schema: Uuid, hint: "Must be a UUID." },
   /** A file attached to a report (moderation/report-files.ts). */
   fileId: { schema: Uuid, hint: "Must be a UUID." },

@@ -23,6 +23,17 @@ import type { Timers } from "../../src/timers.ts";
 import { createTestDatabase, type TestDatabase } from "./db.ts";
 
 export const UNLIMITED: RateLimits = { general: { ratePerSec: 1e9, burst: 1e9 }, auth: { ratePerSec: 1e9, burst: 1e9 } };
+/**
+ * Tests never contact a non-loopback address: the link-preview fetcher (docs/integrations.md)
+ * resolves no real name and connects to no address unless a test injects its own policy
+ * (test/features/link-previews/*.test.ts admit their loopback server only).
+ */
+export const NO_OUTSIDE_FETCHES: NonNullable<AppDeps["linkPreviewPolicy"]> = {
+  resolve: async (name) => {
+    throw new Error(`tests resolve no real names (${name})`);
+  },
+  allowAddress: () => false,
+};
 export const STATIC_DIR = resolve(import.meta.dir, "../../public");
 
 export type TestContext = {
@@ -64,7 +75,7 @@ export async function createTestContext(
   const database = opts.database ?? (await createTestDatabase());
   const hub = new Hub({ log, version: config.version, now: opts.now, ...opts.hub });
   await hub.start();
-  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), blobs: openBlobStore(config.files.storage, log), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep, inFlightBodies: opts.inFlightBodies, timers: opts.timers };
+  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), blobs: openBlobStore(config.files.storage, log), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep, inFlightBodies: opts.inFlightBodies, timers: opts.timers, linkPreviewPolicy: NO_OUTSIDE_FETCHES };
   const app = createApp(deps);
   return {
     app,

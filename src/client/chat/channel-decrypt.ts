@@ -3,7 +3,7 @@
 
 import type { DecryptOutcome } from "./engine.ts";
 import type { ChatMessage } from "./types.ts";
-import { showCallRecord, showNotice, showText } from "./view.ts";
+import { showCallRecord, showNotice, showText, showWebhook } from "./view.ts";
 import { loadFilesUi } from "./files-hook.ts";
 import { collapseBlocked } from "./blocked.ts";
 import { ChannelThreads } from "./channel-threads.ts";
@@ -18,11 +18,13 @@ export abstract class ChannelDecrypt extends ChannelThreads {
   /** For the panels: the text the timeline already decrypted, else a decryption of their own. */
   protected override async decryptText(message: ChatMessage): Promise<DecryptOutcome> {
     const entry = this.entries.get(message.id);
+    if (message.webhook) return { status: "ok", text: message.webhook.content };
     if (entry?.text !== undefined && entry.message?.ciphertext === message.ciphertext) return { status: "ok", text: entry.text };
     return this.engine.decrypt(message);
   }
 
   protected async decryptInto(message: ChatMessage, msg: HTMLElement): Promise<void> {
+    if (message.webhook) return showWebhook(msg, message.webhook.content); // plaintext: nothing to decrypt
     if (message.deleted_at || !message.ciphertext) {
       showNotice(msg, "deleted", "This message was deleted.");
       this.waiting.delete(message.id);
@@ -37,6 +39,7 @@ export abstract class ChannelDecrypt extends ChannelThreads {
       }
       // The reader's own mentions are highlighted: their name, and a permitted @everyone / @here.
       const c = this.config;
+      if (outcome.preview) void import("./link-preview.ts").then((m) => m.showPreview(msg, outcome.preview));
       if (outcome.call) showCallRecord(msg, outcome.call);
       else showText(msg, outcome.text, { isKnownUser: (n) => this.isKnownUser(n), selfUsername: c.names.get(c.selfId), mentionAll: message.mention_all });
       msg.classList.toggle("msg--mentioned", !outcome.call && message.sender_id !== c.selfId && (message.mentions.includes(c.selfId) || message.mention_all !== null));

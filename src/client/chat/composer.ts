@@ -73,9 +73,16 @@ export class ComposerBinding {
       });
     };
     wireAttach(form, input, (files) => withTray((t) => t.add(files)), (button) => withTray((t, m) => m.recordVoice(t, form, button)));
+    // Link previews (docs/integrations.md): their code loads with the first link typed.
+    let preview: { take(text: string): unknown } | null = null;
+    input.addEventListener("input", () => {
+      if (!preview && /https?:\/\/\S/.test(input.value)) void import("./link-preview.ts").then((m) => (preview ??= m.watchComposer(form, input)));
+    });
     const submit = () => {
       const text = input.value.trim();
-      const files = this.trayNow?.take() ?? null;
+      let files = this.trayNow?.take() ?? null;
+      const card = preview?.take(text);
+      if (card && typeof files !== "string") files = { files: files?.files ?? [], ids: files?.ids ?? [], preview: card };
       if (typeof files === "string") return void document.dispatchEvent(new CustomEvent("chat:notice", { detail: files }));
       if (!text && !files) return;
       input.value = "";

@@ -6,7 +6,7 @@
 // (channel-threads.ts), decryption states (channel-decrypt.ts) and sending (channel-send.ts).
 
 import { callApi } from "./api.ts";
-import { authorName, type ChatMessage, normaliseMessage, type Reaction } from "./types.ts";
+import { authorKey, authorName, type ChatMessage, normaliseMessage, type Reaction } from "./types.ts";
 import { createMessageElement, renderReactions, type Row, showNotice } from "./view.ts";
 import { adoptServerRendered } from "./server-rendered.ts";
 import { loadBlockedUsers } from "./blocked.ts";
@@ -127,7 +127,7 @@ export class ChannelController extends ChannelSend {
   protected async addMessage(message: ChatMessage): Promise<void> {
     const msg = createMessageElement(message.id, message.id);
     if (message.ciphertext) msg.dataset.ciphertext = message.ciphertext;
-    const row: Row = { key: message.id, seq: message.seq, authorId: message.sender_id, authorName: authorName(message), createdAt: new Date(message.created_at), el: msg };
+    const row: Row = { key: message.id, seq: message.seq, authorId: authorKey(message), authorName: authorName(message), createdAt: new Date(message.created_at), el: msg };
     this.entries.set(message.id, { row, message });
     this.decorate(message, msg);
     await this.decryptInto(message, msg);

@@ -170,8 +170,8 @@ export class ChatEngine {
   }
 
   /** Encrypts `text` for the channel's readers (engine-send.ts). */
-  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[], call?: CallRecord): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
-    return encrypt(this.core, scheme, channelId, recipients, text, maxChars, archiveAs, files, call);
+  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[], call?: CallRecord, preview?: unknown): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+    return encrypt(this.core, scheme, channelId, recipients, text, maxChars, archiveAs, files, call, preview);
   }
 
   /** Whether this device has sent in the channel (holds an own sender key there), as last loaded. */

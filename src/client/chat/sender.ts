@@ -35,7 +35,8 @@ export interface OutgoingText {
   call?: CallRecord;
 }
 
-export type Attached = { files: unknown[]; ids: string[] };
+/** `preview`: the composer's link preview (link-preview.ts), carried inside the ciphertext like the files' descriptions. */
+export type Attached = { files: unknown[]; ids: string[]; preview?: unknown };
 
 /** Encryptions and sends tried per message when the readers keep changing under it. */
 export const MAX_READER_CHANGES = 4;
@@ -65,11 +66,12 @@ export async function withCurrentReaders<T>(
   archiveAs?: string,
   files?: unknown[],
   call?: CallRecord,
+  preview?: unknown,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       const list = await target.viewers.current();
-      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, archiveAs, files, call);
+      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, archiveAs, files, call, preview);
       return await deliver(ciphertext, list.version, remember);
     } catch (error) {
       if (attempt >= MAX_READER_CHANGES || !isStaleReaders(error)) throw error;
@@ -98,11 +100,11 @@ export async function encryptAndSend(engine: ChatEngine, target: SendTarget, ite
       ...(item.threadRootId ? { thread_root_id: item.threadRootId } : {}),
       ...(mentions.length ? { mentions } : {}),
       ...(all ? { mention_all: all } : {}),
-      ...(item.files ? { file_ids: item.files.ids } : {}),
+      ...(item.files?.ids.length ? { file_ids: item.files.ids } : {}),
     });
     const message = normaliseMessage(answer.message);
     if (!message) throw new ApiError(500, "BAD_ANSWER", "The server's answer was not a message.");
     await remember(message.id);
     return message;
-  }, undefined, `client:${item.clientId}`, item.files?.files, item.call); // the key survives a tab closed before remember (engine.encrypt)
+  }, undefined, `client:${item.clientId}`, item.files?.files, item.call, item.files?.preview); // the key survives a tab closed before remember (engine.encrypt)
 }

@@ -34,6 +34,7 @@ export function adoptServerRendered(list: HTMLElement, channelId: string): ChatM
       edited_at: d.editedAt ?? null,
       deleted_at: d.deletedAt ?? null,
       reactions,
+      webhook: d.webhook ? (JSON.parse(d.webhook) as unknown) : null,
     });
     if (m) out.push(m);
   }

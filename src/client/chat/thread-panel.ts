@@ -9,7 +9,7 @@ import { submitOnEnter } from "./composer.ts";
 import type { DecryptOutcome } from "./engine.ts";
 import type { OutgoingText } from "./sender.ts";
 import { openSidePanel, type SidePanel } from "./side-panel.ts";
-import { authorName, normaliseMessage, type ChatMessage, type Reaction } from "./types.ts";
+import { authorKey, authorName, normaliseMessage, type ChatMessage, type Reaction } from "./types.ts";
 import { createMessageElement, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
 
 const PAGE = 100;
@@ -155,7 +155,7 @@ export class ThreadPanel {
 
   private async add(message: ChatMessage): Promise<void> {
     const el = createMessageElement(`thread-${message.id}`, message.id);
-    const item: Item = { row: { key: message.id, seq: message.seq, authorId: message.sender_id, authorName: authorName(message), createdAt: new Date(message.created_at), el }, message };
+    const item: Item = { row: { key: message.id, seq: message.seq, authorId: authorKey(message), authorName: authorName(message), createdAt: new Date(message.created_at), el }, message };
     this.items.set(message.id, item);
     await this.fill(item);
   }

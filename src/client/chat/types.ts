@@ -2,6 +2,8 @@
 // in camelCase; `normaliseMessage` maps either shape to this one.
 
 export type Scheme = "sk" | "pw";
+/** A webhook's plaintext message (docs/integrations.md): shown escaped with the badge, never decrypted. */
+export type WebhookText = { content: string; username: string | null };
 
 export interface Reaction {
   emoji: string;
@@ -31,6 +33,8 @@ export interface ChatMessage {
   created_at: string;
   edited_at: string | null;
   deleted_at: string | null;
+  /** Set only on webhook messages (scheme "wh" from the server). */
+  webhook?: WebhookText | null;
 }
 
 const KEYS: Array<[keyof ChatMessage, string]> = [
@@ -52,11 +56,17 @@ const KEYS: Array<[keyof ChatMessage, string]> = [
   ["created_at", "createdAt"],
   ["edited_at", "editedAt"],
   ["deleted_at", "deletedAt"],
+  ["webhook", "webhook"],
 ];
 
 /** The author as a reader sees it: the server's name for the message, "Deleted user" once the account is gone. */
 export function authorName(m: Pick<ChatMessage, "sender_id" | "sender_name">): string {
   return m.sender_name ?? (m.sender_id ? "Unknown" : "Deleted user");
+}
+
+/** Who a row is by, for grouping and the header: a webhook's rows carry the badge (view.ts). */
+export function authorKey(m: Pick<ChatMessage, "sender_id" | "webhook">): string {
+  return m.webhook ? `webhook:${m.webhook.username}` : m.sender_id ?? "";
 }
 
 /** Accepts the HTTP (snake_case) or WebSocket (camelCase) shape; null when it is not a message. */
@@ -66,6 +76,9 @@ export function normaliseMessage(raw: unknown): ChatMessage | null {
   const out: Record<string, unknown> = {};
   for (const [snake, camel] of KEYS) out[snake] = o[snake] !== undefined ? o[snake] : o[camel];
   if (typeof out.id !== "string" || typeof out.channel_id !== "string" || typeof out.seq !== "number") return null;
+  // A webhook message keeps the channel's scheme for the client's types; `webhook` marks it.
+  if (out.scheme === "wh") out.scheme = (out.webhook && typeof (out.webhook as WebhookText).content === "string") || out.deleted_at ? "sk" : "";
+  else out.webhook = null;
   if (out.scheme !== "sk" && out.scheme !== "pw") return null;
   out.mentions = Array.isArray(out.mentions) ? out.mentions : [];
   if (out.mention_all !== "everyone" && out.mention_all !== "here") out.mention_all = null;

@@ -53,6 +53,15 @@ export function showText(msg: HTMLElement, text: string, opts: RenderOptions = {
   msg.removeAttribute("aria-busy");
 }
 
+/** A webhook's plaintext (docs/integrations.md): as text, escaped by construction, no markdown. */
+export function showWebhook(msg: HTMLElement, text: string): void {
+  const box = msg.querySelector<HTMLElement>(".msg__text")!;
+  box.textContent = text;
+  box.classList.add("msg__text--webhook");
+  msg.dataset.state = "ok";
+  msg.removeAttribute("aria-busy");
+}
+
 /** A call record (call-record.ts): a compact row in the reader's words, never the sender's text. */
 export function showCallRecord(msg: HTMLElement, record: CallRecord): void {
   msg.querySelector<HTMLElement>(".msg__text")!.textContent = describeCall(record);
@@ -163,11 +172,15 @@ export function renderRows(list: HTMLElement, rows: readonly Row[], unreadAfterS
       avatar.append(el("span", "avatar__initials", initials(name)));
       const content = el("div", "msg-group__content");
       const meta = el("p", "msg-group__meta");
-      // A button: it opens the author's profile card (profile-card.ts, via chat index.ts).
-      const author = el("button", "msg-group__author", name);
-      author.type = "button";
-      author.dataset.profileUser = row.authorId;
-      meta.append(author);
+      // A button: it opens the author's profile card (profile-card.ts, via chat index.ts). A
+      // webhook has no profile: its name, and the badge of its plaintext messages (seeds/000).
+      if (row.authorId.startsWith("webhook:")) meta.append(el("span", "msg-group__author", name), el("span", "badge badge--warning", "Webhook · not E2EE"));
+      else {
+        const author = el("button", "msg-group__author", name);
+        author.type = "button";
+        author.dataset.profileUser = row.authorId;
+        meta.append(author);
+      }
       const t = el("time", "msg-group__time", timeLabel(row.createdAt));
       t.dateTime = row.createdAt.toISOString();
       meta.append(t);

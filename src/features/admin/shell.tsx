@@ -12,6 +12,7 @@ export const ADMIN_TABS: { power: AdminPower; href: string }[] = [
   { power: "directory", href: "/admin/communities" },
   { power: "server_settings", href: "/admin/announcements" },
   { power: "analytics", href: "/admin/usage" },
+  { power: "privacy", href: "/admin/webhooks" },
 ];
 
 export function firstAdminTab(actor: Actor): string {

@@ -12,7 +12,7 @@ import type { FormState } from "./views-auth.tsx";
 
 import { hasAdminPower } from "./admin-powers.ts";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canSeeCommunities?: boolean; canManageServer?: boolean; canSeeUsage?: boolean };
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canSeeCommunities?: boolean; canManageServer?: boolean; canSeeUsage?: boolean; canSeeWebhooks?: boolean };
 
 /** The settings frame's user: which Administration tabs this actor's powers open. */
 export function shellUserOf(actor: { userId: string; displayName: string; isOwner: boolean; isAdmin: boolean; adminPowers: readonly string[] }): ShellUser {
@@ -26,6 +26,7 @@ export function shellUserOf(actor: { userId: string; displayName: string; isOwne
     canSeeCommunities: hasAdminPower(actor, "directory"),
     canManageServer: hasAdminPower(actor, "server_settings"),
     canSeeUsage: hasAdminPower(actor, "analytics"),
+    canSeeWebhooks: hasAdminPower(actor, "privacy"),
   };
 }
 
@@ -50,10 +51,11 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/security", label: "Security", current: p.current === "security" },
             { href: "/settings/notifications", label: "Notifications", current: p.current === "notifications" },
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
+            { href: "/settings/link-previews", label: "Link previews", current: p.current === "link-previews" },
             { href: "/settings/data", label: "Your data", current: p.current === "data" },
           ],
         },
-        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canSeeCommunities || p.user.canManageServer || p.user.canSeeUsage
+        ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canSeeCommunities || p.user.canManageServer || p.user.canSeeUsage || p.user.canSeeWebhooks
           ? [
               {
                 title: "Administration",
@@ -68,6 +70,7 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
                   ...(p.user.canManageServer ? [{ href: "/admin/legal", label: "Legal pages", current: p.current === "legal" }] : []),
                   ...(p.user.canManageServer ? [{ href: "/admin/settings", label: "Settings", current: p.current === "settings" }] : []),
                   ...(p.user.canSeeUsage ? [{ href: "/admin/usage", label: "Usage", current: p.current === "usage" }] : []),
+                  ...(p.user.canSeeWebhooks ? [{ href: "/admin/webhooks", label: "Webhooks", current: p.current === "webhooks" }] : []),
                 ],
               },
             ]

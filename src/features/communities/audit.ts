@@ -34,7 +34,9 @@ export type CommunityAuditAction =
   | "report_resolved"
   | "report_dismissed"
   | "report_escalated"
-  | "messages_purge_requested";
+  | "messages_purge_requested"
+  | "webhook_created"
+  | "webhook_revoked";
 
 export type CommunityAuditEntry = {
   communityId: string;

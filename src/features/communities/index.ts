@@ -44,3 +44,7 @@ registerAccountDeletionStep(async (tx, userId) => {
 // Sign-up through a community invite link (issue 13 §8): auth's registration transaction joins
 // the community through this.
 registerCommunityInviteRedeemer(communityInviteRedeemer);
+// The webhooks feature's settings tab (docs/integrations.md) shares the settings frame.
+export { SettingsFrame } from "./settings-views.tsx";
+export { visibleSections } from "./settings-pages.tsx";
+export { baseUrlOf } from "./routes.ts";

@@ -24,6 +24,7 @@ import { MAX_EMOJI_PER_COMMUNITY } from "../../shared/image-limits.ts";
 import { AuditSection, BansSection, InvitesSection, MembersSection, ReportsSection } from "./settings-moderation-views.tsx";
 
 const ANYONE = { target: { userId: "", member: null } };
+const PLAIN_CHANNEL = { kind: "text" as const, isPrivate: false, readOnly: false, archived: false, isChannelMember: false, overrides: [] };
 const AUDIT_PAGE = 100;
 
 export function visibleSections(a: CommunityAccess): Section[] {
@@ -33,6 +34,9 @@ export function visibleSections(a: CommunityAccess): Section[] {
   if (allows(a, "manage_roles")) out.push("roles");
   if (allows(a, "kick_member", ANYONE) || allows(a, "timeout_member", ANYONE) || allows(a, "ban_member", ANYONE) || allows(a, "manage_roles")) out.push("members");
   if (allows(a, "create_invite")) out.push("invites");
+  // Webhooks are per channel; the tab shows for whoever holds manage_webhooks community-wide
+  // (the page itself lists exactly the channels where the actor holds it).
+  if (allows(a, "manage_webhooks", { channel: PLAIN_CHANNEL })) out.push("webhooks");
   if (allows(a, "ban_member", ANYONE)) out.push("bans");
   if (allows(a, "review_reports")) out.push("reports");
   if (allows(a, "view_audit_log")) out.push("audit");

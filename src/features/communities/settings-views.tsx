@@ -13,6 +13,7 @@ export const SECTIONS = [
   ["roles", "Roles & permissions"],
   ["members", "Members"],
   ["invites", "Invites"],
+  ["webhooks", "Webhooks"],
   ["bans", "Bans"],
   ["reports", "Reports"],
   ["audit", "Audit log"],

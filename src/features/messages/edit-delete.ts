@@ -55,7 +55,7 @@ export async function deleteMessage(deps: AppDeps, actor: ActorRef, messageId: s
 /** Erases content, previous versions, reactions and pins of these messages (rows stay 30 days). */
 export async function eraseMessages(tx: Parameters<Parameters<typeof mutate>[1]>[0], ids: string[], now: Date): Promise<void> {
   if (ids.length === 0) return;
-  await tx.updateTable("messages").set({ ciphertext: null, deleted_at: now, mentions: [], mention_all: null, here_ids: [] }).where("id", "in", ids).where("deleted_at", "is", null).execute();
+  await tx.updateTable("messages").set({ ciphertext: null, plaintext: null, deleted_at: now, mentions: [], mention_all: null, here_ids: [] }).where("id", "in", ids).where("deleted_at", "is", null).execute();
   await tx.deleteFrom("message_edits").where("message_id", "in", ids).execute();
   await tx.deleteFrom("message_reactions").where("message_id", "in", ids).execute();
   await tx.deleteFrom("channel_pins").where("message_id", "in", ids).execute();

@@ -72,3 +72,6 @@ export { checkMayPost } from "./send.ts";
 export { listHistory } from "./history.ts";
 export { summariseUnread } from "./read-state.ts";
 export { HISTORY_PAGE, MessageHistory } from "./views.tsx";
+// Incoming webhooks (docs/integrations.md): the one plaintext message path.
+export { postWebhookMessage, WEBHOOK_DEVICE_ID } from "./webhook-post.ts";
+export type { MessageView } from "./queries.ts";

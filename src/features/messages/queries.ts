@@ -5,7 +5,7 @@
  */
 import { sql, type Selectable } from "kysely";
 import type { Executor } from "../../db/tx.ts";
-import type { MessagesTable } from "../../db/schema.ts";
+import type { MessagesTable, WebhookPlaintext } from "../../db/schema.ts";
 import { encodeCiphertext } from "./schemas.ts";
 
 export type MessageRow = Selectable<MessagesTable>;
@@ -37,6 +37,11 @@ export type MessageView = {
   edited_at: string | null;
   deleted_at: string | null;
   expires_at: string | null;
+  /**
+   * A webhook's message (scheme "wh", docs/integrations.md): its PLAINTEXT content and the name
+   * and avatar the webhook gave; null for people's (encrypted) messages and once deleted.
+   */
+  webhook: WebhookPlaintext | null;
 };
 
 export function toView(row: MessageRow, senderName: string | null, reactions: ReactionCount[] = [], threadReplyCount = 0): MessageView {
@@ -45,7 +50,7 @@ export function toView(row: MessageRow, senderName: string | null, reactions: Re
     channel_id: row.channel_id,
     seq: Number(row.seq),
     sender_id: row.sender_id,
-    sender_name: row.sender_id === null ? null : senderName,
+    sender_name: row.scheme === "wh" ? webhookOf(row)?.username ?? "Webhook" : row.sender_id === null ? null : senderName,
     sender_device_id: row.sender_device_id,
     client_id: row.client_id,
     scheme: row.scheme,
@@ -60,7 +65,15 @@ export function toView(row: MessageRow, senderName: string | null, reactions: Re
     edited_at: iso(row.edited_at),
     deleted_at: iso(row.deleted_at),
     expires_at: iso(row.expires_at),
+    webhook: webhookOf(row),
   };
+}
+
+/** The plaintext of a webhook message, as stored (jsonb arrives parsed; a string is parsed here). */
+function webhookOf(row: MessageRow): WebhookPlaintext | null {
+  if (row.scheme !== "wh" || row.deleted_at || !row.plaintext) return null;
+  const p = (typeof row.plaintext === "string" ? JSON.parse(row.plaintext) : row.plaintext) as Partial<WebhookPlaintext>;
+  return { content: String(p.content ?? ""), username: p.username ?? null, avatar_url: p.avatar_url ?? null };
 }
 
 function iso(d: Date | string | null): string | null {
@@ -89,6 +102,7 @@ export function toWire(view: MessageView) {
     editedAt: view.edited_at,
     deletedAt: view.deleted_at,
     expiresAt: view.expires_at,
+    webhook: view.webhook,
   };
 }
 

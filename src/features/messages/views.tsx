@@ -40,11 +40,11 @@ export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean }> =
     while (i + group.length < p.messages.length) {
       const next = p.messages[i + group.length]!;
       const prev = group[group.length - 1]!;
-      if (next.sender_id !== first.sender_id || dayKey(next.created_at) !== lastDay || Date.parse(next.created_at) - Date.parse(prev.created_at) > GROUP_WINDOW_MS) break;
+      if (authorKey(next) !== authorKey(first) || dayKey(next.created_at) !== lastDay || Date.parse(next.created_at) - Date.parse(prev.created_at) > GROUP_WINDOW_MS) break;
       group.push(next);
     }
     i += group.length;
-    const authorId = first.sender_id ?? "deleted";
+    const authorId = authorKey(first);
     items.push(
       <MessageGroup author={{ id: authorId, name: first.sender_name ?? DELETED_AUTHOR }} time={first.created_at} timeLabel={first.created_at.slice(11, 16)}>
         {group.map((m) => <MessageRowView m={m} />)}
@@ -60,6 +60,14 @@ export const MessageHistory: FC<{ messages: MessageView[]; hasMore: boolean }> =
   }
   return <>{items.map((item) => item)}</>;
 };
+
+/** Who a group is by: the sender, or for a webhook's messages the webhook name they show. */
+function authorKey(m: MessageView): string {
+  return m.scheme === "wh" ? `webhook:${m.sender_name ?? ""}` : (m.sender_id ?? "deleted");
+}
+
+/** seeds/000: the badge every client shows on a webhook's (plaintext) message. */
+export const WEBHOOK_BADGE = "Webhook · not E2EE";
 
 const MessageRowView: FC<{ m: MessageView }> = ({ m }) => (
   <div
@@ -80,8 +88,14 @@ const MessageRowView: FC<{ m: MessageView }> = ({ m }) => (
     data-edited-at={m.edited_at ?? undefined}
     data-deleted-at={m.deleted_at ?? undefined}
     data-reactions={m.reactions.length ? JSON.stringify(m.reactions) : undefined}
+    data-webhook={m.webhook ? JSON.stringify(m.webhook) : undefined}
   >
-    <div class="msg__text">{m.deleted_at ? <p class="msg__notice msg__notice--deleted">This message was deleted.</p> : null}</div>
+    {m.webhook ? <span class="badge badge--warning msg__webhook-badge">{WEBHOOK_BADGE}</span> : null}
+    {m.webhook ? (
+      <div class="msg__text msg__text--webhook">{m.webhook.content}</div>
+    ) : (
+      <div class="msg__text">{m.deleted_at ? <p class="msg__notice msg__notice--deleted">This message was deleted.</p> : null}</div>
+    )}
     {m.edited_at ? <span class="msg__edited">(edited)</span> : null}
     {m.thread_reply_count > 0 ? <p class="msg__thread-count">{m.thread_reply_count === 1 ? "1 reply" : `${m.thread_reply_count} replies`}</p> : null}
   </div>

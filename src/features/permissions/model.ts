@@ -29,6 +29,8 @@ export const PERMISSIONS = [
   "invite",
   "manage_emoji",
   "view_audit_log",
+  /** Create, list and revoke a channel's incoming webhooks (docs/integrations.md): they post plaintext. */
+  "manage_webhooks",
   // Channel-level basics every member holds, only meaningful in overrides.
   "view_channel",
   "send_messages",
@@ -105,7 +107,7 @@ export const COMMUNITY_ACTIONS = [
   "manage_emoji",
 ] as const;
 export const MEMBER_ACTIONS = ["change_member_role", "kick_member", "ban_member", "timeout_member", "warn_member"] as const;
-export const CHANNEL_ACTIONS = ["view_channel", "send_message", "react", "join_voice", "manage_messages", "pin_message", "mention_everyone"] as const;
+export const CHANNEL_ACTIONS = ["view_channel", "send_message", "react", "join_voice", "manage_messages", "pin_message", "mention_everyone", "manage_webhooks"] as const;
 /** Instance-level powers (seeds/004): separate flags, the owner holds all of them. */
 export const INSTANCE_ACTIONS = ADMIN_POWERS.map((p) => `instance:${p}` as const);
 export type InstanceAction = `instance:${AdminPower}`;
@@ -245,6 +247,9 @@ function canInChannel(member: Membership, action: Action, ctx: PermissionContext
       return perms.has("pin") || perms.has("manage_messages");
     case "mention_everyone":
       return perms.has("mention_everyone") && !timedOut;
+    case "manage_webhooks":
+      // A webhook posts messages: only into a text or announcement channel that is not archived.
+      return perms.has("manage_webhooks") && channel.kind !== "voice" && !channel.archived;
     default:
       return false;
   }

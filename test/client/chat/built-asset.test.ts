@@ -45,14 +45,15 @@ describe("built chat.js", () => {
     expect(text).toContain("Hearth X3DH v1");
   });
 
-  test("its optional UI (emoji picker, polls, schedule, bookmarks, backup banner), verification, the profile card, mention autocomplete and custom emoji are lazy chunks within 16 KiB gzip each", () => {
+  test("its optional UI (emoji picker, polls, schedule, bookmarks, backup banner), verification, the profile card, mention autocomplete, custom emoji and link previews are lazy chunks within 16 KiB gzip each", () => {
     const entry = read("chat.js").toString("utf8");
     const chunks = readdirSync(join(STATIC_DIR, "build")).filter((f) => /^chat-chunk-[a-z0-9]+\.js$/.test(f));
     // The extras (extras-ui.ts), verification (trust-ui.ts, issue 11 §5) and the profile card
     // (profile-card.ts) and mention autocomplete (mention-complete.ts, issue 13 §3); no shared
     // chunk: one would be preloaded by a static import in chat.js. And custom emoji rendering
     // (custom-emoji.ts, issue 17 §4), loaded only when a text or reaction has a `:shortcode:`.
-    expect(chunks.length).toBe(5);
+    // And link previews (link-preview.ts, issue 18 §3), loaded with the first link typed or received.
+    expect(chunks.length).toBe(6);
     // Loaded with import() only: the entry has no static import, so its budget above is the whole
     // code a chat page runs before the messages show.
     expect(entry).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
@@ -64,7 +65,7 @@ describe("built chat.js", () => {
       expect(entry).toContain(chunk);
       const bytes = texts.get(chunk)!;
       const gzip = Bun.gzipSync(bytes).length;
-      console.log(`lazy chunk ${chunk} (${chunk === extras ? "extras" : chunk === trust ? "verification" : texts.get(chunk)!.toString("utf8").includes("People to mention") ? "mention autocomplete" : texts.get(chunk)!.toString("utf8").includes("custom-emoji") && !texts.get(chunk)!.toString("utf8").includes("Create a poll") ? "custom emoji" : "profile card"}): ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+      console.log(`lazy chunk ${chunk} (${chunk === extras ? "extras" : chunk === trust ? "verification" : texts.get(chunk)!.toString("utf8").includes("People to mention") ? "mention autocomplete" : texts.get(chunk)!.toString("utf8").includes("Remove preview") ? "link previews" : texts.get(chunk)!.toString("utf8").includes("custom-emoji") && !texts.get(chunk)!.toString("utf8").includes("Create a poll") ? "custom emoji" : "profile card"}): ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
       expect(gzip).toBeLessThanOrEqual(16 * 1024);
       const text = bytes.toString("utf8");
       expect(text).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);

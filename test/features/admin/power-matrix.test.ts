@@ -89,6 +89,9 @@ const ROUTES: Record<string, Spec> = {
   "POST /admin/settings": { power: "server_settings", allowed: 303, body: () => ({}) },
   "GET /api/admin/usage": { power: "analytics", allowed: 200 },
   "GET /admin/usage": { power: "analytics", allowed: 200 },
+  // Incoming webhooks, read-only (docs/integrations.md): their posts are plaintext, a privacy matter.
+  "GET /api/admin/webhooks": { power: "privacy", allowed: 200 },
+  "GET /admin/webhooks": { power: "privacy", allowed: 200 },
 };
 /** Not a power's route: GET /admin sends any signed-in user to the first tab they may open (their settings if none). */
 const UNGUARDED = new Set(["GET /admin"]);

@@ -10,7 +10,7 @@ import { describe, expect, test } from "bun:test";
 import { CHANGE_KINDS, decideChange, type Change, type ChannelFacts, type CustomRole, type Membership, type PermissionContext, type RefusalCode, type RoleFacts, type Subject } from "../../../src/features/permissions/index.ts";
 
 const NOW = new Date("2026-01-01T00:00:00Z");
-const ALL = ["manage_channels", "manage_roles", "kick", "ban", "timeout", "manage_messages", "pin", "mention_everyone", "invite", "manage_emoji", "view_audit_log", "view_channel", "send_messages", "join_voice"];
+const ALL = ["manage_channels", "manage_roles", "kick", "ban", "timeout", "manage_messages", "pin", "mention_everyone", "invite", "manage_emoji", "view_audit_log", "manage_webhooks", "view_channel", "send_messages", "join_voice"];
 const MODERATOR = ["kick", "ban", "timeout", "manage_messages", "pin", "mention_everyone", "invite", "view_audit_log", "view_channel", "send_messages", "join_voice"];
 const MEMBER = ["view_channel", "send_messages", "join_voice"];
 const BASE = { owner: 3000, admin: 2000, moderator: 1000, member: 0 } as const;

@@ -33,6 +33,8 @@ beforeAll(async () => {
   dmId = (await expectOk(c.member.call("POST", "/api/dms", { user_id: c.moderator.user.id }))).channel_id;
   const voiceId = (await expectOk(c.owner.call("POST", `/api/groups/${c.groupId}/channels`, { name: "voice", kind: "voice" }), 201)).id;
   const uid = c.member.user.id;
+  // Incoming webhooks (docs/integrations.md): managed by owners and admins of the channel only.
+  const webhookId = (await expectOk(c.owner.call("POST", `/api/channels/${c.generalChannelId}/webhooks`, { name: "hook" }), 201)).id;
   // Files (docs/files.md): an upload of the member not in a message yet, and one their message carries.
   await registerTestDevice(ctx, uid);
   const startUpload = () => expectOk(c.member.call("POST", "/api/files/uploads", { channel_id: c.generalChannelId, size: 100, part_size: 4112, chunk_size: 4096 }), 201).then((b) => b.upload.id as string);
@@ -139,6 +141,10 @@ beforeAll(async () => {
     ["PUT", `/api/files/uploads/${uploadId}/parts/0`],
     ["DELETE", `/api/files/uploads/${uploadId}`],
     ["GET", `/api/files/${attachedId}`],
+    ["GET", `/api/channels/${c.generalChannelId}/webhooks`],
+    ["POST", `/api/channels/${c.generalChannelId}/webhooks`, { name: "x" }],
+    ["POST", `/api/channels/${dmId}/webhooks`, { name: "x" }],
+    ["DELETE", `/api/webhooks/${webhookId}`],
   ];
 });
 afterAll(() => ctx.close());

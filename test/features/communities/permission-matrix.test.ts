@@ -116,6 +116,8 @@ function expectedChannel(s: SubjectCase, a: (typeof CHANNEL_ACTIONS)[number], c:
     case "manage_messages": return manage;
     case "pin_message": return manage || !!s.helper || isModish(s);
     case "mention_everyone": return isModish(s) && !timedOut;
+    // Owners and admins hold manage_webhooks; a channel override can grant it to a role.
+    case "manage_webhooks": return (adminish || allowed("manage_webhooks")) && !denied("manage_webhooks") && f.kind !== "voice" && !f.archived;
   }
 }
 // -----------------------------------------------------------------------------------------------

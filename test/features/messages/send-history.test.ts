@@ -21,9 +21,9 @@ describe("send", () => {
     expect(r.status).toBe(201);
     const m = r.body.message;
     expect(Object.keys(m).sort()).toEqual(
-      ["id", "channel_id", "seq", "sender_id", "sender_name", "sender_device_id", "client_id", "scheme", "ciphertext", "reply_to_id", "thread_root_id", "mentions", "mention_all", "reactions", "thread_reply_count", "created_at", "edited_at", "deleted_at", "expires_at"].sort(),
+      ["id", "channel_id", "seq", "sender_id", "sender_name", "sender_device_id", "client_id", "scheme", "ciphertext", "reply_to_id", "thread_root_id", "mentions", "mention_all", "reactions", "thread_reply_count", "created_at", "edited_at", "deleted_at", "expires_at", "webhook"].sort(),
     );
-    expect(m).toMatchObject({ channel_id: channel, sender_id: p.owner.user.id, sender_device_id: "dev1", client_id: body.client_id, scheme: "sk", ciphertext: body.ciphertext, mentions: [p.member.user.id], mention_all: null, reactions: [], thread_reply_count: 0, deleted_at: null });
+    expect(m).toMatchObject({ channel_id: channel, sender_id: p.owner.user.id, sender_device_id: "dev1", client_id: body.client_id, scheme: "sk", ciphertext: body.ciphertext, mentions: [p.member.user.id], mention_all: null, webhook: null, reactions: [], thread_reply_count: 0, deleted_at: null });
     const next = await send(p.member, channel);
     expect(next.seq).toBe(m.seq + 1);
   });
