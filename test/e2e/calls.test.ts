@@ -100,8 +100,22 @@ function inboundAudio(page: Page): Promise<{ packets: number; level: number }[]>
   });
 }
 
+/**
+ * Evaluates `check` in the page every 250 ms until it answers true (bounded by WAIT). For checks
+ * that must await in the page (getStats): Playwright's waitForFunction takes the Promise an async
+ * predicate returns as a truthy answer and passes at once.
+ */
+async function pollPage(page: Page, check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + WAIT.timeout;
+  while (!(await page.evaluate(check))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${WAIT.timeout} ms`);
+    await Bun.sleep(250);
+  }
+}
+
 async function waitPackets(page: Page): Promise<number> {
-  await page.waitForFunction(
+  await pollPage(
+    page,
     async () => {
       for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
         if (pc.connectionState !== "connected") continue;
@@ -113,8 +127,7 @@ async function waitPackets(page: Page): Promise<number> {
       }
       return false;
     },
-    null,
-    { ...WAIT, polling: 250 },
+    "inbound audio packets",
   );
   return (await inboundAudio(page)).reduce((n, s) => n + s.packets, 0);
 }
@@ -358,7 +371,7 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     await a.page.click("#voice-dock [data-voice-action='settings']");
     expect(await a.page.textContent("#voice-dock .voice-settings__key kbd")).toBe("Space");
     await a.page.check("#voice-dock [data-voice-action='ptt']");
-    await a.page.waitForFunction(async () => !(window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled, null, WAIT);
+    await a.page.waitForFunction(() => !(window as unknown as { __mics: MediaStream[] }).__mics.at(-1)!.getAudioTracks()[0]!.enabled, null, WAIT);
     // Choose V by keyboard: focus "Change key", Enter, then press V.
     await a.page.focus("#voice-dock [data-voice-action='ptt-key']");
     await a.page.keyboard.press("Enter");
@@ -559,7 +572,8 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
     for (const p of pages) await p.page.waitForSelector("#voice-dock [data-voice-connected='3']", WAIT);
     // Every peer connection of every page receives audio.
     for (const p of pages) {
-      await p.page.waitForFunction(
+      await pollPage(
+        p.page,
         async () => {
           const counts: number[] = [];
           for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
@@ -572,8 +586,7 @@ describe.skipIf(!browser)("calls in the browser (fake microphone)", () => {
           }
           return counts.length === 3 && counts.every((n) => n > 0);
         },
-        null,
-        { ...WAIT, polling: 250 },
+        "audio from all three peers",
       );
     }
     const t0 = chromiumTicks();

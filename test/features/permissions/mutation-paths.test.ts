@@ -52,6 +52,18 @@ const ROUTES: Record<string, Kind[] | string> = {
   "DELETE /api/communities/:id/timeouts/:userId": ["act_on_member"],
   "POST /api/communities/:id/warnings": ["act_on_member"],
   "POST /api/communities/:id/reports/:reportId/:outcome": "closes a report",
+  "POST /api/communities/:id/reports/:reportId/escalate": "hands a report to the instance's administrators (review_reports)",
+  "PUT /api/communities/:id/nickname": "the actor's own nickname in the community",
+  "PUT /api/communities/:id/icon": "community appearance (edit_community)",
+  "DELETE /api/communities/:id/icon": "community appearance (edit_community)",
+  "PUT /api/communities/:id/banner": "community appearance (edit_community)",
+  "DELETE /api/communities/:id/banner": "community appearance (edit_community)",
+  "PUT /api/communities/:id/welcome": "community appearance (edit_community)",
+  "POST /api/communities/:id/emoji": "adds a custom emoji (manage_emoji)",
+  "DELETE /api/communities/:id/emoji/:shortcode": "removes a custom emoji (manage_emoji)",
+  "POST /api/channels/:id/webhooks": "creates an incoming webhook (manage_webhooks); a webhook holds no role",
+  "POST /c/:id/settings/webhooks": "page face of creating an incoming webhook",
+  "POST /c/:id/settings/webhooks/:webhookId/revoke": "page face of revoking an incoming webhook",
   "POST /api/channels/:id/messages": "messages (channel actions decided by can())",
   "POST /api/channels/:id/polls": "messages (channel actions decided by can())",
   "POST /api/channels/:id/scheduled": "messages (channel actions decided by can())",
@@ -97,6 +109,7 @@ const FORMS: Record<string, Kind[] | string> = {
   "invites/revoke": "revokes an invite",
   "bans/unban": ["act_on_member"],
   "reports/close": "closes a report",
+  "reports/escalate": "hands a report to the instance's administrators",
 };
 
 let ctx: TestContext;
