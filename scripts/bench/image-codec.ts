@@ -4,7 +4,7 @@
  * Makes a 4000×3000 photo-like JPEG, a ~10 MB animated GIF and a 50,000×50,000 PNG bomb, then
  * re-encodes each in a fresh child process (so the peak RSS is that one image's) several times.
  */
-import { deflateSync } from "node:zlib";
+import { pngBomb } from "../../test/features/images/fixtures.ts";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -67,38 +67,10 @@ async function makeGif(): Promise<string> {
   return path;
 }
 
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-function chunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td));
-  return Buffer.concat([len, td, crc]);
-}
-/** A real bomb: 50,000 × 50,000 1-bit grayscale, all its rows present (312 MB inflated). */
-export function makePngBomb(side = 50_000): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(side, 0);
-  ihdr.writeUInt32BE(side, 4);
-  ihdr[8] = 1; // bit depth
-  ihdr[9] = 0; // grayscale
-  const row = Math.ceil(side / 8) + 1;
-  const idat = deflateSync(Buffer.alloc(row * side), { level: 9 });
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", idat), chunk("IEND", Buffer.alloc(0))]);
-}
-
 const jpeg = await makeJpeg();
 const gif = await makeGif();
 const bombPath = join(dir, "bomb.png");
-writeFileSync(bombPath, makePngBomb());
+writeFileSync(bombPath, pngBomb());
 const cases: [string, string, string][] = [
   ["baseline (import + read the JPEG, no re-encode)", jpeg, "none"],
   ["4000×3000 JPEG → avatar", jpeg, "avatar"],
