@@ -86,7 +86,20 @@ export function dataRightsRoutes(deps: AppDeps): Elysia {
       // Self-service
       .get("/settings/data", ({ actor }) => selfPage(actor, "Your data", "data", <SelfDataView />, ["export-decrypt.js"]), { auth: true })
       .get("/settings/data/decrypt", ({ actor }) => selfPage(actor, "Decrypt my export", "data", <DecryptView userId={actor.userId} />, ["export-decrypt.js"]), { auth: true })
-      .get("/api/account/export", ({ actor, request }) => exportOwnData(deps, actor, requestMeta(request)), { auth: true })
+      .get(
+        "/api/account/export",
+        ({ actor, request }) => {
+          // A GET (the page's download link), so the CSRF guard of writes does not run: a
+          // cross-site page navigating here would start a heavy export in the victim's browser.
+          // Browsers say where a request comes from; "none" is a typed URL or a bookmark.
+          const site = request.headers.get("sec-fetch-site");
+          if (site && site !== "same-origin" && site !== "none" && !request.headers.get("authorization")) {
+            throw new AppError("CSRF_REJECTED", 403, "This download was started by another site, so it was refused. Start it from Settings › Your data.");
+          }
+          return exportOwnData(deps, actor, requestMeta(request));
+        },
+        { auth: true },
+      )
       // Admin: JSON
       .post(
         "/api/admin/reauth",

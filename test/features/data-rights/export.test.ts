@@ -101,6 +101,20 @@ test("self-service export: signed out → 401; a personal access token → 403 T
   expect(statuses).toEqual([200, 200, 200, 429]);
 });
 
+test("self-service export started by another site (a cross-site link or navigation) → 403 CSRF_REJECTED, nothing exported; from the page or a typed URL it works", async () => {
+  const { headers } = await cookieSignIn(ctx, (await client(ctx)).user);
+  for (const site of ["cross-site", "same-site"]) {
+    const res = await ctx.request("/api/account/export", { headers: { ...headers, "sec-fetch-site": site } });
+    expect([res.status, (await res.json()).error.code]).toEqual([403, "CSRF_REJECTED"]);
+  }
+  for (const site of ["same-origin", "none"]) {
+    const res = await ctx.request("/api/account/export", { headers: { ...headers, "sec-fetch-site": site } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("zip");
+    await res.arrayBuffer();
+  }
+});
+
 test("Settings › Your data: the page offers the download and the decrypt page; both load the decrypt chunk only", async () => {
   const { headers } = await cookieSignIn(ctx, victim.user);
   for (const path of ["/settings/data", "/settings/data/decrypt"]) {
