@@ -72,6 +72,18 @@ export class HubClient {
     this.socket?.close(CLOSE.NORMAL);
   }
 
+  /**
+   * While waiting to reconnect, try now: the network came back (`online`) or the person looked at
+   * the tab again. The backoff grows to 30 s, which is right for a server that is down and wrong
+   * for a phone that just left a tunnel. Does nothing while connected or after close().
+   */
+  retryNow(): void {
+    if (this.stopped || this.socket || this.reconnectTimer === undefined) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.reconnect();
+  }
+
   /** Follows channels now and after every reconnect. */
   subscribe(channelIds: string[]): void {
     const added = channelIds.filter((id) => !this.channels.has(id));
@@ -212,10 +224,15 @@ export class HubClient {
     this.attempt = Math.min(this.attempt + 1, 16);
     this.options.onState?.("reconnecting", { code, delayMs: delay });
     this.reconnectTimer = setTimeout(() => {
-      const ready = this.options.beforeReconnect?.().catch(() => {}) ?? Promise.resolve();
-      void ready.then(() => {
-        if (!this.stopped) this.open();
-      });
+      this.reconnectTimer = undefined;
+      this.reconnect();
     }, delay);
+  }
+
+  private reconnect(): void {
+    const ready = this.options.beforeReconnect?.().catch(() => {}) ?? Promise.resolve();
+    void ready.then(() => {
+      if (!this.stopped && !this.socket) this.open();
+    });
   }
 }

@@ -116,6 +116,39 @@ describe("HubClient", () => {
     expect(rec.states.filter((s) => s === "reconnecting")).toEqual([]);
   });
 
+  test("retryNow: while waiting out a long backoff, the network coming back reconnects at once; connected or closed, it does nothing", async () => {
+    const user = await createUser(ctx);
+    const { accessToken } = await signIn(ctx, user);
+    const rec = recorder();
+    const sockets: WebSocket[] = [];
+    const client = new HubClient({
+      url,
+      token: async () => accessToken,
+      backoffBaseMs: 600_000, // the next attempt would be 5–10 minutes away
+      backoffMaxMs: 600_000,
+      createSocket: (u) => {
+        const ws = new WebSocket(u);
+        sockets.push(ws);
+        return ws;
+      },
+      ...rec.hooks,
+    });
+    clients.push(client);
+    client.connect();
+    await rec.until(() => client.isOpen);
+    client.retryNow(); // connected: nothing happens
+    expect(sockets.length).toBe(1);
+    sockets[0]!.close(4000, "test: network cut");
+    await rec.until(() => rec.states.at(-1) === "reconnecting");
+    expect(sockets.length).toBe(1); // waiting out the backoff
+    client.retryNow();
+    await rec.until(() => client.isOpen && rec.reconnects() === 1);
+    expect(sockets.length).toBe(2);
+    client.close();
+    client.retryNow();
+    expect(sockets.length).toBe(2);
+  });
+
   test("too many sockets (4429) is retried with exponential backoff and jitter, not final; a freed slot lets it in", async () => {
     // A hub whose cap is one socket per user: the blocker holds it (and answers the liveness ping).
     const capped = await createTestContext({ database: ctx.database, hub: { maxSocketsPerUser: 1 } });

@@ -149,6 +149,11 @@ document.addEventListener("click", (event) => {
   void import("../chat/profile-card.ts").then((m) => m.openProfileCard(userId, trigger));
 });
 hub.connect();
+// Back online, or back to the tab: reconnect now rather than at the end of a backoff of up to 30 s.
+addEventListener("online", () => hub.retryNow());
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") hub.retryNow();
+});
 addEventListener("pagehide", (event) => {
   if (!(event as PageTransitionEvent).persisted) hub.close();
 });
