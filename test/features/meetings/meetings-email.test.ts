@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ICAL from "ical.js";
+import { sql } from "kysely";
 import { simpleParser } from "mailparser";
 import { processMailOutbox } from "../../../src/mail/outbox.ts";
 import type { TestContext } from "../../helpers/app.ts";
@@ -18,7 +19,7 @@ const OPENSSL = haveOpenssl();
 if (!OPENSSL) console.log("skip: the SMTP acceptance tests need the openssl CLI for their self-signed certificate");
 
 const HOUR = 3600_000;
-const startIn = (hours: number) => new Date(Date.now() + hours * HOUR).toISOString();
+const startIn = (hours: number) => new Date(Math.floor((Date.now() + hours * HOUR) / 60_000) * 60_000).toISOString();
 
 async function verify(ctx: TestContext, userId: string) {
   await ctx.database.db.updateTable("users").set({ email_verified_at: new Date() }).where("id", "=", userId).execute();
@@ -52,7 +53,7 @@ describe.skipIf(!OPENSSL)("with a STARTTLS + AUTH relay on loopback (password fr
     ctx.deps.mail = { secretPath, tls: { rejectUnauthorized: false }, backoffMs: 60_000, maxAttempts: 3, timeoutMs: 10_000 };
     ctx.deps.now = () => clock;
     c = await populatedCommunity(ctx);
-  });
+  }, 300_000);
   afterAll(async () => {
     await ctx?.close();
     await smtp?.close();
@@ -122,6 +123,10 @@ describe.skipIf(!OPENSSL)("with a STARTTLS + AUTH relay on loopback (password fr
     // The title was not opted in: the server stored none.
     const row = await ctx.database.db.selectFrom("meetings").selectAll().where("id", "=", meeting.id).executeTakeFirstOrThrow();
     expect(row.title).toBeNull();
+    for (const table of ["meetings", "mail_outbox"] as const) {
+      const { rows } = await sql<{ hit: number }>`select count(*)::int as hit from ${sql.table(table)} t where t::text like ${"%Secret roadmap%"}`.execute(ctx.database.db);
+      expect(`${table}: ${rows[0]!.hit}`).toBe(`${table}: 0`);
+    }
     expect(await drain()).toMatchObject({ sent: 2, failed: 0 });
     const mails = smtp.messages.slice(before);
     expect(mails.map((m) => m.to[0]).sort()).toEqual([c.admin.user.email, c.moderator.user.email].sort());
@@ -301,7 +306,7 @@ describe.skipIf(!OPENSSL)("SMTP_TLS=true against a relay without STARTTLS", () =
     ctx = await communityTestContext({ SMTP_HOST: "127.0.0.1", SMTP_PORT: String(smtp.port), SMTP_USERNAME: USER, SMTP_PASSWORD: PASSWORD, SMTP_TLS: "true", EMAIL_FROM: "hearth@example.test" });
     ctx.deps.mail = { tls: { rejectUnauthorized: false }, timeoutMs: 10_000 };
     c = await populatedCommunity(ctx);
-  });
+  }, 300_000);
   afterAll(async () => {
     await ctx?.close();
     await smtp?.close();
@@ -328,7 +333,7 @@ describe("email off", () => {
     // SMTP_HOST without EMAIL_FROM: email is disabled (seeds/001), so not even this server is contacted.
     ctx = await communityTestContext({ SMTP_HOST: "127.0.0.1", SMTP_PORT: String(smtp.port), SMTP_TLS: "false" });
     c = await populatedCommunity(ctx);
-  });
+  }, 300_000);
   afterAll(async () => {
     await ctx?.close();
     await smtp?.close();
