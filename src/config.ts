@@ -89,7 +89,7 @@ export const ENV_SPEC = {
   SMTP_HOST: v(Str, "SMTP relay host (email disabled unless SMTP_HOST and EMAIL_FROM are set)"),
   SMTP_PORT: v(Int(1, 65_535), "SMTP port", { default: 587 }),
   SMTP_USERNAME: v(Str, "SMTP username"),
-  SMTP_PASSWORD: v(Str, "SMTP password"),
+  SMTP_PASSWORD: v(Str, "SMTP password (else read from /run/secrets/smtp_password)"),
   SMTP_TLS: v(Bool, "true = STARTTLS + auth; false = plaintext (local catchers only)", { default: true }),
   EMAIL_FROM: v(Str, "Envelope and From: address"),
   EMAIL_FROM_NAME: v(Str, "Display name in the From: header", { default: "Hearth" }),
@@ -110,8 +110,6 @@ export const ENV_SPEC = {
 
 export type EnvName = keyof typeof ENV_SPEC;
 
-const EMAIL = "email (meeting invitations)";
-
 /**
  * Variables of features that are not in this version, and the feature each belongs to. They are
  * validated like the others (a typo is caught before the feature exists) but nothing reads them:
@@ -124,13 +122,6 @@ export const PLANNED_VARIABLES = {
   GITHUB_API_TOKEN: "feedback to GitHub issues",
   GITHUB_REPO_OWNER: "feedback to GitHub issues",
   GITHUB_REPO_NAME: "feedback to GitHub issues",
-  SMTP_HOST: EMAIL,
-  SMTP_PORT: EMAIL,
-  SMTP_USERNAME: EMAIL,
-  SMTP_PASSWORD: EMAIL,
-  SMTP_TLS: EMAIL,
-  EMAIL_FROM: EMAIL,
-  EMAIL_FROM_NAME: EMAIL,
 } as const satisfies Partial<Record<EnvName, string>>;
 
 /** The boot warning for a planned variable that is set. */

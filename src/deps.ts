@@ -40,6 +40,17 @@ export type AppDeps = {
    * inject a resolver and an address policy that admits their loopback server; unset in
    * production (system resolver, public addresses only).
    */
+  /**
+   * Mail (src/features/meetings/mailer.ts): tests inject the password file's path, TLS options for
+   * their self-signed loopback server, and a short backoff; unset in production.
+   */
+  mail?: {
+    secretPath?: string;
+    tls?: { rejectUnauthorized?: boolean };
+    backoffMs?: number;
+    maxAttempts?: number;
+    timeoutMs?: number;
+  };
   linkPreviewPolicy?: {
     resolve?: (hostname: string) => Promise<string[]>;
     allowAddress?: (ip: string) => boolean;

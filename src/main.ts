@@ -27,6 +27,7 @@ import { RedisRateLimitStore } from "./http/rate-limit-redis.ts";
 import { BlobStoreUnavailableError, openBlobStore } from "./blobs/index.ts";
 import { PROCESS_UMASK, restrictDataDir } from "./data-dir.ts";
 import { startMetricsServer } from "./metrics/server.ts";
+import { startMailOutbox } from "./mail/outbox.ts";
 
 // Before anything creates a file: the database, secrets and uploads are for this user only.
 process.umask(PROCESS_UMASK);
@@ -124,6 +125,8 @@ const stopMessageJobs = startMessageJobs(deps);
 const stopFileJobs = startFileJobs(deps);
 const stopPushJobs = startPushJobs(deps);
 const stopAuditJobs = startAuditJobs(deps);
+// The mail outbox (meeting invitations, email confirmation links); idle when email is off.
+const stopMailOutbox = startMailOutbox(deps);
 // createApp installed messaging on this hub; asking again returns its `stop` (idempotent).
 const stopMessaging = installMessaging(deps, hub);
 // Likewise for voice: its stop drops its timers and waits for its queries before the hub stops.
@@ -170,6 +173,7 @@ async function shutdown(signal: string) {
   await stopFileJobs();
   await stopPushJobs();
   await stopAuditJobs();
+  await stopMailOutbox();
   await stopMessaging().catch(() => {});
   // Before the hub: closing its sockets must not start graces (other instances free the seats).
   await stopVoice().catch(() => {});

@@ -26,6 +26,7 @@ export interface UsersTable {
   username: string;
   /** Optional (migration 0024): null when the user gave none. */
   email: string | null;
+  email_verified_at: Generated<Date | null>;
   password_hash: string | null;
   display_name: string;
   custom_status: string | null;
@@ -631,7 +632,64 @@ export interface CommunityEmojiTable {
   created_at: Created;
 }
 
+/** migrations/0037: email verification, meetings, the mail outbox (docs/meetings.md). */
+export interface EmailVerificationsTable {
+  id: string;
+  user_id: string;
+  email: string;
+  token_hash: Uint8Array;
+  created_at: Created;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface MeetingsTable {
+  id: string;
+  channel_id: string;
+  organizer_id: string | null;
+  include_title: Generated<boolean>;
+  title: string | null;
+  starts_at: Date;
+  ends_at: Date;
+  time_zone: string;
+  voice_channel_id: string | null;
+  message_id: string | null;
+  sequence: Generated<number>;
+  cancelled_at: Date | null;
+  created_at: Created;
+  updated_at: Created;
+}
+
+export interface MeetingAttendeesTable {
+  meeting_id: string;
+  user_id: string;
+  rsvp: "yes" | "no" | "maybe" | null;
+  responded_at: Date | null;
+}
+
+export interface MailOutboxTable {
+  id: string;
+  kind: "verify" | "meeting";
+  user_id: string | null;
+  meeting_id: string | null;
+  to_address: string;
+  subject: string;
+  text_body: string;
+  ical: string | null;
+  ical_method: "REQUEST" | "CANCEL" | null;
+  attempts: Generated<number>;
+  next_attempt_at: Created;
+  last_error: string | null;
+  sent_at: Date | null;
+  failed_at: Date | null;
+  created_at: Created;
+}
+
 export interface DB {
+  email_verifications: EmailVerificationsTable;
+  meetings: MeetingsTable;
+  meeting_attendees: MeetingAttendeesTable;
+  mail_outbox: MailOutboxTable;
   schema_migrations: SchemaMigrationsTable;
   instance_settings: InstanceSettingsTable;
   users: UsersTable;

@@ -134,7 +134,7 @@ export function observePoolWait(seconds: number): void {
 // ------------------------------------------------------------------------------ Jobs
 
 /** The background jobs (label values). */
-export type JobName = "message_jobs" | "scheduled_messages" | "auth_housekeeping";
+export type JobName = "message_jobs" | "scheduled_messages" | "auth_housekeeping" | "mail_outbox";
 
 const jobRuns = new Counter({
   name: "hearth_job_runs_total",
@@ -162,6 +162,16 @@ const jobLag = new Histogram({
   buckets: [0.5, 1, 2.5, 5, 10, 15, 30, 60, 120, 300, 900, 3600],
   registers,
 });
+
+const mailOutboxDepth = new Gauge({
+  name: "hearth_mail_outbox_depth",
+  help: "Mails waiting in the outbox (not yet sent, not failed), as of this process's last outbox pass",
+  registers,
+});
+
+export function setMailOutboxDepth(depth: number): void {
+  mailOutboxDepth.set(depth);
+}
 
 /** Runs one job pass and records its outcome and duration (the error is rethrown). */
 export async function timeJob<T>(job: JobName, run: () => Promise<T>): Promise<T> {

@@ -30,6 +30,7 @@ export type World = {
   dmId: string;
   sessionId: string;
   tokenId: string;
+  meetingId: string;
   owner: Client;
   /** The owner's password hash (TEST_PASSWORD at the lowest Argon2id cost). */
   cheapHash: string;
@@ -60,6 +61,7 @@ export async function buildWorld(ctx: TestContext): Promise<World> {
   const dm = await expectOk(owner.call("POST", "/api/dms", { user_id: p.member.user.id }));
   const other = await signIn(ctx, owner.user);
   const token = await expectOk(owner.call("POST", "/api/account/tokens", { name: "walker", scope: "read" }), 201);
+  const meeting = await expectOk(owner.call("POST", `/api/channels/${channel}/meetings`, { starts_at: new Date(Date.now() + 3_600_000).toISOString(), ends_at: new Date(Date.now() + 7_200_000).toISOString(), time_zone: "UTC", attendee_ids: [p.member.user.id] }), 201);
   return {
     communityId: cid,
     groupId: p.groupId,
@@ -78,6 +80,7 @@ export async function buildWorld(ctx: TestContext): Promise<World> {
     dmId: dm.channel_id ?? dm.id,
     sessionId: other.sessionId,
     tokenId: token.access_token.id,
+    meetingId: meeting.id,
     owner,
     cheapHash,
   };
@@ -129,6 +132,7 @@ export function realParam(world: World, path: string, name: string): string {
     reports: world.reportId,
     sessions: world.sessionId,
     tokens: world.tokenId,
+    meetings: world.meetingId,
   };
   if (before === "invites") return path.startsWith("/api/admin") || path.startsWith("/admin") ? world.adminInviteId : world.inviteId;
   return byPrevious[before] ?? crypto.randomUUID();

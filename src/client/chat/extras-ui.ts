@@ -6,6 +6,7 @@ export { showDeviceRevoked } from "./device-revoked.ts";
 import { openBookmarkDialog, openBookmarkList } from "./bookmarks-ui.ts";
 import { openEmojiPicker } from "./emoji-picker.ts";
 import type { ExtrasApi, ExtrasContext } from "./extras-types.ts";
+import { MeetingStrip, openMeetingDialog } from "./meetings-ui.ts";
 import { PollStrip } from "./polls-ui.ts";
 import { confirmDeleteMessage, openReportMessage } from "./report-message.ts";
 import { openScheduledList, openScheduleDialog } from "./schedule.ts";
@@ -16,6 +17,9 @@ export function mountExtras(ctx: ExtrasContext): ExtrasApi {
   const polls = new PollStrip(ctx);
   cleanup.push(() => polls.dispose());
   void polls.load().catch(() => {});
+  const meetings = new MeetingStrip(ctx);
+  cleanup.push(() => meetings.dispose());
+  void meetings.load().catch(() => {});
 
   // One row above the composer: "Poll", "Schedule…" (when the user may send), then the user's
   // own lists "Scheduled" and "Bookmarks" (the header has no room for them at 360 px).
@@ -48,7 +52,10 @@ export function mountExtras(ctx: ExtrasContext): ExtrasApi {
     const schedule = button("Schedule…", "btn btn--ghost btn--sm");
     schedule.setAttribute("aria-label", "Schedule a message");
     schedule.addEventListener("click", () => openScheduleDialog(ctx, schedule));
-    actions.append(poll, schedule);
+    const meeting = button("Meeting…", "btn btn--ghost btn--sm");
+    meeting.setAttribute("aria-label", "Schedule a meeting");
+    meeting.addEventListener("click", () => openMeetingDialog(ctx, meetings, meeting));
+    actions.append(poll, schedule, meeting);
   }
   const scheduled = button("Scheduled", "btn btn--ghost btn--sm composer-actions__end");
   scheduled.addEventListener("click", () => void openScheduledList(ctx, scheduled));

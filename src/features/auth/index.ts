@@ -16,6 +16,7 @@ export { ADMIN_POWERS, hasAdminPower, isAdminPower, type AdminPower } from "./ad
 export { revokeAllSessions, revokeSession, createSession } from "./sessions.ts";
 // No raw verifyPassword here: every check of a password goes through the lockout gate.
 export { hashPassword } from "./passwords.ts";
+export { emailStateOf, rateStoreOf, resendVerification, setEmail, verifyEmail, VERIFY_PATH, type EmailState } from "./email-verification.ts";
 export { ACCESS_COOKIE, REFRESH_COOKIE } from "./cookies.ts";
 export { confirmCurrentPassword, deleteUserAccount, type UserDeletion, registerAccountDeletionBlocker, registerAccountDeletionStep, registerProfileChangeStep, type ProfileChangeStep, type AccountDeletionBlocker, type AccountDeletionStep } from "./account.ts";
 export { openSessionForVerifiedIdentity } from "./login.ts";

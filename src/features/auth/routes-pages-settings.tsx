@@ -26,6 +26,8 @@ import { confirmTotpSetup, disableTotp, pendingTotpSetup, regenerateBackupCodes,
 import { InvitesAdmin } from "./views-admin.tsx";
 import { createAccessToken, listAccessTokens, revokeAccessToken } from "./access-tokens.ts";
 import { TokensSettings, type TokensPageProps } from "./views-tokens.tsx";
+import { emailStateOf, resendVerification, setEmail } from "./email-verification.ts";
+import { baseUrlFor, emailRoutes } from "./routes-email.tsx";
 import { AccountSettings, AccountShell, SecuritySettings, shellUserOf, type AccountPageProps, type SecurityPageProps } from "./views-settings.tsx";
 
 /** Flash messages by key: the query string selects one, its text is never echoed. */
@@ -38,6 +40,10 @@ const FLASH: Record<string, string> = {
   invite: "Invite created.",
   invite_revoked: "Invite revoked.",
   token_revoked: "Token revoked. Scripts using it no longer work.",
+  email: "Email saved.",
+  email_sent: "Email saved. Open the link we sent to it to confirm it.",
+  email_removed: "Email address removed.",
+  email_resent: "A new confirmation link is on its way.",
 };
 const FlashQuery = queryOf({ saved: text(32) });
 
@@ -61,6 +67,7 @@ export function settingsPageRoutes(deps: AppDeps) {
       hasPassword: u.password_hash !== null,
       storage: { usedBytes: await usedBytes(db, actor.userId), quotaBytes: deps.config.files.uploadQuotaBytes, maxFileBytes: deps.config.files.maxFileSizeBytes },
       avatar: { userId: actor.userId, imagesSrc: deps.assets.url("images-ui.js") },
+      email: await emailStateOf(deps, actor.userId),
       ...extra,
     };
     return page(await shell(actor, "account", "Profile", <AccountSettings {...props} />, flash, "How other people see you."), { status });
@@ -100,7 +107,33 @@ export function settingsPageRoutes(deps: AppDeps) {
 
   return new Elysia({ name: "settings-pages" })
     .use(authGuard(deps))
+    .use(emailRoutes(deps))
     .get("/settings", ({ request }) => redirect(request, "/settings/account"))
+    .post(
+      "/settings/account/email",
+      async ({ actor, body, request }) => {
+        const email = formField(body, "email");
+        try {
+          const state = await setEmail(deps, actor.userId, email, baseUrlFor(deps, request));
+          return redirect(request, `/settings/account?saved=${state.email === null ? "email_removed" : state.verified || !state.mailEnabled ? "email" : "email_sent"}`);
+        } catch (error) {
+          return accountPage(actor, { emailFormState: toFormState(error, { email }) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
+    .post(
+      "/settings/account/email/resend",
+      async ({ actor, request }) => {
+        try {
+          await resendVerification(deps, actor.userId, baseUrlFor(deps, request));
+          return redirect(request, "/settings/account?saved=email_resent");
+        } catch (error) {
+          return accountPage(actor, { emailFormState: toFormState(error, {}) }, undefined, 422);
+        }
+      },
+      { auth: true },
+    )
     .get("/settings/account", ({ actor, query }) => accountPage(actor, {}, query.saved), { auth: true, query: FlashQuery })
     .post(
       "/settings/account/profile",

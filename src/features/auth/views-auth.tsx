@@ -126,7 +126,7 @@ export const RegisterForm: FC<RegisterFormProps> = ({ state, needsSetupToken, ne
       ) : null}
       <Field name="username" label="Username" autocomplete="username" required minLength={3} maxLength={32} value={v.username} error={f.username} hint="3–32 letters, digits, _ - or . (starting with a letter or digit)." />
       <Field name="display_name" label="Display name" maxLength={64} value={v.display_name} error={f.display_name} />
-      <Field name="email" label="Email (optional)" type="email" autocomplete="email" maxLength={254} value={v.email} error={f.email} hint="Not used yet: Hearth sends no mail. Single sign-on can link an account by a confirmed address." />
+      <Field name="email" label="Email (optional)" type="email" autocomplete="email" maxLength={254} value={v.email} error={f.email} hint="Optional. Used for meeting invitations only after you confirm it (Settings › Profile › Email). Single sign-on can link an account by a confirmed address." />
       <Field name="password" label="Password" type="password" autocomplete="new-password" required minLength={8} maxLength={128} error={f.password} hint="8–128 characters; not a common password." />
       <p class="muted form__note">
         By creating an account you accept the <a href="/terms">terms of service</a> and the <a href="/privacy">privacy policy</a>.

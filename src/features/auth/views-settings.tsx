@@ -93,7 +93,45 @@ export type AccountPageProps = {
   storage?: { usedBytes: number; quotaBytes: number; maxFileBytes: number };
   /** The avatar control (docs/profiles.md): the user's id and the images-ui.js bundle's URL. */
   avatar?: { userId: string; imagesSrc: string };
+  /** The address for meeting invitations and whether it is confirmed (docs/meetings.md). */
+  email?: { email: string | null; verified: boolean; mailEnabled: boolean };
+  emailFormState?: FormState;
 };
+
+/** The email address: change or remove it, its confirmed state, and a resend button while unconfirmed. */
+const EmailSection: FC<{ email: NonNullable<AccountPageProps["email"]>; state?: FormState }> = ({ email, state }) => (
+  <section class="card stack" aria-labelledby="email-h" id="email-settings">
+    <h2 id="email-h">Email</h2>
+    {email.email ? (
+      <p data-email-state={email.verified ? "verified" : "unverified"}>
+        {email.email} · {email.verified ? <strong>Confirmed</strong> : <strong>Not confirmed</strong>}
+      </p>
+    ) : (
+      <p class="muted">No email address.</p>
+    )}
+    <p class="muted">
+      {email.mailEnabled
+        ? "Used only for meeting invitations, and only after you confirm it through the link we mail to it. Invitations are ordinary (not end-to-end encrypted) email."
+        : "This server sends no email. The address can still link single sign-on."}
+    </p>
+    <form class="form" method="post" action="/settings/account/email" id="email-form">
+      <Slot state={state} title="Could not save the email address" />
+      <Field name="email" label="Email address" type="email" autocomplete="email" maxLength={254} value={state?.values?.email ?? email.email ?? ""} error={state?.fields?.email} hint="Leave empty to remove it." />
+      <div class="form__actions">
+        <button type="submit" class="btn btn--primary">
+          Save email
+        </button>
+      </div>
+    </form>
+    {email.email && !email.verified && email.mailEnabled ? (
+      <form method="post" action="/settings/account/email/resend" id="email-resend-form">
+        <button type="submit" class="btn btn--secondary">
+          Send a new confirmation link
+        </button>
+      </form>
+    ) : null}
+  </section>
+);
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -134,7 +172,7 @@ const StorageSection: FC<{ storage: NonNullable<AccountPageProps["storage"]> }> 
   );
 };
 
-export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, deleteState, hasPassword, storage, avatar }) => {
+export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, deleteState, hasPassword, storage, avatar, email, emailFormState }) => {
   const v = profileState?.values;
   const f = profileState?.fields ?? {};
   return (
@@ -164,6 +202,7 @@ export const AccountSettings: FC<AccountPageProps> = ({ profile, profileState, d
           <ImageUpload id="avatar" label="Avatar" endpoint="/api/account/avatar" squareCrop removable currentSrc={`/api/users/${avatar.userId}`} currentField="avatar_url" audience="everyone who shares a community or a conversation with you" />
         </section>
       ) : null}
+      {email ? <EmailSection email={email} state={emailFormState} /> : null}
       {storage ? <StorageSection storage={storage} /> : null}
       <section class="card stack" aria-labelledby="delete-h">
         <h2 id="delete-h">Delete account</h2>

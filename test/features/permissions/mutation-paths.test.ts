@@ -62,6 +62,7 @@ const ROUTES: Record<string, Kind[] | string> = {
   "POST /api/communities/:id/emoji": "adds a custom emoji (manage_emoji)",
   "DELETE /api/communities/:id/emoji/:shortcode": "removes a custom emoji (manage_emoji)",
   "POST /api/channels/:id/webhooks": "creates an incoming webhook (manage_webhooks); a webhook holds no role",
+  "POST /api/channels/:id/meetings": "schedules a meeting (may post in the conversation); attendees must already be members, a meeting holds no role",
   "POST /c/:id/settings/webhooks": "page face of creating an incoming webhook",
   "POST /c/:id/settings/webhooks/:webhookId/revoke": "page face of revoking an incoming webhook",
   "POST /api/channels/:id/messages": "messages (channel actions decided by can())",
