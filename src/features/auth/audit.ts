@@ -47,7 +47,8 @@ export type AuditAction =
   | "announcement_updated"
   | "announcement_expired"
   | "legal_page_updated"
-  | "instance_setting_changed";
+  | "instance_setting_changed"
+  | "email_released";
 
 export type RequestMeta = {
   ip: string;

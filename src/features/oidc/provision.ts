@@ -82,8 +82,16 @@ export async function signInWithOidc(tx: Tx, config: Config, claims: VerifiedCla
 
   const email = claims.email?.trim().toLowerCase();
   if (email && claims.emailVerified) {
-    const byEmail = await tx.selectFrom("users").select(columns).where(sql`lower(email)`, "=", email).forUpdate().executeTakeFirst();
-    if (byEmail && byEmail.oidc_subject === null) {
+    const byEmail = await tx.selectFrom("users").select([...columns, "email_verified_at"]).where(sql`lower(email)`, "=", email).forUpdate().executeTakeFirst();
+    if (byEmail && byEmail.oidc_subject === null && byEmail.email_verified_at === null) {
+      // Anyone can type any address at registration. Linking to an account whose owner never
+      // proved the address would hand that account the victim's first SSO sign-in (account
+      // pre-hijacking). The identity provider's confirmation is the stronger claim: the address
+      // moves to the new account, and the squatter's account keeps its password and loses it.
+      await tx.updateTable("users").set({ email: null, updated_at: opts.now }).where("id", "=", byEmail.id).execute();
+      await tx.deleteFrom("email_verifications").where("user_id", "=", byEmail.id).execute();
+      await insertAuditEntry(tx, { actorId: null, action: "email_released", targetType: "user", targetId: byEmail.id, metadata: { reason: "OIDC_VERIFIED_ELSEWHERE" }, at: opts.now, meta: opts.meta });
+    } else if (byEmail && byEmail.oidc_subject === null) {
       await assertMaySignIn(tx, byEmail, opts.now);
       await tx.updateTable("users").set({ oidc_issuer: claims.issuer, oidc_subject: claims.subject, updated_at: opts.now }).where("id", "=", byEmail.id).execute();
       await insertAuditEntry(tx, { actorId: byEmail.id, action: "login", targetType: "user", targetId: byEmail.id, metadata: { method: "oidc", linked_identity: true }, at: opts.now, meta: opts.meta });

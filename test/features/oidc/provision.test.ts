@@ -75,11 +75,29 @@ describe("signInWithOidc", () => {
     expect(await codeOf(run(claims(), { REGISTRATION_MODE: "invite_only" }, code))).toBe("INVALID_INVITE");
   });
 
-  test("an existing account is linked only through a verified email; then invite_only needs no invite", async () => {
+  test("an existing account is linked only through an email both the provider and Hearth confirmed; then invite_only needs no invite", async () => {
     const user = await createUser(ctx, { email: `pre${Date.now()}@corp.example` });
+    await ctx.database.db.updateTable("users").set({ email_verified_at: new Date() }).where("id", "=", user.id).execute();
     expect(await codeOf(run(claims({ email: user.email, emailVerified: false }), { REGISTRATION_MODE: "open" }))).toBe("EMAIL_TAKEN");
     const linked = await run(claims({ email: user.email.toUpperCase(), emailVerified: true }), { REGISTRATION_MODE: "invite_only" });
     expect(linked).toMatchObject({ userId: user.id, created: false, linked: true });
+  });
+
+  test("pre-hijacking: an account that typed someone's address but never confirmed it is not linked; the SSO person gets a new account and the address", async () => {
+    const victimEmail = `victim${Date.now()}@corp.example`;
+    const squatter = await createUser(ctx, { email: victimEmail });
+    const result = await run(claims({ email: victimEmail, emailVerified: true, preferredUsername: "victim" }), { REGISTRATION_MODE: "open" });
+    expect(result.created).toBe(true);
+    expect(result.userId).not.toBe(squatter.id);
+    const rows = await ctx.database.db.selectFrom("users").select(["id", "email", "oidc_subject"]).where("id", "in", [squatter.id, result.userId]).execute();
+    expect(rows.find((r) => r.id === squatter.id)).toMatchObject({ email: null, oidc_subject: null });
+    expect(rows.find((r) => r.id === result.userId)!.email).toBe(victimEmail);
+    const audit = await ctx.database.db.selectFrom("audit_log").select(["action", "metadata"]).where("target_id", "=", squatter.id).where("action", "=", "email_released").execute();
+    expect(audit).toHaveLength(1);
+    // The squatter's password still opens only the squatter's own account.
+    const signedIn = await ctx.request("/api/auth/login", { method: "POST", headers: { "content-type": "application/json", origin: "http://localhost" }, body: JSON.stringify({ username: squatter.username, password: squatter.password }) });
+    expect(signedIn.status).toBe(200);
+    expect((await signedIn.json()).user.id).toBe(squatter.id);
   });
 
   test("suspended and locked-out accounts cannot sign in by SSO", async () => {
