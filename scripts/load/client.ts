@@ -34,7 +34,8 @@
 import { emptyStats, record, type ActionStats } from "./stats.ts";
 
 export type PlanUser = { index: number; id: string; username: string; deviceId: string; communities: { id: string; channels: string[] }[] };
-export type Plan = { port: number; t0: number; stepMs: number; steps: number[]; joinSpreadMs: number; thinkMs: number; password: string; seed: number; users: PlanUser[] };
+/** `cover`: each user's first action after joining is WEIGHTS[index % WEIGHTS.length], finished even past the end (the smoke run reports every action). */
+export type Plan = { port: number; t0: number; stepMs: number; steps: number[]; joinSpreadMs: number; thinkMs: number; password: string; seed: number; cover: boolean; users: PlanUser[] };
 export type StepResult = { actions: Record<string, ActionStats>; http: ActionStats; delivered: number; sent: number; wsErrors: Record<string, number>; activeUsers: number };
 
 const WEIGHTS: [string, number][] = [
@@ -49,6 +50,8 @@ const WEIGHTS: [string, number][] = [
   ["Login", 0.02],
 ];
 const WEIGHT_TOTAL = WEIGHTS.reduce((a, [, w]) => a + w, 0);
+
+export const ACTIONS = WEIGHTS.map(([name]) => name);
 
 export function runClients(plan: Plan): Promise<StepResult[]> {
   const origin = `http://127.0.0.1:${plan.port}`;
@@ -67,7 +70,7 @@ export function runClients(plan: Plan): Promise<StepResult[]> {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const exp = (mean: number) => -Math.log(1 - random()) * mean;
-  const sleep = (ms: number) => Bun.sleep(Math.max(0, Math.min(ms, endAt - Date.now())));
+  const sleep = (ms: number, force = false) => Bun.sleep(Math.max(0, force ? ms : Math.min(ms, endAt - Date.now())));
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(random() * 16).toString(16)).join("");
   const b64 = (bytes: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString("base64url");
   /** Bytes of a Sender Key group message for a plaintext of `p` bytes (JSON with base64 fields, then base64url on the wire). */
@@ -95,6 +98,9 @@ export function runClients(plan: Plan): Promise<StepResult[]> {
     toDeviceAfter = "";
     pendingSubscribe: ((ok: boolean) => void) | null = null;
     hello: ((ok: boolean) => void) | null = null;
+    /** Doing the covering action: not cut short by the end time. */
+    covering = false;
+    live = () => this.covering || alive();
 
     constructor(readonly u: PlanUser) {
       const i = u.index + 1;
@@ -222,7 +228,7 @@ export function runClients(plan: Plan): Promise<StepResult[]> {
       }
       this.toDeviceBusy = true;
       try {
-        for (let rounds = 0; rounds < 10 && alive(); rounds++) {
+        for (let rounds = 0; rounds < 10 && this.live(); rounds++) {
           this.toDeviceAgain = false;
           const after = this.toDeviceAfter ? `&after=${this.toDeviceAfter}` : "";
           const r = await this.http("ToDeviceFetch", "GET", `/api/e2ee/to-device?device_id=${this.u.deviceId}${after}`);
@@ -264,10 +270,10 @@ export function runClients(plan: Plan): Promise<StepResult[]> {
       const page = await this.http(null, "GET", `/c/${this.community.id}/ch/${ch}`, undefined, { accept: "text/html", "hx-request": "true", "hx-boosted": "true" });
       failed ||= page.status >= 400;
       const members = await this.http(null, "GET", `/api/channels/${ch}/members`);
-      const viewers = (members.json as { viewer_version?: number; members?: { user_id: string; devices?: { deviceId?: string; device_id?: string }[] }[] } | null) ?? {};
+      const viewers = (members.json as { viewer_version?: number; members?: { user_id: string; devices?: string[] }[] } | null) ?? {};
       this.viewerVersion.set(ch, viewers.viewer_version ?? 1);
       const readers: { userId: string; deviceId: string }[] = [];
-      for (const m of viewers.members ?? []) for (const d of m.devices ?? []) if (m.user_id !== this.u.id) readers.push({ userId: m.user_id, deviceId: (d.deviceId ?? d.device_id)! });
+      for (const m of viewers.members ?? []) for (const d of m.devices ?? []) if (m.user_id !== this.u.id) readers.push({ userId: m.user_id, deviceId: d });
       this.readers.set(ch, readers);
       const history = await this.http(null, "GET", `/api/channels/${ch}/messages?limit=50`);
       const msgs = (history.json as { messages?: { id: string; seq: number }[] } | null)?.messages ?? [];
@@ -290,7 +296,7 @@ export function runClients(plan: Plan): Promise<StepResult[]> {
     }
 
     async toDevice(action: string, messages: { user_id: string; device_id: string; ciphertext: string }[]): Promise<void> {
-      for (let i = 0; i < messages.length && alive(); i += 200) {
+      for (let i = 0; i < messages.length && this.live(); i += 200) {
         await this.http(action, "POST", "/api/e2ee/to-device", { sender_device_id: this.u.deviceId, messages: messages.slice(i, i + 200) });
       }
     }
@@ -304,8 +310,8 @@ export function runClients(plan: Plan): Promise<StepResult[]> {
         await this.toDevice("SenderKeyShare", readers.map((r) => ({ user_id: r.userId, device_id: r.deviceId, ciphertext: b64(410) })));
       }
       this.send({ type: "typing:start", channelId: ch });
-      await sleep(500 + random() * 2500);
-      if (!alive()) return;
+      await sleep(500 + random() * 2500, this.covering);
+      if (!this.live()) return;
       const stamp = Math.round(now() * 10).toString(16).padStart(12, "0");
       const clientId = `${hex(8)}-${hex(4)}-4${hex(3)}-8${hex(3)}-${stamp}`;
       const r = await this.http("CreatePost", "POST", `/api/channels/${ch}/messages`, {
@@ -334,6 +340,12 @@ export function runClients(plan: Plan): Promise<StepResult[]> {
         case "UnreadCounts":
           return void (await this.http(action, "GET", "/api/channels/unread"));
         case "Reaction": {
+          if (this.messageIds.length === 0 && this.covering) {
+            // The smoke run's covering reaction needs a message: post one and read it back.
+            await this.createPost();
+            const page = await this.http(null, "GET", `/api/channels/${ch}/messages?limit=50`);
+            this.messageIds = ((page.json as { messages?: { id: string }[] } | null)?.messages ?? []).map((m) => m.id);
+          }
           const id = this.messageIds[Math.floor(random() * this.messageIds.length)];
           if (!id) return;
           const emoji = ["👍", "🎉", "❤️", "😂"][Math.floor(random() * 4)]!;
@@ -387,6 +399,11 @@ export function runClients(plan: Plan): Promise<StepResult[]> {
       await this.switchChannel(true);
       record(statsOf(steps[stepOf(t0)]!, "Join"), now() - t0);
       for (let s = stepOf(now()); s < steps.length; s++) steps[s]!.activeUsers++;
+      if (plan.cover) {
+        this.covering = true;
+        await this.act(WEIGHTS[this.u.index % WEIGHTS.length]![0]);
+        this.covering = false;
+      }
       while (alive()) {
         await sleep(exp(plan.thinkMs));
         if (!alive()) break;

@@ -35,7 +35,7 @@ const opt = (name: string, fallback: string) => {
 const SMOKE = has("smoke");
 const USERS = Number(opt("users", SMOKE ? "50" : "200"));
 const STEP = Number(opt("step", SMOKE ? "50" : "100"));
-const STEP_SECONDS = Number(opt("step-seconds", SMOKE ? "30" : "60"));
+const STEP_SECONDS = Number(opt("step-seconds", SMOKE ? "20" : "60"));
 const THINK_SECONDS = Number(opt("think", SMOKE ? "2" : "5"));
 const WORKERS = Math.max(1, Number(opt("workers", "1")));
 const DB = opt("db", "pglite") as "pglite" | "postgres";
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     const users = topology.users
       .map((u, index) => ({ index, ...u, communities: topology.membership[index]!.map((c) => ({ id: topology.communities[c]!.id, channels: topology.communities[c]!.channels })) }))
       .filter((u) => u.index % WORKERS === w);
-    const plan: Plan = { port, t0, stepMs, steps: stepsN, joinSpreadMs: JOIN_SECONDS * 1000, thinkMs: THINK_SECONDS * 1000, password: LOAD_PASSWORD, seed: SEED * 1000 + w, users };
+    const plan: Plan = { port, t0, stepMs, steps: stepsN, joinSpreadMs: JOIN_SECONDS * 1000, thinkMs: THINK_SECONDS * 1000, cover: SMOKE || has("cover"), password: LOAD_PASSWORD, seed: SEED * 1000 + w, users };
     const file = join(dataDir, `plan-${w}.json`);
     writeFileSync(file, JSON.stringify(plan));
     const child = spawn("bun", [join(import.meta.dir, "client.ts"), file], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "inherit"] });
@@ -201,8 +201,8 @@ async function main(): Promise<void> {
     const harness = cur.workers.reduce((a, c, i) => a + c - prev.workers[i]!, 0) / secs;
     console.log(`step ${s + 1}/${stepsN.length} N=${stepsN[s]} done: server CPU ${(srv * 100).toFixed(0)} % of a core, RSS ${(cur.rss / 1e6).toFixed(0)} MB, harness ${(harness * 100).toFixed(0)} % of a core`);
   }
-  const outputs = await Promise.race([Promise.all(workers.map((w) => w.out)), Bun.sleep(60_000).then(() => null)]);
-  if (!outputs) throw new Error("the client processes did not finish within 60 s of the end");
+  const outputs = await Promise.race([Promise.all(workers.map((w) => w.out)), Bun.sleep(120_000).then(() => null)]);
+  if (!outputs) throw new Error("the client processes did not finish within 120 s of the end");
   const results = outputs.map((o) => {
     const line = o.split("\n").find((l) => l.startsWith("RESULT "));
     if (!line) throw new Error(`a client process printed no result: ${o.slice(-500)}`);
