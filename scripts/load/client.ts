@@ -33,7 +33,8 @@
  */
 import { emptyStats, record, type ActionStats } from "./stats.ts";
 
-export type PlanUser = { index: number; id: string; username: string; deviceId: string; communities: { id: string; channels: string[] }[] };
+/** `session`: a remembered session (cookies), or null to sign in with the password on joining. */
+export type PlanUser = { index: number; id: string; username: string; deviceId: string; session: { access: string; refresh: string } | null; communities: { id: string; channels: string[] }[] };
 /** `cover`: each user's first action after joining is WEIGHTS[index % WEIGHTS.length], finished even past the end (the smoke run reports every action). */
 export type Plan = { port: number; t0: number; stepMs: number; steps: number[]; joinSpreadMs: number; thinkMs: number; password: string; seed: number; cover: boolean; users: PlanUser[] };
 export type StepResult = { actions: Record<string, ActionStats>; http: ActionStats; delivered: number; sent: number; wsErrors: Record<string, number>; activeUsers: number };
@@ -392,7 +393,12 @@ export function runClients(plan: Plan): Promise<StepResult[]> {
       await sleep(joinAt - Date.now());
       if (!alive()) return;
       const t0 = now();
-      if (!(await this.login()) || !(await this.connect())) {
+      if (this.u.session) {
+        // A returning user: the browser still holds the session cookies.
+        this.cookies.set("hearth_access", encodeURIComponent(this.u.session.access));
+        this.cookies.set("hearth_refresh", encodeURIComponent(this.u.session.refresh));
+      }
+      if (!(this.u.session || (await this.login())) || !(await this.connect())) {
         record(statsOf(steps[stepOf(t0)]!, "Join"), now() - t0, "join failed");
         return;
       }

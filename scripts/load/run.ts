@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createServer } from "node:net";
-import { LOAD_PASSWORD, seed, type Topology } from "./seed.ts";
+import { LOAD_PASSWORD, seed, seedSessions, type Topology } from "./seed.ts";
 import { cpuSeconds, emptyStats, merge, quantile, rssBytes, type ActionStats } from "./stats.ts";
 import type { Plan, StepResult } from "./client.ts";
 
@@ -43,6 +43,7 @@ const PG_URL = opt("pg-url", "postgres://postgres@127.0.0.1:5432/postgres");
 const JOIN_SECONDS = Number(opt("join-seconds", String(Math.min(10, STEP_SECONDS / 3))));
 const SEED = Number(opt("seed", "19"));
 const JSON_OUT = opt("json", "");
+const LOGIN_SHARE = Number(opt("login-share", "0.1"));
 if (![USERS, STEP, STEP_SECONDS, THINK_SECONDS].every((x) => Number.isFinite(x) && x > 0) || (DB !== "pglite" && DB !== "postgres")) {
   console.error("usage: bun scripts/load/run.ts [--users N] [--step N] [--step-seconds S] [--think S] [--workers K] [--db pglite|postgres] [--pg-url URL] [--smoke]");
   process.exit(2);
@@ -92,6 +93,7 @@ function freePort(): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  process.chdir(ROOT); // the server and the fixture resolve ./secrets and ./public alike
   const { ensureClientBuild } = await import("../build.ts");
   await ensureClientBuild(); // the server renders pages from the client build
   const dataDir = mkdtempSync(join(tmpdir(), "hearth-load-"));
@@ -113,20 +115,6 @@ async function main(): Promise<void> {
     u.pathname = `/${dbName}`;
     databaseUrl = u.toString();
   }
-  const t0seed = performance.now();
-  const database = await openDatabase({ databaseUrl, dataDir: join(dataDir, "data") });
-  let topology: Topology;
-  try {
-    await migrate(database.db);
-    topology = await seed(database, USERS, SEED);
-  } finally {
-    await database.close();
-  }
-  const sizes = topology.communities.map((c) => c.members).sort((a, b) => b - a);
-  const channelCount = topology.communities.reduce((a, c) => a + c.channels.length, 0);
-  console.log(`seeded ${USERS} users, ${topology.communities.length} communities (members: largest ${sizes.slice(0, 3).join(", ")}, median ${sizes[Math.floor(sizes.length / 2)]}, smallest ${sizes.at(-1)}), ${channelCount} channels in ${((performance.now() - t0seed) / 1000).toFixed(1)} s`);
-
-  // ------------------------------------------------------------------ the server
   const port = await freePort();
   const serverEnv: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -141,6 +129,22 @@ async function main(): Promise<void> {
   delete serverEnv.REDIS_URL;
   delete serverEnv.METRICS_ADDR;
   if (databaseUrl) serverEnv.DATABASE_URL = databaseUrl;
+  const t0seed = performance.now();
+  const database = await openDatabase({ databaseUrl, dataDir: join(dataDir, "data") });
+  let topology: Topology;
+  let sessions: { access: string; refresh: string }[];
+  try {
+    await migrate(database.db);
+    topology = await seed(database, USERS, SEED);
+    sessions = await seedSessions(database, topology, serverEnv);
+  } finally {
+    await database.close();
+  }
+  const sizes = topology.communities.map((c) => c.members).sort((a, b) => b - a);
+  const channelCount = topology.communities.reduce((a, c) => a + c.channels.length, 0);
+  console.log(`seeded ${USERS} users, ${topology.communities.length} communities (members: largest ${sizes.slice(0, 3).join(", ")}, median ${sizes[Math.floor(sizes.length / 2)]}, smallest ${sizes.at(-1)}), ${channelCount} channels in ${((performance.now() - t0seed) / 1000).toFixed(1)} s`);
+
+  // ------------------------------------------------------------------ the server
   const server = spawn("bun", [join(ROOT, "src/main.ts")], { cwd: ROOT, env: serverEnv, detached: true, stdio: ["ignore", "ignore", "pipe"] });
   children.push(server);
   let serverErr = "";
@@ -162,7 +166,7 @@ async function main(): Promise<void> {
   const workers: { child: ChildProcess; out: Promise<string> }[] = [];
   for (let w = 0; w < WORKERS; w++) {
     const users = topology.users
-      .map((u, index) => ({ index, ...u, communities: topology.membership[index]!.map((c) => ({ id: topology.communities[c]!.id, channels: topology.communities[c]!.channels })) }))
+      .map((u, index) => ({ index, ...u, session: index % Math.round(1 / Math.max(LOGIN_SHARE, 1e-9)) === 0 ? null : sessions[index]!, communities: topology.membership[index]!.map((c) => ({ id: topology.communities[c]!.id, channels: topology.communities[c]!.channels })) }))
       .filter((u) => u.index % WORKERS === w);
     const plan: Plan = { port, t0, stepMs, steps: stepsN, joinSpreadMs: JOIN_SECONDS * 1000, thinkMs: THINK_SECONDS * 1000, cover: SMOKE || has("cover"), password: LOAD_PASSWORD, seed: SEED * 1000 + w, users };
     const file = join(dataDir, `plan-${w}.json`);

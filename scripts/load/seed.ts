@@ -64,7 +64,6 @@ export async function seed(database: Database, n: number, seedValue = 19): Promi
   });
   const memberLists: number[][] = Array.from({ length: C }, () => []);
   membership.forEach((cs, u) => cs.forEach((c) => memberLists[c]!.push(u)));
-  const owner = users[0]!.id;
   const communities = memberLists.map((members, c) => {
     const channels = Array.from({ length: 2 + Math.floor(Math.log2(Math.max(1, members.length))) }, () => Bun.randomUUIDv7());
     return { id: Bun.randomUUIDv7(), members: members.length, channels, c };
@@ -98,6 +97,33 @@ export async function seed(database: Database, n: number, seedValue = 19): Promi
       (part) => db.insertInto("channels").values(part as never).execute(),
     );
   }
-  void owner;
   return { users, communities: communities.map(({ id, members, channels }) => ({ id, members, channels })), membership };
+}
+
+/**
+ * One signed-in session per user, made by the server's own code (createSession: the row, the
+ * refresh token, the access JWT signed with the instance's key), for users who come back with a
+ * remembered session instead of typing their password. The JWT key is the one the server will
+ * load: development secrets generated in `dataDir` now, or the checkout's ./secrets.
+ */
+export async function seedSessions(database: Database, topology: Topology, env: Record<string, string>): Promise<{ access: string; refresh: string }[]> {
+  const { loadConfig } = await import("../../src/config.ts");
+  const { loadSecrets } = await import("../../src/secrets.ts");
+  const { silentLogger } = await import("../../src/log.ts");
+  const { runInTransaction } = await import("../../src/db/tx.ts");
+  const { authKernelOf, createSession } = await import("../../src/features/auth/index.ts");
+  const config = loadConfig(env);
+  const events = { publish() {} } as never;
+  const deps = { config, database, log: silentLogger, secrets: loadSecrets(config, silentLogger), events, hub: events } as never;
+  const kernel = authKernelOf(deps);
+  const out: { access: string; refresh: string }[] = [];
+  for (let i = 0; i < topology.users.length; i += 500) {
+    await runInTransaction({ db: database.db, events }, async (tx) => {
+      for (const u of topology.users.slice(i, i + 500)) {
+        const t = await createSession(tx, kernel, u.id, { ip: "127.0.0.1", userAgent: "hearth-load" } as never);
+        out.push({ access: t.accessToken, refresh: t.refreshToken! });
+      }
+    });
+  }
+  return out;
 }
