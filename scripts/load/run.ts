@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     const users = topology.users
       .map((u, index) => ({ index, ...u, session: index % Math.round(1 / Math.max(LOGIN_SHARE, 1e-9)) === 0 ? null : sessions[index]!, communities: topology.membership[index]!.map((c) => ({ id: topology.communities[c]!.id, channels: topology.communities[c]!.channels })) }))
       .filter((u) => u.index % WORKERS === w);
-    const plan: Plan = { port, t0, stepMs, steps: stepsN, joinSpreadMs: JOIN_SECONDS * 1000, thinkMs: THINK_SECONDS * 1000, cover: SMOKE || has("cover"), password: LOAD_PASSWORD, seed: SEED * 1000 + w, users };
+    const plan: Plan = { port, serverPid, t0, stepMs, steps: stepsN, joinSpreadMs: JOIN_SECONDS * 1000, thinkMs: THINK_SECONDS * 1000, cover: SMOKE || has("cover"), password: LOAD_PASSWORD, seed: SEED * 1000 + w, users };
     const file = join(dataDir, `plan-${w}.json`);
     writeFileSync(file, JSON.stringify(plan));
     const child = spawn("bun", [join(import.meta.dir, "client.ts"), file], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "inherit"] });
