@@ -23,6 +23,7 @@ export class Backfill {
   running: Promise<void> | null = null;
   /** Set by the panel: called after each slice so the "what was searched" line follows. */
   onProgress: () => void = () => {};
+  onIndexed: () => void = () => {};
 
   constructor(
     private readonly host: () => SearchHost,
@@ -31,8 +32,18 @@ export class Backfill {
     private readonly save: () => Promise<void>,
   ) {}
 
+  private again = false;
+
+  /** A pass over every channel; asked for during one, another follows it. */
   run(): Promise<void> {
-    this.running ??= this.pass().finally(() => (this.running = null));
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.pass().finally(() => {
+      this.running = null;
+      if (this.again) (this.again = false), void this.run().catch(() => {});
+    });
     return this.running;
   }
 
@@ -113,6 +124,7 @@ export class Backfill {
       if (!page.has_more) s.hi = Math.max(s.hi, s.last);
       await this.index.flush();
       await this.save();
+      this.onIndexed();
       this.onProgress();
       await pause(30);
     }

@@ -15,6 +15,7 @@ import { Vault } from "./vault.ts";
 let host: SearchHost | null = null;
 let ready: Promise<{ index: LocalIndex; backfill: Backfill; vault: Vault }> | null = null;
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
+let activityTimer: ReturnType<typeof setTimeout> | undefined;
 const nf = new Intl.NumberFormat();
 
 function boot(h: SearchHost) {
@@ -24,6 +25,8 @@ function boot(h: SearchHost) {
     await index.load();
     const state: State = (await vault.get<State>("state")) ?? { v: 1, channels: {} };
     const backfill = new Backfill(() => host!, index, state, () => vault.put("state", state));
+    // How many entries the index holds (tests and curious readers; a count, never a word).
+    backfill.onIndexed = () => (document.documentElement.dataset.searchIndexed = String(index.size));
     const go = () => void backfill.run().catch(() => setTimeout(go, 30_000));
     setTimeout(go, 1_000);
     setInterval(go, 5 * 60_000);
@@ -55,7 +58,13 @@ function onFrame(frame: { type: string }): void {
       if (index.remove(f.messageId)) await index.flush();
     } else if (frame.type === "subscription:revoked" && f.reason !== "TIMED_OUT" && Array.isArray(f.channelIds)) {
       await backfill.forget(f.channelIds.map(String));
-    } else if (/^member:(kicked|banned|left)$/.test(frame.type)) {
+    } else if (frame.type === "channel:activity" && typeof f.channelId === "string") {
+      // New messages elsewhere (or a channel this index has not met): the backfill follows them.
+      const known = backfill.state.channels[f.channelId];
+      if (known) known.last = Math.max(known.last, Number(f.seq) || 0);
+      clearTimeout(activityTimer);
+      activityTimer = setTimeout(() => void backfill.run().catch(() => {}), 2_000);
+    } else if (/^member:(kicked|banned|left)$/.test(frame.type) || frame.type === "community:deleted") {
       const community = String(f.communityId ?? f.community_id ?? "");
       const mine = f.userId ?? f.user_id;
       if (community && (mine === undefined || mine === host?.selfId)) await backfill.forget(Object.entries(backfill.state.channels).filter(([, s]) => s.community === community).map(([id]) => id));
