@@ -11,7 +11,7 @@ import { createTestContext, type TestContext } from "../helpers/app.ts";
 import { launchBrowser, screenshot } from "../helpers/browser.ts";
 import { aliceAndBobInCommunity, apiCaller, openSignedIn, seesDecrypted, type TwoMembers } from "../helpers/chat-e2e.ts";
 import { openDevice, type Device } from "../helpers/engines.ts";
-import { seedSenderKeyHistory } from "../helpers/search-seed.ts";
+import { seriousAxeViolations } from "../helpers/axe.ts";
 
 setDefaultTimeout(240_000);
 const WAIT = { timeout: 60_000 };
@@ -118,7 +118,9 @@ describe.skipIf(!browser)("encrypted search in the browser", () => {
     await page.keyboard.press("Enter");
     await until("the message in context", () => page.evaluate((w) => {
       const active = document.activeElement as HTMLElement | null;
-      return !!active?.classList.contains("msg") && !!active.textContent?.includes(w) && active.classList.contains("msg--highlight");
+      // Focused and in view (the highlight is a 2 s animation: a loaded box may poll after it).
+      const box = active?.getBoundingClientRect();
+      return !!active?.classList.contains("msg") && !!active.textContent?.includes(w) && !!box && box.bottom > 0 && box.top < innerHeight;
     }, WORD));
     await seesDecrypted(page, "filler message 4");
   });
@@ -205,48 +207,9 @@ describe.skipIf(!browser)("encrypted search in the browser", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, "search-360");
+    expect(await seriousAxeViolations(page, ".side-panel--search")).toEqual([]);
     await page.keyboard.press("Escape");
     await expect(page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.searchOpen !== undefined)).resolves.toBe(true);
   });
 });
 
-describe.skipIf(!browser)("backfill of a long history on a 4× CPU-throttled Chromium", () => {
-  test("10,000 messages are indexed in the background without a long task over 200 ms", async () => {
-    const m = await aliceAndBobInCommunity(ctx, apiCaller(ctx), "Bulk");
-    const bulk = (await apiCaller(ctx)(m.aliceHeaders, "POST", `/api/groups/${m.group.id}/channels`, { name: "bulk" })).id;
-    const bob = await openSignedIn(browser!, ctx, base, m.bob, {
-      track: opened,
-      beforePage: async (c) =>
-        void (await c.addInitScript(() => {
-          const w = window as unknown as { longTasks: number[] };
-          w.longTasks = [];
-          new PerformanceObserver((list) => void w.longTasks.push(...list.getEntries().map((e) => e.duration))).observe({ type: "longtask", buffered: true });
-        })),
-    });
-    const page = bob.page;
-    await page.goto(`${base}${m.channelPath}`);
-    await page.waitForSelector("[data-chat-ready]", WAIT);
-    await page.waitForSelector("html[data-search-ready]", WAIT);
-    await page.waitForTimeout(3_000); // the first backfill pass (two empty channels) and the page settle
-    const cdp = await page.context().newCDPSession(page);
-    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 4 });
-    await page.evaluate(() => void ((window as unknown as { longTasks: number[] }).longTasks = []));
-
-    const needle = `needle${RUN}`;
-    const alice = await openDevice(ctx, m.alice);
-    const texts = Array.from({ length: 9_998 }, (_, i) => (i === 4_321 ? `the ${needle} is in this haystack` : `bulk message ${i} about topic${i % 97} and more words`));
-    await seedSenderKeyHistory(ctx, alice, bulk, texts);
-    await alice.send(bulk, "the last message of the long history"); // channel:activity: the backfill follows
-    const started = Date.now();
-    await until("10,000 messages indexed", async () => Number(await page.evaluate(() => document.documentElement.dataset.searchIndexed ?? "0")) >= 10_000, 180_000);
-    const seconds = (Date.now() - started) / 1000;
-    const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
-    console.log(`backfill: 10,000 messages in ${seconds.toFixed(1)} s at 4× CPU throttle (${Math.round(10_000 / seconds)} msgs/s); long tasks: ${longTasks.length}, longest ${Math.round(Math.max(0, ...longTasks))} ms`);
-    expect(longTasks.filter((d) => d > 200)).toEqual([]);
-    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 1 });
-    await openSearch(page);
-    const found = await search(page, needle, (t) => t.length === 1);
-    expect(found[0]).toContain(needle);
-    await expect(page.locator(".search-coverage").textContent()).resolves.toContain("10,000 of 10,000 messages");
-  });
-});
