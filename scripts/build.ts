@@ -29,6 +29,9 @@ const ENTRIES: Record<string, string> = {
   "chat-files.js": "src/client/chat/files-ui.ts",
   // The call client (docs/voice.md), imported by chat.js when a page offers calls (voice-hook.ts).
   "chat-voice.js": "src/client/voice/index.ts",
+  // Local encrypted search (docs/search.md): the index, its backfill and the panel, imported by
+  // chat.js once a chat page is up (src/client/chat/search-hook.ts).
+  "chat-search.js": "src/client/search/index.ts",
   // The live socket of signed-in pages (src/client/live/): app.js and chat.js import it by URL.
   "live.js": "src/client/live/index.ts",
   // The messaging client (E2EE library included); app.js imports it only on chat pages.
@@ -80,6 +83,7 @@ export async function buildClient(publicDir = join(ROOT, "public")): Promise<Rec
             ...(files["qr.js"] ? { __HEARTH_QR_SRC__: JSON.stringify(basename(files["qr.js"])) } : {}),
             ...(files["chat-files.js"] ? { HEARTH_FILES_CHUNK: JSON.stringify(basename(files["chat-files.js"])) } : {}),
             ...(files["chat-voice.js"] ? { HEARTH_VOICE_CHUNK: JSON.stringify(basename(files["chat-voice.js"])) } : {}),
+            ...(files["chat-search.js"] ? { HEARTH_SEARCH_CHUNK: JSON.stringify(basename(files["chat-search.js"])) } : {}),
           }
         : undefined,
       naming: { entry: `${basename(name, ".js")}-[hash].[ext]`, chunk: `${basename(name, ".js")}-chunk-[hash].[ext]` },

@@ -7,6 +7,7 @@ import { showCallRecord, showNotice, showText, showWebhook } from "./view.ts";
 import { loadFilesUi } from "./files-hook.ts";
 import { collapseBlocked } from "./blocked.ts";
 import { ChannelThreads } from "./channel-threads.ts";
+import { noteDecrypted } from "./search-hook.ts";
 
 /** A message's files under its text (the files UI bundle draws them); none: whatever was there goes. */
 export function showFiles(msg: HTMLElement, files: unknown[] | undefined): void {
@@ -37,6 +38,7 @@ export abstract class ChannelDecrypt extends ChannelThreads {
         entry.text = outcome.text;
         entry.files = outcome.files;
       }
+      noteDecrypted(message, outcome.text, outcome.files);
       // The reader's own mentions are highlighted: their name, and a permitted @everyone / @here.
       const c = this.config;
       if (outcome.preview) void import("./link-preview.ts").then((m) => m.showPreview(msg, outcome.preview));

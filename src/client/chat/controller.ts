@@ -38,9 +38,12 @@ export class ChannelController extends ChannelSend {
     const mine = await callApi<{ channel: { read_seq: number } }>("GET", `/api/channels/${this.config.channelId}/unread`).catch(() => null);
     this.unreadAfter = mine ? mine.channel.read_seq : null;
     this.blocked = await loadBlockedUsers(true);
+    // A search result opened here (#m-<id>, search/ui.ts): the page around it, not the latest.
+    const around = /^#m-([0-9a-f-]{36})$/.exec(location.hash)?.[1];
+    if (around) this.list.replaceChildren();
     let messages = adoptServerRendered(this.list, this.config.channelId);
     if (messages.length === 0) {
-      const page = await callApi<{ messages: unknown[]; has_more: boolean }>("GET", `/api/channels/${this.config.channelId}/messages?limit=${PAGE}`);
+      const page = await callApi<{ messages: unknown[]; has_more: boolean }>("GET", `/api/channels/${this.config.channelId}/messages?${around ? `around=${around}&` : ""}limit=${PAGE}`);
       messages = page.messages.map(normaliseMessage).filter((m): m is ChatMessage => m !== null);
       this.hasMoreOlder = page.has_more;
     } else this.hasMoreOlder = messages.length >= PAGE;
@@ -51,10 +54,16 @@ export class ChannelController extends ChannelSend {
     this.list.removeAttribute("aria-busy");
     this.renderNow();
     this.scrollToBottom();
+    if (around) this.jumpTo(around);
     this.wireScroll();
     this.composer.wire();
     this.markRead();
     await Promise.all([this.pins?.mount(this.scroller.parentElement?.querySelector<HTMLElement>(".pane-header") ?? null), this.seen?.load().then(() => this.seen?.render(this.timeline.lastSeq))]);
+  }
+
+  /** A search result: the message in context (loaded here, else the page reopens around it). */
+  showMessage(id: string, reload = true): void {
+    if (!this.jumpTo(id) && reload) (location.hash = `m-${id}`), location.reload();
   }
 
   /** After a (re)connect: everything after our last seq, until has_more is false. */

@@ -33,7 +33,7 @@ import type { ViewerList } from "./viewers.ts";
 import { DEVICE_RECORD, EngineState, STATE_RECORD, type EngineStats, type PersistedState } from "./engine-state.ts";
 import { maintainPrekeys, openFromDevice, register, resetDevice, sealForDevice } from "./engine-devices.ts";
 import { encrypt, shareSenderKey } from "./engine-send.ts";
-import { decrypt, type DecryptOutcome } from "./engine-read.ts";
+import { decrypt, decryptNow, type DecryptOutcome } from "./engine-read.ts";
 import { nudgeKeyRequests, retryKeyRequest } from "./engine-key-requests.ts";
 import { processToDevice } from "./engine-to-device.ts";
 import { archivedKey, createBackup, hasBackupKey, restoreFromBackup } from "./engine-backup.ts";
@@ -187,6 +187,28 @@ export class ChatEngine {
   /** Decrypts a stored or live message, or says what the reader waits for (engine-read.ts). */
   decrypt(message: ChatMessage, maxChars = MAX_MESSAGE_CHARS): Promise<DecryptOutcome> {
     return decrypt(this.core, message, maxChars);
+  }
+
+  /**
+   * The search index's backfill (docs/search.md): keys this device holds, no key requests; the
+   * work yields to the page every ~25 ms and the state is saved once, if a key was newly archived.
+   */
+  decryptQuiet(messages: ChatMessage[]): Promise<Array<{ text: string; files?: unknown[] } | null>> {
+    return this.core.run(async () => {
+      const before = this.core.archive.size;
+      const out = [];
+      let slice = performance.now();
+      for (const m of messages) {
+        if (performance.now() - slice > 25) (await new Promise((r) => setTimeout(r, 0)), (slice = performance.now()));
+        try {
+          out.push(m.ciphertext && !m.webhook ? decryptNow(this.core, m) : null);
+        } catch {
+          out.push(null);
+        }
+      }
+      if (this.core.archive.size !== before) await this.core.save();
+      return out;
+    });
   }
 
   /** The reader pressed Retry on a waiting message: ask every holder again now. */

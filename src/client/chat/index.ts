@@ -18,6 +18,8 @@ import { onPresenceChanged, refreshPresence, watchPresenceRows } from "./presenc
 import { el } from "./dom.ts";
 import * as textLimits from "../../shared/text-limits.ts";
 import { isVoiceFrame, loadVoice, voiceLoaded } from "./voice-hook.ts";
+import { loadSearch, searchFrame } from "./search-hook.ts";
+import { openSidePanel } from "./side-panel.ts";
 
 /** The QR encoder bundle's file name, beside chat.js (scripts/build.ts defines it; src/client/qr.ts). */
 declare const __HEARTH_QR_SRC__: string;
@@ -84,6 +86,7 @@ function startTimeout(communityId: string, until: number): void {
 function onEvent(frame: EventFrame): void {
   const f = frame as Record<string, unknown>;
   const c = current;
+  searchFrame(frame);
   if (isVoiceFrame(frame.type)) return void (frame.type === "voice:ring" ? loadVoice(voiceHost) : voiceLoaded())?.then((m) => m.onFrame(frame));
   if (frame.type === "subscription:revoked") void voiceLoaded()?.then((m) => m.onFrame(frame));
   switch (frame.type) {
@@ -320,6 +323,10 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     await controller.start();
     // The window between the history fetch and the subscription: catch up once.
     await controller.catchUp();
+    const hit = /^#m-(.{36})$/.exec(location.hash)?.[1];
+    if (hit) controller.showMessage(hit, false);
+    // Search (docs/search.md): the local encrypted index, its backfill and panel (chat-search.js).
+    void loadSearch({ selfId, call: callApi, decrypt: (m) => e.decryptQuiet(m), normalise: normaliseMessage, openPanel: openSidePanel, channelId: () => currentChannel, show: (ch, id, url) => (ch === currentChannel && current ? current.showMessage(id) : location.assign(`${url}#m-${id}`)) }).catch(() => {});
     // Mention autocomplete (a lazy chunk): "@" opens the readers' names.
     if (canSend && form && input) void import("./mention-complete.ts").then((m) => m.attachMentionComplete(form, input, names, selfId, mentionAll), () => {});
     // Emoji picker, polls, scheduling and bookmarks: a lazy chunk, off the messages' critical path.

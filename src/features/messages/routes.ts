@@ -23,7 +23,7 @@ const noContent = () => new Response(null, { status: 204 });
 
 // The services parse these with their own codes (INVALID_LIMIT, INVALID_AFTER_SEQ … in
 // docs/messages.md); the schemas name the parameters and bound their length.
-const HistoryQuery = queryOf({ before_seq: text(20), after_seq: text(20), limit: text(16) });
+const HistoryQuery = queryOf({ before_seq: text(20), after_seq: text(20), around: text(36), limit: text(16) });
 const ThreadQuery = queryOf({ after_seq: text(20), limit: text(16) });
 const ToDeviceQuery = queryOf({ device_id: text(64), after: text(64) });
 

@@ -114,6 +114,22 @@ describe("built chat.js", () => {
     expect(text).toContain("Hearth call fingerprint v1");
   });
 
+  test("search (issue 17 §5) is a bundle of its own within 8 KiB gzip, imported once a chat is up, without the E2EE library", () => {
+    const entry = read("chat.js").toString("utf8");
+    const search = manifest.files["chat-search.js"]!;
+    expect(search).toMatch(/^build\/chat-search-[a-z0-9]+\.js$/);
+    expect(entry).toContain(search.slice("build/".length));
+    const bytes = read("chat-search.js");
+    const gzip = Bun.gzipSync(bytes).length;
+    console.log(`search ${search}: ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
+    expect(gzip).toBeLessThanOrEqual(8 * 1024);
+    const text = bytes.toString("utf8");
+    // Self-contained; decryption is the engine's, handed over at run time (search-hook.ts).
+    expect(text).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
+    for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
+    expect(text).toContain("hearth-search-");
+  });
+
   test("app.js loads it on demand and does not carry it", () => {
     const app = read("app.js").toString("utf8");
     expect(app).not.toContain("Hearth X3DH v1");

@@ -211,6 +211,25 @@ describe("history", () => {
       expect((await p.member.call("GET", `/api/channels/${id}/messages?${bad}`)).status).toBe(400);
     }
   });
+
+  test("around a message: oldest first, the message in the middle, has_more and has_newer", async () => {
+    const id = (await expectOk(p.owner.call("POST", `/api/groups/${p.groupId}/channels`, { name: "around" }), 201)).id;
+    const sent = [];
+    for (let i = 0; i < 9; i++) sent.push(await send(p.member, id));
+    const mid = await expectOk(p.member.call("GET", `/api/channels/${id}/messages?around=${sent[4].id}&limit=5`));
+    expect([mid.messages.map((m: any) => m.seq), mid.has_more, mid.has_newer]).toEqual([[3, 4, 5, 6, 7], true, true]);
+    const first = await expectOk(p.member.call("GET", `/api/channels/${id}/messages?around=${sent[0].id}&limit=5`));
+    expect([first.messages.map((m: any) => m.seq), first.has_more, first.has_newer]).toEqual([[1, 2, 3], false, true]);
+    const last = await expectOk(p.member.call("GET", `/api/channels/${id}/messages?around=${sent[8].id.toUpperCase()}&limit=4`));
+    expect([last.messages.map((m: any) => m.seq), last.has_more, last.has_newer]).toEqual([[8, 9], true, false]);
+    // Another channel's message, an unknown id: 404; malformed or combined with a cursor: 400.
+    const elsewhere = await send(p.member, channel);
+    expect((await p.member.call("GET", `/api/channels/${id}/messages?around=${elsewhere.id}`)).status).toBe(404);
+    expect((await p.member.call("GET", `/api/channels/${id}/messages?around=${crypto.randomUUID()}`)).status).toBe(404);
+    for (const bad of ["around=nope", `around=${sent[1].id}&before_seq=3`, `around=${sent[1].id}&after_seq=1`]) {
+      expect([bad, (await p.member.call("GET", `/api/channels/${id}/messages?${bad}`)).status]).toEqual([bad, 400]);
+    }
+  });
 });
 
 describe("outsiders get 404 on every id route", () => {
@@ -221,6 +240,7 @@ describe("outsiders get 404 on every id route", () => {
       ["POST", `/api/channels/${channel}/messages`, sendBody()],
       ["GET", `/api/channels/${channel}/messages`],
       ["GET", `/api/channels/${channel}/messages/${m.id}`],
+      ["GET", `/api/channels/${channel}/messages?around=${m.id}`],
       ["GET", `/api/channels/${crypto.randomUUID()}/messages`],
     ];
     for (const [method, path, body] of routes) {
