@@ -49,6 +49,7 @@ export class ChannelController extends ChannelSend {
     } else this.hasMoreOlder = messages.length >= PAGE;
     messages.sort((a, b) => a.seq - b.seq);
     for (const m of messages) this.timeline.acceptOlder(m);
+    this.timeline.startAt(messages.at(-1)?.seq ?? 0);
     await Promise.all(messages.map((m) => this.addMessage(m)));
     this.refreshReplies();
     this.list.removeAttribute("aria-busy");

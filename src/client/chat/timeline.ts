@@ -53,6 +53,19 @@ export class ChannelTimeline {
     return { kind: "new", gapAfter };
   }
 
+  /**
+   * The first page shown ends at `seq` (the newest messages, or a page around a search result):
+   * everything up to it is history that older pages load, not a gap that a catch-up must fetch.
+   * Without this a channel with more than one page of history had `lastSeq` 0 after opening, so
+   * the first catch-up downloaded and decrypted its whole history from seq 1.
+   */
+  startAt(seq: number): void {
+    if (seq <= this.contiguous) return;
+    this.contiguous = seq;
+    for (const held of this.held) if (held <= seq) this.held.delete(held);
+    this.record(seq);
+  }
+
   /** Older history loaded upward: recorded without gap checks. */
   acceptOlder(message: { id: string; seq: number; client_id?: string }): boolean {
     if (this.ids.has(message.id)) return false;

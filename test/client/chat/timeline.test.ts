@@ -54,6 +54,22 @@ describe("ChannelTimeline: seq gaps and de-duplication", () => {
     expect(t.oldestSeq).toBe(48);
   });
 
+  test("the first page (the newest 50 of 10,000) starts lastSeq at its newest: a catch-up asks only for what came after, and the next live message is no gap", () => {
+    const t = new ChannelTimeline();
+    for (let seq = 9951; seq <= 10_000; seq++) t.acceptOlder(m(seq));
+    expect(t.lastSeq).toBe(0); // older pages alone say nothing about what came before
+    t.startAt(10_000);
+    expect(t.lastSeq).toBe(10_000);
+    expect(t.hasGap).toBe(false);
+    expect(t.accept(m(10_001))).toEqual({ kind: "new", gapAfter: null });
+    expect(t.accept(m(10_003))).toEqual({ kind: "new", gapAfter: 10_001 });
+    t.startAt(5); // never moves back
+    expect(t.lastSeq).toBe(10_001);
+    const empty = new ChannelTimeline();
+    empty.startAt(0);
+    expect(empty.lastSeq).toBe(0);
+  });
+
   test("a deletion event's seq counts as held", () => {
     const t = new ChannelTimeline(1);
     t.markSeen(2);
