@@ -37,6 +37,11 @@ export const UserMenu: FC<UserMenuProps> = (p) => (
       </label>
       <ul class="user-menu__list">
         <li>
+          <button type="button" class="user-menu__item" data-switcher-open hidden aria-keyshortcuts="Control+K Meta+K">
+            Jump to… <kbd class="user-menu__kbd">Ctrl K</kbd>
+          </button>
+        </li>
+        <li>
           <button type="button" class="user-menu__item" data-profile-self={p.user.id}>
             Profile card
           </button>

@@ -46,6 +46,9 @@ export abstract class ChannelDecrypt extends ChannelThreads {
       else showText(msg, outcome.text, { isKnownUser: (n) => this.isKnownUser(n), selfUsername: c.names.get(c.selfId), mentionAll: message.mention_all });
       msg.classList.toggle("msg--mentioned", !outcome.call && message.sender_id !== c.selfId && (message.mentions.includes(c.selfId) || message.mention_all !== null));
       showFiles(msg, outcome.files);
+      // Forwarded (issue 17 §6): said inside the ciphertext, shown above the text.
+      msg.querySelector(".msg__fwd")?.remove();
+      if (outcome.forwarded !== undefined) msg.querySelector(".msg__text")?.before(Object.assign(document.createElement("p"), { className: "msg__fwd", textContent: outcome.forwarded ? `Forwarded from ${outcome.forwarded}` : "Forwarded" }));
       this.waiting.delete(message.id);
     } else if (outcome.status === "waiting") {
       showNotice(msg, "waiting", outcome.reason);

@@ -23,10 +23,18 @@ export abstract class ChannelMenu extends ChannelBase {
       line.textContent = who ? `↪ Replying to ${who}: ${snippet}` : `↪ Replying to ${snippet}`;
       msg.prepend(line);
     }
-    if (message.edited_at) msg.append(Object.assign(document.createElement("span"), { className: "msg__edited", textContent: "(edited)" }));
+    if (message.edited_at) msg.append(this.editedMark(message));
     renderReactions(msg, message.reactions, (emoji, me) => void this.react(message.id, emoji, me));
     this.renderThreadButton(message, msg);
     this.addMenu(message, msg);
+  }
+
+  /** "(edited)": a button opening the edit history (history-ui.ts in the extras chunk). */
+  protected editedMark(message: ChatMessage): HTMLButtonElement {
+    const b = Object.assign(document.createElement("button"), { type: "button", className: "btn btn--ghost btn--sm msg__edited", textContent: "(edited)" });
+    b.setAttribute("aria-label", "Edited: show the edit history");
+    b.addEventListener("click", () => void this.extras?.then((x) => x.openEditHistory(message, this.entries.get(message.id), b)));
+    return b;
   }
 
   /** "N replies" on a thread root; updated in place, so it stays the thread panel's opener (focus returns to it). */
@@ -56,7 +64,7 @@ export abstract class ChannelMenu extends ChannelBase {
   protected decorateCopy(message: ChatMessage, el: HTMLElement, onlyReactions = false): void {
     if (!onlyReactions) {
       el.querySelector(".msg__edited")?.remove();
-      if (message.edited_at) el.append(Object.assign(document.createElement("span"), { className: "msg__edited", textContent: "(edited)" }));
+      if (message.edited_at) el.append(this.editedMark(message));
     }
     renderReactions(el, message.reactions, (emoji, me) => void this.react(message.id, emoji, me));
     if (!onlyReactions) this.addMenu(message, el, true);
@@ -75,6 +83,7 @@ export abstract class ChannelMenu extends ChannelBase {
       edit: () => this.startEdit(message.id, inPanel),
       setPinned: (pinned) => void this.pins?.setPinned(message.id, pinned),
       bookmark: (anchor) => void this.extras?.then((x) => x.openBookmarkDialog(message.id, anchor)),
+      forward: (anchor) => void this.extras?.then((x) => x.openForward(this.copyOf(message.id, inPanel)?.text, this.entries.get(message.id), anchor)),
       remove: (anchor) => void this.extras?.then((x) => x.confirmDeleteMessage(anchor)).then((yes) => (yes ? this.remove(message.id) : undefined)),
       report: document.querySelector("dialog[data-report-dialog]")
         ? (anchor) => void this.extras?.then((x) => x.openReportMessage(message.id, this.entries.get(message.id)?.row.authorName ?? "someone", this.copyOf(message.id, inPanel)?.text, anchor, this.entries.get(message.id)?.files, loadFilesUi))
@@ -112,6 +121,7 @@ export abstract class ChannelMenu extends ChannelBase {
     // Re-encrypted like a new message, for the readers of now (sender.ts), with their version.
     const answer = await withCurrentReaders(this.engine, this.config, text, async (ciphertext, viewerVersion, remember) => {
       const result = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext, viewer_version: viewerVersion });
+      await this.engine.keepVersionKey(messageId, entry?.message?.ciphertext ?? this.thread?.copy(messageId)?.message.ciphertext ?? null);
       await remember(messageId);
       return result;
     }, undefined, undefined, entry?.files);

@@ -149,6 +149,8 @@ export class ChannelController extends ChannelSend {
     if (message && !entry) void this.thread?.onEdited(message); // a reply the panel loaded
     if (!message || !entry) return;
     const unchanged = entry.message?.ciphertext === message.ciphertext;
+    // Edit history: the key of the version on screen is kept before the new one is read (queued first).
+    if (!unchanged) void this.engine.keepVersionKey(message.id, entry.message?.ciphertext ?? null).catch(() => {});
     message.thread_reply_count = entry.message?.thread_reply_count ?? message.thread_reply_count;
     entry.message = message;
     if (unchanged) return this.decorate(message, entry.row.el); // our own edit, already shown

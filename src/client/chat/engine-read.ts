@@ -30,7 +30,7 @@ import { acceptForwarded, scheduleKeyFlush, settleRequest } from "./engine-key-r
  *    device never read: a key it lacks is asked for, not reported as a replay).
  */
 export type DecryptOutcome =
-  | { status: "ok"; text: string; files?: unknown[]; call?: CallRecord; preview?: unknown }
+  | { status: "ok"; text: string; files?: unknown[]; call?: CallRecord; preview?: unknown; forwarded?: string }
   | { status: "waiting"; reason: string }
   | { status: "unavailable"; reason: string }
   | { status: "failed"; reason: string };
@@ -65,7 +65,7 @@ export function decrypt(core: EngineState, message: ChatMessage, maxChars = MAX_
         await core.save();
         scheduleBackup(core);
         const shown = checkReceivedText("Message", content.text, maxChars);
-        return shown.status === "ok" ? { ...shown, files: content.files, call: content.call, preview: content.preview } : shown;
+        return shown.status === "ok" ? { ...shown, files: content.files, call: content.call, preview: content.preview, forwarded: content.forwarded } : shown;
       }
     } catch (error) {
       failure = failureOf((error as { code?: string }).code);

@@ -31,14 +31,14 @@ import { scheduleBackup } from "./engine-backup.ts";
  * server's answer and `remember` must not lose the only key of the message it sent (other
  * devices' key requests name the client id too, see findKey).
  */
-export function encrypt(core: EngineState, scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[], call?: CallRecord, preview?: unknown): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+export function encrypt(core: EngineState, scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[], call?: CallRecord, preview?: unknown, forwarded?: string): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
   if (text.length > maxChars) return Promise.reject(new ApiError(0, "MESSAGE_TOO_LONG", describeLimit("A message", maxChars)));
   return core.run(async () => {
     if (scheme === "pw") {
       const ready = await ensureSessions(core, recipients);
       if (ready.length === 0) throw new ApiError(0, "NO_DEVICES", "Nobody in this conversation has a device that can read messages yet.");
       const list = ready.map((r) => ({ deviceId: r.deviceId, session: core.sessions.get(deviceKey(r))![0]! }));
-      const { envelope, messageKeys } = encryptForDevices(core.device.deviceId, list, encodeChatPlaintext(text, files, call, preview));
+      const { envelope, messageKeys } = encryptForDevices(core.device.deviceId, list, encodeChatPlaintext(text, files, call, preview, forwarded));
       const first = list[0]!;
       const key = messageKeys.get(first.deviceId)!;
       const ad = encodeBase64url(first.session.ratchet.associatedData);
@@ -59,7 +59,7 @@ export function encrypt(core: EngineState, scheme: Scheme, channelId: string, re
       };
     }
     const key = await distributeOwnKey(core, channelId, recipients, true);
-    const { message, messageKey } = encryptGroupMessage(key, core.device.deviceId, encodeChatPlaintext(text, files, call, preview));
+    const { message, messageKey } = encryptGroupMessage(key, core.device.deviceId, encodeChatPlaintext(text, files, call, preview, forwarded));
     if (archiveAs) core.archive.rememberMessageKey(archiveAs, messageKey);
     await core.save();
     return {

@@ -34,6 +34,8 @@ import { DEVICE_RECORD, EngineState, STATE_RECORD, type EngineStats, type Persis
 import { maintainPrekeys, openFromDevice, register, resetDevice, sealForDevice } from "./engine-devices.ts";
 import { encrypt, shareSenderKey } from "./engine-send.ts";
 import { decrypt, decryptNow, type DecryptOutcome } from "./engine-read.ts";
+import { decryptVersion, keepVersionKey } from "./engine-versions.ts";
+import type { ChatContent } from "./plaintext.ts";
 import { nudgeKeyRequests, retryKeyRequest } from "./engine-key-requests.ts";
 import { processToDevice } from "./engine-to-device.ts";
 import { archivedKey, createBackup, hasBackupKey, restoreFromBackup } from "./engine-backup.ts";
@@ -170,8 +172,18 @@ export class ChatEngine {
   }
 
   /** Encrypts `text` for the channel's readers (engine-send.ts). */
-  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[], call?: CallRecord, preview?: unknown): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
-    return encrypt(this.core, scheme, channelId, recipients, text, maxChars, archiveAs, files, call, preview);
+  encrypt(scheme: Scheme, channelId: string, recipients: readonly DeviceRef[], text: string, maxChars = MAX_MESSAGE_CHARS, archiveAs?: string, files?: unknown[], call?: CallRecord, preview?: unknown, forwarded?: string): Promise<{ ciphertext: string; remember: (messageId: string) => Promise<void> }> {
+    return encrypt(this.core, scheme, channelId, recipients, text, maxChars, archiveAs, files, call, preview, forwarded);
+  }
+
+  /** Edit history (engine-versions.ts): keep the on-screen version's key before an edit replaces it. */
+  keepVersionKey(messageId: string, oldCiphertext: string | null): Promise<void> {
+    return keepVersionKey(this.core, messageId, oldCiphertext);
+  }
+
+  /** A previous version of an edited message, with the key kept for it (no key request). */
+  decryptVersion(message: ChatMessage, ciphertext: string): Promise<ChatContent | null> {
+    return decryptVersion(this.core, message, ciphertext);
   }
 
   /** Whether this device has sent in the channel (holds an own sender key there), as last loaded. */

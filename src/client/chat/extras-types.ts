@@ -4,7 +4,8 @@ import type { callApi } from "./api.ts";
 import type { FilesModule } from "./files-types.ts";
 import type * as TextLimits from "../../shared/text-limits.ts";
 import type { ChatEngine } from "./engine.ts";
-import type { normaliseMessage, Scheme } from "./types.ts";
+import type { Entry } from "./channel-base.ts";
+import type { ChatMessage, normaliseMessage, Scheme } from "./types.ts";
 
 export interface ExtrasContext {
   engine: ChatEngine;
@@ -27,6 +28,8 @@ export interface ExtrasContext {
   /** The page says the viewer may manage messages (moderators may close others' polls). */
   moderate: boolean;
   notify(text: string): void;
+  /** Forward (forward-ui.ts): encrypts `text` for another conversation's readers and sends it, marked forwarded from `from`. */
+  forwardTo(channelId: string, scheme: Scheme, text: string, from: string): Promise<void>;
 }
 
 export interface ExtrasApi {
@@ -36,6 +39,10 @@ export interface ExtrasApi {
   /** `files`: the message's decrypted file descriptions, offered for the report; decrypted by the files bundle (`loadFilesUi`). */
   openReportMessage(messageId: string, author: string, text: string | undefined, opener: HTMLElement, files?: readonly unknown[], loadFilesUi?: () => Promise<FilesModule>): boolean;
   confirmDeleteMessage(opener: HTMLElement): Promise<boolean>;
+  /** "(edited)": the message's earlier versions, decrypted here (history-ui.ts). */
+  openEditHistory(message: ChatMessage, entry: Entry | undefined, opener: HTMLElement): void;
+  /** "Forward": pick a conversation and send the text there (forward-ui.ts). */
+  openForward(text: string | undefined, entry: Entry | undefined, opener: HTMLElement): void;
   onPollUpdated(frame: Record<string, unknown>): void;
   /** Keys arrived: retry polls that were waiting for them. */
   retryWaiting(): Promise<void>;

@@ -11,6 +11,8 @@ import { PollStrip } from "./polls-ui.ts";
 import { confirmDeleteMessage, openReportMessage } from "./report-message.ts";
 import { openScheduledList, openScheduleDialog } from "./schedule.ts";
 import { button, h } from "./ui-kit.ts";
+import { openEditHistory } from "./history-ui.ts";
+import { openForward } from "./forward-ui.ts";
 
 export function mountExtras(ctx: ExtrasContext): ExtrasApi {
   const cleanup: (() => void)[] = [];
@@ -77,6 +79,12 @@ export function mountExtras(ctx: ExtrasContext): ExtrasApi {
     },
     openReportMessage,
     confirmDeleteMessage,
+    openEditHistory(message, entry, opener) {
+      void openEditHistory(ctx, entry?.message ?? message, entry?.text, entry?.row.authorName ?? "", opener);
+    },
+    openForward(text, entry, opener) {
+      void openForward(ctx, { text, author: entry?.row.authorName ?? "", hasFiles: !!entry?.files?.length }, opener);
+    },
     onPollUpdated(frame) {
       void polls.onUpdated(frame).catch(() => {});
     },

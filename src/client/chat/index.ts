@@ -335,7 +335,10 @@ export async function mountChat(root: HTMLElement): Promise<void> {
       void m.mountBanner(pane.querySelector<HTMLElement>(".pane-body__inner") ?? pane, e, () => void controller.retryAll());
       const encryptForReaders = (text: string, maxChars?: number) =>
         withCurrentReaders(e, { channelId, scheme, selfId, viewers: channelViewers }, text, async (ciphertext, _version, remember) => ({ ciphertext, remember }), maxChars);
-      return m.mountExtras({ engine: e, channelId, scheme, selfId, encryptForReaders, names, call: callApi, normalise: normaliseMessage, limits: textLimits, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
+      const forwardTo = async (target: string, s: Scheme, text: string, from: string) => {
+        await encryptAndSend(e, { channelId: target, scheme: s, selfId, viewers: new Viewers(target), names: new Map() }, { clientId: crypto.randomUUID(), text, forwarded: from });
+      };
+      return m.mountExtras({ engine: e, channelId, scheme, selfId, encryptForReaders, forwardTo, names, call: callApi, normalise: normaliseMessage, limits: textLimits, pane, scroller, form, input, canSend, moderate: root.dataset.chatModerate !== undefined, notify: flash });
     });
     controller.extras.catch((error) => setStatus(`Some chat features could not load: ${(error as Error).message}`));
     // Verification (trust-ui.ts): badges, Verify panels, the key-change stop, the server's identity.

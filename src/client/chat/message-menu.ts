@@ -28,6 +28,8 @@ export interface MenuActions {
   bookmark(anchor: HTMLElement): void;
   /** Asks first (a dialog anchored to the "Delete" button). */
   remove(anchor: HTMLElement): void;
+  /** Forward the text to another conversation (forward-ui.ts); left out where not offered. */
+  forward?(anchor: HTMLElement): void;
   /** The page's report dialog for this message; left out where there is none (DMs). */
   report?(anchor: HTMLElement): void;
 }
@@ -60,6 +62,7 @@ export function renderMessageMenu(msg: HTMLElement, message: ChatMessage, state:
     own && Date.now() - Date.parse(message.created_at) < EDIT_WINDOW_MS && { label: "Edit message", text: "Edit", run: actions.edit },
     state.scheme === "sk" && state.canPin !== false && (state.pinned ? { label: "Unpin message", text: "Unpin", run: () => actions.setPinned(false) } : { label: "Pin message", text: "Pin", run: () => actions.setPinned(true) }),
     { label: "Bookmark message", text: "Bookmark", run: actions.bookmark },
+    !!actions.forward && { label: "Forward message", text: "Forward", run: actions.forward },
     own && { label: "Delete message", text: "Delete", run: actions.remove },
     !own && !!actions.report && { label: "Report message", text: "Report", run: actions.report },
   ];

@@ -33,6 +33,8 @@ export interface OutgoingText {
   files?: Attached;
   /** A call record (call-record.ts): `text` is then its words. */
   call?: CallRecord;
+  /** A forwarded message: the original author's name, inside the ciphertext (plaintext.ts). */
+  forwarded?: string;
 }
 
 /** `preview`: the composer's link preview (link-preview.ts), carried inside the ciphertext like the files' descriptions. */
@@ -67,11 +69,12 @@ export async function withCurrentReaders<T>(
   files?: unknown[],
   call?: CallRecord,
   preview?: unknown,
+  forwarded?: string,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       const list = await target.viewers.current();
-      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, archiveAs, files, call, preview);
+      const { ciphertext, remember } = await engine.encrypt(target.scheme, target.channelId, recipientsOf(list, { userId: target.selfId, deviceId: engine.deviceId }), text, maxChars, archiveAs, files, call, preview, forwarded);
       return await deliver(ciphertext, list.version, remember);
     } catch (error) {
       if (attempt >= MAX_READER_CHANGES || !isStaleReaders(error)) throw error;
@@ -106,5 +109,5 @@ export async function encryptAndSend(engine: ChatEngine, target: SendTarget, ite
     if (!message) throw new ApiError(500, "BAD_ANSWER", "The server's answer was not a message.");
     await remember(message.id);
     return message;
-  }, undefined, `client:${item.clientId}`, item.files?.files, item.call, item.files?.preview); // the key survives a tab closed before remember (engine.encrypt)
+  }, undefined, `client:${item.clientId}`, item.files?.files, item.call, item.files?.preview, item.forwarded); // the key survives a tab closed before remember (engine.encrypt)
 }

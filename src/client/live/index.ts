@@ -148,6 +148,24 @@ document.addEventListener("click", (event) => {
   trigger.closest("details")?.removeAttribute("open");
   void import("../chat/profile-card.ts").then((m) => m.openProfileCard(userId, trigger));
 });
+// The quick switcher (switcher.ts, a lazy chunk): Ctrl/Cmd+K anywhere, or the account menu's
+// "Jump to…" (rendered hidden: shown once this module runs, so it is never a dead button).
+const showSwitcherButtons = () => document.querySelectorAll<HTMLElement>("[data-switcher-open]").forEach((b) => (b.hidden = false));
+showSwitcherButtons();
+document.addEventListener("htmx:after:swap", showSwitcherButtons);
+const openSwitcher = (opener: HTMLElement | null) => void import("./switcher.ts").then((m) => m.openSwitcher(opener));
+document.addEventListener("keydown", (event) => {
+  if (event.key.toLowerCase() !== "k" || !(event.ctrlKey || event.metaKey) || event.altKey || event.shiftKey) return;
+  event.preventDefault();
+  openSwitcher(document.activeElement instanceof HTMLElement ? document.activeElement : null);
+});
+document.addEventListener("click", (event) => {
+  const trigger = (event.target as Element).closest?.<HTMLElement>("[data-switcher-open]");
+  if (!trigger) return;
+  const menu = trigger.closest("details");
+  menu?.removeAttribute("open");
+  openSwitcher(menu?.querySelector("summary") ?? trigger);
+});
 hub.connect();
 // Back online, or back to the tab: reconnect now rather than at the end of a backoff of up to 30 s.
 addEventListener("online", () => hub.retryNow());

@@ -14,6 +14,7 @@ import { authGuard, hasAdminPower } from "../auth/index.ts";
 import { listCommunitiesOf, renderPage, type CommunitySummary } from "../communities/index.ts";
 import { listDms, type DmView } from "../dms/index.ts";
 import { summariseUnread } from "../messages/index.ts";
+import { switcherRoutes } from "./switcher.ts";
 
 /** Recent conversations on the hub; the whole list is one click away (/dms). */
 const RECENT_DMS = 6;
@@ -93,7 +94,7 @@ const DmsSection: FC<{ dms: DmView[]; selfId: string; unread: Counts }> = (p) =>
 );
 
 export function homeRoutes(deps: AppDeps) {
-  return new Elysia({ name: "home" }).use(authGuard(deps)).get(
+  return new Elysia({ name: "home" }).use(authGuard(deps)).use(switcherRoutes(deps)).get(
     "/",
     async ({ actor, request }) => {
       if (!actor) return redirect(request, "/login");

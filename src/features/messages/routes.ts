@@ -15,6 +15,7 @@ import { readStateRoutes } from "./read-routes.ts";
 import { listReadReceipts } from "./receipts.ts";
 import { listThread } from "./threads.ts";
 import { messageExtrasRoutes } from "./extras-routes.ts";
+import { messageVersionRoutes } from "./versions.ts";
 import { ackToDevice, fetchToDevice, queueToDevice } from "./to-device.ts";
 import { MAX_MESSAGE_REQUEST_BYTES, MAX_TO_DEVICE_REQUEST_BYTES } from "./schemas.ts";
 import { EditBody, ReadBody, SendBody, ToDeviceAckBody, ToDeviceBody } from "./body-schemas.ts";
@@ -33,6 +34,7 @@ export function messageApiRoutes(deps: AppDeps) {
     .use(bodyBudgets)
     .use(messageExtrasRoutes(deps))
     .use(readStateRoutes(deps))
+    .use(messageVersionRoutes(deps))
     .post("/api/channels/:id/messages", async ({ actor, params, body }) => {
       const { message, created } = await sendMessage(deps, actor, params.id, body);
       return json({ message }, { status: created ? 201 : 200 });

@@ -54,6 +54,8 @@ beforeAll(async () => {
   const iconUrl = (await putImage("PUT", `/api/communities/${cid}/icon`, c.owner)).url as string;
   const emojiUrl = (await putImage("POST", `/api/communities/${cid}/emoji?shortcode=matrix_emoji`, c.owner)).emoji.url as string;
   routes = [
+    // Edit history (issue 17 §6): a message's versions are the channel's readers' only.
+    ["GET", `/api/messages/${reported}/versions`],
     ["GET", `/api/users/${uid}`],
     ["GET", avatarUrl],
     ["GET", iconUrl],
