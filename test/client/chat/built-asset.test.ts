@@ -39,7 +39,11 @@ describe("built chat.js", () => {
     // the key-change stop and the server-identity check run before every send (they cannot wait
     // for a lazy chunk), the composer's attach/drop/paste hook and `files` in the plaintext, and
     // the profile card's and paste notice's hooks; the rest of those features is lazy (below).
-    expect(gzip).toBeLessThanOrEqual(63 * 1024);
+    // 63 → 64 KiB with issue 17 §5–§6 (63.1 KiB measured at the merge): search indexes what the
+    // page decrypts (a hook and decryptQuiet; the index and panel are chat-search.js), and an edit
+    // must keep the old version's key before the new one is read, in the engine's queue (it cannot
+    // wait for a chunk); the dialogs of edit history and forwarding are in the extras chunk.
+    expect(gzip).toBeLessThanOrEqual(64 * 1024);
     const text = bytes.toString("utf8");
     for (const forbidden of ["elysia", "kysely", "postgres", "pglite", "jose", "innerHTML", "insertAdjacentHTML", "outerHTML"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
     expect(text).toContain("Hearth X3DH v1");
@@ -66,7 +70,11 @@ describe("built chat.js", () => {
       const bytes = texts.get(chunk)!;
       const gzip = Bun.gzipSync(bytes).length;
       console.log(`lazy chunk ${chunk} (${chunk === extras ? "extras" : chunk === trust ? "verification" : texts.get(chunk)!.toString("utf8").includes("People to mention") ? "mention autocomplete" : texts.get(chunk)!.toString("utf8").includes("Remove preview") ? "link previews" : texts.get(chunk)!.toString("utf8").includes("custom-emoji") && !texts.get(chunk)!.toString("utf8").includes("Create a poll") ? "custom emoji" : "profile card"}): ${(bytes.length / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB gzip`);
-      expect(gzip).toBeLessThanOrEqual(16 * 1024);
+      // 16 → 17 KiB for the extras chunk with meetings (issue 18 §5: the strip shows a
+      // conversation's meetings when it opens). Splitting it further makes Bun put its runtime
+      // helpers in a shared chunk that chat.js imports statically (measured: 602 B, one more
+      // request before the messages show), which the rule above forbids.
+      expect(gzip).toBeLessThanOrEqual(chunk === extras ? 17 * 1024 : 16 * 1024);
       const text = bytes.toString("utf8");
       expect(text).not.toMatch(/(^|[;}])\s*import\s*[{*\w]/);
       for (const forbidden of ["elysia", "kysely", "innerHTML", "insertAdjacentHTML", "outerHTML", "Hearth X3DH v1"]) expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
