@@ -148,8 +148,9 @@ describe.skipIf(!browser)("faces in the chat at 360 px", () => {
     // Bob's own card on the community page (account menu › profile): his nickname there.
     await bob.page.goto(`${base}${world.channelPath}`, { waitUntil: "load" });
     await chatReady(bob.page);
-    await bob.page.locator("[data-user-menu] summary").first().click();
-    await bob.page.locator(`[data-profile-self="${world.bob.id}"]`).first().click();
+    await bob.page.locator(".pane-header__nav-toggle").click(); // the drawer holds the account menu at 360 px
+    await bob.page.locator(".sidebar [data-user-menu] summary").click();
+    await bob.page.locator(`.sidebar [data-profile-self="${world.bob.id}"]`).click();
     const own = bob.page.locator("dialog.profile-card");
     await own.getByLabel("Your nickname in this community").fill("Bobby");
     await own.getByRole("button", { name: "Save nickname" }).click();
