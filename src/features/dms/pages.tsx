@@ -36,8 +36,10 @@ const DmList: FC<{ dms: DmView[]; selfId: string; currentId?: string }> = (p) =>
           <li class="dm-row">
             {/* One-to-one: the avatar opens the person's profile card (live.js); the name opens the conversation. */}
             {dm.kind === "dm" ? (
-              <button type="button" class="dm-row__face" data-profile-user={other} aria-label={`Profile of ${title}`}>
+              <button type="button" class="dm-row__face" data-profile-user={other}>
                 <Avatar userId={other} name={title} size="xs" person />
+                {/* Named by hidden text, not aria-label: the initials are visible text (axe label-content-name-mismatch). */}
+                <span class="visually-hidden">Profile of {title}</span>
               </button>
             ) : null}
             <a class="channel" href={`/dms/${dm.channelId}`} aria-current={dm.channelId === p.currentId ? "page" : undefined}>
