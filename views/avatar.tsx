@@ -41,13 +41,19 @@ export type AvatarProps = {
   status?: "online" | "idle" | "dnd" | "offline";
   /** Decorative avatars (next to a visible name) are hidden from screen readers. */
   decorative?: boolean;
+  /**
+   * A person's avatar (not a community's): live.js (src/client/live/faces.ts) fills in the
+   * uploaded image when the server did not look it up (imageUrl undefined) and repaints it on
+   * `user:profile`.
+   */
+  person?: boolean;
 };
 
-export const Avatar: FC<AvatarProps> = ({ userId, name, imageUrl, size = "md", status, decorative = true }) => {
+export const Avatar: FC<AvatarProps> = ({ userId, name, imageUrl, size = "md", status, decorative = true, person = false }) => {
   const cls = `avatar avatar--${size} avatar--c${avatarColourIndex(userId)}`;
   const label = decorative ? undefined : name;
   return (
-    <span class={cls} role={decorative ? undefined : "img"} aria-label={label} aria-hidden={decorative ? "true" : undefined}>
+    <span class={cls} role={decorative ? undefined : "img"} aria-label={label} aria-hidden={decorative ? "true" : undefined} data-avatar-user={person ? userId : undefined} data-avatar-known={person && imageUrl !== undefined ? "" : undefined}>
       {imageUrl ? <img class="avatar__img" src={imageUrl} alt="" loading="lazy" decoding="async" /> : <span class="avatar__initials">{initialsOf(name)}</span>}
       {status ? <span class={`avatar__status avatar__status--${status}`} /> : null}
     </span>

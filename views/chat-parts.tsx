@@ -196,7 +196,7 @@ export type MessageAuthor = { id: string; name: string; avatarUrl?: string | nul
 /** Consecutive messages by one author within a few minutes: one avatar, one name. */
 export const MessageGroup: FC<PropsWithChildren<{ author: MessageAuthor; time: string; timeLabel: string }>> = (p) => (
   <li class="msg-group">
-    <Avatar userId={p.author.id} name={p.author.name} imageUrl={p.author.avatarUrl} size="md" />
+    <Avatar userId={p.author.id} name={p.author.name} imageUrl={p.author.avatarUrl} size="md" person />
     <div class="msg-group__content">
       <p class="msg-group__meta">
         <button type="button" class="msg-group__author" data-profile-user={p.author.id}>
@@ -270,7 +270,7 @@ export const MemberRow: FC<{ id: string; name: string; avatarUrl?: string | null
   <li class={p.status === "offline" ? "member member--offline" : "member"} data-presence-user={p.id}>
     {/* Opens the member's profile card (src/client/chat/profile-card.ts). */}
     <button type="button" class="member__open" data-profile-user={p.id}>
-      <Avatar userId={p.id} name={p.name} imageUrl={p.avatarUrl} size="sm" status={p.status} />
+      <Avatar userId={p.id} name={p.name} imageUrl={p.avatarUrl} size="sm" status={p.status} person />
       <span class="member__name">{p.name}</span>
     </button>
     {p.role ? <span class="badge badge--neutral member__role">{p.role}</span> : null}

@@ -22,7 +22,7 @@ const STATUSES = [
 export const UserMenu: FC<UserMenuProps> = (p) => (
   <details class={`user-menu user-menu--${p.place}`} data-user-menu>
     <summary class="user-menu__button" data-testid="user-menu">
-      <Avatar userId={p.user.id} name={p.user.displayName} imageUrl={p.user.avatarUrl} size="sm" />
+      <Avatar userId={p.user.id} name={p.user.displayName} imageUrl={p.user.avatarUrl} size="sm" person />
       <span class="user-menu__name">{p.user.displayName}</span>
       <span class="visually-hidden">, account menu</span>
     </summary>

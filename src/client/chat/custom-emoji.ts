@@ -22,6 +22,11 @@ function load(): Promise<Sets> {
   return sets;
 }
 
+/** One community's set (shortcode → image address), for the composer's `:name:` autocomplete. */
+export async function customSet(communityId: string): Promise<Map<string, string>> {
+  return (await load()).get(communityId) ?? new Map();
+}
+
 function communityOf(node: Element): string | undefined {
   return node.closest<HTMLElement>("[data-chat-community]")?.dataset.chatCommunity ?? document.querySelector<HTMLElement>("[data-chat-community]")?.dataset.chatCommunity;
 }

@@ -3,6 +3,7 @@
 // key-backup banner (banner.ts), which is not needed before the messages show either.
 export { mountBanner } from "./banner.ts";
 export { showDeviceRevoked } from "./device-revoked.ts";
+export { filterEmoji } from "./emoji-data.ts";
 import { openBookmarkDialog, openBookmarkList } from "./bookmarks-ui.ts";
 import { openEmojiPicker } from "./emoji-picker.ts";
 import type { ExtrasApi, ExtrasContext } from "./extras-types.ts";

@@ -209,14 +209,7 @@ function onDeviceRevoked(): void {
 document.addEventListener(DEVICE_REVOKED_EVENT, onDeviceRevoked);
 document.addEventListener("chat:error", (e) => flash(String((e as CustomEvent).detail)));
 document.addEventListener(RETRY_KEYS_EVENT, () => void engine?.then((e) => e.retryKeyRequest(currentChannel)));
-// Names and avatars with data-profile-user (message authors, member rows) open the profile card,
-// a lazy chunk; an author's avatar opens its group's card too (the name is the keyboard path).
-document.addEventListener("click", (event) => {
-  const target = event.target as Element;
-  const trigger = target.closest?.<HTMLElement>("[data-profile-user]") ?? target.closest?.(".msg-group > .avatar")?.parentElement?.querySelector<HTMLElement>("[data-profile-user]");
-  const userId = trigger?.dataset.profileUser;
-  if (userId) void import("./profile-card.ts").then((m) => m.openProfileCard(userId, trigger));
-});
+// Names and avatars with data-profile-user open the profile card: live.js (live/faces.ts).
 document.addEventListener("chat:notice", (e) => flash(String((e as CustomEvent).detail)));
 document.addEventListener("chat:identity-changed", () => flash("A contact's security key changed. Compare safety numbers before sharing anything sensitive."));
 
@@ -327,8 +320,8 @@ export async function mountChat(root: HTMLElement): Promise<void> {
     if (hit) controller.showMessage(hit, false);
     // Search (docs/search.md): the local encrypted index, its backfill and panel (chat-search.js).
     void loadSearch({ selfId, call: callApi, decrypt: (m) => e.decryptQuiet(m), normalise: normaliseMessage, openPanel: openSidePanel, channelId: () => currentChannel, show: (ch, id, url) => (ch === currentChannel && current ? current.showMessage(id) : location.assign(`${url}#m-${id}`)) }).catch(() => {});
-    // Mention autocomplete (a lazy chunk): "@" opens the readers' names.
-    if (canSend && form && input) void import("./mention-complete.ts").then((m) => m.attachMentionComplete(form, input, names, selfId, mentionAll), () => {});
+    // Mention and `:emoji:` autocomplete (a lazy chunk): "@" opens the readers' names.
+    if (canSend && form && input) void import("./mention-complete.ts").then((m) => m.attachMentionComplete(form, input, names, selfId, mentionAll, () => Promise.all([import("./custom-emoji.ts"), import("./extras-ui.ts")])), () => {});
     // Emoji picker, polls, scheduling and bookmarks: a lazy chunk, off the messages' critical path.
     // The key-backup banner comes with it.
     controller.extras = import("./extras-ui.ts").then((m) => {

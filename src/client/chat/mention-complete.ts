@@ -4,6 +4,10 @@
 // are offered only when the page says the user may use them (data-chat-mention-all: the
 // mention_everyone permission, or a group DM).
 //
+// Emoji (issue 17 §4): typing ":" and two letters lists the community's custom emoji (inserted as
+// `:shortcode:`, rendered from the set by custom-emoji.ts) and the standard emoji whose names
+// match (inserted as the character), with the same keys.
+//
 // ARIA: the combobox pattern of the ARIA Authoring Practices adapted to a multiline textbox —
 // the textarea keeps its textbox role (a textarea may not take role=combobox, nor aria-expanded)
 // and carries aria-autocomplete="list", aria-controls and aria-activedescendant; the list is a
@@ -11,11 +15,34 @@
 
 const MAX_OPTIONS = 8;
 const TOKEN = /(?:^|\s)@([^\s@]{0,32})$/;
+const EMOJI_TOKEN = /(?:^|\s):([A-Za-z0-9_]{2,32})$/;
 let seq = 0;
 
-type Option = { label: string; hint: string };
+/** text: what is inserted; img: a custom emoji's picture shown in the list. */
+type Option = { label: string; hint: string; text: string; img?: string };
 
-export function attachMentionComplete(form: HTMLFormElement, input: HTMLTextAreaElement, names: Map<string, string>, selfId: string, mayMentionAll: boolean): () => void {
+/**
+ * The emoji sources: the custom sets (custom-emoji.ts) and the standard list (the extras chunk).
+ * chat.js passes the loader: an import() in this chunk would make the bundler move its runtime
+ * into a chunk of its own that chat.js then imports statically.
+ */
+export type EmojiSources = () => Promise<[{ customSet(community: string): Promise<Map<string, string>> }, { filterEmoji(query: string): { emoji: string; name: string }[] }]>;
+
+/** Custom emoji of the page's community whose shortcode contains `query`, then standard ones. */
+async function emojiOptions(query: string, sources: EmojiSources): Promise<Option[]> {
+  const q = query.toLowerCase();
+  const community = document.querySelector<HTMLElement>("[data-chat-community]")?.dataset.chatCommunity;
+  const [{ customSet }, { filterEmoji }] = await sources();
+  const custom = community ? [...(await customSet(community))] : [];
+  const mine = custom
+    .filter(([code]) => code.toLowerCase().includes(q))
+    .sort(([a], [b]) => Number(!a.toLowerCase().startsWith(q)) - Number(!b.toLowerCase().startsWith(q)) || a.localeCompare(b))
+    .map(([code, url]) => ({ label: `:${code}:`, hint: "custom", text: `:${code}:`, img: url }));
+  const standard = filterEmoji(q.replace(/_/g, " ")).map((e) => ({ label: `${e.emoji} :${e.name.split(" ").join("_")}:`, hint: "", text: e.emoji }));
+  return [...mine, ...standard].slice(0, MAX_OPTIONS);
+}
+
+export function attachMentionComplete(form: HTMLFormElement, input: HTMLTextAreaElement, names: Map<string, string>, selfId: string, mayMentionAll: boolean, sources: EmojiSources): () => void {
   const id = `mention-list-${++seq}`;
   const list = document.createElement("ul");
   list.id = id;
@@ -54,26 +81,37 @@ export function attachMentionComplete(form: HTMLFormElement, input: HTMLTextArea
     const o = options[i];
     if (!o || start < 0) return close();
     const end = input.selectionEnd;
-    const text = `@${o.label} `;
+    const text = `${o.text} `;
     input.setRangeText(text, start, end, "end");
     close();
     input.dispatchEvent(new Event("input", { bubbles: true })); // the draft and typing signal follow
     input.focus();
   };
 
-  const update = () => {
+  let asked = 0;
+  const update = async () => {
     const caret = input.selectionEnd;
     if (input.selectionStart !== caret) return close();
-    const m = TOKEN.exec(input.value.slice(0, caret));
-    if (!m) return close();
-    const query = m[1]!.toLowerCase();
-    start = caret - m[1]!.length - 1;
-    const people = [...names].filter(([uid]) => uid !== selfId).map(([, name]) => ({ label: name, hint: "" }));
-    const all = mayMentionAll ? [{ label: "everyone", hint: "everyone who can read this" }, { label: "here", hint: "everyone online now" }] : [];
-    const matches = [...people, ...all]
-      .filter((o) => o.label.toLowerCase().includes(query))
-      .sort((a, b) => Number(!a.label.toLowerCase().startsWith(query)) - Number(!b.label.toLowerCase().startsWith(query)) || a.label.localeCompare(b.label))
-      .slice(0, MAX_OPTIONS);
+    const before = input.value.slice(0, caret);
+    const m = TOKEN.exec(before);
+    const e = m ? null : EMOJI_TOKEN.exec(before);
+    if (!m && !e) return close();
+    const token = (m ?? e)![1]!;
+    const query = token.toLowerCase();
+    const ask = ++asked;
+    let matches: Option[];
+    if (m) {
+      const people = [...names].filter(([uid]) => uid !== selfId).map(([, name]) => ({ label: `@${name}`, hint: "", text: `@${name}` }));
+      const all = mayMentionAll ? [{ label: "@everyone", hint: "everyone who can read this", text: "@everyone" }, { label: "@here", hint: "everyone online now", text: "@here" }] : [];
+      matches = [...people, ...all]
+        .filter((o) => o.label.slice(1).toLowerCase().includes(query))
+        .sort((a, b) => Number(!a.label.slice(1).toLowerCase().startsWith(query)) - Number(!b.label.slice(1).toLowerCase().startsWith(query)) || a.label.localeCompare(b.label))
+        .slice(0, MAX_OPTIONS);
+    } else matches = await emojiOptions(query, sources).catch(() => []);
+    // A later keystroke asked again meanwhile, or the caret moved: this answer is stale.
+    if (ask !== asked || input.selectionEnd !== caret) return;
+    start = caret - token.length - 1;
+    list.setAttribute("aria-label", m ? "People to mention" : "Emoji");
     if (matches.length === 0) return close();
     options = matches;
     active = 0;
@@ -83,7 +121,14 @@ export function attachMentionComplete(form: HTMLFormElement, input: HTMLTextArea
         li.id = `${id}-${i}`;
         li.className = "mention-list__option";
         li.setAttribute("role", "option");
-        li.textContent = `@${o.label}`;
+        if (o.img) {
+          const img = document.createElement("img");
+          img.className = "custom-emoji";
+          img.src = o.img;
+          img.alt = "";
+          li.append(img, " ");
+        }
+        li.append(o.label);
         if (o.hint) {
           const hint = document.createElement("span");
           hint.className = "mention-list__hint";
@@ -100,7 +145,7 @@ export function attachMentionComplete(form: HTMLFormElement, input: HTMLTextArea
     );
     list.hidden = false;
     input.setAttribute("aria-controls", id);
-    status.textContent = `${matches.length} ${matches.length === 1 ? "person" : "people"} to mention. Up and down to choose, Enter to insert.`;
+    status.textContent = `${matches.length} ${m ? (matches.length === 1 ? "person" : "people") + " to mention" : "emoji"}. Up and down to choose, Enter to insert.`;
     highlight();
   };
 
@@ -119,13 +164,14 @@ export function attachMentionComplete(form: HTMLFormElement, input: HTMLTextArea
   };
   const onBlur = () => setTimeout(close, 0);
   form.addEventListener("keydown", onKey, true);
-  input.addEventListener("input", update);
-  input.addEventListener("click", update);
+  const onInput = () => void update();
+  input.addEventListener("input", onInput);
+  input.addEventListener("click", onInput);
   input.addEventListener("blur", onBlur);
   return () => {
     form.removeEventListener("keydown", onKey, true);
-    input.removeEventListener("input", update);
-    input.removeEventListener("click", update);
+    input.removeEventListener("input", onInput);
+    input.removeEventListener("click", onInput);
     input.removeEventListener("blur", onBlur);
     list.remove();
     status.remove();

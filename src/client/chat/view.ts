@@ -169,6 +169,8 @@ export function renderRows(list: HTMLElement, rows: readonly Row[], unreadAfterS
       const name = row.authorName;
       const avatar = el("span", `avatar avatar--md avatar--c${colourIndex(row.authorId)}`);
       avatar.setAttribute("aria-hidden", "true");
+      // live.js (live/faces.ts) puts the uploaded avatar in and repaints it on user:profile.
+      if (!row.authorId.startsWith("webhook:")) avatar.dataset.avatarUser = row.authorId;
       avatar.append(el("span", "avatar__initials", initials(name)));
       const content = el("div", "msg-group__content");
       const meta = el("p", "msg-group__meta");

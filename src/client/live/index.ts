@@ -15,6 +15,7 @@ import { leave, showPendingNotice } from "./notice.ts";
 import { afterRefresh, currentPlace, refreshRegions } from "./regions.ts";
 import { installPresencePicker, onOwnPresence } from "./presence-picker.ts";
 import { onActivity, onRead, onReadAll, reloadUnread, startUnread } from "./unread.ts";
+import { installFaces, onProfileChanged } from "./faces.ts";
 
 export type LiveListener = {
   onEvent?(frame: EventFrame): void;
@@ -94,6 +95,10 @@ function react(frame: EventFrame): void {
   if (type === "channel:activity") return onActivity(str(f.channelId), Number(f.seq));
   if (type === "read:updated") return onRead(str(f.channelId), Number(f.seq));
   if (type === "read:all") return onReadAll(typeof f.communityId === "string" ? f.communityId : null);
+  // Someone's avatar or profile changed (docs/profiles.md "Live"): their avatars repaint.
+  if (type === "user:profile") return onProfileChanged(str(f.user_id));
+  // A nickname is a name in the sidebar, member list and header: as a reload would show it.
+  if (type === "member:nickname") return refreshRegions();
   // Desktop notifications and settings changes (a lazy chunk: desktop-notify.ts).
   if (type.startsWith("notify:")) return void import("./desktop-notify.ts").then((m) => m.onNotifyFrame(frame));
   // Instance announcements (a lazy chunk: announcements.ts re-fetches the banner region).
@@ -133,6 +138,7 @@ function react(frame: EventFrame): void {
 
 // Start: signed-in pages only (the body names this module); a page without it never imports us.
 showPendingNotice();
+installFaces();
 startUnread();
 forgetNewDm(currentPlace().dmId);
 applyNewDmBadges();

@@ -4,19 +4,21 @@ import type { Executor } from "../../db/tx.ts";
 import { memberRankSql } from "../permissions/index.ts";
 import { publicImageUrl } from "../../shared/image-limits.ts";
 
-export type CommunitySummary = { id: string; name: string; description: string | null; role: string; memberCount: number };
+/** iconUrl: the community icon (docs/profiles.md), or null (initials on the rail). */
+export type CommunitySummary = { id: string; name: string; description: string | null; role: string; memberCount: number; iconUrl: string | null };
 
 export async function listCommunitiesOf(db: Executor, userId: string): Promise<CommunitySummary[]> {
   const rows = await db
     .selectFrom("community_members as m")
     .innerJoin("communities as c", "c.id", "m.community_id")
-    .select(["c.id", "c.name", "c.description", "m.role"])
+    .leftJoin("images as ic", "ic.id", "c.icon_image_id")
+    .select(["c.id", "c.name", "c.description", "m.role", "ic.id as icon_id", "ic.sha256 as icon_sha"])
     .select(sql<number>`(select count(*)::int from community_members x where x.community_id = c.id)`.as("member_count"))
     .where("m.user_id", "=", userId)
     .orderBy(sql`lower(c.name)`)
     .orderBy("c.id")
     .execute();
-  return rows.map((r) => ({ id: r.id, name: r.name, description: r.description, role: r.role, memberCount: Number(r.member_count) }));
+  return rows.map((r) => ({ id: r.id, name: r.name, description: r.description, role: r.role, memberCount: Number(r.member_count), iconUrl: r.icon_id && r.icon_sha ? publicImageUrl(r.icon_id, r.icon_sha) : null }));
 }
 
 export async function countMembers(db: Executor, communityId: string): Promise<number> {

@@ -47,7 +47,7 @@ export const Rail: FC<{ communities: CommunitySummary[]; currentId?: string; dms
     </a>
     <RailSeparator />
     {p.communities.map((c) => (
-      <RailItem href={`/c/${c.id}`} name={c.name} id={c.id} current={c.id === p.currentId} />
+      <RailItem href={`/c/${c.id}`} name={c.name} id={c.id} iconUrl={c.iconUrl} current={c.id === p.currentId} />
     ))}
     <RailButton label="Create or join a community" href="/communities" icon="plus" />
   </>

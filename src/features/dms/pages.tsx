@@ -29,14 +29,26 @@ const DmList: FC<{ dms: DmView[]; selfId: string; currentId?: string }> = (p) =>
       </a>
     </SidebarHeader>
     <ul class="channel-list" id="dm-list">
-      {p.dms.map((dm) => (
-        <li>
-          <a class="channel" href={`/dms/${dm.channelId}`} aria-current={dm.channelId === p.currentId ? "page" : undefined}>
-            {dm.kind === "dm" ? <span class="presence-dot" data-presence-user={dm.participants.find((x) => x.id !== p.selfId)?.id ?? p.selfId} aria-hidden="true" /> : null}
-            <span class="channel__name">{titleOf(dm, p.selfId)}</span>
-          </a>
-        </li>
-      ))}
+      {p.dms.map((dm) => {
+        const other = dm.participants.find((x) => x.id !== p.selfId)?.id ?? p.selfId;
+        const title = titleOf(dm, p.selfId);
+        return (
+          <li class="dm-row">
+            {/* One-to-one: the avatar opens the person's profile card (live.js); the name opens the conversation. */}
+            {dm.kind === "dm" ? (
+              <button type="button" class="dm-row__face" data-profile-user={other}>
+                <Avatar userId={other} name={title} size="xs" person />
+                {/* Named by hidden text, not aria-label: the initials are visible text (axe label-content-name-mismatch). */}
+                <span class="visually-hidden">Profile of {title}</span>
+              </button>
+            ) : null}
+            <a class="channel" href={`/dms/${dm.channelId}`} aria-current={dm.channelId === p.currentId ? "page" : undefined}>
+              {dm.kind === "dm" ? <span class="presence-dot" data-presence-user={other} aria-hidden="true" /> : null}
+              <span class="channel__name">{title}</span>
+            </a>
+          </li>
+        );
+      })}
     </ul>
   </div>
 );
@@ -57,7 +69,7 @@ const StartForm: FC<{ candidates: { id: string; username: string; displayName: s
           <li>
             <label class="checkbox">
               <input type="checkbox" name={`u_${c.id}`} value="on" />
-              <Avatar userId={c.id} name={c.displayName} size="sm" /> <span>{c.displayName}</span> <span class="muted">@{c.username}</span>
+              <Avatar userId={c.id} name={c.displayName} size="sm" person /> <span>{c.displayName}</span> <span class="muted">@{c.username}</span>
             </label>
           </li>
         ))}

@@ -43,7 +43,7 @@ const CommunitiesSection: FC<{ communities: CommunitySummary[]; unread: Counts }
           {p.communities.map((c) => (
             <li>
               <a class="home-hub__item" href={`/c/${c.id}`}>
-                <Avatar userId={c.id} name={c.name} size="sm" />
+                <Avatar userId={c.id} name={c.name} imageUrl={c.iconUrl} size="sm" />
                 <span class="home-hub__name">{c.name}</span>
                 <span class="home-hub__meta">
                   {c.memberCount} {c.memberCount === 1 ? "member" : "members"}
@@ -71,7 +71,7 @@ const DmsSection: FC<{ dms: DmView[]; selfId: string; unread: Counts }> = (p) =>
         {p.dms.slice(0, RECENT_DMS).map((dm) => (
           <li>
             <a class="home-hub__item" href={`/dms/${dm.channelId}`}>
-              <Avatar userId={dm.participants.find((x) => x.id !== p.selfId)?.id ?? p.selfId} name={dmTitle(dm, p.selfId)} size="sm" />
+              <Avatar userId={dm.participants.find((x) => x.id !== p.selfId)?.id ?? p.selfId} name={dmTitle(dm, p.selfId)} size="sm" person={dm.kind === "dm"} />
               <span class="home-hub__name">{dmTitle(dm, p.selfId)}</span>
               {dm.kind === "group_dm" ? <span class="home-hub__meta">group</span> : null}
               <UnreadBadges {...p.unread.get(dm.channelId)} />
