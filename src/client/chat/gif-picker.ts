@@ -6,7 +6,7 @@
 //
 // Keyboard: the search box has the focus; Arrow keys move through the grid, Enter or Space sends,
 // Escape closes and gives the focus back to the GIF button.
-import { gifElement, type GifRef } from "./link-preview.ts";
+import type { GifRef } from "./link-preview.ts";
 
 type Media = { url: string; width: number; height: number };
 type Gif = { id: string; title: string; preview: Media; gif: Media };
@@ -19,6 +19,18 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: s
   node.className = cls;
   if (text) node.textContent = text;
   return node;
+}
+
+/** A thumbnail through Hearth's media proxy (the server checks the host again). Own code, not
+ * link-preview.ts's: a shared import would make a shared chunk. */
+function thumbnail(m: Media): HTMLImageElement {
+  const img = Object.assign(document.createElement("img"), { alt: "", loading: "lazy" as const, decoding: "async" as const });
+  img.src = `/api/gifs/media?url=${encodeURIComponent(m.url)}`;
+  if (m.width && m.height) {
+    img.width = m.width;
+    img.height = m.height;
+  }
+  return img;
 }
 
 async function fetchPage(q: string, offset: number): Promise<Page> {
@@ -88,7 +100,7 @@ export function openGifPicker(form: HTMLFormElement, button: HTMLButtonElement, 
         const pick = el("button", "gif-picker__item");
         pick.type = "button";
         pick.setAttribute("aria-label", g.title ? `Send GIF: ${g.title}` : "Send this GIF");
-        pick.append(gifElement(g.preview, ""));
+        pick.append(thumbnail(g.preview));
         pick.addEventListener("click", () => choose(g));
         li.append(pick);
         grid.append(li);
