@@ -67,6 +67,8 @@ import { imageRoutes } from "./features/images/index.ts";
 import { webhookRoutes } from "./features/webhooks/index.ts";
 import { linkPreviewRoutes } from "./features/link-previews/index.ts";
 import { meetingRoutes } from "./features/meetings/index.ts";
+import { gifRoutes } from "./features/gifs/index.ts";
+import { feedbackRoutes } from "./features/feedback/index.ts";
 import { installNotifications, notificationApiRoutes, notificationPages, pwaRoutes } from "./features/notifications/index.ts";
 import { MAX_TRANSPORT_FRAME_BYTES } from "./shared/protocol.ts";
 
@@ -222,7 +224,7 @@ export function createApp(deps: AppDeps) {
   app.use(dataRightsRoutes(deps));
   // Outside the typed chain, which is at TypeScript's instantiation depth (TS2589): use() adds
   // to this same instance, before the route table is read (OpenAPI, path params, body budgets).
-  (app as unknown as Elysia).use(webhookRoutes(deps)).use(linkPreviewRoutes(deps)).use(meetingRoutes(deps));
+  (app as unknown as Elysia).use(webhookRoutes(deps)).use(linkPreviewRoutes(deps)).use(meetingRoutes(deps)).use(gifRoutes(deps)).use(feedbackRoutes(deps));
   documented = app as unknown as DocumentedApp;
   // Bun's own limit, the backstop for every route: no body larger than the largest budget is
   // accepted at all (Bun answers 413 itself and stops reading).

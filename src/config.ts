@@ -77,7 +77,8 @@ export const ENV_SPEC = {
   OIDC_REDIRECT_URI: v(HttpUrl, "OIDC callback URL; default PUBLIC_URL + /auth/oidc/callback", { allowed: "an http:// or https:// URL" }),
   OIDC_DISABLE_PASSWORD_LOGIN: v(Bool, "Hide the password form and refuse password login", { default: false }),
   // Integrations
-  GIPHY_API_KEY: v(Str, "Giphy API key for GIF search"),
+  GIPHY_API_KEY: v(Str, "Giphy API key for GIF search (kept on the server: the browser asks Hearth, which asks Giphy); unset = no GIF button, GIF routes 404"),
+  GIPHY_RATING: v(oneOf("g", "pg", "pg-13", "r"), "Highest Giphy content rating GIF search returns", { default: "g" }),
   GITHUB_API_TOKEN: v(Str, "GitHub token for feedback issues"),
   GITHUB_REPO_OWNER: v(Str, "GitHub owner for feedback issues"),
   GITHUB_REPO_NAME: v(Str, "GitHub repository for feedback issues"),
@@ -118,10 +119,6 @@ export type EnvName = keyof typeof ENV_SPEC;
  * variables listed here, and every variable listed here feeds only such fields).
  */
 export const PLANNED_VARIABLES = {
-  GIPHY_API_KEY: "GIF search",
-  GITHUB_API_TOKEN: "feedback to GitHub issues",
-  GITHUB_REPO_OWNER: "feedback to GitHub issues",
-  GITHUB_REPO_NAME: "feedback to GitHub issues",
 } as const satisfies Partial<Record<EnvName, string>>;
 
 /** The boot warning for a planned variable that is set. */
@@ -166,6 +163,8 @@ export type Config = Readonly<{
   files: Readonly<{ storagePath: string; storage: FileStorage; maxFileSizeBytes: number; uploadQuotaBytes: number }>;
   oidc: Readonly<{ issuerUrl: string; clientId: string; clientSecret: string; redirectUri: string | undefined; disablePasswordLogin: boolean }> | undefined;
   giphyApiKey: string | undefined;
+  /** Giphy's `rating` parameter for search and trending (src/features/gifs). */
+  giphyRating: "g" | "pg" | "pg-13" | "r";
   github: Readonly<{ token: string; owner: string; repo: string }> | undefined;
   /** Web push (docs/notifications.md): both keys base64url, the pair checked at boot; unset = push off and hidden. */
   vapid: Readonly<{ privateKey: string; publicKey: string; subject: string }> | undefined;
@@ -476,6 +475,7 @@ export function loadConfig(env: Record<string, string | undefined>, warnings: Co
         }
       : undefined,
     giphyApiKey: e.GIPHY_API_KEY,
+    giphyRating: e.GIPHY_RATING ?? "g",
     github: e.GITHUB_API_TOKEN && e.GITHUB_REPO_OWNER && e.GITHUB_REPO_NAME ? { token: e.GITHUB_API_TOKEN, owner: e.GITHUB_REPO_OWNER, repo: e.GITHUB_REPO_NAME } : undefined,
     vapid: vapid.value,
     smtp: smtpEnabled

@@ -59,4 +59,22 @@ export type AppDeps = {
     maxBytes?: number;
     maxRedirects?: number;
   };
+  /**
+   * GIF search (src/features/gifs): the Giphy API's base URL (default https://api.giphy.com) and
+   * the media proxy's fetch policy. Tests point the API at a loopback stand-in and let the media
+   * hosts (still media*.giphy.com / i.giphy.com by name) resolve to it over http.
+   */
+  gifs?: {
+    apiBaseUrl?: string;
+    allowHttpMedia?: boolean;
+    mediaPolicy?: {
+      resolve?: (hostname: string) => Promise<string[]>;
+      allowAddress?: (ip: string) => boolean;
+      allowPort?: (port: number) => boolean;
+    };
+    mediaMaxBytes?: number;
+    mediaTimeoutMs?: number;
+  };
+  /** Feedback issues (src/features/feedback): GitHub's REST API base URL (default https://api.github.com); tests use a loopback stand-in. */
+  github?: { apiBaseUrl?: string };
 };

@@ -207,7 +207,7 @@ describe("planned variables (features not in this version)", () => {
     totpEncryptionKey: ["TOTP_ENCRYPTION_KEY"], registrationMode: ["REGISTRATION_MODE"], adminUsername: ["ADMIN_USERNAME"], setupToken: ["SETUP_TOKEN"],
     communityCreationMode: ["COMMUNITY_CREATION_MODE"],
     auditRetentionDays: ["AUDIT_RETENTION_DAYS"], clientIpHeader: ["CLIENT_IP_HEADER"], files: [] /* by sub-field: FILE_SOURCES */,
-    oidc: ["OIDC_ISSUER_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URI", "OIDC_DISABLE_PASSWORD_LOGIN"], giphyApiKey: ["GIPHY_API_KEY"],
+    oidc: ["OIDC_ISSUER_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "OIDC_REDIRECT_URI", "OIDC_DISABLE_PASSWORD_LOGIN"], giphyApiKey: ["GIPHY_API_KEY"], giphyRating: ["GIPHY_RATING"],
     github: ["GITHUB_API_TOKEN", "GITHUB_REPO_OWNER", "GITHUB_REPO_NAME"], vapid: ["VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY", "VAPID_SUBJECT", "PUBLIC_URL"],
     smtp: ["SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_TLS", "EMAIL_FROM", "EMAIL_FROM_NAME"],
     turn: ["TURN_AUTH_SECRET", "TURN_URLS", "TURN_CREDENTIAL_TTL_SECS", "TURN_EXTERNAL_IP", "TURN_LISTENING_PORT", "TURN_TLS_PORT"], iceServers: ["ICE_SERVERS"],

@@ -153,7 +153,7 @@ export const ChannelHeader: FC<{ name: string; topic?: string; kind?: ChannelKin
  */
 /** `moderate`: the viewer may manage messages here (the client offers e.g. closing others' polls; the server decides). */
 /** `mentionAll`: the viewer may mention @everyone / @here here (the composer offers them; the server decides). */
-export type ChatMount = { channelId: string; scheme: "sk" | "pw"; selfId: string; communityId?: string; src: string; moderate?: boolean; mentionAll?: boolean };
+export type ChatMount = { channelId: string; scheme: "sk" | "pw"; selfId: string; communityId?: string; src: string; moderate?: boolean; mentionAll?: boolean; gifs?: boolean };
 
 /** The scrolling message log. role=log + aria-live announces new messages politely. */
 // The live region (role="log") wraps the list instead of replacing its role: an <ol role="log">
@@ -234,7 +234,8 @@ export const Message: FC<MessageProps> = (p) => (
 // the form is wired to encrypt (src/client/chat/composer.ts). A form nothing has wired yet (a slow
 // phone still loading the script) must not be able to send text to the server in the clear.
 // `data-can-send` says whether this person may post here at all (read-only, archived, timed out).
-export const Composer: FC<{ action: string; channelName: string; disabled?: boolean; extra?: Child }> = (p) => (
+// `gifs`: GIF search is configured (GIPHY_API_KEY; docs/integrations.md): the GIF button, wired by chat.js (gif-hook.ts).
+export const Composer: FC<{ action: string; channelName: string; disabled?: boolean; extra?: Child; gifs?: boolean }> = (p) => (
   <form class="composer" method="post" action={p.action} data-composer data-can-send={p.disabled ? undefined : ""}>
     <button type="button" class="icon-btn composer__attach" aria-label="Attach a file" disabled>
       <Icon name="paperclip" />
@@ -248,6 +249,11 @@ export const Composer: FC<{ action: string; channelName: string; disabled?: bool
     </label>
     <textarea id="composer-input" class="composer__input" name="text" rows={1} placeholder={`Message #${p.channelName}`} maxlength={MAX_MESSAGE_CHARS} disabled />
     {p.extra}
+    {p.gifs ? (
+      <button type="button" class="icon-btn composer__gif" aria-label="Insert a GIF" aria-haspopup="dialog" aria-expanded="false" disabled>
+        <span class="composer__gif-label" aria-hidden="true">GIF</span>
+      </button>
+    ) : null}
     <button type="button" class="icon-btn composer__emoji" aria-label="Insert emoji" disabled>
       <Icon name="smile" />
     </button>

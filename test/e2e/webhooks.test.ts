@@ -102,6 +102,22 @@ describe.skipIf(!browser)("incoming webhook in two browsers", () => {
     await openChat(bob, crew.channelPath);
     await seesWebhookMessage(bob);
     await seesDecrypted(bob.page, E2EE_MARKER, WAIT);
+    // The thread panel (issue 18 §4): the webhook root shows escaped, with the badge in its header.
+    const mainRow = bob.page.locator("#messages .msg", { hasText: WEBHOOK_MARKER });
+    await mainRow.hover();
+    await mainRow.getByRole("button", { name: "Reply in thread" }).click();
+    const panel = bob.page.getByRole("dialog", { name: "Thread" });
+    await panel.waitFor(WAIT);
+    const panelRow = panel.locator(".msg[data-state='ok']", { hasText: WEBHOOK_MARKER });
+    await panelRow.waitFor(WAIT);
+    expect(await panelRow.locator(".msg__text").textContent()).toBe(HOSTILE);
+    expect(await panelRow.locator("img, script, a, strong").count()).toBe(0);
+    const panelGroup = panel.locator(".msg-group", { has: bob.page.locator(".msg[data-state='ok']", { hasText: WEBHOOK_MARKER }) });
+    await panelGroup.locator(".badge", { hasText: "Webhook · not E2EE" }).waitFor(WAIT);
+    expect(await panelGroup.locator(".msg-group__author").textContent()).toBe("Deploy bot");
+    expect(await bob.page.locator("#pwned").count()).toBe(0);
+    await screenshot(bob.page, "webhook-thread-panel-bob-desktop");
+    await bob.page.keyboard.press("Escape");
     expect(alice.problems.all()).toEqual([]);
     expect(bob.problems.all()).toEqual([]);
 

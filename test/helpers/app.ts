@@ -75,7 +75,7 @@ export async function createTestContext(
   const database = opts.database ?? (await createTestDatabase());
   const hub = new Hub({ log, version: config.version, now: opts.now, ...opts.hub });
   await hub.start();
-  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), blobs: openBlobStore(config.files.storage, log), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep, inFlightBodies: opts.inFlightBodies, timers: opts.timers, linkPreviewPolicy: NO_OUTSIDE_FETCHES };
+  const deps: AppDeps = { config, database, log, secrets, events: hub, hub, assets: loadAssets(STATIC_DIR), blobs: openBlobStore(config.files.storage, log), rateLimits: opts.rateLimits ?? UNLIMITED, now: opts.now, sleep: opts.sleep, inFlightBodies: opts.inFlightBodies, timers: opts.timers, linkPreviewPolicy: NO_OUTSIDE_FETCHES, gifs: { apiBaseUrl: "http://127.0.0.1:9", mediaPolicy: NO_OUTSIDE_FETCHES } };
   const app = createApp(deps);
   return {
     app,

@@ -3,6 +3,7 @@
  * refused with 413 before it is parsed (declared or chunked), large bodies are read only after
  * authentication, and Bun's own server limit is the largest budget, not 110 MB.
  */
+import { SCREENSHOT_MAX_BYTES } from "../../src/features/feedback/index.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { BodyBudgetTable, bodyBudgets, DEFAULT_BODY_BUDGET, LARGE_BODY_BYTES } from "../../src/http/body-budget.ts";
 import { MAX_BACKUP_JSON_BYTES, MAX_BUNDLE_JSON_BYTES } from "../../src/shared/e2ee/index.ts";
@@ -64,6 +65,9 @@ async function errorCode(res: Response): Promise<string | undefined> {
 }
 
 const DECLARED_ABOVE_DEFAULT: Record<string, number> = {
+  // Feedback with its optional screenshot (5 MB) and the multipart framing (docs/integrations.md "Feedback").
+  "POST /api/feedback": SCREENSHOT_MAX_BYTES + 64 * 1024,
+  "POST /settings/feedback": SCREENSHOT_MAX_BYTES + 64 * 1024,
   "POST /api/channels/:id/messages": MAX_MESSAGE_REQUEST_BYTES,
   "PATCH /api/messages/:id": MAX_MESSAGE_REQUEST_BYTES,
   "POST /api/channels/:id/polls": MAX_MESSAGE_REQUEST_BYTES,

@@ -19,6 +19,7 @@ export abstract class ChannelSend extends ChannelDecrypt {
     const msg = createMessageElement(key, null);
     showText(msg, text);
     showFiles(msg, files?.files);
+    if (files?.preview) void import("./link-preview.ts").then((m) => m.showPreview(msg, files.preview));
     setSendState(msg, "pending");
     this.entries.set(key, { row: { key, seq: Infinity, authorId: this.config.selfId, authorName: this.config.names.get(this.config.selfId) ?? "You", createdAt: new Date(), el: msg }, message: null, clientId: item.clientId, text, files: files?.files });
     this.renderNow();

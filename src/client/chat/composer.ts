@@ -78,6 +78,18 @@ export class ComposerBinding {
     input.addEventListener("input", () => {
       if (!preview && /https?:\/\/\S/.test(input.value)) void import("./link-preview.ts").then((m) => (preview ??= m.watchComposer(form, input)));
     });
+    // GIFs (docs/integrations.md): the button exists only when GIF search is configured; the
+    // picker is its own chunk. The chosen GIF travels as the message's encrypted `preview`.
+    const gif = form.querySelector<HTMLButtonElement>(".composer__gif");
+    if (gif) {
+      gif.disabled = false;
+      gif.addEventListener("click", () =>
+        void import("./gif-picker.ts").then(
+          (m) => m.openGifPicker(form, gif, (g) => this.submitText("", this.replyTo, { files: [], ids: [], preview: g }), () => this.setReply(null)),
+          () => document.dispatchEvent(new CustomEvent("chat:error", { detail: "GIFs could not load." })),
+        ),
+      );
+    }
     const submit = () => {
       const text = input.value.trim();
       let files = this.trayNow?.take() ?? null;

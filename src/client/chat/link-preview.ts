@@ -41,9 +41,48 @@ function card(p: Preview): HTMLElement {
   return box;
 }
 
+/** A GIF chosen in the picker (gif-picker.ts): `{type: "gif", url, title, width, height}`, a Giphy media URL. */
+export type GifRef = { type: "gif"; url: string; title: string; width: number; height: number };
+const GIF_HOST = /^(?:media[0-9]?|i)\.giphy\.com$/;
+
+export function parseGif(raw: unknown): GifRef | null {
+  if (!raw || typeof raw !== "object" || (raw as { type?: unknown }).type !== "gif") return null;
+  const o = raw as Record<string, unknown>;
+  const url = str(o.url, 2048);
+  let parsed: URL;
+  try {
+    parsed = new URL(url ?? "");
+  } catch {
+    return null;
+  }
+  if (!/^https?:$/.test(parsed.protocol) || !GIF_HOST.test(parsed.hostname)) return null;
+  const dim = (v: unknown) => (typeof v === "number" && v > 0 && v < 10_000 ? Math.round(v) : 0);
+  return { type: "gif", url: parsed.href, title: str(o.title, 200) ?? "", width: dim(o.width), height: dim(o.height) };
+}
+
+/** The GIF, loaded through Hearth's media proxy (the server checks the host again): Giphy sees Hearth, not the reader. */
+export function gifElement(g: Pick<GifRef, "url" | "width" | "height"> & { title?: string }, alt = g.title ? `GIF: ${g.title}` : "GIF"): HTMLImageElement | HTMLVideoElement {
+  const src = `/api/gifs/media?url=${encodeURIComponent(g.url)}`;
+  const media = g.url.endsWith(".mp4") ? Object.assign(document.createElement("video"), { autoplay: true, loop: true, muted: true, playsInline: true }) : Object.assign(document.createElement("img"), { alt, loading: "lazy" as const, decoding: "async" as const });
+  if (media instanceof HTMLVideoElement) media.setAttribute("aria-label", alt);
+  media.src = src;
+  if (g.width && g.height) {
+    media.width = g.width;
+    media.height = g.height;
+  }
+  return media;
+}
+
 /** The reader's side: a card under the message text, from the decrypted payload only. */
 export function showPreview(msg: HTMLElement, raw: unknown): void {
   msg.querySelector(":scope > .link-preview")?.remove();
+  const gif = parseGif(raw);
+  if (gif) {
+    const box = el("div", "link-preview msg__gif");
+    box.append(gifElement(gif));
+    msg.querySelector(".msg__text")?.after(box);
+    return;
+  }
   const p = parsePreview(raw);
   if (!p) return;
   msg.querySelector(".msg__text")?.after(card(p));

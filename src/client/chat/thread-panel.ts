@@ -10,7 +10,7 @@ import type { DecryptOutcome } from "./engine.ts";
 import type { OutgoingText } from "./sender.ts";
 import { openSidePanel, type SidePanel } from "./side-panel.ts";
 import { authorKey, authorName, normaliseMessage, type ChatMessage, type Reaction } from "./types.ts";
-import { createMessageElement, renderRows, replyCountLabel, setSendState, showNotice, showText, type Row } from "./view.ts";
+import { createMessageElement, renderRows, replyCountLabel, setSendState, showNotice, showText, showWebhook, type Row } from "./view.ts";
 
 const PAGE = 100;
 const MAX_PAGES = 50;
@@ -162,6 +162,13 @@ export class ThreadPanel {
 
   private async fill(item: Item): Promise<void> {
     const message = item.message!;
+    // A webhook's plaintext as in the timeline: text only, no markdown; its group header carries
+    // the "Webhook · not E2EE" badge (renderRows, by its webhook: author key).
+    if (message.webhook && !message.deleted_at) {
+      item.text = message.webhook.content;
+      showWebhook(item.row.el, message.webhook.content);
+      return this.host.decorate(message, item.row.el);
+    }
     if (message.deleted_at || !message.ciphertext) return showNotice(item.row.el, "deleted", "This message was deleted.");
     const outcome = await this.host.decrypt(message);
     if (outcome.status === "ok") {

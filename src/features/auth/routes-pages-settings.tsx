@@ -54,7 +54,7 @@ export function settingsPageRoutes(deps: AppDeps) {
   const shell = async (actor: Actor, current: string, title: string, body: Child, flashKey?: string, description?: string) => {
     const user = await requireOwnUser(kernel, actor);
     return (
-      <AccountShell assets={deps.assets.page()} user={{ ...shellUserOf(actor), displayName: user.display_name }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description} banner={await announcementBanner(deps, actor.userId)}>
+      <AccountShell assets={deps.assets.page()} user={{ ...shellUserOf(actor), displayName: user.display_name, feedback: !!deps.config.github }} title={title} current={current} flash={flashKey ? FLASH[flashKey] : undefined} description={description} banner={await announcementBanner(deps, actor.userId)}>
         {body}
       </AccountShell>
     );

@@ -12,7 +12,7 @@ import type { FormState } from "./views-auth.tsx";
 
 import { hasAdminPower } from "./admin-powers.ts";
 
-export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canSeeCommunities?: boolean; canManageServer?: boolean; canSeeUsage?: boolean; canSeeWebhooks?: boolean };
+export type ShellUser = { id: string; displayName: string; canManageInvites: boolean; canReadAudit: boolean; canManageUsers?: boolean; canManageRoles?: boolean; canSeeCommunities?: boolean; canManageServer?: boolean; canSeeUsage?: boolean; canSeeWebhooks?: boolean; feedback?: boolean };
 
 /** The settings frame's user: which Administration tabs this actor's powers open. */
 export function shellUserOf(actor: { userId: string; displayName: string; isOwner: boolean; isAdmin: boolean; adminPowers: readonly string[] }): ShellUser {
@@ -53,6 +53,8 @@ export const AccountShell: FC<{ assets: PageAssets; user: ShellUser; title: stri
             { href: "/settings/tokens", label: "API tokens", current: p.current === "tokens" },
             { href: "/settings/link-previews", label: "Link previews", current: p.current === "link-previews" },
             { href: "/settings/data", label: "Your data", current: p.current === "data" },
+            // Only when feedback to GitHub is configured (docs/integrations.md "Feedback").
+            ...(p.user.feedback ? [{ href: "/settings/feedback", label: "Send feedback", current: p.current === "feedback" }] : []),
           ],
         },
         ...(p.user.canManageInvites || p.user.canReadAudit || p.user.canManageUsers || p.user.canManageRoles || p.user.canSeeCommunities || p.user.canManageServer || p.user.canSeeUsage || p.user.canSeeWebhooks

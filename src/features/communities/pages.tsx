@@ -18,6 +18,7 @@ import { createCommunity, getCommunity, listCommunityMembers } from "./service.t
 import { ChatFrame, CommunityPicker, CreateCommunityForm, InviteCard, JoinInviteForm, MEMBER_PAGE, MemberPage } from "./views.tsx";
 import { ReportDialog } from "./report-dialog.tsx";
 import { formOf, renderPage } from "./page-helpers.tsx";
+import { gifsEnabled } from "../gifs/index.ts";
 
 export async function canCreateCommunities(deps: AppDeps, actor: { isOwner: boolean; isAdmin: boolean }): Promise<boolean> {
   return actor.isOwner || actor.isAdmin || (await communityCreationModeOf(deps)) === "anyone";
@@ -137,7 +138,7 @@ async function renderChat(deps: AppDeps, request: Request, actor: { userId: stri
       history={history ? <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} /> : undefined}
       voice={{ selfId: actor.userId, src: deps.assets.url("chat.js") }}
       user={{ id: actor.userId, displayName: actor.displayName }}
-      chat={channel ? { channelId: channel.id, scheme: "sk", selfId: actor.userId, communityId, src: deps.assets.url("chat.js"), moderate: allows(access, "manage_messages"), mentionAll } : undefined}
+      chat={channel ? { channelId: channel.id, scheme: "sk", selfId: actor.userId, communityId, src: deps.assets.url("chat.js"), moderate: allows(access, "manage_messages"), mentionAll, gifs: gifsEnabled(deps) } : undefined}
     />,
     { variant: "app" },
   );

@@ -300,7 +300,7 @@ export const ChatFrame: FC<ChatFrameProps> = (p) => {
                 {reason}
               </p>
             ) : null}
-            <Composer action={`/c/${p.community.id}/ch/${ch.id}/messages`} channelName={ch.name ?? ""} disabled={!!blocked} />
+            <Composer action={`/c/${p.community.id}/ch/${ch.id}/messages`} channelName={ch.name ?? ""} disabled={!!blocked} gifs={p.chat?.gifs} />
           </div>
         ) : undefined
       }

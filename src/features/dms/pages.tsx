@@ -12,6 +12,7 @@ import { listCommunitiesOf } from "../communities/index.ts";
 import { Rail } from "../communities/index.ts";
 import { HISTORY_PAGE, listHistory, MessageHistory } from "../messages/index.ts";
 import { blockUser, getDm, listBlocks, listDmCandidates, listDms, openDm, openGroupDm, unblockUser, type DmView } from "./service.ts";
+import { gifsEnabled } from "../gifs/index.ts";
 
 function titleOf(dm: DmView, selfId: string): string {
   const others = dm.participants.filter((p) => p.id !== selfId);
@@ -205,7 +206,7 @@ export function dmPages(deps: AppDeps) {
             <p class="channel-intro__text">This is the start of your conversation. Messages are end-to-end encrypted.</p>
           </li>
           <MessageHistory messages={[...history.messages].reverse()} hasMore={history.has_more} />
-        </MessageList>, <Composer action={`/dms/${dm.channelId}/messages`} channelName={title} />),
+        </MessageList>, <Composer action={`/dms/${dm.channelId}/messages`} channelName={title} gifs={gifsEnabled(deps)} />),
         { variant: "app" },
       );
     }, { auth: true });

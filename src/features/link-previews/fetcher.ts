@@ -43,7 +43,7 @@ export type FetchedPage = { url: string; html: string; truncated: boolean };
 export function refused(message: string): AppError {
   return new AppError("LINK_PREVIEW_REFUSED", 422, message);
 }
-function unavailable(message: string): AppError {
+export function unavailable(message: string): AppError {
   return new AppError("LINK_PREVIEW_UNAVAILABLE", 422, message);
 }
 
@@ -80,68 +80,79 @@ async function checkHop(url: URL, policy: FetchPolicy): Promise<string> {
   return addresses[0]!;
 }
 
+/**
+ * `GET` of `input` through the checks above, hop by hop (each redirect checked again): the final
+ * answer (not a redirect), its URL, and the response still unread. The caller owns the `signal`
+ * (its deadline) and must read or cancel the body. Also used by the GIF media proxy
+ * (src/features/gifs), which checks its hosts before calling this.
+ */
+export async function openChecked(input: string, policy: FetchPolicy, signal: AbortSignal, accept: string): Promise<{ url: URL; response: Response }> {
+  const maxRedirects = policy.maxRedirects ?? MAX_REDIRECTS;
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new AppError("INVALID_URL", 400, "That is not a link.", { fields: { url: "Must be an http or https URL." } });
+  }
+  for (let hop = 0; ; hop++) {
+    const ip = await checkHop(url, policy);
+    const target = new URL(url.href);
+    target.hostname = isIP(ip) === 6 ? `[${ip}]` : ip;
+    target.hash = "";
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    let response: Response;
+    try {
+      response = await fetch(target.href, {
+        method: "GET",
+        redirect: "manual",
+        signal,
+        headers: { host: url.host, accept, "user-agent": USER_AGENT, "accept-language": "en" },
+        // The certificate is checked against the name, not the pinned IP.
+        ...(url.protocol === "https:" && !isIP(host) ? { tls: { serverName: host } } : {}),
+      });
+    } catch {
+      throw signal.aborted ? unavailable("The page took too long to answer.") : unavailable("The page could not be reached.");
+    }
+    if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
+      await response.body?.cancel().catch(() => {});
+      if (hop >= maxRedirects) throw unavailable("Too many redirects.");
+      try {
+        url = new URL(response.headers.get("location")!, url);
+      } catch {
+        throw unavailable("The page redirected to something that is not a link.");
+      }
+      continue;
+    }
+    return { url, response };
+  }
+}
+
 /** `GET` of a page through the checks above; the HTML (cut at maxBytes) and the final URL. */
 export async function fetchPreviewPage(input: string, policy: FetchPolicy = {}): Promise<FetchedPage> {
   const timeoutMs = policy.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBytes = policy.maxBytes ?? DEFAULT_MAX_BYTES;
-  const maxRedirects = policy.maxRedirects ?? MAX_REDIRECTS;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
-    let url: URL;
-    try {
-      url = new URL(input);
-    } catch {
-      throw new AppError("INVALID_URL", 400, "That is not a link.", { fields: { url: "Must be an http or https URL." } });
+    const { url, response } = await openChecked(input, policy, controller.signal, "text/html,application/xhtml+xml;q=0.9");
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => {});
+      throw unavailable(`The page answered ${response.status}.`);
     }
-    for (let hop = 0; ; hop++) {
-      const ip = await checkHop(url, policy);
-      const target = new URL(url.href);
-      target.hostname = isIP(ip) === 6 ? `[${ip}]` : ip;
-      target.hash = "";
-      const host = url.hostname.replace(/^\[|\]$/g, "");
-      let response: Response;
-      try {
-        response = await fetch(target.href, {
-          method: "GET",
-          redirect: "manual",
-          signal: controller.signal,
-          headers: { host: url.host, accept: "text/html,application/xhtml+xml;q=0.9", "user-agent": USER_AGENT, "accept-language": "en" },
-          // The certificate is checked against the name, not the pinned IP.
-          ...(url.protocol === "https:" && !isIP(host) ? { tls: { serverName: host } } : {}),
-        });
-      } catch {
-        throw controller.signal.aborted ? unavailable("The page took too long to answer.") : unavailable("The page could not be reached.");
-      }
-      if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
-        await response.body?.cancel().catch(() => {});
-        if (hop >= maxRedirects) throw unavailable("Too many redirects.");
-        try {
-          url = new URL(response.headers.get("location")!, url);
-        } catch {
-          throw unavailable("The page redirected to something that is not a link.");
-        }
-        continue;
-      }
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => {});
-        throw unavailable(`The page answered ${response.status}.`);
-      }
-      const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-      if (type !== "text/html" && type !== "application/xhtml+xml") {
-        await response.body?.cancel().catch(() => {});
-        throw unavailable("Only web pages (HTML) get previews.");
-      }
-      const { bytes, truncated } = await readCapped(response, maxBytes, controller.signal);
-      return { url: url.href, html: new TextDecoder().decode(bytes), truncated };
+    const type = (response.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "text/html" && type !== "application/xhtml+xml") {
+      await response.body?.cancel().catch(() => {});
+      throw unavailable("Only web pages (HTML) get previews.");
     }
+    const { bytes, truncated } = await readCapped(response, maxBytes, controller.signal);
+    return { url: url.href, html: new TextDecoder().decode(bytes), truncated };
   } finally {
     clearTimeout(timer);
   }
 }
 
 /** The body up to `max` bytes; the stream is cancelled there (the rest is never read). */
-async function readCapped(response: Response, max: number, signal: AbortSignal): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+export async function readCapped(response: Response, max: number, signal: AbortSignal): Promise<{ bytes: Uint8Array; truncated: boolean }> {
   const reader = response.body?.getReader();
   if (!reader) return { bytes: new Uint8Array(), truncated: false };
   const chunks: Uint8Array[] = [];

@@ -6,7 +6,7 @@ import type { Elysia } from "elysia";
 import type { AppDeps } from "../../deps.ts";
 import { linkPreviewRoutes as routes } from "./routes.tsx";
 
-export { fetchPreviewPage, type FetchPolicy, type Resolver } from "./fetcher.ts";
+export { fetchPreviewPage, openChecked, readCapped, type FetchPolicy, type Resolver } from "./fetcher.ts";
 export { isPublicAddress, isCanonicalIPv4 } from "./addresses.ts";
 export { parsePreview, type LinkPreview } from "./parse.ts";
 export { LINK_PREVIEW_RATE } from "./service.ts";
