@@ -118,10 +118,14 @@ export abstract class ChannelMenu extends ChannelBase {
   protected async saveEdit(messageId: string, text: string): Promise<void> {
     const entry = this.entries.get(messageId);
     if (!entry?.message && !this.thread?.copy(messageId)) return;
+    // The version on screen now, taken before the PATCH: our own message:edited echo can arrive
+    // before its answer and replace entry.message, and the key kept must be named after the old
+    // version, not the new one (else the history cannot read the old version).
+    const previous = entry?.message?.ciphertext ?? this.thread?.copy(messageId)?.message.ciphertext ?? null;
     // Re-encrypted like a new message, for the readers of now (sender.ts), with their version.
     const answer = await withCurrentReaders(this.engine, this.config, text, async (ciphertext, viewerVersion, remember) => {
       const result = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext, viewer_version: viewerVersion });
-      await this.engine.keepVersionKey(messageId, entry?.message?.ciphertext ?? this.thread?.copy(messageId)?.message.ciphertext ?? null);
+      await this.engine.keepVersionKey(messageId, previous);
       await remember(messageId);
       return result;
     }, undefined, undefined, entry?.files);
