@@ -437,6 +437,8 @@ export interface MessageEditsTable {
   id: string;
   message_id: string;
   ciphertext: Uint8Array;
+  /** The device that wrote this version (NULL: kept before migration 0038). */
+  sender_device_id: string | null;
   created_at: Date;
   replaced_at: Created;
 }

@@ -124,7 +124,7 @@ export abstract class ChannelMenu extends ChannelBase {
     const previous = entry?.message?.ciphertext ?? this.thread?.copy(messageId)?.message.ciphertext ?? null;
     // Re-encrypted like a new message, for the readers of now (sender.ts), with their version.
     const answer = await withCurrentReaders(this.engine, this.config, text, async (ciphertext, viewerVersion, remember) => {
-      const result = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext, viewer_version: viewerVersion });
+      const result = await callApi<{ message: unknown }>("PATCH", `/api/messages/${messageId}`, { ciphertext, viewer_version: viewerVersion, sender_device_id: this.engine.deviceId });
       await this.engine.keepVersionKey(messageId, previous);
       await remember(messageId);
       return result;

@@ -5,7 +5,7 @@ import type { ExtrasContext } from "./extras-types.ts";
 import type { ChatMessage } from "./types.ts";
 import { formatWhen, h, openDialog } from "./ui-kit.ts";
 
-type Version = { ciphertext: string; created_at: string; replaced_at: string };
+type Version = { ciphertext: string; sender_device_id: string | null; created_at: string; replaced_at: string };
 
 export async function openEditHistory(ctx: ExtrasContext, message: ChatMessage, currentText: string | undefined, author: string, opener: HTMLElement): Promise<void> {
   const d = openDialog("Edit history", opener, { wide: true });
@@ -24,7 +24,8 @@ export async function openEditHistory(ctx: ExtrasContext, message: ChatMessage, 
     for (const [i, v] of answer.versions.entries()) {
       const label = `${i === 0 ? "Original" : `Edit ${i}`} · ${formatWhen(v.created_at)}`;
       try {
-        const content = await ctx.engine.decryptVersion(message, v.ciphertext);
+        // Each version names the device that wrote it (an edit may come from another device).
+        const content = await ctx.engine.decryptVersion({ ...message, sender_device_id: v.sender_device_id ?? message.sender_device_id }, v.ciphertext);
         // The received-text limit holds here as in the timeline (engine-read.ts decrypt).
         const shown = content && ctx.limits.checkReceivedText("Message", content.text, ctx.limits.MAX_MESSAGE_CHARS);
         if (!content) item(label, "This device does not hold the key of this version (it was not read here).", true);

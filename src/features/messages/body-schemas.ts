@@ -67,6 +67,7 @@ export const ScheduleBody = t.Object({ ...sendFields, send_at: instant("INVALID_
 export const EditBody = t.Object({
   ciphertext: messageCiphertext("The new encrypted text, base64url."),
   viewer_version: sendFields.viewer_version,
+  sender_device_id: t.Optional(deviceId()),
 });
 
 /** PUT /api/channels/{id}/read */

@@ -10,13 +10,17 @@ import type { ActorRef } from "../permissions/index.ts";
 import { mutate, nowOf } from "../communities/index.ts";
 import { accessMessage, allowsIn } from "./access.ts";
 import { viewOf, toWire, type MessageView } from "./queries.ts";
-import { decodeCiphertext, EDIT_WINDOW_MS, parseViewerVersion, viewersChanged } from "./schemas.ts";
-import { checkMaySend } from "./send.ts";
+import { decodeCiphertext, EDIT_WINDOW_MS, parseViewerVersion, requireDeviceId, viewersChanged } from "./schemas.ts";
+import { checkMaySend, unknownDevice } from "./send.ts";
+import { isDeviceRegistered } from "../keys/index.ts";
 import { releaseFilesOf } from "../files/index.ts";
 
-export async function editMessage(deps: AppDeps, actor: ActorRef, messageId: string, input: { ciphertext?: unknown; viewer_version?: unknown }): Promise<MessageView> {
+export async function editMessage(deps: AppDeps, actor: ActorRef, messageId: string, input: { ciphertext?: unknown; viewer_version?: unknown; sender_device_id?: unknown }): Promise<MessageView> {
   const ciphertext = decodeCiphertext(input.ciphertext);
   const viewerVersion = parseViewerVersion(input.viewer_version);
+  // The device that encrypted the new version (readers of a Sender Key message decrypt with that
+  // device's key). Absent: the device of the version it replaces (older clients).
+  const deviceId = input.sender_device_id === undefined ? null : requireDeviceId(input.sender_device_id);
   const now = nowOf(deps);
   return mutate(deps, async (tx, outbox) => {
     const access = await accessMessage(tx, actor, messageId, now, { forUpdate: true });
@@ -32,8 +36,9 @@ export async function editMessage(deps: AppDeps, actor: ActorRef, messageId: str
       const channel = await tx.selectFrom("channels").select("viewer_version").where("id", "=", m.channel_id).forShare().executeTakeFirstOrThrow();
       if (viewerVersion < Number(channel.viewer_version)) throw viewersChanged();
     }
-    await tx.insertInto("message_edits").values({ id: Bun.randomUUIDv7(), message_id: m.id, ciphertext: m.ciphertext!, created_at: m.edited_at ?? m.created_at, replaced_at: now }).execute();
-    const row = await tx.updateTable("messages").set({ ciphertext, edited_at: now }).where("id", "=", m.id).returningAll().executeTakeFirstOrThrow();
+    if (deviceId !== null && !(await isDeviceRegistered(tx, actor.userId, deviceId))) throw unknownDevice();
+    await tx.insertInto("message_edits").values({ id: Bun.randomUUIDv7(), message_id: m.id, ciphertext: m.ciphertext!, sender_device_id: m.sender_device_id, created_at: m.edited_at ?? m.created_at, replaced_at: now }).execute();
+    const row = await tx.updateTable("messages").set({ ciphertext, edited_at: now, ...(deviceId === null ? {} : { sender_device_id: deviceId }) }).where("id", "=", m.id).returningAll().executeTakeFirstOrThrow();
     const message = await viewOf(tx, row, actor.userId, now);
     outbox.push(channelTopic(m.channel_id), { type: "message:edited", message: toWire(message) });
     return message;

@@ -20,7 +20,8 @@ export const VERSIONS_RATE: Limit = { ratePerSec: 2, burst: 30 };
 /** The most versions one answer lists (the newest ones; edits are allowed for 15 minutes only). */
 export const MAX_VERSIONS_LISTED = 100;
 
-export type MessageVersion = { ciphertext: string; created_at: string; replaced_at: string };
+/** `sender_device_id`: the device that wrote this version; null when kept before it was recorded (migration 0038). */
+export type MessageVersion = { ciphertext: string; sender_device_id: string | null; created_at: string; replaced_at: string };
 
 export async function listVersions(deps: AppDeps, actor: ActorRef, messageId: string): Promise<{ message_id: string; versions: MessageVersion[]; has_more: boolean }> {
   const db = dbOf(deps);
@@ -29,7 +30,7 @@ export async function listVersions(deps: AppDeps, actor: ActorRef, messageId: st
   if (m.deleted_at) return { message_id: m.id, versions: [], has_more: false };
   const rows = await db
     .selectFrom("message_edits")
-    .select(["ciphertext", "created_at", "replaced_at"])
+    .select(["ciphertext", "sender_device_id", "created_at", "replaced_at"])
     .where("message_id", "=", m.id)
     .orderBy("replaced_at", "desc")
     .orderBy("id", "desc")
@@ -39,7 +40,7 @@ export async function listVersions(deps: AppDeps, actor: ActorRef, messageId: st
   const versions = rows
     .slice(0, MAX_VERSIONS_LISTED)
     .reverse()
-    .map((r) => ({ ciphertext: encodeCiphertext(r.ciphertext)!, created_at: new Date(r.created_at).toISOString(), replaced_at: new Date(r.replaced_at).toISOString() }));
+    .map((r) => ({ ciphertext: encodeCiphertext(r.ciphertext)!, sender_device_id: r.sender_device_id, created_at: new Date(r.created_at).toISOString(), replaced_at: new Date(r.replaced_at).toISOString() }));
   return { message_id: m.id, versions, has_more };
 }
 

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TestContext } from "../../helpers/app.ts";
-import { client, envelope, expectOk, messagingContext, populatedCommunity, send, type Populated } from "./helpers.ts";
+import { client, envelope, expectOk, messagingContext, populatedCommunity, registerTestDevice, send, TEST_DEVICE_ID, type Populated } from "./helpers.ts";
 
 let ctx: TestContext;
 let p: Populated;
@@ -37,6 +37,29 @@ describe("message versions", () => {
     }
     const current = await expectOk(p.admin.call("GET", `/api/channels/${channel}/messages/${m.id}`));
     expect(current.message.ciphertext).toBe(c3);
+  });
+
+  test("an edit from another of the sender's devices: the message names the new device, each version the device that wrote it; an unknown device is refused and nothing changes", async () => {
+    const m = await send(p.member, channel);
+    const laptop = `laptop-${crypto.randomUUID().slice(0, 8)}`;
+    await registerTestDevice(ctx, p.member.user.id, laptop);
+    const c2 = envelope();
+    const edited = await expectOk(p.member.call("PATCH", `/api/messages/${m.id}`, { ciphertext: c2, sender_device_id: laptop }));
+    expect(edited.message.sender_device_id).toBe(laptop);
+    const c3 = envelope();
+    await expectOk(p.member.call("PATCH", `/api/messages/${m.id}`, { ciphertext: c3 })); // an older client: the device stays
+    const got = await expectOk(p.admin.call("GET", `/api/messages/${m.id}/versions`));
+    expect(got.versions.map((v: { sender_device_id: string }) => v.sender_device_id)).toEqual([TEST_DEVICE_ID, laptop]);
+    expect((await expectOk(p.admin.call("GET", `/api/channels/${channel}/messages/${m.id}`))).message.sender_device_id).toBe(laptop);
+    // Someone else's device, a made-up one: 400 UNKNOWN_DEVICE; the message and its versions stay.
+    await registerTestDevice(ctx, p.admin.user.id, "admins-phone");
+    for (const device of ["admins-phone", "never-registered"]) {
+      const res = await p.member.call("PATCH", `/api/messages/${m.id}`, { ciphertext: envelope(), sender_device_id: device });
+      expect([res.status, res.body.error.code]).toEqual([400, "UNKNOWN_DEVICE"]);
+    }
+    const after = await expectOk(p.admin.call("GET", `/api/channels/${channel}/messages/${m.id}`));
+    expect([after.message.ciphertext, after.message.sender_device_id]).toEqual([c3, laptop]);
+    expect((await expectOk(p.admin.call("GET", `/api/messages/${m.id}/versions`))).versions).toHaveLength(2);
   });
 
   test("a message never edited has no versions", async () => {
