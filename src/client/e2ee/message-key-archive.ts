@@ -13,8 +13,12 @@ const STATE_VERSION = 1;
 
 export class MessageKeyArchive {
   private readonly keys = new Map<string, Uint8Array>();
+  /** The keys as stored, kept alongside: the engine saves its state after every batch it reads,
+   * and encoding 10,000 keys again on each save made a search backfill quadratic. */
+  private readonly encoded = new Map<string, string>();
 
   rememberMessageKey(messageId: string, messageKey: Uint8Array): void {
+    this.encoded.set(messageId, toB64(messageKey));
     this.keys.set(messageId, messageKey);
   }
   findMessageKey(messageId: string): Uint8Array | undefined {
@@ -23,13 +27,14 @@ export class MessageKeyArchive {
   /** E.g. when the message is deleted for everyone, or the user clears a conversation. */
   forgetMessageKey(messageId: string): void {
     this.keys.delete(messageId);
+    this.encoded.delete(messageId);
   }
   get size(): number {
     return this.keys.size;
   }
 
   serialise(): Record<string, unknown> {
-    return { v: STATE_VERSION, keys: [...this.keys].map(([id, key]) => [id, toB64(key)]) };
+    return { v: STATE_VERSION, keys: [...this.encoded] };
   }
 
   static restore(value: unknown): MessageKeyArchive {
@@ -38,7 +43,9 @@ export class MessageKeyArchive {
     const archive = new MessageKeyArchive();
     for (const entry of readStateArray(o["keys"], "archive.keys")) {
       const e = readStateArray(entry, "archive.keys[]");
-      archive.keys.set(readStateString(e[0], "archive.id"), fromB64(e[1], 32, "archive.key"));
+      const id = readStateString(e[0], "archive.id");
+      archive.keys.set(id, fromB64(e[1], 32, "archive.key"));
+      archive.encoded.set(id, e[1] as string);
     }
     return archive;
   }

@@ -11,8 +11,8 @@ export type ChannelState = { name: string; url: string; community: string | null
 export type State = { v: 1; channels: Record<string, ChannelState> };
 
 const PAGE = 100;
-/** Messages handed to the engine at once (it yields inside; one state save per batch). */
-const BATCH = 50;
+/** Messages handed to the engine at once: a page (it yields inside; one state save per batch). */
+const BATCH = 100;
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export function docOf(m: ChatMessage, text: string, files?: unknown[]): Doc {
