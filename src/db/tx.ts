@@ -28,15 +28,36 @@ export class Outbox {
   }
 }
 
+/** PostgreSQL's deadlock_detected: it aborted this transaction so the other could go on. */
+const DEADLOCK = "40P01";
+const DEADLOCK_ATTEMPTS = 3;
+
+export function isDeadlock(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === DEADLOCK;
+}
+
+/**
+ * A deadlock rolls the whole transaction back, so it runs again (at most 3 times, a fresh outbox
+ * each time: nothing of a rolled-back attempt is published). The lock orders are meant to avoid
+ * deadlocks; this keeps one the code did not foresee from becoming a user's 500.
+ */
 export async function runInTransaction<T>(
   deps: { db: Db; events: EventPublisher },
   fn: (tx: Tx, outbox: Outbox) => Promise<T>,
 ): Promise<T> {
-  const outbox = new Outbox();
-  const result = await deps.db.transaction().execute((tx) => fn(tx, outbox));
-  for (const { topic, event } of outbox.events) deps.events.publish(topic, event);
-  for (const callback of outbox.callbacks) await callback();
-  return result;
+  for (let attempt = 1; ; attempt++) {
+    const outbox = new Outbox();
+    let result: T;
+    try {
+      result = await deps.db.transaction().execute((tx) => fn(tx, outbox));
+    } catch (error) {
+      if (attempt < DEADLOCK_ATTEMPTS && isDeadlock(error)) continue;
+      throw error;
+    }
+    for (const { topic, event } of outbox.events) deps.events.publish(topic, event);
+    for (const callback of outbox.callbacks) await callback();
+    return result;
+  }
 }
 
 /** Publisher that drops events; used until the WebSocket hub is wired in. */

@@ -333,7 +333,7 @@ describe.skipIf(!browser)("rough edges", () => {
     const phone = bobS.page;
     await phone.setViewportSize(PHONE);
     await openChat(bobS, m.channelPath);
-    const strip = phone.locator("section.polls");
+    const strip = phone.getByRole("region", { name: "Polls" }); // the meetings strip shares its look (class polls)
     await strip.waitFor(WAIT);
     await phone.waitForFunction(() => document.querySelector(".polls__summary")?.textContent === "Polls · 1 open", undefined, WAIT);
     expect(await phone.locator("details.polls__details").evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);

@@ -78,7 +78,9 @@ export async function collectProblems(page: Page): Promise<PageProblems> {
     });
   });
   page.on("console", (msg) => {
-    if (msg.type() === "error") consoleErrors.push(msg.text());
+    // A failed load's text does not say what failed; its location does (after the text, so the
+    // filters some tests apply to the text still match).
+    if (msg.type() === "error") consoleErrors.push(/^Failed to load resource/.test(msg.text()) && msg.location().url ? `${msg.text()} [${msg.location().url}]` : msg.text());
     // Chromium also logs CSP refusals to the console; count them even if the event was missed.
     if (/Content Security Policy/i.test(msg.text()) && msg.type() !== "error") cspViolations.push(msg.text());
   });

@@ -13,7 +13,11 @@ type Answer = { avatar_url?: string | null };
 
 const cache = new Map<string, Promise<string | null>>();
 
+/** User ids are UUIDs; anything else (a webhook's `webhook:<name>` key) has no profile to ask for. */
+const USER_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 function avatarOf(userId: string): Promise<string | null> {
+  if (!USER_ID.test(userId)) return Promise.resolve(null);
   let p = cache.get(userId);
   if (!p) {
     p = fetch(`/api/users/${encodeURIComponent(userId)}`, { credentials: "same-origin", headers: { accept: "application/json" } })
@@ -86,7 +90,7 @@ export function installFaces(): void {
     const trigger =
       target.closest?.<HTMLElement>("[data-profile-user]") ?? target.closest?.(".msg-group > .avatar")?.parentElement?.querySelector<HTMLElement>("[data-profile-user]");
     const userId = trigger?.dataset.profileUser;
-    if (!trigger || !userId) return;
+    if (!trigger || !userId || !USER_ID.test(userId)) return;
     event.preventDefault();
     void import("../chat/profile-card.ts").then((m) => m.openProfileCard(userId, trigger));
   });

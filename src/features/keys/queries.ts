@@ -43,7 +43,12 @@ function toDevice(row: RawDevice): DeviceRow {
 
 /** Serialises key changes of one user (device limit, revocation) without a table lock. */
 export async function lockUser(tx: Tx, userId: string): Promise<boolean> {
-  const row = await tx.selectFrom("users").select("id").where("id", "=", userId).forUpdate().executeTakeFirst();
+  // FOR NO KEY UPDATE: it serialises one user's registrations and revocations (they conflict with
+  // each other) but not with the FOR KEY SHARE that a foreign key check takes on the users row.
+  // FOR UPDATE did: a revocation holding it and waiting for a device row deadlocked with a
+  // to-device call that held that device row (FOR KEY SHARE) and was inserting a row referencing
+  // the user (the UTD soak's 500 on DELETE /api/keys/devices/{id}).
+  const row = await tx.selectFrom("users").select("id").where("id", "=", userId).forNoKeyUpdate().executeTakeFirst();
   return row !== undefined;
 }
 
