@@ -335,14 +335,14 @@ describe.skipIf(!browser)("rough edges", () => {
     await openChat(bobS, m.channelPath);
     const strip = phone.getByRole("region", { name: "Polls" }); // the meetings strip shares its look (class polls)
     await strip.waitFor(WAIT);
-    await phone.waitForFunction(() => document.querySelector(".polls__summary")?.textContent === "Polls · 1 open", undefined, WAIT);
-    expect(await phone.locator("details.polls__details").evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    await phone.waitForFunction(() => document.querySelector("section.polls[aria-label='Polls'] .polls__summary")?.textContent === "Polls · 1 open", undefined, WAIT);
+    expect(await strip.locator("details.polls__details").evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
     const collapsed = await strip.boundingBox();
     expect(collapsed!.height).toBeLessThanOrEqual(48);
     await screenshot(phone, "rough-g-polls-collapsed-360");
-    await phone.locator(".polls__summary").focus();
+    await strip.locator(".polls__summary").focus();
     await phone.keyboard.press("Enter");
-    await phone.locator(".polls__list li").first().waitFor(WAIT);
+    await strip.locator(".polls__list li").first().waitFor(WAIT);
     await screenshot(phone, "rough-g-polls-open-360");
     await phone.setViewportSize(DESKTOP);
     expect([...aliceS.problems.all(), ...bobS.problems.all()]).toEqual([]);
